@@ -1,0 +1,39 @@
+package dev.trainyard.scheduler;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * A job in state QUEUED with the parts of its spec the scheduler reads.
+ *
+ * <p>{@code poolId} and {@code gpuType} are nullable but at least one must be set; when both are set a pool must
+ * match both. {@code maxCostUsd} is nullable (no per-job limit). {@code accruedCostUsd} is what earlier attempts
+ * of this job already cost. {@code version} is echoed in the placement for the guarded write.
+ */
+public record QueuedJob(
+        long id,
+        long projectId,
+        Long poolId,
+        String gpuType,
+        Priority priority,
+        int gpus,
+        int minGpus,
+        boolean multiNode,
+        long maxRuntimeSeconds,
+        BigDecimal maxCostUsd,
+        BigDecimal accruedCostUsd,
+        Instant submittedAt,
+        long version) {
+
+    public QueuedJob {
+        Objects.requireNonNull(priority, "priority");
+        Objects.requireNonNull(accruedCostUsd, "accruedCostUsd");
+        Objects.requireNonNull(submittedAt, "submittedAt");
+    }
+
+    /** True when the job may start with fewer GPUs than it asked for. */
+    public boolean elastic() {
+        return minGpus < gpus;
+    }
+}

@@ -1,0 +1,42 @@
+package dev.trainyard.scheduler;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * An attempt that holds GPUs now (SCHEDULED or RUNNING).
+ *
+ * <p>{@code gpus} is what it was granted, {@code requestedGpus} what its job asked for (more when it started
+ * elastic and short). {@code lastCheckpointAt} and {@code maxCostUsd} are nullable. {@code preempting} is true
+ * once it has been asked to checkpoint and stop.
+ */
+public record RunningAttempt(
+        long attemptId,
+        long jobId,
+        long projectId,
+        long poolId,
+        Priority priority,
+        List<Share> runners,
+        int gpus,
+        int requestedGpus,
+        Instant startedAt,
+        Instant lastCheckpointAt,
+        long maxRuntimeSeconds,
+        BigDecimal maxCostUsd,
+        BigDecimal accruedCostUsd,
+        boolean preempting) {
+
+    public RunningAttempt {
+        Objects.requireNonNull(priority, "priority");
+        runners = List.copyOf(runners);
+        Objects.requireNonNull(startedAt, "startedAt");
+        Objects.requireNonNull(accruedCostUsd, "accruedCostUsd");
+    }
+
+    /** When the attempt must end at the latest: start plus its runtime bound. */
+    public Instant deadline() {
+        return startedAt.plusSeconds(maxRuntimeSeconds);
+    }
+}

@@ -1,0 +1,46 @@
+package dev.trainyard.scheduler;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Turns the jobs left waiting into the decision's entries: queue position per home pool and a start estimate. */
+final class WaitingReport {
+    private final ClusterIndex index;
+
+    WaitingReport(ClusterIndex index) {
+        this.index = index;
+    }
+
+    List<WaitingJob> build(List<Pending> pending) {
+        Map<Long, Integer> queueLength = new HashMap<>();
+        List<WaitingJob> waiting = new ArrayList<>(pending.size());
+        for (Pending entry : pending) {
+            // Each waiting job lengthens the queue of every pool it matches; its position is counted in its home pool.
+            for (PoolState pool : entry.matching) {
+                queueLength.merge(pool.pool.id(), 1, Integer::sum);
+            }
+            int position = entry.matching.isEmpty() ? 0 : queueLength.get(entry.matching.get(0).pool.id());
+            waiting.add(new WaitingJob(entry.job.id(), entry.reason, entry.message, position, estimate(entry),
+                    entry.aheadJobId));
+        }
+        return waiting;
+    }
+
+    /** The recorded estimate, else the earliest moment running attempts' deadlines free enough GPUs. */
+    private Instant estimate(Pending entry) {
+        if (entry.estimate != null || !entry.wantsGpus() || entry.reason == PendingReason.WAITING_FOR_PREEMPTION) {
+            return entry.estimate;
+        }
+        Instant earliest = null;
+        for (PoolState pool : entry.feasible) {
+            Instant start = index.timeline(pool).earliestStart(entry.job.minGpus(), entry.job.multiNode());
+            if (start != null && (earliest == null || start.isBefore(earliest))) {
+                earliest = start;
+            }
+        }
+        return earliest;
+    }
+}
