@@ -1,0 +1,4 @@
+package dev.trainyard.runner.engine;
+
+/** One stage of the chosen plan: its blocks, device, parameter count and estimated peak memory. */
+public record StagePlan(StageRange range, String device, long parameters, MemoryEstimate memory) {}

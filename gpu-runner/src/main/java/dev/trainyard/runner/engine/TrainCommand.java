@@ -1,0 +1,84 @@
+package dev.trainyard.runner.engine;
+
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code train}: trains a job spec offline with the same engine the runner agent uses, printing progress. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+    description = "Train a job spec offline; Ctrl-C writes a checkpoint and stops.")
+public final class TrainCommand implements java.util.concurrent.Callable<Integer> {
+
+  @Option(names = "--spec", required = true, description = "job spec JSON file")
+  Path spec;
+
+  @Option(names = "--out", required = true, description = "output directory (checkpoints/, model/)")
+  Path out;
+
+  @Option(names = "--devices", defaultValue = "1", description = "devices (pipeline stages) to use")
+  int devices;
+
+  @Option(names = "--resume", description = "checkpoint file to resume from, or 'latest' in --out")
+  String resume;
+
+  @Option(names = "--threads-per-stage", defaultValue = "0", description = "intra-op threads per stage (0 = auto)")
+  int threadsPerStage;
+
+  @Option(names = "--steps", defaultValue = "0", description = "override training.steps")
+  int steps;
+
+  /** Parses {@code args} and runs; returns the exit code. */
+  public static int run(String[] args) {
+    return new CommandLine(new TrainCommand()).execute(args);
+  }
+
+  @Override
+  public Integer call() {
+    JobSpec job = JobSpec.read(spec);
+    if (steps > 0) {
+      TrainingSpec t = job.training();
+      job = job.withTraining(new TrainingSpec(steps, t.batchSize(), t.learningRate(), t.minLearningRate(),
+          t.warmupSteps(), t.weightDecay(), t.gradClip(), t.seed(), t.evalEvery(), t.precision()));
+    }
+    TrainingRun run = TrainingRun.of(job, devices, out).withThreadsPerStage(threadsPerStage)
+        .reportingTo(new ConsoleListener(System.out)).stoppingOn(interruptSignal());
+    if (resume != null) {
+      Path from = resume.equals("latest")
+          ? new CheckpointStore(out.resolve("checkpoints")).latest().orElseThrow(
+              () -> new SpecException("no checkpoint in " + out.resolve("checkpoints")))
+          : Path.of(resume);
+      run = run.resumingFrom(from);
+    }
+    try {
+      TrainingResult result = Trainer.train(run);
+      System.out.printf("%s at step %d, loss %.4f, eval loss %.4f%n", result.outcome(), result.finalStep(),
+          result.lastLoss(), result.lastEvalLoss());
+      finished.countDown();
+      return 0;
+    } catch (SpecException | MemoryPlanException | CheckpointIntegrityException e) {
+      System.err.println("error: " + e.getMessage());
+      finished.countDown();
+      return 1;
+    }
+  }
+
+  private final CountDownLatch finished = new CountDownLatch(1);
+
+  /** Ctrl-C asks for a checkpoint and waits (bounded) for the engine to write it before the JVM exits. */
+  private StopSignal interruptSignal() {
+    AtomicBoolean interrupted = new AtomicBoolean();
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      interrupted.set(true);
+      try {
+        finished.await(120, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }));
+    return completed -> interrupted.get() ? StopRequest.CHECKPOINT_AND_STOP : StopRequest.CONTINUE;
+  }
+}

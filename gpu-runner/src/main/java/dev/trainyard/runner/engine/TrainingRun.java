@@ -1,0 +1,71 @@
+package dev.trainyard.runner.engine;
+
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Everything one call of {@link Trainer#train} needs: the spec, how many devices it may use, where outputs
+ * go, an optional checkpoint to resume from, and the listener and stop signal it reports to.
+ *
+ * @param devices devices granted (pipeline stages = devices, unless the spec fixes fewer stages)
+ * @param threadsPerStage intra-op threads of each stage; 0 = available processors / stages
+ * @param memoryLimitBytes memory the plan must fit into; 0 = what the host reports available
+ */
+public record TrainingRun(
+    JobSpec spec,
+    int devices,
+    Path outputDir,
+    Optional<Path> resumeFrom,
+    TrainingListener listener,
+    StopSignal stopSignal,
+    int threadsPerStage,
+    long memoryLimitBytes) {
+
+  public TrainingRun {
+    Objects.requireNonNull(spec, "spec");
+    Objects.requireNonNull(outputDir, "outputDir");
+    resumeFrom = resumeFrom == null ? Optional.empty() : resumeFrom;
+    listener = listener == null ? TrainingListener.none() : listener;
+    stopSignal = stopSignal == null ? StopSignal.never() : stopSignal;
+    if (devices < 1) {
+      throw new IllegalArgumentException("devices must be at least 1");
+    }
+  }
+
+  /** A run on {@code devices} devices writing to {@code outputDir}, with no listener and no stop signal. */
+  public static TrainingRun of(JobSpec spec, int devices, Path outputDir) {
+    return new TrainingRun(spec, devices, outputDir, Optional.empty(), null, null, 0, 0);
+  }
+
+  public TrainingRun resumingFrom(Path checkpoint) {
+    return new TrainingRun(spec, devices, outputDir, Optional.of(checkpoint), listener, stopSignal,
+        threadsPerStage, memoryLimitBytes);
+  }
+
+  public TrainingRun reportingTo(TrainingListener other) {
+    return new TrainingRun(spec, devices, outputDir, resumeFrom, other, stopSignal, threadsPerStage,
+        memoryLimitBytes);
+  }
+
+  public TrainingRun stoppingOn(StopSignal other) {
+    return new TrainingRun(spec, devices, outputDir, resumeFrom, listener, other, threadsPerStage,
+        memoryLimitBytes);
+  }
+
+  public TrainingRun withThreadsPerStage(int threads) {
+    return new TrainingRun(spec, devices, outputDir, resumeFrom, listener, stopSignal, threads,
+        memoryLimitBytes);
+  }
+
+  public TrainingRun withMemoryLimit(long bytes) {
+    return new TrainingRun(spec, devices, outputDir, resumeFrom, listener, stopSignal, threadsPerStage, bytes);
+  }
+
+  /** Pipeline stages for this run: the spec's count if it fits the devices, else one per device. */
+  public int stageCount() {
+    int fromDevices = Math.max(1, devices / spec.parallelism().dataParallel());
+    int asked = spec.parallelism().stages();
+    return asked > 0 ? Math.min(asked, fromDevices) : fromDevices;
+  }
+}

@@ -1,0 +1,45 @@
+package dev.trainyard.runner.engine.torch;
+
+import dev.trainyard.runner.engine.Batch;
+import dev.trainyard.runner.engine.GptSpec;
+import dev.trainyard.runner.engine.MlpSpec;
+import dev.trainyard.runner.engine.ModelSpec;
+import dev.trainyard.runner.engine.TabularBatch;
+import dev.trainyard.runner.engine.TokenBatch;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/** Turns batches into model inputs and the last stage's output into the mean loss of a micro-batch. */
+final class LossFunction {
+
+  private final ModelSpec model;
+
+  LossFunction(ModelSpec model) {
+    this.model = model;
+  }
+
+  /** The first stage's input for a micro-batch. */
+  Tensor inputs(Batch batch, Device device) {
+    Tensor cpu = batch instanceof TokenBatch tokens
+        ? Tensors.longs(tokens.inputs(), tokens.rows(), tokens.seqLen())
+        : Tensors.floats(((TabularBatch) batch).inputs(), batch.rows(), ((TabularBatch) batch).features());
+    return Tensors.on(cpu, device);
+  }
+
+  /** Mean loss over the micro-batch's targets (tokens, rows). */
+  Tensor loss(Tensor output, Batch batch) {
+    if (model instanceof GptSpec gpt) {
+      TokenBatch tokens = (TokenBatch) batch;
+      Tensor targets = Tensors.on(Tensors.longs(tokens.targets(), tokens.targets().length), output.device());
+      return torch.nll_loss(torch.log_softmax(output.reshape(-1, gpt.vocab()), 1), targets);
+    }
+    TabularBatch rows = (TabularBatch) batch;
+    if (((MlpSpec) model).classification()) {
+      Tensor targets = Tensors.on(Tensors.longs(rows.classes(), rows.rows()), output.device());
+      return torch.nll_loss(torch.log_softmax(output, 1), targets);
+    }
+    Tensor targets = Tensors.on(Tensors.floats(rows.values(), rows.rows()), output.device());
+    return torch.mse_loss(output.reshape(-1), targets);
+  }
+}

@@ -1,0 +1,97 @@
+package dev.trainyard.runner.engine.torch;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.Generator;
+import org.bytedeco.pytorch.GeneratorOptional;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * One block of a model with its own parameter tensors, named globally ({@code blocks.3.attn.qkv.weight}) so
+ * the names do not depend on how blocks are cut into stages. Parameters are initialised from generators
+ * seeded by (seed, name): the same model for any stage count or thread count.
+ */
+abstract class ModelBlock {
+
+  private final int index;
+  private final long seed;
+  private final Map<String, Tensor> parameters = new LinkedHashMap<>();
+
+  ModelBlock(int index, long seed) {
+    this.index = index;
+    this.seed = seed;
+  }
+
+  int index() {
+    return index;
+  }
+
+  /** Global name to parameter, in registration order. */
+  Map<String, Tensor> parameters() {
+    return Collections.unmodifiableMap(parameters);
+  }
+
+  /** Runs the block; {@code pass} says whether it trains and which dropout stream to use. */
+  abstract Tensor forward(Tensor input, ForwardPass pass);
+
+  /** Moves every parameter to {@code device}, keeping them leaves that require grad. */
+  void moveTo(Device device) {
+    if (device.is_cpu()) {
+      return;
+    }
+    parameters.replaceAll((name, p) -> p.to(device, p.scalar_type()).detach().requires_grad_(true));
+  }
+
+  final Tensor normalParameter(String localName, double std, long... shape) {
+    String name = globalName(localName);
+    SplittableRandom random = new SplittableRandom(seed ^ name.hashCode() * 0x9E3779B97F4A7C15L);
+    float[] values = new float[(int) elements(shape)];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = (float) (random.nextGaussian() * std);
+    }
+    return register(name, values, shape);
+  }
+
+  final Tensor constantParameter(String localName, float value, long... shape) {
+    float[] values = new float[(int) elements(shape)];
+    java.util.Arrays.fill(values, value);
+    return register(globalName(localName), values, shape);
+  }
+
+  final Tensor parameter(String localName) {
+    return parameters.get(globalName(localName));
+  }
+
+  /** Inverted dropout with a mask drawn from a generator seeded per (step, micro-batch, block, site). */
+  final Tensor dropout(Tensor x, double p, ForwardPass pass, int site) {
+    if (p == 0 || !pass.training()) {
+      return x;
+    }
+    Generator generator = torch.make_generator_cpu(pass.dropoutSeed(index, site));
+    Tensor mask = torch.bernoulli(x.is_cuda() ? x.cpu() : x, 1 - p, new GeneratorOptional(generator));
+    return x.mul(Tensors.on(mask, x.device())).div(new Scalar(1 - p));
+  }
+
+  private String globalName(String localName) {
+    return "blocks." + index + "." + localName;
+  }
+
+  private Tensor register(String name, float[] values, long[] shape) {
+    Tensor tensor = Tensor.create(values, shape).requires_grad_(true);
+    parameters.put(name, tensor);
+    return tensor;
+  }
+
+  private static long elements(long[] shape) {
+    long n = 1;
+    for (long d : shape) {
+      n *= d;
+    }
+    return n;
+  }
+}

@@ -1,0 +1,51 @@
+package dev.trainyard.runner.engine.torch;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.trainyard.runner.engine.CheckpointStore;
+import dev.trainyard.runner.engine.HostTensor;
+import dev.trainyard.runner.engine.JobSpec;
+import dev.trainyard.runner.engine.ModelLayout;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.javacpp.PointerScope;
+
+/** Writes the final weights as {@code model.safetensors} with a {@code config.json} describing the model. */
+final class ModelExport {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private ModelExport() {}
+
+  /** Writes into {@code directory} and returns the safetensors file. */
+  static Path write(Path directory, JobSpec spec, List<PipelineStage> stages) {
+    List<HostTensor> tensors = new ArrayList<>();
+    try (PointerScope scope = new PointerScope()) {
+      stages.forEach(stage -> tensors.addAll(stage.parametersToHost()));
+    }
+    Path weights = directory.resolve("model.safetensors");
+    String sha256 = CheckpointStore.writeSafetensors(weights, tensors, Map.of("format", "pt", "model",
+        spec.name()));
+    try {
+      ObjectNode config = JSON.createObjectNode();
+      config.put("name", spec.name());
+      config.set("model", JSON.readTree(spec.toJson()).get("model"));
+      config.put("parameters", ModelLayout.of(spec.model()).parameters());
+      config.put("dtype", "float32");
+      config.put("weights", weights.getFileName().toString());
+      config.put("sha256", sha256);
+      var names = config.putArray("parameterNames");
+      tensors.forEach(t -> names.add(t.name()));
+      Files.writeString(directory.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter()
+          .writeValueAsString(config));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + directory.resolve("config.json"), e);
+    }
+    return weights;
+  }
+}

@@ -1,0 +1,159 @@
+package dev.trainyard.runner.engine.torch;
+
+import dev.trainyard.runner.engine.Batch;
+import dev.trainyard.runner.engine.HostTensor;
+import dev.trainyard.runner.engine.StageRange;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.pytorch.BoolOptional;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorArrayRefOptional;
+
+/**
+ * The blocks of one pipeline stage on one device, with their AdamW state, and the forward and backward
+ * passes of single micro-batches. A stage keeps, per micro-batch in flight, its input (a detached leaf so
+ * the gradient for the previous stage lands in {@code input.grad()}) and, unless recomputing, its output.
+ */
+final class PipelineStage {
+
+  private record InFlight(Tensor input, Tensor output) {}
+
+  private final StageRange range;
+  private final List<ModelBlock> blocks;
+  private final Device device;
+  private final LossFunction lossFunction;
+  private final boolean first;
+  private final boolean last;
+  private final Map<String, Tensor> parameters = new LinkedHashMap<>();
+  private final AdamW optimizer;
+  private final Map<Integer, InFlight> inFlight = new HashMap<>();
+
+  PipelineStage(StageRange range, List<ModelBlock> blocks, Device device, LossFunction lossFunction,
+      int stageCount) {
+    this.range = range;
+    this.blocks = List.copyOf(blocks);
+    this.device = device;
+    this.lossFunction = lossFunction;
+    this.first = range.stage() == 0;
+    this.last = range.stage() == stageCount - 1;
+    for (ModelBlock block : this.blocks) {
+      block.moveTo(device);
+      parameters.putAll(block.parameters());
+    }
+    this.optimizer = new AdamW(parameters);
+  }
+
+  StageRange range() {
+    return range;
+  }
+
+  boolean isLast() {
+    return last;
+  }
+
+  /**
+   * Runs micro-batch {@code microBatch} forward. Returns the activation for the next stage, or on the last
+   * stage the micro-batch's loss divided by the micro-batch count (so gradients accumulate to the mean).
+   */
+  Tensor forward(int microBatch, Tensor received, Batch slice, ForwardPass pass, boolean recompute,
+      int microBatches) {
+    Tensor input = first ? lossFunction.inputs(slice, device)
+        : Tensors.on(received, device).detach().requires_grad_(true);
+    if (recompute) {
+      Tensor[] output = new Tensor[1];
+      Tensors.withoutGrad(() -> output[0] = run(input, slice, pass, microBatches));
+      inFlight.put(microBatch, new InFlight(input, null));
+      return output[0];
+    }
+    Tensor output = run(input, slice, pass, microBatches);
+    inFlight.put(microBatch, new InFlight(input, output));
+    return output;
+  }
+
+  /** Runs micro-batch {@code microBatch} backward; returns the gradient for the previous stage, or null. */
+  Tensor backward(int microBatch, Tensor gradOutput, Batch slice, ForwardPass pass, int microBatches) {
+    InFlight state = inFlight.remove(microBatch);
+    Tensor output = state.output() != null ? state.output() : run(state.input(), slice, pass, microBatches);
+    if (last) {
+      output.backward();
+    } else {
+      output.backward(Tensors.on(gradOutput, device), new BoolOptional(), false, new TensorArrayRefOptional());
+    }
+    return first ? null : state.input().grad();
+  }
+
+  /** Forward without autograd for evaluation; returns the activation or, on the last stage, the loss. */
+  Tensor evaluate(Tensor received, Batch slice, int microBatches) {
+    Tensor input = first ? lossFunction.inputs(slice, device) : Tensors.on(received, device);
+    return run(input, slice, ForwardPass.evaluation(), microBatches);
+  }
+
+  private Tensor run(Tensor input, Batch slice, ForwardPass pass, int microBatches) {
+    Tensor x = input;
+    for (ModelBlock block : blocks) {
+      x = block.forward(x, pass);
+    }
+    return last ? lossFunction.loss(x, slice).div(new Scalar((double) microBatches)) : x;
+  }
+
+  /** Squared L2 norm of each parameter's gradient, in parameter order (0 where there is none). */
+  double[] squaredGradientNorms() {
+    double[] squares = new double[parameters.size()];
+    int i = 0;
+    for (Tensor p : parameters.values()) {
+      Tensor g = p.grad();
+      double norm = g.defined() ? g.norm().item_double() : 0;
+      squares[i++] = norm * norm;
+    }
+    return squares;
+  }
+
+  void scaleGradients(double factor) {
+    Tensors.withoutGrad(() -> {
+      for (Tensor p : parameters.values()) {
+        Tensor g = p.grad();
+        if (g.defined()) {
+          g.mul_(new Scalar(factor));
+        }
+      }
+    });
+  }
+
+  void applyOptimizer(long optimizerStep, double learningRate, double weightDecay) {
+    optimizer.step(optimizerStep, learningRate, weightDecay);
+  }
+
+  void zeroGradients() {
+    for (Tensor p : parameters.values()) {
+      Tensor g = p.grad();
+      if (g.defined()) {
+        g.zero_();
+      }
+    }
+  }
+
+  List<HostTensor> parametersToHost() {
+    List<HostTensor> host = new ArrayList<>();
+    parameters.forEach((name, p) -> host.add(Tensors.toHost(name, p)));
+    return host;
+  }
+
+  List<HostTensor> firstMomentsToHost() {
+    return optimizer.firstMomentsToHost();
+  }
+
+  List<HostTensor> secondMomentsToHost() {
+    return optimizer.secondMomentsToHost();
+  }
+
+  /** Loads this stage's slice of an unsharded checkpoint, by parameter name. */
+  void load(Map<String, HostTensor> params, Map<String, HostTensor> first, Map<String, HostTensor> second) {
+    parameters.forEach((name, p) -> Tensors.copyInto(p, AdamW.require(params, name)));
+    optimizer.load(first, second);
+  }
+}

@@ -1,0 +1,234 @@
+package dev.trainyard.runner.engine.torch;
+
+import dev.trainyard.runner.engine.Batch;
+import dev.trainyard.runner.engine.CheckpointState;
+import dev.trainyard.runner.engine.CheckpointStore;
+import dev.trainyard.runner.engine.CheckpointWritten;
+import dev.trainyard.runner.engine.EvalMetrics;
+import dev.trainyard.runner.engine.HostTensor;
+import dev.trainyard.runner.engine.JobSpec;
+import dev.trainyard.runner.engine.LearningRateSchedule;
+import dev.trainyard.runner.engine.MemoryPlanner;
+import dev.trainyard.runner.engine.PeakMemory;
+import dev.trainyard.runner.engine.ModelLayout;
+import dev.trainyard.runner.engine.SpecException;
+import dev.trainyard.runner.engine.StagePartitioner;
+import dev.trainyard.runner.engine.StagePlan;
+import dev.trainyard.runner.engine.StageRange;
+import dev.trainyard.runner.engine.StepMetrics;
+import dev.trainyard.runner.engine.StopRequest;
+import dev.trainyard.runner.engine.TrainingData;
+import dev.trainyard.runner.engine.TrainingListener;
+import dev.trainyard.runner.engine.TrainingPlan;
+import dev.trainyard.runner.engine.TrainingResult;
+import dev.trainyard.runner.engine.TrainingRun;
+import dev.trainyard.runner.engine.TrainingSpec;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/** The training loop on libtorch: plan, build stages, resume, step, evaluate, checkpoint, export. */
+public final class TorchTrainer {
+
+  private final TrainingRun run;
+  private final JobSpec spec;
+  private final TrainingSpec training;
+  private final TrainingListener listener;
+  private final CheckpointStore store;
+
+  private long step;
+  private long dataPosition;
+  private double lastLoss = Double.NaN;
+  private double lastEvalLoss = Double.NaN;
+  private double bestEvalLoss = Double.POSITIVE_INFINITY;
+  private Optional<Path> bestCheckpoint = Optional.empty();
+  private Optional<CheckpointWritten> lastCheckpoint = Optional.empty();
+
+  public TorchTrainer(TrainingRun run) {
+    this.run = run;
+    this.spec = run.spec();
+    this.training = spec.training();
+    this.listener = run.listener();
+    this.store = new CheckpointStore(run.outputDir().resolve("checkpoints"));
+  }
+
+  /** Trains until the last step or until the stop signal says stop; see {@code Trainer#train}. */
+  public TrainingResult train() {
+    int stageCount = run.stageCount();
+    int threads = run.threadsPerStage() > 0 ? run.threadsPerStage()
+        : Math.max(1, Runtime.getRuntime().availableProcessors() / stageCount);
+    NativeRuntime.configureThread(threads);
+    Optional<CheckpointState> resume = run.resumeFrom().map(this::loadCompatible);
+    TrainingData data = TrainingData.open(spec);
+    List<ModelBlock> blocks = ModelFactory.build(spec.model(), training.seed());
+    LossFunction lossFunction = new LossFunction(spec.model());
+    List<StageRange> ranges = partition(blocks, lossFunction, data, stageCount);
+    TrainingPlan plan = plan(ranges, threads);
+    MemoryPlanner.requireFits(plan.stages(), plan.memoryLimitBytes());
+    listener.onPlan(plan);
+    List<PipelineStage> stages = buildStages(blocks, ranges, lossFunction, plan);
+    resume.ifPresent(state -> restore(state, stages));
+    PeakMemory.resetPeak();
+    try (PipelineEngine engine = new PipelineEngine(stages, plan.schedule(), plan.microBatches(),
+        plan.recompute(), threads)) {
+      return loop(engine, data);
+    }
+  }
+
+  private TrainingResult loop(PipelineEngine engine, TrainingData data) {
+    LearningRateSchedule rates = LearningRateSchedule.of(training);
+    boolean checkpointCurrent = false;
+    while (step < training.steps()) {
+      // 1. One optimizer step over the next batch.
+      long started = System.nanoTime();
+      Batch batch = data.trainBatch(dataPosition, training.batchSize());
+      double rate = rates.rateAt(step);
+      StepOutcome outcome = engine.trainStep(batch, new StepParameters(step, step + 1, training.seed(), rate,
+          training.weightDecay(), training.gradClip()));
+      step++;
+      dataPosition++;
+      lastLoss = outcome.loss();
+      double seconds = (System.nanoTime() - started) / 1e9;
+      listener.onStep(new StepMetrics(step, outcome.loss(), rate, outcome.gradNorm(), batch.tokens() / seconds,
+          seconds, outcome.stageBusySeconds(), outcome.bubbleFraction(), PeakMemory.peakRssBytes()));
+      // 2. Evaluation and periodic checkpoint.
+      if (training.evalEvery() > 0 && (step % training.evalEvery() == 0 || step == training.steps())) {
+        evaluate(engine, data);
+      }
+      checkpointCurrent = false;
+      int every = spec.checkpoint().everySteps();
+      if (every > 0 && step % every == 0) {
+        checkpoint(engine);
+        checkpointCurrent = true;
+      }
+      // 3. Ask whether to go on.
+      StopRequest request = step < training.steps() ? run.stopSignal().check(step) : StopRequest.CONTINUE;
+      if (request != StopRequest.CONTINUE) {
+        if (request == StopRequest.CHECKPOINT_AND_STOP && !checkpointCurrent) {
+          checkpoint(engine);
+        }
+        listener.onLog("stopped after step " + step + " (" + request + ")");
+        return result(TrainingResult.Outcome.STOPPED, Optional.empty());
+      }
+    }
+    if (!checkpointCurrent) {
+      checkpoint(engine);
+    }
+    Path exported = ModelExport.write(run.outputDir().resolve("model"), spec, engine.stages());
+    listener.onLog("training complete after " + step + " steps; weights exported to " + exported);
+    return result(TrainingResult.Outcome.COMPLETED, Optional.of(exported));
+  }
+
+  private void evaluate(PipelineEngine engine, TrainingData data) {
+    double total = 0;
+    for (int i = 0; i < data.evalBatchCount(); i++) {
+      total += engine.evaluate(data.evalBatch(i, training.batchSize()));
+    }
+    lastEvalLoss = total / data.evalBatchCount();
+    listener.onEval(new EvalMetrics(step, lastEvalLoss));
+  }
+
+  private void checkpoint(PipelineEngine engine) {
+    List<HostTensor> params = new ArrayList<>();
+    List<HostTensor> first = new ArrayList<>();
+    List<HostTensor> second = new ArrayList<>();
+    try (var scope = new org.bytedeco.javacpp.PointerScope()) {
+      for (PipelineStage stage : engine.stages()) {
+        params.addAll(stage.parametersToHost());
+        first.addAll(stage.firstMomentsToHost());
+        second.addAll(stage.secondMomentsToHost());
+      }
+    }
+    CheckpointState state = new CheckpointState(step, dataPosition, step, training.seed(), engine.stages().size(),
+        spec.toJson(), params, first, second);
+    CheckpointWritten written = store.write(state, lastEvalLoss);
+    if (spec.checkpoint().keepBest() && lastEvalLoss < bestEvalLoss) {
+      bestEvalLoss = lastEvalLoss;
+      bestCheckpoint = Optional.of(written.path());
+    }
+    store.prune(spec.checkpoint().keepLast(), bestCheckpoint);
+    lastCheckpoint = Optional.of(written);
+    listener.onCheckpoint(written);
+  }
+
+  private CheckpointState loadCompatible(Path path) {
+    CheckpointState state = CheckpointStore.load(path);
+    JobSpec written = JobSpec.parse(state.specJson());
+    if (!written.model().equals(spec.model())) {
+      throw new SpecException("checkpoint " + path + " holds model " + written.model() + ", not " + spec.model());
+    }
+    return state;
+  }
+
+  private void restore(CheckpointState state, List<PipelineStage> stages) {
+    Map<String, HostTensor> params = byName(state.parameters());
+    Map<String, HostTensor> first = byName(state.firstMoments());
+    Map<String, HostTensor> second = byName(state.secondMoments());
+    try (var scope = new org.bytedeco.javacpp.PointerScope()) {
+      stages.forEach(stage -> stage.load(params, first, second));
+    }
+    step = state.step();
+    dataPosition = state.dataPosition();
+    listener.onLog("resumed at step " + step + " from a checkpoint written with " + state.stagesWrittenWith()
+        + " stage(s), now on " + stages.size());
+  }
+
+  private static Map<String, HostTensor> byName(List<HostTensor> tensors) {
+    return tensors.stream().collect(Collectors.toMap(HostTensor::name, Function.identity()));
+  }
+
+  private List<StageRange> partition(List<ModelBlock> blocks, LossFunction lossFunction, TrainingData data,
+      int stageCount) {
+    if (stageCount > blocks.size()) {
+      throw new SpecException(stageCount + " stages asked for a model of only " + blocks.size() + " blocks");
+    }
+    if (stageCount == 1) {
+      return List.of(new StageRange(0, 0, blocks.size()));
+    }
+    ModelLayout layout = ModelLayout.of(spec.model());
+    if (spec.parallelism().balance().equals("params")) {
+      return StagePartitioner.byParameters(layout, stageCount);
+    }
+    Batch sample = data.trainBatch(0, microBatchRows());
+    return StagePartitioner.partition(BlockProfiler.profile(blocks, lossFunction, sample), stageCount);
+  }
+
+  private TrainingPlan plan(List<StageRange> ranges, int threads) {
+    ModelLayout layout = ModelLayout.of(spec.model());
+    var parallelism = spec.parallelism();
+    List<StagePlan> stagePlans = new ArrayList<>();
+    for (StageRange range : ranges) {
+      long params = layout.blocks().subList(range.firstBlock(), range.endBlock()).stream()
+          .mapToLong(b -> b.parameters()).sum();
+      stagePlans.add(new StagePlan(range, NativeRuntime.deviceName(range.stage()), params,
+          MemoryPlanner.estimate(layout, range, ranges.size(), parallelism.pipelineSchedule(),
+              parallelism.microBatches(), microBatchRows(), parallelism.recompute())));
+    }
+    long limit = run.memoryLimitBytes() > 0 ? run.memoryLimitBytes() : MemoryPlanner.hostAvailableBytes();
+    return new TrainingPlan(stagePlans, parallelism.pipelineSchedule(), parallelism.microBatches(),
+        parallelism.recompute(), threads, layout.parameters(), limit);
+  }
+
+  private List<PipelineStage> buildStages(List<ModelBlock> blocks, List<StageRange> ranges,
+      LossFunction lossFunction, TrainingPlan plan) {
+    List<PipelineStage> stages = new ArrayList<>();
+    for (StagePlan stagePlan : plan.stages()) {
+      StageRange range = stagePlan.range();
+      stages.add(new PipelineStage(range, blocks.subList(range.firstBlock(), range.endBlock()),
+          NativeRuntime.device(stagePlan.device()), lossFunction, ranges.size()));
+    }
+    return stages;
+  }
+
+  private int microBatchRows() {
+    return training.batchSize() / spec.parallelism().microBatches();
+  }
+
+  private TrainingResult result(TrainingResult.Outcome outcome, Optional<Path> exported) {
+    return new TrainingResult(outcome, step, lastLoss, lastEvalLoss, lastCheckpoint, exported);
+  }
+}
