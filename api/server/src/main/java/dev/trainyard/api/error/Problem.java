@@ -1,0 +1,23 @@
+package dev.trainyard.api.error;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
+/** An RFC 9457 problem document, the body of every error answer. */
+@Schema(hidden = true)
+@JsonInclude(JsonInclude.Include.NON_EMPTY)
+public record Problem(
+        @Schema(required = true, description = "Stable identifier of the kind of error") String type,
+        @Schema(required = true) String title,
+        @Schema(required = true) int status,
+        String detail,
+        String instance,
+        @Schema(description = "For validation errors: each offending field") List<FieldViolation> errors) {
+
+    public static final String MEDIA_TYPE = "application/problem+json";
+
+    public static Problem of(ProblemType type, String detail, String instance, List<FieldViolation> errors) {
+        return new Problem(type.uri(), type.title(), type.status(), detail, instance, errors);
+    }
+}

@@ -1,0 +1,18 @@
+package dev.trainyard.api.jobs;
+
+import java.time.Instant;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
+/** One state transition of a job. */
+@Schema(name = "JobEvent")
+public record JobEventView(
+        @Schema(required = true) long id,
+        @Schema(required = true) long jobId,
+        @Schema(required = true) Instant at,
+        String fromState,
+        @Schema(required = true) String toState,
+        @Schema(required = true, description = "Machine-readable reason, for example SUBMITTED or CANCELLED_BY_USER")
+        String reason,
+        String message,
+        Long attemptId) {
+}

@@ -1,0 +1,11 @@
+package dev.trainyard.api.jobs.spec;
+
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
+/** When checkpoints are written and which are kept. */
+@Schema(name = "CheckpointPolicy")
+public record CheckpointPolicy(
+        @Schema(description = "Write a checkpoint every N steps (default steps / 4)") Integer everySteps,
+        @Schema(description = "Keep the last N complete checkpoints (default 3)") Integer keepLast,
+        @Schema(description = "Also keep the checkpoint with the best eval loss") Boolean keepBest) {
+}

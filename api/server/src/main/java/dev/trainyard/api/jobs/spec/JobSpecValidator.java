@@ -1,0 +1,279 @@
+package dev.trainyard.api.jobs.spec;
+
+import java.math.BigDecimal;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/**
+ * Checks a whole job spec and fills in defaults, so that what is stored (and what the runner trains) is
+ * explicit. Checks that need the database (does the pool exist?) are the service's.
+ */
+public final class JobSpecValidator {
+
+    public static final List<String> PRIORITIES = List.of("low", "normal", "high", "urgent");
+    static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,100}");
+    static final Pattern RESOURCE_NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+    static final int MAX_GPUS = 512;
+    static final long MAX_RUNTIME_SECONDS = 30L * 24 * 3600;
+    static final BigDecimal MAX_COST = new BigDecimal("1000000000");
+
+    private JobSpecValidator() {
+    }
+
+    /** Returns the spec with every default filled in, or throws with all violations found. */
+    public static JobSpec normalize(JobSpec spec) {
+        Violations v = new Violations();
+        if (spec == null) {
+            v.add("$", "a job spec is required");
+            v.throwIfAny();
+        }
+        if (v.require("name", spec.name()) && !NAME.matcher(spec.name()).matches()) {
+            v.add("name", "must be 1-100 letters, digits, '.', '_' or '-'");
+        }
+        if (spec.project() != null && !RESOURCE_NAME.matcher(spec.project()).matches()) {
+            v.add("project", "is not a valid project name");
+        }
+        String priority = spec.priority() == null ? "normal" : spec.priority().toLowerCase(Locale.ROOT);
+        v.checkOneOf("priority", priority, PRIORITIES);
+        Resources resources = resources(spec.resources(), v);
+        Limits limits = limits(spec.limits(), v);
+        ModelSpec model = model(spec.model(), v);
+        DataSpec data = data(spec.data(), v);
+        TrainingSpec training = training(spec.training(), v);
+        ParallelismSpec parallelism = parallelism(spec.parallelism(), resources, model, training, v);
+        CheckpointPolicy checkpoint = checkpoint(spec.checkpoint(), training, v);
+        v.throwIfAny();
+        return new JobSpec(spec.name(), spec.project(), priority, resources, limits, model, data, training,
+                parallelism, checkpoint);
+    }
+
+    private static Resources resources(Resources r, Violations v) {
+        if (!v.require("resources", r)) {
+            return null;
+        }
+        if (r.pool() == null && r.gpuType() == null) {
+            v.add("resources.pool", "name a pool or a gpuType");
+        }
+        if (r.pool() != null && !RESOURCE_NAME.matcher(r.pool()).matches()) {
+            v.add("resources.pool", "is not a valid pool name");
+        }
+        if (r.gpuType() != null && (r.gpuType().isBlank() || r.gpuType().length() > 64)) {
+            v.add("resources.gpuType", "must be 1-64 characters");
+        }
+        v.require("resources.gpus", r.gpus());
+        v.checkRange("resources.gpus", r.gpus(), 1, MAX_GPUS);
+        Integer minGpus = r.minGpus() == null ? r.gpus() : r.minGpus();
+        v.checkRange("resources.minGpus", minGpus, 1, MAX_GPUS);
+        if (minGpus != null && r.gpus() != null && minGpus > r.gpus()) {
+            v.add("resources.minGpus", "must not exceed resources.gpus (" + r.gpus() + ")");
+        }
+        return new Resources(r.pool(), r.gpuType(), r.gpus(), minGpus, Boolean.TRUE.equals(r.multiNode()));
+    }
+
+    private static Limits limits(Limits l, Violations v) {
+        Limits given = l == null ? new Limits(null, null, null) : l;
+        if (given.maxCostUsd() != null
+                && (given.maxCostUsd().signum() < 0 || given.maxCostUsd().compareTo(MAX_COST) > 0)) {
+            v.add("limits.maxCostUsd", "must be between 0 and " + MAX_COST.toPlainString());
+        }
+        long runtime = given.maxRuntimeSeconds() == null ? 86_400 : given.maxRuntimeSeconds();
+        v.checkRange("limits.maxRuntimeSeconds", runtime, 1, MAX_RUNTIME_SECONDS);
+        int restarts = given.maxRestarts() == null ? 3 : given.maxRestarts();
+        v.checkRange("limits.maxRestarts", restarts, 0, 100);
+        return new Limits(given.maxCostUsd(), runtime, restarts);
+    }
+
+    private static ModelSpec model(ModelSpec m, Violations v) {
+        if (!v.require("model", m)) {
+            return null;
+        }
+        if (m instanceof ModelSpec.Gpt g) {
+            return gpt(g, v);
+        }
+        if (m instanceof ModelSpec.Mlp mlp) {
+            return mlp(mlp, v);
+        }
+        checkUri("model.uri", ((ModelSpec.TorchScript) m).uri(), v);
+        return m;
+    }
+
+    private static ModelSpec gpt(ModelSpec.Gpt g, Violations v) {
+        v.require("model.layers", g.layers());
+        v.checkRange("model.layers", g.layers(), 1, 256);
+        v.require("model.dModel", g.dModel());
+        v.checkRange("model.dModel", g.dModel(), 1, 65_536);
+        v.require("model.heads", g.heads());
+        v.checkRange("model.heads", g.heads(), 1, 256);
+        if (g.dModel() != null && g.heads() != null && g.heads() > 0 && g.dModel() % g.heads() != 0) {
+            v.add("model.heads", "must divide model.dModel (" + g.dModel() + ")");
+        }
+        v.require("model.seqLen", g.seqLen());
+        v.checkRange("model.seqLen", g.seqLen(), 2, 65_536);
+        int vocab = g.vocab() == null ? 256 : g.vocab();
+        v.checkRange("model.vocab", vocab, 2, 1_048_576);
+        double dropout = g.dropout() == null ? 0.0 : g.dropout();
+        v.checkRange("model.dropout", dropout, 0, 0.99);
+        return new ModelSpec.Gpt("gpt", g.layers(), g.dModel(), g.heads(), g.seqLen(), vocab, dropout);
+    }
+
+    private static ModelSpec mlp(ModelSpec.Mlp m, Violations v) {
+        v.require("model.inputs", m.inputs());
+        v.checkRange("model.inputs", m.inputs(), 1, 1_000_000);
+        if (v.require("model.hidden", m.hidden())) {
+            if (m.hidden().size() > 64) {
+                v.add("model.hidden", "at most 64 hidden layers");
+            }
+            for (int i = 0; i < m.hidden().size(); i++) {
+                if (m.hidden().get(i) == null) {
+                    v.add("model.hidden[" + i + "]", "is required");
+                } else {
+                    v.checkRange("model.hidden[" + i + "]", m.hidden().get(i), 1, 65_536);
+                }
+            }
+        }
+        v.require("model.outputs", m.outputs());
+        v.checkRange("model.outputs", m.outputs(), 1, 1_000_000);
+        String task = m.task() == null ? "classification" : m.task();
+        v.checkOneOf("model.task", task, List.of("classification", "regression"));
+        return new ModelSpec.Mlp("mlp", m.inputs(), m.hidden(), m.outputs(), task);
+    }
+
+    private static DataSpec data(DataSpec d, Violations v) {
+        if (!v.require("data", d)) {
+            return null;
+        }
+        double eval = d.evalFraction() == null ? 0.1 : d.evalFraction();
+        v.checkRange("data.evalFraction", eval, 0, 0.5);
+        if (d instanceof DataSpec.Arithmetic a) {
+            long seed = a.seed() == null ? 0 : a.seed();
+            v.checkRange("data.seed", seed, 0, Long.MAX_VALUE);
+            return new DataSpec.Arithmetic("arithmetic", seed, eval);
+        }
+        if (d instanceof DataSpec.Text t) {
+            checkUri("data.uri", t.uri(), v);
+            return new DataSpec.Text("text", t.uri(), eval);
+        }
+        if (d instanceof DataSpec.Table t) {
+            checkUri("data.uri", t.uri(), v);
+            if (v.require("data.features", t.features()) && (t.features().isEmpty()
+                    || t.features().stream().anyMatch(f -> f == null || f.isBlank()))) {
+                v.add("data.features", "must list at least one non-empty column name");
+            }
+            if (v.require("data.label", t.label()) && t.label().isBlank()) {
+                v.add("data.label", "must not be empty");
+            }
+            return new DataSpec.Table(t.type(), t.uri(), t.features(), t.label(), eval);
+        }
+        DataSpec.SyntheticTabular s = (DataSpec.SyntheticTabular) d;
+        long seed = s.seed() == null ? 0 : s.seed();
+        v.checkRange("data.seed", seed, 0, Long.MAX_VALUE);
+        int rows = s.rows() == null ? 4096 : s.rows();
+        v.checkRange("data.rows", rows, 16, 10_000_000);
+        return new DataSpec.SyntheticTabular("synthetic-tabular", seed, rows, eval);
+    }
+
+    private static TrainingSpec training(TrainingSpec t, Violations v) {
+        if (!v.require("training", t)) {
+            return null;
+        }
+        v.require("training.steps", t.steps());
+        v.checkRange("training.steps", t.steps(), 1, 100_000_000);
+        long steps = t.steps() == null || t.steps() < 1 ? 1 : t.steps();
+        int batch = t.batchSize() == null ? 16 : t.batchSize();
+        v.checkRange("training.batchSize", batch, 1, 65_536);
+        double lr = t.learningRate() == null ? 1e-3 : t.learningRate();
+        v.checkRange("training.learningRate", lr, 1e-9, 10);
+        double minLr = t.minLearningRate() == null ? lr / 10 : t.minLearningRate();
+        v.checkRange("training.minLearningRate", minLr, 0, lr);
+        int warmup = t.warmupSteps() == null ? (int) Math.min(100, steps / 10) : t.warmupSteps();
+        v.checkRange("training.warmupSteps", warmup, 0, steps);
+        double wd = t.weightDecay() == null ? 0.01 : t.weightDecay();
+        v.checkRange("training.weightDecay", wd, 0, 10);
+        double clip = t.gradClip() == null ? 1.0 : t.gradClip();
+        v.checkRange("training.gradClip", clip, 0, 1e6);
+        long seed = t.seed() == null ? 0 : t.seed();
+        v.checkRange("training.seed", seed, 0, Long.MAX_VALUE);
+        int evalEvery = t.evalEvery() == null ? (int) Math.max(1, Math.min(Integer.MAX_VALUE, steps / 10)) : t.evalEvery();
+        v.checkRange("training.evalEvery", evalEvery, 0, Integer.MAX_VALUE);
+        String precision = t.precision() == null ? "fp32" : t.precision().toLowerCase(Locale.ROOT);
+        v.checkOneOf("training.precision", precision, List.of("fp32", "bf16"));
+        return new TrainingSpec(t.steps(), batch, lr, minLr, warmup, wd, clip, seed, evalEvery, precision);
+    }
+
+    private static ParallelismSpec parallelism(ParallelismSpec p, Resources r, ModelSpec model, TrainingSpec t,
+            Violations v) {
+        ParallelismSpec given = p == null ? new ParallelismSpec(null, null, null, null, null) : p;
+        int dp = given.dataParallel() == null ? 1 : given.dataParallel();
+        v.checkRange("parallelism.dataParallel", dp, 1, MAX_GPUS);
+        int micro = given.microBatches() == null ? 4 : given.microBatches();
+        v.checkRange("parallelism.microBatches", micro, 1, 4096);
+        String schedule = given.schedule() == null ? "1f1b" : given.schedule().toLowerCase(Locale.ROOT);
+        v.checkOneOf("parallelism.schedule", schedule, List.of("gpipe", "1f1b"));
+        v.checkRange("parallelism.stages", given.stages(), 1, MAX_GPUS);
+        if (r != null && r.gpus() != null && r.minGpus() != null && dp >= 1) {
+            checkDeviceSplit(given.stages(), dp, r, v);
+            int blocks = blockCount(model);
+            if (blocks > 0 && r.gpus() / dp > blocks) {
+                v.add("resources.gpus", "the model has " + blocks + " blocks, so at most " + blocks * dp
+                        + " devices can be used (one stage per device)");
+            }
+        }
+        if (t != null && t.batchSize() != null && micro >= 1 && dp >= 1 && t.batchSize() % (micro * dp) != 0) {
+            v.add("training.batchSize", "must be divisible by parallelism.microBatches x dataParallel ("
+                    + micro * dp + ")");
+        }
+        return new ParallelismSpec(given.stages(), micro, schedule, Boolean.TRUE.equals(given.recompute()), dp);
+    }
+
+    private static void checkDeviceSplit(Integer stages, int dp, Resources r, Violations v) {
+        if (r.gpus() % dp != 0) {
+            v.add("parallelism.dataParallel", "must divide resources.gpus (" + r.gpus() + ")");
+        }
+        if (dp > 1 && !r.minGpus().equals(r.gpus())) {
+            v.add("resources.minGpus", "elastic placement (minGpus < gpus) is not supported with dataParallel > 1");
+        }
+        if (stages != null && stages * dp != r.gpus()) {
+            v.add("parallelism.stages", "stages x dataParallel must equal resources.gpus (" + r.gpus() + ")");
+        }
+    }
+
+    /** Pipeline blocks of a model, or 0 when unknown until the model file is read. */
+    static int blockCount(ModelSpec model) {
+        if (model instanceof ModelSpec.Gpt g && g.layers() != null) {
+            return g.layers() + 2;
+        }
+        if (model instanceof ModelSpec.Mlp m && m.hidden() != null) {
+            return m.hidden().size() + 1;
+        }
+        return 0;
+    }
+
+    private static CheckpointPolicy checkpoint(CheckpointPolicy c, TrainingSpec t, Violations v) {
+        CheckpointPolicy given = c == null ? new CheckpointPolicy(null, null, null) : c;
+        long steps = t == null || t.steps() == null || t.steps() < 1 ? 1 : t.steps();
+        int every = given.everySteps() == null ? (int) Math.max(1, Math.min(Integer.MAX_VALUE, steps / 4)) : given.everySteps();
+        v.checkRange("checkpoint.everySteps", every, 1, Integer.MAX_VALUE);
+        int keep = given.keepLast() == null ? 3 : given.keepLast();
+        v.checkRange("checkpoint.keepLast", keep, 1, 1000);
+        return new CheckpointPolicy(every, keep, Boolean.TRUE.equals(given.keepBest()));
+    }
+
+    private static void checkUri(String field, String uri, Violations v) {
+        if (!v.require(field, uri)) {
+            return;
+        }
+        try {
+            URI parsed = new URI(uri);
+            String scheme = parsed.getScheme() == null ? "" : parsed.getScheme().toLowerCase(Locale.ROOT);
+            if (!List.of("file", "http", "https").contains(scheme)) {
+                v.add(field, "must be a file:, http: or https: URI");
+            }
+        } catch (URISyntaxException e) {
+            v.add(field, "is not a valid URI");
+        }
+    }
+
+}

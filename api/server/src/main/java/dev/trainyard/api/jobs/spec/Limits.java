@@ -1,0 +1,12 @@
+package dev.trainyard.api.jobs.spec;
+
+import java.math.BigDecimal;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
+/** Cost and time limits of a job. */
+@Schema(name = "Limits")
+public record Limits(
+        @Schema(description = "Stop the job (BUDGET_EXHAUSTED) once its cost reaches this, in USD") BigDecimal maxCostUsd,
+        @Schema(description = "Bound of one attempt's runtime in seconds (default 86400)") Long maxRuntimeSeconds,
+        @Schema(description = "Resumes after a lost runner before the job fails (default 3)") Integer maxRestarts) {
+}

@@ -1,0 +1,13 @@
+package dev.trainyard.api.jobs.spec;
+
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
+/** How the model is split: pipeline stages x data-parallel replicas. */
+@Schema(name = "ParallelismSpec")
+public record ParallelismSpec(
+        @Schema(description = "Pipeline stages (default: devices granted / dataParallel)") Integer stages,
+        @Schema(description = "Micro-batches per step (default 4)") Integer microBatches,
+        @Schema(description = "gpipe or 1f1b (default)") String schedule,
+        @Schema(description = "Recompute activations in backward to save memory") Boolean recompute,
+        @Schema(description = "Data-parallel replicas of the whole pipeline (default 1)") Integer dataParallel) {
+}

@@ -1,0 +1,55 @@
+package dev.trainyard.api.jobs.spec;
+
+import dev.trainyard.api.error.ApiException;
+import dev.trainyard.api.error.FieldViolation;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Collects every problem of a request so that the caller hears about all of them at once. */
+public final class Violations {
+    private final List<FieldViolation> found = new ArrayList<>();
+
+    public void add(String field, String message) {
+        found.add(new FieldViolation(field, message));
+    }
+
+    public boolean isEmpty() {
+        return found.isEmpty();
+    }
+
+    /** Requires a present value; records a violation and returns false when it is missing. */
+    public boolean require(String field, Object value) {
+        if (value == null) {
+            add(field, "is required");
+            return false;
+        }
+        return true;
+    }
+
+    public void checkRange(String field, Number value, double min, double max) {
+        if (value != null && (Double.isNaN(value.doubleValue()) || value.doubleValue() < min || value.doubleValue() > max)) {
+            add(field, "must be between " + format(min) + " and " + format(max) + ", was " + value);
+        }
+    }
+
+    public void checkOneOf(String field, String value, List<String> allowed) {
+        if (value != null && !allowed.contains(value)) {
+            add(field, "must be one of " + String.join(", ", allowed) + ", was '" + value + "'");
+        }
+    }
+
+    /** Throws the collected violations as one validation error, if there are any. */
+    public void throwIfAny() {
+        if (found.isEmpty()) {
+            return;
+        }
+        String summary = found.size() == 1
+                ? found.get(0).field() + ": " + found.get(0).message()
+                : found.size() + " fields are invalid; the first is " + found.get(0).field() + ": " + found.get(0).message();
+        throw new ApiException.InvalidInput(summary, found);
+    }
+
+    private static String format(double v) {
+        return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
+    }
+}

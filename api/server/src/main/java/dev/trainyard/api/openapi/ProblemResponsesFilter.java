@@ -1,0 +1,74 @@
+package dev.trainyard.api.openapi;
+
+import java.util.List;
+import java.util.Map;
+import org.eclipse.microprofile.openapi.OASFactory;
+import org.eclipse.microprofile.openapi.OASFilter;
+import org.eclipse.microprofile.openapi.models.OpenAPI;
+import org.eclipse.microprofile.openapi.models.Operation;
+import org.eclipse.microprofile.openapi.models.media.Schema;
+import org.eclipse.microprofile.openapi.models.responses.APIResponse;
+import org.eclipse.microprofile.openapi.models.responses.APIResponses;
+
+/**
+ * Adds the problem+json schema and the error answers to every API operation, so that generated clients
+ * know the shape of every error without each resource repeating the same annotations.
+ */
+public class ProblemResponsesFilter implements OASFilter {
+    private static final String PROBLEM_REF = "#/components/schemas/Problem";
+    private static final Map<String, String> ERRORS = Map.of(
+            "400", "Invalid request: see the problem's errors",
+            "401", "Missing or invalid bearer token",
+            "403", "The token may not do this",
+            "404", "Not found, or not visible to this token",
+            "409", "Conflicts with the current state");
+
+    @Override
+    public Operation filterOperation(Operation operation) {
+        APIResponses responses = operation.getResponses();
+        if (responses == null) {
+            responses = OASFactory.createAPIResponses();
+            operation.setResponses(responses);
+        }
+        for (Map.Entry<String, String> e : ERRORS.entrySet()) {
+            if (!responses.hasAPIResponse(e.getKey())) {
+                responses.addAPIResponse(e.getKey(), problemResponse(e.getValue()));
+            }
+        }
+        return operation;
+    }
+
+    @Override
+    public void filterOpenAPI(OpenAPI openAPI) {
+        if (openAPI.getComponents() == null) {
+            openAPI.setComponents(OASFactory.createComponents());
+        }
+        openAPI.getComponents().addSchema("FieldViolation", OASFactory.createSchema()
+                .type(List.of(Schema.SchemaType.OBJECT))
+                .description("One offending field, named by its JSON path")
+                .addProperty("field", stringSchema())
+                .addProperty("message", stringSchema())
+                .required(List.of("field", "message")));
+        openAPI.getComponents().addSchema("Problem", OASFactory.createSchema()
+                .type(List.of(Schema.SchemaType.OBJECT))
+                .description("RFC 9457 problem details")
+                .addProperty("type", stringSchema().description("Stable identifier of the kind of error"))
+                .addProperty("title", stringSchema())
+                .addProperty("status", OASFactory.createSchema().type(List.of(Schema.SchemaType.INTEGER)).format("int32"))
+                .addProperty("detail", stringSchema())
+                .addProperty("instance", stringSchema())
+                .addProperty("errors", OASFactory.createSchema().type(List.of(Schema.SchemaType.ARRAY))
+                        .items(OASFactory.createSchema().ref("#/components/schemas/FieldViolation")))
+                .required(List.of("type", "title", "status")));
+    }
+
+    private static Schema stringSchema() {
+        return OASFactory.createSchema().type(List.of(Schema.SchemaType.STRING));
+    }
+
+    private static APIResponse problemResponse(String description) {
+        return OASFactory.createAPIResponse().description(description)
+                .content(OASFactory.createContent().addMediaType("application/problem+json",
+                        OASFactory.createMediaType().schema(OASFactory.createSchema().ref(PROBLEM_REF))));
+    }
+}

@@ -1,0 +1,64 @@
+package dev.trainyard.api.pools;
+
+import dev.trainyard.api.persistence.PoolEntity;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.persistence.EntityManager;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/** SQL of pools and their capacity. */
+@ApplicationScoped
+public class PoolRepository {
+    private final EntityManager em;
+
+    public PoolRepository(EntityManager em) {
+        this.em = em;
+    }
+
+    public Optional<PoolEntity> findByName(String name) {
+        return em.createQuery("from PoolEntity where name = :n", PoolEntity.class)
+                .setParameter("n", name).getResultStream().findFirst();
+    }
+
+    public List<PoolEntity> all() {
+        return em.createQuery("from PoolEntity order by name", PoolEntity.class).getResultList();
+    }
+
+    public List<PoolEntity> byGpuType(String gpuType) {
+        return em.createQuery("from PoolEntity where gpuType = :t order by name", PoolEntity.class)
+                .setParameter("t", gpuType).getResultList();
+    }
+
+    public Map<Long, String> namesById() {
+        return all().stream().collect(Collectors.toMap(p -> p.id, p -> p.name));
+    }
+
+    public void insert(PoolEntity pool) {
+        em.persist(pool);
+        em.flush();
+    }
+
+    /** Capacity of a pool's schedulable runners: devices in all, free now, and on the largest runner. */
+    public Capacity capacity(long poolId) {
+        Object[] row = (Object[]) em.createNativeQuery("""
+                select count(*), coalesce(sum(r.total_gpus), 0), coalesce(max(r.total_gpus), 0),
+                       coalesce(sum(r.total_gpus - coalesce(u.used, 0)), 0)
+                  from runners r
+                  left join (select ar.runner_id, sum(ar.gpus) used from attempt_runners ar
+                               join attempts a on a.id = ar.attempt_id and a.ended_at is null
+                              group by ar.runner_id) u on u.runner_id = r.id
+                 where r.pool_id = :p and r.state = 'ACTIVE'""")
+                .setParameter("p", poolId).getSingleResult();
+        return new Capacity(((Number) row[0]).intValue(), ((Number) row[1]).intValue(),
+                ((Number) row[2]).intValue(), ((Number) row[3]).intValue());
+    }
+
+    /** Active runners of a pool and their devices. */
+    public record Capacity(int runners, int totalGpus, int largestRunnerGpus, int freeGpus) {
+        public int usedGpus() {
+            return totalGpus - freeGpus;
+        }
+    }
+}

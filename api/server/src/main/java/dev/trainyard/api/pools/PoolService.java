@@ -1,0 +1,93 @@
+package dev.trainyard.api.pools;
+
+import dev.trainyard.api.auth.Caller;
+import dev.trainyard.api.error.ApiException;
+import dev.trainyard.api.error.ProblemType;
+import dev.trainyard.api.jobs.spec.Violations;
+import dev.trainyard.api.persistence.PoolEntity;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.transaction.Transactional;
+import java.math.BigDecimal;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/** Rules of pools: admins create and price them; everyone signed in may read them. */
+@ApplicationScoped
+public class PoolService {
+    static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+    static final BigDecimal MAX_PRICE = new BigDecimal("100000");
+
+    private final PoolRepository pools;
+    private final InstantSource clock;
+
+    public PoolService(PoolRepository pools, InstantSource clock) {
+        this.pools = pools;
+        this.clock = clock;
+    }
+
+    @Transactional
+    public PoolView create(Caller caller, PoolRequests.Create request) {
+        caller.requireAdmin();
+        Violations v = new Violations();
+        if (request == null) {
+            v.add("$", "a body is required");
+            v.throwIfAny();
+        }
+        if (v.require("name", request.name()) && !NAME.matcher(request.name()).matches()) {
+            v.add("name", "must be lower-case letters, digits and '-', up to 63");
+        }
+        if (v.require("gpuType", request.gpuType()) && (request.gpuType().isBlank() || request.gpuType().length() > 64)) {
+            v.add("gpuType", "must be 1-64 characters");
+        }
+        checkPrice(request.pricePerGpuHour(), v);
+        v.throwIfAny();
+        if (pools.findByName(request.name()).isPresent()) {
+            throw new ApiException.Conflict(ProblemType.ALREADY_EXISTS, "A pool named '" + request.name() + "' exists");
+        }
+        PoolEntity p = new PoolEntity();
+        p.name = request.name();
+        p.gpuType = request.gpuType();
+        p.pricePerGpuHour = request.pricePerGpuHour();
+        p.createdAt = clock.instant();
+        pools.insert(p);
+        return view(p);
+    }
+
+    @Transactional
+    public PoolView update(Caller caller, String name, PoolRequests.Update request) {
+        caller.requireAdmin();
+        PoolEntity p = pools.findByName(name).orElseThrow(() -> new ApiException.NotFound("pool", name));
+        Violations v = new Violations();
+        if (request == null) {
+            v.add("$", "a body is required");
+            v.throwIfAny();
+        }
+        checkPrice(request.pricePerGpuHour(), v);
+        v.throwIfAny();
+        p.pricePerGpuHour = request.pricePerGpuHour();
+        return view(p);
+    }
+
+    @Transactional
+    public List<PoolView> list() {
+        return pools.all().stream().map(this::view).toList();
+    }
+
+    @Transactional
+    public PoolView get(String name) {
+        return view(pools.findByName(name).orElseThrow(() -> new ApiException.NotFound("pool", name)));
+    }
+
+    private static void checkPrice(BigDecimal price, Violations v) {
+        if (v.require("pricePerGpuHour", price) && (price.signum() < 0 || price.compareTo(MAX_PRICE) > 0)) {
+            v.add("pricePerGpuHour", "must be between 0 and " + MAX_PRICE.toPlainString());
+        }
+    }
+
+    private PoolView view(PoolEntity p) {
+        PoolRepository.Capacity c = pools.capacity(p.id);
+        return new PoolView(p.id, p.name, p.gpuType, p.pricePerGpuHour, c.runners(), c.totalGpus(), c.usedGpus(),
+                p.createdAt);
+    }
+}

@@ -1,0 +1,107 @@
+package dev.trainyard.api.projects;
+
+import dev.trainyard.api.auth.Caller;
+import dev.trainyard.api.error.ApiException;
+import dev.trainyard.api.error.ProblemType;
+import dev.trainyard.api.jobs.spec.Violations;
+import dev.trainyard.api.persistence.ProjectEntity;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.transaction.Transactional;
+import java.math.BigDecimal;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/** Rules of projects: admins create and change them, members read their own. */
+@ApplicationScoped
+public class ProjectService {
+    static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+    static final BigDecimal MAX_BUDGET = new BigDecimal("1000000000");
+
+    private final ProjectRepository projects;
+    private final InstantSource clock;
+
+    public ProjectService(ProjectRepository projects, InstantSource clock) {
+        this.projects = projects;
+        this.clock = clock;
+    }
+
+    @Transactional
+    public ProjectView create(Caller caller, ProjectRequests.Create request) {
+        caller.requireAdmin();
+        Violations v = new Violations();
+        if (request == null) {
+            v.add("$", "a body is required");
+            v.throwIfAny();
+        }
+        if (v.require("name", request.name()) && !NAME.matcher(request.name()).matches()) {
+            v.add("name", "must be lower-case letters, digits and '-', starting with a letter or digit, up to 63");
+        }
+        checkBudget(request.budgetUsd(), v);
+        v.checkRange("share", request.share(), 0.001, 1000);
+        v.throwIfAny();
+        if (projects.findByName(request.name()).isPresent()) {
+            throw new ApiException.Conflict(ProblemType.ALREADY_EXISTS, "A project named '" + request.name() + "' exists");
+        }
+        ProjectEntity p = new ProjectEntity();
+        p.name = request.name();
+        p.budgetUsd = request.budgetUsd();
+        p.share = request.share() == null ? 1.0 : request.share();
+        p.createdAt = clock.instant();
+        projects.insert(p);
+        return view(p);
+    }
+
+    @Transactional
+    public ProjectView update(Caller caller, String name, ProjectRequests.Update request) {
+        caller.requireAdmin();
+        ProjectEntity p = projects.findByName(name).orElseThrow(() -> new ApiException.NotFound("project", name));
+        Violations v = new Violations();
+        if (request == null) {
+            v.add("$", "a body is required");
+            v.throwIfAny();
+        }
+        checkBudget(request.budgetUsd(), v);
+        v.checkRange("share", request.share(), 0.001, 1000);
+        if (Boolean.TRUE.equals(request.unlimited()) && request.budgetUsd() != null) {
+            v.add("unlimited", "cannot be combined with budgetUsd");
+        }
+        v.throwIfAny();
+        if (request.budgetUsd() != null) {
+            p.budgetUsd = request.budgetUsd();
+        }
+        if (Boolean.TRUE.equals(request.unlimited())) {
+            p.budgetUsd = null;
+        }
+        if (request.share() != null) {
+            p.share = request.share();
+        }
+        return view(p);
+    }
+
+    @Transactional
+    public List<ProjectView> list(Caller caller) {
+        return projects.all().stream().filter(p -> caller.canAccessProject(p.id)).map(this::view).toList();
+    }
+
+    @Transactional
+    public ProjectView get(Caller caller, String name) {
+        return view(visible(caller, name));
+    }
+
+    /** The project if the caller may see it; otherwise not found, so that names of others do not leak. */
+    public ProjectEntity visible(Caller caller, String name) {
+        return projects.findByName(name).filter(p -> caller.canAccessProject(p.id))
+                .orElseThrow(() -> new ApiException.NotFound("project", name));
+    }
+
+    private static void checkBudget(BigDecimal budget, Violations v) {
+        if (budget != null && (budget.signum() < 0 || budget.compareTo(MAX_BUDGET) > 0)) {
+            v.add("budgetUsd", "must be between 0 and " + MAX_BUDGET.toPlainString());
+        }
+    }
+
+    ProjectView view(ProjectEntity p) {
+        return new ProjectView(p.id, p.name, p.budgetUsd, projects.spent(p.id), p.share, p.createdAt);
+    }
+}
