@@ -21,6 +21,9 @@ final class QueuePass {
             Pending waiting = consider(job);
             if (waiting != null) {
                 pending.add(waiting);
+                if (waiting.wantsGpus()) {
+                    waiting.feasible.forEach(pool -> pool.demand = true);
+                }
             }
         }
     }
@@ -45,7 +48,6 @@ final class QueuePass {
             return Pending.simple(job, PendingReason.BUDGET_EXHAUSTED, message, matching);
         }
         List<PoolState> feasible = affordable.stream().map(JobCheck.Option::pool).toList();
-        feasible.forEach(pool -> pool.demand = true);
         if (placements.size() >= index.policy.maxPlacementsPerCycle()) {
             return new Pending(job, PendingReason.PLACEMENT_LIMIT, "this cycle's placement limit ("
                     + index.policy.maxPlacementsPerCycle() + ") was reached", matching, feasible, null, null);

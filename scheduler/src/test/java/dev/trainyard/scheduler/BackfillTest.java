@@ -1,0 +1,102 @@
+package dev.trainyard.scheduler;
+
+import static dev.trainyard.scheduler.Outcomes.assertPlaced;
+import static dev.trainyard.scheduler.Outcomes.assertWaits;
+import static dev.trainyard.scheduler.Outcomes.placedJobIds;
+import static dev.trainyard.scheduler.Scenario.NOW;
+import static dev.trainyard.scheduler.Scenario.attempt;
+import static dev.trainyard.scheduler.Scenario.job;
+import static dev.trainyard.scheduler.Scenario.snapshot;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.stream.Stream;
+import org.assertj.core.groups.Tuple;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Policy 5: smaller jobs may start ahead of a blocked head job only if they do not delay its reserved start. */
+class BackfillTest {
+    static final Duration HEAD_START = Duration.ofHours(2);
+
+    /**
+     * Runner 1 (8 GPUs) has 6 held by an urgent attempt (never preempted) that ends in two hours, so head job 1 (old,
+     * {@code headGpus} GPUs) must wait for it; job 2 is newer and asks for 2 GPUs for {@code runtime}.
+     */
+    static Scenario blockedHead(int headGpus, Priority headPriority, Duration runtime) {
+        return snapshot().pool("a", "h100", 1).runner(1, "a", 8, 2)
+                .running(attempt(10).pool("a").on(1, 6).priority(Priority.URGENT).endsIn(HEAD_START))
+                .job(job(1).pool("a").gpus(headGpus).priority(headPriority).submittedAgo(Duration.ofHours(1)))
+                .job(job(2).pool("a").gpus(2).runtime(runtime).priority(Priority.NORMAL));
+    }
+
+    static Stream<Arguments> cases() {
+        SchedulerPolicy defaults = SchedulerPolicy.defaults();
+        return Stream.of(
+                Arguments.of("ends before the head's GPUs free up: backfilled",
+                        blockedHead(8, Priority.NORMAL, Duration.ofHours(1)), defaults, null),
+                Arguments.of("ends exactly when they free up: backfilled",
+                        blockedHead(8, Priority.NORMAL, HEAD_START), defaults, null),
+                Arguments.of("would still run at the head's start: held for a same-priority head",
+                        blockedHead(8, Priority.NORMAL, Duration.ofHours(3)), defaults,
+                        PendingReason.BEHIND_EARLIER_JOB),
+                Arguments.of("would still run at the head's start: held for a higher-priority head",
+                        blockedHead(8, Priority.HIGH, Duration.ofHours(3)), defaults,
+                        PendingReason.BEHIND_HIGHER_PRIORITY),
+                Arguments.of("uses GPUs the head will not need: backfilled although long",
+                        blockedHead(6, Priority.NORMAL, Duration.ofHours(3)), defaults, null),
+                Arguments.of("backfill off: nothing starts ahead of the head",
+                        blockedHead(8, Priority.NORMAL, Duration.ofHours(1)), defaults.withBackfill(false),
+                        PendingReason.BEHIND_EARLIER_JOB));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void smallJobStartsOnlyIfTheHeadIsNotDelayed(
+            String name, Scenario scenario, SchedulerPolicy policy, PendingReason smallJobWaits) {
+        Decision decision = scenario.decide(policy);
+
+        WaitingJob head = assertWaits(decision, 1, PendingReason.WAITING_FOR_GPUS);
+        assertThat(head.estimatedStart()).isEqualTo(NOW.plus(HEAD_START));
+        assertThat(head.queuePosition()).isEqualTo(1);
+        if (smallJobWaits == null) {
+            assertPlaced(decision, 2);
+        } else {
+            WaitingJob small = assertWaits(decision, 2, smallJobWaits);
+            assertThat(small.aheadJobId()).isEqualTo(1L);
+            assertThat(small.estimatedStart()).isEqualTo(NOW.plus(HEAD_START));
+        }
+    }
+
+    @Test
+    void longJobsGoToRunnersTheHeadDoesNotNeed() {
+        Decision decision = snapshot().pool("a", "h100", 1).runner(1, "a", 8, 2).runner(2, "a", 8, 2)
+                .running(attempt(10).pool("a").on(1, 6).endsIn(HEAD_START))
+                .running(attempt(11).pool("a").on(2, 6).endsIn(Duration.ofHours(5)))
+                .job(job(1).pool("a").gpus(8).submittedAgo(Duration.ofHours(1)))
+                .job(job(2).pool("a").gpus(2).runtime(Duration.ofHours(3)))
+                .job(job(3).pool("a").gpus(2).runtime(Duration.ofHours(3)))
+                .decide();
+
+        assertThat(placedJobIds(decision)).containsExactly(2L);
+        assertThat(assertPlaced(decision, 2).nodes()).extracting(NodeAssignment::runnerId).containsExactly(2L);
+        assertThat(assertWaits(decision, 3, PendingReason.BEHIND_EARLIER_JOB).aheadJobId()).isEqualTo(1L);
+    }
+
+    @Test
+    void onlyTheFirstBlockedJobOfAPoolHoldsAReservation() {
+        Decision decision = blockedHead(8, Priority.NORMAL, Duration.ofHours(3))
+                .job(job(3).pool("a").gpus(8).submittedAgo(Duration.ofMinutes(30)))
+                .decide();
+
+        assertThat(decision.waiting()).extracting(WaitingJob::jobId, WaitingJob::reason, WaitingJob::queuePosition)
+                .containsExactly(
+                        Tuple.tuple(1L, PendingReason.WAITING_FOR_GPUS, 1),
+                        Tuple.tuple(3L, PendingReason.WAITING_FOR_GPUS, 2),
+                        Tuple.tuple(2L, PendingReason.BEHIND_EARLIER_JOB, 3));
+        assertThat(decision.waiting().get(1).estimatedStart()).isEqualTo(NOW.plus(HEAD_START));
+        assertThat(decision.waiting().get(1).aheadJobId()).isNull();
+    }
+}
