@@ -1,5 +1,6 @@
 package dev.trainyard.scheduler;
 
+import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,6 +38,11 @@ final class QueuePass {
         }
         if (matching.isEmpty()) {
             return Pending.simple(job, PendingReason.NO_POOL_FITS, JobCheck.noMatchMessage(job), matching);
+        }
+        BigDecimal limitLeft = CostModel.remainingLimit(job.maxCostUsd(), job.accruedCostUsd());
+        if (limitLeft != null && limitLeft.signum() == 0) {
+            String message = "earlier attempts already used the job's maxCostUsd of " + job.maxCostUsd() + " USD";
+            return Pending.simple(job, PendingReason.BUDGET_EXHAUSTED, message, matching);
         }
         List<JobCheck.Option> options = JobCheck.options(job, matching, index.accounts);
         if (options.isEmpty()) {
@@ -109,7 +115,7 @@ final class QueuePass {
             limits.consume(gang);
         }
         index.invalidate(pool);
-        var worstCase = CostModel.worstCase(job, gang.total(), pool.pool);
+        BigDecimal worstCase = CostModel.worstCase(job, gang.total(), pool.pool);
         index.accounts.commit(job.projectId(), worstCase);
         index.accounts.grant(job.projectId(), gang.total() * (job.maxRuntimeSeconds() / 3600.0));
         placements.add(new Placement(job.id(), job.version(), pool.pool.id(), nodes, gang.total(), worstCase));
