@@ -99,6 +99,10 @@ create table attempts (
   ended_at            timestamptz,
   end_reason          text,
   last_checkpoint_at  timestamptz,
+  -- when the attempt was asked to checkpoint and stop; after the grace period it is ended anyway
+  stop_requested_at   timestamptz,
+  -- the complete checkpoint this attempt resumes from, if any
+  resume_checkpoint_id bigint,
   cost_accounted_to   timestamptz,
   accrued_cost_usd    numeric(18, 8) not null default 0 check (accrued_cost_usd >= 0),
   check ((state = 'ENDED') = (ended_at is not null)),
@@ -136,6 +140,15 @@ create table metric_points (
   at          timestamptz not null,
   primary key (job_id, name, step)
 );
+
+create table job_logs (
+  id          bigint generated always as identity primary key,
+  job_id      bigint not null references jobs (id) on delete cascade,
+  attempt_id  bigint not null references attempts (id) on delete cascade,
+  at          timestamptz not null,
+  line        text not null
+);
+create index job_logs_job_idx on job_logs (job_id, id);
 
 create table checkpoints (
   id          bigint generated always as identity primary key,

@@ -51,6 +51,12 @@ public class AttemptEntity {
     @Column(name = "last_checkpoint_at")
     public Instant lastCheckpointAt;
 
+    @Column(name = "stop_requested_at")
+    public Instant stopRequestedAt;
+
+    @Column(name = "resume_checkpoint_id")
+    public Long resumeCheckpointId;
+
     @Column(name = "cost_accounted_to")
     public Instant costAccountedTo;
 

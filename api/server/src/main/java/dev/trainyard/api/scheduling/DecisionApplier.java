@@ -1,0 +1,142 @@
+package dev.trainyard.api.scheduling;
+
+import dev.trainyard.api.db.Jdbc;
+import dev.trainyard.scheduler.BudgetStop;
+import dev.trainyard.scheduler.Decision;
+import dev.trainyard.scheduler.NodeAssignment;
+import dev.trainyard.scheduler.Placement;
+import dev.trainyard.scheduler.Preemption;
+import dev.trainyard.scheduler.WaitingJob;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.sql.Types;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.function.Supplier;
+
+/**
+ * Writes a decision with guarded updates: a job is placed only if it is still QUEUED at the version the
+ * snapshot saw, a stop is asked only of an attempt still live. A row that changed meanwhile is skipped and
+ * considered again next cycle, never overwritten.
+ */
+public final class DecisionApplier {
+
+    private DecisionApplier() {
+    }
+
+    /** What was written. */
+    public record Applied(int placed, int skipped, int stopsRequested, int pendingUpdated) {
+    }
+
+    public static Applied apply(Connection c, Decision decision, Map<Long, SnapshotLoader.StoredPending> stored,
+            Instant now, Supplier<UUID> leaseTokens) throws SQLException {
+        int placed = 0;
+        int skipped = 0;
+        for (Placement p : decision.placements()) {
+            if (place(c, p, now, leaseTokens.get())) {
+                placed++;
+            } else {
+                skipped++;
+            }
+        }
+        int stops = 0;
+        for (Preemption p : decision.preemptions()) {
+            stops += requestStop(c, p.attemptId(), p.jobId(), "PREEMPTING", "PREEMPTED",
+                    "Asked to checkpoint and stop for job " + p.forJobId() + " (" + p.reason() + ")", now);
+        }
+        for (BudgetStop b : decision.budgetStops()) {
+            stops += requestStop(c, b.attemptId(), b.jobId(), "STOPPING", "BUDGET_EXHAUSTED",
+                    "Asked to checkpoint and stop: " + b.reason(), now);
+        }
+        int pending = writePending(c, decision, stored);
+        return new Applied(placed, skipped, stops, pending);
+    }
+
+    private static boolean place(Connection c, Placement p, Instant now, UUID leaseToken) throws SQLException {
+        int moved = Jdbc.update(c, """
+                update jobs set state = 'SCHEDULED', state_reason = null, version = version + 1,
+                       pending_reason = null, pending_message = null, queue_position = null, estimated_start_at = null
+                 where id = ? and state = 'QUEUED' and version = ?""", p.jobId(), p.jobVersion());
+        if (moved == 0) {
+            return false;
+        }
+        NodeAssignment first = p.nodes().get(0);
+        long attemptId = Jdbc.queryOne(c, """
+                insert into attempts (job_id, number, runner_id, gpus, lease_token, state, started_at,
+                                      resume_checkpoint_id, cost_accounted_to)
+                values (?, (select coalesce(max(number), 0) + 1 from attempts where job_id = ?), ?, ?, ?, 'STARTING', ?,
+                        (select id from checkpoints where job_id = ? and state = 'COMPLETE' order by step desc limit 1), ?)
+                returning id""", rs -> rs.getLong(1),
+                p.jobId(), p.jobId(), first.runnerId(), p.gpus(), leaseToken, now, p.jobId(), now).orElseThrow();
+        for (NodeAssignment n : p.nodes()) {
+            Jdbc.update(c, "insert into attempt_runners (attempt_id, rank, runner_id, gpus) values (?, ?, ?, ?)",
+                    attemptId, n.rank(), n.runnerId(), n.gpus());
+        }
+        String where = p.nodes().size() == 1 ? "runner " + first.runnerId() : p.nodes().size() + " runners";
+        Jdbc.update(c, """
+                insert into job_events (job_id, at, from_state, to_state, reason, message, attempt_id)
+                values (?, ?, 'QUEUED', 'SCHEDULED', 'PLACED', ?, ?)""",
+                p.jobId(), now, p.gpus() + " device(s) on " + where, attemptId);
+        return true;
+    }
+
+    private static int requestStop(Connection c, long attemptId, long jobId, String attemptState, String reason,
+            String message, Instant now) throws SQLException {
+        int asked = Jdbc.update(c, """
+                update attempts set state = ?, stop_reason = ?, stop_requested_at = ?
+                 where id = ? and ended_at is null and state in ('STARTING', 'RUNNING')""",
+                attemptState, reason, now, attemptId);
+        if (asked == 1) {
+            Jdbc.update(c, """
+                    insert into job_events (job_id, at, from_state, to_state, reason, message, attempt_id)
+                    select id, ?, state, state, ?, ?, ? from jobs where id = ?""",
+                    now, reason.equals("PREEMPTED") ? "PREEMPTION_REQUESTED" : "BUDGET_STOP_REQUESTED", message,
+                    attemptId, jobId);
+        }
+        return asked;
+    }
+
+    /** Stores why each waiting job waits; rows whose reason, position and estimate did not change are left alone. */
+    private static int writePending(Connection c, Decision decision, Map<Long, SnapshotLoader.StoredPending> stored)
+            throws SQLException {
+        int count = 0;
+        try (PreparedStatement ps = c.prepareStatement("""
+                update jobs set pending_reason = ?, pending_message = ?, queue_position = ?, estimated_start_at = ?
+                 where id = ? and state = 'QUEUED'""")) {
+            for (WaitingJob w : decision.waiting()) {
+                Integer position = w.queuePosition() > 0 ? w.queuePosition() : null;
+                SnapshotLoader.StoredPending now = new SnapshotLoader.StoredPending(w.reason().name(), w.message(),
+                        position, w.estimatedStart());
+                if (sameAs(stored.get(w.jobId()), now)) {
+                    continue;
+                }
+                ps.setString(1, now.reason());
+                ps.setString(2, now.message());
+                if (position == null) {
+                    ps.setNull(3, Types.INTEGER);
+                } else {
+                    ps.setInt(3, position);
+                }
+                ps.setTimestamp(4, w.estimatedStart() == null ? null : Timestamp.from(w.estimatedStart()));
+                ps.setLong(5, w.jobId());
+                ps.addBatch();
+                count++;
+            }
+            if (count > 0) {
+                ps.executeBatch();
+            }
+        }
+        return count;
+    }
+
+    private static boolean sameAs(SnapshotLoader.StoredPending a, SnapshotLoader.StoredPending b) {
+        return a != null && Objects.equals(a.reason(), b.reason()) && Objects.equals(a.message(), b.message())
+                && Objects.equals(a.position(), b.position())
+                && Objects.equals(a.estimate() == null ? null : a.estimate().getEpochSecond(),
+                        b.estimate() == null ? null : b.estimate().getEpochSecond());
+    }
+}

@@ -1,0 +1,51 @@
+package dev.trainyard.api.scheduling;
+
+import dev.trainyard.api.db.Jdbc;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * Leader-only housekeeping: runners whose heartbeats stopped become LOST and their attempts end (jobs go back
+ * to the queue to resume from their last checkpoint); attempts that were asked to stop and did not within the
+ * grace period are ended as if they had.
+ */
+public final class RunnerRescuer {
+
+    private RunnerRescuer() {
+    }
+
+    /** What one pass did. */
+    public record Rescued(int lostRunners, int endedAttempts) {
+    }
+
+    public static Rescued run(Connection c, Instant now, Duration heartbeatTimeout, Duration stopGrace)
+            throws SQLException {
+        List<Long> lost = Jdbc.query(c, """
+                update runners set state = 'LOST', version = version + 1
+                 where state in ('REGISTERED', 'ACTIVE', 'DRAINING')
+                   and coalesce(last_heartbeat_at, registered_at) < ?
+                returning id""", rs -> rs.getLong(1), now.minus(heartbeatTimeout));
+        int ended = 0;
+        if (!lost.isEmpty()) {
+            List<Long> attempts = Jdbc.query(c, """
+                    select distinct a.id from attempts a join attempt_runners ar on ar.attempt_id = a.id
+                     where a.ended_at is null and ar.runner_id = any(?) order by a.id""",
+                    rs -> rs.getLong(1), c.createArrayOf("bigint", lost.toArray()));
+            for (long attempt : attempts) {
+                ended += AttemptEnder.end(c, attempt, AttemptEnder.Ending.LOST, "runner stopped sending heartbeats",
+                        now).isPresent() ? 1 : 0;
+            }
+        }
+        List<Long> overdue = Jdbc.query(c, """
+                select id from attempts where ended_at is null and stop_requested_at < ? order by id""",
+                rs -> rs.getLong(1), now.minus(stopGrace));
+        for (long attempt : overdue) {
+            ended += AttemptEnder.end(c, attempt, AttemptEnder.Ending.STOPPED,
+                    "did not confirm the stop within " + stopGrace.toSeconds() + " s", now).isPresent() ? 1 : 0;
+        }
+        return new Rescued(lost.size(), ended);
+    }
+}

@@ -1,0 +1,128 @@
+package dev.trainyard.api.scheduling;
+
+import dev.trainyard.api.config.TrainyardConfig;
+import dev.trainyard.api.jobs.JobSignals;
+import dev.trainyard.scheduler.Decision;
+import dev.trainyard.scheduler.Scheduler;
+import dev.trainyard.scheduler.SchedulerPolicy;
+import io.agroal.api.AgroalDataSource;
+import jakarta.enterprise.context.ApplicationScoped;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.UUID;
+
+/**
+ * One scheduling cycle in the leader: (1) housekeeping (lost runners, overdue stops, cost ledger), (2) load a
+ * snapshot, (3) decide, purely, (4) apply with guarded writes. Each database phase is its own transaction, and
+ * every write transaction first locks the lease row, so a replica that lost the lease writes nothing.
+ */
+@ApplicationScoped
+public class SchedulingCycle {
+    private final AgroalDataSource dataSource;
+    private final LeaderLease lease;
+    private final TrainyardConfig config;
+    private final InstantSource clock;
+    private final Scheduler scheduler = new Scheduler();
+
+    public SchedulingCycle(AgroalDataSource dataSource, LeaderLease lease, TrainyardConfig config, InstantSource clock) {
+        this.dataSource = dataSource;
+        this.lease = lease;
+        this.config = config;
+        this.clock = clock;
+    }
+
+    /** What a cycle did; {@code leader} false means another replica holds the lease and nothing was done. */
+    public record Report(boolean leader, int queued, int placed, int skipped, int stopsRequested, int lostRunners,
+            int endedAttempts, long decideNanos) {
+        static Report notLeader() {
+            return new Report(false, 0, 0, 0, 0, 0, 0, 0);
+        }
+    }
+
+    public Report runOnce() {
+        Instant now = clock.instant();
+        if (!lease.acquire(now, config.scheduler().leaseDuration())) {
+            return Report.notLeader();
+        }
+        try {
+            RunnerRescuer.Rescued rescued = inTransaction(() -> housekeeping(now));
+            if (rescued == null) {
+                return Report.notLeader();
+            }
+            SnapshotLoader.Loaded loaded = inTransaction(() -> load(now));
+            long t0 = System.nanoTime();
+            Decision decision = scheduler.decide(loaded.snapshot(), policy());
+            long decideNanos = System.nanoTime() - t0;
+            DecisionApplier.Applied applied = inTransaction(() -> apply(decision, loaded, now));
+            if (applied == null) {
+                return Report.notLeader();
+            }
+            return new Report(true, loaded.snapshot().queue().size(), applied.placed(), applied.skipped(),
+                    applied.stopsRequested(), rescued.lostRunners(), rescued.endedAttempts(), decideNanos);
+        }
+    }
+
+    /** Work of one transaction, over a connection enlisted in it. */
+    @FunctionalInterface
+    interface TransactionWork<T> {
+        T run() throws SQLException;
+    }
+
+    private static <T> T inTransaction(TransactionWork<T> work) {
+        return QuarkusTransaction.requiringNew().call(work::run);
+    }
+
+    SchedulerPolicy policy() {
+        return SchedulerPolicy.defaults()
+                .withMinRuntimeBeforePreemption(config.scheduler().minRuntimeBeforePreemption())
+                .withPreemptionGrace(config.scheduler().preemptionGrace());
+    }
+
+    RunnerRescuer.Rescued housekeeping(Instant now) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            if (!LeaderLease.holdWithin(c, lease.holder(), now)) {
+                return null;
+            }
+            RunnerRescuer.Rescued rescued = RunnerRescuer.run(c, now, config.runners().heartbeatTimeout(),
+                    config.scheduler().preemptionGrace());
+            CostAccountant.accrueAll(c, now);
+            if (rescued.endedAttempts() > 0) {
+                notifyJobsChanged(c);
+            }
+            return rescued;
+        }
+    }
+
+    SnapshotLoader.Loaded load(Instant now) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            try (Statement s = c.createStatement()) {
+                s.execute("set transaction isolation level repeatable read, read only");
+            }
+            return SnapshotLoader.load(c, now);
+        }
+    }
+
+    DecisionApplier.Applied apply(Decision decision, SnapshotLoader.Loaded loaded, Instant now) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            if (!LeaderLease.holdWithin(c, lease.holder(), now)) {
+                return null;
+            }
+            DecisionApplier.Applied applied = DecisionApplier.apply(c, decision, loaded.storedPending(), now,
+                    UUID::randomUUID);
+            if (applied.placed() > 0 || applied.stopsRequested() > 0) {
+                notifyJobsChanged(c);
+            }
+            return applied;
+        }
+    }
+
+    private static void notifyJobsChanged(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("select pg_notify('" + JobSignals.CHANNEL + "', 'scheduled')");
+        }
+    }
+}

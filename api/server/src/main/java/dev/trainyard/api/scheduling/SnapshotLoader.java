@@ -1,0 +1,151 @@
+package dev.trainyard.api.scheduling;
+
+import dev.trainyard.scheduler.ClusterSnapshot;
+import dev.trainyard.scheduler.Pool;
+import dev.trainyard.scheduler.Priority;
+import dev.trainyard.scheduler.Project;
+import dev.trainyard.scheduler.QueuedJob;
+import dev.trainyard.scheduler.RunnerNode;
+import dev.trainyard.scheduler.RunningAttempt;
+import dev.trainyard.scheduler.Share;
+import java.math.BigDecimal;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Reads everything one scheduling cycle needs from PostgreSQL, in one repeatable-read transaction. */
+public final class SnapshotLoader {
+
+    private SnapshotLoader() {
+    }
+
+    /** The snapshot, and the pending info currently stored per queued job (so unchanged rows are not rewritten). */
+    public record Loaded(ClusterSnapshot snapshot, Map<Long, StoredPending> storedPending) {
+    }
+
+    /** What a queued job's row says about why it waits. */
+    public record StoredPending(String reason, String message, Integer position, Instant estimate) {
+    }
+
+    public static Loaded load(Connection c, Instant now) throws SQLException {
+        List<Pool> pools = pools(c);
+        List<RunnerNode> runners = runners(c);
+        List<Project> projects = projects(c, now);
+        Map<Long, StoredPending> stored = new HashMap<>();
+        List<QueuedJob> queue = queue(c, stored);
+        List<RunningAttempt> running = running(c);
+        return new Loaded(new ClusterSnapshot(now, pools, runners, projects, queue, running), stored);
+    }
+
+    private static List<Pool> pools(Connection c) throws SQLException {
+        List<Pool> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("select id, name, gpu_type, price_per_gpu_hour from pools");
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                out.add(new Pool(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getBigDecimal(4)));
+            }
+        }
+        return out;
+    }
+
+    private static List<RunnerNode> runners(Connection c) throws SQLException {
+        List<RunnerNode> out = new ArrayList<>();
+        String sql = """
+                select r.id, r.pool_id, r.total_gpus, r.total_gpus - coalesce(u.used, 0), r.state = 'ACTIVE'
+                  from runners r
+                  left join (select ar.runner_id, sum(ar.gpus) used from attempt_runners ar
+                               join attempts a on a.id = ar.attempt_id and a.ended_at is null
+                              group by ar.runner_id) u on u.runner_id = r.id
+                 where r.state in ('ACTIVE', 'DRAINING')""";
+        try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                out.add(new RunnerNode(rs.getLong(1), rs.getLong(2), rs.getInt(3), Math.max(0, rs.getInt(4)),
+                        rs.getBoolean(5)));
+            }
+        }
+        return out;
+    }
+
+    private static List<Project> projects(Connection c, Instant now) throws SQLException {
+        List<Project> out = new ArrayList<>();
+        String sql = """
+                select p.id, p.name, p.budget_usd, coalesce(l.spent, 0), p.share, coalesce(l.recent, 0) / 3600.0
+                  from projects p
+                  left join (select project_id, sum(amount_usd) spent,
+                                    sum(gpu_seconds) filter (where to_at > ?) recent
+                               from cost_ledger group by project_id) l on l.project_id = p.id""";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setTimestamp(1, Timestamp.from(now.minusSeconds(24 * 3600)));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new Project(rs.getLong(1), rs.getString(2), rs.getBigDecimal(3), rs.getBigDecimal(4),
+                            rs.getDouble(5), rs.getDouble(6)));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static List<QueuedJob> queue(Connection c, Map<Long, StoredPending> stored) throws SQLException {
+        List<QueuedJob> out = new ArrayList<>();
+        String sql = """
+                select id, project_id, pool_id, gpu_type, priority, gpus, min_gpus, multi_node, max_runtime_seconds,
+                       max_cost_usd, accrued_cost_usd, submitted_at, version,
+                       pending_reason, pending_message, queue_position, estimated_start_at
+                  from jobs where state = 'QUEUED'""";
+        try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                long id = rs.getLong(1);
+                long pool = rs.getLong(3);
+                Long poolId = rs.wasNull() ? null : pool;
+                out.add(new QueuedJob(id, rs.getLong(2), poolId, rs.getString(4), Priority.parse(rs.getString(5)),
+                        rs.getInt(6), rs.getInt(7), rs.getBoolean(8), rs.getLong(9), rs.getBigDecimal(10),
+                        rs.getBigDecimal(11), rs.getTimestamp(12).toInstant(), rs.getLong(13)));
+                int position = rs.getInt(16);
+                Integer positionOrNull = rs.wasNull() ? null : position;
+                Timestamp estimate = rs.getTimestamp(17);
+                stored.put(id, new StoredPending(rs.getString(14), rs.getString(15), positionOrNull,
+                        estimate == null ? null : estimate.toInstant()));
+            }
+        }
+        return out;
+    }
+
+    private static List<RunningAttempt> running(Connection c) throws SQLException {
+        Map<Long, List<Share>> shares = new HashMap<>();
+        String sharesSql = """
+                select ar.attempt_id, ar.runner_id, ar.gpus from attempt_runners ar
+                  join attempts a on a.id = ar.attempt_id and a.ended_at is null order by ar.attempt_id, ar.rank""";
+        try (PreparedStatement ps = c.prepareStatement(sharesSql); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                shares.computeIfAbsent(rs.getLong(1), k -> new ArrayList<>()).add(new Share(rs.getLong(2), rs.getInt(3)));
+            }
+        }
+        List<RunningAttempt> out = new ArrayList<>();
+        String sql = """
+                select a.id, a.job_id, j.project_id, r.pool_id, j.priority, a.gpus, j.gpus, a.started_at,
+                       a.last_checkpoint_at, j.max_runtime_seconds, j.max_cost_usd, j.accrued_cost_usd,
+                       a.state in ('PREEMPTING', 'STOPPING')
+                  from attempts a join jobs j on j.id = a.job_id join runners r on r.id = a.runner_id
+                 where a.ended_at is null""";
+        try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                long attemptId = rs.getLong(1);
+                Timestamp checkpoint = rs.getTimestamp(9);
+                BigDecimal maxCost = rs.getBigDecimal(11);
+                out.add(new RunningAttempt(attemptId, rs.getLong(2), rs.getLong(3), rs.getLong(4),
+                        Priority.parse(rs.getString(5)), shares.getOrDefault(attemptId, List.of()), rs.getInt(6),
+                        rs.getInt(7), rs.getTimestamp(8).toInstant(), checkpoint == null ? null : checkpoint.toInstant(),
+                        rs.getLong(10), maxCost, rs.getBigDecimal(12), rs.getBoolean(13)));
+            }
+        }
+        return out;
+    }
+}
