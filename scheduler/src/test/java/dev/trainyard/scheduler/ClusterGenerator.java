@@ -1,0 +1,129 @@
+package dev.trainyard.scheduler;
+
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Builds random but self-consistent snapshots from a seed (free GPUs = total minus what attempts hold), for the
+ * property tests and the benchmark.
+ */
+public final class ClusterGenerator {
+    public static final Instant NOW = Instant.parse("2026-01-01T12:00:00Z");
+    private static final String[] TYPES = {"h100", "a100"};
+    private static final String[] PRICES = {"1.00", "2.50", "4.10"};
+
+    private final Random random;
+    private final Shape shape;
+    private long nextAttemptId = 1;
+
+    /** Sizes of the generated cluster. */
+    public record Shape(int pools, int runnersPerPool, int[] runnerSizes, int projects, int jobs, double busy) {
+        /** Small clusters where every rule gets exercised often. */
+        public static Shape small(int jobs) {
+            return new Shape(3, 4, new int[] {1, 2, 4, 8}, 3, jobs, 0.6);
+        }
+
+        /** The benchmark's cluster: 1,000 runners of 8 GPUs in 4 pools. */
+        public static Shape benchmark(int jobs) {
+            return new Shape(4, 250, new int[] {8}, 50, jobs, 0.5);
+        }
+    }
+
+    public ClusterGenerator(long seed, Shape shape) {
+        this.random = new Random(seed);
+        this.shape = shape;
+    }
+
+    public ClusterSnapshot generate() {
+        List<Pool> pools = pools();
+        List<RunnerNode> runners = new ArrayList<>();
+        List<RunningAttempt> running = new ArrayList<>();
+        for (Pool pool : pools) {
+            for (int i = 0; i < shape.runnersPerPool(); i++) {
+                long runnerId = pool.id() * 100_000 + i + 1;
+                int total = shape.runnerSizes()[random.nextInt(shape.runnerSizes().length)];
+                int used = fill(pool, runnerId, total, running);
+                runners.add(new RunnerNode(runnerId, pool.id(), total, total - used, random.nextInt(10) > 0));
+            }
+        }
+        List<Project> projects = projects();
+        List<QueuedJob> queue = new ArrayList<>();
+        for (int i = 0; i < shape.jobs(); i++) {
+            queue.add(job(i + 1, pools));
+        }
+        return new ClusterSnapshot(NOW, pools, runners, projects, queue, running);
+    }
+
+    private List<Pool> pools() {
+        List<Pool> pools = new ArrayList<>();
+        for (int i = 1; i <= shape.pools(); i++) {
+            String type = TYPES[(i - 1) % TYPES.length];
+            pools.add(new Pool(i, "pool-" + i, type, new BigDecimal(PRICES[random.nextInt(PRICES.length)])));
+        }
+        return pools;
+    }
+
+    /** Places random attempts on a runner until it is about as busy as the shape says; returns GPUs used. */
+    private int fill(Pool pool, long runnerId, int total, List<RunningAttempt> running) {
+        int used = 0;
+        while (used < total && random.nextDouble() < shape.busy()) {
+            int gpus = 1 + random.nextInt(total - used);
+            running.add(attempt(pool, runnerId, gpus));
+            used += gpus;
+        }
+        return used;
+    }
+
+    private RunningAttempt attempt(Pool pool, long runnerId, int gpus) {
+        long id = nextAttemptId++;
+        Instant started = NOW.minusSeconds(60L * random.nextInt(600));
+        Instant checkpoint = random.nextBoolean() ? null : started.plusSeconds(Duration.between(started, NOW)
+                .getSeconds() / 2);
+        long runtime = 600L + 60L * random.nextInt(1200);
+        BigDecimal maxCost = random.nextInt(3) == 0 ? money(50) : null;
+        int requested = random.nextInt(4) == 0 ? gpus + 1 + random.nextInt(3) : gpus;
+        return new RunningAttempt(id, 1_000_000 + id, 1 + random.nextInt(shape.projects()), pool.id(),
+                priority(), List.of(new Share(runnerId, gpus)), gpus, requested, started, checkpoint, runtime,
+                maxCost, money(40), random.nextInt(10) == 0);
+    }
+
+    private List<Project> projects() {
+        List<Project> projects = new ArrayList<>();
+        for (int i = 1; i <= shape.projects(); i++) {
+            BigDecimal budget = random.nextInt(3) == 0 ? null : money(1500);
+            double fraction = random.nextDouble();
+            BigDecimal spent = budget == null ? money(100) : budget.multiply(BigDecimal.valueOf(fraction * fraction))
+                    .setScale(2, RoundingMode.HALF_UP);
+            double share = 0.5 + random.nextInt(6) * 0.5;
+            projects.add(new Project(i, "project-" + i, budget, spent, share, random.nextInt(100)));
+        }
+        return projects;
+    }
+
+    private QueuedJob job(long id, List<Pool> pools) {
+        Pool pool = pools.get(random.nextInt(pools.size()));
+        boolean byType = random.nextInt(3) == 0;
+        int largest = shape.runnerSizes()[shape.runnerSizes().length - 1];
+        boolean multiNode = random.nextInt(5) == 0;
+        int gpus = 1 + random.nextInt(multiNode ? largest * 2 : largest);
+        int minGpus = random.nextInt(4) == 0 ? 1 + random.nextInt(gpus) : gpus;
+        BigDecimal maxCost = random.nextInt(3) == 0 ? money(60) : null;
+        BigDecimal accrued = maxCost != null && random.nextInt(4) == 0 ? money(20) : BigDecimal.ZERO;
+        return new QueuedJob(id, 1 + random.nextInt(shape.projects()), byType ? null : pool.id(),
+                byType ? pool.gpuType() : null, priority(), gpus, minGpus, multiNode, 600L + 60L * random.nextInt(900),
+                maxCost, accrued, NOW.minusSeconds(random.nextInt(86_400)), random.nextInt(5));
+    }
+
+    private Priority priority() {
+        return Priority.values()[random.nextInt(Priority.values().length)];
+    }
+
+    private BigDecimal money(int upTo) {
+        return BigDecimal.valueOf(random.nextInt(upTo * 100 + 1), 2);
+    }
+}
