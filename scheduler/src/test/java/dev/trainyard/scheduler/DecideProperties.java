@@ -2,27 +2,21 @@ package dev.trainyard.scheduler;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.math.BigDecimal;
-import java.math.MathContext;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
-import java.util.Set;
-import java.util.function.Function;
-import java.util.stream.Collectors;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 
 /** Invariants of decide over random snapshots; a failure reports the seed that reproduces it. */
 class DecideProperties {
-    private static final SchedulerPolicy POLICY = SchedulerPolicy.defaults();
     private final Scheduler scheduler = new Scheduler();
+
+    private Decision decide(ClusterSnapshot snapshot) {
+        return scheduler.decide(snapshot, DecisionInvariants.POLICY);
+    }
 
     private static ClusterSnapshot cluster(long seed, int jobs) {
         return new ClusterGenerator(seed, ClusterGenerator.Shape.small(jobs)).generate();
@@ -31,88 +25,25 @@ class DecideProperties {
     @Property(tries = 150)
     void neverAllocatesMoreThanARunnerHasFree(@ForAll long seed, @ForAll @IntRange(min = 1, max = 60) int jobs) {
         ClusterSnapshot snapshot = cluster(seed, jobs);
-        Decision decision = scheduler.decide(snapshot, POLICY);
-
-        Map<Long, Integer> left = finalFree(snapshot, decision);
-        Map<Long, RunnerNode> runners = byId(snapshot.runners(), RunnerNode::id);
-        assertThat(left.values()).allSatisfy(free -> assertThat(free).isNotNegative());
-        for (Placement placement : decision.placements()) {
-            assertThat(placement.nodes()).allSatisfy(node -> {
-                RunnerNode runner = runners.get(node.runnerId());
-                assertThat(runner.schedulable()).isTrue();
-                assertThat(runner.poolId()).isEqualTo(placement.poolId());
-                assertThat(node.gpus()).isPositive();
-            });
-        }
+        DecisionInvariants.runnersNeverOverfilled(snapshot, decide(snapshot));
     }
 
     @Property(tries = 150)
     void placementsStayWithinJobShapeAndPool(@ForAll long seed) {
         ClusterSnapshot snapshot = cluster(seed, 40);
-        Decision decision = scheduler.decide(snapshot, POLICY);
-
-        Map<Long, QueuedJob> jobs = byId(snapshot.queue(), QueuedJob::id);
-        Map<Long, Pool> pools = byId(snapshot.pools(), Pool::id);
-        for (Placement placement : decision.placements()) {
-            QueuedJob job = jobs.get(placement.jobId());
-            assertThat(placement.gpus()).isBetween(job.minGpus(), job.gpus())
-                    .isEqualTo(placement.nodes().stream().mapToInt(NodeAssignment::gpus).sum());
-            assertThat(job.multiNode() || placement.nodes().size() == 1).isTrue();
-            assertThat(matches(job, pools.get(placement.poolId()))).isTrue();
-            assertThat(placement.jobVersion()).isEqualTo(job.version());
-        }
+        DecisionInvariants.placementsMatchJobShapeAndPool(snapshot, decide(snapshot));
     }
 
     @Property(tries = 150)
     void neverPlacesBeyondABudget(@ForAll long seed, @ForAll @IntRange(min = 1, max = 60) int jobs) {
         ClusterSnapshot snapshot = cluster(seed, jobs);
-        Decision decision = scheduler.decide(snapshot, POLICY);
-
-        Map<Long, QueuedJob> queue = byId(snapshot.queue(), QueuedJob::id);
-        Map<Long, Pool> pools = byId(snapshot.pools(), Pool::id);
-        Map<Long, BigDecimal> placed = new HashMap<>();
-        for (Placement placement : decision.placements()) {
-            QueuedJob job = queue.get(placement.jobId());
-            BigDecimal exact = exactWorstCase(job, placement.gpus(), pools.get(placement.poolId()));
-            assertThat(placement.worstCaseCostUsd()).isGreaterThanOrEqualTo(exact);
-            placed.merge(job.projectId(), exact, BigDecimal::add);
-        }
-        Map<Long, BigDecimal> left = exactBudgetLeft(snapshot, decision);
-        placed.forEach((project, amount) -> {
-            if (left.containsKey(project)) {
-                assertThat(amount).as("project %d", project).isLessThanOrEqualTo(left.get(project));
-            }
-        });
+        DecisionInvariants.budgetsNeverExceeded(snapshot, decide(snapshot));
     }
 
     @Property(tries = 150)
     void noJobWaitsBehindLowerPriorityWorkItCouldHaveDisplaced(@ForAll long seed) {
         ClusterSnapshot snapshot = cluster(seed, 50);
-        Decision decision = scheduler.decide(snapshot, POLICY);
-
-        Map<Long, QueuedJob> queue = byId(snapshot.queue(), QueuedJob::id);
-        Map<Long, Integer> left = finalFree(snapshot, decision);
-        for (WaitingJob waiting : decision.waiting()) {
-            QueuedJob high = queue.get(waiting.jobId());
-            if (waiting.reason() == PendingReason.BEHIND_HIGHER_PRIORITY
-                    || waiting.reason() == PendingReason.BEHIND_EARLIER_JOB) {
-                QueuedJob ahead = queue.get(waiting.aheadJobId());
-                assertThat(ahead.priority().outranks(high.priority())).isEqualTo(
-                        waiting.reason() == PendingReason.BEHIND_HIGHER_PRIORITY);
-                assertThat(high.priority().outranks(ahead.priority())).isFalse();
-            } else if (waitsForGpusInOnePool(snapshot, high, waiting)) {
-                for (Placement placement : decision.placements()) {
-                    QueuedJob low = queue.get(placement.jobId());
-                    boolean samePool = matchingPools(snapshot, high).get(0).id() == placement.poolId();
-                    if (samePool && high.priority().outranks(low.priority())) {
-                        assertThat(wouldFit(snapshot, high, placement, left))
-                                .as("job %d (%s) waits although low job %d holds room", high.id(), waiting.message(),
-                                        low.id())
-                                .isFalse();
-                    }
-                }
-            }
-        }
+        DecisionInvariants.noJobBehindLowerPriorityItCouldDisplace(snapshot, decide(snapshot));
     }
 
     @Property(tries = 100)
@@ -123,133 +54,24 @@ class DecideProperties {
                 shuffle(snapshot.runners(), random), shuffle(snapshot.projects(), random),
                 shuffle(snapshot.queue(), random), shuffle(snapshot.running(), random));
 
-        assertThat(scheduler.decide(shuffled, POLICY)).isEqualTo(scheduler.decide(snapshot, POLICY));
+        assertThat(decide(shuffled)).isEqualTo(decide(snapshot));
     }
 
     @Property(tries = 150)
     void everyQueuedJobIsPlacedOrHasAReason(@ForAll long seed, @ForAll @IntRange(min = 0, max = 60) int jobs) {
         ClusterSnapshot snapshot = cluster(seed, jobs);
-        Decision decision = scheduler.decide(snapshot, POLICY);
-
-        List<Long> accounted = new ArrayList<>();
-        decision.placements().forEach(p -> accounted.add(p.jobId()));
-        decision.waiting().forEach(w -> accounted.add(w.jobId()));
-        assertThat(accounted).containsExactlyInAnyOrderElementsOf(
-                snapshot.queue().stream().map(QueuedJob::id).toList());
-        assertThat(decision.waiting()).allSatisfy(w -> {
-            assertThat(w.reason()).isNotNull();
-            assertThat(w.message()).isNotBlank();
-            assertThat(w.queuePosition()).isPositive();
-        });
+        DecisionInvariants.everyJobPlacedOrExplained(snapshot, decide(snapshot));
     }
 
     @Property(tries = 150)
     void preemptsOnlyStrictlyLowerPriorityOldEnoughWork(@ForAll long seed) {
         ClusterSnapshot snapshot = cluster(seed, 40);
-        Decision decision = scheduler.decide(snapshot, POLICY);
-
-        Map<Long, QueuedJob> queue = byId(snapshot.queue(), QueuedJob::id);
-        Map<Long, RunningAttempt> running = byId(snapshot.running(), RunningAttempt::attemptId);
-        Set<Long> placed = decision.placements().stream().map(Placement::jobId).collect(Collectors.toSet());
-        for (Preemption preemption : decision.preemptions()) {
-            RunningAttempt victim = running.get(preemption.attemptId());
-            QueuedJob beneficiary = queue.get(preemption.forJobId());
-            assertThat(beneficiary.priority().outranks(victim.priority())).isTrue();
-            assertThat(victim.preempting()).isFalse();
-            assertThat(victim.startedAt()).isBeforeOrEqualTo(snapshot.now().minus(POLICY.minRuntimeBeforePreemption()));
-            assertThat(victim.poolId()).isEqualTo(matchingPools(snapshot, beneficiary).stream()
-                    .filter(p -> p.id() == victim.poolId()).findFirst().orElseThrow().id());
-            assertThat(placed).doesNotContain(beneficiary.id());
-        }
+        DecisionInvariants.preemptionsOnlyOfStrictlyLowerOldEnoughWork(snapshot, decide(snapshot));
     }
 
-    // --- oracles, written independently of the scheduler's own classes ---
-
-    private static Map<Long, Integer> finalFree(ClusterSnapshot snapshot, Decision decision) {
-        Map<Long, Integer> free = new HashMap<>();
-        snapshot.runners().forEach(r -> free.put(r.id(), Math.max(0, Math.min(r.freeGpus(), r.totalGpus()))));
-        decision.placements().forEach(p -> p.nodes().forEach(n -> free.merge(n.runnerId(), -n.gpus(), Integer::sum)));
-        Map<Long, RunningAttempt> running = byId(snapshot.running(), RunningAttempt::attemptId);
-        for (Resize resize : decision.resizes()) {
-            Map<Long, Integer> before = running.get(resize.attemptId()).runners().stream()
-                    .collect(Collectors.toMap(Share::runnerId, Share::gpus, Integer::sum));
-            resize.runners().forEach(s -> free.merge(s.runnerId(), before.getOrDefault(s.runnerId(), 0) - s.gpus(),
-                    Integer::sum));
-        }
-        return free;
-    }
-
-    private static boolean waitsForGpusInOnePool(ClusterSnapshot snapshot, QueuedJob job, WaitingJob waiting) {
-        boolean waitsForGpus = waiting.reason() == PendingReason.WAITING_FOR_GPUS
-                || waiting.reason() == PendingReason.WAITING_FOR_PREEMPTION;
-        Project project = snapshot.projects().stream().filter(p -> p.id() == job.projectId()).findFirst().orElseThrow();
-        // Budgets can rule a pool out for one job and not another, so only unlimited projects are compared.
-        return waitsForGpus && project.budgetUsd() == null && matchingPools(snapshot, job).size() == 1;
-    }
-
-    private static boolean wouldFit(ClusterSnapshot snapshot, QueuedJob job, Placement low, Map<Long, Integer> left) {
-        if (!job.multiNode()) {
-            return low.nodes().stream().anyMatch(n -> n.gpus() + left.get(n.runnerId()) >= job.minGpus());
-        }
-        int poolFree = snapshot.runners().stream().filter(r -> r.poolId() == low.poolId() && r.schedulable())
-                .mapToInt(r -> left.get(r.id())).sum();
-        return low.gpus() + poolFree >= job.minGpus();
-    }
-
-    private static List<Pool> matchingPools(ClusterSnapshot snapshot, QueuedJob job) {
-        return snapshot.pools().stream().filter(p -> matches(job, p))
-                .sorted((a, b) -> a.pricePerGpuHour().compareTo(b.pricePerGpuHour()) != 0
-                        ? a.pricePerGpuHour().compareTo(b.pricePerGpuHour()) : Long.compare(a.id(), b.id()))
-                .toList();
-    }
-
-    private static boolean matches(QueuedJob job, Pool pool) {
-        boolean byId = job.poolId() == null || job.poolId() == pool.id();
-        boolean byType = job.gpuType() == null || job.gpuType().equalsIgnoreCase(pool.gpuType());
-        return byId && byType;
-    }
-
-    private static BigDecimal exactWorstCase(QueuedJob job, int gpus, Pool pool) {
-        BigDecimal full = exactCost(gpus, pool, job.maxRuntimeSeconds());
-        return job.maxCostUsd() == null ? full : full.min(job.maxCostUsd().subtract(job.accruedCostUsd()));
-    }
-
-    private static BigDecimal exactCost(int gpus, Pool pool, long seconds) {
-        return pool.pricePerGpuHour().multiply(BigDecimal.valueOf((long) gpus * seconds))
-                .divide(BigDecimal.valueOf(3600), MathContext.DECIMAL128);
-    }
-
-    /** budget - spent - what running attempts may still cost (stopping ones: only the grace period). */
-    private static Map<Long, BigDecimal> exactBudgetLeft(ClusterSnapshot snapshot, Decision decision) {
-        Set<Long> stopping = new HashSet<>();
-        decision.budgetStops().forEach(s -> stopping.add(s.attemptId()));
-        Map<Long, Pool> pools = byId(snapshot.pools(), Pool::id);
-        Map<Long, BigDecimal> left = new HashMap<>();
-        snapshot.projects().stream().filter(p -> p.budgetUsd() != null)
-                .forEach(p -> left.put(p.id(), p.budgetUsd().subtract(p.spentUsd())));
-        for (RunningAttempt attempt : snapshot.running()) {
-            long seconds = Math.max(0, Duration.between(snapshot.now(), attempt.deadline()).getSeconds());
-            if (attempt.preempting() || stopping.contains(attempt.attemptId())) {
-                seconds = Math.min(seconds, POLICY.preemptionGrace().getSeconds());
-            }
-            BigDecimal future = exactCost(attempt.gpus(), pools.get(attempt.poolId()), seconds);
-            if (attempt.maxCostUsd() != null) {
-                future = future.min(attempt.maxCostUsd().subtract(attempt.accruedCostUsd()).max(BigDecimal.ZERO));
-            }
-            BigDecimal commitment = future;
-            left.computeIfPresent(attempt.projectId(), (id, amount) -> amount.subtract(commitment));
-        }
-        return left;
-    }
-
-    private static <T> Map<Long, T> byId(List<T> items, Function<T, Long> id) {
-        return items.stream().collect(Collectors.toMap(id, Function.identity()));
-    }
-
-    private static <T> List<T> shuffle(List<T> items, Random random) {
+    static <T> List<T> shuffle(List<T> items, Random random) {
         List<T> copy = new ArrayList<>(items);
         Collections.shuffle(copy, random);
         return copy;
     }
-
 }
