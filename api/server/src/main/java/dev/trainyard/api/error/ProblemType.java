@@ -13,6 +13,7 @@ public enum ProblemType {
     INVALID_STATE(409, "invalid-state", "The resource is not in a state that allows this"),
     ALREADY_EXISTS(409, "already-exists", "A resource with that name already exists"),
     STALE_ATTEMPT(409, "stale-attempt", "This attempt is no longer current"),
+    CHECKSUM_MISMATCH(400, "checksum-mismatch", "The upload does not match its declared SHA-256"),
     IDEMPOTENCY_MISMATCH(422, "idempotency-key-reused", "The idempotency key was used for a different request"),
     PAYLOAD_TOO_LARGE(413, "payload-too-large", "The request body is too large"),
     UNSUPPORTED_MEDIA_TYPE(415, "unsupported-media-type", "Unsupported media type"),

@@ -10,6 +10,7 @@ import jakarta.persistence.EntityManager;
 @ApplicationScoped
 public class JobSignals {
     public static final String CHANNEL = "trainyard_jobs";
+    public static final String METRICS_CHANNEL = "trainyard_metrics";
 
     private final EntityManager em;
 

@@ -1,5 +1,7 @@
 package dev.trainyard.api.scheduling;
 
+import dev.trainyard.api.checkpoints.CheckpointFiles;
+import dev.trainyard.api.checkpoints.CheckpointIndex;
 import dev.trainyard.api.config.TrainyardConfig;
 import dev.trainyard.api.jobs.JobSignals;
 import dev.trainyard.scheduler.Decision;
@@ -26,9 +28,12 @@ public class SchedulingCycle {
     private final LeaderLease lease;
     private final TrainyardConfig config;
     private final InstantSource clock;
+    private final CheckpointFiles files;
     private final Scheduler scheduler = new Scheduler();
 
-    public SchedulingCycle(AgroalDataSource dataSource, LeaderLease lease, TrainyardConfig config, InstantSource clock) {
+    public SchedulingCycle(AgroalDataSource dataSource, LeaderLease lease, TrainyardConfig config, InstantSource clock,
+            CheckpointFiles files) {
+        this.files = files;
         this.dataSource = dataSource;
         this.lease = lease;
         this.config = config;
@@ -90,6 +95,7 @@ public class SchedulingCycle {
             RunnerRescuer.Rescued rescued = RunnerRescuer.run(c, now, config.runners().heartbeatTimeout(),
                     config.scheduler().preemptionGrace());
             CostAccountant.accrueAll(c, now);
+            sweepDeletedCheckpoints(c);
             if (rescued.endedAttempts() > 0) {
                 notifyJobsChanged(c);
             }
@@ -117,6 +123,15 @@ public class SchedulingCycle {
                 notifyJobsChanged(c);
             }
             return applied;
+        }
+    }
+
+    /** Removes files of checkpoints marked DELETED, then their rows: a crash in between leaves no leak. */
+    private void sweepDeletedCheckpoints(Connection c) throws SQLException {
+        for (CheckpointIndex.Row row : CheckpointIndex.deleted(c, 100)) {
+            if (files.delete(row.path())) {
+                CheckpointIndex.forget(c, row.view().id());
+            }
         }
     }
 

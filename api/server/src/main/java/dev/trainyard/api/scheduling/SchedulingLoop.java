@@ -2,27 +2,22 @@ package dev.trainyard.api.scheduling;
 
 import dev.trainyard.api.config.TrainyardConfig;
 import dev.trainyard.api.jobs.JobSignals;
-import io.agroal.api.AgroalDataSource;
+import dev.trainyard.api.db.PgNotifications;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import java.sql.Connection;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jboss.logging.Logger;
-import org.postgresql.PGConnection;
-import org.postgresql.PGNotification;
 
 /**
  * Runs {@link SchedulingCycle#runOnce()} on a short timer and whenever PostgreSQL reports that jobs or runners
- * changed (LISTEN/NOTIFY, so a submission on any replica wakes the leader at once). Wake-ups coalesce: at most
+ * changed (NOTIFY via {@link PgNotifications}, so a submission on any replica wakes the leader at once). Wake-ups coalesce: at most
  * one cycle runs and one more is queued.
  */
 @ApplicationScoped
@@ -31,18 +26,14 @@ public class SchedulingLoop {
 
     private final SchedulingCycle cycle;
     private final TrainyardConfig config;
-    private final AgroalDataSource dataSource;
     private final Timer cycleTimer;
     private final AtomicBoolean wakeQueued = new AtomicBoolean();
     private final AtomicBoolean running = new AtomicBoolean();
     private ScheduledExecutorService executor;
-    private Thread listener;
 
-    public SchedulingLoop(SchedulingCycle cycle, TrainyardConfig config, AgroalDataSource dataSource,
-            MeterRegistry registry) {
+    public SchedulingLoop(SchedulingCycle cycle, TrainyardConfig config, MeterRegistry registry) {
         this.cycle = cycle;
         this.config = config;
-        this.dataSource = dataSource;
         this.cycleTimer = Timer.builder("trainyard.scheduler.cycle").description("Time of one scheduling cycle")
                 .publishPercentiles(0.5, 0.99).register(registry);
     }
@@ -56,18 +47,12 @@ public class SchedulingLoop {
         executor = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "scheduler-loop"));
         long interval = config.scheduler().interval().toMillis();
         executor.scheduleWithFixedDelay(this::wake, interval, interval, TimeUnit.MILLISECONDS);
-        listener = new Thread(this::listen, "scheduler-listen");
-        listener.setDaemon(true);
-        listener.start();
     }
 
     void stop(@Observes ShutdownEvent event) {
         running.set(false);
         if (executor != null) {
             executor.shutdownNow();
-        }
-        if (listener != null) {
-            listener.interrupt();
         }
     }
 
@@ -87,33 +72,9 @@ public class SchedulingLoop {
         }
     }
 
-    private void listen() {
-        while (running.get()) {
-            try (Connection c = dataSource.getConnection()) {
-                try (Statement s = c.createStatement()) {
-                    s.execute("listen " + JobSignals.CHANNEL);
-                }
-                PGConnection pg = c.unwrap(PGConnection.class);
-                while (running.get()) {
-                    PGNotification[] notes = pg.getNotifications(1000);
-                    if (notes != null && notes.length > 0) {
-                        wake();
-                    }
-                }
-            } catch (SQLException e) {
-                if (running.get()) {
-                    LOG.debug("LISTEN connection lost; reconnecting", e);
-                    sleepQuietly();
-                }
-            }
-        }
-    }
-
-    private static void sleepQuietly() {
-        try {
-            Thread.sleep(1000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+    void onNotification(@Observes PgNotifications.Notification n) {
+        if (JobSignals.CHANNEL.equals(n.channel())) {
+            wake();
         }
     }
 }

@@ -1,0 +1,40 @@
+package dev.trainyard.api.error;
+
+import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.util.List;
+import org.jboss.resteasy.reactive.server.ServerRequestFilter;
+
+/**
+ * Refuses JSON bodies over 1 MiB before they are read. The HTTP layer's own limit is high because checkpoint
+ * uploads stream through it; no JSON request of this API comes near a megabyte.
+ */
+public class JsonBodyLimit {
+    static final long MAX_JSON_BYTES = 1 << 20;
+
+    @ServerRequestFilter(preMatching = true)
+    public Response limit(ContainerRequestContext request) {
+        MediaType type = request.getMediaType();
+        if (type != null && MediaType.APPLICATION_OCTET_STREAM_TYPE.isCompatible(type)) {
+            return null;
+        }
+        String length = request.getHeaderString(HttpHeaders.CONTENT_LENGTH);
+        if (length == null) {
+            return null;
+        }
+        long bytes;
+        try {
+            bytes = Long.parseLong(length.trim());
+        } catch (NumberFormatException e) {
+            return null;
+        }
+        if (bytes <= MAX_JSON_BYTES) {
+            return null;
+        }
+        Problem problem = Problem.of(ProblemType.PAYLOAD_TOO_LARGE, "JSON bodies are limited to 1 MiB; this one has "
+                + bytes + " bytes", request.getUriInfo().getPath(), List.of());
+        return Response.status(413).type(Problem.MEDIA_TYPE).entity(problem).build();
+    }
+}

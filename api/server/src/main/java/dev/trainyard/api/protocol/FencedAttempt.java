@@ -1,0 +1,58 @@
+package dev.trainyard.api.protocol;
+
+import dev.trainyard.api.db.Jdbc;
+import dev.trainyard.api.error.ApiException;
+import dev.trainyard.api.error.ProblemType;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.UUID;
+
+/**
+ * An attempt that passed the fencing check: it is live, it is its job's newest attempt, and the caller knows
+ * its lease token. A runner cut off from the platform and replaced can therefore never write into the newer
+ * attempt's metrics, logs or checkpoints.
+ */
+public record FencedAttempt(long attemptId, long jobId, int number, String state, String stopReason) {
+
+    /** Checks the lease token, locking the attempt row for the rest of the transaction. */
+    public static FencedAttempt check(Connection c, long attemptId, String leaseToken) throws SQLException {
+        UUID token = parse(leaseToken);
+        return Jdbc.queryOne(c, """
+                select a.id, a.job_id, a.number, a.state, a.stop_reason from attempts a
+                 where a.id = ? and a.lease_token = ? and a.ended_at is null
+                   and a.number = (select max(number) from attempts where job_id = a.job_id)
+                 for update""",
+                rs -> new FencedAttempt(rs.getLong(1), rs.getLong(2), rs.getInt(3), rs.getString(4), rs.getString(5)),
+                attemptId, token).orElseThrow(() -> stale(attemptId));
+    }
+
+    /** The stop the runner must carry out, in the protocol's words, or null. */
+    public String stop() {
+        return stopWord(stopReason);
+    }
+
+    static String stopWord(String stopReason) {
+        if (stopReason == null) {
+            return null;
+        }
+        return switch (stopReason) {
+            case "CANCELLED" -> "CANCEL";
+            case "PREEMPTED" -> "PREEMPT";
+            case "BUDGET_EXHAUSTED" -> "BUDGET";
+            default -> "STOP";
+        };
+    }
+
+    private static UUID parse(String leaseToken) {
+        try {
+            return UUID.fromString(leaseToken == null ? "" : leaseToken);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.InvalidInput.of("leaseToken", "is not a lease token");
+        }
+    }
+
+    static ApiException stale(long attemptId) {
+        return new ApiException.Conflict(ProblemType.STALE_ATTEMPT,
+                "Attempt " + attemptId + " is not current (ended, replaced, or wrong lease token); stop working on it");
+    }
+}

@@ -1,0 +1,361 @@
+package dev.trainyard.api.protocol;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.trainyard.api.checkpoints.CheckpointFiles;
+import dev.trainyard.api.checkpoints.CheckpointIndex;
+import dev.trainyard.api.checkpoints.CheckpointView;
+import dev.trainyard.api.config.TrainyardConfig;
+import dev.trainyard.api.db.Jdbc;
+import dev.trainyard.api.error.ApiException;
+import dev.trainyard.api.error.ProblemType;
+import dev.trainyard.api.jobs.JobSignals;
+import dev.trainyard.api.jobs.spec.JobSpec;
+import dev.trainyard.api.jobs.spec.Violations;
+import dev.trainyard.api.scheduling.AttemptEnder;
+import io.agroal.api.AgroalDataSource;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.io.InputStream;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/** The platform's side of the runner protocol: registration, heartbeats, and every report about an attempt. */
+@ApplicationScoped
+public class RunnerProtocol {
+    static final Pattern METRIC_NAME = Pattern.compile("[a-z0-9_./]{1,64}");
+    static final int MAX_POINTS = 20_000;
+    static final int MAX_LINES = 2_000;
+    static final long MAX_CHECKPOINT_BYTES = 64L << 30;
+
+    private final AgroalDataSource dataSource;
+    private final CheckpointFiles files;
+    private final AssignmentWaiters waiters;
+    private final TrainyardConfig config;
+    private final ObjectMapper json;
+    private final InstantSource clock;
+
+    public RunnerProtocol(AgroalDataSource dataSource, CheckpointFiles files, AssignmentWaiters waiters,
+            TrainyardConfig config, ObjectMapper json, InstantSource clock) {
+        this.dataSource = dataSource;
+        this.files = files;
+        this.waiters = waiters;
+        this.config = config;
+        this.json = json;
+        this.clock = clock;
+    }
+
+    /** Work of one transaction over an enlisted connection. */
+    @FunctionalInterface
+    interface Work<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    <T> T inTransaction(Work<T> work) {
+        return QuarkusTransaction.requiringNew().call(() -> {
+            try (Connection c = dataSource.getConnection()) {
+                return work.run(c);
+            }
+        });
+    }
+
+    public RunnerMessages.Registration register(long tokenId, RunnerMessages.Register r) {
+        validate(r);
+        Instant now = clock.instant();
+        long id = inTransaction(c -> {
+            long poolId = Jdbc.queryOne(c, "select id from pools where name = ?", rs -> rs.getLong(1), r.pool())
+                    .orElseThrow(() -> ApiException.InvalidInput.of("pool", "no pool named '" + r.pool() + "'"));
+            long runnerId = Jdbc.queryOne(c, """
+                    insert into runners (pool_id, name, host, state, total_gpus, devices, token_id, registered_at,
+                                         last_heartbeat_at)
+                    values (?, ?, ?, 'ACTIVE', ?, cast(? as jsonb), ?, ?, ?)
+                    on conflict (name) do update set pool_id = excluded.pool_id, host = excluded.host, state = 'ACTIVE',
+                           total_gpus = excluded.total_gpus, devices = excluded.devices, token_id = excluded.token_id,
+                           last_heartbeat_at = excluded.last_heartbeat_at, version = runners.version + 1
+                    returning id""", rs -> rs.getLong(1),
+                    poolId, r.name(), r.host(), r.devices().size(), write(r.devices()), tokenId, now, now).orElseThrow();
+            endAttemptsOfRestartedRunner(c, runnerId, now);
+            notifyChanged(c);
+            return runnerId;
+        });
+        return new RunnerMessages.Registration(id, Math.max(200, config.runners().heartbeatTimeout().toMillis() / 5),
+                config.runners().heartbeatTimeout().toMillis());
+    }
+
+    /** A runner that registers again has restarted: whatever it was training is gone. */
+    private static void endAttemptsOfRestartedRunner(Connection c, long runnerId, Instant now) throws SQLException {
+        List<Long> live = Jdbc.query(c, """
+                select distinct a.id from attempts a join attempt_runners ar on ar.attempt_id = a.id
+                 where ar.runner_id = ? and a.ended_at is null order by a.id""", rs -> rs.getLong(1), runnerId);
+        for (long attempt : live) {
+            AttemptEnder.end(c, attempt, AttemptEnder.Ending.LOST, "runner restarted", now);
+        }
+    }
+
+    public RunnerMessages.HeartbeatAnswer heartbeat(RunnerMessages.Heartbeat h) {
+        long waitMs = h.waitMs() == null ? 0 : Math.max(0, Math.min(20_000, h.waitMs()));
+        long deadline = System.currentTimeMillis() + waitMs;
+        while (true) {
+            long version = waiters.version();
+            RunnerMessages.HeartbeatAnswer answer = inTransaction(c -> beat(c, h.runnerId()));
+            long left = deadline - System.currentTimeMillis();
+            if (!answer.assignments().isEmpty() || left <= 0) {
+                return answer;
+            }
+            waiters.awaitChange(version, left);
+        }
+    }
+
+    private RunnerMessages.HeartbeatAnswer beat(Connection c, long runnerId) throws SQLException {
+        Instant now = clock.instant();
+        String state = Jdbc.queryOne(c, """
+                update runners set last_heartbeat_at = ?,
+                       state = case when state = 'REGISTERED' then 'ACTIVE' else state end
+                 where id = ? and state not in ('LOST', 'OFFLINE') returning state""",
+                rs -> rs.getString(1), now, runnerId)
+                .orElseThrow(() -> new ApiException.Conflict(ProblemType.INVALID_STATE,
+                        "Runner " + runnerId + " is unknown, lost or offline; register again"));
+        List<RunnerMessages.Assignment> assignments = Jdbc.query(c, """
+                select a.id, a.job_id, a.number, a.lease_token, j.spec, ar.gpus, ar.rank,
+                       (select count(*) from attempt_runners x where x.attempt_id = a.id), a.state, a.stop_reason,
+                       k.id, k.step, k.sha256, k.size_bytes
+                  from attempt_runners ar join attempts a on a.id = ar.attempt_id join jobs j on j.id = a.job_id
+                  left join checkpoints k on k.id = a.resume_checkpoint_id and k.state = 'COMPLETE'
+                 where ar.runner_id = ? and a.ended_at is null order by a.id""",
+                rs -> {
+                    long checkpoint = rs.getLong(11);
+                    RunnerMessages.CheckpointRef resume = rs.wasNull() ? null
+                            : new RunnerMessages.CheckpointRef(checkpoint, rs.getLong(12), rs.getString(13), rs.getLong(14));
+                    return new RunnerMessages.Assignment(rs.getLong(1), rs.getLong(2), rs.getInt(3),
+                            rs.getString(4), read(rs.getString(5)), rs.getInt(6), rs.getInt(7), rs.getInt(8),
+                            rs.getString(9), FencedAttempt.stopWord(rs.getString(10)), resume);
+                }, runnerId);
+        return new RunnerMessages.HeartbeatAnswer(state, assignments);
+    }
+
+    public RunnerMessages.AttemptAck start(long attemptId, RunnerMessages.AttemptCall call) {
+        Instant now = clock.instant();
+        return inTransaction(c -> {
+            FencedAttempt a = FencedAttempt.check(c, attemptId, call == null ? null : call.leaseToken());
+            if (a.state().equals("STARTING")) {
+                Jdbc.update(c, "update attempts set state = 'RUNNING' where id = ?", attemptId);
+                int moved = Jdbc.update(c, """
+                        update jobs set state = 'RUNNING', started_at = coalesce(started_at, ?), version = version + 1
+                         where id = ? and state = 'SCHEDULED'""", now, a.jobId());
+                if (moved == 1) {
+                    Jdbc.update(c, """
+                            insert into job_events (job_id, at, from_state, to_state, reason, message, attempt_id)
+                            values (?, ?, 'SCHEDULED', 'RUNNING', 'STARTED', ?, ?)""",
+                            a.jobId(), now, "Attempt " + a.number() + " started training", attemptId);
+                    notifyChanged(c);
+                }
+                return new RunnerMessages.AttemptAck(attemptId, "RUNNING", a.stop());
+            }
+            return new RunnerMessages.AttemptAck(attemptId, a.state(), a.stop());
+        });
+    }
+
+    public RunnerMessages.AttemptAck metrics(long attemptId, RunnerMessages.MetricsBatch batch) {
+        Violations v = new Violations();
+        if (batch == null || !v.require("points", batch.points())) {
+            v.add("points", "is required");
+            v.throwIfAny();
+        }
+        if (batch.points().size() > MAX_POINTS) {
+            v.add("points", "at most " + MAX_POINTS + " points per batch");
+        }
+        for (int i = 0; i < batch.points().size() && v.isEmpty(); i++) {
+            RunnerMessages.MetricPoint p = batch.points().get(i);
+            if (p == null || p.name() == null || !METRIC_NAME.matcher(p.name()).matches()) {
+                v.add("points[" + i + "].name", "must be 1-64 of a-z, 0-9, '_', '.', '/'");
+            } else if (p.step() < 0) {
+                v.add("points[" + i + "].step", "must not be negative");
+            }
+        }
+        v.throwIfAny();
+        Instant now = clock.instant();
+        return inTransaction(c -> {
+            FencedAttempt a = FencedAttempt.check(c, attemptId, batch.leaseToken());
+            insertPoints(c, a, batch.points(), now);
+            return new RunnerMessages.AttemptAck(attemptId, a.state(), a.stop());
+        });
+    }
+
+    private static void insertPoints(Connection c, FencedAttempt a, List<RunnerMessages.MetricPoint> points, Instant now)
+            throws SQLException {
+        long maxStep = 0;
+        try (PreparedStatement ps = c.prepareStatement("""
+                insert into metric_points (job_id, attempt_id, step, name, value, at) values (?, ?, ?, ?, ?, ?)
+                on conflict (job_id, name, step) do update
+                   set value = excluded.value, attempt_id = excluded.attempt_id, at = excluded.at""")) {
+            Timestamp at = Timestamp.from(now);
+            for (RunnerMessages.MetricPoint p : points) {
+                ps.setLong(1, a.jobId());
+                ps.setLong(2, a.attemptId());
+                ps.setLong(3, p.step());
+                ps.setString(4, p.name());
+                ps.setDouble(5, p.value());
+                ps.setTimestamp(6, at);
+                ps.addBatch();
+                maxStep = Math.max(maxStep, p.step());
+            }
+            ps.executeBatch();
+        }
+        Jdbc.update(c, "update jobs set last_step = greatest(last_step, ?) where id = ?", maxStep, a.jobId());
+        try (Statement s = c.createStatement()) {
+            s.execute("select pg_notify('" + JobSignals.METRICS_CHANNEL + "', '" + a.jobId() + "')");
+        }
+    }
+
+    public RunnerMessages.AttemptAck logs(long attemptId, RunnerMessages.LogBatch batch) {
+        if (batch == null || batch.lines() == null || batch.lines().size() > MAX_LINES) {
+            throw ApiException.InvalidInput.of("lines", "1-" + MAX_LINES + " lines are required");
+        }
+        Instant now = clock.instant();
+        return inTransaction(c -> {
+            FencedAttempt a = FencedAttempt.check(c, attemptId, batch.leaseToken());
+            try (PreparedStatement ps = c.prepareStatement(
+                    "insert into job_logs (job_id, attempt_id, at, line) values (?, ?, ?, ?)")) {
+                for (RunnerMessages.LogLine l : batch.lines()) {
+                    String line = l == null || l.line() == null ? "" : l.line();
+                    ps.setLong(1, a.jobId());
+                    ps.setLong(2, attemptId);
+                    ps.setTimestamp(3, Timestamp.from(l == null || l.at() == null ? now : l.at()));
+                    ps.setString(4, line.length() > 4000 ? line.substring(0, 4000) : line);
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+            return new RunnerMessages.AttemptAck(attemptId, a.state(), a.stop());
+        });
+    }
+
+    /** Receives a checkpoint; it counts only if its SHA-256 matches the one the runner declared. */
+    public CheckpointView checkpoint(long attemptId, String leaseToken, long step, String declaredSha256,
+            Double evalLoss, InputStream body) {
+        if (declaredSha256 == null || !declaredSha256.toLowerCase(Locale.ROOT).matches("[0-9a-f]{64}")) {
+            throw ApiException.InvalidInput.of("X-Checksum-Sha256", "a hex SHA-256 of the body is required");
+        }
+        if (step < 0) {
+            throw ApiException.InvalidInput.of("step", "must not be negative");
+        }
+        FencedAttempt before = inTransaction(c -> FencedAttempt.check(c, attemptId, leaseToken));
+        CheckpointFiles.Received received = files.receive(before.jobId(), body, MAX_CHECKPOINT_BYTES);
+        if (!received.sha256().equals(declaredSha256.toLowerCase(Locale.ROOT))) {
+            files.discard(received);
+            throw new ApiException.InvalidInput(ProblemType.CHECKSUM_MISMATCH, "The upload's SHA-256 is "
+                    + received.sha256() + ", not the declared " + declaredSha256 + "; the checkpoint was refused");
+        }
+        Instant now = clock.instant();
+        try {
+            return inTransaction(c -> {
+                FencedAttempt a = FencedAttempt.check(c, attemptId, leaseToken);
+                String path = files.keep(received, a.jobId(), attemptId, step);
+                long id = CheckpointIndex.insertComplete(c, a.jobId(), attemptId, step, path, received.bytes(),
+                        received.sha256(), evalLoss, now);
+                Jdbc.update(c, "update attempts set last_checkpoint_at = ? where id = ?", now, attemptId);
+                retain(c, a.jobId());
+                return new CheckpointView(id, a.jobId(), attemptId, step, received.bytes(), received.sha256(),
+                        evalLoss, now);
+            });
+        } catch (RuntimeException e) {
+            files.discard(received);
+            throw e;
+        }
+    }
+
+    private void retain(Connection c, long jobId) throws SQLException {
+        JobSpec spec = Jdbc.queryOne(c, "select spec from jobs where id = ?", rs -> read(rs.getString(1)), jobId)
+                .orElseThrow();
+        int keepLast = spec.checkpoint() == null || spec.checkpoint().keepLast() == null ? 3 : spec.checkpoint().keepLast();
+        boolean keepBest = spec.checkpoint() != null && Boolean.TRUE.equals(spec.checkpoint().keepBest());
+        CheckpointIndex.retain(c, jobId, keepLast, keepBest);
+    }
+
+    public RunnerMessages.AttemptAck end(long attemptId, RunnerMessages.AttemptEnd end) {
+        if (end == null) {
+            throw ApiException.InvalidInput.of("$", "a body is required");
+        }
+        AttemptEnder.Ending ending = parseOutcome(end.outcome());
+        Instant now = clock.instant();
+        return inTransaction(c -> {
+            FencedAttempt a = FencedAttempt.check(c, attemptId, end.leaseToken());
+            if (end.finalStep() != null) {
+                Jdbc.update(c, "update jobs set last_step = greatest(last_step, ?) where id = ?", end.finalStep(), a.jobId());
+            }
+            String state = AttemptEnder.end(c, attemptId, ending, end.message(), now).map(Enum::name).orElse("ENDED");
+            notifyChanged(c);
+            return new RunnerMessages.AttemptAck(attemptId, "ENDED", state);
+        });
+    }
+
+    private static AttemptEnder.Ending parseOutcome(String outcome) {
+        if (outcome != null) {
+            switch (outcome.toUpperCase(Locale.ROOT)) {
+                case "SUCCEEDED":
+                    return AttemptEnder.Ending.SUCCEEDED;
+                case "FAILED":
+                    return AttemptEnder.Ending.FAILED;
+                case "STOPPED":
+                    return AttemptEnder.Ending.STOPPED;
+                default:
+                    break;
+            }
+        }
+        throw ApiException.InvalidInput.of("outcome", "must be SUCCEEDED, FAILED or STOPPED");
+    }
+
+    public CheckpointIndex.Row checkpointForResume(long checkpointId) {
+        return inTransaction(c -> CheckpointIndex.findAny(c, checkpointId))
+                .orElseThrow(() -> new ApiException.NotFound("checkpoint", checkpointId));
+    }
+
+    private static void validate(RunnerMessages.Register r) {
+        Violations v = new Violations();
+        if (r == null) {
+            v.add("$", "a body is required");
+            v.throwIfAny();
+        }
+        if (v.require("name", r.name()) && !r.name().matches("[A-Za-z0-9._-]{1,100}")) {
+            v.add("name", "must be 1-100 letters, digits, '.', '_' or '-'");
+        }
+        if (v.require("host", r.host()) && (r.host().isBlank() || r.host().length() > 255)) {
+            v.add("host", "must be 1-255 characters");
+        }
+        v.require("pool", r.pool());
+        if (v.require("devices", r.devices()) && (r.devices().isEmpty() || r.devices().size() > 512)) {
+            v.add("devices", "must list 1-512 devices");
+        }
+        v.throwIfAny();
+    }
+
+    private static void notifyChanged(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("select pg_notify('" + JobSignals.CHANNEL + "', 'runner')");
+        }
+    }
+
+    private String write(Object value) {
+        try {
+            return json.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private JobSpec read(String spec) {
+        try {
+            return json.readValue(spec, JobSpec.class);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("stored spec does not read back", e);
+        }
+    }
+}

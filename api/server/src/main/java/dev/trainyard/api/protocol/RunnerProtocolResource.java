@@ -1,0 +1,127 @@
+package dev.trainyard.api.protocol;
+
+import dev.trainyard.api.auth.CurrentCaller;
+import dev.trainyard.api.checkpoints.CheckpointFiles;
+import dev.trainyard.api.checkpoints.CheckpointIndex;
+import dev.trainyard.api.checkpoints.CheckpointView;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.PUT;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import java.io.InputStream;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.jboss.resteasy.reactive.RestResponse;
+
+/** HTTP face of the runner protocol; only runner tokens reach it. */
+@Path("/api/v1/runner")
+@Produces(MediaType.APPLICATION_JSON)
+@Consumes(MediaType.APPLICATION_JSON)
+@Tag(name = "runner-protocol")
+@SecurityRequirement(name = "bearer")
+public class RunnerProtocolResource {
+    private final RunnerProtocol protocol;
+    private final CheckpointFiles files;
+    private final CurrentCaller caller;
+
+    public RunnerProtocolResource(RunnerProtocol protocol, CheckpointFiles files, CurrentCaller caller) {
+        this.protocol = protocol;
+        this.files = files;
+        this.caller = caller;
+    }
+
+    @POST
+    @Path("/register")
+    @Operation(operationId = "registerRunner", summary = "Register (or re-register) a runner and its devices")
+    public RestResponse<RunnerMessages.Registration> registerRunner(RunnerMessages.Register request) {
+        return RestResponse.ok(protocol.register(caller.get().tokenId(), request));
+    }
+
+    @POST
+    @Path("/heartbeat")
+    @Operation(operationId = "heartbeat", summary = "Heartbeat; answers with the runner's live assignments",
+            description = "With waitMs and no assignments, the answer waits until work arrives or the time is up.")
+    public RestResponse<RunnerMessages.HeartbeatAnswer> heartbeat(RunnerMessages.Heartbeat request) {
+        caller.get();
+        if (request == null) {
+            throw dev.trainyard.api.error.ApiException.InvalidInput.of("$", "a body is required");
+        }
+        return RestResponse.ok(protocol.heartbeat(request));
+    }
+
+    @POST
+    @Path("/attempts/{id: [0-9]+}:start")
+    @Operation(operationId = "startAttempt", summary = "The runner began training this attempt")
+    public RestResponse<RunnerMessages.AttemptAck> startAttempt(@PathParam("id") long id,
+            RunnerMessages.AttemptCall call) {
+        caller.get();
+        return RestResponse.ok(protocol.start(id, call));
+    }
+
+    @POST
+    @Path("/attempts/{id: [0-9]+}/metrics")
+    @Operation(operationId = "reportMetrics", summary = "A batch of metric points; the answer says whether to stop")
+    public RestResponse<RunnerMessages.AttemptAck> reportMetrics(@PathParam("id") long id,
+            RunnerMessages.MetricsBatch batch) {
+        caller.get();
+        return RestResponse.ok(protocol.metrics(id, batch));
+    }
+
+    @POST
+    @Path("/attempts/{id: [0-9]+}/logs")
+    @Operation(operationId = "reportLogs", summary = "A batch of log lines")
+    public RestResponse<RunnerMessages.AttemptAck> reportLogs(@PathParam("id") long id, RunnerMessages.LogBatch batch) {
+        caller.get();
+        return RestResponse.ok(protocol.logs(id, batch));
+    }
+
+    @PUT
+    @Path("/attempts/{id: [0-9]+}/checkpoints/{step: [0-9]+}")
+    @Consumes(MediaType.APPLICATION_OCTET_STREAM)
+    @Operation(operationId = "uploadCheckpoint", summary = "Upload a checkpoint file, streamed, with its SHA-256",
+            description = "The checkpoint counts only when the body's SHA-256 equals X-Checksum-Sha256.")
+    @RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_OCTET_STREAM,
+            schema = @Schema(type = SchemaType.STRING, format = "binary")))
+    @APIResponse(responseCode = "200", description = "Stored and verified",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = CheckpointView.class)))
+    public RestResponse<CheckpointView> uploadCheckpoint(@PathParam("id") long id, @PathParam("step") long step,
+            @HeaderParam("X-Lease-Token") String leaseToken, @HeaderParam("X-Checksum-Sha256") String sha256,
+            @QueryParam("evalLoss") Double evalLoss, InputStream body) {
+        caller.get();
+        return RestResponse.ok(protocol.checkpoint(id, leaseToken, step, sha256, evalLoss, body));
+    }
+
+    @POST
+    @Path("/attempts/{id: [0-9]+}:end")
+    @Operation(operationId = "endAttempt", summary = "The attempt ended on the runner: succeeded, failed or stopped")
+    public RestResponse<RunnerMessages.AttemptAck> endAttempt(@PathParam("id") long id, RunnerMessages.AttemptEnd end) {
+        caller.get();
+        return RestResponse.ok(protocol.end(id, end));
+    }
+
+    @GET
+    @Path("/checkpoints/{id: [0-9]+}/content")
+    @Produces(MediaType.APPLICATION_OCTET_STREAM)
+    @Operation(operationId = "downloadCheckpointForResume", summary = "A complete checkpoint's bytes, to resume from")
+    @APIResponse(responseCode = "200", description = "The file",
+            content = @Content(mediaType = MediaType.APPLICATION_OCTET_STREAM,
+                    schema = @Schema(type = SchemaType.STRING, format = "binary")))
+    public RestResponse<java.io.File> downloadCheckpointForResume(@PathParam("id") long id) {
+        caller.get();
+        CheckpointIndex.Row row = protocol.checkpointForResume(id);
+        return RestResponse.ResponseBuilder.ok(files.resolve(row.path()).toFile())
+                .header("X-Checksum-Sha256", row.view().sha256()).build();
+    }
+}
