@@ -53,22 +53,20 @@ public class SchedulingCycle {
         if (!lease.acquire(now, config.scheduler().leaseDuration())) {
             return Report.notLeader();
         }
-        try {
-            RunnerRescuer.Rescued rescued = inTransaction(() -> housekeeping(now));
-            if (rescued == null) {
-                return Report.notLeader();
-            }
-            SnapshotLoader.Loaded loaded = inTransaction(() -> load(now));
-            long t0 = System.nanoTime();
-            Decision decision = scheduler.decide(loaded.snapshot(), policy());
-            long decideNanos = System.nanoTime() - t0;
-            DecisionApplier.Applied applied = inTransaction(() -> apply(decision, loaded, now));
-            if (applied == null) {
-                return Report.notLeader();
-            }
-            return new Report(true, loaded.snapshot().queue().size(), applied.placed(), applied.skipped(),
-                    applied.stopsRequested(), rescued.lostRunners(), rescued.endedAttempts(), decideNanos);
+        RunnerRescuer.Rescued rescued = inTransaction(() -> housekeeping(now));
+        if (rescued == null) {
+            return Report.notLeader();
         }
+        SnapshotLoader.Loaded loaded = inTransaction(() -> load(now));
+        long t0 = System.nanoTime();
+        Decision decision = scheduler.decide(loaded.snapshot(), policy());
+        long decideNanos = System.nanoTime() - t0;
+        DecisionApplier.Applied applied = inTransaction(() -> apply(decision, loaded, now));
+        if (applied == null) {
+            return Report.notLeader();
+        }
+        return new Report(true, loaded.snapshot().queue().size(), applied.placed(), applied.skipped(),
+                applied.stopsRequested(), rescued.lostRunners(), rescued.endedAttempts(), decideNanos);
     }
 
     /** Work of one transaction, over a connection enlisted in it. */
