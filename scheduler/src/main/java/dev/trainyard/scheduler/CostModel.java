@@ -52,7 +52,7 @@ final class CostModel {
 
     /** The largest GPU count in [minGpus, gpus] whose worst case fits {@code available}; below minGpus if none. */
     static int maxAffordableGpus(QueuedJob job, Pool pool, BigDecimal available) {
-        if (available == null) {
+        if (available == null || worstCase(job, job.gpus(), pool).compareTo(available) <= 0) {
             return job.gpus();
         }
         int low = job.minGpus() - 1;

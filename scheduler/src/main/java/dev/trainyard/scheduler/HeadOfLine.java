@@ -1,6 +1,7 @@
 package dev.trainyard.scheduler;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -21,7 +22,12 @@ final class HeadOfLine {
 
     Pending block(QueuedJob job, List<PoolState> matching, List<JobCheck.Option> options,
             List<PoolState> feasible, Reservation heldBy) {
-        List<PoolState> open = feasible.stream().filter(pool -> pool.reservation == null).toList();
+        List<PoolState> open = new ArrayList<>(feasible.size());
+        for (PoolState pool : feasible) {
+            if (pool.reservation == null) {
+                open.add(pool);
+            }
+        }
         if (!open.isEmpty()) {
             return lead(job, matching, feasible, open);
         }

@@ -22,6 +22,8 @@ final class PoolState {
     Reservation reservation;
     /** Some queued job waits for GPUs of this pool, so idle GPUs must not go to elastic growth. */
     boolean demand;
+    /** Waiting jobs counted so far while the report numbers queue positions. */
+    int queueLength;
 
     /** {@code runners} must be this pool's schedulable runners in id order. */
     PoolState(Pool pool, List<RunnerNode> runners) {

@@ -48,12 +48,18 @@ final class QueuePass {
         if (options.isEmpty()) {
             return Pending.simple(job, PendingReason.NO_POOL_FITS, JobCheck.tooBigMessage(job, matching), matching);
         }
-        List<JobCheck.Option> affordable = options.stream().filter(JobCheck.Option::affordable).toList();
+        List<JobCheck.Option> affordable = new ArrayList<>(options.size());
+        List<PoolState> feasible = new ArrayList<>(options.size());
+        for (JobCheck.Option option : options) {
+            if (option.affordable()) {
+                affordable.add(option);
+                feasible.add(option.pool());
+            }
+        }
         if (affordable.isEmpty()) {
             String message = JobCheck.budgetMessage(job, options.get(0), index.accounts);
             return Pending.simple(job, PendingReason.BUDGET_EXHAUSTED, message, matching);
         }
-        List<PoolState> feasible = affordable.stream().map(JobCheck.Option::pool).toList();
         if (placements.size() >= index.policy.maxPlacementsPerCycle()) {
             return new Pending(job, PendingReason.PLACEMENT_LIMIT, "this cycle's placement limit ("
                     + index.policy.maxPlacementsPerCycle() + ") was reached", matching, feasible, null, null);

@@ -2,9 +2,7 @@ package dev.trainyard.scheduler;
 
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /** Turns the jobs left waiting into the decision's entries: queue position per home pool and a start estimate. */
 final class WaitingReport {
@@ -15,14 +13,13 @@ final class WaitingReport {
     }
 
     List<WaitingJob> build(List<Pending> pending) {
-        Map<Long, Integer> queueLength = new HashMap<>();
         List<WaitingJob> waiting = new ArrayList<>(pending.size());
         for (Pending entry : pending) {
             // Each waiting job lengthens the queue of every pool it matches; its position is counted in its home pool.
             for (PoolState pool : entry.matching) {
-                queueLength.merge(pool.pool.id(), 1, Integer::sum);
+                pool.queueLength++;
             }
-            int position = entry.matching.isEmpty() ? 0 : queueLength.get(entry.matching.get(0).pool.id());
+            int position = entry.matching.isEmpty() ? 0 : entry.matching.get(0).queueLength;
             waiting.add(new WaitingJob(entry.job.id(), entry.reason, entry.message, position, estimate(entry),
                     entry.aheadJobId));
         }

@@ -22,15 +22,16 @@ public final class ClusterGenerator {
     private long nextAttemptId = 1;
 
     /** Sizes of the generated cluster. */
-    public record Shape(int pools, int runnersPerPool, int[] runnerSizes, int projects, int jobs, double busy) {
-        /** Small clusters where every rule gets exercised often. */
+    public record Shape(int pools, int runnersPerPool, int[] runnerSizes, int projects, int jobs, double busy,
+            int maxBudgetUsd, boolean overdueAttempts) {
+        /** Small clusters with tight budgets and overdue attempts, where every rule gets exercised often. */
         public static Shape small(int jobs) {
-            return new Shape(3, 4, new int[] {1, 2, 4, 8}, 3, jobs, 0.6);
+            return new Shape(3, 4, new int[] {1, 2, 4, 8}, 3, jobs, 0.6, 1_500, true);
         }
 
-        /** The benchmark's cluster: 1,000 runners of 8 GPUs in 4 pools. */
+        /** The benchmark's cluster: 1,000 runners of 8 GPUs in 4 pools, 50 projects with ample budgets. */
         public static Shape benchmark(int jobs) {
-            return new Shape(4, 250, new int[] {8}, 50, jobs, 0.5);
+            return new Shape(4, 250, new int[] {8}, 50, jobs, 0.7, 1_000_000, false);
         }
     }
 
@@ -84,7 +85,9 @@ public final class ClusterGenerator {
         Instant started = NOW.minusSeconds(60L * random.nextInt(600));
         Instant checkpoint = random.nextBoolean() ? null : started.plusSeconds(Duration.between(started, NOW)
                 .getSeconds() / 2);
-        long runtime = 600L + 60L * random.nextInt(1200);
+        long elapsed = Duration.between(started, NOW).getSeconds();
+        // Most attempts are still within their limit; one in ten is overdue and about to be ended.
+        long runtime = shape.overdueAttempts() && random.nextInt(10) == 0 ? elapsed / 2 + 60 : elapsed + 600L + 60L * random.nextInt(1200);
         BigDecimal maxCost = random.nextInt(3) == 0 ? money(50) : null;
         int requested = random.nextInt(4) == 0 ? gpus + 1 + random.nextInt(3) : gpus;
         return new RunningAttempt(id, 1_000_000 + id, 1 + random.nextInt(shape.projects()), pool.id(),
@@ -95,7 +98,7 @@ public final class ClusterGenerator {
     private List<Project> projects() {
         List<Project> projects = new ArrayList<>();
         for (int i = 1; i <= shape.projects(); i++) {
-            BigDecimal budget = random.nextInt(3) == 0 ? null : money(1500);
+            BigDecimal budget = random.nextInt(3) == 0 ? null : money(shape.maxBudgetUsd());
             double fraction = random.nextDouble();
             BigDecimal spent = budget == null ? money(100) : budget.multiply(BigDecimal.valueOf(fraction * fraction))
                     .setScale(2, RoundingMode.HALF_UP);
