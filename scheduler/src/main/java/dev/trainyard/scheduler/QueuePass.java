@@ -32,17 +32,9 @@ final class QueuePass {
     /** Places the job, or returns why it waits. */
     private Pending consider(QueuedJob job) {
         List<PoolState> matching = index.matching(job);
-        String invalid = JobCheck.invalidReason(job, index.accounts);
-        if (invalid != null) {
-            return Pending.simple(job, PendingReason.INVALID_JOB, invalid, matching);
-        }
-        if (matching.isEmpty()) {
-            return Pending.simple(job, PendingReason.NO_POOL_FITS, JobCheck.noMatchMessage(job), matching);
-        }
-        BigDecimal limitLeft = CostModel.remainingLimit(job.maxCostUsd(), job.accruedCostUsd());
-        if (limitLeft != null && limitLeft.signum() == 0) {
-            String message = "earlier attempts already used the job's maxCostUsd of " + job.maxCostUsd() + " USD";
-            return Pending.simple(job, PendingReason.BUDGET_EXHAUSTED, message, matching);
+        Pending unschedulable = checkRequest(job, matching);
+        if (unschedulable != null) {
+            return unschedulable;
         }
         List<JobCheck.Option> options = JobCheck.options(job, matching, index.accounts);
         if (options.isEmpty()) {
@@ -65,6 +57,23 @@ final class QueuePass {
                     + index.policy.maxPlacementsPerCycle() + ") was reached", matching, feasible, null, null);
         }
         return placeOrBlock(job, matching, affordable, feasible);
+    }
+
+    /** Why the request cannot run anywhere whatever the cluster's state, or null. */
+    private Pending checkRequest(QueuedJob job, List<PoolState> matching) {
+        String invalid = JobCheck.invalidReason(job, index.accounts);
+        if (invalid != null) {
+            return Pending.simple(job, PendingReason.INVALID_JOB, invalid, matching);
+        }
+        if (matching.isEmpty()) {
+            return Pending.simple(job, PendingReason.NO_POOL_FITS, JobCheck.noMatchMessage(job), matching);
+        }
+        BigDecimal limitLeft = CostModel.remainingLimit(job.maxCostUsd(), job.accruedCostUsd());
+        if (limitLeft != null && limitLeft.signum() == 0) {
+            String message = "earlier attempts already used the job's maxCostUsd of " + job.maxCostUsd() + " USD";
+            return Pending.simple(job, PendingReason.BUDGET_EXHAUSTED, message, matching);
+        }
+        return null;
     }
 
     private Pending placeOrBlock(
