@@ -17,8 +17,8 @@ final class JobCheck {
         if (job.minGpus() < 1 || job.minGpus() > job.gpus()) {
             return "minGpus must be between 1 and gpus (" + job.gpus() + "), got " + job.minGpus();
         }
-        if (job.maxRuntimeSeconds() <= 0) {
-            return "maxRuntimeSeconds must be positive";
+        if (job.maxRuntimeSeconds() <= 0 || job.maxRuntimeSeconds() > QueuedJob.MAX_RUNTIME_SECONDS) {
+            return "maxRuntimeSeconds must be between 1 and " + QueuedJob.MAX_RUNTIME_SECONDS;
         }
         if (job.poolId() == null && job.gpuType() == null) {
             return "names neither a pool nor a GPU type";

@@ -7,6 +7,9 @@ import java.util.Map;
 
 /** One pool's schedulable runners, their free GPUs during the cycle, its attempts and its reservation. */
 final class PoolState {
+    /** Far above any real host; a larger count is a bad row and must not size the per-count index. */
+    static final int MAX_RUNNER_GPUS = 4096;
+
     final Pool pool;
     final long[] runnerIds;
     final int[] capacity;
@@ -37,7 +40,7 @@ final class PoolState {
         for (int pos = 0; pos < n; pos++) {
             RunnerNode runner = runners.get(pos);
             runnerIds[pos] = runner.id();
-            capacity[pos] = Math.max(0, runner.totalGpus());
+            capacity[pos] = Math.max(0, Math.min(runner.totalGpus(), MAX_RUNNER_GPUS));
             // A row that claims more free GPUs than exist, or fewer than none, is clamped rather than trusted.
             free[pos] = Math.max(0, Math.min(runner.freeGpus(), capacity[pos]));
             positionById.put(runner.id(), pos);

@@ -26,6 +26,9 @@ public record QueuedJob(
         Instant submittedAt,
         long version) {
 
+    /** Ten years: any longer runtime bound is treated as a mistake rather than a plan. */
+    public static final long MAX_RUNTIME_SECONDS = 10L * 366 * 24 * 3600;
+
     public QueuedJob {
         Objects.requireNonNull(priority, "priority");
         Objects.requireNonNull(accruedCostUsd, "accruedCostUsd");

@@ -37,6 +37,7 @@ public record RunningAttempt(
 
     /** When the attempt must end at the latest: start plus its runtime bound. */
     public Instant deadline() {
-        return startedAt.plusSeconds(maxRuntimeSeconds);
+        // Clamped so that a nonsensical bound in a row cannot overflow Instant and fail the whole cycle.
+        return startedAt.plusSeconds(Math.max(0, Math.min(maxRuntimeSeconds, QueuedJob.MAX_RUNTIME_SECONDS)));
     }
 }
