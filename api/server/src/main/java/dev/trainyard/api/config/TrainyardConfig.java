@@ -39,6 +39,10 @@ public interface TrainyardConfig {
         @WithDefault("60s")
         Duration minRuntimeBeforePreemption();
 
+        /** How often running attempts are charged to the cost ledger (ends are charged exactly). */
+        @WithDefault("10s")
+        Duration costInterval();
+
         /** How long a preempted attempt has to checkpoint and stop before it is ended anyway. */
         @WithDefault("60s")
         Duration preemptionGrace();

@@ -1,6 +1,8 @@
 package dev.trainyard.api.pools;
 
 import dev.trainyard.api.auth.CurrentCaller;
+import dev.trainyard.api.jobs.JobDetailViews;
+import dev.trainyard.api.jobs.JobDetails;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.PATCH;
@@ -24,9 +26,11 @@ import org.jboss.resteasy.reactive.RestResponse;
 @SecurityRequirement(name = "bearer")
 public class PoolResource {
     private final PoolService service;
+    private final JobDetails details;
     private final CurrentCaller caller;
 
-    public PoolResource(PoolService service, CurrentCaller caller) {
+    public PoolResource(PoolService service, JobDetails details, CurrentCaller caller) {
+        this.details = details;
         this.service = service;
         this.caller = caller;
     }
@@ -51,6 +55,14 @@ public class PoolResource {
     public RestResponse<PoolView> getPool(@PathParam("name") String name) {
         caller.get();
         return RestResponse.ok(service.get(name));
+    }
+
+    @GET
+    @Path("/{name}/queue")
+    @Operation(operationId = "getPoolQueue", summary = "Waiting jobs of a pool in the order they will be tried")
+    public RestResponse<List<JobDetailViews.QueueEntry>> getPoolQueue(@PathParam("name") String name) {
+        caller.get();
+        return RestResponse.ok(details.queue(service.get(name).id()));
     }
 
     @PATCH

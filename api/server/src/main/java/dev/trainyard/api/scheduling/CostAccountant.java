@@ -15,17 +15,20 @@ public final class CostAccountant {
     private CostAccountant() {
     }
 
-    /** Charges every live attempt up to {@code now}. */
-    public static int accrueAll(Connection c, Instant now) throws SQLException {
-        return accrue(c, now, null);
+    /**
+     * Charges every live attempt up to {@code now} whose last charge is at least {@code interval} old; ending
+     * attempts are charged exactly, so the interval only bounds how stale a running job's cost may be.
+     */
+    public static int accrueAll(Connection c, Instant now, java.time.Duration interval) throws SQLException {
+        return accrue(c, now, null, now.minus(interval));
     }
 
     /** Charges one attempt up to {@code until} (its end). */
     public static int accrueOne(Connection c, long attemptId, Instant until) throws SQLException {
-        return accrue(c, until, attemptId);
+        return accrue(c, until, attemptId, until);
     }
 
-    private static int accrue(Connection c, Instant until, Long onlyAttempt) throws SQLException {
+    private static int accrue(Connection c, Instant until, Long onlyAttempt, Instant chargedBefore) throws SQLException {
         String sql = """
                 with live as (
                   select a.id, a.job_id, j.project_id, a.gpus, p.price_per_gpu_hour price, a.cost_accounted_to from_at,
@@ -44,6 +47,6 @@ public final class CostAccountant {
                 )
                 update jobs j set accrued_cost_usd = j.accrued_cost_usd + s.amount
                   from (select job_id, sum(amount_usd) amount from ins group by job_id) s where j.id = s.job_id""";
-        return Jdbc.update(c, sql, until, until, onlyAttempt, onlyAttempt, until, until);
+        return Jdbc.update(c, sql, until, chargedBefore, onlyAttempt, onlyAttempt, until, until);
     }
 }

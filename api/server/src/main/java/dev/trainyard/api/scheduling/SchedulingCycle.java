@@ -92,7 +92,7 @@ public class SchedulingCycle {
             }
             RunnerRescuer.Rescued rescued = RunnerRescuer.run(c, now, config.runners().heartbeatTimeout(),
                     config.scheduler().preemptionGrace());
-            CostAccountant.accrueAll(c, now);
+            CostAccountant.accrueAll(c, now, config.scheduler().costInterval());
             sweepDeletedCheckpoints(c);
             if (rescued.endedAttempts() > 0) {
                 notifyJobsChanged(c);

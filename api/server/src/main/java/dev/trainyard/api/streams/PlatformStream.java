@@ -1,0 +1,50 @@
+package dev.trainyard.api.streams;
+
+import dev.trainyard.api.auth.Caller;
+import io.smallrye.mutiny.subscription.MultiEmitter;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.sse.OutboundSseEvent;
+import jakarta.ws.rs.sse.Sse;
+
+/** One client following every job it may see (the dashboard's job table). */
+final class PlatformStream implements LiveStreams.Subscriber {
+    private final Caller caller;
+    private final StreamQueries queries;
+    private final Sse sse;
+    private final MultiEmitter<? super OutboundSseEvent> emitter;
+    private long lastEventId = -1;
+    private String lastProgress = "";
+
+    PlatformStream(Caller caller, StreamQueries queries, Sse sse, MultiEmitter<? super OutboundSseEvent> emitter) {
+        this.caller = caller;
+        this.queries = queries;
+        this.sse = sse;
+        this.emitter = emitter;
+    }
+
+    @Override
+    public boolean refresh(boolean keepAlive) {
+        if (emitter.isCancelled()) {
+            return false;
+        }
+        if (lastEventId < 0) {
+            lastEventId = queries.lastEventId();
+        }
+        StreamQueries.PlatformUpdate update = queries.platformUpdate(caller, lastEventId);
+        lastEventId = update.lastEventId();
+        update.jobs().forEach(j -> emit("job", j));
+        String progress = update.progress().toString();
+        if (!update.progress().isEmpty() && !progress.equals(lastProgress)) {
+            lastProgress = progress;
+            emit("progress", update.progress());
+        }
+        if (keepAlive) {
+            emitter.emit(sse.newEventBuilder().comment("keep-alive").build());
+        }
+        return true;
+    }
+
+    private void emit(String name, Object data) {
+        emitter.emit(sse.newEventBuilder().name(name).mediaType(MediaType.APPLICATION_JSON_TYPE).data(data).build());
+    }
+}
