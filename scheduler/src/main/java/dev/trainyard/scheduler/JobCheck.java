@@ -1,6 +1,7 @@
 package dev.trainyard.scheduler;
 
 import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -60,9 +61,11 @@ final class JobCheck {
 
     static String budgetMessage(QueuedJob job, Option option, ProjectAccounts accounts) {
         BigDecimal worst = CostModel.worstCase(job, job.minGpus(), option.pool().pool);
-        return "worst-case cost " + worst.stripTrailingZeros().toPlainString() + " USD for " + job.minGpus()
-                + " GPUs in pool " + option.pool().pool.name() + " exceeds the project's remaining budget of "
-                + accounts.budgetLeft(job.projectId()).stripTrailingZeros().toPlainString() + " USD";
+        // Cents are what people read; rounding each side against the job keeps the message consistent.
+        return "worst-case cost " + worst.setScale(2, RoundingMode.CEILING).toPlainString() + " USD for "
+                + job.minGpus() + " GPUs in pool " + option.pool().pool.name()
+                + " exceeds what is left of the project's budget after running work ("
+                + accounts.budgetLeft(job.projectId()).setScale(2, RoundingMode.FLOOR).toPlainString() + " USD)";
     }
 
     /** A pool the job could run in, the most GPUs it may take there, and whether it can afford its minimum. */

@@ -21,17 +21,21 @@ public final class ClusterGenerator {
     private final Shape shape;
     private long nextAttemptId = 1;
 
-    /** Sizes of the generated cluster. */
+    /**
+     * Sizes of the generated cluster: {@code busy} is the chance of one more attempt on a runner,
+     * {@code overdueAttempts} adds attempts past their deadline, {@code stoppingAttempts} adds attempts already
+     * preempting or at their cost limit.
+     */
     public record Shape(int pools, int runnersPerPool, int[] runnerSizes, int projects, int jobs, double busy,
-            int maxBudgetUsd, boolean overdueAttempts) {
+            int maxBudgetUsd, boolean overdueAttempts, boolean stoppingAttempts) {
         /** Small clusters with tight budgets and overdue attempts, where every rule gets exercised often. */
         public static Shape small(int jobs) {
-            return new Shape(3, 4, new int[] {1, 2, 4, 8}, 3, jobs, 0.6, 1_500, true);
+            return new Shape(3, 4, new int[] {1, 2, 4, 8}, 3, jobs, 0.6, 1_500, true, true);
         }
 
-        /** The benchmark's cluster: 1,000 runners of 8 GPUs in 4 pools, 50 projects with ample budgets. */
+        /** The benchmark's cluster: 1,000 busy runners of 8 GPUs in 4 pools, 50 projects with ample budgets. */
         public static Shape benchmark(int jobs) {
-            return new Shape(4, 250, new int[] {8}, 50, jobs, 0.7, 1_000_000, false);
+            return new Shape(4, 250, new int[] {8}, 50, jobs, 0.7, 1_000_000, false, false);
         }
     }
 
@@ -92,7 +96,8 @@ public final class ClusterGenerator {
         int requested = random.nextInt(4) == 0 ? gpus + 1 + random.nextInt(3) : gpus;
         return new RunningAttempt(id, 1_000_000 + id, 1 + random.nextInt(shape.projects()), pool.id(),
                 priority(), List.of(new Share(runnerId, gpus)), gpus, requested, started, checkpoint, runtime,
-                maxCost, money(40), random.nextInt(10) == 0);
+                maxCost, shape.stoppingAttempts() ? money(40) : BigDecimal.ZERO,
+                shape.stoppingAttempts() && random.nextInt(10) == 0);
     }
 
     private List<Project> projects() {
