@@ -15,6 +15,10 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.sse.OutboundSseEvent;
 import jakarta.ws.rs.sse.Sse;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
@@ -43,6 +47,8 @@ public class StreamResource {
     @Path("/jobs/{id: [0-9]+}/stream")
     @Produces(MediaType.SERVER_SENT_EVENTS)
     @Blocking
+    @APIResponse(responseCode = "200", description = "An endless text/event-stream",
+            content = @Content(mediaType = MediaType.SERVER_SENT_EVENTS, schema = @Schema(type = SchemaType.STRING)))
     @Operation(operationId = "streamJob", summary = "Live job changes, events, metrics and logs (text/event-stream)")
     public Multi<OutboundSseEvent> streamJob(@PathParam("id") long id, @Context Sse sse) {
         Caller caller = current.get();
@@ -58,6 +64,8 @@ public class StreamResource {
     @Path("/stream/jobs")
     @Produces(MediaType.SERVER_SENT_EVENTS)
     @Blocking
+    @APIResponse(responseCode = "200", description = "An endless text/event-stream",
+            content = @Content(mediaType = MediaType.SERVER_SENT_EVENTS, schema = @Schema(type = SchemaType.STRING)))
     @Operation(operationId = "streamJobs", summary = "Live state changes and progress of every visible job")
     public Multi<OutboundSseEvent> streamJobs(@Context Sse sse) {
         Caller caller = current.get();
