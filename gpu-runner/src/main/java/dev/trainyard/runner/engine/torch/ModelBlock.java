@@ -73,7 +73,11 @@ abstract class ModelBlock {
       return x;
     }
     Generator generator = torch.make_generator_cpu(pass.dropoutSeed(index, site));
-    Tensor mask = torch.bernoulli(x.is_cuda() ? x.cpu() : x, 1 - p, new GeneratorOptional(generator));
+    // The mask is drawn on the CPU from a detached template: bernoulli has no derivative, and a CPU
+    // generator gives the same mask on any device.
+    Tensor template = x.detach();
+    Tensor mask = torch.bernoulli(template.is_cuda() ? template.cpu() : template, 1 - p,
+        new GeneratorOptional(generator));
     return x.mul(Tensors.on(mask, x.device())).div(new Scalar(1 - p));
   }
 

@@ -152,7 +152,19 @@ final class PipelineEngine implements AutoCloseable {
   private List<StageReport> runOnAllStages(StageTask task, GradientClipper clipper) {
     List<Future<StageReport>> futures = new ArrayList<>();
     for (int s = 0; s < stages.size(); s++) {
-      futures.add(workers.get(s).submit(task.forStage(s)));
+      Callable<StageReport> work = task.forStage(s);
+      futures.add(workers.get(s).submit(() -> {
+        try {
+          return work.call();
+        } catch (Throwable t) {
+          // Unblock the other stages at once: queues poll this flag, the barrier breaks.
+          aborted = true;
+          if (clipper != null) {
+            clipper.abort();
+          }
+          throw t;
+        }
+      }));
     }
     List<StageReport> reports = new ArrayList<>();
     RuntimeException failure = null;
@@ -160,11 +172,6 @@ final class PipelineEngine implements AutoCloseable {
       try {
         reports.add(future.get());
       } catch (ExecutionException e) {
-        // Unblock the other stages (queues poll the flag, the barrier breaks) and report the first cause.
-        aborted = true;
-        if (clipper != null) {
-          clipper.abort();
-        }
         if (failure == null) {
           failure = new IllegalStateException("pipeline step failed: " + e.getCause(), e.getCause());
         }

@@ -1,0 +1,204 @@
+package dev.trainyard.runner.agent;
+
+import dev.trainyard.client.ApiException;
+import dev.trainyard.client.model.AttemptAck;
+import dev.trainyard.client.model.LogBatch;
+import dev.trainyard.client.model.LogLine;
+import dev.trainyard.client.model.MetricPoint;
+import dev.trainyard.client.model.MetricsBatch;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Logger;
+
+/**
+ * Ships one attempt's reports to the API from its own thread: metric points and log lines in batches (at most
+ * every second), checkpoints in order. Training never waits for the API: while it is unreachable, reports are
+ * buffered (bounded: the oldest metric points are dropped first) and sent once it answers again.
+ */
+final class AttemptReporter implements AutoCloseable {
+  private static final Logger LOG = Logger.getLogger(AttemptReporter.class.getName());
+  static final int MAX_BUFFERED_POINTS = 200_000;
+  static final int MAX_BUFFERED_LINES = 20_000;
+  private static final int BATCH_POINTS = 5_000;
+
+  /** A checkpoint waiting to be uploaded; its file is a hard link the engine's pruning cannot remove. */
+  record PendingCheckpoint(Path file, long step, String sha256, Double evalLoss) {}
+
+  private final ApiSession session;
+  private final long attemptId;
+  private final String leaseToken;
+  private final Deque<MetricPoint> points = new ArrayDeque<>();
+  private final Deque<LogLine> lines = new ArrayDeque<>();
+  private final Deque<PendingCheckpoint> checkpoints = new ArrayDeque<>();
+  private final AtomicReference<String> stop = new AtomicReference<>();
+  private volatile boolean fenced;
+  private volatile boolean closing;
+  private long droppedPoints;
+  private final Thread thread;
+
+  AttemptReporter(ApiSession session, long attemptId, String leaseToken) {
+    this.session = session;
+    this.attemptId = attemptId;
+    this.leaseToken = leaseToken;
+    this.thread = new Thread(this::loop, "reporter-" + attemptId);
+    this.thread.setDaemon(true);
+    this.thread.start();
+  }
+
+  synchronized void metric(long step, String name, double value) {
+    if (!Double.isFinite(value)) {
+      return;
+    }
+    if (points.size() >= MAX_BUFFERED_POINTS) {
+      points.pollFirst();
+      droppedPoints++;
+    }
+    points.addLast(new MetricPoint().step(step).name(name).value(value));
+  }
+
+  synchronized void log(String line) {
+    if (lines.size() >= MAX_BUFFERED_LINES) {
+      lines.pollFirst();
+    }
+    lines.addLast(new LogLine().at(OffsetDateTime.now(ZoneOffset.UTC)).line(line));
+  }
+
+  synchronized void checkpoint(PendingCheckpoint c) {
+    checkpoints.addLast(c);
+  }
+
+  /** The stop the API asked for (CANCEL, PREEMPT, BUDGET), learned from any answer; null while none. */
+  String stopRequested() {
+    return stop.get();
+  }
+
+  void noteStop(String value) {
+    if (value != null) {
+      stop.set(value);
+    }
+  }
+
+  /** True once the API refused this attempt as not current: its work must be dropped. */
+  boolean fenced() {
+    return fenced;
+  }
+
+  private void loop() {
+    while (!fenced) {
+      boolean idle = !flushOnce();
+      if (closing && idle) {
+        return;
+      }
+      ApiSession.sleep(idle ? 1_000 : 50);
+    }
+  }
+
+  /** Sends what is buffered; returns true when something was sent. */
+  private boolean flushOnce() {
+    try {
+      return sendCheckpoint() | sendMetrics() | sendLogs();
+    } catch (ApiException e) {
+      if (ApiSession.fenced(e)) {
+        LOG.warning("attempt " + attemptId + " was fenced by the API: " + e.getResponseBody());
+        fenced = true;
+      } else if (!ApiSession.transientFailure(e)) {
+        LOG.warning("report of attempt " + attemptId + " refused (" + e.getCode() + "): " + e.getResponseBody());
+      }
+      return false;
+    }
+  }
+
+  private boolean sendMetrics() {
+    List<MetricPoint> batch;
+    synchronized (this) {
+      if (points.isEmpty()) {
+        return false;
+      }
+      batch = new ArrayList<>(points).subList(0, Math.min(points.size(), BATCH_POINTS));
+    }
+    AttemptAck ack = session.api().reportMetrics(attemptId, new MetricsBatch().leaseToken(leaseToken).points(batch));
+    noteStop(ack.getStop());
+    synchronized (this) {
+      for (int i = 0; i < batch.size(); i++) {
+        points.pollFirst();
+      }
+    }
+    return true;
+  }
+
+  private boolean sendLogs() {
+    List<LogLine> batch;
+    synchronized (this) {
+      if (lines.isEmpty()) {
+        return false;
+      }
+      batch = new ArrayList<>(lines).subList(0, Math.min(lines.size(), 1_000));
+    }
+    AttemptAck ack = session.api().reportLogs(attemptId, new LogBatch().leaseToken(leaseToken).lines(batch));
+    noteStop(ack.getStop());
+    synchronized (this) {
+      for (int i = 0; i < batch.size(); i++) {
+        lines.pollFirst();
+      }
+    }
+    return true;
+  }
+
+  private boolean sendCheckpoint() {
+    PendingCheckpoint next;
+    synchronized (this) {
+      next = checkpoints.peekFirst();
+    }
+    if (next == null) {
+      return false;
+    }
+    session.api().uploadCheckpoint(attemptId, next.step(), next.file().toFile(), next.evalLoss(), next.sha256(),
+        leaseToken);
+    synchronized (this) {
+      checkpoints.pollFirst();
+    }
+    try {
+      Files.deleteIfExists(next.file());
+    } catch (IOException e) {
+      LOG.fine("could not remove uploaded checkpoint link " + next.file());
+    }
+    return true;
+  }
+
+  /** Waits (bounded) until everything buffered was sent; returns true when nothing is left. */
+  boolean drain(Duration patience) {
+    long deadline = System.nanoTime() + patience.toNanos();
+    while (System.nanoTime() < deadline && !fenced) {
+      synchronized (this) {
+        if (points.isEmpty() && lines.isEmpty() && checkpoints.isEmpty()) {
+          return true;
+        }
+      }
+      ApiSession.sleep(100);
+    }
+    return false;
+  }
+
+  long droppedPoints() {
+    return droppedPoints;
+  }
+
+  @Override
+  public void close() {
+    closing = true;
+    try {
+      thread.join(5_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,206 @@
+package dev.trainyard.runner.agent;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.trainyard.client.ApiException;
+import dev.trainyard.client.model.Assignment;
+import dev.trainyard.client.model.AttemptCall;
+import dev.trainyard.client.model.AttemptEnd;
+import dev.trainyard.client.model.CheckpointRef;
+import dev.trainyard.runner.engine.CheckpointWritten;
+import dev.trainyard.runner.engine.EvalMetrics;
+import dev.trainyard.runner.engine.JobSpec;
+import dev.trainyard.runner.engine.StepMetrics;
+import dev.trainyard.runner.engine.StopRequest;
+import dev.trainyard.runner.engine.Trainer;
+import dev.trainyard.runner.engine.TrainingListener;
+import dev.trainyard.runner.engine.TrainingResult;
+import dev.trainyard.runner.engine.TrainingRun;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Trains one assignment: fetches the checkpoint to resume from, runs the engine with a listener that reports
+ * through an {@link AttemptReporter} and a stop signal backed by the API's answers, and reports how it ended.
+ */
+final class AttemptRun implements Runnable {
+  private static final Logger LOG = Logger.getLogger(AttemptRun.class.getName());
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final ApiSession session;
+  private final Assignment assignment;
+  private final Path workDir;
+  private final int threadsPerStage;
+  private final AttemptReporter reporter;
+  private volatile boolean dropped;
+
+  AttemptRun(ApiSession session, Assignment assignment, Path workDir, int threadsPerStage) {
+    this.session = session;
+    this.assignment = assignment;
+    this.workDir = workDir;
+    this.threadsPerStage = threadsPerStage;
+    this.reporter = new AttemptReporter(session, assignment.getAttemptId(), assignment.getLeaseToken());
+  }
+
+  long attemptId() {
+    return assignment.getAttemptId();
+  }
+
+  /** The API no longer lists this attempt: stop training without reporting anything more. */
+  void drop() {
+    dropped = true;
+  }
+
+  /** A stop learned from a heartbeat. */
+  void stopRequested(String stop) {
+    reporter.noteStop(stop);
+  }
+
+  @Override
+  public void run() {
+    long id = assignment.getAttemptId();
+    try {
+      JobSpec spec = JobSpec.parse(specJson());
+      Optional<Path> resume = fetchResumeCheckpoint();
+      ApiSession.withRetries(() -> session.api().startAttempt(id,
+          new AttemptCall().leaseToken(assignment.getLeaseToken())), Duration.ofMinutes(2));
+      reporter.log("attempt " + assignment.getAttemptNumber() + " starting on " + assignment.getGpus()
+          + " device(s)" + resume.map(p -> ", resuming from " + p.getFileName()).orElse(""));
+      TrainingRun run = TrainingRun.of(spec, assignment.getGpus(), workDir.resolve("out"))
+          .reportingTo(listener()).stoppingOn(this::stopSignal).withThreadsPerStage(threadsPerStage);
+      if (resume.isPresent()) {
+        run = run.resumingFrom(resume.get());
+      }
+      TrainingResult result = Trainer.train(run);
+      finish(result.outcome() == TrainingResult.Outcome.COMPLETED ? "SUCCEEDED" : "STOPPED", null, result.finalStep());
+    } catch (ApiException e) {
+      LOG.log(Level.WARNING, "attempt " + id + " abandoned: the API refused it (" + e.getCode() + ")", e);
+    } catch (RuntimeException | IOException | InterruptedException e) {
+      LOG.log(Level.WARNING, "attempt " + id + " failed", e);
+      reporter.log("training failed: " + e);
+      finish("FAILED", String.valueOf(e.getMessage()), null);
+    } finally {
+      reporter.close();
+    }
+  }
+
+  private String specJson() throws IOException {
+    // the generated client's mapper knows the spec's oneOf types; the engine reads the same JSON
+    ObjectNode node = new dev.trainyard.client.JSON().getMapper().valueToTree(assignment.getSpec());
+    return JSON.writeValueAsString(node);
+  }
+
+  private StopRequest stopSignal(long completedSteps) {
+    if (dropped || reporter.fenced()) {
+      return StopRequest.STOP;
+    }
+    return reporter.stopRequested() != null ? StopRequest.CHECKPOINT_AND_STOP : StopRequest.CONTINUE;
+  }
+
+  private TrainingListener listener() {
+    return new TrainingListener() {
+      @Override
+      public void onStep(StepMetrics m) {
+        reporter.metric(m.step(), "loss", m.loss());
+        reporter.metric(m.step(), "learning_rate", m.learningRate());
+        reporter.metric(m.step(), "grad_norm", m.gradNorm());
+        reporter.metric(m.step(), "tokens_per_second", m.tokensPerSecond());
+        reporter.metric(m.step(), "step_seconds", m.stepSeconds());
+        reporter.metric(m.step(), "bubble_fraction", m.bubbleFraction());
+        reporter.metric(m.step(), "peak_rss_bytes", m.peakRssBytes());
+      }
+
+      @Override
+      public void onEval(EvalMetrics m) {
+        reporter.metric(m.step(), "eval_loss", m.evalLoss());
+      }
+
+      @Override
+      public void onCheckpoint(CheckpointWritten c) {
+        reporter.checkpoint(new AttemptReporter.PendingCheckpoint(linkForUpload(c.path()), c.step(), c.sha256(),
+            evalLossOf(c)));
+      }
+
+      @Override
+      public void onLog(String line) {
+        reporter.log(line);
+      }
+    };
+  }
+
+  private Double evalLossOf(CheckpointWritten c) {
+    Path manifest = c.path().resolveSibling(c.path().getFileName().toString().replace(".safetensors", ".manifest.json"));
+    try {
+      double v = JSON.readTree(manifest.toFile()).path("evalLoss").asDouble(Double.NaN);
+      return Double.isFinite(v) ? v : null;
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /** A hard link in the outbox, so the engine pruning old checkpoints cannot pull a file from under an upload. */
+  private Path linkForUpload(Path file) {
+    try {
+      Path outbox = Files.createDirectories(workDir.resolve("outbox"));
+      Path link = outbox.resolve(file.getFileName());
+      Files.deleteIfExists(link);
+      try {
+        return Files.createLink(link, file);
+      } catch (UnsupportedOperationException | IOException e) {
+        return Files.copy(file, link, StandardCopyOption.REPLACE_EXISTING);
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot stage checkpoint for upload", e);
+    }
+  }
+
+  /** Downloads the checkpoint to resume from and writes the manifest the engine verifies it against. */
+  private Optional<Path> fetchResumeCheckpoint() throws IOException, InterruptedException {
+    CheckpointRef ref = assignment.getResumeFrom();
+    if (ref == null) {
+      return Optional.empty();
+    }
+    Path dir = Files.createDirectories(workDir.resolve("resume"));
+    String base = String.format("step-%08d", ref.getStep());
+    Path data = dir.resolve(base + ".safetensors");
+    HttpRequest request = HttpRequest.newBuilder(URI.create(session.baseUri() + "/api/v1/runner/checkpoints/"
+            + ref.getCheckpointId() + "/content"))
+        .header("Authorization", "Bearer " + session.token()).timeout(Duration.ofMinutes(10)).GET().build();
+    HttpResponse<InputStream> response = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofInputStream());
+    if (response.statusCode() != 200) {
+      throw new IOException("checkpoint " + ref.getCheckpointId() + " download answered " + response.statusCode());
+    }
+    try (InputStream in = response.body()) {
+      Files.copy(in, data, StandardCopyOption.REPLACE_EXISTING);
+    }
+    ObjectNode manifest = JSON.createObjectNode().put("file", data.getFileName().toString())
+        .put("step", ref.getStep()).put("sha256", ref.getSha256()).put("bytes", ref.getSizeBytes());
+    JSON.writeValue(dir.resolve(base + ".manifest.json").toFile(), manifest);
+    return Optional.of(data);
+  }
+
+  private void finish(String outcome, String message, Long finalStep) {
+    if (dropped || reporter.fenced()) {
+      return;
+    }
+    reporter.drain(Duration.ofMinutes(5));
+    try {
+      ApiSession.withRetries(() -> session.api().endAttempt(assignment.getAttemptId(),
+          new AttemptEnd().leaseToken(assignment.getLeaseToken()).outcome(outcome).message(message)
+              .finalStep(finalStep)), Duration.ofMinutes(10));
+    } catch (ApiException e) {
+      LOG.warning("could not report the end of attempt " + assignment.getAttemptId() + ": " + e.getCode());
+    }
+  }
+}
