@@ -2,15 +2,15 @@ package dev.trainyard.api.testing;
 
 import static io.restassured.RestAssured.given;
 
-import io.restassured.config.JsonConfig;
 import io.restassured.config.RestAssuredConfig;
 import io.restassured.http.ContentType;
-import io.restassured.path.json.config.JsonPathConfig;
-import java.math.BigDecimal;
 import io.restassured.response.ValidatableResponse;
 import io.restassured.specification.RequestSpecification;
+import java.math.BigDecimal;
+import org.hamcrest.Description;
 import org.hamcrest.Matcher;
 import org.hamcrest.Matchers;
+import org.hamcrest.TypeSafeMatcher;
 
 /** Requests as a given caller, and the checks every error answer must pass. */
 public final class Api {
@@ -18,20 +18,18 @@ public final class Api {
     public static final String ADMIN = "ty_test_admin_token_0123456789";
     public static final String PROBLEM_JSON = "application/problem+json";
 
-    /** Numbers in answers read as BigDecimal, so that 100 and 100.000000 compare equal as amounts. */
-    private static final RestAssuredConfig CONFIG = RestAssuredConfig.config()
-            .jsonConfig(JsonConfig.jsonConfig().numberReturnType(JsonPathConfig.NumberReturnType.BIG_DECIMAL));
+    /**
+     * Paths are sent as written: the API's custom methods ({@code /jobs/1:cancel}) must reach the server with a
+     * literal ':' (the server does not match {@code %3A}). Query values with reserved characters are encoded by
+     * the caller.
+     */
+    private static final RestAssuredConfig CONFIG = RestAssuredConfig.config();
 
     private Api() {
     }
 
-    /** Matches a JSON number equal in value to this decimal, whatever its scale. */
-    public static Matcher<BigDecimal> amount(String value) {
-        return Matchers.comparesEqualTo(new BigDecimal(value));
-    }
-
     public static RequestSpecification as(String secret) {
-        return given().config(CONFIG).header("Authorization", "Bearer " + secret).contentType(ContentType.JSON);
+        return anonymous().header("Authorization", "Bearer " + secret);
     }
 
     public static RequestSpecification asAdmin() {
@@ -39,7 +37,7 @@ public final class Api {
     }
 
     public static RequestSpecification anonymous() {
-        return given().config(CONFIG).contentType(ContentType.JSON);
+        return given().config(CONFIG).urlEncodingEnabled(false).contentType(ContentType.JSON);
     }
 
     /** Asserts an RFC 9457 answer with this status and a problem type. */
@@ -48,5 +46,26 @@ public final class Api {
                 .contentType(Matchers.startsWith(PROBLEM_JSON))
                 .body("type", Matchers.startsWith("/problems/"))
                 .body("status", Matchers.equalTo(status));
+    }
+
+    /** Matches a JSON number equal in value to this decimal, whatever its scale (100 = 100.000000). */
+    public static Matcher<Object> amount(String value) {
+        BigDecimal expected = new BigDecimal(value);
+        return new TypeSafeMatcher<>() {
+            @Override
+            protected boolean matchesSafely(Object item) {
+                return item instanceof Number n && new BigDecimal(n.toString()).compareTo(expected) == 0;
+            }
+
+            @Override
+            public void describeTo(Description description) {
+                description.appendText("a number equal to " + expected.toPlainString());
+            }
+        };
+    }
+
+    /** Matches a JSON integer (read as Integer or Long) equal to this id. */
+    public static Matcher<Object> id(long value) {
+        return amount(Long.toString(value));
     }
 }

@@ -1,0 +1,210 @@
+package dev.trainyard.api.auth;
+
+import static dev.trainyard.api.testing.Api.anonymous;
+import static dev.trainyard.api.testing.Api.as;
+import static dev.trainyard.api.testing.Api.asAdmin;
+import static dev.trainyard.api.testing.Api.problem;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.trainyard.api.testing.Db;
+import dev.trainyard.api.testing.Fixtures;
+import dev.trainyard.api.testing.Names;
+import dev.trainyard.api.testing.Spec;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.specification.RequestSpecification;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Named;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Who may call what, for every endpoint: a table of endpoint x caller -> status. Everything targeted belongs
+ * to project A; "own member" is a member of A, "other member" a member of B.
+ */
+@QuarkusTest
+class AuthorizationMatrixTest {
+
+    /** The callers of the table, from nobody to the admin. */
+    enum Caller {
+        NOBODY, NOT_BEARER, EMPTY_BEARER, UNKNOWN_TOKEN, RUNNER, OWN_MEMBER, OTHER_MEMBER, ADMIN
+    }
+
+    /** Projects, pool, tokens and targets shared by the table; mutating endpoints get fresh targets. */
+    static final class World {
+        final String projectA = Fixtures.project();
+        final String projectB = Fixtures.project();
+        final String pool = Fixtures.pool();
+        final Fixtures.Token memberA = Fixtures.member(projectA);
+        final Fixtures.Token memberB = Fixtures.member(projectB);
+        final Fixtures.Token runner = Fixtures.runner();
+        final long jobA = freshJob();
+        final long runnerRow = Db.insertRunner(pool, 2, "ACTIVE");
+
+        long freshJob() {
+            return Fixtures.submit(spec());
+        }
+
+        Spec spec() {
+            return Spec.gpt(projectA, pool);
+        }
+
+        long freshToken() {
+            return Fixtures.runner().id();
+        }
+
+        long freshRunner() {
+            return Db.insertRunner(pool, 1, "ACTIVE");
+        }
+
+        RequestSpecification request(Caller caller) {
+            return switch (caller) {
+                case NOBODY -> anonymous();
+                case NOT_BEARER -> anonymous().header("Authorization", "Basic YWRtaW46YWRtaW4=");
+                case EMPTY_BEARER -> anonymous().header("Authorization", "Bearer ");
+                case UNKNOWN_TOKEN -> as("ty_" + "x".repeat(43));
+                case RUNNER -> as(runner.secret());
+                case OWN_MEMBER -> as(memberA.secret());
+                case OTHER_MEMBER -> as(memberB.secret());
+                case ADMIN -> asAdmin();
+            };
+        }
+    }
+
+    private static World world;
+
+    private static synchronized World world() {
+        if (world == null) {
+            world = new World();
+        }
+        return world;
+    }
+
+    /** One endpoint: how to call it, and the status each of runner, own member, other member, admin gets. */
+    record Endpoint(String operation, String method, Function<World, String> path, Function<World, Object> body,
+            int runner, int ownMember, int otherMember, int admin) {
+
+        int expected(Caller caller) {
+            return switch (caller) {
+                case NOBODY, NOT_BEARER, EMPTY_BEARER, UNKNOWN_TOKEN -> 401;
+                case RUNNER -> runner;
+                case OWN_MEMBER -> ownMember;
+                case OTHER_MEMBER -> otherMember;
+                case ADMIN -> admin;
+            };
+        }
+    }
+
+    private static Endpoint get(String operation, Function<World, String> path, int runner, int own, int other, int admin) {
+        return new Endpoint(operation, "GET", path, w -> null, runner, own, other, admin);
+    }
+
+    private static Endpoint send(String operation, String method, Function<World, String> path, Function<World, Object> body,
+            int runner, int own, int other, int admin) {
+        return new Endpoint(operation, method, path, body, runner, own, other, admin);
+    }
+
+    static final List<Endpoint> ENDPOINTS = List.of(
+            send("createProject", "POST", w -> "/api/v1/projects", w -> Map.of("name", Names.unique("p")), 403, 403, 403, 201),
+            get("listProjects", w -> "/api/v1/projects", 403, 200, 200, 200),
+            get("getProject", w -> "/api/v1/projects/" + w.projectA, 403, 200, 404, 200),
+            send("updateProject", "PATCH", w -> "/api/v1/projects/" + w.projectA, w -> Map.of("share", 1.5), 403, 403, 403, 200),
+            send("createPool", "POST", w -> "/api/v1/pools",
+                    w -> Map.of("name", Names.unique("pl"), "gpuType", "cpu", "pricePerGpuHour", 1), 403, 403, 403, 201),
+            get("listPools", w -> "/api/v1/pools", 403, 200, 200, 200),
+            get("getPool", w -> "/api/v1/pools/" + w.pool, 403, 200, 200, 200),
+            send("updatePool", "PATCH", w -> "/api/v1/pools/" + w.pool, w -> Map.of("pricePerGpuHour", 1.5), 403, 403, 403, 200),
+            send("createToken", "POST", w -> "/api/v1/tokens", w -> Map.of("name", Names.unique("t"), "role", "RUNNER"),
+                    403, 403, 403, 201),
+            get("listTokens", w -> "/api/v1/tokens", 403, 403, 403, 200),
+            send("revokeToken", "DELETE", w -> "/api/v1/tokens/" + w.freshToken(), w -> null, 403, 403, 403, 200),
+            get("whoAmI", w -> "/api/v1/me", 403, 200, 200, 200),
+            send("submitJob", "POST", w -> "/api/v1/jobs", w -> w.spec().json(), 403, 201, 403, 201),
+            send("planJob", "POST", w -> "/api/v1/jobs:plan", w -> w.spec().json(), 403, 200, 403, 200),
+            get("listJobs", w -> "/api/v1/jobs", 403, 200, 200, 200),
+            get("listJobs of project A", w -> "/api/v1/jobs?project=" + w.projectA, 403, 200, 404, 200),
+            get("getJob", w -> "/api/v1/jobs/" + w.jobA, 403, 200, 404, 200),
+            send("cancelJob", "POST", w -> "/api/v1/jobs/" + w.freshJob() + ":cancel", w -> null, 403, 200, 404, 200),
+            get("listJobEvents", w -> "/api/v1/jobs/" + w.jobA + "/events", 403, 200, 404, 200),
+            get("listRunners", w -> "/api/v1/runners", 403, 200, 200, 200),
+            get("getRunner", w -> "/api/v1/runners/" + w.runnerRow, 403, 200, 200, 200),
+            send("drainRunner", "POST", w -> "/api/v1/runners/" + w.freshRunner() + ":drain", w -> null, 403, 403, 403, 200));
+
+    static Stream<Arguments> table() {
+        List<Arguments> rows = new ArrayList<>();
+        for (Endpoint e : ENDPOINTS) {
+            for (Caller c : Caller.values()) {
+                rows.add(Arguments.of(Named.of(e.operation() + " as " + c + " -> " + e.expected(c), e), c));
+            }
+        }
+        return rows.stream();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("table")
+    void callerGetsTheStatusTheTableSays(Endpoint endpoint, Caller caller) {
+        World w = world();
+        String path = endpoint.path().apply(w);
+        Object body = endpoint.body().apply(w);
+        RequestSpecification request = w.request(caller);
+        if (body != null) {
+            request.body(body);
+        }
+
+        var answer = request.request(endpoint.method(), path).then();
+
+        int expected = endpoint.expected(caller);
+        if (expected >= 400) {
+            problem(answer, expected);
+        } else {
+            answer.statusCode(expected);
+        }
+    }
+
+    @Test
+    void tableCoversEveryOperationOfTheApi() {
+        List<String> covered = ENDPOINTS.stream().map(e -> e.operation().split(" ")[0]).distinct().toList();
+        List<String> documented = asAdmin().get("/q/openapi?format=json").then().statusCode(200).extract()
+                .jsonPath().getList("paths.collect { p -> p.value.collect { op -> op.value.operationId } }.flatten()", String.class);
+
+        assertThat(covered).containsExactlyInAnyOrderElementsOf(documented);
+    }
+
+    @Test
+    void memberOfAnotherProjectCannotCancelAndTheJobStaysQueued() {
+        World w = world();
+        long job = w.freshJob();
+
+        problem(w.request(Caller.OTHER_MEMBER).post("/api/v1/jobs/" + job + ":cancel").then(), 404);
+
+        assertThat(Db.queryString("select state from jobs where id = ?", job)).isEqualTo("QUEUED");
+    }
+
+    @Test
+    void memberSeesOnlyItsOwnProjectsJobsInListings() {
+        World w = world();
+        long mine = w.freshJob();
+        long theirs = Fixtures.submit(Spec.gpt(w.projectB, w.pool));
+
+        List<Long> seen = w.request(Caller.OWN_MEMBER).queryParam("limit", 200).get("/api/v1/jobs").then().statusCode(200)
+                .extract().jsonPath().getList("items.id", Long.class);
+
+        assertThat(seen).contains(mine).doesNotContain(theirs);
+        assertThat(Db.queryLong("select count(*) from jobs j join projects p on p.id = j.project_id where p.name <> ?"
+                + " and j.id = any (?)", w.projectA, seen.toArray(Long[]::new))).isZero();
+    }
+
+    @Test
+    void runnerTokenIsKeptOffPeopleEndpointsEvenWithAValidSpec() {
+        long before = Db.jobCount();
+
+        problem(world().request(Caller.RUNNER).body(world().spec().json()).post("/api/v1/jobs").then(), 403);
+
+        assertThat(Db.jobCount()).isEqualTo(before);
+    }
+}

@@ -1,0 +1,152 @@
+package dev.trainyard.api.jobs;
+
+import static dev.trainyard.api.testing.Api.amount;
+import static dev.trainyard.api.testing.Api.as;
+import static dev.trainyard.api.testing.Api.asAdmin;
+import static dev.trainyard.api.testing.Api.id;
+import static dev.trainyard.api.testing.Api.problem;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.empty;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.greaterThan;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.notNullValue;
+import static org.hamcrest.Matchers.nullValue;
+
+import dev.trainyard.api.testing.Db;
+import dev.trainyard.api.testing.Fixtures;
+import dev.trainyard.api.testing.Spec;
+import io.quarkus.test.junit.QuarkusTest;
+import org.junit.jupiter.api.Test;
+
+@QuarkusTest
+class JobSubmitTest {
+
+    @Test
+    void submittedJobIsQueuedWithLocationAndDefaultsFilledIn() {
+        String project = Fixtures.project();
+        String pool = Fixtures.pool();
+
+        var answer = asAdmin().body(Spec.gpt(project, pool).set("name", "first-job").json()).post("/api/v1/jobs")
+                .then().statusCode(201)
+                .body("name", equalTo("first-job"))
+                .body("project", equalTo(project))
+                .body("pool", equalTo(pool))
+                .body("gpuType", equalTo("cpu"))
+                .body("state", equalTo("QUEUED"))
+                .body("priority", equalTo("normal"))
+                .body("gpus", equalTo(1))
+                .body("minGpus", equalTo(1))
+                .body("cancelRequested", equalTo(false))
+                .body("progress.step", equalTo(0))
+                .body("progress.totalSteps", equalTo(10))
+                .body("cost.accruedUsd", amount("0"))
+                .body("pending.reason", equalTo("WAITING_FOR_SCHEDULER"))
+                .body("submittedAt", notNullValue())
+                .body("finishedAt", nullValue())
+                .body("spec.training.batchSize", equalTo(16))
+                .body("spec.parallelism.schedule", equalTo("1f1b"))
+                .body("spec.limits.maxRestarts", equalTo(3))
+                .extract();
+        long id = answer.jsonPath().getLong("id");
+
+        assertThat(answer.header("Location")).endsWith("/api/v1/jobs/" + id);
+        asAdmin().get(answer.header("Location")).then().statusCode(200)
+                .body("id", id(id)).body("name", equalTo("first-job")).body("state", equalTo("QUEUED"));
+        assertThat(Db.queryString("select state from jobs where id = ?", id)).isEqualTo("QUEUED");
+    }
+
+    @Test
+    void memberMayLeaveOutTheProjectAndGetsItsOwn() {
+        String project = Fixtures.project();
+        var member = Fixtures.member(project);
+
+        as(member.secret()).body(Spec.gpt(project, Fixtures.pool()).remove("project").json()).post("/api/v1/jobs")
+                .then().statusCode(201).body("project", equalTo(project));
+    }
+
+    @Test
+    void adminMustNameTheProject() {
+        long before = Db.jobCount();
+
+        problem(asAdmin().body(Spec.gpt(null, Fixtures.pool()).remove("project").json()).post("/api/v1/jobs").then(), 400)
+                .body("errors[0].field", equalTo("project"));
+        assertThat(Db.jobCount()).isEqualTo(before);
+    }
+
+    @Test
+    void jobMayAskForAGpuTypeInsteadOfAPool() {
+        String project = Fixtures.project();
+        Fixtures.pool("a100", "3");
+
+        asAdmin().body(Spec.gpt(project, null).remove("resources.pool").set("resources.gpuType", "a100").json())
+                .post("/api/v1/jobs")
+                .then().statusCode(201).body("pool", nullValue()).body("gpuType", equalTo("a100"));
+    }
+
+    @Test
+    void unknownJobIsNotFound() {
+        problem(asAdmin().get("/api/v1/jobs/987654321").then(), 404).body("type", equalTo("/problems/not-found"));
+    }
+
+    @Test
+    void newJobHasASubmittedEvent() {
+        long id = Fixtures.submit(Spec.gpt(Fixtures.project(), Fixtures.pool()));
+
+        asAdmin().get("/api/v1/jobs/" + id + "/events").then().statusCode(200)
+                .body("size()", equalTo(1))
+                .body("[0].jobId", id(id))
+                .body("[0].fromState", nullValue())
+                .body("[0].toState", equalTo("QUEUED"))
+                .body("[0].reason", equalTo("SUBMITTED"))
+                .body("[0].at", notNullValue());
+    }
+
+    @Test
+    void planStoresNothingAndSaysNoPoolCanHoldTheJobWithoutRunners() {
+        String project = Fixtures.project();
+        String pool = Fixtures.pool();
+        long before = Db.jobCount();
+        long eventsBefore = Db.queryLong("select count(*) from job_events");
+
+        asAdmin().body(Spec.gpt(project, pool).json()).post("/api/v1/jobs:plan")
+                .then().statusCode(200)
+                .body("spec.priority", equalTo("normal"))
+                .body("pools.pool", hasItem(pool))
+                .body("pools[0].fits", equalTo(false))
+                .body("chosenPool", nullValue())
+                .body("parameterCount", greaterThan(0))
+                .body("warnings", not(empty()));
+
+        assertThat(Db.jobCount()).isEqualTo(before);
+        assertThat(Db.queryLong("select count(*) from job_events")).isEqualTo(eventsBefore);
+    }
+
+    @Test
+    void planChoosesAPoolWithAnActiveRunnerAndPricesTheWorstCase() {
+        String project = Fixtures.project();
+        String pool = Fixtures.pool("cpu", "2.00");
+        Db.insertRunner(pool, 2, "ACTIVE");
+        long before = Db.jobCount();
+
+        asAdmin().body(Spec.gpt(project, pool).set("limits.maxRuntimeSeconds", 1800).json()).post("/api/v1/jobs:plan")
+                .then().statusCode(200)
+                .body("chosenPool", equalTo(pool))
+                .body("pools[0].fits", equalTo(true))
+                .body("pools[0].freeGpus", equalTo(2))
+                .body("worstCaseCostUsd", amount("1.0")) // 1 device x 2.00 USD/h x 0.5 h
+                .body("stages", equalTo(1))
+                .body("memoryPerStageBytes.size()", equalTo(1))
+                .body("warnings", empty());
+
+        assertThat(Db.jobCount()).isEqualTo(before);
+    }
+
+    @Test
+    void planRejectsAnInvalidSpecLikeSubmitDoes() {
+        problem(asAdmin().body(Spec.gpt(Fixtures.project(), Fixtures.pool()).set("model.heads", 3).json())
+                .post("/api/v1/jobs:plan").then(), 400)
+                .body("errors.field", hasItem("model.heads"));
+    }
+}

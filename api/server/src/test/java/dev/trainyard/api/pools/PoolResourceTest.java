@@ -1,0 +1,96 @@
+package dev.trainyard.api.pools;
+
+import static dev.trainyard.api.testing.Api.amount;
+import static dev.trainyard.api.testing.Api.asAdmin;
+import static dev.trainyard.api.testing.Api.problem;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.endsWith;
+import static org.hamcrest.Matchers.equalTo;
+
+import dev.trainyard.api.testing.Db;
+import dev.trainyard.api.testing.Fixtures;
+import dev.trainyard.api.testing.Names;
+import io.quarkus.test.junit.QuarkusTest;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+@QuarkusTest
+class PoolResourceTest {
+
+    @Test
+    void adminCreatesPoolAndFindsItAtItsLocation() {
+        String name = Names.unique("h100");
+        String location = asAdmin().body(Map.of("name", name, "gpuType", "h100", "pricePerGpuHour", 2.5))
+                .post("/api/v1/pools")
+                .then().statusCode(201)
+                .header("Location", endsWith("/api/v1/pools/" + name))
+                .body("name", equalTo(name))
+                .body("gpuType", equalTo("h100"))
+                .body("pricePerGpuHour", amount("2.5"))
+                .body("runners", equalTo(0))
+                .extract().header("Location");
+
+        asAdmin().get(location).then().statusCode(200).body("name", equalTo(name)).body("pricePerGpuHour", amount("2.5"));
+    }
+
+    @Test
+    void listShowsCreatedPools() {
+        String a = Fixtures.pool();
+        String b = Fixtures.pool();
+
+        List<String> names = asAdmin().get("/api/v1/pools").then().statusCode(200).extract().path("name");
+
+        assertThat(names).contains(a, b);
+    }
+
+    @Test
+    void poolShowsCapacityOfItsActiveRunnersOnly() {
+        String pool = Fixtures.pool();
+        Db.insertRunner(pool, 4, "ACTIVE");
+        Db.insertRunner(pool, 2, "ACTIVE");
+        Db.insertRunner(pool, 8, "OFFLINE");
+
+        asAdmin().get("/api/v1/pools/" + pool).then().statusCode(200)
+                .body("runners", equalTo(2))
+                .body("totalGpus", equalTo(6))
+                .body("usedGpus", equalTo(0));
+    }
+
+    @Test
+    void patchChangesThePriceAndTheChangeIsKept() {
+        String pool = Fixtures.pool();
+
+        asAdmin().body(Map.of("pricePerGpuHour", 4.25)).patch("/api/v1/pools/" + pool)
+                .then().statusCode(200).body("pricePerGpuHour", amount("4.25"));
+
+        asAdmin().get("/api/v1/pools/" + pool).then().body("pricePerGpuHour", amount("4.25"));
+    }
+
+    @Test
+    void secondPoolWithTheSameNameIsAConflict() {
+        String pool = Fixtures.pool();
+
+        problem(asAdmin().body(Map.of("name", pool, "gpuType", "cpu", "pricePerGpuHour", 1)).post("/api/v1/pools").then(), 409)
+                .body("type", equalTo("/problems/already-exists"));
+    }
+
+    @Test
+    void negativePriceIsRejectedWithTheField() {
+        problem(asAdmin().body(Map.of("name", Names.unique("neg"), "gpuType", "cpu", "pricePerGpuHour", -1))
+                .post("/api/v1/pools").then(), 400)
+                .body("errors[0].field", equalTo("pricePerGpuHour"));
+    }
+
+    @Test
+    void missingGpuTypeIsRejectedWithTheField() {
+        problem(asAdmin().body(Map.of("name", Names.unique("untyped"), "pricePerGpuHour", 1)).post("/api/v1/pools").then(), 400)
+                .body("errors[0].field", equalTo("gpuType"));
+    }
+
+    @Test
+    void unknownPoolIsNotFound() {
+        problem(asAdmin().get("/api/v1/pools/no-such-pool-x").then(), 404).body("type", equalTo("/problems/not-found"));
+        problem(asAdmin().body(Map.of("pricePerGpuHour", 1)).patch("/api/v1/pools/no-such-pool-x").then(), 404);
+    }
+}
