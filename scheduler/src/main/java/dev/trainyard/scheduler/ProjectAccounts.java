@@ -11,47 +11,58 @@ import java.util.Map;
  * <p>Budget left = budget - spent - the commitments of its running attempts - worst cases placed this cycle.
  */
 final class ProjectAccounts {
-    private final Map<Long, Project> projects = new HashMap<>();
-    private final Map<Long, BigDecimal> budgetLeft = new HashMap<>();
-    private final Map<Long, Double> grantedGpuHours = new HashMap<>();
+    private final Map<Long, Account> accounts = new HashMap<>();
 
-    ProjectAccounts(List<Project> projectList) {
-        for (Project project : projectList) {
-            projects.put(project.id(), project);
-            if (project.budgetUsd() != null) {
-                budgetLeft.put(project.id(), project.budgetUsd().subtract(project.spentUsd()));
-            }
+    ProjectAccounts(List<Project> projects) {
+        for (Project project : projects) {
+            accounts.put(project.id(), new Account(project));
         }
     }
 
     boolean knows(long projectId) {
-        return projects.containsKey(projectId);
+        return accounts.containsKey(projectId);
     }
 
     Project project(long projectId) {
-        return projects.get(projectId);
+        Account account = accounts.get(projectId);
+        return account == null ? null : account.project;
     }
 
-    /** What the project may still commit; null means unlimited. */
+    /** What the project may still commit; null means unlimited (or unknown, whose jobs never get this far). */
     BigDecimal budgetLeft(long projectId) {
-        return budgetLeft.get(projectId);
+        Account account = accounts.get(projectId);
+        return account == null ? null : account.budgetLeft;
     }
 
     void commit(long projectId, BigDecimal amount) {
-        budgetLeft.computeIfPresent(projectId, (id, left) -> left.subtract(amount));
+        Account account = accounts.get(projectId);
+        if (account != null && account.budgetLeft != null) {
+            account.budgetLeft = account.budgetLeft.subtract(amount);
+        }
     }
 
     /** (recent usage + GPU-hours granted this cycle) / share; unknown projects count as unused. */
     double relativeUsage(long projectId) {
-        Project project = projects.get(projectId);
-        double granted = grantedGpuHours.getOrDefault(projectId, 0.0);
-        if (project == null) {
-            return granted;
-        }
-        return (project.recentUsageGpuHours() + granted) / project.share();
+        Account account = accounts.get(projectId);
+        return account == null ? 0 : (account.project.recentUsageGpuHours() + account.granted) / account.project.share();
     }
 
     void grant(long projectId, double gpuHours) {
-        grantedGpuHours.merge(projectId, gpuHours, Double::sum);
+        Account account = accounts.get(projectId);
+        if (account != null) {
+            account.granted += gpuHours;
+        }
+    }
+
+    /** One project's mutable standing within the cycle. */
+    private static final class Account {
+        final Project project;
+        BigDecimal budgetLeft;
+        double granted;
+
+        Account(Project project) {
+            this.project = project;
+            this.budgetLeft = project.budgetUsd() == null ? null : project.budgetUsd().subtract(project.spentUsd());
+        }
     }
 }
