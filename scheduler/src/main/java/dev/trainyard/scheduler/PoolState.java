@@ -1,5 +1,6 @@
 package dev.trainyard.scheduler;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -70,6 +71,6 @@ final class PoolState {
     }
 
     /** A future moment when some GPUs of a runner come back. */
-    record Release(java.time.Instant at, int position, int gpus, boolean stopping) {
+    record Release(Instant at, int position, int gpus, boolean stopping) {
     }
 }

@@ -99,4 +99,23 @@ class BackfillTest {
         assertThat(decision.waiting().get(1).estimatedStart()).isEqualTo(NOW.plus(HEAD_START));
         assertThat(decision.waiting().get(1).aheadJobId()).isNull();
     }
+
+    @Test
+    void aJobOfAGpuTypeHoldsGpusInThePoolThatFreesFirst() {
+        Decision decision = snapshot().pool("cheap", "h100", 1).runner(1, "cheap", 8, 0)
+                .pool("dear", "h100", 3).runner(2, "dear", 8, 0)
+                .running(attempt(10).pool("cheap").on(1, 8).priority(Priority.URGENT).endsIn(Duration.ofHours(3)))
+                .running(attempt(11).pool("dear").on(2, 8).priority(Priority.URGENT).endsIn(Duration.ofHours(1)))
+                .job(job(1).gpuType("h100").gpus(8).submittedAgo(Duration.ofHours(1)))
+                .job(job(2).pool("dear").gpus(8))
+                .job(job(3).pool("cheap").gpus(8))
+                .decide();
+
+        assertThat(assertWaits(decision, 1, PendingReason.WAITING_FOR_GPUS).estimatedStart())
+                .isEqualTo(NOW.plus(Duration.ofHours(1)));
+        // Job 1 holds pool "dear"; pool "cheap" is still open, so job 3 heads its line there.
+        assertThat(assertWaits(decision, 2, PendingReason.WAITING_FOR_GPUS).aheadJobId()).isNull();
+        assertThat(assertWaits(decision, 3, PendingReason.WAITING_FOR_GPUS).estimatedStart())
+                .isEqualTo(NOW.plus(Duration.ofHours(3)));
+    }
 }

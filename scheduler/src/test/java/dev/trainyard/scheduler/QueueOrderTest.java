@@ -84,4 +84,15 @@ class QueueOrderTest {
         assertThat(waiting).extracting(WaitingJob::jobId).containsExactly(2L, 3L, 1L);
         assertThat(waiting).extracting(WaitingJob::queuePosition).containsExactly(1, 2, 3);
     }
+
+    @Test
+    void usageGrantedInAHigherClassCountsInLowerOnes() {
+        Scenario scenario = snapshot().pool("a", "h100", 1).runner(1, "a", 2)
+                .project("p", null).project("q", null)
+                .job(job(1).pool("a").project("p").priority(Priority.HIGH))
+                .job(job(2).pool("a").project("p").submittedAgo(Duration.ofHours(2)))
+                .job(job(3).pool("a").project("q").submittedAgo(Duration.ofHours(1)));
+
+        assertThat(placedJobIds(scenario.decide())).containsExactly(1L, 3L);
+    }
 }
