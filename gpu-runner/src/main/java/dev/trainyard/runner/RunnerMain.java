@@ -17,6 +17,7 @@ public final class RunnerMain {
 
   static {
     COMMANDS.put("train", TrainCommand::run);
+    COMMANDS.put("agent", dev.trainyard.runner.agent.AgentCommand::run);
   }
 
   private RunnerMain() {}

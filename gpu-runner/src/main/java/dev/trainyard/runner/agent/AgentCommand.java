@@ -1,0 +1,82 @@
+package dev.trainyard.runner.agent;
+
+import dev.trainyard.client.model.Device;
+import dev.trainyard.runner.engine.torch.DeviceProbe;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code agent}: runs this machine as a runner node of a Trainyard platform. */
+@Command(name = "agent", mixinStandardHelpOptions = true,
+    description = "Join a Trainyard platform as a runner node and train the attempts it assigns.")
+public final class AgentCommand implements Callable<Integer> {
+
+  @Option(names = "--api", required = true, defaultValue = "${env:TRAINYARD_API}", description = "API base URL")
+  String api;
+
+  @Option(names = "--token", required = true, defaultValue = "${env:TRAINYARD_RUNNER_TOKEN}",
+      description = "runner token (role RUNNER)")
+  String token;
+
+  @Option(names = "--pool", required = true, defaultValue = "${env:TRAINYARD_POOL}", description = "pool to join")
+  String pool;
+
+  @Option(names = "--name", description = "runner name, unique and stable (default: host name)")
+  String name;
+
+  @Option(names = "--devices", defaultValue = "0",
+      description = "CPU devices to offer when there is no CUDA device (0 = 1); with CUDA, the CUDA devices are offered")
+  int devices;
+
+  @Option(names = "--work-dir", description = "where attempts keep their files (default: ~/.trainyard/runner/<name>)")
+  Path workDir;
+
+  @Option(names = "--threads-per-stage", defaultValue = "1", description = "intra-op threads of each pipeline stage")
+  int threadsPerStage;
+
+  /** Parses {@code args} and runs; returns the exit code. */
+  public static int run(String[] args) {
+    return new CommandLine(new AgentCommand()).execute(args);
+  }
+
+  @Override
+  public Integer call() {
+    String host = hostName();
+    String runnerName = name != null ? name : host;
+    Path dir = workDir != null ? workDir
+        : Path.of(System.getProperty("user.home"), ".trainyard", "runner", runnerName);
+    RunnerAgent agent = new RunnerAgent(new RunnerAgent.Settings(api, token, runnerName, host, pool,
+        devices(), dir, threadsPerStage));
+    Runtime.getRuntime().addShutdownHook(new Thread(agent::stop));
+    return agent.run();
+  }
+
+  private List<Device> devices() {
+    List<Device> out = new ArrayList<>();
+    int cuda = DeviceProbe.cudaDeviceCount();
+    if (cuda > 0) {
+      for (int i = 0; i < cuda; i++) {
+        out.add(new Device().index(i).kind("cuda").name("cuda:" + i));
+      }
+      return out;
+    }
+    for (int i = 0; i < Math.max(1, devices); i++) {
+      out.add(new Device().index(i).kind("cpu").name("cpu:" + i));
+    }
+    return out;
+  }
+
+  private static String hostName() {
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      return "localhost";
+    }
+  }
+}

@@ -1,0 +1,126 @@
+package dev.trainyard.runner.agent;
+
+import dev.trainyard.client.ApiException;
+import dev.trainyard.client.model.Assignment;
+import dev.trainyard.client.model.Device;
+import dev.trainyard.client.model.Heartbeat;
+import dev.trainyard.client.model.HeartbeatAnswer;
+import dev.trainyard.client.model.RegisterRunner;
+import dev.trainyard.client.model.RunnerRegistration;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.logging.Logger;
+
+/**
+ * The runner node's loop: register, then heartbeat (long-polling while idle). Each answer is the runner's
+ * desired state: new assignments are started, stops are passed to their runs, and runs the API no longer
+ * lists (fenced or ended elsewhere) are dropped. When the API is unreachable, running attempts keep training
+ * and their reports are buffered; when it says this runner was lost, the agent registers again.
+ */
+public final class RunnerAgent {
+  private static final Logger LOG = Logger.getLogger(RunnerAgent.class.getName());
+
+  /** Where and as what the agent runs. */
+  public record Settings(String apiUrl, String token, String name, String host, String pool, List<Device> devices,
+      Path workDir, int threadsPerStage) {}
+
+  private final Settings settings;
+  private final ApiSession session;
+  private final Map<Long, AttemptRun> runs = new ConcurrentHashMap<>();
+  private final Set<Long> finished = ConcurrentHashMap.newKeySet();
+  private volatile boolean stopping;
+  private long runnerId;
+  private long intervalMs = 1_000;
+
+  public RunnerAgent(Settings settings) {
+    this.settings = settings;
+    this.session = new ApiSession(settings.apiUrl(), settings.token());
+  }
+
+  /** Runs until {@link #stop()}; returns the process exit code. */
+  public int run() {
+    while (!stopping) {
+      try {
+        if (runnerId == 0) {
+          register();
+        }
+        HeartbeatAnswer answer = session.api().heartbeat(new Heartbeat().runnerId(runnerId)
+            .waitMs(runs.isEmpty() ? Math.min(10_000L, intervalMs * 3) : 0L));
+        reconcile(answer.getAssignments());
+        if (!runs.isEmpty()) {
+          ApiSession.sleep(Math.min(intervalMs, 1_000));
+        }
+      } catch (ApiException e) {
+        if (e.getCode() == 409) {
+          LOG.warning("the API no longer knows this runner as live; registering again");
+          runnerId = 0;
+        } else if (e.getCode() == 401 || e.getCode() == 403) {
+          LOG.severe("the API refused the runner token: " + e.getResponseBody());
+          return 3;
+        } else {
+          LOG.fine("API unreachable (" + e.getCode() + "); training goes on, retrying");
+          ApiSession.sleep(1_000);
+        }
+      }
+    }
+    return 0;
+  }
+
+  public void stop() {
+    stopping = true;
+  }
+
+  private void register() {
+    RunnerRegistration r = ApiSession.withRetries(() -> session.api().registerRunner(new RegisterRunner()
+        .name(settings.name()).host(settings.host()).pool(settings.pool()).devices(settings.devices())),
+        Duration.ofDays(365));
+    runnerId = r.getRunnerId();
+    intervalMs = Math.max(200, r.getHeartbeatIntervalMs());
+    LOG.info("registered as runner " + runnerId + " in pool " + settings.pool() + " with "
+        + settings.devices().size() + " device(s)");
+  }
+
+  private void reconcile(List<Assignment> assignments) {
+    Set<Long> listed = new HashSet<>();
+    for (Assignment a : assignments) {
+      listed.add(a.getAttemptId());
+      AttemptRun run = runs.get(a.getAttemptId());
+      if (run == null && !finished.contains(a.getAttemptId())) {
+        start(a);
+      } else if (run != null && a.getStop() != null) {
+        run.stopRequested(a.getStop());
+      }
+    }
+    for (AttemptRun run : runs.values()) {
+      if (!listed.contains(run.attemptId())) {
+        LOG.warning("attempt " + run.attemptId() + " is no longer assigned here; dropping it");
+        run.drop();
+      }
+    }
+  }
+
+  private void start(Assignment a) {
+    if (a.getWorldSize() != null && a.getWorldSize() > 1 && a.getRank() != null && a.getRank() > 0) {
+      LOG.warning("attempt " + a.getAttemptId() + " spans several runners; only single-runner attempts are trained");
+      return;
+    }
+    Path dir = settings.workDir().resolve("attempt-" + a.getAttemptId());
+    AttemptRun run = new AttemptRun(session, a, dir, settings.threadsPerStage());
+    runs.put(a.getAttemptId(), run);
+    Thread t = new Thread(() -> {
+      try {
+        run.run();
+      } finally {
+        runs.remove(a.getAttemptId());
+        finished.add(a.getAttemptId());
+      }
+    }, "attempt-" + a.getAttemptId());
+    t.start();
+    LOG.info("started attempt " + a.getAttemptId() + " of job " + a.getJobId());
+  }
+}
