@@ -20,8 +20,8 @@ final class HeadOfLine {
         this.victims = new VictimPlanner(index.now, index.policy);
     }
 
-    Pending block(QueuedJob job, List<PoolState> matching, List<JobCheck.Option> options,
-            List<PoolState> feasible, Reservation heldBy) {
+    /** Why the job waits; {@code heldBy} is a reservation that kept it off GPUs it would otherwise fit. */
+    Pending block(QueuedJob job, List<PoolState> matching, List<PoolState> feasible, Reservation heldBy) {
         List<PoolState> open = new ArrayList<>(feasible.size());
         for (PoolState pool : feasible) {
             if (pool.reservation == null) {

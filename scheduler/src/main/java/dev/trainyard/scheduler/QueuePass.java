@@ -90,7 +90,7 @@ final class QueuePass {
                 heldBy = reservation;
             }
         }
-        return headOfLine.block(job, matching, options, feasible, heldBy);
+        return headOfLine.block(job, matching, feasible, heldBy);
     }
 
     /** A gang that fits now without delaying the pool's reservation, or null. */
