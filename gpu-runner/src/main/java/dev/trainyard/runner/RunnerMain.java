@@ -23,6 +23,9 @@ public final class RunnerMain {
   private RunnerMain() {}
 
   public static void main(String[] args) {
+    if (NativeEnvironment.needsRelaunch()) {
+      System.exit(NativeEnvironment.relaunch(RunnerMain.class, args));
+    }
     System.exit(dispatch(args));
   }
 

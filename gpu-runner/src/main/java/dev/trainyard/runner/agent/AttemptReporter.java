@@ -104,17 +104,33 @@ final class AttemptReporter implements AutoCloseable {
 
   /** Sends what is buffered; returns true when something was sent. */
   private boolean flushOnce() {
+    boolean sent = attempt(this::sendCheckpoint, this::dropCheckpoint);
+    sent |= attempt(this::sendMetrics, () -> { });
+    sent |= attempt(this::sendLogs, () -> { });
+    return sent;
+  }
+
+  /** One kind of report: a transient failure keeps it buffered, a refusal drops it, fencing ends everything. */
+  private boolean attempt(ApiSession.Call<Boolean> send, Runnable onRefused) {
+    if (fenced) {
+      return false;
+    }
     try {
-      return sendCheckpoint() | sendMetrics() | sendLogs();
+      return send.run();
     } catch (ApiException e) {
       if (ApiSession.fenced(e)) {
         LOG.warning("attempt " + attemptId + " was fenced by the API: " + e.getResponseBody());
         fenced = true;
       } else if (!ApiSession.transientFailure(e)) {
         LOG.warning("report of attempt " + attemptId + " refused (" + e.getCode() + "): " + e.getResponseBody());
+        onRefused.run();
       }
       return false;
     }
+  }
+
+  private synchronized void dropCheckpoint() {
+    checkpoints.pollFirst();
   }
 
   private boolean sendMetrics() {
@@ -161,8 +177,7 @@ final class AttemptReporter implements AutoCloseable {
     if (next == null) {
       return false;
     }
-    session.api().uploadCheckpoint(attemptId, next.step(), next.file().toFile(), next.evalLoss(), next.sha256(),
-        leaseToken);
+    session.uploadCheckpoint(attemptId, next.step(), next.file(), next.sha256(), next.evalLoss(), leaseToken);
     synchronized (this) {
       checkpoints.pollFirst();
     }

@@ -44,6 +44,7 @@ final class AttemptRun implements Runnable {
   private final int threadsPerStage;
   private final AttemptReporter reporter;
   private volatile boolean dropped;
+  private volatile boolean ended;
 
   AttemptRun(ApiSession session, Assignment assignment, Path workDir, int threadsPerStage) {
     this.session = session;
@@ -60,6 +61,11 @@ final class AttemptRun implements Runnable {
   /** The API no longer lists this attempt: stop training without reporting anything more. */
   void drop() {
     dropped = true;
+  }
+
+  /** True once the attempt's end was reported (or it was dropped): the API forgetting it is expected. */
+  boolean ended() {
+    return ended || dropped;
   }
 
   /** A stop learned from a heartbeat. */
@@ -91,6 +97,7 @@ final class AttemptRun implements Runnable {
       reporter.log("training failed: " + e);
       finish("FAILED", String.valueOf(e.getMessage()), null);
     } finally {
+      ended = true;
       reporter.close();
     }
   }

@@ -97,7 +97,7 @@ public final class RunnerAgent {
       }
     }
     for (AttemptRun run : runs.values()) {
-      if (!listed.contains(run.attemptId())) {
+      if (!listed.contains(run.attemptId()) && !run.ended()) {
         LOG.warning("attempt " + run.attemptId() + " is no longer assigned here; dropping it");
         run.drop();
       }
