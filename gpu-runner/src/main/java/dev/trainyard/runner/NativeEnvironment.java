@@ -1,0 +1,58 @@
+package dev.trainyard.runner;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The environment libtorch's thread pools read once at load time. OpenBLAS and OpenMP take their thread
+ * settings from environment variables only, and with spinning OpenMP workers two stage threads run several
+ * times slower; a JVM cannot set its own environment, so the command line restarts itself once with them.
+ */
+final class NativeEnvironment {
+
+  static final String MARKER = "TRAINYARD_NATIVE_ENV";
+
+  private NativeEnvironment() {}
+
+  static boolean needsRelaunch() {
+    return System.getenv(MARKER) == null && System.getenv("OMP_WAIT_POLICY") == null;
+  }
+
+  /** Runs {@code main} again in a child JVM with the environment set; returns the child's exit code. */
+  static int relaunch(Class<?> main, String[] args) {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(main.getName());
+    command.addAll(List.of(args));
+    ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
+    builder.environment().put(MARKER, "1");
+    builder.environment().putIfAbsent("OMP_WAIT_POLICY", "PASSIVE");
+    builder.environment().putIfAbsent("OPENBLAS_NUM_THREADS", "1");
+    try {
+      Process child = builder.start();
+      // Ctrl-C reaches the child too (same process group); wait for it to write its checkpoint.
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> waitFor(child)));
+      return child.waitFor();
+    } catch (IOException e) {
+      System.err.println("cannot restart with the native environment (" + e.getMessage() + "); continuing");
+      return RunnerMain.dispatch(args);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return 130;
+    }
+  }
+
+  private static void waitFor(Process child) {
+    try {
+      child.waitFor();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,158 @@
+package dev.trainyard.runner.engine.torch;
+
+import dev.trainyard.runner.engine.CheckpointStore;
+import dev.trainyard.runner.engine.CheckpointWritten;
+import dev.trainyard.runner.engine.GptSpec;
+import dev.trainyard.runner.engine.JobSpec;
+import dev.trainyard.runner.engine.ModelLayout;
+import dev.trainyard.runner.engine.StepMetrics;
+import dev.trainyard.runner.engine.Trainer;
+import dev.trainyard.runner.engine.TrainingListener;
+import dev.trainyard.runner.engine.TrainingRun;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * Throughput, pipeline efficiency and checkpoint cost of the engine on this machine; prints Markdown.
+ * Run on demand (not by surefire): {@code ./mvnw -q -f gpu-runner/pom.xml test-compile exec:exec@benchmark}.
+ */
+public final class EngineBenchmark {
+
+  private static final int WARMUP_STEPS = 2;
+
+  private EngineBenchmark() {}
+
+  public static void main(String[] args) throws IOException {
+    int threads = Integer.parseInt(System.getProperty("bench.threads", "2"));
+    Path work = Files.createTempDirectory("engine-bench");
+    try {
+      System.out.printf("CPU cores: %d; OMP_WAIT_POLICY=%s OPENBLAS_NUM_THREADS=%s%n%n",
+          Runtime.getRuntime().availableProcessors(), System.getenv("OMP_WAIT_POLICY"),
+          System.getenv("OPENBLAS_NUM_THREADS"));
+      throughput(work, threads);
+      pipelineEfficiency(work);
+      checkpointCost(work);
+    } finally {
+      deleteRecursively(work);
+    }
+  }
+
+  // 1. Tokens/s and achieved FLOP/s against the matmul rate at the same thread count.
+  private static void throughput(Path work, int threads) {
+    System.out.println("| model | params | threads | tokens/s | achieved GFLOP/s | matmul GFLOP/s | ratio |");
+    System.out.println("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for (int t : new int[] {1, threads}) {
+      NativeRuntime.configureThread(t);
+      double matmul = MatmulProbe.gflops(2048, 5);
+      row(work, "gpt-3M", gpt(4, 256, 4, 128, 16, 10, 1, 1, "1f1b"), t, matmul);
+      row(work, "gpt-25M", gpt(8, 512, 8, 128, 8, 6, 1, 1, "1f1b"), t, matmul);
+    }
+    System.out.println();
+  }
+
+  private static void row(Path work, String name, JobSpec spec, int threads, double matmul) {
+    GptSpec gpt = (GptSpec) spec.model();
+    long params = ModelLayout.of(gpt).parameters();
+    List<StepMetrics> steps = train(work, spec, 1, threads);
+    double tokensPerSecond = median(steps.stream().map(StepMetrics::tokensPerSecond).toList());
+    double flopsPerToken = 6.0 * params + 12.0 * gpt.layers() * gpt.seqLen() * gpt.dModel();
+    double achieved = tokensPerSecond * flopsPerToken / 1e9;
+    System.out.printf("| %s | %.2fM | %d | %.0f | %.1f | %.1f | %.0f%% |%n", name, params / 1e6, threads,
+        tokensPerSecond, achieved, matmul, 100 * achieved / matmul);
+  }
+
+  // 2. Two stages on two CPU devices (one thread each) against one device, per micro-batch count.
+  private static void pipelineEfficiency(Path work) {
+    System.out.println("| micro-batches | step s (1 device) | step s (2 stages) | ideal s | efficiency | "
+        + "bubble | speedup |");
+    System.out.println("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    double single = median(train(work, gpt(4, 256, 4, 128, 32, 6, 1, 1, "1f1b"), 1, 1).stream()
+        .map(StepMetrics::stepSeconds).toList());
+    for (int m : new int[] {1, 2, 4, 8, 16}) {
+      List<StepMetrics> steps = train(work, gpt(4, 256, 4, 128, 32, 6, 2, m, "1f1b"), 2, 1);
+      double step = median(steps.stream().map(StepMetrics::stepSeconds).toList());
+      double slowestStage = median(steps.stream()
+          .map(s -> s.stageBusySeconds().stream().mapToDouble(Double::doubleValue).max().orElse(0)).toList());
+      double ideal = (m + 2 - 1) / (double) m * slowestStage;
+      double bubble = median(steps.stream().map(StepMetrics::bubbleFraction).toList());
+      System.out.printf("| %d | %.3f | %.3f | %.3f | %.0f%% | %.0f%% | %.2fx |%n", m, single, step, ideal,
+          100 * ideal / step, 100 * bubble, single / step);
+    }
+    System.out.println();
+  }
+
+  // 3. Checkpoint write (gather + safetensors + SHA-256 + fsync + rename) and verified read.
+  private static void checkpointCost(Path work) throws IOException {
+    NativeRuntime.configureThread(1);
+    JobSpec spec = gpt(8, 512, 8, 128, 8, 1, 1, 1, "1f1b");
+    long[] stepEnd = new long[1];
+    List<String> rows = new ArrayList<>();
+    Path out = work.resolve("checkpoint");
+    Trainer.train(TrainingRun.of(spec, 1, out).withThreadsPerStage(1).reportingTo(new TrainingListener() {
+      @Override
+      public void onStep(StepMetrics metrics) {
+        stepEnd[0] = System.nanoTime();
+      }
+
+      @Override
+      public void onCheckpoint(CheckpointWritten written) {
+        rows.add(String.format("| %.1f MB | %.2f s", written.bytes() / 1e6, (System.nanoTime() - stepEnd[0]) / 1e9));
+      }
+    }));
+    Path file = new CheckpointStore(out.resolve("checkpoints")).latest().orElseThrow();
+    long start = System.nanoTime();
+    CheckpointStore.load(file);
+    double load = (System.nanoTime() - start) / 1e9;
+    System.out.println("| model | checkpoint size | save s | verified load s |");
+    System.out.println("| --- | ---: | ---: | ---: |");
+    System.out.printf("| gpt-25M %s | %.2f s |%n", rows.get(0), load);
+  }
+
+  private static List<StepMetrics> train(Path work, JobSpec spec, int devices, int threads) {
+    List<StepMetrics> steps = new ArrayList<>();
+    Path out = work.resolve("run-" + System.nanoTime());
+    Trainer.train(TrainingRun.of(spec, devices, out).withThreadsPerStage(threads).reportingTo(
+        new TrainingListener() {
+          @Override
+          public void onStep(StepMetrics metrics) {
+            if (metrics.step() > WARMUP_STEPS) {
+              steps.add(metrics);
+            }
+          }
+        }));
+    deleteRecursively(out);
+    return steps;
+  }
+
+  private static JobSpec gpt(int layers, int d, int heads, int seqLen, int batch, int steps, int stages,
+      int microBatches, String schedule) {
+    return JobSpec.parse("""
+        {"name": "bench",
+         "model": {"type": "gpt", "layers": %d, "dModel": %d, "heads": %d, "seqLen": %d, "vocab": 256},
+         "data": {"type": "arithmetic", "seed": 1},
+         "training": {"steps": %d, "batchSize": %d, "learningRate": 0.001, "seed": 1},
+         "parallelism": {"stages": %d, "microBatches": %d, "schedule": "%s"}}
+        """.formatted(layers, d, heads, seqLen, steps + WARMUP_STEPS, batch, stages, microBatches, schedule));
+  }
+
+  private static double median(List<Double> values) {
+    List<Double> sorted = values.stream().sorted().toList();
+    return sorted.isEmpty() ? Double.NaN : sorted.get(sorted.size() / 2);
+  }
+
+  private static void deleteRecursively(Path root) {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(root)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // Temporary files only.
+    }
+  }
+}
