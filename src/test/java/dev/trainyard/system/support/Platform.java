@@ -1,0 +1,210 @@
+package dev.trainyard.system.support;
+
+import dev.trainyard.client.ApiClient;
+import dev.trainyard.client.api.JobsApi;
+import dev.trainyard.client.api.PoolsApi;
+import dev.trainyard.client.api.ProjectsApi;
+import dev.trainyard.client.api.TokensApi;
+import dev.trainyard.client.model.CreatePool;
+import dev.trainyard.client.model.CreateProject;
+import dev.trainyard.client.model.CreateToken;
+import dev.trainyard.client.model.Job;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigDecimal;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+
+/**
+ * A whole platform for one test class: a fresh database on a real PostgreSQL, the API as a real process, and
+ * runner processes on demand. Set up through the generated client, as a program using Trainyard would.
+ */
+public final class Platform implements AutoCloseable {
+    public static final String ADMIN_TOKEN = "ty_system_test_admin_token_0123456789";
+    public static final String POOL = "cpu";
+    public static final String PROJECT = "demo";
+
+    private final String name;
+    private final String dbUrl;
+    private final Path dir;
+    private final int port;
+    private final Map<String, String> apiEnv = new HashMap<>();
+    private final List<ManagedProcess> processes = new ArrayList<>();
+    private ManagedProcess api;
+    private String runnerToken;
+
+    private Platform(String name, Map<String, String> extraEnv) {
+        this.name = name;
+        this.dbUrl = TestDatabase.fresh("trainyard_sys_" + name);
+        this.dir = Repository.output("system-" + name);
+        this.port = freePort();
+        apiEnv.put("DB_URL", dbUrl);
+        apiEnv.put("PORT", Integer.toString(port));
+        apiEnv.put("HOST", "127.0.0.1");
+        apiEnv.put("TRAINYARD_ADMIN_TOKEN", ADMIN_TOKEN);
+        apiEnv.put("TRAINYARD_CHECKPOINTS_DIRECTORY", dir.resolve("checkpoints").toString());
+        apiEnv.put("TRAINYARD_RUNNERS_HEARTBEAT_TIMEOUT", "6s");
+        apiEnv.put("TRAINYARD_SCHEDULER_INTERVAL", "300ms");
+        apiEnv.putAll(extraEnv);
+    }
+
+    /** Starts a platform with a project, a CPU pool (price 3.60 USD per device-hour) and a runner token. */
+    public static Platform start(String name) {
+        return start(name, Map.of());
+    }
+
+    public static Platform start(String name, Map<String, String> extraEnv) {
+        Platform p = new Platform(name, extraEnv);
+        p.startApi();
+        p.bootstrap();
+        return p;
+    }
+
+    public void startApi() {
+        api = track(new ManagedProcess("api", List.of(java(), "-Xmx512m", "-jar", Repository.apiJar().toString()),
+                apiEnv, dir.resolve("api.log")).start());
+        awaitReady(Duration.ofSeconds(90));
+    }
+
+    public ManagedProcess api() {
+        return api;
+    }
+
+    /** Starts a runner process that offers {@code devices} CPU devices. */
+    public ManagedProcess startRunner(String runnerName, int devices) {
+        Map<String, String> env = new HashMap<>();
+        env.put("OMP_WAIT_POLICY", "PASSIVE");
+        env.put("OPENBLAS_NUM_THREADS", "1");
+        return track(new ManagedProcess("runner-" + runnerName, List.of(java(), "-Xmx512m",
+                "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0", "-jar", Repository.runnerJar().toString(), "agent",
+                "--api", baseUrl(), "--token", runnerToken, "--pool", POOL, "--name", runnerName,
+                "--devices", Integer.toString(devices), "--work-dir", dir.resolve("runner-" + runnerName).toString()),
+                env, dir.resolve("runner-" + runnerName + ".log")).start());
+    }
+
+    public String baseUrl() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    public String dbUrl() {
+        return dbUrl;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public String runnerToken() {
+        return runnerToken;
+    }
+
+    /** A generated-client configuration with the given bearer token. */
+    public ApiClient client(String token) {
+        ApiClient client = new ApiClient();
+        client.updateBaseUri(baseUrl());
+        client.setReadTimeout(Duration.ofSeconds(60));
+        client.setRequestInterceptor(b -> b.header("Authorization", "Bearer " + token));
+        return client;
+    }
+
+    public JobsApi jobs() {
+        return new JobsApi(client(ADMIN_TOKEN));
+    }
+
+    /** Polls a job until the condition holds, failing with the job's last state after {@code timeout}. */
+    public Job awaitJob(long id, Predicate<Job> condition, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Job job = jobs().getJob(id);
+        while (!condition.test(job)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("job " + id + " did not get there in " + timeout + "; it is " + job.getState()
+                        + " at step " + job.getProgress().getStep() + " (" + job.getStateReason() + ")");
+            }
+            sleep(250);
+            job = jobs().getJob(id);
+        }
+        return job;
+    }
+
+    private void bootstrap() {
+        ApiClient admin = client(ADMIN_TOKEN);
+        new ProjectsApi(admin).createProject(new CreateProject().name(PROJECT));
+        new PoolsApi(admin).createPool(new CreatePool().name(POOL).gpuType("cpu").pricePerGpuHour(new BigDecimal("3.60")));
+        runnerToken = new TokensApi(admin).createToken(new CreateToken().name("runners").role("RUNNER")).getSecret();
+    }
+
+    private void awaitReady(Duration timeout) {
+        HttpClient http = HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!api.alive()) {
+                throw new IllegalStateException("the API exited; see " + api.log());
+            }
+            try {
+                HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create(baseUrl() + "/q/health/ready"))
+                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding());
+                if (r.statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException e) {
+                // not listening yet
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            sleep(250);
+        }
+        throw new IllegalStateException("the API did not get ready in " + timeout + "; see " + api.log());
+    }
+
+    private ManagedProcess track(ManagedProcess p) {
+        processes.add(p);
+        return p;
+    }
+
+    private static String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    private static int freePort() {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        for (int i = processes.size() - 1; i >= 0; i--) {
+            processes.get(i).close();
+        }
+    }
+
+    static void write(Path p, String text) {
+        try {
+            Files.writeString(p, text);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
