@@ -423,16 +423,25 @@ start_runner() {
     warn "no $RUNNER_JAR: starting without a runner (jobs stay queued); build with ./run.sh --build"
     return 0
   fi
-  if ! timeout 60 java -jar "$STAGED_RUNNER_JAR" agent --help >/dev/null 2>&1; then
+  local help
+  if ! help="$(timeout 60 java -jar "$STAGED_RUNNER_JAR" agent --help 2>&1)"; then
     warn "this build of the runner has no working 'agent' subcommand yet: starting without a runner (jobs stay queued)"
     return 0
   fi
   rotate_log runner
   say "starting a runner in pool $RUNNER_POOL with $RUNNER_DEVICES devices (log: ${LOG_DIR#"$ROOT"/}/runner.log)"
+  # The work folder is this platform's own: attempt numbers restart in every database, so a folder shared
+  # with another platform on this machine (the agent's default is in the home directory) would mix runs.
+  local extra=()
+  if [[ "$help" == *--work-dir* ]]; then
+    mkdir -p "$TRAINYARD_HOME/runner"
+    extra+=(--work-dir "$TRAINYARD_HOME/runner")
+  fi
   OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 \
     nohup java -Xss4m -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 ${TRAINYARD_RUNNER_JAVA_OPTS:-} \
     -jar "$STAGED_RUNNER_JAR" agent --api "$API_URL" --token "$(cat "$TRAINYARD_HOME/runner-token")" \
-    --pool "$RUNNER_POOL" --devices "$RUNNER_DEVICES" >"$LOG_DIR/runner.log" 2>&1 </dev/null &
+    --pool "$RUNNER_POOL" --devices "$RUNNER_DEVICES" "${extra[@]}" ${TRAINYARD_RUNNER_ARGS:-} \
+    >"$LOG_DIR/runner.log" 2>&1 </dev/null &
   RUNNER_PID=$!
   echo "$RUNNER_PID" >"$RUN_DIR/runner.pid"
 }
@@ -527,7 +536,9 @@ cmd_up() {
   if ! kill -0 "$API_PID" 2>/dev/null; then
     warn "the API stopped (log: $LOG_DIR/api.log)"
   elif [[ -n "${RUNNER_PID:-}" ]] && ! kill -0 "$RUNNER_PID" 2>/dev/null; then
-    warn "the runner stopped (log: $LOG_DIR/runner.log); the API keeps running"
+    local status=0
+    wait "$RUNNER_PID" || status=$?
+    warn "the runner stopped with exit status $status (log: $LOG_DIR/runner.log); the API keeps running"
     rm -f "$RUN_DIR/runner.pid"
     set +e
     wait "$API_PID"
