@@ -33,7 +33,7 @@ final class NativeEnvironment {
     ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
     builder.environment().put(MARKER, "1");
     builder.environment().putIfAbsent("OMP_WAIT_POLICY", "PASSIVE");
-    builder.environment().putIfAbsent("OPENBLAS_NUM_THREADS", "1");
+    builder.environment().putIfAbsent("OPENBLAS_NUM_THREADS", Integer.toString(blasThreads(args)));
     try {
       Process child = builder.start();
       // Ctrl-C reaches the child too (same process group); wait for it to write its checkpoint.
@@ -46,6 +46,29 @@ final class NativeEnvironment {
       Thread.currentThread().interrupt();
       return 130;
     }
+  }
+
+  /**
+   * The bundled OpenBLAS has its own (pthread) pool that ignores libtorch's per-thread setting: one stage
+   * may use all cores, several stages must not oversubscribe them, so give each stage its share.
+   */
+  static int blasThreads(String[] args) {
+    int devices = 1;
+    int perStage = 0;
+    for (int i = 0; i + 1 < args.length; i++) {
+      try {
+        if (args[i].equals("--devices")) {
+          devices = Math.max(1, Integer.parseInt(args[i + 1]));
+        } else if (args[i].equals("--threads-per-stage")) {
+          perStage = Integer.parseInt(args[i + 1]);
+        }
+      } catch (NumberFormatException e) {
+        // picocli reports bad values; the default share is fine until then.
+      }
+    }
+    boolean training = args.length > 0 && args[0].equals("train");
+    int share = Math.max(1, Runtime.getRuntime().availableProcessors() / devices);
+    return training ? (perStage > 0 ? perStage : share) : 1;
   }
 
   private static void waitFor(Process child) {

@@ -15,9 +15,12 @@ public record DataSpec(
 
   void validate() {
     SpecException.require(
-        List.of("arithmetic", "text", "synthetic-tabular").contains(type),
-        "data.type '" + type + "' is not supported by this engine (arithmetic, text, synthetic-tabular)");
+        List.of("arithmetic", "text", "synthetic-tabular", "jsonl", "csv").contains(type),
+        "data.type '" + type + "' is not supported (arithmetic, text, synthetic-tabular, jsonl, csv)");
     SpecException.require(evalFraction > 0 && evalFraction < 0.5, "data.evalFraction must be in (0, 0.5)");
-    SpecException.require(!type.equals("text") || uri != null, "data.uri is required for text data");
+    SpecException.require(!List.of("text", "jsonl", "csv").contains(type) || uri != null,
+        "data.uri is required for " + type + " data");
+    SpecException.require(!List.of("jsonl", "csv").contains(type) || (!features.isEmpty() && label != null),
+        "data.features and data.label are required for " + type + " data");
   }
 }

@@ -78,7 +78,7 @@ public record JobSpec(
         "training.batchSize must be a multiple of parallelism.microBatches");
     boolean tokens = model instanceof GptSpec;
     SpecException.require(
-        tokens == !data.type().equals("synthetic-tabular"),
+        tokens == java.util.List.of("arithmetic", "text").contains(data.type()),
         "data.type " + data.type() + " does not fit model type " + (tokens ? "gpt" : "mlp"));
     if (model instanceof GptSpec gpt) {
       int needed = data.type().equals("text") ? 256 : 128;

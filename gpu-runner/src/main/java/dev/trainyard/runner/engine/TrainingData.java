@@ -32,7 +32,8 @@ public interface TrainingData {
     return switch (data.type()) {
       case "arithmetic" -> TokenCorpus.of(ArithmeticCorpus.generate(data.seed(), 40_000), seqLen(spec), data);
       case "text" -> TokenCorpus.of(TokenCorpus.readBytes(data.uri()), seqLen(spec), data);
-      case "synthetic-tabular" -> SyntheticTabularData.of((MlpSpec) spec.model(), data);
+      case "synthetic-tabular" -> TabularData.synthetic((MlpSpec) spec.model(), data);
+      case "jsonl", "csv" -> TabularFile.read((MlpSpec) spec.model(), data);
       default -> throw new SpecException("data.type '" + data.type() + "' is not supported");
     };
   }

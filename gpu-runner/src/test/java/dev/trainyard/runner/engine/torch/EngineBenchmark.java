@@ -34,9 +34,16 @@ public final class EngineBenchmark {
       System.out.printf("CPU cores: %d; OMP_WAIT_POLICY=%s OPENBLAS_NUM_THREADS=%s%n%n",
           Runtime.getRuntime().availableProcessors(), System.getenv("OMP_WAIT_POLICY"),
           System.getenv("OPENBLAS_NUM_THREADS"));
-      throughput(work, threads);
-      pipelineEfficiency(work);
-      checkpointCost(work);
+      String sections = System.getProperty("bench.sections", "throughput,pipeline,checkpoint");
+      if (sections.contains("throughput")) {
+        throughput(work, threads);
+      }
+      if (sections.contains("pipeline")) {
+        pipelineEfficiency(work);
+      }
+      if (sections.contains("checkpoint")) {
+        checkpointCost(work);
+      }
     } finally {
       deleteRecursively(work);
     }

@@ -3,10 +3,11 @@ package dev.trainyard.runner.engine;
 import java.util.SplittableRandom;
 
 /**
- * Gaussian feature rows labelled by a fixed random teacher (a tanh layer then a linear map): learnable, and
- * the same rows for the same seed. The last {@code evalFraction} of the rows is held out.
+ * Feature rows with a class or value per row, generated ({@code synthetic-tabular}: Gaussian features
+ * labelled by a fixed random tanh teacher, the same rows for the same seed) or read from a file
+ * ({@link TabularFile}). The last {@code evalFraction} of the rows is held out.
  */
-public final class SyntheticTabularData implements TrainingData {
+public final class TabularData implements TrainingData {
 
   private final float[] features;
   private final long[] classes;
@@ -16,7 +17,7 @@ public final class SyntheticTabularData implements TrainingData {
   private final int totalRows;
   private final long seed;
 
-  private SyntheticTabularData(float[] features, long[] classes, float[] values, int inputs, int trainRows,
+  TabularData(float[] features, long[] classes, float[] values, int inputs, int trainRows,
       int totalRows, long seed) {
     this.features = features;
     this.classes = classes;
@@ -28,7 +29,7 @@ public final class SyntheticTabularData implements TrainingData {
   }
 
   /** Generates {@code data.rows} rows for the model's input and output sizes. */
-  public static SyntheticTabularData of(MlpSpec model, DataSpec data) {
+  public static TabularData synthetic(MlpSpec model, DataSpec data) {
     SplittableRandom random = new SplittableRandom(data.seed());
     int rows = data.rows();
     int in = model.inputs();
@@ -51,7 +52,7 @@ public final class SyntheticTabularData implements TrainingData {
       }
     }
     int trainRows = (int) Math.round(rows * (1 - data.evalFraction()));
-    return new SyntheticTabularData(x, classes, values, in, trainRows, rows, data.seed());
+    return new TabularData(x, classes, values, in, trainRows, rows, data.seed());
   }
 
   @Override
