@@ -16,7 +16,7 @@ import java.util.stream.Collectors;
 
 /**
  * Invariants every decision must satisfy, checked with oracles written independently of the scheduler's own
- * classes; shared by the jqwik properties and the plain JUnit seed sweep.
+ * classes; shared by the seeded property tests and the seed sweep.
  */
 final class DecisionInvariants {
     static final SchedulerPolicy POLICY = SchedulerPolicy.defaults();
