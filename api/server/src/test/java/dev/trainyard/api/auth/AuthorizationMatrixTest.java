@@ -5,16 +5,27 @@ import static dev.trainyard.api.testing.Api.as;
 import static dev.trainyard.api.testing.Api.asAdmin;
 import static dev.trainyard.api.testing.Api.problem;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.allOf;
+import static org.hamcrest.Matchers.lessThan;
+import static org.hamcrest.Matchers.not;
 
+import dev.trainyard.api.testing.Api;
 import dev.trainyard.api.testing.Db;
 import dev.trainyard.api.testing.Fixtures;
 import dev.trainyard.api.testing.Names;
 import dev.trainyard.api.testing.Spec;
 import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
 import io.restassured.specification.RequestSpecification;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Named;
@@ -32,7 +43,7 @@ class AuthorizationMatrixTest {
 
     /** The callers of the table, from nobody to the admin. */
     enum Caller {
-        NOBODY, NOT_BEARER, EMPTY_BEARER, UNKNOWN_TOKEN, RUNNER, OWN_MEMBER, OTHER_MEMBER, ADMIN
+        NOBODY, MALFORMED_HEADER, UNKNOWN_TOKEN, RUNNER, OWN_MEMBER, OTHER_MEMBER, ADMIN
     }
 
     /** Projects, pool, tokens and targets shared by the table; mutating endpoints get fresh targets. */
@@ -45,6 +56,12 @@ class AuthorizationMatrixTest {
         final Fixtures.Token runner = Fixtures.runner();
         final long jobA = freshJob();
         final long runnerRow = Db.insertRunner(pool, 2, "ACTIVE");
+
+        long freshFinishedJob() {
+            long id = freshJob();
+            Db.finish(id, "SUCCEEDED");
+            return id;
+        }
 
         long freshJob() {
             return Fixtures.submit(spec());
@@ -62,17 +79,26 @@ class AuthorizationMatrixTest {
             return Db.insertRunner(pool, 1, "ACTIVE");
         }
 
-        RequestSpecification request(Caller caller) {
+        /** Malformed Authorization headers, one per endpoint in turn so that each kind meets several endpoints. */
+        private static final List<String> MALFORMED = List.of("Basic YWRtaW46YWRtaW4=", "Bearer ", "Bearer",
+                "Bearer " + "y".repeat(300), "Token " + Api.ADMIN, Api.ADMIN);
+        private int malformedTurn;
+
+        String authorization(Caller caller) {
             return switch (caller) {
-                case NOBODY -> anonymous();
-                case NOT_BEARER -> anonymous().header("Authorization", "Basic YWRtaW46YWRtaW4=");
-                case EMPTY_BEARER -> anonymous().header("Authorization", "Bearer ");
-                case UNKNOWN_TOKEN -> as("ty_" + "x".repeat(43));
-                case RUNNER -> as(runner.secret());
-                case OWN_MEMBER -> as(memberA.secret());
-                case OTHER_MEMBER -> as(memberB.secret());
-                case ADMIN -> asAdmin();
+                case NOBODY -> null;
+                case MALFORMED_HEADER -> MALFORMED.get(malformedTurn++ % MALFORMED.size());
+                case UNKNOWN_TOKEN -> "Bearer ty_" + "x".repeat(43);
+                case RUNNER -> "Bearer " + runner.secret();
+                case OWN_MEMBER -> "Bearer " + memberA.secret();
+                case OTHER_MEMBER -> "Bearer " + memberB.secret();
+                case ADMIN -> "Bearer " + Api.ADMIN;
             };
+        }
+
+        RequestSpecification request(Caller caller) {
+            String authorization = authorization(caller);
+            return authorization == null ? anonymous() : anonymous().header("Authorization", authorization);
         }
     }
 
@@ -87,11 +113,11 @@ class AuthorizationMatrixTest {
 
     /** One endpoint: how to call it, and the status each of runner, own member, other member, admin gets. */
     record Endpoint(String operation, String method, Function<World, String> path, Function<World, Object> body,
-            int runner, int ownMember, int otherMember, int admin) {
+            int runner, int ownMember, int otherMember, int admin, Kind kind) {
 
         int expected(Caller caller) {
             return switch (caller) {
-                case NOBODY, NOT_BEARER, EMPTY_BEARER, UNKNOWN_TOKEN -> 401;
+                case NOBODY, MALFORMED_HEADER, UNKNOWN_TOKEN -> 401;
                 case RUNNER -> runner;
                 case OWN_MEMBER -> ownMember;
                 case OTHER_MEMBER -> otherMember;
@@ -101,13 +127,32 @@ class AuthorizationMatrixTest {
     }
 
     private static Endpoint get(String operation, Function<World, String> path, int runner, int own, int other, int admin) {
-        return new Endpoint(operation, "GET", path, w -> null, runner, own, other, admin);
+        return new Endpoint(operation, "GET", path, w -> null, runner, own, other, admin, Kind.JSON);
     }
 
     private static Endpoint send(String operation, String method, Function<World, String> path, Function<World, Object> body,
             int runner, int own, int other, int admin) {
-        return new Endpoint(operation, method, path, body, runner, own, other, admin);
+        return new Endpoint(operation, method, path, body, runner, own, other, admin, Kind.JSON);
     }
+
+    /** A server-sent event stream: its 200 answer never ends, so only its head is read. */
+    private static Endpoint stream(String operation, Function<World, String> path, int own, int other, int admin) {
+        return new Endpoint(operation, "GET", path, w -> null, 403, own, other, admin, Kind.STREAM);
+    }
+
+    /** A runner-protocol endpoint: people are refused; a runner token is admitted (the protocol answers). */
+    private static Endpoint runnerOnly(String operation, String method, String path, Object body) {
+        return new Endpoint(operation, method, w -> path, w -> body, ADMITTED, 403, 403, 403,
+                body instanceof byte[] ? Kind.BYTES : Kind.JSON);
+    }
+
+    /** How an endpoint's body and answer travel. */
+    enum Kind {
+        JSON, BYTES, STREAM
+    }
+
+    /** Expected "neither 401 nor 403 nor a server error": the caller got past authorization. */
+    static final int ADMITTED = 0;
 
     static final List<Endpoint> ENDPOINTS = List.of(
             send("createProject", "POST", w -> "/api/v1/projects", w -> Map.of("name", Names.unique("p")), 403, 403, 403, 201),
@@ -133,7 +178,26 @@ class AuthorizationMatrixTest {
             get("listJobEvents", w -> "/api/v1/jobs/" + w.jobA + "/events", 403, 200, 404, 200),
             get("listRunners", w -> "/api/v1/runners", 403, 200, 200, 200),
             get("getRunner", w -> "/api/v1/runners/" + w.runnerRow, 403, 200, 200, 200),
-            send("drainRunner", "POST", w -> "/api/v1/runners/" + w.freshRunner() + ":drain", w -> null, 403, 403, 403, 200));
+            send("drainRunner", "POST", w -> "/api/v1/runners/" + w.freshRunner() + ":drain", w -> null, 403, 403, 403, 200),
+            get("listJobAttempts", w -> "/api/v1/jobs/" + w.jobA + "/attempts", 403, 200, 404, 200),
+            get("getJobMetrics", w -> "/api/v1/jobs/" + w.jobA + "/metrics", 403, 200, 404, 200),
+            get("getJobLogs", w -> "/api/v1/jobs/" + w.jobA + "/logs", 403, 200, 404, 200),
+            get("listJobCheckpoints", w -> "/api/v1/jobs/" + w.jobA + "/checkpoints", 403, 200, 404, 200),
+            send("deleteJobCheckpoints", "DELETE", w -> "/api/v1/jobs/" + w.freshFinishedJob() + "/checkpoints", w -> null,
+                    403, 204, 404, 204),
+            get("downloadCheckpoint (no such checkpoint)", w -> "/api/v1/jobs/" + w.jobA + "/checkpoints/987654321/content",
+                    403, 404, 404, 404),
+            get("getPoolQueue", w -> "/api/v1/pools/" + w.pool + "/queue", 403, 200, 200, 200),
+            stream("streamJob", w -> "/api/v1/jobs/" + w.jobA + "/stream", 200, 404, 200),
+            stream("streamJobs", w -> "/api/v1/stream/jobs", 200, 200, 200),
+            runnerOnly("registerRunner", "POST", "/api/v1/runner/register", Map.of()),
+            runnerOnly("heartbeat", "POST", "/api/v1/runner/heartbeat", Map.of()),
+            runnerOnly("startAttempt", "POST", "/api/v1/runner/attempts/987654321:start", Map.of()),
+            runnerOnly("reportMetrics", "POST", "/api/v1/runner/attempts/987654321/metrics", Map.of()),
+            runnerOnly("reportLogs", "POST", "/api/v1/runner/attempts/987654321/logs", Map.of()),
+            runnerOnly("uploadCheckpoint", "PUT", "/api/v1/runner/attempts/987654321/checkpoints/10", new byte[] {1, 2, 3}),
+            runnerOnly("endAttempt", "POST", "/api/v1/runner/attempts/987654321:end", Map.of()),
+            runnerOnly("downloadCheckpointForResume", "GET", "/api/v1/runner/checkpoints/987654321/content", null));
 
     static Stream<Arguments> table() {
         List<Arguments> rows = new ArrayList<>();
@@ -147,28 +211,50 @@ class AuthorizationMatrixTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("table")
-    void callerGetsTheStatusTheTableSays(Endpoint endpoint, Caller caller) {
+    void callerGetsTheStatusTheTableSays(Endpoint endpoint, Caller caller) throws Exception {
         World w = world();
         String path = endpoint.path().apply(w);
         Object body = endpoint.body().apply(w);
+        int expected = endpoint.expected(caller);
+        if (endpoint.kind() == Kind.STREAM && expected == 200) {
+            assertStreamOpens(path, w.authorization(caller));
+            return;
+        }
         RequestSpecification request = w.request(caller);
-        if (body != null) {
+        if (body instanceof byte[] bytes) {
+            request.contentType("application/octet-stream").body(bytes);
+        } else if (body != null) {
             request.body(body);
         }
 
         var answer = request.request(endpoint.method(), path).then();
 
-        int expected = endpoint.expected(caller);
-        if (expected >= 400) {
+        if (expected == ADMITTED) {
+            answer.statusCode(allOf(not(401), not(403), lessThan(500)));
+        } else if (expected >= 400) {
             problem(answer, expected);
         } else {
             answer.statusCode(expected);
         }
     }
 
+    /** Opens an event stream, checks its head, and hangs up without waiting for an end that never comes. */
+    private static void assertStreamOpens(String path, String authorization) throws Exception {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(RestAssured.baseURI + ":" + RestAssured.port + path))
+                .header("Authorization", authorization).header("Accept", "text/event-stream").GET().build();
+        HttpResponse<InputStream> response = HttpClient.newHttpClient()
+                .sendAsync(request, HttpResponse.BodyHandlers.ofInputStream()).get(30, TimeUnit.SECONDS);
+        try (InputStream ignored = response.body()) {
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(
+                    type -> assertThat(type).startsWith("text/event-stream"));
+        }
+    }
+
     @Test
     void tableCoversEveryOperationOfTheApi() {
         List<String> covered = ENDPOINTS.stream().map(e -> e.operation().split(" ")[0]).distinct().toList();
+        // every documented operation is in the table, and the table names no operation that does not exist
         List<String> documented = asAdmin().get("/q/openapi?format=json").then().statusCode(200).extract()
                 .jsonPath().getList("paths.collect { p -> p.value.collect { op -> op.value.operationId } }.flatten()", String.class);
 

@@ -3,12 +3,21 @@ package dev.trainyard.api.jobs;
 import static dev.trainyard.api.testing.Api.asAdmin;
 import static dev.trainyard.api.testing.Api.problem;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 
+import dev.trainyard.api.testing.Api;
 import dev.trainyard.api.testing.Db;
 import dev.trainyard.api.testing.Fixtures;
 import dev.trainyard.api.testing.Spec;
 import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
+import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
@@ -147,8 +156,28 @@ class BadSubmissionTest {
         long before = Db.jobCount();
         String body = Spec.gpt(project(), pool()).set("name", "n".repeat(1_100_000)).json();
 
-        // Vert.x refuses it before RESTEasy runs, so this one answer is a bare 413 without a problem document.
-        asAdmin().body(body).post("/api/v1/jobs").then().statusCode(413);
+        problem(asAdmin().body(body).post("/api/v1/jobs").then(), 413).body("type", equalTo("/problems/payload-too-large"));
+        assertThat(Db.jobCount()).isEqualTo(before);
+    }
+
+    @Test
+    @Disabled("BUG: the 1 MiB JSON limit is only checked against Content-Length (JsonBodyLimit), and the HTTP layer's"
+            + " limit is now 64G: a chunked JSON body (no Content-Length) of 1.1 MB is read whole and answered 400"
+            + " validation-failed instead of 413, so any size of JSON can be streamed into memory. Expected 413"
+            + " payload-too-large as with Content-Length.")
+    void chunkedBodyOverOneMebibyteIsRefusedAsTooLargeToo() throws Exception {
+        long before = Db.jobCount();
+        byte[] body = Spec.gpt(project(), pool()).set("name", "n".repeat(1_100_000)).json().getBytes(StandardCharsets.UTF_8);
+        // a body of unknown length travels chunked, without Content-Length
+        HttpRequest request = HttpRequest.newBuilder(URI.create(RestAssured.baseURI + ":" + RestAssured.port + "/api/v1/jobs"))
+                .header("Authorization", "Bearer " + Api.ADMIN).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body))).build();
+
+        HttpResponse<String> response = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
+
+        assertThat(response.statusCode()).as(response.body().substring(0, Math.min(300, response.body().length())))
+                .isEqualTo(413);
+        assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith(Api.PROBLEM_JSON));
         assertThat(Db.jobCount()).isEqualTo(before);
     }
 
