@@ -1,0 +1,100 @@
+package dev.trainyard.system;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.trainyard.client.model.Checkpoint;
+import dev.trainyard.client.model.Job;
+import dev.trainyard.client.model.JobEvent;
+import dev.trainyard.client.model.MetricSeries;
+import dev.trainyard.client.model.SeriesPoint;
+import dev.trainyard.system.support.Platform;
+import dev.trainyard.system.support.SafetensorsFile;
+import dev.trainyard.system.support.Specs;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The platform's main job: a job submitted over HTTP is trained by a runner process and streams results back. */
+class TrainingFlowTest {
+    static Platform platform;
+
+    @BeforeAll
+    static void start() {
+        platform = Platform.start("flow");
+        platform.startRunner("node-a", 2);
+    }
+
+    @AfterAll
+    static void stop() {
+        platform.close();
+    }
+
+    @Test
+    void aSubmittedJobIsTrainedToSuccessWithMetricsAndADownloadableCheckpoint() throws Exception {
+        Job job = platform.jobs().submitJob(Specs.tinyGpt("flow", 2, 60, 20), null);
+        Job done = platform.awaitJob(job.getId(), j -> j.getFinishedAt() != null, Duration.ofMinutes(3));
+
+        assertThat(done.getState()).isEqualTo("SUCCEEDED");
+        assertThat(done.getProgress().getStep()).isEqualTo(60L);
+        assertThat(done.getCost().getAccruedUsd()).isPositive();
+        assertThat(platform.jobs().listJobEvents(job.getId())).extracting(JobEvent::getToState)
+                .containsExactly("QUEUED", "SCHEDULED", "RUNNING", "SUCCEEDED");
+
+        List<SeriesPoint> loss = series(job.getId(), "loss");
+        assertThat(loss).hasSize(60);
+        double early = loss.subList(0, 5).stream().mapToDouble(SeriesPoint::getValue).average().orElseThrow();
+        double late = loss.subList(55, 60).stream().mapToDouble(SeriesPoint::getValue).average().orElseThrow();
+        assertThat(late).as("loss falls").isLessThan(early * 0.75);
+        assertThat(series(job.getId(), "eval_loss")).isNotEmpty();
+
+        List<Checkpoint> checkpoints = platform.jobs().listJobCheckpoints(job.getId());
+        assertThat(checkpoints).extracting(Checkpoint::getStep).startsWith(60L);
+        Checkpoint last = checkpoints.get(0);
+        byte[] file = download(job.getId(), last.getId(), null);
+        assertThat(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(file))).isEqualTo(last.getSha256());
+        assertThat(SafetensorsFile.parse(file).metadata()).containsEntry("step", "60");
+        byte[] part = download(job.getId(), last.getId(), "bytes=8-15");
+        assertThat(part).containsExactly(java.util.Arrays.copyOfRange(file, 8, 16));
+    }
+
+    @Test
+    void downsampledMetricsKeepTheExtremes() {
+        Job job = platform.jobs().submitJob(Specs.tinyGpt("downsample", 1, 40, 40), null);
+        platform.awaitJob(job.getId(), j -> j.getFinishedAt() != null, Duration.ofMinutes(3));
+        List<SeriesPoint> all = series(job.getId(), "loss");
+        List<SeriesPoint> few = platform.jobs().getJobMetrics(job.getId(), null, "loss", 10, null)
+                .getSeries().get(0).getPoints();
+        assertThat(few.size()).isLessThanOrEqualTo(10).isLessThan(all.size());
+        double max = all.stream().mapToDouble(SeriesPoint::getValue).max().orElseThrow();
+        double min = all.stream().mapToDouble(SeriesPoint::getValue).min().orElseThrow();
+        assertThat(few).extracting(SeriesPoint::getValue).contains(max, min);
+    }
+
+    private static List<SeriesPoint> series(long jobId, String name) {
+        List<MetricSeries> series = platform.jobs().getJobMetrics(jobId, null, name, 10_000, null).getSeries();
+        return series.isEmpty() ? List.of() : series.get(0).getPoints();
+    }
+
+    static byte[] download(long jobId, long checkpointId, String range) throws Exception {
+        return download(platform, jobId, checkpointId, range);
+    }
+
+    static byte[] download(Platform platform, long jobId, long checkpointId, String range) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(platform.baseUrl() + "/api/v1/jobs/" + jobId
+                + "/checkpoints/" + checkpointId + "/content")).header("Authorization", "Bearer " + Platform.ADMIN_TOKEN);
+        if (range != null) {
+            b.header("Range", range);
+        }
+        HttpResponse<byte[]> r = HttpClient.newHttpClient().send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(r.statusCode()).isEqualTo(range == null ? 200 : 206);
+        return r.body();
+    }
+}
