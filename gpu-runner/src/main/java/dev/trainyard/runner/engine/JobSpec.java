@@ -74,8 +74,8 @@ public record JobSpec(
     parallelism.validate();
     checkpoint.validate();
     SpecException.require(
-        training.batchSize() % parallelism.microBatches() == 0,
-        "training.batchSize must be a multiple of parallelism.microBatches");
+        training.batchSize() % (parallelism.microBatches() * parallelism.dataParallel()) == 0,
+        "training.batchSize must be a multiple of parallelism.microBatches x parallelism.dataParallel");
     boolean tokens = model instanceof GptSpec;
     SpecException.require(
         tokens == java.util.List.of("arithmetic", "text").contains(data.type()),

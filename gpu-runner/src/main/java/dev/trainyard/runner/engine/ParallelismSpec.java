@@ -29,7 +29,7 @@ public record ParallelismSpec(
     SpecException.require(stages >= 0, "parallelism.stages must not be negative");
     SpecException.require(microBatches >= 1, "parallelism.microBatches must be at least 1");
     pipelineSchedule();
-    SpecException.require(dataParallel == 1, "parallelism.dataParallel > 1 is not implemented yet");
+    SpecException.require(dataParallel >= 1, "parallelism.dataParallel must be at least 1");
     SpecException.require(
         balance.equals("time") || balance.equals("params"), "parallelism.balance must be time or params");
   }

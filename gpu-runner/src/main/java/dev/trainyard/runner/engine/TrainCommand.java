@@ -31,6 +31,12 @@ public final class TrainCommand implements java.util.concurrent.Callable<Integer
   @Option(names = "--steps", defaultValue = "0", description = "override training.steps")
   int steps;
 
+  @Option(names = "--dp-rank", defaultValue = "0", description = "this process's data-parallel rank")
+  int dpRank;
+
+  @Option(names = "--dp-store", description = "host:port of the rank-0 TCP store (data parallelism)")
+  String dpStore;
+
   /** Parses {@code args} and runs; returns the exit code. */
   public static int run(String[] args) {
     return new CommandLine(new TrainCommand()).execute(args);
@@ -46,6 +52,15 @@ public final class TrainCommand implements java.util.concurrent.Callable<Integer
     }
     TrainingRun run = TrainingRun.of(job, devices, out).withThreadsPerStage(threadsPerStage)
         .reportingTo(new ConsoleListener(System.out)).stoppingOn(interruptSignal());
+    if (job.parallelism().dataParallel() > 1) {
+      if (dpStore == null) {
+        throw new CommandLine.ParameterException(new CommandLine(this),
+            "parallelism.dataParallel > 1 needs --dp-store host:port and --dp-rank");
+      }
+      String[] hostPort = dpStore.split(":");
+      run = run.asReplica(new DataParallelGroup(dpRank, job.parallelism().dataParallel(), hostPort[0],
+          Integer.parseInt(hostPort[1])));
+    }
     if (resume != null) {
       Path from = resume.equals("latest")
           ? new CheckpointStore(out.resolve("checkpoints")).latest().orElseThrow(

@@ -11,6 +11,7 @@ import java.util.Optional;
  * @param devices devices granted (pipeline stages = devices, unless the spec fixes fewer stages)
  * @param threadsPerStage intra-op threads of each stage; 0 = available processors / stages
  * @param memoryLimitBytes memory the plan must fit into; 0 = what the host reports available
+ * @param dataParallel this process's replica rank and peers; {@link DataParallelGroup#single()} by default
  */
 public record TrainingRun(
     JobSpec spec,
@@ -20,7 +21,8 @@ public record TrainingRun(
     TrainingListener listener,
     StopSignal stopSignal,
     int threadsPerStage,
-    long memoryLimitBytes) {
+    long memoryLimitBytes,
+    DataParallelGroup dataParallel) {
 
   public TrainingRun {
     Objects.requireNonNull(spec, "spec");
@@ -28,6 +30,7 @@ public record TrainingRun(
     resumeFrom = resumeFrom == null ? Optional.empty() : resumeFrom;
     listener = listener == null ? TrainingListener.none() : listener;
     stopSignal = stopSignal == null ? StopSignal.never() : stopSignal;
+    dataParallel = dataParallel == null ? DataParallelGroup.single() : dataParallel;
     if (devices < 1) {
       throw new IllegalArgumentException("devices must be at least 1");
     }
@@ -35,36 +38,47 @@ public record TrainingRun(
 
   /** A run on {@code devices} devices writing to {@code outputDir}, with no listener and no stop signal. */
   public static TrainingRun of(JobSpec spec, int devices, Path outputDir) {
-    return new TrainingRun(spec, devices, outputDir, Optional.empty(), null, null, 0, 0);
+    return new TrainingRun(spec, devices, outputDir, Optional.empty(), null, null, 0, 0, null);
   }
 
   public TrainingRun resumingFrom(Path checkpoint) {
     return new TrainingRun(spec, devices, outputDir, Optional.of(checkpoint), listener, stopSignal,
-        threadsPerStage, memoryLimitBytes);
+        threadsPerStage, memoryLimitBytes, dataParallel);
   }
 
   public TrainingRun reportingTo(TrainingListener other) {
     return new TrainingRun(spec, devices, outputDir, resumeFrom, other, stopSignal, threadsPerStage,
-        memoryLimitBytes);
+        memoryLimitBytes, dataParallel);
   }
 
   public TrainingRun stoppingOn(StopSignal other) {
     return new TrainingRun(spec, devices, outputDir, resumeFrom, listener, other, threadsPerStage,
-        memoryLimitBytes);
+        memoryLimitBytes, dataParallel);
   }
 
   public TrainingRun withThreadsPerStage(int threads) {
     return new TrainingRun(spec, devices, outputDir, resumeFrom, listener, stopSignal, threads,
-        memoryLimitBytes);
+        memoryLimitBytes, dataParallel);
   }
 
   public TrainingRun withMemoryLimit(long bytes) {
-    return new TrainingRun(spec, devices, outputDir, resumeFrom, listener, stopSignal, threadsPerStage, bytes);
+    return new TrainingRun(spec, devices, outputDir, resumeFrom, listener, stopSignal, threadsPerStage, bytes,
+        dataParallel);
   }
 
-  /** Pipeline stages for this run: the spec's count if it fits the devices, else one per device. */
+  /** This process as one replica of a data-parallel group (the spec's dataParallel must match). */
+  public TrainingRun asReplica(DataParallelGroup group) {
+    return new TrainingRun(spec, devices, outputDir, resumeFrom, listener, stopSignal, threadsPerStage,
+        memoryLimitBytes, group);
+  }
+
+  /**
+   * Pipeline stages for this process: the spec's count if it fits the devices, else one per device. A single
+   * process given devices for all replicas divides them by the replica count.
+   */
   public int stageCount() {
-    int fromDevices = Math.max(1, devices / spec.parallelism().dataParallel());
+    int fromDevices = dataParallel.isDistributed() ? devices
+        : Math.max(1, devices / spec.parallelism().dataParallel());
     int asked = spec.parallelism().stages();
     return asked > 0 ? Math.min(asked, fromDevices) : fromDevices;
   }

@@ -3,14 +3,10 @@ package dev.trainyard.runner.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.trainyard.runner.engine.EngineRuns.Recorded;
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,8 +35,10 @@ class ResumeTest {
     Path specFile = tmp.resolve("spec.json");
     Files.writeString(specFile, spec().toJson());
     Path resumedOut = tmp.resolve("resumed");
-    int exit = runInFreshJvm("train", "--spec", specFile.toString(), "--out", resumedOut.toString(),
-        "--devices", "2", "--threads-per-stage", "1", "--resume", checkpoint.toString());
+    // The natives are already unpacked by this JVM, so the child reuses the warm cache (no extraction race).
+    Path log = tmp.resolve("resumed.log");
+    int exit = ChildJvm.await(ChildJvm.start(log, "train", "--spec", specFile.toString(), "--out", resumedOut.toString(),
+        "--devices", "2", "--threads-per-stage", "1", "--resume", checkpoint.toString()), log);
 
     assertThat(exit).isZero();
     Map<String, float[]> resumed = EngineRuns.parametersIn(resumedOut.resolve("model/model.safetensors"));
@@ -63,29 +61,5 @@ class ResumeTest {
       assertThat(resumed.losses()).isEqualTo(uninterrupted.losses().subList(K, 2 * K));
       assertThat(EngineRuns.bitwiseEqual(resumed.parameters(), uninterrupted.parameters())).isTrue();
     }
-  }
-
-  private static int runInFreshJvm(String... args) throws Exception {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-Dorg.bytedeco.javacpp.maxPhysicalBytes=0");
-    // The natives are already unpacked by this JVM, so the child reuses the warm cache (no extraction race).
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add("dev.trainyard.runner.RunnerMain");
-    command.addAll(List.of(args));
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-    builder.environment().put("OMP_WAIT_POLICY", "PASSIVE");
-    builder.environment().put("OPENBLAS_NUM_THREADS", "1");
-    File log = Files.createTempFile("resume", ".log").toFile();
-    Process process = builder.redirectOutput(log).start();
-    if (!process.waitFor(5, TimeUnit.MINUTES)) {
-      process.destroyForcibly();
-      throw new AssertionError("resumed run did not finish: " + Files.readString(log.toPath()));
-    }
-    if (process.exitValue() != 0) {
-      System.out.println(Files.readString(log.toPath()));
-    }
-    return process.exitValue();
   }
 }

@@ -34,14 +34,17 @@ final class PipelineEngine implements AutoCloseable {
   private final PipelineSchedule schedule;
   private final int microBatches;
   private final boolean recompute;
+  private final ReplicaGroup replicas;
   private final List<ExecutorService> workers = new ArrayList<>();
   private final List<BlockingQueue<Message>> activations = new ArrayList<>();
   private final List<BlockingQueue<Message>> gradients = new ArrayList<>();
   private volatile boolean aborted;
 
+  /** {@code replicas} is null for a single replica. */
   PipelineEngine(List<PipelineStage> stages, PipelineSchedule schedule, int microBatches, boolean recompute,
-      int threadsPerStage) {
+      int threadsPerStage, ReplicaGroup replicas) {
     this.stages = List.copyOf(stages);
+    this.replicas = replicas;
     this.schedule = schedule;
     this.microBatches = microBatches;
     this.recompute = recompute;
@@ -106,6 +109,13 @@ final class PipelineEngine implements AutoCloseable {
         }
       }
       long end = System.nanoTime();
+      if (replicas != null) {
+        // Same collectives in the same order on every replica: this stage's gradients, then the loss.
+        stage.averageGradients(s, replicas);
+        if (stage.isLast()) {
+          loss = replicas.averageValue(s, loss);
+        }
+      }
       double factor = clipper.exchange(s, stage.squaredGradientNorms());
       if (factor < 1) {
         stage.scaleGradients(factor);

@@ -113,6 +113,16 @@ final class PipelineStage {
     return squares;
   }
 
+  /** Replaces each gradient by its mean over the data-parallel replicas. */
+  void averageGradients(int stageIndex, ReplicaGroup replicas) {
+    for (Tensor p : parameters.values()) {
+      Tensor g = p.grad();
+      if (g.defined()) {
+        replicas.average(stageIndex, g);
+      }
+    }
+  }
+
   void scaleGradients(double factor) {
     Tensors.withoutGrad(() -> {
       for (Tensor p : parameters.values()) {

@@ -4,6 +4,7 @@ import dev.trainyard.runner.engine.Batch;
 import dev.trainyard.runner.engine.CheckpointState;
 import dev.trainyard.runner.engine.CheckpointStore;
 import dev.trainyard.runner.engine.CheckpointWritten;
+import dev.trainyard.runner.engine.DataParallelGroup;
 import dev.trainyard.runner.engine.EvalMetrics;
 import dev.trainyard.runner.engine.HostTensor;
 import dev.trainyard.runner.engine.JobSpec;
@@ -39,6 +40,8 @@ public final class TorchTrainer {
   private final TrainingSpec training;
   private final TrainingListener listener;
   private final CheckpointStore store;
+  private final DataParallelGroup replica;
+  private ReplicaGroup replicas;
 
   private long step;
   private long dataPosition;
@@ -54,10 +57,15 @@ public final class TorchTrainer {
     this.training = spec.training();
     this.listener = run.listener();
     this.store = new CheckpointStore(run.outputDir().resolve("checkpoints"));
+    this.replica = run.dataParallel();
   }
 
   /** Trains until the last step or until the stop signal says stop; see {@code Trainer#train}. */
   public TrainingResult train() {
+    if (spec.parallelism().dataParallel() != replica.replicas()) {
+      throw new SpecException("parallelism.dataParallel is " + spec.parallelism().dataParallel()
+          + " but this run is one of " + replica.replicas() + " replica process(es)");
+    }
     int stageCount = run.stageCount();
     int threads = run.threadsPerStage() > 0 ? run.threadsPerStage()
         : Math.max(1, Runtime.getRuntime().availableProcessors() / stageCount);
@@ -73,8 +81,9 @@ public final class TorchTrainer {
     List<PipelineStage> stages = buildStages(blocks, ranges, lossFunction, plan);
     resume.ifPresent(state -> restore(state, stages));
     PeakMemory.resetPeak();
+    replicas = replica.isDistributed() ? new ReplicaGroup(replica, stageCount) : null;
     try (PipelineEngine engine = new PipelineEngine(stages, plan.schedule(), plan.microBatches(),
-        plan.recompute(), threads)) {
+        plan.recompute(), threads, replicas)) {
       return loop(engine, data);
     }
   }
@@ -85,7 +94,7 @@ public final class TorchTrainer {
     while (step < training.steps()) {
       // 1. One optimizer step over the next batch.
       long started = System.nanoTime();
-      Batch batch = data.trainBatch(dataPosition, training.batchSize());
+      Batch batch = shard(data.trainBatch(dataPosition, training.batchSize()));
       double rate = rates.rateAt(step);
       StepOutcome outcome = engine.trainStep(batch, new StepParameters(step, step + 1, training.seed(), rate,
           training.weightDecay(), training.gradClip()));
@@ -106,7 +115,7 @@ public final class TorchTrainer {
         checkpointCurrent = true;
       }
       // 3. Ask whether to go on.
-      StopRequest request = step < training.steps() ? run.stopSignal().check(step) : StopRequest.CONTINUE;
+      StopRequest request = step < training.steps() ? agreed(run.stopSignal().check(step)) : StopRequest.CONTINUE;
       if (request != StopRequest.CONTINUE) {
         if (request == StopRequest.CHECKPOINT_AND_STOP && !checkpointCurrent) {
           checkpoint(engine);
@@ -117,6 +126,10 @@ public final class TorchTrainer {
     }
     if (!checkpointCurrent) {
       checkpoint(engine);
+    }
+    if (!replica.writesOutputs()) {
+      listener.onLog("training complete after " + step + " steps (replica " + replica.rank() + ")");
+      return result(TrainingResult.Outcome.COMPLETED, Optional.empty());
     }
     Path exported = ModelExport.write(run.outputDir().resolve("model"), spec, engine.stages());
     listener.onLog("training complete after " + step + " steps; weights exported to " + exported);
@@ -132,7 +145,20 @@ public final class TorchTrainer {
     listener.onEval(new EvalMetrics(step, lastEvalLoss));
   }
 
+  /** This replica's rows of the global batch. */
+  private Batch shard(Batch batch) {
+    return replica.isDistributed() ? batch.slice(replica.rank(), replica.replicas()) : batch;
+  }
+
+  /** All replicas must stop at the same step, or the others would wait in a collective forever. */
+  private StopRequest agreed(StopRequest local) {
+    return replicas == null ? local : StopRequest.values()[replicas.agreeOnMaximum(local.ordinal())];
+  }
+
   private void checkpoint(PipelineEngine engine) {
+    if (!replica.writesOutputs()) {
+      return;
+    }
     List<HostTensor> params = new ArrayList<>();
     List<HostTensor> first = new ArrayList<>();
     List<HostTensor> second = new ArrayList<>();
@@ -225,7 +251,7 @@ public final class TorchTrainer {
   }
 
   private int microBatchRows() {
-    return training.batchSize() / spec.parallelism().microBatches();
+    return training.batchSize() / spec.parallelism().microBatches() / replica.replicas();
   }
 
   private TrainingResult result(TrainingResult.Outcome outcome, Optional<Path> exported) {

@@ -1,0 +1,84 @@
+package dev.trainyard.runner.engine.torch;
+
+import dev.trainyard.runner.engine.DataParallelGroup;
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.AllreduceOptions;
+import org.bytedeco.pytorch.GlooDeviceVector;
+import org.bytedeco.pytorch.ProcessGroupGloo;
+import org.bytedeco.pytorch.ReduceOp;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.TCPStore;
+import org.bytedeco.pytorch.TCPStoreOptions;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+
+/**
+ * The collectives between data-parallel replicas (c10d Gloo over TCP stores). Each pipeline stage has its
+ * own process group, so stage threads issue collectives concurrently without interleaving differently on
+ * different replicas; the training thread has a control group for agreeing on when to stop.
+ *
+ * <p>Each group gets its own store on its own port ({@code storePort} for control, {@code storePort + 1 + s}
+ * for stage s): handing one JavaCPP-owned store to a second group (directly or through a PrefixStore)
+ * trips libtorch's intrusive_ptr refcount assertion and aborts the process.
+ */
+final class ReplicaGroup {
+
+  private final DataParallelGroup group;
+  private final List<TCPStore> stores = new ArrayList<>();
+  private final List<ProcessGroupGloo> stageGroups = new ArrayList<>();
+  private final ProcessGroupGloo control;
+
+  ReplicaGroup(DataParallelGroup group, int stages) {
+    this.group = group;
+    this.control = processGroup(group.storePort());
+    for (int s = 0; s < stages; s++) {
+      stageGroups.add(processGroup(group.storePort() + 1 + s));
+    }
+  }
+
+  private ProcessGroupGloo processGroup(int port) {
+    TCPStoreOptions storeOptions = new TCPStoreOptions();
+    storeOptions.port((short) port);
+    storeOptions.isServer(group.rank() == 0);
+    storeOptions.waitWorkers(false);
+    TCPStore store = new TCPStore(group.storeHost(), storeOptions);
+    stores.add(store);
+    ProcessGroupGloo.Options options = ProcessGroupGloo.Options.create();
+    options.devices(new GlooDeviceVector(ProcessGroupGloo.createDeviceForHostname(group.storeHost())));
+    return new ProcessGroupGloo(store, group.rank(), group.replicas(), options);
+  }
+
+  /** Replaces {@code tensor} (in place) by its mean over the replicas; called from stage {@code stage}'s thread. */
+  void average(int stage, Tensor tensor) {
+    allreduceSum(stageGroups.get(stage), tensor);
+    Tensors.withoutGrad(() -> tensor.div_(new Scalar((double) group.replicas())));
+  }
+
+  /** The mean of a number over the replicas, through stage {@code stage}'s group. */
+  double averageValue(int stage, double value) {
+    try (PointerScope scope = new PointerScope()) {
+      Tensor t = Tensor.create(new double[] {value}, 1);
+      allreduceSum(stageGroups.get(stage), t);
+      return t.item_double() / group.replicas();
+    }
+  }
+
+  /** The largest of the replicas' values (stop requests are ordered CONTINUE < STOP < CHECKPOINT_AND_STOP). */
+  int agreeOnMaximum(int value) {
+    try (PointerScope scope = new PointerScope()) {
+      Tensor t = Tensors.longs(new long[] {value}, 1);
+      AllreduceOptions options = new AllreduceOptions();
+      options.reduceOp(new ReduceOp(ReduceOp.RedOpType.MAX));
+      control.allreduce(new TensorVector(t), options)._wait();
+      return (int) t.data_ptr_long().get();
+    }
+  }
+
+  private static void allreduceSum(ProcessGroupGloo processGroup, Tensor tensor) {
+    AllreduceOptions options = new AllreduceOptions();
+    options.reduceOp(new ReduceOp(ReduceOp.RedOpType.SUM));
+    processGroup.allreduce(new TensorVector(tensor), options)._wait();
+  }
+}

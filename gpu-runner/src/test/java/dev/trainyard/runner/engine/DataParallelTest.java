@@ -1,0 +1,79 @@
+package dev.trainyard.runner.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.trainyard.runner.engine.EngineRuns.Recorded;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two replica processes (Gloo over TCP stores), each a 2-stage pipeline, train the same function as one
+ * process: each replica takes half of every batch and gradients are averaged. The reference runs the same
+ * micro-batch size in one process (4 micro-batches of 2 rows vs 2 replicas x 2 micro-batches of 2 rows), so
+ * only the float summation order of the gradient differs; the tolerance is that of PipelineEquivalenceTest.
+ */
+class DataParallelTest {
+
+  private static final int STEPS = 4;
+
+  @TempDir Path tmp;
+
+  private static JobSpec spec(int replicas, int microBatches) {
+    JobSpec base = EngineRuns.tinyGpt(STEPS, 0.0);
+    return base.withParallelism(new ParallelismSpec(2, microBatches, "1f1b", false, replicas, "params"));
+  }
+
+  @Test
+  void twoReplicaProcessesMatchOneProcess() throws Exception {
+    Recorded reference = EngineRuns.train(spec(1, 4), tmp.resolve("reference"));
+    Path specFile = tmp.resolve("spec.json");
+    Files.writeString(specFile, spec(2, 2).toJson());
+    int port = freePorts(4);
+
+    List<Process> replicas = new ArrayList<>();
+    for (int rank = 0; rank < 2; rank++) {
+      replicas.add(ChildJvm.start(tmp.resolve("replica" + rank + ".log"), "train", "--spec",
+          specFile.toString(), "--out", tmp.resolve("replica" + rank).toString(), "--devices", "2",
+          "--threads-per-stage", "1", "--dp-rank", Integer.toString(rank), "--dp-store", "127.0.0.1:" + port));
+    }
+    for (int rank = 0; rank < 2; rank++) {
+      assertThat(ChildJvm.await(replicas.get(rank), tmp.resolve("replica" + rank + ".log"))).isZero();
+    }
+
+    Map<String, float[]> rankZero = EngineRuns.parametersIn(tmp.resolve("replica0/model/model.safetensors"));
+    assertThat(EngineRuns.maxAbsDifference(rankZero, reference.parameters())).isLessThan(1e-4);
+    assertThat(tmp.resolve("replica1/model")).doesNotExist();
+  }
+
+  /** A base port with the next {@code count - 1} ports free too (control group + one per stage). */
+  private static int freePorts(int count) throws IOException {
+    for (int attempt = 0; attempt < 50; attempt++) {
+      int base;
+      try (ServerSocket probe = new ServerSocket(0)) {
+        base = probe.getLocalPort();
+      }
+      if (base + count < 65536 && allFree(base, count)) {
+        return base;
+      }
+    }
+    throw new IOException("no run of " + count + " free ports found");
+  }
+
+  private static boolean allFree(int base, int count) {
+    for (int p = base; p < base + count; p++) {
+      try (ServerSocket ignored = new ServerSocket(p)) {
+        // free
+      } catch (IOException e) {
+        return false;
+      }
+    }
+    return true;
+  }
+}
