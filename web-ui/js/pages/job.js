@@ -1,0 +1,276 @@
+// One job: facts, why it waits, live charts with zoom, events, attempts, checkpoints, logs and cancel.
+import {h, replace, table, row, badge} from '../dom.js';
+import {get, post, blob, query, stream} from '../api.js';
+import * as fmt from '../format.js';
+import {problemBox, progressBar, eta, costText, liveDot, section, flash, loading} from '../ui.js';
+import {lineChart} from '../charts.js';
+
+const CHARTS = [
+  {id: 'loss', title: 'Loss', unit: 'nats', series: [{name: 'loss', label: 'train'}, {name: 'eval_loss', label: 'eval'}], format: fmt.number},
+  {id: 'throughput', title: 'Throughput', unit: 'tokens/s', series: [{name: 'tokens_per_second', label: 'tokens/s'}], format: fmt.number},
+  {id: 'lr', title: 'Learning rate', unit: 'per step', series: [{name: 'learning_rate', label: 'learning rate'}], format: (v) => Number(v).toExponential(2)},
+  {id: 'grad', title: 'Gradient norm', unit: 'L2 norm', series: [{name: 'grad_norm', label: 'grad norm'}], format: fmt.number},
+  {id: 'memory', title: 'Peak memory', unit: 'MiB', series: [{name: 'peak_rss_bytes', label: 'peak RSS'}], format: fmt.number, scale: 1 / 1024 ** 2},
+];
+const NAMES = CHARTS.flatMap((c) => c.series.map((s) => s.name));
+const MAX_LIVE_POINTS = 2000;
+const LOG_LINES = 500;
+
+export function render(main, {id}) {
+  let job = null;
+  let zoom = null;
+  let disposed = false;
+  let checkpointTimer;
+  let refetchTimer;
+  const eventIds = new Set();
+  const logIds = new Set();
+
+  const live = liveDot();
+  const head = h('div', {class: 'page-head'}, h('h1', {}, 'Job #' + id), live);
+  const facts = h('div', {class: 'card facts-card', id: 'job-facts'}, loading());
+  const pending = h('div', {id: 'job-pending'});
+  const zoomInfo = h('span', {class: 'muted', id: 'zoom-info'}, 'Drag across a chart to zoom into a range of steps.');
+  const resetBtn = h('button', {type: 'button', class: 'ghost', id: 'zoom-reset', hidden: true, onclick: () => setZoom(null)}, 'Reset zoom');
+  const timeline = h('ol', {class: 'timeline', id: 'events'});
+  const attempts = h('div', {id: 'attempts'}, loading());
+  const checkpoints = h('div', {id: 'checkpoints'}, loading());
+  const logBox = h('pre', {class: 'logs', id: 'logs', tabindex: '0', 'aria-label': 'Log tail'});
+  const errorBox = h('div', {});
+
+  const charts = CHARTS.map((c) => {
+    const chart = lineChart({...c, format: c.format, onZoom: (from, to) => setZoom({from, to})});
+    return {...c, chart};
+  });
+
+  main.append(head, errorBox, facts, pending,
+    h('div', {class: 'zoom-bar'}, zoomInfo, resetBtn),
+    h('div', {class: 'charts'}, charts.map((c) => c.chart.el)),
+    h('div', {class: 'two-col'},
+      section('Events', timeline),
+      section('Attempts', attempts)),
+    section('Checkpoints', checkpoints),
+    section('Log tail', logBox));
+
+  function scaled(c, points) {
+    return c.scale ? points.map((p) => ({step: p.step, value: p.value * c.scale})) : points;
+  }
+
+  // --- the job itself
+  async function loadJob() {
+    try {
+      showJob(await get('/jobs/' + id));
+    } catch (err) {
+      replace(errorBox, problemBox(err));
+      replace(facts, h('p', {class: 'muted'}, 'This job cannot be shown.'));
+    }
+  }
+
+  function showJob(j) {
+    const stateChanged = !job || job.state !== j.state;
+    job = j;
+    replace(head, h('h1', {}, j.name, h('small', {class: 'muted'}, ' #' + j.id)), badge(j.state), live, cancelControl(j));
+    document.title = j.name + ' · Trainyard';
+    const step = j.progress.step;
+    replace(facts, h('dl', {class: 'facts grid-facts'},
+      h('dt', {}, 'State'), h('dd', {id: 'job-state'}, fmt.reason(j.state), j.stateReason ? ' — ' + fmt.reason(j.stateReason) : '',
+        j.cancelRequested && !fmt.TERMINAL.has(j.state) ? ' (cancel requested)' : ''),
+      h('dt', {}, 'Progress'), h('dd', {id: 'job-progress'}, progressBar(step, j.progress.totalSteps, eta(j, step))),
+      h('dt', {}, 'Cost'), h('dd', {id: 'job-cost'}, costText(j.cost)),
+      h('dt', {}, 'Project'), h('dd', {}, j.project),
+      h('dt', {}, 'Pool'), h('dd', {}, j.pool || (j.gpuType ? 'any ' + j.gpuType : '—')),
+      h('dt', {}, 'GPUs'), h('dd', {}, j.minGpus !== j.gpus ? j.minGpus + '–' + j.gpus + ' GPUs' : j.gpus + ' GPUs'),
+      h('dt', {}, 'Priority'), h('dd', {}, j.priority),
+      h('dt', {}, 'Restarts'), h('dd', {}, j.restarts + ' of ' + j.maxRestarts),
+      h('dt', {}, 'Submitted'), h('dd', {}, fmt.when(j.submittedAt)),
+      h('dt', {}, 'Started'), h('dd', {}, fmt.when(j.startedAt)),
+      h('dt', {}, 'Finished'), h('dd', {}, fmt.when(j.finishedAt)),
+      h('dt', {}, 'Model'), h('dd', {}, modelText(j.spec))));
+    replace(pending, j.pending ? h('div', {class: 'card pending', id: 'pending-info'},
+      h('h2', {}, 'Why it is waiting'),
+      h('p', {}, h('strong', {}, fmt.reason(j.pending.reason)), j.pending.message ? ' — ' + j.pending.message : ''),
+      h('p', {}, j.pending.queuePosition ? 'Position ' + j.pending.queuePosition + ' in the queue of pool ' + (j.pool || '?') + '.' : '',
+        j.pending.estimatedStartAt ? ' Estimated start: ' + fmt.when(j.pending.estimatedStartAt) + '.' : '')) : null);
+    if (stateChanged) {
+      loadAttempts();
+      loadCheckpoints();
+    }
+    clearInterval(checkpointTimer);
+    if (!fmt.TERMINAL.has(j.state)) checkpointTimer = setInterval(loadCheckpoints, 10000);
+  }
+
+  function cancelControl(j) {
+    if (fmt.TERMINAL.has(j.state)) return null;
+    if (j.cancelRequested) return h('span', {class: 'muted'}, 'Cancelling…');
+    const box = h('span', {class: 'cancel-box'});
+    const ask = h('button', {type: 'button', class: 'danger', id: 'cancel-job', onclick: () => {
+      replace(box, h('span', {}, 'Cancel this job? '),
+        h('button', {type: 'button', class: 'danger', id: 'confirm-cancel', onclick: doCancel}, 'Yes, cancel it'),
+        h('button', {type: 'button', class: 'ghost', onclick: () => replace(box, ask)}, 'Keep it'));
+    }}, 'Cancel job');
+    box.append(ask);
+    return box;
+  }
+
+  async function doCancel() {
+    try {
+      showJob(await post('/jobs/' + id + ':cancel'));
+      flash('Cancel requested for job #' + id + '.', 'ok');
+    } catch (err) {
+      replace(errorBox, problemBox(err));
+    }
+  }
+
+  // --- metrics and zoom
+  async function loadMetrics() {
+    const q = query({names: NAMES.join(','), points: 500, fromStep: zoom?.from, toStep: zoom?.to});
+    try {
+      const m = await get('/jobs/' + id + '/metrics' + q);
+      if (disposed) return;
+      const byName = Object.fromEntries(m.series.map((s) => [s.name, s.points]));
+      for (const c of charts) {
+        c.chart.set(Object.fromEntries(c.series.map((s) => [s.name, scaled(c, byName[s.name] || [])])));
+      }
+    } catch (err) {
+      if (!disposed) replace(errorBox, problemBox(err));
+    }
+  }
+
+  function setZoom(range) {
+    zoom = range;
+    resetBtn.hidden = !range;
+    zoomInfo.textContent = range ? 'Showing steps ' + fmt.count(range.from) + ' to ' + fmt.count(range.to) + '.'
+      : 'Drag across a chart to zoom into a range of steps.';
+    loadMetrics();
+  }
+
+  function onMetrics(byName) {
+    if (zoom) return;
+    let most = 0;
+    for (const c of charts) {
+      for (const s of c.series) {
+        if (byName[s.name]) most = Math.max(most, c.chart.append(s.name, scaled(c, byName[s.name])));
+      }
+    }
+    if (most > MAX_LIVE_POINTS) {
+      clearTimeout(refetchTimer);
+      refetchTimer = setTimeout(loadMetrics, 1000);
+    }
+  }
+
+  // --- events, attempts, checkpoints, logs
+  async function loadEvents() {
+    try {
+      addEvents(await get('/jobs/' + id + '/events'));
+    } catch (err) {
+      replace(timeline, h('li', {}, problemBox(err)));
+    }
+  }
+
+  function addEvents(list) {
+    for (const e of list) {
+      if (eventIds.has(e.id)) continue;
+      eventIds.add(e.id);
+      timeline.append(h('li', {},
+        h('time', {datetime: e.at, title: fmt.when(e.at)}, fmt.clock(e.at)), ' ',
+        e.fromState ? [badge(e.fromState), ' → '] : null, badge(e.toState), ' ',
+        h('span', {class: 'reason'}, fmt.reason(e.reason)),
+        e.message ? h('div', {class: 'muted'}, e.message) : null));
+    }
+  }
+
+  async function loadAttempts() {
+    try {
+      const list = await get('/jobs/' + id + '/attempts');
+      replace(attempts, table(['#', 'Runners', 'GPUs', 'State', 'Started', 'Ended', 'Cost', 'Resumed from'],
+        list.map((a) => row([String(a.number), a.runners.join(', '), a.gpus + ' GPUs',
+          [a.state, a.endReason ? h('div', {class: 'muted'}, fmt.reason(a.endReason)) : null],
+          fmt.when(a.startedAt), fmt.when(a.endedAt), fmt.money(a.costUsd),
+          a.resumedFromCheckpoint ? 'checkpoint #' + a.resumedFromCheckpoint : '—'])), {empty: 'Not placed yet.'}));
+    } catch (err) {
+      replace(attempts, problemBox(err));
+    }
+  }
+
+  async function loadCheckpoints() {
+    try {
+      const list = await get('/jobs/' + id + '/checkpoints');
+      if (disposed) return;
+      replace(checkpoints, table(['Step', 'Size', 'Eval loss', 'SHA-256', 'Created', ''],
+        list.map((c) => row([fmt.steps(c.step), fmt.bytes(c.sizeBytes), c.evalLoss !== null && c.evalLoss !== undefined ? fmt.number(c.evalLoss) + ' nats' : '—',
+          h('code', {class: 'sha', title: c.sha256}, c.sha256.slice(0, 16) + '…'), fmt.when(c.createdAt),
+          h('button', {type: 'button', class: 'ghost download', dataset: {checkpointId: c.id, sha256: c.sha256}, onclick: (e) => download(c, e.currentTarget)}, 'Download')],
+        {dataset: {checkpointId: c.id}})), {empty: 'No complete checkpoint yet.'}));
+    } catch (err) {
+      replace(checkpoints, problemBox(err));
+    }
+  }
+
+  async function download(c, button) {
+    button.disabled = true;
+    const label = button.textContent;
+    button.textContent = 'Downloading…';
+    try {
+      const data = await blob('/jobs/' + id + '/checkpoints/' + c.id + '/content');
+      const url = URL.createObjectURL(data);
+      const a = h('a', {href: url, download: (job ? job.name : 'job-' + id) + '-step' + c.step + '.safetensors', hidden: true});
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60000);
+    } catch (err) {
+      replace(errorBox, problemBox(err));
+    } finally {
+      button.disabled = false;
+      button.textContent = label;
+    }
+  }
+
+  async function loadLogs() {
+    try {
+      addLogs(await get('/jobs/' + id + '/logs' + query({limit: 200})));
+    } catch (err) {
+      replace(logBox, String(err.message));
+    }
+  }
+
+  function addLogs(lines) {
+    const atBottom = logBox.scrollHeight - logBox.scrollTop - logBox.clientHeight < 24;
+    for (const l of lines) {
+      if (logIds.has(l.id)) continue;
+      logIds.add(l.id);
+      logBox.append(h('div', {class: 'log-line'}, h('span', {class: 'muted'}, fmt.clock(l.at) + ' '), l.line));
+    }
+    while (logBox.childElementCount > LOG_LINES) logBox.firstElementChild.remove();
+    if (!logBox.childElementCount) logBox.textContent = '';
+    if (atBottom) logBox.scrollTop = logBox.scrollHeight;
+  }
+
+  loadJob();
+  loadMetrics();
+  loadEvents();
+  loadLogs();
+  const sub = stream('/jobs/' + id + '/stream', (name, data) => {
+    if (disposed) return;
+    if (name === 'job') showJob(data);
+    else if (name === 'event') addEvents([data]);
+    else if (name === 'metrics') onMetrics(data);
+    else if (name === 'log') addLogs(data);
+  }, (s) => live.set(s));
+
+  return () => {
+    disposed = true;
+    sub.stop();
+    clearInterval(checkpointTimer);
+    clearTimeout(refetchTimer);
+    charts.forEach((c) => c.chart.destroy());
+    document.title = 'Trainyard';
+  };
+}
+
+function modelText(spec) {
+  const m = spec && spec.model;
+  if (!m) return '—';
+  if (m.type === 'gpt') return `GPT: ${m.layers} layers, dModel ${m.dModel}, ${m.heads} heads, ${m.seqLen} tokens`;
+  if (m.type === 'mlp') return `MLP: ${m.inputs} → ${(m.hidden || []).join(' → ')} → ${m.outputs}`;
+  return m.type;
+}
