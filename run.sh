@@ -13,6 +13,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 TRAINYARD_HOME="${TRAINYARD_HOME:-$ROOT/.trainyard}"
+[[ "$TRAINYARD_HOME" == /* ]] || TRAINYARD_HOME="$PWD/$TRAINYARD_HOME"
 DB_URL="${DB_URL:-jdbc:postgresql://127.0.0.1:5432/trainyard}"
 DB_USER="${DB_USER:-postgres}"
 PORT="${PORT:-8080}"
@@ -175,7 +176,7 @@ start_private_pg() {
   if [[ $(id -u) -eq 0 ]]; then chown postgres: "$pg_log"; fi
   say "starting the private PostgreSQL on 127.0.0.1:$PRIVATE_PG_PORT (log: $pg_log)"
   as_pg_owner "$bin/pg_ctl" -D "$PG_DATA" -l "$pg_log" -w -t 60 \
-    -o "-p $PRIVATE_PG_PORT -c listen_addresses=127.0.0.1 $socket_opt" start >/dev/null ||
+    -o "-p $PRIVATE_PG_PORT -c listen_addresses=127.0.0.1 $socket_opt" start >/dev/null 9>&- ||
     die "the private PostgreSQL did not start, see $pg_log"
 }
 
@@ -235,11 +236,16 @@ load_running_where() {
   fi
 }
 
+# True when the pid file names a live process of this platform (a stale file's pid may belong to another
+# program by now: that one is never signalled).
 pid_alive() {
   local file="$RUN_DIR/$1.pid" pid
   [[ -f "$file" ]] || return 1
   pid="$(cat "$file")"
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
+  if [[ -r "/proc/$pid/cmdline" ]]; then
+    [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline")" == *"$TRAINYARD_HOME/app/"* ]] || return 1
+  fi
 }
 
 # Sends TERM, waits up to 30 s for the process to finish its shutdown, then KILL.
@@ -247,7 +253,7 @@ stop_process() {
   local name="$1" file="$RUN_DIR/$1.pid" pid i
   [[ -f "$file" ]] || return 0
   pid="$(cat "$file")"
-  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+  if pid_alive "$name"; then
     say "stopping the $name (pid $pid)"
     kill -TERM "$pid" 2>/dev/null || true
     for ((i = 0; i < 60; i++)); do
@@ -274,7 +280,7 @@ build_if_needed() {
   local force="$1"
   if [[ "$force" == 1 || ! -f "$API_JAR" || ! -f "$RUNNER_JAR" ]]; then
     say "building (./mvnw -q -DskipTests package); the first build downloads dependencies and takes minutes"
-    if ! (cd "$ROOT" && ./mvnw -q -DskipTests package >&2); then
+    if ! (cd "$ROOT" && ./mvnw -q -DskipTests package >&2 9>&-); then
       [[ -f "$API_JAR" ]] || die "the build failed and there is no API to start"
       warn "the build failed; starting what was built before"
     fi
@@ -396,7 +402,7 @@ start_api() {
   say "starting the API on port $PORT (log: ${LOG_DIR#"$ROOT"/}/api.log)"
   DB_URL="$jdbc" DB_USER="$DB_USER" PORT="$PORT" HOST="$HOST" TRAINYARD_ADMIN_TOKEN="$ADMIN_TOKEN" \
     TRAINYARD_CHECKPOINTS_DIRECTORY="$TRAINYARD_HOME/checkpoints" \
-    nohup java ${TRAINYARD_API_JAVA_OPTS:-} -jar "$STAGED_API_JAR" >"$LOG_DIR/api.log" 2>&1 </dev/null &
+    nohup java ${TRAINYARD_API_JAVA_OPTS:-} -jar "$STAGED_API_JAR" >"$LOG_DIR/api.log" 2>&1 </dev/null 9>&- &
   API_PID=$!
   echo "$API_PID" >"$RUN_DIR/api.pid"
   # Where this run put things, for `./run.sh status` and a rerun while it is up.
@@ -441,7 +447,7 @@ start_runner() {
     nohup java -Xss4m -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 ${TRAINYARD_RUNNER_JAVA_OPTS:-} \
     -jar "$STAGED_RUNNER_JAR" agent --api "$API_URL" --token "$(cat "$TRAINYARD_HOME/runner-token")" \
     --pool "$RUNNER_POOL" --devices "$RUNNER_DEVICES" "${extra[@]}" ${TRAINYARD_RUNNER_ARGS:-} \
-    >"$LOG_DIR/runner.log" 2>&1 </dev/null &
+    >"$LOG_DIR/runner.log" 2>&1 </dev/null 9>&- &
   RUNNER_PID=$!
   echo "$RUNNER_PID" >"$RUN_DIR/runner.pid"
 }
@@ -504,6 +510,11 @@ cmd_up() {
     esac
   done
   mkdir -p "$TRAINYARD_HOME" "$RUN_DIR" "$LOG_DIR"
+  # One launcher per TRAINYARD_HOME: the lock is held while this one runs (children do not inherit it).
+  exec 9>"$RUN_DIR/up.lock"
+  if ! flock -n 9 && ! pid_alive api; then
+    die "another ./run.sh is starting or stopping the platform in $TRAINYARD_HOME; wait for it to finish"
+  fi
   if pid_alive api; then
     load_running_where
     say "Trainyard already runs (API pid $(cat "$RUN_DIR/api.pid")); ./run.sh stop stops it"
@@ -526,7 +537,7 @@ cmd_up() {
   start_runner
   print_welcome
   if [[ "${TRAINYARD_TAIL_LOGS:-1}" == 1 ]]; then
-    tail -n 0 -F "$LOG_DIR/api.log" ${RUNNER_PID:+"$LOG_DIR/runner.log"} 2>/dev/null &
+    tail -n 0 -F "$LOG_DIR/api.log" ${RUNNER_PID:+"$LOG_DIR/runner.log"} 2>/dev/null 9>&- &
     TAIL_PID=$!
   fi
   # Stay up until Ctrl-C/TERM, or until the API (or the runner) ends on its own.
