@@ -87,7 +87,7 @@ function signOut() {
 }
 
 whenUnauthorized(() => {
-  if (!session.token()) return;
+  if (!session.token() || parseHash().path === '/signin') return;
   session.clear();
   session.me = null;
   location.hash = '#/signin?expired=1';

@@ -33,7 +33,7 @@ export function lineChart(opts) {
       interaction: {mode: 'nearest', axis: 'x', intersect: false},
       scales: {
         x: {type: 'linear', title: {display: true, text: 'step'}, ticks: {precision: 0}},
-        y: {title: {display: true, text: opts.unit}, ticks: {callback: (v) => opts.format(v)}},
+        y: {title: {display: true, text: opts.unit}, ticks: opts.tickFormat ? {callback: (v) => opts.tickFormat(v)} : {}},
       },
       plugins: {
         legend: {display: opts.series.length > 1, labels: {boxWidth: 12}},

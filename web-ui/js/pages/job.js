@@ -8,7 +8,7 @@ import {lineChart} from '../charts.js';
 const CHARTS = [
   {id: 'loss', title: 'Loss', unit: 'nats', series: [{name: 'loss', label: 'train'}, {name: 'eval_loss', label: 'eval'}], format: fmt.number},
   {id: 'throughput', title: 'Throughput', unit: 'tokens/s', series: [{name: 'tokens_per_second', label: 'tokens/s'}], format: fmt.number},
-  {id: 'lr', title: 'Learning rate', unit: 'per step', series: [{name: 'learning_rate', label: 'learning rate'}], format: (v) => Number(v).toExponential(2)},
+  {id: 'lr', title: 'Learning rate', unit: 'per step', series: [{name: 'learning_rate', label: 'learning rate'}], format: (v) => Number(v).toExponential(2), tickFormat: (v) => Number(v).toExponential(1)},
   {id: 'grad', title: 'Gradient norm', unit: 'L2 norm', series: [{name: 'grad_norm', label: 'grad norm'}], format: fmt.number},
   {id: 'memory', title: 'Peak memory', unit: 'MiB', series: [{name: 'peak_rss_bytes', label: 'peak RSS'}], format: fmt.number, scale: 1 / 1024 ** 2},
 ];
@@ -66,7 +66,8 @@ export function render(main, {id}) {
   }
 
   function showJob(j) {
-    const stateChanged = !job || job.state !== j.state;
+    const first = !job;
+    const stateChanged = first || job.state !== j.state;
     job = j;
     replace(head, h('h1', {}, j.name, h('small', {class: 'muted'}, ' #' + j.id)), badge(j.state), live, cancelControl(j));
     document.title = j.name + ' · Trainyard';
@@ -95,7 +96,13 @@ export function render(main, {id}) {
       loadCheckpoints();
     }
     clearInterval(checkpointTimer);
-    if (!fmt.TERMINAL.has(j.state)) checkpointTimer = setInterval(loadCheckpoints, 10000);
+    if (!fmt.TERMINAL.has(j.state)) {
+      // Checkpoints have no stream event; a late metric point (an eval at a step already streamed) is not
+      // streamed either, so both are re-read now and then while the job lives, and once when it ends.
+      checkpointTimer = setInterval(() => { loadCheckpoints(); if (!zoom) loadMetrics(); }, 15000);
+    } else if (stateChanged && !first && !zoom) {
+      loadMetrics();
+    }
   }
 
   function cancelControl(j) {
@@ -170,11 +177,13 @@ export function render(main, {id}) {
     for (const e of list) {
       if (eventIds.has(e.id)) continue;
       eventIds.add(e.id);
-      timeline.append(h('li', {},
+      const li = h('li', {dataset: {eventId: e.id}},
         h('time', {datetime: e.at, title: fmt.when(e.at)}, fmt.clock(e.at)), ' ',
         e.fromState ? [badge(e.fromState), ' → '] : null, badge(e.toState), ' ',
         h('span', {class: 'reason'}, fmt.reason(e.reason)),
-        e.message ? h('div', {class: 'muted'}, e.message) : null));
+        e.message ? h('div', {class: 'muted'}, e.message) : null);
+      const later = [...timeline.children].find((x) => Number(x.dataset.eventId) > e.id);
+      timeline.insertBefore(li, later || null);
     }
   }
 

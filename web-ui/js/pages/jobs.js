@@ -123,7 +123,7 @@ export function render(main, {params}) {
     if (known) {
       if (matches(job)) rowFor(job);
       else { known.tr.remove(); rows.delete(job.id); }
-    } else if (cursors.length === 1 && matches(job) && job.state === 'QUEUED') {
+    } else if (cursors.length === 1 && matches(job) && job.id > newestShown()) {
       tbody.querySelector('.empty-row')?.remove();
       tbody.prepend(rowFor(job));
       const limit = Number(filters.limit);
@@ -133,6 +133,10 @@ export function render(main, {params}) {
         last.remove();
       }
     }
+  }
+
+  function newestShown() {
+    return rows.size ? Math.max(...rows.keys()) : 0;
   }
 
   function onProgress(list) {

@@ -66,7 +66,8 @@ export function render(main) {
   function tokenForm() {
     const name = h('input', {name: 'name', required: true, autocomplete: 'off'});
     const role = h('select', {name: 'role'}, ['MEMBER', 'ADMIN', 'RUNNER'].map((r) => h('option', {value: r}, r.toLowerCase())));
-    const project = h('input', {name: 'project', autocomplete: 'off', placeholder: 'for member tokens'});
+    const project = h('select', {name: 'project'}, h('option', {value: ''}, '— (admin and runner tokens)'));
+    get('/projects').then((list) => list.forEach((p) => project.append(h('option', {value: p.name}, p.name))), () => {});
     const out = h('div', {});
     const form = h('form', {class: 'token-form', id: 'token-form', onsubmit: async (e) => {
       e.preventDefault();
@@ -88,7 +89,7 @@ export function render(main) {
         if (orphans.length || !err.errors.length) out.append(problemBox({problem: {...err.problem, errors: orphans}}));
       }
     }},
-    h('div', {class: 'grid'}, field('Name', name), field('Role', role), field('Project', project)),
+    h('div', {class: 'grid'}, field('Name', name), field('Role', role), field('Project', project, {hint: 'required for member tokens'})),
     h('button', {type: 'submit', class: 'primary'}, 'Create token'), out);
     return form;
   }

@@ -1,0 +1,346 @@
+package dev.trainyard.system.dashboard;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.microsoft.playwright.Browser;
+import com.microsoft.playwright.BrowserContext;
+import com.microsoft.playwright.BrowserType;
+import com.microsoft.playwright.Download;
+import com.microsoft.playwright.Locator;
+import com.microsoft.playwright.Page;
+import com.microsoft.playwright.Playwright;
+import com.microsoft.playwright.options.ColorScheme;
+import com.microsoft.playwright.options.WaitForSelectorState;
+import dev.trainyard.client.model.Checkpoint;
+import dev.trainyard.client.model.Job;
+import dev.trainyard.system.support.Platform;
+import dev.trainyard.system.support.Repository;
+import dev.trainyard.system.support.Specs;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The dashboard in a real headless Chromium against a real platform: sign in, submit from a template and watch
+ * the job train live, cancel, download a checkpoint, see validation errors by their fields, and every page
+ * without console errors in light, dark and phone widths. One platform and one runner serve the whole class.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class DashboardTest {
+    static final Path SHOTS = Repository.output("screenshots");
+    static final Duration JOB_TIMEOUT = Duration.ofSeconds(150);
+
+    static Platform platform;
+    static Playwright playwright;
+    static Browser browser;
+    /** A finished job with checkpoints, trained in the background while the first tests run. */
+    static long finishedJobId;
+
+    BrowserContext context;
+    Page page;
+    final List<String> consoleErrors = new CopyOnWriteArrayList<>();
+    String testName;
+
+    @BeforeAll
+    static void start() {
+        platform = Platform.start("dash");
+        platform.startRunner("dash-a", 2);
+        finishedJobId = platform.jobs().submitJob(Specs.tinyGpt("background", 1, 20, 10), null).getId();
+        playwright = Playwright.create();
+        browser = playwright.chromium().launch(new BrowserType.LaunchOptions()
+                .setExecutablePath(Paths.get("/usr/bin/chromium")).setHeadless(true)
+                .setArgs(List.of("--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                        "--disable-component-update", "--disable-sync")));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (browser != null) {
+            browser.close();
+        }
+        if (playwright != null) {
+            playwright.close();
+        }
+        if (platform != null) {
+            platform.close();
+        }
+    }
+
+    @BeforeEach
+    void open(TestInfo info) {
+        testName = info.getTestMethod().orElseThrow().getName();
+        page = newPage(1280, 800, ColorScheme.LIGHT);
+    }
+
+    @AfterEach
+    void close() {
+        if (context != null) {
+            context.close();
+        }
+    }
+
+    private Page newPage(int width, int height, ColorScheme scheme) {
+        if (context != null) {
+            context.close();
+        }
+        context = browser.newContext(new Browser.NewContextOptions().setViewportSize(width, height)
+                .setColorScheme(scheme).setAcceptDownloads(true));
+        Page p = context.newPage();
+        p.setDefaultTimeout(60_000);
+        p.onConsoleMessage(m -> {
+            if ("error".equals(m.type())) {
+                consoleErrors.add(m.text());
+            }
+        });
+        p.onPageError(e -> consoleErrors.add("page error: " + e));
+        return p;
+    }
+
+    @Test
+    @Order(1)
+    void signsInWithATokenAndOut() {
+        page.navigate(platform.baseUrl() + "/#/jobs");
+        page.waitForSelector("#token");
+        assertThat(page.url()).contains("#/signin");
+
+        page.fill("#token", "ty_not_a_real_token_000000000000");
+        page.click("#sign-in");
+        assertThat(page.locator(".signin .problem").textContent()).contains("not valid");
+        assertThat(consoleErrors).allMatch(e -> e.contains("status of 401"));
+        consoleErrors.clear();
+
+        signIn();
+        assertThat(page.locator("#who").textContent()).contains("admin");
+        assertThat(page.evaluate("sessionStorage.getItem('trainyard.token')")).isEqualTo(Platform.ADMIN_TOKEN);
+        screenshot("jobs");
+
+        page.click("#sign-out");
+        page.waitForSelector("#token");
+        assertThat(page.evaluate("sessionStorage.getItem('trainyard.token')")).isNull();
+        assertThat(page.locator("#nav").isHidden()).isTrue();
+        assertThat(consoleErrors).isEmpty();
+    }
+
+    @Test
+    @Order(2)
+    void showsAValidationErrorNextToItsField() {
+        signIn();
+        page.navigate(platform.baseUrl() + "/#/submit");
+        page.waitForSelector("#plan-pool");
+        page.fill("#f-model-dModel", "32");
+        page.fill("#f-model-heads", "5");
+        Locator headsError = page.locator("[data-error-for='model.heads']");
+        headsError.waitFor(new Locator.WaitForOptions().setState(WaitForSelectorState.VISIBLE));
+        assertThat(headsError.textContent()).contains("divide");
+        assertThat(page.getAttribute("#f-model-heads", "aria-invalid")).isEqualTo("true");
+
+        // the submission itself is refused the same way, and nothing is created
+        page.click("#submit-job");
+        page.waitForSelector("#submit-result .problem");
+        assertThat(headsError.textContent()).contains("divide");
+        assertThat(page.url()).contains("#/submit");
+        screenshot("submit-validation");
+
+        // fixing the field clears the error and brings the plan back
+        page.fill("#f-model-heads", "4");
+        page.waitForSelector("#plan-pool");
+        assertThat(headsError.isHidden()).isTrue();
+        assertThat(consoleErrors).allMatch(e -> e.contains("status of 400"));
+    }
+
+    @Test
+    @Order(3)
+    void submitsASmallGptFromTheTemplateAndWatchesItTrain() {
+        platform.awaitJob(finishedJobId, j -> "SUCCEEDED".equals(j.getState()), JOB_TIMEOUT);
+        signIn();
+        page.navigate(platform.baseUrl() + "/#/submit");
+        page.selectOption("#template", "gpt");
+        page.fill("#f-name", "dash-gpt");
+        page.fill("#f-training-steps", "40");
+        page.fill("#f-resources-gpus", "2");
+        page.fill("#f-model-layers", "2");
+        page.fill("#f-model-dModel", "32");
+        page.fill("#f-model-heads", "4");
+        page.fill("#f-model-seqLen", "16");
+        page.fill("#f-training-evalEvery", "10");
+        page.fill("#f-checkpoint-everySteps", "20");
+        waitForText("#plan-pool", "cpu");
+        assertThat(page.locator("#plan-cost").textContent()).contains("USD");
+        assertThat(page.locator("#plan-params").textContent()).contains("parameters");
+        screenshot("submit-plan");
+
+        page.click("#submit-job");
+        page.waitForURL("**/#/jobs/*");
+        long jobId = Long.parseLong(page.url().replaceAll(".*#/jobs/", ""));
+        page.waitForSelector("#job-state");
+
+        // 1. watch it live: remember the states shown and how many loss points the chart holds meanwhile
+        Set<String> states = new LinkedHashSet<>();
+        List<Integer> pointsWhileRunning = new ArrayList<>();
+        long deadline = System.nanoTime() + JOB_TIMEOUT.toNanos();
+        String state = "";
+        while (!state.startsWith("Succeeded") && System.nanoTime() < deadline) {
+            state = page.locator("#job-state").textContent();
+            states.add(state.replaceAll(" —.*", ""));
+            if (state.startsWith("Running")) {
+                pointsWhileRunning.add(lossPoints());
+            }
+            page.waitForTimeout(250);
+        }
+        assertThat(state).startsWith("Succeeded");
+        assertThat(states).contains("Running", "Succeeded");
+        assertThat(pointsWhileRunning).as("loss points seen while running").isNotEmpty();
+        assertThat(lossPoints()).isGreaterThan(pointsWhileRunning.get(0)).isGreaterThanOrEqualTo(40);
+
+        // 2. the timeline shows the whole way: queued, scheduled, running, succeeded
+        waitForText("#events", "SUCCEEDED");
+        String events = page.locator("#events").textContent();
+        assertThat(events).contains("QUEUED", "SCHEDULED", "RUNNING", "SUCCEEDED");
+        page.waitForSelector("#checkpoints [data-checkpoint-id]");
+        screenshot("job-detail");
+
+        // 3. the job table shows it finished, with its cost in USD
+        page.navigate(platform.baseUrl() + "/#/jobs");
+        Locator row = page.locator("#jobs-table tr[data-job-id='" + jobId + "']");
+        row.waitFor();
+        assertThat(row.getAttribute("data-state")).isEqualTo("SUCCEEDED");
+        assertThat(row.locator("td.cost").textContent()).contains("USD");
+        assertThat(row.textContent()).contains("40 / 40 steps");
+        assertThat(consoleErrors).isEmpty();
+    }
+
+    @Test
+    @Order(4)
+    void downloadsACheckpointWithItsChecksum() throws Exception {
+        Job job = platform.awaitJob(finishedJobId, j -> "SUCCEEDED".equals(j.getState()), JOB_TIMEOUT);
+        List<Checkpoint> checkpoints = platform.jobs().listJobCheckpoints(job.getId());
+        assertThat(checkpoints).isNotEmpty();
+        Checkpoint newest = checkpoints.get(0);
+
+        signIn();
+        page.navigate(platform.baseUrl() + "/#/jobs/" + job.getId());
+        Locator button = page.locator("#checkpoints button.download[data-checkpoint-id='" + newest.getId() + "']");
+        button.waitFor();
+        Download download = page.waitForDownload(button::click);
+        byte[] bytes = Files.readAllBytes(download.path());
+
+        assertThat(bytes).hasSize(newest.getSizeBytes().intValue());
+        String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        assertThat(sha).isEqualTo(newest.getSha256());
+        assertThat(download.suggestedFilename()).endsWith(".safetensors");
+        screenshot("checkpoints");
+        assertThat(consoleErrors).isEmpty();
+    }
+
+    @Test
+    @Order(5)
+    void cancelsAJobThatAppearsLiveInTheTable() {
+        signIn();
+        Locator table = page.locator("#jobs-table");
+        table.waitFor();
+        page.waitForSelector(".live-dot.live");
+        long jobId = platform.jobs().submitJob(Specs.tinyGpt("to-cancel", 1, 100_000, 1_000), null).getId();
+
+        // the new job appears without a reload (server-sent events), then we open and cancel it
+        Locator row = page.locator("#jobs-table tr[data-job-id='" + jobId + "']");
+        row.waitFor();
+        row.locator("td.name a").click();
+        page.waitForSelector("#cancel-job");
+        platform.awaitJob(jobId, j -> "RUNNING".equals(j.getState()), JOB_TIMEOUT);
+        page.click("#cancel-job");
+        page.click("#confirm-cancel");
+        waitForText("#job-state", "Cancelled");
+        assertThat(page.locator("#cancel-job").count()).isZero();
+        assertThat(platform.jobs().getJob(jobId).getState()).isEqualTo("CANCELLED");
+        screenshot("cancelled");
+        assertThat(consoleErrors).isEmpty();
+    }
+
+    @Test
+    @Order(6)
+    void everyPageRendersWithoutConsoleErrorsInLightDarkAndPhoneWidths() {
+        String[] pages = {"jobs", "submit", "cluster", "projects", "jobs/" + finishedJobId};
+        record Look(String name, int width, int height, ColorScheme scheme) {
+        }
+        for (Look look : List.of(new Look("wide", 1280, 800, ColorScheme.LIGHT),
+                new Look("dark", 1280, 800, ColorScheme.DARK), new Look("narrow", 390, 844, ColorScheme.LIGHT))) {
+            page = newPage(look.width(), look.height(), look.scheme());
+            signIn();
+            for (String route : pages) {
+                page.navigate(platform.baseUrl() + "/#/" + route);
+                page.waitForSelector("main h1");
+                page.waitForLoadState();
+                page.waitForTimeout(1200);
+                assertThat(page.locator(".problem").count()).as(route + " shows no problem").isZero();
+                screenshot(route.replace('/', '-') + "-" + look.name());
+            }
+            int overflow = ((Number) page.evaluate("document.documentElement.scrollWidth - window.innerWidth")).intValue();
+            assertThat(overflow).as("no sideways scrolling of the whole page at " + look.width() + " px").isLessThanOrEqualTo(0);
+        }
+
+        // the theme toggle switches to dark explicitly
+        page = newPage(1280, 800, ColorScheme.LIGHT);
+        signIn();
+        page.click("#theme-toggle");
+        page.click("#theme-toggle");
+        assertThat(page.getAttribute("html", "data-theme")).isEqualTo("dark");
+        String background = (String) page.evaluate("getComputedStyle(document.body).backgroundColor");
+        assertThat(background).isNotEqualTo("rgb(245, 247, 251)");
+
+        // an admin creates a token and sees its secret once
+        page.navigate(platform.baseUrl() + "/#/projects");
+        page.fill("#token-form input[name=name]", "alice");
+        page.selectOption("#token-form select[name=role]", "MEMBER");
+        page.selectOption("#token-form select[name=project]", Platform.PROJECT);
+        page.click("#token-form button[type=submit]");
+        assertThat(page.locator("#token-secret").textContent()).startsWith("ty_");
+        waitForText("#tokens", "alice");
+        screenshot("projects-token-dark");
+        assertThat(consoleErrors).isEmpty();
+    }
+
+    // --- helpers
+
+    private void signIn() {
+        page.navigate(platform.baseUrl() + "/#/signin");
+        page.fill("#token", Platform.ADMIN_TOKEN);
+        page.click("#sign-in");
+        page.waitForSelector("#jobs-table");
+    }
+
+    private int lossPoints() {
+        String n = page.getAttribute("[data-chart='loss']", "data-points");
+        return n == null ? 0 : Integer.parseInt(n);
+    }
+
+    private void waitForText(String selector, String text) {
+        page.waitForCondition(() -> page.locator(selector).textContent().contains(text),
+                new Page.WaitForConditionOptions().setTimeout(JOB_TIMEOUT.toMillis()));
+    }
+
+    private void screenshot(String name) {
+        page.screenshot(new Page.ScreenshotOptions().setPath(SHOTS.resolve(testName + "-" + name + ".png")).setFullPage(true));
+    }
+
+    static Predicate<Job> inState(String state) {
+        return j -> state.equals(j.getState());
+    }
+}
