@@ -107,7 +107,10 @@ public class TestDatabase implements QuarkusTestResourceLifecycleManager {
         return name;
     }
 
-    /** Runs {@code run.sh db} at the repository root; its last stdout line is the server's JDBC URL. */
+    /**
+     * Runs {@code run.sh db trainyard_test} at the repository root: it starts the private PostgreSQL if need be,
+     * creates the database, and prints the server's base JDBC URL as its last stdout line.
+     */
     private static String startPrivateServer() {
         Path root = Path.of(System.getProperty("user.dir")).resolve("../..").normalize();
         Path script = root.resolve("run.sh");
@@ -118,7 +121,7 @@ public class TestDatabase implements QuarkusTestResourceLifecycleManager {
         }
         List<String> lines = new CopyOnWriteArrayList<>();
         try {
-            Process p = new ProcessBuilder(script.toString(), "db").directory(root.toFile())
+            Process p = new ProcessBuilder(script.toString(), "db", DATABASE).directory(root.toFile())
                     .redirectError(ProcessBuilder.Redirect.INHERIT).start();
             Thread reader = new Thread(() -> readLines(p, lines), "run.sh-db-stdout");
             reader.setDaemon(true);
