@@ -430,7 +430,7 @@ start_runner() {
     return 0
   fi
   local help
-  if ! help="$(timeout 60 java -jar "$STAGED_RUNNER_JAR" agent --help 2>&1)"; then
+  if ! help="$(OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 timeout 60 java -jar "$STAGED_RUNNER_JAR" agent --help 2>&1)"; then
     warn "this build of the runner has no working 'agent' subcommand yet: starting without a runner (jobs stay queued)"
     return 0
   fi
@@ -472,7 +472,7 @@ print_welcome() {
 
     curl -s -X POST $API_URL/api/v1/jobs \\
       -H "Authorization: Bearer $demo" -H 'Content-Type: application/json' \\
-      -d '{"name":"arith-gpt","project":"demo","resources":{"pool":"local-cpu","gpus":2},
+      -d '{"name":"arith-gpt","project":"demo","resources":{"pool":"$RUNNER_POOL","gpus":2},
            "limits":{"maxCostUsd":1,"maxRuntimeSeconds":3600,"maxRestarts":3},
            "model":{"type":"gpt","layers":2,"dModel":64,"heads":4,"seqLen":32,"vocab":128},
            "data":{"type":"arithmetic","seed":7,"evalFraction":0.1},
