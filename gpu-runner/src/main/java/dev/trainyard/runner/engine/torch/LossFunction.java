@@ -27,8 +27,11 @@ final class LossFunction {
     return Tensors.on(cpu, device);
   }
 
-  /** Mean loss over the micro-batch's targets (tokens, rows). */
-  Tensor loss(Tensor output, Batch batch) {
+  /** Mean loss over the micro-batch's targets (tokens, rows), computed in float32 whatever the output's type. */
+  Tensor loss(Tensor modelOutput, Batch batch) {
+    // Enums returned from native code are fresh objects: intern() before comparing.
+    Tensor output = modelOutput.scalar_type().intern() == torch.ScalarType.Float ? modelOutput
+        : modelOutput.to(torch.ScalarType.Float);
     if (model instanceof GptSpec gpt) {
       TokenBatch tokens = (TokenBatch) batch;
       Tensor targets = Tensors.on(Tensors.longs(tokens.targets(), tokens.targets().length), output.device());

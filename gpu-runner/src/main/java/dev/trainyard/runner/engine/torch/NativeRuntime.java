@@ -24,6 +24,18 @@ final class NativeRuntime {
     torch.set_num_threads(intraOpThreads);
   }
 
+  /**
+   * Turns bf16 autocast on for this thread (autocast state is thread-local). The weight-cast cache is off:
+   * without Python's context exit nothing would clear it, and stale bf16 copies would outlive each update.
+   */
+  static void enableBf16Autocast() {
+    for (torch.DeviceType type : new torch.DeviceType[] {torch.DeviceType.CPU, torch.DeviceType.CUDA}) {
+      torch.set_autocast_dtype(type, torch.ScalarType.BFloat16);
+      torch.set_autocast_enabled(type, true);
+    }
+    torch.set_autocast_cache_enabled(false);
+  }
+
   static int cudaDevices() {
     load();
     try {

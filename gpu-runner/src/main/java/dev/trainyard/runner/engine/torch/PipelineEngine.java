@@ -42,7 +42,7 @@ final class PipelineEngine implements AutoCloseable {
 
   /** {@code replicas} is null for a single replica. */
   PipelineEngine(List<PipelineStage> stages, PipelineSchedule schedule, int microBatches, boolean recompute,
-      int threadsPerStage, ReplicaGroup replicas) {
+      int threadsPerStage, boolean bf16, ReplicaGroup replicas) {
     this.stages = List.copyOf(stages);
     this.replicas = replicas;
     this.schedule = schedule;
@@ -53,6 +53,9 @@ final class PipelineEngine implements AutoCloseable {
       workers.add(Executors.newSingleThreadExecutor(task -> {
         Thread thread = new Thread(() -> {
           NativeRuntime.configureThread(threadsPerStage);
+          if (bf16) {
+            NativeRuntime.enableBf16Autocast();
+          }
           task.run();
         }, "pipeline-stage-" + stage);
         thread.setDaemon(true);

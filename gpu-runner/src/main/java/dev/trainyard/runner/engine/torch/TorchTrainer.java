@@ -42,6 +42,8 @@ public final class TorchTrainer {
   private final CheckpointStore store;
   private final DataParallelGroup replica;
   private ReplicaGroup replicas;
+  private long baselineRssBytes;
+  private long estimatedPeakBytes;
 
   private long step;
   private long dataPosition;
@@ -81,9 +83,11 @@ public final class TorchTrainer {
     List<PipelineStage> stages = buildStages(blocks, ranges, lossFunction, plan);
     resume.ifPresent(state -> restore(state, stages));
     PeakMemory.resetPeak();
+    baselineRssBytes = PeakMemory.rssBytes();
+    estimatedPeakBytes = plan.estimatedPeakBytes();
     replicas = replica.isDistributed() ? new ReplicaGroup(replica, stageCount) : null;
     try (PipelineEngine engine = new PipelineEngine(stages, plan.schedule(), plan.microBatches(),
-        plan.recompute(), threads, replicas)) {
+        plan.recompute(), threads, training.bf16(), replicas)) {
       return loop(engine, data);
     }
   }
@@ -255,6 +259,10 @@ public final class TorchTrainer {
   }
 
   private TrainingResult result(TrainingResult.Outcome outcome, Optional<Path> exported) {
+    listener.onLog(String.format("memory: plan estimate %.1f MiB; measured peak RSS %.1f MiB, %.1f MiB above the"
+        + " %.1f MiB the process held before the first step (JVM, libtorch, data)", estimatedPeakBytes / 1048576.0,
+        PeakMemory.peakRssBytes() / 1048576.0, (PeakMemory.peakRssBytes() - baselineRssBytes) / 1048576.0,
+        baselineRssBytes / 1048576.0));
     return new TrainingResult(outcome, step, lastLoss, lastEvalLoss, lastCheckpoint, exported);
   }
 }
