@@ -9,6 +9,7 @@ import dev.trainyard.system.support.Repository;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -96,6 +97,25 @@ class CliTest {
         assertThat(rows.size()).isGreaterThan(5);
         assertThat(rows.get(rows.size() - 1)).matches("20,[0-9.]+");
 
+        Run get = cli("get", Long.toString(id));
+        assertThat(get.code()).isZero();
+        assertThat(get.out()).containsPattern("(?m)^state\\s+SUCCEEDED$").containsPattern("(?m)^step\\s+20/20$");
+
+        Run logs = cli("logs", Long.toString(id), "-f");
+        assertThat(logs.code()).as("follows a finished job's log to its end").isZero();
+
+        Run metrics = cli("metrics", Long.toString(id));
+        assertThat(metrics.code()).isZero();
+        assertThat(metrics.out()).containsPattern("(?m)^loss\\s+20\\s+[0-9.]+$");
+
+        Run pools = cli("pools");
+        assertThat(pools.out()).containsPattern("(?m)^cpu\\s+cpu\\s+\\$3\\.60\\s+1\\s+0\\s+1$");
+        Run runners = cli("runners");
+        assertThat(runners.out()).contains("cli-a").contains("ACTIVE");
+        Run queue = cli("queue", "cpu");
+        assertThat(queue.code()).isZero();
+        assertThat(queue.out()).startsWith("POS");
+
         Run checkpoints = cli("checkpoints", Long.toString(id));
         assertThat(checkpoints.code()).isZero();
         assertThat(checkpoints.out()).containsPattern("(?m)^\\d+\\s+20\\s");
@@ -165,7 +185,11 @@ class CliTest {
             p.destroyForcibly();
             throw new AssertionError("trainyard " + String.join(" ", args) + " did not end; stderr: " + Files.readString(err));
         }
-        return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
+        Run run = new Run(p.exitValue(), Files.readString(out), Files.readString(err));
+        // a transcript for people to read what the command line shows (src/test/target/system-cli/)
+        Files.writeString(platform.dir().resolve("cli-transcript.txt"), "$ trainyard " + String.join(" ", args) + "\n"
+                + run + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        return run;
     }
 
     private static Path cliJar() {

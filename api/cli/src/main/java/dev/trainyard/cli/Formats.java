@@ -59,9 +59,12 @@ public final class Formats {
         return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
     }
 
-    /** A metric value with four significant decimals. */
+    /** A metric value: four decimals, or none for large values such as byte counts. */
     public static String number(Double v) {
-        return v == null ? null : String.format(Locale.ROOT, "%.4f", v);
+        if (v == null) {
+            return null;
+        }
+        return String.format(Locale.ROOT, Math.abs(v) >= 100_000 ? "%.0f" : "%.4f", v);
     }
 
     public static String steps(Long step, Long total) {
