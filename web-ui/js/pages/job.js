@@ -26,6 +26,7 @@ export function render(main, {id}) {
   const logIds = new Set();
 
   const live = liveDot();
+  const cancelBox = h('span', {class: 'cancel-box'});
   const head = h('div', {class: 'page-head'}, h('h1', {}, 'Job #' + id), live);
   const facts = h('div', {class: 'card facts-card', id: 'job-facts'}, loading());
   const pending = h('div', {id: 'job-pending'});
@@ -69,7 +70,8 @@ export function render(main, {id}) {
     const first = !job;
     const stateChanged = first || job.state !== j.state;
     job = j;
-    replace(head, h('h1', {}, j.name, h('small', {class: 'muted'}, ' #' + j.id)), badge(j.state), live, cancelControl(j));
+    replace(head, h('h1', {}, j.name, h('small', {class: 'muted'}, ' #' + j.id)), badge(j.state), live, cancelBox);
+    updateCancel(j);
     document.title = j.name + ' · Trainyard';
     const step = j.progress.step;
     replace(facts, h('dl', {class: 'facts grid-facts'},
@@ -105,20 +107,29 @@ export function render(main, {id}) {
     }
   }
 
-  function cancelControl(j) {
-    if (fmt.TERMINAL.has(j.state)) return null;
-    if (j.cancelRequested) return h('span', {class: 'muted'}, 'Cancelling…');
-    const box = h('span', {class: 'cancel-box'});
-    const ask = h('button', {type: 'button', class: 'danger', id: 'cancel-job', onclick: () => {
-      replace(box, h('span', {}, 'Cancel this job? '),
+  /** The cancel control lives across job updates, so that a question being asked is not reset by one. */
+  function updateCancel(j) {
+    if (fmt.TERMINAL.has(j.state)) {
+      cancelBox.replaceChildren();
+    } else if (j.cancelRequested) {
+      replace(cancelBox, h('span', {class: 'muted'}, 'Cancelling…'));
+    } else if (!cancelBox.firstChild || cancelBox.dataset.mode === 'done') {
+      askCancel();
+    }
+  }
+
+  function askCancel() {
+    cancelBox.dataset.mode = 'ask';
+    replace(cancelBox, h('button', {type: 'button', class: 'danger', id: 'cancel-job', onclick: () => {
+      cancelBox.dataset.mode = 'confirm';
+      replace(cancelBox, h('span', {}, 'Cancel this job? '),
         h('button', {type: 'button', class: 'danger', id: 'confirm-cancel', onclick: doCancel}, 'Yes, cancel it'),
-        h('button', {type: 'button', class: 'ghost', onclick: () => replace(box, ask)}, 'Keep it'));
-    }}, 'Cancel job');
-    box.append(ask);
-    return box;
+        h('button', {type: 'button', class: 'ghost', onclick: askCancel}, 'Keep it'));
+    }}, 'Cancel job'));
   }
 
   async function doCancel() {
+    cancelBox.dataset.mode = 'done';
     try {
       showJob(await post('/jobs/' + id + ':cancel'));
       flash('Cancel requested for job #' + id + '.', 'ok');

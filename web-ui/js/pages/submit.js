@@ -67,6 +67,7 @@ export function render(main) {
   let planTimer;
   let planSeq = 0;
   let disposed = false;
+  let ready = false;
   const inputs = new Map();
 
   const planBox = h('div', {class: 'plan', id: 'plan', 'aria-live': 'polite'}, h('p', {class: 'muted'}, 'The plan appears here.'));
@@ -107,6 +108,7 @@ export function render(main) {
     if (!spec.resources.pool && pools.length) spec.resources.pool = pools[0].name;
     defaults.project = spec.project;
     defaults.pool = spec.resources.pool;
+    ready = true;
     syncForm();
     schedulePlan(0);
   });
@@ -199,7 +201,9 @@ export function render(main) {
     }
   }
 
+  /** Plans once the projects and pools are known, so that a template never goes out without its pool. */
   function schedulePlan(delay = 400) {
+    if (!ready) return;
     clearTimeout(planTimer);
     planTimer = setTimeout(plan, delay);
   }
