@@ -109,7 +109,8 @@ public final class RunnerAgent {
       LOG.warning("attempt " + a.getAttemptId() + " spans several runners; only single-runner attempts are trained");
       return;
     }
-    Path dir = settings.workDir().resolve("attempt-" + a.getAttemptId());
+    // attempt ids restart with every database, so the lease token makes the folder unique on a shared disk
+    Path dir = settings.workDir().resolve("attempt-" + a.getAttemptId() + "-" + a.getLeaseToken().substring(0, 8));
     AttemptRun run = new AttemptRun(session, a, dir, settings.threadsPerStage());
     runs.put(a.getAttemptId(), run);
     Thread t = new Thread(() -> {

@@ -16,12 +16,13 @@ import org.eclipse.microprofile.openapi.models.responses.APIResponses;
  */
 public class ProblemResponsesFilter implements OASFilter {
     private static final String PROBLEM_REF = "#/components/schemas/Problem";
-    private static final Map<String, String> ERRORS = Map.of(
+    /** In a fixed order: the served document must be byte-stable to compare it with the committed contract. */
+    private static final Map<String, String> ERRORS = new java.util.TreeMap<>(Map.of(
             "400", "Invalid request: see the problem's errors",
             "401", "Missing or invalid bearer token",
             "403", "The token may not do this",
             "404", "Not found, or not visible to this token",
-            "409", "Conflicts with the current state");
+            "409", "Conflicts with the current state"));
 
     @Override
     public Operation filterOperation(Operation operation) {
@@ -31,7 +32,10 @@ public class ProblemResponsesFilter implements OASFilter {
             operation.setResponses(responses);
         }
         for (Map.Entry<String, String> e : ERRORS.entrySet()) {
-            if (!responses.hasAPIResponse(e.getKey())) {
+            APIResponse existing = responses.getAPIResponse(e.getKey());
+            // the framework adds a bare "400 Bad Request" to operations with a body: give it the problem shape
+            if (existing == null || existing.getContent() == null || existing.getContent().getMediaTypes() == null
+                    || existing.getContent().getMediaTypes().isEmpty()) {
                 responses.addAPIResponse(e.getKey(), problemResponse(e.getValue()));
             }
         }

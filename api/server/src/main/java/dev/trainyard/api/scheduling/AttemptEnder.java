@@ -36,12 +36,17 @@ public final class AttemptEnder {
     /** Returns the job's new state, or empty when the attempt had already ended (nothing changed). */
     public static Optional<JobState> end(Connection c, long attemptId, Ending ending, String detail, Instant now)
             throws SQLException {
+        // lock the attempt before its job, in the same order as every other writer, so ends never deadlock
+        Optional<Long> jobId = Jdbc.queryOne(c, "select job_id from attempts where id = ? and ended_at is null for update",
+                rs -> rs.getLong(1), attemptId);
+        if (jobId.isEmpty()) {
+            return Optional.empty();
+        }
         Optional<Live> live = Jdbc.queryOne(c, """
-                select a.job_id, j.state, j.version, a.stop_reason, j.cancel_requested, j.restarts, j.max_restarts
-                  from attempts a join jobs j on j.id = a.job_id
-                 where a.id = ? and a.ended_at is null for update of a, j""",
+                select j.id, j.state, j.version, a.stop_reason, j.cancel_requested, j.restarts, j.max_restarts
+                  from jobs j join attempts a on a.id = ? where j.id = ? for update of j""",
                 rs -> new Live(rs.getLong(1), rs.getString(2), rs.getLong(3), rs.getString(4), rs.getBoolean(5),
-                        rs.getInt(6), rs.getInt(7)), attemptId);
+                        rs.getInt(6), rs.getInt(7)), attemptId, jobId.get());
         if (live.isEmpty()) {
             return Optional.empty();
         }

@@ -21,6 +21,7 @@ public class LeaderLease {
 
     private final AgroalDataSource dataSource;
     private final String holder = "api-" + UUID.randomUUID();
+    private volatile Instant leaderSince;
 
     public LeaderLease(AgroalDataSource dataSource) {
         this.dataSource = dataSource;
@@ -32,7 +33,18 @@ public class LeaderLease {
 
     /** Takes or renews the lease; true when this replica holds it until {@code now + ttl}. */
     public boolean acquire(Instant now, Duration ttl) {
-        return acquire(holder, now, ttl);
+        boolean held = acquire(holder, now, ttl);
+        if (!held) {
+            leaderSince = null;
+        } else if (leaderSince == null) {
+            leaderSince = now;
+        }
+        return held;
+    }
+
+    /** When this replica became leader (null while it is not): silence before then is nobody's fault. */
+    public Instant leaderSince() {
+        return leaderSince;
     }
 
     boolean acquire(String who, Instant now, Duration ttl) {

@@ -21,13 +21,19 @@ public final class RunnerRescuer {
     public record Rescued(int lostRunners, int endedAttempts) {
     }
 
-    public static Rescued run(Connection c, Instant now, Duration heartbeatTimeout, Duration stopGrace)
-            throws SQLException {
-        List<Long> lost = Jdbc.query(c, """
+    /**
+     * @param watchingSince when this leader started watching: a runner is only declared lost after it has been
+     *     silent for a whole timeout under this leader, so restarting the API (or a change of leader) does not
+     *     condemn every runner whose heartbeats went unanswered meanwhile
+     */
+    public static Rescued run(Connection c, Instant now, Instant watchingSince, Duration heartbeatTimeout,
+            Duration stopGrace) throws SQLException {
+        Instant silentSince = now.minus(heartbeatTimeout);
+        List<Long> lost = watchingSince.isAfter(silentSince) ? List.of() : Jdbc.query(c, """
                 update runners set state = 'LOST', version = version + 1
                  where state in ('REGISTERED', 'ACTIVE', 'DRAINING')
                    and coalesce(last_heartbeat_at, registered_at) < ?
-                returning id""", rs -> rs.getLong(1), now.minus(heartbeatTimeout));
+                returning id""", rs -> rs.getLong(1), silentSince);
         int ended = 0;
         if (!lost.isEmpty()) {
             List<Long> attempts = Jdbc.query(c, """

@@ -30,6 +30,7 @@ public class SchedulingCycle {
     private final InstantSource clock;
     private final CheckpointFiles files;
     private final Scheduler scheduler = new Scheduler();
+    private volatile Instant servingSince;
 
     public SchedulingCycle(AgroalDataSource dataSource, LeaderLease lease, TrainyardConfig config, InstantSource clock,
             CheckpointFiles files) {
@@ -79,6 +80,22 @@ public class SchedulingCycle {
         return QuarkusTransaction.requiringNew().call(work::run);
     }
 
+    /**
+     * Runners can only reach this replica once its HTTP server listens; silence before that (a slow start, a
+     * restart of the API) must not count against them.
+     */
+    void onHttpStart(@jakarta.enterprise.event.Observes io.quarkus.vertx.http.HttpServerStart event) {
+        servingSince = clock.instant();
+    }
+
+    /** The later of the leadership and serving instants; {@code fallback} while either is unknown. */
+    private static Instant latest(Instant leaderSince, Instant serving, Instant fallback) {
+        if (leaderSince == null || serving == null) {
+            return fallback;
+        }
+        return leaderSince.isAfter(serving) ? leaderSince : serving;
+    }
+
     SchedulerPolicy policy() {
         return SchedulerPolicy.defaults()
                 .withMinRuntimeBeforePreemption(config.scheduler().minRuntimeBeforePreemption())
@@ -90,7 +107,8 @@ public class SchedulingCycle {
             if (!LeaderLease.holdWithin(c, lease.holder(), now)) {
                 return null;
             }
-            RunnerRescuer.Rescued rescued = RunnerRescuer.run(c, now, config.runners().heartbeatTimeout(),
+            Instant since = latest(lease.leaderSince(), servingSince, now);
+            RunnerRescuer.Rescued rescued = RunnerRescuer.run(c, now, since, config.runners().heartbeatTimeout(),
                     config.scheduler().preemptionGrace());
             CostAccountant.accrueAll(c, now, config.scheduler().costInterval());
             sweepDeletedCheckpoints(c);
