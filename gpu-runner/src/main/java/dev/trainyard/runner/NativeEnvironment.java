@@ -25,7 +25,12 @@ final class NativeEnvironment {
   static int relaunch(Class<?> main, String[] args) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+    List<String> jvmArgs = ManagementFactory.getRuntimeMXBean().getInputArguments();
+    command.addAll(jvmArgs);
+    if (jvmArgs.stream().noneMatch(a -> a.startsWith("-Dorg.bytedeco.javacpp.maxPhysicalBytes"))) {
+      // Scopes free native memory; JavaCPP's own accounting only costs time on every allocation.
+      command.add("-Dorg.bytedeco.javacpp.maxPhysicalBytes=0");
+    }
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add(main.getName());

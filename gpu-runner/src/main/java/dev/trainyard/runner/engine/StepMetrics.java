@@ -3,8 +3,10 @@ package dev.trainyard.runner.engine;
 import java.util.List;
 
 /**
- * Figures of one finished step. {@code stageBusySeconds} is the compute time of each stage inside the
- * pipeline phase; {@code bubbleFraction} is the share of stage-time the stages spent waiting.
+ * Figures of one finished step. {@code stageBusySeconds} is the wall time each stage spent computing in the
+ * pipeline phase (not waiting for a neighbour); {@code bubbleFraction} is the share of stage-time spent
+ * waiting; {@code stageCpuSeconds} is each stage thread's CPU time in that phase, which, unlike wall time,
+ * does not grow when other processes compete for the cores.
  */
 public record StepMetrics(
     long step,
@@ -15,4 +17,5 @@ public record StepMetrics(
     double stepSeconds,
     List<Double> stageBusySeconds,
     double bubbleFraction,
-    long peakRssBytes) {}
+    long peakRssBytes,
+    List<Double> stageCpuSeconds) {}

@@ -30,6 +30,9 @@ final class PipelineEngine implements AutoCloseable {
 
   private record Message(int microBatch, Tensor tensor) {}
 
+  private static final java.lang.management.ThreadMXBean CPU =
+      java.lang.management.ManagementFactory.getThreadMXBean();
+
   private final List<PipelineStage> stages;
   private final PipelineSchedule schedule;
   private final int microBatches;
@@ -86,6 +89,7 @@ final class PipelineEngine implements AutoCloseable {
       throws InterruptedException {
     PipelineStage stage = stages.get(s);
     try (PointerScope scope = new PointerScope()) {
+      long cpuStart = CPU.getCurrentThreadCpuTime();
       long start = System.nanoTime();
       long waiting = 0;
       double loss = 0;
@@ -112,6 +116,7 @@ final class PipelineEngine implements AutoCloseable {
         }
       }
       long end = System.nanoTime();
+      long cpu = CPU.getCurrentThreadCpuTime() - cpuStart;
       if (replicas != null) {
         // Same collectives in the same order on every replica: this stage's gradients, then the loss.
         stage.averageGradients(s, replicas);
@@ -124,7 +129,7 @@ final class PipelineEngine implements AutoCloseable {
         stage.scaleGradients(factor);
       }
       stage.applyOptimizer(step.optimizerStep(), step.learningRate(), step.weightDecay());
-      return new StageReport(start, end, end - start - waiting, loss);
+      return new StageReport(start, end, end - start - waiting, cpu, loss);
     }
   }
 
@@ -154,7 +159,7 @@ final class PipelineEngine implements AutoCloseable {
       }
       done.await();
       long end = System.nanoTime();
-      return new StageReport(start, end, end - start, loss[0]);
+      return new StageReport(start, end, end - start, 0, loss[0]);
     }
   }
 
@@ -230,7 +235,8 @@ final class PipelineEngine implements AutoCloseable {
     List<Double> busy = reports.stream().map(r -> r.busyNanos() / 1e9).toList();
     double busyTotal = busy.stream().mapToDouble(Double::doubleValue).sum();
     double bubble = wall > 0 ? Math.max(0, 1 - busyTotal / (reports.size() * wall)) : 0;
-    return new StepOutcome(reports.get(reports.size() - 1).loss(), gradNorm, busy, wall, bubble);
+    List<Double> cpu = reports.stream().map(r -> r.cpuNanos() / 1e9).toList();
+    return new StepOutcome(reports.get(reports.size() - 1).loss(), gradNorm, busy, wall, bubble, cpu);
   }
 
   List<PipelineStage> stages() {

@@ -4,4 +4,4 @@ import java.util.List;
 
 /** One training step as the pipeline saw it: loss, gradient norm before clipping, busy time per stage. */
 record StepOutcome(double loss, double gradNorm, List<Double> stageBusySeconds, double pipelineSeconds,
-    double bubbleFraction) {}
+    double bubbleFraction, List<Double> stageCpuSeconds) {}

@@ -107,7 +107,8 @@ public final class TorchTrainer {
       lastLoss = outcome.loss();
       double seconds = (System.nanoTime() - started) / 1e9;
       listener.onStep(new StepMetrics(step, outcome.loss(), rate, outcome.gradNorm(), batch.tokens() / seconds,
-          seconds, outcome.stageBusySeconds(), outcome.bubbleFraction(), PeakMemory.peakRssBytes()));
+          seconds, outcome.stageBusySeconds(), outcome.bubbleFraction(), PeakMemory.peakRssBytes(),
+          outcome.stageCpuSeconds()));
       // 2. Evaluation and periodic checkpoint.
       if (training.evalEvery() > 0 && (step % training.evalEvery() == 0 || step == training.steps())) {
         evaluate(engine, data);
