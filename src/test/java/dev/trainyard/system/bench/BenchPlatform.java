@@ -1,0 +1,38 @@
+package dev.trainyard.system.bench;
+
+import dev.trainyard.system.support.Platform;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/** Starts the real platform for a benchmark run from Maven, wherever Maven was started. */
+final class BenchPlatform {
+    private BenchPlatform() {
+    }
+
+    static Platform start(String name) {
+        return start(name, Map.of());
+    }
+
+    static Platform start(String name, Map<String, String> env) {
+        locateRepository();
+        Platform p = Platform.start(name, env);
+        System.out.println("platform: API at " + p.baseUrl() + " (pid " + p.api().pid() + "), log " + p.api().log());
+        return p;
+    }
+
+    /** Repository.root() reads trainyard.root; exec:java runs in Maven's directory, not the module's. */
+    private static void locateRepository() {
+        if (System.getProperty("trainyard.root") != null) {
+            return;
+        }
+        Path dir = Path.of("").toAbsolutePath();
+        while (dir != null && !Files.exists(dir.resolve("api/server/pom.xml"))) {
+            dir = dir.getParent();
+        }
+        if (dir == null) {
+            throw new IllegalStateException("run from inside the repository, or pass -Dtrainyard.root=");
+        }
+        System.setProperty("trainyard.root", dir.toString());
+    }
+}
