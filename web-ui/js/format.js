@@ -24,6 +24,11 @@ export function number(v) {
   return v === null || v === undefined || Number.isNaN(Number(v)) ? '—' : dec.format(Number(v));
 }
 
+/** "1 GPU", "2 GPUs". */
+export function gpus(v) {
+  return count(v) + (Number(v) === 1 ? ' GPU' : ' GPUs');
+}
+
 export function steps(v) {
   return count(v) + ' steps';
 }

@@ -22,8 +22,8 @@ export function render(main) {
       if (disposed) return;
       replace(pools, table(['Pool', 'GPU type', 'Price', 'Runners', 'GPUs used', 'GPUs free', 'Usage'],
         poolList.map((p) => row([h('strong', {}, p.name), p.gpuType, fmt.money(p.pricePerGpuHour) + ' per GPU-hour',
-          fmt.count(p.runners), fmt.count(p.usedGpus) + ' of ' + fmt.count(p.totalGpus) + ' GPUs',
-          fmt.count(Math.max(0, p.totalGpus - p.usedGpus)) + ' GPUs', usage(p.usedGpus, p.totalGpus)])),
+          fmt.count(p.runners), fmt.count(p.usedGpus) + ' of ' + fmt.gpus(p.totalGpus),
+          fmt.gpus(Math.max(0, p.totalGpus - p.usedGpus)), usage(p.usedGpus, p.totalGpus)])),
         {empty: 'No pools yet.'}));
       replace(runners, table(['Runner', 'Pool', 'State', 'Devices', 'Last heartbeat', 'Running'],
         runnerList.map((r) => row([[h('strong', {}, r.name), h('div', {class: 'muted'}, r.host)], r.pool, badge(r.state),
@@ -36,7 +36,7 @@ export function render(main) {
         h('h3', {}, p.name, h('span', {class: 'muted'}, ' · ' + queueLists[i].length + ' waiting')),
         table(['#', 'Job', 'Project', 'Priority', 'GPUs', 'Why waiting', 'Estimated start', 'Waiting for'],
           queueLists[i].map((q) => row([String(q.position), h('a', {href: '#/jobs/' + q.jobId}, q.name + ' #' + q.jobId), q.project,
-            q.priority, q.gpus + ' GPUs', [fmt.reason(q.reason), q.message ? h('div', {class: 'muted'}, q.message) : null],
+            q.priority, fmt.gpus(q.gpus), [fmt.reason(q.reason), q.message ? h('div', {class: 'muted'}, q.message) : null],
             q.estimatedStartAt ? fmt.when(q.estimatedStartAt) : '—', fmt.age(q.submittedAt)])),
           {empty: 'Nothing waiting.'}))));
       stamp.textContent = 'Updated ' + fmt.clock(new Date().toISOString());

@@ -81,7 +81,7 @@ export function render(main, {id}) {
       h('dt', {}, 'Cost'), h('dd', {id: 'job-cost'}, costText(j.cost)),
       h('dt', {}, 'Project'), h('dd', {}, j.project),
       h('dt', {}, 'Pool'), h('dd', {}, j.pool || (j.gpuType ? 'any ' + j.gpuType : '—')),
-      h('dt', {}, 'GPUs'), h('dd', {}, j.minGpus !== j.gpus ? j.minGpus + '–' + j.gpus + ' GPUs' : j.gpus + ' GPUs'),
+      h('dt', {}, 'GPUs'), h('dd', {}, j.minGpus !== j.gpus ? j.minGpus + '–' + fmt.gpus(j.gpus) : fmt.gpus(j.gpus)),
       h('dt', {}, 'Priority'), h('dd', {}, j.priority),
       h('dt', {}, 'Restarts'), h('dd', {}, j.restarts + ' of ' + j.maxRestarts),
       h('dt', {}, 'Submitted'), h('dd', {}, fmt.when(j.submittedAt)),
@@ -202,7 +202,7 @@ export function render(main, {id}) {
     try {
       const list = await get('/jobs/' + id + '/attempts');
       replace(attempts, table(['#', 'Runners', 'GPUs', 'State', 'Started', 'Ended', 'Cost', 'Resumed from'],
-        list.map((a) => row([String(a.number), a.runners.join(', '), a.gpus + ' GPUs',
+        list.map((a) => row([String(a.number), a.runners.join(', '), fmt.gpus(a.gpus),
           [a.state, a.endReason ? h('div', {class: 'muted'}, fmt.reason(a.endReason)) : null],
           fmt.when(a.startedAt), fmt.when(a.endedAt), fmt.money(a.costUsd),
           a.resumedFromCheckpoint ? 'checkpoint #' + a.resumedFromCheckpoint : '—'])), {empty: 'Not placed yet.'}));

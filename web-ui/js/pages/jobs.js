@@ -112,6 +112,7 @@ export function render(main, {params}) {
       h('td', {class: 'progress-cell'}, progressBar(step, job.progress.totalSteps, eta(job, step))),
       h('td', {class: 'num cost'}, costText(cost)),
       h('td', {class: 'age', title: 'Submitted ' + fmt.when(job.submittedAt), dataset: {since: job.submittedAt}}, fmt.age(job.submittedAt)));
+    [...tr.cells].forEach((td, i) => (td.dataset.label = HEADERS[i]));
     const old = rows.get(job.id);
     rows.set(job.id, {job, tr});
     if (old && old.tr.parentNode) old.tr.replaceWith(tr);

@@ -66,7 +66,7 @@ export function render(main) {
   function tokenForm() {
     const name = h('input', {name: 'name', required: true, autocomplete: 'off'});
     const role = h('select', {name: 'role'}, ['MEMBER', 'ADMIN', 'RUNNER'].map((r) => h('option', {value: r}, r.toLowerCase())));
-    const project = h('select', {name: 'project'}, h('option', {value: ''}, '— (admin and runner tokens)'));
+    const project = h('select', {name: 'project'}, h('option', {value: ''}, 'none'));
     get('/projects').then((list) => list.forEach((p) => project.append(h('option', {value: p.name}, p.name))), () => {});
     const out = h('div', {});
     const form = h('form', {class: 'token-form', id: 'token-form', onsubmit: async (e) => {

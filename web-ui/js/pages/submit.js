@@ -269,8 +269,8 @@ function planView(p) {
     warnings.length ? h('ul', {class: 'warnings'}, warnings.map((w) => h('li', {}, w))) : null,
     table(['Pool', 'Price', 'Free / total', 'Fits'], (p.pools || []).map((f) => row([
       f.pool + ' (' + f.gpuType + ')',
-      fmt.money(f.pricePerGpuHour) + '/GPU-h',
-      fmt.count(f.freeGpus) + ' / ' + fmt.count(f.totalGpus) + ' GPUs',
+      fmt.money(f.pricePerGpuHour) + ' per GPU-hour',
+      fmt.count(f.freeGpus) + ' / ' + fmt.gpus(f.totalGpus),
       f.fits ? h('span', {class: 'ok'}, 'yes') : h('span', {class: 'bad', title: f.reason || ''}, 'no' + (f.reason ? ': ' + f.reason : '')),
     ])), {empty: 'No pool matches.'}));
 }

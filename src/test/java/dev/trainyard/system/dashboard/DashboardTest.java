@@ -7,8 +7,10 @@ import com.microsoft.playwright.BrowserContext;
 import com.microsoft.playwright.BrowserType;
 import com.microsoft.playwright.Download;
 import com.microsoft.playwright.Locator;
+import com.microsoft.playwright.Mouse;
 import com.microsoft.playwright.Page;
 import com.microsoft.playwright.Playwright;
+import com.microsoft.playwright.options.BoundingBox;
 import com.microsoft.playwright.options.ColorScheme;
 import com.microsoft.playwright.options.WaitForSelectorState;
 import dev.trainyard.client.model.Checkpoint;
@@ -16,16 +18,18 @@ import dev.trainyard.client.model.Job;
 import dev.trainyard.system.support.Platform;
 import dev.trainyard.system.support.Repository;
 import dev.trainyard.system.support.Specs;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Predicate;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -76,7 +80,9 @@ class DashboardTest {
     String testName;
 
     @BeforeAll
-    static void start() {
+    static void start() throws IOException {
+        // a runner's work folder left by an earlier run holds checkpoints of attempts with the same numbers
+        deleteTree(Repository.output("system-dash"));
         platform = Platform.start("dash");
         platform.startRunner("dash-a", 2);
         finishedJobId = platform.jobs().submitJob(Specs.tinyGpt("background", 1, 20, 10), null).getId();
@@ -230,13 +236,34 @@ class DashboardTest {
         page.waitForSelector("#checkpoints [data-checkpoint-id]");
         screenshot("job-detail");
 
-        // 3. the job table shows it finished, with its cost in USD
+        // 3. drag across the loss chart: that step range is fetched again, in more detail; reset brings all back
+        int all = lossPoints();
+        BoundingBox box = page.locator("[data-chart='loss'] canvas").boundingBox();
+        double y = box.y + box.height / 2;
+        page.mouse().move(box.x + box.width * 0.45, y);
+        page.mouse().down();
+        page.mouse().move(box.x + box.width * 0.75, y, new Mouse.MoveOptions().setSteps(6));
+        page.mouse().up();
+        waitForText("#zoom-info", "Showing steps");
+        page.waitForCondition(() -> lossPoints() > 0 && lossPoints() < all);
+        screenshot("zoomed");
+        int zoomed = lossPoints();
+        page.click("#zoom-reset");
+        page.waitForCondition(() -> lossPoints() > zoomed);
+        assertThat(page.locator("#zoom-reset").isHidden()).isTrue();
+
+        // 4. the job table shows it finished, with its cost in USD, and finds it by state and name
         page.navigate(platform.baseUrl() + "/#/jobs");
         Locator row = page.locator("#jobs-table tr[data-job-id='" + jobId + "']");
         row.waitFor();
         assertThat(row.getAttribute("data-state")).isEqualTo("SUCCEEDED");
         assertThat(row.locator("td.cost").textContent()).contains("USD");
         assertThat(row.textContent()).contains(STEPS + " / " + STEPS + " steps");
+        page.selectOption("#filter-state", "SUCCEEDED");
+        page.fill("#filter-name", "dash-g");
+        page.waitForCondition(() -> page.locator("#jobs-table tbody tr").count() == 1);
+        assertThat(page.locator("#jobs-table tbody tr").getAttribute("data-job-id")).isEqualTo(Long.toString(jobId));
+        assertThat(page.url()).contains("state=SUCCEEDED").contains("name=dash-g");
         assertNoConsoleErrors();
     }
 
@@ -332,6 +359,16 @@ class DashboardTest {
 
     // --- helpers
 
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                if (!p.equals(dir)) {
+                    Files.delete(p);
+                }
+            }
+        }
+    }
+
     private void assertNoConsoleErrors() {
         assertThat(consoleErrors).as("console errors (failed requests: %s)", failedRequests).isEmpty();
     }
@@ -355,9 +392,5 @@ class DashboardTest {
 
     private void screenshot(String name) {
         page.screenshot(new Page.ScreenshotOptions().setPath(SHOTS.resolve(testName + "-" + name + ".png")).setFullPage(true));
-    }
-
-    static Predicate<Job> inState(String state) {
-        return j -> state.equals(j.getState());
     }
 }
