@@ -48,12 +48,21 @@ public class LeaderLease {
     }
 
     boolean acquire(String who, Instant now, Duration ttl) {
+        try (Connection c = dataSource.getConnection()) {
+            return acquire(c, who, now, ttl);
+        } catch (SQLException e) {
+            throw new IllegalStateException("lease update failed", e);
+        }
+    }
+
+    /** Takes or renews the lease for {@code who} over {@code c}; true when {@code who} holds it until {@code now + ttl}. */
+    static boolean acquire(Connection c, String who, Instant now, Duration ttl) throws SQLException {
         String sql = """
                 insert into leases (name, holder, expires_at) values (?, ?, ?)
                 on conflict (name) do update set holder = excluded.holder, expires_at = excluded.expires_at
                  where leases.holder = excluded.holder or leases.expires_at < ?
                 returning holder""";
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, NAME);
             ps.setString(2, who);
             ps.setTimestamp(3, Timestamp.from(now.plus(ttl)));
@@ -61,8 +70,6 @@ public class LeaderLease {
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next();
             }
-        } catch (SQLException e) {
-            throw new IllegalStateException("lease update failed", e);
         }
     }
 

@@ -130,16 +130,25 @@ public class SchedulingCycle {
 
     DecisionApplier.Applied apply(Decision decision, SnapshotLoader.Loaded loaded, Instant now) throws SQLException {
         try (Connection c = dataSource.getConnection()) {
-            if (!LeaderLease.holdWithin(c, lease.holder(), now)) {
-                return null;
-            }
-            DecisionApplier.Applied applied = DecisionApplier.apply(c, decision, loaded.storedPending(), now,
-                    UUID::randomUUID);
-            if (applied.placed() > 0 || applied.stopsRequested() > 0) {
-                notifyJobsChanged(c);
-            }
-            return applied;
+            return applyAsLeader(c, lease.holder(), decision, loaded, now);
         }
+    }
+
+    /**
+     * Inside a transaction on {@code c}: writes the decision only if {@code holder} still holds the lease (and
+     * keeps it locked until the transaction ends); null, with nothing written, when it does not.
+     */
+    static DecisionApplier.Applied applyAsLeader(Connection c, String holder, Decision decision,
+            SnapshotLoader.Loaded loaded, Instant now) throws SQLException {
+        if (!LeaderLease.holdWithin(c, holder, now)) {
+            return null;
+        }
+        DecisionApplier.Applied applied = DecisionApplier.apply(c, decision, loaded.storedPending(), now,
+                UUID::randomUUID);
+        if (applied.placed() > 0 || applied.stopsRequested() > 0) {
+            notifyJobsChanged(c);
+        }
+        return applied;
     }
 
     /** Removes files of checkpoints marked DELETED, then their rows: a crash in between leaves no leak. */
