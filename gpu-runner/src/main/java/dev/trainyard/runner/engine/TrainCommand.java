@@ -44,6 +44,21 @@ public final class TrainCommand implements java.util.concurrent.Callable<Integer
 
   @Override
   public Integer call() {
+    try {
+      TrainingResult result = Trainer.train(configuredRun());
+      System.out.printf("%s at step %d, loss %.4f, eval loss %.4f%n", result.outcome(), result.finalStep(),
+          result.lastLoss(), result.lastEvalLoss());
+      return 0;
+    } catch (SpecException | MemoryPlanException | CheckpointIntegrityException e) {
+      System.err.println("error: " + e.getMessage());
+      return 1;
+    } finally {
+      // Whatever happened, a pending Ctrl-C hook must not wait for a checkpoint that will never come.
+      finished.countDown();
+    }
+  }
+
+  private TrainingRun configuredRun() {
     JobSpec job = JobSpec.read(spec);
     if (steps > 0) {
       TrainingSpec t = job.training();
@@ -68,17 +83,7 @@ public final class TrainCommand implements java.util.concurrent.Callable<Integer
           : Path.of(resume);
       run = run.resumingFrom(from);
     }
-    try {
-      TrainingResult result = Trainer.train(run);
-      System.out.printf("%s at step %d, loss %.4f, eval loss %.4f%n", result.outcome(), result.finalStep(),
-          result.lastLoss(), result.lastEvalLoss());
-      finished.countDown();
-      return 0;
-    } catch (SpecException | MemoryPlanException | CheckpointIntegrityException e) {
-      System.err.println("error: " + e.getMessage());
-      finished.countDown();
-      return 1;
-    }
+    return run;
   }
 
   private final CountDownLatch finished = new CountDownLatch(1);
