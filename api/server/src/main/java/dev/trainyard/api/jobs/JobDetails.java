@@ -5,14 +5,12 @@ import dev.trainyard.api.checkpoints.CheckpointFiles;
 import dev.trainyard.api.checkpoints.CheckpointIndex;
 import dev.trainyard.api.checkpoints.CheckpointView;
 import dev.trainyard.api.db.Jdbc;
+import dev.trainyard.api.db.Transactions;
 import dev.trainyard.api.error.ApiException;
 import dev.trainyard.api.error.ProblemType;
 import dev.trainyard.api.persistence.JobEntity;
-import io.agroal.api.AgroalDataSource;
-import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.file.Path;
-import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -24,27 +22,20 @@ import java.util.Map;
 @ApplicationScoped
 public class JobDetails {
     private final JobService jobs;
-    private final AgroalDataSource dataSource;
+    private final Transactions transactions;
     private final CheckpointFiles files;
 
-    public JobDetails(JobService jobs, AgroalDataSource dataSource, CheckpointFiles files) {
+    public JobDetails(JobService jobs, Transactions transactions, CheckpointFiles files) {
         this.jobs = jobs;
-        this.dataSource = dataSource;
+        this.transactions = transactions;
         this.files = files;
     }
 
-    /** Work of one transaction over an enlisted connection. */
-    @FunctionalInterface
-    interface Work<T> {
-        T run(Connection c) throws SQLException;
-    }
-
-    private <T> T read(Caller caller, long jobId, Work<T> work) {
-        return QuarkusTransaction.requiringNew().call(() -> {
+    /** Work on a job the caller may see, in a transaction of its own. */
+    private <T> T read(Caller caller, long jobId, Transactions.Work<T> work) {
+        return transactions.inNew(c -> {
             jobs.visible(caller, jobId);
-            try (Connection c = dataSource.getConnection()) {
-                return work.run(c);
-            }
+            return work.run(c);
         });
     }
 
@@ -162,9 +153,7 @@ public class JobDetails {
 
     /** Waiting jobs of a pool in queue order. */
     public List<JobDetailViews.QueueEntry> queue(long poolId) {
-        return QuarkusTransaction.requiringNew().call(() -> {
-            try (Connection c = dataSource.getConnection()) {
-                return Jdbc.query(c, """
+        return transactions.inNew(c -> Jdbc.query(c, """
                         select coalesce(j.queue_position, 0), j.id, j.name, p.name, lower(j.priority), j.gpus,
                                j.pending_reason, j.pending_message, j.estimated_start_at, j.submitted_at
                           from jobs j join projects p on p.id = j.project_id
@@ -173,8 +162,6 @@ public class JobDetails {
                          order by j.queue_position nulls last, j.id""",
                         rs -> new JobDetailViews.QueueEntry(rs.getInt(1), rs.getLong(2), rs.getString(3), rs.getString(4),
                                 rs.getString(5), rs.getInt(6), rs.getString(7), rs.getString(8), Jdbc.instant(rs, 9),
-                                Jdbc.instant(rs, 10)), poolId, poolId);
-            }
-        });
+                                Jdbc.instant(rs, 10)), poolId, poolId));
     }
 }

@@ -7,14 +7,13 @@ import dev.trainyard.api.checkpoints.CheckpointIndex;
 import dev.trainyard.api.checkpoints.CheckpointView;
 import dev.trainyard.api.config.TrainyardConfig;
 import dev.trainyard.api.db.Jdbc;
+import dev.trainyard.api.db.Transactions;
 import dev.trainyard.api.error.ApiException;
 import dev.trainyard.api.error.ProblemType;
 import dev.trainyard.api.jobs.JobSignals;
 import dev.trainyard.api.jobs.spec.JobSpec;
 import dev.trainyard.api.jobs.spec.Violations;
 import dev.trainyard.api.scheduling.AttemptEnder;
-import io.agroal.api.AgroalDataSource;
-import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.InputStream;
 import java.sql.Connection;
@@ -36,16 +35,16 @@ public class RunnerProtocol {
     static final int MAX_LINES = 2_000;
     static final long MAX_CHECKPOINT_BYTES = 64L << 30;
 
-    private final AgroalDataSource dataSource;
+    private final Transactions transactions;
     private final CheckpointFiles files;
     private final AssignmentWaiters waiters;
     private final TrainyardConfig config;
     private final ObjectMapper json;
     private final InstantSource clock;
 
-    public RunnerProtocol(AgroalDataSource dataSource, CheckpointFiles files, AssignmentWaiters waiters,
+    public RunnerProtocol(Transactions transactions, CheckpointFiles files, AssignmentWaiters waiters,
             TrainyardConfig config, ObjectMapper json, InstantSource clock) {
-        this.dataSource = dataSource;
+        this.transactions = transactions;
         this.files = files;
         this.waiters = waiters;
         this.config = config;
@@ -53,18 +52,8 @@ public class RunnerProtocol {
         this.clock = clock;
     }
 
-    /** Work of one transaction over an enlisted connection. */
-    @FunctionalInterface
-    interface Work<T> {
-        T run(Connection c) throws SQLException;
-    }
-
-    <T> T inTransaction(Work<T> work) {
-        return QuarkusTransaction.requiringNew().call(() -> {
-            try (Connection c = dataSource.getConnection()) {
-                return work.run(c);
-            }
-        });
+    private <T> T inTransaction(Transactions.Work<T> work) {
+        return transactions.inNew(work);
     }
 
     public RunnerMessages.Registration register(long tokenId, RunnerMessages.Register r) {

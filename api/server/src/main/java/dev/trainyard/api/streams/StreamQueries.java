@@ -2,17 +2,15 @@ package dev.trainyard.api.streams;
 
 import dev.trainyard.api.auth.Caller;
 import dev.trainyard.api.db.Jdbc;
+import dev.trainyard.api.db.Transactions;
 import dev.trainyard.api.jobs.JobDetailViews;
 import dev.trainyard.api.jobs.JobEventView;
 import dev.trainyard.api.jobs.JobRepository;
 import dev.trainyard.api.jobs.JobView;
 import dev.trainyard.api.jobs.JobViews;
 import dev.trainyard.api.persistence.JobEntity;
-import io.agroal.api.AgroalDataSource;
-import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.math.BigDecimal;
-import java.sql.Connection;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,12 +22,12 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 public class StreamQueries {
     private static final int MAX_POINTS = 5_000;
 
-    private final AgroalDataSource dataSource;
+    private final Transactions transactions;
     private final JobRepository jobs;
     private final JobViews views;
 
-    public StreamQueries(AgroalDataSource dataSource, JobRepository jobs, JobViews views) {
-        this.dataSource = dataSource;
+    public StreamQueries(Transactions transactions, JobRepository jobs, JobViews views) {
+        this.transactions = transactions;
         this.jobs = jobs;
         this.views = views;
     }
@@ -50,67 +48,60 @@ public class StreamQueries {
 
     /** What is new for a job stream, or null when the job is gone or no longer visible. */
     JobUpdate jobUpdate(Caller caller, long jobId, long knownVersion, long afterEvent, long afterStep, long afterLog) {
-        return QuarkusTransaction.requiringNew().call(() -> {
+        return transactions.inNew(c -> {
             JobEntity job = jobs.find(jobId).filter(j -> caller.canAccessProject(j.projectId)).orElse(null);
             if (job == null) {
                 return null;
             }
-            try (Connection c = dataSource.getConnection()) {
-                List<JobEventView> events = Jdbc.query(c, """
-                        select id, job_id, at, from_state, to_state, reason, message, attempt_id from job_events
-                         where job_id = ? and id > ? order by id""",
-                        rs -> new JobEventView(rs.getLong(1), rs.getLong(2), Jdbc.instant(rs, 3), rs.getString(4),
-                                rs.getString(5), rs.getString(6), rs.getString(7), Jdbc.longOrNull(rs, 8)),
-                        jobId, afterEvent);
-                Map<String, List<JobDetailViews.Point>> metrics = new LinkedHashMap<>();
-                long[] lastStep = {afterStep};
-                Jdbc.query(c, """
-                        select name, step, value from metric_points where job_id = ? and step > ?
-                         order by step, name limit ?""", rs -> {
-                    long step = rs.getLong(2);
-                    lastStep[0] = Math.max(lastStep[0], step);
-                    metrics.computeIfAbsent(rs.getString(1), k -> new ArrayList<>())
-                            .add(new JobDetailViews.Point(step, rs.getDouble(3)));
-                    return null;
-                }, jobId, afterStep, MAX_POINTS);
-                List<JobDetailViews.LogLine> logs = Jdbc.query(c, """
-                        select id, attempt_id, at, line from job_logs where job_id = ? and id > ? order by id limit 1000""",
-                        rs -> new JobDetailViews.LogLine(rs.getLong(1), rs.getLong(2), Jdbc.instant(rs, 3), rs.getString(4)),
-                        jobId, afterLog);
-                boolean changed = job.version != knownVersion || !events.isEmpty() || !metrics.isEmpty();
-                return new JobUpdate(changed ? views.view(job) : null, job.version, events, metrics, lastStep[0], logs);
-            }
+            List<JobEventView> events = Jdbc.query(c, """
+                    select id, job_id, at, from_state, to_state, reason, message, attempt_id from job_events
+                     where job_id = ? and id > ? order by id""",
+                    rs -> new JobEventView(rs.getLong(1), rs.getLong(2), Jdbc.instant(rs, 3), rs.getString(4),
+                            rs.getString(5), rs.getString(6), rs.getString(7), Jdbc.longOrNull(rs, 8)),
+                    jobId, afterEvent);
+            Map<String, List<JobDetailViews.Point>> metrics = new LinkedHashMap<>();
+            long[] lastStep = {afterStep};
+            Jdbc.query(c, """
+                    select name, step, value from metric_points where job_id = ? and step > ?
+                     order by step, name limit ?""", rs -> {
+                long step = rs.getLong(2);
+                lastStep[0] = Math.max(lastStep[0], step);
+                metrics.computeIfAbsent(rs.getString(1), k -> new ArrayList<>())
+                        .add(new JobDetailViews.Point(step, rs.getDouble(3)));
+                return null;
+            }, jobId, afterStep, MAX_POINTS);
+            List<JobDetailViews.LogLine> logs = Jdbc.query(c, """
+                    select id, attempt_id, at, line from job_logs where job_id = ? and id > ? order by id limit 1000""",
+                    rs -> new JobDetailViews.LogLine(rs.getLong(1), rs.getLong(2), Jdbc.instant(rs, 3), rs.getString(4)),
+                    jobId, afterLog);
+            boolean changed = job.version != knownVersion || !events.isEmpty() || !metrics.isEmpty();
+            return new JobUpdate(changed ? views.view(job) : null, job.version, events, metrics, lastStep[0], logs);
         });
     }
 
     long lastEventId() {
-        return QuarkusTransaction.requiringNew().call(() -> {
-            try (Connection c = dataSource.getConnection()) {
-                return Jdbc.queryOne(c, "select coalesce(max(id), 0) from job_events", rs -> rs.getLong(1)).orElse(0L);
-            }
-        });
+        return transactions.inNew(c -> Jdbc.queryOne(c, "select coalesce(max(id), 0) from job_events",
+                rs -> rs.getLong(1)).orElse(0L));
     }
 
     PlatformUpdate platformUpdate(Caller caller, long afterEvent) {
-        return QuarkusTransaction.requiringNew().call(() -> {
-            try (Connection c = dataSource.getConnection()) {
-                List<long[]> changed = Jdbc.query(c, """
-                        select job_id, max(id) from job_events where id > ? group by job_id order by max(id) limit 500""",
-                        rs -> new long[] {rs.getLong(1), rs.getLong(2)}, afterEvent);
-                long last = afterEvent;
-                List<JobEntity> entities = new ArrayList<>();
-                for (long[] row : changed) {
-                    last = Math.max(last, row[1]);
-                    jobs.find(row[0]).filter(j -> caller.canAccessProject(j.projectId)).ifPresent(entities::add);
-                }
-                List<Progress> progress = Jdbc.query(c, """
-                        select id, project_id, last_step, total_steps, accrued_cost_usd from jobs
-                         where state in ('SCHEDULED', 'RUNNING') order by id""",
-                        rs -> caller.canAccessProject(rs.getLong(2))
-                                ? new Progress(rs.getLong(1), rs.getLong(3), rs.getLong(4), rs.getBigDecimal(5)) : null)
-                        .stream().filter(java.util.Objects::nonNull).toList();
-                return new PlatformUpdate(views.views(entities), progress, last);
+        return transactions.inNew(c -> {
+            List<long[]> changed = Jdbc.query(c, """
+                    select job_id, max(id) from job_events where id > ? group by job_id order by max(id) limit 500""",
+                    rs -> new long[] {rs.getLong(1), rs.getLong(2)}, afterEvent);
+            long last = afterEvent;
+            List<JobEntity> entities = new ArrayList<>();
+            for (long[] row : changed) {
+                last = Math.max(last, row[1]);
+                jobs.find(row[0]).filter(j -> caller.canAccessProject(j.projectId)).ifPresent(entities::add);
             }
+            List<Progress> progress = Jdbc.query(c, """
+                    select id, project_id, last_step, total_steps, accrued_cost_usd from jobs
+                     where state in ('SCHEDULED', 'RUNNING') order by id""",
+                    rs -> caller.canAccessProject(rs.getLong(2))
+                            ? new Progress(rs.getLong(1), rs.getLong(3), rs.getLong(4), rs.getBigDecimal(5)) : null)
+                    .stream().filter(java.util.Objects::nonNull).toList();
+            return new PlatformUpdate(views.views(entities), progress, last);
         });
     }
 }
