@@ -126,6 +126,12 @@ export function lineChart(opts) {
       if (added) refresh();
       return pts.length;
     },
+    /** Shows only this step range on the x axis (both null: everything). */
+    setRange(from, to) {
+      chart.options.scales.x.min = from === null ? undefined : from;
+      chart.options.scales.x.max = to === null ? undefined : to;
+      chart.update('none');
+    },
     destroy() {
       window.removeEventListener('themechange', onTheme);
       chart.destroy();

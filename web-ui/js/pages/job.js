@@ -8,7 +8,7 @@ import {lineChart} from '../charts.js';
 const CHARTS = [
   {id: 'loss', title: 'Loss', unit: 'nats', series: [{name: 'loss', label: 'train'}, {name: 'eval_loss', label: 'eval'}], format: fmt.number},
   {id: 'throughput', title: 'Throughput', unit: 'tokens/s', series: [{name: 'tokens_per_second', label: 'tokens/s'}], format: fmt.number},
-  {id: 'lr', title: 'Learning rate', unit: 'per step', series: [{name: 'learning_rate', label: 'learning rate'}], format: (v) => Number(v).toExponential(2), tickFormat: (v) => Number(v).toExponential(1)},
+  {id: 'lr', title: 'Learning rate', unit: 'dimensionless', series: [{name: 'learning_rate', label: 'learning rate'}], format: (v) => Number(v).toExponential(2), tickFormat: (v) => Number(v).toExponential(1)},
   {id: 'grad', title: 'Gradient norm', unit: 'L2 norm', series: [{name: 'grad_norm', label: 'grad norm'}], format: fmt.number},
   {id: 'memory', title: 'Peak memory', unit: 'MiB', series: [{name: 'peak_rss_bytes', label: 'peak RSS'}], format: fmt.number, scale: 1 / 1024 ** 2},
 ];
@@ -146,6 +146,7 @@ export function render(main, {id}) {
       if (disposed) return;
       const byName = Object.fromEntries(m.series.map((s) => [s.name, s.points]));
       for (const c of charts) {
+        c.chart.setRange(zoom ? zoom.from : null, zoom ? zoom.to : null);
         c.chart.set(Object.fromEntries(c.series.map((s) => [s.name, scaled(c, byName[s.name] || [])])));
       }
     } catch (err) {
@@ -275,7 +276,10 @@ export function render(main, {id}) {
     else if (name === 'event') addEvents([data]);
     else if (name === 'metrics') onMetrics(data);
     else if (name === 'log') addLogs(data);
-  }, (s) => live.set(s));
+  }, (s) => {
+    if (s === 'live' && live.classList.contains('reconnecting')) loadJob();
+    live.set(s);
+  });
 
   return () => {
     disposed = true;

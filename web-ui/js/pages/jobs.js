@@ -152,7 +152,11 @@ export function render(main, {params}) {
   const sub = stream('/stream/jobs', (name, data) => {
     if (name === 'job') onJob(data);
     else if (name === 'progress') onProgress(data);
-  }, (s) => live.set(s));
+  }, (s) => {
+    // after a broken stream, changes made meanwhile were missed: read the page again
+    if (s === 'live' && live.classList.contains('reconnecting')) load();
+    live.set(s);
+  });
   const ticker = setInterval(() => {
     tbody.querySelectorAll('td.age').forEach((td) => (td.textContent = fmt.age(td.dataset.since)));
   }, 5000);
