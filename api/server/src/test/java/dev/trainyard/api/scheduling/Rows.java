@@ -192,7 +192,8 @@ final class Rows {
                                       max_cost_usd, max_runtime_seconds, max_restarts, total_steps, state,
                                       cancel_requested, restarts, submitted_at, finished_at)
                     values (?, ?, '{}', ?, ?, ?, ?, ?, ?, ?, ?, ?, 1000, ?, ?, ?, ?, ?) returning id""",
-                    rs -> rs.getLong(1), projectId, name("job"), priority, poolId, gpuType, gpus,
+                    rs -> rs.getLong(1), projectId, name("job"), priority, poolId,
+                    poolId == null && gpuType == null ? "a100" : gpuType, gpus,
                     minGpus == null ? gpus : minGpus, multiNode, maxCost == null ? null : new BigDecimal(maxCost),
                     maxRuntimeSeconds, maxRestarts, state, cancelRequested, restarts, submittedAt,
                     terminal ? T0 : null).orElseThrow();
