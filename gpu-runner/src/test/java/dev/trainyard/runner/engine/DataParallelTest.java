@@ -27,7 +27,9 @@ class DataParallelTest {
 
   private static JobSpec spec(int replicas, int microBatches) {
     JobSpec base = EngineRuns.tinyGpt(STEPS, 0.0);
-    return base.withParallelism(new ParallelismSpec(2, microBatches, "1f1b", false, replicas, "params"));
+    // Replicas balance by measured time, so they must agree on one partition of their measurements.
+    String balance = replicas > 1 ? "time" : "params";
+    return base.withParallelism(new ParallelismSpec(2, microBatches, "1f1b", false, replicas, balance));
   }
 
   @Test

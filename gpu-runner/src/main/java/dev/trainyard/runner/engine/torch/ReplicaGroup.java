@@ -65,6 +65,20 @@ final class ReplicaGroup {
     }
   }
 
+  /** The element-wise mean of a vector over the replicas (identical on every replica afterwards). */
+  double[] averageAll(double[] values) {
+    try (PointerScope scope = new PointerScope()) {
+      Tensor t = Tensor.create(values.clone(), values.length);
+      allreduceSum(control, t);
+      double[] mean = new double[values.length];
+      t.data_ptr_double().get(mean);
+      for (int i = 0; i < mean.length; i++) {
+        mean[i] /= group.replicas();
+      }
+      return mean;
+    }
+  }
+
   /** The largest of the replicas' values (stop requests are ordered CONTINUE < STOP < CHECKPOINT_AND_STOP). */
   int agreeOnMaximum(int value) {
     try (PointerScope scope = new PointerScope()) {

@@ -76,6 +76,7 @@ public final class TorchTrainer {
     TrainingData data = TrainingData.open(spec);
     List<ModelBlock> blocks = ModelFactory.build(spec.model(), training.seed());
     LossFunction lossFunction = new LossFunction(spec.model());
+    replicas = replica.isDistributed() ? new ReplicaGroup(replica, stageCount) : null;
     List<StageRange> ranges = partition(blocks, lossFunction, data, stageCount);
     TrainingPlan plan = plan(ranges, threads);
     MemoryPlanner.requireFits(plan.stages(), plan.memoryLimitBytes());
@@ -85,7 +86,6 @@ public final class TorchTrainer {
     PeakMemory.resetPeak();
     baselineRssBytes = PeakMemory.rssBytes();
     estimatedPeakBytes = plan.estimatedPeakBytes();
-    replicas = replica.isDistributed() ? new ReplicaGroup(replica, stageCount) : null;
     try (PipelineEngine engine = new PipelineEngine(stages, plan.schedule(), plan.microBatches(),
         plan.recompute(), threads, training.bf16(), replicas)) {
       return loop(engine, data);
@@ -225,7 +225,10 @@ public final class TorchTrainer {
       return StagePartitioner.byParameters(layout, stageCount);
     }
     Batch sample = data.trainBatch(0, microBatchRows());
-    return StagePartitioner.partition(BlockProfiler.profile(blocks, lossFunction, sample), stageCount);
+    double[] seconds = BlockProfiler.profile(blocks, lossFunction, sample);
+    // Replicas must cut the model identically (their stage groups exchange the same tensors): they
+    // partition the mean of their measurements.
+    return StagePartitioner.partition(replicas == null ? seconds : replicas.averageAll(seconds), stageCount);
   }
 
   private TrainingPlan plan(List<StageRange> ranges, int threads) {
