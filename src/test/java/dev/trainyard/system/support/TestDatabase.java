@@ -20,8 +20,12 @@ public final class TestDatabase {
     private TestDatabase() {
     }
 
-    /** Drops and creates database {@code name}; returns its JDBC URL. */
+    /**
+     * Drops and creates database {@code name}, suffixed with a hash of this checkout's path so that two
+     * checkouts testing on one server at the same time never drop each other's databases; returns its URL.
+     */
     public static synchronized String fresh(String name) {
+        name = name + "_" + Integer.toHexString(Repository.root().toString().hashCode() & 0xfffffff);
         String base = server();
         try (Connection c = DriverManager.getConnection(base + "postgres", "postgres", "");
              Statement s = c.createStatement()) {
