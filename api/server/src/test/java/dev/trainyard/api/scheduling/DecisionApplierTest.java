@@ -122,6 +122,34 @@ class DecisionApplierTest {
     }
 
     @Test
+    void aRequeuedJobResumesFromItsLatestCompleteCheckpoint() throws Exception {
+        long pool = rows.pool("a100", "2");
+        long project = rows.project(null);
+        long runner = rows.runner(pool).gpus(8).insert();
+        long job = rows.job(project).pool(pool).gpus(2).insert();
+        long lost = rows.attempt(job).on(runner, 2).ended(T0.minusSeconds(30)).insert();
+        long older = checkpoint(job, lost, 100, true);
+        long latest = checkpoint(job, lost, 200, true);
+        checkpoint(job, lost, 300, false);
+        SnapshotLoader.Loaded loaded = SnapshotLoader.load(c, T0);
+
+        apply(decide(loaded), loaded);
+
+        long attempt = rows.count("select id from attempts where job_id = ? and ended_at is null", job);
+        assertThat(rows.attemptRow(attempt).number()).isEqualTo(2);
+        assertThat(rows.count("select resume_checkpoint_id from attempts where id = ?", attempt))
+                .isEqualTo(latest).isNotEqualTo(older);
+    }
+
+    private long checkpoint(long job, long attempt, long step, boolean complete) throws Exception {
+        return Jdbc.queryOne(c, """
+                insert into checkpoints (job_id, attempt_id, step, state, path, sha256, created_at, completed_at)
+                values (?, ?, ?, ?, ?, ?, ?, ?) returning id""", rs -> rs.getLong(1), job, attempt, step,
+                complete ? "COMPLETE" : "UPLOADING", "ckpt/" + step, complete ? "ab".repeat(32) : null,
+                T0.minusSeconds(100), complete ? T0.minusSeconds(90) : null).orElseThrow();
+    }
+
+    @Test
     void aPlacementOfAJobThatChangedSinceTheSnapshotIsSkippedAndWritesNothing() throws Exception {
         long pool = rows.pool("a100", "2");
         long project = rows.project(null);

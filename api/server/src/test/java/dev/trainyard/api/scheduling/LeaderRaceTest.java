@@ -7,6 +7,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.trainyard.scheduler.Decision;
 import dev.trainyard.scheduler.Scheduler;
 import dev.trainyard.scheduler.SchedulerPolicy;
+import io.agroal.api.AgroalDataSource;
+import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.time.Duration;
 import java.time.Instant;
@@ -85,6 +87,32 @@ class LeaderRaceTest {
 
         assertThat(rows.text("select holder from leases")).isEqualTo("api-b");
         assertThat(acquire("api-a", T0.plus(TTL).plusMillis(2))).as("the old leader does not get it back").isFalse();
+    }
+
+    @Test
+    void aReplicaKnowsSinceWhenItLeadsSoTheRescuerGivesRunnersAWholeTimeout() throws Exception {
+        AgroalDataSource dataSource = (AgroalDataSource) Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {AgroalDataSource.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("getConnection") && (args == null || args.length == 0)) {
+                        return SchedulingDatabase.connect();
+                    }
+                    throw new UnsupportedOperationException(method.getName());
+                });
+        LeaderLease lease = new LeaderLease(dataSource);
+
+        assertThat(lease.acquire(T0, TTL)).isTrue();
+        assertThat(lease.acquire(T0.plusSeconds(5), TTL)).isTrue();
+        assertThat(lease.leaderSince()).as("renewing keeps the start").isEqualTo(T0);
+
+        Instant takeover = T0.plusSeconds(5).plus(TTL).plusSeconds(1);
+        assertThat(acquire("api-other", takeover)).isTrue();
+        assertThat(lease.acquire(takeover.plusSeconds(1), TTL)).isFalse();
+        assertThat(lease.leaderSince()).isNull();
+
+        Instant back = takeover.plus(TTL).plusSeconds(1);
+        assertThat(lease.acquire(back, TTL)).isTrue();
+        assertThat(lease.leaderSince()).as("a new term starts anew").isEqualTo(back);
+        assertThat(rows.text("select holder from leases")).isEqualTo(lease.holder());
     }
 
     @Test
