@@ -135,6 +135,7 @@ export function render(main, {id}) {
       flash('Cancel requested for job #' + id + '.', 'ok');
     } catch (err) {
       replace(errorBox, problemBox(err));
+      askCancel();
     }
   }
 

@@ -307,7 +307,9 @@ class DashboardTest {
         platform.awaitJob(jobId, j -> "RUNNING".equals(j.getState()), JOB_TIMEOUT);
         page.click("#cancel-job");
         page.click("#confirm-cancel");
-        waitForText("#job-state", "Cancelled");
+        page.waitForCondition(() -> page.locator("#job-state").textContent().contains("Cancelled")
+                || page.locator(".problem").count() > 0, new Page.WaitForConditionOptions().setTimeout(JOB_TIMEOUT.toMillis()));
+        assertThat(page.locator(".problem").allTextContents()).as("the cancel was refused").isEmpty();
         assertThat(page.locator("#cancel-job").count()).isZero();
         assertThat(platform.jobs().getJob(jobId).getState()).isEqualTo("CANCELLED");
         screenshot("cancelled");
