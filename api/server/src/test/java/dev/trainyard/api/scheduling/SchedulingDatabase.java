@@ -13,7 +13,10 @@ import org.flywaydb.core.Flyway;
  * that is set, else 127.0.0.1:5432.
  */
 final class SchedulingDatabase {
-    static final String NAME = "trainyard_sched_it";
+    /** Suffixed with a hash of this checkout's path: two checkouts testing on one server never drop each other's. */
+    static final String NAME = "trainyard_sched_it_"
+            + Integer.toHexString(Path.of(System.getProperty("user.dir")).toAbsolutePath().normalize().hashCode()
+                    & 0xfffffff);
     static final String USER = "postgres";
     private static String url;
 
