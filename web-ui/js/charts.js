@@ -12,6 +12,7 @@ function css(name) {
  * onZoom(fromStep, toStep)}. Returns {el, set(seriesByName), append(name, points), clear(), destroy()}.
  */
 export function lineChart(opts) {
+  if (!window.Chart) return unavailable(opts);
   const canvas = h('canvas', {role: 'img', 'aria-label': opts.title + ' over steps'});
   const band = h('div', {class: 'zoom-band', hidden: true});
   const empty = h('div', {class: 'chart-empty'}, 'No points yet');
@@ -137,4 +138,12 @@ export function lineChart(opts) {
       chart.destroy();
     },
   };
+}
+
+/** Without Chart.js (its WebJar missing from the server) the page still works, with a note where charts go. */
+function unavailable(opts) {
+  const el = h('figure', {class: 'chart card', dataset: {chart: opts.id, points: '0'}},
+    h('figcaption', {}, h('strong', {}, opts.title), h('span', {class: 'muted'}, ' (' + opts.unit + ')')),
+    h('p', {class: 'muted'}, 'Charts are unavailable: the chart library did not load.'));
+  return {el, set() {}, append() { return 0; }, setRange() {}, destroy() {}};
 }
