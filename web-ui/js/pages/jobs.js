@@ -38,7 +38,8 @@ export function render(main, {params}) {
   const search = h('input', {type: 'search', id: 'filter-name', name: 'name', placeholder: 'Search by name', value: filters.name,
     oninput: () => { clearTimeout(searchTimer); searchTimer = setTimeout(() => setFilter('name', search.value.trim()), 300); }});
   const limitSel = h('select', {id: 'filter-limit', 'aria-label': 'Jobs per page', onchange: () => setFilter('limit', limitSel.value)},
-    ['10', '25', '50', '100'].map((n) => h('option', {value: n, selected: filters.limit === n}, n + ' per page')));
+    [...new Set(['10', '25', '50', '100', filters.limit])].sort((a, b) => a - b)
+      .map((n) => h('option', {value: n, selected: filters.limit === n}, n + ' per page')));
 
   main.append(
     h('div', {class: 'page-head'}, h('h1', {}, 'Jobs'), live, h('a', {href: '#/submit', class: 'button primary'}, 'Submit a job')),

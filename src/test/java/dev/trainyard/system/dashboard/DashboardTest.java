@@ -13,6 +13,7 @@ import com.microsoft.playwright.Playwright;
 import com.microsoft.playwright.options.BoundingBox;
 import com.microsoft.playwright.options.ColorScheme;
 import com.microsoft.playwright.options.WaitForSelectorState;
+import dev.trainyard.client.api.ProjectsApi;
 import dev.trainyard.client.model.Checkpoint;
 import dev.trainyard.client.model.Job;
 import dev.trainyard.system.support.Platform;
@@ -347,8 +348,16 @@ class DashboardTest {
         String background = (String) page.evaluate("getComputedStyle(document.body).backgroundColor");
         assertThat(background).isNotEqualTo("rgb(245, 247, 251)");
 
-        // an admin creates a token and sees its secret once
+        // an admin gives the project a budget; spend and what is left show in USD
         page.navigate(platform.baseUrl() + "/#/projects");
+        Locator project = page.locator("#projects tr[data-project='" + Platform.PROJECT + "']");
+        project.locator("input[name=budgetUsd]").fill("25");
+        project.locator("button[type=submit]").click();
+        waitForText("#projects tr[data-project='" + Platform.PROJECT + "']", "$25.00 USD");
+        assertThat(new ProjectsApi(platform.client(Platform.ADMIN_TOKEN)).getProject(Platform.PROJECT).getBudgetUsd())
+                .isEqualByComparingTo("25");
+
+        // an admin creates a token and sees its secret once
         page.fill("#token-form input[name=name]", "alice");
         page.selectOption("#token-form select[name=role]", "MEMBER");
         page.selectOption("#token-form select[name=project]", Platform.PROJECT);
