@@ -55,7 +55,7 @@ public class LeaderLease {
         }
     }
 
-    /** Takes or renews the lease for {@code who} over {@code c}; true when {@code who} holds it until {@code now + ttl}. */
+    /** Takes or renews the lease for {@code who} over {@code c}; true when it holds it until {@code now + ttl}. */
     static boolean acquire(Connection c, String who, Instant now, Duration ttl) throws SQLException {
         String sql = """
                 insert into leases (name, holder, expires_at) values (?, ?, ?)
