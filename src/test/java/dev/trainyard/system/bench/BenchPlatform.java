@@ -3,6 +3,7 @@ package dev.trainyard.system.bench;
 import dev.trainyard.system.support.Platform;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Map;
 
 /** Starts the real platform for a benchmark run from Maven, wherever Maven was started. */
@@ -14,9 +15,19 @@ final class BenchPlatform {
         return start(name, Map.of());
     }
 
+    /**
+     * With -Dbench.jfr=true the API records a JFR profile (settings=profile) into its folder, written when the
+     * platform closes.
+     */
     static Platform start(String name, Map<String, String> env) {
         locateRepository();
-        Platform p = Platform.start(name, env);
+        Map<String, String> all = new HashMap<>(env);
+        if (Boolean.getBoolean("bench.jfr")) {
+            Path jfr = Path.of(System.getProperty("trainyard.root"), "src/test/target", "system-" + name, "api.jfr");
+            all.put("JAVA_TOOL_OPTIONS", "-XX:FlightRecorderOptions:stackdepth=256 -XX:StartFlightRecording=settings=profile,dumponexit=true,filename=" + jfr);
+            System.out.println("profiling the API into " + jfr);
+        }
+        Platform p = Platform.start(name, all);
         System.out.println("platform: API at " + p.baseUrl() + " (pid " + p.api().pid() + "), log " + p.api().log());
         return p;
     }

@@ -68,7 +68,10 @@ public final class DispatchBenchmark {
         try {
             Burst warm = burst(api, "warm", Math.min(200, JOBS), SUBMITTERS);
             System.out.println("warm-up: " + warm.claimed + " of " + warm.jobs + " claimed");
-            Burst burst = burst(api, "burst", JOBS, SUBMITTERS);
+            Burst burst;
+            try (PgActivity pg = PgActivity.maybeStart(platform.dbUrl(), PHASE_SECONDS)) {
+                burst = burst(api, "burst", JOBS, SUBMITTERS);
+            }
             long[] idle = idleLatencies(api);
             print(burst, idle, runners);
         } finally {
