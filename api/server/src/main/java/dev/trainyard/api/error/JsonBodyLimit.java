@@ -22,6 +22,8 @@ public class JsonBodyLimit {
         }
         String length = request.getHeaderString(HttpHeaders.CONTENT_LENGTH);
         if (length == null) {
+            // a chunked body has no declared length: count its bytes as they are read instead
+            request.setEntityStream(new LimitedStream(request.getEntityStream(), MAX_JSON_BYTES));
             return null;
         }
         long bytes;
@@ -36,5 +38,37 @@ public class JsonBodyLimit {
         Problem problem = Problem.of(ProblemType.PAYLOAD_TOO_LARGE, "JSON bodies are limited to 1 MiB; this one has "
                 + bytes + " bytes", request.getUriInfo().getPath(), List.of());
         return Response.status(413).type(Problem.MEDIA_TYPE).entity(problem).build();
+    }
+
+    /** Passes bytes through until the limit, then fails the read. */
+    static final class LimitedStream extends java.io.FilterInputStream {
+        private final long limit;
+        private long read;
+
+        LimitedStream(java.io.InputStream in, long limit) {
+            super(in);
+            this.limit = limit;
+        }
+
+        @Override
+        public int read() throws java.io.IOException {
+            int b = super.read();
+            count(b < 0 ? 0 : 1);
+            return b;
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length) throws java.io.IOException {
+            int n = super.read(buffer, offset, length);
+            count(Math.max(n, 0));
+            return n;
+        }
+
+        private void count(int n) throws BodyTooLargeException {
+            read += n;
+            if (read > limit) {
+                throw new BodyTooLargeException(limit);
+            }
+        }
     }
 }

@@ -27,6 +27,9 @@ public class ProblemMappers {
 
     @ServerExceptionMapper
     public Response mapJson(JsonProcessingException e, UriInfo uri) {
+        if (e.getCause() instanceof BodyTooLargeException tooLarge) {
+            return mapTooLarge(tooLarge, uri);
+        }
         if (e instanceof JsonParseException) {
             return answer(ProblemType.MALFORMED_BODY, "The body is not valid JSON: " + firstLine(e.getOriginalMessage()),
                     uri, List.of());
@@ -62,6 +65,14 @@ public class ProblemMappers {
             return mapJson(json, uri);
         }
         int status = e.getResponse().getStatus();
+        if (status == 404 && e.getCause() instanceof IllegalArgumentException) {
+            // JAX-RS answers 404 when a query parameter does not convert ("limit=abc"); that is a bad request
+            return answer(ProblemType.BAD_PARAMETER, "A parameter has the wrong type: " + firstLine(e.getCause().getMessage()),
+                    uri, List.of());
+        }
+        if (e.getCause() instanceof BodyTooLargeException tooLarge) {
+            return answer(ProblemType.PAYLOAD_TOO_LARGE, tooLarge.getMessage(), uri, List.of());
+        }
         if (status < 400) {
             return e.getResponse();
         }
@@ -76,7 +87,17 @@ public class ProblemMappers {
     }
 
     @ServerExceptionMapper
+    public Response mapTooLarge(BodyTooLargeException e, UriInfo uri) {
+        return answer(ProblemType.PAYLOAD_TOO_LARGE, e.getMessage(), uri, List.of());
+    }
+
+    @ServerExceptionMapper
     public Response mapUnexpected(Throwable e, UriInfo uri) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof BodyTooLargeException tooLarge) {
+                return mapTooLarge(tooLarge, uri);
+            }
+        }
         Throwable cause = e.getCause();
         if (cause instanceof JsonProcessingException json) {
             return mapJson(json, uri);
@@ -87,7 +108,11 @@ public class ProblemMappers {
 
     static Response answer(ProblemType type, String detail, UriInfo uri, List<FieldViolation> errors) {
         Problem problem = Problem.of(type, detail, path(uri), errors.isEmpty() ? null : errors);
-        return Response.status(type.status()).type(Problem.MEDIA_TYPE).entity(problem).build();
+        Response.ResponseBuilder response = Response.status(type.status()).type(Problem.MEDIA_TYPE).entity(problem);
+        if (type == ProblemType.UNAUTHENTICATED) {
+            response.header("WWW-Authenticate", "Bearer realm=\"trainyard\"");
+        }
+        return response.build();
     }
 
     private static String path(UriInfo uri) {

@@ -28,6 +28,15 @@ public class JobRepository {
                 .getResultStream().findFirst();
     }
 
+    /**
+     * Serialises submissions that carry the same idempotency key in one project: the second waits for the
+     * first to commit and then finds its job, instead of both inserting and one failing on the unique key.
+     */
+    public void lockIdempotencyKey(long projectId, String key) {
+        em.createNativeQuery("select 1 from (select pg_advisory_xact_lock(hashtextextended(:k, :p))) l")
+                .setParameter("k", key).setParameter("p", projectId).getSingleResult();
+    }
+
     public void insert(JobEntity job) {
         em.persist(job);
         em.flush();
@@ -46,7 +55,7 @@ public class JobRepository {
             q.append(" and j.poolId = :pool");
         }
         if (filter.nameContains() != null) {
-            q.append(" and lower(j.name) like :name");
+            q.append(" and lower(j.name) like :name escape '\\'");
         }
         if (beforeId != null) {
             q.append(" and j.id < :before");
@@ -89,16 +98,22 @@ public class JobRepository {
     }
 
     /** Asks a running job to stop: the runner learns it on its next heartbeat. */
-    public boolean requestCancel(long jobId, long version, JobState from) {
+    public boolean requestCancel(long jobId, long version, JobState from, Instant now) {
+        // attempts before the job: the order every other writer (runner ends, the rescuer) locks them in
+        em.createNativeQuery("select id from attempts where job_id = :id and ended_at is null for update")
+                .setParameter("id", jobId).getResultList();
         int updated = em.createNativeQuery("""
                 update jobs set cancel_requested = true, version = version + 1
                  where id = :id and state = :from and version = :version""")
                 .setParameter("id", jobId).setParameter("from", from.name()).setParameter("version", version)
                 .executeUpdate();
-        em.createNativeQuery("""
-                update attempts set state = 'STOPPING', stop_reason = 'CANCELLED'
-                 where job_id = :id and ended_at is null and state <> 'STOPPING'""")
-                .setParameter("id", jobId).executeUpdate();
+        if (updated == 1) {
+            em.createNativeQuery("""
+                    update attempts set state = 'STOPPING', stop_reason = 'CANCELLED',
+                           stop_requested_at = coalesce(stop_requested_at, cast(:now as timestamptz))
+                     where job_id = :id and ended_at is null and state <> 'STOPPING'""")
+                    .setParameter("id", jobId).setParameter("now", now).executeUpdate();
+        }
         return updated == 1;
     }
 

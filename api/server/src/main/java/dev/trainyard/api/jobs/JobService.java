@@ -62,6 +62,7 @@ public class JobService {
         String specJson = write(spec);
         if (idempotencyKey != null) {
             checkKey(idempotencyKey);
+            jobs.lockIdempotencyKey(project.id, idempotencyKey);
             var existing = jobs.findByIdempotencyKey(project.id, idempotencyKey);
             if (existing.isPresent()) {
                 return replay(existing.get(), specJson);
@@ -127,7 +128,7 @@ public class JobService {
                 jobs.addEvent(id, state, JobState.CANCELLED, "CANCELLED_BY_USER", "Cancelled by " + caller.tokenName(), null, now);
             }
         } else {
-            changed = job.cancelRequested || jobs.requestCancel(id, job.version, state);
+            changed = job.cancelRequested || jobs.requestCancel(id, job.version, state, now);
         }
         if (!changed) {
             throw new ApiException.Conflict(ProblemType.INVALID_STATE,

@@ -21,7 +21,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 @QuarkusTest
@@ -137,9 +136,6 @@ class IdempotencyTest {
     }
 
     @Test
-    @Disabled("BUG: JobService.submit looks the key up and then inserts; concurrent submissions with one key race,"
-            + " the losers hit the unique constraint jobs(project_id, idempotency_key) and get 500 internal (logged"
-            + " ConstraintViolationException) instead of 200 with the first job. Still exactly one row is stored.")
     void concurrentSubmissionsWithOneKeyAllGetTheOneJob() throws Exception {
         Spec spec = Spec.gpt(Fixtures.project(), Fixtures.pool());
         String key = Names.unique("race");

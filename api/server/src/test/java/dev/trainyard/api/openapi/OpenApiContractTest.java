@@ -28,7 +28,7 @@ class OpenApiContractTest {
     private static final String PROBLEM_REF = "#/components/schemas/Problem";
 
     private static Path committedCopy() {
-        String configured = System.getProperty("trainyard.committed-openapi");
+        String configured = System.getProperty("contract.committed-openapi");
         return configured != null ? Path.of(configured) : Path.of("../openapi/openapi.yaml");
     }
 

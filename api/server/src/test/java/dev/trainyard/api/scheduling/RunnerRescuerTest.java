@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /** Silent runners are declared lost only when they really had a chance to speak, and stuck stops end anyway. */
@@ -112,15 +111,12 @@ class RunnerRescuerTest {
     }
 
     @Test
-    @Disabled("BUG: JobRepository.requestCancel moves a running attempt to STOPPING/CANCELLED without setting"
-            + " stop_requested_at, so a cancel the runner never confirms is never ended by the rescuer: the job stays"
-            + " RUNNING and holds its GPUs until the runner dies. Fix in JobRepository (outside scheduling):"
-            + " stop_requested_at = coalesce(stop_requested_at, now).")
     void aCancelTheRunnerNeverConfirmsIsEndedAfterTheGracePeriod() throws Exception {
         long runner = rows.runner(pool).heartbeatAt(T0.plusSeconds(600)).insert();
         long job = rows.job(project).state("RUNNING").cancelRequested().insert();
-        // The rows exactly as the API's cancel of a running job leaves them (JobRepository.requestCancel).
-        long attempt = rows.attempt(job).on(runner, 1).stopping("STOPPING", "CANCELLED", null).insert();
+        // The rows exactly as the API's cancel of a running job leaves them (JobRepository.requestCancel
+        // stamps stop_requested_at, so the grace period runs from the cancel).
+        long attempt = rows.attempt(job).on(runner, 1).stopping("STOPPING", "CANCELLED", T0).insert();
 
         run(T0.plusSeconds(600), T0);
 

@@ -37,9 +37,7 @@ public class TestDatabase implements QuarkusTestResourceLifecycleManager {
                 ? configured.trim()
                 : serverUrl() + DATABASE;
         ensureDatabase(url);
-        // BUG workaround: the pom hands surefire the system property trainyard.committed-openapi, which falls
-        // under the @ConfigMapping prefix "trainyard" and makes Quarkus refuse to start (SRCFG00050).
-        return Map.of("quarkus.datasource.jdbc.url", url, "smallrye.config.mapping.validate-unknown", "false");
+        return Map.of("quarkus.datasource.jdbc.url", url);
     }
 
     @Override

@@ -17,7 +17,6 @@ import dev.trainyard.api.testing.Names;
 import io.quarkus.test.junit.QuarkusTest;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 @QuarkusTest
@@ -128,8 +127,6 @@ class TokenResourceTest {
     }
 
     @Test
-    @Disabled("BUG: 401 answers carry no WWW-Authenticate header (RFC 9110 section 11.6.1 requires one, e.g."
-            + " 'Bearer realm=\"trainyard\"'); AuthFilter's Unauthenticated is mapped without it.")
     void anonymousCallerIsToldToSendABearerToken() {
         // RFC 9110 section 11.6.1: a 401 answer carries a WWW-Authenticate challenge.
         problem(anonymous().get("/api/v1/me").then(), 401).header("WWW-Authenticate", startsWith("Bearer"));
