@@ -47,7 +47,7 @@ public final class Platform implements AutoCloseable {
     private Platform(String name, Map<String, String> extraEnv) {
         this.name = name;
         this.dbUrl = TestDatabase.fresh("trainyard_sys_" + name);
-        this.dir = Repository.output("system-" + name);
+        this.dir = emptied(Repository.output("system-" + name));
         this.port = freePort();
         apiEnv.put("DB_URL", dbUrl);
         apiEnv.put("PORT", Integer.toString(port));
@@ -175,6 +175,16 @@ public final class Platform implements AutoCloseable {
 
     private static String java() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    /** Starts each run from an empty folder: files of an earlier run must not meet this run's attempt ids. */
+    private static Path emptied(Path dir) {
+        try (var walk = Files.walk(dir)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).filter(p -> !p.equals(dir)).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return dir;
     }
 
     private static int freePort() {

@@ -15,7 +15,7 @@ final class JobStream implements LiveStreams.Subscriber {
     private final MultiEmitter<? super OutboundSseEvent> emitter;
     private long jobVersion = -1;
     private long lastEventId;
-    private long lastStep = -1;
+    private final java.util.Map<String, Long> lastSteps = new java.util.HashMap<>();
     private long lastLogId;
 
     JobStream(Caller caller, long jobId, StreamQueries queries, Sse sse, MultiEmitter<? super OutboundSseEvent> emitter) {
@@ -31,7 +31,7 @@ final class JobStream implements LiveStreams.Subscriber {
         if (emitter.isCancelled()) {
             return false;
         }
-        StreamQueries.JobUpdate update = queries.jobUpdate(caller, jobId, jobVersion, lastEventId, lastStep, lastLogId);
+        StreamQueries.JobUpdate update = queries.jobUpdate(caller, jobId, jobVersion, lastEventId, lastSteps, lastLogId);
         if (update == null) {
             emitter.complete();
             return false;
@@ -45,7 +45,7 @@ final class JobStream implements LiveStreams.Subscriber {
             lastEventId = update.events().get(update.events().size() - 1).id();
         }
         if (!update.metrics().isEmpty()) {
-            lastStep = update.lastStep();
+            update.metrics().forEach((name, points) -> lastSteps.put(name, points.get(points.size() - 1).step()));
             emit("metrics", update.metrics());
         }
         if (!update.logs().isEmpty()) {

@@ -34,7 +34,7 @@ public class StreamQueries {
 
     /** New data of one job; {@code job} is null when the job did not change. */
     public record JobUpdate(JobView job, long version, List<JobEventView> events, Map<String, List<JobDetailViews.Point>> metrics,
-            long lastStep, List<JobDetailViews.LogLine> logs) {
+            List<JobDetailViews.LogLine> logs) {
     }
 
     /** Progress of one running job. */
@@ -47,7 +47,8 @@ public class StreamQueries {
     }
 
     /** What is new for a job stream, or null when the job is gone or no longer visible. */
-    JobUpdate jobUpdate(Caller caller, long jobId, long knownVersion, long afterEvent, long afterStep, long afterLog) {
+    JobUpdate jobUpdate(Caller caller, long jobId, long knownVersion, long afterEvent, Map<String, Long> afterSteps,
+            long afterLog) {
         return transactions.inNew(c -> {
             JobEntity job = jobs.find(jobId).filter(j -> caller.canAccessProject(j.projectId)).orElse(null);
             if (job == null) {
@@ -59,23 +60,34 @@ public class StreamQueries {
                     rs -> new JobEventView(rs.getLong(1), rs.getLong(2), Jdbc.instant(rs, 3), rs.getString(4),
                             rs.getString(5), rs.getString(6), rs.getString(7), Jdbc.longOrNull(rs, 8)),
                     jobId, afterEvent);
+            // one cursor per metric name: an eval point reported after the same step's loss is still new
+            long from = afterSteps.isEmpty() ? -1 : java.util.Collections.min(afterSteps.values());
             Map<String, List<JobDetailViews.Point>> metrics = new LinkedHashMap<>();
-            long[] lastStep = {afterStep};
             Jdbc.query(c, """
                     select name, step, value from metric_points where job_id = ? and step > ?
                      order by step, name limit ?""", rs -> {
+                String name = rs.getString(1);
                 long step = rs.getLong(2);
-                lastStep[0] = Math.max(lastStep[0], step);
-                metrics.computeIfAbsent(rs.getString(1), k -> new ArrayList<>())
-                        .add(new JobDetailViews.Point(step, rs.getDouble(3)));
+                if (step > afterSteps.getOrDefault(name, from)) {
+                    metrics.computeIfAbsent(name, k -> new ArrayList<>()).add(new JobDetailViews.Point(step, rs.getDouble(3)));
+                }
                 return null;
-            }, jobId, afterStep, MAX_POINTS);
+            }, jobId, from, MAX_POINTS);
+            if (!afterSteps.isEmpty()) {
+                // a name that first appears late (eval_loss at step 10) may have points below every cursor
+                Jdbc.query(c, """
+                        select name, step, value from metric_points where job_id = ? and step <= ? and name <> all(?)
+                         order by step, name limit ?""", rs -> metrics.computeIfAbsent(rs.getString(1), k -> new ArrayList<>())
+                        .add(new JobDetailViews.Point(rs.getLong(2), rs.getDouble(3))), jobId, from,
+                        c.createArrayOf("text", afterSteps.keySet().toArray()), MAX_POINTS);
+                metrics.values().forEach(points -> points.sort(java.util.Comparator.comparingLong(JobDetailViews.Point::step)));
+            }
             List<JobDetailViews.LogLine> logs = Jdbc.query(c, """
                     select id, attempt_id, at, line from job_logs where job_id = ? and id > ? order by id limit 1000""",
                     rs -> new JobDetailViews.LogLine(rs.getLong(1), rs.getLong(2), Jdbc.instant(rs, 3), rs.getString(4)),
                     jobId, afterLog);
             boolean changed = job.version != knownVersion || !events.isEmpty() || !metrics.isEmpty();
-            return new JobUpdate(changed ? views.view(job) : null, job.version, events, metrics, lastStep[0], logs);
+            return new JobUpdate(changed ? views.view(job) : null, job.version, events, metrics, logs);
         });
     }
 
