@@ -39,6 +39,7 @@ public record FencedAttempt(long attemptId, long jobId, int number, String state
             case "CANCELLED" -> "CANCEL";
             case "PREEMPTED" -> "PREEMPT";
             case "BUDGET_EXHAUSTED" -> "BUDGET";
+            case "RESIZE" -> "RESIZE";
             default -> "STOP";
         };
     }

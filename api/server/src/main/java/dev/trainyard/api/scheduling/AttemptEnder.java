@@ -81,6 +81,9 @@ public final class AttemptEnder {
         if ("BUDGET_EXHAUSTED".equals(a.stopReason)) {
             return new Outcome(JobState.BUDGET_EXHAUSTED, "BUDGET_EXHAUSTED", detail, false, false);
         }
+        if ("RESIZE".equals(a.stopReason)) {
+            return new Outcome(JobState.QUEUED, "REQUEUED_TO_GROW", "Checkpointed; resumes on more GPUs", false, false);
+        }
         if ("PREEMPTED".equals(a.stopReason)) {
             return new Outcome(JobState.QUEUED, "REQUEUED_AFTER_PREEMPTION", "Will resume from its last checkpoint",
                     false, true);

@@ -6,6 +6,7 @@ import dev.trainyard.scheduler.Decision;
 import dev.trainyard.scheduler.NodeAssignment;
 import dev.trainyard.scheduler.Placement;
 import dev.trainyard.scheduler.Preemption;
+import dev.trainyard.scheduler.Resize;
 import dev.trainyard.scheduler.WaitingJob;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -47,6 +48,12 @@ public final class DecisionApplier {
         for (Preemption p : decision.preemptions()) {
             stops += requestStop(c, p.attemptId(), p.jobId(), "PREEMPTING", "PREEMPTED",
                     "Asked to checkpoint and stop for job " + p.forJobId() + " (" + p.reason() + ")", now);
+        }
+        for (Resize r : decision.resizes()) {
+            // growth happens at a checkpoint: the attempt checkpoints and stops, and the job is placed again
+            // at once with the GPUs that are idle now (the scheduler grows only when nobody else waits for them)
+            stops += requestStop(c, r.attemptId(), r.jobId(), "PREEMPTING", "RESIZE",
+                    "Asked to checkpoint and restart on " + r.gpus() + " GPUs instead of " + r.fromGpus(), now);
         }
         for (BudgetStop b : decision.budgetStops()) {
             stops += requestStop(c, b.attemptId(), b.jobId(), "STOPPING", "BUDGET_EXHAUSTED",
@@ -94,10 +101,18 @@ public final class DecisionApplier {
             Jdbc.update(c, """
                     insert into job_events (job_id, at, from_state, to_state, reason, message, attempt_id)
                     select id, ?, state, state, ?, ?, ? from jobs where id = ?""",
-                    now, reason.equals("PREEMPTED") ? "PREEMPTION_REQUESTED" : "BUDGET_STOP_REQUESTED", message,
+                    now, eventReason(reason), message,
                     attemptId, jobId);
         }
         return asked;
+    }
+
+    private static String eventReason(String stopReason) {
+        return switch (stopReason) {
+            case "PREEMPTED" -> "PREEMPTION_REQUESTED";
+            case "RESIZE" -> "GROWTH_REQUESTED";
+            default -> "BUDGET_STOP_REQUESTED";
+        };
     }
 
     /** Stores why each waiting job waits; rows whose reason, position and estimate did not change are left alone. */

@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /** Applying a decision writes exactly what it decided, and nothing over rows that changed since the snapshot. */
@@ -277,24 +276,25 @@ class DecisionApplierTest {
     }
 
     @Test
-    @Disabled("BUG: DecisionApplier.apply ignores Decision.resizes(), so a short elastic attempt is grown in every"
-            + " decision but never in the database: it never gets the idle GPUs, and the next cycle decides the same"
-            + " growth again. Needs a way to record the new layout and hand it to the runner at its next checkpoint.")
-    void aShortElasticAttemptThatTheSchedulerGrowsGetsTheIdleGpus() throws Exception {
+    void aShortElasticAttemptThatTheSchedulerGrowsCheckpointsAndComesBackOnTheIdleGpus() throws Exception {
         long pool = rows.pool("a100", "2");
         long project = rows.project(null);
         long runner = rows.runner(pool).gpus(8).insert();
         long job = rows.job(project).pool(pool).gpus(8).minGpus(2).state("RUNNING").insert();
-        rows.attempt(job).on(runner, 2).insert();
+        long attempt = rows.attempt(job).on(runner, 2).insert();
         SnapshotLoader.Loaded loaded = SnapshotLoader.load(c, T0);
         Decision decision = decide(loaded);
         assertThat(decision.resizes()).singleElement().satisfies(r -> assertThat(r.gpus()).isEqualTo(8));
 
         apply(decision, loaded);
 
-        SnapshotLoader.Loaded next = SnapshotLoader.load(c, T0.plusSeconds(1));
-        assertThat(next.snapshot().runners()).containsExactly(new RunnerNode(runner, pool, 8, 0, true));
-        assertThat(decide(next).resizes()).as("already grown").isEmpty();
+        assertThat(rows.attemptRow(attempt).state()).as("asked to checkpoint and stop").isEqualTo("PREEMPTING");
+        assertThat(decide(SnapshotLoader.load(c, T0.plusSeconds(1))).resizes()).as("asked once").isEmpty();
+        AttemptEnder.end(c, attempt, AttemptEnder.Ending.STOPPED, null, T0.plusSeconds(5));
+        assertThat(rows.jobRow(job).state()).isEqualTo("QUEUED");
+        SnapshotLoader.Loaded requeued = SnapshotLoader.load(c, T0.plusSeconds(6));
+        assertThat(decide(requeued).placements()).singleElement()
+                .satisfies(p -> assertThat(p.gpus()).as("placed again on all it asked for").isEqualTo(8));
     }
 
     private static Decision waiting(WaitingJob... jobs) {
