@@ -74,21 +74,38 @@ public final class Platform implements AutoCloseable {
     public void startApi() {
         api = track(new ManagedProcess("api", List.of(java(), "-Xmx512m", "-jar", Repository.apiJar().toString()),
                 apiEnv, dir.resolve("api.log")).start());
-        awaitReady(Duration.ofSeconds(90));
+        awaitReady(api, baseUrl(), Duration.ofSeconds(90));
     }
 
     public ManagedProcess api() {
         return api;
     }
 
+    /** Starts another API replica on the same database and checkpoint store; returns its base URL. */
+    public String startReplica() {
+        int replicaPort = freePort();
+        Map<String, String> env = new HashMap<>(apiEnv);
+        env.put("PORT", Integer.toString(replicaPort));
+        ManagedProcess replica = track(new ManagedProcess("api-replica", List.of(java(), "-Xmx512m", "-jar",
+                Repository.apiJar().toString()), env, dir.resolve("api-replica-" + replicaPort + ".log")).start());
+        String url = "http://127.0.0.1:" + replicaPort;
+        awaitReady(replica, url, Duration.ofSeconds(90));
+        return url;
+    }
+
     /** Starts a runner process that offers {@code devices} CPU devices. */
     public ManagedProcess startRunner(String runnerName, int devices) {
+        return startRunner(runnerName, devices, baseUrl());
+    }
+
+    /** Starts a runner process that talks to the API at {@code apiUrl}. */
+    public ManagedProcess startRunner(String runnerName, int devices, String apiUrl) {
         Map<String, String> env = new HashMap<>();
         env.put("OMP_WAIT_POLICY", "PASSIVE");
         env.put("OPENBLAS_NUM_THREADS", "1");
         return track(new ManagedProcess("runner-" + runnerName, List.of(java(), "-Xmx512m",
                 "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0", "-jar", Repository.runnerJar().toString(), "agent",
-                "--api", baseUrl(), "--token", runnerToken, "--pool", POOL, "--name", runnerName,
+                "--api", apiUrl, "--token", runnerToken, "--pool", POOL, "--name", runnerName,
                 "--devices", Integer.toString(devices), "--work-dir", dir.resolve("runner-" + runnerName).toString()),
                 env, dir.resolve("runner-" + runnerName + ".log")).start());
     }
@@ -144,15 +161,15 @@ public final class Platform implements AutoCloseable {
         runnerToken = new TokensApi(admin).createToken(new CreateToken().name("runners").role("RUNNER")).getSecret();
     }
 
-    private void awaitReady(Duration timeout) {
+    private void awaitReady(ManagedProcess process, String url, Duration timeout) {
         HttpClient http = HttpClient.newHttpClient();
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
-            if (!api.alive()) {
-                throw new IllegalStateException("the API exited; see " + api.log());
+            if (!process.alive()) {
+                throw new IllegalStateException("the API exited; see " + process.log());
             }
             try {
-                HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create(baseUrl() + "/q/health/ready"))
+                HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create(url + "/q/health/ready"))
                         .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding());
                 if (r.statusCode() == 200) {
                     return;
@@ -165,7 +182,7 @@ public final class Platform implements AutoCloseable {
             }
             sleep(250);
         }
-        throw new IllegalStateException("the API did not get ready in " + timeout + "; see " + api.log());
+        throw new IllegalStateException("the API did not get ready in " + timeout + "; see " + process.log());
     }
 
     private ManagedProcess track(ManagedProcess p) {
