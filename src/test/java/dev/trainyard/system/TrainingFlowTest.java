@@ -40,10 +40,17 @@ class TrainingFlowTest {
     @Test
     void aSubmittedJobIsTrainedToSuccessWithMetricsAndADownloadableCheckpoint() throws Exception {
         Job job = platform.jobs().submitJob(Specs.tinyGpt("flow", 2, 60, 20), null);
+        platform.awaitJob(job.getId(), j -> j.getProgress().getStep() >= 5, Duration.ofMinutes(3));
+        String runnerMetrics = get(platform.runnerMetricsUrl("node-a"));
+        String apiMetrics = get(platform.baseUrl() + "/q/metrics");
         Job done = platform.awaitJob(job.getId(), j -> j.getFinishedAt() != null, Duration.ofMinutes(3));
 
         assertThat(done.getState()).isEqualTo("SUCCEEDED");
         assertThat(done.getProgress().getStep()).isEqualTo(60L);
+        assertThat(runnerMetrics).as("the runner's own metrics while it trained")
+                .contains("trainyard_runner_tokens_per_second{runner=\"node-a\",job=\"" + job.getId() + "\"");
+        assertThat(apiMetrics).contains("trainyard_gpus_allocated{pool=\"cpu\"}").contains("trainyard_jobs{state=\"RUNNING\"}")
+                .contains("trainyard_scheduler_cycle_seconds");
         assertThat(done.getCost().getAccruedUsd()).isPositive();
         assertThat(platform.jobs().listJobEvents(job.getId())).extracting(JobEvent::getToState)
                 .containsExactly("QUEUED", "SCHEDULED", "RUNNING", "SUCCEEDED");
@@ -76,6 +83,11 @@ class TrainingFlowTest {
         double max = all.stream().mapToDouble(SeriesPoint::getValue).max().orElseThrow();
         double min = all.stream().mapToDouble(SeriesPoint::getValue).min().orElseThrow();
         assertThat(few).extracting(SeriesPoint::getValue).contains(max, min);
+    }
+
+    private static String get(String url) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
     }
 
     private static List<SeriesPoint> series(long jobId, String name) {

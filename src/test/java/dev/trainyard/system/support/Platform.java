@@ -41,6 +41,7 @@ public final class Platform implements AutoCloseable {
     private final int port;
     private final Map<String, String> apiEnv = new HashMap<>();
     private final List<ManagedProcess> processes = new ArrayList<>();
+    private final Map<String, Integer> runnerMetricsPorts = new HashMap<>();
     private ManagedProcess api;
     private String runnerToken;
 
@@ -100,14 +101,21 @@ public final class Platform implements AutoCloseable {
 
     /** Starts a runner process that talks to the API at {@code apiUrl}. */
     public ManagedProcess startRunner(String runnerName, int devices, String apiUrl) {
+        int metricsPort = freePort();
+        runnerMetricsPorts.put(runnerName, metricsPort);
         Map<String, String> env = new HashMap<>();
         env.put("OMP_WAIT_POLICY", "PASSIVE");
         env.put("OPENBLAS_NUM_THREADS", "1");
         return track(new ManagedProcess("runner-" + runnerName, List.of(java(), "-Xmx512m",
                 "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0", "-jar", Repository.runnerJar().toString(), "agent",
                 "--api", apiUrl, "--token", runnerToken, "--pool", POOL, "--name", runnerName,
-                "--devices", Integer.toString(devices), "--work-dir", dir.resolve("runner-" + runnerName).toString()),
+                "--devices", Integer.toString(devices), "--metrics-port", Integer.toString(metricsPort), "--work-dir", dir.resolve("runner-" + runnerName).toString()),
                 env, dir.resolve("runner-" + runnerName + ".log")).start());
+    }
+
+    /** The runner's own Prometheus endpoint. */
+    public String runnerMetricsUrl(String runnerName) {
+        return "http://127.0.0.1:" + runnerMetricsPorts.get(runnerName) + "/metrics";
     }
 
     public String baseUrl() {

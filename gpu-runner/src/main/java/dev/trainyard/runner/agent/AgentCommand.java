@@ -40,6 +40,10 @@ public final class AgentCommand implements Callable<Integer> {
   @Option(names = "--threads-per-stage", defaultValue = "1", description = "intra-op threads of each pipeline stage")
   int threadsPerStage;
 
+  @Option(names = "--metrics-port", defaultValue = "0",
+      description = "serve Prometheus metrics (step time, tokens/s, memory) on this port at /metrics; 0 = off")
+  int metricsPort;
+
   /** Parses {@code args} and runs; returns the exit code. */
   public static int run(String[] args) {
     return new CommandLine(new AgentCommand()).execute(args);
@@ -52,7 +56,7 @@ public final class AgentCommand implements Callable<Integer> {
     Path dir = workDir != null ? workDir
         : Path.of(System.getProperty("user.home"), ".trainyard", "runner", runnerName);
     RunnerAgent agent = new RunnerAgent(new RunnerAgent.Settings(api, token, runnerName, host, pool,
-        devices(), dir, threadsPerStage));
+        devices(), dir, threadsPerStage, metricsPort));
     Runtime.getRuntime().addShutdownHook(new Thread(agent::stop));
     return agent.run();
   }

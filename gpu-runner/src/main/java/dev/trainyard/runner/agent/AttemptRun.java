@@ -46,7 +46,10 @@ final class AttemptRun implements Runnable {
   private volatile boolean dropped;
   private volatile boolean ended;
 
-  AttemptRun(ApiSession session, Assignment assignment, Path workDir, int threadsPerStage) {
+  private final RunnerMetrics metrics;
+
+  AttemptRun(ApiSession session, Assignment assignment, Path workDir, int threadsPerStage, RunnerMetrics metrics) {
+    this.metrics = metrics;
     this.session = session;
     this.assignment = assignment;
     this.workDir = workDir;
@@ -98,6 +101,7 @@ final class AttemptRun implements Runnable {
       finish("FAILED", String.valueOf(e.getMessage()), null);
     } finally {
       ended = true;
+      metrics.ended(id);
       reporter.close();
     }
   }
@@ -119,6 +123,7 @@ final class AttemptRun implements Runnable {
     return new TrainingListener() {
       @Override
       public void onStep(StepMetrics m) {
+        metrics.step(assignment.getJobId(), assignment.getAttemptId(), m);
         reporter.metric(m.step(), "loss", m.loss());
         reporter.metric(m.step(), "learning_rate", m.learningRate());
         reporter.metric(m.step(), "grad_norm", m.gradNorm());

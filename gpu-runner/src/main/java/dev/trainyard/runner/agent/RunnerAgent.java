@@ -27,12 +27,13 @@ public final class RunnerAgent {
 
   /** Where and as what the agent runs. */
   public record Settings(String apiUrl, String token, String name, String host, String pool, List<Device> devices,
-      Path workDir, int threadsPerStage) {}
+      Path workDir, int threadsPerStage, int metricsPort) {}
 
   private final Settings settings;
   private final ApiSession session;
   private final Map<Long, AttemptRun> runs = new ConcurrentHashMap<>();
   private final Set<Long> finished = ConcurrentHashMap.newKeySet();
+  private final RunnerMetrics metrics;
   private volatile boolean stopping;
   private long runnerId;
   private long intervalMs = 1_000;
@@ -40,10 +41,16 @@ public final class RunnerAgent {
   public RunnerAgent(Settings settings) {
     this.settings = settings;
     this.session = new ApiSession(settings.apiUrl(), settings.token());
+    this.metrics = new RunnerMetrics(settings.name());
   }
 
   /** Runs until {@link #stop()}; returns the process exit code. */
   public int run() {
+    try {
+      metrics.listen(settings.metricsPort());
+    } catch (java.io.IOException e) {
+      LOG.warning("cannot serve metrics on port " + settings.metricsPort() + ": " + e.getMessage());
+    }
     while (!stopping) {
       try {
         if (runnerId == 0) {
@@ -68,6 +75,7 @@ public final class RunnerAgent {
         }
       }
     }
+    metrics.close();
     return 0;
   }
 
@@ -111,7 +119,7 @@ public final class RunnerAgent {
     }
     // attempt ids restart with every database, so the lease token makes the folder unique on a shared disk
     Path dir = settings.workDir().resolve("attempt-" + a.getAttemptId() + "-" + a.getLeaseToken().substring(0, 8));
-    AttemptRun run = new AttemptRun(session, a, dir, settings.threadsPerStage());
+    AttemptRun run = new AttemptRun(session, a, dir, settings.threadsPerStage(), metrics);
     runs.put(a.getAttemptId(), run);
     Thread t = new Thread(() -> {
       try {

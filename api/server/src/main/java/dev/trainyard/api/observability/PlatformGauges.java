@@ -42,7 +42,12 @@ public class PlatformGauges {
             gauge("trainyard.jobs", "Jobs by state", "jobs.state." + state, "state", state);
         }
         gauge("trainyard.cost.accrued.usd", "USD charged to the cost ledger so far", "cost", null, null);
-        refresh();
+        // refreshed in the background too, so a pool created since start has its gauges before the next scrape
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "platform-gauges");
+            t.setDaemon(true);
+            return t;
+        }).scheduleWithFixedDelay(this::refresh, 0, MAX_AGE_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     private void gauge(String name, String help, String key, String tagKey, String tagValue) {
@@ -64,7 +69,7 @@ public class PlatformGauges {
     }
 
     private synchronized void refresh() {
-        if (System.currentTimeMillis() - readAt <= MAX_AGE_MS) {
+        if (System.currentTimeMillis() - readAt < MAX_AGE_MS / 2) {
             return;
         }
         try (Connection c = dataSource.getConnection()) {

@@ -17,13 +17,16 @@ public record FencedAttempt(long attemptId, long jobId, int number, String state
     /** Checks the lease token, locking the attempt row for the rest of the transaction. */
     public static FencedAttempt check(Connection c, long attemptId, String leaseToken) throws SQLException {
         UUID token = parse(leaseToken);
-        return Jdbc.queryOne(c, """
+        org.jboss.logging.MDC.put("attemptId", Long.toString(attemptId));
+        FencedAttempt fenced = Jdbc.queryOne(c, """
                 select a.id, a.job_id, a.number, a.state, a.stop_reason from attempts a
                  where a.id = ? and a.lease_token = ? and a.ended_at is null
                    and a.number = (select max(number) from attempts where job_id = a.job_id)
                  for update""",
                 rs -> new FencedAttempt(rs.getLong(1), rs.getLong(2), rs.getInt(3), rs.getString(4), rs.getString(5)),
                 attemptId, token).orElseThrow(() -> stale(attemptId));
+        org.jboss.logging.MDC.put("jobId", Long.toString(fenced.jobId()));
+        return fenced;
     }
 
     /** The stop the runner must carry out, in the protocol's words, or null. */

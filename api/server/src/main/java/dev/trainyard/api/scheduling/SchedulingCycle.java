@@ -84,14 +84,20 @@ public class SchedulingCycle {
      * Runners can only reach this replica once its HTTP server listens; silence before that (a slow start, a
      * restart of the API) must not count against them.
      */
-    void onHttpStart(@jakarta.enterprise.event.Observes io.quarkus.vertx.http.HttpServerStart event) {
+    void onHttpStart(@jakarta.enterprise.event.ObservesAsync io.quarkus.vertx.http.HttpServerStart event) {
         servingSince = clock.instant();
     }
 
-    /** The later of the leadership and serving instants; {@code fallback} while either is unknown. */
-    private static Instant latest(Instant leaderSince, Instant serving, Instant fallback) {
-        if (leaderSince == null || serving == null) {
+    /**
+     * The later of the leadership and serving instants: {@code fallback} while not leader, the leadership
+     * instant while the (asynchronous) server-start event has not arrived.
+     */
+    static Instant latest(Instant leaderSince, Instant serving, Instant fallback) {
+        if (leaderSince == null) {
             return fallback;
+        }
+        if (serving == null) {
+            return leaderSince;
         }
         return leaderSince.isAfter(serving) ? leaderSince : serving;
     }
