@@ -92,19 +92,25 @@ public class RunnerProtocol {
     public RunnerMessages.HeartbeatAnswer heartbeat(RunnerMessages.Heartbeat h) {
         long waitMs = h.waitMs() == null ? 0 : Math.max(0, Math.min(20_000, h.waitMs()));
         long deadline = System.currentTimeMillis() + waitMs;
-        while (true) {
-            long version = waiters.version();
-            RunnerMessages.HeartbeatAnswer answer = inTransaction(c -> beat(c, h.runnerId()));
-            long left = deadline - System.currentTimeMillis();
-            if (!answer.assignments().isEmpty() || left <= 0) {
-                return answer;
-            }
-            waiters.awaitChange(version, left);
+        long version = waiters.version();
+        RunnerMessages.HeartbeatAnswer answer = inTransaction(c -> beat(c, h.runnerId()));
+        // while the runner waits for work, a wake-up only reads: the heartbeat was recorded once, above
+        while (answer.assignments().isEmpty() && deadline - System.currentTimeMillis() > 0) {
+            waiters.awaitChange(version, deadline - System.currentTimeMillis());
+            version = waiters.version();
+            String state = answer.runnerState();
+            answer = inTransaction(c -> new RunnerMessages.HeartbeatAnswer(state, assignments(c, h.runnerId())));
         }
+        return answer;
     }
 
     private RunnerMessages.HeartbeatAnswer beat(Connection c, long runnerId) throws SQLException {
         Instant now = clock.instant();
+        try (Statement s = c.createStatement()) {
+            // a heartbeat is a liveness hint: one lost in a database crash costs nothing, the next comes within
+            // seconds; so this commit does not wait for the WAL flush
+            s.execute("set local synchronous_commit = off");
+        }
         String state = Jdbc.queryOne(c, """
                 update runners set last_heartbeat_at = ?,
                        state = case when state = 'REGISTERED' then 'ACTIVE' else state end
@@ -112,7 +118,11 @@ public class RunnerProtocol {
                 rs -> rs.getString(1), now, runnerId)
                 .orElseThrow(() -> new ApiException.Conflict(ProblemType.INVALID_STATE,
                         "Runner " + runnerId + " is unknown, lost or offline; register again"));
-        List<RunnerMessages.Assignment> assignments = Jdbc.query(c, """
+        return new RunnerMessages.HeartbeatAnswer(state, assignments(c, runnerId));
+    }
+
+    private List<RunnerMessages.Assignment> assignments(Connection c, long runnerId) throws SQLException {
+        return Jdbc.query(c, """
                 select a.id, a.job_id, a.number, a.lease_token, j.spec, ar.gpus, ar.rank,
                        (select count(*) from attempt_runners x where x.attempt_id = a.id), a.state, a.stop_reason,
                        k.id, k.step, k.sha256, k.size_bytes
@@ -127,7 +137,6 @@ public class RunnerProtocol {
                             rs.getString(4), read(rs.getString(5)), rs.getInt(6), rs.getInt(7), rs.getInt(8),
                             rs.getString(9), FencedAttempt.stopWord(rs.getString(10)), resume);
                 }, runnerId);
-        return new RunnerMessages.HeartbeatAnswer(state, assignments);
     }
 
     public RunnerMessages.AttemptAck start(long attemptId, RunnerMessages.AttemptCall call) {
