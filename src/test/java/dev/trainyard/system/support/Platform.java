@@ -234,12 +234,4 @@ public final class Platform implements AutoCloseable {
             processes.get(i).close();
         }
     }
-
-    static void write(Path p, String text) {
-        try {
-            Files.writeString(p, text);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 }

@@ -2,7 +2,6 @@ package dev.trainyard.system.support;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -82,9 +81,5 @@ public final class TestDatabase {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
-    }
-
-    static boolean exists(Path p) {
-        return Files.exists(p);
     }
 }

@@ -10,12 +10,10 @@ import jakarta.transaction.Transactional;
 import java.math.BigDecimal;
 import java.time.InstantSource;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /** Rules of pools: admins create and price them; everyone signed in may read them. */
 @ApplicationScoped
 public class PoolService {
-    static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
     static final BigDecimal MAX_PRICE = new BigDecimal("100000");
 
     private final PoolRepository pools;
@@ -34,8 +32,8 @@ public class PoolService {
             v.add("$", "a body is required");
             v.throwIfAny();
         }
-        if (v.require("name", request.name()) && !NAME.matcher(request.name()).matches()) {
-            v.add("name", "must be lower-case letters, digits and '-', up to 63");
+        if (v.require("name", request.name())) {
+            v.checkResourceName("name", request.name());
         }
         if (v.require("gpuType", request.gpuType()) && (request.gpuType().isBlank() || request.gpuType().length() > 64)) {
             v.add("gpuType", "must be 1-64 characters");

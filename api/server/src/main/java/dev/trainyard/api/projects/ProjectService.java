@@ -10,12 +10,10 @@ import jakarta.transaction.Transactional;
 import java.math.BigDecimal;
 import java.time.InstantSource;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /** Rules of projects: admins create and change them, members read their own. */
 @ApplicationScoped
 public class ProjectService {
-    static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
     static final BigDecimal MAX_BUDGET = new BigDecimal("1000000000");
 
     private final ProjectRepository projects;
@@ -34,8 +32,8 @@ public class ProjectService {
             v.add("$", "a body is required");
             v.throwIfAny();
         }
-        if (v.require("name", request.name()) && !NAME.matcher(request.name()).matches()) {
-            v.add("name", "must be lower-case letters, digits and '-', starting with a letter or digit, up to 63");
+        if (v.require("name", request.name())) {
+            v.checkResourceName("name", request.name());
         }
         checkBudget(request.budgetUsd(), v);
         v.checkRange("share", request.share(), 0.001, 1000);

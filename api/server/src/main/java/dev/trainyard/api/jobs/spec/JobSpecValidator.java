@@ -15,7 +15,6 @@ public final class JobSpecValidator {
 
     public static final List<String> PRIORITIES = List.of("low", "normal", "high", "urgent");
     static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,100}");
-    static final Pattern RESOURCE_NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
     static final int MAX_GPUS = 512;
     static final long MAX_RUNTIME_SECONDS = 30L * 24 * 3600;
     static final BigDecimal MAX_COST = new BigDecimal("1000000000");
@@ -33,9 +32,7 @@ public final class JobSpecValidator {
         if (v.require("name", spec.name()) && !NAME.matcher(spec.name()).matches()) {
             v.add("name", "must be 1-100 letters, digits, '.', '_' or '-'");
         }
-        if (spec.project() != null && !RESOURCE_NAME.matcher(spec.project()).matches()) {
-            v.add("project", "is not a valid project name");
-        }
+        v.checkResourceName("project", spec.project());
         String priority = spec.priority() == null ? "normal" : spec.priority().toLowerCase(Locale.ROOT);
         v.checkOneOf("priority", priority, PRIORITIES);
         Resources resources = resources(spec.resources(), v);
@@ -57,9 +54,7 @@ public final class JobSpecValidator {
         if (r.pool() == null && r.gpuType() == null) {
             v.add("resources.pool", "name a pool or a gpuType");
         }
-        if (r.pool() != null && !RESOURCE_NAME.matcher(r.pool()).matches()) {
-            v.add("resources.pool", "is not a valid pool name");
-        }
+        v.checkResourceName("resources.pool", r.pool());
         if (r.gpuType() != null && (r.gpuType().isBlank() || r.gpuType().length() > 64)) {
             v.add("resources.gpuType", "must be 1-64 characters");
         }

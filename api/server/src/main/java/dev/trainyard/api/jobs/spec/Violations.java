@@ -7,6 +7,9 @@ import java.util.List;
 
 /** Collects every problem of a request so that the caller hears about all of them at once. */
 public final class Violations {
+    /** Names of projects and pools: they appear in URLs, so lower-case letters, digits and '-'. */
+    public static final java.util.regex.Pattern RESOURCE_NAME = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+
     private final List<FieldViolation> found = new ArrayList<>();
 
     public void add(String field, String message) {
@@ -24,6 +27,13 @@ public final class Violations {
             return false;
         }
         return true;
+    }
+
+    /** A present project or pool name must follow {@link #RESOURCE_NAME}. */
+    public void checkResourceName(String field, String value) {
+        if (value != null && !RESOURCE_NAME.matcher(value).matches()) {
+            add(field, "must be lower-case letters, digits and '-', starting with a letter or digit, up to 63");
+        }
     }
 
     public void checkRange(String field, Number value, double min, double max) {
