@@ -5,21 +5,22 @@ import java.util.function.IntUnaryOperator;
 
 /**
  * All-or-nothing placement of a gang: one runner by best fit when possible, otherwise (multi-node jobs only) as
- * few runners as possible, largest headroom first, with the last piece again by best fit.
+ * few runners as possible, largest headroom first, with the last piece again by best fit. Each multi-node piece is
+ * a whole number of {@code unit}-GPU data-parallel replicas, since one replica's pipeline cannot span runners.
  */
 final class GangAllocator {
     private GangAllocator() {
     }
 
     /** The largest gang in [min, upper] GPUs that fits the headroom now, or null. */
-    static Gang placeNow(PoolState pool, Headroom room, int upper, int min, boolean multiNode) {
+    static Gang placeNow(PoolState pool, Headroom room, int upper, int min, boolean multiNode, int unit) {
         if (multiNode) {
             int size = Math.min(upper, room.total());
             if (size < min || size <= 0) {
                 return null;
             }
             int pos = pool.index.bestFit(size, p -> room.at(p) >= size);
-            return pos >= 0 ? Gang.single(pos, size) : spread(pool.free.length, room::at, size);
+            return pos >= 0 ? Gang.single(pos, size) : spread(pool.free.length, whole(room::at, unit), size);
         }
         for (int size = Math.min(upper, pool.index.largestFree()); size >= min && size > 0; size--) {
             int need = size;
@@ -32,7 +33,7 @@ final class GangAllocator {
     }
 
     /** Placement of exactly {@code size} GPUs over plain per-runner counts (used for projected futures). */
-    static Gang placeOn(int[] available, int size, boolean multiNode) {
+    static Gang placeOn(int[] available, int size, boolean multiNode, int unit) {
         int best = -1;
         for (int pos = 0; pos < available.length; pos++) {
             if (available[pos] >= size && (best < 0 || available[pos] < available[best])) {
@@ -45,7 +46,15 @@ final class GangAllocator {
         if (!multiNode || Arrays.stream(available).sum() < size) {
             return null;
         }
-        return spread(available.length, pos -> available[pos], size);
+        return spread(available.length, whole(pos -> available[pos], unit), size);
+    }
+
+    /** Room counted in whole replicas of {@code unit} GPUs. */
+    private static IntUnaryOperator whole(IntUnaryOperator room, int unit) {
+        return unit <= 1 ? room : pos -> {
+            int gpus = room.applyAsInt(pos);
+            return gpus - gpus % unit;
+        };
     }
 
     /** Spreads {@code size} GPUs, which the caller knows fit in total, over the fewest runners. */

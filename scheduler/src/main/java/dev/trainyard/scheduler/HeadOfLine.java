@@ -99,7 +99,7 @@ final class HeadOfLine {
 
     private Pending reserve(QueuedJob job, List<PoolState> matching, List<PoolState> feasible, PoolState pool,
             ReleaseTimeline.Projection projection, boolean preempted) {
-        Gang gang = GangAllocator.placeOn(projection.free(), job.minGpus(), job.multiNode());
+        Gang gang = GangAllocator.placeOn(projection.free(), job.minGpus(), job.multiNode(), job.replicaGpus());
         boolean waitsOnStops = preempted;
         if (gang != null) {
             pool.reservation = new Reservation(job.id(), job.priority(), projection.at(), gang, projection.free());

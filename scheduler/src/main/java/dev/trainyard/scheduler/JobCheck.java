@@ -51,7 +51,7 @@ final class JobCheck {
         List<Option> options = new ArrayList<>();
         BigDecimal budgetLeft = accounts.budgetLeft(job.projectId());
         for (PoolState pool : matching) {
-            if (pool.couldEverHold(job.minGpus(), job.multiNode())) {
+            if (pool.couldEverHold(job.minGpus(), job.multiNode(), job.replicaGpus())) {
                 int affordable = CostModel.maxAffordableGpus(job, pool.pool, budgetLeft);
                 options.add(new Option(pool, Math.min(affordable, job.gpus()), affordable >= job.minGpus()));
             }

@@ -65,9 +65,22 @@ final class PoolState {
         index.move(pos, before, free[pos]);
     }
 
-    /** Whether an empty pool could hold the job at all: one runner big enough, or all runners for multi-node. */
-    boolean couldEverHold(int gpus, boolean multiNode) {
-        return multiNode ? totalCapacity >= gpus : largestRunner >= gpus;
+    /**
+     * Whether an empty pool could hold the job at all: one runner big enough, or for multi-node all runners
+     * together, each counting whole replicas of {@code unit} GPUs.
+     */
+    boolean couldEverHold(int gpus, boolean multiNode, int unit) {
+        if (!multiNode || largestRunner >= gpus) {
+            return largestRunner >= gpus;
+        }
+        if (unit <= 1) {
+            return totalCapacity >= gpus;
+        }
+        long whole = 0;
+        for (int c : capacity) {
+            whole += c - c % unit;
+        }
+        return whole >= gpus;
     }
 
     /** A future moment when some GPUs of a runner come back. */

@@ -100,7 +100,8 @@ final class QueuePass {
             return null;
         }
         Headroom room = new Headroom(pool, limitsFor(job, pool.reservation));
-        return GangAllocator.placeNow(pool, room, option.upperGpus(), job.minGpus(), job.multiNode());
+        return GangAllocator.placeNow(pool, room, option.upperGpus(), job.minGpus(), job.multiNode(),
+                job.replicaGpus());
     }
 
     /** Only a job still running when the reservation starts must keep off the GPUs held for it. */
@@ -114,7 +115,8 @@ final class QueuePass {
 
     private boolean fitsIgnoringReservation(QueuedJob job, JobCheck.Option option) {
         Headroom room = new Headroom(option.pool(), null);
-        return GangAllocator.placeNow(option.pool(), room, option.upperGpus(), job.minGpus(), job.multiNode()) != null;
+        return GangAllocator.placeNow(option.pool(), room, option.upperGpus(), job.minGpus(), job.multiNode(),
+                job.replicaGpus()) != null;
     }
 
     private void place(QueuedJob job, PoolState pool, Gang gang, Reservation limits) {

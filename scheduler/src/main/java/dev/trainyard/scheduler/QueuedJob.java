@@ -10,6 +10,9 @@ import java.util.Objects;
  * <p>{@code poolId} and {@code gpuType} are nullable but at least one must be set; when both are set a pool must
  * match both. {@code maxCostUsd} is nullable (no per-job limit). {@code accruedCostUsd} is what earlier attempts
  * of this job already cost. {@code version} is echoed in the placement for the guarded write.
+ *
+ * <p>{@code replicaGpus} is the size of one data-parallel replica of a multi-node job: a pipeline runs within one
+ * runner, so each runner of a multi-node gang gets a whole number of replicas. 1 puts no constraint on the split.
  */
 public record QueuedJob(
         long id,
@@ -24,7 +27,8 @@ public record QueuedJob(
         BigDecimal maxCostUsd,
         BigDecimal accruedCostUsd,
         Instant submittedAt,
-        long version) {
+        long version,
+        int replicaGpus) {
 
     /** Ten years: any longer runtime bound is treated as a mistake rather than a plan. */
     public static final long MAX_RUNTIME_SECONDS = 10L * 366 * 24 * 3600;
@@ -33,6 +37,17 @@ public record QueuedJob(
         Objects.requireNonNull(priority, "priority");
         Objects.requireNonNull(accruedCostUsd, "accruedCostUsd");
         Objects.requireNonNull(submittedAt, "submittedAt");
+        if (replicaGpus < 1) {
+            throw new IllegalArgumentException("replicaGpus must be at least 1, not " + replicaGpus);
+        }
+    }
+
+    /** A job whose multi-node gangs may be split at any GPU (or that is never multi-node). */
+    public QueuedJob(long id, long projectId, Long poolId, String gpuType, Priority priority, int gpus, int minGpus,
+            boolean multiNode, long maxRuntimeSeconds, BigDecimal maxCostUsd, BigDecimal accruedCostUsd,
+            Instant submittedAt, long version) {
+        this(id, projectId, poolId, gpuType, priority, gpus, minGpus, multiNode, maxRuntimeSeconds, maxCostUsd,
+                accruedCostUsd, submittedAt, version, 1);
     }
 
     /** True when the job may start with fewer GPUs than it asked for. */

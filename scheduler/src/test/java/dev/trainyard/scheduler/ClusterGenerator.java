@@ -122,9 +122,17 @@ public final class ClusterGenerator {
         int minGpus = random.nextInt(4) == 0 ? 1 + random.nextInt(gpus) : gpus;
         BigDecimal maxCost = random.nextInt(3) == 0 ? money(60) : null;
         BigDecimal accrued = maxCost != null && random.nextInt(4) == 0 ? money(20) : BigDecimal.ZERO;
+        // data-parallel multi-node jobs: fixed size, split only into whole replicas
+        int replicaGpus = 1;
+        if (multiNode && minGpus == gpus && random.nextBoolean()) {
+            replicaGpus = 1 + random.nextInt(gpus);
+            while (gpus % replicaGpus != 0) {
+                replicaGpus--;
+            }
+        }
         return new QueuedJob(id, 1 + random.nextInt(shape.projects()), byType ? null : pool.id(),
                 byType ? pool.gpuType() : null, priority(), gpus, minGpus, multiNode, 600L + 60L * random.nextInt(900),
-                maxCost, accrued, NOW.minusSeconds(random.nextInt(86_400)), random.nextInt(5));
+                maxCost, accrued, NOW.minusSeconds(random.nextInt(86_400)), random.nextInt(5), replicaGpus);
     }
 
     private Priority priority() {

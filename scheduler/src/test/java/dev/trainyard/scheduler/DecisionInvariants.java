@@ -55,6 +55,8 @@ final class DecisionInvariants {
             assertThat(placement.gpus()).isBetween(job.minGpus(), job.gpus())
                     .isEqualTo(placement.nodes().stream().mapToInt(NodeAssignment::gpus).sum());
             assertThat(job.multiNode() || placement.nodes().size() == 1).isTrue();
+            // a replica's pipeline runs within one runner
+            assertThat(placement.nodes()).allSatisfy(n -> assertThat(n.gpus() % job.replicaGpus()).isZero());
             assertThat(matches(job, pools.get(placement.poolId()))).isTrue();
             assertThat(placement.jobVersion()).isEqualTo(job.version());
         }

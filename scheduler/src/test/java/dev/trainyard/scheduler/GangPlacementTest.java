@@ -37,7 +37,14 @@ class GangPlacementTest {
                 Arguments.of("multi-node uses every runner when it must",
                         mixed().job(job(1).pool("a").gpus(19).multiNode()),
                         List.of(List.of(1L, 8L, 0L), List.of(3L, 5L, 1L), List.of(2L, 3L, 2L),
-                                List.of(4L, 3L, 3L))));
+                                List.of(4L, 3L, 3L))),
+                Arguments.of("data-parallel pieces are whole replicas: 2+2 rather than 3+1",
+                        snapshot().pool("a", "h100", 1).runner(1, "a", 8, 3).runner(2, "a", 8, 3)
+                                .job(job(1).pool("a").gpus(4).replicasOf(2)),
+                        List.of(List.of(1L, 2L, 0L), List.of(2L, 2L, 1L))),
+                Arguments.of("a runner with room for two replicas takes both",
+                        mixed().job(job(1).pool("a").gpus(12).replicasOf(4)),
+                        List.of(List.of(1L, 8L, 0L), List.of(3L, 4L, 1L))));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -57,7 +64,9 @@ class GangPlacementTest {
                         snapshot().pool("a", "h100", 1).runner(1, "a", 8, 5).runner(2, "a", 8, 5)
                                 .job(job(1).pool("a").gpus(6))),
                 Arguments.of("more than the whole pool has free, multi-node",
-                        mixed().job(job(1).pool("a").gpus(20).multiNode())));
+                        mixed().job(job(1).pool("a").gpus(20).multiNode())),
+                Arguments.of("enough GPUs in total but not in whole replicas",
+                        mixed().job(job(1).pool("a").gpus(16).replicasOf(4))));
     }
 
     @ParameterizedTest(name = "{0}")

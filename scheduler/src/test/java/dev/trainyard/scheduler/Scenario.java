@@ -111,6 +111,7 @@ final class Scenario {
         private int gpus = 1;
         private Integer minGpus;
         private boolean multiNode;
+        private int replicaGpus = 1;
         private long maxRuntimeSeconds = 3600;
         private BigDecimal maxCostUsd;
         private BigDecimal accruedCostUsd = BigDecimal.ZERO;
@@ -160,6 +161,13 @@ final class Scenario {
             return this;
         }
 
+        /** Multi-node in whole data-parallel replicas of {@code gpus} GPUs each. */
+        JobBuilder replicasOf(int gpus) {
+            multiNode = true;
+            replicaGpus = gpus;
+            return this;
+        }
+
         JobBuilder runtime(Duration value) {
             maxRuntimeSeconds = value.getSeconds();
             return this;
@@ -184,7 +192,7 @@ final class Scenario {
             Long poolId = pool != null ? Long.valueOf(scenario.poolId(pool)) : rawPoolId;
             return new QueuedJob(id, scenario.projectId(project), poolId, gpuType, priority, gpus,
                     minGpus == null ? gpus : minGpus, multiNode, maxRuntimeSeconds, maxCostUsd, accruedCostUsd,
-                    submittedAt, 7);
+                    submittedAt, 7, replicaGpus);
         }
     }
 
