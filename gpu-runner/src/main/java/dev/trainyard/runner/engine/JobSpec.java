@@ -76,6 +76,10 @@ public record JobSpec(
     SpecException.require(
         training.batchSize() % (parallelism.microBatches() * parallelism.dataParallel()) == 0,
         "training.batchSize must be a multiple of parallelism.microBatches x parallelism.dataParallel");
+    if (model instanceof TorchScriptSpec script) {
+      script.validateFor(data);
+      return;
+    }
     boolean tokens = model instanceof GptSpec;
     SpecException.require(
         tokens == java.util.List.of("arithmetic", "text").contains(data.type()),

@@ -15,6 +15,9 @@ public record ModelLayout(List<BlockLayout> blocks) {
     if (spec instanceof GptSpec gpt) {
       return gpt(gpt);
     }
+    if (spec instanceof TorchScriptSpec) {
+      throw new IllegalArgumentException("a torchscript model's layout is known only once its file is loaded");
+    }
     return mlp((MlpSpec) spec);
   }
 

@@ -7,9 +7,10 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
 @JsonSubTypes({
   @JsonSubTypes.Type(value = GptSpec.class, name = "gpt"),
-  @JsonSubTypes.Type(value = MlpSpec.class, name = "mlp")
+  @JsonSubTypes.Type(value = MlpSpec.class, name = "mlp"),
+  @JsonSubTypes.Type(value = TorchScriptSpec.class, name = "torchscript")
 })
-public sealed interface ModelSpec permits GptSpec, MlpSpec {
+public sealed interface ModelSpec permits GptSpec, MlpSpec, TorchScriptSpec {
 
   /** Checks the numbers against each other; throws {@link SpecException} with the first problem. */
   void validate();

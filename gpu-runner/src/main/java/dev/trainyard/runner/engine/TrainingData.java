@@ -23,7 +23,12 @@ public interface TrainingData {
   }
 
   private static int seqLen(JobSpec spec) {
-    return ((GptSpec) spec.model()).seqLen();
+    return spec.model() instanceof TorchScriptSpec script ? script.seqLen() : ((GptSpec) spec.model()).seqLen();
+  }
+
+  /** The input and output widths and task tabular data is generated or read for. */
+  private static MlpSpec tabularShape(JobSpec spec) {
+    return spec.model() instanceof TorchScriptSpec script ? script.tabularShape() : (MlpSpec) spec.model();
   }
 
   /** Opens the source a spec names. */
@@ -32,8 +37,8 @@ public interface TrainingData {
     return switch (data.type()) {
       case "arithmetic" -> TokenCorpus.of(ArithmeticCorpus.generate(data.seed(), 40_000), seqLen(spec), data);
       case "text" -> TokenCorpus.of(TokenCorpus.readBytes(data.uri()), seqLen(spec), data);
-      case "synthetic-tabular" -> TabularData.synthetic((MlpSpec) spec.model(), data);
-      case "jsonl", "csv" -> TabularFile.read((MlpSpec) spec.model(), data);
+      case "synthetic-tabular" -> TabularData.synthetic(tabularShape(spec), data);
+      case "jsonl", "csv" -> TabularFile.read(tabularShape(spec), data);
       default -> throw new SpecException("data.type '" + data.type() + "' is not supported");
     };
   }

@@ -1,11 +1,11 @@
 package dev.trainyard.runner.engine.torch;
 
 import dev.trainyard.runner.engine.Batch;
-import dev.trainyard.runner.engine.GptSpec;
 import dev.trainyard.runner.engine.MlpSpec;
 import dev.trainyard.runner.engine.ModelSpec;
 import dev.trainyard.runner.engine.TabularBatch;
 import dev.trainyard.runner.engine.TokenBatch;
+import dev.trainyard.runner.engine.TorchScriptSpec;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -32,17 +32,21 @@ final class LossFunction {
     // Enums returned from native code are fresh objects: intern() before comparing.
     Tensor output = modelOutput.scalar_type().intern() == torch.ScalarType.Float ? modelOutput
         : modelOutput.to(torch.ScalarType.Float);
-    if (model instanceof GptSpec gpt) {
-      TokenBatch tokens = (TokenBatch) batch;
+    if (batch instanceof TokenBatch tokens) {
+      // Logits [B, T, vocab]: the vocabulary is the last dimension (a TorchScript module's own).
       Tensor targets = Tensors.on(Tensors.longs(tokens.targets(), tokens.targets().length), output.device());
-      return torch.nll_loss(torch.log_softmax(output.reshape(-1, gpt.vocab()), 1), targets);
+      return torch.nll_loss(torch.log_softmax(output.reshape(-1, output.size(output.dim() - 1)), 1), targets);
     }
     TabularBatch rows = (TabularBatch) batch;
-    if (((MlpSpec) model).classification()) {
+    if (classification()) {
       Tensor targets = Tensors.on(Tensors.longs(rows.classes(), rows.rows()), output.device());
       return torch.nll_loss(torch.log_softmax(output, 1), targets);
     }
     Tensor targets = Tensors.on(Tensors.floats(rows.values(), rows.rows()), output.device());
     return torch.mse_loss(output.reshape(-1), targets);
+  }
+
+  private boolean classification() {
+    return model instanceof TorchScriptSpec script ? script.classification() : ((MlpSpec) model).classification();
   }
 }

@@ -63,6 +63,11 @@ abstract class ModelBlock {
     return register(globalName(localName), values, shape);
   }
 
+  /** Registers a tensor the block already holds (a loaded module's parameter) under its global name. */
+  final void adoptParameter(String localName, Tensor tensor) {
+    parameters.put(globalName(localName), tensor);
+  }
+
   final Tensor parameter(String localName) {
     return parameters.get(globalName(localName));
   }

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.trainyard.runner.engine.CheckpointStore;
 import dev.trainyard.runner.engine.HostTensor;
 import dev.trainyard.runner.engine.JobSpec;
-import dev.trainyard.runner.engine.ModelLayout;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -35,7 +34,7 @@ final class ModelExport {
       ObjectNode config = JSON.createObjectNode();
       config.put("name", spec.name());
       config.set("model", JSON.readTree(spec.toJson()).get("model"));
-      config.put("parameters", ModelLayout.of(spec.model()).parameters());
+      config.put("parameters", tensors.stream().mapToLong(t -> t.data().length).sum());
       config.put("dtype", "float32");
       config.put("weights", weights.getFileName().toString());
       config.put("sha256", sha256);

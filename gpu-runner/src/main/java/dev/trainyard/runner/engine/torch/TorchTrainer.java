@@ -11,6 +11,7 @@ import dev.trainyard.runner.engine.JobSpec;
 import dev.trainyard.runner.engine.LearningRateSchedule;
 import dev.trainyard.runner.engine.MemoryPlanner;
 import dev.trainyard.runner.engine.PeakMemory;
+import dev.trainyard.runner.engine.ModelFile;
 import dev.trainyard.runner.engine.ModelLayout;
 import dev.trainyard.runner.engine.SpecException;
 import dev.trainyard.runner.engine.StagePartitioner;
@@ -23,6 +24,7 @@ import dev.trainyard.runner.engine.TrainingListener;
 import dev.trainyard.runner.engine.TrainingPlan;
 import dev.trainyard.runner.engine.TrainingResult;
 import dev.trainyard.runner.engine.TrainingRun;
+import dev.trainyard.runner.engine.TorchScriptSpec;
 import dev.trainyard.runner.engine.TrainingSpec;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -43,6 +45,8 @@ public final class TorchTrainer {
   private final DataParallelGroup replica;
   private ReplicaGroup replicas;
   private long baselineRssBytes;
+  private ModelLayout layout;
+  private ScriptedModel scripted;
   private long estimatedPeakBytes;
 
   private long step;
@@ -74,8 +78,8 @@ public final class TorchTrainer {
     NativeRuntime.configureThread(threads);
     Optional<CheckpointState> resume = run.resumeFrom().map(this::loadCompatible);
     TrainingData data = TrainingData.open(spec);
-    List<ModelBlock> blocks = ModelFactory.build(spec.model(), training.seed());
     LossFunction lossFunction = new LossFunction(spec.model());
+    List<ModelBlock> blocks = buildModel(lossFunction, data);
     replicas = replica.isDistributed() ? new ReplicaGroup(replica, stageCount) : null;
     List<StageRange> ranges = partition(blocks, lossFunction, data, stageCount);
     TrainingPlan plan = plan(ranges, threads);
@@ -137,6 +141,9 @@ public final class TorchTrainer {
       return result(TrainingResult.Outcome.COMPLETED, Optional.empty());
     }
     Path exported = ModelExport.write(run.outputDir().resolve("model"), spec, engine.stages());
+    if (scripted != null) {
+      scripted.save(exported.resolveSibling("model.pt"));
+    }
     listener.onLog("training complete after " + step + " steps; weights exported to " + exported);
     return result(TrainingResult.Outcome.COMPLETED, Optional.of(exported));
   }
@@ -212,6 +219,31 @@ public final class TorchTrainer {
     return tensors.stream().collect(Collectors.toMap(HostTensor::name, Function.identity()));
   }
 
+  /** The model's blocks; also sets the layout (for a TorchScript module, measured on one micro-batch). */
+  private List<ModelBlock> buildModel(LossFunction lossFunction, TrainingData data) {
+    if (!(spec.model() instanceof TorchScriptSpec script)) {
+      layout = ModelLayout.of(spec.model());
+      return ModelFactory.build(spec.model(), training.seed());
+    }
+    scripted = ScriptedModel.load(ModelFile.resolve(script.uri(), run.outputDir().resolve("cache")));
+    if (scripted.containsDropout()) {
+      // Dropout inside a TorchScript module draws from libtorch's one global generator, which all stage
+      // threads share and which cannot be seeded per (step, micro-batch, block). A recomputed forward would
+      // draw other masks than the forward whose activations went on to the next stage: wrong gradients.
+      if (spec.parallelism().recompute()) {
+        throw new SpecException("parallelism.recompute cannot be used with " + scripted + ": it contains"
+            + " dropout, and its masks come from libtorch's global generator, so a recomputed forward would not"
+            + " repeat the original masks");
+      }
+      listener.onLog("warning: " + scripted + " contains dropout; its masks come from libtorch's global"
+          + " generator, so this run is not bitwise reproducible and a resumed run draws other masks");
+    }
+    layout = scripted.probe(script, lossFunction, data.trainBatch(0, microBatchRows()));
+    listener.onLog("loaded " + scripted + " from " + script.uri() + ": " + layout.parameters() + " parameters;"
+        + " activation memory is estimated from block outputs only (a lower bound)");
+    return scripted.blocks();
+  }
+
   private List<StageRange> partition(List<ModelBlock> blocks, LossFunction lossFunction, TrainingData data,
       int stageCount) {
     if (stageCount > blocks.size()) {
@@ -220,7 +252,6 @@ public final class TorchTrainer {
     if (stageCount == 1) {
       return List.of(new StageRange(0, 0, blocks.size()));
     }
-    ModelLayout layout = ModelLayout.of(spec.model());
     if (spec.parallelism().balance().equals("params")) {
       return StagePartitioner.byParameters(layout, stageCount);
     }
@@ -232,7 +263,6 @@ public final class TorchTrainer {
   }
 
   private TrainingPlan plan(List<StageRange> ranges, int threads) {
-    ModelLayout layout = ModelLayout.of(spec.model());
     var parallelism = spec.parallelism();
     List<StagePlan> stagePlans = new ArrayList<>();
     for (StageRange range : ranges) {
