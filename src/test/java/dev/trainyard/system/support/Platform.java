@@ -108,7 +108,8 @@ public final class Platform implements AutoCloseable {
         env.put("OPENBLAS_NUM_THREADS", "1");
         return track(new ManagedProcess("runner-" + runnerName, List.of(java(), "-Xmx512m",
                 "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0", "-jar", Repository.runnerJar().toString(), "agent",
-                "--api", apiUrl, "--token", runnerToken, "--pool", POOL, "--name", runnerName,
+                "--api", apiUrl, "--token", runnerToken, "--pool", POOL, "--name", runnerName, "--host", "127.0.0.1",
+                "--dp-timeout", "30",
                 "--devices", Integer.toString(devices), "--metrics-port", Integer.toString(metricsPort), "--work-dir", dir.resolve("runner-" + runnerName).toString()),
                 env, dir.resolve("runner-" + runnerName + ".log")).start());
     }

@@ -40,6 +40,14 @@ public final class AgentCommand implements Callable<Integer> {
   @Option(names = "--threads-per-stage", defaultValue = "1", description = "intra-op threads of each pipeline stage")
   int threadsPerStage;
 
+  @Option(names = "--host", description = "name or address other runners reach this one at, for data-parallel"
+      + " attempts over several runners (default: host name)")
+  String host;
+
+  @Option(names = "--dp-timeout", defaultValue = "120", description = "seconds a data-parallel rank waits for its"
+      + " peers (to join, or in a collective) before the attempt fails")
+  int dpTimeoutSeconds;
+
   @Option(names = "--metrics-port", defaultValue = "0",
       description = "serve Prometheus metrics (step time, tokens/s, memory) on this port at /metrics; 0 = off")
   int metricsPort;
@@ -51,12 +59,12 @@ public final class AgentCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    String host = hostName();
-    String runnerName = name != null ? name : host;
+    String host = this.host != null ? this.host : hostName();
+    String runnerName = name != null ? name : hostName();
     Path dir = workDir != null ? workDir
         : Path.of(System.getProperty("user.home"), ".trainyard", "runner", runnerName);
     RunnerAgent agent = new RunnerAgent(new RunnerAgent.Settings(api, token, runnerName, host, pool,
-        devices(), dir, threadsPerStage, metricsPort));
+        devices(), dir, threadsPerStage, metricsPort, java.time.Duration.ofSeconds(dpTimeoutSeconds)));
     Runtime.getRuntime().addShutdownHook(new Thread(agent::stop));
     return agent.run();
   }

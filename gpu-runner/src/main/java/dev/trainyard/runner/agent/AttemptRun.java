@@ -7,9 +7,12 @@ import dev.trainyard.client.model.Assignment;
 import dev.trainyard.client.model.AttemptCall;
 import dev.trainyard.client.model.AttemptEnd;
 import dev.trainyard.client.model.CheckpointRef;
+import dev.trainyard.client.model.Rendezvous;
 import dev.trainyard.runner.engine.CheckpointWritten;
+import dev.trainyard.runner.engine.DataParallelGroup;
 import dev.trainyard.runner.engine.EvalMetrics;
 import dev.trainyard.runner.engine.JobSpec;
+import dev.trainyard.runner.engine.PeerLostException;
 import dev.trainyard.runner.engine.StepMetrics;
 import dev.trainyard.runner.engine.StopRequest;
 import dev.trainyard.runner.engine.Trainer;
@@ -27,34 +30,46 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
  * Trains one assignment: fetches the checkpoint to resume from, runs the engine with a listener that reports
  * through an {@link AttemptReporter} and a stop signal backed by the API's answers, and reports how it ended.
+ *
+ * <p>An attempt over several runners is one data-parallel rank per runner. Rank 0 picks ports for the TCP
+ * stores, publishes them through the API and is the only one to report the job's progress (start, metrics,
+ * checkpoints, the end); the other ranks wait for that address in their assignment, send log lines, and report
+ * only a failure of their own. The engine makes every rank stop at the same step.
  */
 final class AttemptRun implements Runnable {
   private static final Logger LOG = Logger.getLogger(AttemptRun.class.getName());
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final long PEER_FAILURE_GRACE_MS = 3_000;
 
   private final ApiSession session;
   private final Assignment assignment;
   private final Path workDir;
-  private final int threadsPerStage;
+  private final RunnerAgent.Settings settings;
   private final AttemptReporter reporter;
+  private final RunnerMetrics metrics;
+  private final CompletableFuture<String> rendezvous = new CompletableFuture<>();
   private volatile boolean dropped;
   private volatile boolean ended;
 
-  private final RunnerMetrics metrics;
-
-  AttemptRun(ApiSession session, Assignment assignment, Path workDir, int threadsPerStage, RunnerMetrics metrics) {
+  AttemptRun(ApiSession session, Assignment assignment, Path workDir, RunnerAgent.Settings settings,
+      RunnerMetrics metrics) {
     this.metrics = metrics;
     this.session = session;
     this.assignment = assignment;
     this.workDir = workDir;
-    this.threadsPerStage = threadsPerStage;
+    this.settings = settings;
     this.reporter = new AttemptReporter(session, assignment.getAttemptId(), assignment.getLeaseToken());
+    update(assignment);
   }
 
   long attemptId() {
@@ -71,9 +86,22 @@ final class AttemptRun implements Runnable {
     return ended || dropped;
   }
 
-  /** A stop learned from a heartbeat. */
-  void stopRequested(String stop) {
-    reporter.noteStop(stop);
+  /** The assignment as the latest heartbeat lists it: a stop to carry out, rank 0's address. */
+  void update(Assignment latest) {
+    if (latest.getStop() != null) {
+      reporter.noteStop(latest.getStop());
+    }
+    if (latest.getRendezvous() != null) {
+      rendezvous.complete(latest.getRendezvous());
+    }
+  }
+
+  private boolean isRankZero() {
+    return assignment.getRank() == 0;
+  }
+
+  private boolean spansRunners() {
+    return assignment.getWorldSize() > 1;
   }
 
   @Override
@@ -82,28 +110,77 @@ final class AttemptRun implements Runnable {
     try {
       JobSpec spec = JobSpec.parse(specJson());
       Optional<Path> resume = fetchResumeCheckpoint();
-      ApiSession.withRetries(() -> session.api().startAttempt(id,
-          new AttemptCall().leaseToken(assignment.getLeaseToken())), Duration.ofMinutes(2));
-      reporter.log("attempt " + assignment.getAttemptNumber() + " starting on " + assignment.getGpus()
-          + " device(s)" + resume.map(p -> ", resuming from " + p.getFileName()).orElse(""));
       TrainingRun run = TrainingRun.of(spec, assignment.getGpus(), workDir.resolve("out"))
-          .reportingTo(listener()).stoppingOn(this::stopSignal).withThreadsPerStage(threadsPerStage);
+          .reportingTo(listener()).stoppingOn(this::stopSignal).withThreadsPerStage(settings.threadsPerStage());
       if (resume.isPresent()) {
         run = run.resumingFrom(resume.get());
       }
+      if (spansRunners()) {
+        run = run.asReplica(replicaGroup(spec, run));
+      }
+      if (isRankZero()) {
+        ApiSession.withRetries(() -> session.api().startAttempt(id,
+            new AttemptCall().leaseToken(assignment.getLeaseToken())), Duration.ofMinutes(2));
+      }
+      reporter.log(prefix() + "attempt " + assignment.getAttemptNumber() + " starting on " + assignment.getGpus()
+          + " device(s)" + resume.map(p -> ", resuming from " + p.getFileName()).orElse(""));
       TrainingResult result = Trainer.train(run);
-      finish(result.outcome() == TrainingResult.Outcome.COMPLETED ? "SUCCEEDED" : "STOPPED", null, result.finalStep());
+      if (isRankZero()) {
+        finish(result.outcome() == TrainingResult.Outcome.COMPLETED ? "SUCCEEDED" : "STOPPED", null,
+            result.finalStep());
+      } else {
+        reporter.log(prefix() + "training ended at step " + result.finalStep() + " (" + result.outcome() + ")");
+        reporter.drain(Duration.ofSeconds(30));
+      }
     } catch (ApiException e) {
       LOG.log(Level.WARNING, "attempt " + id + " abandoned: the API refused it (" + e.getCode() + ")", e);
     } catch (RuntimeException | IOException | InterruptedException e) {
       LOG.log(Level.WARNING, "attempt " + id + " failed", e);
-      reporter.log("training failed: " + e);
-      finish("FAILED", String.valueOf(e.getMessage()), null);
+      if (PeerLostException.causedBy(e)) {
+        // A peer rank is gone. If it failed on its own it reports why; give it the first word, so that the
+        // attempt ends as that failure rather than as a lost runner that is retried.
+        reporter.log(prefix() + "a data-parallel peer is gone: " + e.getMessage());
+        ApiSession.sleep(PEER_FAILURE_GRACE_MS);
+        finish("LOST", prefix() + e.getMessage(), null);
+      } else {
+        reporter.log(prefix() + "training failed: " + e);
+        finish("FAILED", prefix() + e.getMessage(), null);
+      }
     } finally {
       ended = true;
       metrics.ended(id);
       reporter.close();
     }
+  }
+
+  /**
+   * This runner's place among the data-parallel ranks. Rank 0 reserves ports for its stores (one for control,
+   * one per stage) and publishes them; the others wait until their heartbeat carries the address.
+   */
+  private DataParallelGroup replicaGroup(JobSpec spec, TrainingRun run)
+      throws IOException, InterruptedException {
+    String address;
+    if (isRankZero()) {
+      int port = FreePorts.run(run.stageCount() + 1);
+      ApiSession.withRetries(() -> session.api().publishRendezvous(assignment.getAttemptId(), new Rendezvous()
+          .leaseToken(assignment.getLeaseToken()).host(settings.host()).port(port)), Duration.ofMinutes(2));
+      address = settings.host() + ":" + port;
+    } else {
+      try {
+        address = rendezvous.get(settings.dataParallelTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      } catch (ExecutionException | TimeoutException e) {
+        throw new IOException("rank 0 did not publish its address within " + settings.dataParallelTimeout(), e);
+      }
+    }
+    int colon = address.lastIndexOf(':');
+    return new DataParallelGroup(assignment.getRank(), assignment.getWorldSize(), assignment.getFirstReplica(),
+        assignment.getLocalReplicas(), spec.parallelism().dataParallel(), address.substring(0, colon),
+        Integer.parseInt(address.substring(colon + 1)), settings.dataParallelTimeout());
+  }
+
+  /** Log lines of the other ranks say whose they are. */
+  private String prefix() {
+    return spansRunners() ? "[rank " + assignment.getRank() + "] " : "";
   }
 
   private String specJson() throws IOException {
@@ -124,6 +201,9 @@ final class AttemptRun implements Runnable {
       @Override
       public void onStep(StepMetrics m) {
         metrics.step(assignment.getJobId(), assignment.getAttemptId(), m);
+        if (!isRankZero()) {
+          return;
+        }
         reporter.metric(m.step(), "loss", m.loss());
         reporter.metric(m.step(), "learning_rate", m.learningRate());
         reporter.metric(m.step(), "grad_norm", m.gradNorm());
@@ -135,6 +215,9 @@ final class AttemptRun implements Runnable {
 
       @Override
       public void onEval(EvalMetrics m) {
+        if (!isRankZero()) {
+          return;
+        }
         reporter.metric(m.step(), "eval_loss", m.evalLoss());
       }
 
@@ -146,7 +229,7 @@ final class AttemptRun implements Runnable {
 
       @Override
       public void onLog(String line) {
-        reporter.log(line);
+        reporter.log(prefix() + line);
       }
     };
   }

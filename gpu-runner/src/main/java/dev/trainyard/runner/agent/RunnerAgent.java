@@ -27,7 +27,7 @@ public final class RunnerAgent {
 
   /** Where and as what the agent runs. */
   public record Settings(String apiUrl, String token, String name, String host, String pool, List<Device> devices,
-      Path workDir, int threadsPerStage, int metricsPort) {}
+      Path workDir, int threadsPerStage, int metricsPort, Duration dataParallelTimeout) {}
 
   private final Settings settings;
   private final ApiSession session;
@@ -100,8 +100,8 @@ public final class RunnerAgent {
       AttemptRun run = runs.get(a.getAttemptId());
       if (run == null && !finished.contains(a.getAttemptId())) {
         start(a);
-      } else if (run != null && a.getStop() != null) {
-        run.stopRequested(a.getStop());
+      } else if (run != null) {
+        run.update(a);
       }
     }
     for (AttemptRun run : runs.values()) {
@@ -113,13 +113,9 @@ public final class RunnerAgent {
   }
 
   private void start(Assignment a) {
-    if (a.getWorldSize() != null && a.getWorldSize() > 1 && a.getRank() != null && a.getRank() > 0) {
-      LOG.warning("attempt " + a.getAttemptId() + " spans several runners; only single-runner attempts are trained");
-      return;
-    }
     // attempt ids restart with every database, so the lease token makes the folder unique on a shared disk
     Path dir = settings.workDir().resolve("attempt-" + a.getAttemptId() + "-" + a.getLeaseToken().substring(0, 8));
-    AttemptRun run = new AttemptRun(session, a, dir, settings.threadsPerStage(), metrics);
+    AttemptRun run = new AttemptRun(session, a, dir, settings, metrics);
     runs.put(a.getAttemptId(), run);
     Thread t = new Thread(() -> {
       try {
@@ -130,6 +126,7 @@ public final class RunnerAgent {
       }
     }, "attempt-" + a.getAttemptId());
     t.start();
-    LOG.info("started attempt " + a.getAttemptId() + " of job " + a.getJobId());
+    LOG.info("started attempt " + a.getAttemptId() + " of job " + a.getJobId()
+        + (a.getWorldSize() > 1 ? " as rank " + a.getRank() + " of " + a.getWorldSize() : ""));
   }
 }

@@ -1,25 +1,55 @@
 package dev.trainyard.runner.engine;
 
+import java.time.Duration;
+
 /**
- * This process's place among data-parallel replicas: its rank, the replica count, and the TCP store (hosted
- * by rank 0) through which the replicas find each other. Every replica runs the full pipeline on its share
- * of each batch; gradients are averaged across replicas before clipping.
+ * This process's place among the data-parallel replicas of a job. Every replica runs the whole pipeline on
+ * its share of each batch; gradients are averaged across replicas before clipping.
+ *
+ * <p>A process may hold several replicas ({@code localReplicas}, starting at {@code firstReplica}): it then
+ * trains their rows together as one pipeline, which gives the same mean gradient. This lets the platform put
+ * two replicas on a runner with room for both and one on another. The processes find each other through TCP
+ * stores hosted by rank 0 at {@code storeHost}, ports {@code storePort} to {@code storePort + stages}.
+ *
+ * @param rank this process among {@code processes} (rank 0 writes checkpoints and the export)
+ * @param replicas replicas of the whole job, the spec's {@code parallelism.dataParallel}
+ * @param timeout how long a process waits for its peers (to join, or in a collective) before it fails: a peer
+ *     that died must not hold the others forever
  */
-public record DataParallelGroup(int rank, int replicas, String storeHost, int storePort) {
+public record DataParallelGroup(int rank, int processes, int firstReplica, int localReplicas, int replicas,
+    String storeHost, int storePort, Duration timeout) {
+
+  /** libtorch's own default is 30 minutes; a dead peer should cost less. */
+  public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(5);
 
   public DataParallelGroup {
-    if (replicas < 1 || rank < 0 || rank >= replicas) {
-      throw new IllegalArgumentException("rank " + rank + " of " + replicas + " replicas");
+    if (processes < 1 || rank < 0 || rank >= processes || processes > replicas) {
+      throw new IllegalArgumentException("rank " + rank + " of " + processes + " processes for " + replicas
+          + " replicas");
+    }
+    timeout = timeout == null ? DEFAULT_TIMEOUT : timeout;
+    if (localReplicas < 1 || firstReplica < 0 || firstReplica + localReplicas > replicas) {
+      throw new IllegalArgumentException("replicas " + firstReplica + ".." + (firstReplica + localReplicas - 1)
+          + " are not among the job's " + replicas);
     }
   }
 
-  /** A single replica: no other processes, no collectives. */
-  public static DataParallelGroup single() {
-    return new DataParallelGroup(0, 1, "127.0.0.1", 0);
+  /** One process holding every replica: no other processes, no collectives. */
+  public static DataParallelGroup whole(int replicas) {
+    return new DataParallelGroup(0, 1, 0, replicas, replicas, "127.0.0.1", 0, null);
+  }
+
+  /** One replica per process, process {@code rank} holding replica {@code rank}. */
+  public static DataParallelGroup evenly(int rank, int replicas, String storeHost, int storePort) {
+    return new DataParallelGroup(rank, replicas, rank, 1, replicas, storeHost, storePort, null);
+  }
+
+  public DataParallelGroup withTimeout(Duration other) {
+    return new DataParallelGroup(rank, processes, firstReplica, localReplicas, replicas, storeHost, storePort, other);
   }
 
   public boolean isDistributed() {
-    return replicas > 1;
+    return processes > 1;
   }
 
   /** Rank 0 writes checkpoints and the exported model; the others hold identical state. */

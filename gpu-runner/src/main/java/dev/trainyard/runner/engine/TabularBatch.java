@@ -8,8 +8,13 @@ public record TabularBatch(int rows, int features, float[] inputs, long[] classe
 
   @Override
   public TabularBatch slice(int part, int parts) {
-    int size = rows / parts;
-    int from = part * size;
+    return slice(part, 1, parts);
+  }
+
+  @Override
+  public TabularBatch slice(int first, int count, int parts) {
+    int size = rows / parts * count;
+    int from = first * (rows / parts);
     return new TabularBatch(size, features,
         Arrays.copyOfRange(inputs, from * features, (from + size) * features),
         classes == null ? null : Arrays.copyOfRange(classes, from, from + size),

@@ -7,8 +7,13 @@ public record TokenBatch(int rows, int seqLen, long[] inputs, long[] targets) im
 
   @Override
   public TokenBatch slice(int part, int parts) {
-    int size = rows / parts;
-    int from = part * size * seqLen;
+    return slice(part, 1, parts);
+  }
+
+  @Override
+  public TokenBatch slice(int first, int count, int parts) {
+    int size = rows / parts * count;
+    int from = first * (rows / parts) * seqLen;
     int to = from + size * seqLen;
     return new TokenBatch(size, seqLen, Arrays.copyOfRange(inputs, from, to), Arrays.copyOfRange(targets, from, to));
   }

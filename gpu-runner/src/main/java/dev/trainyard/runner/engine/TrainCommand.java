@@ -34,8 +34,29 @@ public final class TrainCommand implements java.util.concurrent.Callable<Integer
   @Option(names = "--dp-rank", defaultValue = "0", description = "this process's data-parallel rank")
   int dpRank;
 
-  @Option(names = "--dp-store", description = "host:port of the rank-0 TCP store (data parallelism)")
+  @Option(names = "--dp-store", description = "host:port of the rank-0 TCP store (data parallelism over"
+      + " processes; without it this process trains every replica)")
   String dpStore;
+
+  @Option(names = "--dp-processes", defaultValue = "0",
+      description = "processes sharing the replicas (default: one per replica)")
+  int dpProcesses;
+
+  @Option(names = "--dp-replicas", description = "FIRST:COUNT, the replicas this process holds (default RANK:1)")
+  String dpReplicas;
+
+  private DataParallelGroup replicaGroup(int replicas) {
+    try {
+      String[] hostPort = dpStore.split(":");
+      String[] held = (dpReplicas != null ? dpReplicas : dpRank + ":1").split(":");
+      return new DataParallelGroup(dpRank, dpProcesses > 0 ? dpProcesses : replicas, Integer.parseInt(held[0]),
+          Integer.parseInt(held[1]), replicas, hostPort[0], Integer.parseInt(hostPort[1]), null);
+    } catch (RuntimeException e) {
+      throw new CommandLine.ParameterException(new CommandLine(this),
+          "--dp-store must be HOST:PORT and --dp-replicas FIRST:COUNT among the job's " + replicas + " replicas ("
+              + e.getMessage() + ")");
+    }
+  }
 
   /** Parses {@code args} and runs; returns the exit code. */
   public static int run(String[] args) {
@@ -67,14 +88,8 @@ public final class TrainCommand implements java.util.concurrent.Callable<Integer
     }
     TrainingRun run = TrainingRun.of(job, devices, out).withThreadsPerStage(threadsPerStage)
         .reportingTo(new ConsoleListener(System.out)).stoppingOn(interruptSignal());
-    if (job.parallelism().dataParallel() > 1) {
-      if (dpStore == null) {
-        throw new CommandLine.ParameterException(new CommandLine(this),
-            "parallelism.dataParallel > 1 needs --dp-store host:port and --dp-rank");
-      }
-      String[] hostPort = dpStore.split(":");
-      run = run.asReplica(new DataParallelGroup(dpRank, job.parallelism().dataParallel(), hostPort[0],
-          Integer.parseInt(hostPort[1])));
+    if (dpStore != null) {
+      run = run.asReplica(replicaGroup(job.parallelism().dataParallel()));
     }
     if (resume != null) {
       Path from = resume.equals("latest")

@@ -11,7 +11,7 @@ import java.util.Optional;
  * @param devices devices granted (pipeline stages = devices, unless the spec fixes fewer stages)
  * @param threadsPerStage intra-op threads of each stage; 0 = available processors / stages
  * @param memoryLimitBytes memory the plan must fit into; 0 = what the host reports available
- * @param dataParallel this process's replica rank and peers; {@link DataParallelGroup#single()} by default
+ * @param dataParallel this process's replicas and peers; by default it holds all of them alone
  */
 public record TrainingRun(
     JobSpec spec,
@@ -30,7 +30,7 @@ public record TrainingRun(
     resumeFrom = resumeFrom == null ? Optional.empty() : resumeFrom;
     listener = listener == null ? TrainingListener.none() : listener;
     stopSignal = stopSignal == null ? StopSignal.never() : stopSignal;
-    dataParallel = dataParallel == null ? DataParallelGroup.single() : dataParallel;
+    dataParallel = dataParallel == null ? DataParallelGroup.whole(spec.parallelism().dataParallel()) : dataParallel;
     if (devices < 1) {
       throw new IllegalArgumentException("devices must be at least 1");
     }
@@ -73,12 +73,11 @@ public record TrainingRun(
   }
 
   /**
-   * Pipeline stages for this process: the spec's count if it fits the devices, else one per device. A single
-   * process given devices for all replicas divides them by the replica count.
+   * Pipeline stages for this process: the spec's count if it fits the devices, else one per device. A process
+   * holding several replicas divides its devices by their number (it trains their rows as one pipeline).
    */
   public int stageCount() {
-    int fromDevices = dataParallel.isDistributed() ? devices
-        : Math.max(1, devices / spec.parallelism().dataParallel());
+    int fromDevices = Math.max(1, devices / dataParallel.localReplicas());
     int asked = spec.parallelism().stages();
     return asked > 0 ? Math.min(asked, fromDevices) : fromDevices;
   }

@@ -54,6 +54,41 @@ class DataParallelTest {
     assertThat(tmp.resolve("replica1/model")).doesNotExist();
   }
 
+  /**
+   * Three replicas on two processes, one holding replica 0 and the other replicas 1 and 2 (as the platform
+   * places them when one runner has room for two, giving it twice the devices): the mean gradient weighs the
+   * second process twice.
+   */
+  @Test
+  void unevenReplicaProcessesMatchOneProcess() throws Exception {
+    Recorded reference = EngineRuns.train(batchOf12(spec(1, 6)), tmp.resolve("reference"));
+    Path specFile = tmp.resolve("spec.json");
+    Files.writeString(specFile, batchOf12(spec(3, 2)).toJson());
+    int port = freePorts(4);
+
+    List<Process> processes = new ArrayList<>();
+    String[] held = {"0:1", "1:2"};
+    for (int rank = 0; rank < 2; rank++) {
+      processes.add(ChildJvm.start(tmp.resolve("process" + rank + ".log"), "train", "--spec",
+          specFile.toString(), "--out", tmp.resolve("process" + rank).toString(),
+          "--devices", Integer.toString(2 * (rank + 1)),
+          "--threads-per-stage", "1", "--dp-rank", Integer.toString(rank), "--dp-processes", "2",
+          "--dp-replicas", held[rank], "--dp-store", "127.0.0.1:" + port));
+    }
+    for (int rank = 0; rank < 2; rank++) {
+      assertThat(ChildJvm.await(processes.get(rank), tmp.resolve("process" + rank + ".log"))).isZero();
+    }
+
+    Map<String, float[]> rankZero = EngineRuns.parametersIn(tmp.resolve("process0/model/model.safetensors"));
+    assertThat(EngineRuns.maxAbsDifference(rankZero, reference.parameters())).isLessThan(1e-4);
+  }
+
+  private static JobSpec batchOf12(JobSpec spec) {
+    TrainingSpec t = spec.training();
+    return spec.withTraining(new TrainingSpec(t.steps(), 12, t.learningRate(), t.minLearningRate(),
+        t.warmupSteps(), t.weightDecay(), t.gradClip(), t.seed(), t.evalEvery(), t.precision()));
+  }
+
   /** A base port with the next {@code count - 1} ports free too (control group + one per stage). */
   private static int freePorts(int count) throws IOException {
     for (int attempt = 0; attempt < 50; attempt++) {

@@ -50,6 +50,12 @@ public final class RunnerMessages {
             @Schema(required = true, description = "Devices of this runner to use") int gpus,
             @Schema(required = true, description = "This runner's rank in the attempt") int rank,
             @Schema(required = true, description = "Runners in the attempt") int worldSize,
+            @Schema(required = true, description = "First of the job's data-parallel replicas this runner trains")
+            int firstReplica,
+            @Schema(required = true, description = "Data-parallel replicas this runner trains (as one pipeline)")
+            int localReplicas,
+            @Schema(description = "host:port of rank 0's TCP stores, once rank 0 has published it (attempts over"
+                    + " several runners only)") String rendezvous,
             @Schema(required = true, description = "STARTING, RUNNING, PREEMPTING or STOPPING") String state,
             @Schema(description = "CANCEL, PREEMPT or BUDGET when the attempt must checkpoint and stop") String stop,
             @Schema(description = "Checkpoint to resume from") CheckpointRef resumeFrom) {
@@ -59,6 +65,13 @@ public final class RunnerMessages {
     @Schema(name = "CheckpointRef")
     public record CheckpointRef(@Schema(required = true) long checkpointId, @Schema(required = true) long step,
             @Schema(required = true) String sha256, @Schema(required = true) long sizeBytes) {
+    }
+
+    /** Where rank 0 of a multi-runner attempt listens for the other ranks. */
+    @Schema(name = "Rendezvous")
+    public record Rendezvous(@Schema(required = true) String leaseToken,
+            @Schema(required = true, description = "Host name or address the other runners can reach") String host,
+            @Schema(required = true, description = "First of the consecutive ports of rank 0's TCP stores") Integer port) {
     }
 
     /** Carries the attempt's lease token, for fencing. */
@@ -91,7 +104,8 @@ public final class RunnerMessages {
     /** How an attempt ended on the runner. */
     @Schema(name = "AttemptEnd")
     public record AttemptEnd(@Schema(required = true) String leaseToken,
-            @Schema(required = true, description = "SUCCEEDED, FAILED or STOPPED") String outcome,
+            @Schema(required = true, description = "SUCCEEDED, FAILED, STOPPED, or LOST when a data-parallel peer"
+                    + " runner is gone (the job resumes elsewhere, counting a restart)") String outcome,
             @Schema(description = "Error or detail") String message,
             @Schema(description = "Last completed step") Long finalStep) {
     }

@@ -125,7 +125,11 @@ public class RunnerProtocol {
         return Jdbc.query(c, """
                 select a.id, a.job_id, a.number, a.lease_token, j.spec, ar.gpus, ar.rank,
                        (select count(*) from attempt_runners x where x.attempt_id = a.id), a.state, a.stop_reason,
-                       k.id, k.step, k.sha256, k.size_bytes
+                       k.id, k.step, k.sha256, k.size_bytes,
+                       (select sum(x.gpus) from attempt_runners x where x.attempt_id = a.id),
+                       (select coalesce(sum(x.gpus), 0) from attempt_runners x
+                         where x.attempt_id = a.id and x.rank < ar.rank),
+                       a.rendezvous_host, a.rendezvous_port
                   from attempt_runners ar join attempts a on a.id = ar.attempt_id join jobs j on j.id = a.job_id
                   left join checkpoints k on k.id = a.resume_checkpoint_id and k.state = 'COMPLETE'
                  where ar.runner_id = ? and a.ended_at is null order by a.id""",
@@ -133,10 +137,57 @@ public class RunnerProtocol {
                     long checkpoint = rs.getLong(11);
                     RunnerMessages.CheckpointRef resume = rs.wasNull() ? null
                             : new RunnerMessages.CheckpointRef(checkpoint, rs.getLong(12), rs.getString(13), rs.getLong(14));
+                    JobSpec spec = read(rs.getString(5));
+                    ReplicaShare share = ReplicaShare.of(spec, rs.getInt(15), rs.getInt(16), rs.getInt(6));
+                    String host = rs.getString(17);
+                    String rendezvous = host == null ? null : host + ":" + rs.getInt(18);
                     return new RunnerMessages.Assignment(rs.getLong(1), rs.getLong(2), rs.getInt(3),
-                            rs.getString(4), read(rs.getString(5)), rs.getInt(6), rs.getInt(7), rs.getInt(8),
-                            rs.getString(9), FencedAttempt.stopWord(rs.getString(10)), resume);
+                            rs.getString(4), spec, rs.getInt(6), rs.getInt(7), rs.getInt(8), share.first(),
+                            share.count(), rendezvous, rs.getString(9), FencedAttempt.stopWord(rs.getString(10)),
+                            resume);
                 }, runnerId);
+    }
+
+    /**
+     * Which of the job's data-parallel replicas a runner trains: the scheduler cuts a gang only between whole
+     * replicas, so the runner's GPUs, and those of the ranks before it, count whole replicas.
+     */
+    record ReplicaShare(int first, int count) {
+        static ReplicaShare of(JobSpec spec, int attemptGpus, int gpusBefore, int gpus) {
+            int replicas = spec.parallelism() == null || spec.parallelism().dataParallel() == null
+                    ? 1 : Math.max(1, spec.parallelism().dataParallel());
+            int perReplica = Math.max(1, attemptGpus / replicas);
+            return new ReplicaShare(gpusBefore / perReplica, Math.max(1, gpus / perReplica));
+        }
+    }
+
+    /** Rank 0 of a multi-runner attempt says where its TCP stores listen; the other ranks learn it on heartbeats. */
+    public RunnerMessages.AttemptAck rendezvous(long attemptId, RunnerMessages.Rendezvous r) {
+        Violations v = new Violations();
+        if (r == null) {
+            v.add("$", "a body is required");
+            v.throwIfAny();
+        }
+        if (v.require("host", r.host()) && (r.host().isBlank() || r.host().length() > 255)) {
+            v.add("host", "must be 1-255 characters");
+        }
+        if (v.require("port", r.port())) {
+            v.checkRange("port", r.port(), 1, 65535);
+        }
+        v.throwIfAny();
+        return inTransaction(c -> {
+            FencedAttempt a = FencedAttempt.check(c, attemptId, r.leaseToken());
+            int updated = Jdbc.update(c, """
+                    update attempts set rendezvous_host = ?, rendezvous_port = ?
+                     where id = ? and (rendezvous_host is null or (rendezvous_host = ? and rendezvous_port = ?))""",
+                    r.host(), r.port(), attemptId, r.host(), r.port());
+            if (updated == 0) {
+                throw new ApiException.Conflict(ProblemType.INVALID_STATE,
+                        "Attempt " + attemptId + " already has another rendezvous address");
+            }
+            notifyChanged(c);
+            return new RunnerMessages.AttemptAck(attemptId, a.state(), a.stop());
+        });
     }
 
     public RunnerMessages.AttemptAck start(long attemptId, RunnerMessages.AttemptCall call) {
@@ -304,11 +355,13 @@ public class RunnerProtocol {
                     return AttemptEnder.Ending.FAILED;
                 case "STOPPED":
                     return AttemptEnder.Ending.STOPPED;
+                case "LOST":
+                    return AttemptEnder.Ending.LOST;
                 default:
                     break;
             }
         }
-        throw ApiException.InvalidInput.of("outcome", "must be SUCCEEDED, FAILED or STOPPED");
+        throw ApiException.InvalidInput.of("outcome", "must be SUCCEEDED, FAILED, STOPPED or LOST");
     }
 
     public CheckpointIndex.Row checkpointForResume(long checkpointId) {

@@ -71,6 +71,16 @@ public class RunnerProtocolResource {
     }
 
     @POST
+    @Path("/attempts/{id: [0-9]+}:rendezvous")
+    @Operation(operationId = "publishRendezvous",
+            summary = "Rank 0 of an attempt over several runners publishes where its TCP stores listen")
+    public RestResponse<RunnerMessages.AttemptAck> publishRendezvous(@PathParam("id") long id,
+            RunnerMessages.Rendezvous rendezvous) {
+        caller.get();
+        return RestResponse.ok(protocol.rendezvous(id, rendezvous));
+    }
+
+    @POST
     @Path("/attempts/{id: [0-9]+}/metrics")
     @Operation(operationId = "reportMetrics", summary = "A batch of metric points; the answer says whether to stop")
     public RestResponse<RunnerMessages.AttemptAck> reportMetrics(@PathParam("id") long id,

@@ -98,7 +98,12 @@ public final class SnapshotLoader {
         String sql = """
                 select id, project_id, pool_id, gpu_type, priority, gpus, min_gpus, multi_node, max_runtime_seconds,
                        max_cost_usd, accrued_cost_usd, submitted_at, version,
-                       pending_reason, pending_message, queue_position, estimated_start_at
+                       pending_reason, pending_message, queue_position, estimated_start_at,
+                       -- one data-parallel replica's GPUs: a multi-node gang is cut only between replicas
+                       case when not multi_node then 1
+                            when jsonb_typeof(spec #> '{parallelism,dataParallel}') = 'number'
+                            then greatest(1, gpus / greatest(1, (spec #>> '{parallelism,dataParallel}')::numeric::int))
+                            else gpus end
                   from jobs where state = 'QUEUED'""";
         try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
@@ -107,7 +112,7 @@ public final class SnapshotLoader {
                 Long poolId = rs.wasNull() ? null : pool;
                 out.add(new QueuedJob(id, rs.getLong(2), poolId, rs.getString(4), Priority.parse(rs.getString(5)),
                         rs.getInt(6), rs.getInt(7), rs.getBoolean(8), rs.getLong(9), rs.getBigDecimal(10),
-                        rs.getBigDecimal(11), rs.getTimestamp(12).toInstant(), rs.getLong(13)));
+                        rs.getBigDecimal(11), rs.getTimestamp(12).toInstant(), rs.getLong(13), rs.getInt(18)));
                 int position = rs.getInt(16);
                 Integer positionOrNull = rs.wasNull() ? null : position;
                 Timestamp estimate = rs.getTimestamp(17);

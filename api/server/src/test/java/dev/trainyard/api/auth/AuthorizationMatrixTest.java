@@ -193,6 +193,7 @@ class AuthorizationMatrixTest {
             runnerOnly("registerRunner", "POST", "/api/v1/runner/register", Map.of()),
             runnerOnly("heartbeat", "POST", "/api/v1/runner/heartbeat", Map.of()),
             runnerOnly("startAttempt", "POST", "/api/v1/runner/attempts/987654321:start", Map.of()),
+            runnerOnly("publishRendezvous", "POST", "/api/v1/runner/attempts/987654321:rendezvous", Map.of()),
             runnerOnly("reportMetrics", "POST", "/api/v1/runner/attempts/987654321/metrics", Map.of()),
             runnerOnly("reportLogs", "POST", "/api/v1/runner/attempts/987654321/logs", Map.of()),
             runnerOnly("uploadCheckpoint", "PUT", "/api/v1/runner/attempts/987654321/checkpoints/10", new byte[] {1, 2, 3}),

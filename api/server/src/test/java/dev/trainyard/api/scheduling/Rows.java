@@ -108,6 +108,7 @@ final class Rows {
         private int gpus = 1;
         private Integer minGpus;
         private boolean multiNode;
+        private Integer replicas;
         private String maxCost;
         private long maxRuntimeSeconds = 3600;
         private int maxRestarts = 2;
@@ -191,12 +192,22 @@ final class Rows {
                     insert into jobs (project_id, name, spec, priority, pool_id, gpu_type, gpus, min_gpus, multi_node,
                                       max_cost_usd, max_runtime_seconds, max_restarts, total_steps, state,
                                       cancel_requested, restarts, submitted_at, finished_at)
-                    values (?, ?, '{}', ?, ?, ?, ?, ?, ?, ?, ?, ?, 1000, ?, ?, ?, ?, ?) returning id""",
-                    rs -> rs.getLong(1), projectId, name("job"), priority, poolId,
+                    values (?, ?, cast(? as jsonb), ?, ?, ?, ?, ?, ?, ?, ?, ?, 1000, ?, ?, ?, ?, ?) returning id""",
+                    rs -> rs.getLong(1), projectId, name("job"), spec(), priority, poolId,
                     poolId == null && gpuType == null ? "a100" : gpuType, gpus,
                     minGpus == null ? gpus : minGpus, multiNode, maxCost == null ? null : new BigDecimal(maxCost),
                     maxRuntimeSeconds, maxRestarts, state, cancelRequested, restarts, submittedAt,
                     terminal ? T0 : null).orElseThrow();
+        }
+
+        /** Multi-node jobs are data-parallel; one replica per GPU leaves their gangs free to split anywhere. */
+        private String spec() {
+            return multiNode ? "{\"parallelism\": {\"dataParallel\": " + (replicas == null ? gpus : replicas) + "}}" : "{}";
+        }
+
+        JobBuilder replicas(int value) {
+            replicas = value;
+            return this;
         }
     }
 

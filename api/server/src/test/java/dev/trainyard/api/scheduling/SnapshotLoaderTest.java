@@ -123,6 +123,7 @@ class SnapshotLoaderTest {
         QueuedJob typed = queue.get(byType);
         assertThat(typed.poolId()).isNull();
         assertThat(typed.multiNode()).isTrue();
+        assertThat(typed.replicaGpus()).isEqualTo(1);
         assertThat(typed.maxCostUsd()).isNull();
         assertThat(typed.version()).isZero();
         assertThat(loaded.storedPending()).containsOnlyKeys(waiting, byType);

@@ -1,9 +1,12 @@
 package dev.trainyard.runner.engine.torch;
 
 import dev.trainyard.runner.engine.DataParallelGroup;
+import dev.trainyard.runner.engine.PeerLostException;
+import dev.trainyard.runner.engine.SpecException;
 import java.util.ArrayList;
 import java.util.List;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.javacpp.chrono.Milliseconds;
 import org.bytedeco.pytorch.AllreduceOptions;
 import org.bytedeco.pytorch.GlooDeviceVector;
 import org.bytedeco.pytorch.ProcessGroupGloo;
@@ -32,9 +35,17 @@ final class ReplicaGroup {
 
   ReplicaGroup(DataParallelGroup group, int stages) {
     this.group = group;
-    this.control = processGroup(group.storePort());
-    for (int s = 0; s < stages; s++) {
-      stageGroups.add(processGroup(group.storePort() + 1 + s));
+    try {
+      this.control = processGroup(group.storePort());
+      requireSameStageCount(stages);
+      for (int s = 0; s < stages; s++) {
+        stageGroups.add(processGroup(group.storePort() + 1 + s));
+      }
+    } catch (SpecException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new PeerLostException("data-parallel rank " + group.rank() + " could not join its " + group.processes()
+          + " processes at " + group.storeHost() + ":" + group.storePort() + ": " + e.getMessage(), e);
     }
   }
 
@@ -43,15 +54,32 @@ final class ReplicaGroup {
     storeOptions.port((short) port);
     storeOptions.isServer(group.rank() == 0);
     storeOptions.waitWorkers(false);
+    storeOptions.timeout(new Milliseconds(group.timeout().toMillis()));
     TCPStore store = new TCPStore(group.storeHost(), storeOptions);
     stores.add(store);
-    ProcessGroupGloo.Options options = ProcessGroupGloo.Options.create();
+    ProcessGroupGloo.Options options = ProcessGroupGloo.Options.create(new Milliseconds(group.timeout().toMillis()));
     options.devices(new GlooDeviceVector(ProcessGroupGloo.createDeviceForHostname(group.storeHost())));
-    return new ProcessGroupGloo(store, group.rank(), group.replicas(), options);
+    return new ProcessGroupGloo(store, group.rank(), group.processes(), options);
   }
 
-  /** Replaces {@code tensor} (in place) by its mean over the replicas; called from stage {@code stage}'s thread. */
+  /** Every process must cut the model into the same stages, or their stage groups would wait on each other. */
+  private void requireSameStageCount(int stages) {
+    int most = agreeOnMaximum(stages);
+    int fewest = -agreeOnMaximum(-stages);
+    if (most != fewest) {
+      throw new SpecException("data-parallel processes disagree on the pipeline: between " + fewest + " and " + most
+          + " stages; each process needs devices for its replicas x the same number of stages");
+    }
+  }
+
+  /**
+   * Replaces {@code tensor} (in place) by its mean over the replicas; called from stage {@code stage}'s thread.
+   * A process holding k replicas has the mean over k replicas' rows, so it counts k times.
+   */
   void average(int stage, Tensor tensor) {
+    if (group.localReplicas() != 1) {
+      Tensors.withoutGrad(() -> tensor.mul_(new Scalar((double) group.localReplicas())));
+    }
     allreduceSum(stageGroups.get(stage), tensor);
     Tensors.withoutGrad(() -> tensor.div_(new Scalar((double) group.replicas())));
   }
@@ -59,13 +87,13 @@ final class ReplicaGroup {
   /** The mean of a number over the replicas, through stage {@code stage}'s group. */
   double averageValue(int stage, double value) {
     try (PointerScope scope = new PointerScope()) {
-      Tensor t = Tensor.create(new double[] {value}, 1);
+      Tensor t = Tensor.create(new double[] {value * group.localReplicas()}, 1);
       allreduceSum(stageGroups.get(stage), t);
       return t.item_double() / group.replicas();
     }
   }
 
-  /** The element-wise mean of a vector over the replicas (identical on every replica afterwards). */
+  /** The element-wise mean of a vector over the processes (identical on every process afterwards). */
   double[] averageAll(double[] values) {
     try (PointerScope scope = new PointerScope()) {
       Tensor t = Tensor.create(values.clone(), values.length);
@@ -73,7 +101,7 @@ final class ReplicaGroup {
       double[] mean = new double[values.length];
       t.data_ptr_double().get(mean);
       for (int i = 0; i < mean.length; i++) {
-        mean[i] /= group.replicas();
+        mean[i] /= group.processes();
       }
       return mean;
     }
@@ -85,7 +113,7 @@ final class ReplicaGroup {
       Tensor t = Tensors.longs(new long[] {value}, 1);
       AllreduceOptions options = new AllreduceOptions();
       options.reduceOp(new ReduceOp(ReduceOp.RedOpType.MAX));
-      control.allreduce(new TensorVector(t), options)._wait();
+      waitFor(() -> control.allreduce(new TensorVector(t), options)._wait());
       return (int) t.data_ptr_long().get();
     }
   }
@@ -93,6 +121,15 @@ final class ReplicaGroup {
   private static void allreduceSum(ProcessGroupGloo processGroup, Tensor tensor) {
     AllreduceOptions options = new AllreduceOptions();
     options.reduceOp(new ReduceOp(ReduceOp.RedOpType.SUM));
-    processGroup.allreduce(new TensorVector(tensor), options)._wait();
+    waitFor(() -> processGroup.allreduce(new TensorVector(tensor), options)._wait());
+  }
+
+  /** A collective that fails means a peer is gone: the others cannot go on without it. */
+  private static void waitFor(Runnable collective) {
+    try {
+      collective.run();
+    } catch (RuntimeException e) {
+      throw new PeerLostException("a data-parallel collective failed: " + e.getMessage(), e);
+    }
   }
 }

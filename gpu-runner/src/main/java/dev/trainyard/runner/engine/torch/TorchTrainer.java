@@ -70,7 +70,7 @@ public final class TorchTrainer {
   public TrainingResult train() {
     if (spec.parallelism().dataParallel() != replica.replicas()) {
       throw new SpecException("parallelism.dataParallel is " + spec.parallelism().dataParallel()
-          + " but this run is one of " + replica.replicas() + " replica process(es)");
+          + " but this process was given replicas of a job with " + replica.replicas());
     }
     int stageCount = run.stageCount();
     int threads = run.threadsPerStage() > 0 ? run.threadsPerStage()
@@ -157,9 +157,10 @@ public final class TorchTrainer {
     listener.onEval(new EvalMetrics(step, lastEvalLoss));
   }
 
-  /** This replica's rows of the global batch. */
+  /** This process's replicas' rows of the global batch. */
   private Batch shard(Batch batch) {
-    return replica.isDistributed() ? batch.slice(replica.rank(), replica.replicas()) : batch;
+    return replica.isDistributed()
+        ? batch.slice(replica.firstReplica(), replica.localReplicas(), replica.replicas()) : batch;
   }
 
   /** All replicas must stop at the same step, or the others would wait in a collective forever. */
@@ -289,7 +290,7 @@ public final class TorchTrainer {
   }
 
   private int microBatchRows() {
-    return training.batchSize() / spec.parallelism().microBatches() / replica.replicas();
+    return training.batchSize() / spec.parallelism().microBatches() / replica.replicas() * replica.localReplicas();
   }
 
   private TrainingResult result(TrainingResult.Outcome outcome, Optional<Path> exported) {

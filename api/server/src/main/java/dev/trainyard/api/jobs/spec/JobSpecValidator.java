@@ -91,8 +91,18 @@ public final class JobSpecValidator {
         if (m instanceof ModelSpec.Mlp mlp) {
             return mlp(mlp, v);
         }
-        checkUri("model.uri", ((ModelSpec.TorchScript) m).uri(), v);
-        return m;
+        return torchScript((ModelSpec.TorchScript) m, v);
+    }
+
+    /** Which of seqLen / inputs + outputs the data needs is checked by the runner, which sees both. */
+    private static ModelSpec torchScript(ModelSpec.TorchScript t, Violations v) {
+        checkUri("model.uri", t.uri(), v);
+        String task = t.task() == null ? "classification" : t.task();
+        v.checkOneOf("model.task", task, List.of("classification", "regression"));
+        v.checkRange("model.seqLen", t.seqLen(), 2, 65_536);
+        v.checkRange("model.inputs", t.inputs(), 1, 1_000_000);
+        v.checkRange("model.outputs", t.outputs(), 1, 1_000_000);
+        return new ModelSpec.TorchScript("torchscript", t.uri(), task, t.seqLen(), t.inputs(), t.outputs());
     }
 
     private static ModelSpec gpt(ModelSpec.Gpt g, Violations v) {
@@ -226,6 +236,10 @@ public final class JobSpecValidator {
     private static void checkDeviceSplit(Integer stages, int dp, Resources r, Violations v) {
         if (r.gpus() % dp != 0) {
             v.add("parallelism.dataParallel", "must divide resources.gpus (" + r.gpus() + ")");
+        }
+        if (Boolean.TRUE.equals(r.multiNode()) && dp == 1) {
+            v.add("resources.multiNode", "needs parallelism.dataParallel > 1: each data-parallel replica's pipeline"
+                    + " runs within one runner, so only replicas can be spread over runners");
         }
         if (dp > 1 && !r.minGpus().equals(r.gpus())) {
             v.add("resources.minGpus", "elastic placement (minGpus < gpus) is not supported with dataParallel > 1");

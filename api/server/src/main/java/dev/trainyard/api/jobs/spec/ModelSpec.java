@@ -47,6 +47,12 @@ public sealed interface ModelSpec permits ModelSpec.Gpt, ModelSpec.Mlp, ModelSpe
     @Schema(name = "TorchScriptModel")
     record TorchScript(
             @Schema(required = true, enumeration = "torchscript") String type,
-            @Schema(required = true, description = "file: or http(s): URI of the .pt file") String uri) implements ModelSpec {
+            @Schema(required = true, description = "file: or http(s): URI of the .pt file") String uri,
+            @Schema(description = "Tabular data: classification (default) or regression") String task,
+            @Schema(description = "Token data (required): context length; the module maps ids [B, seqLen] to"
+                    + " logits [B, seqLen, vocab]", example = "32") Integer seqLen,
+            @Schema(description = "Tabular data (required): feature count", example = "8") Integer inputs,
+            @Schema(description = "Tabular data (required): classes, or 1 for regression", example = "2")
+            Integer outputs) implements ModelSpec {
     }
 }

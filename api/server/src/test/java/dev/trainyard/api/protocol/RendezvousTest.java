@@ -1,0 +1,128 @@
+package dev.trainyard.api.protocol;
+
+import static dev.trainyard.api.testing.Api.as;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+
+import dev.trainyard.api.testing.Db;
+import dev.trainyard.api.testing.Fixtures;
+import dev.trainyard.api.testing.Names;
+import dev.trainyard.api.testing.Spec;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.path.json.JsonPath;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A data-parallel attempt over two runners, as the scheduler writes it: each runner learns its rank and its
+ * replicas from its heartbeat, rank 0 publishes where its stores listen, and the other rank then finds it there.
+ */
+@QuarkusTest
+class RendezvousTest {
+    Fixtures.Token runnerToken;
+    long runnerA;
+    long runnerB;
+    long attempt;
+    String lease;
+
+    @BeforeEach
+    void twoRunnersShareAnAttempt() {
+        String pool = Fixtures.pool();
+        long job = Fixtures.submit(Spec.gpt(Fixtures.project(), pool).set("resources.gpus", 4)
+                .set("resources.multiNode", true).set("parallelism.dataParallel", 2));
+        runnerToken = Fixtures.runner();
+        runnerA = register(pool);
+        runnerB = register(pool);
+        lease = UUID.randomUUID().toString();
+        Db.update("update jobs set state = 'RUNNING', started_at = now(), pending_reason = null where id = ?", job);
+        attempt = Db.queryLong("""
+                insert into attempts (job_id, number, runner_id, gpus, lease_token, state, started_at)
+                values (?, 1, ?, 4, cast(? as uuid), 'RUNNING', now()) returning id""", job, runnerA, lease);
+        Db.update("insert into attempt_runners (attempt_id, rank, runner_id, gpus) values (?, 0, ?, 2), (?, 1, ?, 2)",
+                attempt, runnerA, attempt, runnerB);
+    }
+
+    @Test
+    void eachRankLearnsItsReplicasAndRankOnesAddressArrivesOncePublished() {
+        JsonPath a = assignment(runnerA);
+        JsonPath b = assignment(runnerB);
+        assertThat(List.of(a.getInt("rank"), a.getInt("worldSize"), a.getInt("firstReplica"), a.getInt("localReplicas")))
+                .containsExactly(0, 2, 0, 1);
+        assertThat(List.of(b.getInt("rank"), b.getInt("worldSize"), b.getInt("firstReplica"), b.getInt("localReplicas")))
+                .containsExactly(1, 2, 1, 1);
+        assertThat(b.getString("rendezvous")).isNull();
+
+        publish(Map.of("leaseToken", lease, "host", "10.0.0.7", "port", 29500)).statusCode(200)
+                .body("attemptId", equalTo((int) attempt));
+
+        assertThat(assignment(runnerB).getString("rendezvous")).isEqualTo("10.0.0.7:29500");
+        assertThat(assignment(runnerA).getString("rendezvous")).isEqualTo("10.0.0.7:29500");
+    }
+
+    @Test
+    void publishingAgainIsHarmlessButAnotherAddressIsRefused() {
+        publish(Map.of("leaseToken", lease, "host", "10.0.0.7", "port", 29500)).statusCode(200);
+        publish(Map.of("leaseToken", lease, "host", "10.0.0.7", "port", 29500)).statusCode(200);
+
+        publish(Map.of("leaseToken", lease, "host", "10.0.0.8", "port", 29500)).statusCode(409)
+                .contentType("application/problem+json");
+
+        assertThat(assignment(runnerB).getString("rendezvous")).isEqualTo("10.0.0.7:29500");
+    }
+
+    @Test
+    void badAddressesAndStaleLeasesChangeNothing() {
+        publish(Map.of("leaseToken", lease, "host", "10.0.0.7", "port", 0)).statusCode(400)
+                .contentType("application/problem+json").body("errors[0].field", equalTo("port"));
+        publish(Map.of("leaseToken", lease, "host", " ", "port", 29500)).statusCode(400)
+                .body("errors[0].field", equalTo("host"));
+        publish(Map.of("leaseToken", lease, "port", 29500)).statusCode(400).body("errors[0].field", equalTo("host"));
+        publish(Map.of("leaseToken", UUID.randomUUID().toString(), "host", "10.0.0.7", "port", 29500)).statusCode(409);
+
+        assertThat(assignment(runnerB).getString("rendezvous")).isNull();
+    }
+
+    @Test
+    void aRankThatLostItsPeerEndsTheAttemptAsLostSoTheJobIsRetried() {
+        as(runnerToken.secret()).body(Map.of("leaseToken", lease, "outcome", "LOST", "message", "[rank 1] peer gone"))
+                .post("/api/v1/runner/attempts/" + attempt + ":end").then().statusCode(200);
+
+        assertThat(Db.queryString("select end_reason from attempts where id = ?", attempt)).startsWith("LOST");
+        assertThat(Db.queryString("select j.state from jobs j join attempts a on a.job_id = j.id where a.id = ?", attempt))
+                .isEqualTo("QUEUED");
+    }
+
+    @Test
+    void theReplicaShareCountsWholeReplicasBeforeAndOnTheRunner() {
+        dev.trainyard.api.jobs.spec.JobSpec threeReplicas = new com.fasterxml.jackson.databind.ObjectMapper()
+                .convertValue(Map.of("parallelism", Map.of("dataParallel", 3)),
+                        dev.trainyard.api.jobs.spec.JobSpec.class);
+
+        assertThat(RunnerProtocol.ReplicaShare.of(threeReplicas, 6, 0, 2))
+                .isEqualTo(new RunnerProtocol.ReplicaShare(0, 1));
+        assertThat(RunnerProtocol.ReplicaShare.of(threeReplicas, 6, 2, 4))
+                .isEqualTo(new RunnerProtocol.ReplicaShare(1, 2));
+        assertThat(RunnerProtocol.ReplicaShare.of(threeReplicas, 6, 0, 6))
+                .as("one runner holding them all").isEqualTo(new RunnerProtocol.ReplicaShare(0, 3));
+    }
+
+    private long register(String pool) {
+        return as(runnerToken.secret()).body(Map.of("name", Names.unique("node"), "host", "127.0.0.1", "pool", pool,
+                "devices", List.of(Map.of("index", 0, "kind", "cpu", "name", "cpu:0"),
+                        Map.of("index", 1, "kind", "cpu", "name", "cpu:1"))))
+                .post("/api/v1/runner/register").then().statusCode(200).extract().jsonPath().getLong("runnerId");
+    }
+
+    private JsonPath assignment(long runner) {
+        JsonPath answer = as(runnerToken.secret()).body(Map.of("runnerId", runner, "waitMs", 0))
+                .post("/api/v1/runner/heartbeat").then().statusCode(200).extract().jsonPath();
+        return new JsonPath(answer.prettify()).setRootPath("assignments.find { it.attemptId == " + attempt + " }");
+    }
+
+    private io.restassured.response.ValidatableResponse publish(Map<String, Object> body) {
+        return as(runnerToken.secret()).body(body).post("/api/v1/runner/attempts/" + attempt + ":rendezvous").then();
+    }
+}

@@ -1,0 +1,146 @@
+package dev.trainyard.system;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.trainyard.client.model.Attempt;
+import dev.trainyard.client.model.Checkpoint;
+import dev.trainyard.client.model.Job;
+import dev.trainyard.client.model.JobLogLine;
+import dev.trainyard.client.model.JobSpec;
+import dev.trainyard.client.model.ParallelismSpec;
+import dev.trainyard.client.model.SeriesPoint;
+import dev.trainyard.system.support.ManagedProcess;
+import dev.trainyard.system.support.Platform;
+import dev.trainyard.system.support.Specs;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.LongStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A data-parallel job spread over two runners: two replicas of a 2-stage pipeline, one per runner (neither
+ * runner has room for both). Rank 0 publishes where its stores listen, the ranks train together, only rank 0
+ * reports progress, and every rank stops at the same step; when one rank's runner dies the job resumes on
+ * others.
+ */
+class DataParallelJobTest {
+    static final Pattern STOPPED = Pattern.compile("(\\[rank 1\\] )?stopped after step (\\d+)");
+    static Platform platform;
+    final List<ManagedProcess> runners = new ArrayList<>();
+
+    @BeforeAll
+    static void start() {
+        platform = Platform.start("data-parallel");
+    }
+
+    @AfterAll
+    static void stop() {
+        platform.close();
+    }
+
+    @AfterEach
+    void stopRunners() {
+        runners.forEach(ManagedProcess::close);
+        runners.clear();
+    }
+
+    static JobSpec twoReplicas(String name, long steps) {
+        JobSpec spec = Specs.tinyGpt(name, 4, steps, 10);
+        spec.getResources().multiNode(true);
+        return spec.parallelism(new ParallelismSpec().stages(2).dataParallel(2).microBatches(2).schedule("1f1b"));
+    }
+
+    private void runners(String... names) {
+        for (String name : names) {
+            runners.add(platform.startRunner(name, 2));
+        }
+    }
+
+    @Test
+    void twoRunnersTrainOneJobAndOnlyRankZeroReportsProgress() throws Exception {
+        runners("dp-a", "dp-b");
+        Job job = platform.jobs().submitJob(twoReplicas("dp-ok", 30), null);
+
+        Job done = platform.awaitJob(job.getId(), j -> j.getFinishedAt() != null, Duration.ofMinutes(4));
+
+        assertThat(done.getState()).as(done.getStateReason()).isEqualTo("SUCCEEDED");
+        List<Attempt> attempts = platform.jobs().listJobAttempts(job.getId());
+        assertThat(attempts).hasSize(1);
+        assertThat(attempts.get(0).getRunners()).containsExactlyInAnyOrder("dp-a", "dp-b");
+        assertThat(attempts.get(0).getGpus()).isEqualTo(4);
+        List<SeriesPoint> loss = platform.jobs().getJobMetrics(job.getId(), null, "loss", 10_000, null)
+                .getSeries().get(0).getPoints();
+        assertThat(loss).extracting(SeriesPoint::getStep).as("one point per step: only rank 0 reports")
+                .containsExactlyElementsOf(LongStream.rangeClosed(1, 30).boxed().toList());
+        assertThat(loss.get(loss.size() - 1).getValue()).isLessThan(loss.get(0).getValue());
+        List<String> lines = logLines(job.getId());
+        assertThat(lines).anyMatch(l -> l.startsWith("[rank 1] attempt 1 starting on 2 device(s)"));
+        assertThat(lines).anyMatch(l -> l.startsWith("[rank 1] training ended at step 30 (COMPLETED)"));
+        List<Checkpoint> checkpoints = platform.jobs().listJobCheckpoints(job.getId());
+        assertThat(checkpoints).extracting(Checkpoint::getStep).contains(30L);
+    }
+
+    @Test
+    void aCancelStopsEveryRankAtTheSameStepWithACheckpoint() throws Exception {
+        runners("dp-c", "dp-d");
+        Job job = platform.jobs().submitJob(twoReplicas("dp-cancel", 2_000), null);
+        platform.awaitJob(job.getId(), j -> j.getProgress().getStep() >= 5, Duration.ofMinutes(3));
+
+        platform.jobs().cancelJob(job.getId());
+        Job done = platform.awaitJob(job.getId(), j -> j.getFinishedAt() != null, Duration.ofMinutes(1));
+
+        assertThat(done.getState()).isEqualTo("CANCELLED");
+        List<Long> stops = new ArrayList<>();
+        for (String line : logLines(job.getId())) {
+            Matcher m = STOPPED.matcher(line);
+            if (m.lookingAt()) {
+                stops.add(Long.parseLong(m.group(2)));
+            }
+        }
+        assertThat(stops).as("rank 0 and rank 1 both stopped").hasSize(2);
+        assertThat(stops.get(0)).as("at the same step").isEqualTo(stops.get(1));
+        assertThat(platform.jobs().listJobCheckpoints(job.getId())).extracting(Checkpoint::getStep)
+                .contains(stops.get(0));
+    }
+
+    @Test
+    void whenOneRanksRunnerDiesTheJobResumesOnOtherRunners() throws Exception {
+        runners("dp-e", "dp-f");
+        Job job = platform.jobs().submitJob(twoReplicas("dp-failover", 60), null);
+        platform.awaitJob(job.getId(), j -> !platform.jobs().listJobCheckpoints(j.getId()).isEmpty()
+                && j.getProgress().getStep() >= 12, Duration.ofMinutes(3));
+        Attempt first = platform.jobs().listJobAttempts(job.getId()).get(0);
+        String rankOne = first.getRunners().get(1);
+
+        runners.get(rankOne.equals("dp-e") ? 0 : 1).kill9();
+        runners("dp-g");
+        Job done = platform.awaitJob(job.getId(), j -> j.getFinishedAt() != null, Duration.ofMinutes(4));
+
+        assertThat(done.getState()).as(done.getStateReason()).isEqualTo("SUCCEEDED");
+        assertThat(done.getRestarts()).isEqualTo(1);
+        List<Attempt> attempts = platform.jobs().listJobAttempts(job.getId());
+        assertThat(attempts).hasSize(2);
+        assertThat(attempts.get(0).getEndReason()).startsWith("LOST");
+        assertThat(attempts.get(1).getRunners()).hasSize(2).doesNotContain(rankOne);
+        assertThat(attempts.get(1).getResumedFromCheckpoint()).isNotNull();
+    }
+
+    private static List<String> logLines(long jobId) {
+        List<String> lines = new ArrayList<>();
+        Long after = null;
+        while (true) {
+            List<JobLogLine> page = platform.jobs().getJobLogs(jobId, after, 1000);
+            if (page.isEmpty()) {
+                return lines;
+            }
+            page.forEach(l -> lines.add(l.getLine()));
+            after = page.get(page.size() - 1).getId();
+        }
+    }
+}
