@@ -3,8 +3,10 @@ package dev.trainyard.runner.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.sun.net.httpserver.HttpServer;
 import dev.trainyard.runner.engine.EngineRuns.Recorded;
 import dev.trainyard.runner.engine.torch.TorchScriptModules;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -97,6 +99,34 @@ class TorchScriptTrainingTest {
     assertThat(run.losses().get(29)).isLessThan(0.7 * run.losses().get(0));
     assertThat(run.parameters()).containsKeys("blocks.0.weight", "blocks.1.norm.weight", "blocks.1.up.weight",
         "blocks.1.down.bias", "blocks.2.weight");
+  }
+
+  @Test
+  void httpUriIsDownloadedIntoTheRunsCache() throws Exception {
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    byte[] body = Files.readAllBytes(tokenModel);
+    server.createContext("/models/token.pt", exchange -> {
+      exchange.sendResponseHeaders(200, body.length);
+      try (var out = exchange.getResponseBody()) {
+        out.write(body);
+      }
+    });
+    server.start();
+    try {
+      String uri = "http://127.0.0.1:" + server.getAddress().getPort() + "/models/token.pt";
+      Recorded downloaded = EngineRuns.train(tokenSpec(uri, 2, 1, 1), tmp.resolve("http"));
+      Recorded local = EngineRuns.train(tokenSpec(tokenModel.toString(), 2, 1, 1), tmp.resolve("local"));
+
+      assertThat(EngineRuns.bitwiseEqual(downloaded.parameters(), local.parameters())).isTrue();
+      try (var cached = Files.list(tmp.resolve("http/cache"))) {
+        assertThat(cached.map(p -> p.getFileName().toString())).singleElement().asString().endsWith(".pt");
+      }
+      String missing = "http://127.0.0.1:" + server.getAddress().getPort() + "/models/none.pt";
+      assertThatThrownBy(() -> EngineRuns.train(tokenSpec(missing, 1, 1, 1), tmp.resolve("none")))
+          .isInstanceOf(SpecException.class).hasMessageContaining("could not be downloaded");
+    } finally {
+      server.stop(0);
+    }
   }
 
   @Test
