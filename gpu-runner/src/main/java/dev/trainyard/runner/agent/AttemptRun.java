@@ -49,12 +49,12 @@ import java.util.logging.Logger;
 final class AttemptRun implements Runnable {
   private static final Logger LOG = Logger.getLogger(AttemptRun.class.getName());
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final long PEER_FAILURE_GRACE_MS = 3_000;
 
   private final ApiSession session;
   private final Assignment assignment;
   private final Path workDir;
   private final RunnerAgent.Settings settings;
+  private final Duration peerLossGrace;
   private final AttemptReporter reporter;
   private final RunnerMetrics metrics;
   private final CompletableFuture<String> rendezvous = new CompletableFuture<>();
@@ -62,7 +62,8 @@ final class AttemptRun implements Runnable {
   private volatile boolean ended;
 
   AttemptRun(ApiSession session, Assignment assignment, Path workDir, RunnerAgent.Settings settings,
-      RunnerMetrics metrics) {
+      Duration peerLossGrace, RunnerMetrics metrics) {
+    this.peerLossGrace = peerLossGrace;
     this.metrics = metrics;
     this.session = session;
     this.assignment = assignment;
@@ -129,7 +130,9 @@ final class AttemptRun implements Runnable {
         finish(result.outcome() == TrainingResult.Outcome.COMPLETED ? "SUCCEEDED" : "STOPPED", null,
             result.finalStep());
       } else {
-        reporter.log(prefix() + "training ended at step " + result.finalStep() + " (" + result.outcome() + ")");
+        String line = prefix() + "training ended at step " + result.finalStep() + " (" + result.outcome() + ")";
+        LOG.info("attempt " + id + ": " + line);
+        reporter.log(line);
         reporter.drain(Duration.ofSeconds(30));
       }
     } catch (ApiException e) {
@@ -137,10 +140,11 @@ final class AttemptRun implements Runnable {
     } catch (RuntimeException | IOException | InterruptedException e) {
       LOG.log(Level.WARNING, "attempt " + id + " failed", e);
       if (PeerLostException.causedBy(e)) {
-        // A peer rank is gone. If it failed on its own it reports why; give it the first word, so that the
-        // attempt ends as that failure rather than as a lost runner that is retried.
+        // A peer rank is gone. If its runner died, the platform notices within the heartbeat timeout and ends
+        // the attempt (this run is then dropped); if its training failed, it reports why. Either way the
+        // platform learns more than this rank knows, so it reports a lost peer only if neither happens.
         reporter.log(prefix() + "a data-parallel peer is gone: " + e.getMessage());
-        ApiSession.sleep(PEER_FAILURE_GRACE_MS);
+        awaitDrop(peerLossGrace);
         finish("LOST", prefix() + e.getMessage(), null);
       } else {
         reporter.log(prefix() + "training failed: " + e);
@@ -176,6 +180,13 @@ final class AttemptRun implements Runnable {
     return new DataParallelGroup(assignment.getRank(), assignment.getWorldSize(), assignment.getFirstReplica(),
         assignment.getLocalReplicas(), spec.parallelism().dataParallel(), address.substring(0, colon),
         Integer.parseInt(address.substring(colon + 1)), settings.dataParallelTimeout());
+  }
+
+  private void awaitDrop(Duration patience) {
+    long deadline = System.nanoTime() + patience.toNanos();
+    while (!dropped && !reporter.fenced() && System.nanoTime() < deadline) {
+      ApiSession.sleep(250);
+    }
   }
 
   /** Log lines of the other ranks say whose they are. */
@@ -229,6 +240,9 @@ final class AttemptRun implements Runnable {
 
       @Override
       public void onLog(String line) {
+        // the runner's own log keeps the engine's lines too: a rank's last words can arrive after rank 0
+        // ended the attempt, when the API refuses them
+        LOG.info("attempt " + assignment.getAttemptId() + ": " + prefix() + line);
         reporter.log(prefix() + line);
       }
     };

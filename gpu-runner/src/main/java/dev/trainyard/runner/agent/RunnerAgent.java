@@ -37,6 +37,7 @@ public final class RunnerAgent {
   private volatile boolean stopping;
   private long runnerId;
   private long intervalMs = 1_000;
+  private long heartbeatTimeoutMs = 30_000;
 
   public RunnerAgent(Settings settings) {
     this.settings = settings;
@@ -89,6 +90,7 @@ public final class RunnerAgent {
         Duration.ofDays(365));
     runnerId = r.getRunnerId();
     intervalMs = Math.max(200, r.getHeartbeatIntervalMs());
+    heartbeatTimeoutMs = r.getHeartbeatTimeoutMs();
     LOG.info("registered as runner " + runnerId + " in pool " + settings.pool() + " with "
         + settings.devices().size() + " device(s)");
   }
@@ -115,7 +117,9 @@ public final class RunnerAgent {
   private void start(Assignment a) {
     // attempt ids restart with every database, so the lease token makes the folder unique on a shared disk
     Path dir = settings.workDir().resolve("attempt-" + a.getAttemptId() + "-" + a.getLeaseToken().substring(0, 8));
-    AttemptRun run = new AttemptRun(session, a, dir, settings, metrics);
+    // a dead peer's runner is judged lost within the heartbeat timeout; the rescuer then ends the attempt
+    Duration peerLossGrace = Duration.ofMillis(heartbeatTimeoutMs + 5_000);
+    AttemptRun run = new AttemptRun(session, a, dir, settings, peerLossGrace, metrics);
     runs.put(a.getAttemptId(), run);
     Thread t = new Thread(() -> {
       try {

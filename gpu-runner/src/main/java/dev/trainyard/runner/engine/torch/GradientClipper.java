@@ -28,7 +28,7 @@ final class GradientClipper {
     try {
       barrier.await();
     } catch (BrokenBarrierException e) {
-      throw new IllegalStateException("another stage failed during this step", e);
+      throw new StageAbortedException("another stage failed during this step", e);
     }
     return factor;
   }

@@ -190,7 +190,8 @@ final class PipelineEngine implements AutoCloseable {
       try {
         reports.add(future.get());
       } catch (ExecutionException e) {
-        if (failure == null) {
+        // report the stage that failed first, not the others giving up because of it
+        if (failure == null || failure.getCause() instanceof StageAbortedException) {
           failure = new IllegalStateException("pipeline step failed: " + e.getCause(), e.getCause());
         }
       } catch (InterruptedException e) {
@@ -215,7 +216,7 @@ final class PipelineEngine implements AutoCloseable {
         return message.tensor();
       }
       if (aborted) {
-        throw new IllegalStateException("aborted: another stage failed");
+        throw new StageAbortedException("aborted: another stage failed", null);
       }
     }
   }
