@@ -8,6 +8,8 @@ import java.util.List;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.javacpp.chrono.Milliseconds;
 import org.bytedeco.pytorch.AllreduceOptions;
+import org.bytedeco.pytorch.Backend;
+import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.GlooDeviceVector;
 import org.bytedeco.pytorch.ProcessGroupGloo;
 import org.bytedeco.pytorch.ReduceOp;
@@ -18,9 +20,10 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 
 /**
- * The collectives between data-parallel replicas (c10d Gloo over TCP stores). Each pipeline stage has its
- * own process group, so stage threads issue collectives concurrently without interleaving differently on
- * different replicas; the training thread has a control group for agreeing on when to stop.
+ * The collectives between data-parallel replicas (c10d over TCP stores: Gloo, or NCCL for stages on CUDA).
+ * Each pipeline stage has its own process group, so stage threads issue collectives concurrently without
+ * interleaving differently on different replicas; the training thread has a control group (Gloo, on the CPU)
+ * for agreeing on when to stop.
  *
  * <p>Each group gets its own store on its own port ({@code storePort} for control, {@code storePort + 1 + s}
  * for stage s): handing one JavaCPP-owned store to a second group (directly or through a PrefixStore)
@@ -30,16 +33,19 @@ final class ReplicaGroup {
 
   private final DataParallelGroup group;
   private final List<TCPStore> stores = new ArrayList<>();
-  private final List<ProcessGroupGloo> stageGroups = new ArrayList<>();
-  private final ProcessGroupGloo control;
+  private final List<Backend> stageGroups = new ArrayList<>();
+  private final List<Device> stageDevices = new ArrayList<>();
+  private final Backend control;
 
   ReplicaGroup(DataParallelGroup group, int stages) {
     this.group = group;
     try {
-      this.control = processGroup(group.storePort());
+      this.control = processGroup(group.storePort(), false);
       requireSameStageCount(stages);
       for (int s = 0; s < stages; s++) {
-        stageGroups.add(processGroup(group.storePort() + 1 + s));
+        Device device = NativeRuntime.device(NativeRuntime.deviceName(s));
+        stageDevices.add(device);
+        stageGroups.add(processGroup(group.storePort() + 1 + s, device.is_cuda()));
       }
     } catch (SpecException e) {
       throw e;
@@ -49,7 +55,8 @@ final class ReplicaGroup {
     }
   }
 
-  private ProcessGroupGloo processGroup(int port) {
+  /** A group over its own store; NCCL for a stage on CUDA (gradients stay on the device), Gloo otherwise. */
+  private Backend processGroup(int port, boolean cuda) {
     TCPStoreOptions storeOptions = new TCPStoreOptions();
     storeOptions.port((short) port);
     storeOptions.isServer(group.rank() == 0);
@@ -57,6 +64,9 @@ final class ReplicaGroup {
     storeOptions.timeout(new Milliseconds(group.timeout().toMillis()));
     TCPStore store = new TCPStore(group.storeHost(), storeOptions);
     stores.add(store);
+    if (cuda) {
+      return NcclBackends.create(store, group.rank(), group.processes(), group.timeout().toMillis());
+    }
     ProcessGroupGloo.Options options = ProcessGroupGloo.Options.create(new Milliseconds(group.timeout().toMillis()));
     options.devices(new GlooDeviceVector(ProcessGroupGloo.createDeviceForHostname(group.storeHost())));
     return new ProcessGroupGloo(store, group.rank(), group.processes(), options);
@@ -87,7 +97,7 @@ final class ReplicaGroup {
   /** The mean of a number over the replicas, through stage {@code stage}'s group. */
   double averageValue(int stage, double value) {
     try (PointerScope scope = new PointerScope()) {
-      Tensor t = Tensor.create(new double[] {value * group.localReplicas()}, 1);
+      Tensor t = Tensors.on(Tensor.create(new double[] {value * group.localReplicas()}, 1), stageDevices.get(stage));
       allreduceSum(stageGroups.get(stage), t);
       return t.item_double() / group.replicas();
     }
@@ -118,7 +128,7 @@ final class ReplicaGroup {
     }
   }
 
-  private static void allreduceSum(ProcessGroupGloo processGroup, Tensor tensor) {
+  private static void allreduceSum(Backend processGroup, Tensor tensor) {
     AllreduceOptions options = new AllreduceOptions();
     options.reduceOp(new ReduceOp(ReduceOp.RedOpType.SUM));
     waitFor(() -> processGroup.allreduce(new TensorVector(tensor), options)._wait());
