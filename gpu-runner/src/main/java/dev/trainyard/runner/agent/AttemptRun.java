@@ -15,6 +15,7 @@ import dev.trainyard.runner.engine.JobSpec;
 import dev.trainyard.runner.engine.PeerLostException;
 import dev.trainyard.runner.engine.StepMetrics;
 import dev.trainyard.runner.engine.StopRequest;
+import dev.trainyard.runner.engine.StorePorts;
 import dev.trainyard.runner.engine.Trainer;
 import dev.trainyard.runner.engine.TrainingListener;
 import dev.trainyard.runner.engine.TrainingResult;
@@ -165,7 +166,7 @@ final class AttemptRun implements Runnable {
       throws IOException, InterruptedException {
     String address;
     if (isRankZero()) {
-      int port = FreePorts.run(run.stageCount() + 1);
+      int port = StorePorts.freeRun(run.stageCount() + 1);
       ApiSession.withRetries(() -> session.api().publishRendezvous(assignment.getAttemptId(), new Rendezvous()
           .leaseToken(assignment.getLeaseToken()).host(settings.host()).port(port)), Duration.ofMinutes(2));
       address = settings.host() + ":" + port;

@@ -3,8 +3,6 @@ package dev.trainyard.runner.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.trainyard.runner.engine.EngineRuns.Recorded;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,7 +35,7 @@ class DataParallelTest {
     Recorded reference = EngineRuns.train(spec(1, 4), tmp.resolve("reference"));
     Path specFile = tmp.resolve("spec.json");
     Files.writeString(specFile, spec(2, 2).toJson());
-    int port = freePorts(4);
+    int port = StorePorts.freeRun(4);
 
     List<Process> replicas = new ArrayList<>();
     for (int rank = 0; rank < 2; rank++) {
@@ -64,7 +62,7 @@ class DataParallelTest {
     Recorded reference = EngineRuns.train(batchOf12(spec(1, 6)), tmp.resolve("reference"));
     Path specFile = tmp.resolve("spec.json");
     Files.writeString(specFile, batchOf12(spec(3, 2)).toJson());
-    int port = freePorts(4);
+    int port = StorePorts.freeRun(4);
 
     List<Process> processes = new ArrayList<>();
     String[] held = {"0:1", "1:2"};
@@ -87,30 +85,5 @@ class DataParallelTest {
     TrainingSpec t = spec.training();
     return spec.withTraining(new TrainingSpec(t.steps(), 12, t.learningRate(), t.minLearningRate(),
         t.warmupSteps(), t.weightDecay(), t.gradClip(), t.seed(), t.evalEvery(), t.precision()));
-  }
-
-  /** A base port with the next {@code count - 1} ports free too (control group + one per stage). */
-  private static int freePorts(int count) throws IOException {
-    for (int attempt = 0; attempt < 50; attempt++) {
-      int base;
-      try (ServerSocket probe = new ServerSocket(0)) {
-        base = probe.getLocalPort();
-      }
-      if (base + count < 65536 && allFree(base, count)) {
-        return base;
-      }
-    }
-    throw new IOException("no run of " + count + " free ports found");
-  }
-
-  private static boolean allFree(int base, int count) {
-    for (int p = base; p < base + count; p++) {
-      try (ServerSocket ignored = new ServerSocket(p)) {
-        // free
-      } catch (IOException e) {
-        return false;
-      }
-    }
-    return true;
   }
 }

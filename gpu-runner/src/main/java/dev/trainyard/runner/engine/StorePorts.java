@@ -1,19 +1,19 @@
-package dev.trainyard.runner.agent;
+package dev.trainyard.runner.engine;
 
 import java.io.IOException;
 import java.net.ServerSocket;
 
-/** Finds consecutive free TCP ports for a data-parallel rank 0's stores. */
-final class FreePorts {
+/** Finds free ports for the TCP stores a data-parallel rank 0 hosts: one for control, one per stage. */
+public final class StorePorts {
   private static final int TRIES = 100;
 
-  private FreePorts() {}
+  private StorePorts() {}
 
   /**
    * A base port with the next {@code count - 1} ports free as well. The ports are released again before the
    * stores bind them, so another process could take one in between; the attempt then fails and is retried.
    */
-  static int run(int count) throws IOException {
+  public static int freeRun(int count) throws IOException {
     for (int attempt = 0; attempt < TRIES; attempt++) {
       int base;
       try (ServerSocket probe = new ServerSocket(0)) {
