@@ -16,13 +16,28 @@ public record FencedAttempt(long attemptId, long jobId, int number, String state
 
     /** Checks the lease token, locking the attempt row for the rest of the transaction. */
     public static FencedAttempt check(Connection c, long attemptId, String leaseToken) throws SQLException {
+        return check(c, attemptId, leaseToken, "for update");
+    }
+
+    /**
+     * Checks the lease token with a key-share lock, for reports that only add rows (metrics). The attempt still
+     * cannot end before the transaction does, because {@code AttemptEnder} locks the row FOR UPDATE (which
+     * conflicts with every lock) before it sets {@code ended_at}, and ending is the only way an attempt stops
+     * being current; cost accrual and stop requests, which update other columns, no longer wait for the report.
+     */
+    public static FencedAttempt checkForReport(Connection c, long attemptId, String leaseToken) throws SQLException {
+        return check(c, attemptId, leaseToken, "for key share");
+    }
+
+    private static FencedAttempt check(Connection c, long attemptId, String leaseToken, String lock)
+            throws SQLException {
         UUID token = parse(leaseToken);
         org.jboss.logging.MDC.put("attemptId", Long.toString(attemptId));
         FencedAttempt fenced = Jdbc.queryOne(c, """
                 select a.id, a.job_id, a.number, a.state, a.stop_reason from attempts a
                  where a.id = ? and a.lease_token = ? and a.ended_at is null
                    and a.number = (select max(number) from attempts where job_id = a.job_id)
-                 for update""",
+                 """ + lock,
                 rs -> new FencedAttempt(rs.getLong(1), rs.getLong(2), rs.getInt(3), rs.getString(4), rs.getString(5)),
                 attemptId, token).orElseThrow(() -> stale(attemptId));
         org.jboss.logging.MDC.put("jobId", Long.toString(fenced.jobId()));

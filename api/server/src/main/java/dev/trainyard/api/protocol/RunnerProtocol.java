@@ -26,6 +26,7 @@ import java.time.InstantSource;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Pattern;
+import org.postgresql.PGConnection;
 
 /** The platform's side of the runner protocol: registration, heartbeats, and every report about an attempt. */
 @ApplicationScoped
@@ -230,35 +231,38 @@ public class RunnerProtocol {
             }
         }
         v.throwIfAny();
+        MetricColumns columns = MetricColumns.of(batch.points());
         Instant now = clock.instant();
         return inTransaction(c -> {
-            FencedAttempt a = FencedAttempt.check(c, attemptId, batch.leaseToken());
-            insertPoints(c, a, batch.points(), now);
+            FencedAttempt a = FencedAttempt.checkForReport(c, attemptId, batch.leaseToken());
+            upsertPoints(c, a, columns, now);
             return new RunnerMessages.AttemptAck(attemptId, a.state(), a.stop());
         });
     }
 
-    private static void insertPoints(Connection c, FencedAttempt a, List<RunnerMessages.MetricPoint> points, Instant now)
+    /**
+     * One statement for the whole batch (arrays bound as three parameters), then the job's progress, touched
+     * only when it grows so that re-sent batches and lagging ranks take no lock on the job row.
+     */
+    private static void upsertPoints(Connection c, FencedAttempt a, MetricColumns columns, Instant now)
             throws SQLException {
-        long maxStep = 0;
         try (PreparedStatement ps = c.prepareStatement("""
-                insert into metric_points (job_id, attempt_id, step, name, value, at) values (?, ?, ?, ?, ?, ?)
+                insert into metric_points (job_id, attempt_id, step, name, value, at)
+                select ?, ?, p.step, p.name, p.value, ?
+                  from unnest(cast(? as bigint[]), cast(? as text[]), cast(? as float8[])) as p (step, name, value)
                 on conflict (job_id, name, step) do update
                    set value = excluded.value, attempt_id = excluded.attempt_id, at = excluded.at""")) {
-            Timestamp at = Timestamp.from(now);
-            for (RunnerMessages.MetricPoint p : points) {
-                ps.setLong(1, a.jobId());
-                ps.setLong(2, a.attemptId());
-                ps.setLong(3, p.step());
-                ps.setString(4, p.name());
-                ps.setDouble(5, p.value());
-                ps.setTimestamp(6, at);
-                ps.addBatch();
-                maxStep = Math.max(maxStep, p.step());
-            }
-            ps.executeBatch();
+            ps.setLong(1, a.jobId());
+            ps.setLong(2, a.attemptId());
+            ps.setTimestamp(3, Timestamp.from(now));
+            PGConnection pg = c.unwrap(PGConnection.class);
+            ps.setArray(4, pg.createArrayOf("int8", columns.steps()));
+            ps.setArray(5, pg.createArrayOf("text", columns.names()));
+            ps.setArray(6, pg.createArrayOf("float8", columns.values()));
+            ps.executeUpdate();
         }
-        Jdbc.update(c, "update jobs set last_step = greatest(last_step, ?) where id = ?", maxStep, a.jobId());
+        Jdbc.update(c, "update jobs set last_step = ? where id = ? and last_step < ?",
+                columns.maxStep(), a.jobId(), columns.maxStep());
         try (Statement s = c.createStatement()) {
             s.execute("select pg_notify('" + JobSignals.METRICS_CHANNEL + "', '" + a.jobId() + "')");
         }

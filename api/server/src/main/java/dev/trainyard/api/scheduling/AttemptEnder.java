@@ -36,7 +36,8 @@ public final class AttemptEnder {
     /** Returns the job's new state, or empty when the attempt had already ended (nothing changed). */
     public static Optional<JobState> end(Connection c, long attemptId, Ending ending, String detail, Instant now)
             throws SQLException {
-        // lock the attempt before its job, in the same order as every other writer, so ends never deadlock
+        // lock the attempt before its job, in the same order as every other writer, so ends never deadlock;
+        // FOR UPDATE, not a weaker lock: it waits for metric batches fenced with a key-share lock (FencedAttempt)
         Optional<Long> jobId = Jdbc.queryOne(c, "select job_id from attempts where id = ? and ended_at is null for update",
                 rs -> rs.getLong(1), attemptId);
         if (jobId.isEmpty()) {
