@@ -42,15 +42,17 @@ public class RunnerProtocol {
     private final TrainyardConfig config;
     private final ObjectMapper json;
     private final InstantSource clock;
+    private final MetricSignals metricSignals;
 
     public RunnerProtocol(Transactions transactions, CheckpointFiles files, AssignmentWaiters waiters,
-            TrainyardConfig config, ObjectMapper json, InstantSource clock) {
+            TrainyardConfig config, ObjectMapper json, InstantSource clock, MetricSignals metricSignals) {
         this.transactions = transactions;
         this.files = files;
         this.waiters = waiters;
         this.config = config;
         this.json = json;
         this.clock = clock;
+        this.metricSignals = metricSignals;
     }
 
     private <T> T inTransaction(Transactions.Work<T> work) {
@@ -233,16 +235,19 @@ public class RunnerProtocol {
         v.throwIfAny();
         MetricColumns columns = MetricColumns.of(batch.points());
         Instant now = clock.instant();
-        return inTransaction(c -> {
-            FencedAttempt a = FencedAttempt.checkForReport(c, attemptId, batch.leaseToken());
-            upsertPoints(c, a, columns, now);
-            return new RunnerMessages.AttemptAck(attemptId, a.state(), a.stop());
+        FencedAttempt a = inTransaction(c -> {
+            FencedAttempt fenced = FencedAttempt.checkForReport(c, attemptId, batch.leaseToken());
+            upsertPoints(c, fenced, columns, now);
+            return fenced;
         });
+        metricSignals.pointsCommitted(a.jobId());
+        return new RunnerMessages.AttemptAck(attemptId, a.state(), a.stop());
     }
 
     /**
      * One statement for the whole batch (arrays bound as three parameters), then the job's progress, touched
-     * only when it grows so that re-sent batches and lagging ranks take no lock on the job row.
+     * only when it grows so that re-sent batches and lagging ranks take no lock on the job row. The metrics
+     * stream is signalled after the commit, coalesced ({@link MetricSignals}).
      */
     private static void upsertPoints(Connection c, FencedAttempt a, MetricColumns columns, Instant now)
             throws SQLException {
@@ -263,9 +268,6 @@ public class RunnerProtocol {
         }
         Jdbc.update(c, "update jobs set last_step = ? where id = ? and last_step < ?",
                 columns.maxStep(), a.jobId(), columns.maxStep());
-        try (Statement s = c.createStatement()) {
-            s.execute("select pg_notify('" + JobSignals.METRICS_CHANNEL + "', '" + a.jobId() + "')");
-        }
     }
 
     public RunnerMessages.AttemptAck logs(long attemptId, RunnerMessages.LogBatch batch) {
