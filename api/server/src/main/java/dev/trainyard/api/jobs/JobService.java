@@ -134,7 +134,8 @@ public class JobService {
             throw new ApiException.Conflict(ProblemType.INVALID_STATE,
                     "Job " + id + " changed while it was being cancelled; try again");
         }
-        signals.jobsChanged();
+        // a waiting job frees its place in the queue; a running one's runners must learn of the stop
+        signals.changed(state.isWaiting() ? JobsChanged.queue() : JobsChanged.everything());
         return views.view(jobs.reload(id));
     }
 

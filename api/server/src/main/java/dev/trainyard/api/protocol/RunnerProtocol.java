@@ -11,6 +11,7 @@ import dev.trainyard.api.db.Transactions;
 import dev.trainyard.api.error.ApiException;
 import dev.trainyard.api.error.ProblemType;
 import dev.trainyard.api.jobs.JobSignals;
+import dev.trainyard.api.jobs.JobsChanged;
 import dev.trainyard.api.jobs.spec.JobSpec;
 import dev.trainyard.api.jobs.spec.Violations;
 import dev.trainyard.api.scheduling.AttemptEnder;
@@ -43,9 +44,12 @@ public class RunnerProtocol {
     private final ObjectMapper json;
     private final InstantSource clock;
     private final MetricSignals metricSignals;
+    private final JobSignals signals;
 
     public RunnerProtocol(Transactions transactions, CheckpointFiles files, AssignmentWaiters waiters,
-            TrainyardConfig config, ObjectMapper json, InstantSource clock, MetricSignals metricSignals) {
+            TrainyardConfig config, ObjectMapper json, InstantSource clock, MetricSignals metricSignals,
+            JobSignals signals) {
+        this.signals = signals;
         this.transactions = transactions;
         this.files = files;
         this.waiters = waiters;
@@ -75,7 +79,8 @@ public class RunnerProtocol {
                     returning id""", rs -> rs.getLong(1),
                     poolId, r.name(), r.host(), r.devices().size(), write(r.devices()), tokenId, now, now).orElseThrow();
             endAttemptsOfRestartedRunner(c, runnerId, now);
-            notifyChanged(c);
+            // new capacity, and the attempts it ended may have had other ranks
+            signals.changed(JobsChanged.everything());
             return runnerId;
         });
         return new RunnerMessages.Registration(id, Math.max(200, config.runners().heartbeatTimeout().toMillis() / 5),
@@ -95,12 +100,12 @@ public class RunnerProtocol {
     public RunnerMessages.HeartbeatAnswer heartbeat(RunnerMessages.Heartbeat h) {
         long waitMs = h.waitMs() == null ? 0 : Math.max(0, Math.min(20_000, h.waitMs()));
         long deadline = System.currentTimeMillis() + waitMs;
-        long version = waiters.version();
+        long version = waiters.version(h.runnerId());
         RunnerMessages.HeartbeatAnswer answer = inTransaction(c -> beat(c, h.runnerId()));
         // while the runner waits for work, a wake-up only reads: the heartbeat was recorded once, above
         while (answer.assignments().isEmpty() && deadline - System.currentTimeMillis() > 0) {
-            waiters.awaitChange(version, deadline - System.currentTimeMillis());
-            version = waiters.version();
+            waiters.awaitChange(h.runnerId(), version, deadline - System.currentTimeMillis());
+            version = waiters.version(h.runnerId());
             String state = answer.runnerState();
             answer = inTransaction(c -> new RunnerMessages.HeartbeatAnswer(state, assignments(c, h.runnerId())));
         }
@@ -188,7 +193,7 @@ public class RunnerProtocol {
                 throw new ApiException.Conflict(ProblemType.INVALID_STATE,
                         "Attempt " + attemptId + " already has another rendezvous address");
             }
-            notifyChanged(c);
+            signals.changed(JobsChanged.runners(runnersOf(c, attemptId)));
             return new RunnerMessages.AttemptAck(attemptId, a.state(), a.stop());
         });
     }
@@ -207,7 +212,7 @@ public class RunnerProtocol {
                             insert into job_events (job_id, at, from_state, to_state, reason, message, attempt_id)
                             values (?, ?, 'SCHEDULED', 'RUNNING', 'STARTED', ?, ?)""",
                             a.jobId(), now, "Attempt " + a.number() + " started training", attemptId);
-                    notifyChanged(c);
+                    signals.changed(JobsChanged.runners(runnersOf(c, attemptId)));
                 }
                 return new RunnerMessages.AttemptAck(attemptId, "RUNNING", a.stop());
             }
@@ -347,7 +352,8 @@ public class RunnerProtocol {
                 Jdbc.update(c, "update jobs set last_step = greatest(last_step, ?) where id = ?", end.finalStep(), a.jobId());
             }
             String state = AttemptEnder.end(c, attemptId, ending, end.message(), now).map(Enum::name).orElse("ENDED");
-            notifyChanged(c);
+            // devices were freed, and the attempt's other ranks must stop
+            signals.changed(JobsChanged.runners(runnersOf(c, attemptId)).withSchedule());
             return new RunnerMessages.AttemptAck(attemptId, "ENDED", state);
         });
     }
@@ -394,10 +400,10 @@ public class RunnerProtocol {
         v.throwIfAny();
     }
 
-    private static void notifyChanged(Connection c) throws SQLException {
-        try (Statement s = c.createStatement()) {
-            s.execute("select pg_notify('" + JobSignals.CHANNEL + "', 'runner')");
-        }
+    /** The runners holding a rank of the attempt: whose heartbeats show a change to it. */
+    private static List<Long> runnersOf(Connection c, long attemptId) throws SQLException {
+        return Jdbc.query(c, "select runner_id from attempt_runners where attempt_id = ?", rs -> rs.getLong(1),
+                attemptId);
     }
 
     private String write(Object value) {

@@ -4,6 +4,7 @@ import dev.trainyard.api.checkpoints.CheckpointFiles;
 import dev.trainyard.api.checkpoints.CheckpointIndex;
 import dev.trainyard.api.config.TrainyardConfig;
 import dev.trainyard.api.jobs.JobSignals;
+import dev.trainyard.api.jobs.JobsChanged;
 import dev.trainyard.scheduler.Decision;
 import dev.trainyard.scheduler.Scheduler;
 import dev.trainyard.scheduler.SchedulerPolicy;
@@ -15,6 +16,8 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -29,12 +32,14 @@ public class SchedulingCycle {
     private final TrainyardConfig config;
     private final InstantSource clock;
     private final CheckpointFiles files;
+    private final JobSignals signals;
     private final Scheduler scheduler = new Scheduler();
     private volatile Instant servingSince;
 
     public SchedulingCycle(AgroalDataSource dataSource, LeaderLease lease, TrainyardConfig config, InstantSource clock,
-            CheckpointFiles files) {
+            CheckpointFiles files, JobSignals signals) {
         this.files = files;
+        this.signals = signals;
         this.dataSource = dataSource;
         this.lease = lease;
         this.config = config;
@@ -58,16 +63,39 @@ public class SchedulingCycle {
         if (rescued == null) {
             return Report.notLeader();
         }
+        if (rescued.endedAttempts() > 0) {
+            signals.changed(JobsChanged.everything());
+        }
         SnapshotLoader.Loaded loaded = inTransaction(() -> load(now));
         long t0 = System.nanoTime();
-        Decision decision = scheduler.decide(loaded.snapshot(), policy());
+        SchedulerPolicy policy = policy();
+        Decision decision = scheduler.decide(loaded.snapshot(), policy);
         long decideNanos = System.nanoTime() - t0;
         DecisionApplier.Applied applied = inTransaction(() -> apply(decision, loaded, now));
         if (applied == null) {
             return Report.notLeader();
         }
+        signals.changed(changeOf(decision, applied, policy));
         return new Report(true, loaded.snapshot().queue().size(), applied.placed(), applied.skipped(),
                 applied.stopsRequested(), rescued.lostRunners(), rescued.endedAttempts(), decideNanos);
+    }
+
+    /**
+     * Whom a committed decision concerns: the runners it placed work on (all runners when it also asked attempts
+     * to stop), and the scheduler itself again when it left work undone (rows that changed under it, or the
+     * placement cap reached).
+     */
+    static JobsChanged changeOf(Decision decision, DecisionApplier.Applied applied, SchedulerPolicy policy) {
+        int cap = policy.maxPlacementsPerCycle();
+        boolean again = applied.skipped() > 0 || cap > 0 && decision.placements().size() >= cap;
+        if (applied.stopsRequested() > 0) {
+            return new JobsChanged(again, true, Set.of());
+        }
+        Set<Long> runners = new HashSet<>();
+        if (applied.placed() > 0) {
+            decision.placements().forEach(p -> p.nodes().forEach(n -> runners.add(n.runnerId())));
+        }
+        return new JobsChanged(again, false, runners);
     }
 
     /** Work of one transaction, over a connection enlisted in it. */
@@ -118,9 +146,6 @@ public class SchedulingCycle {
                     config.scheduler().preemptionGrace());
             CostAccountant.accrueAll(c, now, config.scheduler().costInterval());
             sweepDeletedCheckpoints(c);
-            if (rescued.endedAttempts() > 0) {
-                notifyJobsChanged(c);
-            }
             return rescued;
         }
     }
@@ -149,12 +174,7 @@ public class SchedulingCycle {
         if (!LeaderLease.holdWithin(c, holder, now)) {
             return null;
         }
-        DecisionApplier.Applied applied = DecisionApplier.apply(c, decision, loaded.storedPending(), now,
-                UUID::randomUUID);
-        if (applied.placed() > 0 || applied.stopsRequested() > 0) {
-            notifyJobsChanged(c);
-        }
-        return applied;
+        return DecisionApplier.apply(c, decision, loaded.storedPending(), now, UUID::randomUUID);
     }
 
     /** Removes files of checkpoints marked DELETED, then their rows: a crash in between leaves no leak. */
@@ -163,12 +183,6 @@ public class SchedulingCycle {
             if (files.delete(row.path())) {
                 CheckpointIndex.forget(c, row.view().id());
             }
-        }
-    }
-
-    private static void notifyJobsChanged(Connection c) throws SQLException {
-        try (Statement s = c.createStatement()) {
-            s.execute("select pg_notify('" + JobSignals.CHANNEL + "', 'scheduled')");
         }
     }
 }

@@ -2,7 +2,7 @@ package dev.trainyard.api.scheduling;
 
 import dev.trainyard.api.config.TrainyardConfig;
 import dev.trainyard.api.jobs.JobSignals;
-import dev.trainyard.api.db.PgNotifications;
+import dev.trainyard.api.jobs.JobsChanged;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.runtime.ShutdownEvent;
@@ -16,9 +16,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.jboss.logging.Logger;
 
 /**
- * Runs {@link SchedulingCycle#runOnce()} on a short timer and whenever PostgreSQL reports that jobs or runners
- * changed (NOTIFY via {@link PgNotifications}, so a submission on any replica wakes the leader at once). Wake-ups coalesce: at most
- * one cycle runs and one more is queued.
+ * Runs {@link SchedulingCycle#runOnce()} on a short timer and whenever a committed change asks for it
+ * ({@link JobsChanged#schedule()}, from this replica in-process or from another through {@link JobSignals}, so a
+ * submission on any replica wakes the leader at once). Wake-ups coalesce: at most one cycle runs and one more is
+ * queued, so a burst of submissions costs a few cycles, not one each.
  */
 @ApplicationScoped
 public class SchedulingLoop {
@@ -72,8 +73,8 @@ public class SchedulingLoop {
         }
     }
 
-    void onNotification(@Observes PgNotifications.Notification n) {
-        if (JobSignals.CHANNEL.equals(n.channel())) {
+    void onChange(@Observes JobsChanged change) {
+        if (change.schedule()) {
             wake();
         }
     }

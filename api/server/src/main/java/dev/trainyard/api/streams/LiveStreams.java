@@ -1,6 +1,7 @@
 package dev.trainyard.api.streams;
 
 import dev.trainyard.api.db.PgNotifications;
+import dev.trainyard.api.jobs.JobsChanged;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -51,6 +52,11 @@ public class LiveStreams {
     }
 
     void onNotification(@Observes PgNotifications.Notification n) {
+        dirty.set(true);
+    }
+
+    /** Job changes as they commit: on this replica at once, without waiting for its own NOTIFY to come back. */
+    void onChange(@Observes JobsChanged change) {
         dirty.set(true);
     }
 
