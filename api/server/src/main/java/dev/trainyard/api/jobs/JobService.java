@@ -72,7 +72,7 @@ public class JobService {
         jobs.insert(job);
         jobs.addEvent(job.id, null, JobState.QUEUED, "SUBMITTED", "Submitted by " + caller.tokenName(), null, job.submittedAt);
         signals.jobsChanged();
-        return new Submitted(views.view(job), true);
+        return new Submitted(views.view(job, project, pool), true);
     }
 
     @Transactional

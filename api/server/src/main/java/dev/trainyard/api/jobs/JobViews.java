@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.trainyard.api.jobs.spec.JobSpec;
 import dev.trainyard.api.persistence.JobEntity;
+import dev.trainyard.api.persistence.PoolEntity;
+import dev.trainyard.api.persistence.ProjectEntity;
 import dev.trainyard.api.pools.PoolRepository;
 import dev.trainyard.api.projects.ProjectRepository;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -25,6 +27,11 @@ public class JobViews {
 
     public JobView view(JobEntity job) {
         return views(List.of(job)).get(0);
+    }
+
+    /** A job whose project and pool the caller has loaded already: no lookup of every project and pool. */
+    public JobView view(JobEntity job, ProjectEntity project, PoolEntity pool) {
+        return view(job, Map.of(project.id, project.name), pool == null ? Map.of() : Map.of(pool.id, pool.name));
     }
 
     public List<JobView> views(List<JobEntity> jobs) {
