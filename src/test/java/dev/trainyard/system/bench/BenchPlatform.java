@@ -15,6 +15,20 @@ final class BenchPlatform {
         return start(name, Map.of());
     }
 
+    /** What a benchmark measures on a started platform. */
+    interface Measurement {
+        void run(Platform platform) throws Exception;
+    }
+
+    /** Prints the header, runs {@code measurement} on a platform of its own, closes it and prints the footer. */
+    static void measure(String title, String name, Measurement measurement) throws Exception {
+        Figures.header(title);
+        try (Platform platform = start(name)) {
+            measurement.run(platform);
+        }
+        Figures.footer();
+    }
+
     /**
      * With -Dbench.jfr=true the API records a JFR profile (settings=profile) into its folder, written when the
      * platform closes.

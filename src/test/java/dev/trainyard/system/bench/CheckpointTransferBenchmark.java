@@ -23,11 +23,7 @@ public final class CheckpointTransferBenchmark {
     private static final int REPEATS = Integer.getInteger("bench.repeats", 3);
 
     public static void main(String[] args) throws Exception {
-        Figures.header("Checkpoint transfer on loopback");
-        try (Platform platform = BenchPlatform.start("bench_checkpoints")) {
-            run(platform);
-        }
-        Figures.footer();
+        BenchPlatform.measure("Checkpoint transfer on loopback", "bench_checkpoints", CheckpointTransferBenchmark::run);
     }
 
     private static void run(Platform platform) throws Exception {

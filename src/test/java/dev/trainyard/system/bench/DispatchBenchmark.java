@@ -36,11 +36,7 @@ public final class DispatchBenchmark {
     private final AtomicLong claimErrors = new AtomicLong();
 
     public static void main(String[] args) throws Exception {
-        Figures.header("Dispatch through the API: " + RUNNERS + " simulated runners x " + DEVICES + " devices");
-        try (Platform platform = BenchPlatform.start("bench_dispatch")) {
-            new DispatchBenchmark().run(platform);
-        }
-        Figures.footer();
+        BenchPlatform.measure("Dispatch through the API: " + RUNNERS + " simulated runners x " + DEVICES + " devices", "bench_dispatch", platform -> new DispatchBenchmark().run(platform));
     }
 
     static String spec(String name) {

@@ -25,11 +25,7 @@ public final class FailoverBenchmark {
     private static final Duration RECOVERY = Duration.ofSeconds(Long.getLong("bench.recoverySeconds", 90));
 
     public static void main(String[] args) throws Exception {
-        Figures.header("Failover of a killed runner");
-        try (Platform platform = BenchPlatform.start("bench_failover")) {
-            run(platform);
-        }
-        Figures.footer();
+        BenchPlatform.measure("Failover of a killed runner", "bench_failover", FailoverBenchmark::run);
     }
 
     private static void run(Platform platform) throws Exception {

@@ -32,11 +32,7 @@ public final class MetricsIngestionBenchmark {
     private static final String[] NAMES = {"train/loss", "train/lr", "train/grad_norm", "eval/loss"};
 
     public static void main(String[] args) throws Exception {
-        Figures.header("Metrics ingestion");
-        try (Platform platform = BenchPlatform.start("bench_metrics")) {
-            run(platform);
-        }
-        Figures.footer();
+        BenchPlatform.measure("Metrics ingestion", "bench_metrics", MetricsIngestionBenchmark::run);
     }
 
     private static void run(Platform platform) throws Exception {

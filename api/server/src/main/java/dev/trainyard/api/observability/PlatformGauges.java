@@ -1,5 +1,6 @@
 package dev.trainyard.api.observability;
 
+import dev.trainyard.api.concurrent.Ticker;
 import dev.trainyard.api.db.Jdbc;
 import io.agroal.api.AgroalDataSource;
 import io.micrometer.core.instrument.Gauge;
@@ -43,11 +44,7 @@ public class PlatformGauges {
         }
         gauge("trainyard.cost.accrued.usd", "USD charged to the cost ledger so far", "cost", null, null);
         // refreshed in the background too, so a pool created since start has its gauges before the next scrape
-        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "platform-gauges");
-            t.setDaemon(true);
-            return t;
-        }).scheduleWithFixedDelay(this::refresh, 0, MAX_AGE_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        Ticker.start("platform-gauges", 0, MAX_AGE_MS, this::refresh);
     }
 
     private void gauge(String name, String help, String key, String tagKey, String tagValue) {

@@ -1,5 +1,6 @@
 package dev.trainyard.api.protocol;
 
+import dev.trainyard.api.concurrent.Ticker;
 import dev.trainyard.api.jobs.JobSignals;
 import io.agroal.api.AgroalDataSource;
 import io.quarkus.runtime.ShutdownEvent;
@@ -13,9 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 
 /**
@@ -38,12 +37,7 @@ public class MetricSignals {
     }
 
     void start(@Observes StartupEvent event) {
-        ticker = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "metric-signals");
-            t.setDaemon(true);
-            return t;
-        });
-        ticker.scheduleWithFixedDelay(this::tick, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
+        ticker = Ticker.start("metric-signals", TICK_MS, TICK_MS, this::tick);
     }
 
     void stop(@Observes ShutdownEvent event) {

@@ -1,5 +1,6 @@
 package dev.trainyard.api.streams;
 
+import dev.trainyard.api.concurrent.Ticker;
 import dev.trainyard.api.db.PgNotifications;
 import dev.trainyard.api.jobs.JobsChanged;
 import io.quarkus.runtime.ShutdownEvent;
@@ -8,9 +9,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jboss.logging.Logger;
 
@@ -37,12 +36,7 @@ public class LiveStreams {
     private long lastKeepAlive = System.currentTimeMillis();
 
     void start(@Observes StartupEvent event) {
-        ticker = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "sse-ticker");
-            t.setDaemon(true);
-            return t;
-        });
-        ticker.scheduleWithFixedDelay(this::tick, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
+        ticker = Ticker.start("sse-ticker", TICK_MS, TICK_MS, this::tick);
     }
 
     void stop(@Observes ShutdownEvent event) {
