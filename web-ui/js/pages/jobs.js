@@ -19,6 +19,8 @@ export function render(main, {params}) {
   const rows = new Map();
   const progress = new Map();
   let loadSeq = 0;
+  // jobs the stream announced while a page was loading: the page may predate them, so they are applied again
+  let heardWhileLoading = null;
 
   const live = liveDot();
   const tbody = h('tbody', {});
@@ -75,6 +77,7 @@ export function render(main, {params}) {
   async function load() {
     const seq = ++loadSeq;
     const cursor = cursors[cursors.length - 1];
+    heardWhileLoading = [];
     try {
       const page = await get('/jobs' + query({state: filters.state, project: filters.project, pool: filters.pool,
         name: filters.name, limit: filters.limit, cursor}));
@@ -91,8 +94,15 @@ export function render(main, {params}) {
       prev.disabled = cursors.length <= 1;
       next.disabled = !nextCursor;
       pageInfo.textContent = 'Page ' + cursors.length;
+      const heard = heardWhileLoading;
+      heardWhileLoading = null;
+      // only jobs missing from the page: for the others the page is as new as what was heard, or newer
+      heard.filter((job) => !rows.has(job.id)).forEach(onJob);
     } catch (err) {
-      if (seq === loadSeq) replace(status, problemBox(err));
+      if (seq === loadSeq) {
+        heardWhileLoading = null;
+        replace(status, problemBox(err));
+      }
     }
   }
 
@@ -121,6 +131,7 @@ export function render(main, {params}) {
   }
 
   function onJob(job) {
+    heardWhileLoading?.push(job);
     const known = rows.get(job.id);
     if (known) {
       if (matches(job)) rowFor(job);

@@ -12,11 +12,14 @@ final class PlatformStream implements LiveStreams.Subscriber {
     private final StreamQueries queries;
     private final Sse sse;
     private final MultiEmitter<? super OutboundSseEvent> emitter;
-    private long lastEventId = -1;
+    private final EventCursor cursor;
     private String lastProgress = "";
 
-    PlatformStream(Caller caller, StreamQueries queries, Sse sse, MultiEmitter<? super OutboundSseEvent> emitter) {
+    /** {@code cursor} is taken before the stream's headers go out: whatever the client sees change after that, it hears. */
+    PlatformStream(Caller caller, EventCursor cursor, StreamQueries queries, Sse sse,
+            MultiEmitter<? super OutboundSseEvent> emitter) {
         this.caller = caller;
+        this.cursor = cursor;
         this.queries = queries;
         this.sse = sse;
         this.emitter = emitter;
@@ -27,11 +30,7 @@ final class PlatformStream implements LiveStreams.Subscriber {
         if (emitter.isCancelled()) {
             return false;
         }
-        if (lastEventId < 0) {
-            lastEventId = queries.lastEventId();
-        }
-        StreamQueries.PlatformUpdate update = queries.platformUpdate(caller, lastEventId);
-        lastEventId = update.lastEventId();
+        StreamQueries.PlatformUpdate update = queries.platformUpdate(caller, cursor);
         update.jobs().forEach(j -> emit("job", j));
         String progress = update.progress().toString();
         if (!update.progress().isEmpty() && !progress.equals(lastProgress)) {

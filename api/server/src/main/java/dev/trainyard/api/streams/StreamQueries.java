@@ -43,7 +43,7 @@ public class StreamQueries {
     }
 
     /** New data for the platform-wide stream. */
-    public record PlatformUpdate(List<JobView> jobs, List<Progress> progress, long lastEventId) {
+    public record PlatformUpdate(List<JobView> jobs, List<Progress> progress) {
     }
 
     /** What is new for a job stream, or null when the job is gone or no longer visible. */
@@ -91,21 +91,33 @@ public class StreamQueries {
         });
     }
 
-    long lastEventId() {
-        return transactions.inNew(c -> Jdbc.queryOne(c, "select coalesce(max(id), 0) from job_events",
-                rs -> rs.getLong(1)).orElse(0L));
+    /** A cursor at the current end of {@code job_events}: a stream that takes it sees every later change. */
+    EventCursor cursorNow() {
+        return transactions.inNew(c -> {
+            long highest = Jdbc.queryOne(c, "select coalesce(max(id), 0) from job_events", rs -> rs.getLong(1)).orElse(0L);
+            List<Long> recent = Jdbc.query(c, "select id from job_events where id > ?", rs -> rs.getLong(1),
+                    highest - EventCursor.LOOKBACK);
+            return new EventCursor(highest, recent);
+        });
     }
 
-    PlatformUpdate platformUpdate(Caller caller, long afterEvent) {
+    /** Jobs with events the cursor has not seen (moving it past them), and the progress of running jobs. */
+    PlatformUpdate platformUpdate(Caller caller, EventCursor cursor) {
         return transactions.inNew(c -> {
-            List<long[]> changed = Jdbc.query(c, """
-                    select job_id, max(id) from job_events where id > ? group by job_id order by max(id) limit 500""",
-                    rs -> new long[] {rs.getLong(1), rs.getLong(2)}, afterEvent);
-            long last = afterEvent;
+            // ordered by each job's newest new event, so the client applies changes in the order they happened
+            Map<Long, Long> changed = new LinkedHashMap<>();
+            Jdbc.query(c, "select id, job_id from job_events where id > ? order by id limit 2000", rs -> {
+                long id = rs.getLong(1);
+                if (cursor.take(id)) {
+                    changed.remove(rs.getLong(2));
+                    changed.put(rs.getLong(2), id);
+                }
+                return null;
+            }, cursor.readFrom());
+            cursor.trim();
             List<JobEntity> entities = new ArrayList<>();
-            for (long[] row : changed) {
-                last = Math.max(last, row[1]);
-                jobs.find(row[0]).filter(j -> caller.canAccessProject(j.projectId)).ifPresent(entities::add);
+            for (long jobId : changed.keySet()) {
+                jobs.find(jobId).filter(j -> caller.canAccessProject(j.projectId)).ifPresent(entities::add);
             }
             List<Progress> progress = Jdbc.query(c, """
                     select id, project_id, last_step, total_steps, accrued_cost_usd from jobs
@@ -113,7 +125,7 @@ public class StreamQueries {
                     rs -> caller.canAccessProject(rs.getLong(2))
                             ? new Progress(rs.getLong(1), rs.getLong(3), rs.getLong(4), rs.getBigDecimal(5)) : null)
                     .stream().filter(java.util.Objects::nonNull).toList();
-            return new PlatformUpdate(views.views(entities), progress, last);
+            return new PlatformUpdate(views.views(entities), progress);
         });
     }
 }

@@ -69,8 +69,10 @@ public class StreamResource {
     @Operation(operationId = "streamJobs", summary = "Live state changes and progress of every visible job")
     public Multi<OutboundSseEvent> streamJobs(@Context Sse sse) {
         Caller caller = current.get();
+        // taken now, not at the first refresh: a job submitted right after the client saw the stream open is news
+        EventCursor cursor = queries.cursorNow();
         return Multi.createFrom().emitter(emitter -> {
-            PlatformStream stream = new PlatformStream(caller, queries, sse, emitter);
+            PlatformStream stream = new PlatformStream(caller, cursor, queries, sse, emitter);
             emitter.onTermination(() -> streams.remove(stream));
             streams.add(stream);
         });

@@ -72,7 +72,8 @@ public final class Db {
         update("update jobs set state = ?, finished_at = now(), pending_reason = null where id = ?", terminalState, jobId);
     }
 
-    private static Connection connection() throws SQLException {
+    /** A pooled connection to the application's database (the caller closes it). */
+    public static Connection connection() throws SQLException {
         return Arc.container().instance(AgroalDataSource.class).get().getConnection();
     }
 
