@@ -179,6 +179,7 @@ public final class CheckpointStore {
   private static List<HostTensor> tensors(CheckpointState state) {
     List<HostTensor> all = new ArrayList<>();
     state.parameters().forEach(t -> all.add(renamed(CheckpointState.PARAM, t)));
+    state.buffers().forEach(t -> all.add(renamed(CheckpointState.BUFFER, t)));
     state.firstMoments().forEach(t -> all.add(renamed(CheckpointState.FIRST_MOMENT, t)));
     state.secondMoments().forEach(t -> all.add(renamed(CheckpointState.SECOND_MOMENT, t)));
     return all;
@@ -206,12 +207,15 @@ public final class CheckpointStore {
       throw new CheckpointIntegrityException("not a Trainyard checkpoint (format " + meta.get("format") + ")");
     }
     List<HostTensor> params = new ArrayList<>();
+    List<HostTensor> buffers = new ArrayList<>();
     List<HostTensor> first = new ArrayList<>();
     List<HostTensor> second = new ArrayList<>();
     for (HostTensor t : contents.tensors()) {
       String name = t.name();
       if (name.startsWith(CheckpointState.PARAM)) {
         params.add(new HostTensor(name.substring(CheckpointState.PARAM.length()), t.shape(), t.data()));
+      } else if (name.startsWith(CheckpointState.BUFFER)) {
+        buffers.add(new HostTensor(name.substring(CheckpointState.BUFFER.length()), t.shape(), t.data()));
       } else if (name.startsWith(CheckpointState.FIRST_MOMENT)) {
         first.add(new HostTensor(name.substring(CheckpointState.FIRST_MOMENT.length()), t.shape(), t.data()));
       } else if (name.startsWith(CheckpointState.SECOND_MOMENT)) {
@@ -220,6 +224,6 @@ public final class CheckpointStore {
     }
     return new CheckpointState(Long.parseLong(meta.get("step")), Long.parseLong(meta.get("dataPosition")),
         Long.parseLong(meta.get("optimizerStep")), Long.parseLong(meta.get("seed")),
-        Integer.parseInt(meta.get("stages")), meta.get("spec"), params, first, second);
+        Integer.parseInt(meta.get("stages")), meta.get("spec"), params, buffers, first, second);
   }
 }

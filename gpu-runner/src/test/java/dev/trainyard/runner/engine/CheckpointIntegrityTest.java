@@ -19,7 +19,7 @@ class CheckpointIntegrityTest {
     List<HostTensor> params = List.of(new HostTensor("blocks.0.w", new long[] {2, 3},
         new float[] {1, 2, 3, 4, 5, 6}));
     List<HostTensor> zeros = List.of(new HostTensor("blocks.0.w", new long[] {2, 3}, new float[6]));
-    return new CheckpointState(step, step, step, 9, 2, "{}", params, zeros, zeros);
+    return new CheckpointState(step, step, step, 9, 2, "{}", params, List.of(), zeros, zeros);
   }
 
   @Test

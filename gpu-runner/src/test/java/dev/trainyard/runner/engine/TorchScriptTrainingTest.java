@@ -159,6 +159,31 @@ class TorchScriptTrainingTest {
   }
 
   @Test
+  void buffersUpdatedInForwardResumeExactlyAndAreExported() throws Exception {
+    Path module = TorchScriptModules.tokenModelWithRunningMean(tmp.resolve("centered.pt"), 128, 16);
+    int k = 3;
+    JobSpec base = tokenSpec(module.toString(), 2 * k, 2, 2);
+    TrainingSpec t = base.training();
+    // evaluation (eval mode) reads running_mean, so the eval loss shows whether the buffer was restored
+    JobSpec spec = EngineRuns.withCheckpointEvery(base.withTraining(new TrainingSpec(t.steps(), t.batchSize(),
+        t.learningRate(), t.minLearningRate(), t.warmupSteps(), t.weightDecay(), t.gradClip(), t.seed(), k,
+        t.precision())), k);
+    Recorded uninterrupted = EngineRuns.train(spec, tmp.resolve("full"));
+    Recorded firstHalf = EngineRuns.train(spec, tmp.resolve("first"), Optional.empty(),
+        done -> done == k ? StopRequest.CHECKPOINT_AND_STOP : StopRequest.CONTINUE);
+    Recorded resumed = EngineRuns.train(spec, tmp.resolve("resumed"),
+        Optional.of(firstHalf.result().lastCheckpoint().orElseThrow().path()), StopSignal.never());
+
+    // two micro-batches per step: the counter went up twice a step, and the mean moved away from zero
+    assertThat(uninterrupted.parameters().get("blocks.1.updates")).containsExactly(2f * 2 * k);
+    assertThat(uninterrupted.parameters().get("blocks.1.running_mean")).isNotEqualTo(new float[16]);
+    assertThat(EngineRuns.bitwiseEqual(resumed.parameters(), uninterrupted.parameters())).isTrue();
+    assertThat(resumed.evalLosses()).containsExactly(uninterrupted.evalLosses().get(1));
+    String config = Files.readString(tmp.resolve("full/model/config.json"));
+    assertThat(config).contains("\"bufferNames\"").contains("blocks.1.running_mean");
+  }
+
+  @Test
   void trainCommandTrainsATorchScriptSpecAndResumesInAFreshJvm() throws Exception {
     JobSpec spec = EngineRuns.withCheckpointEvery(tokenSpec(tokenModel.toUri().toString(), 4, 2, 2), 2);
     Recorded uninterrupted = EngineRuns.train(spec, tmp.resolve("full"));

@@ -21,6 +21,7 @@ abstract class ModelBlock {
   private final int index;
   private final long seed;
   private final Map<String, Tensor> parameters = new LinkedHashMap<>();
+  private final Map<String, Tensor> buffers = new LinkedHashMap<>();
 
   ModelBlock(int index, long seed) {
     this.index = index;
@@ -34,6 +35,14 @@ abstract class ModelBlock {
   /** Global name to parameter, in registration order. */
   Map<String, Tensor> parameters() {
     return Collections.unmodifiableMap(parameters);
+  }
+
+  /**
+   * Global name to buffer: state a block keeps besides its parameters and may update in forward (running
+   * statistics of a normalisation, a step counter). Checkpoints carry it so a resumed run evaluates the same.
+   */
+  Map<String, Tensor> buffers() {
+    return Collections.unmodifiableMap(buffers);
   }
 
   /** Runs the block; {@code pass} says whether it trains and which dropout stream to use. */
@@ -66,6 +75,11 @@ abstract class ModelBlock {
   /** Registers a tensor the block already holds (a loaded module's parameter) under its global name. */
   final void adoptParameter(String localName, Tensor tensor) {
     parameters.put(globalName(localName), tensor);
+  }
+
+  /** Registers a buffer the block already holds (a loaded module's buffer) under its global name. */
+  final void adoptBuffer(String localName, Tensor tensor) {
+    buffers.put(globalName(localName), tensor);
   }
 
   final Tensor parameter(String localName) {

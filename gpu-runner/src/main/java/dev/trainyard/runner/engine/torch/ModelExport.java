@@ -14,7 +14,10 @@ import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
 
-/** Writes the final weights as {@code model.safetensors} with a {@code config.json} describing the model. */
+/**
+ * Writes the final weights as {@code model.safetensors} with a {@code config.json} describing the model. The
+ * file holds parameters and buffers by name, as a PyTorch state dict does.
+ */
 final class ModelExport {
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -23,10 +26,16 @@ final class ModelExport {
 
   /** Writes into {@code directory} and returns the safetensors file. */
   static Path write(Path directory, JobSpec spec, List<PipelineStage> stages) {
-    List<HostTensor> tensors = new ArrayList<>();
+    List<HostTensor> parameters = new ArrayList<>();
+    List<HostTensor> buffers = new ArrayList<>();
     try (PointerScope scope = new PointerScope()) {
-      stages.forEach(stage -> tensors.addAll(stage.parametersToHost()));
+      stages.forEach(stage -> {
+        parameters.addAll(stage.parametersToHost());
+        buffers.addAll(stage.buffersToHost());
+      });
     }
+    List<HostTensor> tensors = new ArrayList<>(parameters);
+    tensors.addAll(buffers);
     Path weights = directory.resolve("model.safetensors");
     String sha256 = CheckpointStore.writeSafetensors(weights, tensors, Map.of("format", "pt", "model",
         spec.name()));
@@ -34,12 +43,16 @@ final class ModelExport {
       ObjectNode config = JSON.createObjectNode();
       config.put("name", spec.name());
       config.set("model", JSON.readTree(spec.toJson()).get("model"));
-      config.put("parameters", tensors.stream().mapToLong(t -> t.data().length).sum());
+      config.put("parameters", parameters.stream().mapToLong(t -> t.data().length).sum());
       config.put("dtype", "float32");
       config.put("weights", weights.getFileName().toString());
       config.put("sha256", sha256);
       var names = config.putArray("parameterNames");
-      tensors.forEach(t -> names.add(t.name()));
+      parameters.forEach(t -> names.add(t.name()));
+      if (!buffers.isEmpty()) {
+        var bufferNames = config.putArray("bufferNames");
+        buffers.forEach(t -> bufferNames.add(t.name()));
+      }
       Files.writeString(directory.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter()
           .writeValueAsString(config));
     } catch (IOException e) {

@@ -30,6 +30,7 @@ final class PipelineStage {
   private final boolean first;
   private final boolean last;
   private final Map<String, Tensor> parameters = new LinkedHashMap<>();
+  private final Map<String, Tensor> buffers = new LinkedHashMap<>();
   private final AdamW optimizer;
   private final Map<Integer, InFlight> inFlight = new HashMap<>();
 
@@ -44,6 +45,7 @@ final class PipelineStage {
     for (ModelBlock block : this.blocks) {
       block.moveTo(device);
       parameters.putAll(block.parameters());
+      buffers.putAll(block.buffers());
     }
     this.optimizer = new AdamW(parameters);
   }
@@ -153,6 +155,12 @@ final class PipelineStage {
     return host;
   }
 
+  List<HostTensor> buffersToHost() {
+    List<HostTensor> host = new ArrayList<>();
+    buffers.forEach((name, b) -> host.add(Tensors.toHost(name, b)));
+    return host;
+  }
+
   List<HostTensor> firstMomentsToHost() {
     return optimizer.firstMomentsToHost();
   }
@@ -161,9 +169,19 @@ final class PipelineStage {
     return optimizer.secondMomentsToHost();
   }
 
-  /** Loads this stage's slice of an unsharded checkpoint, by parameter name. */
-  void load(Map<String, HostTensor> params, Map<String, HostTensor> first, Map<String, HostTensor> second) {
+  /**
+   * Loads this stage's slice of an unsharded checkpoint, by name. Buffers are restored where the checkpoint
+   * has them; one written before checkpoints carried buffers leaves the module's own values.
+   */
+  void load(Map<String, HostTensor> params, Map<String, HostTensor> buffersByName, Map<String, HostTensor> first,
+      Map<String, HostTensor> second) {
     parameters.forEach((name, p) -> Tensors.copyInto(p, AdamW.require(params, name)));
+    buffers.forEach((name, b) -> {
+      HostTensor saved = buffersByName.get(name);
+      if (saved != null) {
+        Tensors.copyInto(b, saved);
+      }
+    });
     optimizer.load(first, second);
   }
 }

@@ -11,6 +11,8 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.module_iterator;
 import org.bytedeco.pytorch.module_list;
+import org.bytedeco.pytorch.named_buffer_iterator;
+import org.bytedeco.pytorch.named_buffer_list;
 import org.bytedeco.pytorch.named_parameter_iterator;
 import org.bytedeco.pytorch.named_parameter_list;
 
@@ -37,7 +39,7 @@ final class ScriptedBlock extends ModelBlock {
     this.module = module;
     this.modeSwitchable = everyModuleHasTrainingFlag(module);
     this.training = module.is_training();
-    adoptParameters();
+    adoptTensors();
   }
 
   /** The child's name in the file ({@code "0"} for the first child of a scripted {@code nn.Sequential}). */
@@ -80,7 +82,7 @@ final class ScriptedBlock extends ModelBlock {
       return;
     }
     module.to(device);
-    adoptParameters();
+    adoptTensors();
   }
 
   /** "block 1 ('1', __torch__.ResidualMlp)" */
@@ -89,10 +91,11 @@ final class ScriptedBlock extends ModelBlock {
   }
 
   /**
-   * Every parameter trains, whatever requires_grad flag the file stored (modules built outside Python
-   * often store false): the optimizer and checkpoint keep all of them by name.
+   * Takes the module's parameters and buffers by name. Every parameter trains, whatever requires_grad flag
+   * the file stored (modules built outside Python often store false): the optimizer and checkpoint keep all
+   * of them by name.
    */
-  private void adoptParameters() {
+  private void adoptTensors() {
     named_parameter_list list = module.named_parameters(true);
     for (named_parameter_iterator it = list.begin(); it.notEquals(list.end()); it = it.increment()) {
       NamedTensor named = it.access();
@@ -102,6 +105,12 @@ final class ScriptedBlock extends ModelBlock {
         parameter.requires_grad_(true);
       }
       adoptParameter(named.name().getString(), parameter);
+    }
+    // Buffers are the module's own tensors too: forward updates them in place, and a checkpoint restores them.
+    named_buffer_list buffers = module.named_buffers(true);
+    for (named_buffer_iterator it = buffers.begin(); it.notEquals(buffers.end()); it = it.increment()) {
+      NamedTensor named = it.access();
+      adoptBuffer(named.name().getString(), new Tensor(named.value()));
     }
   }
 

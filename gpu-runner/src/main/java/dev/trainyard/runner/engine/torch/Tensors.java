@@ -6,6 +6,7 @@ import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.GradMode;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /** Conversions between Java arrays and tensors, and the no-grad bracket for in-place parameter writes. */
 final class Tensors {
@@ -32,9 +33,13 @@ final class Tensors {
     return shape;
   }
 
-  /** Copies a float tensor (any device) into Java memory. */
+  /**
+   * Copies a tensor (any device) into Java memory as float32. Parameters and moments are float32 already; a
+   * buffer of another type (an int64 counter) is converted, exactly for integers up to 2^24.
+   */
   static HostTensor toHost(String name, Tensor tensor) {
-    Tensor cpu = tensor.is_cuda() ? tensor.to(new Device("cpu"), tensor.scalar_type()) : tensor;
+    Tensor cpu = tensor.is_cuda() || tensor.scalar_type() != ScalarType.Float
+        ? tensor.to(new Device("cpu"), ScalarType.Float) : tensor;
     Tensor dense = cpu.contiguous();
     float[] data = new float[(int) dense.numel()];
     FloatPointer pointer = dense.data_ptr_float();
@@ -42,7 +47,7 @@ final class Tensors {
     return new HostTensor(name, shape(tensor), data);
   }
 
-  /** Overwrites {@code target} with host data of the same shape, outside autograd. */
+  /** Overwrites {@code target} with host data of the same shape (converted to its type), outside autograd. */
   static void copyInto(Tensor target, HostTensor source) {
     if (!Arrays.equals(shape(target), source.shape())) {
       throw new IllegalArgumentException(source.name() + ": checkpoint shape " + Arrays.toString(source.shape())

@@ -173,17 +173,19 @@ public final class TorchTrainer {
       return;
     }
     List<HostTensor> params = new ArrayList<>();
+    List<HostTensor> buffers = new ArrayList<>();
     List<HostTensor> first = new ArrayList<>();
     List<HostTensor> second = new ArrayList<>();
     try (var scope = new org.bytedeco.javacpp.PointerScope()) {
       for (PipelineStage stage : engine.stages()) {
         params.addAll(stage.parametersToHost());
+        buffers.addAll(stage.buffersToHost());
         first.addAll(stage.firstMomentsToHost());
         second.addAll(stage.secondMomentsToHost());
       }
     }
     CheckpointState state = new CheckpointState(step, dataPosition, step, training.seed(), engine.stages().size(),
-        spec.toJson(), params, first, second);
+        spec.toJson(), params, buffers, first, second);
     CheckpointWritten written = store.write(state, lastEvalLoss);
     if (spec.checkpoint().keepBest() && lastEvalLoss < bestEvalLoss) {
       bestEvalLoss = lastEvalLoss;
@@ -205,10 +207,11 @@ public final class TorchTrainer {
 
   private void restore(CheckpointState state, List<PipelineStage> stages) {
     Map<String, HostTensor> params = byName(state.parameters());
+    Map<String, HostTensor> buffers = byName(state.buffers());
     Map<String, HostTensor> first = byName(state.firstMoments());
     Map<String, HostTensor> second = byName(state.secondMoments());
     try (var scope = new org.bytedeco.javacpp.PointerScope()) {
-      stages.forEach(stage -> stage.load(params, first, second));
+      stages.forEach(stage -> stage.load(params, buffers, first, second));
     }
     step = state.step();
     dataPosition = state.dataPosition();

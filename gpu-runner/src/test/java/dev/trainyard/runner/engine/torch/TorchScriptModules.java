@@ -50,6 +50,45 @@ public final class TorchScriptModules {
   }
 
   /**
+   * Like {@link #tokenModel}, with a child "center" between embedding and MLP that keeps state in buffers, as
+   * a batch norm does: training subtracts the batch mean and folds it into {@code running_mean} (float) while
+   * counting calls in {@code updates} (int64); evaluation subtracts {@code running_mean}.
+   */
+  public static Path tokenModelWithRunningMean(Path file, int vocab, int width) {
+    NativeRuntime.load();
+    SplittableRandom random = new SplittableRandom(29);
+    JitModule embed = module("Embed");
+    embed.register_parameter("weight", normal(random, 0.5, vocab, width), false);
+    embed.define("""
+        def forward(self, ids):
+            return torch.embedding(self.weight, ids)
+        """);
+    JitModule center = module("RunningCenter");
+    center.register_attribute("training", new Type.TypePtr(BoolType.get().get()), new IValue(true), false, false);
+    center.register_buffer("running_mean", Tensor.create(new float[width], width));
+    center.register_buffer("updates", Tensor.create(new long[] {0}, 1));
+    center.define("""
+        def forward(self, x):
+            if self.training:
+                mean = x.mean([0, 1]).detach()
+                self.running_mean.mul_(0.9).add_(mean, alpha=0.1)
+                self.updates.add_(1)
+                return x - mean
+            return x - self.running_mean
+        """);
+    JitModule head = linearModule("Head", random, width, vocab, false);
+    JitModule root = module("CenteredTokenModel");
+    root.register_module("embed", embed);
+    root.register_module("center", center);
+    root.register_module("head", head);
+    root.define("""
+        def forward(self, ids):
+            return self.head.forward(self.center.forward(self.embed.forward(ids)))
+        """);
+    return save(root, file);
+  }
+
+  /**
    * Features [B, inputs] to [B, outputs]: children "0", "1", ... as a scripted {@code nn.Sequential} names
    * them, one GELU layer per hidden width and a linear output layer; with {@code dropout}, a dropout child
    * (p = 0.1) follows the first layer.
