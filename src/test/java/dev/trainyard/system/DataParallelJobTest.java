@@ -145,6 +145,51 @@ class DataParallelJobTest {
         assertThat(attempts.get(1).getResumedFromCheckpoint()).isNotNull();
     }
 
+    /**
+     * A rank whose peer hangs (its runner frozen, as when a machine is cut off) waits inside a collective. Once
+     * the frozen runner is judged lost and the attempt ends, the waiting rank gives up at once, and its runner
+     * starts the resumed attempt only after that, never two attempts on the same devices.
+     */
+    @Test
+    void whenOneRankHangsTheOtherGivesUpAtOnceAndTheJobResumes() throws Exception {
+        runners("dp-h", "dp-i");
+        Job job = platform.jobs().submitJob(twoReplicas("dp-hang", 60), null);
+        platform.awaitJob(job.getId(), j -> !platform.jobs().listJobCheckpoints(j.getId()).isEmpty()
+                && j.getProgress().getStep() >= 12, Duration.ofMinutes(3));
+        Attempt first = platform.jobs().listJobAttempts(job.getId()).get(0);
+        int hung = first.getRunners().get(1).equals("dp-h") ? 0 : 1;
+        ManagedProcess waiting = runners.get(1 - hung);
+
+        runners.get(hung).pause();
+        runners("dp-j");
+        Job done = platform.awaitJob(job.getId(), j -> j.getFinishedAt() != null, Duration.ofMinutes(4));
+
+        assertThat(done.getState()).as(done.getStateReason()).isEqualTo("SUCCEEDED");
+        List<Attempt> attempts = platform.jobs().listJobAttempts(job.getId());
+        assertThat(attempts).hasSize(2);
+        assertThat(attempts.get(0).getEndReason()).startsWith("LOST");
+        Attempt second = attempts.get(1);
+        assertThat(second.getRunners()).hasSize(2).doesNotContain(first.getRunners().get(1));
+        // training resumed within moments of the loss, not after the 30 s collective timeout
+        var events = platform.jobs().listJobEvents(job.getId());
+        var lostAt = events.stream().filter(e -> first.getId().equals(e.getAttemptId()) && "RUNNER_LOST".equals(e.getReason()))
+                .findFirst().orElseThrow().getAt();
+        var runningAt = events.stream().filter(e -> second.getId().equals(e.getAttemptId())
+                && "RUNNING".equals(e.getToState())).findFirst().orElseThrow().getAt();
+        Duration resumedAfter = Duration.between(lostAt, runningAt);
+        System.out.printf("hung peer: attempt %d lost, attempt %d running %.1f s later%n", first.getId(), second.getId(),
+                resumedAfter.toMillis() / 1e3);
+        assertThat(resumedAfter).isLessThan(Duration.ofSeconds(15));
+        // on the waiting rank's runner, the old attempt was given up before the new one started
+        String log = Files.readString(waiting.log());
+        int givenUp = log.indexOf("attempt " + first.getId() + " given up");
+        int started = log.indexOf("started attempt " + second.getId());
+        assertThat(givenUp).as("the old attempt was given up").isNotNegative();
+        if (second.getRunners().contains(first.getRunners().get(1 - hung))) {
+            assertThat(started).as("the new attempt started after that").isGreaterThan(givenUp);
+        }
+    }
+
     private static List<String> logLines(long jobId) {
         List<String> lines = new ArrayList<>();
         Long after = null;

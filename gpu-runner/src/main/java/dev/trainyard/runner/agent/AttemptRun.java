@@ -15,6 +15,7 @@ import dev.trainyard.runner.engine.JobSpec;
 import dev.trainyard.runner.engine.PeerLostException;
 import dev.trainyard.runner.engine.StepMetrics;
 import dev.trainyard.runner.engine.StopRequest;
+import dev.trainyard.runner.engine.StopSignal;
 import dev.trainyard.runner.engine.StorePorts;
 import dev.trainyard.runner.engine.Trainer;
 import dev.trainyard.runner.engine.TrainingListener;
@@ -83,6 +84,10 @@ final class AttemptRun implements Runnable {
     dropped = true;
   }
 
+  boolean dropped() {
+    return dropped;
+  }
+
   /** True once the attempt's end was reported (or it was dropped): the API forgetting it is expected. */
   boolean ended() {
     return ended || dropped;
@@ -113,7 +118,7 @@ final class AttemptRun implements Runnable {
       JobSpec spec = JobSpec.parse(specJson());
       Optional<Path> resume = fetchResumeCheckpoint();
       TrainingRun run = TrainingRun.of(spec, assignment.getGpus(), workDir.resolve("out"))
-          .reportingTo(listener()).stoppingOn(this::stopSignal).withThreadsPerStage(settings.threadsPerStage());
+          .reportingTo(listener()).stoppingOn(stopSignal()).withThreadsPerStage(settings.threadsPerStage());
       if (resume.isPresent()) {
         run = run.resumingFrom(resume.get());
       }
@@ -139,6 +144,11 @@ final class AttemptRun implements Runnable {
     } catch (ApiException e) {
       LOG.log(Level.WARNING, "attempt " + id + " abandoned: the API refused it (" + e.getCode() + ")", e);
     } catch (RuntimeException | IOException | InterruptedException e) {
+      if (dropped || reporter.fenced()) {
+        // the platform ended this attempt already (a peer's runner was lost, or this one was fenced)
+        LOG.info("attempt " + id + " given up, no longer assigned here: " + e.getMessage());
+        return;
+      }
       LOG.log(Level.WARNING, "attempt " + id + " failed", e);
       if (PeerLostException.causedBy(e)) {
         // A peer rank is gone. If its runner died, the platform notices within the heartbeat timeout and ends
@@ -171,16 +181,28 @@ final class AttemptRun implements Runnable {
           .leaseToken(assignment.getLeaseToken()).host(settings.host()).port(port)), Duration.ofMinutes(2));
       address = settings.host() + ":" + port;
     } else {
-      try {
-        address = rendezvous.get(settings.dataParallelTimeout().toMillis(), TimeUnit.MILLISECONDS);
-      } catch (ExecutionException | TimeoutException e) {
-        throw new IOException("rank 0 did not publish its address within " + settings.dataParallelTimeout(), e);
-      }
+      address = awaitRendezvous();
     }
     int colon = address.lastIndexOf(':');
     return new DataParallelGroup(assignment.getRank(), assignment.getWorldSize(), assignment.getFirstReplica(),
         assignment.getLocalReplicas(), spec.parallelism().dataParallel(), address.substring(0, colon),
         Integer.parseInt(address.substring(colon + 1)), settings.dataParallelTimeout());
+  }
+
+  /** Rank 0's store address from a heartbeat; gives up when the attempt is dropped or the wait times out. */
+  private String awaitRendezvous() throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + settings.dataParallelTimeout().toNanos();
+    while (!dropped && !reporter.fenced() && System.nanoTime() < deadline) {
+      try {
+        return rendezvous.get(250, TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        // look again
+      } catch (ExecutionException e) {
+        throw new IOException("no rendezvous address", e);
+      }
+    }
+    throw new IOException(dropped || reporter.fenced() ? "dropped while waiting for rank 0's address"
+        : "rank 0 did not publish its address within " + settings.dataParallelTimeout());
   }
 
   private void awaitDrop(Duration patience) {
@@ -201,11 +223,26 @@ final class AttemptRun implements Runnable {
     return JSON.writeValueAsString(node);
   }
 
-  private StopRequest stopSignal(long completedSteps) {
-    if (dropped || reporter.fenced()) {
-      return StopRequest.STOP;
-    }
-    return reporter.stopRequested() != null ? StopRequest.CHECKPOINT_AND_STOP : StopRequest.CONTINUE;
+  /**
+   * Stop now when the API no longer wants this attempt (dropped or fenced), after a checkpoint when it asked
+   * for a stop. An unwanted attempt is also abandoned: a rank waiting on a hung peer gives up at once and
+   * frees this runner's devices for the work the scheduler gives them next.
+   */
+  private StopSignal stopSignal() {
+    return new StopSignal() {
+      @Override
+      public StopRequest check(long completedSteps) {
+        if (abandoned()) {
+          return StopRequest.STOP;
+        }
+        return reporter.stopRequested() != null ? StopRequest.CHECKPOINT_AND_STOP : StopRequest.CONTINUE;
+      }
+
+      @Override
+      public boolean abandoned() {
+        return dropped || reporter.fenced();
+      }
+    };
   }
 
   private TrainingListener listener() {

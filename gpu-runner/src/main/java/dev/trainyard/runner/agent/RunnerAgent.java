@@ -95,21 +95,27 @@ public final class RunnerAgent {
         + settings.devices().size() + " device(s)");
   }
 
+  /**
+   * Drops runs the API no longer lists, then starts new assignments, but only once no dropped run is still
+   * unwinding: a dropped run gives up within moments (even a wait on a hung data-parallel peer), and until
+   * then its devices are not free. A postponed assignment stays listed and starts on a later heartbeat.
+   */
   private void reconcile(List<Assignment> assignments) {
     Set<Long> listed = new HashSet<>();
-    for (Assignment a : assignments) {
-      listed.add(a.getAttemptId());
-      AttemptRun run = runs.get(a.getAttemptId());
-      if (run == null && !finished.contains(a.getAttemptId())) {
-        start(a);
-      } else if (run != null) {
-        run.update(a);
-      }
-    }
+    assignments.forEach(a -> listed.add(a.getAttemptId()));
     for (AttemptRun run : runs.values()) {
       if (!listed.contains(run.attemptId()) && !run.ended()) {
         LOG.warning("attempt " + run.attemptId() + " is no longer assigned here; dropping it");
         run.drop();
+      }
+    }
+    boolean unwinding = runs.values().stream().anyMatch(AttemptRun::dropped);
+    for (Assignment a : assignments) {
+      AttemptRun run = runs.get(a.getAttemptId());
+      if (run != null) {
+        run.update(a);
+      } else if (!finished.contains(a.getAttemptId()) && !unwinding) {
+        start(a);
       }
     }
   }

@@ -1,10 +1,15 @@
 package dev.trainyard.runner.engine;
 
 /**
- * A data-parallel peer process did not answer: it died, hung past the group's timeout, or never joined. The
+ * A data-parallel peer process did not answer: it died, hung past the group's timeout (or until the run was
+ * abandoned), or never joined. The
  * training itself did nothing wrong, so a platform can run the attempt again elsewhere rather than fail the job.
  */
 public final class PeerLostException extends RuntimeException {
+
+  public PeerLostException(String message) {
+    super(message);
+  }
 
   public PeerLostException(String message, Throwable cause) {
     super(message, cause);

@@ -5,6 +5,9 @@ import dev.trainyard.runner.engine.PeerLostException;
 import dev.trainyard.runner.engine.SpecException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.javacpp.chrono.Milliseconds;
 import org.bytedeco.pytorch.AllreduceOptions;
@@ -18,6 +21,7 @@ import org.bytedeco.pytorch.TCPStore;
 import org.bytedeco.pytorch.TCPStoreOptions;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.Work;
 
 /**
  * The collectives between data-parallel replicas (c10d over TCP stores: Gloo, or NCCL for stages on CUDA).
@@ -31,14 +35,23 @@ import org.bytedeco.pytorch.TensorVector;
  */
 final class ReplicaGroup {
 
+  /** Longest pause between two looks at a collective still waiting for peers. */
+  private static final long MAX_POLL_NANOS = 2_000_000;
+
   private final DataParallelGroup group;
+  private final BooleanSupplier abandoned;
   private final List<TCPStore> stores = new ArrayList<>();
   private final List<Backend> stageGroups = new ArrayList<>();
   private final List<Device> stageDevices = new ArrayList<>();
   private final Backend control;
 
-  ReplicaGroup(DataParallelGroup group, int stages) {
+  /**
+   * @param abandoned polled while a collective waits: once true, the wait ends with a
+   *     {@link PeerLostException} (a hung peer would otherwise hold this process for the whole timeout)
+   */
+  ReplicaGroup(DataParallelGroup group, int stages, BooleanSupplier abandoned) {
     this.group = group;
+    this.abandoned = abandoned;
     try {
       this.control = processGroup(group.storePort(), false);
       requireSameStageCount(stages);
@@ -123,21 +136,36 @@ final class ReplicaGroup {
       Tensor t = Tensors.longs(new long[] {value}, 1);
       AllreduceOptions options = new AllreduceOptions();
       options.reduceOp(new ReduceOp(ReduceOp.RedOpType.MAX));
-      waitFor(() -> control.allreduce(new TensorVector(t), options)._wait());
+      waitFor(() -> control.allreduce(new TensorVector(t), options));
       return (int) t.data_ptr_long().get();
     }
   }
 
-  private static void allreduceSum(Backend processGroup, Tensor tensor) {
+  private void allreduceSum(Backend processGroup, Tensor tensor) {
     AllreduceOptions options = new AllreduceOptions();
     options.reduceOp(new ReduceOp(ReduceOp.RedOpType.SUM));
-    waitFor(() -> processGroup.allreduce(new TensorVector(tensor), options)._wait());
+    waitFor(() -> processGroup.allreduce(new TensorVector(tensor), options));
   }
 
-  /** A collective that fails means a peer is gone: the others cannot go on without it. */
-  private static void waitFor(Runnable collective) {
+  /**
+   * Starts a collective and waits for it, looking now and then whether the run was abandoned. A collective
+   * that fails means a peer is gone: the others cannot go on without it.
+   */
+  private void waitFor(Supplier<Work> collective) {
     try {
-      collective.run();
+      Work work = collective.get();
+      long pause = 20_000;
+      while (!work.isCompleted()) {
+        if (abandoned.getAsBoolean()) {
+          throw new PeerLostException("data-parallel rank " + group.rank()
+              + " stopped waiting for its peers: the run was abandoned");
+        }
+        LockSupport.parkNanos(pause);
+        pause = Math.min(2 * pause, MAX_POLL_NANOS);
+      }
+      work._wait();
+    } catch (PeerLostException e) {
+      throw e;
     } catch (RuntimeException e) {
       throw new PeerLostException("a data-parallel collective failed: " + e.getMessage(), e);
     }

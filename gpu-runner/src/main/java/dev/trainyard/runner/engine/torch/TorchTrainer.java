@@ -80,7 +80,7 @@ public final class TorchTrainer {
     TrainingData data = TrainingData.open(spec);
     LossFunction lossFunction = new LossFunction(spec.model());
     List<ModelBlock> blocks = buildModel(lossFunction, data);
-    replicas = replica.isDistributed() ? new ReplicaGroup(replica, stageCount) : null;
+    replicas = replica.isDistributed() ? new ReplicaGroup(replica, stageCount, run.stopSignal()::abandoned) : null;
     List<StageRange> ranges = partition(blocks, lossFunction, data, stageCount);
     TrainingPlan plan = plan(ranges, threads);
     MemoryPlanner.requireFits(plan.stages(), plan.memoryLimitBytes());

@@ -49,28 +49,38 @@ public final class EngineBenchmark {
     }
   }
 
-  // 1. Tokens/s and achieved FLOP/s against the matmul rate at the same thread count.
+  // 1. Tokens/s and achieved FLOP/s against the matmul rate at the same thread count. The machine's speed
+  // drifts (shared cores), so each round probes matmul right before training; rows give medians over rounds
+  // of the per-round figures.
+  private static final int ROUNDS = Integer.getInteger("bench.rounds", 3);
+
   private static void throughput(Path work, int threads) {
     System.out.println("| model | params | threads | tokens/s | achieved GFLOP/s | matmul GFLOP/s | ratio |");
     System.out.println("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (int t : new int[] {1, threads}) {
       NativeRuntime.configureThread(t);
-      double matmul = MatmulProbe.gflops(2048, 5);
-      row(work, "gpt-3M", gpt(4, 256, 4, 128, 16, 10, 1, 1, "1f1b"), t, matmul);
-      row(work, "gpt-25M", gpt(8, 512, 8, 128, 8, 6, 1, 1, "1f1b"), t, matmul);
+      for (String name : new String[] {"gpt-3M", "gpt-25M"}) {
+        JobSpec spec = name.equals("gpt-3M") ? gpt(4, 256, 4, 128, 16, 6, 1, 1, "1f1b")
+            : gpt(8, 512, 8, 128, 8, 4, 1, 1, "1f1b");
+        GptSpec gpt = (GptSpec) spec.model();
+        long params = ModelLayout.of(gpt).parameters();
+        double flopsPerToken = 6.0 * params + 12.0 * gpt.layers() * gpt.seqLen() * gpt.dModel();
+        List<Double> matmuls = new ArrayList<>();
+        List<Double> tokens = new ArrayList<>();
+        List<Double> ratios = new ArrayList<>();
+        for (int round = 0; round < ROUNDS; round++) {
+          double matmul = MatmulProbe.gflops(2048, 3);
+          double tps = median(train(work, spec, 1, t).stream().map(StepMetrics::tokensPerSecond).toList());
+          matmuls.add(matmul);
+          tokens.add(tps);
+          ratios.add(tps * flopsPerToken / 1e9 / matmul);
+        }
+        double tps = median(tokens);
+        System.out.printf("| %s | %.2fM | %d | %.0f | %.1f | %.1f | %.0f%% |%n", name, params / 1e6, t, tps,
+            tps * flopsPerToken / 1e9, median(matmuls), 100 * median(ratios));
+      }
     }
     System.out.println();
-  }
-
-  private static void row(Path work, String name, JobSpec spec, int threads, double matmul) {
-    GptSpec gpt = (GptSpec) spec.model();
-    long params = ModelLayout.of(gpt).parameters();
-    List<StepMetrics> steps = train(work, spec, 1, threads);
-    double tokensPerSecond = median(steps.stream().map(StepMetrics::tokensPerSecond).toList());
-    double flopsPerToken = 6.0 * params + 12.0 * gpt.layers() * gpt.seqLen() * gpt.dModel();
-    double achieved = tokensPerSecond * flopsPerToken / 1e9;
-    System.out.printf("| %s | %.2fM | %d | %.0f | %.1f | %.1f | %.0f%% |%n", name, params / 1e6, threads,
-        tokensPerSecond, achieved, matmul, 100 * achieved / matmul);
   }
 
   // 2. Two stages on two CPU devices (one thread each) against one device, per micro-batch count. Wall
