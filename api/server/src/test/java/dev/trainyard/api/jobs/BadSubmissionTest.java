@@ -94,6 +94,7 @@ class BadSubmissionTest {
                 bad("priority mega", "priority", s -> s.set("priority", "mega")),
                 bad("priority as a number", "priority", s -> s.set("priority", 3)),
                 bad("schedule zigzag", "parallelism.schedule", s -> s.set("parallelism.schedule", "zigzag")),
+                bad("balance by flops", "parallelism.balance", s -> s.set("parallelism.balance", "flops")),
                 bad("precision fp8", "training.precision", s -> s.set("training.precision", "fp8")),
                 bad("multiNode as the string \"yes\"", "resources.multiNode", s -> s.set("resources.multiNode", "yes")),
                 bad("heads not dividing dModel", "model.heads", s -> s.set("model.heads", 3)),

@@ -47,6 +47,7 @@ class JobSubmitTest {
                 .body("finishedAt", nullValue())
                 .body("spec.training.batchSize", equalTo(16))
                 .body("spec.parallelism.schedule", equalTo("1f1b"))
+                .body("spec.parallelism.balance", equalTo("time"))
                 .body("spec.limits.maxRestarts", equalTo(3))
                 .extract();
         long id = answer.jsonPath().getLong("id");
@@ -55,6 +56,13 @@ class JobSubmitTest {
         asAdmin().get(answer.header("Location")).then().statusCode(200)
                 .body("id", id(id)).body("name", equalTo("first-job")).body("state", equalTo("QUEUED"));
         assertThat(Db.queryString("select state from jobs where id = ?", id)).isEqualTo("QUEUED");
+    }
+
+    @Test
+    void stagesMayBeBalancedByParameterCount() {
+        asAdmin().body(Spec.gpt(Fixtures.project(), Fixtures.pool()).set("parallelism.balance", "PARAMS").json())
+                .post("/api/v1/jobs").then().statusCode(201)
+                .body("spec.parallelism.balance", equalTo("params"));
     }
 
     @Test

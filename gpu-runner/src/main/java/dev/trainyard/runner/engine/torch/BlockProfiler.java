@@ -1,6 +1,7 @@
 package dev.trainyard.runner.engine.torch;
 
 import dev.trainyard.runner.engine.Batch;
+import java.util.ArrayList;
 import java.util.List;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.BoolOptional;
@@ -19,10 +20,19 @@ final class BlockProfiler {
 
   private BlockProfiler() {}
 
-  /** Seconds per block (the fastest of a few runs after a warm-up); leaves all gradients zero. */
+  /**
+   * Seconds per block (the fastest of a few runs after a warm-up). Leaves no trace: all gradients zero, and
+   * buffers a block updates in training forward (running statistics) as they were.
+   */
   static double[] profile(List<ModelBlock> blocks, LossFunction lossFunction, Batch microBatch) {
     double[] seconds = new double[blocks.size()];
     try (PointerScope scope = new PointerScope()) {
+      List<Tensor> buffers = new ArrayList<>();
+      List<Tensor> saved = new ArrayList<>();
+      blocks.forEach(block -> block.buffers().values().forEach(b -> {
+        buffers.add(b);
+        saved.add(b.clone());
+      }));
       Tensor input = lossFunction.inputs(microBatch, NativeRuntime.device("cpu"));
       ForwardPass pass = new ForwardPass(true, 0, 0, 0);
       for (int i = 0; i < blocks.size(); i++) {
@@ -45,6 +55,11 @@ final class BlockProfiler {
         seconds[i] = best;
         input = output.detach();
       }
+      Tensors.withoutGrad(() -> {
+        for (int b = 0; b < buffers.size(); b++) {
+          buffers.get(b).copy_(saved.get(b));
+        }
+      });
       for (ModelBlock block : blocks) {
         block.parameters().values().forEach(p -> {
           Tensor g = p.grad();

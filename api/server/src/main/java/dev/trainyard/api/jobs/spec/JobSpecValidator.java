@@ -210,13 +210,15 @@ public final class JobSpecValidator {
 
     private static ParallelismSpec parallelism(ParallelismSpec p, Resources r, ModelSpec model, TrainingSpec t,
             Violations v) {
-        ParallelismSpec given = p == null ? new ParallelismSpec(null, null, null, null, null) : p;
+        ParallelismSpec given = p == null ? new ParallelismSpec(null, null, null, null, null, null) : p;
         int dp = given.dataParallel() == null ? 1 : given.dataParallel();
         v.checkRange("parallelism.dataParallel", dp, 1, MAX_GPUS);
         int micro = given.microBatches() == null ? 4 : given.microBatches();
         v.checkRange("parallelism.microBatches", micro, 1, 4096);
         String schedule = given.schedule() == null ? "1f1b" : given.schedule().toLowerCase(Locale.ROOT);
         v.checkOneOf("parallelism.schedule", schedule, List.of("gpipe", "1f1b"));
+        String balance = given.balance() == null ? "time" : given.balance().toLowerCase(Locale.ROOT);
+        v.checkOneOf("parallelism.balance", balance, List.of("time", "params"));
         v.checkRange("parallelism.stages", given.stages(), 1, MAX_GPUS);
         if (r != null && r.gpus() != null && r.minGpus() != null && dp >= 1) {
             checkDeviceSplit(given.stages(), dp, r, v);
@@ -230,7 +232,7 @@ public final class JobSpecValidator {
             v.add("training.batchSize", "must be divisible by parallelism.microBatches x dataParallel ("
                     + micro * dp + ")");
         }
-        return new ParallelismSpec(given.stages(), micro, schedule, Boolean.TRUE.equals(given.recompute()), dp);
+        return new ParallelismSpec(given.stages(), micro, schedule, Boolean.TRUE.equals(given.recompute()), dp, balance);
     }
 
     private static void checkDeviceSplit(Integer stages, int dp, Resources r, Violations v) {
