@@ -21,7 +21,7 @@ import java.util.function.Supplier;
 
 /**
  * Writes a decision with guarded updates: a job is placed only if it is still QUEUED at the version the
- * snapshot saw, a stop is asked only of an attempt still live. A row that changed meanwhile is skipped and
+ * snapshot saw and its runners are all still ACTIVE, a stop is asked only of an attempt still live. A row that changed meanwhile is skipped and
  * considered again next cycle, never overwritten.
  */
 public final class DecisionApplier {
@@ -64,6 +64,9 @@ public final class DecisionApplier {
     }
 
     private static boolean place(Connection c, Placement p, Instant now, UUID leaseToken) throws SQLException {
+        if (!runnersStillActive(c, p)) {
+            return false;
+        }
         int moved = Jdbc.update(c, """
                 update jobs set state = 'SCHEDULED', state_reason = null, version = version + 1,
                        pending_reason = null, pending_message = null, queue_position = null, estimated_start_at = null
@@ -89,6 +92,19 @@ public final class DecisionApplier {
                 values (?, ?, 'QUEUED', 'SCHEDULED', 'PLACED', ?, ?)""",
                 p.jobId(), now, p.gpus() + " device(s) on " + where, attemptId);
         return true;
+    }
+
+    /**
+     * Whether every runner of the placement is still ACTIVE (an admin may have drained one since the snapshot).
+     * The rows stay share-locked until this transaction ends, so a drain waits for the placement and then
+     * applies to a runner whose work is already recorded, as a drain should.
+     */
+    private static boolean runnersStillActive(Connection c, Placement p) throws SQLException {
+        Long[] ids = p.nodes().stream().map(NodeAssignment::runnerId).distinct().toArray(Long[]::new);
+        long active = Jdbc.queryOne(c, """
+                select count(*) from (select id from runners where id = any(?) and state = 'ACTIVE' for share) r""",
+                rs -> rs.getLong(1), c.createArrayOf("bigint", ids)).orElse(0L);
+        return active == ids.length;
     }
 
     private static int requestStop(Connection c, long attemptId, long jobId, String attemptState, String reason,

@@ -177,6 +177,27 @@ class DecisionApplierTest {
     }
 
     @Test
+    void aPlacementOnARunnerDrainedSinceTheSnapshotIsSkipped() throws Exception {
+        long pool = rows.pool("a100", "2");
+        long project = rows.project(null);
+        long runner = rows.runner(pool).gpus(8).insert();
+        long job = rows.job(project).pool(pool).gpus(2).insert();
+        SnapshotLoader.Loaded loaded = SnapshotLoader.load(c, T0);
+        Decision decision = decide(loaded);
+        assertThat(decision.placements()).extracting(Placement::jobId).containsExactly(job);
+        // Meanwhile an admin drains the runner: it must get no new work.
+        Jdbc.update(c, "update runners set state = 'DRAINING' where id = ?", runner);
+
+        DecisionApplier.Applied applied = apply(decision, loaded);
+
+        assertThat(applied.placed()).isZero();
+        assertThat(applied.skipped()).isEqualTo(1);
+        assertThat(rows.jobRow(job).state()).isEqualTo("QUEUED");
+        assertThat(rows.count("select count(*) from attempts where job_id = ?", job)).isZero();
+        assertThat(rows.events(job)).isEmpty();
+    }
+
+    @Test
     void whyNotIsStoredAndUnchangedRowsAreLeftAlone() throws Exception {
         long pool = rows.pool("a100", "2");
         long project = rows.project(null);
