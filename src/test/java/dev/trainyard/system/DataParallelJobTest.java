@@ -124,7 +124,7 @@ class DataParallelJobTest {
     @Test
     void whenOneRanksRunnerDiesTheJobResumesOnOtherRunners() throws Exception {
         runners("dp-e", "dp-f");
-        Job job = platform.jobs().submitJob(twoReplicas("dp-failover", 60), null);
+        Job job = platform.jobs().submitJob(twoReplicas("dp-failover", 300), null);
         platform.awaitJob(job.getId(), j -> !platform.jobs().listJobCheckpoints(j.getId()).isEmpty()
                 && j.getProgress().getStep() >= 12, Duration.ofMinutes(3));
         List<Attempt> before = platform.jobs().listJobAttempts(job.getId());
@@ -153,7 +153,7 @@ class DataParallelJobTest {
     @Test
     void whenOneRankHangsTheOtherGivesUpAtOnceAndTheJobResumes() throws Exception {
         runners("dp-h", "dp-i");
-        Job job = platform.jobs().submitJob(twoReplicas("dp-hang", 60), null);
+        Job job = platform.jobs().submitJob(twoReplicas("dp-hang", 300), null);
         platform.awaitJob(job.getId(), j -> !platform.jobs().listJobCheckpoints(j.getId()).isEmpty()
                 && j.getProgress().getStep() >= 12, Duration.ofMinutes(3));
         Attempt first = platform.jobs().listJobAttempts(job.getId()).get(0);

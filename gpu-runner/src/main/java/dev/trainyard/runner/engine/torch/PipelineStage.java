@@ -117,12 +117,14 @@ final class PipelineStage {
 
   /** Replaces each gradient by its mean over the data-parallel replicas. */
   void averageGradients(int stageIndex, ReplicaGroup replicas) {
+    List<Tensor> gradients = new ArrayList<>();
     for (Tensor p : parameters.values()) {
       Tensor g = p.grad();
       if (g.defined()) {
-        replicas.average(stageIndex, g);
+        gradients.add(g);
       }
     }
+    replicas.averageAll(stageIndex, gradients);
   }
 
   void scaleGradients(double factor) {

@@ -5,7 +5,6 @@ import dev.trainyard.runner.engine.PeerLostException;
 import dev.trainyard.runner.engine.SpecException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.bytedeco.javacpp.PointerScope;
@@ -22,6 +21,7 @@ import org.bytedeco.pytorch.TCPStoreOptions;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.Work;
+import org.bytedeco.pytorch.global.torch;
 
 /**
  * The collectives between data-parallel replicas (c10d over TCP stores: Gloo, or NCCL for stages on CUDA).
@@ -35,8 +35,15 @@ import org.bytedeco.pytorch.Work;
  */
 final class ReplicaGroup {
 
-  /** Longest pause between two looks at a collective still waiting for peers. */
-  private static final long MAX_POLL_NANOS = 2_000_000;
+  /**
+   * Most elements averaged in one collective: gradients are packed into buckets of about this size (16 MB of
+   * float32), so a stage costs a few collectives per step instead of one per parameter, with little memory
+   * beyond the gradients themselves.
+   */
+  static final long BUCKET_ELEMENTS = 4L << 20;
+
+  /** How long one blocking wait for a collective lasts before the run's abandonment is looked at. */
+  private static final long WAIT_SLICE_MS = 100;
 
   private final DataParallelGroup group;
   private final BooleanSupplier abandoned;
@@ -103,15 +110,57 @@ final class ReplicaGroup {
     if (group.localReplicas() != 1) {
       Tensors.withoutGrad(() -> tensor.mul_(new Scalar((double) group.localReplicas())));
     }
-    allreduceSum(stageGroups.get(stage), tensor);
+    allreduceSum(stageGroups.get(stage), tensor, stageDevices.get(stage).is_cuda());
     Tensors.withoutGrad(() -> tensor.div_(new Scalar((double) group.replicas())));
+  }
+
+  /**
+   * Replaces each tensor (in place) by its mean over the replicas, packing them into buckets of up to
+   * {@link #BUCKET_ELEMENTS} elements: one collective per bucket. The same values as averaging each tensor
+   * alone (every element is the same sum), with far fewer round trips.
+   */
+  void averageAll(int stage, List<Tensor> tensors) {
+    List<Tensor> bucket = new ArrayList<>();
+    long elements = 0;
+    for (Tensor t : tensors) {
+      if (!bucket.isEmpty() && elements + t.numel() > BUCKET_ELEMENTS) {
+        averageBucket(stage, bucket);
+        bucket.clear();
+        elements = 0;
+      }
+      bucket.add(t);
+      elements += t.numel();
+    }
+    if (!bucket.isEmpty()) {
+      averageBucket(stage, bucket);
+    }
+  }
+
+  private void averageBucket(int stage, List<Tensor> bucket) {
+    if (bucket.size() == 1) {
+      average(stage, bucket.get(0));
+      return;
+    }
+    try (PointerScope scope = new PointerScope()) {
+      TensorVector flat = new TensorVector();
+      bucket.forEach(t -> flat.push_back(t.reshape(-1)));
+      Tensor packed = torch.cat(flat, 0);
+      average(stage, packed);
+      Tensors.withoutGrad(() -> {
+        long offset = 0;
+        for (Tensor t : bucket) {
+          t.copy_(packed.narrow(0, offset, t.numel()).view(Tensors.shape(t)));
+          offset += t.numel();
+        }
+      });
+    }
   }
 
   /** The mean of a number over the replicas, through stage {@code stage}'s group. */
   double averageValue(int stage, double value) {
     try (PointerScope scope = new PointerScope()) {
       Tensor t = Tensors.on(Tensor.create(new double[] {value * group.localReplicas()}, 1), stageDevices.get(stage));
-      allreduceSum(stageGroups.get(stage), t);
+      allreduceSum(stageGroups.get(stage), t, stageDevices.get(stage).is_cuda());
       return t.item_double() / group.replicas();
     }
   }
@@ -120,7 +169,7 @@ final class ReplicaGroup {
   double[] averageAll(double[] values) {
     try (PointerScope scope = new PointerScope()) {
       Tensor t = Tensor.create(values.clone(), values.length);
-      allreduceSum(control, t);
+      allreduceSum(control, t, false);
       double[] mean = new double[values.length];
       t.data_ptr_double().get(mean);
       for (int i = 0; i < mean.length; i++) {
@@ -136,38 +185,62 @@ final class ReplicaGroup {
       Tensor t = Tensors.longs(new long[] {value}, 1);
       AllreduceOptions options = new AllreduceOptions();
       options.reduceOp(new ReduceOp(ReduceOp.RedOpType.MAX));
-      waitFor(() -> control.allreduce(new TensorVector(t), options));
+      waitFor(() -> control.allreduce(new TensorVector(t), options), false);
       return (int) t.data_ptr_long().get();
     }
   }
 
-  private void allreduceSum(Backend processGroup, Tensor tensor) {
+  private void allreduceSum(Backend processGroup, Tensor tensor, boolean nccl) {
     AllreduceOptions options = new AllreduceOptions();
     options.reduceOp(new ReduceOp(ReduceOp.RedOpType.SUM));
-    waitFor(() -> processGroup.allreduce(new TensorVector(tensor), options));
+    waitFor(() -> processGroup.allreduce(new TensorVector(tensor), options), nccl);
   }
 
   /**
-   * Starts a collective and waits for it, looking now and then whether the run was abandoned. A collective
-   * that fails means a peer is gone: the others cannot go on without it.
+   * Starts a collective and waits for it in slices of {@link #WAIT_SLICE_MS}, looking between slices whether
+   * the run was abandoned. A slice is a blocking wait that returns the moment the collective completes (libtorch
+   * ends a wait that timed out with an error but leaves a Gloo collective running). An NCCL wait only orders
+   * the device's stream after the collective and returns, and a timed-out NCCL wait may tear down its
+   * communicator, so NCCL work is waited for once. A collective that fails means a peer is gone: the others
+   * cannot go on without it.
    */
-  private void waitFor(Supplier<Work> collective) {
+  private void waitFor(Supplier<Work> collective, boolean nccl) {
+    Work work;
     try {
-      Work work = collective.get();
-      long pause = 20_000;
-      while (!work.isCompleted()) {
-        if (abandoned.getAsBoolean()) {
-          throw new PeerLostException("data-parallel rank " + group.rank()
-              + " stopped waiting for its peers: the run was abandoned");
-        }
-        LockSupport.parkNanos(pause);
-        pause = Math.min(2 * pause, MAX_POLL_NANOS);
-      }
-      work._wait();
-    } catch (PeerLostException e) {
-      throw e;
+      work = collective.get();
     } catch (RuntimeException e) {
       throw new PeerLostException("a data-parallel collective failed: " + e.getMessage(), e);
+    }
+    if (nccl) {
+      try {
+        work._wait();
+        return;
+      } catch (RuntimeException e) {
+        throw new PeerLostException("a data-parallel collective failed: " + e.getMessage(), e);
+      }
+    }
+    Milliseconds slice = new Milliseconds(WAIT_SLICE_MS);
+    while (true) {
+      try {
+        work._wait(slice);
+        return;
+      } catch (RuntimeException e) {
+        // a slice that ran out, or the collective's own failure
+      }
+      if (work.isCompleted()) {
+        // it completed (possibly just after the slice ran out): an unbounded wait returns at once, or throws
+        // the collective's own error
+        try {
+          work._wait();
+          return;
+        } catch (RuntimeException e) {
+          throw new PeerLostException("a data-parallel collective failed: " + e.getMessage(), e);
+        }
+      }
+      if (abandoned.getAsBoolean()) {
+        throw new PeerLostException("data-parallel rank " + group.rank()
+            + " stopped waiting for its peers: the run was abandoned");
+      }
     }
   }
 }

@@ -34,7 +34,7 @@ public final class EngineBenchmark {
       System.out.printf("CPU cores: %d; OMP_WAIT_POLICY=%s OPENBLAS_NUM_THREADS=%s%n%n",
           Runtime.getRuntime().availableProcessors(), System.getenv("OMP_WAIT_POLICY"),
           System.getenv("OPENBLAS_NUM_THREADS"));
-      String sections = System.getProperty("bench.sections", "throughput,pipeline,checkpoint");
+      String sections = System.getProperty("bench.sections", "throughput,pipeline,checkpoint,dataparallel");
       if (sections.contains("throughput")) {
         throughput(work, threads);
       }
@@ -43,6 +43,9 @@ public final class EngineBenchmark {
       }
       if (sections.contains("checkpoint")) {
         checkpointCost(work);
+      }
+      if (sections.contains("dataparallel")) {
+        gradientAveraging();
       }
     } finally {
       deleteRecursively(work);
@@ -137,6 +140,57 @@ public final class EngineBenchmark {
     System.out.println("| model | checkpoint size | save s | verified load s |");
     System.out.println("| --- | ---: | ---: | ---: |");
     System.out.printf("| gpt-25M %s | %.2f s |%n", rows.get(0), load);
+  }
+
+  // 4. Averaging a whole model's gradients between two data-parallel ranks (two Gloo groups in this JVM, over
+  // loopback): one collective per parameter against the bucketed path the engine uses. Both ranks run on this
+  // machine's cores, so the figures are the collectives' own cost, not a network's.
+  private static void gradientAveraging() throws IOException {
+    NativeRuntime.configureThread(1);
+    System.out.println("| model | tensors | floats | per-parameter ms | bucketed ms | speedup |");
+    System.out.println("| --- | ---: | ---: | ---: | ---: | ---: |");
+    int port = dev.trainyard.runner.engine.StorePorts.freeRun(2);
+    java.util.concurrent.CompletableFuture<ReplicaGroup> other = java.util.concurrent.CompletableFuture.supplyAsync(
+        () -> new ReplicaGroup(dev.trainyard.runner.engine.DataParallelGroup.evenly(1, 2, "127.0.0.1", port), 1,
+            () -> false));
+    ReplicaGroup zero = new ReplicaGroup(dev.trainyard.runner.engine.DataParallelGroup.evenly(0, 2, "127.0.0.1",
+        port), 1, () -> false);
+    ReplicaGroup one = other.join();
+    for (String name : new String[] {"gpt-3M", "gpt-25M"}) {
+      JobSpec spec = name.equals("gpt-3M") ? gpt(4, 256, 4, 128, 16, 1, 1, 1, "1f1b")
+          : gpt(8, 512, 8, 128, 8, 1, 1, 1, "1f1b");
+      try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
+        List<List<org.bytedeco.pytorch.Tensor>> grads = new ArrayList<>();
+        for (int rank = 0; rank < 2; rank++) {
+          List<org.bytedeco.pytorch.Tensor> mine = new ArrayList<>();
+          ModelFactory.build(spec.model(), 1).forEach(b -> b.parameters().values()
+              .forEach(p -> mine.add(org.bytedeco.pytorch.global.torch.randn(Tensors.shape(p)))));
+          grads.add(mine);
+        }
+        long floats = grads.get(0).stream().mapToLong(org.bytedeco.pytorch.Tensor::numel).sum();
+        List<Double> perParameter = new ArrayList<>();
+        List<Double> bucketed = new ArrayList<>();
+        for (int round = 0; round < 7; round++) {
+          perParameter.add(bothRanks(() -> grads.get(0).forEach(g -> zero.average(0, g)),
+              () -> grads.get(1).forEach(g -> one.average(0, g))));
+          bucketed.add(bothRanks(() -> zero.averageAll(0, grads.get(0)), () -> one.averageAll(0, grads.get(1))));
+        }
+        double a = median(perParameter);
+        double b = median(bucketed);
+        System.out.printf("| %s | %d | %.1fM | %.1f | %.1f | %.1fx |%n", name, grads.get(0).size(), floats / 1e6,
+            a * 1e3, b * 1e3, a / b);
+      }
+    }
+    System.out.println();
+  }
+
+  /** Seconds until both ranks finished their part (rank 1's on another thread). */
+  private static double bothRanks(Runnable rankZero, Runnable rankOne) {
+    long start = System.nanoTime();
+    var other = java.util.concurrent.CompletableFuture.runAsync(rankOne);
+    rankZero.run();
+    other.join();
+    return (System.nanoTime() - start) / 1e9;
   }
 
   private static List<StepMetrics> train(Path work, JobSpec spec, int devices, int threads) {

@@ -6,15 +6,67 @@ import dev.trainyard.runner.engine.DataParallelGroup;
 import dev.trainyard.runner.engine.PeerLostException;
 import dev.trainyard.runner.engine.StorePorts;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
+import org.bytedeco.pytorch.Generator;
+import org.bytedeco.pytorch.GeneratorOptional;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
 
-/** Two ranks in one JVM (Gloo over a TCP store), one of which stops taking part: a hung peer. */
+/** Two ranks in one JVM (Gloo over a TCP store). */
 class ReplicaGroupTest {
 
+  @Test
+  void bucketedAveragingGivesEveryTensorItsMeanOverTheRanks() throws Exception {
+    NativeRuntime.load();
+    ReplicaGroup[] ranks = join(StorePorts.freeRun(2), Duration.ofSeconds(60), () -> false);
+    // shapes as gradients come: matrices, vectors, a scalar, and one larger than a whole bucket
+    long[][] shapes = {{64, 32}, {32}, {1}, {ReplicaGroup.BUCKET_ELEMENTS + 5}, {7, 3, 2}, {3}};
+    List<List<Tensor>> tensors = new ArrayList<>();
+    List<Tensor> expected = new ArrayList<>();
+    for (int rank = 0; rank < 2; rank++) {
+      Generator generator = torch.make_generator_cpu(100 + rank);
+      List<Tensor> mine = new ArrayList<>();
+      for (long[] shape : shapes) {
+        mine.add(torch.randn(shape, new GeneratorOptional(generator), new TensorOptions()));
+      }
+      tensors.add(mine);
+    }
+    for (int i = 0; i < shapes.length; i++) {
+      expected.add(tensors.get(0).get(i).add(tensors.get(1).get(i)).div(new Scalar(2.0)));
+    }
+
+    CompletableFuture<Void> one = CompletableFuture.runAsync(() -> ranks[1].averageAll(0, tensors.get(1)));
+    ranks[0].averageAll(0, tensors.get(0));
+    one.get(30, TimeUnit.SECONDS);
+
+    for (int rank = 0; rank < 2; rank++) {
+      for (int i = 0; i < shapes.length; i++) {
+        Tensor got = tensors.get(rank).get(i);
+        assertThat(Tensors.shape(got)).isEqualTo(shapes[i]);
+        assertThat(got.equal(expected.get(i))).as("rank %d tensor %d", rank, i).isTrue();
+      }
+    }
+  }
+
+  /** Both ranks of a 2-process group with one stage, built concurrently (each waits for the other). */
+  private static ReplicaGroup[] join(int port, Duration timeout, BooleanSupplier rankZeroAbandoned) throws Exception {
+    CompletableFuture<ReplicaGroup> zero = CompletableFuture.supplyAsync(() -> new ReplicaGroup(
+        DataParallelGroup.evenly(0, 2, "127.0.0.1", port).withTimeout(timeout), 1, rankZeroAbandoned));
+    CompletableFuture<ReplicaGroup> one = CompletableFuture.supplyAsync(() -> new ReplicaGroup(
+        DataParallelGroup.evenly(1, 2, "127.0.0.1", port).withTimeout(timeout), 1, () -> false));
+    return new ReplicaGroup[] {zero.get(30, TimeUnit.SECONDS), one.get(30, TimeUnit.SECONDS)};
+  }
+
+  /** One rank stops taking part (a hung peer). */
   @Test
   void aRankWaitingOnAHungPeerGivesUpOnceTheRunIsAbandoned() throws Exception {
     NativeRuntime.load();
@@ -22,12 +74,9 @@ class ReplicaGroupTest {
     AtomicBoolean abandoned = new AtomicBoolean();
     // the collective timeout is far longer than the test waits: only abandoning can end the wait in time
     Duration timeout = Duration.ofSeconds(60);
-    CompletableFuture<ReplicaGroup> rankZero = CompletableFuture.supplyAsync(() -> new ReplicaGroup(
-        DataParallelGroup.evenly(0, 2, "127.0.0.1", port).withTimeout(timeout), 1, abandoned::get));
-    CompletableFuture<ReplicaGroup> rankOne = CompletableFuture.supplyAsync(() -> new ReplicaGroup(
-        DataParallelGroup.evenly(1, 2, "127.0.0.1", port).withTimeout(timeout), 1, () -> false));
-    ReplicaGroup zero = rankZero.get(30, TimeUnit.SECONDS);
-    ReplicaGroup one = rankOne.get(30, TimeUnit.SECONDS);
+    ReplicaGroup[] ranks = join(port, timeout, abandoned::get);
+    ReplicaGroup zero = ranks[0];
+    ReplicaGroup one = ranks[1];
 
     // both take part: the collective completes
     CompletableFuture<Integer> both = CompletableFuture.supplyAsync(() -> one.agreeOnMaximum(7));
