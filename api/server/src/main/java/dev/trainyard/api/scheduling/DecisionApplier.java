@@ -21,8 +21,8 @@ import java.util.function.Supplier;
 
 /**
  * Writes a decision with guarded updates: a job is placed only if it is still QUEUED at the version the
- * snapshot saw and its runners are all still ACTIVE, a stop is asked only of an attempt still live. A row that changed meanwhile is skipped and
- * considered again next cycle, never overwritten.
+ * snapshot saw and its runners are all still ACTIVE, a stop is asked only of an attempt still live. A row
+ * that changed meanwhile is skipped and considered again next cycle, never overwritten.
  */
 public final class DecisionApplier {
 

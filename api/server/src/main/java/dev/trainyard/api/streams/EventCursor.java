@@ -42,8 +42,4 @@ final class EventCursor {
         long from = readFrom();
         seen.removeIf(id -> id <= from);
     }
-
-    long highest() {
-        return highest;
-    }
 }

@@ -15,7 +15,7 @@ final class PlatformStream implements LiveStreams.Subscriber {
     private final EventCursor cursor;
     private String lastProgress = "";
 
-    /** {@code cursor} is taken before the stream's headers go out: whatever the client sees change after that, it hears. */
+    /** {@code cursor} is taken before the headers go out: whatever changes after the client saw them, it hears. */
     PlatformStream(Caller caller, EventCursor cursor, StreamQueries queries, Sse sse,
             MultiEmitter<? super OutboundSseEvent> emitter) {
         this.caller = caller;

@@ -22,12 +22,7 @@ public final class TorchScriptModules {
   public static Path tokenModel(Path file, int vocab, int width) {
     NativeRuntime.load();
     SplittableRandom random = new SplittableRandom(17);
-    JitModule embed = module("Embed");
-    embed.register_parameter("weight", normal(random, 0.5, vocab, width), false);
-    embed.define("""
-        def forward(self, ids):
-            return torch.embedding(self.weight, ids)
-        """);
+    JitModule embed = embedding(random, vocab, width);
     JitModule mlp = module("ResidualMlp");
     mlp.register_parameter("up_weight", normal(random, 1 / Math.sqrt(width), 2L * width, width), false);
     mlp.register_parameter("up_bias", normal(random, 0.0, 2L * width), false);
@@ -37,32 +32,18 @@ public final class TorchScriptModules {
             h = torch.gelu(torch.linear(x, self.up_weight, self.up_bias))
             return x + torch.linear(h, self.down_weight)
         """);
-    JitModule head = linearModule("Head", random, width, vocab, false);
-    JitModule root = module("TokenModel");
-    root.register_module("embed", embed);
-    root.register_module("mlp", mlp);
-    root.register_module("head", head);
-    root.define("""
-        def forward(self, ids):
-            return self.head.forward(self.mlp.forward(self.embed.forward(ids)))
-        """);
-    return save(root, file);
+    return save(chain("TokenModel", embed, "mlp", mlp, linearModule("Head", random, width, vocab, false)), file);
   }
 
   /**
-   * Like {@link #tokenModel}, with a child "center" between embedding and MLP that keeps state in buffers, as
-   * a batch norm does: training subtracts the batch mean and folds it into {@code running_mean} (float) while
+   * Like {@link #tokenModel} with, instead of the MLP, a child "center" that keeps state in buffers, as a
+   * batch norm does: training subtracts the batch mean and folds it into {@code running_mean} (float) while
    * counting calls in {@code updates} (int64); evaluation subtracts {@code running_mean}.
    */
   public static Path tokenModelWithRunningMean(Path file, int vocab, int width) {
     NativeRuntime.load();
     SplittableRandom random = new SplittableRandom(29);
-    JitModule embed = module("Embed");
-    embed.register_parameter("weight", normal(random, 0.5, vocab, width), false);
-    embed.define("""
-        def forward(self, ids):
-            return torch.embedding(self.weight, ids)
-        """);
+    JitModule embed = embedding(random, vocab, width);
     JitModule center = module("RunningCenter");
     center.register_attribute("training", new Type.TypePtr(BoolType.get().get()), new IValue(true), false, false);
     center.register_buffer("running_mean", Tensor.create(new float[width], width));
@@ -76,16 +57,32 @@ public final class TorchScriptModules {
                 return x - mean
             return x - self.running_mean
         """);
-    JitModule head = linearModule("Head", random, width, vocab, false);
-    JitModule root = module("CenteredTokenModel");
+    return save(chain("CenteredTokenModel", embed, "center", center,
+        linearModule("Head", random, width, vocab, false)), file);
+  }
+
+  /** Token ids to vectors: child "embed" of the token models. */
+  private static JitModule embedding(SplittableRandom random, int vocab, int width) {
+    JitModule embed = module("Embed");
+    embed.register_parameter("weight", normal(random, 0.5, vocab, width), false);
+    embed.define("""
+        def forward(self, ids):
+            return torch.embedding(self.weight, ids)
+        """);
+    return embed;
+  }
+
+  /** A root of type {@code type} with children "embed", {@code middleName} and "head", applied in turn. */
+  private static JitModule chain(String type, JitModule embed, String middleName, JitModule middle, JitModule head) {
+    JitModule root = module(type);
     root.register_module("embed", embed);
-    root.register_module("center", center);
+    root.register_module(middleName, middle);
     root.register_module("head", head);
     root.define("""
         def forward(self, ids):
-            return self.head.forward(self.center.forward(self.embed.forward(ids)))
-        """);
-    return save(root, file);
+            return self.head.forward(self.%s.forward(self.embed.forward(ids)))
+        """.formatted(middleName));
+    return root;
   }
 
   /**
