@@ -54,6 +54,8 @@ const GROUPS = [
   ['Parallelism and checkpoints', [
     {path: 'parallelism.microBatches', label: 'Micro-batches', type: INT},
     {path: 'parallelism.schedule', label: 'Pipeline schedule', options: ['1f1b', 'gpipe']},
+    {path: 'parallelism.balance', label: 'Stage balance', options: ['time', 'params'],
+      hint: 'time: measured per block; params: by parameter count'},
     {path: 'checkpoint.everySteps', label: 'Checkpoint every', type: INT, unit: 'steps'},
     {path: 'checkpoint.keepLast', label: 'Keep last', type: INT, unit: 'checkpoints'},
   ]],
