@@ -31,6 +31,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -56,6 +60,9 @@ public final class TorchTrainer {
   private double bestEvalLoss = Double.POSITIVE_INFINITY;
   private Optional<Path> bestCheckpoint = Optional.empty();
   private Optional<CheckpointWritten> lastCheckpoint = Optional.empty();
+  /** Writes checkpoints while training goes on; at most one write is under way (see {@link #checkpoint}). */
+  private ExecutorService checkpointWriter;
+  private Future<?> pendingWrite;
 
   public TorchTrainer(TrainingRun run) {
     this.run = run;
@@ -93,6 +100,10 @@ public final class TorchTrainer {
     try (PipelineEngine engine = new PipelineEngine(stages, plan.schedule(), plan.microBatches(),
         plan.recompute(), threads, training.bf16(), replicas)) {
       return loop(engine, data);
+    } finally {
+      if (checkpointWriter != null) {
+        checkpointWriter.shutdown();
+      }
     }
   }
 
@@ -168,10 +179,16 @@ public final class TorchTrainer {
     return replicas == null ? local : StopRequest.values()[replicas.agreeOnMaximum(local.ordinal())];
   }
 
+  /**
+   * Copies the state into Java memory between steps (the only part training waits for), then writes, hashes,
+   * fsyncs and prunes on a writer thread while the next steps run. One write at a time: a new checkpoint first
+   * waits for the previous one, so checkpoints complete in step order and at most one copy is held.
+   */
   private void checkpoint(PipelineEngine engine) {
     if (!replica.writesOutputs()) {
       return;
     }
+    awaitCheckpointWrite();
     List<HostTensor> params = new ArrayList<>();
     List<HostTensor> buffers = new ArrayList<>();
     List<HostTensor> first = new ArrayList<>();
@@ -186,14 +203,44 @@ public final class TorchTrainer {
     }
     CheckpointState state = new CheckpointState(step, dataPosition, step, training.seed(), engine.stages().size(),
         spec.toJson(), params, buffers, first, second);
-    CheckpointWritten written = store.write(state, lastEvalLoss);
-    if (spec.checkpoint().keepBest() && lastEvalLoss < bestEvalLoss) {
-      bestEvalLoss = lastEvalLoss;
-      bestCheckpoint = Optional.of(written.path());
+    double evalLoss = lastEvalLoss;
+    if (checkpointWriter == null) {
+      checkpointWriter = Executors.newSingleThreadExecutor(task -> {
+        Thread thread = new Thread(task, "checkpoint-writer");
+        thread.setDaemon(true);
+        return thread;
+      });
     }
-    store.prune(spec.checkpoint().keepLast(), bestCheckpoint);
-    lastCheckpoint = Optional.of(written);
-    listener.onCheckpoint(written);
+    pendingWrite = checkpointWriter.submit(() -> {
+      CheckpointWritten written = store.write(state, evalLoss);
+      if (spec.checkpoint().keepBest() && evalLoss < bestEvalLoss) {
+        bestEvalLoss = evalLoss;
+        bestCheckpoint = Optional.of(written.path());
+      }
+      store.prune(spec.checkpoint().keepLast(), bestCheckpoint);
+      lastCheckpoint = Optional.of(written);
+      listener.onCheckpoint(written);
+    });
+  }
+
+  /** Waits for the checkpoint being written, if any; its failure fails the run here. */
+  private void awaitCheckpointWrite() {
+    if (pendingWrite == null) {
+      return;
+    }
+    try {
+      pendingWrite.get();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new IllegalStateException("checkpoint write failed", e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while a checkpoint was written", e);
+    } finally {
+      pendingWrite = null;
+    }
   }
 
   private CheckpointState loadCompatible(Path path) {
@@ -297,6 +344,7 @@ public final class TorchTrainer {
   }
 
   private TrainingResult result(TrainingResult.Outcome outcome, Optional<Path> exported) {
+    awaitCheckpointWrite();
     listener.onLog(String.format("memory: plan estimate %.1f MiB; measured peak RSS %.1f MiB, %.1f MiB above the"
         + " %.1f MiB the process held before the first step (JVM, libtorch, data)", estimatedPeakBytes / 1048576.0,
         PeakMemory.peakRssBytes() / 1048576.0, (PeakMemory.peakRssBytes() - baselineRssBytes) / 1048576.0,

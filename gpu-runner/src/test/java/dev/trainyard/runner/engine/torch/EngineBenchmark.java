@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 /**
@@ -115,31 +116,45 @@ public final class EngineBenchmark {
     return values.stream().mapToDouble(Double::doubleValue).max().orElse(0);
   }
 
-  // 3. Checkpoint write (gather + safetensors + SHA-256 + fsync + rename) and verified read.
+  // 3. Checkpoints of gpt-25M, one after every step: how long training pauses for each (copying the state
+  // into Java memory between steps) and when the write (safetensors + SHA-256 + fsync + rename, on the writer
+  // thread) completes after its step; then a verified load (digest check + parse).
   private static void checkpointCost(Path work) throws IOException {
     NativeRuntime.configureThread(1);
-    JobSpec spec = gpt(8, 512, 8, 128, 8, 1, 1, 1, "1f1b");
-    long[] stepEnd = new long[1];
-    List<String> rows = new ArrayList<>();
+    JobSpec spec = gpt(8, 512, 8, 128, 8, 4, 1, 1, "1f1b")
+        .withCheckpoint(new dev.trainyard.runner.engine.CheckpointSpec(1, 2, false));
+    Map<Long, Long> stepEnds = new java.util.concurrent.ConcurrentHashMap<>();
+    List<Double> pauses = new ArrayList<>();
+    List<Double> writes = new java.util.concurrent.CopyOnWriteArrayList<>();
+    long[] bytes = new long[1];
     Path out = work.resolve("checkpoint");
     Trainer.train(TrainingRun.of(spec, 1, out).withThreadsPerStage(1).reportingTo(new TrainingListener() {
       @Override
       public void onStep(StepMetrics metrics) {
-        stepEnd[0] = System.nanoTime();
+        long now = System.nanoTime();
+        Long previous = stepEnds.get(metrics.step() - 1);
+        if (previous != null && metrics.step() > WARMUP_STEPS) {
+          // the time between two steps' ends, less the second step's own training time
+          pauses.add((now - previous) / 1e9 - metrics.stepSeconds());
+        }
+        stepEnds.put(metrics.step(), now);
       }
 
       @Override
       public void onCheckpoint(CheckpointWritten written) {
-        rows.add(String.format("| %.1f MB | %.2f s", written.bytes() / 1e6, (System.nanoTime() - stepEnd[0]) / 1e9));
+        bytes[0] = written.bytes();
+        writes.add((System.nanoTime() - stepEnds.get(written.step())) / 1e9);
       }
     }));
     Path file = new CheckpointStore(out.resolve("checkpoints")).latest().orElseThrow();
     long start = System.nanoTime();
     CheckpointStore.load(file);
     double load = (System.nanoTime() - start) / 1e9;
-    System.out.println("| model | checkpoint size | save s | verified load s |");
-    System.out.println("| --- | ---: | ---: | ---: |");
-    System.out.printf("| gpt-25M %s | %.2f s |%n", rows.get(0), load);
+    System.out.println("| model | checkpoint size | training pause s | written after s | verified load s |");
+    System.out.println("| --- | ---: | ---: | ---: | ---: |");
+    System.out.printf("| gpt-25M | %.1f MB | %.2f | %.2f | %.2f |%n", bytes[0] / 1e6, median(pauses), median(writes),
+        load);
+    System.out.println();
   }
 
   // 4. Averaging a whole model's gradients between two data-parallel ranks (two Gloo groups in this JVM, over
