@@ -14,8 +14,10 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.sql.Types;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.Supplier;
 
@@ -37,8 +39,10 @@ public final class DecisionApplier {
             Instant now, Supplier<UUID> leaseTokens) throws SQLException {
         int placed = 0;
         int skipped = 0;
+        Set<Long> active = activeRunners(c, decision);
         for (Placement p : decision.placements()) {
-            if (place(c, p, now, leaseTokens.get())) {
+            boolean runnersActive = p.nodes().stream().allMatch(n -> active.contains(n.runnerId()));
+            if (runnersActive && place(c, p, now, leaseTokens.get())) {
                 placed++;
             } else {
                 skipped++;
@@ -64,9 +68,6 @@ public final class DecisionApplier {
     }
 
     private static boolean place(Connection c, Placement p, Instant now, UUID leaseToken) throws SQLException {
-        if (!runnersStillActive(c, p)) {
-            return false;
-        }
         int moved = Jdbc.update(c, """
                 update jobs set state = 'SCHEDULED', state_reason = null, version = version + 1,
                        pending_reason = null, pending_message = null, queue_position = null, estimated_start_at = null
@@ -95,16 +96,18 @@ public final class DecisionApplier {
     }
 
     /**
-     * Whether every runner of the placement is still ACTIVE (an admin may have drained one since the snapshot).
-     * The rows stay share-locked until this transaction ends, so a drain waits for the placement and then
-     * applies to a runner whose work is already recorded, as a drain should.
+     * The runners of the decision's placements that are still ACTIVE (an admin may have drained one since the
+     * snapshot), in one statement. Their rows stay share-locked until this transaction ends, so a drain waits
+     * for the placements and then applies to runners whose work is already recorded, as a drain should.
      */
-    private static boolean runnersStillActive(Connection c, Placement p) throws SQLException {
-        Long[] ids = p.nodes().stream().map(NodeAssignment::runnerId).distinct().toArray(Long[]::new);
-        long active = Jdbc.queryOne(c, """
-                select count(*) from (select id from runners where id = any(?) and state = 'ACTIVE' for share) r""",
-                rs -> rs.getLong(1), c.createArrayOf("bigint", ids)).orElse(0L);
-        return active == ids.length;
+    private static Set<Long> activeRunners(Connection c, Decision decision) throws SQLException {
+        Long[] ids = decision.placements().stream().flatMap(p -> p.nodes().stream()).map(NodeAssignment::runnerId)
+                .distinct().toArray(Long[]::new);
+        if (ids.length == 0) {
+            return Set.of();
+        }
+        return new HashSet<>(Jdbc.query(c, "select id from runners where id = any(?) and state = 'ACTIVE' for share",
+                rs -> rs.getLong(1), c.createArrayOf("bigint", ids)));
     }
 
     private static int requestStop(Connection c, long attemptId, long jobId, String attemptState, String reason,
