@@ -13,8 +13,10 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /** The reads behind the live streams: what changed since a stream's last look. */
@@ -105,18 +107,17 @@ public class StreamQueries {
     PlatformUpdate platformUpdate(Caller caller, EventCursor cursor) {
         return transactions.inNew(c -> {
             // ordered by each job's newest new event, so the client applies changes in the order they happened
-            Map<Long, Long> changed = new LinkedHashMap<>();
+            Set<Long> changed = new LinkedHashSet<>();
             Jdbc.query(c, "select id, job_id from job_events where id > ? order by id limit 2000", rs -> {
-                long id = rs.getLong(1);
-                if (cursor.take(id)) {
+                if (cursor.take(rs.getLong(1))) {
                     changed.remove(rs.getLong(2));
-                    changed.put(rs.getLong(2), id);
+                    changed.add(rs.getLong(2));
                 }
                 return null;
             }, cursor.readFrom());
             cursor.trim();
             List<JobEntity> entities = new ArrayList<>();
-            for (long jobId : changed.keySet()) {
+            for (long jobId : changed) {
                 jobs.find(jobId).filter(j -> caller.canAccessProject(j.projectId)).ifPresent(entities::add);
             }
             List<Progress> progress = Jdbc.query(c, """

@@ -209,14 +209,14 @@ final class ReplicaGroup {
     try {
       work = collective.get();
     } catch (RuntimeException e) {
-      throw new PeerLostException("a data-parallel collective failed: " + e.getMessage(), e);
+      throw collectiveFailed(e);
     }
     if (nccl) {
       try {
         work._wait();
         return;
       } catch (RuntimeException e) {
-        throw new PeerLostException("a data-parallel collective failed: " + e.getMessage(), e);
+        throw collectiveFailed(e);
       }
     }
     Milliseconds slice = new Milliseconds(WAIT_SLICE_MS);
@@ -234,7 +234,7 @@ final class ReplicaGroup {
           work._wait();
           return;
         } catch (RuntimeException e) {
-          throw new PeerLostException("a data-parallel collective failed: " + e.getMessage(), e);
+          throw collectiveFailed(e);
         }
       }
       if (abandoned.getAsBoolean()) {
@@ -242,5 +242,9 @@ final class ReplicaGroup {
             + " stopped waiting for its peers: the run was abandoned");
       }
     }
+  }
+
+  private static PeerLostException collectiveFailed(RuntimeException e) {
+    return new PeerLostException("a data-parallel collective failed: " + e.getMessage(), e);
   }
 }

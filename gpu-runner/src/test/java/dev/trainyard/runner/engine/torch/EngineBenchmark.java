@@ -1,11 +1,14 @@
 package dev.trainyard.runner.engine.torch;
 
+import dev.trainyard.runner.engine.CheckpointSpec;
 import dev.trainyard.runner.engine.CheckpointStore;
 import dev.trainyard.runner.engine.CheckpointWritten;
+import dev.trainyard.runner.engine.DataParallelGroup;
 import dev.trainyard.runner.engine.GptSpec;
 import dev.trainyard.runner.engine.JobSpec;
 import dev.trainyard.runner.engine.ModelLayout;
 import dev.trainyard.runner.engine.StepMetrics;
+import dev.trainyard.runner.engine.StorePorts;
 import dev.trainyard.runner.engine.Trainer;
 import dev.trainyard.runner.engine.TrainingListener;
 import dev.trainyard.runner.engine.TrainingRun;
@@ -16,7 +19,13 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
 
 /**
  * Throughput, pipeline efficiency and checkpoint cost of the engine on this machine; prints Markdown.
@@ -122,10 +131,10 @@ public final class EngineBenchmark {
   private static void checkpointCost(Path work) throws IOException {
     NativeRuntime.configureThread(1);
     JobSpec spec = gpt(8, 512, 8, 128, 8, 4, 1, 1, "1f1b")
-        .withCheckpoint(new dev.trainyard.runner.engine.CheckpointSpec(1, 2, false));
-    Map<Long, Long> stepEnds = new java.util.concurrent.ConcurrentHashMap<>();
+        .withCheckpoint(new CheckpointSpec(1, 2, false));
+    Map<Long, Long> stepEnds = new ConcurrentHashMap<>();
     List<Double> pauses = new ArrayList<>();
-    List<Double> writes = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<Double> writes = new CopyOnWriteArrayList<>();
     long[] bytes = new long[1];
     Path out = work.resolve("checkpoint");
     Trainer.train(TrainingRun.of(spec, 1, out).withThreadsPerStage(1).reportingTo(new TrainingListener() {
@@ -164,25 +173,25 @@ public final class EngineBenchmark {
     NativeRuntime.configureThread(1);
     System.out.println("| model | tensors | floats | per-parameter ms | bucketed ms | speedup |");
     System.out.println("| --- | ---: | ---: | ---: | ---: | ---: |");
-    int port = dev.trainyard.runner.engine.StorePorts.freeRun(2);
-    java.util.concurrent.CompletableFuture<ReplicaGroup> other = java.util.concurrent.CompletableFuture.supplyAsync(
-        () -> new ReplicaGroup(dev.trainyard.runner.engine.DataParallelGroup.evenly(1, 2, "127.0.0.1", port), 1,
+    int port = StorePorts.freeRun(2);
+    CompletableFuture<ReplicaGroup> other = CompletableFuture.supplyAsync(
+        () -> new ReplicaGroup(DataParallelGroup.evenly(1, 2, "127.0.0.1", port), 1,
             () -> false));
-    ReplicaGroup zero = new ReplicaGroup(dev.trainyard.runner.engine.DataParallelGroup.evenly(0, 2, "127.0.0.1",
+    ReplicaGroup zero = new ReplicaGroup(DataParallelGroup.evenly(0, 2, "127.0.0.1",
         port), 1, () -> false);
     ReplicaGroup one = other.join();
     for (String name : new String[] {"gpt-3M", "gpt-25M"}) {
       JobSpec spec = name.equals("gpt-3M") ? gpt(4, 256, 4, 128, 16, 1, 1, 1, "1f1b")
           : gpt(8, 512, 8, 128, 8, 1, 1, 1, "1f1b");
-      try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
-        List<List<org.bytedeco.pytorch.Tensor>> grads = new ArrayList<>();
+      try (PointerScope scope = new PointerScope()) {
+        List<List<Tensor>> grads = new ArrayList<>();
         for (int rank = 0; rank < 2; rank++) {
-          List<org.bytedeco.pytorch.Tensor> mine = new ArrayList<>();
+          List<Tensor> mine = new ArrayList<>();
           ModelFactory.build(spec.model(), 1).forEach(b -> b.parameters().values()
-              .forEach(p -> mine.add(org.bytedeco.pytorch.global.torch.randn(Tensors.shape(p)))));
+              .forEach(p -> mine.add(torch.randn(Tensors.shape(p)))));
           grads.add(mine);
         }
-        long floats = grads.get(0).stream().mapToLong(org.bytedeco.pytorch.Tensor::numel).sum();
+        long floats = grads.get(0).stream().mapToLong(Tensor::numel).sum();
         List<Double> perParameter = new ArrayList<>();
         List<Double> bucketed = new ArrayList<>();
         for (int round = 0; round < 7; round++) {
@@ -202,7 +211,7 @@ public final class EngineBenchmark {
   /** Seconds until both ranks finished their part (rank 1's on another thread). */
   private static double bothRanks(Runnable rankZero, Runnable rankOne) {
     long start = System.nanoTime();
-    var other = java.util.concurrent.CompletableFuture.runAsync(rankOne);
+    var other = CompletableFuture.runAsync(rankOne);
     rankZero.run();
     other.join();
     return (System.nanoTime() - start) / 1e9;
