@@ -185,6 +185,20 @@ class TorchScriptTrainingTest {
   }
 
   @Test
+  void recomputationLeavesBuffersAsTrainingWithoutItDoes() throws Exception {
+    Path module = TorchScriptModules.tokenModelWithRunningMean(tmp.resolve("centered.pt"), 128, 16);
+    int steps = 3;
+    JobSpec spec = tokenSpec(module.toString(), steps, 2, 2);
+    Recorded kept = EngineRuns.train(EngineRuns.withPipeline(spec, 2, 2, "1f1b", false), tmp.resolve("kept"));
+    Recorded recomputed = EngineRuns.train(EngineRuns.withPipeline(spec, 2, 2, "1f1b", true),
+        tmp.resolve("recomputed"));
+
+    // the recomputed forward of each micro-batch updates the buffers a second time; that must not stick
+    assertThat(recomputed.parameters().get("blocks.1.updates")).containsExactly(2f * steps);
+    assertThat(EngineRuns.bitwiseEqual(recomputed.parameters(), kept.parameters())).isTrue();
+  }
+
+  @Test
   void trainCommandTrainsATorchScriptSpecAndResumesInAFreshJvm() throws Exception {
     JobSpec spec = EngineRuns.withCheckpointEvery(tokenSpec(tokenModel.toUri().toString(), 4, 2, 2), 2);
     Recorded uninterrupted = EngineRuns.train(spec, tmp.resolve("full"));

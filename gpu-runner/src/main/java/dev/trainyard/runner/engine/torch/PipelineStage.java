@@ -80,13 +80,34 @@ final class PipelineStage {
   /** Runs micro-batch {@code microBatch} backward; returns the gradient for the previous stage, or null. */
   Tensor backward(int microBatch, Tensor gradOutput, Batch slice, ForwardPass pass, int microBatches) {
     InFlight state = inFlight.remove(microBatch);
-    Tensor output = state.output() != null ? state.output() : run(state.input(), slice, pass, microBatches);
+    Tensor output = state.output() != null ? state.output() : recompute(state.input(), slice, pass, microBatches);
     if (last) {
       output.backward();
     } else {
       output.backward(Tensors.on(gradOutput, device), new BoolOptional(), false, new TensorArrayRefOptional());
     }
     return first ? null : state.input().grad();
+  }
+
+  /**
+   * Runs a micro-batch's forward again for its backward. A buffer the forward updates (a running mean, a
+   * counter) was already updated by the original forward, so it is put back afterwards: with recomputation a
+   * model's buffers end each step as they would without it.
+   */
+  private Tensor recompute(Tensor input, Batch slice, ForwardPass pass, int microBatches) {
+    if (buffers.isEmpty()) {
+      return run(input, slice, pass, microBatches);
+    }
+    List<Tensor> saved = new ArrayList<>(buffers.size());
+    buffers.values().forEach(b -> saved.add(b.clone()));
+    Tensor output = run(input, slice, pass, microBatches);
+    Tensors.withoutGrad(() -> {
+      int i = 0;
+      for (Tensor b : buffers.values()) {
+        b.copy_(saved.get(i++));
+      }
+    });
+    return output;
   }
 
   /** Forward without autograd for evaluation; returns the activation or, on the last stage, the loss. */
