@@ -118,8 +118,9 @@ final class PipelineEngine implements AutoCloseable {
       long end = System.nanoTime();
       long cpu = CPU.getCurrentThreadCpuTime() - cpuStart;
       if (replicas != null) {
-        // Same collectives in the same order on every replica: this stage's gradients, then the loss.
+        // Same collectives in the same order on every replica: this stage's gradients, its buffers, the loss.
         stage.averageGradients(s, replicas);
+        stage.adoptRankZeroBuffers(s, replicas);
         if (stage.isLast()) {
           loss = replicas.averageValue(s, loss);
         }

@@ -148,6 +148,17 @@ final class PipelineStage {
     replicas.averageAll(stageIndex, gradients);
   }
 
+  /**
+   * Replaces this stage's buffers by data-parallel rank 0's (as PyTorch's DistributedDataParallel does): the
+   * replicas see different rows, so running statistics would drift apart, and a checkpoint (rank 0's) would
+   * not be what the other replicas trained with.
+   */
+  void adoptRankZeroBuffers(int stageIndex, ReplicaGroup replicas) {
+    if (!buffers.isEmpty()) {
+      replicas.broadcastFromRankZero(stageIndex, List.copyOf(buffers.values()));
+    }
+  }
+
   void scaleGradients(double factor) {
     Tensors.withoutGrad(() -> {
       for (Tensor p : parameters.values()) {

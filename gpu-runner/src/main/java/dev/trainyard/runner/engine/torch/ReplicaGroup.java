@@ -3,6 +3,9 @@ package dev.trainyard.runner.engine.torch;
 import dev.trainyard.runner.engine.DataParallelGroup;
 import dev.trainyard.runner.engine.PeerLostException;
 import dev.trainyard.runner.engine.SpecException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
@@ -11,6 +14,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.javacpp.chrono.Milliseconds;
 import org.bytedeco.pytorch.AllreduceOptions;
 import org.bytedeco.pytorch.Backend;
+import org.bytedeco.pytorch.BroadcastOptions;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.GlooDeviceVector;
 import org.bytedeco.pytorch.ProcessGroupGloo;
@@ -45,6 +49,9 @@ final class ReplicaGroup {
   /** How long one blocking wait for a collective lasts before the run's abandonment is looked at. */
   private static final long WAIT_SLICE_MS = 100;
 
+  /** Counts the processes that reached the control store; no key of libtorch's own starts this way. */
+  private static final String CHECK_IN_KEY = "trainyard/checked-in";
+
   private final DataParallelGroup group;
   private final BooleanSupplier abandoned;
   private final List<TCPStore> stores = new ArrayList<>();
@@ -60,14 +67,14 @@ final class ReplicaGroup {
     this.group = group;
     this.abandoned = abandoned;
     try {
-      this.control = processGroup(group.storePort(), false);
+      this.control = processGroup(group.storePort(), false, true);
       requireSameStageCount(stages);
       for (int s = 0; s < stages; s++) {
         Device device = NativeRuntime.device(NativeRuntime.deviceName(s));
         stageDevices.add(device);
-        stageGroups.add(processGroup(group.storePort() + 1 + s, device.is_cuda()));
+        stageGroups.add(processGroup(group.storePort() + 1 + s, device.is_cuda(), false));
       }
-    } catch (SpecException e) {
+    } catch (SpecException | PeerLostException e) {
       throw e;
     } catch (RuntimeException e) {
       throw new PeerLostException("data-parallel rank " + group.rank() + " could not join its " + group.processes()
@@ -75,8 +82,16 @@ final class ReplicaGroup {
     }
   }
 
-  /** A group over its own store; NCCL for a stage on CUDA (gradients stay on the device), Gloo otherwise. */
-  private Backend processGroup(int port, boolean cuda) {
+  /**
+   * A group over its own store; NCCL for a stage on CUDA (gradients stay on the device), Gloo otherwise. The
+   * first group ({@code checkIn}) waits, abandonably, until every process has reached its store: the native
+   * joins that follow block until all peers connect, so a peer that never comes (its runner died) would hold
+   * this process there for the whole timeout, even after the platform ended the attempt.
+   */
+  private Backend processGroup(int port, boolean cuda, boolean checkIn) {
+    if (checkIn && group.rank() != 0) {
+      awaitListening(port);
+    }
     TCPStoreOptions storeOptions = new TCPStoreOptions();
     storeOptions.port((short) port);
     storeOptions.isServer(group.rank() == 0);
@@ -84,6 +99,9 @@ final class ReplicaGroup {
     storeOptions.timeout(new Milliseconds(group.timeout().toMillis()));
     TCPStore store = new TCPStore(group.storeHost(), storeOptions);
     stores.add(store);
+    if (checkIn) {
+      awaitEveryProcess(store);
+    }
     if (cuda) {
       return NcclBackends.create(store, group.rank(), group.processes(), group.timeout().toMillis());
     }
@@ -165,6 +183,16 @@ final class ReplicaGroup {
     }
   }
 
+  /** Overwrites each tensor (in place) with rank 0's; called from stage {@code stage}'s thread. */
+  void broadcastFromRankZero(int stage, List<Tensor> tensors) {
+    boolean nccl = stageDevices.get(stage).is_cuda();
+    for (Tensor tensor : tensors) {
+      BroadcastOptions options = new BroadcastOptions();
+      options.rootRank(0);
+      waitFor(() -> stageGroups.get(stage).broadcast(new TensorVector(tensor), options), nccl);
+    }
+  }
+
   /** The element-wise mean of a vector over the processes (identical on every process afterwards). */
   double[] averageAll(double[] values) {
     try (PointerScope scope = new PointerScope()) {
@@ -241,6 +269,46 @@ final class ReplicaGroup {
         throw new PeerLostException("data-parallel rank " + group.rank()
             + " stopped waiting for its peers: the run was abandoned");
       }
+    }
+  }
+
+  /** Rank 0's control store accepts connections (rank 0 may start later than this process). */
+  private void awaitListening(int port) {
+    long deadline = System.nanoTime() + group.timeout().toNanos();
+    while (true) {
+      try (Socket socket = new Socket()) {
+        socket.connect(new InetSocketAddress(group.storeHost(), port), (int) WAIT_SLICE_MS);
+        return;
+      } catch (IOException e) {
+        pauseWhileJoining(deadline, "rank 0's store at " + group.storeHost() + ":" + port + " did not open");
+      }
+    }
+  }
+
+  /** Checks in at the control store and waits until all processes have. */
+  private void awaitEveryProcess(TCPStore store) {
+    store.add(CHECK_IN_KEY, 1);
+    long deadline = System.nanoTime() + group.timeout().toNanos();
+    long joined;
+    while ((joined = store.add(CHECK_IN_KEY, 0)) < group.processes()) {
+      pauseWhileJoining(deadline, "only " + joined + " of " + group.processes() + " processes joined");
+    }
+  }
+
+  private void pauseWhileJoining(long deadline, String reason) {
+    if (abandoned.getAsBoolean()) {
+      throw new PeerLostException("data-parallel rank " + group.rank()
+          + " stopped waiting for its peers to join: the run was abandoned (" + reason + ")");
+    }
+    if (System.nanoTime() > deadline) {
+      throw new PeerLostException("data-parallel rank " + group.rank() + " gave up joining after "
+          + group.timeout().toSeconds() + " s: " + reason);
+    }
+    try {
+      Thread.sleep(WAIT_SLICE_MS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new PeerLostException("data-parallel rank " + group.rank() + " interrupted while joining");
     }
   }
 

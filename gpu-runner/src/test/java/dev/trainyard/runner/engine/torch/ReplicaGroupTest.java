@@ -57,6 +57,29 @@ class ReplicaGroupTest {
     }
   }
 
+  @Test
+  void buffersBecomeRankZerosOnEveryRank() throws Exception {
+    NativeRuntime.load();
+    ReplicaGroup[] ranks = join(StorePorts.freeRun(2), Duration.ofSeconds(60), () -> false);
+    // a running mean (float) and a counter (int64), as modules keep them
+    List<List<Tensor>> buffers = new ArrayList<>();
+    for (int rank = 0; rank < 2; rank++) {
+      buffers.add(List.of(Tensors.floats(new float[] {rank + 0.5f, rank - 2f, 3f * rank}, 3),
+          Tensors.longs(new long[] {10 + rank}, 1)));
+    }
+
+    CompletableFuture<Void> one = CompletableFuture.runAsync(() -> ranks[1].broadcastFromRankZero(0, buffers.get(1)));
+    ranks[0].broadcastFromRankZero(0, buffers.get(0));
+    one.get(30, TimeUnit.SECONDS);
+
+    for (int rank = 0; rank < 2; rank++) {
+      float[] mean = new float[3];
+      buffers.get(rank).get(0).data_ptr_float().get(mean);
+      assertThat(mean).as("rank %d", rank).containsExactly(0.5f, -2f, 0f);
+      assertThat(buffers.get(rank).get(1).data_ptr_long().get()).as("rank %d", rank).isEqualTo(10L);
+    }
+  }
+
   /** Both ranks of a 2-process group with one stage, built concurrently (each waits for the other). */
   private static ReplicaGroup[] join(int port, Duration timeout, BooleanSupplier rankZeroAbandoned) throws Exception {
     CompletableFuture<ReplicaGroup> zero = CompletableFuture.supplyAsync(() -> new ReplicaGroup(
@@ -99,5 +122,45 @@ class ReplicaGroupTest {
 
     // the late peer's collective meets the one rank 0 left behind, so nothing stays blocked
     assertThat(CompletableFuture.supplyAsync(() -> one.agreeOnMaximum(0)).get(10, TimeUnit.SECONDS)).isEqualTo(1);
+  }
+  /** A peer that never comes (its runner died before joining): the join gives up once the run is abandoned. */
+  @Test
+  void aRankWhosePeerNeverJoinsGivesUpOnceTheRunIsAbandoned() throws Exception {
+    NativeRuntime.load();
+    int port = StorePorts.freeRun(2);
+    AtomicBoolean abandoned = new AtomicBoolean();
+    // the join timeout is far longer than the test waits: only abandoning can end the wait in time
+    DataParallelGroup rankZero = DataParallelGroup.evenly(0, 2, "127.0.0.1", port).withTimeout(Duration.ofSeconds(60));
+    CompletableFuture<ReplicaGroup> joining = CompletableFuture.supplyAsync(
+        () -> new ReplicaGroup(rankZero, 1, abandoned::get));
+    Thread.sleep(500);
+    assertThat(joining).as("still waiting for rank 1").isNotDone();
+
+    long abandonedAt = System.nanoTime();
+    abandoned.set(true);
+    try {
+      joining.get(10, TimeUnit.SECONDS);
+      throw new AssertionError("the group formed without its peer");
+    } catch (ExecutionException e) {
+      assertThat(e.getCause()).isInstanceOf(PeerLostException.class).hasMessageContaining("abandoned")
+          .hasMessageContaining("1 of 2 processes joined");
+    }
+    assertThat(Duration.ofNanos(System.nanoTime() - abandonedAt)).isLessThan(Duration.ofSeconds(1));
+  }
+
+  /** Rank 1 may start first: it waits for rank 0's store and the group forms once rank 0 comes. */
+  @Test
+  void aRankThatStartsBeforeRankZeroJoinsWhenRankZeroComes() throws Exception {
+    NativeRuntime.load();
+    int port = StorePorts.freeRun(2);
+    CompletableFuture<ReplicaGroup> one = CompletableFuture.supplyAsync(() -> new ReplicaGroup(
+        DataParallelGroup.evenly(1, 2, "127.0.0.1", port).withTimeout(Duration.ofSeconds(30)), 1, () -> false));
+    Thread.sleep(1_000);
+    ReplicaGroup zero = new ReplicaGroup(
+        DataParallelGroup.evenly(0, 2, "127.0.0.1", port).withTimeout(Duration.ofSeconds(30)), 1, () -> false);
+    ReplicaGroup late = one.get(30, TimeUnit.SECONDS);
+    CompletableFuture<Integer> other = CompletableFuture.supplyAsync(() -> late.agreeOnMaximum(5));
+    assertThat(zero.agreeOnMaximum(2)).isEqualTo(5);
+    assertThat(other.get(10, TimeUnit.SECONDS)).isEqualTo(5);
   }
 }
