@@ -58,7 +58,7 @@ public final class RunnerAgent {
           register();
         }
         HeartbeatAnswer answer = session.api().heartbeat(new Heartbeat().runnerId(runnerId)
-            .waitMs(runs.isEmpty() ? Math.min(10_000L, intervalMs * 3) : 0L));
+            .waitMs(runs.isEmpty() ? Math.min(10_000L, heartbeatTimeoutMs / 4) : 0L));
         reconcile(answer.getAssignments());
         if (!runs.isEmpty()) {
           ApiSession.sleep(Math.min(intervalMs, 1_000));

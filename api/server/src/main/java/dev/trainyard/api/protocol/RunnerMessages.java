@@ -30,7 +30,7 @@ public final class RunnerMessages {
     /** A heartbeat; with waitMs the answer is held until work changes or the time is up (long poll). */
     @Schema(name = "Heartbeat")
     public record Heartbeat(@Schema(required = true) long runnerId,
-            @Schema(description = "Hold the answer up to this long (0-20000 ms) while nothing changes") Long waitMs) {
+            @Schema(description = "Hold the answer up to this long while nothing changes (0-20000 ms; at most a quarter of the heartbeat timeout)") Long waitMs) {
     }
 
     /** The runner's live work as the platform sees it: start what is new, stop what is asked, drop the rest. */

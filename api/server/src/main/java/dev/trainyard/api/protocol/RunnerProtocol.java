@@ -98,7 +98,10 @@ public class RunnerProtocol {
     }
 
     public RunnerMessages.HeartbeatAnswer heartbeat(RunnerMessages.Heartbeat h) {
-        long waitMs = h.waitMs() == null ? 0 : Math.max(0, Math.min(20_000, h.waitMs()));
+        // a heartbeat counts when it arrives, and the scheduler gives work only to runners heard within half the
+        // timeout (SnapshotLoader); a long poll of at most a quarter keeps a waiting runner well inside that
+        long longest = Math.min(20_000, config.runners().heartbeatTimeout().toMillis() / 4);
+        long waitMs = h.waitMs() == null ? 0 : Math.max(0, Math.min(longest, h.waitMs()));
         long deadline = System.currentTimeMillis() + waitMs;
         long version = waiters.version(h.runnerId());
         RunnerMessages.HeartbeatAnswer answer = inTransaction(c -> beat(c, h.runnerId()));

@@ -17,8 +17,11 @@ public final class RunnerRescuer {
     private RunnerRescuer() {
     }
 
-    /** What one pass did. */
-    public record Rescued(int lostRunners, int endedAttempts) {
+    /** What one pass did; {@code lostNames} are the runners it declared lost, for the operator's log. */
+    public record Rescued(int lostRunners, int endedAttempts, List<String> lostNames) {
+    }
+
+    private record Lost(long id, String name) {
     }
 
     /**
@@ -29,11 +32,12 @@ public final class RunnerRescuer {
     public static Rescued run(Connection c, Instant now, Instant watchingSince, Duration heartbeatTimeout,
             Duration stopGrace) throws SQLException {
         Instant silentSince = now.minus(heartbeatTimeout);
-        List<Long> lost = watchingSince.isAfter(silentSince) ? List.of() : Jdbc.query(c, """
+        List<Lost> lostRunners = watchingSince.isAfter(silentSince) ? List.of() : Jdbc.query(c, """
                 update runners set state = 'LOST', version = version + 1
                  where state in ('REGISTERED', 'ACTIVE', 'DRAINING')
                    and coalesce(last_heartbeat_at, registered_at) < ?
-                returning id""", rs -> rs.getLong(1), silentSince);
+                returning id, name""", rs -> new Lost(rs.getLong(1), rs.getString(2)), silentSince);
+        List<Long> lost = lostRunners.stream().map(Lost::id).toList();
         int ended = 0;
         if (!lost.isEmpty()) {
             List<Long> attempts = Jdbc.query(c, """
@@ -52,6 +56,6 @@ public final class RunnerRescuer {
             ended += AttemptEnder.end(c, attempt, AttemptEnder.Ending.STOPPED,
                     "did not confirm the stop within " + stopGrace.toSeconds() + " s", now).isPresent() ? 1 : 0;
         }
-        return new Rescued(lost.size(), ended);
+        return new Rescued(lost.size(), ended, lostRunners.stream().map(Lost::name).toList());
     }
 }

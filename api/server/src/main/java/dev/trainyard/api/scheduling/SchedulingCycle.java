@@ -19,6 +19,7 @@ import java.time.InstantSource;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.UUID;
+import org.jboss.logging.Logger;
 
 /**
  * One scheduling cycle in the leader: (1) housekeeping (lost runners, overdue stops, cost ledger), (2) load a
@@ -27,6 +28,7 @@ import java.util.UUID;
  */
 @ApplicationScoped
 public class SchedulingCycle {
+    private static final Logger LOG = Logger.getLogger(SchedulingCycle.class);
     private final AgroalDataSource dataSource;
     private final LeaderLease lease;
     private final TrainyardConfig config;
@@ -62,6 +64,10 @@ public class SchedulingCycle {
         RunnerRescuer.Rescued rescued = inTransaction(() -> housekeeping(now));
         if (rescued == null) {
             return Report.notLeader();
+        }
+        if (!rescued.lostNames().isEmpty()) {
+            LOG.warnf("Runners silent for %s declared LOST: %s (%d attempts ended)", config.runners().heartbeatTimeout(),
+                    rescued.lostNames(), rescued.endedAttempts());
         }
         if (rescued.endedAttempts() > 0) {
             signals.changed(JobsChanged.everything());
@@ -155,7 +161,7 @@ public class SchedulingCycle {
             try (Statement s = c.createStatement()) {
                 s.execute("set transaction isolation level repeatable read, read only");
             }
-            return SnapshotLoader.load(c, now);
+            return SnapshotLoader.load(c, now, config.runners().heartbeatTimeout().dividedBy(2));
         }
     }
 

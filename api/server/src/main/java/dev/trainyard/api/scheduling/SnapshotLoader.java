@@ -1,5 +1,6 @@
 package dev.trainyard.api.scheduling;
 
+import dev.trainyard.api.db.Jdbc;
 import dev.trainyard.scheduler.ClusterSnapshot;
 import dev.trainyard.scheduler.Pool;
 import dev.trainyard.scheduler.Priority;
@@ -14,6 +15,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -34,9 +36,14 @@ public final class SnapshotLoader {
     public record StoredPending(String reason, String message, Integer position, Instant estimate) {
     }
 
-    public static Loaded load(Connection c, Instant now) throws SQLException {
+    /**
+     * @param heardWithin a runner takes new work only if its last heartbeat is this recent: one that fell silent
+     *     (its machine died) is not declared lost for a whole heartbeat timeout, and work placed on it meanwhile
+     *     would only be lost again; its running attempts are left alone until the rescuer decides
+     */
+    public static Loaded load(Connection c, Instant now, Duration heardWithin) throws SQLException {
         List<Pool> pools = pools(c);
-        List<RunnerNode> runners = runners(c);
+        List<RunnerNode> runners = runners(c, now.minus(heardWithin));
         List<Project> projects = projects(c, now);
         Map<Long, StoredPending> stored = new HashMap<>();
         List<QueuedJob> queue = queue(c, stored);
@@ -55,22 +62,17 @@ public final class SnapshotLoader {
         return out;
     }
 
-    private static List<RunnerNode> runners(Connection c) throws SQLException {
-        List<RunnerNode> out = new ArrayList<>();
-        String sql = """
-                select r.id, r.pool_id, r.total_gpus, r.total_gpus - coalesce(u.used, 0), r.state = 'ACTIVE'
+    private static List<RunnerNode> runners(Connection c, Instant heardSince) throws SQLException {
+        return Jdbc.query(c, """
+                select r.id, r.pool_id, r.total_gpus, r.total_gpus - coalesce(u.used, 0),
+                       r.state = 'ACTIVE' and coalesce(r.last_heartbeat_at, r.registered_at) >= ?
                   from runners r
                   left join (select ar.runner_id, sum(ar.gpus) used from attempt_runners ar
                                join attempts a on a.id = ar.attempt_id and a.ended_at is null
                               group by ar.runner_id) u on u.runner_id = r.id
-                 where r.state in ('ACTIVE', 'DRAINING')""";
-        try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                out.add(new RunnerNode(rs.getLong(1), rs.getLong(2), rs.getInt(3), Math.max(0, rs.getInt(4)),
-                        rs.getBoolean(5)));
-            }
-        }
-        return out;
+                 where r.state in ('ACTIVE', 'DRAINING')""",
+                rs -> new RunnerNode(rs.getLong(1), rs.getLong(2), rs.getInt(3), Math.max(0, rs.getInt(4)),
+                        rs.getBoolean(5)), heardSince);
     }
 
     private static List<Project> projects(Connection c, Instant now) throws SQLException {

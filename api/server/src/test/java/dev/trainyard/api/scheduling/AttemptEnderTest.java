@@ -69,7 +69,7 @@ class AttemptEnderTest {
         assertThat(a.endedAt()).isEqualTo(END);
         assertThat(a.endReason()).isEqualTo("PREEMPTED");
         // Its GPUs are free again and it is back in the queue for the next cycle.
-        SnapshotLoader.Loaded next = SnapshotLoader.load(c, END);
+        SnapshotLoader.Loaded next = SnapshotLoader.load(c, END, Rows.HEARD_WITHIN);
         assertThat(next.snapshot().running()).isEmpty();
         assertThat(next.snapshot().queue()).singleElement().satisfies(q -> assertThat(q.id()).isEqualTo(job));
     }

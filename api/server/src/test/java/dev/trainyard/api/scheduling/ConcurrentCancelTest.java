@@ -78,7 +78,7 @@ class ConcurrentCancelTest {
 
     @Test
     void aCancelCommittedBetweenSnapshotAndApplyWins() throws Exception {
-        SnapshotLoader.Loaded loaded = SnapshotLoader.load(c, T0);
+        SnapshotLoader.Loaded loaded = SnapshotLoader.load(c, T0, Rows.HEARD_WITHIN);
         Decision decision = decided(loaded);
         assertThat(cancel(c, job, 0, T0)).isEqualTo(1);
 
@@ -94,7 +94,7 @@ class ConcurrentCancelTest {
 
     @Test
     void aCancelInFlightDuringApplyWinsOnceItCommits() throws Exception {
-        SnapshotLoader.Loaded loaded = SnapshotLoader.load(c, T0);
+        SnapshotLoader.Loaded loaded = SnapshotLoader.load(c, T0, Rows.HEARD_WITHIN);
         Decision decision = decided(loaded);
         c.setAutoCommit(false);
         assertThat(cancel(c, job, 0, T0)).isEqualTo(1);
@@ -123,7 +123,7 @@ class ConcurrentCancelTest {
         assertThat(rows.count("select count(*) from attempts")).isZero();
         assertThat(rows.count("select count(*) from attempt_runners")).isZero();
         assertThat(rows.events(job)).containsExactly("QUEUED>CANCELLED:CANCELLED_BY_USER");
-        assertThat(SnapshotLoader.load(c, T0.plusSeconds(2)).snapshot().runners())
+        assertThat(SnapshotLoader.load(c, T0.plusSeconds(2), Rows.HEARD_WITHIN).snapshot().runners())
                 .containsExactly(new RunnerNode(runner, pool, 8, 8, true));
     }
 }

@@ -140,7 +140,7 @@ class CostAccountantTest {
         assertThat(rows.sum("select sum(amount_usd) from cost_ledger where project_id = ?", other))
                 .isEqualByComparingTo(new BigDecimal("0.0005").multiply(BigDecimal.valueOf(137)));
         // The scheduler's budget checks see the same spend.
-        Project seen = SnapshotLoader.load(c, T0.plusSeconds(137)).snapshot().projects().stream()
+        Project seen = SnapshotLoader.load(c, T0.plusSeconds(137), Rows.HEARD_WITHIN).snapshot().projects().stream()
                 .filter(p -> p.id() == project).findFirst().orElseThrow();
         assertThat(seen.spentUsd()).isEqualByComparingTo(expected);
     }

@@ -65,7 +65,7 @@ class DecisionApplierTest {
         long runner = rows.runner(pool).gpus(8).insert();
         long job = rows.job(project).pool(pool).gpus(2).insert();
         Jdbc.update(c, "update jobs set pending_reason = 'WAITING_FOR_SCHEDULER', queue_position = 1 where id = ?", job);
-        SnapshotLoader.Loaded loaded = SnapshotLoader.load(c, T0);
+        SnapshotLoader.Loaded loaded = SnapshotLoader.load(c, T0, Rows.HEARD_WITHIN);
         Decision decision = decide(loaded);
         assertThat(decision.placements()).extracting(Placement::jobId).containsExactly(job);
 
@@ -91,7 +91,7 @@ class DecisionApplierTest {
                 + " where attempt_id = ?", attempt)).isEqualTo("0:" + runner + ":2");
         assertThat(rows.events(job)).containsExactly("QUEUED>SCHEDULED:PLACED");
         // The next cycle sees the GPUs taken and the job gone from the queue.
-        SnapshotLoader.Loaded next = SnapshotLoader.load(c, T0);
+        SnapshotLoader.Loaded next = SnapshotLoader.load(c, T0, Rows.HEARD_WITHIN);
         assertThat(next.snapshot().queue()).isEmpty();
         assertThat(next.snapshot().runners()).containsExactly(new RunnerNode(runner, pool, 8, 6, true));
     }
@@ -103,7 +103,7 @@ class DecisionApplierTest {
         long r1 = rows.runner(pool).gpus(8).insert();
         long r2 = rows.runner(pool).gpus(8).insert();
         long job = rows.job(project).pool(pool).gpus(12).multiNode().insert();
-        SnapshotLoader.Loaded loaded = SnapshotLoader.load(c, T0);
+        SnapshotLoader.Loaded loaded = SnapshotLoader.load(c, T0, Rows.HEARD_WITHIN);
         Decision decision = decide(loaded);
         assertThat(decision.placements()).hasSize(1);
 
@@ -115,7 +115,7 @@ class DecisionApplierTest {
         assertThat(rows.count("select count(*) from attempt_runners where attempt_id = ?", attempt)).isEqualTo(2);
         assertThat(rows.count("select runner_id from attempt_runners where attempt_id = ? and rank = 0", attempt))
                 .isEqualTo(rows.attemptRow(attempt).runnerId());
-        assertThat(SnapshotLoader.load(c, T0).snapshot().runners()).extracting(RunnerNode::freeGpus)
+        assertThat(SnapshotLoader.load(c, T0, Rows.HEARD_WITHIN).snapshot().runners()).extracting(RunnerNode::freeGpus)
                 .containsExactlyInAnyOrder(0, 4);
         assertThat(List.of(r1, r2)).contains(rows.attemptRow(attempt).runnerId());
     }
@@ -130,7 +130,7 @@ class DecisionApplierTest {
         long older = checkpoint(job, lost, 100, true);
         long latest = checkpoint(job, lost, 200, true);
         checkpoint(job, lost, 300, false);
-        SnapshotLoader.Loaded loaded = SnapshotLoader.load(c, T0);
+        SnapshotLoader.Loaded loaded = SnapshotLoader.load(c, T0, Rows.HEARD_WITHIN);
 
         apply(decide(loaded), loaded);
 
@@ -155,7 +155,7 @@ class DecisionApplierTest {
         rows.runner(pool).gpus(8).insert();
         long changed = rows.job(project).pool(pool).gpus(2).submittedAt(T0.minusSeconds(900)).insert();
         long other = rows.job(project).pool(pool).gpus(2).submittedAt(T0.minusSeconds(800)).insert();
-        SnapshotLoader.Loaded loaded = SnapshotLoader.load(c, T0);
+        SnapshotLoader.Loaded loaded = SnapshotLoader.load(c, T0, Rows.HEARD_WITHIN);
         Decision decision = decide(loaded);
         assertThat(decision.placements()).extracting(Placement::jobId).containsExactlyInAnyOrder(changed, other);
         // Meanwhile someone edits the job (still QUEUED, but at a new version).
@@ -172,7 +172,7 @@ class DecisionApplierTest {
         assertThat(rows.events(changed)).isEmpty();
         assertThat(rows.jobRow(other).state()).isEqualTo("SCHEDULED");
         // It is considered again, at its new version, by the next cycle.
-        assertThat(SnapshotLoader.load(c, T0).snapshot().queue()).singleElement()
+        assertThat(SnapshotLoader.load(c, T0, Rows.HEARD_WITHIN).snapshot().queue()).singleElement()
                 .satisfies(q -> assertThat(q.version()).isEqualTo(1));
     }
 
@@ -182,7 +182,7 @@ class DecisionApplierTest {
         long project = rows.project(null);
         long runner = rows.runner(pool).gpus(8).insert();
         long job = rows.job(project).pool(pool).gpus(2).insert();
-        SnapshotLoader.Loaded loaded = SnapshotLoader.load(c, T0);
+        SnapshotLoader.Loaded loaded = SnapshotLoader.load(c, T0, Rows.HEARD_WITHIN);
         Decision decision = decide(loaded);
         assertThat(decision.placements()).extracting(Placement::jobId).containsExactly(job);
         // Meanwhile an admin drains the runner: it must get no new work.
@@ -207,7 +207,7 @@ class DecisionApplierTest {
         Decision waiting = waiting(new WaitingJob(first, PendingReason.WAITING_FOR_GPUS, "needs 1 GPU", 1, estimate,
                 null), new WaitingJob(second, PendingReason.BEHIND_EARLIER_JOB, "behind " + first, 2, null, first));
 
-        DecisionApplier.Applied applied = apply(waiting, SnapshotLoader.load(c, T0));
+        DecisionApplier.Applied applied = apply(waiting, SnapshotLoader.load(c, T0, Rows.HEARD_WITHIN));
 
         assertThat(applied.pendingUpdated()).isEqualTo(2);
         Rows.JobRow a = rows.jobRow(first);
@@ -221,7 +221,7 @@ class DecisionApplierTest {
         assertThat(b.estimatedStart()).isNull();
 
         // The same answer again rewrites no row (no dead tuples, no wake-ups of listeners for nothing).
-        DecisionApplier.Applied again = apply(waiting, SnapshotLoader.load(c, T0));
+        DecisionApplier.Applied again = apply(waiting, SnapshotLoader.load(c, T0, Rows.HEARD_WITHIN));
         assertThat(again.pendingUpdated()).isZero();
         assertThat(rows.jobRow(first).xmin()).isEqualTo(a.xmin());
         assertThat(rows.jobRow(second).xmin()).isEqualTo(b.xmin());
@@ -229,7 +229,7 @@ class DecisionApplierTest {
         // Only the row whose position moved is written.
         DecisionApplier.Applied moved = apply(waiting(new WaitingJob(first, PendingReason.WAITING_FOR_GPUS,
                 "needs 1 GPU", 1, estimate, null), new WaitingJob(second, PendingReason.BEHIND_EARLIER_JOB,
-                "behind " + first, 3, null, first)), SnapshotLoader.load(c, T0));
+                "behind " + first, 3, null, first)), SnapshotLoader.load(c, T0, Rows.HEARD_WITHIN));
         assertThat(moved.pendingUpdated()).isEqualTo(1);
         assertThat(rows.jobRow(first).xmin()).isEqualTo(a.xmin());
         assertThat(rows.jobRow(second).queuePosition()).isEqualTo(3);
@@ -240,7 +240,7 @@ class DecisionApplierTest {
         long pool = rows.pool("a100", "2");
         long project = rows.project(null);
         long job = rows.job(project).pool(pool).insert();
-        SnapshotLoader.Loaded loaded = SnapshotLoader.load(c, T0);
+        SnapshotLoader.Loaded loaded = SnapshotLoader.load(c, T0, Rows.HEARD_WITHIN);
         Jdbc.update(c, "update jobs set state = 'CANCELLED', finished_at = ?, version = version + 1 where id = ?",
                 T0, job);
 
@@ -272,7 +272,7 @@ class DecisionApplierTest {
                 List.of(new BudgetStop(overBudget, costlyJob, BudgetStopReason.PROJECT_BUDGET_REACHED)),
                 List.of(), List.of());
 
-        DecisionApplier.Applied applied = apply(stops, SnapshotLoader.load(c, T0));
+        DecisionApplier.Applied applied = apply(stops, SnapshotLoader.load(c, T0, Rows.HEARD_WITHIN));
 
         assertThat(applied.stopsRequested()).isEqualTo(2);
         Rows.AttemptRow v = rows.attemptRow(victim);
@@ -303,17 +303,17 @@ class DecisionApplierTest {
         long runner = rows.runner(pool).gpus(8).insert();
         long job = rows.job(project).pool(pool).gpus(8).minGpus(2).state("RUNNING").insert();
         long attempt = rows.attempt(job).on(runner, 2).insert();
-        SnapshotLoader.Loaded loaded = SnapshotLoader.load(c, T0);
+        SnapshotLoader.Loaded loaded = SnapshotLoader.load(c, T0, Rows.HEARD_WITHIN);
         Decision decision = decide(loaded);
         assertThat(decision.resizes()).singleElement().satisfies(r -> assertThat(r.gpus()).isEqualTo(8));
 
         apply(decision, loaded);
 
         assertThat(rows.attemptRow(attempt).state()).as("asked to checkpoint and stop").isEqualTo("PREEMPTING");
-        assertThat(decide(SnapshotLoader.load(c, T0.plusSeconds(1))).resizes()).as("asked once").isEmpty();
+        assertThat(decide(SnapshotLoader.load(c, T0.plusSeconds(1), Rows.HEARD_WITHIN)).resizes()).as("asked once").isEmpty();
         AttemptEnder.end(c, attempt, AttemptEnder.Ending.STOPPED, null, T0.plusSeconds(5));
         assertThat(rows.jobRow(job).state()).isEqualTo("QUEUED");
-        SnapshotLoader.Loaded requeued = SnapshotLoader.load(c, T0.plusSeconds(6));
+        SnapshotLoader.Loaded requeued = SnapshotLoader.load(c, T0.plusSeconds(6), Rows.HEARD_WITHIN);
         assertThat(decide(requeued).placements()).singleElement()
                 .satisfies(p -> assertThat(p.gpus()).as("placed again on all it asked for").isEqualTo(8));
     }

@@ -123,7 +123,7 @@ class LeaderRaceTest {
         long job = rows.job(project).pool(pool).gpus(2).insert();
         assertThat(acquire("api-a", T0)).isTrue();
         // api-a stalls (a long GC pause) between deciding and applying; api-b takes over meanwhile.
-        SnapshotLoader.Loaded stale = SnapshotLoader.load(c, T0.plusSeconds(1));
+        SnapshotLoader.Loaded stale = SnapshotLoader.load(c, T0.plusSeconds(1), Rows.HEARD_WITHIN);
         Decision staleDecision = new Scheduler().decide(stale.snapshot(), SchedulerPolicy.defaults());
         assertThat(staleDecision.placements()).hasSize(1);
         Instant later = T0.plus(TTL).plusSeconds(2);
@@ -139,7 +139,7 @@ class LeaderRaceTest {
         assertThat(rows.events(job)).isEmpty();
 
         // The new leader places it.
-        SnapshotLoader.Loaded fresh = SnapshotLoader.load(c, later.plusSeconds(1));
+        SnapshotLoader.Loaded fresh = SnapshotLoader.load(c, later.plusSeconds(1), Rows.HEARD_WITHIN);
         Decision decision = new Scheduler().decide(fresh.snapshot(), SchedulerPolicy.defaults());
         DecisionApplier.Applied placed = inTransaction(
                 () -> SchedulingCycle.applyAsLeader(c, "api-b", decision, fresh, later.plusSeconds(1)));

@@ -4,6 +4,7 @@ import dev.trainyard.api.db.Jdbc;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,6 +13,8 @@ import java.util.List;
 final class Rows {
     /** The instant every test's story starts at. */
     static final Instant T0 = Instant.parse("2026-03-01T12:00:00Z");
+    /** How recent a runner's heartbeat must be for it to take work, in snapshots read by these tests. */
+    static final Duration HEARD_WITHIN = Duration.ofMinutes(1);
 
     private final Connection c;
     private int names;

@@ -65,6 +65,7 @@ class RunnerRescuerTest {
         RunnerRescuer.Rescued rescued = run(T0.plus(TIMEOUT), T0);
 
         assertThat(rescued.lostRunners()).isEqualTo(1);
+        assertThat(rescued.lostNames()).containsExactly(rows.text("select name from runners where id = ?", runner));
         assertThat(rescued.endedAttempts()).isEqualTo(1);
         assertThat(runnerState(runner)).isEqualTo("LOST");
         Rows.AttemptRow a = rows.attemptRow(attempt);
@@ -105,7 +106,7 @@ class RunnerRescuerTest {
         assertThat(rows.jobRow(gangJob).state()).as("no restarts left").isEqualTo("FAILED");
         assertThat(rows.jobRow(healthyJob).state()).isEqualTo("RUNNING");
         // The lost runner no longer appears to the scheduler; the talking one has its gang's GPUs back.
-        assertThat(SnapshotLoader.load(c, now).snapshot().runners()).singleElement()
+        assertThat(SnapshotLoader.load(c, now, Rows.HEARD_WITHIN).snapshot().runners()).singleElement()
                 .satisfies(r -> assertThat(r.id()).isEqualTo(talking))
                 .satisfies(r -> assertThat(r.freeGpus()).isZero());
     }

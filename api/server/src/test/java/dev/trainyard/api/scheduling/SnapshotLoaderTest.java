@@ -14,6 +14,7 @@ import dev.trainyard.scheduler.RunningAttempt;
 import dev.trainyard.scheduler.Share;
 import java.math.BigDecimal;
 import java.sql.Connection;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -40,7 +41,7 @@ class SnapshotLoaderTest {
     }
 
     private ClusterSnapshot load() throws Exception {
-        return SnapshotLoader.load(c, T0).snapshot();
+        return SnapshotLoader.load(c, T0, Rows.HEARD_WITHIN).snapshot();
     }
 
     @Test
@@ -67,6 +68,23 @@ class SnapshotLoaderTest {
         assertThat(runners.get(busy)).isEqualTo(new RunnerNode(busy, pool, 8, 3, true));
         assertThat(runners.get(partner)).isEqualTo(new RunnerNode(partner, pool, 8, 4, true));
         assertThat(runners.get(draining)).isEqualTo(new RunnerNode(draining, pool, 4, 4, false));
+    }
+
+    @Test
+    void aRunnerThatFellSilentTakesNoNewWorkButKeepsItsAttempts() throws Exception {
+        long pool = rows.pool("a100", "2.5");
+        long project = rows.project(null);
+        long heard = rows.runner(pool).gpus(4).heartbeatAt(T0.minusSeconds(2)).insert();
+        long silent = rows.runner(pool).gpus(4).heartbeatAt(T0.minusSeconds(4)).insert();
+        long running = rows.job(project).pool(pool).gpus(1).state("RUNNING").insert();
+        rows.attempt(running).on(silent, 1).insert();
+
+        Map<Long, RunnerNode> runners = byId(SnapshotLoader.load(c, T0, Duration.ofSeconds(3)).snapshot().runners(),
+                RunnerNode::id);
+
+        assertThat(runners.get(heard)).isEqualTo(new RunnerNode(heard, pool, 4, 4, true));
+        // still ACTIVE (the rescuer has not judged it lost yet) and still holding its attempt's GPU
+        assertThat(runners.get(silent)).isEqualTo(new RunnerNode(silent, pool, 4, 3, false));
     }
 
     @Test
@@ -114,7 +132,7 @@ class SnapshotLoaderTest {
             rows.job(project).pool(pool).state(state).insert();
         }
 
-        SnapshotLoader.Loaded loaded = SnapshotLoader.load(c, T0);
+        SnapshotLoader.Loaded loaded = SnapshotLoader.load(c, T0, Rows.HEARD_WITHIN);
 
         Map<Long, QueuedJob> queue = byId(loaded.snapshot().queue(), QueuedJob::id);
         assertThat(queue).containsOnlyKeys(waiting, byType);
