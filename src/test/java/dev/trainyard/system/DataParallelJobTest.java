@@ -136,10 +136,11 @@ class DataParallelJobTest {
         runners("dp-g");
         Job done = platform.awaitJob(job.getId(), j -> j.getFinishedAt() != null, Duration.ofMinutes(4));
 
-        assertThat(done.getState()).as(done.getStateReason()).isEqualTo("SUCCEEDED");
-        assertThat(done.getRestarts()).isEqualTo(1);
         List<Attempt> attempts = platform.jobs().listJobAttempts(job.getId());
-        assertThat(attempts).hasSize(2);
+        String history = history(attempts);
+        assertThat(done.getState()).as(history).isEqualTo("SUCCEEDED");
+        assertThat(done.getRestarts()).as(history).isEqualTo(1);
+        assertThat(attempts).as(history).hasSize(2);
         assertThat(attempts.get(0).getEndReason()).startsWith("LOST");
         assertThat(attempts.get(1).getRunners()).hasSize(2).doesNotContain(rankOne);
         assertThat(attempts.get(1).getResumedFromCheckpoint()).isNotNull();
@@ -188,6 +189,16 @@ class DataParallelJobTest {
         // only two live runners with room: the waiting one takes part in the new attempt
         assertThat(second.getRunners()).contains(first.getRunners().get(0));
         assertThat(started).as("the new attempt started after that").isGreaterThan(givenUp);
+    }
+
+    /** Each attempt's runners and how it ended, so that a failed assertion says what happened. */
+    private static String history(List<Attempt> attempts) {
+        StringBuilder b = new StringBuilder();
+        for (Attempt a : attempts) {
+            b.append("\nattempt ").append(a.getNumber()).append(" on ").append(a.getRunners()).append(" from ")
+                    .append(a.getStartedAt()).append(" to ").append(a.getEndedAt()).append(": ").append(a.getEndReason());
+        }
+        return b.toString();
     }
 
     private static List<String> logLines(long jobId) {
