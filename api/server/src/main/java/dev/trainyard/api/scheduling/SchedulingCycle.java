@@ -66,8 +66,8 @@ public class SchedulingCycle {
             return Report.notLeader();
         }
         if (!rescued.lostNames().isEmpty()) {
-            LOG.warnf("Runners silent for %s declared LOST: %s (%d attempts ended)", config.runners().heartbeatTimeout(),
-                    rescued.lostNames(), rescued.endedAttempts());
+            LOG.warnf("Runners silent for %.1f s declared LOST: %s (%d attempts ended)",
+                    config.runners().heartbeatTimeout().toMillis() / 1e3, rescued.lostNames(), rescued.endedAttempts());
         }
         if (rescued.endedAttempts() > 0) {
             signals.changed(JobsChanged.everything());
