@@ -18,7 +18,10 @@ public final class RunnerRescuer {
     }
 
     /** What one pass did; {@code lostNames} are the runners it declared lost, for the operator's log. */
-    public record Rescued(int lostRunners, int endedAttempts, List<String> lostNames) {
+    public record Rescued(List<String> lostNames, int endedAttempts) {
+        public int lostRunners() {
+            return lostNames.size();
+        }
     }
 
     private record Lost(long id, String name) {
@@ -56,6 +59,6 @@ public final class RunnerRescuer {
             ended += AttemptEnder.end(c, attempt, AttemptEnder.Ending.STOPPED,
                     "did not confirm the stop within " + stopGrace.toSeconds() + " s", now).isPresent() ? 1 : 0;
         }
-        return new Rescued(lost.size(), ended, lostRunners.stream().map(Lost::name).toList());
+        return new Rescued(lostRunners.stream().map(Lost::name).toList(), ended);
     }
 }
