@@ -5,8 +5,11 @@ import java.math.RoundingMode;
 import java.time.Duration;
 import java.time.Instant;
 
-/** Money arithmetic of the policy: worst-case cost of a placement and the future cost an attempt may still add. */
-final class CostModel {
+/**
+ * Money arithmetic of the policy: worst-case cost of a placement and the future cost an attempt may still add.
+ * Public for the job spec's dry run, which must quote the same worst case the scheduler guards.
+ */
+public final class CostModel {
     /** Micro-dollars are finer than any price we bill; rounding up keeps every estimate on the safe side. */
     static final int SCALE = 6;
 
@@ -30,8 +33,14 @@ final class CostModel {
 
     /** gpus x price x maxRuntime, capped by what is left of the job's own maxCostUsd. */
     static BigDecimal worstCase(QueuedJob job, int gpus, Pool pool) {
-        BigDecimal full = cost(gpus, pool.pricePerGpuHour(), job.maxRuntimeSeconds());
-        BigDecimal left = remainingLimit(job.maxCostUsd(), job.accruedCostUsd());
+        return worstCase(gpus, pool.pricePerGpuHour(), job.maxRuntimeSeconds(), job.maxCostUsd(), job.accruedCostUsd());
+    }
+
+    /** gpus x price x maxRuntime, capped by what is left of {@code maxCostUsd} (none when null) after {@code accrued}. */
+    public static BigDecimal worstCase(int gpus, BigDecimal pricePerGpuHour, long maxRuntimeSeconds, BigDecimal maxCostUsd,
+            BigDecimal accruedCostUsd) {
+        BigDecimal full = cost(gpus, pricePerGpuHour, maxRuntimeSeconds);
+        BigDecimal left = remainingLimit(maxCostUsd, accruedCostUsd);
         return left == null ? full : full.min(left);
     }
 

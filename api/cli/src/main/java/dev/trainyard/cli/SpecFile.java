@@ -1,18 +1,20 @@
 package dev.trainyard.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.trainyard.client.model.JobSpec;
+import dev.trainyard.spec.FieldViolation;
+import dev.trainyard.spec.InvalidFieldsException;
+import dev.trainyard.spec.SpecDocument;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /**
- * Reads a job spec file into the client's model. Unknown fields are refused, as the API refuses them, so that a
- * misspelt key is reported instead of silently dropped; the API validates the rest.
+ * Reads a job spec file into the client's model. The spec module parses it first, refusing unknown fields as the
+ * API refuses them, so that a misspelt key is reported by its path instead of silently dropped; the API validates
+ * the rest.
  */
 public final class SpecFile {
     private SpecFile() {
@@ -27,29 +29,19 @@ public final class SpecFile {
         } catch (IOException e) {
             throw new CliFailure(ExitCodes.USAGE, "cannot read " + file + ": " + e.getMessage());
         }
-        ObjectMapper strict = clientMapper.copy().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
         try {
-            return strict.readValue(text, JobSpec.class);
-        } catch (JsonMappingException e) {
-            String field = path(e);
-            throw new CliFailure(ExitCodes.USAGE, file + ": " + (field.isEmpty() ? "" : field + ": ")
-                    + firstLine(e.getOriginalMessage()));
+            // the spec module reads the document as the API does: a misspelt key or a wrong type is named by its path
+            SpecDocument.parse(text);
+        } catch (InvalidFieldsException e) {
+            FieldViolation first = e.violations().get(0);
+            throw new CliFailure(ExitCodes.USAGE, first.field().equals("$") ? file + " " + first.message()
+                    : file + ": " + first.field() + ": " + first.message());
+        }
+        try {
+            return clientMapper.readValue(text, JobSpec.class);
         } catch (JsonProcessingException e) {
-            throw new CliFailure(ExitCodes.USAGE, file + " is not valid JSON: " + firstLine(e.getOriginalMessage()));
+            throw new CliFailure(ExitCodes.USAGE, file + ": " + firstLine(e.getOriginalMessage()));
         }
-    }
-
-    /** The failing field as a dotted path with [i] for array items, like the API's problem answers name it. */
-    static String path(JsonMappingException e) {
-        StringBuilder out = new StringBuilder();
-        for (JsonMappingException.Reference ref : e.getPath()) {
-            if (ref.getFieldName() != null) {
-                out.append(out.length() > 0 ? "." : "").append(ref.getFieldName());
-            } else if (ref.getIndex() >= 0) {
-                out.append('[').append(ref.getIndex()).append(']');
-            }
-        }
-        return out.toString();
     }
 
     private static String firstLine(String s) {

@@ -1,5 +1,6 @@
 package dev.trainyard.api.error;
 
+import dev.trainyard.spec.FieldViolation;
 import java.util.List;
 
 /**

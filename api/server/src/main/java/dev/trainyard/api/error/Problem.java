@@ -1,6 +1,7 @@
 package dev.trainyard.api.error;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.trainyard.spec.FieldViolation;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 

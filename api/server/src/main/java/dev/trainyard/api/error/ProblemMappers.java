@@ -10,6 +10,8 @@ import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
+import dev.trainyard.spec.FieldViolation;
+import dev.trainyard.spec.InvalidFieldsException;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
@@ -23,6 +25,12 @@ public class ProblemMappers {
     @ServerExceptionMapper
     public Response mapApi(ApiException e, UriInfo uri) {
         return answer(e.type(), e.getMessage(), uri, e.violations());
+    }
+
+    /** Field violations found by the job spec's validator or another request's {@code Violations}. */
+    @ServerExceptionMapper
+    public Response mapInvalidFields(InvalidFieldsException e, UriInfo uri) {
+        return answer(ProblemType.VALIDATION, e.getMessage(), uri, e.violations());
     }
 
     @ServerExceptionMapper

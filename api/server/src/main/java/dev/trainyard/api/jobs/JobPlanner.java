@@ -1,10 +1,15 @@
 package dev.trainyard.api.jobs;
 
-import dev.trainyard.api.jobs.spec.JobSpec;
 import dev.trainyard.api.persistence.PoolEntity;
 import dev.trainyard.api.persistence.ProjectEntity;
 import dev.trainyard.api.pools.PoolRepository;
 import dev.trainyard.api.projects.ProjectRepository;
+import dev.trainyard.spec.JobSpec;
+import dev.trainyard.spec.MemoryEstimate;
+import dev.trainyard.spec.MemoryPlan;
+import dev.trainyard.spec.ModelLayout;
+import dev.trainyard.spec.SpecDefaults;
+import dev.trainyard.spec.WorstCaseCost;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
@@ -15,8 +20,6 @@ import java.util.List;
 /** The dry run: which pools fit a spec, what it may cost at worst, how big it is. Stores nothing. */
 @ApplicationScoped
 public class JobPlanner {
-    private static final BigDecimal SECONDS_PER_HOUR = BigDecimal.valueOf(3600);
-
     private final PoolRepository pools;
     private final ProjectRepository projects;
 
@@ -33,25 +36,18 @@ public class JobPlanner {
                 .sorted(Comparator.comparing(PlanView.PoolFit::pricePerGpuHour).thenComparing(PlanView.PoolFit::pool))
                 .toList();
         PlanView.PoolFit chosen = fits.stream().filter(PlanView.PoolFit::fits).findFirst().orElse(null);
-        BigDecimal worstCase = chosen == null ? null : worstCaseCost(spec, chosen.pricePerGpuHour());
+        BigDecimal worstCase = chosen == null ? null : WorstCaseCost.of(spec, chosen.pricePerGpuHour());
         int stages = stages(spec);
         List<String> warnings = warnings(spec, project, fits, chosen, worstCase);
-        return new PlanView(spec, fits, chosen == null ? null : chosen.pool(), worstCase,
-                ModelSize.parameters(spec.model()), stages, ModelSize.memoryPerStage(spec, stages), warnings);
-    }
-
-    /** GPUs x price x max runtime, capped by the job's own cost limit. */
-    static BigDecimal worstCaseCost(JobSpec spec, BigDecimal pricePerGpuHour) {
-        BigDecimal byRuntime = pricePerGpuHour.multiply(BigDecimal.valueOf(spec.resources().gpus()))
-                .multiply(BigDecimal.valueOf(spec.limits().maxRuntimeSeconds()))
-                .divide(SECONDS_PER_HOUR, 6, RoundingMode.HALF_UP);
-        BigDecimal cap = spec.limits().maxCostUsd();
-        return cap != null && cap.compareTo(byRuntime) < 0 ? cap : byRuntime;
+        long parameters = ModelLayout.known(spec.model()) ? ModelLayout.of(spec.model()).parameters() : 0;
+        List<Long> memory = MemoryPlan.perStage(spec, stages).stream().map(MemoryEstimate::totalBytes).toList();
+        return new PlanView(spec, fits, chosen == null ? null : chosen.pool(), worstCase, parameters, stages, memory,
+                warnings);
     }
 
     private static int stages(JobSpec spec) {
         Integer stages = spec.parallelism().stages();
-        return stages != null ? stages : spec.resources().gpus() / spec.parallelism().dataParallel();
+        return stages != null ? stages : SpecDefaults.stages(spec.resources().gpus(), spec.parallelism().dataParallel());
     }
 
     private PlanView.PoolFit fit(PoolEntity pool, JobSpec spec) {

@@ -1,7 +1,7 @@
 package dev.trainyard.api.jobs;
 
 import dev.trainyard.api.auth.CurrentCaller;
-import dev.trainyard.api.jobs.spec.JobSpec;
+import dev.trainyard.spec.JobSpec;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;

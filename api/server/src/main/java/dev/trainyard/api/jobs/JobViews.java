@@ -2,7 +2,7 @@ package dev.trainyard.api.jobs;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.trainyard.api.jobs.spec.JobSpec;
+import dev.trainyard.spec.JobSpec;
 import dev.trainyard.api.persistence.JobEntity;
 import dev.trainyard.api.persistence.PoolEntity;
 import dev.trainyard.api.persistence.ProjectEntity;

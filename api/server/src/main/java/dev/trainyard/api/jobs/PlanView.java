@@ -1,6 +1,6 @@
 package dev.trainyard.api.jobs;
 
-import dev.trainyard.api.jobs.spec.JobSpec;
+import dev.trainyard.spec.JobSpec;
 import java.math.BigDecimal;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;

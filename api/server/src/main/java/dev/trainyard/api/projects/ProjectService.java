@@ -3,7 +3,7 @@ package dev.trainyard.api.projects;
 import dev.trainyard.api.auth.Caller;
 import dev.trainyard.api.error.ApiException;
 import dev.trainyard.api.error.ProblemType;
-import dev.trainyard.api.jobs.spec.Violations;
+import dev.trainyard.spec.Violations;
 import dev.trainyard.api.persistence.ProjectEntity;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;

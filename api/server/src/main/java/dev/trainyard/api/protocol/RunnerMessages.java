@@ -1,6 +1,6 @@
 package dev.trainyard.api.protocol;
 
-import dev.trainyard.api.jobs.spec.JobSpec;
+import dev.trainyard.spec.JobSpec;
 import dev.trainyard.api.runners.RunnerView;
 import java.time.Instant;
 import java.util.List;

@@ -6,7 +6,7 @@ import dev.trainyard.api.auth.TokenLookup;
 import dev.trainyard.api.auth.TokenSecrets;
 import dev.trainyard.api.error.ApiException;
 import dev.trainyard.api.error.ProblemType;
-import dev.trainyard.api.jobs.spec.Violations;
+import dev.trainyard.spec.Violations;
 import dev.trainyard.api.persistence.ProjectEntity;
 import dev.trainyard.api.persistence.TokenEntity;
 import dev.trainyard.api.projects.ProjectRepository;

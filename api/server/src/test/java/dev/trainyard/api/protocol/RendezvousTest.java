@@ -97,9 +97,9 @@ class RendezvousTest {
 
     @Test
     void theReplicaShareCountsWholeReplicasBeforeAndOnTheRunner() {
-        dev.trainyard.api.jobs.spec.JobSpec threeReplicas = new com.fasterxml.jackson.databind.ObjectMapper()
+        dev.trainyard.spec.JobSpec threeReplicas = new com.fasterxml.jackson.databind.ObjectMapper()
                 .convertValue(Map.of("parallelism", Map.of("dataParallel", 3)),
-                        dev.trainyard.api.jobs.spec.JobSpec.class);
+                        dev.trainyard.spec.JobSpec.class);
 
         assertThat(RunnerProtocol.ReplicaShare.of(threeReplicas, 6, 0, 2))
                 .isEqualTo(new RunnerProtocol.ReplicaShare(0, 1));

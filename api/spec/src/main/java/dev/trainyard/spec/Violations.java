@@ -1,7 +1,5 @@
-package dev.trainyard.api.jobs.spec;
+package dev.trainyard.spec;
 
-import dev.trainyard.api.error.ApiException;
-import dev.trainyard.api.error.FieldViolation;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -48,15 +46,11 @@ public final class Violations {
         }
     }
 
-    /** Throws the collected violations as one validation error, if there are any. */
+    /** Throws the collected violations as one {@link InvalidFieldsException}, if there are any. */
     public void throwIfAny() {
-        if (found.isEmpty()) {
-            return;
+        if (!found.isEmpty()) {
+            throw new InvalidFieldsException(found);
         }
-        String summary = found.size() == 1
-                ? found.get(0).field() + ": " + found.get(0).message()
-                : found.size() + " fields are invalid; the first is " + found.get(0).field() + ": " + found.get(0).message();
-        throw new ApiException.InvalidInput(summary, found);
     }
 
     private static String format(double v) {

@@ -1,4 +1,4 @@
-package dev.trainyard.api.jobs.spec;
+package dev.trainyard.spec;
 
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
@@ -18,4 +18,18 @@ public record JobSpec(
         ParallelismSpec parallelism,
         CheckpointPolicy checkpoint) {
 
+    /** Returns a copy with another parallelism section. */
+    public JobSpec withParallelism(ParallelismSpec other) {
+        return new JobSpec(name, project, priority, resources, limits, model, data, training, other, checkpoint);
+    }
+
+    /** Returns a copy with another training section. */
+    public JobSpec withTraining(TrainingSpec other) {
+        return new JobSpec(name, project, priority, resources, limits, model, data, other, parallelism, checkpoint);
+    }
+
+    /** Returns a copy with another checkpoint section. */
+    public JobSpec withCheckpoint(CheckpointPolicy other) {
+        return new JobSpec(name, project, priority, resources, limits, model, data, training, parallelism, other);
+    }
 }

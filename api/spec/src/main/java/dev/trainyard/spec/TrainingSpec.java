@@ -1,4 +1,4 @@
-package dev.trainyard.api.jobs.spec;
+package dev.trainyard.spec;
 
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
@@ -16,4 +16,15 @@ public record TrainingSpec(
         @Schema(description = "Seed of initialisation and data order (default 0)") Long seed,
         @Schema(description = "Evaluate every N steps, 0 for never (default steps / 10)") Integer evalEvery,
         @Schema(description = "fp32 (default) or bf16 autocast") String precision) {
+
+    /** True for bf16 autocast: matmuls in bfloat16, parameters, optimizer state and loss in float32. */
+    public boolean bf16() {
+        return "bf16".equals(precision);
+    }
+
+    /** Returns a copy that trains for {@code otherSteps} steps, all else equal. */
+    public TrainingSpec withSteps(long otherSteps) {
+        return new TrainingSpec(otherSteps, batchSize, learningRate, minLearningRate, warmupSteps, weightDecay, gradClip,
+                seed, evalEvery, precision);
+    }
 }

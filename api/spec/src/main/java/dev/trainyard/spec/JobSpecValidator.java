@@ -1,4 +1,4 @@
-package dev.trainyard.api.jobs.spec;
+package dev.trainyard.spec;
 
 import java.math.BigDecimal;
 import java.net.URI;
@@ -8,8 +8,9 @@ import java.util.Locale;
 import java.util.regex.Pattern;
 
 /**
- * Checks a whole job spec and fills in defaults, so that what is stored (and what the runner trains) is
- * explicit. Checks that need the database (does the pool exist?) are the service's.
+ * Checks a whole job spec and fills in the defaults of {@link SpecDefaults}, so that what is stored (and what the
+ * runner trains) is explicit. Checks that need the database (does the pool exist?) are the API's; checks that
+ * need the model or data file are the engine's.
  */
 public final class JobSpecValidator {
 
@@ -22,26 +23,44 @@ public final class JobSpecValidator {
     private JobSpecValidator() {
     }
 
-    /** Returns the spec with every default filled in, or throws with all violations found. */
+    /**
+     * Returns a submitted spec with every default filled in, or throws {@link InvalidFieldsException} with all
+     * violations found.
+     */
     public static JobSpec normalize(JobSpec spec) {
+        return normalize(spec, true);
+    }
+
+    /**
+     * As {@link #normalize(JobSpec)} for a document trained offline, where {@code name} and {@code resources}
+     * may be left out (the command line says how many devices to use).
+     */
+    public static JobSpec normalizeForTraining(JobSpec spec) {
+        return normalize(spec, false);
+    }
+
+    private static JobSpec normalize(JobSpec spec, boolean submitted) {
         Violations v = new Violations();
         if (spec == null) {
             v.add("$", "a job spec is required");
             v.throwIfAny();
         }
-        if (v.require("name", spec.name()) && !NAME.matcher(spec.name()).matches()) {
+        if ((submitted ? v.require("name", spec.name()) : spec.name() != null) && !NAME.matcher(spec.name()).matches()) {
             v.add("name", "must be 1-100 letters, digits, '.', '_' or '-'");
         }
         v.checkResourceName("project", spec.project());
-        String priority = spec.priority() == null ? "normal" : spec.priority().toLowerCase(Locale.ROOT);
+        String priority = spec.priority() == null ? SpecDefaults.PRIORITY : spec.priority().toLowerCase(Locale.ROOT);
         v.checkOneOf("priority", priority, PRIORITIES);
-        Resources resources = resources(spec.resources(), v);
+        Resources resources = submitted || spec.resources() != null ? resources(spec.resources(), v) : null;
         Limits limits = limits(spec.limits(), v);
         ModelSpec model = model(spec.model(), v);
         DataSpec data = data(spec.data(), v);
         TrainingSpec training = training(spec.training(), v);
         ParallelismSpec parallelism = parallelism(spec.parallelism(), resources, model, training, v);
         CheckpointPolicy checkpoint = checkpoint(spec.checkpoint(), training, v);
+        if (model != null && data != null) {
+            ModelDataFit.check(model, data, v);
+        }
         v.throwIfAny();
         return new JobSpec(spec.name(), spec.project(), priority, resources, limits, model, data, training,
                 parallelism, checkpoint);
@@ -74,9 +93,9 @@ public final class JobSpecValidator {
                 && (given.maxCostUsd().signum() < 0 || given.maxCostUsd().compareTo(MAX_COST) > 0)) {
             v.add("limits.maxCostUsd", "must be between 0 and " + MAX_COST.toPlainString());
         }
-        long runtime = given.maxRuntimeSeconds() == null ? 86_400 : given.maxRuntimeSeconds();
+        long runtime = given.maxRuntimeSeconds() == null ? SpecDefaults.MAX_RUNTIME_SECONDS : given.maxRuntimeSeconds();
         v.checkRange("limits.maxRuntimeSeconds", runtime, 1, MAX_RUNTIME_SECONDS);
-        int restarts = given.maxRestarts() == null ? 3 : given.maxRestarts();
+        int restarts = given.maxRestarts() == null ? SpecDefaults.MAX_RESTARTS : given.maxRestarts();
         v.checkRange("limits.maxRestarts", restarts, 0, 100);
         return new Limits(given.maxCostUsd(), runtime, restarts);
     }
@@ -97,7 +116,7 @@ public final class JobSpecValidator {
     /** Which of seqLen / inputs + outputs the data needs is checked by the runner, which sees both. */
     private static ModelSpec torchScript(ModelSpec.TorchScript t, Violations v) {
         checkUri("model.uri", t.uri(), v);
-        String task = t.task() == null ? "classification" : t.task();
+        String task = t.task() == null ? SpecDefaults.TASK : t.task();
         v.checkOneOf("model.task", task, List.of("classification", "regression"));
         v.checkRange("model.seqLen", t.seqLen(), 2, 65_536);
         v.checkRange("model.inputs", t.inputs(), 1, 1_000_000);
@@ -117,9 +136,9 @@ public final class JobSpecValidator {
         }
         v.require("model.seqLen", g.seqLen());
         v.checkRange("model.seqLen", g.seqLen(), 2, 65_536);
-        int vocab = g.vocab() == null ? 256 : g.vocab();
+        int vocab = g.vocab() == null ? SpecDefaults.GPT_VOCAB : g.vocab();
         v.checkRange("model.vocab", vocab, 2, 1_048_576);
-        double dropout = g.dropout() == null ? 0.0 : g.dropout();
+        double dropout = g.dropout() == null ? SpecDefaults.DROPOUT : g.dropout();
         v.checkRange("model.dropout", dropout, 0, 0.99);
         return new ModelSpec.Gpt("gpt", g.layers(), g.dModel(), g.heads(), g.seqLen(), vocab, dropout);
     }
@@ -141,7 +160,7 @@ public final class JobSpecValidator {
         }
         v.require("model.outputs", m.outputs());
         v.checkRange("model.outputs", m.outputs(), 1, 1_000_000);
-        String task = m.task() == null ? "classification" : m.task();
+        String task = m.task() == null ? SpecDefaults.TASK : m.task();
         v.checkOneOf("model.task", task, List.of("classification", "regression"));
         return new ModelSpec.Mlp("mlp", m.inputs(), m.hidden(), m.outputs(), task);
     }
@@ -150,10 +169,13 @@ public final class JobSpecValidator {
         if (!v.require("data", d)) {
             return null;
         }
-        double eval = d.evalFraction() == null ? 0.1 : d.evalFraction();
-        v.checkRange("data.evalFraction", eval, 0, 0.5);
+        double eval = d.evalFraction() == null ? SpecDefaults.EVAL_FRACTION : d.evalFraction();
+        if (Double.isNaN(eval) || eval <= 0 || eval >= 0.5) {
+            // both ends are refused: no held-out data leaves evaluation nothing to read, half of it is no split
+            v.add("data.evalFraction", "must be above 0 and below 0.5, was " + eval);
+        }
         if (d instanceof DataSpec.Arithmetic a) {
-            long seed = a.seed() == null ? 0 : a.seed();
+            long seed = a.seed() == null ? SpecDefaults.DATA_SEED : a.seed();
             v.checkRange("data.seed", seed, 0, Long.MAX_VALUE);
             return new DataSpec.Arithmetic("arithmetic", seed, eval);
         }
@@ -173,9 +195,9 @@ public final class JobSpecValidator {
             return new DataSpec.Table(t.type(), t.uri(), t.features(), t.label(), eval);
         }
         DataSpec.SyntheticTabular s = (DataSpec.SyntheticTabular) d;
-        long seed = s.seed() == null ? 0 : s.seed();
+        long seed = s.seed() == null ? SpecDefaults.DATA_SEED : s.seed();
         v.checkRange("data.seed", seed, 0, Long.MAX_VALUE);
-        int rows = s.rows() == null ? 4096 : s.rows();
+        int rows = s.rows() == null ? SpecDefaults.SYNTHETIC_ROWS : s.rows();
         v.checkRange("data.rows", rows, 16, 10_000_000);
         return new DataSpec.SyntheticTabular("synthetic-tabular", seed, rows, eval);
     }
@@ -187,23 +209,23 @@ public final class JobSpecValidator {
         v.require("training.steps", t.steps());
         v.checkRange("training.steps", t.steps(), 1, 100_000_000);
         long steps = t.steps() == null || t.steps() < 1 ? 1 : t.steps();
-        int batch = t.batchSize() == null ? 16 : t.batchSize();
+        int batch = t.batchSize() == null ? SpecDefaults.BATCH_SIZE : t.batchSize();
         v.checkRange("training.batchSize", batch, 1, 65_536);
-        double lr = t.learningRate() == null ? 1e-3 : t.learningRate();
+        double lr = t.learningRate() == null ? SpecDefaults.LEARNING_RATE : t.learningRate();
         v.checkRange("training.learningRate", lr, 1e-9, 10);
-        double minLr = t.minLearningRate() == null ? lr / 10 : t.minLearningRate();
+        double minLr = t.minLearningRate() == null ? SpecDefaults.minLearningRate(lr) : t.minLearningRate();
         v.checkRange("training.minLearningRate", minLr, 0, lr);
-        int warmup = t.warmupSteps() == null ? (int) Math.min(100, steps / 10) : t.warmupSteps();
+        int warmup = t.warmupSteps() == null ? SpecDefaults.warmupSteps(steps) : t.warmupSteps();
         v.checkRange("training.warmupSteps", warmup, 0, steps);
-        double wd = t.weightDecay() == null ? 0.01 : t.weightDecay();
+        double wd = t.weightDecay() == null ? SpecDefaults.WEIGHT_DECAY : t.weightDecay();
         v.checkRange("training.weightDecay", wd, 0, 10);
-        double clip = t.gradClip() == null ? 1.0 : t.gradClip();
+        double clip = t.gradClip() == null ? SpecDefaults.GRAD_CLIP : t.gradClip();
         v.checkRange("training.gradClip", clip, 0, 1e6);
-        long seed = t.seed() == null ? 0 : t.seed();
+        long seed = t.seed() == null ? SpecDefaults.TRAINING_SEED : t.seed();
         v.checkRange("training.seed", seed, 0, Long.MAX_VALUE);
-        int evalEvery = t.evalEvery() == null ? (int) Math.max(1, Math.min(Integer.MAX_VALUE, steps / 10)) : t.evalEvery();
+        int evalEvery = t.evalEvery() == null ? SpecDefaults.evalEvery(steps) : t.evalEvery();
         v.checkRange("training.evalEvery", evalEvery, 0, Integer.MAX_VALUE);
-        String precision = t.precision() == null ? "fp32" : t.precision().toLowerCase(Locale.ROOT);
+        String precision = t.precision() == null ? SpecDefaults.PRECISION : t.precision().toLowerCase(Locale.ROOT);
         v.checkOneOf("training.precision", precision, List.of("fp32", "bf16"));
         return new TrainingSpec(t.steps(), batch, lr, minLr, warmup, wd, clip, seed, evalEvery, precision);
     }
@@ -211,13 +233,13 @@ public final class JobSpecValidator {
     private static ParallelismSpec parallelism(ParallelismSpec p, Resources r, ModelSpec model, TrainingSpec t,
             Violations v) {
         ParallelismSpec given = p == null ? new ParallelismSpec(null, null, null, null, null, null) : p;
-        int dp = given.dataParallel() == null ? 1 : given.dataParallel();
+        int dp = given.dataParallel() == null ? SpecDefaults.DATA_PARALLEL : given.dataParallel();
         v.checkRange("parallelism.dataParallel", dp, 1, MAX_GPUS);
-        int micro = given.microBatches() == null ? 4 : given.microBatches();
+        int micro = given.microBatches() == null ? SpecDefaults.MICRO_BATCHES : given.microBatches();
         v.checkRange("parallelism.microBatches", micro, 1, 4096);
-        String schedule = given.schedule() == null ? "1f1b" : given.schedule().toLowerCase(Locale.ROOT);
+        String schedule = given.schedule() == null ? SpecDefaults.SCHEDULE : given.schedule().toLowerCase(Locale.ROOT);
         v.checkOneOf("parallelism.schedule", schedule, List.of("gpipe", "1f1b"));
-        String balance = given.balance() == null ? "time" : given.balance().toLowerCase(Locale.ROOT);
+        String balance = given.balance() == null ? SpecDefaults.BALANCE : given.balance().toLowerCase(Locale.ROOT);
         v.checkOneOf("parallelism.balance", balance, List.of("time", "params"));
         v.checkRange("parallelism.stages", given.stages(), 1, MAX_GPUS);
         if (r != null && r.gpus() != null && r.minGpus() != null && dp >= 1) {
@@ -265,9 +287,9 @@ public final class JobSpecValidator {
     private static CheckpointPolicy checkpoint(CheckpointPolicy c, TrainingSpec t, Violations v) {
         CheckpointPolicy given = c == null ? new CheckpointPolicy(null, null, null) : c;
         long steps = t == null || t.steps() == null || t.steps() < 1 ? 1 : t.steps();
-        int every = given.everySteps() == null ? (int) Math.max(1, Math.min(Integer.MAX_VALUE, steps / 4)) : given.everySteps();
+        int every = given.everySteps() == null ? SpecDefaults.checkpointEvery(steps) : given.everySteps();
         v.checkRange("checkpoint.everySteps", every, 1, Integer.MAX_VALUE);
-        int keep = given.keepLast() == null ? 3 : given.keepLast();
+        int keep = given.keepLast() == null ? SpecDefaults.KEEP_LAST : given.keepLast();
         v.checkRange("checkpoint.keepLast", keep, 1, 1000);
         return new CheckpointPolicy(every, keep, Boolean.TRUE.equals(given.keepBest()));
     }

@@ -1,4 +1,4 @@
-package dev.trainyard.api.jobs.spec;
+package dev.trainyard.spec;
 
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;

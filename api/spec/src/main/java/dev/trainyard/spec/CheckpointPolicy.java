@@ -1,4 +1,4 @@
-package dev.trainyard.api.jobs.spec;
+package dev.trainyard.spec;
 
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 

@@ -1,7 +1,8 @@
-package dev.trainyard.api.jobs.spec;
+package dev.trainyard.spec;
 
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.media.DiscriminatorMapping;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
@@ -38,9 +39,14 @@ public sealed interface ModelSpec permits ModelSpec.Gpt, ModelSpec.Mlp, ModelSpe
     record Mlp(
             @Schema(required = true, enumeration = "mlp") String type,
             @Schema(required = true, example = "8") Integer inputs,
-            @Schema(required = true, description = "Hidden layer widths") java.util.List<Integer> hidden,
+            @Schema(required = true, description = "Hidden layer widths") List<Integer> hidden,
             @Schema(required = true, example = "2") Integer outputs,
             @Schema(description = "classification (default) or regression") String task) implements ModelSpec {
+
+        /** True when the output is a class (cross-entropy), false for regression (mean squared error). */
+        public boolean classification() {
+            return !"regression".equals(task);
+        }
     }
 
     /** A user's TorchScript module whose top level is a sequence of blocks. */
@@ -54,5 +60,15 @@ public sealed interface ModelSpec permits ModelSpec.Gpt, ModelSpec.Mlp, ModelSpe
             @Schema(description = "Tabular data (required): feature count", example = "8") Integer inputs,
             @Schema(description = "Tabular data (required): classes, or 1 for regression", example = "2")
             Integer outputs) implements ModelSpec {
+
+        /** True when tabular outputs are class scores (cross-entropy), false for regression. */
+        public boolean classification() {
+            return !"regression".equals(task);
+        }
+
+        /** The tabular data's view of this model: its input and output widths and task, as for an MLP. */
+        public Mlp tabularShape() {
+            return new Mlp("mlp", inputs, List.of(), outputs, task);
+        }
     }
 }

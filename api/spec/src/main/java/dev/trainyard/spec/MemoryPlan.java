@@ -1,0 +1,58 @@
+package dev.trainyard.spec;
+
+import java.util.List;
+
+/**
+ * Each stage's peak memory for a layout: fp32 parameters, gradients and two AdamW moments (16 bytes per
+ * parameter), plus the activations the pipeline schedule keeps alive for backward. The engine checks its plan
+ * with these figures and the API's dry run shows them.
+ */
+public final class MemoryPlan {
+    private static final int FLOAT_BYTES = 4;
+
+    private MemoryPlan() {
+    }
+
+    /** How many micro-batches' activations stage {@code stage} of {@code stages} holds at most at once. */
+    public static int maxInFlight(String schedule, int stage, int stages, int microBatches) {
+        // GPipe runs every forward before any backward; 1F1B keeps at most the stages below this one busy.
+        return "gpipe".equals(schedule) ? microBatches : Math.min(microBatches, stages - stage);
+    }
+
+    /** The estimate for one stage, holding {@code inFlight} micro-batches of {@code microBatchRows} rows. */
+    public static MemoryEstimate stage(ModelLayout layout, StageRange range, int inFlight, int microBatchRows,
+            boolean recompute) {
+        List<BlockLayout> blocks = layout.blocks().subList(range.firstBlock(), range.endBlock());
+        long params = blocks.stream().mapToLong(BlockLayout::parameters).sum();
+        long fullPerSample = blocks.stream().mapToLong(BlockLayout::activationFloatsPerSample).sum();
+        long inputPerSample = range.firstBlock() == 0 ? 1
+                : layout.blocks().get(range.firstBlock() - 1).outputFloatsPerSample();
+        // With recomputation only stage inputs stay alive, plus one micro-batch's activations during backward.
+        long floats = recompute
+                ? inFlight * inputPerSample * microBatchRows + fullPerSample * microBatchRows
+                : inFlight * (fullPerSample + inputPerSample) * microBatchRows;
+        long p = params * FLOAT_BYTES;
+        return new MemoryEstimate(p, p, 2 * p, floats * FLOAT_BYTES);
+    }
+
+    /**
+     * The estimate of every stage of a normalized spec's model cut into {@code stages} by parameter count (the
+     * {@code params} balance; measured times are known only on the runner), or empty when only the model file
+     * knows the layout or the model has fewer blocks than stages.
+     */
+    public static List<MemoryEstimate> perStage(JobSpec spec, int stages) {
+        if (!ModelLayout.known(spec.model())) {
+            return List.of();
+        }
+        ModelLayout layout = ModelLayout.of(spec.model());
+        if (stages < 1 || stages > layout.blocks().size()) {
+            return List.of();
+        }
+        ParallelismSpec p = spec.parallelism();
+        int rows = Math.max(1, spec.training().batchSize() / p.microBatches() / p.dataParallel());
+        return StagePartitioner.byParameters(layout, stages).stream()
+                .map(range -> stage(layout, range, maxInFlight(p.schedule(), range.stage(), stages, p.microBatches()),
+                        rows, p.recompute()))
+                .toList();
+    }
+}

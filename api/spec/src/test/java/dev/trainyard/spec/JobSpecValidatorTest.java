@@ -1,0 +1,118 @@
+package dev.trainyard.spec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class JobSpecValidatorTest {
+    /** A submission that leaves every optional key out. */
+    static final String MINIMAL = """
+            {"name": "tiny", "resources": {"pool": "cpu", "gpus": 1},
+             "model": {"type": "gpt", "layers": 1, "dModel": 16, "heads": 2, "seqLen": 8},
+             "data": {"type": "arithmetic"},
+             "training": {"steps": 200}}""";
+
+    @Test
+    void fillsThePlatformDefaults() {
+        JobSpec spec = JobSpecValidator.normalize(SpecDocument.parse(MINIMAL));
+
+        assertThat(spec.priority()).isEqualTo("normal");
+        assertThat(spec.limits()).isEqualTo(new Limits(null, 86_400L, 3));
+        assertThat(spec.model()).isEqualTo(new ModelSpec.Gpt("gpt", 1, 16, 2, 8, 256, 0.0));
+        assertThat(spec.data()).isEqualTo(new DataSpec.Arithmetic("arithmetic", 0L, 0.1));
+        assertThat(spec.training()).isEqualTo(
+                new TrainingSpec(200L, 16, 1e-3, 1e-4, 20, 0.01, 1.0, 0L, 20, "fp32"));
+        assertThat(spec.parallelism()).isEqualTo(new ParallelismSpec(null, 4, "1f1b", false, 1, "time"));
+        assertThat(spec.checkpoint()).isEqualTo(new CheckpointPolicy(50, 3, false));
+    }
+
+    @Test
+    void warmupIsATenthOfTheRunUpToOneHundredSteps() {
+        JobSpec longRun = JobSpecValidator.normalize(SpecDocument.parse(MINIMAL.replace("200", "5000")));
+
+        assertThat(longRun.training().warmupSteps()).isEqualTo(100);
+        assertThat(longRun.training().evalEvery()).isEqualTo(500);
+        assertThat(longRun.checkpoint().everySteps()).isEqualTo(1250);
+    }
+
+    @Test
+    void offlineTrainingGetsTheSameDefaultsWithoutNameOrResources() {
+        String offline = MINIMAL.replace("\"name\": \"tiny\", \"resources\": {\"pool\": \"cpu\", \"gpus\": 1},", "");
+        JobSpec platform = JobSpecValidator.normalize(SpecDocument.parse(MINIMAL));
+        JobSpec local = SpecDocument.parseForTraining(offline);
+
+        assertThat(local.model()).isEqualTo(platform.model());
+        assertThat(local.data()).isEqualTo(platform.data());
+        assertThat(local.training()).isEqualTo(platform.training());
+        assertThat(local.parallelism()).isEqualTo(platform.parallelism());
+        assertThat(local.checkpoint()).isEqualTo(platform.checkpoint());
+    }
+
+    @Test
+    void aNormalizedSpecSurvivesTheRoundTripToARunnerUnchanged() {
+        JobSpec stored = JobSpecValidator.normalize(SpecDocument.parse(MINIMAL));
+
+        assertThat(SpecDocument.parseForTraining(SpecDocument.toJson(stored))).isEqualTo(stored);
+        assertThat(JobSpecValidator.normalize(stored)).isEqualTo(stored);
+    }
+
+    @Test
+    void reportsEveryViolationByItsFieldPath() {
+        String bad = MINIMAL.replace("\"heads\": 2", "\"heads\": 3").replace("\"steps\": 200",
+                "\"steps\": 200, \"batchSize\": 10, \"precision\": \"fp8\"");
+
+        assertThat(violations(bad)).extracting(FieldViolation::field)
+                .containsExactlyInAnyOrder("model.heads", "training.precision", "training.batchSize");
+    }
+
+    @Test
+    void namesListItemsByIndex() {
+        String mlp = """
+                {"name": "m", "resources": {"pool": "cpu", "gpus": 1},
+                 "model": {"type": "mlp", "inputs": 4, "hidden": [8, 0], "outputs": 2},
+                 "data": {"type": "synthetic-tabular"}, "training": {"steps": 10}}""";
+
+        assertThat(violations(mlp)).extracting(FieldViolation::field).containsExactly("model.hidden[1]");
+    }
+
+    @Test
+    void refusesAModelTheDataCannotTrain() {
+        assertThat(violations(MINIMAL.replace("\"type\": \"arithmetic\"", "\"type\": \"synthetic-tabular\"")))
+                .extracting(FieldViolation::field).containsExactly("data.type");
+        assertThat(violations(MINIMAL.replace("\"seqLen\": 8", "\"seqLen\": 8, \"vocab\": 100")))
+                .extracting(FieldViolation::field).containsExactly("model.vocab");
+        String regression = """
+                {"name": "m", "resources": {"pool": "cpu", "gpus": 1},
+                 "model": {"type": "mlp", "inputs": 4, "hidden": [8], "outputs": 2, "task": "regression"},
+                 "data": {"type": "synthetic-tabular"}, "training": {"steps": 10}}""";
+        assertThat(violations(regression)).extracting(FieldViolation::field).containsExactly("model.outputs");
+    }
+
+    @Test
+    void aSubmissionNeedsANameAndResourcesButOfflineTrainingDoesNot() {
+        String offline = MINIMAL.replace("\"name\": \"tiny\", \"resources\": {\"pool\": \"cpu\", \"gpus\": 1},", "");
+
+        assertThat(violations(offline)).extracting(FieldViolation::field).containsExactly("name", "resources");
+    }
+
+    @Test
+    void parseNamesAnUnknownOrMistypedKey() {
+        assertThatThrownBy(() -> SpecDocument.parse(MINIMAL.replace("\"steps\"", "\"stepz\"")))
+                .isInstanceOfSatisfying(InvalidFieldsException.class, e -> assertThat(e.violations())
+                        .extracting(FieldViolation::field).containsExactly("training.stepz"));
+        assertThatThrownBy(() -> SpecDocument.parse(MINIMAL.replace("\"layers\": 1", "\"layers\": \"one\"")))
+                .isInstanceOfSatisfying(InvalidFieldsException.class, e -> assertThat(e.violations())
+                        .extracting(FieldViolation::field).containsExactly("model.layers"));
+    }
+
+    private static List<FieldViolation> violations(String json) {
+        try {
+            JobSpecValidator.normalize(SpecDocument.parse(json));
+        } catch (InvalidFieldsException e) {
+            return e.violations();
+        }
+        throw new AssertionError("the spec was accepted: " + json);
+    }
+}

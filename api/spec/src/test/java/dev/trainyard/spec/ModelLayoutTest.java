@@ -1,0 +1,62 @@
+package dev.trainyard.spec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ModelLayoutTest {
+
+    @Test
+    void gptBlocksCountTheTensorsTheEngineRegisters() {
+        int d = 16;
+        int t = 8;
+        int v = 128;
+        ModelLayout layout = ModelLayout.of(new ModelSpec.Gpt("gpt", 2, d, 2, t, v, 0.0));
+
+        // tok_emb [v, d], pos_emb [t, d]
+        long embedding = v * d + t * d;
+        // ln1 and ln2 (weight, bias), qkv [3d, d] + bias, attention proj [d, d] + bias, mlp.fc [4d, d] + bias,
+        // mlp.proj [d, 4d] + bias
+        long transformer = 4 * d + (3 * d * d + 3 * d) + (d * d + d) + (4 * d * d + 4 * d) + (4 * d * d + d);
+        // ln_f (weight, bias), head [v, d] without bias
+        long head = 2 * d + v * d;
+        assertThat(layout.parameterCounts()).containsExactly(embedding, transformer, transformer, head);
+        assertThat(layout.parameters()).isEqualTo(embedding + 2 * transformer + head);
+    }
+
+    @Test
+    void mlpBlocksAreItsDenseLayers() {
+        ModelLayout layout = ModelLayout.of(new ModelSpec.Mlp("mlp", 4, List.of(8, 6), 3, "classification"));
+
+        assertThat(layout.parameterCounts()).containsExactly(4 * 8 + 8, 8 * 6 + 6, 6 * 3 + 3);
+    }
+
+    @Test
+    void memoryPerStageHoldsFourCopiesOfTheParametersAndTheScheduleInFlightActivations() {
+        JobSpec spec = JobSpecValidator.normalize(SpecDocument.parse(JobSpecValidatorTest.MINIMAL
+                .replace("\"layers\": 1", "\"layers\": 2").replace("\"gpus\": 1", "\"gpus\": 2")));
+        ModelLayout layout = ModelLayout.of(spec.model());
+
+        List<MemoryEstimate> stages = MemoryPlan.perStage(spec, 2);
+
+        List<StageRange> ranges = StagePartitioner.byParameters(layout, 2);
+        long firstParams = layout.blocks().subList(0, ranges.get(0).endBlock()).stream()
+                .mapToLong(BlockLayout::parameters).sum();
+        assertThat(stages).hasSize(2);
+        assertThat(stages.get(0).parameterBytes()).isEqualTo(4 * firstParams);
+        assertThat(stages.get(0).optimizerBytes()).isEqualTo(8 * firstParams);
+        // 1F1B with 4 micro-batches of 16 / 4 rows: stage 0 holds 2 in flight, the last stage 1
+        long lastActivations = layout.blocks().subList(ranges.get(1).firstBlock(), 4).stream()
+                .mapToLong(BlockLayout::activationFloatsPerSample).sum();
+        long lastInput = layout.blocks().get(ranges.get(1).firstBlock() - 1).outputFloatsPerSample();
+        assertThat(stages.get(1).activationBytes()).isEqualTo(4L * 1 * (lastActivations + lastInput) * 4);
+    }
+
+    @Test
+    void aTorchScriptModelHasNoLayoutBeforeItsFileIsLoaded() {
+        ModelSpec script = new ModelSpec.TorchScript("torchscript", "file:///m.pt", "classification", 8, null, null);
+
+        assertThat(ModelLayout.known(script)).isFalse();
+    }
+}
