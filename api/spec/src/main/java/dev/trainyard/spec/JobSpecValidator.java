@@ -53,8 +53,8 @@ public final class JobSpecValidator {
         v.checkOneOf("priority", priority, PRIORITIES);
         Resources resources = submitted || spec.resources() != null ? resources(spec.resources(), v) : null;
         Limits limits = limits(spec.limits(), v);
-        ModelSpec model = model(spec.model(), v);
-        DataSpec data = data(spec.data(), v);
+        ModelSpec model = model(spec.model(), submitted, v);
+        DataSpec data = data(spec.data(), submitted, v);
         TrainingSpec training = training(spec.training(), v);
         ParallelismSpec parallelism = parallelism(spec.parallelism(), resources, model, training, v);
         CheckpointPolicy checkpoint = checkpoint(spec.checkpoint(), training, v);
@@ -100,7 +100,7 @@ public final class JobSpecValidator {
         return new Limits(given.maxCostUsd(), runtime, restarts);
     }
 
-    private static ModelSpec model(ModelSpec m, Violations v) {
+    private static ModelSpec model(ModelSpec m, boolean submitted, Violations v) {
         if (!v.require("model", m)) {
             return null;
         }
@@ -110,12 +110,12 @@ public final class JobSpecValidator {
         if (m instanceof ModelSpec.Mlp mlp) {
             return mlp(mlp, v);
         }
-        return torchScript((ModelSpec.TorchScript) m, v);
+        return torchScript((ModelSpec.TorchScript) m, submitted, v);
     }
 
     /** Which of seqLen / inputs + outputs the data needs is checked by the runner, which sees both. */
-    private static ModelSpec torchScript(ModelSpec.TorchScript t, Violations v) {
-        checkUri("model.uri", t.uri(), v);
+    private static ModelSpec torchScript(ModelSpec.TorchScript t, boolean submitted, Violations v) {
+        checkUri("model.uri", t.uri(), submitted, v);
         String task = t.task() == null ? SpecDefaults.TASK : t.task();
         v.checkOneOf("model.task", task, List.of("classification", "regression"));
         v.checkRange("model.seqLen", t.seqLen(), 2, 65_536);
@@ -165,7 +165,7 @@ public final class JobSpecValidator {
         return new ModelSpec.Mlp("mlp", m.inputs(), m.hidden(), m.outputs(), task);
     }
 
-    private static DataSpec data(DataSpec d, Violations v) {
+    private static DataSpec data(DataSpec d, boolean submitted, Violations v) {
         if (!v.require("data", d)) {
             return null;
         }
@@ -180,11 +180,11 @@ public final class JobSpecValidator {
             return new DataSpec.Arithmetic("arithmetic", seed, eval);
         }
         if (d instanceof DataSpec.Text t) {
-            checkUri("data.uri", t.uri(), v);
+            checkUri("data.uri", t.uri(), submitted, v);
             return new DataSpec.Text("text", t.uri(), eval);
         }
         if (d instanceof DataSpec.Table t) {
-            checkUri("data.uri", t.uri(), v);
+            checkUri("data.uri", t.uri(), submitted, v);
             if (v.require("data.features", t.features()) && (t.features().isEmpty()
                     || t.features().stream().anyMatch(f -> f == null || f.isBlank()))) {
                 v.add("data.features", "must list at least one non-empty column name");
@@ -294,8 +294,12 @@ public final class JobSpecValidator {
         return new CheckpointPolicy(every, keep, Boolean.TRUE.equals(given.keepBest()));
     }
 
-    private static void checkUri(String field, String uri, Violations v) {
+    /** A file: or http(s): URI; offline, a plain path on this machine too. */
+    private static void checkUri(String field, String uri, boolean submitted, Violations v) {
         if (!v.require(field, uri)) {
+            return;
+        }
+        if (!submitted && !uri.isBlank() && !uri.contains(":")) {
             return;
         }
         try {

@@ -21,6 +21,7 @@ public final class SpecDocument {
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
+    private static final ObjectMapper LENIENT = JSON.copy().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
     private static final ObjectMapper JSON_WITHOUT_NULLS = JSON.copy().setSerializationInclusion(Include.NON_NULL);
 
     private SpecDocument() {
@@ -37,6 +38,18 @@ public final class SpecDocument {
         } catch (JsonProcessingException e) {
             throw new InvalidFieldsException(List.of(new FieldViolation("$", "is not valid JSON: "
                     + firstLine(e.getOriginalMessage()))));
+        }
+    }
+
+    /**
+     * The model section of a stored document, other keys ignored: checkpoints written before this module keep
+     * the engine's older key set beside the model.
+     */
+    public static ModelSpec modelOf(String json) {
+        try {
+            return LENIENT.treeToValue(LENIENT.readTree(json).get("model"), ModelSpec.class);
+        } catch (JsonProcessingException | IllegalArgumentException e) {
+            throw new InvalidFieldsException(List.of(new FieldViolation("model", "cannot be read: " + firstLine(e.getMessage()))));
         }
     }
 

@@ -98,6 +98,17 @@ class JobSpecValidatorTest {
     }
 
     @Test
+    void aPlainPathIsAModelFileOnlyOffline() {
+        String script = """
+                {"name": "s", "resources": {"pool": "cpu", "gpus": 1},
+                 "model": {"type": "torchscript", "uri": "models/lm.pt", "seqLen": 8},
+                 "data": {"type": "arithmetic"}, "training": {"steps": 10}}""";
+
+        assertThat(violations(script)).extracting(FieldViolation::field).containsExactly("model.uri");
+        assertThat(SpecDocument.parseForTraining(script).model()).isInstanceOf(ModelSpec.TorchScript.class);
+    }
+
+    @Test
     void parseNamesAnUnknownOrMistypedKey() {
         assertThatThrownBy(() -> SpecDocument.parse(MINIMAL.replace("\"steps\"", "\"stepz\"")))
                 .isInstanceOfSatisfying(InvalidFieldsException.class, e -> assertThat(e.violations())

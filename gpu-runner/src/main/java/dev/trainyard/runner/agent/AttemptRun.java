@@ -1,5 +1,7 @@
 package dev.trainyard.runner.agent;
 
+import dev.trainyard.spec.JobSpec;
+import dev.trainyard.spec.SpecDocument;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.trainyard.client.ApiException;
@@ -11,7 +13,6 @@ import dev.trainyard.client.model.Rendezvous;
 import dev.trainyard.runner.engine.CheckpointWritten;
 import dev.trainyard.runner.engine.DataParallelGroup;
 import dev.trainyard.runner.engine.EvalMetrics;
-import dev.trainyard.runner.engine.JobSpec;
 import dev.trainyard.runner.engine.PeerLostException;
 import dev.trainyard.runner.engine.StepMetrics;
 import dev.trainyard.runner.engine.StopRequest;
@@ -115,7 +116,7 @@ final class AttemptRun implements Runnable {
   public void run() {
     long id = assignment.getAttemptId();
     try {
-      JobSpec spec = JobSpec.parse(specJson());
+      JobSpec spec = SpecDocument.parseForTraining(specJson());
       Optional<Path> resume = fetchResumeCheckpoint();
       TrainingRun run = TrainingRun.of(spec, assignment.getGpus(), workDir.resolve("out"))
           .reportingTo(listener()).stoppingOn(stopSignal()).withThreadsPerStage(settings.threadsPerStage());

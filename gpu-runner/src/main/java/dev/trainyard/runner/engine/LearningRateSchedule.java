@@ -1,11 +1,14 @@
 package dev.trainyard.runner.engine;
 
+import dev.trainyard.spec.TrainingSpec;
+
+
 /** Linear warm-up to the peak rate, then cosine decay to the minimum rate at the last step. */
 public record LearningRateSchedule(double peak, double minimum, int warmupSteps, int totalSteps) {
 
   public static LearningRateSchedule of(TrainingSpec training) {
     return new LearningRateSchedule(training.learningRate(), training.minLearningRate(),
-        training.warmupSteps(), training.steps());
+        training.warmupSteps(), Math.toIntExact(training.steps()));
   }
 
   /** The rate for the step with 0-based index {@code step}. */

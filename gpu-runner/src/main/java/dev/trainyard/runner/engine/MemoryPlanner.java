@@ -1,32 +1,24 @@
 package dev.trainyard.runner.engine;
 
+import dev.trainyard.spec.MemoryEstimate;
+import dev.trainyard.spec.MemoryPlan;
+import dev.trainyard.spec.ModelLayout;
+import dev.trainyard.spec.StageRange;
 import java.util.List;
 
 /**
- * Estimates each stage's peak memory: fp32 parameters, gradients and two AdamW moments (16 bytes per
- * parameter), plus the activations the schedule keeps alive for backward.
+ * Estimates each stage's peak memory with the spec module's {@link MemoryPlan} and refuses a plan that does not
+ * fit the memory available.
  */
 public final class MemoryPlanner {
 
-  private static final int FLOAT_BYTES = 4;
-
   private MemoryPlanner() {}
 
-  /** The estimate for one stage. */
+  /** The estimate for one stage; the formula is the spec module's, which the API's dry run shows too. */
   public static MemoryEstimate estimate(ModelLayout layout, StageRange range, int stages,
       PipelineSchedule schedule, int microBatches, int microBatchRows, boolean recompute) {
-    List<BlockLayout> blocks = layout.blocks().subList(range.firstBlock(), range.endBlock());
-    long params = blocks.stream().mapToLong(BlockLayout::parameters).sum();
-    long fullPerSample = blocks.stream().mapToLong(BlockLayout::activationFloatsPerSample).sum();
-    long inputPerSample = range.firstBlock() == 0 ? 1 : layout.blocks().get(range.firstBlock() - 1)
-        .outputFloatsPerSample();
     int inFlight = schedule.maxInFlight(range.stage(), stages, microBatches);
-    // With recomputation only stage inputs stay alive, plus one micro-batch's activations during backward.
-    long floats = recompute
-        ? inFlight * inputPerSample * microBatchRows + fullPerSample * microBatchRows
-        : inFlight * (fullPerSample + inputPerSample) * microBatchRows;
-    long p = params * FLOAT_BYTES;
-    return new MemoryEstimate(p, p, 2 * p, floats * FLOAT_BYTES);
+    return MemoryPlan.stage(layout, range, inFlight, microBatchRows, recompute);
   }
 
   /** Throws {@link MemoryPlanException} when the stages together exceed {@code limitBytes}. */

@@ -1,5 +1,6 @@
 package dev.trainyard.runner.engine;
 
+import dev.trainyard.spec.MemoryPlan;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -58,6 +59,6 @@ public enum PipelineSchedule {
 
   /** How many micro-batches' activations stage {@code stage} holds at most at once. */
   public int maxInFlight(int stage, int stages, int microBatches) {
-    return this == GPIPE ? microBatches : Math.min(microBatches, stages - stage);
+    return MemoryPlan.maxInFlight(specName, stage, stages, microBatches);
   }
 }

@@ -1,5 +1,7 @@
 package dev.trainyard.runner.engine;
 
+import dev.trainyard.spec.DataSpec;
+import dev.trainyard.spec.ModelSpec;
 import java.util.SplittableRandom;
 
 /**
@@ -29,7 +31,7 @@ public final class TabularData implements TrainingData {
   }
 
   /** Generates {@code data.rows} rows for the model's input and output sizes. */
-  public static TabularData synthetic(MlpSpec model, DataSpec data) {
+  public static TabularData synthetic(ModelSpec.Mlp model, DataSpec.SyntheticTabular data) {
     SplittableRandom random = new SplittableRandom(data.seed());
     int rows = data.rows();
     int in = model.inputs();

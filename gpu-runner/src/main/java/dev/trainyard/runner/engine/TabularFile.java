@@ -1,5 +1,7 @@
 package dev.trainyard.runner.engine;
 
+import dev.trainyard.spec.DataSpec;
+import dev.trainyard.spec.ModelSpec;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -20,21 +22,23 @@ import java.util.TreeMap;
 public final class TabularFile {
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** File data has no seed in the spec: a fixed one gives every runner the same shuffle and split. */
+  private static final long SHUFFLE_SEED = 0;
 
   private TabularFile() {}
 
   /** Reads and splits {@code data.uri} for {@code model}. */
-  public static TabularData read(MlpSpec model, DataSpec data) {
+  public static TabularData read(ModelSpec.Mlp model, DataSpec.Table data) {
     String text = new String(TokenCorpus.readBytes(data.uri()), StandardCharsets.UTF_8);
     List<String[]> rows = data.type().equals("csv") ? csvRows(text, data) : jsonlRows(text, data);
     SpecException.require(rows.size() >= 4, "data.uri " + data.uri() + " has fewer than 4 rows");
     SpecException.require(data.features().size() == model.inputs(),
         "data.features has " + data.features().size() + " columns but model.inputs is " + model.inputs());
-    shuffle(rows, data.seed());
+    shuffle(rows, SHUFFLE_SEED);
     return toData(rows, model, data);
   }
 
-  private static List<String[]> csvRows(String text, DataSpec data) {
+  private static List<String[]> csvRows(String text, DataSpec.Table data) {
     String[] lines = text.split("\r?\n");
     List<String> header = Arrays.asList(lines[0].split(","));
     int[] columns = new int[data.features().size() + 1];
@@ -58,7 +62,7 @@ public final class TabularFile {
     return rows;
   }
 
-  private static List<String[]> jsonlRows(String text, DataSpec data) {
+  private static List<String[]> jsonlRows(String text, DataSpec.Table data) {
     List<String[]> rows = new ArrayList<>();
     for (String line : text.split("\r?\n")) {
       if (line.isBlank()) {
@@ -91,7 +95,7 @@ public final class TabularFile {
     }
   }
 
-  private static TabularData toData(List<String[]> rows, MlpSpec model, DataSpec data) {
+  private static TabularData toData(List<String[]> rows, ModelSpec.Mlp model, DataSpec.Table data) {
     int in = model.inputs();
     float[] x = new float[rows.size() * in];
     long[] classes = model.classification() ? new long[rows.size()] : null;
@@ -118,6 +122,6 @@ public final class TabularFile {
       }
     }
     int trainRows = (int) Math.round(rows.size() * (1 - data.evalFraction()));
-    return new TabularData(x, classes, values, in, trainRows, rows.size(), data.seed());
+    return new TabularData(x, classes, values, in, trainRows, rows.size(), SHUFFLE_SEED);
   }
 }

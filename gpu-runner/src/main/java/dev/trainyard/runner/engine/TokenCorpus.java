@@ -29,12 +29,12 @@ public final class TokenCorpus implements TrainingData {
   }
 
   /** A corpus over {@code bytes} with windows of the model's context length. */
-  public static TokenCorpus of(byte[] bytes, int seqLen, DataSpec data) {
-    int trainEnd = (int) Math.round(bytes.length * (1 - data.evalFraction()));
+  public static TokenCorpus of(byte[] bytes, int seqLen, double evalFraction, long seed) {
+    int trainEnd = (int) Math.round(bytes.length * (1 - evalFraction));
     if (trainEnd < seqLen + 2 || bytes.length - trainEnd < seqLen + 2) {
       throw new SpecException("data: " + bytes.length + " bytes are too few for seqLen " + seqLen);
     }
-    return new TokenCorpus(bytes, trainEnd, seqLen, data.seed());
+    return new TokenCorpus(bytes, trainEnd, seqLen, seed);
   }
 
   /** Reads a local path or a file:/http(s): URI. */

@@ -1,5 +1,12 @@
 package dev.trainyard.runner.engine;
 
+import dev.trainyard.spec.JobSpec;
+import dev.trainyard.spec.InvalidFieldsException;
+import dev.trainyard.spec.JobSpecValidator;
+import dev.trainyard.spec.SpecDocument;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -70,7 +77,11 @@ public final class TrainCommand implements java.util.concurrent.Callable<Integer
       System.out.printf("%s at step %d, loss %.4f, eval loss %.4f%n", result.outcome(), result.finalStep(),
           result.lastLoss(), result.lastEvalLoss());
       return 0;
-    } catch (SpecException | MemoryPlanException | CheckpointIntegrityException e) {
+    } catch (InvalidFieldsException e) {
+      e.violations().forEach(v -> System.err.println("error: " + v.field() + ": " + v.message()));
+      return 1;
+    } catch (IllegalArgumentException | MemoryPlanException | CheckpointIntegrityException e) {
+      // SpecException, and a layout the devices cannot hold (more stages than blocks)
       System.err.println("error: " + e.getMessage());
       return 1;
     } finally {
@@ -80,12 +91,12 @@ public final class TrainCommand implements java.util.concurrent.Callable<Integer
   }
 
   private TrainingRun configuredRun() {
-    JobSpec job = JobSpec.read(spec);
-    if (steps > 0) {
-      TrainingSpec t = job.training();
-      job = job.withTraining(new TrainingSpec(steps, t.batchSize(), t.learningRate(), t.minLearningRate(),
-          t.warmupSteps(), t.weightDecay(), t.gradClip(), t.seed(), t.evalEvery(), t.precision()));
+    JobSpec written = SpecDocument.parse(readSpec());
+    if (steps > 0 && written.training() != null) {
+      // before the defaults: warmup, eval and checkpoint intervals follow the steps actually trained
+      written = written.withTraining(written.training().withSteps(steps));
     }
+    JobSpec job = JobSpecValidator.normalizeForTraining(written);
     TrainingRun run = TrainingRun.of(job, devices, out).withThreadsPerStage(threadsPerStage)
         .reportingTo(new ConsoleListener(System.out)).stoppingOn(interruptSignal());
     if (dpStore != null) {
@@ -99,6 +110,14 @@ public final class TrainCommand implements java.util.concurrent.Callable<Integer
       run = run.resumingFrom(from);
     }
     return run;
+  }
+
+  private String readSpec() {
+    try {
+      return Files.readString(spec);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read job spec " + spec, e);
+    }
   }
 
   private final CountDownLatch finished = new CountDownLatch(1);

@@ -1,5 +1,10 @@
 package dev.trainyard.runner.engine;
 
+import dev.trainyard.spec.DataSpec;
+import dev.trainyard.spec.JobSpec;
+import dev.trainyard.spec.ModelSpec;
+
+
 /**
  * A deterministic source of batches. The training batch at a position depends only on the seed and the
  * position, so a checkpoint needs to record nothing but the position to resume the exact data order.
@@ -23,23 +28,27 @@ public interface TrainingData {
   }
 
   private static int seqLen(JobSpec spec) {
-    return spec.model() instanceof TorchScriptSpec script ? script.seqLen() : ((GptSpec) spec.model()).seqLen();
+    return spec.model() instanceof ModelSpec.TorchScript script ? script.seqLen() : ((ModelSpec.Gpt) spec.model()).seqLen();
   }
 
   /** The input and output widths and task tabular data is generated or read for. */
-  private static MlpSpec tabularShape(JobSpec spec) {
-    return spec.model() instanceof TorchScriptSpec script ? script.tabularShape() : (MlpSpec) spec.model();
+  private static ModelSpec.Mlp tabularShape(JobSpec spec) {
+    return spec.model() instanceof ModelSpec.TorchScript script ? script.tabularShape() : (ModelSpec.Mlp) spec.model();
   }
 
   /** Opens the source a spec names. */
   static TrainingData open(JobSpec spec) {
     DataSpec data = spec.data();
-    return switch (data.type()) {
-      case "arithmetic" -> TokenCorpus.of(ArithmeticCorpus.generate(data.seed(), 40_000), seqLen(spec), data);
-      case "text" -> TokenCorpus.of(TokenCorpus.readBytes(data.uri()), seqLen(spec), data);
-      case "synthetic-tabular" -> TabularData.synthetic(tabularShape(spec), data);
-      case "jsonl", "csv" -> TabularFile.read(tabularShape(spec), data);
-      default -> throw new SpecException("data.type '" + data.type() + "' is not supported");
-    };
+    if (data instanceof DataSpec.Arithmetic a) {
+      return TokenCorpus.of(ArithmeticCorpus.generate(a.seed(), 40_000), seqLen(spec), a.evalFraction(), a.seed());
+    }
+    if (data instanceof DataSpec.Text t) {
+      // text has no seed in the spec: windows are drawn with seed 0, as the platform always did
+      return TokenCorpus.of(TokenCorpus.readBytes(t.uri()), seqLen(spec), t.evalFraction(), 0);
+    }
+    if (data instanceof DataSpec.SyntheticTabular s) {
+      return TabularData.synthetic(tabularShape(spec), s);
+    }
+    return TabularFile.read(tabularShape(spec), (DataSpec.Table) data);
   }
 }

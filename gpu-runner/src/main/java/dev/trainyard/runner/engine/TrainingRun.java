@@ -1,5 +1,6 @@
 package dev.trainyard.runner.engine;
 
+import dev.trainyard.spec.JobSpec;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
@@ -78,7 +79,7 @@ public record TrainingRun(
    */
   public int stageCount() {
     int fromDevices = Math.max(1, devices / dataParallel.localReplicas());
-    int asked = spec.parallelism().stages();
-    return asked > 0 ? Math.min(asked, fromDevices) : fromDevices;
+    Integer asked = spec.parallelism().stages();
+    return asked != null && asked > 0 ? Math.min(asked, fromDevices) : fromDevices;
   }
 }

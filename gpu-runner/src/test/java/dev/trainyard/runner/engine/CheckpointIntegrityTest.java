@@ -1,5 +1,6 @@
 package dev.trainyard.runner.engine;
 
+import dev.trainyard.spec.JobSpec;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,5 +1,9 @@
 package dev.trainyard.runner.engine;
 
+import dev.trainyard.spec.SpecDocument;
+import dev.trainyard.spec.JobSpec;
+import dev.trainyard.spec.ParallelismSpec;
+import dev.trainyard.spec.TrainingSpec;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.trainyard.runner.engine.EngineRuns.Recorded;
@@ -34,7 +38,7 @@ class DataParallelTest {
   void twoReplicaProcessesMatchOneProcess() throws Exception {
     Recorded reference = EngineRuns.train(spec(1, 4), tmp.resolve("reference"));
     Path specFile = tmp.resolve("spec.json");
-    Files.writeString(specFile, spec(2, 2).toJson());
+    Files.writeString(specFile, SpecDocument.toJson(spec(2, 2)));
     int port = StorePorts.freeRun(4);
 
     List<Process> replicas = new ArrayList<>();
@@ -61,7 +65,7 @@ class DataParallelTest {
   void unevenReplicaProcessesMatchOneProcess() throws Exception {
     Recorded reference = EngineRuns.train(batchOf12(spec(1, 6)), tmp.resolve("reference"));
     Path specFile = tmp.resolve("spec.json");
-    Files.writeString(specFile, batchOf12(spec(3, 2)).toJson());
+    Files.writeString(specFile, SpecDocument.toJson(batchOf12(spec(3, 2))));
     int port = StorePorts.freeRun(4);
 
     List<Process> processes = new ArrayList<>();

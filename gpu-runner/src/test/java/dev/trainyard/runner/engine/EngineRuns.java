@@ -1,5 +1,9 @@
 package dev.trainyard.runner.engine;
 
+import dev.trainyard.spec.SpecDocument;
+import dev.trainyard.spec.CheckpointPolicy;
+import dev.trainyard.spec.JobSpec;
+import dev.trainyard.spec.ParallelismSpec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -19,15 +23,15 @@ final class EngineRuns {
       Map<String, float[]> parameters) {}
 
   static JobSpec tinyGpt(int steps, double dropout) {
-    return JobSpec.parse("""
+    return SpecDocument.parseForTraining("""
         {"name": "tiny-gpt",
          "model": {"type": "gpt", "layers": 2, "dModel": 32, "heads": 4, "seqLen": 16, "vocab": 128,
                    "dropout": %s},
          "data": {"type": "arithmetic", "seed": 3, "evalFraction": 0.1},
          "training": {"steps": %d, "batchSize": 8, "learningRate": 0.003, "minLearningRate": 0.0003,
-                      "warmupSteps": 2, "weightDecay": 0.01, "gradClip": 1.0, "seed": 11, "evalEvery": 0},
+                      "warmupSteps": %d, "weightDecay": 0.01, "gradClip": 1.0, "seed": 11, "evalEvery": 0},
          "parallelism": {"microBatches": 1, "schedule": "1f1b", "balance": "params"}}
-        """.formatted(dropout, steps));
+        """.formatted(dropout, steps, Math.min(2, steps)));
   }
 
   static JobSpec withPipeline(JobSpec spec, int stages, int microBatches, String schedule, boolean recompute) {
@@ -35,7 +39,7 @@ final class EngineRuns {
   }
 
   static JobSpec withCheckpointEvery(JobSpec spec, int every) {
-    return spec.withCheckpoint(new CheckpointSpec(every, 10, false));
+    return spec.withCheckpoint(new CheckpointPolicy(every, 10, false));
   }
 
   static Recorded train(JobSpec spec, Path out) {
@@ -56,7 +60,7 @@ final class EngineRuns {
         evalLosses.add(metrics.evalLoss());
       }
     };
-    int devices = Math.max(1, spec.parallelism().stages());
+    int devices = spec.parallelism().stages() == null ? 1 : spec.parallelism().stages();
     TrainingRun run = TrainingRun.of(spec, devices, out).withThreadsPerStage(1).reportingTo(recorder)
         .stoppingOn(stop);
     if (resume.isPresent()) {

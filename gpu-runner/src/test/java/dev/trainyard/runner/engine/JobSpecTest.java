@@ -3,15 +3,21 @@ package dev.trainyard.runner.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.trainyard.spec.InvalidFieldsException;
+import dev.trainyard.spec.JobSpec;
+import dev.trainyard.spec.ModelSpec;
+import dev.trainyard.spec.ParallelismSpec;
+import dev.trainyard.spec.SpecDocument;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
-/** The documented example spec parses; specs the engine cannot train are refused naming the key. */
+/** The documented example spec parses for training; specs the engine cannot train are refused naming the key. */
 class JobSpecTest {
 
   static final String EXAMPLE = """
       {
         "name": "arith-gpt", "project": "demo", "priority": "normal",
-        "resources": { "pool": "cpu-local", "gpus": 2, "minGpus": 1, "multiNode": false },
+        "resources": { "pool": "cpu-local", "gpus": 2, "minGpus": 2, "multiNode": false },
         "limits": { "maxCostUsd": 5.0, "maxRuntimeSeconds": 3600, "maxRestarts": 3 },
         "model": { "type": "gpt", "layers": 2, "dModel": 64, "heads": 4, "seqLen": 32, "vocab": 128, "dropout": 0.0 },
         "data": { "type": "arithmetic", "seed": 7, "evalFraction": 0.1 },
@@ -25,44 +31,46 @@ class JobSpecTest {
 
   @Test
   void parsesTheDocumentedExample() {
-    JobSpec spec = JobSpec.parse(EXAMPLE);
+    JobSpec spec = SpecDocument.parseForTraining(EXAMPLE);
 
-    assertThat(spec.model()).isEqualTo(new GptSpec(2, 64, 4, 32, 128, 0.0));
-    assertThat(spec.parallelism().pipelineSchedule()).isEqualTo(PipelineSchedule.ONE_F_ONE_B);
+    assertThat(spec.model()).isEqualTo(new ModelSpec.Gpt("gpt", 2, 64, 4, 32, 128, 0.0));
+    assertThat(PipelineSchedule.named(spec.parallelism().schedule())).isEqualTo(PipelineSchedule.ONE_F_ONE_B);
     assertThat(spec.parallelism().microBatches()).isEqualTo(4);
     assertThat(spec.training().seed()).isEqualTo(42);
     assertThat(spec.checkpoint().everySteps()).isEqualTo(50);
-    assertThat(JobSpec.parse(spec.toJson())).isEqualTo(spec);
+    assertThat(SpecDocument.parseForTraining(SpecDocument.toJson(spec))).isEqualTo(spec);
   }
 
   @Test
-  void parsesAnMlp() {
-    JobSpec spec = JobSpec.parse("""
+  void anOfflineMlpGetsThePlatformDefaults() {
+    JobSpec spec = SpecDocument.parseForTraining("""
         {"model": {"type": "mlp", "inputs": 4, "hidden": [8], "outputs": 1, "task": "regression"},
-         "data": {"type": "synthetic-tabular", "seed": 1}, "training": {"steps": 1, "batchSize": 2}}
+         "data": {"type": "synthetic-tabular", "seed": 1}, "training": {"steps": 1, "batchSize": 4}}
         """);
-    assertThat(spec.model()).isEqualTo(new MlpSpec(4, java.util.List.of(8), 1, "regression"));
-    assertThat(spec.parallelism().stages()).isZero();
+    assertThat(spec.model()).isEqualTo(new ModelSpec.Mlp("mlp", 4, java.util.List.of(8), 1, "regression"));
+    assertThat(spec.parallelism().stages()).isNull();
+    assertThat(spec.parallelism().microBatches()).isEqualTo(4);
+    assertThat(spec.training().gradClip()).isEqualTo(1.0);
   }
 
   @Test
   void refusesWhatItCannotTrain() {
-    assertThatThrownBy(() -> JobSpec.parse(EXAMPLE.replace("\"heads\": 4", "\"heads\": 5")))
-        .isInstanceOf(SpecException.class).hasMessageContaining("model.dModel");
-    assertThatThrownBy(() -> JobSpec.parse(EXAMPLE.replace("\"microBatches\": 4", "\"microBatches\": 3")))
-        .isInstanceOf(SpecException.class).hasMessageContaining("microBatches");
-    assertThatThrownBy(() -> JobSpec.parse(EXAMPLE.replace("\"1f1b\"", "\"zigzag\"")))
-        .isInstanceOf(SpecException.class).hasMessageContaining("schedule");
-    assertThatThrownBy(() -> JobSpec.parse(EXAMPLE.replace("\"type\": \"gpt\"", "\"type\": \"rnn\"")))
-        .isInstanceOf(SpecException.class);
+    assertThatThrownBy(() -> SpecDocument.parseForTraining(EXAMPLE.replace("\"heads\": 4", "\"heads\": 5")))
+        .isInstanceOf(InvalidFieldsException.class).hasMessageContaining("model.heads");
+    assertThatThrownBy(() -> SpecDocument.parseForTraining(EXAMPLE.replace("\"microBatches\": 4", "\"microBatches\": 3")))
+        .isInstanceOf(InvalidFieldsException.class).hasMessageContaining("batchSize");
+    assertThatThrownBy(() -> SpecDocument.parseForTraining(EXAMPLE.replace("\"1f1b\"", "\"zigzag\"")))
+        .isInstanceOf(InvalidFieldsException.class).hasMessageContaining("parallelism.schedule");
+    assertThatThrownBy(() -> SpecDocument.parseForTraining(EXAMPLE.replace("\"type\": \"gpt\"", "\"type\": \"rnn\"")))
+        .isInstanceOf(InvalidFieldsException.class).hasMessageContaining("model");
   }
 
   @Test
   void stageCountFollowsTheDevicesGranted() {
-    JobSpec spec = JobSpec.parse(EXAMPLE);
-    assertThat(TrainingRun.of(spec, 2, java.nio.file.Path.of("out")).stageCount()).isEqualTo(2);
-    assertThat(TrainingRun.of(spec, 1, java.nio.file.Path.of("out")).stageCount()).isEqualTo(1);
-    assertThat(TrainingRun.of(spec.withParallelism(ParallelismSpec.defaults()), 3, java.nio.file.Path.of("out"))
-        .stageCount()).isEqualTo(3);
+    JobSpec spec = SpecDocument.parseForTraining(EXAMPLE);
+    ParallelismSpec unstaged = new ParallelismSpec(null, 4, "1f1b", false, 1, "time");
+    assertThat(TrainingRun.of(spec, 2, Path.of("out")).stageCount()).isEqualTo(2);
+    assertThat(TrainingRun.of(spec, 1, Path.of("out")).stageCount()).isEqualTo(1);
+    assertThat(TrainingRun.of(spec.withParallelism(unstaged), 3, Path.of("out")).stageCount()).isEqualTo(3);
   }
 }

@@ -1,5 +1,7 @@
 package dev.trainyard.runner.engine;
 
+import dev.trainyard.spec.SpecDocument;
+import dev.trainyard.spec.JobSpec;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.trainyard.runner.engine.EngineRuns.Recorded;
@@ -15,7 +17,7 @@ class LearningTest {
 
   @Test
   void smallGptLearnsArithmeticWellBelowTheUnigramBaseline() {
-    JobSpec spec = JobSpec.parse("""
+    JobSpec spec = SpecDocument.parseForTraining("""
         {"name": "arith",
          "model": {"type": "gpt", "layers": 2, "dModel": 64, "heads": 4, "seqLen": 32, "vocab": 128},
          "data": {"type": "arithmetic", "seed": 7},
@@ -35,11 +37,12 @@ class LearningTest {
 
   @Test
   void mlpLearnsTheSyntheticTabularTeacher() {
-    JobSpec spec = JobSpec.parse("""
+    JobSpec spec = SpecDocument.parseForTraining("""
         {"name": "tabular",
          "model": {"type": "mlp", "inputs": 8, "hidden": [32, 32], "outputs": 3, "task": "classification"},
          "data": {"type": "synthetic-tabular", "seed": 5, "rows": 2048},
-         "training": {"steps": 300, "batchSize": 32, "learningRate": 0.01, "seed": 1, "evalEvery": 300},
+         "training": {"steps": 300, "batchSize": 32, "learningRate": 0.01, "minLearningRate": 0, "warmupSteps": 0,
+                      "weightDecay": 0, "gradClip": 0, "seed": 1, "evalEvery": 300},
          "parallelism": {"stages": 3, "microBatches": 4, "schedule": "gpipe"}}
         """);
 

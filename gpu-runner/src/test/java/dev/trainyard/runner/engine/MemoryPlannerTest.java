@@ -1,5 +1,11 @@
 package dev.trainyard.runner.engine;
 
+import dev.trainyard.spec.BlockLayout;
+import dev.trainyard.spec.JobSpec;
+import dev.trainyard.spec.MemoryEstimate;
+import dev.trainyard.spec.ModelLayout;
+import dev.trainyard.spec.ModelSpec;
+import dev.trainyard.spec.StageRange;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -12,7 +18,7 @@ class MemoryPlannerTest {
 
   @TempDir Path tmp;
 
-  private final ModelLayout layout = ModelLayout.of(new GptSpec(4, 64, 4, 32, 128, 0));
+  private final ModelLayout layout = ModelLayout.of(new ModelSpec.Gpt("gpt", 4, 64, 4, 32, 128, 0.0));
   private final StageRange firstOfTwo = new StageRange(0, 0, 3);
 
   @Test

@@ -1,5 +1,7 @@
 package dev.trainyard.runner.engine;
 
+import dev.trainyard.spec.SpecDocument;
+import dev.trainyard.spec.JobSpec;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
@@ -13,7 +15,7 @@ class NativeMemoryTest {
 
   @Test
   void residentMemoryDoesNotGrowOverAThousandSteps() {
-    JobSpec spec = JobSpec.parse("""
+    JobSpec spec = SpecDocument.parseForTraining("""
         {"name": "flat",
          "model": {"type": "gpt", "layers": 1, "dModel": 16, "heads": 2, "seqLen": 8, "vocab": 128},
          "data": {"type": "arithmetic", "seed": 1},

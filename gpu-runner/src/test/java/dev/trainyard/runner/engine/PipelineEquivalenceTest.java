@@ -1,5 +1,6 @@
 package dev.trainyard.runner.engine;
 
+import dev.trainyard.spec.JobSpec;
 import static dev.trainyard.runner.engine.EngineRuns.bitwiseEqual;
 import static dev.trainyard.runner.engine.EngineRuns.maxAbsDifference;
 import static org.assertj.core.api.Assertions.assertThat;

@@ -1,5 +1,7 @@
 package dev.trainyard.runner.engine;
 
+import dev.trainyard.spec.SpecDocument;
+import dev.trainyard.spec.JobSpec;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.trainyard.runner.engine.EngineRuns.Recorded;
@@ -33,7 +35,7 @@ class ResumeTest {
     Path checkpoint = firstHalf.result().lastCheckpoint().orElseThrow().path();
 
     Path specFile = tmp.resolve("spec.json");
-    Files.writeString(specFile, spec().toJson());
+    Files.writeString(specFile, SpecDocument.toJson(spec()));
     Path resumedOut = tmp.resolve("resumed");
     // The natives are already unpacked by this JVM, so the child reuses the warm cache (no extraction race).
     Path log = tmp.resolve("resumed.log");

@@ -1,5 +1,10 @@
 package dev.trainyard.runner.engine;
 
+import dev.trainyard.spec.SpecDocument;
+import dev.trainyard.spec.InvalidFieldsException;
+import dev.trainyard.spec.JobSpec;
+import dev.trainyard.spec.ParallelismSpec;
+import dev.trainyard.spec.TrainingSpec;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -38,18 +43,18 @@ class TorchScriptTrainingTest {
   }
 
   static JobSpec tokenSpec(String uri, int steps, int stages, int microBatches) {
-    return JobSpec.parse("""
+    return SpecDocument.parseForTraining("""
         {"name": "scripted-lm",
          "model": {"type": "torchscript", "uri": "%s", "seqLen": 16},
          "data": {"type": "arithmetic", "seed": 3},
          "training": {"steps": %d, "batchSize": 8, "learningRate": 0.01, "minLearningRate": 0.001,
-                      "warmupSteps": 2, "weightDecay": 0.01, "gradClip": 1.0, "seed": 11, "evalEvery": 0},
+                      "warmupSteps": %d, "weightDecay": 0.01, "gradClip": 1.0, "seed": 11, "evalEvery": 0},
          "parallelism": {"stages": %d, "microBatches": %d, "schedule": "1f1b", "balance": "params"}}
-        """.formatted(uri, steps, stages, microBatches));
+        """.formatted(uri, steps, Math.min(2, steps), stages, microBatches));
   }
 
   static JobSpec tabularSpec(Path module, int steps, int stages, boolean recompute) {
-    return JobSpec.parse("""
+    return SpecDocument.parseForTraining("""
         {"name": "scripted-mlp",
          "model": {"type": "torchscript", "uri": "%s", "task": "classification", "inputs": 8, "outputs": 3},
          "data": {"type": "synthetic-tabular", "seed": 5, "rows": 1024},
@@ -84,7 +89,7 @@ class TorchScriptTrainingTest {
     // The exported TorchScript carries the trained weights: trained again for one step at a negligible rate,
     // it ends where the first run ended.
     Recorded reloaded = EngineRuns.train(tabularSpec(exported, 1, 1, false)
-        .withTraining(new TrainingSpec(1, 32, 1e-9, 0, 0, 0, 0, 1, 0, "fp32")), tmp.resolve("reloaded"));
+        .withTraining(new TrainingSpec(1L, 32, 1e-9, 0.0, 0, 0.0, 0.0, 1L, 0, "fp32")), tmp.resolve("reloaded"));
     assertThat(EngineRuns.maxAbsDifference(reloaded.parameters(), run.parameters())).isLessThan(1e-6);
   }
 
@@ -205,7 +210,7 @@ class TorchScriptTrainingTest {
     Recorded firstHalf = EngineRuns.train(spec, tmp.resolve("first"), Optional.empty(),
         done -> done == 2 ? StopRequest.CHECKPOINT_AND_STOP : StopRequest.CONTINUE);
     Path specFile = tmp.resolve("spec.json");
-    Files.writeString(specFile, spec.toJson());
+    Files.writeString(specFile, SpecDocument.toJson(spec));
     Path out = tmp.resolve("cli");
     Path log = tmp.resolve("cli.log");
 
@@ -255,13 +260,13 @@ class TorchScriptTrainingTest {
 
   @Test
   void specNamesTheFieldsTheDataNeeds() {
-    assertThatThrownBy(() -> JobSpec.parse("""
+    assertThatThrownBy(() -> SpecDocument.parseForTraining("""
         {"model": {"type": "torchscript", "uri": "file:/m.pt"}, "data": {"type": "arithmetic"},
          "training": {"steps": 1, "batchSize": 8}}
-        """)).isInstanceOf(SpecException.class).hasMessageContaining("model.seqLen");
-    assertThatThrownBy(() -> JobSpec.parse("""
+        """)).isInstanceOf(InvalidFieldsException.class).hasMessageContaining("model.seqLen");
+    assertThatThrownBy(() -> SpecDocument.parseForTraining("""
         {"model": {"type": "torchscript", "uri": "file:/m.pt", "inputs": 8}, "data": {"type": "synthetic-tabular"},
          "training": {"steps": 1, "batchSize": 8}}
-        """)).isInstanceOf(SpecException.class).hasMessageContaining("model.outputs");
+        """)).isInstanceOf(InvalidFieldsException.class).hasMessageContaining("model.outputs");
   }
 }

@@ -1,5 +1,7 @@
 package dev.trainyard.runner.engine;
 
+import dev.trainyard.spec.DataSpec;
+import dev.trainyard.spec.ModelSpec;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
@@ -9,7 +11,7 @@ import org.junit.jupiter.api.Test;
 /** Data order is a pure function of (seed, position); held-out rows never appear in training batches. */
 class TrainingDataTest {
 
-  private static final DataSpec ARITHMETIC = new DataSpec("arithmetic", 7, null, 0.1, 0, List.of(), null);
+  
 
   @Test
   void arithmeticLinesAreCorrectSums() {
@@ -22,8 +24,8 @@ class TrainingDataTest {
 
   @Test
   void theSameSeedAndPositionGiveTheSameBatch() {
-    TokenCorpus a = TokenCorpus.of(ArithmeticCorpus.generate(7, 2000), 16, ARITHMETIC);
-    TokenCorpus b = TokenCorpus.of(ArithmeticCorpus.generate(7, 2000), 16, ARITHMETIC);
+    TokenCorpus a = TokenCorpus.of(ArithmeticCorpus.generate(7, 2000), 16, 0.1, 7);
+    TokenCorpus b = TokenCorpus.of(ArithmeticCorpus.generate(7, 2000), 16, 0.1, 7);
 
     assertThat(a.trainBatch(5, 4).inputs()).containsExactly(b.trainBatch(5, 4).inputs());
     assertThat(a.trainBatch(5, 4).inputs()).isNotEqualTo(a.trainBatch(6, 4).inputs());
@@ -32,7 +34,7 @@ class TrainingDataTest {
 
   @Test
   void targetsAreInputsShiftedByOne() {
-    TokenBatch batch = TokenCorpus.of(ArithmeticCorpus.generate(7, 2000), 16, ARITHMETIC).trainBatch(0, 2);
+    TokenBatch batch = TokenCorpus.of(ArithmeticCorpus.generate(7, 2000), 16, 0.1, 7).trainBatch(0, 2);
     for (int t = 0; t < 15; t++) {
       assertThat(batch.targets()[t]).isEqualTo(batch.inputs()[t + 1]);
     }
@@ -40,7 +42,7 @@ class TrainingDataTest {
 
   @Test
   void microBatchSlicesPartitionTheBatch() {
-    TokenBatch batch = TokenCorpus.of(ArithmeticCorpus.generate(7, 2000), 8, ARITHMETIC).trainBatch(0, 4);
+    TokenBatch batch = TokenCorpus.of(ArithmeticCorpus.generate(7, 2000), 8, 0.1, 7).trainBatch(0, 4);
     TokenBatch second = batch.slice(1, 2);
     assertThat(second.rows()).isEqualTo(2);
     assertThat(second.inputs()[0]).isEqualTo(batch.inputs()[16]);
@@ -48,9 +50,9 @@ class TrainingDataTest {
 
   @Test
   void tabularEvalRowsAreHeldOut() {
-    MlpSpec model = new MlpSpec(3, List.of(), 2, "classification");
-    TabularData data = TabularData.synthetic(model, new DataSpec("synthetic-tabular", 1, null, 0.25, 40,
-        List.of(), null));
+    ModelSpec.Mlp model = new ModelSpec.Mlp("mlp", 3, List.of(), 2, "classification");
+    TabularData data = TabularData.synthetic(model, new DataSpec.SyntheticTabular("synthetic-tabular", 1L, 40,
+        0.25));
     java.util.Set<Float> trainFirstFeatures = new java.util.HashSet<>();
     for (int p = 0; p < 50; p++) {
       float[] x = data.trainBatch(p, 8).inputs();

@@ -1,16 +1,16 @@
 package dev.trainyard.runner.engine.torch;
 
-import dev.trainyard.runner.engine.GptSpec;
+import dev.trainyard.spec.ModelSpec;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /** Token plus learned position embeddings: byte ids {@code [B, T]} to activations {@code [B, T, d]}. */
 final class GptEmbeddingBlock extends ModelBlock {
 
-  private final GptSpec spec;
+  private final ModelSpec.Gpt spec;
   private final long[] positions;
 
-  GptEmbeddingBlock(int index, long seed, GptSpec spec) {
+  GptEmbeddingBlock(int index, long seed, ModelSpec.Gpt spec) {
     super(index, seed);
     this.spec = spec;
     normalParameter("tok_emb.weight", 0.02, spec.vocab(), spec.dModel());

@@ -1,6 +1,6 @@
 package dev.trainyard.runner.engine.torch;
 
-import dev.trainyard.runner.engine.GptSpec;
+import dev.trainyard.spec.ModelSpec;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
@@ -8,9 +8,9 @@ import org.bytedeco.pytorch.global.torch;
 /** Final layer norm and the projection to vocabulary logits {@code [B, T, vocab]}. */
 final class GptHeadBlock extends ModelBlock {
 
-  private final GptSpec spec;
+  private final ModelSpec.Gpt spec;
 
-  GptHeadBlock(int index, long seed, GptSpec spec) {
+  GptHeadBlock(int index, long seed, ModelSpec.Gpt spec) {
     super(index, seed);
     this.spec = spec;
     constantParameter("ln_f.weight", 1f, spec.dModel());

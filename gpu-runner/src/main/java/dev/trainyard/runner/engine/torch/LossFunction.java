@@ -1,11 +1,9 @@
 package dev.trainyard.runner.engine.torch;
 
+import dev.trainyard.spec.ModelSpec;
 import dev.trainyard.runner.engine.Batch;
-import dev.trainyard.runner.engine.MlpSpec;
-import dev.trainyard.runner.engine.ModelSpec;
 import dev.trainyard.runner.engine.TabularBatch;
 import dev.trainyard.runner.engine.TokenBatch;
-import dev.trainyard.runner.engine.TorchScriptSpec;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -47,6 +45,6 @@ final class LossFunction {
   }
 
   private boolean classification() {
-    return model instanceof TorchScriptSpec script ? script.classification() : ((MlpSpec) model).classification();
+    return model instanceof ModelSpec.TorchScript script ? script.classification() : ((ModelSpec.Mlp) model).classification();
   }
 }

@@ -1,10 +1,11 @@
 package dev.trainyard.runner.engine.torch;
 
+import dev.trainyard.spec.JobSpec;
+import dev.trainyard.spec.SpecDocument;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.trainyard.runner.engine.CheckpointStore;
 import dev.trainyard.runner.engine.HostTensor;
-import dev.trainyard.runner.engine.JobSpec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -42,7 +43,7 @@ final class ModelExport {
     try {
       ObjectNode config = JSON.createObjectNode();
       config.put("name", spec.name());
-      config.set("model", JSON.readTree(spec.toJson()).get("model"));
+      config.set("model", JSON.readTree(SpecDocument.toJson(spec)).get("model"));
       config.put("parameters", parameters.stream().mapToLong(t -> t.data().length).sum());
       config.put("dtype", "float32");
       config.put("weights", weights.getFileName().toString());

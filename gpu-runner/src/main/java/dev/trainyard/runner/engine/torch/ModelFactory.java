@@ -1,8 +1,7 @@
 package dev.trainyard.runner.engine.torch;
 
-import dev.trainyard.runner.engine.GptSpec;
-import dev.trainyard.runner.engine.MlpSpec;
-import dev.trainyard.runner.engine.ModelSpec;
+import dev.trainyard.spec.ModelLayout;
+import dev.trainyard.spec.ModelSpec;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -13,14 +12,14 @@ final class ModelFactory {
 
   static List<ModelBlock> build(ModelSpec spec, long seed) {
     List<ModelBlock> blocks = new ArrayList<>();
-    if (spec instanceof GptSpec gpt) {
+    if (spec instanceof ModelSpec.Gpt gpt) {
       blocks.add(new GptEmbeddingBlock(0, seed, gpt));
       for (int i = 1; i <= gpt.layers(); i++) {
         blocks.add(new TransformerBlock(i, seed, gpt));
       }
       blocks.add(new GptHeadBlock(gpt.layers() + 1, seed, gpt));
     } else {
-      MlpSpec mlp = (MlpSpec) spec;
+      ModelSpec.Mlp mlp = (ModelSpec.Mlp) spec;
       int in = mlp.inputs();
       for (int width : mlp.hidden()) {
         blocks.add(new DenseBlock(blocks.size(), seed, in, width, true));

@@ -1,8 +1,8 @@
 package dev.trainyard.runner.engine.torch;
 
+import dev.trainyard.spec.StageRange;
 import dev.trainyard.runner.engine.Batch;
 import dev.trainyard.runner.engine.HostTensor;
-import dev.trainyard.runner.engine.StageRange;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;

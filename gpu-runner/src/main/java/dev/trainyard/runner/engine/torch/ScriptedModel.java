@@ -1,12 +1,12 @@
 package dev.trainyard.runner.engine.torch;
 
+import dev.trainyard.spec.BlockLayout;
+import dev.trainyard.spec.ModelLayout;
+import dev.trainyard.spec.ModelSpec;
 import dev.trainyard.runner.engine.Batch;
-import dev.trainyard.runner.engine.BlockLayout;
-import dev.trainyard.runner.engine.ModelLayout;
 import dev.trainyard.runner.engine.SpecException;
 import dev.trainyard.runner.engine.TabularBatch;
 import dev.trainyard.runner.engine.TokenBatch;
-import dev.trainyard.runner.engine.TorchScriptSpec;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -88,7 +88,7 @@ final class ScriptedModel {
    * unknown from outside; its output size stands in for it, a lower bound. Fails with a message naming the
    * block when a block rejects its input, or when the last output does not fit the loss.
    */
-  ModelLayout probe(TorchScriptSpec spec, LossFunction lossFunction, Batch sample) {
+  ModelLayout probe(ModelSpec.TorchScript spec, LossFunction lossFunction, Batch sample) {
     List<BlockLayout> layouts = new ArrayList<>();
     try (PointerScope scope = new PointerScope()) {
       Tensors.withoutGrad(() -> runProbe(spec, lossFunction, sample, layouts));
@@ -96,7 +96,7 @@ final class ScriptedModel {
     return new ModelLayout(layouts);
   }
 
-  private void runProbe(TorchScriptSpec spec, LossFunction lossFunction, Batch sample, List<BlockLayout> layouts) {
+  private void runProbe(ModelSpec.TorchScript spec, LossFunction lossFunction, Batch sample, List<BlockLayout> layouts) {
     Tensor x = lossFunction.inputs(sample, NativeRuntime.device("cpu"));
     for (ScriptedBlock block : blocks) {
       x = block.forward(x, ForwardPass.evaluation());
@@ -109,7 +109,7 @@ final class ScriptedModel {
     lossFunction.loss(x, sample);
   }
 
-  private void requireFitsLoss(TorchScriptSpec spec, Tensor output, Batch sample) {
+  private void requireFitsLoss(ModelSpec.TorchScript spec, Tensor output, Batch sample) {
     long[] shape = Tensors.shape(output);
     String got = "the module's output has shape " + Arrays.toString(shape) + " for " + sample.rows() + " rows";
     if (sample instanceof TokenBatch tokens) {

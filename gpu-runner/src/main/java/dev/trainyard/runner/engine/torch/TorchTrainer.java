@@ -1,5 +1,12 @@
 package dev.trainyard.runner.engine.torch;
 
+import dev.trainyard.spec.JobSpec;
+import dev.trainyard.spec.ModelLayout;
+import dev.trainyard.spec.ModelSpec;
+import dev.trainyard.spec.SpecDocument;
+import dev.trainyard.spec.StagePartitioner;
+import dev.trainyard.spec.StageRange;
+import dev.trainyard.spec.TrainingSpec;
 import dev.trainyard.runner.engine.Batch;
 import dev.trainyard.runner.engine.CheckpointState;
 import dev.trainyard.runner.engine.CheckpointStore;
@@ -7,16 +14,13 @@ import dev.trainyard.runner.engine.CheckpointWritten;
 import dev.trainyard.runner.engine.DataParallelGroup;
 import dev.trainyard.runner.engine.EvalMetrics;
 import dev.trainyard.runner.engine.HostTensor;
-import dev.trainyard.runner.engine.JobSpec;
 import dev.trainyard.runner.engine.LearningRateSchedule;
 import dev.trainyard.runner.engine.MemoryPlanner;
 import dev.trainyard.runner.engine.PeakMemory;
+import dev.trainyard.runner.engine.PipelineSchedule;
 import dev.trainyard.runner.engine.ModelFile;
-import dev.trainyard.runner.engine.ModelLayout;
 import dev.trainyard.runner.engine.SpecException;
-import dev.trainyard.runner.engine.StagePartitioner;
 import dev.trainyard.runner.engine.StagePlan;
-import dev.trainyard.runner.engine.StageRange;
 import dev.trainyard.runner.engine.StepMetrics;
 import dev.trainyard.runner.engine.StopRequest;
 import dev.trainyard.runner.engine.TrainingData;
@@ -24,8 +28,6 @@ import dev.trainyard.runner.engine.TrainingListener;
 import dev.trainyard.runner.engine.TrainingPlan;
 import dev.trainyard.runner.engine.TrainingResult;
 import dev.trainyard.runner.engine.TrainingRun;
-import dev.trainyard.runner.engine.TorchScriptSpec;
-import dev.trainyard.runner.engine.TrainingSpec;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -202,7 +204,7 @@ public final class TorchTrainer {
       }
     }
     CheckpointState state = new CheckpointState(step, dataPosition, step, training.seed(), engine.stages().size(),
-        spec.toJson(), params, buffers, first, second);
+        SpecDocument.toJson(spec), params, buffers, first, second);
     double evalLoss = lastEvalLoss;
     if (checkpointWriter == null) {
       checkpointWriter = Executors.newSingleThreadExecutor(task -> {
@@ -245,9 +247,9 @@ public final class TorchTrainer {
 
   private CheckpointState loadCompatible(Path path) {
     CheckpointState state = CheckpointStore.load(path);
-    JobSpec written = JobSpec.parse(state.specJson());
-    if (!written.model().equals(spec.model())) {
-      throw new SpecException("checkpoint " + path + " holds model " + written.model() + ", not " + spec.model());
+    ModelSpec written = SpecDocument.modelOf(state.specJson());
+    if (!written.equals(spec.model())) {
+      throw new SpecException("checkpoint " + path + " holds model " + written + ", not " + spec.model());
     }
     return state;
   }
@@ -272,7 +274,7 @@ public final class TorchTrainer {
 
   /** The model's blocks; also sets the layout (for a TorchScript module, measured on one micro-batch). */
   private List<ModelBlock> buildModel(LossFunction lossFunction, TrainingData data) {
-    if (!(spec.model() instanceof TorchScriptSpec script)) {
+    if (!(spec.model() instanceof ModelSpec.TorchScript script)) {
       layout = ModelLayout.of(spec.model());
       return ModelFactory.build(spec.model(), training.seed());
     }
@@ -320,11 +322,11 @@ public final class TorchTrainer {
       long params = layout.blocks().subList(range.firstBlock(), range.endBlock()).stream()
           .mapToLong(b -> b.parameters()).sum();
       stagePlans.add(new StagePlan(range, NativeRuntime.deviceName(range.stage()), params,
-          MemoryPlanner.estimate(layout, range, ranges.size(), parallelism.pipelineSchedule(),
+          MemoryPlanner.estimate(layout, range, ranges.size(), PipelineSchedule.named(parallelism.schedule()),
               parallelism.microBatches(), microBatchRows(), parallelism.recompute())));
     }
     long limit = run.memoryLimitBytes() > 0 ? run.memoryLimitBytes() : MemoryPlanner.hostAvailableBytes();
-    return new TrainingPlan(stagePlans, parallelism.pipelineSchedule(), parallelism.microBatches(),
+    return new TrainingPlan(stagePlans, PipelineSchedule.named(parallelism.schedule()), parallelism.microBatches(),
         parallelism.recompute(), threads, layout.parameters(), limit);
   }
 

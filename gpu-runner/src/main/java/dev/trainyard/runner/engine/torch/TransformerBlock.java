@@ -1,6 +1,6 @@
 package dev.trainyard.runner.engine.torch;
 
-import dev.trainyard.runner.engine.GptSpec;
+import dev.trainyard.spec.ModelSpec;
 import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
@@ -11,9 +11,9 @@ import org.bytedeco.pytorch.global.torch;
 final class TransformerBlock extends ModelBlock {
 
   private static final double EPS = 1e-5;
-  private final GptSpec spec;
+  private final ModelSpec.Gpt spec;
 
-  TransformerBlock(int index, long seed, GptSpec spec) {
+  TransformerBlock(int index, long seed, ModelSpec.Gpt spec) {
     super(index, seed);
     this.spec = spec;
     long d = spec.dModel();

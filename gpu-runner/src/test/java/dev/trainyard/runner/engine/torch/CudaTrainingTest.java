@@ -1,9 +1,10 @@
 package dev.trainyard.runner.engine.torch;
 
+import dev.trainyard.spec.SpecDocument;
+import dev.trainyard.spec.JobSpec;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.trainyard.runner.engine.JobSpec;
 import dev.trainyard.runner.engine.Trainer;
 import dev.trainyard.runner.engine.TrainingResult;
 import dev.trainyard.runner.engine.TrainingRun;
@@ -19,7 +20,7 @@ class CudaTrainingTest {
   @Test
   void trainsOnCudaDevices() {
     assumeTrue(NativeRuntime.cudaDevices() > 0, "no CUDA device: GPU test skipped");
-    JobSpec spec = JobSpec.parse("""
+    JobSpec spec = SpecDocument.parseForTraining("""
         {"model": {"type": "gpt", "layers": 2, "dModel": 32, "heads": 4, "seqLen": 16, "vocab": 128},
          "data": {"type": "arithmetic", "seed": 1},
          "training": {"steps": 5, "batchSize": 8, "seed": 1},

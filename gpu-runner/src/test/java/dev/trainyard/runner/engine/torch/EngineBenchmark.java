@@ -1,12 +1,13 @@
 package dev.trainyard.runner.engine.torch;
 
-import dev.trainyard.runner.engine.CheckpointSpec;
+import dev.trainyard.spec.SpecDocument;
+import dev.trainyard.spec.CheckpointPolicy;
+import dev.trainyard.spec.JobSpec;
+import dev.trainyard.spec.ModelLayout;
+import dev.trainyard.spec.ModelSpec;
 import dev.trainyard.runner.engine.CheckpointStore;
 import dev.trainyard.runner.engine.CheckpointWritten;
 import dev.trainyard.runner.engine.DataParallelGroup;
-import dev.trainyard.runner.engine.GptSpec;
-import dev.trainyard.runner.engine.JobSpec;
-import dev.trainyard.runner.engine.ModelLayout;
 import dev.trainyard.runner.engine.StepMetrics;
 import dev.trainyard.runner.engine.StorePorts;
 import dev.trainyard.runner.engine.Trainer;
@@ -75,7 +76,7 @@ public final class EngineBenchmark {
       for (String name : new String[] {"gpt-3M", "gpt-25M"}) {
         JobSpec spec = name.equals("gpt-3M") ? gpt(4, 256, 4, 128, 16, 6, 1, 1, "1f1b")
             : gpt(8, 512, 8, 128, 8, 4, 1, 1, "1f1b");
-        GptSpec gpt = (GptSpec) spec.model();
+        ModelSpec.Gpt gpt = (ModelSpec.Gpt) spec.model();
         long params = ModelLayout.of(gpt).parameters();
         double flopsPerToken = 6.0 * params + 12.0 * gpt.layers() * gpt.seqLen() * gpt.dModel();
         List<Double> matmuls = new ArrayList<>();
@@ -131,7 +132,7 @@ public final class EngineBenchmark {
   private static void checkpointCost(Path work) throws IOException {
     NativeRuntime.configureThread(1);
     JobSpec spec = gpt(8, 512, 8, 128, 8, 4, 1, 1, "1f1b")
-        .withCheckpoint(new CheckpointSpec(1, 2, false));
+        .withCheckpoint(new CheckpointPolicy(1, 2, false));
     Map<Long, Long> stepEnds = new ConcurrentHashMap<>();
     List<Double> pauses = new ArrayList<>();
     List<Double> writes = new CopyOnWriteArrayList<>();
@@ -235,7 +236,7 @@ public final class EngineBenchmark {
 
   private static JobSpec gpt(int layers, int d, int heads, int seqLen, int batch, int steps, int stages,
       int microBatches, String schedule) {
-    return JobSpec.parse("""
+    return SpecDocument.parseForTraining("""
         {"name": "bench",
          "model": {"type": "gpt", "layers": %d, "dModel": %d, "heads": %d, "seqLen": %d, "vocab": 256},
          "data": {"type": "arithmetic", "seed": 1},

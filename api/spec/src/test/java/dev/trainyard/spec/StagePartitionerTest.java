@@ -1,4 +1,4 @@
-package dev.trainyard.runner.engine;
+package dev.trainyard.spec;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -29,12 +29,12 @@ class StagePartitionerTest {
 
   @Test
   void refusesMoreStagesThanBlocks() {
-    assertThatThrownBy(() -> StagePartitioner.partition(new double[] {1, 2}, 3)).isInstanceOf(SpecException.class);
+    assertThatThrownBy(() -> StagePartitioner.partition(new double[] {1, 2}, 3)).isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
   void gptLayoutCountsParametersExactly() {
-    GptSpec gpt = new GptSpec(2, 64, 4, 32, 128, 0);
+    ModelSpec.Gpt gpt = new ModelSpec.Gpt("gpt", 2, 64, 4, 32, 128, 0.0);
     ModelLayout layout = ModelLayout.of(gpt);
     // Embedding 128*64 + 32*64; per layer 12*d^2 + 13*d; head 2*64 + 64*128.
     assertThat(layout.blocks()).hasSize(4);

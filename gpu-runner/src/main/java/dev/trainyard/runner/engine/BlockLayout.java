@@ -1,8 +1,0 @@
-package dev.trainyard.runner.engine;
-
-/**
- * One block of a model as the planner sees it: its parameter count, the floats it keeps for backward per
- * sample, and the floats of its output per sample (what crosses to the next stage).
- */
-public record BlockLayout(int index, String kind, long parameters, long activationFloatsPerSample,
-    long outputFloatsPerSample) {}
