@@ -6,6 +6,6 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 @Schema(name = "CheckpointPolicy")
 public record CheckpointPolicy(
         @Schema(description = "Write a checkpoint every N steps (default steps / 4)") Integer everySteps,
-        @Schema(description = "Keep the last N complete checkpoints (default 3)") Integer keepLast,
+        @Schema(description = "Keep the last N complete checkpoints (default " + SpecDefaults.KEEP_LAST + ")") Integer keepLast,
         @Schema(description = "Also keep the checkpoint with the best eval loss") Boolean keepBest) {
 }

@@ -6,14 +6,14 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 @Schema(name = "TrainingSpec")
 public record TrainingSpec(
         @Schema(required = true, description = "Optimizer steps", example = "200") Long steps,
-        @Schema(description = "Samples per step over all micro-batches and replicas (default 16)") Integer batchSize,
-        @Schema(description = "Peak learning rate (default 0.001)") Double learningRate,
+        @Schema(description = "Samples per step over all micro-batches and replicas (default " + SpecDefaults.BATCH_SIZE + ")") Integer batchSize,
+        @Schema(description = "Peak learning rate (default " + SpecDefaults.LEARNING_RATE + ")") Double learningRate,
         @Schema(description = "Learning rate at the end of the cosine decay (default learningRate / 10)")
         Double minLearningRate,
         @Schema(description = "Linear warmup steps (default steps / 10, at most 100)") Integer warmupSteps,
-        @Schema(description = "AdamW weight decay (default 0.01)") Double weightDecay,
-        @Schema(description = "Global gradient-norm clip, 0 for none (default 1.0)") Double gradClip,
-        @Schema(description = "Seed of initialisation and data order (default 0)") Long seed,
+        @Schema(description = "AdamW weight decay (default " + SpecDefaults.WEIGHT_DECAY + ")") Double weightDecay,
+        @Schema(description = "Global gradient-norm clip, 0 for none (default " + SpecDefaults.GRAD_CLIP + ")") Double gradClip,
+        @Schema(description = "Seed of initialisation and data order (default " + SpecDefaults.TRAINING_SEED + ")") Long seed,
         @Schema(description = "Evaluate every N steps, 0 for never (default steps / 10)") Integer evalEvery,
         @Schema(description = "fp32 (default) or bf16 autocast") String precision) {
 
