@@ -21,6 +21,7 @@ import dev.trainyard.runner.engine.Trainer;
 import dev.trainyard.runner.engine.TrainingListener;
 import dev.trainyard.runner.engine.TrainingResult;
 import dev.trainyard.runner.engine.TrainingRun;
+import dev.trainyard.runner.engine.torch.TorchEngine;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -131,7 +132,7 @@ final class AttemptRun implements Runnable {
       }
       reporter.log(prefix() + "attempt " + assignment.getAttemptNumber() + " starting on " + assignment.getGpus()
           + " device(s)" + resume.map(p -> ", resuming from " + p.getFileName()).orElse(""));
-      TrainingResult result = Trainer.train(run);
+      TrainingResult result = Trainer.train(run, new TorchEngine());
       if (isRankZero()) {
         finish(result.outcome() == TrainingResult.Outcome.COMPLETED ? "SUCCEEDED" : "STOPPED", null,
             result.finalStep());

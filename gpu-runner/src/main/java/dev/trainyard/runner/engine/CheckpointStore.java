@@ -55,7 +55,7 @@ public final class CheckpointStore {
           .put("file", data.getFileName().toString()).put("step", state.step()).put("sha256", sha256)
           .put("bytes", bytes).put("evalLoss", evalLoss);
       writeAtomically(directory.resolve(base + MANIFEST_SUFFIX), out -> JSON.writeValue(out, manifest));
-      return new CheckpointWritten(data, state.step(), sha256, bytes);
+      return new CheckpointWritten(data, state.step(), sha256, bytes, evalLoss);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write checkpoint to " + directory, e);
     }

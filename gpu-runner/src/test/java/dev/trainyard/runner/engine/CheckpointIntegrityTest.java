@@ -3,6 +3,7 @@ package dev.trainyard.runner.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.trainyard.runner.engine.torch.TorchEngine;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -84,6 +85,6 @@ class CheckpointIntegrityTest {
     }
 
     assertThatThrownBy(() -> Trainer.train(TrainingRun.of(spec, 1, tmp.resolve("resumed"))
-        .resumingFrom(checkpoint))).isInstanceOf(CheckpointIntegrityException.class);
+        .resumingFrom(checkpoint), new TorchEngine())).isInstanceOf(CheckpointIntegrityException.class);
   }
 }

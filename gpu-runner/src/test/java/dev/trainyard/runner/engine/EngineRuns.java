@@ -1,5 +1,6 @@
 package dev.trainyard.runner.engine;
 
+import dev.trainyard.runner.engine.torch.TorchEngine;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -62,7 +63,7 @@ final class EngineRuns {
     if (resume.isPresent()) {
       run = run.resumingFrom(resume.get());
     }
-    TrainingResult result = Trainer.train(run);
+    TrainingResult result = Trainer.train(run, new TorchEngine());
     Path weights = result.exportedModel().orElseGet(() -> result.lastCheckpoint().orElseThrow().path());
     return new Recorded(result, losses, evalLosses, parametersIn(weights));
   }
