@@ -60,11 +60,15 @@ class TrainingFlowTest {
         double early = loss.subList(0, 5).stream().mapToDouble(SeriesPoint::getValue).average().orElseThrow();
         double late = loss.subList(55, 60).stream().mapToDouble(SeriesPoint::getValue).average().orElseThrow();
         assertThat(late).as("loss falls").isLessThan(early * 0.75);
-        assertThat(series(job.getId(), "eval_loss")).isNotEmpty();
+        List<SeriesPoint> evalLoss = series(job.getId(), "eval_loss");
+        assertThat(evalLoss).isNotEmpty();
 
         List<Checkpoint> checkpoints = platform.jobs().listJobCheckpoints(job.getId());
         assertThat(checkpoints).extracting(Checkpoint::getStep).startsWith(60L);
         Checkpoint last = checkpoints.get(0);
+        SeriesPoint lastEval = evalLoss.get(evalLoss.size() - 1);
+        assertThat(lastEval.getStep()).isEqualTo(60L);
+        assertThat(last.getEvalLoss()).as("the checkpoint carries the eval loss of its step").isEqualTo(lastEval.getValue());
         byte[] file = download(job.getId(), last.getId(), null);
         assertThat(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(file))).isEqualTo(last.getSha256());
         assertThat(SafetensorsFile.parse(file).metadata()).containsEntry("step", "60");

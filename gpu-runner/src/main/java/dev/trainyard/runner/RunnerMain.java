@@ -1,6 +1,7 @@
 package dev.trainyard.runner;
 
 import dev.trainyard.runner.engine.TrainCommand;
+import dev.trainyard.runner.engine.torch.NativeEnvironment;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -24,7 +25,7 @@ public final class RunnerMain {
 
   public static void main(String[] args) {
     if (NativeEnvironment.needsRelaunch()) {
-      System.exit(NativeEnvironment.relaunch(RunnerMain.class, args));
+      System.exit(NativeEnvironment.relaunch(RunnerMain.class, args, RunnerMain::dispatch));
     }
     System.exit(dispatch(args));
   }

@@ -16,7 +16,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Logger;
 
 /**
@@ -39,14 +38,15 @@ final class AttemptReporter implements AutoCloseable {
   private final Deque<MetricPoint> points = new ArrayDeque<>();
   private final Deque<LogLine> lines = new ArrayDeque<>();
   private final Deque<PendingCheckpoint> checkpoints = new ArrayDeque<>();
-  private final AtomicReference<String> stop = new AtomicReference<>();
-  private volatile boolean fenced;
+  private final AttemptControl control;
   private volatile boolean closing;
   private long droppedPoints;
   private final Thread thread;
 
-  AttemptReporter(ApiSession session, long attemptId, String leaseToken) {
+  /** Stops the API asks for in its answers, and its fencing of the attempt, are noted in {@code control}. */
+  AttemptReporter(ApiSession session, long attemptId, String leaseToken, AttemptControl control) {
     this.session = session;
+    this.control = control;
     this.attemptId = attemptId;
     this.leaseToken = leaseToken;
     this.thread = new Thread(this::loop, "reporter-" + attemptId);
@@ -76,24 +76,8 @@ final class AttemptReporter implements AutoCloseable {
     checkpoints.addLast(c);
   }
 
-  /** The stop the API asked for (CANCEL, PREEMPT, BUDGET), learned from any answer; null while none. */
-  String stopRequested() {
-    return stop.get();
-  }
-
-  void noteStop(String value) {
-    if (value != null) {
-      stop.set(value);
-    }
-  }
-
-  /** True once the API refused this attempt as not current: its work must be dropped. */
-  boolean fenced() {
-    return fenced;
-  }
-
   private void loop() {
-    while (!fenced) {
+    while (!control.fenced()) {
       boolean idle = !flushOnce();
       if (closing && idle) {
         return;
@@ -112,7 +96,7 @@ final class AttemptReporter implements AutoCloseable {
 
   /** One kind of report: a transient failure keeps it buffered, a refusal drops it, fencing ends everything. */
   private boolean attempt(ApiSession.Call<Boolean> send, Runnable onRefused) {
-    if (fenced) {
+    if (control.fenced()) {
       return false;
     }
     try {
@@ -120,7 +104,7 @@ final class AttemptReporter implements AutoCloseable {
     } catch (ApiException e) {
       if (ApiSession.fenced(e)) {
         LOG.warning("attempt " + attemptId + " was fenced by the API: " + e.getResponseBody());
-        fenced = true;
+        control.fence();
       } else if (!ApiSession.transientFailure(e)) {
         LOG.warning("report of attempt " + attemptId + " refused (" + e.getCode() + "): " + e.getResponseBody());
         onRefused.run();
@@ -142,7 +126,7 @@ final class AttemptReporter implements AutoCloseable {
       batch = new ArrayList<>(points).subList(0, Math.min(points.size(), BATCH_POINTS));
     }
     AttemptAck ack = session.api().reportMetrics(attemptId, new MetricsBatch().leaseToken(leaseToken).points(batch));
-    noteStop(ack.getStop());
+    control.requestStop(ack.getStop());
     synchronized (this) {
       for (int i = 0; i < batch.size(); i++) {
         points.pollFirst();
@@ -160,7 +144,7 @@ final class AttemptReporter implements AutoCloseable {
       batch = new ArrayList<>(lines).subList(0, Math.min(lines.size(), 1_000));
     }
     AttemptAck ack = session.api().reportLogs(attemptId, new LogBatch().leaseToken(leaseToken).lines(batch));
-    noteStop(ack.getStop());
+    control.requestStop(ack.getStop());
     synchronized (this) {
       for (int i = 0; i < batch.size(); i++) {
         lines.pollFirst();
@@ -192,7 +176,7 @@ final class AttemptReporter implements AutoCloseable {
   /** Waits (bounded) until everything buffered was sent; returns true when nothing is left. */
   boolean drain(Duration patience) {
     long deadline = System.nanoTime() + patience.toNanos();
-    while (System.nanoTime() < deadline && !fenced) {
+    while (System.nanoTime() < deadline && !control.fenced()) {
       synchronized (this) {
         if (points.isEmpty() && lines.isEmpty() && checkpoints.isEmpty()) {
           return true;

@@ -10,18 +10,18 @@ import dev.trainyard.client.model.AttemptCall;
 import dev.trainyard.client.model.AttemptEnd;
 import dev.trainyard.client.model.CheckpointRef;
 import dev.trainyard.client.model.Rendezvous;
+import dev.trainyard.runner.engine.CheckpointStore;
 import dev.trainyard.runner.engine.CheckpointWritten;
 import dev.trainyard.runner.engine.DataParallelGroup;
 import dev.trainyard.runner.engine.EvalMetrics;
 import dev.trainyard.runner.engine.PeerLostException;
 import dev.trainyard.runner.engine.StepMetrics;
-import dev.trainyard.runner.engine.StopRequest;
-import dev.trainyard.runner.engine.StopSignal;
 import dev.trainyard.runner.engine.StorePorts;
 import dev.trainyard.runner.engine.Trainer;
 import dev.trainyard.runner.engine.TrainingListener;
 import dev.trainyard.runner.engine.TrainingResult;
 import dev.trainyard.runner.engine.TrainingRun;
+import dev.trainyard.runner.engine.torch.TorchEngine;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -42,7 +42,7 @@ import java.util.logging.Logger;
 
 /**
  * Trains one assignment: fetches the checkpoint to resume from, runs the engine with a listener that reports
- * through an {@link AttemptReporter} and a stop signal backed by the API's answers, and reports how it ended.
+ * through an {@link AttemptReporter} and stops as its {@link AttemptControl} says, and reports how it ended.
  *
  * <p>An attempt over several runners is one data-parallel rank per runner. Rank 0 picks ports for the TCP
  * stores, publishes them through the API and is the only one to report the job's progress (start, metrics,
@@ -58,10 +58,10 @@ final class AttemptRun implements Runnable {
   private final Path workDir;
   private final RunnerAgent.Settings settings;
   private final Duration peerLossGrace;
+  private final AttemptControl control = new AttemptControl();
   private final AttemptReporter reporter;
   private final RunnerMetrics metrics;
   private final CompletableFuture<String> rendezvous = new CompletableFuture<>();
-  private volatile boolean dropped;
   private volatile boolean ended;
 
   AttemptRun(ApiSession session, Assignment assignment, Path workDir, RunnerAgent.Settings settings,
@@ -72,7 +72,7 @@ final class AttemptRun implements Runnable {
     this.assignment = assignment;
     this.workDir = workDir;
     this.settings = settings;
-    this.reporter = new AttemptReporter(session, assignment.getAttemptId(), assignment.getLeaseToken());
+    this.reporter = new AttemptReporter(session, assignment.getAttemptId(), assignment.getLeaseToken(), control);
     update(assignment);
   }
 
@@ -82,23 +82,21 @@ final class AttemptRun implements Runnable {
 
   /** The API no longer lists this attempt: stop training without reporting anything more. */
   void drop() {
-    dropped = true;
+    control.drop();
   }
 
   boolean dropped() {
-    return dropped;
+    return control.dropped();
   }
 
   /** True once the attempt's end was reported (or it was dropped): the API forgetting it is expected. */
   boolean ended() {
-    return ended || dropped;
+    return ended || control.dropped();
   }
 
   /** The assignment as the latest heartbeat lists it: a stop to carry out, rank 0's address. */
   void update(Assignment latest) {
-    if (latest.getStop() != null) {
-      reporter.noteStop(latest.getStop());
-    }
+    control.requestStop(latest.getStop());
     if (latest.getRendezvous() != null) {
       rendezvous.complete(latest.getRendezvous());
     }
@@ -119,7 +117,7 @@ final class AttemptRun implements Runnable {
       JobSpec spec = SpecDocument.parseForTraining(specJson());
       Optional<Path> resume = fetchResumeCheckpoint();
       TrainingRun run = TrainingRun.of(spec, assignment.getGpus(), workDir.resolve("out"))
-          .reportingTo(listener()).stoppingOn(stopSignal()).withThreadsPerStage(settings.threadsPerStage());
+          .reportingTo(listener()).stoppingOn(control).withThreadsPerStage(settings.threadsPerStage());
       if (resume.isPresent()) {
         run = run.resumingFrom(resume.get());
       }
@@ -132,7 +130,7 @@ final class AttemptRun implements Runnable {
       }
       reporter.log(prefix() + "attempt " + assignment.getAttemptNumber() + " starting on " + assignment.getGpus()
           + " device(s)" + resume.map(p -> ", resuming from " + p.getFileName()).orElse(""));
-      TrainingResult result = Trainer.train(run);
+      TrainingResult result = Trainer.train(run, new TorchEngine());
       if (isRankZero()) {
         finish(result.outcome() == TrainingResult.Outcome.COMPLETED ? "SUCCEEDED" : "STOPPED", null,
             result.finalStep());
@@ -145,7 +143,7 @@ final class AttemptRun implements Runnable {
     } catch (ApiException e) {
       LOG.log(Level.WARNING, "attempt " + id + " abandoned: the API refused it (" + e.getCode() + ")", e);
     } catch (RuntimeException | IOException | InterruptedException e) {
-      if (dropped || reporter.fenced()) {
+      if (control.abandoned()) {
         // the platform ended this attempt already (a peer's runner was lost, or this one was fenced)
         LOG.info("attempt " + id + " given up, no longer assigned here: " + e.getMessage());
         return;
@@ -193,7 +191,7 @@ final class AttemptRun implements Runnable {
   /** Rank 0's store address from a heartbeat; gives up when the attempt is dropped or the wait times out. */
   private String awaitRendezvous() throws IOException, InterruptedException {
     long deadline = System.nanoTime() + settings.dataParallelTimeout().toNanos();
-    while (!dropped && !reporter.fenced() && System.nanoTime() < deadline) {
+    while (!control.abandoned() && System.nanoTime() < deadline) {
       try {
         return rendezvous.get(250, TimeUnit.MILLISECONDS);
       } catch (TimeoutException e) {
@@ -202,13 +200,13 @@ final class AttemptRun implements Runnable {
         throw new IOException("no rendezvous address", e);
       }
     }
-    throw new IOException(dropped || reporter.fenced() ? "dropped while waiting for rank 0's address"
+    throw new IOException(control.abandoned() ? "dropped while waiting for rank 0's address"
         : "rank 0 did not publish its address within " + settings.dataParallelTimeout());
   }
 
   private void awaitDrop(Duration patience) {
     long deadline = System.nanoTime() + patience.toNanos();
-    while (!dropped && !reporter.fenced() && System.nanoTime() < deadline) {
+    while (!control.abandoned() && System.nanoTime() < deadline) {
       ApiSession.sleep(250);
     }
   }
@@ -222,28 +220,6 @@ final class AttemptRun implements Runnable {
     // the generated client's mapper knows the spec's oneOf types; the engine reads the same JSON
     ObjectNode node = new dev.trainyard.client.JSON().getMapper().valueToTree(assignment.getSpec());
     return JSON.writeValueAsString(node);
-  }
-
-  /**
-   * Stop now when the API no longer wants this attempt (dropped or fenced), after a checkpoint when it asked
-   * for a stop. An unwanted attempt is also abandoned: a rank waiting on a hung peer gives up at once and
-   * frees this runner's devices for the work the scheduler gives them next.
-   */
-  private StopSignal stopSignal() {
-    return new StopSignal() {
-      @Override
-      public StopRequest check(long completedSteps) {
-        if (abandoned()) {
-          return StopRequest.STOP;
-        }
-        return reporter.stopRequested() != null ? StopRequest.CHECKPOINT_AND_STOP : StopRequest.CONTINUE;
-      }
-
-      @Override
-      public boolean abandoned() {
-        return dropped || reporter.fenced();
-      }
-    };
   }
 
   private TrainingListener listener() {
@@ -274,7 +250,7 @@ final class AttemptRun implements Runnable {
       @Override
       public void onCheckpoint(CheckpointWritten c) {
         reporter.checkpoint(new AttemptReporter.PendingCheckpoint(linkForUpload(c.path()), c.step(), c.sha256(),
-            evalLossOf(c)));
+            Double.isFinite(c.evalLoss()) ? c.evalLoss() : null));
       }
 
       @Override
@@ -285,16 +261,6 @@ final class AttemptRun implements Runnable {
         reporter.log(prefix() + line);
       }
     };
-  }
-
-  private Double evalLossOf(CheckpointWritten c) {
-    Path manifest = c.path().resolveSibling(c.path().getFileName().toString().replace(".safetensors", ".manifest.json"));
-    try {
-      double v = JSON.readTree(manifest.toFile()).path("evalLoss").asDouble(Double.NaN);
-      return Double.isFinite(v) ? v : null;
-    } catch (IOException e) {
-      return null;
-    }
   }
 
   /** A hard link in the outbox, so the engine pruning old checkpoints cannot pull a file from under an upload. */
@@ -313,15 +279,12 @@ final class AttemptRun implements Runnable {
     }
   }
 
-  /** Downloads the checkpoint to resume from and writes the manifest the engine verifies it against. */
+  /** Downloads the checkpoint to resume from into a store that verifies it against the platform's hash. */
   private Optional<Path> fetchResumeCheckpoint() throws IOException, InterruptedException {
     CheckpointRef ref = assignment.getResumeFrom();
     if (ref == null) {
       return Optional.empty();
     }
-    Path dir = Files.createDirectories(workDir.resolve("resume"));
-    String base = String.format("step-%08d", ref.getStep());
-    Path data = dir.resolve(base + ".safetensors");
     HttpRequest request = HttpRequest.newBuilder(URI.create(session.baseUri() + "/api/v1/runner/checkpoints/"
             + ref.getCheckpointId() + "/content"))
         .header("Authorization", "Bearer " + session.token()).timeout(Duration.ofMinutes(10)).GET().build();
@@ -330,16 +293,13 @@ final class AttemptRun implements Runnable {
       throw new IOException("checkpoint " + ref.getCheckpointId() + " download answered " + response.statusCode());
     }
     try (InputStream in = response.body()) {
-      Files.copy(in, data, StandardCopyOption.REPLACE_EXISTING);
+      return Optional.of(new CheckpointStore(workDir.resolve("resume"))
+          .receive(ref.getStep(), ref.getSha256(), ref.getSizeBytes(), in));
     }
-    ObjectNode manifest = JSON.createObjectNode().put("file", data.getFileName().toString())
-        .put("step", ref.getStep()).put("sha256", ref.getSha256()).put("bytes", ref.getSizeBytes());
-    JSON.writeValue(dir.resolve(base + ".manifest.json").toFile(), manifest);
-    return Optional.of(data);
   }
 
   private void finish(String outcome, String message, Long finalStep) {
-    if (dropped || reporter.fenced()) {
+    if (control.abandoned()) {
       return;
     }
     reporter.drain(Duration.ofMinutes(5));

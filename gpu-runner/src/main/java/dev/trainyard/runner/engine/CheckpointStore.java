@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
@@ -47,7 +48,7 @@ public final class CheckpointStore {
   public CheckpointWritten write(CheckpointState state, double evalLoss) {
     try {
       Files.createDirectories(directory);
-      String base = String.format("step-%08d", state.step());
+      String base = baseName(state.step());
       Path data = directory.resolve(base + DATA_SUFFIX);
       String sha256 = writeAtomically(data, out -> SafetensorsFormat.write(out, tensors(state), metadata(state)));
       long bytes = Files.size(data);
@@ -55,10 +56,26 @@ public final class CheckpointStore {
           .put("file", data.getFileName().toString()).put("step", state.step()).put("sha256", sha256)
           .put("bytes", bytes).put("evalLoss", evalLoss);
       writeAtomically(directory.resolve(base + MANIFEST_SUFFIX), out -> JSON.writeValue(out, manifest));
-      return new CheckpointWritten(data, state.step(), sha256, bytes);
+      return new CheckpointWritten(data, state.step(), sha256, bytes, evalLoss);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write checkpoint to " + directory, e);
     }
+  }
+
+  /**
+   * Stores a checkpoint that comes from elsewhere (the platform's copy to resume from) under this store's name
+   * for its step, with a manifest of the size and SHA-256 it must have: {@link #load} checks both, so a copy
+   * that arrived damaged is refused there. Returns the file to resume from.
+   */
+  public Path receive(long step, String sha256, long bytes, InputStream content) throws IOException {
+    Files.createDirectories(directory);
+    String base = baseName(step);
+    Path data = directory.resolve(base + DATA_SUFFIX);
+    Files.copy(content, data, StandardCopyOption.REPLACE_EXISTING);
+    ObjectNode manifest = JSON.createObjectNode().put("format", CheckpointState.FORMAT)
+        .put("file", data.getFileName().toString()).put("step", step).put("sha256", sha256).put("bytes", bytes);
+    writeAtomically(directory.resolve(base + MANIFEST_SUFFIX), out -> JSON.writeValue(out, manifest));
+    return data;
   }
 
   /** Loads a checkpoint file (or its manifest) after checking size and SHA-256 against the manifest. */
@@ -139,6 +156,10 @@ public final class CheckpointStore {
       }
     }
     return HexFormat.of().formatHex(digest.digest());
+  }
+
+  private static String baseName(long step) {
+    return String.format("step-%08d", step);
   }
 
   private interface Writer {

@@ -1,5 +1,6 @@
 package dev.trainyard.runner.engine;
 
+import dev.trainyard.runner.engine.torch.TorchEngine;
 import dev.trainyard.spec.JobSpec;
 import dev.trainyard.spec.InvalidFieldsException;
 import dev.trainyard.spec.JobSpecValidator;
@@ -73,7 +74,7 @@ public final class TrainCommand implements java.util.concurrent.Callable<Integer
   @Override
   public Integer call() {
     try {
-      TrainingResult result = Trainer.train(configuredRun());
+      TrainingResult result = Trainer.train(configuredRun(), new TorchEngine());
       System.out.printf("%s at step %d, loss %.4f, eval loss %.4f%n", result.outcome(), result.finalStep(),
           result.lastLoss(), result.lastEvalLoss());
       return 0;

@@ -4,6 +4,7 @@ import dev.trainyard.spec.JobSpec;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.trainyard.runner.engine.torch.TorchEngine;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,6 +52,26 @@ class CheckpointIntegrityTest {
   }
 
   @Test
+  void aReceivedCopyIsStoredUnderItsStepAndVerifiedAgainstTheHashItCameWith() throws Exception {
+    CheckpointWritten original = new CheckpointStore(tmp.resolve("written")).write(state(7), 1.5);
+    CheckpointStore received = new CheckpointStore(tmp.resolve("received"));
+
+    Path copy;
+    try (var in = Files.newInputStream(original.path())) {
+      copy = received.receive(7, original.sha256(), original.bytes(), in);
+    }
+    Path damaged;
+    try (var in = Files.newInputStream(original.path())) {
+      damaged = new CheckpointStore(tmp.resolve("damaged")).receive(7, "0".repeat(64), original.bytes(), in);
+    }
+
+    assertThat(received.latest()).contains(copy);
+    assertThat(CheckpointStore.load(copy).step()).isEqualTo(7);
+    assertThatThrownBy(() -> CheckpointStore.load(damaged))
+        .isInstanceOf(CheckpointIntegrityException.class).hasMessageContaining("sha256");
+  }
+
+  @Test
   void aFileWithoutManifestIsTreatedAsIncomplete() throws Exception {
     CheckpointWritten written = new CheckpointStore(tmp).write(state(5), 1.5);
     Files.delete(tmp.resolve("step-00000005.manifest.json"));
@@ -85,6 +106,6 @@ class CheckpointIntegrityTest {
     }
 
     assertThatThrownBy(() -> Trainer.train(TrainingRun.of(spec, 1, tmp.resolve("resumed"))
-        .resumingFrom(checkpoint))).isInstanceOf(CheckpointIntegrityException.class);
+        .resumingFrom(checkpoint), new TorchEngine())).isInstanceOf(CheckpointIntegrityException.class);
   }
 }

@@ -1,5 +1,6 @@
 package dev.trainyard.runner.engine;
 
+import dev.trainyard.runner.engine.torch.TorchEngine;
 import dev.trainyard.spec.SpecDocument;
 import dev.trainyard.spec.CheckpointPolicy;
 import dev.trainyard.spec.JobSpec;
@@ -66,7 +67,7 @@ final class EngineRuns {
     if (resume.isPresent()) {
       run = run.resumingFrom(resume.get());
     }
-    TrainingResult result = Trainer.train(run);
+    TrainingResult result = Trainer.train(run, new TorchEngine());
     Path weights = result.exportedModel().orElseGet(() -> result.lastCheckpoint().orElseThrow().path());
     return new Recorded(result, losses, evalLosses, parametersIn(weights));
   }

@@ -9,6 +9,7 @@ import dev.trainyard.spec.StageRange;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.trainyard.runner.engine.torch.TorchEngine;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,7 +46,7 @@ class MemoryPlannerTest {
   @Test
   void theTrainerRefusesAPlanThatDoesNotFit() {
     JobSpec spec = EngineRuns.tinyGpt(1, 0);
-    assertThatThrownBy(() -> Trainer.train(TrainingRun.of(spec, 1, tmp).withMemoryLimit(64 * 1024)))
+    assertThatThrownBy(() -> Trainer.train(TrainingRun.of(spec, 1, tmp).withMemoryLimit(64 * 1024), new TorchEngine()))
         .isInstanceOf(MemoryPlanException.class)
         .hasMessageContaining("stage 0 on cpu")
         .hasMessageContaining("micro-batches");

@@ -4,6 +4,7 @@ import dev.trainyard.spec.SpecDocument;
 import dev.trainyard.spec.JobSpec;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.trainyard.runner.engine.torch.TorchEngine;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,7 +35,7 @@ class NativeMemoryTest {
       }
     };
 
-    Trainer.train(TrainingRun.of(spec, 2, tmp).withThreadsPerStage(1).reportingTo(sampler));
+    Trainer.train(TrainingRun.of(spec, 2, tmp).withThreadsPerStage(1).reportingTo(sampler), new TorchEngine());
 
     // Without per-step scopes RSS grows by megabytes per step (gigabytes here); allow allocator noise.
     long growth = rssAtStep[1000] - rssAtStep[200];

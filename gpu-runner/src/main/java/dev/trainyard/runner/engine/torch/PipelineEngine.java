@@ -3,6 +3,8 @@ package dev.trainyard.runner.engine.torch;
 import dev.trainyard.runner.engine.Batch;
 import dev.trainyard.runner.engine.PipelineOp;
 import dev.trainyard.runner.engine.PipelineSchedule;
+import dev.trainyard.runner.engine.StepOutcome;
+import dev.trainyard.runner.engine.StepParameters;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;

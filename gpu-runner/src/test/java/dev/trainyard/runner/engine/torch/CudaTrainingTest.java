@@ -26,7 +26,7 @@ class CudaTrainingTest {
          "training": {"steps": 5, "batchSize": 8, "seed": 1},
          "parallelism": {"microBatches": 2}}
         """);
-    TrainingResult result = Trainer.train(TrainingRun.of(spec, NativeRuntime.cudaDevices(), tmp));
+    TrainingResult result = Trainer.train(TrainingRun.of(spec, NativeRuntime.cudaDevices(), tmp), new TorchEngine());
     assertThat(result.outcome()).isEqualTo(TrainingResult.Outcome.COMPLETED);
     assertThat(NativeRuntime.deviceName(0)).startsWith("cuda:");
   }

@@ -155,7 +155,7 @@ public final class EngineBenchmark {
         bytes[0] = written.bytes();
         writes.add((System.nanoTime() - stepEnds.get(written.step())) / 1e9);
       }
-    }));
+    }), new TorchEngine());
     Path file = new CheckpointStore(out.resolve("checkpoints")).latest().orElseThrow();
     long start = System.nanoTime();
     CheckpointStore.load(file);
@@ -229,7 +229,7 @@ public final class EngineBenchmark {
               steps.add(metrics);
             }
           }
-        }));
+        }), new TorchEngine());
     deleteRecursively(out);
     return steps;
   }

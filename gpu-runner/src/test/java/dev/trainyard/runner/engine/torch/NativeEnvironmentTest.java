@@ -1,4 +1,4 @@
-package dev.trainyard.runner;
+package dev.trainyard.runner.engine.torch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,28 +1,33 @@
-package dev.trainyard.runner;
+package dev.trainyard.runner.engine.torch;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.ToIntFunction;
 
 /**
  * The environment libtorch's thread pools read once at load time. OpenBLAS and OpenMP take their thread
  * settings from environment variables only, and with spinning OpenMP workers two stage threads run several
  * times slower; a JVM cannot set its own environment, so the command line restarts itself once with them.
  */
-final class NativeEnvironment {
+public final class NativeEnvironment {
 
   static final String MARKER = "TRAINYARD_NATIVE_ENV";
 
   private NativeEnvironment() {}
 
-  static boolean needsRelaunch() {
+  /** True unless this JVM already runs with the environment (or its caller set OpenMP's policy itself). */
+  public static boolean needsRelaunch() {
     return System.getenv(MARKER) == null && System.getenv("OMP_WAIT_POLICY") == null;
   }
 
-  /** Runs {@code main} again in a child JVM with the environment set; returns the child's exit code. */
-  static int relaunch(Class<?> main, String[] args) {
+  /**
+   * Runs {@code main} again in a child JVM with the environment set and returns the child's exit code; when no
+   * child can be started, runs {@code inProcess} here instead.
+   */
+  public static int relaunch(Class<?> main, String[] args, ToIntFunction<String[]> inProcess) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     List<String> jvmArgs = ManagementFactory.getRuntimeMXBean().getInputArguments();
@@ -46,7 +51,7 @@ final class NativeEnvironment {
       return child.waitFor();
     } catch (IOException e) {
       System.err.println("cannot restart with the native environment (" + e.getMessage() + "); continuing");
-      return RunnerMain.dispatch(args);
+      return inProcess.applyAsInt(args);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return 130;

@@ -1,7 +1,7 @@
-package dev.trainyard.runner.engine.torch;
+package dev.trainyard.runner.engine;
 
 import java.util.List;
 
 /** One training step as the pipeline saw it: loss, gradient norm before clipping, busy time per stage. */
-record StepOutcome(double loss, double gradNorm, List<Double> stageBusySeconds, double pipelineSeconds,
+public record StepOutcome(double loss, double gradNorm, List<Double> stageBusySeconds, double pipelineSeconds,
     double bubbleFraction, List<Double> stageCpuSeconds) {}

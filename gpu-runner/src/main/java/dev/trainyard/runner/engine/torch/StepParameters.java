@@ -1,5 +1,0 @@
-package dev.trainyard.runner.engine.torch;
-
-/** The per-step inputs besides the batch: indices for seeding and bias correction, rates, clipping. */
-record StepParameters(long step, long optimizerStep, long seed, double learningRate, double weightDecay,
-    double gradClip) {}
