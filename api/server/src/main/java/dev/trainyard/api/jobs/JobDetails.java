@@ -8,6 +8,7 @@ import dev.trainyard.api.db.Jdbc;
 import dev.trainyard.api.db.Transactions;
 import dev.trainyard.api.error.ApiException;
 import dev.trainyard.api.error.ProblemType;
+import dev.trainyard.api.lifecycle.JobState;
 import dev.trainyard.api.persistence.JobEntity;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.file.Path;
@@ -143,7 +144,7 @@ public class JobDetails {
     public int deleteCheckpoints(Caller caller, long jobId) {
         return read(caller, jobId, c -> {
             JobEntity job = jobs.visible(caller, jobId);
-            if (!JobState.valueOf(job.state).isTerminal()) {
+            if (!JobState.ofWord(job.state).isTerminal()) {
                 throw new ApiException.Conflict(ProblemType.INVALID_STATE,
                         "Job " + jobId + " is " + job.state + "; cancel it before deleting its checkpoints");
             }

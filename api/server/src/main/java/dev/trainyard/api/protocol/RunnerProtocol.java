@@ -14,7 +14,13 @@ import dev.trainyard.api.jobs.JobSignals;
 import dev.trainyard.api.jobs.JobsChanged;
 import dev.trainyard.api.jobs.spec.JobSpec;
 import dev.trainyard.api.jobs.spec.Violations;
-import dev.trainyard.api.scheduling.AttemptEnder;
+import dev.trainyard.api.lifecycle.AttemptEnder;
+import dev.trainyard.api.lifecycle.AttemptState;
+import dev.trainyard.api.lifecycle.AttemptTransitions;
+import dev.trainyard.api.lifecycle.JobState;
+import dev.trainyard.api.lifecycle.RunnerState;
+import dev.trainyard.api.lifecycle.RunnerTransitions;
+import dev.trainyard.api.lifecycle.StopReason;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.InputStream;
 import java.sql.Connection;
@@ -69,15 +75,10 @@ public class RunnerProtocol {
         long id = inTransaction(c -> {
             long poolId = Jdbc.queryOne(c, "select id from pools where name = ?", rs -> rs.getLong(1), r.pool())
                     .orElseThrow(() -> ApiException.InvalidInput.of("pool", "no pool named '" + r.pool() + "'"));
-            long runnerId = Jdbc.queryOne(c, """
-                    insert into runners (pool_id, name, host, state, total_gpus, devices, token_id, registered_at,
-                                         last_heartbeat_at)
-                    values (?, ?, ?, 'ACTIVE', ?, cast(? as jsonb), ?, ?, ?)
-                    on conflict (name) do update set pool_id = excluded.pool_id, host = excluded.host, state = 'ACTIVE',
-                           total_gpus = excluded.total_gpus, devices = excluded.devices, token_id = excluded.token_id,
-                           last_heartbeat_at = excluded.last_heartbeat_at, version = runners.version + 1
-                    returning id""", rs -> rs.getLong(1),
-                    poolId, r.name(), r.host(), r.devices().size(), write(r.devices()), tokenId, now, now).orElseThrow();
+            long runnerId = RunnerTransitions.register(c, new RunnerTransitions.Registration(poolId, r.name(), r.host(),
+                    r.devices().size(), write(r.devices()), tokenId), now)
+                    .orElseThrow(() -> new ApiException.Conflict(ProblemType.INVALID_STATE,
+                            "Runner " + r.name() + " cannot register in its present state"));
             endAttemptsOfRestartedRunner(c, runnerId, now);
             // new capacity, and the attempts it ended may have had other ranks
             signals.changed(JobsChanged.everything());
@@ -122,14 +123,10 @@ public class RunnerProtocol {
             // seconds; so this commit does not wait for the WAL flush
             s.execute("set local synchronous_commit = off");
         }
-        String state = Jdbc.queryOne(c, """
-                update runners set last_heartbeat_at = ?,
-                       state = case when state = 'REGISTERED' then 'ACTIVE' else state end
-                 where id = ? and state not in ('LOST', 'OFFLINE') returning state""",
-                rs -> rs.getString(1), now, runnerId)
+        RunnerState state = RunnerTransitions.heartbeat(c, runnerId, now)
                 .orElseThrow(() -> new ApiException.Conflict(ProblemType.INVALID_STATE,
                         "Runner " + runnerId + " is unknown, lost or offline; register again"));
-        return new RunnerMessages.HeartbeatAnswer(state, assignments(c, runnerId));
+        return new RunnerMessages.HeartbeatAnswer(state.word(), assignments(c, runnerId));
     }
 
     private List<RunnerMessages.Assignment> assignments(Connection c, long runnerId) throws SQLException {
@@ -154,7 +151,7 @@ public class RunnerProtocol {
                     String rendezvous = host == null ? null : host + ":" + rs.getInt(18);
                     return new RunnerMessages.Assignment(rs.getLong(1), rs.getLong(2), rs.getInt(3),
                             rs.getString(4), spec, rs.getInt(6), rs.getInt(7), rs.getInt(8), share.first(),
-                            share.count(), rendezvous, rs.getString(9), FencedAttempt.stopWord(rs.getString(10)),
+                            share.count(), rendezvous, rs.getString(9), StopReason.protocolWordOf(rs.getString(10)),
                             resume);
                 }, runnerId);
     }
@@ -205,21 +202,12 @@ public class RunnerProtocol {
         Instant now = clock.instant();
         return inTransaction(c -> {
             FencedAttempt a = FencedAttempt.check(c, attemptId, call == null ? null : call.leaseToken());
-            if (a.state().equals("STARTING")) {
-                Jdbc.update(c, "update attempts set state = 'RUNNING' where id = ?", attemptId);
-                int moved = Jdbc.update(c, """
-                        update jobs set state = 'RUNNING', started_at = coalesce(started_at, ?), version = version + 1
-                         where id = ? and state = 'SCHEDULED'""", now, a.jobId());
-                if (moved == 1) {
-                    Jdbc.update(c, """
-                            insert into job_events (job_id, at, from_state, to_state, reason, message, attempt_id)
-                            values (?, ?, 'SCHEDULED', 'RUNNING', 'STARTED', ?, ?)""",
-                            a.jobId(), now, "Attempt " + a.number() + " started training", attemptId);
-                    signals.changed(JobsChanged.runners(runnersOf(c, attemptId)));
-                }
-                return new RunnerMessages.AttemptAck(attemptId, "RUNNING", a.stop());
+            AttemptState seen = AttemptState.ofWord(a.state());
+            AttemptState state = AttemptTransitions.start(c, attemptId, a.jobId(), seen, a.number(), now);
+            if (state != seen) {
+                signals.changed(JobsChanged.runners(runnersOf(c, attemptId)));
             }
-            return new RunnerMessages.AttemptAck(attemptId, a.state(), a.stop());
+            return new RunnerMessages.AttemptAck(attemptId, state.word(), a.stop());
         });
     }
 
@@ -354,10 +342,11 @@ public class RunnerProtocol {
             if (end.finalStep() != null) {
                 Jdbc.update(c, "update jobs set last_step = greatest(last_step, ?) where id = ?", end.finalStep(), a.jobId());
             }
-            String state = AttemptEnder.end(c, attemptId, ending, end.message(), now).map(Enum::name).orElse("ENDED");
+            String state = AttemptEnder.end(c, attemptId, ending, end.message(), now).map(JobState::word)
+                    .orElse(AttemptState.ENDED.word());
             // devices were freed, and the attempt's other ranks must stop
             signals.changed(JobsChanged.runners(runnersOf(c, attemptId)).withSchedule());
-            return new RunnerMessages.AttemptAck(attemptId, "ENDED", state);
+            return new RunnerMessages.AttemptAck(attemptId, AttemptState.ENDED.word(), state);
         });
     }
 
