@@ -1,6 +1,7 @@
 package dev.trainyard.api.lifecycle;
 
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * The attempt lifecycle (docs/design/lifecycles.md): placed STARTING, RUNNING once the runner starts training,
@@ -19,7 +20,7 @@ public enum AttemptState {
             .build();
 
     /** The states from which the platform may still ask an attempt to stop for preemption, growth or budget. */
-    public static final AttemptState[] STOPPABLE = {STARTING, RUNNING};
+    public static final List<AttemptState> STOPPABLE = List.of(STARTING, RUNNING);
 
     /** The word stored in {@code attempts.state}, and shown to runners in their assignments. */
     public String word() {

@@ -60,7 +60,7 @@ public final class AttemptTransitions {
      */
     public static boolean requestStop(Connection c, long attemptId, long jobId, StopReason reason, String message,
             Instant now) throws SQLException {
-        List<AttemptState> from = Arrays.asList(AttemptState.STOPPABLE);
+        List<AttemptState> from = AttemptState.STOPPABLE;
         from.forEach(s -> AttemptState.TRANSITIONS.check(s, reason.attemptState()));
         int asked = Jdbc.update(c, """
                 update attempts set state = ?, stop_reason = ?, stop_requested_at = ?
