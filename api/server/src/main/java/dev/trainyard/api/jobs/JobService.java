@@ -40,7 +40,8 @@ public class JobService {
     private final InstantSource clock;
 
     public JobService(JobRepository jobs, ProjectRepository projects, PoolRepository pools, JobViews views,
-            JobPlanner planner, JobSignals signals, LifecycleService lifecycle, ObjectMapper json, InstantSource clock) {
+            JobPlanner planner, JobSignals signals, LifecycleService lifecycle, ObjectMapper json,
+            InstantSource clock) {
         this.jobs = jobs;
         this.projects = projects;
         this.pools = pools;

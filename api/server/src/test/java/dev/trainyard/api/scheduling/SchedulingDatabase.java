@@ -9,8 +9,8 @@ import org.flywaydb.core.Flyway;
 
 /**
  * A private PostgreSQL database for the scheduling and lifecycle integration tests, apart from the
- * {@code @QuarkusTest} one: dropped, created and migrated once per test JVM, emptied before each test. The server is TEST_DB_URL's when
- * that is set, else 127.0.0.1:5432.
+ * {@code @QuarkusTest} one: dropped, created and migrated once per test JVM, emptied before each test. The
+ * server is TEST_DB_URL's when that is set, else 127.0.0.1:5432.
  */
 public final class SchedulingDatabase {
     /** Suffixed with a hash of this checkout's path: two checkouts testing on one server never drop each other's. */
