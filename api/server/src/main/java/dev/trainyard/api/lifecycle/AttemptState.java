@@ -22,6 +22,9 @@ public enum AttemptState {
     /** The states from which the platform may still ask an attempt to stop for preemption, growth or budget. */
     public static final List<AttemptState> STOPPABLE = List.of(STARTING, RUNNING);
 
+    /** The live states of an attempt asked to checkpoint and stop: it runs only until its grace period ends. */
+    public static final List<AttemptState> ASKED_TO_STOP = List.of(PREEMPTING, STOPPING);
+
     /** The word stored in {@code attempts.state}, and shown to runners in their assignments. */
     public String word() {
         return name();

@@ -2,6 +2,7 @@ package dev.trainyard.api.scheduling;
 
 import dev.trainyard.api.db.Jdbc;
 import dev.trainyard.api.lifecycle.AttemptTransitions;
+import dev.trainyard.api.lifecycle.JobState;
 import dev.trainyard.api.lifecycle.JobTransitions;
 import dev.trainyard.api.lifecycle.RunnerState;
 import dev.trainyard.api.lifecycle.StopReason;
@@ -97,7 +98,7 @@ public final class DecisionApplier {
         int count = 0;
         try (PreparedStatement ps = c.prepareStatement("""
                 update jobs set pending_reason = ?, pending_message = ?, queue_position = ?, estimated_start_at = ?
-                 where id = ? and state = 'QUEUED'""")) {
+                 where id = ? and state = ?""")) {
             for (WaitingJob w : decision.waiting()) {
                 Integer position = w.queuePosition() > 0 ? w.queuePosition() : null;
                 SnapshotLoader.StoredPending now = new SnapshotLoader.StoredPending(w.reason().name(), w.message(),
@@ -114,6 +115,7 @@ public final class DecisionApplier {
                 }
                 ps.setTimestamp(4, w.estimatedStart() == null ? null : Timestamp.from(w.estimatedStart()));
                 ps.setLong(5, w.jobId());
+                ps.setString(6, JobState.QUEUED.word());
                 ps.addBatch();
                 count++;
             }

@@ -99,6 +99,7 @@ class TransitionTablesTest {
         for (StopReason r : StopReason.values()) {
             assertThat(StopReason.ofWord(r.word())).isEqualTo(r);
             assertThat(AttemptState.TRANSITIONS.allows(AttemptState.RUNNING, r.attemptState())).as(r.name()).isTrue();
+            assertThat(AttemptState.ASKED_TO_STOP).as(r.name()).contains(r.attemptState());
         }
         assertThatThrownBy(() -> StopReason.ofWord("STOP")).isInstanceOf(IllegalArgumentException.class);
     }
