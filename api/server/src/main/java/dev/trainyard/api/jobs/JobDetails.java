@@ -8,6 +8,7 @@ import dev.trainyard.api.db.Jdbc;
 import dev.trainyard.api.db.Transactions;
 import dev.trainyard.api.error.ApiException;
 import dev.trainyard.api.error.ProblemType;
+import dev.trainyard.api.lifecycle.JobState;
 import dev.trainyard.api.persistence.JobEntity;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.file.Path;
@@ -143,7 +144,7 @@ public class JobDetails {
     public int deleteCheckpoints(Caller caller, long jobId) {
         return read(caller, jobId, c -> {
             JobEntity job = jobs.visible(caller, jobId);
-            if (!JobState.valueOf(job.state).isTerminal()) {
+            if (!JobState.ofWord(job.state).isTerminal()) {
                 throw new ApiException.Conflict(ProblemType.INVALID_STATE,
                         "Job " + jobId + " is " + job.state + "; cancel it before deleting its checkpoints");
             }
@@ -157,11 +158,11 @@ public class JobDetails {
                         select coalesce(j.queue_position, 0), j.id, j.name, p.name, lower(j.priority), j.gpus,
                                j.pending_reason, j.pending_message, j.estimated_start_at, j.submitted_at
                           from jobs j join projects p on p.id = j.project_id
-                         where j.state = 'QUEUED'
+                         where j.state = ?
                            and (j.pool_id = ? or (j.pool_id is null and j.gpu_type = (select gpu_type from pools where id = ?)))
                          order by j.queue_position nulls last, j.id""",
                         rs -> new JobDetailViews.QueueEntry(rs.getInt(1), rs.getLong(2), rs.getString(3), rs.getString(4),
                                 rs.getString(5), rs.getInt(6), rs.getString(7), rs.getString(8), Jdbc.instant(rs, 9),
-                                Jdbc.instant(rs, 10)), poolId, poolId));
+                                Jdbc.instant(rs, 10)), JobState.QUEUED.word(), poolId, poolId));
     }
 }

@@ -5,11 +5,10 @@ import dev.trainyard.api.persistence.JobEventEntity;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.TypedQuery;
-import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
-/** SQL of jobs and their events. State changes are guarded by the expected state and version. */
+/** Reads of jobs and their events; their state changes belong to {@code dev.trainyard.api.lifecycle}. */
 @ApplicationScoped
 public class JobRepository {
     private final EntityManager em;
@@ -35,11 +34,6 @@ public class JobRepository {
     public void lockIdempotencyKey(long projectId, String key) {
         em.createNativeQuery("select 1 from (select pg_advisory_xact_lock(hashtextextended(:k, :p))) l")
                 .setParameter("k", key).setParameter("p", projectId).getSingleResult();
-    }
-
-    public void insert(JobEntity job) {
-        em.persist(job);
-        em.flush();
     }
 
     /** Newest first, up to {@code limit} jobs with an id below {@code beforeId}. */
@@ -78,56 +72,6 @@ public class JobRepository {
             query.setParameter("before", beforeId);
         }
         return query.getResultList();
-    }
-
-    /**
-     * Moves a job from one state to another if it is still in that state at that version; returns false
-     * (and changes nothing) when someone else changed it first.
-     */
-    public boolean transition(long jobId, long version, JobState from, JobState to, String reason, Instant now) {
-        int updated = em.createNativeQuery("""
-                update jobs set state = :to, state_reason = :reason, version = version + 1,
-                       finished_at = case when :terminal then cast(:now as timestamptz) else finished_at end,
-                       pending_reason = null, pending_message = null, queue_position = null, estimated_start_at = null
-                 where id = :id and state = :from and version = :version""")
-                .setParameter("to", to.name()).setParameter("reason", reason)
-                .setParameter("terminal", to.isTerminal()).setParameter("now", now)
-                .setParameter("id", jobId).setParameter("from", from.name()).setParameter("version", version)
-                .executeUpdate();
-        return updated == 1;
-    }
-
-    /** Asks a running job to stop: the runner learns it on its next heartbeat. */
-    public boolean requestCancel(long jobId, long version, JobState from, Instant now) {
-        // attempts before the job: the order every other writer (runner ends, the rescuer) locks them in
-        em.createNativeQuery("select id from attempts where job_id = :id and ended_at is null for update")
-                .setParameter("id", jobId).getResultList();
-        int updated = em.createNativeQuery("""
-                update jobs set cancel_requested = true, version = version + 1
-                 where id = :id and state = :from and version = :version""")
-                .setParameter("id", jobId).setParameter("from", from.name()).setParameter("version", version)
-                .executeUpdate();
-        if (updated == 1) {
-            em.createNativeQuery("""
-                    update attempts set state = 'STOPPING', stop_reason = 'CANCELLED',
-                           stop_requested_at = coalesce(stop_requested_at, cast(:now as timestamptz))
-                     where job_id = :id and ended_at is null and state <> 'STOPPING'""")
-                    .setParameter("id", jobId).setParameter("now", now).executeUpdate();
-        }
-        return updated == 1;
-    }
-
-    public void addEvent(long jobId, JobState from, JobState to, String reason, String message, Long attemptId,
-            Instant at) {
-        JobEventEntity e = new JobEventEntity();
-        e.jobId = jobId;
-        e.at = at;
-        e.fromState = from == null ? null : from.name();
-        e.toState = to.name();
-        e.reason = reason;
-        e.message = message;
-        e.attemptId = attemptId;
-        em.persist(e);
     }
 
     public List<JobEventEntity> events(long jobId) {

@@ -6,6 +6,8 @@ import dev.trainyard.api.auth.Caller;
 import dev.trainyard.api.auth.Role;
 import dev.trainyard.api.error.ApiException;
 import dev.trainyard.api.error.ProblemType;
+import dev.trainyard.api.lifecycle.JobState;
+import dev.trainyard.api.lifecycle.LifecycleService;
 import dev.trainyard.spec.JobSpec;
 import dev.trainyard.spec.JobSpecValidator;
 import dev.trainyard.api.persistence.JobEntity;
@@ -33,17 +35,20 @@ public class JobService {
     private final JobViews views;
     private final JobPlanner planner;
     private final JobSignals signals;
+    private final LifecycleService lifecycle;
     private final ObjectMapper json;
     private final InstantSource clock;
 
     public JobService(JobRepository jobs, ProjectRepository projects, PoolRepository pools, JobViews views,
-            JobPlanner planner, JobSignals signals, ObjectMapper json, InstantSource clock) {
+            JobPlanner planner, JobSignals signals, LifecycleService lifecycle, ObjectMapper json,
+            InstantSource clock) {
         this.jobs = jobs;
         this.projects = projects;
         this.pools = pools;
         this.views = views;
         this.planner = planner;
         this.signals = signals;
+        this.lifecycle = lifecycle;
         this.json = json;
         this.clock = clock;
     }
@@ -69,8 +74,7 @@ public class JobService {
             }
         }
         JobEntity job = newJob(caller, spec, specJson, project, pool, idempotencyKey);
-        jobs.insert(job);
-        jobs.addEvent(job.id, null, JobState.QUEUED, "SUBMITTED", "Submitted by " + caller.tokenName(), null, job.submittedAt);
+        lifecycle.submit(job, "Submitted by " + caller.tokenName());
         signals.jobsChanged();
         return new Submitted(views.view(job, project, pool), true);
     }
@@ -115,7 +119,7 @@ public class JobService {
     @Transactional
     public JobView cancel(Caller caller, long id) {
         JobEntity job = visible(caller, id);
-        JobState state = JobState.valueOf(job.state);
+        JobState state = JobState.ofWord(job.state);
         Instant now = clock.instant();
         if (state.isTerminal()) {
             throw new ApiException.Conflict(ProblemType.INVALID_STATE,
@@ -123,12 +127,9 @@ public class JobService {
         }
         boolean changed;
         if (state.isWaiting()) {
-            changed = jobs.transition(id, job.version, state, JobState.CANCELLED, "CANCELLED_BY_USER", now);
-            if (changed) {
-                jobs.addEvent(id, state, JobState.CANCELLED, "CANCELLED_BY_USER", "Cancelled by " + caller.tokenName(), null, now);
-            }
+            changed = lifecycle.cancelWaiting(job, "Cancelled by " + caller.tokenName(), now);
         } else {
-            changed = job.cancelRequested || jobs.requestCancel(id, job.version, state, now);
+            changed = job.cancelRequested || lifecycle.requestCancel(job, now);
         }
         if (!changed) {
             throw new ApiException.Conflict(ProblemType.INVALID_STATE,
@@ -240,7 +241,6 @@ public class JobService {
         job.maxRuntimeSeconds = spec.limits().maxRuntimeSeconds();
         job.maxRestarts = spec.limits().maxRestarts();
         job.totalSteps = spec.training().steps();
-        job.state = JobState.QUEUED.name();
         job.pendingReason = "WAITING_FOR_SCHEDULER";
         job.pendingMessage = "Submitted; the scheduler has not looked at it yet";
         job.idempotencyKey = key;

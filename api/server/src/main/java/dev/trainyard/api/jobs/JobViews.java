@@ -2,6 +2,7 @@ package dev.trainyard.api.jobs;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.trainyard.api.lifecycle.JobState;
 import dev.trainyard.spec.JobSpec;
 import dev.trainyard.api.persistence.JobEntity;
 import dev.trainyard.api.persistence.PoolEntity;
@@ -44,7 +45,7 @@ public class JobViews {
     }
 
     private JobView view(JobEntity j, Map<Long, String> projectNames, Map<Long, String> poolNames) {
-        JobView.Pending pending = JobState.valueOf(j.state).isWaiting() && j.pendingReason != null
+        JobView.Pending pending = JobState.ofWord(j.state).isWaiting() && j.pendingReason != null
                 ? new JobView.Pending(j.pendingReason, j.pendingMessage, j.queuePosition, j.estimatedStartAt)
                 : null;
         return new JobView(j.id, j.name, projectNames.get(j.projectId), j.state, j.stateReason,

@@ -2,6 +2,8 @@ package dev.trainyard.api.observability;
 
 import dev.trainyard.api.concurrent.Ticker;
 import dev.trainyard.api.db.Jdbc;
+import dev.trainyard.api.lifecycle.JobState;
+import dev.trainyard.api.lifecycle.RunnerState;
 import io.agroal.api.AgroalDataSource;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -10,6 +12,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,8 +27,7 @@ import org.jboss.logging.Logger;
 public class PlatformGauges {
     private static final Logger LOG = Logger.getLogger(PlatformGauges.class);
     private static final long MAX_AGE_MS = 5_000;
-    static final List<String> STATES = List.of("QUEUED", "SCHEDULED", "RUNNING", "PREEMPTED", "SUCCEEDED", "FAILED",
-            "CANCELLED", "BUDGET_EXHAUSTED");
+    static final List<String> STATES = Arrays.stream(JobState.values()).map(JobState::word).toList();
 
     private final AgroalDataSource dataSource;
     private final MeterRegistry registry;
@@ -77,11 +79,11 @@ public class PlatformGauges {
                     rs -> rs.getDouble(1)).orElse(0.0));
             Jdbc.query(c, """
                     select p.name,
-                           (select count(*) from jobs j where j.state = 'QUEUED'
+                           (select count(*) from jobs j where j.state = ?
                               and (j.pool_id = p.id or (j.pool_id is null and j.gpu_type = p.gpu_type))),
                            (select coalesce(sum(ar.gpus), 0) from attempt_runners ar join attempts a on a.id = ar.attempt_id
                               join runners r on r.id = ar.runner_id where a.ended_at is null and r.pool_id = p.id),
-                           (select coalesce(sum(total_gpus), 0) from runners r where r.pool_id = p.id and r.state = 'ACTIVE')
+                           (select coalesce(sum(total_gpus), 0) from runners r where r.pool_id = p.id and r.state = ?)
                       from pools p""", rs -> {
                 String pool = rs.getString(1);
                 values.put("queue." + pool, (double) rs.getLong(2));
@@ -92,7 +94,7 @@ public class PlatformGauges {
                         "pool", pool);
                 gauge("trainyard.gpus.total", "Devices of active runners per pool", "gpus.total." + pool, "pool", pool);
                 return null;
-            });
+            }, JobState.QUEUED.word(), RunnerState.ACTIVE.word());
         } catch (SQLException | RuntimeException e) {
             LOG.debug("could not read platform gauges", e);
         }

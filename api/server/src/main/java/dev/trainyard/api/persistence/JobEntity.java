@@ -12,8 +12,8 @@ import org.hibernate.annotations.JdbcTypeCode;
 import org.hibernate.type.SqlTypes;
 
 /**
- * A submitted training job. State changes go through guarded SQL updates in the repositories (state and
- * version checked), never through dirty checking of this entity.
+ * A submitted training job. State changes go through the guarded SQL of {@code dev.trainyard.api.lifecycle}
+ * (state and version checked), never through dirty checking of this entity.
  */
 @Entity
 @Table(name = "jobs")

@@ -1,5 +1,6 @@
 package dev.trainyard.api.pools;
 
+import dev.trainyard.api.lifecycle.RunnerState;
 import dev.trainyard.api.persistence.PoolEntity;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.EntityManager;
@@ -49,8 +50,8 @@ public class PoolRepository {
                   left join (select ar.runner_id, sum(ar.gpus) used from attempt_runners ar
                                join attempts a on a.id = ar.attempt_id and a.ended_at is null
                               group by ar.runner_id) u on u.runner_id = r.id
-                 where r.pool_id = :p and r.state = 'ACTIVE'""")
-                .setParameter("p", poolId).getSingleResult();
+                 where r.pool_id = :p and r.state = :active""")
+                .setParameter("p", poolId).setParameter("active", RunnerState.ACTIVE.word()).getSingleResult();
         return new Capacity(((Number) row[0]).intValue(), ((Number) row[1]).intValue(),
                 ((Number) row[2]).intValue(), ((Number) row[3]).intValue());
     }

@@ -3,6 +3,7 @@ package dev.trainyard.api.protocol;
 import dev.trainyard.api.db.Jdbc;
 import dev.trainyard.api.error.ApiException;
 import dev.trainyard.api.error.ProblemType;
+import dev.trainyard.api.lifecycle.StopReason;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.UUID;
@@ -21,7 +22,7 @@ public record FencedAttempt(long attemptId, long jobId, int number, String state
 
     /**
      * Checks the lease token with a key-share lock, for reports that only add rows (metrics). The attempt still
-     * cannot end before the transaction does, because {@code AttemptEnder} locks the row FOR UPDATE (which
+     * cannot end before the transaction does, because {@code lifecycle.AttemptEnder} locks the row FOR UPDATE (which
      * conflicts with every lock) before it sets {@code ended_at}, and ending is the only way an attempt stops
      * being current; cost accrual and stop requests, which update other columns, no longer wait for the report.
      */
@@ -46,20 +47,7 @@ public record FencedAttempt(long attemptId, long jobId, int number, String state
 
     /** The stop the runner must carry out, in the protocol's words, or null. */
     public String stop() {
-        return stopWord(stopReason);
-    }
-
-    static String stopWord(String stopReason) {
-        if (stopReason == null) {
-            return null;
-        }
-        return switch (stopReason) {
-            case "CANCELLED" -> "CANCEL";
-            case "PREEMPTED" -> "PREEMPT";
-            case "BUDGET_EXHAUSTED" -> "BUDGET";
-            case "RESIZE" -> "RESIZE";
-            default -> "STOP";
-        };
+        return StopReason.protocolWordOf(stopReason);
     }
 
     private static UUID parse(String leaseToken) {

@@ -32,12 +32,21 @@ import org.jboss.resteasy.reactive.RestResponse;
 @Tag(name = "runner-protocol")
 @SecurityRequirement(name = "bearer")
 public class RunnerProtocolResource {
-    private final RunnerProtocol protocol;
+    private final Heartbeats heartbeats;
+    private final AttemptCalls attempts;
+    private final MetricsIngestion metrics;
+    private final LogIngestion logs;
+    private final CheckpointUploads checkpoints;
     private final CheckpointFiles files;
     private final CurrentCaller caller;
 
-    public RunnerProtocolResource(RunnerProtocol protocol, CheckpointFiles files, CurrentCaller caller) {
-        this.protocol = protocol;
+    public RunnerProtocolResource(Heartbeats heartbeats, AttemptCalls attempts, MetricsIngestion metrics,
+            LogIngestion logs, CheckpointUploads checkpoints, CheckpointFiles files, CurrentCaller caller) {
+        this.heartbeats = heartbeats;
+        this.attempts = attempts;
+        this.metrics = metrics;
+        this.logs = logs;
+        this.checkpoints = checkpoints;
         this.files = files;
         this.caller = caller;
     }
@@ -46,7 +55,7 @@ public class RunnerProtocolResource {
     @Path("/register")
     @Operation(operationId = "registerRunner", summary = "Register (or re-register) a runner and its devices")
     public RestResponse<RunnerMessages.Registration> registerRunner(RunnerMessages.Register request) {
-        return RestResponse.ok(protocol.register(caller.get().tokenId(), request));
+        return RestResponse.ok(heartbeats.register(caller.get().tokenId(), request));
     }
 
     @POST
@@ -58,7 +67,7 @@ public class RunnerProtocolResource {
         if (request == null) {
             throw dev.trainyard.api.error.ApiException.InvalidInput.of("$", "a body is required");
         }
-        return RestResponse.ok(protocol.heartbeat(request));
+        return RestResponse.ok(heartbeats.heartbeat(request));
     }
 
     @POST
@@ -67,7 +76,7 @@ public class RunnerProtocolResource {
     public RestResponse<RunnerMessages.AttemptAck> startAttempt(@PathParam("id") long id,
             RunnerMessages.AttemptCall call) {
         caller.get();
-        return RestResponse.ok(protocol.start(id, call));
+        return RestResponse.ok(attempts.start(id, call));
     }
 
     @POST
@@ -77,7 +86,7 @@ public class RunnerProtocolResource {
     public RestResponse<RunnerMessages.AttemptAck> publishRendezvous(@PathParam("id") long id,
             RunnerMessages.Rendezvous rendezvous) {
         caller.get();
-        return RestResponse.ok(protocol.rendezvous(id, rendezvous));
+        return RestResponse.ok(attempts.rendezvous(id, rendezvous));
     }
 
     @POST
@@ -86,7 +95,7 @@ public class RunnerProtocolResource {
     public RestResponse<RunnerMessages.AttemptAck> reportMetrics(@PathParam("id") long id,
             RunnerMessages.MetricsBatch batch) {
         caller.get();
-        return RestResponse.ok(protocol.metrics(id, batch));
+        return RestResponse.ok(metrics.metrics(id, batch));
     }
 
     @POST
@@ -94,7 +103,7 @@ public class RunnerProtocolResource {
     @Operation(operationId = "reportLogs", summary = "A batch of log lines")
     public RestResponse<RunnerMessages.AttemptAck> reportLogs(@PathParam("id") long id, RunnerMessages.LogBatch batch) {
         caller.get();
-        return RestResponse.ok(protocol.logs(id, batch));
+        return RestResponse.ok(logs.logs(id, batch));
     }
 
     @PUT
@@ -110,7 +119,7 @@ public class RunnerProtocolResource {
             @HeaderParam("X-Lease-Token") String leaseToken, @HeaderParam("X-Checksum-Sha256") String sha256,
             @QueryParam("evalLoss") Double evalLoss, InputStream body) {
         caller.get();
-        return RestResponse.ok(protocol.checkpoint(id, leaseToken, step, sha256, evalLoss, body));
+        return RestResponse.ok(checkpoints.checkpoint(id, leaseToken, step, sha256, evalLoss, body));
     }
 
     @POST
@@ -118,7 +127,7 @@ public class RunnerProtocolResource {
     @Operation(operationId = "endAttempt", summary = "The attempt ended on the runner: succeeded, failed or stopped")
     public RestResponse<RunnerMessages.AttemptAck> endAttempt(@PathParam("id") long id, RunnerMessages.AttemptEnd end) {
         caller.get();
-        return RestResponse.ok(protocol.end(id, end));
+        return RestResponse.ok(attempts.end(id, end));
     }
 
     @GET
@@ -130,7 +139,7 @@ public class RunnerProtocolResource {
                     schema = @Schema(type = SchemaType.STRING, format = "binary")))
     public RestResponse<java.io.File> downloadCheckpointForResume(@PathParam("id") long id) {
         caller.get();
-        CheckpointIndex.Row row = protocol.checkpointForResume(id);
+        CheckpointIndex.Row row = checkpoints.checkpointForResume(id);
         return RestResponse.ResponseBuilder.ok(files.resolve(row.path()).toFile())
                 .header("X-Checksum-Sha256", row.view().sha256()).build();
     }

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.trainyard.api.auth.Caller;
 import dev.trainyard.api.error.ApiException;
 import dev.trainyard.api.error.ProblemType;
+import dev.trainyard.api.lifecycle.LifecycleService;
+import dev.trainyard.api.lifecycle.RunnerState;
 import dev.trainyard.api.persistence.RunnerEntity;
 import dev.trainyard.api.pools.PoolRepository;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -20,11 +22,13 @@ public class RunnerQueries {
     private final EntityManager em;
     private final PoolRepository pools;
     private final ObjectMapper json;
+    private final LifecycleService lifecycle;
 
-    public RunnerQueries(EntityManager em, PoolRepository pools, ObjectMapper json) {
+    public RunnerQueries(EntityManager em, PoolRepository pools, ObjectMapper json, LifecycleService lifecycle) {
         this.em = em;
         this.pools = pools;
         this.json = json;
+        this.lifecycle = lifecycle;
     }
 
     @Transactional
@@ -45,11 +49,15 @@ public class RunnerQueries {
     public RunnerView drain(Caller caller, long id) {
         caller.requireAdmin();
         RunnerEntity r = find(id);
-        if (!r.state.equals("ACTIVE") && !r.state.equals("REGISTERED") && !r.state.equals("DRAINING")) {
+        RunnerState seen = RunnerState.ofWord(r.state);
+        if (!RunnerState.TRANSITIONS.allows(seen, RunnerState.DRAINING)) {
             throw new ApiException.Conflict(ProblemType.INVALID_STATE, "Runner " + id + " is " + r.state);
         }
-        r.state = "DRAINING";
-        r.version++;
+        if (!lifecycle.drain(id, seen)) {
+            throw new ApiException.Conflict(ProblemType.INVALID_STATE,
+                    "Runner " + id + " changed while it was being drained; try again");
+        }
+        em.refresh(r);
         return view(r, pools.namesById());
     }
 

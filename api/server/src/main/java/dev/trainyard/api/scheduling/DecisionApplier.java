@@ -1,6 +1,11 @@
 package dev.trainyard.api.scheduling;
 
 import dev.trainyard.api.db.Jdbc;
+import dev.trainyard.api.lifecycle.AttemptTransitions;
+import dev.trainyard.api.lifecycle.JobState;
+import dev.trainyard.api.lifecycle.JobTransitions;
+import dev.trainyard.api.lifecycle.RunnerState;
+import dev.trainyard.api.lifecycle.StopReason;
 import dev.trainyard.scheduler.BudgetStop;
 import dev.trainyard.scheduler.Decision;
 import dev.trainyard.scheduler.NodeAssignment;
@@ -42,7 +47,7 @@ public final class DecisionApplier {
         Set<Long> active = activeRunners(c, decision);
         for (Placement p : decision.placements()) {
             boolean runnersActive = p.nodes().stream().allMatch(n -> active.contains(n.runnerId()));
-            if (runnersActive && place(c, p, now, leaseTokens.get())) {
+            if (runnersActive && JobTransitions.place(c, p, leaseTokens.get(), now)) {
                 placed++;
             } else {
                 skipped++;
@@ -50,49 +55,21 @@ public final class DecisionApplier {
         }
         int stops = 0;
         for (Preemption p : decision.preemptions()) {
-            stops += requestStop(c, p.attemptId(), p.jobId(), "PREEMPTING", "PREEMPTED",
+            stops += requestStop(c, p.attemptId(), p.jobId(), StopReason.PREEMPT,
                     "Asked to checkpoint and stop for job " + p.forJobId() + " (" + p.reason() + ")", now);
         }
         for (Resize r : decision.resizes()) {
             // growth happens at a checkpoint: the attempt checkpoints and stops, and the job is placed again
             // at once with the GPUs that are idle now (the scheduler grows only when nobody else waits for them)
-            stops += requestStop(c, r.attemptId(), r.jobId(), "PREEMPTING", "RESIZE",
+            stops += requestStop(c, r.attemptId(), r.jobId(), StopReason.GROW,
                     "Asked to checkpoint and restart on " + r.gpus() + " GPUs instead of " + r.fromGpus(), now);
         }
         for (BudgetStop b : decision.budgetStops()) {
-            stops += requestStop(c, b.attemptId(), b.jobId(), "STOPPING", "BUDGET_EXHAUSTED",
+            stops += requestStop(c, b.attemptId(), b.jobId(), StopReason.BUDGET,
                     "Asked to checkpoint and stop: " + b.reason(), now);
         }
         int pending = writePending(c, decision, stored);
         return new Applied(placed, skipped, stops, pending);
-    }
-
-    private static boolean place(Connection c, Placement p, Instant now, UUID leaseToken) throws SQLException {
-        int moved = Jdbc.update(c, """
-                update jobs set state = 'SCHEDULED', state_reason = null, version = version + 1,
-                       pending_reason = null, pending_message = null, queue_position = null, estimated_start_at = null
-                 where id = ? and state = 'QUEUED' and version = ?""", p.jobId(), p.jobVersion());
-        if (moved == 0) {
-            return false;
-        }
-        NodeAssignment first = p.nodes().get(0);
-        long attemptId = Jdbc.queryOne(c, """
-                insert into attempts (job_id, number, runner_id, gpus, lease_token, state, started_at,
-                                      resume_checkpoint_id, cost_accounted_to)
-                values (?, (select coalesce(max(number), 0) + 1 from attempts where job_id = ?), ?, ?, ?, 'STARTING', ?,
-                        (select id from checkpoints where job_id = ? and state = 'COMPLETE' order by step desc limit 1), ?)
-                returning id""", rs -> rs.getLong(1),
-                p.jobId(), p.jobId(), first.runnerId(), p.gpus(), leaseToken, now, p.jobId(), now).orElseThrow();
-        for (NodeAssignment n : p.nodes()) {
-            Jdbc.update(c, "insert into attempt_runners (attempt_id, rank, runner_id, gpus) values (?, ?, ?, ?)",
-                    attemptId, n.rank(), n.runnerId(), n.gpus());
-        }
-        String where = p.nodes().size() == 1 ? "runner " + first.runnerId() : p.nodes().size() + " runners";
-        Jdbc.update(c, """
-                insert into job_events (job_id, at, from_state, to_state, reason, message, attempt_id)
-                values (?, ?, 'QUEUED', 'SCHEDULED', 'PLACED', ?, ?)""",
-                p.jobId(), now, p.gpus() + " device(s) on " + where, attemptId);
-        return true;
     }
 
     /**
@@ -106,32 +83,13 @@ public final class DecisionApplier {
         if (ids.length == 0) {
             return Set.of();
         }
-        return new HashSet<>(Jdbc.query(c, "select id from runners where id = any(?) and state = 'ACTIVE' for share",
-                rs -> rs.getLong(1), c.createArrayOf("bigint", ids)));
+        return new HashSet<>(Jdbc.query(c, "select id from runners where id = any(?) and state = ? for share",
+                rs -> rs.getLong(1), c.createArrayOf("bigint", ids), RunnerState.ACTIVE.word()));
     }
 
-    private static int requestStop(Connection c, long attemptId, long jobId, String attemptState, String reason,
-            String message, Instant now) throws SQLException {
-        int asked = Jdbc.update(c, """
-                update attempts set state = ?, stop_reason = ?, stop_requested_at = ?
-                 where id = ? and ended_at is null and state in ('STARTING', 'RUNNING')""",
-                attemptState, reason, now, attemptId);
-        if (asked == 1) {
-            Jdbc.update(c, """
-                    insert into job_events (job_id, at, from_state, to_state, reason, message, attempt_id)
-                    select id, ?, state, state, ?, ?, ? from jobs where id = ?""",
-                    now, eventReason(reason), message,
-                    attemptId, jobId);
-        }
-        return asked;
-    }
-
-    private static String eventReason(String stopReason) {
-        return switch (stopReason) {
-            case "PREEMPTED" -> "PREEMPTION_REQUESTED";
-            case "RESIZE" -> "GROWTH_REQUESTED";
-            default -> "BUDGET_STOP_REQUESTED";
-        };
+    private static int requestStop(Connection c, long attemptId, long jobId, StopReason reason, String message,
+            Instant now) throws SQLException {
+        return AttemptTransitions.requestStop(c, attemptId, jobId, reason, message, now) ? 1 : 0;
     }
 
     /** Stores why each waiting job waits; rows whose reason, position and estimate did not change are left alone. */
@@ -140,7 +98,7 @@ public final class DecisionApplier {
         int count = 0;
         try (PreparedStatement ps = c.prepareStatement("""
                 update jobs set pending_reason = ?, pending_message = ?, queue_position = ?, estimated_start_at = ?
-                 where id = ? and state = 'QUEUED'""")) {
+                 where id = ? and state = ?""")) {
             for (WaitingJob w : decision.waiting()) {
                 Integer position = w.queuePosition() > 0 ? w.queuePosition() : null;
                 SnapshotLoader.StoredPending now = new SnapshotLoader.StoredPending(w.reason().name(), w.message(),
@@ -157,6 +115,7 @@ public final class DecisionApplier {
                 }
                 ps.setTimestamp(4, w.estimatedStart() == null ? null : Timestamp.from(w.estimatedStart()));
                 ps.setLong(5, w.jobId());
+                ps.setString(6, JobState.QUEUED.word());
                 ps.addBatch();
                 count++;
             }

@@ -1,6 +1,9 @@
 package dev.trainyard.api.scheduling;
 
 import dev.trainyard.api.db.Jdbc;
+import dev.trainyard.api.lifecycle.AttemptEnder;
+import dev.trainyard.api.lifecycle.RunnerTransitions;
+import dev.trainyard.api.lifecycle.RunnerTransitions.Lost;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -24,9 +27,6 @@ public final class RunnerRescuer {
         }
     }
 
-    private record Lost(long id, String name) {
-    }
-
     /**
      * @param watchingSince when this leader started watching: a runner is only declared lost after it has been
      *     silent for a whole timeout under this leader, so restarting the API (or a change of leader) does not
@@ -35,11 +35,8 @@ public final class RunnerRescuer {
     public static Rescued run(Connection c, Instant now, Instant watchingSince, Duration heartbeatTimeout,
             Duration stopGrace) throws SQLException {
         Instant silentSince = now.minus(heartbeatTimeout);
-        List<Lost> lostRunners = watchingSince.isAfter(silentSince) ? List.of() : Jdbc.query(c, """
-                update runners set state = 'LOST', version = version + 1
-                 where state in ('REGISTERED', 'ACTIVE', 'DRAINING')
-                   and coalesce(last_heartbeat_at, registered_at) < ?
-                returning id, name""", rs -> new Lost(rs.getLong(1), rs.getString(2)), silentSince);
+        List<Lost> lostRunners = watchingSince.isAfter(silentSince) ? List.of()
+                : RunnerTransitions.markSilentLost(c, silentSince);
         List<Long> lost = lostRunners.stream().map(Lost::id).toList();
         int ended = 0;
         if (!lost.isEmpty()) {

@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.jboss.logging.Logger;
 
 /**
- * Runs {@link SchedulingCycle#runOnce()} on a short timer and whenever a committed change asks for it
+ * Runs {@link LeaderCycle#runOnce()} on a short timer and whenever a committed change asks for it
  * ({@link JobsChanged#schedule()}, from this replica in-process or from another through {@link JobSignals}, so a
  * submission on any replica wakes the leader at once). Wake-ups coalesce: at most one cycle runs and one more is
  * queued, so a burst of submissions costs a few cycles, not one each.
@@ -25,14 +25,14 @@ import org.jboss.logging.Logger;
 public class SchedulingLoop {
     private static final Logger LOG = Logger.getLogger(SchedulingLoop.class);
 
-    private final SchedulingCycle cycle;
+    private final LeaderCycle cycle;
     private final TrainyardConfig config;
     private final Timer cycleTimer;
     private final AtomicBoolean wakeQueued = new AtomicBoolean();
     private final AtomicBoolean running = new AtomicBoolean();
     private ScheduledExecutorService executor;
 
-    public SchedulingLoop(SchedulingCycle cycle, TrainyardConfig config, MeterRegistry registry) {
+    public SchedulingLoop(LeaderCycle cycle, TrainyardConfig config, MeterRegistry registry) {
         this.cycle = cycle;
         this.config = config;
         this.cycleTimer = Timer.builder("trainyard.scheduler.cycle").description("Time of one scheduling cycle")

@@ -1,6 +1,9 @@
 package dev.trainyard.api.scheduling;
 
 import dev.trainyard.api.db.Jdbc;
+import dev.trainyard.api.lifecycle.AttemptState;
+import dev.trainyard.api.lifecycle.JobState;
+import dev.trainyard.api.lifecycle.RunnerState;
 import dev.trainyard.scheduler.ClusterSnapshot;
 import dev.trainyard.scheduler.Pool;
 import dev.trainyard.scheduler.Priority;
@@ -10,6 +13,7 @@ import dev.trainyard.scheduler.RunnerNode;
 import dev.trainyard.scheduler.RunningAttempt;
 import dev.trainyard.scheduler.Share;
 import java.math.BigDecimal;
+import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -65,14 +69,15 @@ public final class SnapshotLoader {
     private static List<RunnerNode> runners(Connection c, Instant heardSince) throws SQLException {
         return Jdbc.query(c, """
                 select r.id, r.pool_id, r.total_gpus, r.total_gpus - coalesce(u.used, 0),
-                       r.state = 'ACTIVE' and coalesce(r.last_heartbeat_at, r.registered_at) >= ?
+                       r.state = ? and coalesce(r.last_heartbeat_at, r.registered_at) >= ?
                   from runners r
                   left join (select ar.runner_id, sum(ar.gpus) used from attempt_runners ar
                                join attempts a on a.id = ar.attempt_id and a.ended_at is null
                               group by ar.runner_id) u on u.runner_id = r.id
-                 where r.state in ('ACTIVE', 'DRAINING')""",
+                 where r.state = any(?)""",
                 rs -> new RunnerNode(rs.getLong(1), rs.getLong(2), rs.getInt(3), Math.max(0, rs.getInt(4)),
-                        rs.getBoolean(5)), heardSince);
+                        rs.getBoolean(5)), RunnerState.ACTIVE.word(), heardSince,
+                c.createArrayOf("text", new String[] {RunnerState.ACTIVE.word(), RunnerState.DRAINING.word()}));
     }
 
     private static List<Project> projects(Connection c, Instant now) throws SQLException {
@@ -106,8 +111,8 @@ public final class SnapshotLoader {
                             when jsonb_typeof(spec #> '{parallelism,dataParallel}') = 'number'
                             then greatest(1, gpus / greatest(1, (spec #>> '{parallelism,dataParallel}')::numeric::int))
                             else gpus end
-                  from jobs where state = 'QUEUED'""";
-        try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+                  from jobs where state = ?""";
+        try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = query(ps, JobState.QUEUED.word())) {
             while (rs.next()) {
                 long id = rs.getLong(1);
                 long pool = rs.getLong(3);
@@ -139,10 +144,11 @@ public final class SnapshotLoader {
         String sql = """
                 select a.id, a.job_id, j.project_id, r.pool_id, j.priority, a.gpus, j.gpus, a.started_at,
                        a.last_checkpoint_at, j.max_runtime_seconds, j.max_cost_usd, j.accrued_cost_usd,
-                       a.state in ('PREEMPTING', 'STOPPING')
+                       a.state = any(?)
                   from attempts a join jobs j on j.id = a.job_id join runners r on r.id = a.runner_id
                  where a.ended_at is null""";
-        try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+        Array askedToStop = c.createArrayOf("text", AttemptState.ASKED_TO_STOP.stream().map(AttemptState::word).toArray());
+        try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = query(ps, askedToStop)) {
             while (rs.next()) {
                 long attemptId = rs.getLong(1);
                 Timestamp checkpoint = rs.getTimestamp(9);
@@ -154,5 +160,11 @@ public final class SnapshotLoader {
             }
         }
         return out;
+    }
+
+    /** Binds one parameter and runs the query; the caller closes the result with the statement. */
+    private static ResultSet query(PreparedStatement ps, Object parameter) throws SQLException {
+        ps.setObject(1, parameter);
+        return ps.executeQuery();
     }
 }

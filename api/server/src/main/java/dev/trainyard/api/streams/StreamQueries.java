@@ -8,6 +8,7 @@ import dev.trainyard.api.jobs.JobEventView;
 import dev.trainyard.api.jobs.JobRepository;
 import dev.trainyard.api.jobs.JobView;
 import dev.trainyard.api.jobs.JobViews;
+import dev.trainyard.api.lifecycle.JobState;
 import dev.trainyard.api.persistence.JobEntity;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.math.BigDecimal;
@@ -122,9 +123,10 @@ public class StreamQueries {
             }
             List<Progress> progress = Jdbc.query(c, """
                     select id, project_id, last_step, total_steps, accrued_cost_usd from jobs
-                     where state in ('SCHEDULED', 'RUNNING') order by id""",
+                     where state = any(?) order by id""",
                     rs -> caller.canAccessProject(rs.getLong(2))
-                            ? new Progress(rs.getLong(1), rs.getLong(3), rs.getLong(4), rs.getBigDecimal(5)) : null)
+                            ? new Progress(rs.getLong(1), rs.getLong(3), rs.getLong(4), rs.getBigDecimal(5)) : null,
+                    c.createArrayOf("text", new String[] {JobState.SCHEDULED.word(), JobState.RUNNING.word()}))
                     .stream().filter(java.util.Objects::nonNull).toList();
             return new PlatformUpdate(views.views(entities), progress);
         });

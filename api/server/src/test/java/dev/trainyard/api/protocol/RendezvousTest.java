@@ -101,12 +101,12 @@ class RendezvousTest {
                 .convertValue(Map.of("parallelism", Map.of("dataParallel", 3)),
                         dev.trainyard.spec.JobSpec.class);
 
-        assertThat(RunnerProtocol.ReplicaShare.of(threeReplicas, 6, 0, 2))
-                .isEqualTo(new RunnerProtocol.ReplicaShare(0, 1));
-        assertThat(RunnerProtocol.ReplicaShare.of(threeReplicas, 6, 2, 4))
-                .isEqualTo(new RunnerProtocol.ReplicaShare(1, 2));
-        assertThat(RunnerProtocol.ReplicaShare.of(threeReplicas, 6, 0, 6))
-                .as("one runner holding them all").isEqualTo(new RunnerProtocol.ReplicaShare(0, 3));
+        assertThat(ReplicaShare.of(threeReplicas, 6, 0, 2))
+                .isEqualTo(new ReplicaShare(0, 1));
+        assertThat(ReplicaShare.of(threeReplicas, 6, 2, 4))
+                .isEqualTo(new ReplicaShare(1, 2));
+        assertThat(ReplicaShare.of(threeReplicas, 6, 0, 6))
+                .as("one runner holding them all").isEqualTo(new ReplicaShare(0, 3));
     }
 
     private long register(String pool) {

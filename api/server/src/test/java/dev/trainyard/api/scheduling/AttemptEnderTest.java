@@ -4,8 +4,9 @@ import static dev.trainyard.api.scheduling.Rows.T0;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.trainyard.api.db.Jdbc;
-import dev.trainyard.api.jobs.JobState;
-import dev.trainyard.api.scheduling.AttemptEnder.Ending;
+import dev.trainyard.api.lifecycle.JobState;
+import dev.trainyard.api.lifecycle.AttemptEnder;
+import dev.trainyard.api.lifecycle.AttemptEnder.Ending;
 import java.sql.Connection;
 import java.time.Instant;
 import java.util.List;

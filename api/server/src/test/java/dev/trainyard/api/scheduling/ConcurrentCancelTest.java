@@ -4,7 +4,10 @@ import static dev.trainyard.api.scheduling.Rows.T0;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.trainyard.api.db.Jdbc;
+import dev.trainyard.api.lifecycle.EventReason;
+import dev.trainyard.api.lifecycle.JobMove;
+import dev.trainyard.api.lifecycle.JobState;
+import dev.trainyard.api.lifecycle.JobTransitions;
 import dev.trainyard.scheduler.Decision;
 import dev.trainyard.scheduler.Placement;
 import dev.trainyard.scheduler.RunnerNode;
@@ -48,17 +51,10 @@ class ConcurrentCancelTest {
         c.close();
     }
 
-    /** What the API's cancel of a waiting job does (JobRepository.transition and its event), guarded the same way. */
+    /** The API's cancel of a waiting job, as its service asks the lifecycle for it. */
     private static int cancel(Connection own, long jobId, long version, Instant now) throws Exception {
-        int changed = Jdbc.update(own, """
-                update jobs set state = 'CANCELLED', state_reason = 'CANCELLED_BY_USER', version = version + 1,
-                       finished_at = ?, pending_reason = null, pending_message = null, queue_position = null,
-                       estimated_start_at = null
-                 where id = ? and state = 'QUEUED' and version = ?""", now, jobId, version);
-        Jdbc.update(own, """
-                insert into job_events (job_id, at, from_state, to_state, reason, message)
-                values (?, ?, 'QUEUED', 'CANCELLED', 'CANCELLED_BY_USER', 'Cancelled by test')""", jobId, now);
-        return changed;
+        return JobTransitions.move(own, JobMove.of(jobId, JobState.QUEUED, JobState.CANCELLED,
+                EventReason.CANCELLED_BY_USER, "Cancelled by test").atVersion(version), now) ? 1 : 0;
     }
 
     private DecisionApplier.Applied apply(Connection own, Decision decision, SnapshotLoader.Loaded loaded)

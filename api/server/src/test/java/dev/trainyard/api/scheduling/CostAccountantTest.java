@@ -4,6 +4,7 @@ import static dev.trainyard.api.scheduling.Rows.T0;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.trainyard.api.db.Jdbc;
+import dev.trainyard.api.lifecycle.AttemptEnder;
 import dev.trainyard.scheduler.Project;
 import java.math.BigDecimal;
 import java.math.RoundingMode;

@@ -130,7 +130,7 @@ class LeaderRaceTest {
         assertThat(acquire("api-b", later)).isTrue();
 
         DecisionApplier.Applied applied = inTransaction(
-                () -> SchedulingCycle.applyAsLeader(c, "api-a", staleDecision, stale, later.plusSeconds(1)));
+                () -> LeaderCycle.applyAsLeader(c, "api-a", staleDecision, stale, later.plusSeconds(1)));
 
         assertThat(applied).as("nothing applied by the replica that lost the lease").isNull();
         assertThat(rows.jobRow(job).state()).isEqualTo("QUEUED");
@@ -142,7 +142,7 @@ class LeaderRaceTest {
         SnapshotLoader.Loaded fresh = SnapshotLoader.load(c, later.plusSeconds(1), Rows.HEARD_WITHIN);
         Decision decision = new Scheduler().decide(fresh.snapshot(), SchedulerPolicy.defaults());
         DecisionApplier.Applied placed = inTransaction(
-                () -> SchedulingCycle.applyAsLeader(c, "api-b", decision, fresh, later.plusSeconds(1)));
+                () -> LeaderCycle.applyAsLeader(c, "api-b", decision, fresh, later.plusSeconds(1)));
         assertThat(placed.placed()).isEqualTo(1);
         assertThat(rows.count("select count(*) from attempts where job_id = ?", job)).isEqualTo(1);
     }

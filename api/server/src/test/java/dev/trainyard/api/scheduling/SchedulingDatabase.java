@@ -8,11 +8,11 @@ import java.sql.Statement;
 import org.flywaydb.core.Flyway;
 
 /**
- * A private PostgreSQL database for the scheduling integration tests, apart from the {@code @QuarkusTest} one:
- * dropped, created and migrated once per test JVM, emptied before each test. The server is TEST_DB_URL's when
- * that is set, else 127.0.0.1:5432.
+ * A private PostgreSQL database for the scheduling and lifecycle integration tests, apart from the
+ * {@code @QuarkusTest} one: dropped, created and migrated once per test JVM, emptied before each test. The
+ * server is TEST_DB_URL's when that is set, else 127.0.0.1:5432.
  */
-final class SchedulingDatabase {
+public final class SchedulingDatabase {
     /** Suffixed with a hash of this checkout's path: two checkouts testing on one server never drop each other's. */
     static final String NAME = "trainyard_sched_it_"
             + Integer.toHexString(Path.of(System.getProperty("user.dir")).toAbsolutePath().normalize().hashCode()
@@ -24,7 +24,7 @@ final class SchedulingDatabase {
     }
 
     /** A new connection (autocommit) to the migrated database. */
-    static Connection connect() throws SQLException {
+    public static Connection connect() throws SQLException {
         return DriverManager.getConnection(url(), USER, "");
     }
 
@@ -32,7 +32,7 @@ final class SchedulingDatabase {
      * Removes every row, so each test starts from an empty, migrated schema. Deletes in one transaction: on these
      * few rows that is much quicker than a TRUNCATE, which replaces every table's files.
      */
-    static void empty() throws SQLException {
+    public static void empty() throws SQLException {
         try (Connection c = connect(); Statement s = c.createStatement()) {
             c.setAutoCommit(false);
             for (String table : new String[] {"cost_ledger", "checkpoints", "job_logs", "metric_points", "job_events",

@@ -22,13 +22,14 @@ import java.util.UUID;
 import org.jboss.logging.Logger;
 
 /**
- * One scheduling cycle in the leader: (1) housekeeping (lost runners, overdue stops, cost ledger), (2) load a
+ * The scheduling leader's cycle around the pure policy (the scheduler module's {@code SchedulingCycle} is one run
+ * of that policy): under the lease, (1) housekeeping (lost runners, overdue stops, cost ledger), (2) load a
  * snapshot, (3) decide, purely, (4) apply with guarded writes. Each database phase is its own transaction, and
  * every write transaction first locks the lease row, so a replica that lost the lease writes nothing.
  */
 @ApplicationScoped
-public class SchedulingCycle {
-    private static final Logger LOG = Logger.getLogger(SchedulingCycle.class);
+public class LeaderCycle {
+    private static final Logger LOG = Logger.getLogger(LeaderCycle.class);
     private final AgroalDataSource dataSource;
     private final LeaderLease lease;
     private final TrainyardConfig config;
@@ -38,7 +39,7 @@ public class SchedulingCycle {
     private final Scheduler scheduler = new Scheduler();
     private volatile Instant servingSince;
 
-    public SchedulingCycle(AgroalDataSource dataSource, LeaderLease lease, TrainyardConfig config, InstantSource clock,
+    public LeaderCycle(AgroalDataSource dataSource, LeaderLease lease, TrainyardConfig config, InstantSource clock,
             CheckpointFiles files, JobSignals signals) {
         this.files = files;
         this.signals = signals;

@@ -12,7 +12,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Whom an applied decision wakes: the runners it placed work on, everyone for stops, the scheduler if work is left. */
-class SchedulingCycleChangeTest {
+class LeaderCycleChangeTest {
     private static final SchedulerPolicy POLICY = SchedulerPolicy.defaults();
 
     private static Placement placement(long job, long... runners) {
@@ -31,7 +31,7 @@ class SchedulingCycleChangeTest {
     void placementsWakeExactlyTheRunnersTheyUse() {
         Decision d = placing(List.of(placement(1, 10), placement(2, 11, 12)));
 
-        JobsChanged change = SchedulingCycle.changeOf(d, new DecisionApplier.Applied(2, 0, 0, 0), POLICY);
+        JobsChanged change = LeaderCycle.changeOf(d, new DecisionApplier.Applied(2, 0, 0, 0), POLICY);
 
         assertThat(change.allRunners()).isFalse();
         assertThat(change.runners()).containsExactlyInAnyOrder(10L, 11L, 12L);
@@ -42,23 +42,23 @@ class SchedulingCycleChangeTest {
     void aSkippedPlacementOrTheCapAsksForAnotherCycle() {
         Decision d = placing(List.of(placement(1, 10), placement(2, 11)));
 
-        assertThat(SchedulingCycle.changeOf(d, new DecisionApplier.Applied(1, 1, 0, 0), POLICY).schedule()).isTrue();
-        assertThat(SchedulingCycle.changeOf(d, new DecisionApplier.Applied(2, 0, 0, 0),
+        assertThat(LeaderCycle.changeOf(d, new DecisionApplier.Applied(1, 1, 0, 0), POLICY).schedule()).isTrue();
+        assertThat(LeaderCycle.changeOf(d, new DecisionApplier.Applied(2, 0, 0, 0),
                 POLICY.withMaxPlacementsPerCycle(2)).schedule()).isTrue();
     }
 
     @Test
     void stopRequestsWakeEveryRunner() {
-        JobsChanged change = SchedulingCycle.changeOf(placing(List.of()), new DecisionApplier.Applied(0, 0, 1, 0), POLICY);
+        JobsChanged change = LeaderCycle.changeOf(placing(List.of()), new DecisionApplier.Applied(0, 0, 1, 0), POLICY);
 
         assertThat(change.allRunners()).isTrue();
     }
 
     @Test
     void aDecisionThatChangedNothingWakesNobody() {
-        assertThat(SchedulingCycle.changeOf(placing(List.of()), new DecisionApplier.Applied(0, 0, 0, 3), POLICY)
+        assertThat(LeaderCycle.changeOf(placing(List.of()), new DecisionApplier.Applied(0, 0, 0, 3), POLICY)
                 .isEmpty()).isTrue();
-        assertThat(SchedulingCycle.changeOf(placing(List.of()), new DecisionApplier.Applied(0, 0, 0, 0),
+        assertThat(LeaderCycle.changeOf(placing(List.of()), new DecisionApplier.Applied(0, 0, 0, 0),
                 POLICY.withMaxPlacementsPerCycle(0)).schedule()).as("a cap of 0 places nothing: no endless wake-ups")
                 .isFalse();
     }

@@ -1,0 +1,105 @@
+package dev.trainyard.api.protocol;
+
+import dev.trainyard.api.db.Transactions;
+import dev.trainyard.api.error.ApiException;
+import dev.trainyard.api.error.ProblemType;
+import dev.trainyard.api.jobs.JobSignals;
+import dev.trainyard.api.jobs.JobsChanged;
+import dev.trainyard.spec.Violations;
+import dev.trainyard.api.lifecycle.AttemptEnder;
+import dev.trainyard.api.lifecycle.AttemptState;
+import dev.trainyard.api.lifecycle.AttemptTransitions;
+import dev.trainyard.api.lifecycle.JobState;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.Locale;
+
+/** A runner's calls that move an attempt: its start, rank 0's rendezvous, and its end. */
+@ApplicationScoped
+public class AttemptCalls {
+    private final Transactions transactions;
+    private final InstantSource clock;
+    private final JobSignals signals;
+
+    public AttemptCalls(Transactions transactions, InstantSource clock, JobSignals signals) {
+        this.transactions = transactions;
+        this.clock = clock;
+        this.signals = signals;
+    }
+
+    public RunnerMessages.AttemptAck start(long attemptId, RunnerMessages.AttemptCall call) {
+        Instant now = clock.instant();
+        return transactions.inNew(c -> {
+            FencedAttempt a = FencedAttempt.check(c, attemptId, call == null ? null : call.leaseToken());
+            AttemptState seen = AttemptState.ofWord(a.state());
+            AttemptState state = AttemptTransitions.start(c, attemptId, a.jobId(), seen, a.number(), now);
+            if (state != seen) {
+                signals.changed(JobsChanged.runners(AttemptQueries.runnersOf(c, attemptId)));
+            }
+            return new RunnerMessages.AttemptAck(attemptId, state.word(), a.stop());
+        });
+    }
+
+    /** Rank 0 of a multi-runner attempt says where its TCP stores listen; the other ranks learn it on heartbeats. */
+    public RunnerMessages.AttemptAck rendezvous(long attemptId, RunnerMessages.Rendezvous r) {
+        Violations v = new Violations();
+        if (r == null) {
+            v.add("$", "a body is required");
+            v.throwIfAny();
+        }
+        if (v.require("host", r.host()) && (r.host().isBlank() || r.host().length() > 255)) {
+            v.add("host", "must be 1-255 characters");
+        }
+        if (v.require("port", r.port())) {
+            v.checkRange("port", r.port(), 1, 65535);
+        }
+        v.throwIfAny();
+        return transactions.inNew(c -> {
+            FencedAttempt a = FencedAttempt.check(c, attemptId, r.leaseToken());
+            if (!AttemptQueries.publishRendezvous(c, attemptId, r.host(), r.port())) {
+                throw new ApiException.Conflict(ProblemType.INVALID_STATE,
+                        "Attempt " + attemptId + " already has another rendezvous address");
+            }
+            signals.changed(JobsChanged.runners(AttemptQueries.runnersOf(c, attemptId)));
+            return new RunnerMessages.AttemptAck(attemptId, a.state(), a.stop());
+        });
+    }
+
+    public RunnerMessages.AttemptAck end(long attemptId, RunnerMessages.AttemptEnd end) {
+        if (end == null) {
+            throw ApiException.InvalidInput.of("$", "a body is required");
+        }
+        AttemptEnder.Ending ending = parseOutcome(end.outcome());
+        Instant now = clock.instant();
+        return transactions.inNew(c -> {
+            FencedAttempt a = FencedAttempt.check(c, attemptId, end.leaseToken());
+            if (end.finalStep() != null) {
+                AttemptQueries.raiseLastStep(c, a.jobId(), end.finalStep());
+            }
+            String state = AttemptEnder.end(c, attemptId, ending, end.message(), now).map(JobState::word)
+                    .orElse(AttemptState.ENDED.word());
+            // devices were freed, and the attempt's other ranks must stop
+            signals.changed(JobsChanged.runners(AttemptQueries.runnersOf(c, attemptId)).withSchedule());
+            return new RunnerMessages.AttemptAck(attemptId, AttemptState.ENDED.word(), state);
+        });
+    }
+
+    private static AttemptEnder.Ending parseOutcome(String outcome) {
+        if (outcome != null) {
+            switch (outcome.toUpperCase(Locale.ROOT)) {
+                case "SUCCEEDED":
+                    return AttemptEnder.Ending.SUCCEEDED;
+                case "FAILED":
+                    return AttemptEnder.Ending.FAILED;
+                case "STOPPED":
+                    return AttemptEnder.Ending.STOPPED;
+                case "LOST":
+                    return AttemptEnder.Ending.LOST;
+                default:
+                    break;
+            }
+        }
+        throw ApiException.InvalidInput.of("outcome", "must be SUCCEEDED, FAILED, STOPPED or LOST");
+    }
+}

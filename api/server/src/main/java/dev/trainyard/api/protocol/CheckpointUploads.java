@@ -1,0 +1,87 @@
+package dev.trainyard.api.protocol;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.trainyard.api.checkpoints.CheckpointFiles;
+import dev.trainyard.api.checkpoints.CheckpointIndex;
+import dev.trainyard.api.checkpoints.CheckpointView;
+import dev.trainyard.api.db.Jdbc;
+import dev.trainyard.api.db.Transactions;
+import dev.trainyard.api.error.ApiException;
+import dev.trainyard.api.error.ProblemType;
+import dev.trainyard.spec.JobSpec;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.io.InputStream;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.Locale;
+
+/**
+ * Checkpoints to and from runners: an upload counts only if its SHA-256 matches the declared one and its attempt
+ * is still current, and then the job's retention policy runs; a resuming runner downloads any indexed one.
+ */
+@ApplicationScoped
+public class CheckpointUploads {
+    static final long MAX_CHECKPOINT_BYTES = 64L << 30;
+
+    private final Transactions transactions;
+    private final CheckpointFiles files;
+    private final ObjectMapper json;
+    private final InstantSource clock;
+
+    public CheckpointUploads(Transactions transactions, CheckpointFiles files, ObjectMapper json, InstantSource clock) {
+        this.transactions = transactions;
+        this.files = files;
+        this.json = json;
+        this.clock = clock;
+    }
+
+    /** Receives a checkpoint; it counts only if its SHA-256 matches the one the runner declared. */
+    public CheckpointView checkpoint(long attemptId, String leaseToken, long step, String declaredSha256,
+            Double evalLoss, InputStream body) {
+        if (declaredSha256 == null || !declaredSha256.toLowerCase(Locale.ROOT).matches("[0-9a-f]{64}")) {
+            throw ApiException.InvalidInput.of("X-Checksum-Sha256", "a hex SHA-256 of the body is required");
+        }
+        if (step < 0) {
+            throw ApiException.InvalidInput.of("step", "must not be negative");
+        }
+        FencedAttempt before = transactions.inNew(c -> FencedAttempt.check(c, attemptId, leaseToken));
+        CheckpointFiles.Received received = files.receive(before.jobId(), body, MAX_CHECKPOINT_BYTES);
+        if (!received.sha256().equals(declaredSha256.toLowerCase(Locale.ROOT))) {
+            files.discard(received);
+            throw new ApiException.InvalidInput(ProblemType.CHECKSUM_MISMATCH, "The upload's SHA-256 is "
+                    + received.sha256() + ", not the declared " + declaredSha256 + "; the checkpoint was refused");
+        }
+        Instant now = clock.instant();
+        try {
+            return transactions.inNew(c -> {
+                FencedAttempt a = FencedAttempt.check(c, attemptId, leaseToken);
+                String path = files.keep(received, a.jobId(), attemptId, step);
+                long id = CheckpointIndex.insertComplete(c, a.jobId(), attemptId, step, path, received.bytes(),
+                        received.sha256(), evalLoss, now);
+                AttemptQueries.touchCheckpoint(c, attemptId, now);
+                retain(c, a.jobId());
+                return new CheckpointView(id, a.jobId(), attemptId, step, received.bytes(), received.sha256(),
+                        evalLoss, now);
+            });
+        } catch (RuntimeException e) {
+            files.discard(received);
+            throw e;
+        }
+    }
+
+    public CheckpointIndex.Row checkpointForResume(long checkpointId) {
+        return transactions.inNew(c -> CheckpointIndex.findAny(c, checkpointId))
+                .orElseThrow(() -> new ApiException.NotFound("checkpoint", checkpointId));
+    }
+
+    /** Applies the job's keepLast / keepBest policy now that one more checkpoint is complete. */
+    private void retain(Connection c, long jobId) throws SQLException {
+        JobSpec spec = Jdbc.queryOne(c, "select spec from jobs where id = ?",
+                rs -> StoredSpecs.read(json, rs.getString(1)), jobId).orElseThrow();
+        int keepLast = spec.checkpoint() == null || spec.checkpoint().keepLast() == null ? 3 : spec.checkpoint().keepLast();
+        boolean keepBest = spec.checkpoint() != null && Boolean.TRUE.equals(spec.checkpoint().keepBest());
+        CheckpointIndex.retain(c, jobId, keepLast, keepBest);
+    }
+}
