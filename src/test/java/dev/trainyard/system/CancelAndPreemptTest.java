@@ -54,17 +54,23 @@ class CancelAndPreemptTest {
         Job low = platform.jobs().submitJob(lowSpec, null);
         platform.awaitJob(low.getId(), j -> j.getProgress().getStep() >= 5, Duration.ofMinutes(2));
 
-        Job urgent = platform.jobs().submitJob(Specs.tinyGpt("urgent", 2, 30, 30).priority("urgent"), null);
+        Job urgent =
+                platform.jobs().submitJob(Specs.tinyGpt("urgent", 2, 30, 30).priority("urgent"), null);
         platform.awaitJob(low.getId(), j -> "QUEUED".equals(j.getState()), Duration.ofSeconds(30));
-        assertThat(platform.jobs().listJobCheckpoints(low.getId())).as("the victim checkpointed first").isNotEmpty();
+        assertThat(platform.jobs().listJobCheckpoints(low.getId()))
+                .as("the victim checkpointed first")
+                .isNotEmpty();
 
         assertThat(platform.awaitJob(urgent.getId(), j -> j.getFinishedAt() != null, Duration.ofMinutes(2))
-                .getState()).isEqualTo("SUCCEEDED");
+                        .getState())
+                .isEqualTo("SUCCEEDED");
         Job lowDone = platform.awaitJob(low.getId(), j -> j.getFinishedAt() != null, Duration.ofMinutes(3));
         assertThat(lowDone.getState()).isEqualTo("SUCCEEDED");
         assertThat(lowDone.getRestarts()).as("preemption is not a failure").isZero();
-        assertThat(platform.jobs().listJobEvents(low.getId())).extracting(JobEvent::getReason)
+        assertThat(platform.jobs().listJobEvents(low.getId()))
+                .extracting(JobEvent::getReason)
                 .contains("PREEMPTION_REQUESTED", "PREEMPTED", "REQUEUED_AFTER_PREEMPTION");
-        assertThat(platform.jobs().listJobAttempts(low.getId()).get(1).getResumedFromCheckpoint()).isNotNull();
+        assertThat(platform.jobs().listJobAttempts(low.getId()).get(1).getResumedFromCheckpoint())
+                .isNotNull();
     }
 }

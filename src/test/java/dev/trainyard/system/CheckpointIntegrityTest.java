@@ -39,8 +39,7 @@ class CheckpointIntegrityTest {
     @Test
     void aCorruptedUploadIsRefusedAndNeverUsedForAResume() throws Exception {
         long runnerId = post("/api/v1/runner/register", """
-                {"name":"hand","host":"localhost","pool":"cpu","devices":[{"index":0,"kind":"cpu","name":"cpu:0"}]}""")
-                .get("runnerId").asLong();
+                {"name":"hand","host":"localhost","pool":"cpu","devices":[{"index":0,"kind":"cpu","name":"cpu:0"}]}""").get("runnerId").asLong();
         Job job = platform.jobs().submitJob(Specs.tinyGpt("integrity", 1, 50, 10), null);
         JsonNode assignment = awaitAssignment(runnerId);
         long attempt = assignment.get("attemptId").asLong();
@@ -48,23 +47,27 @@ class CheckpointIntegrityTest {
         post("/api/v1/runner/attempts/" + attempt + ":start", "{\"leaseToken\":\"" + lease + "\"}");
 
         byte[] body = "not really a checkpoint".getBytes();
-        HttpResponse<String> refused = HTTP.send(HttpRequest.newBuilder(URI.create(platform.baseUrl()
-                        + "/api/v1/runner/attempts/" + attempt + "/checkpoints/10"))
-                .header("Authorization", "Bearer " + platform.runnerToken()).header("X-Lease-Token", lease)
-                .header("X-Checksum-Sha256", "0".repeat(64)).header("Content-Type", "application/octet-stream")
-                .PUT(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> refused = HTTP.send(
+                HttpRequest.newBuilder(URI.create(
+                                platform.baseUrl() + "/api/v1/runner/attempts/" + attempt + "/checkpoints/10"))
+                        .header("Authorization", "Bearer " + platform.runnerToken())
+                        .header("X-Lease-Token", lease)
+                        .header("X-Checksum-Sha256", "0".repeat(64))
+                        .header("Content-Type", "application/octet-stream")
+                        .PUT(HttpRequest.BodyPublishers.ofByteArray(body))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         assertThat(refused.statusCode()).isEqualTo(400);
         assertThat(refused.headers().firstValue("Content-Type")).hasValue("application/problem+json");
         assertThat(refused.body()).contains("checksum-mismatch");
         assertThat(platform.jobs().listJobCheckpoints(job.getId())).isEmpty();
 
         // the runner dies; the job is resumed by the next runner, which must start from scratch
-        Job requeued = platform.awaitJob(job.getId(), j -> "QUEUED".equals(j.getState()) && j.getRestarts() == 1,
-                Duration.ofSeconds(60));
+        Job requeued = platform.awaitJob(
+                job.getId(), j -> "QUEUED".equals(j.getState()) && j.getRestarts() == 1, Duration.ofSeconds(60));
         assertThat(requeued.getRestarts()).isEqualTo(1);
         long second = post("/api/v1/runner/register", """
-                {"name":"hand-2","host":"localhost","pool":"cpu","devices":[{"index":0,"kind":"cpu","name":"cpu:0"}]}""")
-                .get("runnerId").asLong();
+                {"name":"hand-2","host":"localhost","pool":"cpu","devices":[{"index":0,"kind":"cpu","name":"cpu:0"}]}""").get("runnerId").asLong();
         JsonNode next = awaitAssignment(second);
         assertThat(next.get("attemptId").asLong()).isNotEqualTo(attempt);
         assertThat(next.get("resumeFrom").isNull()).as("nothing to resume from").isTrue();
@@ -82,9 +85,13 @@ class CheckpointIntegrityTest {
     }
 
     private static JsonNode post(String path, String json) throws Exception {
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(platform.baseUrl() + path))
-                .header("Authorization", "Bearer " + platform.runnerToken()).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = HTTP.send(
+                HttpRequest.newBuilder(URI.create(platform.baseUrl() + path))
+                        .header("Authorization", "Bearer " + platform.runnerToken())
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(json))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).as(path + " answered " + r.body()).isEqualTo(200);
         return JSON.readTree(r.body());
     }

@@ -66,7 +66,8 @@ class CliTest {
         Run login = login(Platform.ADMIN_TOKEN);
         assertThat(login.code()).as(login.toString()).isZero();
         assertThat(login.out()).contains("Logged in").contains("ADMIN");
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(config))).isEqualTo("rw-------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(config)))
+                .isEqualTo("rw-------");
 
         Path spec = write("tiny.json", TINY_GPT);
         Run plan = cli("plan", spec.toString());
@@ -124,7 +125,10 @@ class CliTest {
         Run download = cli("download", Long.toString(id), "-o", file.toString());
         assertThat(download.code()).as(download.toString()).isZero();
         String expected = platform.jobs().listJobCheckpoints(id).stream()
-                .filter(c -> c.getStep() == 20).findFirst().orElseThrow().getSha256();
+                .filter(c -> c.getStep() == 20)
+                .findFirst()
+                .orElseThrow()
+                .getSha256();
         assertThat(sha256(file)).isEqualTo(expected);
         assertThat(download.out()).contains(expected).contains("verified");
 
@@ -151,8 +155,8 @@ class CliTest {
         assertThat(login.code()).as(login.toString()).isEqualTo(3);
         assertThat(login.err()).containsIgnoringCase("token");
 
-        Map<String, String> env = Map.of("TRAINYARD_API", platform.baseUrl(),
-                "TRAINYARD_TOKEN", "ty_not_a_real_token_at_all_00000000");
+        Map<String, String> env =
+                Map.of("TRAINYARD_API", platform.baseUrl(), "TRAINYARD_TOKEN", "ty_not_a_real_token_at_all_00000000");
         Run ls = cli(env, "ls");
         assertThat(ls.code()).as(ls.toString()).isEqualTo(3);
         assertThat(ls.err()).startsWith("error: ");
@@ -168,13 +172,15 @@ class CliTest {
 
     /** Runs the built CLI jar as a user would, with its config file in the test's own directory. */
     private Run cli(Map<String, String> extraEnv, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", cliJar().toString()));
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", cliJar().toString()));
         command.addAll(List.of(args));
         Path out = Files.createTempFile(home, "out", ".txt");
         Path err = Files.createTempFile(home, "err", ".txt");
-        ProcessBuilder pb = new ProcessBuilder(command).directory(home.toFile())
-                .redirectOutput(out.toFile()).redirectError(err.toFile());
+        ProcessBuilder pb = new ProcessBuilder(command)
+                .directory(home.toFile())
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile());
         Map<String, String> env = pb.environment();
         env.remove("TRAINYARD_API");
         env.remove("TRAINYARD_TOKEN");
@@ -183,12 +189,16 @@ class CliTest {
         Process p = pb.start();
         if (!p.waitFor(4, TimeUnit.MINUTES)) {
             p.destroyForcibly();
-            throw new AssertionError("trainyard " + String.join(" ", args) + " did not end; stderr: " + Files.readString(err));
+            throw new AssertionError(
+                    "trainyard " + String.join(" ", args) + " did not end; stderr: " + Files.readString(err));
         }
         Run run = new Run(p.exitValue(), Files.readString(out), Files.readString(err));
         // a transcript for people to read what the command line shows (src/test/target/system-cli/)
-        Files.writeString(platform.dir().resolve("cli-transcript.txt"), "$ trainyard " + String.join(" ", args) + "\n"
-                + run + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        Files.writeString(
+                platform.dir().resolve("cli-transcript.txt"),
+                "$ trainyard " + String.join(" ", args) + "\n" + run + "\n",
+                StandardOpenOption.CREATE,
+                StandardOpenOption.APPEND);
         return run;
     }
 

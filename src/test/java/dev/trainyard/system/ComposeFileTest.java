@@ -43,8 +43,8 @@ class ComposeFileTest {
 
     @Test
     void describesTheDatabaseTwoApiReplicasAndTheRunners() {
-        assertThat(services).containsOnlyKeys("postgres", "api-1", "api-2", "runner-cpu-1", "runner-cpu-2",
-                "runner-gpu");
+        assertThat(services)
+                .containsOnlyKeys("postgres", "api-1", "api-2", "runner-cpu-1", "runner-cpu-2", "runner-gpu");
         assertThat(map(compose, "volumes")).containsKeys("pgdata", "checkpoints");
         assertThat(strings(service("postgres"), "volumes")).anyMatch(v -> v.startsWith("pgdata:"));
     }
@@ -56,8 +56,7 @@ class ComposeFileTest {
         for (Map<String, Object> api : List.of(first, second)) {
             Map<String, Object> env = map(api, "environment");
             assertThat(env.get("DB_URL")).isEqualTo("jdbc:postgresql://postgres:5432/trainyard");
-            assertThat(strings(api, "volumes"))
-                    .contains("checkpoints:" + env.get("TRAINYARD_CHECKPOINTS_DIRECTORY"));
+            assertThat(strings(api, "volumes")).contains("checkpoints:" + env.get("TRAINYARD_CHECKPOINTS_DIRECTORY"));
             assertThat(map(map(api, "depends_on"), "postgres")).containsEntry("condition", "service_healthy");
         }
         assertThat(strings(first, "ports")).doesNotContainAnyElementsOf(strings(second, "ports"));
@@ -69,7 +68,8 @@ class ComposeFileTest {
             assertThat(String.join(" ", strings(map(service(api), "healthcheck"), "test")))
                     .contains("/q/health/ready");
         }
-        assertThat(String.join(" ", strings(map(service("postgres"), "healthcheck"), "test"))).contains("pg_isready");
+        assertThat(String.join(" ", strings(map(service("postgres"), "healthcheck"), "test")))
+                .contains("pg_isready");
     }
 
     @Test
@@ -79,8 +79,8 @@ class ComposeFileTest {
         Map<String, Object> gpu = service("runner-gpu");
         assertThat(strings(gpu, "profiles")).containsExactly("gpu");
         @SuppressWarnings("unchecked")
-        List<Map<String, Object>> devices = (List<Map<String, Object>>) map(map(map(gpu, "deploy"), "resources"),
-                "reservations").get("devices");
+        List<Map<String, Object>> devices = (List<Map<String, Object>>)
+                map(map(map(gpu, "deploy"), "resources"), "reservations").get("devices");
         assertThat(devices).singleElement().satisfies(d -> {
             assertThat(d).containsEntry("driver", "nvidia");
             assertThat(strings(d, "capabilities")).contains("gpu");
@@ -110,9 +110,11 @@ class ComposeFileTest {
             Path dockerfile = root.resolve((String) build.get("context")).resolve((String) build.get("dockerfile"));
             assertThat(dockerfile).as(entry.getKey()).isRegularFile();
         }
-        assertThat(root.resolve("api/server/src/main/docker/Dockerfile")).content(StandardCharsets.UTF_8)
+        assertThat(root.resolve("api/server/src/main/docker/Dockerfile"))
+                .content(StandardCharsets.UTF_8)
                 .contains("COPY --chown=185 target/quarkus-app/lib/", "quarkus-run.jar", "/q/health/ready");
-        assertThat(root.resolve("gpu-runner/src/main/docker/Dockerfile")).content(StandardCharsets.UTF_8)
+        assertThat(root.resolve("gpu-runner/src/main/docker/Dockerfile"))
+                .content(StandardCharsets.UTF_8)
                 .contains("COPY target/lib/", "COPY target/gpu-runner.jar", "OMP_WAIT_POLICY=PASSIVE");
     }
 
@@ -154,9 +156,16 @@ class ComposeFileTest {
     private static void runCompose(String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of("docker-compose", "-f", "docker-compose.yml"));
         command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).directory(root.toFile()).redirectErrorStream(true).start();
+        Process process = new ProcessBuilder(command)
+                .directory(root.toFile())
+                .redirectErrorStream(true)
+                .start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(120, TimeUnit.SECONDS)).as("docker-compose finished").isTrue();
-        assertThat(process.exitValue()).as("docker-compose %s:%n%s", command, output).isZero();
+        assertThat(process.waitFor(120, TimeUnit.SECONDS))
+                .as("docker-compose finished")
+                .isTrue();
+        assertThat(process.exitValue())
+                .as("docker-compose %s:%n%s", command, output)
+                .isZero();
     }
 }

@@ -63,7 +63,8 @@ class DataParallelJobTest {
     static JobSpec twoReplicas(String name, long steps) {
         JobSpec spec = Specs.tinyGpt(name, 4, steps, 10);
         spec.getResources().multiNode(true);
-        return spec.parallelism(new ParallelismSpec().stages(2).dataParallel(2).microBatches(2).schedule("1f1b"));
+        return spec.parallelism(
+                new ParallelismSpec().stages(2).dataParallel(2).microBatches(2).schedule("1f1b"));
     }
 
     private void runners(String... names) {
@@ -84,15 +85,21 @@ class DataParallelJobTest {
         assertThat(attempts).hasSize(1);
         assertThat(attempts.get(0).getRunners()).containsExactlyInAnyOrder("dp-a", "dp-b");
         assertThat(attempts.get(0).getGpus()).isEqualTo(4);
-        List<SeriesPoint> loss = platform.jobs().getJobMetrics(job.getId(), null, "loss", 10_000, null)
-                .getSeries().get(0).getPoints();
-        assertThat(loss).extracting(SeriesPoint::getStep).as("one point per step: only rank 0 reports")
+        List<SeriesPoint> loss = platform.jobs()
+                .getJobMetrics(job.getId(), null, "loss", 10_000, null)
+                .getSeries()
+                .get(0)
+                .getPoints();
+        assertThat(loss)
+                .extracting(SeriesPoint::getStep)
+                .as("one point per step: only rank 0 reports")
                 .containsExactlyElementsOf(LongStream.rangeClosed(1, 30).boxed().toList());
         assertThat(loss.get(loss.size() - 1).getValue()).isLessThan(loss.get(0).getValue());
         assertThat(logLines(job.getId())).anyMatch(l -> l.startsWith("[rank 1] attempt 1 starting on 2 device(s)"));
         // rank 1's last lines may reach the API after rank 0 ended the attempt (then they are refused), so
         // its own log says where it stopped
-        assertThat(Files.readString(runners.get(1).log()) + Files.readString(runners.get(0).log()))
+        assertThat(Files.readString(runners.get(1).log())
+                        + Files.readString(runners.get(0).log()))
                 .contains("[rank 1] training ended at step 30 (COMPLETED)");
         List<Checkpoint> checkpoints = platform.jobs().listJobCheckpoints(job.getId());
         assertThat(checkpoints).extracting(Checkpoint::getStep).contains(30L);
@@ -115,9 +122,12 @@ class DataParallelJobTest {
                 stops.add(Long.parseLong(m.group(1)));
             }
         }
-        assertThat(stops).as("rank 0 and rank 1 both stopped, as their own logs say").hasSize(2);
+        assertThat(stops)
+                .as("rank 0 and rank 1 both stopped, as their own logs say")
+                .hasSize(2);
         assertThat(stops.get(0)).as("at the same step").isEqualTo(stops.get(1));
-        assertThat(platform.jobs().listJobCheckpoints(job.getId())).extracting(Checkpoint::getStep)
+        assertThat(platform.jobs().listJobCheckpoints(job.getId()))
+                .extracting(Checkpoint::getStep)
                 .contains(stops.get(0));
     }
 
@@ -125,8 +135,11 @@ class DataParallelJobTest {
     void whenOneRanksRunnerDiesTheJobResumesOnOtherRunners() throws Exception {
         runners("dp-e", "dp-f");
         Job job = platform.jobs().submitJob(twoReplicas("dp-failover", 300), null);
-        platform.awaitJob(job.getId(), j -> !platform.jobs().listJobCheckpoints(j.getId()).isEmpty()
-                && j.getProgress().getStep() >= 12, Duration.ofMinutes(3));
+        platform.awaitJob(
+                job.getId(),
+                j -> !platform.jobs().listJobCheckpoints(j.getId()).isEmpty()
+                        && j.getProgress().getStep() >= 12,
+                Duration.ofMinutes(3));
         List<Attempt> before = platform.jobs().listJobAttempts(job.getId());
         assertThat(before).hasSize(1);
         Attempt first = before.get(0);
@@ -155,8 +168,11 @@ class DataParallelJobTest {
     void whenOneRankHangsTheOtherGivesUpAtOnceAndTheJobResumes() throws Exception {
         runners("dp-h", "dp-i");
         Job job = platform.jobs().submitJob(twoReplicas("dp-hang", 300), null);
-        platform.awaitJob(job.getId(), j -> !platform.jobs().listJobCheckpoints(j.getId()).isEmpty()
-                && j.getProgress().getStep() >= 12, Duration.ofMinutes(3));
+        platform.awaitJob(
+                job.getId(),
+                j -> !platform.jobs().listJobCheckpoints(j.getId()).isEmpty()
+                        && j.getProgress().getStep() >= 12,
+                Duration.ofMinutes(3));
         Attempt first = platform.jobs().listJobAttempts(job.getId()).get(0);
         int hung = first.getRunners().get(1).equals("dp-h") ? 0 : 1;
         ManagedProcess waiting = runners.get(1 - hung);
@@ -170,16 +186,25 @@ class DataParallelJobTest {
         assertThat(attempts).hasSize(2);
         assertThat(attempts.get(0).getEndReason()).startsWith("LOST");
         Attempt second = attempts.get(1);
-        assertThat(second.getRunners()).hasSize(2).doesNotContain(first.getRunners().get(1));
+        assertThat(second.getRunners())
+                .hasSize(2)
+                .doesNotContain(first.getRunners().get(1));
         // training resumed within moments of the loss, not after the 30 s collective timeout
         var events = platform.jobs().listJobEvents(job.getId());
-        var lostAt = events.stream().filter(e -> first.getId().equals(e.getAttemptId()) && "RUNNER_LOST".equals(e.getReason()))
-                .findFirst().orElseThrow().getAt();
-        var runningAt = events.stream().filter(e -> second.getId().equals(e.getAttemptId())
-                && "RUNNING".equals(e.getToState())).findFirst().orElseThrow().getAt();
+        var lostAt = events.stream()
+                .filter(e -> first.getId().equals(e.getAttemptId()) && "RUNNER_LOST".equals(e.getReason()))
+                .findFirst()
+                .orElseThrow()
+                .getAt();
+        var runningAt = events.stream()
+                .filter(e -> second.getId().equals(e.getAttemptId()) && "RUNNING".equals(e.getToState()))
+                .findFirst()
+                .orElseThrow()
+                .getAt();
         Duration resumedAfter = Duration.between(lostAt, runningAt);
-        System.out.printf("hung peer: attempt %d lost, attempt %d running %.1f s later%n", first.getId(), second.getId(),
-                resumedAfter.toMillis() / 1e3);
+        System.out.printf(
+                "hung peer: attempt %d lost, attempt %d running %.1f s later%n",
+                first.getId(), second.getId(), resumedAfter.toMillis() / 1e3);
         assertThat(resumedAfter).isLessThan(Duration.ofSeconds(15));
         // on the waiting rank's runner, the old attempt was given up before the new one started
         String log = Files.readString(waiting.log());
@@ -195,8 +220,16 @@ class DataParallelJobTest {
     private static String history(List<Attempt> attempts) {
         StringBuilder b = new StringBuilder();
         for (Attempt a : attempts) {
-            b.append("\nattempt ").append(a.getNumber()).append(" on ").append(a.getRunners()).append(" from ")
-                    .append(a.getStartedAt()).append(" to ").append(a.getEndedAt()).append(": ").append(a.getEndReason());
+            b.append("\nattempt ")
+                    .append(a.getNumber())
+                    .append(" on ")
+                    .append(a.getRunners())
+                    .append(" from ")
+                    .append(a.getStartedAt())
+                    .append(" to ")
+                    .append(a.getEndedAt())
+                    .append(": ")
+                    .append(a.getEndReason());
         }
         return b.toString();
     }

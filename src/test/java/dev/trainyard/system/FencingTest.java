@@ -40,13 +40,18 @@ class FencingTest {
     void aRunnerCutOffAndBackIsFencedOut() throws Exception {
         ManagedProcess frozen = platform.startRunner("node-a", 2);
         Job job = platform.jobs().submitJob(Specs.tinyGpt("fenced", 2, 120, 20), null);
-        platform.awaitJob(job.getId(), j -> j.getProgress().getStep() >= 25
-                && !platform.jobs().listJobCheckpoints(j.getId()).isEmpty(), Duration.ofMinutes(3));
+        platform.awaitJob(
+                job.getId(),
+                j -> j.getProgress().getStep() >= 25
+                        && !platform.jobs().listJobCheckpoints(j.getId()).isEmpty(),
+                Duration.ofMinutes(3));
 
         frozen.pause();
         platform.startRunner("node-b", 2);
-        platform.awaitJob(job.getId(), j -> platform.jobs().listJobAttempts(j.getId()).size() == 2
-                && "RUNNING".equals(j.getState()), Duration.ofMinutes(2));
+        platform.awaitJob(
+                job.getId(),
+                j -> platform.jobs().listJobAttempts(j.getId()).size() == 2 && "RUNNING".equals(j.getState()),
+                Duration.ofMinutes(2));
         frozen.resume();
 
         Job done = platform.awaitJob(job.getId(), j -> j.getFinishedAt() != null, Duration.ofMinutes(3));
@@ -58,18 +63,30 @@ class FencingTest {
         assertThat(current.getRunner()).isEqualTo("node-b");
 
         OffsetDateTime replacedAt = current.getStartedAt();
-        assertThat(rowsAfter("select count(*) from metric_points where attempt_id = ? and at > ?", old.getId(), replacedAt))
-                .as("late metrics of the old attempt").isZero();
-        assertThat(rowsAfter("select count(*) from checkpoints where attempt_id = ? and created_at > ?", old.getId(), replacedAt))
-                .as("late checkpoints of the old attempt").isZero();
-        assertThat(rowsAfter("select count(*) from metric_points where attempt_id = ? and at > ?", current.getId(), replacedAt))
-                .as("the new attempt's metrics").isPositive();
-        assertThat(Files.readString(frozen.log())).as("the woken runner was told its attempt is gone")
+        assertThat(rowsAfter(
+                        "select count(*) from metric_points where attempt_id = ? and at > ?", old.getId(), replacedAt))
+                .as("late metrics of the old attempt")
+                .isZero();
+        assertThat(rowsAfter(
+                        "select count(*) from checkpoints where attempt_id = ? and created_at > ?",
+                        old.getId(),
+                        replacedAt))
+                .as("late checkpoints of the old attempt")
+                .isZero();
+        assertThat(rowsAfter(
+                        "select count(*) from metric_points where attempt_id = ? and at > ?",
+                        current.getId(),
+                        replacedAt))
+                .as("the new attempt's metrics")
+                .isPositive();
+        assertThat(Files.readString(frozen.log()))
+                .as("the woken runner was told its attempt is gone")
                 .containsAnyOf("fenced", "no longer assigned", "registering again");
     }
 
     private static long rowsAfter(String sql, long attemptId, OffsetDateTime at) throws Exception {
-        try (Connection c = TestDatabase.connect(platform.dbUrl()); PreparedStatement ps = c.prepareStatement(sql)) {
+        try (Connection c = TestDatabase.connect(platform.dbUrl());
+                PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setLong(1, attemptId);
             ps.setObject(2, at);
             try (ResultSet rs = ps.executeQuery()) {

@@ -26,7 +26,8 @@ class GeneratedClientTest {
     static void start() {
         platform = Platform.start("client");
         String secret = new TokensApi(platform.client(Platform.ADMIN_TOKEN))
-                .createToken(new CreateToken().name("alice").role("MEMBER").project(Platform.PROJECT)).getSecret();
+                .createToken(new CreateToken().name("alice").role("MEMBER").project(Platform.PROJECT))
+                .getSecret();
         member = new JobsApi(platform.client(secret));
     }
 
@@ -48,8 +49,11 @@ class GeneratedClientTest {
 
         Job read = member.getJob(submitted.getId());
         assertThat(read.getName()).isEqualTo("client-job");
-        Job waiting = platform.awaitJob(submitted.getId(), j -> j.getPending() != null
-                && "NO_POOL_FITS".equals(j.getPending().getReason()), Duration.ofSeconds(20));
+        Job waiting = platform.awaitJob(
+                submitted.getId(),
+                j -> j.getPending() != null
+                        && "NO_POOL_FITS".equals(j.getPending().getReason()),
+                Duration.ofSeconds(20));
         assertThat(waiting.getPending().getMessage()).isNotBlank();
 
         JobPage page = member.listJobs(null, 10, null, null, Platform.PROJECT, "QUEUED");
@@ -58,23 +62,28 @@ class GeneratedClientTest {
         Job cancelled = member.cancelJob(submitted.getId());
         assertThat(cancelled.getState()).isEqualTo("CANCELLED");
         assertThat(cancelled.getFinishedAt()).isNotNull();
-        assertThat(member.listJobEvents(submitted.getId())).extracting(e -> e.getToState())
+        assertThat(member.listJobEvents(submitted.getId()))
+                .extracting(e -> e.getToState())
                 .containsExactly("QUEUED", "CANCELLED");
     }
 
     @Test
     void plansWithoutStoringAndReportsProblemsAsExceptions() {
-        long before = member.listJobs(null, 200, null, null, null, null).getItems().size();
+        long before =
+                member.listJobs(null, 200, null, null, null, null).getItems().size();
         Plan plan = member.planJob(Specs.tinyGpt("plan-only", 2, 50, 10));
         assertThat(plan.getParameterCount()).isPositive();
         assertThat(plan.getStages()).isEqualTo(2);
         assertThat(plan.getMemoryPerStageBytes()).hasSize(2);
-        assertThat(member.listJobs(null, 200, null, null, null, null).getItems()).hasSize((int) before);
+        assertThat(member.listJobs(null, 200, null, null, null, null).getItems())
+                .hasSize((int) before);
 
         assertThatThrownBy(() -> member.submitJob(Specs.tinyGpt("bad name!", 2, 50, 10), null))
                 .isInstanceOfSatisfying(ApiException.class, e -> {
                     assertThat(e.getCode()).isEqualTo(400);
-                    assertThat(e.getResponseBody()).contains("validation-failed").contains("\"field\":\"name\"");
+                    assertThat(e.getResponseBody())
+                            .contains("validation-failed")
+                            .contains("\"field\":\"name\"");
                 });
     }
 }

@@ -57,7 +57,8 @@ class OfflineTrainingParityTest {
         Path offline = trainOffline();
 
         Map<String, byte[]> expected = SafetensorsFile.parse(onPlatform).tensors();
-        Map<String, byte[]> actual = SafetensorsFile.parse(Files.readAllBytes(offline)).tensors();
+        Map<String, byte[]> actual =
+                SafetensorsFile.parse(Files.readAllBytes(offline)).tensors();
         assertThat(actual.keySet()).isEqualTo(expected.keySet());
         for (String name : expected.keySet()) {
             assertThat(actual.get(name)).as(name).isEqualTo(expected.get(name));
@@ -70,15 +71,31 @@ class OfflineTrainingParityTest {
         Files.createDirectories(dir);
         Path document = Files.writeString(dir.resolve("spec.json"), DOCUMENT);
         Path out = dir.resolve("out");
-        ProcessBuilder train = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-jar", Repository.runnerJar().toString(), "train", "--spec", document.toString(),
-                "--out", out.toString(), "--devices", "1", "--threads-per-stage", "1"))
-                .redirectErrorStream(true).redirectOutput(dir.resolve("train.log").toFile());
+        ProcessBuilder train = new ProcessBuilder(List.of(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-Xmx512m",
+                        "-jar",
+                        Repository.runnerJar().toString(),
+                        "train",
+                        "--spec",
+                        document.toString(),
+                        "--out",
+                        out.toString(),
+                        "--devices",
+                        "1",
+                        "--threads-per-stage",
+                        "1"))
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("train.log").toFile());
         train.environment().put("OMP_WAIT_POLICY", "PASSIVE");
         train.environment().put("OPENBLAS_NUM_THREADS", "1");
         Process process = train.start();
-        assertThat(process.waitFor(3, TimeUnit.MINUTES)).as("gpu-runner train finishes").isTrue();
-        assertThat(process.exitValue()).as(Files.readString(dir.resolve("train.log"))).isZero();
+        assertThat(process.waitFor(3, TimeUnit.MINUTES))
+                .as("gpu-runner train finishes")
+                .isTrue();
+        assertThat(process.exitValue())
+                .as(Files.readString(dir.resolve("train.log")))
+                .isZero();
         return out.resolve("checkpoints").resolve("step-00000020.safetensors");
     }
 }

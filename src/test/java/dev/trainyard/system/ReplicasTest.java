@@ -47,21 +47,26 @@ class ReplicasTest {
     void aJobSubmittedToOneReplicaIsFollowedLiveOnTheOther() throws Exception {
         HttpClient http = HttpClient.newHttpClient();
         HttpRequest streamRequest = HttpRequest.newBuilder(URI.create(replica + "/api/v1/stream/jobs"))
-                .header("Authorization", "Bearer " + Platform.ADMIN_TOKEN).build();
+                .header("Authorization", "Bearer " + Platform.ADMIN_TOKEN)
+                .build();
         HttpResponse<InputStream> stream = http.send(streamRequest, HttpResponse.BodyHandlers.ofInputStream());
         assertThat(stream.statusCode()).isEqualTo(200);
 
         Job job = platform.jobs().submitJob(Specs.tinyGpt("replicated", 2, 40, 20), null);
-        CompletableFuture<Boolean> sawSuccess = CompletableFuture.supplyAsync(() -> readUntil(stream.body(),
-                "\"id\":" + job.getId() + ",", "\"state\":\"SUCCEEDED\""));
+        CompletableFuture<Boolean> sawSuccess = CompletableFuture.supplyAsync(
+                () -> readUntil(stream.body(), "\"id\":" + job.getId() + ",", "\"state\":\"SUCCEEDED\""));
 
         Job done = platform.awaitJob(job.getId(), j -> j.getFinishedAt() != null, Duration.ofMinutes(3));
         assertThat(done.getState()).isEqualTo("SUCCEEDED");
-        assertThat(sawSuccess.get(30, TimeUnit.SECONDS)).as("the other replica's stream saw it succeed").isTrue();
+        assertThat(sawSuccess.get(30, TimeUnit.SECONDS))
+                .as("the other replica's stream saw it succeed")
+                .isTrue();
         try (Connection c = TestDatabase.connect(platform.dbUrl());
-             ResultSet rs = c.createStatement().executeQuery("select count(*) from leases")) {
+                ResultSet rs = c.createStatement().executeQuery("select count(*) from leases")) {
             rs.next();
-            assertThat(rs.getLong(1)).as("one scheduler lease for both replicas").isEqualTo(1);
+            assertThat(rs.getLong(1))
+                    .as("one scheduler lease for both replicas")
+                    .isEqualTo(1);
         }
         stream.body().close();
     }

@@ -40,11 +40,15 @@ class RunnerFailureTest {
         ManagedProcess first = platform.startRunner("node-a", 2);
         Job reference = platform.jobs().submitJob(Specs.tinyGpt("reference", 2, STEPS, 20), null);
         assertThat(platform.awaitJob(reference.getId(), j -> j.getFinishedAt() != null, Duration.ofMinutes(3))
-                .getState()).isEqualTo("SUCCEEDED");
+                        .getState())
+                .isEqualTo("SUCCEEDED");
 
         Job job = platform.jobs().submitJob(Specs.tinyGpt("interrupted", 2, STEPS, 20), null);
-        platform.awaitJob(job.getId(), j -> !platform.jobs().listJobCheckpoints(j.getId()).isEmpty()
-                && j.getProgress().getStep() >= 25, Duration.ofMinutes(3));
+        platform.awaitJob(
+                job.getId(),
+                j -> !platform.jobs().listJobCheckpoints(j.getId()).isEmpty()
+                        && j.getProgress().getStep() >= 25,
+                Duration.ofMinutes(3));
         first.kill9();
         platform.startRunner("node-b", 2);
 
@@ -55,7 +59,9 @@ class RunnerFailureTest {
         assertThat(attempts).hasSize(2);
         assertThat(attempts.get(0).getEndReason()).startsWith("LOST");
         assertThat(attempts.get(1).getRunner()).isEqualTo("node-b");
-        assertThat(attempts.get(1).getResumedFromCheckpoint()).as("resumed from a checkpoint").isNotNull();
+        assertThat(attempts.get(1).getResumedFromCheckpoint())
+                .as("resumed from a checkpoint")
+                .isNotNull();
 
         Map<String, byte[]> expected = finalState(reference.getId());
         Map<String, byte[]> actual = finalState(job.getId());
@@ -68,6 +74,7 @@ class RunnerFailureTest {
     private static Map<String, byte[]> finalState(long jobId) throws Exception {
         Checkpoint last = platform.jobs().listJobCheckpoints(jobId).get(0);
         assertThat(last.getStep()).isEqualTo(STEPS);
-        return SafetensorsFile.parse(TrainingFlowTest.download(platform, jobId, last.getId(), null)).tensors();
+        return SafetensorsFile.parse(TrainingFlowTest.download(platform, jobId, last.getId(), null))
+                .tensors();
     }
 }

@@ -42,9 +42,17 @@ import org.junit.jupiter.api.Test;
  */
 class TorchScriptJobTest {
     /** The PyTorch-made module of the engine's tests: embedding, a residual MLP block, a linear head. */
-    static final Set<String> TINY_LM_PARAMETERS = Set.of("blocks.0.weight", "blocks.1.norm.weight",
-            "blocks.1.norm.bias", "blocks.1.up.weight", "blocks.1.up.bias", "blocks.1.down.weight",
-            "blocks.1.down.bias", "blocks.2.weight", "blocks.2.bias");
+    static final Set<String> TINY_LM_PARAMETERS = Set.of(
+            "blocks.0.weight",
+            "blocks.1.norm.weight",
+            "blocks.1.norm.bias",
+            "blocks.1.up.weight",
+            "blocks.1.up.bias",
+            "blocks.1.down.weight",
+            "blocks.1.down.bias",
+            "blocks.2.weight",
+            "blocks.2.bias");
+
     static final long STEPS = 40;
     static Platform platform;
     static Path module;
@@ -52,7 +60,8 @@ class TorchScriptJobTest {
     @BeforeAll
     static void start() throws Exception {
         platform = Platform.start("torchscript");
-        module = Files.copy(Repository.root().resolve("gpu-runner/src/test/resources/torchscript/tiny-lm.pt"),
+        module = Files.copy(
+                Repository.root().resolve("gpu-runner/src/test/resources/torchscript/tiny-lm.pt"),
                 platform.dir().resolve("tiny-lm.pt"));
         platform.startRunner("ts-a", 2);
     }
@@ -63,14 +72,27 @@ class TorchScriptJobTest {
     }
 
     static JobSpec scripted(String name, String uri, int gpus, long steps) {
-        return new JobSpec().name(name).project(Platform.PROJECT).priority("normal")
+        return new JobSpec()
+                .name(name)
+                .project(Platform.PROJECT)
+                .priority("normal")
                 .resources(new Resources().pool(Platform.POOL).gpus(gpus))
                 .limits(new Limits().maxRuntimeSeconds(600L).maxRestarts(1))
-                .model(new ModelSpec(new TorchScriptModel().type(TorchScriptModel.TypeEnum.TORCHSCRIPT).uri(uri)
+                .model(new ModelSpec(new TorchScriptModel()
+                        .type(TorchScriptModel.TypeEnum.TORCHSCRIPT)
+                        .uri(uri)
                         .seqLen(16)))
-                .data(new DataSpec(new ArithmeticData().type(ArithmeticData.TypeEnum.ARITHMETIC).seed(3L)))
-                .training(new TrainingSpec().steps(steps).batchSize(8).learningRate(0.01).minLearningRate(0.001)
-                        .warmupSteps(2).seed(11L).evalEvery(0))
+                .data(new DataSpec(new ArithmeticData()
+                        .type(ArithmeticData.TypeEnum.ARITHMETIC)
+                        .seed(3L)))
+                .training(new TrainingSpec()
+                        .steps(steps)
+                        .batchSize(8)
+                        .learningRate(0.01)
+                        .minLearningRate(0.001)
+                        .warmupSteps(2)
+                        .seed(11L)
+                        .evalEvery(0))
                 .parallelism(new ParallelismSpec().stages(gpus).microBatches(2).schedule("1f1b"))
                 .checkpoint(new CheckpointPolicy().everySteps(20).keepLast(2));
     }
@@ -84,10 +106,14 @@ class TorchScriptJobTest {
 
         assertThat(done.getState()).as(done.getStateReason()).isEqualTo("SUCCEEDED");
         assertThat(done.getProgress().getStep()).isEqualTo(STEPS);
-        assertThat(platform.jobs().listJobEvents(job.getId())).extracting(JobEvent::getToState)
+        assertThat(platform.jobs().listJobEvents(job.getId()))
+                .extracting(JobEvent::getToState)
                 .containsExactly("QUEUED", "SCHEDULED", "RUNNING", "SUCCEEDED");
-        List<SeriesPoint> loss = platform.jobs().getJobMetrics(job.getId(), null, "loss", 10_000, null)
-                .getSeries().get(0).getPoints();
+        List<SeriesPoint> loss = platform.jobs()
+                .getJobMetrics(job.getId(), null, "loss", 10_000, null)
+                .getSeries()
+                .get(0)
+                .getPoints();
         assertThat(loss).hasSize((int) STEPS);
         assertThat(mean(loss.subList(35, 40))).as("loss falls").isLessThan(0.7 * mean(loss.subList(0, 5)));
 
@@ -98,9 +124,14 @@ class TorchScriptJobTest {
         assertThat(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(file)))
                 .isEqualTo(last.getSha256());
         SafetensorsFile checkpoint = SafetensorsFile.parse(file);
-        assertThat(checkpoint.metadata()).containsEntry("step", Long.toString(STEPS)).containsEntry("stages", "2");
-        JsonNode trainedModel = new ObjectMapper().readTree(checkpoint.metadata().get("spec")).get("model");
-        assertThat(trainedModel.get("type").asText()).as("the spec the runner trained").isEqualTo("torchscript");
+        assertThat(checkpoint.metadata())
+                .containsEntry("step", Long.toString(STEPS))
+                .containsEntry("stages", "2");
+        JsonNode trainedModel =
+                new ObjectMapper().readTree(checkpoint.metadata().get("spec")).get("model");
+        assertThat(trainedModel.get("type").asText())
+                .as("the spec the runner trained")
+                .isEqualTo("torchscript");
         assertThat(trainedModel.get("uri").asText()).isEqualTo(uri);
         assertThat(trainedModel.get("seqLen").asInt()).isEqualTo(16);
         assertThat(namesUnder(checkpoint, "param/")).isEqualTo(TINY_LM_PARAMETERS);
@@ -108,13 +139,16 @@ class TorchScriptJobTest {
         Path export = exportedModel();
         assertThat(namesUnder(SafetensorsFile.parse(Files.readAllBytes(export.resolve("model.safetensors"))), ""))
                 .isEqualTo(TINY_LM_PARAMETERS);
-        assertThat(export.resolve("model.pt")).as("the trained module, for torch.jit.load").isNotEmptyFile();
+        assertThat(export.resolve("model.pt"))
+                .as("the trained module, for torch.jit.load")
+                .isNotEmptyFile();
     }
 
     @Test
     void aModuleFileThatIsNotThereFailsTheJobWithAReasonNamingIt() {
         Path missing = platform.dir().resolve("no-such-model.pt");
-        Job job = platform.jobs().submitJob(scripted("scripted-missing", missing.toUri().toString(), 1, 5), null);
+        Job job = platform.jobs()
+                .submitJob(scripted("scripted-missing", missing.toUri().toString(), 1, 5), null);
 
         Job done = platform.awaitJob(job.getId(), j -> j.getFinishedAt() != null, Duration.ofMinutes(2));
 
@@ -123,11 +157,17 @@ class TorchScriptJobTest {
         List<JobEvent> events = platform.jobs().listJobEvents(job.getId());
         JobEvent failed = events.get(events.size() - 1);
         assertThat(failed.getToState()).isEqualTo("FAILED");
-        assertThat(failed.getMessage()).as("what the user reads on the job's last event")
-                .contains("model.uri").contains(missing.toUri().toString()).contains("no such file");
-        assertThat(platform.jobs().listJobAttempts(job.getId())).singleElement()
+        assertThat(failed.getMessage())
+                .as("what the user reads on the job's last event")
+                .contains("model.uri")
+                .contains(missing.toUri().toString())
+                .contains("no such file");
+        assertThat(platform.jobs().listJobAttempts(job.getId()))
+                .singleElement()
                 .satisfies(a -> assertThat(a.getEndReason()).contains("no-such-model.pt"));
-        assertThat(done.getRestarts()).as("a missing file is no reason to retry").isZero();
+        assertThat(done.getRestarts())
+                .as("a missing file is no reason to retry")
+                .isZero();
         assertThat(platform.jobs().listJobCheckpoints(job.getId())).isEmpty();
     }
 
@@ -136,14 +176,17 @@ class TorchScriptJobTest {
     }
 
     private static Set<String> namesUnder(SafetensorsFile file, String prefix) {
-        return file.tensors().keySet().stream().filter(n -> n.startsWith(prefix))
-                .map(n -> n.substring(prefix.length())).collect(Collectors.toSet());
+        return file.tensors().keySet().stream()
+                .filter(n -> n.startsWith(prefix))
+                .map(n -> n.substring(prefix.length()))
+                .collect(Collectors.toSet());
     }
 
     /** The runner exports the final weights into its attempt's output folder, which the test can read. */
     private static Path exportedModel() throws Exception {
         try (Stream<Path> files = Files.walk(platform.dir().resolve("runner-ts-a"))) {
-            List<Path> exports = files.filter(p -> p.endsWith(Path.of("model", "model.safetensors"))).toList();
+            List<Path> exports = files.filter(p -> p.endsWith(Path.of("model", "model.safetensors")))
+                    .toList();
             assertThat(exports).as("one successful attempt, one export").hasSize(1);
             return exports.get(0).getParent();
         }

@@ -47,18 +47,28 @@ class TrainingFlowTest {
 
         assertThat(done.getState()).isEqualTo("SUCCEEDED");
         assertThat(done.getProgress().getStep()).isEqualTo(60L);
-        assertThat(runnerMetrics).as("the runner's own metrics while it trained")
+        assertThat(runnerMetrics)
+                .as("the runner's own metrics while it trained")
                 .contains("trainyard_runner_tokens_per_second{runner=\"node-a\",job=\"" + job.getId() + "\"");
-        assertThat(apiMetrics).contains("trainyard_gpus_allocated{pool=\"cpu\"}").contains("trainyard_jobs{state=\"RUNNING\"}")
+        assertThat(apiMetrics)
+                .contains("trainyard_gpus_allocated{pool=\"cpu\"}")
+                .contains("trainyard_jobs{state=\"RUNNING\"}")
                 .contains("trainyard_scheduler_cycle_seconds");
         assertThat(done.getCost().getAccruedUsd()).isPositive();
-        assertThat(platform.jobs().listJobEvents(job.getId())).extracting(JobEvent::getToState)
+        assertThat(platform.jobs().listJobEvents(job.getId()))
+                .extracting(JobEvent::getToState)
                 .containsExactly("QUEUED", "SCHEDULED", "RUNNING", "SUCCEEDED");
 
         List<SeriesPoint> loss = series(job.getId(), "loss");
         assertThat(loss).hasSize(60);
-        double early = loss.subList(0, 5).stream().mapToDouble(SeriesPoint::getValue).average().orElseThrow();
-        double late = loss.subList(55, 60).stream().mapToDouble(SeriesPoint::getValue).average().orElseThrow();
+        double early = loss.subList(0, 5).stream()
+                .mapToDouble(SeriesPoint::getValue)
+                .average()
+                .orElseThrow();
+        double late = loss.subList(55, 60).stream()
+                .mapToDouble(SeriesPoint::getValue)
+                .average()
+                .orElseThrow();
         assertThat(late).as("loss falls").isLessThan(early * 0.75);
         List<SeriesPoint> evalLoss = series(job.getId(), "eval_loss");
         assertThat(evalLoss).isNotEmpty();
@@ -68,9 +78,12 @@ class TrainingFlowTest {
         Checkpoint last = checkpoints.get(0);
         SeriesPoint lastEval = evalLoss.get(evalLoss.size() - 1);
         assertThat(lastEval.getStep()).isEqualTo(60L);
-        assertThat(last.getEvalLoss()).as("the checkpoint carries the eval loss of its step").isEqualTo(lastEval.getValue());
+        assertThat(last.getEvalLoss())
+                .as("the checkpoint carries the eval loss of its step")
+                .isEqualTo(lastEval.getValue());
         byte[] file = download(job.getId(), last.getId(), null);
-        assertThat(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(file))).isEqualTo(last.getSha256());
+        assertThat(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(file)))
+                .isEqualTo(last.getSha256());
         assertThat(SafetensorsFile.parse(file).metadata()).containsEntry("step", "60");
         byte[] part = download(job.getId(), last.getId(), "bytes=8-15");
         assertThat(part).containsExactly(java.util.Arrays.copyOfRange(file, 8, 16));
@@ -81,8 +94,11 @@ class TrainingFlowTest {
         Job job = platform.jobs().submitJob(Specs.tinyGpt("downsample", 1, 40, 40), null);
         platform.awaitJob(job.getId(), j -> j.getFinishedAt() != null, Duration.ofMinutes(3));
         List<SeriesPoint> all = series(job.getId(), "loss");
-        List<SeriesPoint> few = platform.jobs().getJobMetrics(job.getId(), null, "loss", 10, null)
-                .getSeries().get(0).getPoints();
+        List<SeriesPoint> few = platform.jobs()
+                .getJobMetrics(job.getId(), null, "loss", 10, null)
+                .getSeries()
+                .get(0)
+                .getPoints();
         assertThat(few.size()).isLessThanOrEqualTo(10).isLessThan(all.size());
         double max = all.stream().mapToDouble(SeriesPoint::getValue).max().orElseThrow();
         double min = all.stream().mapToDouble(SeriesPoint::getValue).min().orElseThrow();
@@ -90,12 +106,14 @@ class TrainingFlowTest {
     }
 
     private static String get(String url) throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        return HttpClient.newHttpClient()
+                .send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString())
+                .body();
     }
 
     private static List<SeriesPoint> series(long jobId, String name) {
-        List<MetricSeries> series = platform.jobs().getJobMetrics(jobId, null, name, 10_000, null).getSeries();
+        List<MetricSeries> series =
+                platform.jobs().getJobMetrics(jobId, null, name, 10_000, null).getSeries();
         return series.isEmpty() ? List.of() : series.get(0).getPoints();
     }
 
@@ -104,8 +122,9 @@ class TrainingFlowTest {
     }
 
     static byte[] download(Platform platform, long jobId, long checkpointId, String range) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(platform.baseUrl() + "/api/v1/jobs/" + jobId
-                + "/checkpoints/" + checkpointId + "/content")).header("Authorization", "Bearer " + Platform.ADMIN_TOKEN);
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(
+                        platform.baseUrl() + "/api/v1/jobs/" + jobId + "/checkpoints/" + checkpointId + "/content"))
+                .header("Authorization", "Bearer " + Platform.ADMIN_TOKEN);
         if (range != null) {
             b.header("Range", range);
         }

@@ -23,7 +23,9 @@ class TypeScriptClientTest {
 
     @Test
     void generatesTheClientForEveryTagAndModel() {
-        assertThat(GENERATED).as("build api/cli first (./mvnw -DskipTests install)").isDirectory();
+        assertThat(GENERATED)
+                .as("build api/cli first (./mvnw -DskipTests install)")
+                .isDirectory();
         assertThat(GENERATED.resolve("apis/JobsApi.ts")).isRegularFile();
         assertThat(GENERATED.resolve("apis/PoolsApi.ts")).isRegularFile();
         assertThat(GENERATED.resolve("models/Job.ts")).isRegularFile();
@@ -39,7 +41,9 @@ class TypeScriptClientTest {
         List<String> lines = Files.readAllLines(log);
         assertThat(lines).as("the generator ran to the end").anyMatch(l -> l.startsWith("generated "));
         assertThat(lines).as("the generator's log is captured").anyMatch(l -> l.contains("INFO"));
-        assertThat(lines).filteredOn(l -> l.contains("WARN") || l.contains("ERROR")).isEmpty();
+        assertThat(lines)
+                .filteredOn(l -> l.contains("WARN") || l.contains("ERROR"))
+                .isEmpty();
     }
 
     @Test
@@ -47,9 +51,23 @@ class TypeScriptClientTest {
         Path tsc = CLI_TARGET.resolve("ts-tools/node_modules/.bin/tsc");
         assumeTrue(Files.isExecutable(tsc), "tsc was not installed by the build (typescript not in the npm cache)");
         Path output = Files.createTempFile("tsc", ".log");
-        Process p = new ProcessBuilder(tsc.toString(), "--noEmit", "--strict", "--target", "es2019", "--lib",
-                "es2019,dom", "--module", "commonjs", "--moduleResolution", "node", "index.ts")
-                .directory(GENERATED.toFile()).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        Process p = new ProcessBuilder(
+                        tsc.toString(),
+                        "--noEmit",
+                        "--strict",
+                        "--target",
+                        "es2019",
+                        "--lib",
+                        "es2019,dom",
+                        "--module",
+                        "commonjs",
+                        "--moduleResolution",
+                        "node",
+                        "index.ts")
+                .directory(GENERATED.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(output.toFile())
+                .start();
         assertThat(p.waitFor(5, TimeUnit.MINUTES)).as("tsc ends").isTrue();
         assertThat(p.exitValue()).as(Files.readString(output)).isZero();
     }

@@ -17,6 +17,7 @@ final class ClusterIndex {
     final ProjectAccounts accounts;
     /** Attempts that are stopping: already preempting, budget-stopped or preempted by this decision. */
     final Set<Long> stopping = new HashSet<>();
+
     final List<PoolState> pools = new ArrayList<>();
     final List<RunningAttempt> attempts;
     private final Map<Long, PoolState> poolsById = new HashMap<>();
@@ -47,7 +48,9 @@ final class ClusterIndex {
         runners.sort(Comparator.comparingLong(RunnerNode::id));
         for (RunnerNode runner : runners) {
             if (runner.schedulable()) {
-                runnersByPool.computeIfAbsent(runner.poolId(), id -> new ArrayList<>()).add(runner);
+                runnersByPool
+                        .computeIfAbsent(runner.poolId(), id -> new ArrayList<>())
+                        .add(runner);
             }
         }
         List<Pool> sorted = new ArrayList<>(snapshot.pools());
@@ -56,11 +59,13 @@ final class ClusterIndex {
             PoolState state = new PoolState(pool, runnersByPool.getOrDefault(pool.id(), List.of()));
             pools.add(state);
             poolsById.put(pool.id(), state);
-            poolsByType.computeIfAbsent(typeKey(pool.gpuType()), type -> new ArrayList<>()).add(state);
+            poolsByType
+                    .computeIfAbsent(typeKey(pool.gpuType()), type -> new ArrayList<>())
+                    .add(state);
         }
         // A job that names only a GPU type tries the cheapest pool of that type first.
-        Comparator<PoolState> cheapestFirst = Comparator.comparing((PoolState p) -> p.pool.pricePerGpuHour())
-                .thenComparingLong(p -> p.pool.id());
+        Comparator<PoolState> cheapestFirst =
+                Comparator.comparing((PoolState p) -> p.pool.pricePerGpuHour()).thenComparingLong(p -> p.pool.id());
         poolsByType.values().forEach(list -> list.sort(cheapestFirst));
     }
 

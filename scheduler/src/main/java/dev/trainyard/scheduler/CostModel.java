@@ -15,8 +15,7 @@ public final class CostModel {
 
     private static final BigDecimal SECONDS_PER_HOUR = BigDecimal.valueOf(3600);
 
-    private CostModel() {
-    }
+    private CostModel() {}
 
     static BigDecimal cost(int gpus, BigDecimal pricePerGpuHour, long seconds) {
         BigDecimal gpuSeconds = BigDecimal.valueOf((long) gpus * Math.max(0, seconds));
@@ -37,7 +36,11 @@ public final class CostModel {
     }
 
     /** gpus x price x maxRuntime, capped by what is left of {@code maxCostUsd} (none when null) after {@code accrued}. */
-    public static BigDecimal worstCase(int gpus, BigDecimal pricePerGpuHour, long maxRuntimeSeconds, BigDecimal maxCostUsd,
+    public static BigDecimal worstCase(
+            int gpus,
+            BigDecimal pricePerGpuHour,
+            long maxRuntimeSeconds,
+            BigDecimal maxCostUsd,
             BigDecimal accruedCostUsd) {
         BigDecimal full = cost(gpus, pricePerGpuHour, maxRuntimeSeconds);
         BigDecimal left = remainingLimit(maxCostUsd, accruedCostUsd);

@@ -22,12 +22,15 @@ final class ElasticGrowth {
             return resizes;
         }
         List<RunningAttempt> candidates = new ArrayList<>(index.attempts);
-        candidates.sort(Comparator.comparingInt((RunningAttempt a) -> -a.priority().rank())
-                .thenComparing(RunningAttempt::startedAt)
-                .thenComparingLong(RunningAttempt::attemptId));
+        candidates.sort(
+                Comparator.comparingInt((RunningAttempt a) -> -a.priority().rank())
+                        .thenComparing(RunningAttempt::startedAt)
+                        .thenComparingLong(RunningAttempt::attemptId));
         for (RunningAttempt attempt : candidates) {
             PoolState pool = index.pool(attempt.poolId());
-            if (attempt.gpus() < attempt.requestedGpus() && pool != null && !pool.demand
+            if (attempt.gpus() < attempt.requestedGpus()
+                    && pool != null
+                    && !pool.demand
                     && !index.stopping.contains(attempt.attemptId())) {
                 Resize resize = grow(attempt, pool);
                 if (resize != null) {

@@ -19,6 +19,7 @@ final class FairShareQueue {
     private final ProjectAccounts accounts;
     /** Jobs per priority rank, highest rank first, then per project in age order. */
     private final TreeMap<Integer, Map<Long, List<QueuedJob>>> classes = new TreeMap<>(Comparator.reverseOrder());
+
     private PriorityQueue<ProjectLine> current;
     private ProjectLine taken;
 
@@ -59,8 +60,8 @@ final class FairShareQueue {
 
     /** One project's jobs of a class, keyed by the project's relative usage when it was (re)inserted. */
     private static final class ProjectLine {
-        static final Comparator<ProjectLine> ORDER = Comparator.comparingDouble((ProjectLine l) -> l.usage)
-                .thenComparing(ProjectLine::head, BY_AGE);
+        static final Comparator<ProjectLine> ORDER =
+                Comparator.comparingDouble((ProjectLine l) -> l.usage).thenComparing(ProjectLine::head, BY_AGE);
 
         final long projectId;
         final List<QueuedJob> jobs;

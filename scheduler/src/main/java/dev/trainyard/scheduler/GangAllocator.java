@@ -9,8 +9,7 @@ import java.util.function.IntUnaryOperator;
  * a whole number of {@code unit}-GPU data-parallel replicas, since one replica's pipeline cannot span runners.
  */
 final class GangAllocator {
-    private GangAllocator() {
-    }
+    private GangAllocator() {}
 
     /** The largest gang in [min, upper] GPUs that fits the headroom now, or null. */
     static Gang placeNow(PoolState pool, Headroom room, int upper, int min, boolean multiNode, int unit) {
@@ -51,10 +50,12 @@ final class GangAllocator {
 
     /** Room counted in whole replicas of {@code unit} GPUs. */
     private static IntUnaryOperator whole(IntUnaryOperator room, int unit) {
-        return unit <= 1 ? room : pos -> {
-            int gpus = room.applyAsInt(pos);
-            return gpus - gpus % unit;
-        };
+        return unit <= 1
+                ? room
+                : pos -> {
+                    int gpus = room.applyAsInt(pos);
+                    return gpus - gpus % unit;
+                };
     }
 
     /** Spreads {@code size} GPUs, which the caller knows fit in total, over the fewest runners. */

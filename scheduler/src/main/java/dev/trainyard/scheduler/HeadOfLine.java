@@ -39,8 +39,8 @@ final class HeadOfLine {
             return new Pending(job, reason, message, matching, feasible, heldBy.start, heldBy.holderJobId);
         }
         PoolState first = feasible.get(0);
-        String message = "needs " + job.minGpus() + " GPUs" + (job.multiNode() ? "" : " on one runner")
-                + "; pool " + first.pool.name() + " has " + describeFree(first);
+        String message = "needs " + job.minGpus() + " GPUs" + (job.multiNode() ? "" : " on one runner") + "; pool "
+                + first.pool.name() + " has " + describeFree(first);
         return new Pending(job, PendingReason.WAITING_FOR_GPUS, message, matching, feasible, null, null);
     }
 
@@ -83,22 +83,33 @@ final class HeadOfLine {
             return null;
         }
         for (RunningAttempt victim : chosen) {
-            preemptions.add(new Preemption(
-                    victim.attemptId(), victim.jobId(), PreemptionReason.HIGHER_PRIORITY_JOB, job.id()));
+            preemptions.add(
+                    new Preemption(victim.attemptId(), victim.jobId(), PreemptionReason.HIGHER_PRIORITY_JOB, job.id()));
             index.stopping.add(victim.attemptId());
         }
         index.invalidate(pool);
         ReleaseTimeline.Projection projection = index.timeline(pool).earliestFit(job.minGpus(), job.multiNode());
         if (projection == null) {
             // Only an inconsistent snapshot (more GPUs in use than exist) gets here; wait without a reservation.
-            return new Pending(job, PendingReason.WAITING_FOR_PREEMPTION, "preempting lower-priority work in pool "
-                    + pool.pool.name(), matching, feasible, null, null);
+            return new Pending(
+                    job,
+                    PendingReason.WAITING_FOR_PREEMPTION,
+                    "preempting lower-priority work in pool " + pool.pool.name(),
+                    matching,
+                    feasible,
+                    null,
+                    null);
         }
         return reserve(job, matching, feasible, pool, projection, true);
     }
 
-    private Pending reserve(QueuedJob job, List<PoolState> matching, List<PoolState> feasible, PoolState pool,
-            ReleaseTimeline.Projection projection, boolean preempted) {
+    private Pending reserve(
+            QueuedJob job,
+            List<PoolState> matching,
+            List<PoolState> feasible,
+            PoolState pool,
+            ReleaseTimeline.Projection projection,
+            boolean preempted) {
         Gang gang = GangAllocator.placeOn(projection.free(), job.minGpus(), job.multiNode(), job.replicaGpus());
         boolean waitsOnStops = preempted;
         if (gang != null) {
@@ -110,8 +121,8 @@ final class HeadOfLine {
         if (waitsOnStops) {
             String message = (preempted ? "preempting lower-priority work" : "waiting for attempts that are stopping")
                     + " in pool " + pool.pool.name() + " to free " + job.minGpus() + " GPUs";
-            return new Pending(job, PendingReason.WAITING_FOR_PREEMPTION, message, matching, feasible,
-                    projection.at(), null);
+            return new Pending(
+                    job, PendingReason.WAITING_FOR_PREEMPTION, message, matching, feasible, projection.at(), null);
         }
         String message = "first in line for " + job.minGpus() + " GPUs in pool " + pool.pool.name()
                 + "; they come free as running attempts reach their runtime limit";

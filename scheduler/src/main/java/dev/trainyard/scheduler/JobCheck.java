@@ -7,8 +7,7 @@ import java.util.List;
 
 /** The static part of considering a job: is the request valid, which pools match, which it can fit and afford. */
 final class JobCheck {
-    private JobCheck() {
-    }
+    private JobCheck() {}
 
     /** Why the request cannot be scheduled as written, or null when it is well formed. */
     static String invalidReason(QueuedJob job, ProjectAccounts accounts) {
@@ -65,10 +64,11 @@ final class JobCheck {
         return "worst-case cost " + worst.setScale(2, RoundingMode.CEILING).toPlainString() + " USD for "
                 + job.minGpus() + " GPUs in pool " + option.pool().pool.name()
                 + " exceeds what is left of the project's budget after running work ("
-                + accounts.budgetLeft(job.projectId()).setScale(2, RoundingMode.FLOOR).toPlainString() + " USD)";
+                + accounts.budgetLeft(job.projectId())
+                        .setScale(2, RoundingMode.FLOOR)
+                        .toPlainString() + " USD)";
     }
 
     /** A pool the job could run in, the most GPUs it may take there, and whether it can afford its minimum. */
-    record Option(PoolState pool, int upperGpus, boolean affordable) {
-    }
+    record Option(PoolState pool, int upperGpus, boolean affordable) {}
 }

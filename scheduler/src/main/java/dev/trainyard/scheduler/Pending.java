@@ -12,11 +12,18 @@ final class Pending {
     final List<PoolState> matching;
     /** Matching pools where it could run at all and afford it. */
     final List<PoolState> feasible;
+
     final Instant estimate;
     final Long aheadJobId;
 
-    Pending(QueuedJob job, PendingReason reason, String message, List<PoolState> matching,
-            List<PoolState> feasible, Instant estimate, Long aheadJobId) {
+    Pending(
+            QueuedJob job,
+            PendingReason reason,
+            String message,
+            List<PoolState> matching,
+            List<PoolState> feasible,
+            Instant estimate,
+            Long aheadJobId) {
         this.job = job;
         this.reason = reason;
         this.message = message;

@@ -22,6 +22,7 @@ final class PoolState {
     final List<RunningAttempt> attempts = new ArrayList<>();
     /** Deadlines of the placements made this cycle, which hold GPUs just like running attempts. */
     final List<Release> placedReleases = new ArrayList<>();
+
     private final Map<Long, Integer> positionById = new HashMap<>();
     Reservation reservation;
     /** Some queued job waits for GPUs of this pool, so idle GPUs must not go to elastic growth. */
@@ -84,6 +85,5 @@ final class PoolState {
     }
 
     /** A future moment when some GPUs of a runner come back. */
-    record Release(Instant at, int position, int gpus, boolean stopping) {
-    }
+    record Release(Instant at, int position, int gpus, boolean stopping) {}
 }

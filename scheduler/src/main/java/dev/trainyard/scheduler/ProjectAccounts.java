@@ -44,7 +44,9 @@ final class ProjectAccounts {
     /** (recent usage + GPU-hours granted this cycle) / share; unknown projects count as unused. */
     double relativeUsage(long projectId) {
         Account account = accounts.get(projectId);
-        return account == null ? 0 : (account.project.recentUsageGpuHours() + account.granted) / account.project.share();
+        return account == null
+                ? 0
+                : (account.project.recentUsageGpuHours() + account.granted) / account.project.share();
     }
 
     void grant(long projectId, double gpuHours) {
@@ -62,7 +64,8 @@ final class ProjectAccounts {
 
         Account(Project project) {
             this.project = project;
-            this.budgetLeft = project.budgetUsd() == null ? null : project.budgetUsd().subtract(project.spentUsd());
+            this.budgetLeft =
+                    project.budgetUsd() == null ? null : project.budgetUsd().subtract(project.spentUsd());
         }
     }
 }

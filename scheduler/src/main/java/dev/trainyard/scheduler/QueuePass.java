@@ -53,8 +53,14 @@ final class QueuePass {
             return Pending.simple(job, PendingReason.BUDGET_EXHAUSTED, message, matching);
         }
         if (placements.size() >= index.policy.maxPlacementsPerCycle()) {
-            return new Pending(job, PendingReason.PLACEMENT_LIMIT, "this cycle's placement limit ("
-                    + index.policy.maxPlacementsPerCycle() + ") was reached", matching, feasible, null, null);
+            return new Pending(
+                    job,
+                    PendingReason.PLACEMENT_LIMIT,
+                    "this cycle's placement limit (" + index.policy.maxPlacementsPerCycle() + ") was reached",
+                    matching,
+                    feasible,
+                    null,
+                    null);
         }
         return placeOrBlock(job, matching, affordable, feasible);
     }
@@ -100,8 +106,8 @@ final class QueuePass {
             return null;
         }
         Headroom room = new Headroom(pool, limitsFor(job, pool.reservation));
-        return GangAllocator.placeNow(pool, room, option.upperGpus(), job.minGpus(), job.multiNode(),
-                job.replicaGpus());
+        return GangAllocator.placeNow(
+                pool, room, option.upperGpus(), job.minGpus(), job.multiNode(), job.replicaGpus());
     }
 
     /** Only a job still running when the reservation starts must keep off the GPUs held for it. */
@@ -115,8 +121,9 @@ final class QueuePass {
 
     private boolean fitsIgnoringReservation(QueuedJob job, JobCheck.Option option) {
         Headroom room = new Headroom(option.pool(), null);
-        return GangAllocator.placeNow(option.pool(), room, option.upperGpus(), job.minGpus(), job.multiNode(),
-                job.replicaGpus()) != null;
+        return GangAllocator.placeNow(
+                        option.pool(), room, option.upperGpus(), job.minGpus(), job.multiNode(), job.replicaGpus())
+                != null;
     }
 
     private void place(QueuedJob job, PoolState pool, Gang gang, Reservation limits) {

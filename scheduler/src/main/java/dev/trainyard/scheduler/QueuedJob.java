@@ -43,11 +43,35 @@ public record QueuedJob(
     }
 
     /** A job whose multi-node gangs may be split at any GPU (or that is never multi-node). */
-    public QueuedJob(long id, long projectId, Long poolId, String gpuType, Priority priority, int gpus, int minGpus,
-            boolean multiNode, long maxRuntimeSeconds, BigDecimal maxCostUsd, BigDecimal accruedCostUsd,
-            Instant submittedAt, long version) {
-        this(id, projectId, poolId, gpuType, priority, gpus, minGpus, multiNode, maxRuntimeSeconds, maxCostUsd,
-                accruedCostUsd, submittedAt, version, 1);
+    public QueuedJob(
+            long id,
+            long projectId,
+            Long poolId,
+            String gpuType,
+            Priority priority,
+            int gpus,
+            int minGpus,
+            boolean multiNode,
+            long maxRuntimeSeconds,
+            BigDecimal maxCostUsd,
+            BigDecimal accruedCostUsd,
+            Instant submittedAt,
+            long version) {
+        this(
+                id,
+                projectId,
+                poolId,
+                gpuType,
+                priority,
+                gpus,
+                minGpus,
+                multiNode,
+                maxRuntimeSeconds,
+                maxCostUsd,
+                accruedCostUsd,
+                submittedAt,
+                version,
+                1);
     }
 
     /** True when the job may start with fewer GPUs than it asked for. */

@@ -116,6 +116,5 @@ final class ReleaseTimeline {
     }
 
     /** Free GPUs per runner at a future moment, and which runners got GPUs back from stopping attempts. */
-    record Projection(Instant at, int[] free, boolean[] stoppingReleased) {
-    }
+    record Projection(Instant at, int[] free, boolean[] stoppingReleased) {}
 }

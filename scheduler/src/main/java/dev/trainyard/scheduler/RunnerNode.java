@@ -5,5 +5,4 @@ package dev.trainyard.scheduler;
  * takes new work ({@code schedulable} is true only for ACTIVE runners heard from recently; draining, silent or
  * lost runners get nothing).
  */
-public record RunnerNode(long id, long poolId, int totalGpus, int freeGpus, boolean schedulable) {
-}
+public record RunnerNode(long id, long poolId, int totalGpus, int freeGpus, boolean schedulable) {}

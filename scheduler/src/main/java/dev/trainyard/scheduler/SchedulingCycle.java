@@ -58,8 +58,8 @@ final class SchedulingCycle {
             PoolState pool = index.pool(attempt.poolId());
             if (pool != null) {
                 boolean stopping = index.stopping.contains(attempt.attemptId());
-                BigDecimal commitment = CostModel.commitment(attempt, attempt.gpus(), pool.pool, index.now, stopping,
-                        index.policy.preemptionGrace());
+                BigDecimal commitment = CostModel.commitment(
+                        attempt, attempt.gpus(), pool.pool, index.now, stopping, index.policy.preemptionGrace());
                 index.accounts.commit(attempt.projectId(), commitment);
             }
         }

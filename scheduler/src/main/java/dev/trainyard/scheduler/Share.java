@@ -1,5 +1,4 @@
 package dev.trainyard.scheduler;
 
 /** The GPUs one running attempt holds on one runner. */
-public record Share(long runnerId, int gpus) {
-}
+public record Share(long runnerId, int gpus) {}

@@ -24,8 +24,7 @@ final class VictimPlanner {
      * Victims that, with the GPUs expected back by the end of the grace period ({@code baseline}), let {@code need}
      * GPUs fit; empty when no such set exists.
      */
-    List<RunningAttempt> choose(
-            PoolState pool, QueuedJob job, int need, int[] baseline, Set<Long> stopping) {
+    List<RunningAttempt> choose(PoolState pool, QueuedJob job, int need, int[] baseline, Set<Long> stopping) {
         List<RunningAttempt> eligible = eligible(pool, job, stopping);
         int[] available = baseline.clone();
         List<RunningAttempt> chosen = new ArrayList<>();

@@ -11,5 +11,4 @@ import java.time.Instant;
  * @param aheadJobId the job it waits for or behind (reservation holder); null when none
  */
 public record WaitingJob(
-        long jobId, PendingReason reason, String message, int queuePosition, Instant estimatedStart, Long aheadJobId) {
-}
+        long jobId, PendingReason reason, String message, int queuePosition, Instant estimatedStart, Long aheadJobId) {}

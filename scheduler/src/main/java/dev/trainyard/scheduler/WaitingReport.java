@@ -20,8 +20,8 @@ final class WaitingReport {
                 pool.queueLength++;
             }
             int position = entry.matching.isEmpty() ? 0 : entry.matching.get(0).queueLength;
-            waiting.add(new WaitingJob(entry.job.id(), entry.reason, entry.message, position, estimate(entry),
-                    entry.aheadJobId));
+            waiting.add(new WaitingJob(
+                    entry.job.id(), entry.reason, entry.message, position, estimate(entry), entry.aheadJobId));
         }
         return waiting;
     }

@@ -26,8 +26,11 @@ class BackfillTest {
      * {@code headGpus} GPUs) must wait for it; job 2 is newer and asks for 2 GPUs for {@code runtime}.
      */
     static Scenario blockedHead(int headGpus, Priority headPriority, Duration runtime) {
-        return snapshot().pool("a", "h100", 1).runner(1, "a", 8, 2)
-                .running(attempt(10).pool("a").on(1, 6).priority(Priority.URGENT).endsIn(HEAD_START))
+        return snapshot()
+                .pool("a", "h100", 1)
+                .runner(1, "a", 8, 2)
+                .running(
+                        attempt(10).pool("a").on(1, 6).priority(Priority.URGENT).endsIn(HEAD_START))
                 .job(job(1).pool("a").gpus(headGpus).priority(headPriority).submittedAgo(Duration.ofHours(1)))
                 .job(job(2).pool("a").gpus(2).runtime(runtime).priority(Priority.NORMAL));
     }
@@ -35,20 +38,35 @@ class BackfillTest {
     static Stream<Arguments> cases() {
         SchedulerPolicy defaults = SchedulerPolicy.defaults();
         return Stream.of(
-                Arguments.of("ends before the head's GPUs free up: backfilled",
-                        blockedHead(8, Priority.NORMAL, Duration.ofHours(1)), defaults, null),
-                Arguments.of("ends exactly when they free up: backfilled",
-                        blockedHead(8, Priority.NORMAL, HEAD_START), defaults, null),
-                Arguments.of("would still run at the head's start: held for a same-priority head",
-                        blockedHead(8, Priority.NORMAL, Duration.ofHours(3)), defaults,
+                Arguments.of(
+                        "ends before the head's GPUs free up: backfilled",
+                        blockedHead(8, Priority.NORMAL, Duration.ofHours(1)),
+                        defaults,
+                        null),
+                Arguments.of(
+                        "ends exactly when they free up: backfilled",
+                        blockedHead(8, Priority.NORMAL, HEAD_START),
+                        defaults,
+                        null),
+                Arguments.of(
+                        "would still run at the head's start: held for a same-priority head",
+                        blockedHead(8, Priority.NORMAL, Duration.ofHours(3)),
+                        defaults,
                         PendingReason.BEHIND_EARLIER_JOB),
-                Arguments.of("would still run at the head's start: held for a higher-priority head",
-                        blockedHead(8, Priority.HIGH, Duration.ofHours(3)), defaults,
+                Arguments.of(
+                        "would still run at the head's start: held for a higher-priority head",
+                        blockedHead(8, Priority.HIGH, Duration.ofHours(3)),
+                        defaults,
                         PendingReason.BEHIND_HIGHER_PRIORITY),
-                Arguments.of("uses GPUs the head will not need: backfilled although long",
-                        blockedHead(6, Priority.NORMAL, Duration.ofHours(3)), defaults, null),
-                Arguments.of("backfill off: nothing starts ahead of the head",
-                        blockedHead(8, Priority.NORMAL, Duration.ofHours(1)), defaults.withBackfill(false),
+                Arguments.of(
+                        "uses GPUs the head will not need: backfilled although long",
+                        blockedHead(6, Priority.NORMAL, Duration.ofHours(3)),
+                        defaults,
+                        null),
+                Arguments.of(
+                        "backfill off: nothing starts ahead of the head",
+                        blockedHead(8, Priority.NORMAL, Duration.ofHours(1)),
+                        defaults.withBackfill(false),
                         PendingReason.BEHIND_EARLIER_JOB));
     }
 
@@ -72,7 +90,10 @@ class BackfillTest {
 
     @Test
     void longJobsGoToRunnersTheHeadDoesNotNeed() {
-        Decision decision = snapshot().pool("a", "h100", 1).runner(1, "a", 8, 2).runner(2, "a", 8, 2)
+        Decision decision = snapshot()
+                .pool("a", "h100", 1)
+                .runner(1, "a", 8, 2)
+                .runner(2, "a", 8, 2)
                 .running(attempt(10).pool("a").on(1, 6).endsIn(HEAD_START))
                 .running(attempt(11).pool("a").on(2, 6).endsIn(Duration.ofHours(5)))
                 .job(job(1).pool("a").gpus(8).submittedAgo(Duration.ofHours(1)))
@@ -81,8 +102,11 @@ class BackfillTest {
                 .decide();
 
         assertThat(placedJobIds(decision)).containsExactly(2L);
-        assertThat(assertPlaced(decision, 2).nodes()).extracting(NodeAssignment::runnerId).containsExactly(2L);
-        assertThat(assertWaits(decision, 3, PendingReason.BEHIND_EARLIER_JOB).aheadJobId()).isEqualTo(1L);
+        assertThat(assertPlaced(decision, 2).nodes())
+                .extracting(NodeAssignment::runnerId)
+                .containsExactly(2L);
+        assertThat(assertWaits(decision, 3, PendingReason.BEHIND_EARLIER_JOB).aheadJobId())
+                .isEqualTo(1L);
     }
 
     @Test
@@ -91,7 +115,8 @@ class BackfillTest {
                 .job(job(3).pool("a").gpus(8).submittedAgo(Duration.ofMinutes(30)))
                 .decide();
 
-        assertThat(decision.waiting()).extracting(WaitingJob::jobId, WaitingJob::reason, WaitingJob::queuePosition)
+        assertThat(decision.waiting())
+                .extracting(WaitingJob::jobId, WaitingJob::reason, WaitingJob::queuePosition)
                 .containsExactly(
                         Tuple.tuple(1L, PendingReason.WAITING_FOR_GPUS, 1),
                         Tuple.tuple(3L, PendingReason.WAITING_FOR_GPUS, 2),
@@ -102,10 +127,21 @@ class BackfillTest {
 
     @Test
     void aJobOfAGpuTypeHoldsGpusInThePoolThatFreesFirst() {
-        Decision decision = snapshot().pool("cheap", "h100", 1).runner(1, "cheap", 8, 0)
-                .pool("dear", "h100", 3).runner(2, "dear", 8, 0)
-                .running(attempt(10).pool("cheap").on(1, 8).priority(Priority.URGENT).endsIn(Duration.ofHours(3)))
-                .running(attempt(11).pool("dear").on(2, 8).priority(Priority.URGENT).endsIn(Duration.ofHours(1)))
+        Decision decision = snapshot()
+                .pool("cheap", "h100", 1)
+                .runner(1, "cheap", 8, 0)
+                .pool("dear", "h100", 3)
+                .runner(2, "dear", 8, 0)
+                .running(attempt(10)
+                        .pool("cheap")
+                        .on(1, 8)
+                        .priority(Priority.URGENT)
+                        .endsIn(Duration.ofHours(3)))
+                .running(attempt(11)
+                        .pool("dear")
+                        .on(2, 8)
+                        .priority(Priority.URGENT)
+                        .endsIn(Duration.ofHours(1)))
                 .job(job(1).gpuType("h100").gpus(8).submittedAgo(Duration.ofHours(1)))
                 .job(job(2).pool("dear").gpus(8))
                 .job(job(3).pool("cheap").gpus(8))
@@ -114,7 +150,8 @@ class BackfillTest {
         assertThat(assertWaits(decision, 1, PendingReason.WAITING_FOR_GPUS).estimatedStart())
                 .isEqualTo(NOW.plus(Duration.ofHours(1)));
         // Job 1 holds pool "dear"; pool "cheap" is still open, so job 3 heads its line there.
-        assertThat(assertWaits(decision, 2, PendingReason.WAITING_FOR_GPUS).aheadJobId()).isNull();
+        assertThat(assertWaits(decision, 2, PendingReason.WAITING_FOR_GPUS).aheadJobId())
+                .isNull();
         assertThat(assertWaits(decision, 3, PendingReason.WAITING_FOR_GPUS).estimatedStart())
                 .isEqualTo(NOW.plus(Duration.ofHours(3)));
     }

@@ -26,8 +26,16 @@ public final class ClusterGenerator {
      * {@code overdueAttempts} adds attempts past their deadline, {@code stoppingAttempts} adds attempts already
      * preempting or at their cost limit.
      */
-    public record Shape(int pools, int runnersPerPool, int[] runnerSizes, int projects, int jobs, double busy,
-            int maxBudgetUsd, boolean overdueAttempts, boolean stoppingAttempts) {
+    public record Shape(
+            int pools,
+            int runnersPerPool,
+            int[] runnerSizes,
+            int projects,
+            int jobs,
+            double busy,
+            int maxBudgetUsd,
+            boolean overdueAttempts,
+            boolean stoppingAttempts) {
         /** Small clusters with tight budgets and overdue attempts, where every rule gets exercised often. */
         public static Shape small(int jobs) {
             return new Shape(3, 4, new int[] {1, 2, 4, 8}, 3, jobs, 0.6, 1_500, true, true);
@@ -87,16 +95,30 @@ public final class ClusterGenerator {
     private RunningAttempt attempt(Pool pool, long runnerId, int gpus) {
         long id = nextAttemptId++;
         Instant started = NOW.minusSeconds(60L * random.nextInt(600));
-        Instant checkpoint = random.nextBoolean() ? null : started.plusSeconds(Duration.between(started, NOW)
-                .getSeconds() / 2);
+        Instant checkpoint = random.nextBoolean()
+                ? null
+                : started.plusSeconds(Duration.between(started, NOW).getSeconds() / 2);
         long elapsed = Duration.between(started, NOW).getSeconds();
         // Most attempts are still within their limit; one in ten is overdue and about to be ended.
-        long runtime = shape.overdueAttempts() && random.nextInt(10) == 0 ? elapsed / 2 + 60 : elapsed + 600L + 60L * random.nextInt(1200);
+        long runtime = shape.overdueAttempts() && random.nextInt(10) == 0
+                ? elapsed / 2 + 60
+                : elapsed + 600L + 60L * random.nextInt(1200);
         BigDecimal maxCost = random.nextInt(3) == 0 ? money(50) : null;
         int requested = random.nextInt(4) == 0 ? gpus + 1 + random.nextInt(3) : gpus;
-        return new RunningAttempt(id, 1_000_000 + id, 1 + random.nextInt(shape.projects()), pool.id(),
-                priority(), List.of(new Share(runnerId, gpus)), gpus, requested, started, checkpoint, runtime,
-                maxCost, shape.stoppingAttempts() ? money(40) : BigDecimal.ZERO,
+        return new RunningAttempt(
+                id,
+                1_000_000 + id,
+                1 + random.nextInt(shape.projects()),
+                pool.id(),
+                priority(),
+                List.of(new Share(runnerId, gpus)),
+                gpus,
+                requested,
+                started,
+                checkpoint,
+                runtime,
+                maxCost,
+                shape.stoppingAttempts() ? money(40) : BigDecimal.ZERO,
                 shape.stoppingAttempts() && random.nextInt(10) == 0);
     }
 
@@ -105,8 +127,9 @@ public final class ClusterGenerator {
         for (int i = 1; i <= shape.projects(); i++) {
             BigDecimal budget = random.nextInt(3) == 0 ? null : money(shape.maxBudgetUsd());
             double fraction = random.nextDouble();
-            BigDecimal spent = budget == null ? money(100) : budget.multiply(BigDecimal.valueOf(fraction * fraction))
-                    .setScale(2, RoundingMode.HALF_UP);
+            BigDecimal spent = budget == null
+                    ? money(100)
+                    : budget.multiply(BigDecimal.valueOf(fraction * fraction)).setScale(2, RoundingMode.HALF_UP);
             double share = 0.5 + random.nextInt(6) * 0.5;
             projects.add(new Project(i, "project-" + i, budget, spent, share, random.nextInt(100)));
         }
@@ -130,9 +153,21 @@ public final class ClusterGenerator {
                 replicaGpus--;
             }
         }
-        return new QueuedJob(id, 1 + random.nextInt(shape.projects()), byType ? null : pool.id(),
-                byType ? pool.gpuType() : null, priority(), gpus, minGpus, multiNode, 600L + 60L * random.nextInt(900),
-                maxCost, accrued, NOW.minusSeconds(random.nextInt(86_400)), random.nextInt(5), replicaGpus);
+        return new QueuedJob(
+                id,
+                1 + random.nextInt(shape.projects()),
+                byType ? null : pool.id(),
+                byType ? pool.gpuType() : null,
+                priority(),
+                gpus,
+                minGpus,
+                multiNode,
+                600L + 60L * random.nextInt(900),
+                maxCost,
+                accrued,
+                NOW.minusSeconds(random.nextInt(86_400)),
+                random.nextInt(5),
+                replicaGpus);
     }
 
     private Priority priority() {

@@ -74,9 +74,13 @@ class DecideProperties {
     void sameSnapshotInAnyOrderGivesTheSameDecision(long seed) {
         ClusterSnapshot snapshot = cluster(seed, 50);
         Random random = new Random(seed);
-        ClusterSnapshot shuffled = new ClusterSnapshot(snapshot.now(), shuffle(snapshot.pools(), random),
-                shuffle(snapshot.runners(), random), shuffle(snapshot.projects(), random),
-                shuffle(snapshot.queue(), random), shuffle(snapshot.running(), random));
+        ClusterSnapshot shuffled = new ClusterSnapshot(
+                snapshot.now(),
+                shuffle(snapshot.pools(), random),
+                shuffle(snapshot.runners(), random),
+                shuffle(snapshot.projects(), random),
+                shuffle(snapshot.queue(), random),
+                shuffle(snapshot.running(), random));
 
         assertThat(decide(shuffled)).isEqualTo(decide(snapshot));
     }

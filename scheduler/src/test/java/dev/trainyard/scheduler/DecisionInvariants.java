@@ -21,8 +21,7 @@ import java.util.stream.Collectors;
 final class DecisionInvariants {
     static final SchedulerPolicy POLICY = SchedulerPolicy.defaults();
 
-    private DecisionInvariants() {
-    }
+    private DecisionInvariants() {}
 
     static void checkAll(ClusterSnapshot snapshot, Decision decision) {
         runnersNeverOverfilled(snapshot, decision);
@@ -52,11 +51,15 @@ final class DecisionInvariants {
         Map<Long, Pool> pools = byId(snapshot.pools(), Pool::id);
         for (Placement placement : decision.placements()) {
             QueuedJob job = jobs.get(placement.jobId());
-            assertThat(placement.gpus()).isBetween(job.minGpus(), job.gpus())
-                    .isEqualTo(placement.nodes().stream().mapToInt(NodeAssignment::gpus).sum());
+            assertThat(placement.gpus())
+                    .isBetween(job.minGpus(), job.gpus())
+                    .isEqualTo(placement.nodes().stream()
+                            .mapToInt(NodeAssignment::gpus)
+                            .sum());
             assertThat(job.multiNode() || placement.nodes().size() == 1).isTrue();
             // a replica's pipeline runs within one runner
-            assertThat(placement.nodes()).allSatisfy(n -> assertThat(n.gpus() % job.replicaGpus()).isZero());
+            assertThat(placement.nodes())
+                    .allSatisfy(n -> assertThat(n.gpus() % job.replicaGpus()).isZero());
             assertThat(matches(job, pools.get(placement.poolId()))).isTrue();
             assertThat(placement.jobVersion()).isEqualTo(job.version());
         }
@@ -92,8 +95,8 @@ final class DecisionInvariants {
             if (waiting.reason() == PendingReason.BEHIND_HIGHER_PRIORITY
                     || waiting.reason() == PendingReason.BEHIND_EARLIER_JOB) {
                 QueuedJob ahead = queue.get(waiting.aheadJobId());
-                assertThat(ahead.priority().outranks(high.priority())).isEqualTo(
-                        waiting.reason() == PendingReason.BEHIND_HIGHER_PRIORITY);
+                assertThat(ahead.priority().outranks(high.priority()))
+                        .isEqualTo(waiting.reason() == PendingReason.BEHIND_HIGHER_PRIORITY);
                 assertThat(high.priority().outranks(ahead.priority())).isFalse();
             } else if (waitsForGpusInOnePool(snapshot, high, waiting)) {
                 long pool = matchingPools(snapshot, high).get(0).id();
@@ -101,8 +104,9 @@ final class DecisionInvariants {
                     QueuedJob low = queue.get(placement.jobId());
                     if (placement.poolId() == pool && high.priority().outranks(low.priority())) {
                         assertThat(wouldFit(snapshot, high, placement, left))
-                                .as("job %d (%s) waits although low job %d holds room", high.id(), waiting.message(),
-                                        low.id())
+                                .as(
+                                        "job %d (%s) waits although low job %d holds room",
+                                        high.id(), waiting.message(), low.id())
                                 .isFalse();
                     }
                 }
@@ -114,8 +118,9 @@ final class DecisionInvariants {
         List<Long> accounted = new ArrayList<>();
         decision.placements().forEach(p -> accounted.add(p.jobId()));
         decision.waiting().forEach(w -> accounted.add(w.jobId()));
-        assertThat(accounted).containsExactlyInAnyOrderElementsOf(
-                snapshot.queue().stream().map(QueuedJob::id).toList());
+        assertThat(accounted)
+                .containsExactlyInAnyOrderElementsOf(
+                        snapshot.queue().stream().map(QueuedJob::id).toList());
         assertThat(decision.waiting()).allSatisfy(w -> {
             assertThat(w.reason()).isNotNull();
             assertThat(w.message()).isNotBlank();
@@ -133,7 +138,9 @@ final class DecisionInvariants {
             assertThat(beneficiary.priority().outranks(victim.priority())).isTrue();
             assertThat(victim.preempting()).isFalse();
             assertThat(victim.startedAt()).isBeforeOrEqualTo(snapshot.now().minus(POLICY.minRuntimeBeforePreemption()));
-            assertThat(matchingPools(snapshot, beneficiary)).extracting(Pool::id).contains(victim.poolId());
+            assertThat(matchingPools(snapshot, beneficiary))
+                    .extracting(Pool::id)
+                    .contains(victim.poolId());
             assertThat(placed).doesNotContain(beneficiary.id());
         }
     }
@@ -148,8 +155,9 @@ final class DecisionInvariants {
         for (Resize resize : decision.resizes()) {
             Map<Long, Integer> before = running.get(resize.attemptId()).runners().stream()
                     .collect(Collectors.toMap(Share::runnerId, Share::gpus, Integer::sum));
-            resize.runners().forEach(s -> free.merge(s.runnerId(), before.getOrDefault(s.runnerId(), 0) - s.gpus(),
-                    Integer::sum));
+            resize.runners()
+                    .forEach(s ->
+                            free.merge(s.runnerId(), before.getOrDefault(s.runnerId(), 0) - s.gpus(), Integer::sum));
         }
         return free;
     }
@@ -157,24 +165,33 @@ final class DecisionInvariants {
     private static boolean waitsForGpusInOnePool(ClusterSnapshot snapshot, QueuedJob job, WaitingJob waiting) {
         boolean waitsForGpus = waiting.reason() == PendingReason.WAITING_FOR_GPUS
                 || waiting.reason() == PendingReason.WAITING_FOR_PREEMPTION;
-        Project project = snapshot.projects().stream().filter(p -> p.id() == job.projectId()).findFirst().orElseThrow();
+        Project project = snapshot.projects().stream()
+                .filter(p -> p.id() == job.projectId())
+                .findFirst()
+                .orElseThrow();
         // Budgets can rule a pool out for one job and not another, so only unlimited projects are compared.
-        return waitsForGpus && project.budgetUsd() == null && matchingPools(snapshot, job).size() == 1;
+        return waitsForGpus
+                && project.budgetUsd() == null
+                && matchingPools(snapshot, job).size() == 1;
     }
 
     private static boolean wouldFit(ClusterSnapshot snapshot, QueuedJob job, Placement low, Map<Long, Integer> left) {
         if (!job.multiNode()) {
             return low.nodes().stream().anyMatch(n -> n.gpus() + left.get(n.runnerId()) >= job.minGpus());
         }
-        int poolFree = snapshot.runners().stream().filter(r -> r.poolId() == low.poolId() && r.schedulable())
-                .mapToInt(r -> left.get(r.id())).sum();
+        int poolFree = snapshot.runners().stream()
+                .filter(r -> r.poolId() == low.poolId() && r.schedulable())
+                .mapToInt(r -> left.get(r.id()))
+                .sum();
         return low.gpus() + poolFree >= job.minGpus();
     }
 
     private static List<Pool> matchingPools(ClusterSnapshot snapshot, QueuedJob job) {
-        return snapshot.pools().stream().filter(p -> matches(job, p))
+        return snapshot.pools().stream()
+                .filter(p -> matches(job, p))
                 .sorted((a, b) -> a.pricePerGpuHour().compareTo(b.pricePerGpuHour()) != 0
-                        ? a.pricePerGpuHour().compareTo(b.pricePerGpuHour()) : Long.compare(a.id(), b.id()))
+                        ? a.pricePerGpuHour().compareTo(b.pricePerGpuHour())
+                        : Long.compare(a.id(), b.id()))
                 .toList();
     }
 
@@ -190,7 +207,8 @@ final class DecisionInvariants {
     }
 
     private static BigDecimal exactCost(int gpus, Pool pool, long seconds) {
-        return pool.pricePerGpuHour().multiply(BigDecimal.valueOf((long) gpus * seconds))
+        return pool.pricePerGpuHour()
+                .multiply(BigDecimal.valueOf((long) gpus * seconds))
                 .divide(BigDecimal.valueOf(3600), MathContext.DECIMAL128);
     }
 
@@ -200,16 +218,19 @@ final class DecisionInvariants {
         decision.budgetStops().forEach(s -> stopping.add(s.attemptId()));
         Map<Long, Pool> pools = byId(snapshot.pools(), Pool::id);
         Map<Long, BigDecimal> left = new HashMap<>();
-        snapshot.projects().stream().filter(p -> p.budgetUsd() != null)
+        snapshot.projects().stream()
+                .filter(p -> p.budgetUsd() != null)
                 .forEach(p -> left.put(p.id(), p.budgetUsd().subtract(p.spentUsd())));
         for (RunningAttempt attempt : snapshot.running()) {
-            long seconds = Math.max(0, Duration.between(snapshot.now(), attempt.deadline()).getSeconds());
+            long seconds = Math.max(
+                    0, Duration.between(snapshot.now(), attempt.deadline()).getSeconds());
             if (attempt.preempting() || stopping.contains(attempt.attemptId())) {
                 seconds = Math.min(seconds, POLICY.preemptionGrace().getSeconds());
             }
             BigDecimal future = exactCost(attempt.gpus(), pools.get(attempt.poolId()), seconds);
             if (attempt.maxCostUsd() != null) {
-                future = future.min(attempt.maxCostUsd().subtract(attempt.accruedCostUsd()).max(BigDecimal.ZERO));
+                future = future.min(
+                        attempt.maxCostUsd().subtract(attempt.accruedCostUsd()).max(BigDecimal.ZERO));
             }
             BigDecimal commitment = future;
             left.computeIfPresent(attempt.projectId(), (id, amount) -> amount.subtract(commitment));

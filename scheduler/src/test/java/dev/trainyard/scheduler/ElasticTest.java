@@ -19,18 +19,36 @@ class ElasticTest {
 
     static Stream<Arguments> starts() {
         return Stream.of(
-                Arguments.of("starts with the most available at or above its minimum",
-                        snapshot().pool("a", "h100", 1).runner(1, "a", 8, 5).job(job(1).pool("a").gpus(8).minGpus(2)),
+                Arguments.of(
+                        "starts with the most available at or above its minimum",
+                        snapshot()
+                                .pool("a", "h100", 1)
+                                .runner(1, "a", 8, 5)
+                                .job(job(1).pool("a").gpus(8).minGpus(2)),
                         5),
-                Arguments.of("takes everything it asked for when it is there",
-                        snapshot().pool("a", "h100", 1).runner(1, "a", 8).job(job(1).pool("a").gpus(6).minGpus(2)),
+                Arguments.of(
+                        "takes everything it asked for when it is there",
+                        snapshot()
+                                .pool("a", "h100", 1)
+                                .runner(1, "a", 8)
+                                .job(job(1).pool("a").gpus(6).minGpus(2)),
                         6),
-                Arguments.of("multi-node elastic takes the whole pool's free GPUs",
-                        snapshot().pool("a", "h100", 1).runner(1, "a", 8, 3).runner(2, "a", 8, 2)
-                                .job(job(1).pool("a").gpus(16).minGpus(4).multiNode()), 5),
-                Arguments.of("the project's budget can shrink it (1 USD/GPU-hour, 2.5 USD left)",
-                        snapshot().pool("a", "h100", 1).runner(1, "a", 8).project("p", 2.5)
-                                .job(job(1).pool("a").project("p").gpus(4).minGpus(1)), 2));
+                Arguments.of(
+                        "multi-node elastic takes the whole pool's free GPUs",
+                        snapshot()
+                                .pool("a", "h100", 1)
+                                .runner(1, "a", 8, 3)
+                                .runner(2, "a", 8, 2)
+                                .job(job(1).pool("a").gpus(16).minGpus(4).multiNode()),
+                        5),
+                Arguments.of(
+                        "the project's budget can shrink it (1 USD/GPU-hour, 2.5 USD left)",
+                        snapshot()
+                                .pool("a", "h100", 1)
+                                .runner(1, "a", 8)
+                                .project("p", 2.5)
+                                .job(job(1).pool("a").project("p").gpus(4).minGpus(1)),
+                        2));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -41,15 +59,20 @@ class ElasticTest {
 
     @Test
     void elasticJobBelowItsMinimumWaits() {
-        Decision decision = snapshot().pool("a", "h100", 1).runner(1, "a", 8, 1)
-                .job(job(1).pool("a").gpus(8).minGpus(2)).decide();
+        Decision decision = snapshot()
+                .pool("a", "h100", 1)
+                .runner(1, "a", 8, 1)
+                .job(job(1).pool("a").gpus(8).minGpus(2))
+                .decide();
 
         assertWaits(decision, 1, PendingReason.WAITING_FOR_GPUS);
     }
 
     /** Attempt 10 holds 4 of runner 1's 8 GPUs but asked for 8. */
     static Scenario shortAttempt(int freeGpus) {
-        return snapshot().pool("a", "h100", 1).runner(1, "a", 8, freeGpus)
+        return snapshot()
+                .pool("a", "h100", 1)
+                .runner(1, "a", 8, freeGpus)
                 .running(attempt(10).pool("a").on(1, 4).requested(8));
     }
 
@@ -58,20 +81,43 @@ class ElasticTest {
         return Stream.of(
                 Arguments.of("grows to what it asked for", shortAttempt(4), defaults, List.of(8)),
                 Arguments.of("grows as far as free GPUs allow", shortAttempt(2), defaults, List.of(6)),
-                Arguments.of("no growth when growth is off", shortAttempt(4), defaults.withElasticGrowth(false),
+                Arguments.of(
+                        "no growth when growth is off", shortAttempt(4), defaults.withElasticGrowth(false), List.of()),
+                Arguments.of(
+                        "no growth while a queued job waits for the pool",
+                        shortAttempt(4).job(job(1).pool("a").gpus(6)),
+                        defaults,
                         List.of()),
-                Arguments.of("no growth while a queued job waits for the pool",
-                        shortAttempt(4).job(job(1).pool("a").gpus(6)), defaults, List.of()),
-                Arguments.of("queued jobs are placed first, growth gets the rest",
-                        shortAttempt(4).job(job(1).pool("a").gpus(1)), defaults, List.of(7)),
-                Arguments.of("no growth for an attempt that is being preempted",
-                        snapshot().pool("a", "h100", 1).runner(1, "a", 8, 4)
-                                .running(attempt(10).pool("a").on(1, 4).requested(8).preempting()),
-                        defaults, List.of()),
-                Arguments.of("no growth the project cannot afford",
-                        snapshot().pool("a", "h100", 1).runner(1, "a", 8, 4).project("p", 1.0)
-                                .running(attempt(10).project("p").pool("a").on(1, 4).requested(8)),
-                        defaults, List.of()));
+                Arguments.of(
+                        "queued jobs are placed first, growth gets the rest",
+                        shortAttempt(4).job(job(1).pool("a").gpus(1)),
+                        defaults,
+                        List.of(7)),
+                Arguments.of(
+                        "no growth for an attempt that is being preempted",
+                        snapshot()
+                                .pool("a", "h100", 1)
+                                .runner(1, "a", 8, 4)
+                                .running(attempt(10)
+                                        .pool("a")
+                                        .on(1, 4)
+                                        .requested(8)
+                                        .preempting()),
+                        defaults,
+                        List.of()),
+                Arguments.of(
+                        "no growth the project cannot afford",
+                        snapshot()
+                                .pool("a", "h100", 1)
+                                .runner(1, "a", 8, 4)
+                                .project("p", 1.0)
+                                .running(attempt(10)
+                                        .project("p")
+                                        .pool("a")
+                                        .on(1, 4)
+                                        .requested(8)),
+                        defaults,
+                        List.of()));
     }
 
     @ParameterizedTest(name = "{0}")

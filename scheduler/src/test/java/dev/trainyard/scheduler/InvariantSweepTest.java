@@ -21,16 +21,19 @@ class InvariantSweepTest {
     @ParameterizedTest(name = "seed {0}")
     @MethodSource("seeds")
     void everyDecisionKeepsTheInvariants(long seed) {
-        ClusterSnapshot snapshot = new ClusterGenerator(seed, ClusterGenerator.Shape.small(10 + (int) (seed % 50)))
-                .generate();
+        ClusterSnapshot snapshot =
+                new ClusterGenerator(seed, ClusterGenerator.Shape.small(10 + (int) (seed % 50))).generate();
         Decision decision = scheduler.decide(snapshot, DecisionInvariants.POLICY);
 
         DecisionInvariants.checkAll(snapshot, decision);
 
         Random random = new Random(seed);
-        ClusterSnapshot shuffled = new ClusterSnapshot(snapshot.now(),
-                DecideProperties.shuffle(snapshot.pools(), random), DecideProperties.shuffle(snapshot.runners(), random),
-                DecideProperties.shuffle(snapshot.projects(), random), DecideProperties.shuffle(snapshot.queue(), random),
+        ClusterSnapshot shuffled = new ClusterSnapshot(
+                snapshot.now(),
+                DecideProperties.shuffle(snapshot.pools(), random),
+                DecideProperties.shuffle(snapshot.runners(), random),
+                DecideProperties.shuffle(snapshot.projects(), random),
+                DecideProperties.shuffle(snapshot.queue(), random),
                 DecideProperties.shuffle(snapshot.running(), random));
         assertThat(scheduler.decide(shuffled, DecisionInvariants.POLICY)).isEqualTo(decision);
     }

@@ -17,7 +17,9 @@ class MalformedRowsTest {
 
     @Test
     void anAbsurdRuntimeBoundMakesOnlyThatJobInvalid() {
-        Decision decision = snapshot().pool("a", "h100", 1).runner(1, "a", 8)
+        Decision decision = snapshot()
+                .pool("a", "h100", 1)
+                .runner(1, "a", 8)
                 .job(job(1).pool("a").runtime(Duration.ofSeconds(Long.MAX_VALUE)))
                 .job(job(2).pool("a"))
                 .decide();
@@ -28,12 +30,33 @@ class MalformedRowsTest {
 
     @Test
     void anAttemptWithAnAbsurdRuntimeBoundDoesNotBreakTheCycle() {
-        RunningAttempt attempt = new RunningAttempt(10, 10, 1, 1, Priority.LOW, List.of(new Share(1, 8)), 8, 8,
-                NOW.minus(Duration.ofHours(1)), null, Long.MAX_VALUE, null, BigDecimal.ZERO, false);
-        ClusterSnapshot snapshot = snapshot().pool("a", "h100", 1).runner(1, "a", 8, 0)
-                .job(job(1).pool("a").gpus(8).priority(Priority.HIGH)).build();
-        ClusterSnapshot withAttempt = new ClusterSnapshot(snapshot.now(), snapshot.pools(), snapshot.runners(),
-                snapshot.projects(), snapshot.queue(), List.of(attempt));
+        RunningAttempt attempt = new RunningAttempt(
+                10,
+                10,
+                1,
+                1,
+                Priority.LOW,
+                List.of(new Share(1, 8)),
+                8,
+                8,
+                NOW.minus(Duration.ofHours(1)),
+                null,
+                Long.MAX_VALUE,
+                null,
+                BigDecimal.ZERO,
+                false);
+        ClusterSnapshot snapshot = snapshot()
+                .pool("a", "h100", 1)
+                .runner(1, "a", 8, 0)
+                .job(job(1).pool("a").gpus(8).priority(Priority.HIGH))
+                .build();
+        ClusterSnapshot withAttempt = new ClusterSnapshot(
+                snapshot.now(),
+                snapshot.pools(),
+                snapshot.runners(),
+                snapshot.projects(),
+                snapshot.queue(),
+                List.of(attempt));
 
         Decision decision = new Scheduler().decide(withAttempt, SchedulerPolicy.defaults());
 
@@ -42,8 +65,11 @@ class MalformedRowsTest {
 
     @Test
     void anImplausibleGpuCountIsClamped() {
-        Decision decision = snapshot().pool("a", "h100", 1).runner(1, "a", 2_000_000_000)
-                .job(job(1).pool("a").gpus(8)).decide();
+        Decision decision = snapshot()
+                .pool("a", "h100", 1)
+                .runner(1, "a", 2_000_000_000)
+                .job(job(1).pool("a").gpus(8))
+                .decide();
 
         assertThat(assertPlaced(decision, 1).gpus()).isEqualTo(8);
     }

@@ -7,8 +7,7 @@ import java.util.Optional;
 
 /** Lookups and assertions over a decision, by job id. */
 final class Outcomes {
-    private Outcomes() {
-    }
+    private Outcomes() {}
 
     static Optional<Placement> placement(Decision decision, long jobId) {
         return decision.placements().stream().filter(p -> p.jobId() == jobId).findFirst();
@@ -23,19 +22,28 @@ final class Outcomes {
     }
 
     static List<Long> preemptedAttemptIds(Decision decision) {
-        return decision.preemptions().stream().map(Preemption::attemptId).sorted().toList();
+        return decision.preemptions().stream()
+                .map(Preemption::attemptId)
+                .sorted()
+                .toList();
     }
 
     static Placement assertPlaced(Decision decision, long jobId) {
         Optional<Placement> placement = placement(decision, jobId);
-        assertThat(placement).as("placement of job %d; waiting: %s", jobId, waiting(decision, jobId)).isPresent();
+        assertThat(placement)
+                .as("placement of job %d; waiting: %s", jobId, waiting(decision, jobId))
+                .isPresent();
         return placement.get();
     }
 
     static WaitingJob assertWaits(Decision decision, long jobId, PendingReason reason) {
         Optional<WaitingJob> entry = waiting(decision, jobId);
-        assertThat(entry).as("job %d should wait; placements: %s", jobId, decision.placements()).isPresent();
-        assertThat(entry.get().reason()).as("reason for job %d: %s", jobId, entry.get().message()).isEqualTo(reason);
+        assertThat(entry)
+                .as("job %d should wait; placements: %s", jobId, decision.placements())
+                .isPresent();
+        assertThat(entry.get().reason())
+                .as("reason for job %d: %s", jobId, entry.get().message())
+                .isEqualTo(reason);
         return entry.get();
     }
 

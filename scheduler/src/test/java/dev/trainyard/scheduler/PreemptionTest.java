@@ -21,7 +21,10 @@ class PreemptionTest {
 
     /** Two full 8-GPU runners, each with one 8-GPU attempt (10 on runner 1, 11 on runner 2). */
     static Scenario fullPool(Priority victims) {
-        return snapshot().pool("a", "h100", 1).runner(1, "a", 8, 0).runner(2, "a", 8, 0)
+        return snapshot()
+                .pool("a", "h100", 1)
+                .runner(1, "a", 8, 0)
+                .runner(2, "a", 8, 0)
                 .running(attempt(10).pool("a").on(1, 8).priority(victims).checkpointedAgo(Duration.ofMinutes(50)))
                 .running(attempt(11).pool("a").on(2, 8).priority(victims).checkpointedAgo(Duration.ofMinutes(5)));
     }
@@ -29,46 +32,88 @@ class PreemptionTest {
     static Stream<Arguments> cases() {
         SchedulerPolicy defaults = SchedulerPolicy.defaults();
         return Stream.of(
-                Arguments.of("high preempts low, the one that loses least work",
-                        fullPool(Priority.LOW).job(job(1).pool("a").gpus(8).priority(Priority.HIGH)), defaults,
-                        List.of(11L), PendingReason.WAITING_FOR_PREEMPTION),
-                Arguments.of("urgent preempts normal",
-                        fullPool(Priority.NORMAL).job(job(1).pool("a").gpus(4).priority(Priority.URGENT)), defaults,
-                        List.of(11L), PendingReason.WAITING_FOR_PREEMPTION),
-                Arguments.of("never equal priority",
-                        fullPool(Priority.HIGH).job(job(1).pool("a").gpus(8).priority(Priority.HIGH)), defaults,
-                        List.of(), PendingReason.WAITING_FOR_GPUS),
-                Arguments.of("never higher priority",
-                        fullPool(Priority.URGENT).job(job(1).pool("a").gpus(8).priority(Priority.HIGH)), defaults,
-                        List.of(), PendingReason.WAITING_FOR_GPUS),
-                Arguments.of("without a checkpoint the time since start is the work lost",
-                        snapshot().pool("a", "h100", 1).runner(1, "a", 8, 0).runner(2, "a", 8, 0)
-                                .running(attempt(10).pool("a").on(1, 8).priority(Priority.LOW)
+                Arguments.of(
+                        "high preempts low, the one that loses least work",
+                        fullPool(Priority.LOW).job(job(1).pool("a").gpus(8).priority(Priority.HIGH)),
+                        defaults,
+                        List.of(11L),
+                        PendingReason.WAITING_FOR_PREEMPTION),
+                Arguments.of(
+                        "urgent preempts normal",
+                        fullPool(Priority.NORMAL).job(job(1).pool("a").gpus(4).priority(Priority.URGENT)),
+                        defaults,
+                        List.of(11L),
+                        PendingReason.WAITING_FOR_PREEMPTION),
+                Arguments.of(
+                        "never equal priority",
+                        fullPool(Priority.HIGH).job(job(1).pool("a").gpus(8).priority(Priority.HIGH)),
+                        defaults,
+                        List.of(),
+                        PendingReason.WAITING_FOR_GPUS),
+                Arguments.of(
+                        "never higher priority",
+                        fullPool(Priority.URGENT).job(job(1).pool("a").gpus(8).priority(Priority.HIGH)),
+                        defaults,
+                        List.of(),
+                        PendingReason.WAITING_FOR_GPUS),
+                Arguments.of(
+                        "without a checkpoint the time since start is the work lost",
+                        snapshot()
+                                .pool("a", "h100", 1)
+                                .runner(1, "a", 8, 0)
+                                .runner(2, "a", 8, 0)
+                                .running(attempt(10)
+                                        .pool("a")
+                                        .on(1, 8)
+                                        .priority(Priority.LOW)
                                         .startedAgo(Duration.ofMinutes(30)))
-                                .running(attempt(11).pool("a").on(2, 8).priority(Priority.LOW)
-                                        .startedAgo(Duration.ofHours(3)).checkpointedAgo(Duration.ofMinutes(40)))
+                                .running(attempt(11)
+                                        .pool("a")
+                                        .on(2, 8)
+                                        .priority(Priority.LOW)
+                                        .startedAgo(Duration.ofHours(3))
+                                        .checkpointedAgo(Duration.ofMinutes(40)))
                                 .job(job(1).pool("a").gpus(8).priority(Priority.HIGH)),
-                        defaults, List.of(10L), PendingReason.WAITING_FOR_PREEMPTION),
-                Arguments.of("attempts younger than the minimum runtime are spared",
+                        defaults,
+                        List.of(10L),
+                        PendingReason.WAITING_FOR_PREEMPTION),
+                Arguments.of(
+                        "attempts younger than the minimum runtime are spared",
                         fullPool(Priority.LOW).job(job(1).pool("a").gpus(8).priority(Priority.HIGH)),
                         defaults.withMinRuntimeBeforePreemption(Duration.ofHours(3)),
-                        List.of(), PendingReason.WAITING_FOR_GPUS),
-                Arguments.of("preemption off",
+                        List.of(),
+                        PendingReason.WAITING_FOR_GPUS),
+                Arguments.of(
+                        "preemption off",
                         fullPool(Priority.LOW).job(job(1).pool("a").gpus(8).priority(Priority.HIGH)),
-                        defaults.withPreemption(false), List.of(), PendingReason.WAITING_FOR_GPUS),
-                Arguments.of("multi-node job takes victims on several runners",
-                        fullPool(Priority.LOW).job(job(1).pool("a").gpus(12).multiNode().priority(Priority.HIGH)),
-                        defaults, List.of(10L, 11L), PendingReason.WAITING_FOR_PREEMPTION),
-                Arguments.of("no preemption for a job whose budget check fails",
-                        fullPool(Priority.LOW).project("poor", 1.0)
+                        defaults.withPreemption(false),
+                        List.of(),
+                        PendingReason.WAITING_FOR_GPUS),
+                Arguments.of(
+                        "multi-node job takes victims on several runners",
+                        fullPool(Priority.LOW)
+                                .job(job(1).pool("a").gpus(12).multiNode().priority(Priority.HIGH)),
+                        defaults,
+                        List.of(10L, 11L),
+                        PendingReason.WAITING_FOR_PREEMPTION),
+                Arguments.of(
+                        "no preemption for a job whose budget check fails",
+                        fullPool(Priority.LOW)
+                                .project("poor", 1.0)
                                 .job(job(1).pool("a").project("poor").gpus(8).priority(Priority.HIGH)),
-                        defaults, List.of(), PendingReason.BUDGET_EXHAUSTED));
+                        defaults,
+                        List.of(),
+                        PendingReason.BUDGET_EXHAUSTED));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
-    void preemptsOnlyWhatTheRulesAllow(String name, Scenario scenario, SchedulerPolicy policy,
-            List<Long> expectedVictims, PendingReason expectedReason) {
+    void preemptsOnlyWhatTheRulesAllow(
+            String name,
+            Scenario scenario,
+            SchedulerPolicy policy,
+            List<Long> expectedVictims,
+            PendingReason expectedReason) {
         Decision decision = scenario.decide(policy);
 
         assertThat(preemptedAttemptIds(decision)).isEqualTo(expectedVictims);
@@ -81,7 +126,9 @@ class PreemptionTest {
 
     @Test
     void preemptsOnlyAsMuchAsTheJobNeeds() {
-        Decision decision = snapshot().pool("a", "h100", 1).runner(1, "a", 8, 0)
+        Decision decision = snapshot()
+                .pool("a", "h100", 1)
+                .runner(1, "a", 8, 0)
                 .running(attempt(10).pool("a").on(1, 2).priority(Priority.LOW).checkpointedAgo(Duration.ofMinutes(1)))
                 .running(attempt(11).pool("a").on(1, 4).priority(Priority.LOW).checkpointedAgo(Duration.ofMinutes(2)))
                 .running(attempt(12).pool("a").on(1, 2).priority(Priority.LOW).checkpointedAgo(Duration.ofMinutes(3)))
@@ -90,14 +137,18 @@ class PreemptionTest {
 
         // 10 then 11 would be picked in work-lost order; 11 alone frees enough, so 10 is spared.
         assertThat(preemptedAttemptIds(decision)).containsExactly(11L);
-        assertThat(assertWaits(decision, 1, PendingReason.WAITING_FOR_PREEMPTION).estimatedStart())
+        assertThat(assertWaits(decision, 1, PendingReason.WAITING_FOR_PREEMPTION)
+                        .estimatedStart())
                 .isEqualTo(NOW.plus(SchedulerPolicy.defaults().preemptionGrace()));
     }
 
     @Test
     void victimsThatCannotMakeTheJobFitAreLeftAlone() {
         // Each runner has 4 GPUs of low work and 4 of urgent work: no single runner can reach 8.
-        Decision decision = snapshot().pool("a", "h100", 1).runner(1, "a", 8, 0).runner(2, "a", 8, 0)
+        Decision decision = snapshot()
+                .pool("a", "h100", 1)
+                .runner(1, "a", 8, 0)
+                .runner(2, "a", 8, 0)
                 .running(attempt(10).pool("a").on(1, 4).priority(Priority.LOW))
                 .running(attempt(11).pool("a").on(2, 4).priority(Priority.LOW))
                 .running(attempt(12).pool("a").on(1, 4).priority(Priority.URGENT))
@@ -111,7 +162,10 @@ class PreemptionTest {
 
     @Test
     void attemptsAlreadyStoppingAreWaitedForNotAddedTo() {
-        Decision decision = snapshot().pool("a", "h100", 1).runner(1, "a", 8, 0).runner(2, "a", 8, 0)
+        Decision decision = snapshot()
+                .pool("a", "h100", 1)
+                .runner(1, "a", 8, 0)
+                .runner(2, "a", 8, 0)
                 .running(attempt(10).pool("a").on(1, 8).priority(Priority.LOW).preempting())
                 .running(attempt(11).pool("a").on(2, 8).priority(Priority.LOW))
                 .job(job(1).pool("a").gpus(8).priority(Priority.HIGH))
@@ -123,7 +177,9 @@ class PreemptionTest {
 
     @Test
     void gpusFreedByPreemptionAreHeldForTheJob() {
-        Decision decision = snapshot().pool("a", "h100", 1).runner(1, "a", 8, 2)
+        Decision decision = snapshot()
+                .pool("a", "h100", 1)
+                .runner(1, "a", 8, 2)
                 .running(attempt(10).pool("a").on(1, 6).priority(Priority.LOW))
                 .job(job(1).pool("a").gpus(8).priority(Priority.HIGH))
                 .job(job(2).pool("a").gpus(2).runtime(Duration.ofHours(1)))
@@ -136,7 +192,9 @@ class PreemptionTest {
 
     @Test
     void waitsInsteadOfPreemptingWhenGpusComeBackWithinTheGracePeriod() {
-        Decision decision = snapshot().pool("a", "h100", 1).runner(1, "a", 8, 0)
+        Decision decision = snapshot()
+                .pool("a", "h100", 1)
+                .runner(1, "a", 8, 0)
                 .running(attempt(10).pool("a").on(1, 8).priority(Priority.LOW).endsIn(Duration.ofMinutes(2)))
                 .job(job(1).pool("a").gpus(8).priority(Priority.HIGH))
                 .decide();

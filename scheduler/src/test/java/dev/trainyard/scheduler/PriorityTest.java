@@ -18,8 +18,14 @@ class PriorityTest {
 
     @ParameterizedTest(name = "{0} outranks {1}: {2}")
     @CsvSource({
-        "URGENT, HIGH, true", "HIGH, NORMAL, true", "NORMAL, LOW, true", "URGENT, LOW, true",
-        "LOW, NORMAL, false", "NORMAL, NORMAL, false", "HIGH, URGENT, false"})
+        "URGENT, HIGH, true",
+        "HIGH, NORMAL, true",
+        "NORMAL, LOW, true",
+        "URGENT, LOW, true",
+        "LOW, NORMAL, false",
+        "NORMAL, NORMAL, false",
+        "HIGH, URGENT, false"
+    })
     void higherRankWins(Priority a, Priority b, boolean outranks) {
         assertThat(a.outranks(b)).isEqualTo(outranks);
         assertThat(a.rank() > b.rank()).isEqualTo(outranks);
@@ -27,7 +33,8 @@ class PriorityTest {
 
     @Test
     void rejectsUnknownSpellings() {
-        assertThatThrownBy(() -> Priority.parse("critical")).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> Priority.parse("critical"))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("low|normal|high|urgent");
         assertThatThrownBy(() -> Priority.parse(null)).isInstanceOf(IllegalArgumentException.class);
     }

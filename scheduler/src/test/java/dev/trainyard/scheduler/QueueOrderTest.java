@@ -19,7 +19,9 @@ class QueueOrderTest {
 
     /** One single-GPU slot, so exactly the first job in order is placed. */
     static Scenario oneSlot() {
-        return snapshot().pool("a", "h100", 1).runner(1, "a", 1)
+        return snapshot()
+                .pool("a", "h100", 1)
+                .runner(1, "a", 1)
                 .project("heavy", null, 0, 1, 100)
                 .project("light", null, 0, 1, 0)
                 .project("weighted", null, 0, 10, 100);
@@ -29,27 +31,47 @@ class QueueOrderTest {
         Duration older = Duration.ofHours(2);
         Duration newer = Duration.ofMinutes(5);
         return Stream.of(
-                Arguments.of("higher priority first, even when newer",
-                        oneSlot().job(job(1).pool("a").submittedAgo(older))
-                                .job(job(2).pool("a").priority(Priority.HIGH).submittedAgo(newer)), 2L),
-                Arguments.of("urgent before high",
-                        oneSlot().job(job(1).pool("a").priority(Priority.HIGH))
-                                .job(job(2).pool("a").priority(Priority.URGENT)), 2L),
-                Arguments.of("same class: the project with less usage per share first",
-                        oneSlot().job(job(1).pool("a").project("heavy").submittedAgo(older))
-                                .job(job(2).pool("a").project("light").submittedAgo(newer)), 2L),
-                Arguments.of("a larger share makes the same usage weigh less",
-                        oneSlot().project("light", null, 0, 1, 20)
+                Arguments.of(
+                        "higher priority first, even when newer",
+                        oneSlot()
+                                .job(job(1).pool("a").submittedAgo(older))
+                                .job(job(2).pool("a").priority(Priority.HIGH).submittedAgo(newer)),
+                        2L),
+                Arguments.of(
+                        "urgent before high",
+                        oneSlot()
+                                .job(job(1).pool("a").priority(Priority.HIGH))
+                                .job(job(2).pool("a").priority(Priority.URGENT)),
+                        2L),
+                Arguments.of(
+                        "same class: the project with less usage per share first",
+                        oneSlot()
+                                .job(job(1).pool("a").project("heavy").submittedAgo(older))
+                                .job(job(2).pool("a").project("light").submittedAgo(newer)),
+                        2L),
+                Arguments.of(
+                        "a larger share makes the same usage weigh less",
+                        oneSlot()
+                                .project("light", null, 0, 1, 20)
                                 .job(job(1).pool("a").project("weighted").submittedAgo(newer))
-                                .job(job(2).pool("a").project("light").submittedAgo(older)), 1L),
-                Arguments.of("priority beats fair share",
-                        oneSlot().job(job(1).pool("a").project("heavy").priority(Priority.HIGH))
-                                .job(job(2).pool("a").project("light")), 1L),
-                Arguments.of("same project and class: older first",
-                        oneSlot().job(job(1).pool("a").submittedAgo(newer))
-                                .job(job(2).pool("a").submittedAgo(older)), 2L),
-                Arguments.of("everything equal: lower id first",
-                        oneSlot().job(job(9).pool("a")).job(job(4).pool("a")), 4L));
+                                .job(job(2).pool("a").project("light").submittedAgo(older)),
+                        1L),
+                Arguments.of(
+                        "priority beats fair share",
+                        oneSlot()
+                                .job(job(1).pool("a").project("heavy").priority(Priority.HIGH))
+                                .job(job(2).pool("a").project("light")),
+                        1L),
+                Arguments.of(
+                        "same project and class: older first",
+                        oneSlot()
+                                .job(job(1).pool("a").submittedAgo(newer))
+                                .job(job(2).pool("a").submittedAgo(older)),
+                        2L),
+                Arguments.of(
+                        "everything equal: lower id first",
+                        oneSlot().job(job(9).pool("a")).job(job(4).pool("a")),
+                        4L));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -60,8 +82,11 @@ class QueueOrderTest {
 
     @Test
     void gpusGrantedThisCycleCountTowardsFairShare() {
-        Scenario scenario = snapshot().pool("a", "h100", 1).runner(1, "a", 2)
-                .project("p", null).project("q", null)
+        Scenario scenario = snapshot()
+                .pool("a", "h100", 1)
+                .runner(1, "a", 2)
+                .project("p", null)
+                .project("q", null)
                 .job(job(1).pool("a").project("p").submittedAgo(Duration.ofHours(3)))
                 .job(job(2).pool("a").project("p").submittedAgo(Duration.ofHours(2)))
                 .job(job(3).pool("a").project("q").submittedAgo(Duration.ofHours(1)));
@@ -74,7 +99,9 @@ class QueueOrderTest {
 
     @Test
     void waitingJobsAreListedInQueueOrderWithPositions() {
-        Scenario scenario = snapshot().pool("a", "h100", 1).runner(1, "a", 1, 0)
+        Scenario scenario = snapshot()
+                .pool("a", "h100", 1)
+                .runner(1, "a", 1, 0)
                 .job(job(1).pool("a").submittedAgo(Duration.ofMinutes(1)))
                 .job(job(2).pool("a").priority(Priority.HIGH))
                 .job(job(3).pool("a").submittedAgo(Duration.ofMinutes(9)));
@@ -87,8 +114,11 @@ class QueueOrderTest {
 
     @Test
     void usageGrantedInAHigherClassCountsInLowerOnes() {
-        Scenario scenario = snapshot().pool("a", "h100", 1).runner(1, "a", 2)
-                .project("p", null).project("q", null)
+        Scenario scenario = snapshot()
+                .pool("a", "h100", 1)
+                .runner(1, "a", 2)
+                .project("p", null)
+                .project("q", null)
                 .job(job(1).pool("a").project("p").priority(Priority.HIGH))
                 .job(job(2).pool("a").project("p").submittedAgo(Duration.ofHours(2)))
                 .job(job(3).pool("a").project("q").submittedAgo(Duration.ofHours(1)));

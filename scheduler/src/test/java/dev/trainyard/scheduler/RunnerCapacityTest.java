@@ -17,23 +17,48 @@ class RunnerCapacityTest {
 
     static Stream<Arguments> cases() {
         return Stream.of(
-                Arguments.of("second job of the cycle does not fit into what the first left",
-                        snapshot().pool("a", "h100", 1).runner(1, "a", 8)
-                                .job(job(1).pool("a").gpus(5)).job(job(2).pool("a").gpus(5)), List.of(1L)),
-                Arguments.of("small jobs pack one runner up to its free count",
-                        snapshot().pool("a", "h100", 1).runner(1, "a", 8)
-                                .job(job(1).pool("a").gpus(2)).job(job(2).pool("a").gpus(2))
-                                .job(job(3).pool("a").gpus(2)).job(job(4).pool("a").gpus(2))
-                                .job(job(5).pool("a").gpus(2)), List.of(1L, 2L, 3L, 4L)),
-                Arguments.of("GPUs held by running attempts are not free",
-                        snapshot().pool("a", "h100", 1).runner(1, "a", 8, 3).job(job(1).pool("a").gpus(4)),
+                Arguments.of(
+                        "second job of the cycle does not fit into what the first left",
+                        snapshot()
+                                .pool("a", "h100", 1)
+                                .runner(1, "a", 8)
+                                .job(job(1).pool("a").gpus(5))
+                                .job(job(2).pool("a").gpus(5)),
+                        List.of(1L)),
+                Arguments.of(
+                        "small jobs pack one runner up to its free count",
+                        snapshot()
+                                .pool("a", "h100", 1)
+                                .runner(1, "a", 8)
+                                .job(job(1).pool("a").gpus(2))
+                                .job(job(2).pool("a").gpus(2))
+                                .job(job(3).pool("a").gpus(2))
+                                .job(job(4).pool("a").gpus(2))
+                                .job(job(5).pool("a").gpus(2)),
+                        List.of(1L, 2L, 3L, 4L)),
+                Arguments.of(
+                        "GPUs held by running attempts are not free",
+                        snapshot()
+                                .pool("a", "h100", 1)
+                                .runner(1, "a", 8, 3)
+                                .job(job(1).pool("a").gpus(4)),
                         List.of()),
-                Arguments.of("a draining runner gets nothing even with free GPUs",
-                        snapshot().pool("a", "h100", 1).drainingRunner(1, "a", 8).runner(2, "a", 8, 1)
-                                .job(job(1).pool("a").gpus(2)), List.of()),
-                Arguments.of("a row claiming more free than total is clamped",
-                        snapshot().pool("a", "h100", 1).runner(1, "a", 4, 9)
-                                .job(job(1).pool("a").gpus(4)).job(job(2).pool("a").gpus(1)), List.of(1L)));
+                Arguments.of(
+                        "a draining runner gets nothing even with free GPUs",
+                        snapshot()
+                                .pool("a", "h100", 1)
+                                .drainingRunner(1, "a", 8)
+                                .runner(2, "a", 8, 1)
+                                .job(job(1).pool("a").gpus(2)),
+                        List.of()),
+                Arguments.of(
+                        "a row claiming more free than total is clamped",
+                        snapshot()
+                                .pool("a", "h100", 1)
+                                .runner(1, "a", 4, 9)
+                                .job(job(1).pool("a").gpus(4))
+                                .job(job(2).pool("a").gpus(1)),
+                        List.of(1L)));
     }
 
     @ParameterizedTest(name = "{0}")

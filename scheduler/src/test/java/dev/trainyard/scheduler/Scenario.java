@@ -75,8 +75,8 @@ final class Scenario {
     ClusterSnapshot build() {
         List<QueuedJob> queue = jobs.stream().map(j -> j.build(this)).toList();
         List<RunningAttempt> running = attempts.stream().map(a -> a.build(this)).toList();
-        return new ClusterSnapshot(NOW, List.copyOf(pools.values()), runners, List.copyOf(projects.values()), queue,
-                running);
+        return new ClusterSnapshot(
+                NOW, List.copyOf(pools.values()), runners, List.copyOf(projects.values()), queue, running);
     }
 
     Decision decide() {
@@ -190,9 +190,21 @@ final class Scenario {
 
         QueuedJob build(Scenario scenario) {
             Long poolId = pool != null ? Long.valueOf(scenario.poolId(pool)) : rawPoolId;
-            return new QueuedJob(id, scenario.projectId(project), poolId, gpuType, priority, gpus,
-                    minGpus == null ? gpus : minGpus, multiNode, maxRuntimeSeconds, maxCostUsd, accruedCostUsd,
-                    submittedAt, 7, replicaGpus);
+            return new QueuedJob(
+                    id,
+                    scenario.projectId(project),
+                    poolId,
+                    gpuType,
+                    priority,
+                    gpus,
+                    minGpus == null ? gpus : minGpus,
+                    multiNode,
+                    maxRuntimeSeconds,
+                    maxCostUsd,
+                    accruedCostUsd,
+                    submittedAt,
+                    7,
+                    replicaGpus);
         }
     }
 
@@ -280,9 +292,21 @@ final class Scenario {
 
         RunningAttempt build(Scenario scenario) {
             int gpus = shares.stream().mapToInt(Share::gpus).sum();
-            return new RunningAttempt(attemptId, jobId, scenario.projectId(project), scenario.poolId(pool), priority,
-                    shares, gpus, requestedGpus == null ? gpus : requestedGpus, startedAt, lastCheckpointAt,
-                    maxRuntimeSeconds, maxCostUsd, accruedCostUsd, preempting);
+            return new RunningAttempt(
+                    attemptId,
+                    jobId,
+                    scenario.projectId(project),
+                    scenario.poolId(pool),
+                    priority,
+                    shares,
+                    gpus,
+                    requestedGpus == null ? gpus : requestedGpus,
+                    startedAt,
+                    lastCheckpointAt,
+                    maxRuntimeSeconds,
+                    maxCostUsd,
+                    accruedCostUsd,
+                    preempting);
         }
     }
 }

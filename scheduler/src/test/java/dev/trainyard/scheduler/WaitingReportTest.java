@@ -17,8 +17,11 @@ class WaitingReportTest {
 
     @Test
     void jobsBeyondThePlacementCapWaitForTheNextCycle() {
-        Decision decision = snapshot().pool("a", "h100", 1).runner(1, "a", 8)
-                .job(job(1).pool("a")).job(job(2).pool("a"))
+        Decision decision = snapshot()
+                .pool("a", "h100", 1)
+                .runner(1, "a", 8)
+                .job(job(1).pool("a"))
+                .job(job(2).pool("a"))
                 .decide(SchedulerPolicy.defaults().withMaxPlacementsPerCycle(1));
 
         assertPlaced(decision, 1);
@@ -27,9 +30,14 @@ class WaitingReportTest {
 
     @Test
     void laterJobsGetTheEarliestMomentEnoughGpusComeBack() {
-        Decision decision = snapshot().pool("a", "h100", 1).runner(1, "a", 8, 0).runner(2, "a", 4, 0)
-                .running(attempt(10).pool("a").on(1, 8).priority(Priority.URGENT).endsIn(Duration.ofHours(1)))
-                .running(attempt(11).pool("a").on(2, 4).priority(Priority.URGENT).endsIn(Duration.ofHours(3)))
+        Decision decision = snapshot()
+                .pool("a", "h100", 1)
+                .runner(1, "a", 8, 0)
+                .runner(2, "a", 4, 0)
+                .running(
+                        attempt(10).pool("a").on(1, 8).priority(Priority.URGENT).endsIn(Duration.ofHours(1)))
+                .running(
+                        attempt(11).pool("a").on(2, 4).priority(Priority.URGENT).endsIn(Duration.ofHours(3)))
                 .job(job(1).pool("a").gpus(8).submittedAgo(Duration.ofHours(1)))
                 .job(job(2).pool("a").gpus(4))
                 .decide();
@@ -43,36 +51,44 @@ class WaitingReportTest {
 
     @Test
     void noEstimateWhenNothingRunningWillFreeTheGpus() {
-        Decision decision = snapshot().pool("a", "h100", 1).runner(1, "a", 8, 4)
-                .job(job(1).pool("a").gpus(8)).decide();
+        Decision decision = snapshot()
+                .pool("a", "h100", 1)
+                .runner(1, "a", 8, 4)
+                .job(job(1).pool("a").gpus(8))
+                .decide();
 
-        assertThat(assertWaits(decision, 1, PendingReason.WAITING_FOR_GPUS).estimatedStart()).isNull();
+        assertThat(assertWaits(decision, 1, PendingReason.WAITING_FOR_GPUS).estimatedStart())
+                .isNull();
     }
 
     @Test
     void positionsCountEveryWaitingJobThatMatchesTheHomePool() {
-        Decision decision = snapshot().pool("cheap", "h100", 1).runner(1, "cheap", 8, 0)
-                .pool("dear", "h100", 3).runner(2, "dear", 8, 0)
+        Decision decision = snapshot()
+                .pool("cheap", "h100", 1)
+                .runner(1, "cheap", 8, 0)
+                .pool("dear", "h100", 3)
+                .runner(2, "dear", 8, 0)
                 .job(job(1).pool("dear").submittedAgo(Duration.ofMinutes(3)))
                 .job(job(2).gpuType("h100").submittedAgo(Duration.ofMinutes(2)))
                 .job(job(3).pool("cheap").submittedAgo(Duration.ofMinutes(1)))
                 .job(job(4).pool("dear").gpus(9).submittedAgo(Duration.ZERO))
                 .decide();
 
-        assertThat(decision.waiting()).extracting(WaitingJob::jobId, WaitingJob::queuePosition)
-                .containsExactly(
-                        Tuple.tuple(1L, 1),
-                        Tuple.tuple(2L, 1),
-                        Tuple.tuple(3L, 2),
-                        Tuple.tuple(4L, 3));
+        assertThat(decision.waiting())
+                .extracting(WaitingJob::jobId, WaitingJob::queuePosition)
+                .containsExactly(Tuple.tuple(1L, 1), Tuple.tuple(2L, 1), Tuple.tuple(3L, 2), Tuple.tuple(4L, 3));
         assertWaits(decision, 4, PendingReason.NO_POOL_FITS);
     }
 
     @Test
     void noPositionWhenNoPoolMatches() {
-        Decision decision = snapshot().pool("a", "h100", 1).runner(1, "a", 8)
-                .job(job(1).gpuType("tpu")).decide();
+        Decision decision = snapshot()
+                .pool("a", "h100", 1)
+                .runner(1, "a", 8)
+                .job(job(1).gpuType("tpu"))
+                .decide();
 
-        assertThat(assertWaits(decision, 1, PendingReason.NO_POOL_FITS).queuePosition()).isZero();
+        assertThat(assertWaits(decision, 1, PendingReason.NO_POOL_FITS).queuePosition())
+                .isZero();
     }
 }

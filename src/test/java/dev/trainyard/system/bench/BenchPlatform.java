@@ -8,8 +8,7 @@ import java.util.Map;
 
 /** Starts the real platform for a benchmark run from Maven, wherever Maven was started. */
 final class BenchPlatform {
-    private BenchPlatform() {
-    }
+    private BenchPlatform() {}
 
     static Platform start(String name) {
         return start(name, Map.of());
@@ -38,11 +37,15 @@ final class BenchPlatform {
         Map<String, String> all = new HashMap<>(env);
         if (Boolean.getBoolean("bench.jfr")) {
             Path jfr = Path.of(System.getProperty("trainyard.root"), "src/test/target", "system-" + name, "api.jfr");
-            all.put("JAVA_TOOL_OPTIONS", "-XX:FlightRecorderOptions:stackdepth=256 -XX:StartFlightRecording=settings=profile,dumponexit=true,filename=" + jfr);
+            all.put(
+                    "JAVA_TOOL_OPTIONS",
+                    "-XX:FlightRecorderOptions:stackdepth=256 -XX:StartFlightRecording=settings=profile,dumponexit=true,filename="
+                            + jfr);
             System.out.println("profiling the API into " + jfr);
         }
         Platform p = Platform.start(name, all);
-        System.out.println("platform: API at " + p.baseUrl() + " (pid " + p.api().pid() + "), log " + p.api().log());
+        System.out.println("platform: API at " + p.baseUrl() + " (pid "
+                + p.api().pid() + "), log " + p.api().log());
         return p;
     }
 

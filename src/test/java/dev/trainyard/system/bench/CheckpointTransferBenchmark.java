@@ -32,8 +32,8 @@ public final class CheckpointTransferBenchmark {
         ProtocolClient.Assignment attempt = live.attempts().get(0);
         AtomicBoolean stop = new AtomicBoolean();
         Thread beats = live.keepAlive(stop, 1800);
-        Figures.Table table = new Figures.Table("size MiB", "run", "upload s", "upload MB/s", "download s",
-                "download MB/s");
+        Figures.Table table =
+                new Figures.Table("size MiB", "run", "upload s", "upload MB/s", "download s", "download MB/s");
         long step = 0;
         try {
             for (String s : SIZES.split(",")) {
@@ -53,7 +53,12 @@ public final class CheckpointTransferBenchmark {
                             throw new IllegalStateException("download of checkpoint " + id + " gave " + d.bytes()
                                     + " bytes, SHA-256 " + d.sha256());
                         }
-                        table.row(mib, r, Figures.ms(up), Figures.num(bytes / up / 1e6), Figures.ms(down),
+                        table.row(
+                                mib,
+                                r,
+                                Figures.ms(up),
+                                Figures.num(bytes / up / 1e6),
+                                Figures.ms(down),
                                 Figures.num(bytes / down / 1e6));
                     }
                 } finally {

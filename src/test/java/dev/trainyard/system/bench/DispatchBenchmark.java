@@ -36,7 +36,10 @@ public final class DispatchBenchmark {
     private final AtomicLong claimErrors = new AtomicLong();
 
     public static void main(String[] args) throws Exception {
-        BenchPlatform.measure("Dispatch through the API: " + RUNNERS + " simulated runners x " + DEVICES + " devices", "bench_dispatch", platform -> new DispatchBenchmark().run(platform));
+        BenchPlatform.measure(
+                "Dispatch through the API: " + RUNNERS + " simulated runners x " + DEVICES + " devices",
+                "bench_dispatch",
+                platform -> new DispatchBenchmark().run(platform));
     }
 
     static String spec(String name) {
@@ -94,9 +97,14 @@ public final class DispatchBenchmark {
     }
 
     /** What one burst of submissions measured. */
-    record Burst(int jobs, int claimed, long firstSubmit, long lastSubmitted, long lastClaim, long[] latencies,
-            long submitErrors) {
-    }
+    record Burst(
+            int jobs,
+            int claimed,
+            long firstSubmit,
+            long lastSubmitted,
+            long lastClaim,
+            long[] latencies,
+            long submitErrors) {}
 
     private Burst burst(ProtocolClient api, String label, int jobs, int submitters) throws Exception {
         Map<Long, Long> submittedAt = new ConcurrentHashMap<>();
@@ -132,8 +140,8 @@ public final class DispatchBenchmark {
                 // counted as not claimed
             }
         }
-        return new Burst(jobs, latencies.size(), first, lastSubmitted, lastClaim, Figures.sorted(latencies),
-                errors.get());
+        return new Burst(
+                jobs, latencies.size(), first, lastSubmitted, lastClaim, Figures.sorted(latencies), errors.get());
     }
 
     /** One job at a time on free devices: submit, wait until :start is answered, pause briefly, repeat. */
@@ -160,19 +168,41 @@ public final class DispatchBenchmark {
         long heartbeats = runners.stream().mapToLong(r -> r.heartbeats.get()).sum();
         long runnerErrors = runners.stream().mapToLong(r -> r.errors.get()).sum();
         System.out.println();
-        new Figures.Table("phase", "jobs", "claimed", "submit jobs/s", "submit-to-claimed jobs/s", "p50 ms", "p99 ms",
-                "max ms")
-                .row("burst (" + SUBMITTERS + " submitters)", b.jobs, b.claimed, Figures.num(b.jobs / submitSeconds),
-                        Figures.num(b.claimed / claimSeconds), Figures.ms(Figures.percentileMs(b.latencies, 50)),
+        new Figures.Table(
+                        "phase",
+                        "jobs",
+                        "claimed",
+                        "submit jobs/s",
+                        "submit-to-claimed jobs/s",
+                        "p50 ms",
+                        "p99 ms",
+                        "max ms")
+                .row(
+                        "burst (" + SUBMITTERS + " submitters)",
+                        b.jobs,
+                        b.claimed,
+                        Figures.num(b.jobs / submitSeconds),
+                        Figures.num(b.claimed / claimSeconds),
+                        Figures.ms(Figures.percentileMs(b.latencies, 50)),
                         Figures.ms(Figures.percentileMs(b.latencies, 99)),
                         Figures.ms(Figures.percentileMs(b.latencies, 100)))
-                .row("idle (one at a time)", IDLE_JOBS, idle.length, "-", "-", Figures.ms(Figures.percentileMs(idle, 50)),
-                        Figures.ms(Figures.percentileMs(idle, 99)), Figures.ms(Figures.percentileMs(idle, 100)))
+                .row(
+                        "idle (one at a time)",
+                        IDLE_JOBS,
+                        idle.length,
+                        "-",
+                        "-",
+                        Figures.ms(Figures.percentileMs(idle, 50)),
+                        Figures.ms(Figures.percentileMs(idle, 99)),
+                        Figures.ms(Figures.percentileMs(idle, 100)))
                 .print();
         System.out.println("burst: submitted in " + Figures.ms(submitSeconds * 1000) + " ms, all claimed after "
                 + Figures.ms(claimSeconds * 1000) + " ms; submit errors " + b.submitErrors + ", claim errors "
                 + claimErrors.get() + ", heartbeats " + heartbeats + ", runner errors " + runnerErrors
-                + runners.stream().filter(r -> r.lastError != null).findFirst().map(r -> " (" + r.lastError + ")")
+                + runners.stream()
+                        .filter(r -> r.lastError != null)
+                        .findFirst()
+                        .map(r -> " (" + r.lastError + ")")
                         .orElse(""));
     }
 

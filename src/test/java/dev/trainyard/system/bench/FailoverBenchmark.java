@@ -33,19 +33,34 @@ public final class FailoverBenchmark {
         Job job = platform.jobs().submitJob(Specs.tinyGpt("failover", 2, STEPS, 20), null);
         long id = job.getId();
         try (Connection db = TestDatabase.connect(platform.dbUrl())) {
-            Figures.Table table = new Figures.Table("replacement", "heartbeat timeout s", "step at kill",
-                    "resumed from step", "lost s", "new attempt placed s", "new attempt RUNNING s",
-                    "first new step s", "past step at kill s");
+            Figures.Table table = new Figures.Table(
+                    "replacement",
+                    "heartbeat timeout s",
+                    "step at kill",
+                    "resumed from step",
+                    "lost s",
+                    "new attempt placed s",
+                    "new attempt RUNNING s",
+                    "first new step s",
+                    "past step at kill s");
             awaitTraining(platform, db, id, 1);
             ManagedProcess b = failover(platform, db, id, a, 1, "node-b", false, table);
             if (attemptId(db, id, 2) >= 0) {
                 awaitTraining(platform, db, id, 2);
                 failover(platform, db, id, b, 2, "node-c", true, table);
             } else {
-                System.out.println("no failover: attempt 1 is still " + scalarText(db, "select state || ', ended_at '"
-                        + " || coalesce(ended_at::text, 'null') from attempts where job_id = ? and number = 1", id)
-                        + "; runners: " + scalarText(db, "select string_agg(name || ' ' || state || ' last heartbeat '"
-                        + " || last_heartbeat_at::text, '; ' order by id) from runners where ? > 0", id));
+                System.out.println("no failover: attempt 1 is still "
+                        + scalarText(
+                                db,
+                                "select state || ', ended_at '"
+                                        + " || coalesce(ended_at::text, 'null') from attempts where job_id = ? and number = 1",
+                                id)
+                        + "; runners: "
+                        + scalarText(
+                                db,
+                                "select string_agg(name || ' ' || state || ' last heartbeat '"
+                                        + " || last_heartbeat_at::text, '; ' order by id) from runners where ? > 0",
+                                id));
             }
             platform.jobs().cancelJob(id);
             System.out.println();
@@ -58,8 +73,13 @@ public final class FailoverBenchmark {
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (System.nanoTime() < deadline) {
             long attempt = attemptId(db, job, number);
-            long checkpoint = attempt < 0 ? -1 : scalar(db, "select coalesce(max(step), -1) from checkpoints"
-                    + " where attempt_id = ? and state = 'COMPLETE'", attempt);
+            long checkpoint = attempt < 0
+                    ? -1
+                    : scalar(
+                            db,
+                            "select coalesce(max(step), -1) from checkpoints"
+                                    + " where attempt_id = ? and state = 'COMPLETE'",
+                            attempt);
             if (checkpoint >= 0 && maxStep(db, attempt) >= checkpoint + 10) {
                 return;
             }
@@ -68,8 +88,16 @@ public final class FailoverBenchmark {
         throw new IllegalStateException("attempt " + number + " of job " + job + " did not checkpoint in " + WAIT);
     }
 
-    private static ManagedProcess failover(Platform platform, Connection db, long job, ManagedProcess victim,
-            int number, String replacement, boolean standby, Figures.Table table) throws SQLException {
+    private static ManagedProcess failover(
+            Platform platform,
+            Connection db,
+            long job,
+            ManagedProcess victim,
+            int number,
+            String replacement,
+            boolean standby,
+            Figures.Table table)
+            throws SQLException {
         ManagedProcess next = null;
         if (standby) {
             next = platform.startRunner(replacement, 2);
@@ -91,18 +119,22 @@ public final class FailoverBenchmark {
         long deadline = t0 + RECOVERY.toNanos();
         while (System.nanoTime() < deadline && Double.isNaN(pastKill)) {
             double now = (System.nanoTime() - t0) / 1e9;
-            if (Double.isNaN(lost) && scalar(db, "select count(*) from attempts where id = ? and ended_at is not null",
-                    old) > 0) {
+            if (Double.isNaN(lost)
+                    && scalar(db, "select count(*) from attempts where id = ? and ended_at is not null", old) > 0) {
                 lost = now;
             }
             long fresh = attemptId(db, job, number + 1);
             if (fresh >= 0) {
                 placed = Double.isNaN(placed) ? now : placed;
-                if (Double.isNaN(running) && scalar(db, "select count(*) from attempts where id = ? and state ="
-                        + " 'RUNNING'", fresh) > 0) {
+                if (Double.isNaN(running)
+                        && scalar(db, "select count(*) from attempts where id = ? and state =" + " 'RUNNING'", fresh)
+                                > 0) {
                     running = now;
-                    resumed = scalar(db, "select coalesce((select step from checkpoints where id ="
-                            + " a.resume_checkpoint_id), -1) from attempts a where a.id = ?", fresh);
+                    resumed = scalar(
+                            db,
+                            "select coalesce((select step from checkpoints where id ="
+                                    + " a.resume_checkpoint_id), -1) from attempts a where a.id = ?",
+                            fresh);
                 }
                 long step = maxStep(db, fresh);
                 if (Double.isNaN(firstStep) && step > resumed && !Double.isNaN(running)) {
@@ -114,20 +146,28 @@ public final class FailoverBenchmark {
             }
             Platform.sleep(50);
         }
-        table.row(standby ? "standby (registered before the kill)" : "cold (started after the kill)", 6, stepAtKill,
-                resumed, Figures.ms(lost), Figures.ms(placed), Figures.ms(running), Figures.ms(firstStep),
+        table.row(
+                standby ? "standby (registered before the kill)" : "cold (started after the kill)",
+                6,
+                stepAtKill,
+                resumed,
+                Figures.ms(lost),
+                Figures.ms(placed),
+                Figures.ms(running),
+                Figures.ms(firstStep),
                 Figures.ms(pastKill));
-        System.out.printf("failover %d (%s): lost %.2f s, placed %.2f s, running %.2f s, training %.2f s,"
-                + " past the kill's step %d at %.2f s%n", number, replacement, lost, placed, running, firstStep,
-                stepAtKill, pastKill);
+        System.out.printf(
+                "failover %d (%s): lost %.2f s, placed %.2f s, running %.2f s, training %.2f s,"
+                        + " past the kill's step %d at %.2f s%n",
+                number, replacement, lost, placed, running, firstStep, stepAtKill, pastKill);
         return next;
     }
 
     private static void awaitRegistered(Connection db, String runner) throws SQLException {
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (System.nanoTime() < deadline) {
-            try (PreparedStatement ps = db.prepareStatement("select count(*) from runners where name = ? and state"
-                    + " = 'ACTIVE'")) {
+            try (PreparedStatement ps =
+                    db.prepareStatement("select count(*) from runners where name = ? and state" + " = 'ACTIVE'")) {
                 ps.setString(1, runner);
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();

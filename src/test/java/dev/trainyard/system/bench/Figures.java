@@ -10,8 +10,7 @@ import java.util.Locale;
 
 /** What the benchmarks print: latency percentiles, small Markdown tables and the machine's load average. */
 final class Figures {
-    private Figures() {
-    }
+    private Figures() {}
 
     /** The 1-, 5- and 15-minute load averages from /proc/loadavg, as printed by uptime. */
     static String loadAverage() {

@@ -47,19 +47,21 @@ final class LiveAttempts {
 
     /** Heartbeats for every runner each second until {@code stop}, at most {@code seconds}. */
     Thread keepAlive(AtomicBoolean stop, long seconds) {
-        Thread t = new Thread(() -> {
-            long deadline = System.nanoTime() + seconds * 1_000_000_000L;
-            while (!stop.get() && System.nanoTime() < deadline) {
-                for (long runner : runners) {
-                    try {
-                        api.heartbeat(runner, 0);
-                    } catch (RuntimeException e) {
-                        System.out.println("heartbeat of runner " + runner + " failed: " + e.getMessage());
+        Thread t = new Thread(
+                () -> {
+                    long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+                    while (!stop.get() && System.nanoTime() < deadline) {
+                        for (long runner : runners) {
+                            try {
+                                api.heartbeat(runner, 0);
+                            } catch (RuntimeException e) {
+                                System.out.println("heartbeat of runner " + runner + " failed: " + e.getMessage());
+                            }
+                        }
+                        SimulatedRunner.sleep(1000);
                     }
-                }
-                SimulatedRunner.sleep(1000);
-            }
-        }, "keep-alive");
+                },
+                "keep-alive");
         t.setDaemon(true);
         t.start();
         return t;

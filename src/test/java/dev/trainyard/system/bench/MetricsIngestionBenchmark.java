@@ -42,8 +42,17 @@ public final class MetricsIngestionBenchmark {
         List<ProtocolClient.Assignment> attempts = live.attempts();
         AtomicBoolean stop = new AtomicBoolean();
         Thread beats = live.keepAlive(stop, (SECONDS + WARM_SECONDS + 10) * POSTERS.size() * BATCHES.size() + 60);
-        Figures.Table table = new Figures.Table("posters", "points/batch", "batches", "points", "points/s",
-                "batches/s", "p50 ms", "p99 ms", "max ms", "errors");
+        Figures.Table table = new Figures.Table(
+                "posters",
+                "points/batch",
+                "batches",
+                "points",
+                "points/s",
+                "batches/s",
+                "p50 ms",
+                "p99 ms",
+                "max ms",
+                "errors");
         long[] nextStep = new long[maxPosters];
         try {
             for (int batch : BATCHES) {
@@ -55,9 +64,15 @@ public final class MetricsIngestionBenchmark {
                         r = measure(api, attempts.subList(0, posters), batch, SECONDS, nextStep, table);
                     }
                     long stored = rows(platform) - rowsBefore;
-                    System.out.printf(Locale.ROOT, "%d posters x %d points: %s points/s, %d new rows in"
-                            + " metric_points (%d points accepted)%n", posters, batch, Figures.num(r.pointsPerSecond),
-                            stored, r.points);
+                    System.out.printf(
+                            Locale.ROOT,
+                            "%d posters x %d points: %s points/s, %d new rows in"
+                                    + " metric_points (%d points accepted)%n",
+                            posters,
+                            batch,
+                            Figures.num(r.pointsPerSecond),
+                            stored,
+                            r.points);
                 }
             }
         } finally {
@@ -69,11 +84,16 @@ public final class MetricsIngestionBenchmark {
         table.print();
     }
 
-    record Result(long points, double pointsPerSecond) {
-    }
+    record Result(long points, double pointsPerSecond) {}
 
-    private static Result measure(ProtocolClient api, List<ProtocolClient.Assignment> attempts, int batch,
-            long seconds, long[] nextStep, Figures.Table table) throws Exception {
+    private static Result measure(
+            ProtocolClient api,
+            List<ProtocolClient.Assignment> attempts,
+            int batch,
+            long seconds,
+            long[] nextStep,
+            Figures.Table table)
+            throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(attempts.size(), DispatchBenchmark.daemon("poster"));
         List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
         AtomicLong points = new AtomicLong();
@@ -109,9 +129,16 @@ public final class MetricsIngestionBenchmark {
         pool.shutdown();
         long[] sorted = Figures.sorted(latencies);
         if (table != null) {
-            table.row(attempts.size(), batch, batches.get(), points.get(), Figures.num(points.get() / elapsed),
-                    Figures.num(batches.get() / elapsed), Figures.ms(Figures.percentileMs(sorted, 50)),
-                    Figures.ms(Figures.percentileMs(sorted, 99)), Figures.ms(Figures.percentileMs(sorted, 100)),
+            table.row(
+                    attempts.size(),
+                    batch,
+                    batches.get(),
+                    points.get(),
+                    Figures.num(points.get() / elapsed),
+                    Figures.num(batches.get() / elapsed),
+                    Figures.ms(Figures.percentileMs(sorted, 50)),
+                    Figures.ms(Figures.percentileMs(sorted, 99)),
+                    Figures.ms(Figures.percentileMs(sorted, 100)),
                     errors.get());
         }
         return new Result(points.get(), points.get() / elapsed);
@@ -122,15 +149,22 @@ public final class MetricsIngestionBenchmark {
         StringBuilder b = new StringBuilder(count * 56).append('[');
         for (int i = 0; i < count; i++) {
             long step = firstStep + i / NAMES.length;
-            b.append(i == 0 ? "" : ",").append("{\"step\":").append(step).append(",\"name\":\"")
-                    .append(NAMES[i % NAMES.length]).append("\",\"value\":").append(1.0 / (1 + step + i % 7)).append('}');
+            b.append(i == 0 ? "" : ",")
+                    .append("{\"step\":")
+                    .append(step)
+                    .append(",\"name\":\"")
+                    .append(NAMES[i % NAMES.length])
+                    .append("\",\"value\":")
+                    .append(1.0 / (1 + step + i % 7))
+                    .append('}');
         }
         return b.append(']').toString();
     }
 
     private static long rows(Platform platform) throws Exception {
-        try (Connection c = TestDatabase.connect(platform.dbUrl()); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("select count(*) from metric_points")) {
+        try (Connection c = TestDatabase.connect(platform.dbUrl());
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("select count(*) from metric_points")) {
             rs.next();
             return rs.getLong(1);
         }
@@ -143,5 +177,4 @@ public final class MetricsIngestionBenchmark {
         }
         return out;
     }
-
 }

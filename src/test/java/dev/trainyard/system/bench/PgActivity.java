@@ -43,7 +43,8 @@ final class PgActivity implements AutoCloseable {
         String sql = "select coalesce(wait_event_type, 'CPU') || ':' || coalesce(wait_event, '-'), "
                 + "regexp_replace(left(query, 90), '\\s+', ' ', 'g') from pg_stat_activity where datname = '" + db
                 + "' and state = 'active' and pid <> pg_backend_pid() and query not like 'listen%'";
-        try (Connection c = TestDatabase.connect(jdbcUrl); Statement s = c.createStatement()) {
+        try (Connection c = TestDatabase.connect(jdbcUrl);
+                Statement s = c.createStatement()) {
             while (!stop.get() && System.nanoTime() < deadline) {
                 try (ResultSet rs = s.executeQuery(sql)) {
                     while (rs.next()) {
@@ -61,12 +62,14 @@ final class PgActivity implements AutoCloseable {
 
     /** Commits and rollbacks of the database, and the server's WAL syncs and bytes (pg_stat_wal, PostgreSQL 14+). */
     private long[] counters() {
-        try (Connection c = TestDatabase.connect(jdbcUrl); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("select xact_commit, xact_rollback, (select wal_sync from pg_stat_wal), "
-                     + "(select wal_bytes::bigint from pg_stat_wal), tup_inserted, tup_updated "
-                     + "from pg_stat_database where datname = '" + db + "'")) {
+        try (Connection c = TestDatabase.connect(jdbcUrl);
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("select xact_commit, xact_rollback, (select wal_sync from pg_stat_wal), "
+                        + "(select wal_bytes::bigint from pg_stat_wal), tup_inserted, tup_updated "
+                        + "from pg_stat_database where datname = '" + db + "'")) {
             rs.next();
-            return new long[] {rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getLong(6)};
+            return new long[] {rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getLong(6)
+            };
         } catch (SQLException e) {
             return new long[6];
         }
@@ -82,15 +85,28 @@ final class PgActivity implements AutoCloseable {
         }
         long[] after = counters();
         double seconds = (System.nanoTime() - startNanos) / 1e9;
-        System.out.printf(java.util.Locale.ROOT, "PostgreSQL over %.1f s: %d commits (%.0f/s), %d rollbacks, %d WAL"
-                + " syncs (server-wide, %.0f/s), %.1f MB WAL, %d rows inserted, %d rows updated%n", seconds,
-                after[0] - before[0], (after[0] - before[0]) / seconds, after[1] - before[1], after[2] - before[2],
-                (after[2] - before[2]) / seconds, (after[3] - before[3]) / 1e6, after[4] - before[4],
+        System.out.printf(
+                java.util.Locale.ROOT,
+                "PostgreSQL over %.1f s: %d commits (%.0f/s), %d rollbacks, %d WAL"
+                        + " syncs (server-wide, %.0f/s), %.1f MB WAL, %d rows inserted, %d rows updated%n",
+                seconds,
+                after[0] - before[0],
+                (after[0] - before[0]) / seconds,
+                after[1] - before[1],
+                after[2] - before[2],
+                (after[2] - before[2]) / seconds,
+                (after[3] - before[3]) / 1e6,
+                after[4] - before[4],
                 after[5] - before[5]);
         System.out.println("PostgreSQL activity: " + samples.get() + " samples of pg_stat_activity; active backends"
                 + " per sample by wait event | statement (top 15):");
-        counts.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue().get(), a.getValue().get())).limit(15)
-                .forEach(e -> System.out.printf(java.util.Locale.ROOT, "  %6.2f  %s%n",
-                        e.getValue().get() / (double) Math.max(1, samples.get()), e.getKey()));
+        counts.entrySet().stream()
+                .sorted((a, b) -> Long.compare(b.getValue().get(), a.getValue().get()))
+                .limit(15)
+                .forEach(e -> System.out.printf(
+                        java.util.Locale.ROOT,
+                        "  %6.2f  %s%n",
+                        e.getValue().get() / (double) Math.max(1, samples.get()),
+                        e.getKey()));
     }
 }

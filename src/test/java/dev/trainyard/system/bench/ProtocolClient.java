@@ -22,8 +22,7 @@ final class ProtocolClient {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** One live assignment from a heartbeat answer. */
-    record Assignment(long attemptId, long jobId, String leaseToken, String state, String stop) {
-    }
+    record Assignment(long attemptId, long jobId, String leaseToken, String state, String stop) {}
 
     /** The API answered with an unexpected status. */
     static final class CallFailed extends RuntimeException {
@@ -40,8 +39,10 @@ final class ProtocolClient {
     private final String runnerAuth;
 
     ProtocolClient(String baseUrl, String runnerToken) {
-        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(10)).build();
+        this.http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(10))
+                .build();
         this.base = baseUrl + "/api/v1";
         this.runnerAuth = "Bearer " + runnerToken;
     }
@@ -49,11 +50,17 @@ final class ProtocolClient {
     long register(String name, String pool, int devices) {
         StringBuilder d = new StringBuilder();
         for (int i = 0; i < devices; i++) {
-            d.append(i == 0 ? "" : ",").append("{\"index\":").append(i).append(",\"kind\":\"cpu\",\"name\":\"sim")
-                    .append(i).append("\"}");
+            d.append(i == 0 ? "" : ",")
+                    .append("{\"index\":")
+                    .append(i)
+                    .append(",\"kind\":\"cpu\",\"name\":\"sim")
+                    .append(i)
+                    .append("\"}");
         }
-        JsonNode r = post(runnerAuth, "/runner/register", "{\"name\":\"" + name + "\",\"host\":\"127.0.0.1\",\"pool\":\""
-                + pool + "\",\"devices\":[" + d + "]}");
+        JsonNode r = post(
+                runnerAuth,
+                "/runner/register",
+                "{\"name\":\"" + name + "\",\"host\":\"127.0.0.1\",\"pool\":\"" + pool + "\",\"devices\":[" + d + "]}");
         return r.get("runnerId").asLong();
     }
 
@@ -61,38 +68,56 @@ final class ProtocolClient {
         JsonNode r = post(runnerAuth, "/runner/heartbeat", "{\"runnerId\":" + runnerId + ",\"waitMs\":" + waitMs + "}");
         List<Assignment> out = new ArrayList<>();
         for (JsonNode a : r.get("assignments")) {
-            out.add(new Assignment(a.get("attemptId").asLong(), a.get("jobId").asLong(), a.get("leaseToken").asText(),
-                    a.get("state").asText(), a.hasNonNull("stop") ? a.get("stop").asText() : null));
+            out.add(new Assignment(
+                    a.get("attemptId").asLong(),
+                    a.get("jobId").asLong(),
+                    a.get("leaseToken").asText(),
+                    a.get("state").asText(),
+                    a.hasNonNull("stop") ? a.get("stop").asText() : null));
         }
         return out;
     }
 
     String start(Assignment a) {
-        return post(runnerAuth, "/runner/attempts/" + a.attemptId() + ":start",
-                "{\"leaseToken\":\"" + a.leaseToken() + "\"}").get("state").asText();
+        return post(
+                        runnerAuth,
+                        "/runner/attempts/" + a.attemptId() + ":start",
+                        "{\"leaseToken\":\"" + a.leaseToken() + "\"}")
+                .get("state")
+                .asText();
     }
 
     void end(Assignment a, String outcome, long finalStep) {
-        post(runnerAuth, "/runner/attempts/" + a.attemptId() + ":end", "{\"leaseToken\":\"" + a.leaseToken()
-                + "\",\"outcome\":\"" + outcome + "\",\"finalStep\":" + finalStep + "}");
+        post(
+                runnerAuth,
+                "/runner/attempts/" + a.attemptId() + ":end",
+                "{\"leaseToken\":\"" + a.leaseToken() + "\",\"outcome\":\"" + outcome + "\",\"finalStep\":" + finalStep
+                        + "}");
     }
 
     /** Posts a metrics batch whose JSON {@code points} array is given; returns the HTTP status. */
     int metrics(Assignment a, String pointsArray) {
-        HttpResponse<String> r = send(request(runnerAuth, "/runner/attempts/" + a.attemptId() + "/metrics")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"leaseToken\":\"" + a.leaseToken() + "\",\"points\":"
-                        + pointsArray + "}")).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = send(
+                request(runnerAuth, "/runner/attempts/" + a.attemptId() + "/metrics")
+                        .POST(HttpRequest.BodyPublishers.ofString(
+                                "{\"leaseToken\":\"" + a.leaseToken() + "\",\"points\":" + pointsArray + "}"))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         return r.statusCode();
     }
 
     /** Uploads a file as checkpoint {@code step}; returns the checkpoint's id. */
     long uploadCheckpoint(Assignment a, long step, String sha256, Path file) {
         try {
-            HttpRequest req = HttpRequest.newBuilder(URI.create(base + "/runner/attempts/" + a.attemptId()
-                    + "/checkpoints/" + step)).header("Authorization", runnerAuth)
-                    .header("Content-Type", "application/octet-stream").header("X-Lease-Token", a.leaseToken())
-                    .header("X-Checksum-Sha256", sha256).timeout(Duration.ofMinutes(5))
-                    .PUT(HttpRequest.BodyPublishers.ofFile(file)).build();
+            HttpRequest req = HttpRequest.newBuilder(
+                            URI.create(base + "/runner/attempts/" + a.attemptId() + "/checkpoints/" + step))
+                    .header("Authorization", runnerAuth)
+                    .header("Content-Type", "application/octet-stream")
+                    .header("X-Lease-Token", a.leaseToken())
+                    .header("X-Checksum-Sha256", sha256)
+                    .timeout(Duration.ofMinutes(5))
+                    .PUT(HttpRequest.BodyPublishers.ofFile(file))
+                    .build();
             HttpResponse<String> r = send(req, HttpResponse.BodyHandlers.ofString());
             check("upload", r);
             return JSON.readTree(r.body()).get("id").asLong();
@@ -104,7 +129,10 @@ final class ProtocolClient {
     /** Downloads a checkpoint through the runner endpoint; returns the bytes read and the served SHA-256. */
     Download downloadCheckpoint(long checkpointId) {
         HttpRequest req = HttpRequest.newBuilder(URI.create(base + "/runner/checkpoints/" + checkpointId + "/content"))
-                .header("Authorization", runnerAuth).timeout(Duration.ofMinutes(5)).GET().build();
+                .header("Authorization", runnerAuth)
+                .timeout(Duration.ofMinutes(5))
+                .GET()
+                .build();
         HttpResponse<InputStream> r = send(req, HttpResponse.BodyHandlers.ofInputStream());
         if (r.statusCode() != 200) {
             throw new CallFailed("download", r.statusCode(), "");
@@ -121,8 +149,7 @@ final class ProtocolClient {
         return new Download(bytes, r.headers().firstValue("X-Checksum-Sha256").orElse(""));
     }
 
-    record Download(long bytes, String sha256) {
-    }
+    record Download(long bytes, String sha256) {}
 
     /** Submits a job as {@code token}; returns its id. */
     long submit(String token, String specJson) {
@@ -130,7 +157,10 @@ final class ProtocolClient {
     }
 
     private JsonNode post(String auth, String path, String body) {
-        HttpResponse<String> r = send(request(auth, path).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse<String> r = send(
+                request(auth, path)
+                        .POST(HttpRequest.BodyPublishers.ofString(body))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
         check(path, r);
         try {
@@ -141,8 +171,10 @@ final class ProtocolClient {
     }
 
     private HttpRequest.Builder request(String auth, String path) {
-        return HttpRequest.newBuilder(URI.create(base + path)).header("Authorization", auth)
-                .header("Content-Type", "application/json").timeout(Duration.ofSeconds(60));
+        return HttpRequest.newBuilder(URI.create(base + path))
+                .header("Authorization", auth)
+                .header("Content-Type", "application/json")
+                .timeout(Duration.ofSeconds(60));
     }
 
     private static void check(String what, HttpResponse<String> r) {

@@ -28,8 +28,15 @@ final class SimulatedRunner implements Runnable {
     final AtomicLong errors = new AtomicLong();
     volatile String lastError;
 
-    SimulatedRunner(ProtocolClient api, String name, long runnerId, long waitMs, long deadlineNanos,
-            ExecutorService work, Consumer<ProtocolClient.Assignment> handler, AtomicBoolean stop) {
+    SimulatedRunner(
+            ProtocolClient api,
+            String name,
+            long runnerId,
+            long waitMs,
+            long deadlineNanos,
+            ExecutorService work,
+            Consumer<ProtocolClient.Assignment> handler,
+            AtomicBoolean stop) {
         this.api = api;
         this.name = name;
         this.runnerId = runnerId;

@@ -86,12 +86,21 @@ class DashboardTest {
         deleteTree(Repository.output("system-dash"));
         platform = Platform.start("dash");
         platform.startRunner("dash-a", 2);
-        finishedJobId = platform.jobs().submitJob(Specs.tinyGpt("background", 1, 20, 10), null).getId();
+        finishedJobId = platform.jobs()
+                .submitJob(Specs.tinyGpt("background", 1, 20, 10), null)
+                .getId();
         playwright = Playwright.create();
-        browser = playwright.chromium().launch(new BrowserType.LaunchOptions()
-                .setExecutablePath(Paths.get("/usr/bin/chromium")).setHeadless(true)
-                .setArgs(List.of("--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                        "--disable-component-update", "--disable-sync")));
+        browser = playwright
+                .chromium()
+                .launch(new BrowserType.LaunchOptions()
+                        .setExecutablePath(Paths.get("/usr/bin/chromium"))
+                        .setHeadless(true)
+                        .setArgs(List.of(
+                                "--no-sandbox",
+                                "--disable-gpu",
+                                "--disable-background-networking",
+                                "--disable-component-update",
+                                "--disable-sync")));
     }
 
     @AfterAll
@@ -124,8 +133,10 @@ class DashboardTest {
         if (context != null) {
             context.close();
         }
-        context = browser.newContext(new Browser.NewContextOptions().setViewportSize(width, height)
-                .setColorScheme(scheme).setAcceptDownloads(true));
+        context = browser.newContext(new Browser.NewContextOptions()
+                .setViewportSize(width, height)
+                .setColorScheme(scheme)
+                .setAcceptDownloads(true));
         Page p = context.newPage();
         p.setDefaultTimeout(60_000);
         p.onConsoleMessage(m -> {
@@ -225,9 +236,15 @@ class DashboardTest {
         waitForText("#job-state", "Succeeded");
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> seen = (List<Map<String, Object>>) page.evaluate("window.seen");
-        List<Integer> pointsWhileRunning = seen.stream().filter(x -> ((String) x.get("s")).startsWith("Running"))
-                .map(x -> ((Number) x.get("p")).intValue()).filter(n -> n > 0).distinct().toList();
-        assertThat(pointsWhileRunning).as("loss points shown while running, in %s", seen).hasSizeGreaterThanOrEqualTo(2);
+        List<Integer> pointsWhileRunning = seen.stream()
+                .filter(x -> ((String) x.get("s")).startsWith("Running"))
+                .map(x -> ((Number) x.get("p")).intValue())
+                .filter(n -> n > 0)
+                .distinct()
+                .toList();
+        assertThat(pointsWhileRunning)
+                .as("loss points shown while running, in %s", seen)
+                .hasSizeGreaterThanOrEqualTo(2);
         assertThat(lossPoints()).isGreaterThan(pointsWhileRunning.get(0)).isGreaterThanOrEqualTo(STEPS);
 
         // 2. the timeline shows the whole way: queued, scheduled, running, succeeded
@@ -263,7 +280,8 @@ class DashboardTest {
         page.selectOption("#filter-state", "SUCCEEDED");
         page.fill("#filter-name", "dash-g");
         page.waitForCondition(() -> page.locator("#jobs-table tbody tr").count() == 1);
-        assertThat(page.locator("#jobs-table tbody tr").getAttribute("data-job-id")).isEqualTo(Long.toString(jobId));
+        assertThat(page.locator("#jobs-table tbody tr").getAttribute("data-job-id"))
+                .isEqualTo(Long.toString(jobId));
         assertThat(page.url()).contains("state=SUCCEEDED").contains("name=dash-g");
         assertNoConsoleErrors();
     }
@@ -284,7 +302,8 @@ class DashboardTest {
         byte[] bytes = Files.readAllBytes(download.path());
 
         assertThat(bytes).hasSize(newest.getSizeBytes().intValue());
-        String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        String sha =
+                HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
         assertThat(sha).isEqualTo(newest.getSha256());
         assertThat(download.suggestedFilename()).endsWith(".safetensors");
         screenshot("checkpoints");
@@ -298,7 +317,9 @@ class DashboardTest {
         Locator table = page.locator("#jobs-table");
         table.waitFor();
         page.waitForSelector(".live-dot.live");
-        long jobId = platform.jobs().submitJob(Specs.tinyGpt("to-cancel", 1, 100_000, 1_000), null).getId();
+        long jobId = platform.jobs()
+                .submitJob(Specs.tinyGpt("to-cancel", 1, 100_000, 1_000), null)
+                .getId();
 
         // the new job appears without a reload (server-sent events), then we open and cancel it
         Locator row = page.locator("#jobs-table tr[data-job-id='" + jobId + "']");
@@ -308,9 +329,13 @@ class DashboardTest {
         platform.awaitJob(jobId, j -> "RUNNING".equals(j.getState()), JOB_TIMEOUT);
         page.click("#cancel-job");
         page.click("#confirm-cancel");
-        page.waitForCondition(() -> page.locator("#job-state").textContent().contains("Cancelled")
-                || page.locator(".problem").count() > 0, new Page.WaitForConditionOptions().setTimeout(JOB_TIMEOUT.toMillis()));
-        assertThat(page.locator(".problem").allTextContents()).as("the cancel was refused").isEmpty();
+        page.waitForCondition(
+                () -> page.locator("#job-state").textContent().contains("Cancelled")
+                        || page.locator(".problem").count() > 0,
+                new Page.WaitForConditionOptions().setTimeout(JOB_TIMEOUT.toMillis()));
+        assertThat(page.locator(".problem").allTextContents())
+                .as("the cancel was refused")
+                .isEmpty();
         assertThat(page.locator("#cancel-job").count()).isZero();
         assertThat(platform.jobs().getJob(jobId).getState()).isEqualTo("CANCELLED");
         screenshot("cancelled");
@@ -333,10 +358,15 @@ class DashboardTest {
                 page.waitForSelector("main h1");
                 page.waitForLoadState();
                 page.waitForTimeout(1200);
-                assertThat(page.locator(".problem").count()).as(route + " shows no problem").isZero();
+                assertThat(page.locator(".problem").count())
+                        .as(route + " shows no problem")
+                        .isZero();
                 screenshot(route.replace('/', '-') + "-" + look);
-                int overflow = ((Number) page.evaluate("document.documentElement.scrollWidth - window.innerWidth")).intValue();
-                assertThat(overflow).as("sideways scrolling of %s at %d px", route, width).isLessThanOrEqualTo(0);
+                int overflow =
+                        ((Number) page.evaluate("document.documentElement.scrollWidth - window.innerWidth")).intValue();
+                assertThat(overflow)
+                        .as("sideways scrolling of %s at %d px", route, width)
+                        .isLessThanOrEqualTo(0);
             }
         }
 
@@ -355,7 +385,9 @@ class DashboardTest {
         project.locator("input[name=budgetUsd]").fill("25");
         project.locator("button[type=submit]").click();
         waitForText("#projects tr[data-project='" + Platform.PROJECT + "']", "$25.00 USD");
-        assertThat(new ProjectsApi(platform.client(Platform.ADMIN_TOKEN)).getProject(Platform.PROJECT).getBudgetUsd())
+        assertThat(new ProjectsApi(platform.client(Platform.ADMIN_TOKEN))
+                        .getProject(Platform.PROJECT)
+                        .getBudgetUsd())
                 .isEqualByComparingTo("25");
 
         // an admin creates a token and sees its secret once
@@ -382,7 +414,9 @@ class DashboardTest {
     }
 
     private void assertNoConsoleErrors() {
-        assertThat(consoleErrors).as("console errors (failed requests: %s)", failedRequests).isEmpty();
+        assertThat(consoleErrors)
+                .as("console errors (failed requests: %s)", failedRequests)
+                .isEmpty();
     }
 
     private void signIn() {
@@ -398,11 +432,14 @@ class DashboardTest {
     }
 
     private void waitForText(String selector, String text) {
-        page.waitForCondition(() -> page.locator(selector).textContent().contains(text),
+        page.waitForCondition(
+                () -> page.locator(selector).textContent().contains(text),
                 new Page.WaitForConditionOptions().setTimeout(JOB_TIMEOUT.toMillis()));
     }
 
     private void screenshot(String name) {
-        page.screenshot(new Page.ScreenshotOptions().setPath(SHOTS.resolve(testName + "-" + name + ".png")).setFullPage(true));
+        page.screenshot(new Page.ScreenshotOptions()
+                .setPath(SHOTS.resolve(testName + "-" + name + ".png"))
+                .setFullPage(true));
     }
 }

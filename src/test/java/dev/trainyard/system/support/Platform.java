@@ -73,8 +73,12 @@ public final class Platform implements AutoCloseable {
     }
 
     public void startApi() {
-        api = track(new ManagedProcess("api", List.of(java(), "-Xmx512m", "-jar", Repository.apiJar().toString()),
-                apiEnv, dir.resolve("api.log")).start());
+        api = track(new ManagedProcess(
+                        "api",
+                        List.of(java(), "-Xmx512m", "-jar", Repository.apiJar().toString()),
+                        apiEnv,
+                        dir.resolve("api.log"))
+                .start());
         awaitReady(api, baseUrl(), Duration.ofSeconds(90));
     }
 
@@ -87,8 +91,12 @@ public final class Platform implements AutoCloseable {
         int replicaPort = freePort();
         Map<String, String> env = new HashMap<>(apiEnv);
         env.put("PORT", Integer.toString(replicaPort));
-        ManagedProcess replica = track(new ManagedProcess("api-replica", List.of(java(), "-Xmx512m", "-jar",
-                Repository.apiJar().toString()), env, dir.resolve("api-replica-" + replicaPort + ".log")).start());
+        ManagedProcess replica = track(new ManagedProcess(
+                        "api-replica",
+                        List.of(java(), "-Xmx512m", "-jar", Repository.apiJar().toString()),
+                        env,
+                        dir.resolve("api-replica-" + replicaPort + ".log"))
+                .start());
         String url = "http://127.0.0.1:" + replicaPort;
         awaitReady(replica, url, Duration.ofSeconds(90));
         return url;
@@ -106,12 +114,36 @@ public final class Platform implements AutoCloseable {
         Map<String, String> env = new HashMap<>();
         env.put("OMP_WAIT_POLICY", "PASSIVE");
         env.put("OPENBLAS_NUM_THREADS", "1");
-        return track(new ManagedProcess("runner-" + runnerName, List.of(java(), "-Xmx512m",
-                "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0", "-jar", Repository.runnerJar().toString(), "agent",
-                "--api", apiUrl, "--token", runnerToken, "--pool", POOL, "--name", runnerName, "--host", "127.0.0.1",
-                "--dp-timeout", "30",
-                "--devices", Integer.toString(devices), "--metrics-port", Integer.toString(metricsPort), "--work-dir", dir.resolve("runner-" + runnerName).toString()),
-                env, dir.resolve("runner-" + runnerName + ".log")).start());
+        return track(new ManagedProcess(
+                        "runner-" + runnerName,
+                        List.of(
+                                java(),
+                                "-Xmx512m",
+                                "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0",
+                                "-jar",
+                                Repository.runnerJar().toString(),
+                                "agent",
+                                "--api",
+                                apiUrl,
+                                "--token",
+                                runnerToken,
+                                "--pool",
+                                POOL,
+                                "--name",
+                                runnerName,
+                                "--host",
+                                "127.0.0.1",
+                                "--dp-timeout",
+                                "30",
+                                "--devices",
+                                Integer.toString(devices),
+                                "--metrics-port",
+                                Integer.toString(metricsPort),
+                                "--work-dir",
+                                dir.resolve("runner-" + runnerName).toString()),
+                        env,
+                        dir.resolve("runner-" + runnerName + ".log"))
+                .start());
     }
 
     /** The runner's own Prometheus endpoint. */
@@ -166,8 +198,11 @@ public final class Platform implements AutoCloseable {
     private void bootstrap() {
         ApiClient admin = client(ADMIN_TOKEN);
         new ProjectsApi(admin).createProject(new CreateProject().name(PROJECT));
-        new PoolsApi(admin).createPool(new CreatePool().name(POOL).gpuType("cpu").pricePerGpuHour(new BigDecimal("3.60")));
-        runnerToken = new TokensApi(admin).createToken(new CreateToken().name("runners").role("RUNNER")).getSecret();
+        new PoolsApi(admin)
+                .createPool(new CreatePool().name(POOL).gpuType("cpu").pricePerGpuHour(new BigDecimal("3.60")));
+        runnerToken = new TokensApi(admin)
+                .createToken(new CreateToken().name("runners").role("RUNNER"))
+                .getSecret();
     }
 
     private void awaitReady(ManagedProcess process, String url, Duration timeout) {
@@ -178,8 +213,11 @@ public final class Platform implements AutoCloseable {
                 throw new IllegalStateException("the API exited; see " + process.log());
             }
             try {
-                HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create(url + "/q/health/ready"))
-                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding());
+                HttpResponse<Void> r = http.send(
+                        HttpRequest.newBuilder(URI.create(url + "/q/health/ready"))
+                                .timeout(Duration.ofSeconds(2))
+                                .build(),
+                        HttpResponse.BodyHandlers.discarding());
                 if (r.statusCode() == 200) {
                     return;
                 }
@@ -206,7 +244,9 @@ public final class Platform implements AutoCloseable {
     /** Starts each run from an empty folder: files of an earlier run must not meet this run's attempt ids. */
     private static Path emptied(Path dir) {
         try (var walk = Files.walk(dir)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).filter(p -> !p.equals(dir)).forEach(p -> p.toFile().delete());
+            walk.sorted(java.util.Comparator.reverseOrder())
+                    .filter(p -> !p.equals(dir))
+                    .forEach(p -> p.toFile().delete());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

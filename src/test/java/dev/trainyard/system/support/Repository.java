@@ -5,12 +5,13 @@ import java.nio.file.Path;
 
 /** Where the repository and its built artifacts are, for tests that start the real programs. */
 public final class Repository {
-    private Repository() {
-    }
+    private Repository() {}
 
     public static Path root() {
         String configured = System.getProperty("trainyard.root");
-        Path p = configured != null ? Path.of(configured) : Path.of("").toAbsolutePath().getParent().getParent();
+        Path p = configured != null
+                ? Path.of(configured)
+                : Path.of("").toAbsolutePath().getParent().getParent();
         return p.toAbsolutePath().normalize();
     }
 

@@ -13,18 +13,31 @@ import dev.trainyard.client.model.TrainingSpec;
 
 /** Small job specs that train in seconds on two CPU cores. */
 public final class Specs {
-    private Specs() {
-    }
+    private Specs() {}
 
     /** A 2-layer GPT on the arithmetic corpus over {@code gpus} pipeline stages. */
     public static JobSpec tinyGpt(String name, int gpus, long steps, int checkpointEvery) {
-        return new JobSpec().name(name).project(Platform.PROJECT).priority("normal")
+        return new JobSpec()
+                .name(name)
+                .project(Platform.PROJECT)
+                .priority("normal")
                 .resources(new Resources().pool(Platform.POOL).gpus(gpus))
                 .limits(new Limits().maxRuntimeSeconds(3600L).maxRestarts(3))
-                .model(new ModelSpec(new GptModel().type(GptModel.TypeEnum.GPT).layers(2).dModel(32).heads(4).seqLen(16)
+                .model(new ModelSpec(new GptModel()
+                        .type(GptModel.TypeEnum.GPT)
+                        .layers(2)
+                        .dModel(32)
+                        .heads(4)
+                        .seqLen(16)
                         .vocab(128)))
-                .data(new DataSpec(new ArithmeticData().type(ArithmeticData.TypeEnum.ARITHMETIC).seed(7L)))
-                .training(new TrainingSpec().steps(steps).batchSize(16).learningRate(0.003).seed(11L)
+                .data(new DataSpec(new ArithmeticData()
+                        .type(ArithmeticData.TypeEnum.ARITHMETIC)
+                        .seed(7L)))
+                .training(new TrainingSpec()
+                        .steps(steps)
+                        .batchSize(16)
+                        .learningRate(0.003)
+                        .seed(11L)
                         .evalEvery(10))
                 .parallelism(new ParallelismSpec().microBatches(4).schedule("1f1b"))
                 .checkpoint(new CheckpointPolicy().everySteps(checkpointEvery).keepLast(3));

@@ -16,8 +16,7 @@ import java.util.List;
 public final class TestDatabase {
     private static String serverUrl;
 
-    private TestDatabase() {
-    }
+    private TestDatabase() {}
 
     /**
      * Drops and creates database {@code name}, suffixed with a hash of this checkout's path so that two
@@ -27,7 +26,7 @@ public final class TestDatabase {
         name = name + "_" + Integer.toHexString(Repository.root().toString().hashCode() & 0xfffffff);
         String base = server();
         try (Connection c = DriverManager.getConnection(base + "postgres", "postgres", "");
-             Statement s = c.createStatement()) {
+                Statement s = c.createStatement()) {
             s.execute("drop database if exists " + name + " with (force)");
             s.execute("create database " + name);
         } catch (SQLException e) {
@@ -47,7 +46,8 @@ public final class TestDatabase {
             return serverUrl;
         }
         String env = System.getenv("TEST_DB_URL");
-        String candidate = env != null ? env.substring(0, env.lastIndexOf('/') + 1) : "jdbc:postgresql://127.0.0.1:5432/";
+        String candidate =
+                env != null ? env.substring(0, env.lastIndexOf('/') + 1) : "jdbc:postgresql://127.0.0.1:5432/";
         if (answers(candidate)) {
             serverUrl = candidate;
             return serverUrl;
@@ -67,8 +67,10 @@ public final class TestDatabase {
     private static String startPrivateServer() {
         Path script = Repository.root().resolve("run.sh");
         try {
-            Process p = new ProcessBuilder(List.of("bash", script.toString(), "db")).redirectErrorStream(false)
-                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            Process p = new ProcessBuilder(List.of("bash", script.toString(), "db"))
+                    .redirectErrorStream(false)
+                    .redirectError(ProcessBuilder.Redirect.INHERIT)
+                    .start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
             if (p.waitFor() != 0 || out.isEmpty()) {
                 throw new IllegalStateException("'run.sh db' could not provide a PostgreSQL server");

@@ -31,8 +31,10 @@ public final class CheckpointDownload {
 
     public CheckpointDownload(Api api) {
         this.api = api;
-        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
-                .followRedirects(HttpClient.Redirect.NORMAL).build();
+        this.http = HttpClient.newBuilder()
+                .connectTimeout(Duration.ofSeconds(10))
+                .followRedirects(HttpClient.Redirect.NORMAL)
+                .build();
     }
 
     /** Downloads to {@code target}; fails, leaving nothing behind, when the bytes do not hash to {@code sha256}. */
@@ -40,7 +42,9 @@ public final class CheckpointDownload {
         HttpRequest request = HttpRequest.newBuilder(
                         api.uri("/api/v1/jobs/" + jobId + "/checkpoints/" + checkpointId + "/content"))
                 .header("Authorization", "Bearer " + api.token())
-                .header("Accept", "application/octet-stream, application/problem+json").GET().build();
+                .header("Accept", "application/octet-stream, application/problem+json")
+                .GET()
+                .build();
         Path dir = target.toAbsolutePath().getParent();
         Path partial = dir.resolve(target.getFileName() + ".part");
         try {
@@ -53,8 +57,10 @@ public final class CheckpointDownload {
                 }
                 String actual = copyHashing(body, partial);
                 if (!actual.equalsIgnoreCase(sha256)) {
-                    throw new CliFailure(ExitCodes.FAILURE, "checksum mismatch for checkpoint " + checkpointId
-                            + ": expected SHA-256 " + sha256 + ", got " + actual + "; nothing was saved");
+                    throw new CliFailure(
+                            ExitCodes.FAILURE,
+                            "checksum mismatch for checkpoint " + checkpointId + ": expected SHA-256 " + sha256
+                                    + ", got " + actual + "; nothing was saved");
                 }
             }
             long size = Files.size(partial);
@@ -73,7 +79,8 @@ public final class CheckpointDownload {
     /** Copies the stream to the file and answers the hex SHA-256 of what was copied. */
     static String copyHashing(InputStream in, Path file) throws IOException {
         MessageDigest digest = sha256();
-        try (DigestInputStream hashing = new DigestInputStream(in, digest); OutputStream out = Files.newOutputStream(file)) {
+        try (DigestInputStream hashing = new DigestInputStream(in, digest);
+                OutputStream out = Files.newOutputStream(file)) {
             hashing.transferTo(out);
         }
         return HexFormat.of().formatHex(digest.digest());

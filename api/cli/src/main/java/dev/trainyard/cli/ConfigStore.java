@@ -28,7 +28,8 @@ public final class ConfigStore {
     /** The store this process uses: the file named by the environment, or the one under the home directory. */
     public static ConfigStore fromEnvironment(Map<String, String> env, Path home) {
         String configured = env.get("TRAINYARD_CONFIG");
-        Path file = configured != null && !configured.isBlank() ? Path.of(configured)
+        Path file = configured != null && !configured.isBlank()
+                ? Path.of(configured)
                 : home.resolve(".config").resolve("trainyard").resolve("config.json");
         return new ConfigStore(file, env);
     }
@@ -65,7 +66,8 @@ public final class ConfigStore {
             Files.deleteIfExists(tmp);
             if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
                 // created private before the secret is written, so it is never readable by others
-                Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+                Files.createFile(
+                        tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             }
             Files.writeString(tmp, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(node) + "\n");
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

@@ -9,12 +9,12 @@ public final class ExitCodes {
     public static final int USAGE = 2;
     /** Missing, invalid or insufficient token (401, 403), or not logged in. */
     public static final int AUTH = 3;
+
     public static final int NOT_FOUND = 4;
     /** The resource is not in a state that allows this (409). */
     public static final int CONFLICT = 5;
 
-    private ExitCodes() {
-    }
+    private ExitCodes() {}
 
     /** The exit code for an HTTP error status. */
     public static int forStatus(int status) {

@@ -12,8 +12,7 @@ import java.util.Locale;
 public final class Formats {
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss'Z'");
 
-    private Formats() {
-    }
+    private Formats() {}
 
     /** A UTC timestamp to the second, or null. */
     public static String time(OffsetDateTime t) {

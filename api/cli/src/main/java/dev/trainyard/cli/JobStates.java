@@ -6,8 +6,7 @@ import java.util.Set;
 public final class JobStates {
     private static final Set<String> TERMINAL = Set.of("SUCCEEDED", "FAILED", "CANCELLED", "BUDGET_EXHAUSTED");
 
-    private JobStates() {
-    }
+    private JobStates() {}
 
     public static boolean isTerminal(String state) {
         return state != null && TERMINAL.contains(state);

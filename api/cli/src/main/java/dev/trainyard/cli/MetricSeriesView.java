@@ -13,12 +13,13 @@ import java.util.TreeSet;
 
 /** Views of a job's metric series: the last value of each, or all of them as CSV with one row per step. */
 public final class MetricSeriesView {
-    private MetricSeriesView() {
-    }
+    private MetricSeriesView() {}
 
     /** The point with the highest step of the series named {@code name}. */
     public static Optional<SeriesPoint> last(Metrics metrics, String name) {
-        return metrics.getSeries().stream().filter(s -> s.getName().equals(name)).findFirst()
+        return metrics.getSeries().stream()
+                .filter(s -> s.getName().equals(name))
+                .findFirst()
                 .flatMap(MetricSeriesView::last);
     }
 
@@ -37,7 +38,8 @@ public final class MetricSeriesView {
         StringBuilder out = new StringBuilder("step");
         series.forEach(s -> out.append(',').append(s.getName()));
         out.append('\n');
-        List<Map<Long, Double>> byStep = series.stream().map(MetricSeriesView::byStep).toList();
+        List<Map<Long, Double>> byStep =
+                series.stream().map(MetricSeriesView::byStep).toList();
         for (long step : steps) {
             out.append(step);
             for (Map<Long, Double> values : byStep) {

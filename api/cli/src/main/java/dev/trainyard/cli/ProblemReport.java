@@ -14,8 +14,7 @@ public final class ProblemReport {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_BODY = 300;
 
-    private ProblemReport() {
-    }
+    private ProblemReport() {}
 
     public static List<String> lines(int status, String body) {
         JsonNode problem = parse(body);
@@ -25,10 +24,11 @@ public final class ProblemReport {
         List<String> lines = new ArrayList<>();
         String title = problem.path("title").asText();
         String detail = problem.path("detail").asText("");
-        lines.add("error: " + title + (detail.isBlank() || detail.equals(title) ? "" : ": " + detail)
-                + " (HTTP " + problem.path("status").asInt(status) + ")");
+        lines.add("error: " + title + (detail.isBlank() || detail.equals(title) ? "" : ": " + detail) + " (HTTP "
+                + problem.path("status").asInt(status) + ")");
         for (JsonNode violation : problem.path("errors")) {
-            lines.add("  " + violation.path("field").asText("?") + ": " + violation.path("message").asText(""));
+            lines.add("  " + violation.path("field").asText("?") + ": "
+                    + violation.path("message").asText(""));
         }
         return lines;
     }

@@ -31,7 +31,11 @@ public final class ProgressLine {
 
     public String render(String state, long step, long total, Double loss, Instant now) {
         Duration eta = eta(step, total, now);
-        return String.format("%-9s %s %s%s%s", state, bar(step, total), Formats.steps(step, total),
+        return String.format(
+                "%-9s %s %s%s%s",
+                state,
+                bar(step, total),
+                Formats.steps(step, total),
                 loss == null ? "" : "  loss " + Formats.number(loss),
                 eta == null || JobStates.isTerminal(state) ? "" : "  eta " + Formats.duration(eta));
     }

@@ -17,8 +17,7 @@ import java.nio.file.Path;
  * the rest.
  */
 public final class SpecFile {
-    private SpecFile() {
-    }
+    private SpecFile() {}
 
     public static JobSpec read(Path file, ObjectMapper clientMapper) {
         String text;
@@ -34,8 +33,11 @@ public final class SpecFile {
             SpecDocument.parse(text);
         } catch (InvalidFieldsException e) {
             FieldViolation first = e.violations().get(0);
-            throw new CliFailure(ExitCodes.USAGE, first.field().equals("$") ? file + " " + first.message()
-                    : file + ": " + first.field() + ": " + first.message());
+            throw new CliFailure(
+                    ExitCodes.USAGE,
+                    first.field().equals("$")
+                            ? file + " " + first.message()
+                            : file + ": " + first.field() + ": " + first.message());
         }
         try {
             return clientMapper.readValue(text, JobSpec.class);

@@ -21,15 +21,35 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /** The {@code trainyard} command: its subcommands, its configuration and how failures become exit codes. */
-@Command(name = "trainyard", mixinStandardHelpOptions = true, version = "trainyard 0.1.0",
+@Command(
+        name = "trainyard",
+        mixinStandardHelpOptions = true,
+        version = "trainyard 0.1.0",
         description = "Submit, watch and steer training jobs on a Trainyard API.",
-        subcommands = {LoginCommand.class, PlanCommand.class, SubmitCommand.class, ListCommand.class,
-            GetCommand.class, LogsCommand.class, MetricsCommand.class, CancelCommand.class, CheckpointsCommand.class,
-            DownloadCommand.class, PoolsCommand.class, RunnersCommand.class, QueueCommand.class},
+        subcommands = {
+            LoginCommand.class,
+            PlanCommand.class,
+            SubmitCommand.class,
+            ListCommand.class,
+            GetCommand.class,
+            LogsCommand.class,
+            MetricsCommand.class,
+            CancelCommand.class,
+            CheckpointsCommand.class,
+            DownloadCommand.class,
+            PoolsCommand.class,
+            RunnersCommand.class,
+            QueueCommand.class
+        },
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:success (submit --wait: the job SUCCEEDED)", "1:failure (submit --wait: the job FAILED)",
-            "2:usage or invalid request (submit --wait: CANCELLED or BUDGET_EXHAUSTED)", "3:not logged in or token refused",
-            "4:not found", "5:conflict with the current state"})
+        exitCodeList = {
+            "0:success (submit --wait: the job SUCCEEDED)",
+            "1:failure (submit --wait: the job FAILED)",
+            "2:usage or invalid request (submit --wait: CANCELLED or BUDGET_EXHAUSTED)",
+            "3:not logged in or token refused",
+            "4:not found",
+            "5:conflict with the current state"
+        })
 public class TrainyardCli implements Runnable {
     private final ConfigStore store;
     private final Duration pollInterval;
@@ -67,8 +87,10 @@ public class TrainyardCli implements Runnable {
     public Api api() {
         CliConfig config = store.resolve();
         if (!config.complete()) {
-            throw new CliFailure(ExitCodes.AUTH, "not logged in: run 'trainyard login --api URL --token TOKEN'"
-                    + " or set TRAINYARD_API and TRAINYARD_TOKEN");
+            throw new CliFailure(
+                    ExitCodes.AUTH,
+                    "not logged in: run 'trainyard login --api URL --token TOKEN'"
+                            + " or set TRAINYARD_API and TRAINYARD_TOKEN");
         }
         return new Api(config);
     }

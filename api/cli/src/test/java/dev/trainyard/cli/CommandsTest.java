@@ -25,6 +25,7 @@ class CommandsTest {
 
     @TempDir
     Path dir;
+
     private FakeApi api;
     private ConfigStore store;
     private final StringWriter out = new StringWriter();
@@ -47,8 +48,9 @@ class CommandsTest {
         api.json("POST /api/v1/jobs/7:cancel", 409, PROBLEM_409);
 
         assertThat(run("cancel", "7")).isEqualTo(5);
-        assertThat(err.toString()).isEqualTo("error: The resource is not in a state that allows this: Job 7 has already"
-                + " ended (SUCCEEDED) and cannot be cancelled (HTTP 409)\n");
+        assertThat(err.toString())
+                .isEqualTo("error: The resource is not in a state that allows this: Job 7 has already"
+                        + " ended (SUCCEEDED) and cannot be cancelled (HTTP 409)\n");
         assertThat(api.requests).containsExactly("POST /api/v1/jobs/7:cancel Bearer good");
     }
 
@@ -82,14 +84,20 @@ class CommandsTest {
 
     @Test
     void lsFollowsPagesUpToTheLimitAndTellsHowToContinue() {
-        api.json("GET /api/v1/jobs?limit=3", 200, "{\"items\":[" + job(3, "c", "RUNNING") + "," + job(2, "b", "QUEUED")
-                + "],\"nextCursor\":\"p2\"}");
-        api.json("GET /api/v1/jobs?cursor=p2&limit=1", 200, "{\"items\":[" + job(1, "a", "SUCCEEDED") + "],\"nextCursor\":\"p3\"}");
+        api.json(
+                "GET /api/v1/jobs?limit=3",
+                200,
+                "{\"items\":[" + job(3, "c", "RUNNING") + "," + job(2, "b", "QUEUED") + "],\"nextCursor\":\"p2\"}");
+        api.json(
+                "GET /api/v1/jobs?cursor=p2&limit=1",
+                200,
+                "{\"items\":[" + job(1, "a", "SUCCEEDED") + "],\"nextCursor\":\"p3\"}");
 
         assertThat(run("ls", "--limit", "3")).isZero();
 
         assertThat(out.toString().lines()).hasSize(4);
-        assertThat(out.toString()).containsPattern("(?m)^ID\\s+NAME\\s+PROJECT\\s+STATE")
+        assertThat(out.toString())
+                .containsPattern("(?m)^ID\\s+NAME\\s+PROJECT\\s+STATE")
                 .containsPattern("(?m)^3\\s+c\\s+demo\\s+RUNNING\\s+cpu\\s+1\\s+5/20\\s+\\$0\\.0100");
         assertThat(err.toString()).contains("trainyard ls --cursor p3");
     }
@@ -115,24 +123,40 @@ class CommandsTest {
         api.json("POST /api/v1/jobs", 201, job(3, "c", "QUEUED"));
         api.json("GET /api/v1/jobs/3", 200, job(3, "c", "RUNNING"));
         api.json("GET /api/v1/jobs/3", 200, job(3, "c", "FAILED"));
-        api.json("GET /api/v1/jobs/3/metrics?fromStep=4&names=loss&points=2", 200,
+        api.json(
+                "GET /api/v1/jobs/3/metrics?fromStep=4&names=loss&points=2",
+                200,
                 "{\"jobId\":3,\"available\":[\"loss\"],\"series\":[{\"name\":\"loss\",\"points\":[{\"step\":4,\"value\":2.75},"
                         + "{\"step\":5,\"value\":2.5}]}]}");
 
         assertThat(run("submit", spec.toString(), "--wait")).isEqualTo(1);
 
-        assertThat(out.toString()).startsWith("Job 3 (c) FAILED after").contains("step 5/20").contains("loss 2.5000");
-        assertThat(err.toString()).contains("Submitted job 3").contains("RUNNING   [######").contains("loss 2.5000");
+        assertThat(out.toString())
+                .startsWith("Job 3 (c) FAILED after")
+                .contains("step 5/20")
+                .contains("loss 2.5000");
+        assertThat(err.toString())
+                .contains("Submitted job 3")
+                .contains("RUNNING   [######")
+                .contains("loss 2.5000");
     }
 
     @Test
     void downloadVerifiesTheChecksumBeforeKeepingTheFile() throws Exception {
         byte[] bytes = "safetensors bytes".getBytes(StandardCharsets.UTF_8);
-        String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        api.json("GET /api/v1/jobs/3/checkpoints", 200, "[" + checkpoint(11, 10, sha) + "," + checkpoint(12, 20, sha)
-                + "," + checkpoint(13, 5, "00" + sha.substring(2)) + "]");
-        api.answer("GET /api/v1/jobs/3/checkpoints/12/content", new FakeApi.Answer(200, "application/octet-stream", bytes));
-        api.answer("GET /api/v1/jobs/3/checkpoints/13/content", new FakeApi.Answer(200, "application/octet-stream", bytes));
+        String sha =
+                HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        api.json(
+                "GET /api/v1/jobs/3/checkpoints",
+                200,
+                "[" + checkpoint(11, 10, sha) + "," + checkpoint(12, 20, sha) + ","
+                        + checkpoint(13, 5, "00" + sha.substring(2)) + "]");
+        api.answer(
+                "GET /api/v1/jobs/3/checkpoints/12/content",
+                new FakeApi.Answer(200, "application/octet-stream", bytes));
+        api.answer(
+                "GET /api/v1/jobs/3/checkpoints/13/content",
+                new FakeApi.Answer(200, "application/octet-stream", bytes));
 
         Path latest = dir.resolve("latest.safetensors");
         assertThat(run("download", "3", "-o", latest.toString())).isZero();
@@ -175,7 +199,6 @@ class CommandsTest {
 
     private static String checkpoint(long id, long step, String sha) {
         return """
-                {"id":%d,"jobId":3,"attemptId":1,"step":%d,"sizeBytes":17,"sha256":"%s","createdAt":"2026-01-01T00:00:00Z"}"""
-                .formatted(id, step, sha);
+                {"id":%d,"jobId":3,"attemptId":1,"step":%d,"sizeBytes":17,"sha256":"%s","createdAt":"2026-01-01T00:00:00Z"}""".formatted(id, step, sha);
     }
 }

@@ -25,7 +25,9 @@ class ConfigStoreTest {
     void trainyardConfigNamesAnotherFile() {
         Path file = dir.resolve("elsewhere.json");
 
-        assertThat(ConfigStore.fromEnvironment(Map.of("TRAINYARD_CONFIG", file.toString()), dir).file()).isEqualTo(file);
+        assertThat(ConfigStore.fromEnvironment(Map.of("TRAINYARD_CONFIG", file.toString()), dir)
+                        .file())
+                .isEqualTo(file);
     }
 
     @Test
@@ -35,7 +37,8 @@ class ConfigStoreTest {
         store.save(new CliConfig("http://api:8080", "ty_secret"));
 
         assertThat(store.load()).isEqualTo(new CliConfig("http://api:8080", "ty_secret"));
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(store.file()))).isEqualTo("rw-------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(store.file())))
+                .isEqualTo("rw-------");
     }
 
     @Test
@@ -47,7 +50,8 @@ class ConfigStoreTest {
         store.save(new CliConfig("http://b", "two"));
 
         assertThat(store.load().token()).isEqualTo("two");
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(store.file()))).isEqualTo("rw-------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(store.file())))
+                .isEqualTo("rw-------");
     }
 
     @Test
@@ -58,7 +62,8 @@ class ConfigStoreTest {
 
         assertThat(store.resolve()).isEqualTo(new CliConfig("http://stored", "env-token"));
         assertThat(new ConfigStore(dir.resolve("c.json"), Map.of("TRAINYARD_API", "http://env", "TRAINYARD_TOKEN", ""))
-                .resolve()).isEqualTo(new CliConfig("http://env", "stored-token"));
+                        .resolve())
+                .isEqualTo(new CliConfig("http://env", "stored-token"));
     }
 
     @Test
@@ -74,6 +79,7 @@ class ConfigStoreTest {
         Path file = Files.writeString(dir.resolve("c.json"), "{not json");
 
         assertThatThrownBy(() -> new ConfigStore(file, Map.of()).load())
-                .isInstanceOf(CliFailure.class).hasMessageContaining(file.toString());
+                .isInstanceOf(CliFailure.class)
+                .hasMessageContaining(file.toString());
     }
 }

@@ -18,8 +18,7 @@ import java.util.Map;
  * last one repeated. Requests are recorded for assertions.
  */
 final class FakeApi implements AutoCloseable {
-    record Answer(int status, String contentType, byte[] body) {
-    }
+    record Answer(int status, String contentType, byte[] body) {}
 
     private final HttpServer server;
     private final Map<String, Deque<Answer>> answers = new HashMap<>();
@@ -36,8 +35,12 @@ final class FakeApi implements AutoCloseable {
     }
 
     FakeApi json(String request, int status, String body) {
-        return answer(request, new Answer(status, status < 400 ? "application/json" : "application/problem+json",
-                body.getBytes(StandardCharsets.UTF_8)));
+        return answer(
+                request,
+                new Answer(
+                        status,
+                        status < 400 ? "application/json" : "application/problem+json",
+                        body.getBytes(StandardCharsets.UTF_8)));
     }
 
     FakeApi answer(String request, Answer answer) {
@@ -47,13 +50,17 @@ final class FakeApi implements AutoCloseable {
 
     private synchronized void handle(HttpExchange exchange) throws IOException {
         String query = exchange.getRequestURI().getRawQuery();
-        String key = exchange.getRequestMethod() + " " + exchange.getRequestURI().getRawPath() + (query == null ? "" : "?" + query);
+        String key = exchange.getRequestMethod() + " "
+                + exchange.getRequestURI().getRawPath() + (query == null ? "" : "?" + query);
         requests.add(key + " " + exchange.getRequestHeaders().getFirst("Authorization"));
         exchange.getRequestBody().readAllBytes();
         Deque<Answer> queue = answers.get(key);
-        Answer a = queue == null ? new Answer(404, "application/problem+json",
-                ("{\"title\":\"Not found\",\"status\":404,\"detail\":\"no fake answer for " + key + "\"}")
-                        .getBytes(StandardCharsets.UTF_8))
+        Answer a = queue == null
+                ? new Answer(
+                        404,
+                        "application/problem+json",
+                        ("{\"title\":\"Not found\",\"status\":404,\"detail\":\"no fake answer for " + key + "\"}")
+                                .getBytes(StandardCharsets.UTF_8))
                 : queue.size() > 1 ? queue.poll() : queue.peek();
         exchange.getResponseHeaders().add("Content-Type", a.contentType());
         exchange.sendResponseHeaders(a.status(), a.body().length == 0 ? -1 : a.body().length);

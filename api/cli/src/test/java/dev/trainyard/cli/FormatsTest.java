@@ -20,7 +20,8 @@ class FormatsTest {
         assertThat(Formats.bytes(96_153L)).isEqualTo("93.9 KiB");
         assertThat(Formats.number(4.0846995)).isEqualTo("4.0847");
         assertThat(Formats.number(297_541_632.0)).isEqualTo("297541632");
-        assertThat(Formats.time(OffsetDateTime.parse("2026-11-23T08:58:30.9+02:00"))).isEqualTo("2026-11-23 06:58:30Z");
+        assertThat(Formats.time(OffsetDateTime.parse("2026-11-23T08:58:30.9+02:00")))
+                .isEqualTo("2026-11-23 06:58:30Z");
         assertThat(Formats.steps(null, null)).isEqualTo("0/?");
     }
 }

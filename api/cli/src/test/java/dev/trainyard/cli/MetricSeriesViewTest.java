@@ -9,7 +9,9 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class MetricSeriesViewTest {
-    private static final Metrics METRICS = new Metrics().jobId(1L).available(List.of("eval_loss", "loss"))
+    private static final Metrics METRICS = new Metrics()
+            .jobId(1L)
+            .available(List.of("eval_loss", "loss"))
             .series(List.of(series("loss", 1, 3.5, 2, 3.25, 3, 3.0), series("eval_loss", 2, 3.4)));
 
     @Test
@@ -24,13 +26,15 @@ class MetricSeriesViewTest {
 
     @Test
     void lastIsThePointOfTheHighestStep() {
-        assertThat(MetricSeriesView.last(METRICS, "loss").orElseThrow().getValue()).isEqualTo(3.0);
+        assertThat(MetricSeriesView.last(METRICS, "loss").orElseThrow().getValue())
+                .isEqualTo(3.0);
         assertThat(MetricSeriesView.last(METRICS, "missing")).isEmpty();
     }
 
     @Test
     void noSeriesIsAHeaderAlone() {
-        assertThat(MetricSeriesView.csv(new Metrics().jobId(1L).available(List.of()).series(List.of())))
+        assertThat(MetricSeriesView.csv(
+                        new Metrics().jobId(1L).available(List.of()).series(List.of())))
                 .isEqualTo("step\n");
     }
 

@@ -15,10 +15,11 @@ class ProblemReportTest {
                            {"field":"model.heads","message":"must divide model.dModel (16)"}]}
                 """;
 
-        assertThat(ProblemReport.lines(400, body)).containsExactly(
-                "error: The request is not valid: 2 fields are not valid (HTTP 400)",
-                "  resources.gpus: must be between 1 and 512",
-                "  model.heads: must divide model.dModel (16)");
+        assertThat(ProblemReport.lines(400, body))
+                .containsExactly(
+                        "error: The request is not valid: 2 fields are not valid (HTTP 400)",
+                        "  resources.gpus: must be between 1 and 512",
+                        "  model.heads: must divide model.dModel (16)");
     }
 
     @Test

@@ -23,7 +23,8 @@ class SpecFileTest {
 
     @Test
     void readsASpecIntoTheClientModel() throws Exception {
-        JobSpec spec = SpecFile.read(Files.writeString(dir.resolve("s.json"), SPEC), ApiClient.createDefaultObjectMapper());
+        JobSpec spec =
+                SpecFile.read(Files.writeString(dir.resolve("s.json"), SPEC), ApiClient.createDefaultObjectMapper());
 
         assertThat(spec.getResources().getGpus()).isEqualTo(1);
         assertThat(spec.getModel().getActualInstance()).isInstanceOf(GptModel.class);
@@ -34,8 +35,11 @@ class SpecFileTest {
         Path file = Files.writeString(dir.resolve("s.json"), SPEC.replace("\"steps\"", "\"step\""));
 
         assertThatThrownBy(() -> SpecFile.read(file, ApiClient.createDefaultObjectMapper()))
-                .isInstanceOf(CliFailure.class).hasMessageContaining("training").hasMessageContaining("step")
-                .extracting(e -> ((CliFailure) e).exitCode()).isEqualTo(ExitCodes.USAGE);
+                .isInstanceOf(CliFailure.class)
+                .hasMessageContaining("training")
+                .hasMessageContaining("step")
+                .extracting(e -> ((CliFailure) e).exitCode())
+                .isEqualTo(ExitCodes.USAGE);
     }
 
     @Test

@@ -23,7 +23,10 @@ class TableTest {
 
     @Test
     void rowsAloneForKeyValueListings() {
-        String text = new Table("", "").add("state", "QUEUED").add("queue position", 3).renderRows();
+        String text = new Table("", "")
+                .add("state", "QUEUED")
+                .add("queue position", 3)
+                .renderRows();
 
         assertThat(text).isEqualTo("""
                 state           QUEUED

@@ -12,8 +12,7 @@ import org.openapitools.codegen.config.CodegenConfigurator;
  * A main of its own rather than the Maven plugin so that the generator's whole log lands in one file to check.
  */
 public final class TypeScriptClientGeneration {
-    private TypeScriptClientGeneration() {
-    }
+    private TypeScriptClientGeneration() {}
 
     public static void main(String[] args) {
         if (args.length != 2) {

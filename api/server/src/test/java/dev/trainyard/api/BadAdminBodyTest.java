@@ -23,8 +23,7 @@ class BadAdminBodyTest {
     private static String pool;
 
     /** A bad request to one endpoint, and the field the problem must name (null when there is none). */
-    record Case(String method, String path, String body, String field) {
-    }
+    record Case(String method, String path, String body, String field) {}
 
     private static Arguments bad(String name, String method, String path, String body, String field) {
         return Arguments.of(Named.of(name, new Case(method, path, body, field)));
@@ -40,22 +39,52 @@ class BadAdminBodyTest {
                 bad("createProject: name is a number", "POST", projects, "{\"name\":5}", "name"),
                 bad("createProject: unknown field", "POST", projects, "{\"name\":\"okname\",\"colour\":1}", "colour"),
                 bad("createProject: zero share", "POST", projects, "{\"name\":\"okname\",\"share\":0}", "share"),
-                bad("createProject: budget as a string", "POST", projects, "{\"name\":\"okname\",\"budgetUsd\":\"10\"}", "budgetUsd"),
-                bad("updateProject: unlimited with a budget", "PATCH", projects + "/" + PROJECT,
-                        "{\"unlimited\":true,\"budgetUsd\":5}", "unlimited"),
+                bad(
+                        "createProject: budget as a string",
+                        "POST",
+                        projects,
+                        "{\"name\":\"okname\",\"budgetUsd\":\"10\"}",
+                        "budgetUsd"),
+                bad(
+                        "updateProject: unlimited with a budget",
+                        "PATCH",
+                        projects + "/" + PROJECT,
+                        "{\"unlimited\":true,\"budgetUsd\":5}",
+                        "unlimited"),
                 bad("updateProject: negative share", "PATCH", projects + "/" + PROJECT, "{\"share\":-1}", "share"),
                 bad("updateProject: array body", "PATCH", projects + "/" + PROJECT, "[]", null),
-                bad("createPool: empty gpuType", "POST", pools,
-                        "{\"name\":\"okpool\",\"gpuType\":\"\",\"pricePerGpuHour\":1}", "gpuType"),
-                bad("createPool: absurd price", "POST", pools,
-                        "{\"name\":\"okpool\",\"gpuType\":\"cpu\",\"pricePerGpuHour\":1000000}", "pricePerGpuHour"),
-                bad("createPool: upper-case name", "POST", pools,
-                        "{\"name\":\"UPPER\",\"gpuType\":\"cpu\",\"pricePerGpuHour\":1}", "name"),
+                bad(
+                        "createPool: empty gpuType",
+                        "POST",
+                        pools,
+                        "{\"name\":\"okpool\",\"gpuType\":\"\",\"pricePerGpuHour\":1}",
+                        "gpuType"),
+                bad(
+                        "createPool: absurd price",
+                        "POST",
+                        pools,
+                        "{\"name\":\"okpool\",\"gpuType\":\"cpu\",\"pricePerGpuHour\":1000000}",
+                        "pricePerGpuHour"),
+                bad(
+                        "createPool: upper-case name",
+                        "POST",
+                        pools,
+                        "{\"name\":\"UPPER\",\"gpuType\":\"cpu\",\"pricePerGpuHour\":1}",
+                        "name"),
                 bad("updatePool: no price", "PATCH", pools + "/" + POOL, "{}", "pricePerGpuHour"),
-                bad("updatePool: price as a word", "PATCH", pools + "/" + POOL, "{\"pricePerGpuHour\":\"cheap\"}", "pricePerGpuHour"),
+                bad(
+                        "updatePool: price as a word",
+                        "PATCH",
+                        pools + "/" + POOL,
+                        "{\"pricePerGpuHour\":\"cheap\"}",
+                        "pricePerGpuHour"),
                 bad("createToken: empty name", "POST", tokens, "{\"name\":\"\",\"role\":\"RUNNER\"}", "name"),
-                bad("createToken: project as a number", "POST", tokens,
-                        "{\"name\":\"t\",\"role\":\"MEMBER\",\"project\":5}", "project"),
+                bad(
+                        "createToken: project as a number",
+                        "POST",
+                        tokens,
+                        "{\"name\":\"t\",\"role\":\"MEMBER\",\"project\":5}",
+                        "project"),
                 bad("createToken: role missing", "POST", tokens, "{\"name\":\"t\"}", "role"));
     }
 

@@ -5,7 +5,11 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 /** When checkpoints are written and which are kept. */
 @Schema(name = "CheckpointPolicy")
 public record CheckpointPolicy(
-        @Schema(description = "Write a checkpoint every N steps (default steps / 4)") Integer everySteps,
-        @Schema(description = "Keep the last N complete checkpoints (default " + SpecDefaults.KEEP_LAST + ")") Integer keepLast,
-        @Schema(description = "Also keep the checkpoint with the best eval loss") Boolean keepBest) {
-}
+        @Schema(description = "Write a checkpoint every N steps (default steps / 4)")
+        Integer everySteps,
+
+        @Schema(description = "Keep the last N complete checkpoints (default " + SpecDefaults.KEEP_LAST + ")")
+        Integer keepLast,
+
+        @Schema(description = "Also keep the checkpoint with the best eval loss")
+        Boolean keepBest) {}

@@ -7,7 +7,11 @@ import org.eclipse.microprofile.openapi.annotations.media.DiscriminatorMapping;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /** Where training data comes from; {@code evalFraction} of it is held out for evaluation. */
-@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, include = JsonTypeInfo.As.EXISTING_PROPERTY, property = "type", visible = true)
+@JsonTypeInfo(
+        use = JsonTypeInfo.Id.NAME,
+        include = JsonTypeInfo.As.EXISTING_PROPERTY,
+        property = "type",
+        visible = true)
 @JsonSubTypes({
     @JsonSubTypes.Type(value = DataSpec.Arithmetic.class, name = "arithmetic"),
     @JsonSubTypes.Type(value = DataSpec.Text.class, name = "text"),
@@ -15,14 +19,17 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
     @JsonSubTypes.Type(value = DataSpec.Table.class, name = "csv"),
     @JsonSubTypes.Type(value = DataSpec.SyntheticTabular.class, name = "synthetic-tabular")
 })
-@Schema(name = "DataSpec",
+@Schema(
+        name = "DataSpec",
         oneOf = {DataSpec.Arithmetic.class, DataSpec.Text.class, DataSpec.Table.class, DataSpec.SyntheticTabular.class},
-        discriminatorProperty = "type", discriminatorMapping = {
+        discriminatorProperty = "type",
+        discriminatorMapping = {
             @DiscriminatorMapping(value = "arithmetic", schema = DataSpec.Arithmetic.class),
             @DiscriminatorMapping(value = "text", schema = DataSpec.Text.class),
             @DiscriminatorMapping(value = "jsonl", schema = DataSpec.Table.class),
             @DiscriminatorMapping(value = "csv", schema = DataSpec.Table.class),
-            @DiscriminatorMapping(value = "synthetic-tabular", schema = DataSpec.SyntheticTabular.class)})
+            @DiscriminatorMapping(value = "synthetic-tabular", schema = DataSpec.SyntheticTabular.class)
+        })
 public sealed interface DataSpec permits DataSpec.Arithmetic, DataSpec.Text, DataSpec.Table, DataSpec.SyntheticTabular {
 
     String type();
@@ -31,26 +38,43 @@ public sealed interface DataSpec permits DataSpec.Arithmetic, DataSpec.Text, Dat
 
     /** Generated lines such as {@code 12+35=47}, deterministic by seed. */
     @Schema(name = "ArithmeticData")
-    record Arithmetic(@Schema(required = true, enumeration = "arithmetic") String type, Long seed, Double evalFraction)
-            implements DataSpec {
-    }
+    record Arithmetic(
+            @Schema(required = true, enumeration = "arithmetic")
+            String type,
+
+            Long seed,
+            Double evalFraction) implements DataSpec {}
 
     /** Byte-level text from a file or http(s) URI. */
     @Schema(name = "TextData")
-    record Text(@Schema(required = true, enumeration = "text") String type, @Schema(required = true) String uri,
-            Double evalFraction) implements DataSpec {
-    }
+    record Text(
+            @Schema(required = true, enumeration = "text") String type,
+            @Schema(required = true) String uri,
+            Double evalFraction)
+            implements DataSpec {}
 
     /** Rows of a JSONL or CSV file: feature columns and a label column, for the MLP. */
     @Schema(name = "TableData")
-    record Table(@Schema(required = true, enumeration = {"jsonl", "csv"}) String type,
-            @Schema(required = true) String uri, @Schema(required = true) List<String> features,
-            @Schema(required = true) String label, Double evalFraction) implements DataSpec {
-    }
+    record Table(
+            @Schema(
+                    required = true,
+                    enumeration = {"jsonl", "csv"})
+            String type,
+
+            @Schema(required = true) String uri,
+            @Schema(required = true) List<String> features,
+            @Schema(required = true) String label,
+            Double evalFraction)
+            implements DataSpec {}
 
     /** Generated tabular rows for the MLP, deterministic by seed. */
     @Schema(name = "SyntheticTabularData")
-    record SyntheticTabular(@Schema(required = true, enumeration = "synthetic-tabular") String type, Long seed,
-            Integer rows, Double evalFraction) implements DataSpec {
-    }
+    record SyntheticTabular(
+            @Schema(required = true, enumeration = "synthetic-tabular")
+            String type,
+
+            Long seed,
+            Integer rows,
+            Double evalFraction)
+            implements DataSpec {}
 }

@@ -7,9 +7,13 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 public record JobSpec(
         @Schema(required = true, description = "1-100 letters, digits, '.', '_' or '-'", example = "arith-gpt")
         String name,
-        @Schema(description = "Project name; a member token may leave it out") String project,
+
+        @Schema(description = "Project name; a member token may leave it out")
+        String project,
+
         @Schema(description = "low, normal (default), high or urgent; higher wins", example = "normal")
         String priority,
+
         @Schema(required = true) Resources resources,
         Limits limits,
         @Schema(required = true) ModelSpec model,

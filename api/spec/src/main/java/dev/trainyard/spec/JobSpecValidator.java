@@ -20,8 +20,7 @@ public final class JobSpecValidator {
     static final long MAX_RUNTIME_SECONDS = 30L * 24 * 3600;
     static final BigDecimal MAX_COST = new BigDecimal("1000000000");
 
-    private JobSpecValidator() {
-    }
+    private JobSpecValidator() {}
 
     /**
      * Returns a submitted spec with every default filled in, or throws {@link InvalidFieldsException} with all
@@ -45,11 +44,14 @@ public final class JobSpecValidator {
             v.add("$", "a job spec is required");
             v.throwIfAny();
         }
-        if ((submitted ? v.require("name", spec.name()) : spec.name() != null) && !NAME.matcher(spec.name()).matches()) {
+        if ((submitted ? v.require("name", spec.name()) : spec.name() != null)
+                && !NAME.matcher(spec.name()).matches()) {
             v.add("name", "must be 1-100 letters, digits, '.', '_' or '-'");
         }
         v.checkResourceName("project", spec.project());
-        String priority = spec.priority() == null ? SpecDefaults.PRIORITY : spec.priority().toLowerCase(Locale.ROOT);
+        String priority = spec.priority() == null
+                ? SpecDefaults.PRIORITY
+                : spec.priority().toLowerCase(Locale.ROOT);
         v.checkOneOf("priority", priority, PRIORITIES);
         Resources resources = submitted || spec.resources() != null ? resources(spec.resources(), v) : null;
         Limits limits = limits(spec.limits(), v);
@@ -62,8 +64,17 @@ public final class JobSpecValidator {
             ModelDataFit.check(model, data, v);
         }
         v.throwIfAny();
-        return new JobSpec(spec.name(), spec.project(), priority, resources, limits, model, data, training,
-                parallelism, checkpoint);
+        return new JobSpec(
+                spec.name(),
+                spec.project(),
+                priority,
+                resources,
+                limits,
+                model,
+                data,
+                training,
+                parallelism,
+                checkpoint);
     }
 
     private static Resources resources(Resources r, Violations v) {
@@ -185,8 +196,8 @@ public final class JobSpecValidator {
         }
         if (d instanceof DataSpec.Table t) {
             checkUri("data.uri", t.uri(), submitted, v);
-            if (v.require("data.features", t.features()) && (t.features().isEmpty()
-                    || t.features().stream().anyMatch(f -> f == null || f.isBlank()))) {
+            if (v.require("data.features", t.features())
+                    && (t.features().isEmpty() || t.features().stream().anyMatch(f -> f == null || f.isBlank()))) {
                 v.add("data.features", "must list at least one non-empty column name");
             }
             if (v.require("data.label", t.label()) && t.label().isBlank()) {
@@ -225,36 +236,44 @@ public final class JobSpecValidator {
         v.checkRange("training.seed", seed, 0, Long.MAX_VALUE);
         int evalEvery = t.evalEvery() == null ? SpecDefaults.evalEvery(steps) : t.evalEvery();
         v.checkRange("training.evalEvery", evalEvery, 0, Integer.MAX_VALUE);
-        String precision = t.precision() == null ? SpecDefaults.PRECISION : t.precision().toLowerCase(Locale.ROOT);
+        String precision =
+                t.precision() == null ? SpecDefaults.PRECISION : t.precision().toLowerCase(Locale.ROOT);
         v.checkOneOf("training.precision", precision, List.of("fp32", "bf16"));
         return new TrainingSpec(t.steps(), batch, lr, minLr, warmup, wd, clip, seed, evalEvery, precision);
     }
 
-    private static ParallelismSpec parallelism(ParallelismSpec p, Resources r, ModelSpec model, TrainingSpec t,
-            Violations v) {
+    private static ParallelismSpec parallelism(
+            ParallelismSpec p, Resources r, ModelSpec model, TrainingSpec t, Violations v) {
         ParallelismSpec given = p == null ? new ParallelismSpec(null, null, null, null, null, null) : p;
         int dp = given.dataParallel() == null ? SpecDefaults.DATA_PARALLEL : given.dataParallel();
         v.checkRange("parallelism.dataParallel", dp, 1, MAX_GPUS);
         int micro = given.microBatches() == null ? SpecDefaults.MICRO_BATCHES : given.microBatches();
         v.checkRange("parallelism.microBatches", micro, 1, 4096);
-        String schedule = given.schedule() == null ? SpecDefaults.SCHEDULE : given.schedule().toLowerCase(Locale.ROOT);
+        String schedule = given.schedule() == null
+                ? SpecDefaults.SCHEDULE
+                : given.schedule().toLowerCase(Locale.ROOT);
         v.checkOneOf("parallelism.schedule", schedule, List.of("gpipe", "1f1b"));
-        String balance = given.balance() == null ? SpecDefaults.BALANCE : given.balance().toLowerCase(Locale.ROOT);
+        String balance =
+                given.balance() == null ? SpecDefaults.BALANCE : given.balance().toLowerCase(Locale.ROOT);
         v.checkOneOf("parallelism.balance", balance, List.of("time", "params"));
         v.checkRange("parallelism.stages", given.stages(), 1, MAX_GPUS);
         if (r != null && r.gpus() != null && r.minGpus() != null && dp >= 1) {
             checkDeviceSplit(given.stages(), dp, r, v);
             int blocks = blockCount(model);
             if (blocks > 0 && r.gpus() / dp > blocks) {
-                v.add("resources.gpus", "the model has " + blocks + " blocks, so at most " + blocks * dp
-                        + " devices can be used (one stage per device)");
+                v.add(
+                        "resources.gpus",
+                        "the model has " + blocks + " blocks, so at most " + blocks * dp
+                                + " devices can be used (one stage per device)");
             }
         }
         if (t != null && t.batchSize() != null && micro >= 1 && dp >= 1 && t.batchSize() % (micro * dp) != 0) {
-            v.add("training.batchSize", "must be divisible by parallelism.microBatches x dataParallel ("
-                    + micro * dp + ")");
+            v.add(
+                    "training.batchSize",
+                    "must be divisible by parallelism.microBatches x dataParallel (" + micro * dp + ")");
         }
-        return new ParallelismSpec(given.stages(), micro, schedule, Boolean.TRUE.equals(given.recompute()), dp, balance);
+        return new ParallelismSpec(
+                given.stages(), micro, schedule, Boolean.TRUE.equals(given.recompute()), dp, balance);
     }
 
     private static void checkDeviceSplit(Integer stages, int dp, Resources r, Violations v) {
@@ -262,8 +281,10 @@ public final class JobSpecValidator {
             v.add("parallelism.dataParallel", "must divide resources.gpus (" + r.gpus() + ")");
         }
         if (Boolean.TRUE.equals(r.multiNode()) && dp == 1) {
-            v.add("resources.multiNode", "needs parallelism.dataParallel > 1: each data-parallel replica's pipeline"
-                    + " runs within one runner, so only replicas can be spread over runners");
+            v.add(
+                    "resources.multiNode",
+                    "needs parallelism.dataParallel > 1: each data-parallel replica's pipeline"
+                            + " runs within one runner, so only replicas can be spread over runners");
         }
         if (dp > 1 && !r.minGpus().equals(r.gpus())) {
             v.add("resources.minGpus", "elastic placement (minGpus < gpus) is not supported with dataParallel > 1");
@@ -312,5 +333,4 @@ public final class JobSpecValidator {
             v.add(field, "is not a valid URI");
         }
     }
-
 }

@@ -6,7 +6,15 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 /** Cost and time limits of a job. */
 @Schema(name = "Limits")
 public record Limits(
-        @Schema(description = "Stop the job (BUDGET_EXHAUSTED) once its cost reaches this, in USD") BigDecimal maxCostUsd,
-        @Schema(description = "Bound of one attempt's runtime in seconds (default " + SpecDefaults.MAX_RUNTIME_SECONDS + ")") Long maxRuntimeSeconds,
-        @Schema(description = "Resumes after a lost runner before the job fails (default " + SpecDefaults.MAX_RESTARTS + ")") Integer maxRestarts) {
-}
+        @Schema(description = "Stop the job (BUDGET_EXHAUSTED) once its cost reaches this, in USD")
+        BigDecimal maxCostUsd,
+
+        @Schema(
+                description =
+                        "Bound of one attempt's runtime in seconds (default " + SpecDefaults.MAX_RUNTIME_SECONDS + ")")
+        Long maxRuntimeSeconds,
+
+        @Schema(
+                description =
+                        "Resumes after a lost runner before the job fails (default " + SpecDefaults.MAX_RESTARTS + ")")
+        Integer maxRestarts) {}

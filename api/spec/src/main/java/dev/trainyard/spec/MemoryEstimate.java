@@ -9,7 +9,8 @@ public record MemoryEstimate(long parameterBytes, long gradientBytes, long optim
 
     @Override
     public String toString() {
-        return String.format("%.1f MiB (params %.1f, grads %.1f, AdamW %.1f, activations %.1f)",
+        return String.format(
+                "%.1f MiB (params %.1f, grads %.1f, AdamW %.1f, activations %.1f)",
                 mib(totalBytes()), mib(parameterBytes), mib(gradientBytes), mib(optimizerBytes), mib(activationBytes));
     }
 

@@ -10,8 +10,7 @@ import java.util.List;
 public final class MemoryPlan {
     private static final int FLOAT_BYTES = 4;
 
-    private MemoryPlan() {
-    }
+    private MemoryPlan() {}
 
     /** How many micro-batches' activations stage {@code stage} of {@code stages} holds at most at once. */
     public static int maxInFlight(String schedule, int stage, int stages, int microBatches) {
@@ -20,12 +19,15 @@ public final class MemoryPlan {
     }
 
     /** The estimate for one stage, holding {@code inFlight} micro-batches of {@code microBatchRows} rows. */
-    public static MemoryEstimate stage(ModelLayout layout, StageRange range, int inFlight, int microBatchRows,
-            boolean recompute) {
+    public static MemoryEstimate stage(
+            ModelLayout layout, StageRange range, int inFlight, int microBatchRows, boolean recompute) {
         List<BlockLayout> blocks = layout.blocks().subList(range.firstBlock(), range.endBlock());
         long params = blocks.stream().mapToLong(BlockLayout::parameters).sum();
-        long fullPerSample = blocks.stream().mapToLong(BlockLayout::activationFloatsPerSample).sum();
-        long inputPerSample = range.firstBlock() == 0 ? 1
+        long fullPerSample = blocks.stream()
+                .mapToLong(BlockLayout::activationFloatsPerSample)
+                .sum();
+        long inputPerSample = range.firstBlock() == 0
+                ? 1
                 : layout.blocks().get(range.firstBlock() - 1).outputFloatsPerSample();
         // With recomputation only stage inputs stay alive, plus one micro-batch's activations during backward.
         long floats = recompute
@@ -51,8 +53,12 @@ public final class MemoryPlan {
         ParallelismSpec p = spec.parallelism();
         int rows = Math.max(1, spec.training().batchSize() / p.microBatches() / p.dataParallel());
         return StagePartitioner.byParameters(layout, stages).stream()
-                .map(range -> stage(layout, range, maxInFlight(p.schedule(), range.stage(), stages, p.microBatches()),
-                        rows, p.recompute()))
+                .map(range -> stage(
+                        layout,
+                        range,
+                        maxInFlight(p.schedule(), range.stage(), stages, p.microBatches()),
+                        rows,
+                        p.recompute()))
                 .toList();
     }
 }

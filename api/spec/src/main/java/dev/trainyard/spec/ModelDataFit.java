@@ -7,10 +7,10 @@ package dev.trainyard.spec;
 final class ModelDataFit {
     /** Byte ids of the generated arithmetic lines are ASCII; text data may hold any byte. */
     private static final int ARITHMETIC_VOCAB = 128;
+
     private static final int TEXT_VOCAB = 256;
 
-    private ModelDataFit() {
-    }
+    private ModelDataFit() {}
 
     static boolean tokenData(DataSpec data) {
         return data instanceof DataSpec.Arithmetic || data instanceof DataSpec.Text;
@@ -21,7 +21,9 @@ final class ModelDataFit {
             checkGpt(gpt, data, v);
         } else if (model instanceof ModelSpec.Mlp mlp) {
             if (tokenData(data)) {
-                v.add("data.type", "must be synthetic-tabular, jsonl or csv for an mlp model, was '" + data.type() + "'");
+                v.add(
+                        "data.type",
+                        "must be synthetic-tabular, jsonl or csv for an mlp model, was '" + data.type() + "'");
             } else {
                 checkTabular(mlp.inputs(), mlp.outputs(), mlp.task(), data, v);
             }
@@ -60,7 +62,9 @@ final class ModelDataFit {
         if (outputs != null && "regression".equals(task) && outputs != 1) {
             v.add("model.outputs", "must be 1 for regression, was " + outputs);
         }
-        if (data instanceof DataSpec.Table table && inputs != null && table.features() != null
+        if (data instanceof DataSpec.Table table
+                && inputs != null
+                && table.features() != null
                 && table.features().size() != inputs) {
             v.add("data.features", "names " + table.features().size() + " columns but model.inputs is " + inputs);
         }

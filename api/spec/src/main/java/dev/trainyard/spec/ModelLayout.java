@@ -60,8 +60,8 @@ public record ModelLayout(List<BlockLayout> blocks) {
             blocks.add(new BlockLayout(blocks.size(), "dense", in * width + width, in + 2L * width, width));
             in = width;
         }
-        blocks.add(new BlockLayout(blocks.size(), "output", in * s.outputs() + s.outputs(), in + s.outputs(),
-                s.outputs()));
+        blocks.add(new BlockLayout(
+                blocks.size(), "output", in * s.outputs() + s.outputs(), in + s.outputs(), s.outputs()));
         return new ModelLayout(blocks);
     }
 }

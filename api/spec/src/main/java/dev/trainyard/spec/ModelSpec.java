@@ -7,17 +7,25 @@ import org.eclipse.microprofile.openapi.annotations.media.DiscriminatorMapping;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /** The model to train, as a list of blocks that can be cut into pipeline stages. */
-@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, include = JsonTypeInfo.As.EXISTING_PROPERTY, property = "type", visible = true)
+@JsonTypeInfo(
+        use = JsonTypeInfo.Id.NAME,
+        include = JsonTypeInfo.As.EXISTING_PROPERTY,
+        property = "type",
+        visible = true)
 @JsonSubTypes({
     @JsonSubTypes.Type(value = ModelSpec.Gpt.class, name = "gpt"),
     @JsonSubTypes.Type(value = ModelSpec.Mlp.class, name = "mlp"),
     @JsonSubTypes.Type(value = ModelSpec.TorchScript.class, name = "torchscript")
 })
-@Schema(name = "ModelSpec", oneOf = {ModelSpec.Gpt.class, ModelSpec.Mlp.class, ModelSpec.TorchScript.class},
-        discriminatorProperty = "type", discriminatorMapping = {
+@Schema(
+        name = "ModelSpec",
+        oneOf = {ModelSpec.Gpt.class, ModelSpec.Mlp.class, ModelSpec.TorchScript.class},
+        discriminatorProperty = "type",
+        discriminatorMapping = {
             @DiscriminatorMapping(value = "gpt", schema = ModelSpec.Gpt.class),
             @DiscriminatorMapping(value = "mlp", schema = ModelSpec.Mlp.class),
-            @DiscriminatorMapping(value = "torchscript", schema = ModelSpec.TorchScript.class)})
+            @DiscriminatorMapping(value = "torchscript", schema = ModelSpec.TorchScript.class)
+        })
 public sealed interface ModelSpec permits ModelSpec.Gpt, ModelSpec.Mlp, ModelSpec.TorchScript {
 
     String type();
@@ -30,18 +38,28 @@ public sealed interface ModelSpec permits ModelSpec.Gpt, ModelSpec.Mlp, ModelSpe
             @Schema(required = true, example = "64") Integer dModel,
             @Schema(required = true, example = "4") Integer heads,
             @Schema(required = true, example = "32") Integer seqLen,
-            @Schema(description = "Vocabulary size (byte-level data needs 256 or less)", example = "128") Integer vocab,
-            @Schema(description = "Dropout probability, 0 (default) to below 1") Double dropout) implements ModelSpec {
-    }
+
+            @Schema(description = "Vocabulary size (byte-level data needs 256 or less)", example = "128")
+            Integer vocab,
+
+            @Schema(description = "Dropout probability, 0 (default) to below 1")
+            Double dropout)
+            implements ModelSpec {}
 
     /** A multi-layer perceptron for tabular data. */
     @Schema(name = "MlpModel")
     record Mlp(
             @Schema(required = true, enumeration = "mlp") String type,
             @Schema(required = true, example = "8") Integer inputs,
-            @Schema(required = true, description = "Hidden layer widths") List<Integer> hidden,
+
+            @Schema(required = true, description = "Hidden layer widths")
+            List<Integer> hidden,
+
             @Schema(required = true, example = "2") Integer outputs,
-            @Schema(description = "classification (default) or regression") String task) implements ModelSpec {
+
+            @Schema(description = "classification (default) or regression")
+            String task)
+            implements ModelSpec {
 
         /** True when the output is a class (cross-entropy), false for regression (mean squared error). */
         public boolean classification() {
@@ -52,14 +70,27 @@ public sealed interface ModelSpec permits ModelSpec.Gpt, ModelSpec.Mlp, ModelSpe
     /** A user's TorchScript module whose top level is a sequence of blocks. */
     @Schema(name = "TorchScriptModel")
     record TorchScript(
-            @Schema(required = true, enumeration = "torchscript") String type,
-            @Schema(required = true, description = "file: or http(s): URI of the .pt file") String uri,
-            @Schema(description = "Tabular data: classification (default) or regression") String task,
-            @Schema(description = "Token data (required): context length; the module maps ids [B, seqLen] to"
-                    + " logits [B, seqLen, vocab]", example = "32") Integer seqLen,
-            @Schema(description = "Tabular data (required): feature count", example = "8") Integer inputs,
+            @Schema(required = true, enumeration = "torchscript")
+            String type,
+
+            @Schema(required = true, description = "file: or http(s): URI of the .pt file")
+            String uri,
+
+            @Schema(description = "Tabular data: classification (default) or regression")
+            String task,
+
+            @Schema(
+                    description = "Token data (required): context length; the module maps ids [B, seqLen] to"
+                            + " logits [B, seqLen, vocab]",
+                    example = "32")
+            Integer seqLen,
+
+            @Schema(description = "Tabular data (required): feature count", example = "8")
+            Integer inputs,
+
             @Schema(description = "Tabular data (required): classes, or 1 for regression", example = "2")
-            Integer outputs) implements ModelSpec {
+            Integer outputs)
+            implements ModelSpec {
 
         /** True when tabular outputs are class scores (cross-entropy), false for regression. */
         public boolean classification() {

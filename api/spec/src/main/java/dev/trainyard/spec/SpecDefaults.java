@@ -31,8 +31,7 @@ public final class SpecDefaults {
 
     public static final int KEEP_LAST = 3;
 
-    private SpecDefaults() {
-    }
+    private SpecDefaults() {}
 
     /** The final learning rate of the cosine decay: a tenth of the peak. */
     public static double minLearningRate(double learningRate) {

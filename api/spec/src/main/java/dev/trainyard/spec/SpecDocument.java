@@ -24,8 +24,7 @@ public final class SpecDocument {
     private static final ObjectMapper LENIENT = JSON.copy().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
     private static final ObjectMapper JSON_WITHOUT_NULLS = JSON.copy().setSerializationInclusion(Include.NON_NULL);
 
-    private SpecDocument() {
-    }
+    private SpecDocument() {}
 
     /** The document's spec as written, without defaults; throws {@link InvalidFieldsException} naming the key. */
     public static JobSpec parse(String json) {
@@ -33,11 +32,11 @@ public final class SpecDocument {
             return JSON.readValue(json, JobSpec.class);
         } catch (JsonMappingException e) {
             String field = path(e);
-            throw new InvalidFieldsException(List.of(new FieldViolation(field.isEmpty() ? "$" : field,
-                    firstLine(e.getOriginalMessage()))));
+            throw new InvalidFieldsException(
+                    List.of(new FieldViolation(field.isEmpty() ? "$" : field, firstLine(e.getOriginalMessage()))));
         } catch (JsonProcessingException e) {
-            throw new InvalidFieldsException(List.of(new FieldViolation("$", "is not valid JSON: "
-                    + firstLine(e.getOriginalMessage()))));
+            throw new InvalidFieldsException(
+                    List.of(new FieldViolation("$", "is not valid JSON: " + firstLine(e.getOriginalMessage()))));
         }
     }
 
@@ -49,7 +48,8 @@ public final class SpecDocument {
         try {
             return LENIENT.treeToValue(LENIENT.readTree(json).get("model"), ModelSpec.class);
         } catch (JsonProcessingException | IllegalArgumentException e) {
-            throw new InvalidFieldsException(List.of(new FieldViolation("model", "cannot be read: " + firstLine(e.getMessage()))));
+            throw new InvalidFieldsException(
+                    List.of(new FieldViolation("model", "cannot be read: " + firstLine(e.getMessage()))));
         }
     }
 

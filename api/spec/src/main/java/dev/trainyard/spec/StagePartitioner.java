@@ -10,8 +10,7 @@ import java.util.List;
  */
 public final class StagePartitioner {
 
-    private StagePartitioner() {
-    }
+    private StagePartitioner() {}
 
     /** The optimal contiguous partition of {@code costs} into {@code stages} non-empty stages. */
     public static List<StageRange> partition(double[] costs, int stages) {
@@ -47,7 +46,8 @@ public final class StagePartitioner {
 
     /** The partition balancing parameter counts. */
     public static List<StageRange> byParameters(ModelLayout layout, int stages) {
-        return partition(Arrays.stream(layout.parameterCounts()).asDoubleStream().toArray(), stages);
+        return partition(
+                Arrays.stream(layout.parameterCounts()).asDoubleStream().toArray(), stages);
     }
 
     private static List<StageRange> rangesFromCuts(int[][] cut, int stages, int n) {

@@ -6,7 +6,8 @@ import java.util.List;
 /** Collects every problem of a request so that the caller hears about all of them at once. */
 public final class Violations {
     /** Names of projects and pools: they appear in URLs, so lower-case letters, digits and '-'. */
-    public static final java.util.regex.Pattern RESOURCE_NAME = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+    public static final java.util.regex.Pattern RESOURCE_NAME =
+            java.util.regex.Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
 
     private final List<FieldViolation> found = new ArrayList<>();
 
@@ -35,7 +36,8 @@ public final class Violations {
     }
 
     public void checkRange(String field, Number value, double min, double max) {
-        if (value != null && (Double.isNaN(value.doubleValue()) || value.doubleValue() < min || value.doubleValue() > max)) {
+        if (value != null
+                && (Double.isNaN(value.doubleValue()) || value.doubleValue() < min || value.doubleValue() > max)) {
             add(field, "must be between " + format(min) + " and " + format(max) + ", was " + value);
         }
     }

@@ -22,8 +22,7 @@ class JobSpecValidatorTest {
         assertThat(spec.limits()).isEqualTo(new Limits(null, 86_400L, 3));
         assertThat(spec.model()).isEqualTo(new ModelSpec.Gpt("gpt", 1, 16, 2, 8, 256, 0.0));
         assertThat(spec.data()).isEqualTo(new DataSpec.Arithmetic("arithmetic", 0L, 0.1));
-        assertThat(spec.training()).isEqualTo(
-                new TrainingSpec(200L, 16, 1e-3, 1e-4, 20, 0.01, 1.0, 0L, 20, "fp32"));
+        assertThat(spec.training()).isEqualTo(new TrainingSpec(200L, 16, 1e-3, 1e-4, 20, 0.01, 1.0, 0L, 20, "fp32"));
         assertThat(spec.parallelism()).isEqualTo(new ParallelismSpec(null, 4, "1f1b", false, 1, "time"));
         assertThat(spec.checkpoint()).isEqualTo(new CheckpointPolicy(50, 3, false));
     }
@@ -60,10 +59,11 @@ class JobSpecValidatorTest {
 
     @Test
     void reportsEveryViolationByItsFieldPath() {
-        String bad = MINIMAL.replace("\"heads\": 2", "\"heads\": 3").replace("\"steps\": 200",
-                "\"steps\": 200, \"batchSize\": 10, \"precision\": \"fp8\"");
+        String bad = MINIMAL.replace("\"heads\": 2", "\"heads\": 3")
+                .replace("\"steps\": 200", "\"steps\": 200, \"batchSize\": 10, \"precision\": \"fp8\"");
 
-        assertThat(violations(bad)).extracting(FieldViolation::field)
+        assertThat(violations(bad))
+                .extracting(FieldViolation::field)
                 .containsExactlyInAnyOrder("model.heads", "training.precision", "training.batchSize");
     }
 
@@ -80,9 +80,11 @@ class JobSpecValidatorTest {
     @Test
     void refusesAModelTheDataCannotTrain() {
         assertThat(violations(MINIMAL.replace("\"type\": \"arithmetic\"", "\"type\": \"synthetic-tabular\"")))
-                .extracting(FieldViolation::field).containsExactly("data.type");
+                .extracting(FieldViolation::field)
+                .containsExactly("data.type");
         assertThat(violations(MINIMAL.replace("\"seqLen\": 8", "\"seqLen\": 8, \"vocab\": 100")))
-                .extracting(FieldViolation::field).containsExactly("model.vocab");
+                .extracting(FieldViolation::field)
+                .containsExactly("model.vocab");
         String regression = """
                 {"name": "m", "resources": {"pool": "cpu", "gpus": 1},
                  "model": {"type": "mlp", "inputs": 4, "hidden": [8], "outputs": 2, "task": "regression"},
@@ -111,11 +113,17 @@ class JobSpecValidatorTest {
     @Test
     void parseNamesAnUnknownOrMistypedKey() {
         assertThatThrownBy(() -> SpecDocument.parse(MINIMAL.replace("\"steps\"", "\"stepz\"")))
-                .isInstanceOfSatisfying(InvalidFieldsException.class, e -> assertThat(e.violations())
-                        .extracting(FieldViolation::field).containsExactly("training.stepz"));
+                .isInstanceOfSatisfying(
+                        InvalidFieldsException.class,
+                        e -> assertThat(e.violations())
+                                .extracting(FieldViolation::field)
+                                .containsExactly("training.stepz"));
         assertThatThrownBy(() -> SpecDocument.parse(MINIMAL.replace("\"layers\": 1", "\"layers\": \"one\"")))
-                .isInstanceOfSatisfying(InvalidFieldsException.class, e -> assertThat(e.violations())
-                        .extracting(FieldViolation::field).containsExactly("model.layers"));
+                .isInstanceOfSatisfying(
+                        InvalidFieldsException.class,
+                        e -> assertThat(e.violations())
+                                .extracting(FieldViolation::field)
+                                .containsExactly("model.layers"));
     }
 
     private static List<FieldViolation> violations(String json) {

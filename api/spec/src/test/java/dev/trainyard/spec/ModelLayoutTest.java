@@ -35,20 +35,23 @@ class ModelLayoutTest {
     @Test
     void memoryPerStageHoldsFourCopiesOfTheParametersAndTheScheduleInFlightActivations() {
         JobSpec spec = JobSpecValidator.normalize(SpecDocument.parse(JobSpecValidatorTest.MINIMAL
-                .replace("\"layers\": 1", "\"layers\": 2").replace("\"gpus\": 1", "\"gpus\": 2")));
+                .replace("\"layers\": 1", "\"layers\": 2")
+                .replace("\"gpus\": 1", "\"gpus\": 2")));
         ModelLayout layout = ModelLayout.of(spec.model());
 
         List<MemoryEstimate> stages = MemoryPlan.perStage(spec, 2);
 
         List<StageRange> ranges = StagePartitioner.byParameters(layout, 2);
         long firstParams = layout.blocks().subList(0, ranges.get(0).endBlock()).stream()
-                .mapToLong(BlockLayout::parameters).sum();
+                .mapToLong(BlockLayout::parameters)
+                .sum();
         assertThat(stages).hasSize(2);
         assertThat(stages.get(0).parameterBytes()).isEqualTo(4 * firstParams);
         assertThat(stages.get(0).optimizerBytes()).isEqualTo(8 * firstParams);
         // 1F1B with 4 micro-batches of 16 / 4 rows: stage 0 holds 2 in flight, the last stage 1
         long lastActivations = layout.blocks().subList(ranges.get(1).firstBlock(), 4).stream()
-                .mapToLong(BlockLayout::activationFloatsPerSample).sum();
+                .mapToLong(BlockLayout::activationFloatsPerSample)
+                .sum();
         long lastInput = layout.blocks().get(ranges.get(1).firstBlock() - 1).outputFloatsPerSample();
         assertThat(stages.get(1).activationBytes()).isEqualTo(4L * 1 * (lastActivations + lastInput) * 4);
     }

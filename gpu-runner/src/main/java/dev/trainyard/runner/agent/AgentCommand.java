@@ -13,82 +13,107 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code agent}: runs this machine as a runner node of a Trainyard platform. */
-@Command(name = "agent", mixinStandardHelpOptions = true,
-    description = "Join a Trainyard platform as a runner node and train the attempts it assigns.")
+@Command(
+        name = "agent",
+        mixinStandardHelpOptions = true,
+        description = "Join a Trainyard platform as a runner node and train the attempts it assigns.")
 public final class AgentCommand implements Callable<Integer> {
 
-  @Option(names = "--api", required = true, defaultValue = "${env:TRAINYARD_API}", description = "API base URL")
-  String api;
+    @Option(names = "--api", required = true, defaultValue = "${env:TRAINYARD_API}", description = "API base URL")
+    String api;
 
-  @Option(names = "--token", required = true, defaultValue = "${env:TRAINYARD_RUNNER_TOKEN}",
-      description = "runner token (role RUNNER)")
-  String token;
+    @Option(
+            names = "--token",
+            required = true,
+            defaultValue = "${env:TRAINYARD_RUNNER_TOKEN}",
+            description = "runner token (role RUNNER)")
+    String token;
 
-  @Option(names = "--pool", required = true, defaultValue = "${env:TRAINYARD_POOL}", description = "pool to join")
-  String pool;
+    @Option(names = "--pool", required = true, defaultValue = "${env:TRAINYARD_POOL}", description = "pool to join")
+    String pool;
 
-  @Option(names = "--name", description = "runner name, unique and stable (default: host name)")
-  String name;
+    @Option(names = "--name", description = "runner name, unique and stable (default: host name)")
+    String name;
 
-  @Option(names = "--devices", defaultValue = "0",
-      description = "CPU devices to offer when there is no CUDA device (0 = 1); with CUDA, the CUDA devices are offered")
-  int devices;
+    @Option(
+            names = "--devices",
+            defaultValue = "0",
+            description =
+                    "CPU devices to offer when there is no CUDA device (0 = 1); with CUDA, the CUDA devices are offered")
+    int devices;
 
-  @Option(names = "--work-dir", description = "where attempts keep their files (default: ~/.trainyard/runner/<name>)")
-  Path workDir;
+    @Option(names = "--work-dir", description = "where attempts keep their files (default: ~/.trainyard/runner/<name>)")
+    Path workDir;
 
-  @Option(names = "--threads-per-stage", defaultValue = "1", description = "intra-op threads of each pipeline stage")
-  int threadsPerStage;
+    @Option(names = "--threads-per-stage", defaultValue = "1", description = "intra-op threads of each pipeline stage")
+    int threadsPerStage;
 
-  @Option(names = "--host", description = "name or address other runners reach this one at, for data-parallel"
-      + " attempts over several runners (default: host name)")
-  String host;
+    @Option(
+            names = "--host",
+            description = "name or address other runners reach this one at, for data-parallel"
+                    + " attempts over several runners (default: host name)")
+    String host;
 
-  @Option(names = "--dp-timeout", defaultValue = "120", description = "seconds a data-parallel rank waits for its"
-      + " peers (to join, or in a collective) before the attempt fails")
-  int dpTimeoutSeconds;
+    @Option(
+            names = "--dp-timeout",
+            defaultValue = "120",
+            description = "seconds a data-parallel rank waits for its"
+                    + " peers (to join, or in a collective) before the attempt fails")
+    int dpTimeoutSeconds;
 
-  @Option(names = "--metrics-port", defaultValue = "0",
-      description = "serve Prometheus metrics (step time, tokens/s, memory) on this port at /metrics; 0 = off")
-  int metricsPort;
+    @Option(
+            names = "--metrics-port",
+            defaultValue = "0",
+            description = "serve Prometheus metrics (step time, tokens/s, memory) on this port at /metrics; 0 = off")
+    int metricsPort;
 
-  /** Parses {@code args} and runs; returns the exit code. */
-  public static int run(String[] args) {
-    return new CommandLine(new AgentCommand()).execute(args);
-  }
-
-  @Override
-  public Integer call() {
-    String host = this.host != null ? this.host : hostName();
-    String runnerName = name != null ? name : hostName();
-    Path dir = workDir != null ? workDir
-        : Path.of(System.getProperty("user.home"), ".trainyard", "runner", runnerName);
-    RunnerAgent agent = new RunnerAgent(new RunnerAgent.Settings(api, token, runnerName, host, pool,
-        devices(), dir, threadsPerStage, metricsPort, java.time.Duration.ofSeconds(dpTimeoutSeconds)));
-    Runtime.getRuntime().addShutdownHook(new Thread(agent::stop));
-    return agent.run();
-  }
-
-  private List<Device> devices() {
-    List<Device> out = new ArrayList<>();
-    int cuda = DeviceProbe.cudaDeviceCount();
-    if (cuda > 0) {
-      for (int i = 0; i < cuda; i++) {
-        out.add(new Device().index(i).kind("cuda").name("cuda:" + i));
-      }
-      return out;
+    /** Parses {@code args} and runs; returns the exit code. */
+    public static int run(String[] args) {
+        return new CommandLine(new AgentCommand()).execute(args);
     }
-    for (int i = 0; i < Math.max(1, devices); i++) {
-      out.add(new Device().index(i).kind("cpu").name("cpu:" + i));
-    }
-    return out;
-  }
 
-  private static String hostName() {
-    try {
-      return InetAddress.getLocalHost().getHostName();
-    } catch (UnknownHostException e) {
-      return "localhost";
+    @Override
+    public Integer call() {
+        String host = this.host != null ? this.host : hostName();
+        String runnerName = name != null ? name : hostName();
+        Path dir = workDir != null
+                ? workDir
+                : Path.of(System.getProperty("user.home"), ".trainyard", "runner", runnerName);
+        RunnerAgent agent = new RunnerAgent(new RunnerAgent.Settings(
+                api,
+                token,
+                runnerName,
+                host,
+                pool,
+                devices(),
+                dir,
+                threadsPerStage,
+                metricsPort,
+                java.time.Duration.ofSeconds(dpTimeoutSeconds)));
+        Runtime.getRuntime().addShutdownHook(new Thread(agent::stop));
+        return agent.run();
     }
-  }
+
+    private List<Device> devices() {
+        List<Device> out = new ArrayList<>();
+        int cuda = DeviceProbe.cudaDeviceCount();
+        if (cuda > 0) {
+            for (int i = 0; i < cuda; i++) {
+                out.add(new Device().index(i).kind("cuda").name("cuda:" + i));
+            }
+            return out;
+        }
+        for (int i = 0; i < Math.max(1, devices); i++) {
+            out.add(new Device().index(i).kind("cpu").name("cpu:" + i));
+        }
+        return out;
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "localhost";
+        }
+    }
 }

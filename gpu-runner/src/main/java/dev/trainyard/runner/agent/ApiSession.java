@@ -12,109 +12,117 @@ import java.time.Duration;
  */
 final class ApiSession {
 
-  private final RunnerProtocolApi api;
-  private final java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
-      .connectTimeout(Duration.ofSeconds(5)).build();
-  private final String baseUri;
-  private final String token;
+    private final RunnerProtocolApi api;
+    private final java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
+    private final String baseUri;
+    private final String token;
 
-  ApiSession(String baseUri, String token) {
-    this.baseUri = baseUri.replaceAll("/+$", "");
-    this.token = token;
-    URI uri = URI.create(this.baseUri);
-    ApiClient client = new ApiClient();
-    client.updateBaseUri(this.baseUri);
-    client.setConnectTimeout(Duration.ofSeconds(5));
-    client.setReadTimeout(Duration.ofSeconds(60));
-    client.setRequestInterceptor(b -> b.header("Authorization", "Bearer " + token));
-    this.api = new RunnerProtocolApi(client);
-    if (uri.getHost() == null) {
-      throw new IllegalArgumentException("--api must be an absolute URL, was " + baseUri);
-    }
-  }
-
-  RunnerProtocolApi api() {
-    return api;
-  }
-
-  String baseUri() {
-    return baseUri;
-  }
-
-  String token() {
-    return token;
-  }
-
-  /**
-   * Streams a checkpoint file to the API. The generated client (library "native") serialises a binary body
-   * as JSON instead of sending the file's bytes, so this one call goes through the JDK client directly, with
-   * the same base URI, token and error semantics.
-   */
-  void uploadCheckpoint(long attemptId, long step, java.nio.file.Path file, String sha256, Double evalLoss,
-      String leaseToken) throws ApiException {
-    String query = evalLoss == null ? "" : "?evalLoss=" + evalLoss;
-    try {
-      java.net.http.HttpRequest request = java.net.http.HttpRequest.newBuilder(URI.create(baseUri
-              + "/api/v1/runner/attempts/" + attemptId + "/checkpoints/" + step + query))
-          .header("Authorization", "Bearer " + token).header("X-Lease-Token", leaseToken)
-          .header("X-Checksum-Sha256", sha256).header("Content-Type", "application/octet-stream")
-          .timeout(Duration.ofMinutes(30))
-          .PUT(java.net.http.HttpRequest.BodyPublishers.ofFile(file)).build();
-      java.net.http.HttpResponse<String> response = http.send(request,
-          java.net.http.HttpResponse.BodyHandlers.ofString());
-      if (response.statusCode() / 100 != 2) {
-        throw new ApiException("checkpoint upload answered " + response.statusCode(), response.statusCode(),
-            response.headers(), response.body());
-      }
-    } catch (java.io.IOException e) {
-      throw new ApiException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new ApiException(e);
-    }
-  }
-
-  /** A call of the generated client. */
-  @FunctionalInterface
-  interface Call<T> {
-    T run() throws ApiException;
-  }
-
-  /** True for failures worth retrying: no answer at all, or a server error. */
-  static boolean transientFailure(ApiException e) {
-    return e.getCode() == 0 || e.getCode() >= 500;
-  }
-
-  /** The API said this attempt is not current any more: the agent must drop it. */
-  static boolean fenced(ApiException e) {
-    return e.getCode() == 409;
-  }
-
-  /**
-   * Calls until it succeeds, backing off up to {@code patience}; rethrows a non-transient failure at once and
-   * the last transient one when patience runs out.
-   */
-  static <T> T withRetries(Call<T> call, Duration patience) throws ApiException {
-    long deadline = System.nanoTime() + patience.toNanos();
-    long backoffMs = 100;
-    while (true) {
-      try {
-        return call.run();
-      } catch (ApiException e) {
-        if (!transientFailure(e) || System.nanoTime() > deadline) {
-          throw e;
+    ApiSession(String baseUri, String token) {
+        this.baseUri = baseUri.replaceAll("/+$", "");
+        this.token = token;
+        URI uri = URI.create(this.baseUri);
+        ApiClient client = new ApiClient();
+        client.updateBaseUri(this.baseUri);
+        client.setConnectTimeout(Duration.ofSeconds(5));
+        client.setReadTimeout(Duration.ofSeconds(60));
+        client.setRequestInterceptor(b -> b.header("Authorization", "Bearer " + token));
+        this.api = new RunnerProtocolApi(client);
+        if (uri.getHost() == null) {
+            throw new IllegalArgumentException("--api must be an absolute URL, was " + baseUri);
         }
-        sleep(backoffMs);
-        backoffMs = Math.min(backoffMs * 2, 2_000);
-      }
     }
-  }
 
-  static void sleep(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    RunnerProtocolApi api() {
+        return api;
     }
-  }
+
+    String baseUri() {
+        return baseUri;
+    }
+
+    String token() {
+        return token;
+    }
+
+    /**
+     * Streams a checkpoint file to the API. The generated client (library "native") serialises a binary body
+     * as JSON instead of sending the file's bytes, so this one call goes through the JDK client directly, with
+     * the same base URI, token and error semantics.
+     */
+    void uploadCheckpoint(
+            long attemptId, long step, java.nio.file.Path file, String sha256, Double evalLoss, String leaseToken)
+            throws ApiException {
+        String query = evalLoss == null ? "" : "?evalLoss=" + evalLoss;
+        try {
+            java.net.http.HttpRequest request = java.net.http.HttpRequest.newBuilder(URI.create(
+                            baseUri + "/api/v1/runner/attempts/" + attemptId + "/checkpoints/" + step + query))
+                    .header("Authorization", "Bearer " + token)
+                    .header("X-Lease-Token", leaseToken)
+                    .header("X-Checksum-Sha256", sha256)
+                    .header("Content-Type", "application/octet-stream")
+                    .timeout(Duration.ofMinutes(30))
+                    .PUT(java.net.http.HttpRequest.BodyPublishers.ofFile(file))
+                    .build();
+            java.net.http.HttpResponse<String> response =
+                    http.send(request, java.net.http.HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() / 100 != 2) {
+                throw new ApiException(
+                        "checkpoint upload answered " + response.statusCode(),
+                        response.statusCode(),
+                        response.headers(),
+                        response.body());
+            }
+        } catch (java.io.IOException e) {
+            throw new ApiException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ApiException(e);
+        }
+    }
+
+    /** A call of the generated client. */
+    @FunctionalInterface
+    interface Call<T> {
+        T run() throws ApiException;
+    }
+
+    /** True for failures worth retrying: no answer at all, or a server error. */
+    static boolean transientFailure(ApiException e) {
+        return e.getCode() == 0 || e.getCode() >= 500;
+    }
+
+    /** The API said this attempt is not current any more: the agent must drop it. */
+    static boolean fenced(ApiException e) {
+        return e.getCode() == 409;
+    }
+
+    /**
+     * Calls until it succeeds, backing off up to {@code patience}; rethrows a non-transient failure at once and
+     * the last transient one when patience runs out.
+     */
+    static <T> T withRetries(Call<T> call, Duration patience) throws ApiException {
+        long deadline = System.nanoTime() + patience.toNanos();
+        long backoffMs = 100;
+        while (true) {
+            try {
+                return call.run();
+            } catch (ApiException e) {
+                if (!transientFailure(e) || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                sleep(backoffMs);
+                backoffMs = Math.min(backoffMs * 2, 2_000);
+            }
+        }
+    }
+
+    static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
 }

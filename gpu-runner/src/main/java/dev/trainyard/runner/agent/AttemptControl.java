@@ -11,58 +11,58 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 final class AttemptControl implements StopSignal {
 
-  private final AtomicReference<String> stop = new AtomicReference<>();
-  private volatile boolean fenced;
-  private volatile boolean dropped;
+    private final AtomicReference<String> stop = new AtomicReference<>();
+    private volatile boolean fenced;
+    private volatile boolean dropped;
 
-  /** Notes a stop the API asked for ({@code CANCEL}, {@code PREEMPT}, {@code BUDGET}); null means none. */
-  void requestStop(String reason) {
-    if (reason != null) {
-      stop.set(reason);
+    /** Notes a stop the API asked for ({@code CANCEL}, {@code PREEMPT}, {@code BUDGET}); null means none. */
+    void requestStop(String reason) {
+        if (reason != null) {
+            stop.set(reason);
+        }
     }
-  }
 
-  /** The stop the API asked for, learned from any answer; null while none. */
-  String stopRequested() {
-    return stop.get();
-  }
-
-  /** The API refused the attempt as not current: its work must be dropped, nothing more reported. */
-  void fence() {
-    fenced = true;
-  }
-
-  boolean fenced() {
-    return fenced;
-  }
-
-  /** The API no longer lists the attempt: stop training without reporting anything more. */
-  void drop() {
-    dropped = true;
-  }
-
-  boolean dropped() {
-    return dropped;
-  }
-
-  /**
-   * Stop now when the API no longer wants this attempt (dropped or fenced), after a checkpoint when it asked
-   * for a stop.
-   */
-  @Override
-  public StopRequest check(long completedSteps) {
-    if (abandoned()) {
-      return StopRequest.STOP;
+    /** The stop the API asked for, learned from any answer; null while none. */
+    String stopRequested() {
+        return stop.get();
     }
-    return stop.get() != null ? StopRequest.CHECKPOINT_AND_STOP : StopRequest.CONTINUE;
-  }
 
-  /**
-   * An unwanted attempt is abandoned: a rank waiting on a hung peer gives up at once and frees this runner's
-   * devices for the work the scheduler gives them next.
-   */
-  @Override
-  public boolean abandoned() {
-    return dropped || fenced;
-  }
+    /** The API refused the attempt as not current: its work must be dropped, nothing more reported. */
+    void fence() {
+        fenced = true;
+    }
+
+    boolean fenced() {
+        return fenced;
+    }
+
+    /** The API no longer lists the attempt: stop training without reporting anything more. */
+    void drop() {
+        dropped = true;
+    }
+
+    boolean dropped() {
+        return dropped;
+    }
+
+    /**
+     * Stop now when the API no longer wants this attempt (dropped or fenced), after a checkpoint when it asked
+     * for a stop.
+     */
+    @Override
+    public StopRequest check(long completedSteps) {
+        if (abandoned()) {
+            return StopRequest.STOP;
+        }
+        return stop.get() != null ? StopRequest.CHECKPOINT_AND_STOP : StopRequest.CONTINUE;
+    }
+
+    /**
+     * An unwanted attempt is abandoned: a rank waiting on a hung peer gives up at once and frees this runner's
+     * devices for the work the scheduler gives them next.
+     */
+    @Override
+    public boolean abandoned() {
+        return dropped || fenced;
+    }
 }

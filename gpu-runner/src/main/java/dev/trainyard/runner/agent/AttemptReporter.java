@@ -24,180 +24,184 @@ import java.util.logging.Logger;
  * buffered (bounded: the oldest metric points are dropped first) and sent once it answers again.
  */
 final class AttemptReporter implements AutoCloseable {
-  private static final Logger LOG = Logger.getLogger(AttemptReporter.class.getName());
-  static final int MAX_BUFFERED_POINTS = 200_000;
-  static final int MAX_BUFFERED_LINES = 20_000;
-  private static final int BATCH_POINTS = 5_000;
+    private static final Logger LOG = Logger.getLogger(AttemptReporter.class.getName());
+    static final int MAX_BUFFERED_POINTS = 200_000;
+    static final int MAX_BUFFERED_LINES = 20_000;
+    private static final int BATCH_POINTS = 5_000;
 
-  /** A checkpoint waiting to be uploaded; its file is a hard link the engine's pruning cannot remove. */
-  record PendingCheckpoint(Path file, long step, String sha256, Double evalLoss) {}
+    /** A checkpoint waiting to be uploaded; its file is a hard link the engine's pruning cannot remove. */
+    record PendingCheckpoint(Path file, long step, String sha256, Double evalLoss) {}
 
-  private final ApiSession session;
-  private final long attemptId;
-  private final String leaseToken;
-  private final Deque<MetricPoint> points = new ArrayDeque<>();
-  private final Deque<LogLine> lines = new ArrayDeque<>();
-  private final Deque<PendingCheckpoint> checkpoints = new ArrayDeque<>();
-  private final AttemptControl control;
-  private volatile boolean closing;
-  private long droppedPoints;
-  private final Thread thread;
+    private final ApiSession session;
+    private final long attemptId;
+    private final String leaseToken;
+    private final Deque<MetricPoint> points = new ArrayDeque<>();
+    private final Deque<LogLine> lines = new ArrayDeque<>();
+    private final Deque<PendingCheckpoint> checkpoints = new ArrayDeque<>();
+    private final AttemptControl control;
+    private volatile boolean closing;
+    private long droppedPoints;
+    private final Thread thread;
 
-  /** Stops the API asks for in its answers, and its fencing of the attempt, are noted in {@code control}. */
-  AttemptReporter(ApiSession session, long attemptId, String leaseToken, AttemptControl control) {
-    this.session = session;
-    this.control = control;
-    this.attemptId = attemptId;
-    this.leaseToken = leaseToken;
-    this.thread = new Thread(this::loop, "reporter-" + attemptId);
-    this.thread.setDaemon(true);
-    this.thread.start();
-  }
+    /** Stops the API asks for in its answers, and its fencing of the attempt, are noted in {@code control}. */
+    AttemptReporter(ApiSession session, long attemptId, String leaseToken, AttemptControl control) {
+        this.session = session;
+        this.control = control;
+        this.attemptId = attemptId;
+        this.leaseToken = leaseToken;
+        this.thread = new Thread(this::loop, "reporter-" + attemptId);
+        this.thread.setDaemon(true);
+        this.thread.start();
+    }
 
-  synchronized void metric(long step, String name, double value) {
-    if (!Double.isFinite(value)) {
-      return;
-    }
-    if (points.size() >= MAX_BUFFERED_POINTS) {
-      points.pollFirst();
-      droppedPoints++;
-    }
-    points.addLast(new MetricPoint().step(step).name(name).value(value));
-  }
-
-  synchronized void log(String line) {
-    if (lines.size() >= MAX_BUFFERED_LINES) {
-      lines.pollFirst();
-    }
-    lines.addLast(new LogLine().at(OffsetDateTime.now(ZoneOffset.UTC)).line(line));
-  }
-
-  synchronized void checkpoint(PendingCheckpoint c) {
-    checkpoints.addLast(c);
-  }
-
-  private void loop() {
-    while (!control.fenced()) {
-      boolean idle = !flushOnce();
-      if (closing && idle) {
-        return;
-      }
-      ApiSession.sleep(idle ? 1_000 : 50);
-    }
-  }
-
-  /** Sends what is buffered; returns true when something was sent. */
-  private boolean flushOnce() {
-    boolean sent = attempt(this::sendCheckpoint, this::dropCheckpoint);
-    sent |= attempt(this::sendMetrics, () -> { });
-    sent |= attempt(this::sendLogs, () -> { });
-    return sent;
-  }
-
-  /** One kind of report: a transient failure keeps it buffered, a refusal drops it, fencing ends everything. */
-  private boolean attempt(ApiSession.Call<Boolean> send, Runnable onRefused) {
-    if (control.fenced()) {
-      return false;
-    }
-    try {
-      return send.run();
-    } catch (ApiException e) {
-      if (ApiSession.fenced(e)) {
-        LOG.warning("attempt " + attemptId + " was fenced by the API: " + e.getResponseBody());
-        control.fence();
-      } else if (!ApiSession.transientFailure(e)) {
-        LOG.warning("report of attempt " + attemptId + " refused (" + e.getCode() + "): " + e.getResponseBody());
-        onRefused.run();
-      }
-      return false;
-    }
-  }
-
-  private synchronized void dropCheckpoint() {
-    checkpoints.pollFirst();
-  }
-
-  private boolean sendMetrics() {
-    List<MetricPoint> batch;
-    synchronized (this) {
-      if (points.isEmpty()) {
-        return false;
-      }
-      batch = new ArrayList<>(points).subList(0, Math.min(points.size(), BATCH_POINTS));
-    }
-    AttemptAck ack = session.api().reportMetrics(attemptId, new MetricsBatch().leaseToken(leaseToken).points(batch));
-    control.requestStop(ack.getStop());
-    synchronized (this) {
-      for (int i = 0; i < batch.size(); i++) {
-        points.pollFirst();
-      }
-    }
-    return true;
-  }
-
-  private boolean sendLogs() {
-    List<LogLine> batch;
-    synchronized (this) {
-      if (lines.isEmpty()) {
-        return false;
-      }
-      batch = new ArrayList<>(lines).subList(0, Math.min(lines.size(), 1_000));
-    }
-    AttemptAck ack = session.api().reportLogs(attemptId, new LogBatch().leaseToken(leaseToken).lines(batch));
-    control.requestStop(ack.getStop());
-    synchronized (this) {
-      for (int i = 0; i < batch.size(); i++) {
-        lines.pollFirst();
-      }
-    }
-    return true;
-  }
-
-  private boolean sendCheckpoint() {
-    PendingCheckpoint next;
-    synchronized (this) {
-      next = checkpoints.peekFirst();
-    }
-    if (next == null) {
-      return false;
-    }
-    session.uploadCheckpoint(attemptId, next.step(), next.file(), next.sha256(), next.evalLoss(), leaseToken);
-    synchronized (this) {
-      checkpoints.pollFirst();
-    }
-    try {
-      Files.deleteIfExists(next.file());
-    } catch (IOException e) {
-      LOG.fine("could not remove uploaded checkpoint link " + next.file());
-    }
-    return true;
-  }
-
-  /** Waits (bounded) until everything buffered was sent; returns true when nothing is left. */
-  boolean drain(Duration patience) {
-    long deadline = System.nanoTime() + patience.toNanos();
-    while (System.nanoTime() < deadline && !control.fenced()) {
-      synchronized (this) {
-        if (points.isEmpty() && lines.isEmpty() && checkpoints.isEmpty()) {
-          return true;
+    synchronized void metric(long step, String name, double value) {
+        if (!Double.isFinite(value)) {
+            return;
         }
-      }
-      ApiSession.sleep(100);
+        if (points.size() >= MAX_BUFFERED_POINTS) {
+            points.pollFirst();
+            droppedPoints++;
+        }
+        points.addLast(new MetricPoint().step(step).name(name).value(value));
     }
-    return false;
-  }
 
-  long droppedPoints() {
-    return droppedPoints;
-  }
-
-  @Override
-  public void close() {
-    closing = true;
-    try {
-      thread.join(5_000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    synchronized void log(String line) {
+        if (lines.size() >= MAX_BUFFERED_LINES) {
+            lines.pollFirst();
+        }
+        lines.addLast(new LogLine().at(OffsetDateTime.now(ZoneOffset.UTC)).line(line));
     }
-  }
+
+    synchronized void checkpoint(PendingCheckpoint c) {
+        checkpoints.addLast(c);
+    }
+
+    private void loop() {
+        while (!control.fenced()) {
+            boolean idle = !flushOnce();
+            if (closing && idle) {
+                return;
+            }
+            ApiSession.sleep(idle ? 1_000 : 50);
+        }
+    }
+
+    /** Sends what is buffered; returns true when something was sent. */
+    private boolean flushOnce() {
+        boolean sent = attempt(this::sendCheckpoint, this::dropCheckpoint);
+        sent |= attempt(this::sendMetrics, () -> {});
+        sent |= attempt(this::sendLogs, () -> {});
+        return sent;
+    }
+
+    /** One kind of report: a transient failure keeps it buffered, a refusal drops it, fencing ends everything. */
+    private boolean attempt(ApiSession.Call<Boolean> send, Runnable onRefused) {
+        if (control.fenced()) {
+            return false;
+        }
+        try {
+            return send.run();
+        } catch (ApiException e) {
+            if (ApiSession.fenced(e)) {
+                LOG.warning("attempt " + attemptId + " was fenced by the API: " + e.getResponseBody());
+                control.fence();
+            } else if (!ApiSession.transientFailure(e)) {
+                LOG.warning(
+                        "report of attempt " + attemptId + " refused (" + e.getCode() + "): " + e.getResponseBody());
+                onRefused.run();
+            }
+            return false;
+        }
+    }
+
+    private synchronized void dropCheckpoint() {
+        checkpoints.pollFirst();
+    }
+
+    private boolean sendMetrics() {
+        List<MetricPoint> batch;
+        synchronized (this) {
+            if (points.isEmpty()) {
+                return false;
+            }
+            batch = new ArrayList<>(points).subList(0, Math.min(points.size(), BATCH_POINTS));
+        }
+        AttemptAck ack = session.api()
+                .reportMetrics(
+                        attemptId, new MetricsBatch().leaseToken(leaseToken).points(batch));
+        control.requestStop(ack.getStop());
+        synchronized (this) {
+            for (int i = 0; i < batch.size(); i++) {
+                points.pollFirst();
+            }
+        }
+        return true;
+    }
+
+    private boolean sendLogs() {
+        List<LogLine> batch;
+        synchronized (this) {
+            if (lines.isEmpty()) {
+                return false;
+            }
+            batch = new ArrayList<>(lines).subList(0, Math.min(lines.size(), 1_000));
+        }
+        AttemptAck ack = session.api()
+                .reportLogs(attemptId, new LogBatch().leaseToken(leaseToken).lines(batch));
+        control.requestStop(ack.getStop());
+        synchronized (this) {
+            for (int i = 0; i < batch.size(); i++) {
+                lines.pollFirst();
+            }
+        }
+        return true;
+    }
+
+    private boolean sendCheckpoint() {
+        PendingCheckpoint next;
+        synchronized (this) {
+            next = checkpoints.peekFirst();
+        }
+        if (next == null) {
+            return false;
+        }
+        session.uploadCheckpoint(attemptId, next.step(), next.file(), next.sha256(), next.evalLoss(), leaseToken);
+        synchronized (this) {
+            checkpoints.pollFirst();
+        }
+        try {
+            Files.deleteIfExists(next.file());
+        } catch (IOException e) {
+            LOG.fine("could not remove uploaded checkpoint link " + next.file());
+        }
+        return true;
+    }
+
+    /** Waits (bounded) until everything buffered was sent; returns true when nothing is left. */
+    boolean drain(Duration patience) {
+        long deadline = System.nanoTime() + patience.toNanos();
+        while (System.nanoTime() < deadline && !control.fenced()) {
+            synchronized (this) {
+                if (points.isEmpty() && lines.isEmpty() && checkpoints.isEmpty()) {
+                    return true;
+                }
+            }
+            ApiSession.sleep(100);
+        }
+        return false;
+    }
+
+    long droppedPoints() {
+        return droppedPoints;
+    }
+
+    @Override
+    public void close() {
+        closing = true;
+        try {
+            thread.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
 }

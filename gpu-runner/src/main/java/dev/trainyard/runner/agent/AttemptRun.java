@@ -1,7 +1,5 @@
 package dev.trainyard.runner.agent;
 
-import dev.trainyard.spec.JobSpec;
-import dev.trainyard.spec.SpecDocument;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.trainyard.client.ApiException;
@@ -22,6 +20,8 @@ import dev.trainyard.runner.engine.TrainingListener;
 import dev.trainyard.runner.engine.TrainingResult;
 import dev.trainyard.runner.engine.TrainingRun;
 import dev.trainyard.runner.engine.torch.TorchEngine;
+import dev.trainyard.spec.JobSpec;
+import dev.trainyard.spec.SpecDocument;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -50,265 +50,305 @@ import java.util.logging.Logger;
  * only a failure of their own. The engine makes every rank stop at the same step.
  */
 final class AttemptRun implements Runnable {
-  private static final Logger LOG = Logger.getLogger(AttemptRun.class.getName());
-  private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Logger LOG = Logger.getLogger(AttemptRun.class.getName());
+    private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final ApiSession session;
-  private final Assignment assignment;
-  private final Path workDir;
-  private final RunnerAgent.Settings settings;
-  private final Duration peerLossGrace;
-  private final AttemptControl control = new AttemptControl();
-  private final AttemptReporter reporter;
-  private final RunnerMetrics metrics;
-  private final CompletableFuture<String> rendezvous = new CompletableFuture<>();
-  private volatile boolean ended;
+    private final ApiSession session;
+    private final Assignment assignment;
+    private final Path workDir;
+    private final RunnerAgent.Settings settings;
+    private final Duration peerLossGrace;
+    private final AttemptControl control = new AttemptControl();
+    private final AttemptReporter reporter;
+    private final RunnerMetrics metrics;
+    private final CompletableFuture<String> rendezvous = new CompletableFuture<>();
+    private volatile boolean ended;
 
-  AttemptRun(ApiSession session, Assignment assignment, Path workDir, RunnerAgent.Settings settings,
-      Duration peerLossGrace, RunnerMetrics metrics) {
-    this.peerLossGrace = peerLossGrace;
-    this.metrics = metrics;
-    this.session = session;
-    this.assignment = assignment;
-    this.workDir = workDir;
-    this.settings = settings;
-    this.reporter = new AttemptReporter(session, assignment.getAttemptId(), assignment.getLeaseToken(), control);
-    update(assignment);
-  }
-
-  long attemptId() {
-    return assignment.getAttemptId();
-  }
-
-  /** The API no longer lists this attempt: stop training without reporting anything more. */
-  void drop() {
-    control.drop();
-  }
-
-  boolean dropped() {
-    return control.dropped();
-  }
-
-  /** True once the attempt's end was reported (or it was dropped): the API forgetting it is expected. */
-  boolean ended() {
-    return ended || control.dropped();
-  }
-
-  /** The assignment as the latest heartbeat lists it: a stop to carry out, rank 0's address. */
-  void update(Assignment latest) {
-    control.requestStop(latest.getStop());
-    if (latest.getRendezvous() != null) {
-      rendezvous.complete(latest.getRendezvous());
+    AttemptRun(
+            ApiSession session,
+            Assignment assignment,
+            Path workDir,
+            RunnerAgent.Settings settings,
+            Duration peerLossGrace,
+            RunnerMetrics metrics) {
+        this.peerLossGrace = peerLossGrace;
+        this.metrics = metrics;
+        this.session = session;
+        this.assignment = assignment;
+        this.workDir = workDir;
+        this.settings = settings;
+        this.reporter = new AttemptReporter(session, assignment.getAttemptId(), assignment.getLeaseToken(), control);
+        update(assignment);
     }
-  }
 
-  private boolean isRankZero() {
-    return assignment.getRank() == 0;
-  }
-
-  private boolean spansRunners() {
-    return assignment.getWorldSize() > 1;
-  }
-
-  @Override
-  public void run() {
-    long id = assignment.getAttemptId();
-    try {
-      JobSpec spec = SpecDocument.parseForTraining(specJson());
-      Optional<Path> resume = fetchResumeCheckpoint();
-      TrainingRun run = TrainingRun.of(spec, assignment.getGpus(), workDir.resolve("out"))
-          .reportingTo(listener()).stoppingOn(control).withThreadsPerStage(settings.threadsPerStage());
-      if (resume.isPresent()) {
-        run = run.resumingFrom(resume.get());
-      }
-      if (spansRunners()) {
-        run = run.asReplica(replicaGroup(spec, run));
-      }
-      if (isRankZero()) {
-        ApiSession.withRetries(() -> session.api().startAttempt(id,
-            new AttemptCall().leaseToken(assignment.getLeaseToken())), Duration.ofMinutes(2));
-      }
-      reporter.log(prefix() + "attempt " + assignment.getAttemptNumber() + " starting on " + assignment.getGpus()
-          + " device(s)" + resume.map(p -> ", resuming from " + p.getFileName()).orElse(""));
-      TrainingResult result = Trainer.train(run, new TorchEngine());
-      if (isRankZero()) {
-        finish(result.outcome() == TrainingResult.Outcome.COMPLETED ? "SUCCEEDED" : "STOPPED", null,
-            result.finalStep());
-      } else {
-        String line = prefix() + "training ended at step " + result.finalStep() + " (" + result.outcome() + ")";
-        LOG.info("attempt " + id + ": " + line);
-        reporter.log(line);
-        reporter.drain(Duration.ofSeconds(30));
-      }
-    } catch (ApiException e) {
-      LOG.log(Level.WARNING, "attempt " + id + " abandoned: the API refused it (" + e.getCode() + ")", e);
-    } catch (RuntimeException | IOException | InterruptedException e) {
-      if (control.abandoned()) {
-        // the platform ended this attempt already (a peer's runner was lost, or this one was fenced)
-        LOG.info("attempt " + id + " given up, no longer assigned here: " + e.getMessage());
-        return;
-      }
-      LOG.log(Level.WARNING, "attempt " + id + " failed", e);
-      if (PeerLostException.causedBy(e)) {
-        // A peer rank is gone. If its runner died, the platform notices within the heartbeat timeout and ends
-        // the attempt (this run is then dropped); if its training failed, it reports why. Either way the
-        // platform learns more than this rank knows, so it reports a lost peer only if neither happens.
-        reporter.log(prefix() + "a data-parallel peer is gone: " + e.getMessage());
-        awaitDrop(peerLossGrace);
-        finish("LOST", prefix() + e.getMessage(), null);
-      } else {
-        reporter.log(prefix() + "training failed: " + e);
-        finish("FAILED", prefix() + e.getMessage(), null);
-      }
-    } finally {
-      ended = true;
-      metrics.ended(id);
-      reporter.close();
+    long attemptId() {
+        return assignment.getAttemptId();
     }
-  }
 
-  /**
-   * This runner's place among the data-parallel ranks. Rank 0 reserves ports for its stores (one for control,
-   * one per stage) and publishes them; the others wait until their heartbeat carries the address.
-   */
-  private DataParallelGroup replicaGroup(JobSpec spec, TrainingRun run)
-      throws IOException, InterruptedException {
-    String address;
-    if (isRankZero()) {
-      int port = StorePorts.freeRun(run.stageCount() + 1);
-      ApiSession.withRetries(() -> session.api().publishRendezvous(assignment.getAttemptId(), new Rendezvous()
-          .leaseToken(assignment.getLeaseToken()).host(settings.host()).port(port)), Duration.ofMinutes(2));
-      address = settings.host() + ":" + port;
-    } else {
-      address = awaitRendezvous();
+    /** The API no longer lists this attempt: stop training without reporting anything more. */
+    void drop() {
+        control.drop();
     }
-    int colon = address.lastIndexOf(':');
-    return new DataParallelGroup(assignment.getRank(), assignment.getWorldSize(), assignment.getFirstReplica(),
-        assignment.getLocalReplicas(), spec.parallelism().dataParallel(), address.substring(0, colon),
-        Integer.parseInt(address.substring(colon + 1)), settings.dataParallelTimeout());
-  }
 
-  /** Rank 0's store address from a heartbeat; gives up when the attempt is dropped or the wait times out. */
-  private String awaitRendezvous() throws IOException, InterruptedException {
-    long deadline = System.nanoTime() + settings.dataParallelTimeout().toNanos();
-    while (!control.abandoned() && System.nanoTime() < deadline) {
-      try {
-        return rendezvous.get(250, TimeUnit.MILLISECONDS);
-      } catch (TimeoutException e) {
-        // look again
-      } catch (ExecutionException e) {
-        throw new IOException("no rendezvous address", e);
-      }
+    boolean dropped() {
+        return control.dropped();
     }
-    throw new IOException(control.abandoned() ? "dropped while waiting for rank 0's address"
-        : "rank 0 did not publish its address within " + settings.dataParallelTimeout());
-  }
 
-  private void awaitDrop(Duration patience) {
-    long deadline = System.nanoTime() + patience.toNanos();
-    while (!control.abandoned() && System.nanoTime() < deadline) {
-      ApiSession.sleep(250);
+    /** True once the attempt's end was reported (or it was dropped): the API forgetting it is expected. */
+    boolean ended() {
+        return ended || control.dropped();
     }
-  }
 
-  /** Log lines of the other ranks say whose they are. */
-  private String prefix() {
-    return spansRunners() ? "[rank " + assignment.getRank() + "] " : "";
-  }
-
-  private String specJson() throws IOException {
-    // the generated client's mapper knows the spec's oneOf types; the engine reads the same JSON
-    ObjectNode node = new dev.trainyard.client.JSON().getMapper().valueToTree(assignment.getSpec());
-    return JSON.writeValueAsString(node);
-  }
-
-  private TrainingListener listener() {
-    return new TrainingListener() {
-      @Override
-      public void onStep(StepMetrics m) {
-        metrics.step(assignment.getJobId(), assignment.getAttemptId(), m);
-        if (!isRankZero()) {
-          return;
+    /** The assignment as the latest heartbeat lists it: a stop to carry out, rank 0's address. */
+    void update(Assignment latest) {
+        control.requestStop(latest.getStop());
+        if (latest.getRendezvous() != null) {
+            rendezvous.complete(latest.getRendezvous());
         }
-        reporter.metric(m.step(), "loss", m.loss());
-        reporter.metric(m.step(), "learning_rate", m.learningRate());
-        reporter.metric(m.step(), "grad_norm", m.gradNorm());
-        reporter.metric(m.step(), "tokens_per_second", m.tokensPerSecond());
-        reporter.metric(m.step(), "step_seconds", m.stepSeconds());
-        reporter.metric(m.step(), "bubble_fraction", m.bubbleFraction());
-        reporter.metric(m.step(), "peak_rss_bytes", m.peakRssBytes());
-      }
+    }
 
-      @Override
-      public void onEval(EvalMetrics m) {
-        if (!isRankZero()) {
-          return;
+    private boolean isRankZero() {
+        return assignment.getRank() == 0;
+    }
+
+    private boolean spansRunners() {
+        return assignment.getWorldSize() > 1;
+    }
+
+    @Override
+    public void run() {
+        long id = assignment.getAttemptId();
+        try {
+            JobSpec spec = SpecDocument.parseForTraining(specJson());
+            Optional<Path> resume = fetchResumeCheckpoint();
+            TrainingRun run = TrainingRun.of(spec, assignment.getGpus(), workDir.resolve("out"))
+                    .reportingTo(listener())
+                    .stoppingOn(control)
+                    .withThreadsPerStage(settings.threadsPerStage());
+            if (resume.isPresent()) {
+                run = run.resumingFrom(resume.get());
+            }
+            if (spansRunners()) {
+                run = run.asReplica(replicaGroup(spec, run));
+            }
+            if (isRankZero()) {
+                ApiSession.withRetries(
+                        () -> session.api().startAttempt(id, new AttemptCall().leaseToken(assignment.getLeaseToken())),
+                        Duration.ofMinutes(2));
+            }
+            reporter.log(prefix() + "attempt " + assignment.getAttemptNumber() + " starting on " + assignment.getGpus()
+                    + " device(s)"
+                    + resume.map(p -> ", resuming from " + p.getFileName()).orElse(""));
+            TrainingResult result = Trainer.train(run, new TorchEngine());
+            if (isRankZero()) {
+                finish(
+                        result.outcome() == TrainingResult.Outcome.COMPLETED ? "SUCCEEDED" : "STOPPED",
+                        null,
+                        result.finalStep());
+            } else {
+                String line = prefix() + "training ended at step " + result.finalStep() + " (" + result.outcome() + ")";
+                LOG.info("attempt " + id + ": " + line);
+                reporter.log(line);
+                reporter.drain(Duration.ofSeconds(30));
+            }
+        } catch (ApiException e) {
+            LOG.log(Level.WARNING, "attempt " + id + " abandoned: the API refused it (" + e.getCode() + ")", e);
+        } catch (RuntimeException | IOException | InterruptedException e) {
+            if (control.abandoned()) {
+                // the platform ended this attempt already (a peer's runner was lost, or this one was fenced)
+                LOG.info("attempt " + id + " given up, no longer assigned here: " + e.getMessage());
+                return;
+            }
+            LOG.log(Level.WARNING, "attempt " + id + " failed", e);
+            if (PeerLostException.causedBy(e)) {
+                // A peer rank is gone. If its runner died, the platform notices within the heartbeat timeout and ends
+                // the attempt (this run is then dropped); if its training failed, it reports why. Either way the
+                // platform learns more than this rank knows, so it reports a lost peer only if neither happens.
+                reporter.log(prefix() + "a data-parallel peer is gone: " + e.getMessage());
+                awaitDrop(peerLossGrace);
+                finish("LOST", prefix() + e.getMessage(), null);
+            } else {
+                reporter.log(prefix() + "training failed: " + e);
+                finish("FAILED", prefix() + e.getMessage(), null);
+            }
+        } finally {
+            ended = true;
+            metrics.ended(id);
+            reporter.close();
         }
-        reporter.metric(m.step(), "eval_loss", m.evalLoss());
-      }
+    }
 
-      @Override
-      public void onCheckpoint(CheckpointWritten c) {
-        reporter.checkpoint(new AttemptReporter.PendingCheckpoint(linkForUpload(c.path()), c.step(), c.sha256(),
-            Double.isFinite(c.evalLoss()) ? c.evalLoss() : null));
-      }
+    /**
+     * This runner's place among the data-parallel ranks. Rank 0 reserves ports for its stores (one for control,
+     * one per stage) and publishes them; the others wait until their heartbeat carries the address.
+     */
+    private DataParallelGroup replicaGroup(JobSpec spec, TrainingRun run) throws IOException, InterruptedException {
+        String address;
+        if (isRankZero()) {
+            int port = StorePorts.freeRun(run.stageCount() + 1);
+            ApiSession.withRetries(
+                    () -> session.api()
+                            .publishRendezvous(
+                                    assignment.getAttemptId(),
+                                    new Rendezvous()
+                                            .leaseToken(assignment.getLeaseToken())
+                                            .host(settings.host())
+                                            .port(port)),
+                    Duration.ofMinutes(2));
+            address = settings.host() + ":" + port;
+        } else {
+            address = awaitRendezvous();
+        }
+        int colon = address.lastIndexOf(':');
+        return new DataParallelGroup(
+                assignment.getRank(),
+                assignment.getWorldSize(),
+                assignment.getFirstReplica(),
+                assignment.getLocalReplicas(),
+                spec.parallelism().dataParallel(),
+                address.substring(0, colon),
+                Integer.parseInt(address.substring(colon + 1)),
+                settings.dataParallelTimeout());
+    }
 
-      @Override
-      public void onLog(String line) {
-        // the runner's own log keeps the engine's lines too: a rank's last words can arrive after rank 0
-        // ended the attempt, when the API refuses them
-        LOG.info("attempt " + assignment.getAttemptId() + ": " + prefix() + line);
-        reporter.log(prefix() + line);
-      }
-    };
-  }
+    /** Rank 0's store address from a heartbeat; gives up when the attempt is dropped or the wait times out. */
+    private String awaitRendezvous() throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + settings.dataParallelTimeout().toNanos();
+        while (!control.abandoned() && System.nanoTime() < deadline) {
+            try {
+                return rendezvous.get(250, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                // look again
+            } catch (ExecutionException e) {
+                throw new IOException("no rendezvous address", e);
+            }
+        }
+        throw new IOException(
+                control.abandoned()
+                        ? "dropped while waiting for rank 0's address"
+                        : "rank 0 did not publish its address within " + settings.dataParallelTimeout());
+    }
 
-  /** A hard link in the outbox, so the engine pruning old checkpoints cannot pull a file from under an upload. */
-  private Path linkForUpload(Path file) {
-    try {
-      Path outbox = Files.createDirectories(workDir.resolve("outbox"));
-      Path link = outbox.resolve(file.getFileName());
-      Files.deleteIfExists(link);
-      try {
-        return Files.createLink(link, file);
-      } catch (UnsupportedOperationException | IOException e) {
-        return Files.copy(file, link, StandardCopyOption.REPLACE_EXISTING);
-      }
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException("cannot stage checkpoint for upload", e);
+    private void awaitDrop(Duration patience) {
+        long deadline = System.nanoTime() + patience.toNanos();
+        while (!control.abandoned() && System.nanoTime() < deadline) {
+            ApiSession.sleep(250);
+        }
     }
-  }
 
-  /** Downloads the checkpoint to resume from into a store that verifies it against the platform's hash. */
-  private Optional<Path> fetchResumeCheckpoint() throws IOException, InterruptedException {
-    CheckpointRef ref = assignment.getResumeFrom();
-    if (ref == null) {
-      return Optional.empty();
+    /** Log lines of the other ranks say whose they are. */
+    private String prefix() {
+        return spansRunners() ? "[rank " + assignment.getRank() + "] " : "";
     }
-    HttpRequest request = HttpRequest.newBuilder(URI.create(session.baseUri() + "/api/v1/runner/checkpoints/"
-            + ref.getCheckpointId() + "/content"))
-        .header("Authorization", "Bearer " + session.token()).timeout(Duration.ofMinutes(10)).GET().build();
-    HttpResponse<InputStream> response = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofInputStream());
-    if (response.statusCode() != 200) {
-      throw new IOException("checkpoint " + ref.getCheckpointId() + " download answered " + response.statusCode());
-    }
-    try (InputStream in = response.body()) {
-      return Optional.of(new CheckpointStore(workDir.resolve("resume"))
-          .receive(ref.getStep(), ref.getSha256(), ref.getSizeBytes(), in));
-    }
-  }
 
-  private void finish(String outcome, String message, Long finalStep) {
-    if (control.abandoned()) {
-      return;
+    private String specJson() throws IOException {
+        // the generated client's mapper knows the spec's oneOf types; the engine reads the same JSON
+        ObjectNode node = new dev.trainyard.client.JSON().getMapper().valueToTree(assignment.getSpec());
+        return JSON.writeValueAsString(node);
     }
-    reporter.drain(Duration.ofMinutes(5));
-    try {
-      ApiSession.withRetries(() -> session.api().endAttempt(assignment.getAttemptId(),
-          new AttemptEnd().leaseToken(assignment.getLeaseToken()).outcome(outcome).message(message)
-              .finalStep(finalStep)), Duration.ofMinutes(10));
-    } catch (ApiException e) {
-      LOG.warning("could not report the end of attempt " + assignment.getAttemptId() + ": " + e.getCode());
+
+    private TrainingListener listener() {
+        return new TrainingListener() {
+            @Override
+            public void onStep(StepMetrics m) {
+                metrics.step(assignment.getJobId(), assignment.getAttemptId(), m);
+                if (!isRankZero()) {
+                    return;
+                }
+                reporter.metric(m.step(), "loss", m.loss());
+                reporter.metric(m.step(), "learning_rate", m.learningRate());
+                reporter.metric(m.step(), "grad_norm", m.gradNorm());
+                reporter.metric(m.step(), "tokens_per_second", m.tokensPerSecond());
+                reporter.metric(m.step(), "step_seconds", m.stepSeconds());
+                reporter.metric(m.step(), "bubble_fraction", m.bubbleFraction());
+                reporter.metric(m.step(), "peak_rss_bytes", m.peakRssBytes());
+            }
+
+            @Override
+            public void onEval(EvalMetrics m) {
+                if (!isRankZero()) {
+                    return;
+                }
+                reporter.metric(m.step(), "eval_loss", m.evalLoss());
+            }
+
+            @Override
+            public void onCheckpoint(CheckpointWritten c) {
+                reporter.checkpoint(new AttemptReporter.PendingCheckpoint(
+                        linkForUpload(c.path()),
+                        c.step(),
+                        c.sha256(),
+                        Double.isFinite(c.evalLoss()) ? c.evalLoss() : null));
+            }
+
+            @Override
+            public void onLog(String line) {
+                // the runner's own log keeps the engine's lines too: a rank's last words can arrive after rank 0
+                // ended the attempt, when the API refuses them
+                LOG.info("attempt " + assignment.getAttemptId() + ": " + prefix() + line);
+                reporter.log(prefix() + line);
+            }
+        };
     }
-  }
+
+    /** A hard link in the outbox, so the engine pruning old checkpoints cannot pull a file from under an upload. */
+    private Path linkForUpload(Path file) {
+        try {
+            Path outbox = Files.createDirectories(workDir.resolve("outbox"));
+            Path link = outbox.resolve(file.getFileName());
+            Files.deleteIfExists(link);
+            try {
+                return Files.createLink(link, file);
+            } catch (UnsupportedOperationException | IOException e) {
+                return Files.copy(file, link, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot stage checkpoint for upload", e);
+        }
+    }
+
+    /** Downloads the checkpoint to resume from into a store that verifies it against the platform's hash. */
+    private Optional<Path> fetchResumeCheckpoint() throws IOException, InterruptedException {
+        CheckpointRef ref = assignment.getResumeFrom();
+        if (ref == null) {
+            return Optional.empty();
+        }
+        HttpRequest request = HttpRequest.newBuilder(URI.create(
+                        session.baseUri() + "/api/v1/runner/checkpoints/" + ref.getCheckpointId() + "/content"))
+                .header("Authorization", "Bearer " + session.token())
+                .timeout(Duration.ofMinutes(10))
+                .GET()
+                .build();
+        HttpResponse<InputStream> response =
+                HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofInputStream());
+        if (response.statusCode() != 200) {
+            throw new IOException(
+                    "checkpoint " + ref.getCheckpointId() + " download answered " + response.statusCode());
+        }
+        try (InputStream in = response.body()) {
+            return Optional.of(new CheckpointStore(workDir.resolve("resume"))
+                    .receive(ref.getStep(), ref.getSha256(), ref.getSizeBytes(), in));
+        }
+    }
+
+    private void finish(String outcome, String message, Long finalStep) {
+        if (control.abandoned()) {
+            return;
+        }
+        reporter.drain(Duration.ofMinutes(5));
+        try {
+            ApiSession.withRetries(
+                    () -> session.api()
+                            .endAttempt(
+                                    assignment.getAttemptId(),
+                                    new AttemptEnd()
+                                            .leaseToken(assignment.getLeaseToken())
+                                            .outcome(outcome)
+                                            .message(message)
+                                            .finalStep(finalStep)),
+                    Duration.ofMinutes(10));
+        } catch (ApiException e) {
+            LOG.warning("could not report the end of attempt " + assignment.getAttemptId() + ": " + e.getCode());
+        }
+    }
 }

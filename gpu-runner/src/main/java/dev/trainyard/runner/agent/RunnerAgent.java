@@ -23,120 +23,139 @@ import java.util.logging.Logger;
  * and their reports are buffered; when it says this runner was lost, the agent registers again.
  */
 public final class RunnerAgent {
-  private static final Logger LOG = Logger.getLogger(RunnerAgent.class.getName());
+    private static final Logger LOG = Logger.getLogger(RunnerAgent.class.getName());
 
-  /** Where and as what the agent runs. */
-  public record Settings(String apiUrl, String token, String name, String host, String pool, List<Device> devices,
-      Path workDir, int threadsPerStage, int metricsPort, Duration dataParallelTimeout) {}
+    /** Where and as what the agent runs. */
+    public record Settings(
+            String apiUrl,
+            String token,
+            String name,
+            String host,
+            String pool,
+            List<Device> devices,
+            Path workDir,
+            int threadsPerStage,
+            int metricsPort,
+            Duration dataParallelTimeout) {}
 
-  private final Settings settings;
-  private final ApiSession session;
-  private final Map<Long, AttemptRun> runs = new ConcurrentHashMap<>();
-  private final Set<Long> finished = ConcurrentHashMap.newKeySet();
-  private final RunnerMetrics metrics;
-  private volatile boolean stopping;
-  private long runnerId;
-  private long intervalMs = 1_000;
-  private long heartbeatTimeoutMs = 30_000;
+    private final Settings settings;
+    private final ApiSession session;
+    private final Map<Long, AttemptRun> runs = new ConcurrentHashMap<>();
+    private final Set<Long> finished = ConcurrentHashMap.newKeySet();
+    private final RunnerMetrics metrics;
+    private volatile boolean stopping;
+    private long runnerId;
+    private long intervalMs = 1_000;
+    private long heartbeatTimeoutMs = 30_000;
 
-  public RunnerAgent(Settings settings) {
-    this.settings = settings;
-    this.session = new ApiSession(settings.apiUrl(), settings.token());
-    this.metrics = new RunnerMetrics(settings.name());
-  }
-
-  /** Runs until {@link #stop()}; returns the process exit code. */
-  public int run() {
-    try {
-      metrics.listen(settings.metricsPort());
-    } catch (java.io.IOException e) {
-      LOG.warning("cannot serve metrics on port " + settings.metricsPort() + ": " + e.getMessage());
+    public RunnerAgent(Settings settings) {
+        this.settings = settings;
+        this.session = new ApiSession(settings.apiUrl(), settings.token());
+        this.metrics = new RunnerMetrics(settings.name());
     }
-    while (!stopping) {
-      try {
-        if (runnerId == 0) {
-          register();
+
+    /** Runs until {@link #stop()}; returns the process exit code. */
+    public int run() {
+        try {
+            metrics.listen(settings.metricsPort());
+        } catch (java.io.IOException e) {
+            LOG.warning("cannot serve metrics on port " + settings.metricsPort() + ": " + e.getMessage());
         }
-        HeartbeatAnswer answer = session.api().heartbeat(new Heartbeat().runnerId(runnerId)
-            .waitMs(runs.isEmpty() ? Math.min(10_000L, heartbeatTimeoutMs / 4) : 0L));
-        reconcile(answer.getAssignments());
-        if (!runs.isEmpty()) {
-          ApiSession.sleep(Math.min(intervalMs, 1_000));
+        while (!stopping) {
+            try {
+                if (runnerId == 0) {
+                    register();
+                }
+                HeartbeatAnswer answer = session.api()
+                        .heartbeat(new Heartbeat()
+                                .runnerId(runnerId)
+                                .waitMs(runs.isEmpty() ? Math.min(10_000L, heartbeatTimeoutMs / 4) : 0L));
+                reconcile(answer.getAssignments());
+                if (!runs.isEmpty()) {
+                    ApiSession.sleep(Math.min(intervalMs, 1_000));
+                }
+            } catch (ApiException e) {
+                if (e.getCode() == 409) {
+                    LOG.warning("the API no longer knows this runner as live; registering again");
+                    runnerId = 0;
+                } else if (e.getCode() == 401 || e.getCode() == 403) {
+                    LOG.severe("the API refused the runner token: " + e.getResponseBody());
+                    return 3;
+                } else {
+                    LOG.fine("API unreachable (" + e.getCode() + "); training goes on, retrying");
+                    ApiSession.sleep(1_000);
+                }
+            }
         }
-      } catch (ApiException e) {
-        if (e.getCode() == 409) {
-          LOG.warning("the API no longer knows this runner as live; registering again");
-          runnerId = 0;
-        } else if (e.getCode() == 401 || e.getCode() == 403) {
-          LOG.severe("the API refused the runner token: " + e.getResponseBody());
-          return 3;
-        } else {
-          LOG.fine("API unreachable (" + e.getCode() + "); training goes on, retrying");
-          ApiSession.sleep(1_000);
+        metrics.close();
+        return 0;
+    }
+
+    public void stop() {
+        stopping = true;
+    }
+
+    private void register() {
+        RunnerRegistration r = ApiSession.withRetries(
+                () -> session.api()
+                        .registerRunner(new RegisterRunner()
+                                .name(settings.name())
+                                .host(settings.host())
+                                .pool(settings.pool())
+                                .devices(settings.devices())),
+                Duration.ofDays(365));
+        runnerId = r.getRunnerId();
+        intervalMs = Math.max(200, r.getHeartbeatIntervalMs());
+        heartbeatTimeoutMs = r.getHeartbeatTimeoutMs();
+        LOG.info("registered as runner " + runnerId + " in pool " + settings.pool() + " with "
+                + settings.devices().size() + " device(s)");
+    }
+
+    /**
+     * Drops runs the API no longer lists, then starts new assignments, but only once no dropped run is still
+     * unwinding: a dropped run gives up within moments (even a wait on a hung data-parallel peer), and until
+     * then its devices are not free. A postponed assignment stays listed and starts on a later heartbeat.
+     */
+    private void reconcile(List<Assignment> assignments) {
+        Set<Long> listed = new HashSet<>();
+        assignments.forEach(a -> listed.add(a.getAttemptId()));
+        for (AttemptRun run : runs.values()) {
+            if (!listed.contains(run.attemptId()) && !run.ended()) {
+                LOG.warning("attempt " + run.attemptId() + " is no longer assigned here; dropping it");
+                run.drop();
+            }
         }
-      }
+        boolean unwinding = runs.values().stream().anyMatch(AttemptRun::dropped);
+        for (Assignment a : assignments) {
+            AttemptRun run = runs.get(a.getAttemptId());
+            if (run != null) {
+                run.update(a);
+            } else if (!finished.contains(a.getAttemptId()) && !unwinding) {
+                start(a);
+            }
+        }
     }
-    metrics.close();
-    return 0;
-  }
 
-  public void stop() {
-    stopping = true;
-  }
-
-  private void register() {
-    RunnerRegistration r = ApiSession.withRetries(() -> session.api().registerRunner(new RegisterRunner()
-        .name(settings.name()).host(settings.host()).pool(settings.pool()).devices(settings.devices())),
-        Duration.ofDays(365));
-    runnerId = r.getRunnerId();
-    intervalMs = Math.max(200, r.getHeartbeatIntervalMs());
-    heartbeatTimeoutMs = r.getHeartbeatTimeoutMs();
-    LOG.info("registered as runner " + runnerId + " in pool " + settings.pool() + " with "
-        + settings.devices().size() + " device(s)");
-  }
-
-  /**
-   * Drops runs the API no longer lists, then starts new assignments, but only once no dropped run is still
-   * unwinding: a dropped run gives up within moments (even a wait on a hung data-parallel peer), and until
-   * then its devices are not free. A postponed assignment stays listed and starts on a later heartbeat.
-   */
-  private void reconcile(List<Assignment> assignments) {
-    Set<Long> listed = new HashSet<>();
-    assignments.forEach(a -> listed.add(a.getAttemptId()));
-    for (AttemptRun run : runs.values()) {
-      if (!listed.contains(run.attemptId()) && !run.ended()) {
-        LOG.warning("attempt " + run.attemptId() + " is no longer assigned here; dropping it");
-        run.drop();
-      }
+    private void start(Assignment a) {
+        // attempt ids restart with every database, so the lease token makes the folder unique on a shared disk
+        Path dir = settings.workDir()
+                .resolve("attempt-" + a.getAttemptId() + "-" + a.getLeaseToken().substring(0, 8));
+        // a dead peer's runner is judged lost within the heartbeat timeout; the rescuer then ends the attempt
+        Duration peerLossGrace = Duration.ofMillis(heartbeatTimeoutMs + 5_000);
+        AttemptRun run = new AttemptRun(session, a, dir, settings, peerLossGrace, metrics);
+        runs.put(a.getAttemptId(), run);
+        Thread t = new Thread(
+                () -> {
+                    try {
+                        run.run();
+                    } finally {
+                        runs.remove(a.getAttemptId());
+                        finished.add(a.getAttemptId());
+                    }
+                },
+                "attempt-" + a.getAttemptId());
+        t.start();
+        LOG.info("started attempt " + a.getAttemptId() + " of job " + a.getJobId()
+                + (a.getWorldSize() > 1 ? " as rank " + a.getRank() + " of " + a.getWorldSize() : ""));
     }
-    boolean unwinding = runs.values().stream().anyMatch(AttemptRun::dropped);
-    for (Assignment a : assignments) {
-      AttemptRun run = runs.get(a.getAttemptId());
-      if (run != null) {
-        run.update(a);
-      } else if (!finished.contains(a.getAttemptId()) && !unwinding) {
-        start(a);
-      }
-    }
-  }
-
-  private void start(Assignment a) {
-    // attempt ids restart with every database, so the lease token makes the folder unique on a shared disk
-    Path dir = settings.workDir().resolve("attempt-" + a.getAttemptId() + "-" + a.getLeaseToken().substring(0, 8));
-    // a dead peer's runner is judged lost within the heartbeat timeout; the rescuer then ends the attempt
-    Duration peerLossGrace = Duration.ofMillis(heartbeatTimeoutMs + 5_000);
-    AttemptRun run = new AttemptRun(session, a, dir, settings, peerLossGrace, metrics);
-    runs.put(a.getAttemptId(), run);
-    Thread t = new Thread(() -> {
-      try {
-        run.run();
-      } finally {
-        runs.remove(a.getAttemptId());
-        finished.add(a.getAttemptId());
-      }
-    }, "attempt-" + a.getAttemptId());
-    t.start();
-    LOG.info("started attempt " + a.getAttemptId() + " of job " + a.getJobId()
-        + (a.getWorldSize() > 1 ? " as rank " + a.getRank() + " of " + a.getWorldSize() : ""));
-  }
 }

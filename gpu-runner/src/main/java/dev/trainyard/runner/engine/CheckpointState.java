@@ -8,20 +8,20 @@ import java.util.List;
  * the seed every random stream derives from, and the spec.
  */
 public record CheckpointState(
-    long step,
-    long dataPosition,
-    long optimizerStep,
-    long seed,
-    int stagesWrittenWith,
-    String specJson,
-    List<HostTensor> parameters,
-    List<HostTensor> buffers,
-    List<HostTensor> firstMoments,
-    List<HostTensor> secondMoments) {
+        long step,
+        long dataPosition,
+        long optimizerStep,
+        long seed,
+        int stagesWrittenWith,
+        String specJson,
+        List<HostTensor> parameters,
+        List<HostTensor> buffers,
+        List<HostTensor> firstMoments,
+        List<HostTensor> secondMoments) {
 
-  public static final String FORMAT = "trainyard-checkpoint-1";
-  static final String PARAM = "param/";
-  static final String BUFFER = "buffer/";
-  static final String FIRST_MOMENT = "adamw.exp_avg/";
-  static final String SECOND_MOMENT = "adamw.exp_avg_sq/";
+    public static final String FORMAT = "trainyard-checkpoint-1";
+    static final String PARAM = "param/";
+    static final String BUFFER = "buffer/";
+    static final String FIRST_MOMENT = "adamw.exp_avg/";
+    static final String SECOND_MOMENT = "adamw.exp_avg_sq/";
 }

@@ -30,221 +30,241 @@ import java.util.stream.Stream;
  */
 public final class CheckpointStore {
 
-  private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String DATA_SUFFIX = ".safetensors";
-  private static final String MANIFEST_SUFFIX = ".manifest.json";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String DATA_SUFFIX = ".safetensors";
+    private static final String MANIFEST_SUFFIX = ".manifest.json";
 
-  private final Path directory;
+    private final Path directory;
 
-  public CheckpointStore(Path directory) {
-    this.directory = directory;
-  }
-
-  public Path directory() {
-    return directory;
-  }
-
-  /** Writes {@code state} atomically and returns where and what was written. */
-  public CheckpointWritten write(CheckpointState state, double evalLoss) {
-    try {
-      Files.createDirectories(directory);
-      String base = baseName(state.step());
-      Path data = directory.resolve(base + DATA_SUFFIX);
-      String sha256 = writeAtomically(data, out -> SafetensorsFormat.write(out, tensors(state), metadata(state)));
-      long bytes = Files.size(data);
-      ObjectNode manifest = JSON.createObjectNode().put("format", CheckpointState.FORMAT)
-          .put("file", data.getFileName().toString()).put("step", state.step()).put("sha256", sha256)
-          .put("bytes", bytes).put("evalLoss", evalLoss);
-      writeAtomically(directory.resolve(base + MANIFEST_SUFFIX), out -> JSON.writeValue(out, manifest));
-      return new CheckpointWritten(data, state.step(), sha256, bytes, evalLoss);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write checkpoint to " + directory, e);
+    public CheckpointStore(Path directory) {
+        this.directory = directory;
     }
-  }
 
-  /**
-   * Stores a checkpoint that comes from elsewhere (the platform's copy to resume from) under this store's name
-   * for its step, with a manifest of the size and SHA-256 it must have: {@link #load} checks both, so a copy
-   * that arrived damaged is refused there. Returns the file to resume from.
-   */
-  public Path receive(long step, String sha256, long bytes, InputStream content) throws IOException {
-    Files.createDirectories(directory);
-    String base = baseName(step);
-    Path data = directory.resolve(base + DATA_SUFFIX);
-    Files.copy(content, data, StandardCopyOption.REPLACE_EXISTING);
-    ObjectNode manifest = JSON.createObjectNode().put("format", CheckpointState.FORMAT)
-        .put("file", data.getFileName().toString()).put("step", step).put("sha256", sha256).put("bytes", bytes);
-    writeAtomically(directory.resolve(base + MANIFEST_SUFFIX), out -> JSON.writeValue(out, manifest));
-    return data;
-  }
-
-  /** Loads a checkpoint file (or its manifest) after checking size and SHA-256 against the manifest. */
-  public static CheckpointState load(Path path) {
-    Path data = path.toString().endsWith(MANIFEST_SUFFIX) ? sibling(path, MANIFEST_SUFFIX, DATA_SUFFIX) : path;
-    Path manifestPath = sibling(data, DATA_SUFFIX, MANIFEST_SUFFIX);
-    try {
-      if (!Files.exists(manifestPath)) {
-        throw new CheckpointIntegrityException("checkpoint " + data + " has no manifest: incomplete write?");
-      }
-      var manifest = JSON.readTree(manifestPath.toFile());
-      long bytes = Files.size(data);
-      String sha256 = sha256(data);
-      if (bytes != manifest.path("bytes").asLong() || !sha256.equals(manifest.path("sha256").asText())) {
-        throw new CheckpointIntegrityException("checkpoint " + data + " does not match its manifest (sha256 "
-            + sha256 + ", expected " + manifest.path("sha256").asText() + "): refusing to load it");
-      }
-      return state(SafetensorsFormat.read(data));
-    } catch (IOException e) {
-      throw new CheckpointIntegrityException("cannot read checkpoint " + data + ": " + e.getMessage(), e);
+    public Path directory() {
+        return directory;
     }
-  }
 
-  /** The newest complete checkpoint in the directory, if any. */
-  public java.util.Optional<Path> latest() {
-    List<Path> all = completeCheckpoints();
-    return all.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(all.get(all.size() - 1));
-  }
-
-  /** Deletes all but the newest {@code keepLast} checkpoints, and {@code keep} itself when given. */
-  public void prune(int keepLast, java.util.Optional<Path> keep) {
-    List<Path> all = completeCheckpoints();
-    for (int i = 0; i < all.size() - keepLast; i++) {
-      Path data = all.get(i);
-      if (keep.isPresent() && keep.get().equals(data)) {
-        continue;
-      }
-      try {
-        // Manifest first: a data file without manifest is never loaded.
-        Files.deleteIfExists(sibling(data, DATA_SUFFIX, MANIFEST_SUFFIX));
-        Files.deleteIfExists(data);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
+    /** Writes {@code state} atomically and returns where and what was written. */
+    public CheckpointWritten write(CheckpointState state, double evalLoss) {
+        try {
+            Files.createDirectories(directory);
+            String base = baseName(state.step());
+            Path data = directory.resolve(base + DATA_SUFFIX);
+            String sha256 = writeAtomically(data, out -> SafetensorsFormat.write(out, tensors(state), metadata(state)));
+            long bytes = Files.size(data);
+            ObjectNode manifest = JSON.createObjectNode()
+                    .put("format", CheckpointState.FORMAT)
+                    .put("file", data.getFileName().toString())
+                    .put("step", state.step())
+                    .put("sha256", sha256)
+                    .put("bytes", bytes)
+                    .put("evalLoss", evalLoss);
+            writeAtomically(directory.resolve(base + MANIFEST_SUFFIX), out -> JSON.writeValue(out, manifest));
+            return new CheckpointWritten(data, state.step(), sha256, bytes, evalLoss);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write checkpoint to " + directory, e);
+        }
     }
-  }
 
-  /** Complete checkpoints (those with a manifest), oldest first. */
-  public List<Path> completeCheckpoints() {
-    if (!Files.isDirectory(directory)) {
-      return List.of();
+    /**
+     * Stores a checkpoint that comes from elsewhere (the platform's copy to resume from) under this store's name
+     * for its step, with a manifest of the size and SHA-256 it must have: {@link #load} checks both, so a copy
+     * that arrived damaged is refused there. Returns the file to resume from.
+     */
+    public Path receive(long step, String sha256, long bytes, InputStream content) throws IOException {
+        Files.createDirectories(directory);
+        String base = baseName(step);
+        Path data = directory.resolve(base + DATA_SUFFIX);
+        Files.copy(content, data, StandardCopyOption.REPLACE_EXISTING);
+        ObjectNode manifest = JSON.createObjectNode()
+                .put("format", CheckpointState.FORMAT)
+                .put("file", data.getFileName().toString())
+                .put("step", step)
+                .put("sha256", sha256)
+                .put("bytes", bytes);
+        writeAtomically(directory.resolve(base + MANIFEST_SUFFIX), out -> JSON.writeValue(out, manifest));
+        return data;
     }
-    try (Stream<Path> files = Files.list(directory)) {
-      return files.filter(p -> p.getFileName().toString().endsWith(MANIFEST_SUFFIX))
-          .map(p -> sibling(p, MANIFEST_SUFFIX, DATA_SUFFIX)).filter(Files::exists).sorted().toList();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+
+    /** Loads a checkpoint file (or its manifest) after checking size and SHA-256 against the manifest. */
+    public static CheckpointState load(Path path) {
+        Path data = path.toString().endsWith(MANIFEST_SUFFIX) ? sibling(path, MANIFEST_SUFFIX, DATA_SUFFIX) : path;
+        Path manifestPath = sibling(data, DATA_SUFFIX, MANIFEST_SUFFIX);
+        try {
+            if (!Files.exists(manifestPath)) {
+                throw new CheckpointIntegrityException("checkpoint " + data + " has no manifest: incomplete write?");
+            }
+            var manifest = JSON.readTree(manifestPath.toFile());
+            long bytes = Files.size(data);
+            String sha256 = sha256(data);
+            if (bytes != manifest.path("bytes").asLong()
+                    || !sha256.equals(manifest.path("sha256").asText())) {
+                throw new CheckpointIntegrityException("checkpoint " + data + " does not match its manifest (sha256 "
+                        + sha256 + ", expected " + manifest.path("sha256").asText() + "): refusing to load it");
+            }
+            return state(SafetensorsFormat.read(data));
+        } catch (IOException e) {
+            throw new CheckpointIntegrityException("cannot read checkpoint " + data + ": " + e.getMessage(), e);
+        }
     }
-  }
 
-  /** Writes a standalone safetensors file atomically (the final export) and returns its SHA-256. */
-  public static String writeSafetensors(Path file, List<HostTensor> tensors, Map<String, String> metadata) {
-    try {
-      Files.createDirectories(file.toAbsolutePath().getParent());
-      return writeAtomically(file, out -> SafetensorsFormat.write(out, tensors, metadata));
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + file, e);
+    /** The newest complete checkpoint in the directory, if any. */
+    public java.util.Optional<Path> latest() {
+        List<Path> all = completeCheckpoints();
+        return all.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(all.get(all.size() - 1));
     }
-  }
 
-  /** The SHA-256 of a file, in lower-case hex. */
-  public static String sha256(Path file) throws IOException {
-    MessageDigest digest = newDigest();
-    try (var in = Files.newInputStream(file)) {
-      byte[] buffer = new byte[1 << 16];
-      for (int n; (n = in.read(buffer)) > 0; ) {
-        digest.update(buffer, 0, n);
-      }
+    /** Deletes all but the newest {@code keepLast} checkpoints, and {@code keep} itself when given. */
+    public void prune(int keepLast, java.util.Optional<Path> keep) {
+        List<Path> all = completeCheckpoints();
+        for (int i = 0; i < all.size() - keepLast; i++) {
+            Path data = all.get(i);
+            if (keep.isPresent() && keep.get().equals(data)) {
+                continue;
+            }
+            try {
+                // Manifest first: a data file without manifest is never loaded.
+                Files.deleteIfExists(sibling(data, DATA_SUFFIX, MANIFEST_SUFFIX));
+                Files.deleteIfExists(data);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
     }
-    return HexFormat.of().formatHex(digest.digest());
-  }
 
-  private static String baseName(long step) {
-    return String.format("step-%08d", step);
-  }
-
-  private interface Writer {
-    void writeTo(OutputStream out) throws IOException;
-  }
-
-  private static String writeAtomically(Path target, Writer writer) throws IOException {
-    Path temp = target.resolveSibling(target.getFileName() + ".tmp");
-    MessageDigest digest = newDigest();
-    try (OutputStream out = new DigestOutputStream(
-        new BufferedOutputStream(Files.newOutputStream(temp), 1 << 20), digest)) {
-      writer.writeTo(out);
+    /** Complete checkpoints (those with a manifest), oldest first. */
+    public List<Path> completeCheckpoints() {
+        if (!Files.isDirectory(directory)) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.list(directory)) {
+            return files.filter(p -> p.getFileName().toString().endsWith(MANIFEST_SUFFIX))
+                    .map(p -> sibling(p, MANIFEST_SUFFIX, DATA_SUFFIX))
+                    .filter(Files::exists)
+                    .sorted()
+                    .toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
-    try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-      channel.force(true);
+
+    /** Writes a standalone safetensors file atomically (the final export) and returns its SHA-256. */
+    public static String writeSafetensors(Path file, List<HostTensor> tensors, Map<String, String> metadata) {
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            return writeAtomically(file, out -> SafetensorsFormat.write(out, tensors, metadata));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
     }
-    try {
-      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } catch (AtomicMoveNotSupportedException e) {
-      Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+
+    /** The SHA-256 of a file, in lower-case hex. */
+    public static String sha256(Path file) throws IOException {
+        MessageDigest digest = newDigest();
+        try (var in = Files.newInputStream(file)) {
+            byte[] buffer = new byte[1 << 16];
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                digest.update(buffer, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(digest.digest());
     }
-    return HexFormat.of().formatHex(digest.digest());
-  }
 
-  private static MessageDigest newDigest() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
+    private static String baseName(long step) {
+        return String.format("step-%08d", step);
     }
-  }
 
-  private static Path sibling(Path path, String suffix, String replacement) {
-    String name = path.getFileName().toString();
-    return path.resolveSibling(name.substring(0, name.length() - suffix.length()) + replacement);
-  }
-
-  private static List<HostTensor> tensors(CheckpointState state) {
-    List<HostTensor> all = new ArrayList<>();
-    state.parameters().forEach(t -> all.add(renamed(CheckpointState.PARAM, t)));
-    state.buffers().forEach(t -> all.add(renamed(CheckpointState.BUFFER, t)));
-    state.firstMoments().forEach(t -> all.add(renamed(CheckpointState.FIRST_MOMENT, t)));
-    state.secondMoments().forEach(t -> all.add(renamed(CheckpointState.SECOND_MOMENT, t)));
-    return all;
-  }
-
-  private static HostTensor renamed(String prefix, HostTensor t) {
-    return new HostTensor(prefix + t.name(), t.shape(), t.data());
-  }
-
-  private static Map<String, String> metadata(CheckpointState state) {
-    Map<String, String> meta = new LinkedHashMap<>();
-    meta.put("format", CheckpointState.FORMAT);
-    meta.put("step", Long.toString(state.step()));
-    meta.put("dataPosition", Long.toString(state.dataPosition()));
-    meta.put("optimizerStep", Long.toString(state.optimizerStep()));
-    meta.put("seed", Long.toString(state.seed()));
-    meta.put("stages", Integer.toString(state.stagesWrittenWith()));
-    meta.put("spec", state.specJson());
-    return meta;
-  }
-
-  private static CheckpointState state(SafetensorsFormat.Contents contents) {
-    Map<String, String> meta = contents.metadata();
-    if (!CheckpointState.FORMAT.equals(meta.get("format"))) {
-      throw new CheckpointIntegrityException("not a Trainyard checkpoint (format " + meta.get("format") + ")");
+    private interface Writer {
+        void writeTo(OutputStream out) throws IOException;
     }
-    List<HostTensor> params = new ArrayList<>();
-    List<HostTensor> buffers = new ArrayList<>();
-    List<HostTensor> first = new ArrayList<>();
-    List<HostTensor> second = new ArrayList<>();
-    for (HostTensor t : contents.tensors()) {
-      String name = t.name();
-      if (name.startsWith(CheckpointState.PARAM)) {
-        params.add(new HostTensor(name.substring(CheckpointState.PARAM.length()), t.shape(), t.data()));
-      } else if (name.startsWith(CheckpointState.BUFFER)) {
-        buffers.add(new HostTensor(name.substring(CheckpointState.BUFFER.length()), t.shape(), t.data()));
-      } else if (name.startsWith(CheckpointState.FIRST_MOMENT)) {
-        first.add(new HostTensor(name.substring(CheckpointState.FIRST_MOMENT.length()), t.shape(), t.data()));
-      } else if (name.startsWith(CheckpointState.SECOND_MOMENT)) {
-        second.add(new HostTensor(name.substring(CheckpointState.SECOND_MOMENT.length()), t.shape(), t.data()));
-      }
+
+    private static String writeAtomically(Path target, Writer writer) throws IOException {
+        Path temp = target.resolveSibling(target.getFileName() + ".tmp");
+        MessageDigest digest = newDigest();
+        try (OutputStream out =
+                new DigestOutputStream(new BufferedOutputStream(Files.newOutputStream(temp), 1 << 20), digest)) {
+            writer.writeTo(out);
+        }
+        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+            channel.force(true);
+        }
+        try {
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+        return HexFormat.of().formatHex(digest.digest());
     }
-    return new CheckpointState(Long.parseLong(meta.get("step")), Long.parseLong(meta.get("dataPosition")),
-        Long.parseLong(meta.get("optimizerStep")), Long.parseLong(meta.get("seed")),
-        Integer.parseInt(meta.get("stages")), meta.get("spec"), params, buffers, first, second);
-  }
+
+    private static MessageDigest newDigest() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Path sibling(Path path, String suffix, String replacement) {
+        String name = path.getFileName().toString();
+        return path.resolveSibling(name.substring(0, name.length() - suffix.length()) + replacement);
+    }
+
+    private static List<HostTensor> tensors(CheckpointState state) {
+        List<HostTensor> all = new ArrayList<>();
+        state.parameters().forEach(t -> all.add(renamed(CheckpointState.PARAM, t)));
+        state.buffers().forEach(t -> all.add(renamed(CheckpointState.BUFFER, t)));
+        state.firstMoments().forEach(t -> all.add(renamed(CheckpointState.FIRST_MOMENT, t)));
+        state.secondMoments().forEach(t -> all.add(renamed(CheckpointState.SECOND_MOMENT, t)));
+        return all;
+    }
+
+    private static HostTensor renamed(String prefix, HostTensor t) {
+        return new HostTensor(prefix + t.name(), t.shape(), t.data());
+    }
+
+    private static Map<String, String> metadata(CheckpointState state) {
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", CheckpointState.FORMAT);
+        meta.put("step", Long.toString(state.step()));
+        meta.put("dataPosition", Long.toString(state.dataPosition()));
+        meta.put("optimizerStep", Long.toString(state.optimizerStep()));
+        meta.put("seed", Long.toString(state.seed()));
+        meta.put("stages", Integer.toString(state.stagesWrittenWith()));
+        meta.put("spec", state.specJson());
+        return meta;
+    }
+
+    private static CheckpointState state(SafetensorsFormat.Contents contents) {
+        Map<String, String> meta = contents.metadata();
+        if (!CheckpointState.FORMAT.equals(meta.get("format"))) {
+            throw new CheckpointIntegrityException("not a Trainyard checkpoint (format " + meta.get("format") + ")");
+        }
+        List<HostTensor> params = new ArrayList<>();
+        List<HostTensor> buffers = new ArrayList<>();
+        List<HostTensor> first = new ArrayList<>();
+        List<HostTensor> second = new ArrayList<>();
+        for (HostTensor t : contents.tensors()) {
+            String name = t.name();
+            if (name.startsWith(CheckpointState.PARAM)) {
+                params.add(new HostTensor(name.substring(CheckpointState.PARAM.length()), t.shape(), t.data()));
+            } else if (name.startsWith(CheckpointState.BUFFER)) {
+                buffers.add(new HostTensor(name.substring(CheckpointState.BUFFER.length()), t.shape(), t.data()));
+            } else if (name.startsWith(CheckpointState.FIRST_MOMENT)) {
+                first.add(new HostTensor(name.substring(CheckpointState.FIRST_MOMENT.length()), t.shape(), t.data()));
+            } else if (name.startsWith(CheckpointState.SECOND_MOMENT)) {
+                second.add(new HostTensor(name.substring(CheckpointState.SECOND_MOMENT.length()), t.shape(), t.data()));
+            }
+        }
+        return new CheckpointState(
+                Long.parseLong(meta.get("step")),
+                Long.parseLong(meta.get("dataPosition")),
+                Long.parseLong(meta.get("optimizerStep")),
+                Long.parseLong(meta.get("seed")),
+                Integer.parseInt(meta.get("stages")),
+                meta.get("spec"),
+                params,
+                buffers,
+                first,
+                second);
+    }
 }

@@ -5,43 +5,61 @@ import java.io.PrintStream;
 /** Prints plan, progress, evaluations and checkpoints as plain lines (the offline command line's listener). */
 public final class ConsoleListener implements TrainingListener {
 
-  private final PrintStream out;
+    private final PrintStream out;
 
-  public ConsoleListener(PrintStream out) {
-    this.out = out;
-  }
-
-  @Override
-  public void onPlan(TrainingPlan plan) {
-    out.printf("plan: %d parameters, %d stage(s), schedule %s, %d micro-batch(es), recompute %s, %d thread(s)"
-        + " per stage%n", plan.totalParameters(), plan.stages().size(), plan.schedule().specName(),
-        plan.microBatches(), plan.recompute(), plan.threadsPerStage());
-    for (StagePlan stage : plan.stages()) {
-      out.printf("  stage %d on %s: blocks [%d, %d), %d parameters, estimated peak %s%n", stage.range().stage(),
-          stage.device(), stage.range().firstBlock(), stage.range().endBlock(), stage.parameters(),
-          stage.memory());
+    public ConsoleListener(PrintStream out) {
+        this.out = out;
     }
-  }
 
-  @Override
-  public void onStep(StepMetrics m) {
-    out.printf("step %d loss %.4f lr %.2e grad-norm %.3f %.0f tokens/s %.1f ms bubble %.0f%% peak-rss %.0f MiB%n",
-        m.step(), m.loss(), m.learningRate(), m.gradNorm(), m.tokensPerSecond(), m.stepSeconds() * 1000,
-        m.bubbleFraction() * 100, m.peakRssBytes() / 1048576.0);
-  }
+    @Override
+    public void onPlan(TrainingPlan plan) {
+        out.printf(
+                "plan: %d parameters, %d stage(s), schedule %s, %d micro-batch(es), recompute %s, %d thread(s)"
+                        + " per stage%n",
+                plan.totalParameters(),
+                plan.stages().size(),
+                plan.schedule().specName(),
+                plan.microBatches(),
+                plan.recompute(),
+                plan.threadsPerStage());
+        for (StagePlan stage : plan.stages()) {
+            out.printf(
+                    "  stage %d on %s: blocks [%d, %d), %d parameters, estimated peak %s%n",
+                    stage.range().stage(),
+                    stage.device(),
+                    stage.range().firstBlock(),
+                    stage.range().endBlock(),
+                    stage.parameters(),
+                    stage.memory());
+        }
+    }
 
-  @Override
-  public void onEval(EvalMetrics m) {
-    out.printf("eval step %d loss %.4f%n", m.step(), m.evalLoss());
-  }
+    @Override
+    public void onStep(StepMetrics m) {
+        out.printf(
+                "step %d loss %.4f lr %.2e grad-norm %.3f %.0f tokens/s %.1f ms bubble %.0f%% peak-rss %.0f MiB%n",
+                m.step(),
+                m.loss(),
+                m.learningRate(),
+                m.gradNorm(),
+                m.tokensPerSecond(),
+                m.stepSeconds() * 1000,
+                m.bubbleFraction() * 100,
+                m.peakRssBytes() / 1048576.0);
+    }
 
-  @Override
-  public void onCheckpoint(CheckpointWritten c) {
-    out.printf("checkpoint step %d %s (%d bytes, sha256 %s)%n", c.step(), c.path(), c.bytes(), c.sha256());
-  }
+    @Override
+    public void onEval(EvalMetrics m) {
+        out.printf("eval step %d loss %.4f%n", m.step(), m.evalLoss());
+    }
 
-  @Override
-  public void onLog(String line) {
-    out.println(line);
-  }
+    @Override
+    public void onCheckpoint(CheckpointWritten c) {
+        out.printf("checkpoint step %d %s (%d bytes, sha256 %s)%n", c.step(), c.path(), c.bytes(), c.sha256());
+    }
+
+    @Override
+    public void onLog(String line) {
+        out.println(line);
+    }
 }

@@ -16,44 +16,52 @@ import java.time.Duration;
  * @param timeout how long a process waits for its peers (to join, or in a collective) before it fails: a peer
  *     that died must not hold the others forever
  */
-public record DataParallelGroup(int rank, int processes, int firstReplica, int localReplicas, int replicas,
-    String storeHost, int storePort, Duration timeout) {
+public record DataParallelGroup(
+        int rank,
+        int processes,
+        int firstReplica,
+        int localReplicas,
+        int replicas,
+        String storeHost,
+        int storePort,
+        Duration timeout) {
 
-  /** libtorch's own default is 30 minutes; a dead peer should cost less. */
-  public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(5);
+    /** libtorch's own default is 30 minutes; a dead peer should cost less. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(5);
 
-  public DataParallelGroup {
-    if (processes < 1 || rank < 0 || rank >= processes || processes > replicas) {
-      throw new IllegalArgumentException("rank " + rank + " of " + processes + " processes for " + replicas
-          + " replicas");
+    public DataParallelGroup {
+        if (processes < 1 || rank < 0 || rank >= processes || processes > replicas) {
+            throw new IllegalArgumentException(
+                    "rank " + rank + " of " + processes + " processes for " + replicas + " replicas");
+        }
+        timeout = timeout == null ? DEFAULT_TIMEOUT : timeout;
+        if (localReplicas < 1 || firstReplica < 0 || firstReplica + localReplicas > replicas) {
+            throw new IllegalArgumentException("replicas " + firstReplica + ".." + (firstReplica + localReplicas - 1)
+                    + " are not among the job's " + replicas);
+        }
     }
-    timeout = timeout == null ? DEFAULT_TIMEOUT : timeout;
-    if (localReplicas < 1 || firstReplica < 0 || firstReplica + localReplicas > replicas) {
-      throw new IllegalArgumentException("replicas " + firstReplica + ".." + (firstReplica + localReplicas - 1)
-          + " are not among the job's " + replicas);
+
+    /** One process holding every replica: no other processes, no collectives. */
+    public static DataParallelGroup whole(int replicas) {
+        return new DataParallelGroup(0, 1, 0, replicas, replicas, "127.0.0.1", 0, null);
     }
-  }
 
-  /** One process holding every replica: no other processes, no collectives. */
-  public static DataParallelGroup whole(int replicas) {
-    return new DataParallelGroup(0, 1, 0, replicas, replicas, "127.0.0.1", 0, null);
-  }
+    /** One replica per process, process {@code rank} holding replica {@code rank}. */
+    public static DataParallelGroup evenly(int rank, int replicas, String storeHost, int storePort) {
+        return new DataParallelGroup(rank, replicas, rank, 1, replicas, storeHost, storePort, null);
+    }
 
-  /** One replica per process, process {@code rank} holding replica {@code rank}. */
-  public static DataParallelGroup evenly(int rank, int replicas, String storeHost, int storePort) {
-    return new DataParallelGroup(rank, replicas, rank, 1, replicas, storeHost, storePort, null);
-  }
+    public DataParallelGroup withTimeout(Duration other) {
+        return new DataParallelGroup(
+                rank, processes, firstReplica, localReplicas, replicas, storeHost, storePort, other);
+    }
 
-  public DataParallelGroup withTimeout(Duration other) {
-    return new DataParallelGroup(rank, processes, firstReplica, localReplicas, replicas, storeHost, storePort, other);
-  }
+    public boolean isDistributed() {
+        return processes > 1;
+    }
 
-  public boolean isDistributed() {
-    return processes > 1;
-  }
-
-  /** Rank 0 writes checkpoints and the exported model; the others hold identical state. */
-  public boolean writesOutputs() {
-    return rank == 0;
-  }
+    /** Rank 0 writes checkpoints and the exported model; the others hold identical state. */
+    public boolean writesOutputs() {
+        return rank == 0;
+    }
 }

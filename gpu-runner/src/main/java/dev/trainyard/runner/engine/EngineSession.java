@@ -8,34 +8,34 @@ import java.nio.file.Path;
  */
 public interface EngineSession extends AutoCloseable {
 
-  /** How the model will be cut and placed; fixed once the session is open. */
-  TrainingPlan plan();
+    /** How the model will be cut and placed; fixed once the session is open. */
+    TrainingPlan plan();
 
-  /** Places the planned stages on their devices; called once, after the plan was accepted. */
-  void build();
+    /** Places the planned stages on their devices; called once, after the plan was accepted. */
+    void build();
 
-  /** Loads parameters, buffers and optimizer moments from a checkpoint written with any stage count. */
-  void restore(CheckpointState state);
+    /** Loads parameters, buffers and optimizer moments from a checkpoint written with any stage count. */
+    void restore(CheckpointState state);
 
-  /** Forward, backward, clipping and the optimizer update of one global batch (this process's rows). */
-  StepOutcome trainStep(Batch batch, StepParameters parameters);
+    /** Forward, backward, clipping and the optimizer update of one global batch (this process's rows). */
+    StepOutcome trainStep(Batch batch, StepParameters parameters);
 
-  /** Mean loss of one held-out batch, without autograd or dropout. */
-  double evaluate(Batch batch);
+    /** Mean loss of one held-out batch, without autograd or dropout. */
+    double evaluate(Batch batch);
 
-  /** Copies parameters, buffers and optimizer moments into Java memory, by global name (unsharded). */
-  ModelState capture();
+    /** Copies parameters, buffers and optimizer moments into Java memory, by global name (unsharded). */
+    ModelState capture();
 
-  /**
-   * The stop every replica carries out: the largest of the replicas' requests (every replica must stop after
-   * the same step, or the others would wait in a collective forever). A single replica returns its own.
-   */
-  StopRequest agree(StopRequest local);
+    /**
+     * The stop every replica carries out: the largest of the replicas' requests (every replica must stop after
+     * the same step, or the others would wait in a collective forever). A single replica returns its own.
+     */
+    StopRequest agree(StopRequest local);
 
-  /** Writes the trained weights into {@code directory} and returns the main weights file. */
-  Path export(Path directory);
+    /** Writes the trained weights into {@code directory} and returns the main weights file. */
+    Path export(Path directory);
 
-  /** Releases threads and devices; the session is unusable afterwards. */
-  @Override
-  void close();
+    /** Releases threads and devices; the session is unusable afterwards. */
+    @Override
+    void close();
 }

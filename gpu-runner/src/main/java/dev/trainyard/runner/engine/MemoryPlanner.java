@@ -12,42 +12,53 @@ import java.util.List;
  */
 public final class MemoryPlanner {
 
-  private MemoryPlanner() {}
+    private MemoryPlanner() {}
 
-  /** The estimate for one stage; the formula is the spec module's, which the API's dry run shows too. */
-  public static MemoryEstimate estimate(ModelLayout layout, StageRange range, int stages,
-      PipelineSchedule schedule, int microBatches, int microBatchRows, boolean recompute) {
-    int inFlight = schedule.maxInFlight(range.stage(), stages, microBatches);
-    return MemoryPlan.stage(layout, range, inFlight, microBatchRows, recompute);
-  }
-
-  /** Throws {@link MemoryPlanException} when the stages together exceed {@code limitBytes}. */
-  public static void requireFits(List<StagePlan> stages, long limitBytes) {
-    long total = stages.stream().mapToLong(s -> s.memory().totalBytes()).sum();
-    if (limitBytes > 0 && total > limitBytes) {
-      StringBuilder message = new StringBuilder(String.format(
-          "the plan needs about %.1f MiB but only %.1f MiB are available:", MemoryEstimate.mib(total),
-          MemoryEstimate.mib(limitBytes)));
-      for (StagePlan stage : stages) {
-        message.append("\n  stage ").append(stage.range().stage()).append(" on ").append(stage.device())
-            .append(": ").append(stage.memory());
-      }
-      message.append("\nTry more stages (devices), more micro-batches, parallelism.recompute, or a smaller batch.");
-      throw new MemoryPlanException(message.toString());
+    /** The estimate for one stage; the formula is the spec module's, which the API's dry run shows too. */
+    public static MemoryEstimate estimate(
+            ModelLayout layout,
+            StageRange range,
+            int stages,
+            PipelineSchedule schedule,
+            int microBatches,
+            int microBatchRows,
+            boolean recompute) {
+        int inFlight = schedule.maxInFlight(range.stage(), stages, microBatches);
+        return MemoryPlan.stage(layout, range, inFlight, microBatchRows, recompute);
     }
-  }
 
-  /** Memory the host reports available (MemAvailable), or 0 when unknown. */
-  public static long hostAvailableBytes() {
-    try {
-      for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/meminfo"))) {
-        if (line.startsWith("MemAvailable:")) {
-          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+    /** Throws {@link MemoryPlanException} when the stages together exceed {@code limitBytes}. */
+    public static void requireFits(List<StagePlan> stages, long limitBytes) {
+        long total = stages.stream().mapToLong(s -> s.memory().totalBytes()).sum();
+        if (limitBytes > 0 && total > limitBytes) {
+            StringBuilder message = new StringBuilder(String.format(
+                    "the plan needs about %.1f MiB but only %.1f MiB are available:",
+                    MemoryEstimate.mib(total), MemoryEstimate.mib(limitBytes)));
+            for (StagePlan stage : stages) {
+                message.append("\n  stage ")
+                        .append(stage.range().stage())
+                        .append(" on ")
+                        .append(stage.device())
+                        .append(": ")
+                        .append(stage.memory());
+            }
+            message.append(
+                    "\nTry more stages (devices), more micro-batches, parallelism.recompute, or a smaller batch.");
+            throw new MemoryPlanException(message.toString());
         }
-      }
-    } catch (java.io.IOException | RuntimeException e) {
-      // Not Linux: no limit is enforced.
     }
-    return 0;
-  }
+
+    /** Memory the host reports available (MemAvailable), or 0 when unknown. */
+    public static long hostAvailableBytes() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemAvailable:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // Not Linux: no limit is enforced.
+        }
+        return 0;
+    }
 }

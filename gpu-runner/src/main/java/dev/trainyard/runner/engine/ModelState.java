@@ -4,7 +4,7 @@ import java.util.List;
 
 /** A model's trainable state in Java memory by global name: parameters, buffers and the AdamW moments. */
 public record ModelState(
-    List<HostTensor> parameters,
-    List<HostTensor> buffers,
-    List<HostTensor> firstMoments,
-    List<HostTensor> secondMoments) {}
+        List<HostTensor> parameters,
+        List<HostTensor> buffers,
+        List<HostTensor> firstMoments,
+        List<HostTensor> secondMoments) {}

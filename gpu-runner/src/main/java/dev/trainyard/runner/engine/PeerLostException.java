@@ -7,21 +7,21 @@ package dev.trainyard.runner.engine;
  */
 public final class PeerLostException extends RuntimeException {
 
-  public PeerLostException(String message) {
-    super(message);
-  }
-
-  public PeerLostException(String message, Throwable cause) {
-    super(message, cause);
-  }
-
-  /** True when {@code failure} or one of its causes is a lost peer. */
-  public static boolean causedBy(Throwable failure) {
-    for (Throwable t = failure; t != null; t = t.getCause()) {
-      if (t instanceof PeerLostException) {
-        return true;
-      }
+    public PeerLostException(String message) {
+        super(message);
     }
-    return false;
-  }
+
+    public PeerLostException(String message, Throwable cause) {
+        super(message, cause);
+    }
+
+    /** True when {@code failure} or one of its causes is a lost peer. */
+    public static boolean causedBy(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof PeerLostException) {
+                return true;
+            }
+        }
+        return false;
+    }
 }

@@ -23,113 +23,117 @@ import java.util.Map;
  */
 public final class SafetensorsFormat {
 
-  private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String METADATA = "__metadata__";
-  private static final int CHUNK_FLOATS = 1 << 20;
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String METADATA = "__metadata__";
+    private static final int CHUNK_FLOATS = 1 << 20;
 
-  private SafetensorsFormat() {}
+    private SafetensorsFormat() {}
 
-  /** The tensors and string metadata of one file. */
-  public record Contents(List<HostTensor> tensors, Map<String, String> metadata) {}
+    /** The tensors and string metadata of one file. */
+    public record Contents(List<HostTensor> tensors, Map<String, String> metadata) {}
 
-  /** Writes {@code tensors} in order, with {@code metadata} in the header. */
-  public static void write(OutputStream out, List<HostTensor> tensors, Map<String, String> metadata)
-      throws IOException {
-    byte[] header = header(tensors, metadata);
-    ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length);
-    out.write(length.array());
-    out.write(header);
-    ByteBuffer chunk = ByteBuffer.allocate(CHUNK_FLOATS * 4).order(ByteOrder.LITTLE_ENDIAN);
-    for (HostTensor tensor : tensors) {
-      float[] data = tensor.data();
-      for (int from = 0; from < data.length; from += CHUNK_FLOATS) {
-        int count = Math.min(CHUNK_FLOATS, data.length - from);
-        chunk.clear();
-        chunk.asFloatBuffer().put(data, from, count);
-        out.write(chunk.array(), 0, count * 4);
-      }
-    }
-  }
-
-  /** Reads a whole file; refuses dtypes other than F32 and byte ranges outside the file. */
-  public static Contents read(Path file) throws IOException {
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-      ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-      readFully(channel, length, 0);
-      long headerLength = length.flip().getLong();
-      if (headerLength <= 0 || headerLength > Math.min(channel.size() - 8, 100_000_000L)) {
-        throw new IOException(file + ": not a safetensors file (header length " + headerLength + ")");
-      }
-      ByteBuffer headerBytes = ByteBuffer.allocate((int) headerLength);
-      readFully(channel, headerBytes, 8);
-      JsonNode header = JSON.readTree(new String(headerBytes.array(), StandardCharsets.UTF_8));
-      long dataStart = 8 + headerLength;
-      List<HostTensor> tensors = new ArrayList<>();
-      Map<String, String> metadata = new LinkedHashMap<>();
-      for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> entry = it.next();
-        if (entry.getKey().equals(METADATA)) {
-          entry.getValue().fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
-        } else {
-          tensors.add(readTensor(channel, entry.getKey(), entry.getValue(), dataStart));
+    /** Writes {@code tensors} in order, with {@code metadata} in the header. */
+    public static void write(OutputStream out, List<HostTensor> tensors, Map<String, String> metadata)
+            throws IOException {
+        byte[] header = header(tensors, metadata);
+        ByteBuffer length =
+                ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length);
+        out.write(length.array());
+        out.write(header);
+        ByteBuffer chunk = ByteBuffer.allocate(CHUNK_FLOATS * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (HostTensor tensor : tensors) {
+            float[] data = tensor.data();
+            for (int from = 0; from < data.length; from += CHUNK_FLOATS) {
+                int count = Math.min(CHUNK_FLOATS, data.length - from);
+                chunk.clear();
+                chunk.asFloatBuffer().put(data, from, count);
+                out.write(chunk.array(), 0, count * 4);
+            }
         }
-      }
-      return new Contents(tensors, metadata);
     }
-  }
 
-  private static byte[] header(List<HostTensor> tensors, Map<String, String> metadata) {
-    ObjectNode root = JSON.createObjectNode();
-    ObjectNode meta = root.putObject(METADATA);
-    metadata.forEach(meta::put);
-    long offset = 0;
-    for (HostTensor tensor : tensors) {
-      ObjectNode node = root.putObject(tensor.name());
-      node.put("dtype", "F32");
-      var shape = node.putArray("shape");
-      for (long dim : tensor.shape()) {
-        shape.add(dim);
-      }
-      long end = offset + 4L * tensor.data().length;
-      node.putArray("data_offsets").add(offset).add(end);
-      offset = end;
+    /** Reads a whole file; refuses dtypes other than F32 and byte ranges outside the file. */
+    public static Contents read(Path file) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            readFully(channel, length, 0);
+            long headerLength = length.flip().getLong();
+            if (headerLength <= 0 || headerLength > Math.min(channel.size() - 8, 100_000_000L)) {
+                throw new IOException(file + ": not a safetensors file (header length " + headerLength + ")");
+            }
+            ByteBuffer headerBytes = ByteBuffer.allocate((int) headerLength);
+            readFully(channel, headerBytes, 8);
+            JsonNode header = JSON.readTree(new String(headerBytes.array(), StandardCharsets.UTF_8));
+            long dataStart = 8 + headerLength;
+            List<HostTensor> tensors = new ArrayList<>();
+            Map<String, String> metadata = new LinkedHashMap<>();
+            for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> entry = it.next();
+                if (entry.getKey().equals(METADATA)) {
+                    entry.getValue()
+                            .fields()
+                            .forEachRemaining(
+                                    m -> metadata.put(m.getKey(), m.getValue().asText()));
+                } else {
+                    tensors.add(readTensor(channel, entry.getKey(), entry.getValue(), dataStart));
+                }
+            }
+            return new Contents(tensors, metadata);
+        }
     }
-    byte[] json = root.toString().getBytes(StandardCharsets.UTF_8);
-    // Pad with spaces so the data starts 8-byte aligned, as other readers expect.
-    int padded = (json.length + 7) / 8 * 8;
-    byte[] header = new byte[padded];
-    java.util.Arrays.fill(header, (byte) ' ');
-    System.arraycopy(json, 0, header, 0, json.length);
-    return header;
-  }
 
-  private static HostTensor readTensor(FileChannel channel, String name, JsonNode node, long dataStart)
-      throws IOException {
-    if (!"F32".equals(node.path("dtype").asText())) {
-      throw new IOException(name + ": dtype " + node.path("dtype").asText() + " is not supported (F32 only)");
+    private static byte[] header(List<HostTensor> tensors, Map<String, String> metadata) {
+        ObjectNode root = JSON.createObjectNode();
+        ObjectNode meta = root.putObject(METADATA);
+        metadata.forEach(meta::put);
+        long offset = 0;
+        for (HostTensor tensor : tensors) {
+            ObjectNode node = root.putObject(tensor.name());
+            node.put("dtype", "F32");
+            var shape = node.putArray("shape");
+            for (long dim : tensor.shape()) {
+                shape.add(dim);
+            }
+            long end = offset + 4L * tensor.data().length;
+            node.putArray("data_offsets").add(offset).add(end);
+            offset = end;
+        }
+        byte[] json = root.toString().getBytes(StandardCharsets.UTF_8);
+        // Pad with spaces so the data starts 8-byte aligned, as other readers expect.
+        int padded = (json.length + 7) / 8 * 8;
+        byte[] header = new byte[padded];
+        java.util.Arrays.fill(header, (byte) ' ');
+        System.arraycopy(json, 0, header, 0, json.length);
+        return header;
     }
-    long[] shape = new long[node.path("shape").size()];
-    for (int i = 0; i < shape.length; i++) {
-      shape[i] = node.path("shape").get(i).asLong();
-    }
-    long begin = node.path("data_offsets").get(0).asLong();
-    long end = node.path("data_offsets").get(1).asLong();
-    if (begin < 0 || end < begin || dataStart + end > channel.size() || (end - begin) % 4 != 0) {
-      throw new IOException(name + ": byte range [" + begin + ", " + end + ") is outside the file");
-    }
-    ByteBuffer bytes = ByteBuffer.allocate((int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN);
-    readFully(channel, bytes, dataStart + begin);
-    float[] data = new float[(int) ((end - begin) / 4)];
-    bytes.flip().asFloatBuffer().get(data);
-    return new HostTensor(name, shape, data);
-  }
 
-  private static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
-    while (buffer.hasRemaining()) {
-      int read = channel.read(buffer, position + buffer.position());
-      if (read < 0) {
-        throw new IOException("unexpected end of file");
-      }
+    private static HostTensor readTensor(FileChannel channel, String name, JsonNode node, long dataStart)
+            throws IOException {
+        if (!"F32".equals(node.path("dtype").asText())) {
+            throw new IOException(name + ": dtype " + node.path("dtype").asText() + " is not supported (F32 only)");
+        }
+        long[] shape = new long[node.path("shape").size()];
+        for (int i = 0; i < shape.length; i++) {
+            shape[i] = node.path("shape").get(i).asLong();
+        }
+        long begin = node.path("data_offsets").get(0).asLong();
+        long end = node.path("data_offsets").get(1).asLong();
+        if (begin < 0 || end < begin || dataStart + end > channel.size() || (end - begin) % 4 != 0) {
+            throw new IOException(name + ": byte range [" + begin + ", " + end + ") is outside the file");
+        }
+        ByteBuffer bytes = ByteBuffer.allocate((int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN);
+        readFully(channel, bytes, dataStart + begin);
+        float[] data = new float[(int) ((end - begin) / 4)];
+        bytes.flip().asFloatBuffer().get(data);
+        return new HostTensor(name, shape, data);
     }
-  }
+
+    private static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+        while (buffer.hasRemaining()) {
+            int read = channel.read(buffer, position + buffer.position());
+            if (read < 0) {
+                throw new IOException("unexpected end of file");
+            }
+        }
+    }
 }

@@ -9,13 +9,13 @@ import java.util.List;
  * does not grow when other processes compete for the cores.
  */
 public record StepMetrics(
-    long step,
-    double loss,
-    double learningRate,
-    double gradNorm,
-    double tokensPerSecond,
-    double stepSeconds,
-    List<Double> stageBusySeconds,
-    double bubbleFraction,
-    long peakRssBytes,
-    List<Double> stageCpuSeconds) {}
+        long step,
+        double loss,
+        double learningRate,
+        double gradNorm,
+        double tokensPerSecond,
+        double stepSeconds,
+        List<Double> stageBusySeconds,
+        double bubbleFraction,
+        long peakRssBytes,
+        List<Double> stageCpuSeconds) {}

@@ -1,9 +1,9 @@
 package dev.trainyard.runner.engine;
 
-import dev.trainyard.spec.DataSpec;
-import dev.trainyard.spec.ModelSpec;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.trainyard.spec.DataSpec;
+import dev.trainyard.spec.ModelSpec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -21,107 +21,109 @@ import java.util.TreeMap;
  */
 public final class TabularFile {
 
-  private static final ObjectMapper JSON = new ObjectMapper();
-  /** File data has no seed in the spec: a fixed one gives every runner the same shuffle and split. */
-  private static final long SHUFFLE_SEED = 0;
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** File data has no seed in the spec: a fixed one gives every runner the same shuffle and split. */
+    private static final long SHUFFLE_SEED = 0;
 
-  private TabularFile() {}
+    private TabularFile() {}
 
-  /** Reads and splits {@code data.uri} for {@code model}. */
-  public static TabularData read(ModelSpec.Mlp model, DataSpec.Table data) {
-    String text = new String(TokenCorpus.readBytes(data.uri()), StandardCharsets.UTF_8);
-    List<String[]> rows = data.type().equals("csv") ? csvRows(text, data) : jsonlRows(text, data);
-    SpecException.require(rows.size() >= 4, "data.uri " + data.uri() + " has fewer than 4 rows");
-    SpecException.require(data.features().size() == model.inputs(),
-        "data.features has " + data.features().size() + " columns but model.inputs is " + model.inputs());
-    shuffle(rows, SHUFFLE_SEED);
-    return toData(rows, model, data);
-  }
+    /** Reads and splits {@code data.uri} for {@code model}. */
+    public static TabularData read(ModelSpec.Mlp model, DataSpec.Table data) {
+        String text = new String(TokenCorpus.readBytes(data.uri()), StandardCharsets.UTF_8);
+        List<String[]> rows = data.type().equals("csv") ? csvRows(text, data) : jsonlRows(text, data);
+        SpecException.require(rows.size() >= 4, "data.uri " + data.uri() + " has fewer than 4 rows");
+        SpecException.require(
+                data.features().size() == model.inputs(),
+                "data.features has " + data.features().size() + " columns but model.inputs is " + model.inputs());
+        shuffle(rows, SHUFFLE_SEED);
+        return toData(rows, model, data);
+    }
 
-  private static List<String[]> csvRows(String text, DataSpec.Table data) {
-    String[] lines = text.split("\r?\n");
-    List<String> header = Arrays.asList(lines[0].split(","));
-    int[] columns = new int[data.features().size() + 1];
-    for (int i = 0; i < columns.length; i++) {
-      String name = i < data.features().size() ? data.features().get(i) : data.label();
-      columns[i] = header.indexOf(name);
-      SpecException.require(columns[i] >= 0, "csv column '" + name + "' not found in " + header);
+    private static List<String[]> csvRows(String text, DataSpec.Table data) {
+        String[] lines = text.split("\r?\n");
+        List<String> header = Arrays.asList(lines[0].split(","));
+        int[] columns = new int[data.features().size() + 1];
+        for (int i = 0; i < columns.length; i++) {
+            String name = i < data.features().size() ? data.features().get(i) : data.label();
+            columns[i] = header.indexOf(name);
+            SpecException.require(columns[i] >= 0, "csv column '" + name + "' not found in " + header);
+        }
+        List<String[]> rows = new ArrayList<>();
+        for (int l = 1; l < lines.length; l++) {
+            if (lines[l].isBlank()) {
+                continue;
+            }
+            String[] cells = lines[l].split(",", -1);
+            String[] row = new String[columns.length];
+            for (int i = 0; i < columns.length; i++) {
+                row[i] = cells[columns[i]].trim();
+            }
+            rows.add(row);
+        }
+        return rows;
     }
-    List<String[]> rows = new ArrayList<>();
-    for (int l = 1; l < lines.length; l++) {
-      if (lines[l].isBlank()) {
-        continue;
-      }
-      String[] cells = lines[l].split(",", -1);
-      String[] row = new String[columns.length];
-      for (int i = 0; i < columns.length; i++) {
-        row[i] = cells[columns[i]].trim();
-      }
-      rows.add(row);
-    }
-    return rows;
-  }
 
-  private static List<String[]> jsonlRows(String text, DataSpec.Table data) {
-    List<String[]> rows = new ArrayList<>();
-    for (String line : text.split("\r?\n")) {
-      if (line.isBlank()) {
-        continue;
-      }
-      JsonNode node;
-      try {
-        node = JSON.readTree(line);
-      } catch (IOException e) {
-        throw new UncheckedIOException("bad JSONL line in " + data.uri(), e);
-      }
-      String[] row = new String[data.features().size() + 1];
-      for (int i = 0; i < row.length; i++) {
-        String name = i < data.features().size() ? data.features().get(i) : data.label();
-        SpecException.require(node.has(name), "jsonl field '" + name + "' missing in a row of " + data.uri());
-        row[i] = node.get(name).asText();
-      }
-      rows.add(row);
+    private static List<String[]> jsonlRows(String text, DataSpec.Table data) {
+        List<String[]> rows = new ArrayList<>();
+        for (String line : text.split("\r?\n")) {
+            if (line.isBlank()) {
+                continue;
+            }
+            JsonNode node;
+            try {
+                node = JSON.readTree(line);
+            } catch (IOException e) {
+                throw new UncheckedIOException("bad JSONL line in " + data.uri(), e);
+            }
+            String[] row = new String[data.features().size() + 1];
+            for (int i = 0; i < row.length; i++) {
+                String name = i < data.features().size() ? data.features().get(i) : data.label();
+                SpecException.require(node.has(name), "jsonl field '" + name + "' missing in a row of " + data.uri());
+                row[i] = node.get(name).asText();
+            }
+            rows.add(row);
+        }
+        return rows;
     }
-    return rows;
-  }
 
-  private static void shuffle(List<String[]> rows, long seed) {
-    SplittableRandom random = new SplittableRandom(seed);
-    for (int i = rows.size() - 1; i > 0; i--) {
-      int j = random.nextInt(i + 1);
-      String[] swap = rows.get(i);
-      rows.set(i, rows.get(j));
-      rows.set(j, swap);
+    private static void shuffle(List<String[]> rows, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        for (int i = rows.size() - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            String[] swap = rows.get(i);
+            rows.set(i, rows.get(j));
+            rows.set(j, swap);
+        }
     }
-  }
 
-  private static TabularData toData(List<String[]> rows, ModelSpec.Mlp model, DataSpec.Table data) {
-    int in = model.inputs();
-    float[] x = new float[rows.size() * in];
-    long[] classes = model.classification() ? new long[rows.size()] : null;
-    float[] values = model.classification() ? null : new float[rows.size()];
-    TreeMap<String, Integer> classIds = new TreeMap<>();
-    if (classes != null && !rows.stream().allMatch(r -> r[in].matches("-?\\d+"))) {
-      rows.forEach(r -> classIds.put(r[in], 0));
-      int next = 0;
-      for (String key : classIds.keySet()) {
-        classIds.put(key, next++);
-      }
+    private static TabularData toData(List<String[]> rows, ModelSpec.Mlp model, DataSpec.Table data) {
+        int in = model.inputs();
+        float[] x = new float[rows.size() * in];
+        long[] classes = model.classification() ? new long[rows.size()] : null;
+        float[] values = model.classification() ? null : new float[rows.size()];
+        TreeMap<String, Integer> classIds = new TreeMap<>();
+        if (classes != null && !rows.stream().allMatch(r -> r[in].matches("-?\\d+"))) {
+            rows.forEach(r -> classIds.put(r[in], 0));
+            int next = 0;
+            for (String key : classIds.keySet()) {
+                classIds.put(key, next++);
+            }
+        }
+        for (int r = 0; r < rows.size(); r++) {
+            String[] row = rows.get(r);
+            for (int i = 0; i < in; i++) {
+                x[r * in + i] = Float.parseFloat(row[i]);
+            }
+            if (classes != null) {
+                classes[r] = classIds.isEmpty() ? Long.parseLong(row[in]) : classIds.get(row[in]);
+                SpecException.require(
+                        classes[r] >= 0 && classes[r] < model.outputs(),
+                        "label " + row[in] + " is outside model.outputs " + model.outputs());
+            } else {
+                values[r] = Float.parseFloat(row[in]);
+            }
+        }
+        int trainRows = (int) Math.round(rows.size() * (1 - data.evalFraction()));
+        return new TabularData(x, classes, values, in, trainRows, rows.size(), SHUFFLE_SEED);
     }
-    for (int r = 0; r < rows.size(); r++) {
-      String[] row = rows.get(r);
-      for (int i = 0; i < in; i++) {
-        x[r * in + i] = Float.parseFloat(row[i]);
-      }
-      if (classes != null) {
-        classes[r] = classIds.isEmpty() ? Long.parseLong(row[in]) : classIds.get(row[in]);
-        SpecException.require(classes[r] >= 0 && classes[r] < model.outputs(),
-            "label " + row[in] + " is outside model.outputs " + model.outputs());
-      } else {
-        values[r] = Float.parseFloat(row[in]);
-      }
-    }
-    int trainRows = (int) Math.round(rows.size() * (1 - data.evalFraction()));
-    return new TabularData(x, classes, values, in, trainRows, rows.size(), SHUFFLE_SEED);
-  }
 }

@@ -7,14 +7,14 @@ package dev.trainyard.runner.engine;
  */
 public interface TrainingEngine {
 
-  /**
-   * Builds the model of {@code run} and plans its stages: loads the model, joins the run's data-parallel
-   * peers (if any) and partitions the blocks. Nothing is placed on the devices until
-   * {@link EngineSession#build()}.
-   *
-   * @param data the run's data (a sample measures block costs or a scripted model's activations)
-   * @param threadsPerStage intra-op threads of each stage, as the loop decided
-   * @throws SpecException when the spec cannot be trained as written
-   */
-  EngineSession open(TrainingRun run, TrainingData data, int threadsPerStage);
+    /**
+     * Builds the model of {@code run} and plans its stages: loads the model, joins the run's data-parallel
+     * peers (if any) and partitions the blocks. Nothing is placed on the devices until
+     * {@link EngineSession#build()}.
+     *
+     * @param data the run's data (a sample measures block costs or a scripted model's activations)
+     * @param threadsPerStage intra-op threads of each stage, as the loop decided
+     * @throws SpecException when the spec cannot be trained as written
+     */
+    EngineSession open(TrainingRun run, TrainingData data, int threadsPerStage);
 }

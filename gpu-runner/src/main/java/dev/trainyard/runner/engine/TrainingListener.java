@@ -6,19 +6,19 @@ package dev.trainyard.runner.engine;
  */
 public interface TrainingListener {
 
-  /** The plan, once, before the first step. */
-  default void onPlan(TrainingPlan plan) {}
+    /** The plan, once, before the first step. */
+    default void onPlan(TrainingPlan plan) {}
 
-  default void onStep(StepMetrics metrics) {}
+    default void onStep(StepMetrics metrics) {}
 
-  default void onEval(EvalMetrics metrics) {}
+    default void onEval(EvalMetrics metrics) {}
 
-  default void onCheckpoint(CheckpointWritten checkpoint) {}
+    default void onCheckpoint(CheckpointWritten checkpoint) {}
 
-  default void onLog(String line) {}
+    default void onLog(String line) {}
 
-  /** A listener that ignores everything. */
-  static TrainingListener none() {
-    return new TrainingListener() {};
-  }
+    /** A listener that ignores everything. */
+    static TrainingListener none() {
+        return new TrainingListener() {};
+    }
 }

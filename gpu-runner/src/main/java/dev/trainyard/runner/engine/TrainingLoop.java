@@ -1,8 +1,8 @@
 package dev.trainyard.runner.engine;
 
+import dev.trainyard.spec.JobSpec;
 import dev.trainyard.spec.ModelSpec;
 import dev.trainyard.spec.SpecDocument;
-import dev.trainyard.spec.JobSpec;
 import dev.trainyard.spec.TrainingSpec;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -17,207 +17,233 @@ import java.util.concurrent.Future;
  */
 final class TrainingLoop {
 
-  private final TrainingRun run;
-  private final JobSpec spec;
-  private final TrainingSpec training;
-  private final TrainingListener listener;
-  private final CheckpointStore store;
-  private final DataParallelGroup replica;
-  private final TrainingEngine engine;
-  private long baselineRssBytes;
-  private long estimatedPeakBytes;
-  private int stageCount;
+    private final TrainingRun run;
+    private final JobSpec spec;
+    private final TrainingSpec training;
+    private final TrainingListener listener;
+    private final CheckpointStore store;
+    private final DataParallelGroup replica;
+    private final TrainingEngine engine;
+    private long baselineRssBytes;
+    private long estimatedPeakBytes;
+    private int stageCount;
 
-  private long step;
-  private long dataPosition;
-  private double lastLoss = Double.NaN;
-  private double lastEvalLoss = Double.NaN;
-  private double bestEvalLoss = Double.POSITIVE_INFINITY;
-  private Optional<Path> bestCheckpoint = Optional.empty();
-  private Optional<CheckpointWritten> lastCheckpoint = Optional.empty();
-  /** Writes checkpoints while training goes on; at most one write is under way (see {@link #checkpoint}). */
-  private ExecutorService checkpointWriter;
-  private Future<?> pendingWrite;
+    private long step;
+    private long dataPosition;
+    private double lastLoss = Double.NaN;
+    private double lastEvalLoss = Double.NaN;
+    private double bestEvalLoss = Double.POSITIVE_INFINITY;
+    private Optional<Path> bestCheckpoint = Optional.empty();
+    private Optional<CheckpointWritten> lastCheckpoint = Optional.empty();
+    /** Writes checkpoints while training goes on; at most one write is under way (see {@link #checkpoint}). */
+    private ExecutorService checkpointWriter;
 
-  TrainingLoop(TrainingRun run, TrainingEngine engine) {
-    this.run = run;
-    this.spec = run.spec();
-    this.training = spec.training();
-    this.listener = run.listener();
-    this.store = new CheckpointStore(run.outputDir().resolve("checkpoints"));
-    this.replica = run.dataParallel();
-    this.engine = engine;
-  }
+    private Future<?> pendingWrite;
 
-  /** Trains until the last step or until the stop signal says stop; see {@link Trainer#train}. */
-  TrainingResult train() {
-    if (spec.parallelism().dataParallel() != replica.replicas()) {
-      throw new SpecException("parallelism.dataParallel is " + spec.parallelism().dataParallel()
-          + " but this process was given replicas of a job with " + replica.replicas());
+    TrainingLoop(TrainingRun run, TrainingEngine engine) {
+        this.run = run;
+        this.spec = run.spec();
+        this.training = spec.training();
+        this.listener = run.listener();
+        this.store = new CheckpointStore(run.outputDir().resolve("checkpoints"));
+        this.replica = run.dataParallel();
+        this.engine = engine;
     }
-    int threads = run.threadsPerStage() > 0 ? run.threadsPerStage()
-        : Math.max(1, Runtime.getRuntime().availableProcessors() / run.stageCount());
-    Optional<CheckpointState> resume = run.resumeFrom().map(this::loadCompatible);
-    TrainingData data = TrainingData.open(spec);
-    try (EngineSession session = engine.open(run, data, threads)) {
-      TrainingPlan plan = session.plan();
-      MemoryPlanner.requireFits(plan.stages(), plan.memoryLimitBytes());
-      listener.onPlan(plan);
-      stageCount = plan.stages().size();
-      session.build();
-      resume.ifPresent(state -> restore(session, state));
-      PeakMemory.resetPeak();
-      baselineRssBytes = PeakMemory.rssBytes();
-      estimatedPeakBytes = plan.estimatedPeakBytes();
-      return loop(session, data);
-    } finally {
-      if (checkpointWriter != null) {
-        checkpointWriter.shutdown();
-      }
-    }
-  }
 
-  private TrainingResult loop(EngineSession session, TrainingData data) {
-    LearningRateSchedule rates = LearningRateSchedule.of(training);
-    boolean checkpointCurrent = false;
-    while (step < training.steps()) {
-      // 1. One optimizer step over the next batch.
-      long started = System.nanoTime();
-      Batch batch = shard(data.trainBatch(dataPosition, training.batchSize()));
-      double rate = rates.rateAt(step);
-      StepOutcome outcome = session.trainStep(batch, new StepParameters(step, step + 1, training.seed(), rate,
-          training.weightDecay(), training.gradClip()));
-      step++;
-      dataPosition++;
-      lastLoss = outcome.loss();
-      double seconds = (System.nanoTime() - started) / 1e9;
-      listener.onStep(new StepMetrics(step, outcome.loss(), rate, outcome.gradNorm(), batch.tokens() / seconds,
-          seconds, outcome.stageBusySeconds(), outcome.bubbleFraction(), PeakMemory.peakRssBytes(),
-          outcome.stageCpuSeconds()));
-      // 2. Evaluation and periodic checkpoint.
-      if (training.evalEvery() > 0 && (step % training.evalEvery() == 0 || step == training.steps())) {
-        evaluate(session, data);
-      }
-      checkpointCurrent = false;
-      int every = spec.checkpoint().everySteps();
-      if (every > 0 && step % every == 0) {
-        checkpoint(session);
-        checkpointCurrent = true;
-      }
-      // 3. Ask whether to go on; every replica must stop after the same step.
-      StopRequest request = step < training.steps()
-          ? session.agree(run.stopSignal().check(step)) : StopRequest.CONTINUE;
-      if (request != StopRequest.CONTINUE) {
-        if (request == StopRequest.CHECKPOINT_AND_STOP && !checkpointCurrent) {
-          checkpoint(session);
+    /** Trains until the last step or until the stop signal says stop; see {@link Trainer#train}. */
+    TrainingResult train() {
+        if (spec.parallelism().dataParallel() != replica.replicas()) {
+            throw new SpecException(
+                    "parallelism.dataParallel is " + spec.parallelism().dataParallel()
+                            + " but this process was given replicas of a job with " + replica.replicas());
         }
-        listener.onLog("stopped after step " + step + " (" + request + ")");
-        return result(TrainingResult.Outcome.STOPPED, Optional.empty());
-      }
+        int threads = run.threadsPerStage() > 0
+                ? run.threadsPerStage()
+                : Math.max(1, Runtime.getRuntime().availableProcessors() / run.stageCount());
+        Optional<CheckpointState> resume = run.resumeFrom().map(this::loadCompatible);
+        TrainingData data = TrainingData.open(spec);
+        try (EngineSession session = engine.open(run, data, threads)) {
+            TrainingPlan plan = session.plan();
+            MemoryPlanner.requireFits(plan.stages(), plan.memoryLimitBytes());
+            listener.onPlan(plan);
+            stageCount = plan.stages().size();
+            session.build();
+            resume.ifPresent(state -> restore(session, state));
+            PeakMemory.resetPeak();
+            baselineRssBytes = PeakMemory.rssBytes();
+            estimatedPeakBytes = plan.estimatedPeakBytes();
+            return loop(session, data);
+        } finally {
+            if (checkpointWriter != null) {
+                checkpointWriter.shutdown();
+            }
+        }
     }
-    if (!checkpointCurrent) {
-      checkpoint(session);
-    }
-    if (!replica.writesOutputs()) {
-      listener.onLog("training complete after " + step + " steps (replica " + replica.rank() + ")");
-      return result(TrainingResult.Outcome.COMPLETED, Optional.empty());
-    }
-    Path exported = session.export(run.outputDir().resolve("model"));
-    listener.onLog("training complete after " + step + " steps; weights exported to " + exported);
-    return result(TrainingResult.Outcome.COMPLETED, Optional.of(exported));
-  }
 
-  private void evaluate(EngineSession session, TrainingData data) {
-    double total = 0;
-    for (int i = 0; i < data.evalBatchCount(); i++) {
-      total += session.evaluate(data.evalBatch(i, training.batchSize()));
+    private TrainingResult loop(EngineSession session, TrainingData data) {
+        LearningRateSchedule rates = LearningRateSchedule.of(training);
+        boolean checkpointCurrent = false;
+        while (step < training.steps()) {
+            // 1. One optimizer step over the next batch.
+            long started = System.nanoTime();
+            Batch batch = shard(data.trainBatch(dataPosition, training.batchSize()));
+            double rate = rates.rateAt(step);
+            StepOutcome outcome = session.trainStep(
+                    batch,
+                    new StepParameters(
+                            step, step + 1, training.seed(), rate, training.weightDecay(), training.gradClip()));
+            step++;
+            dataPosition++;
+            lastLoss = outcome.loss();
+            double seconds = (System.nanoTime() - started) / 1e9;
+            listener.onStep(new StepMetrics(
+                    step,
+                    outcome.loss(),
+                    rate,
+                    outcome.gradNorm(),
+                    batch.tokens() / seconds,
+                    seconds,
+                    outcome.stageBusySeconds(),
+                    outcome.bubbleFraction(),
+                    PeakMemory.peakRssBytes(),
+                    outcome.stageCpuSeconds()));
+            // 2. Evaluation and periodic checkpoint.
+            if (training.evalEvery() > 0 && (step % training.evalEvery() == 0 || step == training.steps())) {
+                evaluate(session, data);
+            }
+            checkpointCurrent = false;
+            int every = spec.checkpoint().everySteps();
+            if (every > 0 && step % every == 0) {
+                checkpoint(session);
+                checkpointCurrent = true;
+            }
+            // 3. Ask whether to go on; every replica must stop after the same step.
+            StopRequest request =
+                    step < training.steps() ? session.agree(run.stopSignal().check(step)) : StopRequest.CONTINUE;
+            if (request != StopRequest.CONTINUE) {
+                if (request == StopRequest.CHECKPOINT_AND_STOP && !checkpointCurrent) {
+                    checkpoint(session);
+                }
+                listener.onLog("stopped after step " + step + " (" + request + ")");
+                return result(TrainingResult.Outcome.STOPPED, Optional.empty());
+            }
+        }
+        if (!checkpointCurrent) {
+            checkpoint(session);
+        }
+        if (!replica.writesOutputs()) {
+            listener.onLog("training complete after " + step + " steps (replica " + replica.rank() + ")");
+            return result(TrainingResult.Outcome.COMPLETED, Optional.empty());
+        }
+        Path exported = session.export(run.outputDir().resolve("model"));
+        listener.onLog("training complete after " + step + " steps; weights exported to " + exported);
+        return result(TrainingResult.Outcome.COMPLETED, Optional.of(exported));
     }
-    lastEvalLoss = total / data.evalBatchCount();
-    listener.onEval(new EvalMetrics(step, lastEvalLoss));
-  }
 
-  /** This process's replicas' rows of the global batch. */
-  private Batch shard(Batch batch) {
-    return replica.isDistributed()
-        ? batch.slice(replica.firstReplica(), replica.localReplicas(), replica.replicas()) : batch;
-  }
-
-  /**
-   * Copies the state into Java memory between steps (the only part training waits for), then writes, hashes,
-   * fsyncs and prunes on a writer thread while the next steps run. One write at a time: a new checkpoint first
-   * waits for the previous one, so checkpoints complete in step order and at most one copy is held.
-   */
-  private void checkpoint(EngineSession session) {
-    if (!replica.writesOutputs()) {
-      return;
+    private void evaluate(EngineSession session, TrainingData data) {
+        double total = 0;
+        for (int i = 0; i < data.evalBatchCount(); i++) {
+            total += session.evaluate(data.evalBatch(i, training.batchSize()));
+        }
+        lastEvalLoss = total / data.evalBatchCount();
+        listener.onEval(new EvalMetrics(step, lastEvalLoss));
     }
-    awaitCheckpointWrite();
-    ModelState model = session.capture();
-    CheckpointState state = new CheckpointState(step, dataPosition, step, training.seed(), stageCount,
-        SpecDocument.toJson(spec), model.parameters(), model.buffers(), model.firstMoments(), model.secondMoments());
-    double evalLoss = lastEvalLoss;
-    if (checkpointWriter == null) {
-      checkpointWriter = Executors.newSingleThreadExecutor(task -> {
-        Thread thread = new Thread(task, "checkpoint-writer");
-        thread.setDaemon(true);
-        return thread;
-      });
-    }
-    pendingWrite = checkpointWriter.submit(() -> {
-      CheckpointWritten written = store.write(state, evalLoss);
-      if (spec.checkpoint().keepBest() && evalLoss < bestEvalLoss) {
-        bestEvalLoss = evalLoss;
-        bestCheckpoint = Optional.of(written.path());
-      }
-      store.prune(spec.checkpoint().keepLast(), bestCheckpoint);
-      lastCheckpoint = Optional.of(written);
-      listener.onCheckpoint(written);
-    });
-  }
 
-  /** Waits for the checkpoint being written, if any; its failure fails the run here. */
-  private void awaitCheckpointWrite() {
-    if (pendingWrite == null) {
-      return;
+    /** This process's replicas' rows of the global batch. */
+    private Batch shard(Batch batch) {
+        return replica.isDistributed()
+                ? batch.slice(replica.firstReplica(), replica.localReplicas(), replica.replicas())
+                : batch;
     }
-    try {
-      pendingWrite.get();
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof RuntimeException r) {
-        throw r;
-      }
-      throw new IllegalStateException("checkpoint write failed", e.getCause());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while a checkpoint was written", e);
-    } finally {
-      pendingWrite = null;
+
+    /**
+     * Copies the state into Java memory between steps (the only part training waits for), then writes, hashes,
+     * fsyncs and prunes on a writer thread while the next steps run. One write at a time: a new checkpoint first
+     * waits for the previous one, so checkpoints complete in step order and at most one copy is held.
+     */
+    private void checkpoint(EngineSession session) {
+        if (!replica.writesOutputs()) {
+            return;
+        }
+        awaitCheckpointWrite();
+        ModelState model = session.capture();
+        CheckpointState state = new CheckpointState(
+                step,
+                dataPosition,
+                step,
+                training.seed(),
+                stageCount,
+                SpecDocument.toJson(spec),
+                model.parameters(),
+                model.buffers(),
+                model.firstMoments(),
+                model.secondMoments());
+        double evalLoss = lastEvalLoss;
+        if (checkpointWriter == null) {
+            checkpointWriter = Executors.newSingleThreadExecutor(task -> {
+                Thread thread = new Thread(task, "checkpoint-writer");
+                thread.setDaemon(true);
+                return thread;
+            });
+        }
+        pendingWrite = checkpointWriter.submit(() -> {
+            CheckpointWritten written = store.write(state, evalLoss);
+            if (spec.checkpoint().keepBest() && evalLoss < bestEvalLoss) {
+                bestEvalLoss = evalLoss;
+                bestCheckpoint = Optional.of(written.path());
+            }
+            store.prune(spec.checkpoint().keepLast(), bestCheckpoint);
+            lastCheckpoint = Optional.of(written);
+            listener.onCheckpoint(written);
+        });
     }
-  }
 
-  private CheckpointState loadCompatible(Path path) {
-    CheckpointState state = CheckpointStore.load(path);
-    ModelSpec written = SpecDocument.modelOf(state.specJson());
-    if (!written.equals(spec.model())) {
-      throw new SpecException("checkpoint " + path + " holds model " + written + ", not " + spec.model());
+    /** Waits for the checkpoint being written, if any; its failure fails the run here. */
+    private void awaitCheckpointWrite() {
+        if (pendingWrite == null) {
+            return;
+        }
+        try {
+            pendingWrite.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException("checkpoint write failed", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while a checkpoint was written", e);
+        } finally {
+            pendingWrite = null;
+        }
     }
-    return state;
-  }
 
-  private void restore(EngineSession session, CheckpointState state) {
-    session.restore(state);
-    step = state.step();
-    dataPosition = state.dataPosition();
-    listener.onLog("resumed at step " + step + " from a checkpoint written with " + state.stagesWrittenWith()
-        + " stage(s), now on " + stageCount);
-  }
+    private CheckpointState loadCompatible(Path path) {
+        CheckpointState state = CheckpointStore.load(path);
+        ModelSpec written = SpecDocument.modelOf(state.specJson());
+        if (!written.equals(spec.model())) {
+            throw new SpecException("checkpoint " + path + " holds model " + written + ", not " + spec.model());
+        }
+        return state;
+    }
 
-  private TrainingResult result(TrainingResult.Outcome outcome, Optional<Path> exported) {
-    awaitCheckpointWrite();
-    listener.onLog(String.format("memory: plan estimate %.1f MiB; measured peak RSS %.1f MiB, %.1f MiB above the"
-        + " %.1f MiB the process held before the first step (JVM, libtorch, data)", estimatedPeakBytes / 1048576.0,
-        PeakMemory.peakRssBytes() / 1048576.0, (PeakMemory.peakRssBytes() - baselineRssBytes) / 1048576.0,
-        baselineRssBytes / 1048576.0));
-    return new TrainingResult(outcome, step, lastLoss, lastEvalLoss, lastCheckpoint, exported);
-  }
+    private void restore(EngineSession session, CheckpointState state) {
+        session.restore(state);
+        step = state.step();
+        dataPosition = state.dataPosition();
+        listener.onLog("resumed at step " + step + " from a checkpoint written with " + state.stagesWrittenWith()
+                + " stage(s), now on " + stageCount);
+    }
+
+    private TrainingResult result(TrainingResult.Outcome outcome, Optional<Path> exported) {
+        awaitCheckpointWrite();
+        listener.onLog(String.format(
+                "memory: plan estimate %.1f MiB; measured peak RSS %.1f MiB, %.1f MiB above the"
+                        + " %.1f MiB the process held before the first step (JVM, libtorch, data)",
+                estimatedPeakBytes / 1048576.0,
+                PeakMemory.peakRssBytes() / 1048576.0,
+                (PeakMemory.peakRssBytes() - baselineRssBytes) / 1048576.0,
+                baselineRssBytes / 1048576.0));
+        return new TrainingResult(outcome, step, lastLoss, lastEvalLoss, lastCheckpoint, exported);
+    }
 }

@@ -8,18 +8,18 @@ import java.util.Optional;
  * exported weights (present when the run completed).
  */
 public record TrainingResult(
-    Outcome outcome,
-    long finalStep,
-    double lastLoss,
-    double lastEvalLoss,
-    Optional<CheckpointWritten> lastCheckpoint,
-    Optional<Path> exportedModel) {
+        Outcome outcome,
+        long finalStep,
+        double lastLoss,
+        double lastEvalLoss,
+        Optional<CheckpointWritten> lastCheckpoint,
+        Optional<Path> exportedModel) {
 
-  /** Why the engine returned. */
-  public enum Outcome {
-    /** All {@code training.steps} ran; final checkpoint and export written. */
-    COMPLETED,
-    /** The stop signal asked to stop (with or without a checkpoint). */
-    STOPPED
-  }
+    /** Why the engine returned. */
+    public enum Outcome {
+        /** All {@code training.steps} ran; final checkpoint and export written. */
+        COMPLETED,
+        /** The stop signal asked to stop (with or without a checkpoint). */
+        STOPPED
+    }
 }

@@ -15,71 +15,89 @@ import java.util.Optional;
  * @param dataParallel this process's replicas and peers; by default it holds all of them alone
  */
 public record TrainingRun(
-    JobSpec spec,
-    int devices,
-    Path outputDir,
-    Optional<Path> resumeFrom,
-    TrainingListener listener,
-    StopSignal stopSignal,
-    int threadsPerStage,
-    long memoryLimitBytes,
-    DataParallelGroup dataParallel) {
+        JobSpec spec,
+        int devices,
+        Path outputDir,
+        Optional<Path> resumeFrom,
+        TrainingListener listener,
+        StopSignal stopSignal,
+        int threadsPerStage,
+        long memoryLimitBytes,
+        DataParallelGroup dataParallel) {
 
-  public TrainingRun {
-    Objects.requireNonNull(spec, "spec");
-    Objects.requireNonNull(outputDir, "outputDir");
-    resumeFrom = resumeFrom == null ? Optional.empty() : resumeFrom;
-    listener = listener == null ? TrainingListener.none() : listener;
-    stopSignal = stopSignal == null ? StopSignal.never() : stopSignal;
-    dataParallel = dataParallel == null ? DataParallelGroup.whole(spec.parallelism().dataParallel()) : dataParallel;
-    if (devices < 1) {
-      throw new IllegalArgumentException("devices must be at least 1");
+    public TrainingRun {
+        Objects.requireNonNull(spec, "spec");
+        Objects.requireNonNull(outputDir, "outputDir");
+        resumeFrom = resumeFrom == null ? Optional.empty() : resumeFrom;
+        listener = listener == null ? TrainingListener.none() : listener;
+        stopSignal = stopSignal == null ? StopSignal.never() : stopSignal;
+        dataParallel = dataParallel == null
+                ? DataParallelGroup.whole(spec.parallelism().dataParallel())
+                : dataParallel;
+        if (devices < 1) {
+            throw new IllegalArgumentException("devices must be at least 1");
+        }
     }
-  }
 
-  /** A run on {@code devices} devices writing to {@code outputDir}, with no listener and no stop signal. */
-  public static TrainingRun of(JobSpec spec, int devices, Path outputDir) {
-    return new TrainingRun(spec, devices, outputDir, Optional.empty(), null, null, 0, 0, null);
-  }
+    /** A run on {@code devices} devices writing to {@code outputDir}, with no listener and no stop signal. */
+    public static TrainingRun of(JobSpec spec, int devices, Path outputDir) {
+        return new TrainingRun(spec, devices, outputDir, Optional.empty(), null, null, 0, 0, null);
+    }
 
-  public TrainingRun resumingFrom(Path checkpoint) {
-    return new TrainingRun(spec, devices, outputDir, Optional.of(checkpoint), listener, stopSignal,
-        threadsPerStage, memoryLimitBytes, dataParallel);
-  }
+    public TrainingRun resumingFrom(Path checkpoint) {
+        return new TrainingRun(
+                spec,
+                devices,
+                outputDir,
+                Optional.of(checkpoint),
+                listener,
+                stopSignal,
+                threadsPerStage,
+                memoryLimitBytes,
+                dataParallel);
+    }
 
-  public TrainingRun reportingTo(TrainingListener other) {
-    return new TrainingRun(spec, devices, outputDir, resumeFrom, other, stopSignal, threadsPerStage,
-        memoryLimitBytes, dataParallel);
-  }
+    public TrainingRun reportingTo(TrainingListener other) {
+        return new TrainingRun(
+                spec,
+                devices,
+                outputDir,
+                resumeFrom,
+                other,
+                stopSignal,
+                threadsPerStage,
+                memoryLimitBytes,
+                dataParallel);
+    }
 
-  public TrainingRun stoppingOn(StopSignal other) {
-    return new TrainingRun(spec, devices, outputDir, resumeFrom, listener, other, threadsPerStage,
-        memoryLimitBytes, dataParallel);
-  }
+    public TrainingRun stoppingOn(StopSignal other) {
+        return new TrainingRun(
+                spec, devices, outputDir, resumeFrom, listener, other, threadsPerStage, memoryLimitBytes, dataParallel);
+    }
 
-  public TrainingRun withThreadsPerStage(int threads) {
-    return new TrainingRun(spec, devices, outputDir, resumeFrom, listener, stopSignal, threads,
-        memoryLimitBytes, dataParallel);
-  }
+    public TrainingRun withThreadsPerStage(int threads) {
+        return new TrainingRun(
+                spec, devices, outputDir, resumeFrom, listener, stopSignal, threads, memoryLimitBytes, dataParallel);
+    }
 
-  public TrainingRun withMemoryLimit(long bytes) {
-    return new TrainingRun(spec, devices, outputDir, resumeFrom, listener, stopSignal, threadsPerStage, bytes,
-        dataParallel);
-  }
+    public TrainingRun withMemoryLimit(long bytes) {
+        return new TrainingRun(
+                spec, devices, outputDir, resumeFrom, listener, stopSignal, threadsPerStage, bytes, dataParallel);
+    }
 
-  /** This process as one replica of a data-parallel group (the spec's dataParallel must match). */
-  public TrainingRun asReplica(DataParallelGroup group) {
-    return new TrainingRun(spec, devices, outputDir, resumeFrom, listener, stopSignal, threadsPerStage,
-        memoryLimitBytes, group);
-  }
+    /** This process as one replica of a data-parallel group (the spec's dataParallel must match). */
+    public TrainingRun asReplica(DataParallelGroup group) {
+        return new TrainingRun(
+                spec, devices, outputDir, resumeFrom, listener, stopSignal, threadsPerStage, memoryLimitBytes, group);
+    }
 
-  /**
-   * Pipeline stages for this process: the spec's count if it fits the devices, else one per device. A process
-   * holding several replicas divides its devices by their number (it trains their rows as one pipeline).
-   */
-  public int stageCount() {
-    int fromDevices = Math.max(1, devices / dataParallel.localReplicas());
-    Integer asked = spec.parallelism().stages();
-    return asked != null && asked > 0 ? Math.min(asked, fromDevices) : fromDevices;
-  }
+    /**
+     * Pipeline stages for this process: the spec's count if it fits the devices, else one per device. A process
+     * holding several replicas divides its devices by their number (it trains their rows as one pipeline).
+     */
+    public int stageCount() {
+        int fromDevices = Math.max(1, devices / dataParallel.localReplicas());
+        Integer asked = spec.parallelism().stages();
+        return asked != null && asked > 0 ? Math.min(asked, fromDevices) : fromDevices;
+    }
 }

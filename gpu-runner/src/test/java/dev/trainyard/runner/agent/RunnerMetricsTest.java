@@ -13,41 +13,45 @@ import org.junit.jupiter.api.Test;
 
 class RunnerMetricsTest {
 
-  private static StepMetrics step(long step, double tokensPerSecond) {
-    return new StepMetrics(step, 2.5, 1e-3, 0.7, tokensPerSecond, 0.25, List.of(0.1, 0.1), 0.2, 300_000_000L,
-        List.of(0.1, 0.1));
-  }
-
-  @Test
-  void servesTheLastStepOfEachAttemptInPrometheusTextFormat() throws Exception {
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
+    private static StepMetrics step(long step, double tokensPerSecond) {
+        return new StepMetrics(
+                step, 2.5, 1e-3, 0.7, tokensPerSecond, 0.25, List.of(0.1, 0.1), 0.2, 300_000_000L, List.of(0.1, 0.1));
     }
-    try (RunnerMetrics metrics = new RunnerMetrics("node-a").listen(port)) {
-      metrics.step(7, 70, step(12, 1500.0));
-      metrics.step(7, 70, step(13, 1600.0));
-      metrics.step(8, 80, step(3, 900.0));
-      HttpResponse<String> r = HttpClient.newHttpClient().send(
-          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
-          HttpResponse.BodyHandlers.ofString());
 
-      assertThat(r.statusCode()).isEqualTo(200);
-      assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
-      assertThat(r.body())
-          .contains("trainyard_runner_attempts{runner=\"node-a\"} 2")
-          .contains("trainyard_runner_tokens_per_second{runner=\"node-a\",job=\"7\",attempt=\"70\"} 1600.0")
-          .contains("trainyard_runner_step{runner=\"node-a\",job=\"8\",attempt=\"80\"} 3.0")
-          .contains("# TYPE trainyard_runner_peak_rss_bytes gauge");
+    @Test
+    void servesTheLastStepOfEachAttemptInPrometheusTextFormat() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        try (RunnerMetrics metrics = new RunnerMetrics("node-a").listen(port)) {
+            metrics.step(7, 70, step(12, 1500.0));
+            metrics.step(7, 70, step(13, 1600.0));
+            metrics.step(8, 80, step(3, 900.0));
+            HttpResponse<String> r = HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
+
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.headers().firstValue("Content-Type"))
+                    .hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
+            assertThat(r.body())
+                    .contains("trainyard_runner_attempts{runner=\"node-a\"} 2")
+                    .contains("trainyard_runner_tokens_per_second{runner=\"node-a\",job=\"7\",attempt=\"70\"} 1600.0")
+                    .contains("trainyard_runner_step{runner=\"node-a\",job=\"8\",attempt=\"80\"} 3.0")
+                    .contains("# TYPE trainyard_runner_peak_rss_bytes gauge");
+        }
     }
-  }
 
-  @Test
-  void forgetsAnAttemptThatEnded() {
-    RunnerMetrics metrics = new RunnerMetrics("node-a");
-    metrics.step(7, 70, step(12, 1500.0));
-    metrics.ended(70);
-    assertThat(metrics.render()).contains("trainyard_runner_attempts{runner=\"node-a\"} 0")
-        .doesNotContain("attempt=\"70\"");
-  }
+    @Test
+    void forgetsAnAttemptThatEnded() {
+        RunnerMetrics metrics = new RunnerMetrics("node-a");
+        metrics.step(7, 70, step(12, 1500.0));
+        metrics.ended(70);
+        assertThat(metrics.render())
+                .contains("trainyard_runner_attempts{runner=\"node-a\"} 0")
+                .doesNotContain("attempt=\"70\"");
+    }
 }

@@ -1,10 +1,10 @@
 package dev.trainyard.runner.engine;
 
 import dev.trainyard.runner.engine.torch.TorchEngine;
-import dev.trainyard.spec.SpecDocument;
 import dev.trainyard.spec.CheckpointPolicy;
 import dev.trainyard.spec.JobSpec;
 import dev.trainyard.spec.ParallelismSpec;
+import dev.trainyard.spec.SpecDocument;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -17,14 +17,14 @@ import java.util.Optional;
 /** Small specs and a recording wrapper around {@link Trainer#train} for engine tests. */
 final class EngineRuns {
 
-  private EngineRuns() {}
+    private EngineRuns() {}
 
-  /** What a test looks at after a run: the result, each step's loss, the final parameters by name. */
-  record Recorded(TrainingResult result, List<Double> losses, List<Double> evalLosses,
-      Map<String, float[]> parameters) {}
+    /** What a test looks at after a run: the result, each step's loss, the final parameters by name. */
+    record Recorded(
+            TrainingResult result, List<Double> losses, List<Double> evalLosses, Map<String, float[]> parameters) {}
 
-  static JobSpec tinyGpt(int steps, double dropout) {
-    return SpecDocument.parseForTraining("""
+    static JobSpec tinyGpt(int steps, double dropout) {
+        return SpecDocument.parseForTraining("""
         {"name": "tiny-gpt",
          "model": {"type": "gpt", "layers": 2, "dModel": 32, "heads": 4, "seqLen": 16, "vocab": 128,
                    "dropout": %s},
@@ -33,77 +33,81 @@ final class EngineRuns {
                       "warmupSteps": %d, "weightDecay": 0.01, "gradClip": 1.0, "seed": 11, "evalEvery": 0},
          "parallelism": {"microBatches": 1, "schedule": "1f1b", "balance": "params"}}
         """.formatted(dropout, steps, Math.min(2, steps)));
-  }
-
-  static JobSpec withPipeline(JobSpec spec, int stages, int microBatches, String schedule, boolean recompute) {
-    return spec.withParallelism(new ParallelismSpec(stages, microBatches, schedule, recompute, 1, "params"));
-  }
-
-  static JobSpec withCheckpointEvery(JobSpec spec, int every) {
-    return spec.withCheckpoint(new CheckpointPolicy(every, 10, false));
-  }
-
-  static Recorded train(JobSpec spec, Path out) {
-    return train(spec, out, Optional.empty(), StopSignal.never());
-  }
-
-  static Recorded train(JobSpec spec, Path out, Optional<Path> resume, StopSignal stop) {
-    List<Double> losses = new ArrayList<>();
-    List<Double> evalLosses = new ArrayList<>();
-    TrainingListener recorder = new TrainingListener() {
-      @Override
-      public void onStep(StepMetrics metrics) {
-        losses.add(metrics.loss());
-      }
-
-      @Override
-      public void onEval(EvalMetrics metrics) {
-        evalLosses.add(metrics.evalLoss());
-      }
-    };
-    int devices = spec.parallelism().stages() == null ? 1 : spec.parallelism().stages();
-    TrainingRun run = TrainingRun.of(spec, devices, out).withThreadsPerStage(1).reportingTo(recorder)
-        .stoppingOn(stop);
-    if (resume.isPresent()) {
-      run = run.resumingFrom(resume.get());
     }
-    TrainingResult result = Trainer.train(run, new TorchEngine());
-    Path weights = result.exportedModel().orElseGet(() -> result.lastCheckpoint().orElseThrow().path());
-    return new Recorded(result, losses, evalLosses, parametersIn(weights));
-  }
 
-  /** Parameters by name from an exported model or a checkpoint (whose names carry a "param/" prefix). */
-  static Map<String, float[]> parametersIn(Path safetensors) {
-    try {
-      Map<String, float[]> params = new LinkedHashMap<>();
-      for (HostTensor t : SafetensorsFormat.read(safetensors).tensors()) {
-        if (!t.name().startsWith("adamw.")) {
-          params.put(t.name().replace("param/", ""), t.data());
+    static JobSpec withPipeline(JobSpec spec, int stages, int microBatches, String schedule, boolean recompute) {
+        return spec.withParallelism(new ParallelismSpec(stages, microBatches, schedule, recompute, 1, "params"));
+    }
+
+    static JobSpec withCheckpointEvery(JobSpec spec, int every) {
+        return spec.withCheckpoint(new CheckpointPolicy(every, 10, false));
+    }
+
+    static Recorded train(JobSpec spec, Path out) {
+        return train(spec, out, Optional.empty(), StopSignal.never());
+    }
+
+    static Recorded train(JobSpec spec, Path out, Optional<Path> resume, StopSignal stop) {
+        List<Double> losses = new ArrayList<>();
+        List<Double> evalLosses = new ArrayList<>();
+        TrainingListener recorder = new TrainingListener() {
+            @Override
+            public void onStep(StepMetrics metrics) {
+                losses.add(metrics.loss());
+            }
+
+            @Override
+            public void onEval(EvalMetrics metrics) {
+                evalLosses.add(metrics.evalLoss());
+            }
+        };
+        int devices =
+                spec.parallelism().stages() == null ? 1 : spec.parallelism().stages();
+        TrainingRun run = TrainingRun.of(spec, devices, out)
+                .withThreadsPerStage(1)
+                .reportingTo(recorder)
+                .stoppingOn(stop);
+        if (resume.isPresent()) {
+            run = run.resumingFrom(resume.get());
         }
-      }
-      return params;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+        TrainingResult result = Trainer.train(run, new TorchEngine());
+        Path weights = result.exportedModel()
+                .orElseGet(() -> result.lastCheckpoint().orElseThrow().path());
+        return new Recorded(result, losses, evalLosses, parametersIn(weights));
     }
-  }
 
-  static double maxAbsDifference(Map<String, float[]> a, Map<String, float[]> b) {
-    if (!a.keySet().equals(b.keySet())) {
-      throw new AssertionError("parameter names differ: " + a.keySet() + " vs " + b.keySet());
+    /** Parameters by name from an exported model or a checkpoint (whose names carry a "param/" prefix). */
+    static Map<String, float[]> parametersIn(Path safetensors) {
+        try {
+            Map<String, float[]> params = new LinkedHashMap<>();
+            for (HostTensor t : SafetensorsFormat.read(safetensors).tensors()) {
+                if (!t.name().startsWith("adamw.")) {
+                    params.put(t.name().replace("param/", ""), t.data());
+                }
+            }
+            return params;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
-    double max = 0;
-    for (String name : a.keySet()) {
-      float[] x = a.get(name);
-      float[] y = b.get(name);
-      for (int i = 0; i < x.length; i++) {
-        max = Math.max(max, Math.abs(x[i] - y[i]));
-      }
-    }
-    return max;
-  }
 
-  static boolean bitwiseEqual(Map<String, float[]> a, Map<String, float[]> b) {
-    return a.keySet().equals(b.keySet())
-        && a.keySet().stream().allMatch(name -> java.util.Arrays.equals(a.get(name), b.get(name)));
-  }
+    static double maxAbsDifference(Map<String, float[]> a, Map<String, float[]> b) {
+        if (!a.keySet().equals(b.keySet())) {
+            throw new AssertionError("parameter names differ: " + a.keySet() + " vs " + b.keySet());
+        }
+        double max = 0;
+        for (String name : a.keySet()) {
+            float[] x = a.get(name);
+            float[] y = b.get(name);
+            for (int i = 0; i < x.length; i++) {
+                max = Math.max(max, Math.abs(x[i] - y[i]));
+            }
+        }
+        return max;
+    }
+
+    static boolean bitwiseEqual(Map<String, float[]> a, Map<String, float[]> b) {
+        return a.keySet().equals(b.keySet())
+                && a.keySet().stream().allMatch(name -> java.util.Arrays.equals(a.get(name), b.get(name)));
+    }
 }

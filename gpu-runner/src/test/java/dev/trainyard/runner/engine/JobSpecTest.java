@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 /** The documented example spec parses for training; specs the engine cannot train are refused naming the key. */
 class JobSpecTest {
 
-  static final String EXAMPLE = """
+    static final String EXAMPLE = """
       {
         "name": "arith-gpt", "project": "demo", "priority": "normal",
         "resources": { "pool": "cpu-local", "gpus": 2, "minGpus": 2, "multiNode": false },
@@ -29,48 +29,56 @@ class JobSpecTest {
       }
       """;
 
-  @Test
-  void parsesTheDocumentedExample() {
-    JobSpec spec = SpecDocument.parseForTraining(EXAMPLE);
+    @Test
+    void parsesTheDocumentedExample() {
+        JobSpec spec = SpecDocument.parseForTraining(EXAMPLE);
 
-    assertThat(spec.model()).isEqualTo(new ModelSpec.Gpt("gpt", 2, 64, 4, 32, 128, 0.0));
-    assertThat(PipelineSchedule.named(spec.parallelism().schedule())).isEqualTo(PipelineSchedule.ONE_F_ONE_B);
-    assertThat(spec.parallelism().microBatches()).isEqualTo(4);
-    assertThat(spec.training().seed()).isEqualTo(42);
-    assertThat(spec.checkpoint().everySteps()).isEqualTo(50);
-    assertThat(SpecDocument.parseForTraining(SpecDocument.toJson(spec))).isEqualTo(spec);
-  }
+        assertThat(spec.model()).isEqualTo(new ModelSpec.Gpt("gpt", 2, 64, 4, 32, 128, 0.0));
+        assertThat(PipelineSchedule.named(spec.parallelism().schedule())).isEqualTo(PipelineSchedule.ONE_F_ONE_B);
+        assertThat(spec.parallelism().microBatches()).isEqualTo(4);
+        assertThat(spec.training().seed()).isEqualTo(42);
+        assertThat(spec.checkpoint().everySteps()).isEqualTo(50);
+        assertThat(SpecDocument.parseForTraining(SpecDocument.toJson(spec))).isEqualTo(spec);
+    }
 
-  @Test
-  void anOfflineMlpGetsThePlatformDefaults() {
-    JobSpec spec = SpecDocument.parseForTraining("""
+    @Test
+    void anOfflineMlpGetsThePlatformDefaults() {
+        JobSpec spec = SpecDocument.parseForTraining("""
         {"model": {"type": "mlp", "inputs": 4, "hidden": [8], "outputs": 1, "task": "regression"},
          "data": {"type": "synthetic-tabular", "seed": 1}, "training": {"steps": 1, "batchSize": 4}}
         """);
-    assertThat(spec.model()).isEqualTo(new ModelSpec.Mlp("mlp", 4, java.util.List.of(8), 1, "regression"));
-    assertThat(spec.parallelism().stages()).isNull();
-    assertThat(spec.parallelism().microBatches()).isEqualTo(4);
-    assertThat(spec.training().gradClip()).isEqualTo(1.0);
-  }
+        assertThat(spec.model()).isEqualTo(new ModelSpec.Mlp("mlp", 4, java.util.List.of(8), 1, "regression"));
+        assertThat(spec.parallelism().stages()).isNull();
+        assertThat(spec.parallelism().microBatches()).isEqualTo(4);
+        assertThat(spec.training().gradClip()).isEqualTo(1.0);
+    }
 
-  @Test
-  void refusesWhatItCannotTrain() {
-    assertThatThrownBy(() -> SpecDocument.parseForTraining(EXAMPLE.replace("\"heads\": 4", "\"heads\": 5")))
-        .isInstanceOf(InvalidFieldsException.class).hasMessageContaining("model.heads");
-    assertThatThrownBy(() -> SpecDocument.parseForTraining(EXAMPLE.replace("\"microBatches\": 4", "\"microBatches\": 3")))
-        .isInstanceOf(InvalidFieldsException.class).hasMessageContaining("batchSize");
-    assertThatThrownBy(() -> SpecDocument.parseForTraining(EXAMPLE.replace("\"1f1b\"", "\"zigzag\"")))
-        .isInstanceOf(InvalidFieldsException.class).hasMessageContaining("parallelism.schedule");
-    assertThatThrownBy(() -> SpecDocument.parseForTraining(EXAMPLE.replace("\"type\": \"gpt\"", "\"type\": \"rnn\"")))
-        .isInstanceOf(InvalidFieldsException.class).hasMessageContaining("model");
-  }
+    @Test
+    void refusesWhatItCannotTrain() {
+        assertThatThrownBy(() -> SpecDocument.parseForTraining(EXAMPLE.replace("\"heads\": 4", "\"heads\": 5")))
+                .isInstanceOf(InvalidFieldsException.class)
+                .hasMessageContaining("model.heads");
+        assertThatThrownBy(() ->
+                        SpecDocument.parseForTraining(EXAMPLE.replace("\"microBatches\": 4", "\"microBatches\": 3")))
+                .isInstanceOf(InvalidFieldsException.class)
+                .hasMessageContaining("batchSize");
+        assertThatThrownBy(() -> SpecDocument.parseForTraining(EXAMPLE.replace("\"1f1b\"", "\"zigzag\"")))
+                .isInstanceOf(InvalidFieldsException.class)
+                .hasMessageContaining("parallelism.schedule");
+        assertThatThrownBy(
+                        () -> SpecDocument.parseForTraining(EXAMPLE.replace("\"type\": \"gpt\"", "\"type\": \"rnn\"")))
+                .isInstanceOf(InvalidFieldsException.class)
+                .hasMessageContaining("model");
+    }
 
-  @Test
-  void stageCountFollowsTheDevicesGranted() {
-    JobSpec spec = SpecDocument.parseForTraining(EXAMPLE);
-    ParallelismSpec unstaged = new ParallelismSpec(null, 4, "1f1b", false, 1, "time");
-    assertThat(TrainingRun.of(spec, 2, Path.of("out")).stageCount()).isEqualTo(2);
-    assertThat(TrainingRun.of(spec, 1, Path.of("out")).stageCount()).isEqualTo(1);
-    assertThat(TrainingRun.of(spec.withParallelism(unstaged), 3, Path.of("out")).stageCount()).isEqualTo(3);
-  }
+    @Test
+    void stageCountFollowsTheDevicesGranted() {
+        JobSpec spec = SpecDocument.parseForTraining(EXAMPLE);
+        ParallelismSpec unstaged = new ParallelismSpec(null, 4, "1f1b", false, 1, "time");
+        assertThat(TrainingRun.of(spec, 2, Path.of("out")).stageCount()).isEqualTo(2);
+        assertThat(TrainingRun.of(spec, 1, Path.of("out")).stageCount()).isEqualTo(1);
+        assertThat(TrainingRun.of(spec.withParallelism(unstaged), 3, Path.of("out"))
+                        .stageCount())
+                .isEqualTo(3);
+    }
 }

@@ -1,15 +1,15 @@
 package dev.trainyard.runner.engine;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.trainyard.runner.engine.torch.TorchEngine;
 import dev.trainyard.spec.BlockLayout;
 import dev.trainyard.spec.JobSpec;
 import dev.trainyard.spec.MemoryEstimate;
 import dev.trainyard.spec.ModelLayout;
 import dev.trainyard.spec.ModelSpec;
 import dev.trainyard.spec.StageRange;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
-import dev.trainyard.runner.engine.torch.TorchEngine;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,38 +17,42 @@ import org.junit.jupiter.api.io.TempDir;
 /** The memory plan accounts for the schedule and refuses plans that do not fit, saying why. */
 class MemoryPlannerTest {
 
-  @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
-  private final ModelLayout layout = ModelLayout.of(new ModelSpec.Gpt("gpt", 4, 64, 4, 32, 128, 0.0));
-  private final StageRange firstOfTwo = new StageRange(0, 0, 3);
+    private final ModelLayout layout = ModelLayout.of(new ModelSpec.Gpt("gpt", 4, 64, 4, 32, 128, 0.0));
+    private final StageRange firstOfTwo = new StageRange(0, 0, 3);
 
-  @Test
-  void gpipeHoldsMoreActivationsThanOneFOneBAndRecomputeLess() {
-    long gpipe = MemoryPlanner.estimate(layout, firstOfTwo, 2, PipelineSchedule.GPIPE, 8, 2, false)
-        .activationBytes();
-    long oneFOneB = MemoryPlanner.estimate(layout, firstOfTwo, 2, PipelineSchedule.ONE_F_ONE_B, 8, 2, false)
-        .activationBytes();
-    long recompute = MemoryPlanner.estimate(layout, firstOfTwo, 2, PipelineSchedule.ONE_F_ONE_B, 8, 2, true)
-        .activationBytes();
+    @Test
+    void gpipeHoldsMoreActivationsThanOneFOneBAndRecomputeLess() {
+        long gpipe = MemoryPlanner.estimate(layout, firstOfTwo, 2, PipelineSchedule.GPIPE, 8, 2, false)
+                .activationBytes();
+        long oneFOneB = MemoryPlanner.estimate(layout, firstOfTwo, 2, PipelineSchedule.ONE_F_ONE_B, 8, 2, false)
+                .activationBytes();
+        long recompute = MemoryPlanner.estimate(layout, firstOfTwo, 2, PipelineSchedule.ONE_F_ONE_B, 8, 2, true)
+                .activationBytes();
 
-    assertThat(gpipe).isEqualTo(4 * oneFOneB);
-    assertThat(recompute).isLessThan(oneFOneB);
-  }
+        assertThat(gpipe).isEqualTo(4 * oneFOneB);
+        assertThat(recompute).isLessThan(oneFOneB);
+    }
 
-  @Test
-  void sixteenBytesPerParameterForWeightsGradientsAndAdamW() {
-    MemoryEstimate estimate = MemoryPlanner.estimate(layout, firstOfTwo, 2, PipelineSchedule.GPIPE, 1, 1, false);
-    long params = layout.blocks().subList(0, 3).stream().mapToLong(BlockLayout::parameters).sum();
-    assertThat(estimate.parameterBytes() + estimate.gradientBytes() + estimate.optimizerBytes())
-        .isEqualTo(16 * params);
-  }
+    @Test
+    void sixteenBytesPerParameterForWeightsGradientsAndAdamW() {
+        MemoryEstimate estimate = MemoryPlanner.estimate(layout, firstOfTwo, 2, PipelineSchedule.GPIPE, 1, 1, false);
+        long params = layout.blocks().subList(0, 3).stream()
+                .mapToLong(BlockLayout::parameters)
+                .sum();
+        assertThat(estimate.parameterBytes() + estimate.gradientBytes() + estimate.optimizerBytes())
+                .isEqualTo(16 * params);
+    }
 
-  @Test
-  void theTrainerRefusesAPlanThatDoesNotFit() {
-    JobSpec spec = EngineRuns.tinyGpt(1, 0);
-    assertThatThrownBy(() -> Trainer.train(TrainingRun.of(spec, 1, tmp).withMemoryLimit(64 * 1024), new TorchEngine()))
-        .isInstanceOf(MemoryPlanException.class)
-        .hasMessageContaining("stage 0 on cpu")
-        .hasMessageContaining("micro-batches");
-  }
+    @Test
+    void theTrainerRefusesAPlanThatDoesNotFit() {
+        JobSpec spec = EngineRuns.tinyGpt(1, 0);
+        assertThatThrownBy(
+                        () -> Trainer.train(TrainingRun.of(spec, 1, tmp).withMemoryLimit(64 * 1024), new TorchEngine()))
+                .isInstanceOf(MemoryPlanException.class)
+                .hasMessageContaining("stage 0 on cpu")
+                .hasMessageContaining("micro-batches");
+    }
 }

@@ -1,11 +1,11 @@
 package dev.trainyard.runner.engine;
 
-import dev.trainyard.spec.SpecDocument;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.trainyard.spec.CheckpointPolicy;
 import dev.trainyard.spec.JobSpec;
 import dev.trainyard.spec.ParallelismSpec;
-import static org.assertj.core.api.Assertions.assertThat;
-
+import dev.trainyard.spec.SpecDocument;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -16,242 +16,257 @@ import org.junit.jupiter.api.io.TempDir;
 /** The training loop's cadence, stops, resumption and reports, on an engine without native code. */
 class TrainingLoopTest {
 
-  @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
-  /** Everything a listener heard, in the order it heard it (checkpoints arrive from the writer thread). */
-  private static final class Heard implements TrainingListener {
-    final List<String> events = Collections.synchronizedList(new ArrayList<>());
-    final List<Long> steps = Collections.synchronizedList(new ArrayList<>());
-    final List<Long> evals = Collections.synchronizedList(new ArrayList<>());
-    final List<CheckpointWritten> checkpoints = Collections.synchronizedList(new ArrayList<>());
+    /** Everything a listener heard, in the order it heard it (checkpoints arrive from the writer thread). */
+    private static final class Heard implements TrainingListener {
+        final List<String> events = Collections.synchronizedList(new ArrayList<>());
+        final List<Long> steps = Collections.synchronizedList(new ArrayList<>());
+        final List<Long> evals = Collections.synchronizedList(new ArrayList<>());
+        final List<CheckpointWritten> checkpoints = Collections.synchronizedList(new ArrayList<>());
 
-    @Override
-    public void onPlan(TrainingPlan plan) {
-      events.add("plan");
+        @Override
+        public void onPlan(TrainingPlan plan) {
+            events.add("plan");
+        }
+
+        @Override
+        public void onStep(StepMetrics metrics) {
+            steps.add(metrics.step());
+            events.add("step " + metrics.step());
+        }
+
+        @Override
+        public void onEval(EvalMetrics metrics) {
+            evals.add(metrics.step());
+            events.add("eval " + metrics.step());
+        }
+
+        @Override
+        public void onCheckpoint(CheckpointWritten checkpoint) {
+            checkpoints.add(checkpoint);
+            events.add("checkpoint " + checkpoint.step());
+        }
+
+        @Override
+        public void onLog(String line) {
+            events.add("log " + line);
+        }
+
+        List<Long> checkpointSteps() {
+            return checkpoints.stream().map(CheckpointWritten::step).toList();
+        }
     }
 
-    @Override
-    public void onStep(StepMetrics metrics) {
-      steps.add(metrics.step());
-      events.add("step " + metrics.step());
-    }
-
-    @Override
-    public void onEval(EvalMetrics metrics) {
-      evals.add(metrics.step());
-      events.add("eval " + metrics.step());
-    }
-
-    @Override
-    public void onCheckpoint(CheckpointWritten checkpoint) {
-      checkpoints.add(checkpoint);
-      events.add("checkpoint " + checkpoint.step());
-    }
-
-    @Override
-    public void onLog(String line) {
-      events.add("log " + line);
-    }
-
-    List<Long> checkpointSteps() {
-      return checkpoints.stream().map(CheckpointWritten::step).toList();
-    }
-  }
-
-  /** A checkpoint interval of 0 (only at the end and on request) is the engine's own, not a document's. */
-  private static JobSpec spec(int steps, int evalEvery, int checkpointEvery, int keepLast) {
-    return SpecDocument.parseForTraining("""
+    /** A checkpoint interval of 0 (only at the end and on request) is the engine's own, not a document's. */
+    private static JobSpec spec(int steps, int evalEvery, int checkpointEvery, int keepLast) {
+        return SpecDocument.parseForTraining("""
         {"name": "fake",
          "model": {"type": "mlp", "inputs": 4, "hidden": [8], "outputs": 2},
          "data": {"type": "synthetic-tabular", "seed": 3, "rows": 512},
          "training": {"steps": %d, "batchSize": 8, "seed": 5, "evalEvery": %d},
          "parallelism": {"microBatches": 1}}
-        """.formatted(steps, evalEvery)).withCheckpoint(new CheckpointPolicy(checkpointEvery, keepLast, false));
-  }
+        """.formatted(steps, evalEvery))
+                .withCheckpoint(new CheckpointPolicy(checkpointEvery, keepLast, false));
+    }
 
-  private TrainingResult train(JobSpec spec, FakeEngine engine, Heard heard, StopSignal stop, Path out) {
-    return Trainer.train(TrainingRun.of(spec, 1, out).reportingTo(heard).stoppingOn(stop), engine);
-  }
+    private TrainingResult train(JobSpec spec, FakeEngine engine, Heard heard, StopSignal stop, Path out) {
+        return Trainer.train(TrainingRun.of(spec, 1, out).reportingTo(heard).stoppingOn(stop), engine);
+    }
 
-  private static StopSignal after(long step, StopRequest request) {
-    return completed -> completed == step ? request : StopRequest.CONTINUE;
-  }
+    private static StopSignal after(long step, StopRequest request) {
+        return completed -> completed == step ? request : StopRequest.CONTINUE;
+    }
 
-  @Test
-  void evaluatesEveryEvalEveryStepsAndAfterTheLastStep() {
-    FakeEngine engine = new FakeEngine();
-    Heard heard = new Heard();
+    @Test
+    void evaluatesEveryEvalEveryStepsAndAfterTheLastStep() {
+        FakeEngine engine = new FakeEngine();
+        Heard heard = new Heard();
 
-    TrainingResult result = train(spec(10, 3, 0, 3), engine, heard, StopSignal.never(), tmp);
+        TrainingResult result = train(spec(10, 3, 0, 3), engine, heard, StopSignal.never(), tmp);
 
-    assertThat(heard.evals).containsExactly(3L, 6L, 9L, 10L);
-    assertThat(engine.evaluations).as("each evaluation averages the fixed held-out batches").isEqualTo(4 * 4);
-    assertThat(result.lastEvalLoss()).isEqualTo(1.0 / 10);
-  }
+        assertThat(heard.evals).containsExactly(3L, 6L, 9L, 10L);
+        assertThat(engine.evaluations)
+                .as("each evaluation averages the fixed held-out batches")
+                .isEqualTo(4 * 4);
+        assertThat(result.lastEvalLoss()).isEqualTo(1.0 / 10);
+    }
 
-  @Test
-  void checkpointsOnItsCadenceAndAtTheEndKeepingTheLastOnes() {
-    FakeEngine engine = new FakeEngine();
-    Heard heard = new Heard();
+    @Test
+    void checkpointsOnItsCadenceAndAtTheEndKeepingTheLastOnes() {
+        FakeEngine engine = new FakeEngine();
+        Heard heard = new Heard();
 
-    TrainingResult result = train(spec(10, 3, 4, 2), engine, heard, StopSignal.never(), tmp);
+        TrainingResult result = train(spec(10, 3, 4, 2), engine, heard, StopSignal.never(), tmp);
 
-    assertThat(heard.checkpointSteps()).containsExactly(4L, 8L, 10L);
-    assertThat(new CheckpointStore(tmp.resolve("checkpoints")).completeCheckpoints())
-        .extracting(p -> CheckpointStore.load(p).step()).containsExactly(8L, 10L);
-    assertThat(result.outcome()).isEqualTo(TrainingResult.Outcome.COMPLETED);
-    assertThat(result.lastCheckpoint()).map(CheckpointWritten::step).contains(10L);
-    assertThat(result.exportedModel()).map(p -> p.getFileName().toString()).contains("weights.txt");
-    assertThat(engine.closed).isTrue();
-  }
+        assertThat(heard.checkpointSteps()).containsExactly(4L, 8L, 10L);
+        assertThat(new CheckpointStore(tmp.resolve("checkpoints")).completeCheckpoints())
+                .extracting(p -> CheckpointStore.load(p).step())
+                .containsExactly(8L, 10L);
+        assertThat(result.outcome()).isEqualTo(TrainingResult.Outcome.COMPLETED);
+        assertThat(result.lastCheckpoint()).map(CheckpointWritten::step).contains(10L);
+        assertThat(result.exportedModel()).map(p -> p.getFileName().toString()).contains("weights.txt");
+        assertThat(engine.closed).isTrue();
+    }
 
-  @Test
-  void aCheckpointCarriesTheEvalLossOfTheLastEvaluationBeforeIt() {
-    Heard heard = new Heard();
+    @Test
+    void aCheckpointCarriesTheEvalLossOfTheLastEvaluationBeforeIt() {
+        Heard heard = new Heard();
 
-    train(spec(10, 3, 4, 5), new FakeEngine(), heard, StopSignal.never(), tmp);
+        train(spec(10, 3, 4, 5), new FakeEngine(), heard, StopSignal.never(), tmp);
 
-    // evaluations after steps 3, 6, 9 and 10; the fake's eval loss is 1 / steps trained
-    assertThat(heard.checkpoints).extracting(CheckpointWritten::evalLoss).containsExactly(1.0 / 3, 1.0 / 6, 1.0 / 10);
-  }
+        // evaluations after steps 3, 6, 9 and 10; the fake's eval loss is 1 / steps trained
+        assertThat(heard.checkpoints)
+                .extracting(CheckpointWritten::evalLoss)
+                .containsExactly(1.0 / 3, 1.0 / 6, 1.0 / 10);
+    }
 
-  @Test
-  void aCheckpointBeforeAnyEvaluationHasNoEvalLoss() {
-    Heard heard = new Heard();
+    @Test
+    void aCheckpointBeforeAnyEvaluationHasNoEvalLoss() {
+        Heard heard = new Heard();
 
-    train(spec(4, 0, 2, 5), new FakeEngine(), heard, StopSignal.never(), tmp);
+        train(spec(4, 0, 2, 5), new FakeEngine(), heard, StopSignal.never(), tmp);
 
-    assertThat(heard.checkpoints).extracting(CheckpointWritten::evalLoss).allMatch(loss -> Double.isNaN(loss));
-  }
+        assertThat(heard.checkpoints).extracting(CheckpointWritten::evalLoss).allMatch(loss -> Double.isNaN(loss));
+    }
 
-  @Test
-  void theLastStepOnTheCadenceIsCheckpointedOnce() {
-    Heard heard = new Heard();
+    @Test
+    void theLastStepOnTheCadenceIsCheckpointedOnce() {
+        Heard heard = new Heard();
 
-    train(spec(8, 0, 4, 5), new FakeEngine(), heard, StopSignal.never(), tmp);
+        train(spec(8, 0, 4, 5), new FakeEngine(), heard, StopSignal.never(), tmp);
 
-    assertThat(heard.checkpointSteps()).containsExactly(4L, 8L);
-  }
+        assertThat(heard.checkpointSteps()).containsExactly(4L, 8L);
+    }
 
-  @Test
-  void aStopWithCheckpointWritesOneOfTheFinishedStepAndReturnsWithoutExport() {
-    FakeEngine engine = new FakeEngine();
-    Heard heard = new Heard();
+    @Test
+    void aStopWithCheckpointWritesOneOfTheFinishedStepAndReturnsWithoutExport() {
+        FakeEngine engine = new FakeEngine();
+        Heard heard = new Heard();
 
-    TrainingResult result = train(spec(10, 0, 0, 3), engine, heard, after(5, StopRequest.CHECKPOINT_AND_STOP), tmp);
+        TrainingResult result = train(spec(10, 0, 0, 3), engine, heard, after(5, StopRequest.CHECKPOINT_AND_STOP), tmp);
 
-    assertThat(result.outcome()).isEqualTo(TrainingResult.Outcome.STOPPED);
-    assertThat(result.finalStep()).isEqualTo(5);
-    assertThat(engine.trainedSteps).hasSize(5);
-    assertThat(heard.checkpointSteps()).containsExactly(5L);
-    assertThat(result.lastCheckpoint()).map(CheckpointWritten::step).contains(5L);
-    assertThat(result.exportedModel()).isEmpty();
-    assertThat(heard.events).contains("log stopped after step 5 (CHECKPOINT_AND_STOP)");
-  }
+        assertThat(result.outcome()).isEqualTo(TrainingResult.Outcome.STOPPED);
+        assertThat(result.finalStep()).isEqualTo(5);
+        assertThat(engine.trainedSteps).hasSize(5);
+        assertThat(heard.checkpointSteps()).containsExactly(5L);
+        assertThat(result.lastCheckpoint()).map(CheckpointWritten::step).contains(5L);
+        assertThat(result.exportedModel()).isEmpty();
+        assertThat(heard.events).contains("log stopped after step 5 (CHECKPOINT_AND_STOP)");
+    }
 
-  @Test
-  void aStopWithCheckpointRightAfterAPeriodicOneDoesNotWriteItTwice() {
-    Heard heard = new Heard();
+    @Test
+    void aStopWithCheckpointRightAfterAPeriodicOneDoesNotWriteItTwice() {
+        Heard heard = new Heard();
 
-    train(spec(10, 0, 4, 3), new FakeEngine(), heard, after(4, StopRequest.CHECKPOINT_AND_STOP), tmp);
+        train(spec(10, 0, 4, 3), new FakeEngine(), heard, after(4, StopRequest.CHECKPOINT_AND_STOP), tmp);
 
-    assertThat(heard.checkpointSteps()).containsExactly(4L);
-  }
+        assertThat(heard.checkpointSteps()).containsExactly(4L);
+    }
 
-  @Test
-  void aStopWithoutCheckpointWritesNone() {
-    FakeEngine engine = new FakeEngine();
-    Heard heard = new Heard();
+    @Test
+    void aStopWithoutCheckpointWritesNone() {
+        FakeEngine engine = new FakeEngine();
+        Heard heard = new Heard();
 
-    TrainingResult result = train(spec(10, 0, 0, 3), engine, heard, after(5, StopRequest.STOP), tmp);
+        TrainingResult result = train(spec(10, 0, 0, 3), engine, heard, after(5, StopRequest.STOP), tmp);
 
-    assertThat(result.outcome()).isEqualTo(TrainingResult.Outcome.STOPPED);
-    assertThat(result.finalStep()).isEqualTo(5);
-    assertThat(heard.checkpoints).isEmpty();
-    assertThat(result.lastCheckpoint()).isEmpty();
-  }
+        assertThat(result.outcome()).isEqualTo(TrainingResult.Outcome.STOPPED);
+        assertThat(result.finalStep()).isEqualTo(5);
+        assertThat(heard.checkpoints).isEmpty();
+        assertThat(result.lastCheckpoint()).isEmpty();
+    }
 
-  @Test
-  void aPeersStopRequestStopsThisReplicaAtTheSameStep() {
-    FakeEngine engine = new FakeEngine();
-    engine.peers = step -> step == 3 ? StopRequest.CHECKPOINT_AND_STOP : StopRequest.CONTINUE;
-    Heard heard = new Heard();
+    @Test
+    void aPeersStopRequestStopsThisReplicaAtTheSameStep() {
+        FakeEngine engine = new FakeEngine();
+        engine.peers = step -> step == 3 ? StopRequest.CHECKPOINT_AND_STOP : StopRequest.CONTINUE;
+        Heard heard = new Heard();
 
-    TrainingResult result = train(spec(10, 0, 0, 3), engine, heard, StopSignal.never(), tmp);
+        TrainingResult result = train(spec(10, 0, 0, 3), engine, heard, StopSignal.never(), tmp);
 
-    assertThat(result.outcome()).isEqualTo(TrainingResult.Outcome.STOPPED);
-    assertThat(result.finalStep()).isEqualTo(3);
-    assertThat(heard.checkpointSteps()).containsExactly(3L);
-  }
+        assertThat(result.outcome()).isEqualTo(TrainingResult.Outcome.STOPPED);
+        assertThat(result.finalStep()).isEqualTo(3);
+        assertThat(heard.checkpointSteps()).containsExactly(3L);
+    }
 
-  @Test
-  void theStopSignalIsAskedAfterEveryStepButTheLast() {
-    FakeEngine engine = new FakeEngine();
-    List<Long> asked = new ArrayList<>();
-    StopSignal stopAtTheEnd = completed -> {
-      asked.add(completed);
-      return completed >= 4 ? StopRequest.STOP : StopRequest.CONTINUE;
-    };
+    @Test
+    void theStopSignalIsAskedAfterEveryStepButTheLast() {
+        FakeEngine engine = new FakeEngine();
+        List<Long> asked = new ArrayList<>();
+        StopSignal stopAtTheEnd = completed -> {
+            asked.add(completed);
+            return completed >= 4 ? StopRequest.STOP : StopRequest.CONTINUE;
+        };
 
-    TrainingResult result = train(spec(4, 0, 0, 3), engine, new Heard(), stopAtTheEnd, tmp);
+        TrainingResult result = train(spec(4, 0, 0, 3), engine, new Heard(), stopAtTheEnd, tmp);
 
-    assertThat(asked).containsExactly(1L, 2L, 3L);
-    assertThat(engine.askedToAgreeAfter).containsExactly(1L, 2L, 3L);
-    assertThat(result.outcome()).isEqualTo(TrainingResult.Outcome.COMPLETED);
-  }
+        assertThat(asked).containsExactly(1L, 2L, 3L);
+        assertThat(engine.askedToAgreeAfter).containsExactly(1L, 2L, 3L);
+        assertThat(result.outcome()).isEqualTo(TrainingResult.Outcome.COMPLETED);
+    }
 
-  @Test
-  void aResumedRunContinuesFromTheCheckpointsStepAndDataPosition() {
-    FakeEngine whole = new FakeEngine();
-    train(spec(10, 0, 4, 5), whole, new Heard(), StopSignal.never(), tmp.resolve("whole"));
-    FakeEngine interrupted = new FakeEngine();
-    TrainingResult stopped = train(spec(10, 0, 4, 5), interrupted, new Heard(),
-        after(6, StopRequest.CHECKPOINT_AND_STOP), tmp.resolve("interrupted"));
+    @Test
+    void aResumedRunContinuesFromTheCheckpointsStepAndDataPosition() {
+        FakeEngine whole = new FakeEngine();
+        train(spec(10, 0, 4, 5), whole, new Heard(), StopSignal.never(), tmp.resolve("whole"));
+        FakeEngine interrupted = new FakeEngine();
+        TrainingResult stopped = train(
+                spec(10, 0, 4, 5),
+                interrupted,
+                new Heard(),
+                after(6, StopRequest.CHECKPOINT_AND_STOP),
+                tmp.resolve("interrupted"));
 
-    FakeEngine resumedEngine = new FakeEngine();
-    Heard heard = new Heard();
-    TrainingRun run = TrainingRun.of(spec(10, 0, 4, 5), 1, tmp.resolve("resumed")).reportingTo(heard)
-        .resumingFrom(stopped.lastCheckpoint().orElseThrow().path());
-    TrainingResult resumed = Trainer.train(run, resumedEngine);
+        FakeEngine resumedEngine = new FakeEngine();
+        Heard heard = new Heard();
+        TrainingRun run = TrainingRun.of(spec(10, 0, 4, 5), 1, tmp.resolve("resumed"))
+                .reportingTo(heard)
+                .resumingFrom(stopped.lastCheckpoint().orElseThrow().path());
+        TrainingResult resumed = Trainer.train(run, resumedEngine);
 
-    assertThat(resumedEngine.restored.step()).isEqualTo(6);
-    assertThat(resumedEngine.trainedSteps).containsExactly(6L, 7L, 8L, 9L);
-    assertThat(resumedEngine.optimizerSteps).containsExactly(7L, 8L, 9L, 10L);
-    assertThat(heard.steps).containsExactly(7L, 8L, 9L, 10L);
-    assertThat(resumedEngine.batchHashes).as("the batches the uninterrupted run saw after step 6")
-        .isEqualTo(whole.batchHashes.subList(6, 10));
-    assertThat(Float.floatToIntBits(resumedEngine.weight)).isEqualTo(Float.floatToIntBits(whole.weight));
-    assertThat(resumed.finalStep()).isEqualTo(10);
-    assertThat(heard.checkpointSteps()).containsExactly(8L, 10L);
-    assertThat(heard.events).contains("log resumed at step 6 from a checkpoint written with 1 stage(s), now on 1");
-  }
+        assertThat(resumedEngine.restored.step()).isEqualTo(6);
+        assertThat(resumedEngine.trainedSteps).containsExactly(6L, 7L, 8L, 9L);
+        assertThat(resumedEngine.optimizerSteps).containsExactly(7L, 8L, 9L, 10L);
+        assertThat(heard.steps).containsExactly(7L, 8L, 9L, 10L);
+        assertThat(resumedEngine.batchHashes)
+                .as("the batches the uninterrupted run saw after step 6")
+                .isEqualTo(whole.batchHashes.subList(6, 10));
+        assertThat(Float.floatToIntBits(resumedEngine.weight)).isEqualTo(Float.floatToIntBits(whole.weight));
+        assertThat(resumed.finalStep()).isEqualTo(10);
+        assertThat(heard.checkpointSteps()).containsExactly(8L, 10L);
+        assertThat(heard.events).contains("log resumed at step 6 from a checkpoint written with 1 stage(s), now on 1");
+    }
 
-  @Test
-  void reportsThePlanFirstThenStepsEvaluationsCheckpointsAndTheEnd() {
-    Heard heard = new Heard();
+    @Test
+    void reportsThePlanFirstThenStepsEvaluationsCheckpointsAndTheEnd() {
+        Heard heard = new Heard();
 
-    train(spec(2, 2, 0, 3), new FakeEngine(), heard, StopSignal.never(), tmp);
+        train(spec(2, 2, 0, 3), new FakeEngine(), heard, StopSignal.never(), tmp);
 
-    assertThat(heard.events.subList(0, 4)).containsExactly("plan", "step 1", "step 2", "eval 2");
-    assertThat(heard.events).contains("checkpoint 2");
-    assertThat(heard.events).anyMatch(e -> e.startsWith("log training complete after 2 steps; weights exported"));
-    assertThat(heard.events.get(heard.events.size() - 1)).startsWith("log memory: plan estimate");
-  }
+        assertThat(heard.events.subList(0, 4)).containsExactly("plan", "step 1", "step 2", "eval 2");
+        assertThat(heard.events).contains("checkpoint 2");
+        assertThat(heard.events).anyMatch(e -> e.startsWith("log training complete after 2 steps; weights exported"));
+        assertThat(heard.events.get(heard.events.size() - 1)).startsWith("log memory: plan estimate");
+    }
 
-  @Test
-  void aReplicaOtherThanRankZeroTrainsItsRowsButWritesNothing() {
-    JobSpec spec = spec(4, 0, 2, 3).withParallelism(new ParallelismSpec(null, 1, "1f1b", false, 2, "time"));
-    FakeEngine engine = new FakeEngine();
-    Heard heard = new Heard();
-    TrainingRun run = TrainingRun.of(spec, 1, tmp).reportingTo(heard)
-        .asReplica(DataParallelGroup.evenly(1, 2, "127.0.0.1", 0));
+    @Test
+    void aReplicaOtherThanRankZeroTrainsItsRowsButWritesNothing() {
+        JobSpec spec = spec(4, 0, 2, 3).withParallelism(new ParallelismSpec(null, 1, "1f1b", false, 2, "time"));
+        FakeEngine engine = new FakeEngine();
+        Heard heard = new Heard();
+        TrainingRun run = TrainingRun.of(spec, 1, tmp)
+                .reportingTo(heard)
+                .asReplica(DataParallelGroup.evenly(1, 2, "127.0.0.1", 0));
 
-    TrainingResult result = Trainer.train(run, engine);
+        TrainingResult result = Trainer.train(run, engine);
 
-    assertThat(result.outcome()).isEqualTo(TrainingResult.Outcome.COMPLETED);
-    assertThat(engine.batchRows).as("half of each batch of 8").containsOnly(4);
-    assertThat(heard.checkpoints).isEmpty();
-    assertThat(result.exportedModel()).isEmpty();
-    assertThat(new CheckpointStore(tmp.resolve("checkpoints")).completeCheckpoints()).isEmpty();
-  }
+        assertThat(result.outcome()).isEqualTo(TrainingResult.Outcome.COMPLETED);
+        assertThat(engine.batchRows).as("half of each batch of 8").containsOnly(4);
+        assertThat(heard.checkpoints).isEmpty();
+        assertThat(result.exportedModel()).isEmpty();
+        assertThat(new CheckpointStore(tmp.resolve("checkpoints")).completeCheckpoints())
+                .isEmpty();
+    }
 }

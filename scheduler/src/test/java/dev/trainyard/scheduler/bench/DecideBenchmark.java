@@ -19,15 +19,24 @@ public final class DecideBenchmark {
     private static final int WARMUP_RUNS = 10;
     private static final int MEASURED_RUNS = 15;
 
-    private DecideBenchmark() {
-    }
+    private DecideBenchmark() {}
 
     public static void main(String[] args) {
         // No placement cap, so one decision does all the work the queue allows.
         SchedulerPolicy policy = SchedulerPolicy.defaults().withMaxPlacementsPerCycle(Integer.MAX_VALUE);
         Scheduler scheduler = new Scheduler();
-        System.out.printf(Locale.ROOT, "%-8s %-8s %-10s %-8s %-8s %-12s %-11s %-11s %-12s%n", "jobs", "runners",
-                "median ms", "min ms", "max ms", "median cpu ms", "placements", "preemptions", "placements/s");
+        System.out.printf(
+                Locale.ROOT,
+                "%-8s %-8s %-10s %-8s %-8s %-12s %-11s %-11s %-12s%n",
+                "jobs",
+                "runners",
+                "median ms",
+                "min ms",
+                "max ms",
+                "median cpu ms",
+                "placements",
+                "preemptions",
+                "placements/s");
         for (int jobs : QUEUE_SIZES) {
             ClusterSnapshot snapshot = new ClusterGenerator(42, ClusterGenerator.Shape.benchmark(jobs)).generate();
             measure(scheduler, snapshot, policy, jobs);
@@ -54,9 +63,17 @@ public final class DecideBenchmark {
         double medianMs = nanos[MEASURED_RUNS / 2] / 1e6;
         int placements = decision.placements().size();
         // Wall time suffers when other builds share the cores; CPU time of this thread shows the work itself.
-        System.out.printf(Locale.ROOT, "%-8d %-8d %-10.1f %-8.1f %-8.1f %-12.1f %-11d %-11d %-12.0f%n", jobs,
-                snapshot.runners().size(), medianMs, nanos[0] / 1e6, nanos[MEASURED_RUNS - 1] / 1e6,
-                cpuNanos[MEASURED_RUNS / 2] / 1e6, placements, decision.preemptions().size(),
+        System.out.printf(
+                Locale.ROOT,
+                "%-8d %-8d %-10.1f %-8.1f %-8.1f %-12.1f %-11d %-11d %-12.0f%n",
+                jobs,
+                snapshot.runners().size(),
+                medianMs,
+                nanos[0] / 1e6,
+                nanos[MEASURED_RUNS - 1] / 1e6,
+                cpuNanos[MEASURED_RUNS / 2] / 1e6,
+                placements,
+                decision.preemptions().size(),
                 placements / (medianMs / 1000));
     }
 }

@@ -18,8 +18,13 @@ public class CheckpointsCommand extends ApiCommand {
         List<Checkpoint> checkpoints = api().jobs().listJobCheckpoints(id);
         Table t = new Table("ID", "STEP", "SIZE", "EVAL_LOSS", "SHA256", "CREATED");
         for (Checkpoint c : checkpoints) {
-            t.add(c.getId(), c.getStep(), Formats.bytes(c.getSizeBytes()), Formats.number(c.getEvalLoss()),
-                    c.getSha256(), Formats.time(c.getCreatedAt()));
+            t.add(
+                    c.getId(),
+                    c.getStep(),
+                    Formats.bytes(c.getSizeBytes()),
+                    Formats.number(c.getEvalLoss()),
+                    c.getSha256(),
+                    Formats.time(c.getCreatedAt()));
         }
         return print(checkpoints, t);
     }

@@ -21,14 +21,29 @@ public class GetCommand extends ApiCommand {
             return 0;
         }
         Table t = new Table("", "")
-                .add("id", job.getId()).add("name", job.getName()).add("project", job.getProject())
-                .add("state", job.getState() + (Boolean.TRUE.equals(job.getCancelRequested()) ? " (cancel requested)" : ""))
-                .add("reason", job.getStateReason()).add("priority", job.getPriority())
+                .add("id", job.getId())
+                .add("name", job.getName())
+                .add("project", job.getProject())
+                .add(
+                        "state",
+                        job.getState() + (Boolean.TRUE.equals(job.getCancelRequested()) ? " (cancel requested)" : ""))
+                .add("reason", job.getStateReason())
+                .add("priority", job.getPriority())
                 .add("pool", job.getPool() != null ? job.getPool() : job.getGpuType())
-                .add("gpus", job.getGpus() + (job.getMinGpus().equals(job.getGpus()) ? "" : " (min " + job.getMinGpus() + ")"))
-                .add("step", Formats.steps(job.getProgress().getStep(), job.getProgress().getTotalSteps()))
-                .add("cost", Formats.usd(job.getCost().getAccruedUsd())
-                        + (job.getCost().getMaxUsd() == null ? "" : " of " + Formats.usd(job.getCost().getMaxUsd())))
+                .add(
+                        "gpus",
+                        job.getGpus()
+                                + (job.getMinGpus().equals(job.getGpus()) ? "" : " (min " + job.getMinGpus() + ")"))
+                .add(
+                        "step",
+                        Formats.steps(
+                                job.getProgress().getStep(), job.getProgress().getTotalSteps()))
+                .add(
+                        "cost",
+                        Formats.usd(job.getCost().getAccruedUsd())
+                                + (job.getCost().getMaxUsd() == null
+                                        ? ""
+                                        : " of " + Formats.usd(job.getCost().getMaxUsd())))
                 .add("restarts", job.getRestarts() + " of " + job.getMaxRestarts())
                 .add("submitted", Formats.time(job.getSubmittedAt()))
                 .add("started", Formats.time(job.getStartedAt()))

@@ -51,7 +51,9 @@ final class JobFollower {
     private void show(Job job) {
         Instant now = Instant.now();
         long step = job.getProgress().getStep() == null ? 0 : job.getProgress().getStep();
-        long total = job.getProgress().getTotalSteps() == null ? 0 : job.getProgress().getTotalSteps();
+        long total = job.getProgress().getTotalSteps() == null
+                ? 0
+                : job.getProgress().getTotalSteps();
         if ("RUNNING".equals(job.getState())) {
             progress.observe(step, now);
         }
@@ -73,24 +75,35 @@ final class JobFollower {
     }
 
     private Double lastLoss(long jobId, long step) {
-        return api.jobs().getJobMetrics(jobId, Math.max(0, step - 1), "loss", 2, null)
-                .getSeries().stream().findFirst().flatMap(MetricSeriesView::last).map(SeriesPoint::getValue).orElse(loss);
+        return api.jobs().getJobMetrics(jobId, Math.max(0, step - 1), "loss", 2, null).getSeries().stream()
+                .findFirst()
+                .flatMap(MetricSeriesView::last)
+                .map(SeriesPoint::getValue)
+                .orElse(loss);
     }
 
     private static String pending(Job job) {
-        if (job.getPending() == null || JobStates.isTerminal(job.getState()) || job.getPending().getReason() == null) {
+        if (job.getPending() == null
+                || JobStates.isTerminal(job.getState())
+                || job.getPending().getReason() == null) {
             return "";
         }
         return "  (" + job.getPending().getReason()
-                + (job.getPending().getMessage() == null ? "" : ": " + job.getPending().getMessage()) + ")";
+                + (job.getPending().getMessage() == null
+                        ? ""
+                        : ": " + job.getPending().getMessage()) + ")";
     }
 
     /** "Job 7 (tiny) SUCCEEDED after 14s: step 20/20, loss 2.3011, cost $0.0004". */
     String summary(Job job) {
         OffsetDateTime start = job.getStartedAt() != null ? job.getStartedAt() : job.getSubmittedAt();
         OffsetDateTime end = job.getFinishedAt() != null ? job.getFinishedAt() : OffsetDateTime.now();
-        return String.format("Job %d (%s) %s after %s: step %s%s, cost %s%s", job.getId(), job.getName(),
-                job.getState(), Formats.duration(Duration.between(start, end)),
+        return String.format(
+                "Job %d (%s) %s after %s: step %s%s, cost %s%s",
+                job.getId(),
+                job.getName(),
+                job.getState(),
+                Formats.duration(Duration.between(start, end)),
                 Formats.steps(job.getProgress().getStep(), job.getProgress().getTotalSteps()),
                 loss == null ? "" : ", loss " + Formats.number(loss),
                 Formats.usd(job.getCost().getAccruedUsd()),

@@ -63,9 +63,16 @@ public class ListCommand extends ApiCommand {
     static Table table(List<Job> jobs) {
         Table t = new Table("ID", "NAME", "PROJECT", "STATE", "POOL", "GPUS", "STEP", "COST", "SUBMITTED");
         for (Job j : jobs) {
-            t.add(j.getId(), j.getName(), j.getProject(), j.getState(), j.getPool(), j.getGpus(),
+            t.add(
+                    j.getId(),
+                    j.getName(),
+                    j.getProject(),
+                    j.getState(),
+                    j.getPool(),
+                    j.getGpus(),
                     Formats.steps(j.getProgress().getStep(), j.getProgress().getTotalSteps()),
-                    Formats.usd(j.getCost().getAccruedUsd()), Formats.time(j.getSubmittedAt()));
+                    Formats.usd(j.getCost().getAccruedUsd()),
+                    Formats.time(j.getSubmittedAt()));
         }
         return t;
     }

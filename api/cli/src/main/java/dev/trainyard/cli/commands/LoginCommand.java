@@ -14,8 +14,10 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** Checks an API URL and token against the API and stores them for the other commands. */
-@Command(name = "login", description = "Check and store the API URL and token (in ~/.config/trainyard/config.json,"
-        + " mode 600, or $TRAINYARD_CONFIG).")
+@Command(
+        name = "login",
+        description = "Check and store the API URL and token (in ~/.config/trainyard/config.json,"
+                + " mode 600, or $TRAINYARD_CONFIG).")
 public class LoginCommand implements Callable<Integer> {
     @ParentCommand
     private TrainyardCli root;
@@ -23,12 +25,17 @@ public class LoginCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--api", paramLabel = "URL", description = "API base URL, e.g. http://localhost:8080"
-            + " (default: $TRAINYARD_API, then the stored one).")
+    @Option(
+            names = "--api",
+            paramLabel = "URL",
+            description =
+                    "API base URL, e.g. http://localhost:8080" + " (default: $TRAINYARD_API, then the stored one).")
     private String apiUrl;
 
-    @Option(names = "--token", paramLabel = "TOKEN", description = "API token (default: $TRAINYARD_TOKEN, then the"
-            + " stored one).")
+    @Option(
+            names = "--token",
+            paramLabel = "TOKEN",
+            description = "API token (default: $TRAINYARD_TOKEN, then the" + " stored one).")
     private String token;
 
     @Override
@@ -42,8 +49,15 @@ public class LoginCommand implements Callable<Integer> {
         }
         Identity me = new Api(config).tokens().whoAmI();
         root.store().save(config);
-        spec.commandLine().getOut().printf("Logged in to %s as %s (%s%s); saved in %s%n", config.api(), me.getName(),
-                me.getRole(), me.getProject() == null ? "" : ", project " + me.getProject(), root.store().file());
+        spec.commandLine()
+                .getOut()
+                .printf(
+                        "Logged in to %s as %s (%s%s); saved in %s%n",
+                        config.api(),
+                        me.getName(),
+                        me.getRole(),
+                        me.getProject() == null ? "" : ", project " + me.getProject(),
+                        root.store().file());
         return ExitCodes.OK;
     }
 }

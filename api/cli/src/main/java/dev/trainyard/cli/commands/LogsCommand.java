@@ -15,11 +15,15 @@ public class LogsCommand extends ApiCommand {
     @Parameters(paramLabel = "ID", description = "Job id.")
     private long id;
 
-    @Option(names = {"-f", "--follow"}, description = "Follow the log until the job ends.")
+    @Option(
+            names = {"-f", "--follow"},
+            description = "Follow the log until the job ends.")
     private boolean follow;
 
-    @Option(names = "--tail", defaultValue = "200", description = "How many of the newest lines to start with"
-            + " (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--tail",
+            defaultValue = "200",
+            description = "How many of the newest lines to start with" + " (default ${DEFAULT-VALUE}).")
     private int tail;
 
     @Override

@@ -23,8 +23,11 @@ public class MetricsCommand extends ApiCommand {
     @Option(names = "--csv", description = "Print the series as CSV: a step column, then one column per metric.")
     private boolean csv;
 
-    @Option(names = "--points", defaultValue = "10000", description = "At most this many points per series; longer"
-            + " series are downsampled keeping each bucket's extremes (2-10000, default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--points",
+            defaultValue = "10000",
+            description = "At most this many points per series; longer"
+                    + " series are downsampled keeping each bucket's extremes (2-10000, default ${DEFAULT-VALUE}).")
     private int points;
 
     @Override
@@ -38,7 +41,9 @@ public class MetricsCommand extends ApiCommand {
         Table t = new Table("NAME", "STEP", "VALUE");
         for (MetricSeries s : metrics.getSeries()) {
             Optional<SeriesPoint> last = MetricSeriesView.last(s);
-            t.add(s.getName(), last.map(SeriesPoint::getStep).orElse(null),
+            t.add(
+                    s.getName(),
+                    last.map(SeriesPoint::getStep).orElse(null),
                     last.map(p -> Formats.number(p.getValue())).orElse(null));
         }
         return print(metrics, t);

@@ -28,13 +28,21 @@ public class PlanCommand extends ApiCommand {
                 .add("worst-case cost", Formats.usd(plan.getWorstCaseCostUsd()))
                 .add("parameters", plan.getParameterCount())
                 .add("stages", plan.getStages())
-                .add("memory per stage", plan.getMemoryPerStageBytes().stream().map(Formats::bytes)
-                        .collect(Collectors.joining(", ")));
+                .add(
+                        "memory per stage",
+                        plan.getMemoryPerStageBytes().stream()
+                                .map(Formats::bytes)
+                                .collect(Collectors.joining(", ")));
         out().print(summary.renderRows());
         Table pools = new Table("POOL", "GPU_TYPE", "PRICE/H", "FREE/TOTAL", "FITS", "REASON");
         for (PoolFit p : plan.getPools()) {
-            pools.add(p.getPool(), p.getGpuType(), Formats.usd(p.getPricePerGpuHour()),
-                    p.getFreeGpus() + "/" + p.getTotalGpus(), Boolean.TRUE.equals(p.getFits()) ? "yes" : "no", p.getReason());
+            pools.add(
+                    p.getPool(),
+                    p.getGpuType(),
+                    Formats.usd(p.getPricePerGpuHour()),
+                    p.getFreeGpus() + "/" + p.getTotalGpus(),
+                    Boolean.TRUE.equals(p.getFits()) ? "yes" : "no",
+                    p.getReason());
         }
         out().println();
         out().print(pools.render());

@@ -14,7 +14,12 @@ public class PoolsCommand extends ApiCommand {
         List<Pool> pools = api().pools().listPools();
         Table t = new Table("NAME", "GPU_TYPE", "PRICE/GPU-H", "RUNNERS", "GPUS_USED", "GPUS_TOTAL");
         for (Pool p : pools) {
-            t.add(p.getName(), p.getGpuType(), Formats.usd(p.getPricePerGpuHour()), p.getRunners(), p.getUsedGpus(),
+            t.add(
+                    p.getName(),
+                    p.getGpuType(),
+                    Formats.usd(p.getPricePerGpuHour()),
+                    p.getRunners(),
+                    p.getUsedGpus(),
                     p.getTotalGpus());
         }
         return print(pools, t);

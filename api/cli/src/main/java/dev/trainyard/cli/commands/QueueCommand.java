@@ -18,8 +18,15 @@ public class QueueCommand extends ApiCommand {
         List<QueueEntry> queue = api().pools().getPoolQueue(pool);
         Table t = new Table("POS", "JOB", "NAME", "PROJECT", "PRIORITY", "GPUS", "REASON", "ESTIMATED_START");
         for (QueueEntry e : queue) {
-            t.add(e.getPosition(), e.getJobId(), e.getName(), e.getProject(), e.getPriority(), e.getGpus(),
-                    e.getReason(), Formats.time(e.getEstimatedStartAt()));
+            t.add(
+                    e.getPosition(),
+                    e.getJobId(),
+                    e.getName(),
+                    e.getProject(),
+                    e.getPriority(),
+                    e.getGpus(),
+                    e.getReason(),
+                    Formats.time(e.getEstimatedStartAt()));
         }
         return print(queue, t);
     }

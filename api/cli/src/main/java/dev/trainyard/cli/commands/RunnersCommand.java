@@ -20,8 +20,15 @@ public class RunnersCommand extends ApiCommand {
         Table t = new Table("ID", "NAME", "POOL", "STATE", "GPUS_USED", "GPUS_TOTAL", "JOBS", "LAST_HEARTBEAT");
         for (Runner r : runners) {
             String jobs = r.getRunningJobs().stream().map(String::valueOf).collect(Collectors.joining(","));
-            t.add(r.getId(), r.getName(), r.getPool(), r.getState(), r.getUsedGpus(), r.getTotalGpus(),
-                    jobs.isEmpty() ? null : jobs, Formats.time(r.getLastHeartbeatAt()));
+            t.add(
+                    r.getId(),
+                    r.getName(),
+                    r.getPool(),
+                    r.getState(),
+                    r.getUsedGpus(),
+                    r.getTotalGpus(),
+                    jobs.isEmpty() ? null : jobs,
+                    Formats.time(r.getLastHeartbeatAt()));
         }
         return print(runners, t);
     }

@@ -10,9 +10,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** Submits a job spec and, with --wait, follows the job to its end. */
-@Command(name = "submit", description = "Submit a job spec. With --wait, follow the job with a progress bar, loss and"
-        + " ETA until it ends; the exit code then tells how it ended (0 SUCCEEDED, 1 FAILED, 2 CANCELLED or"
-        + " BUDGET_EXHAUSTED).")
+@Command(
+        name = "submit",
+        description = "Submit a job spec. With --wait, follow the job with a progress bar, loss and"
+                + " ETA until it ends; the exit code then tells how it ended (0 SUCCEEDED, 1 FAILED, 2 CANCELLED or"
+                + " BUDGET_EXHAUSTED).")
 public class SubmitCommand extends ApiCommand {
     @Parameters(paramLabel = "FILE.json", description = "The job spec.")
     private Path file;
@@ -23,7 +25,9 @@ public class SubmitCommand extends ApiCommand {
     @Override
     public Integer call() {
         // one key per invocation: if the answer is lost and the call retried, the API returns the same job
-        Job job = api().jobs().submitJob(SpecFile.read(file, api().mapper()), UUID.randomUUID().toString());
+        Job job = api().jobs()
+                .submitJob(
+                        SpecFile.read(file, api().mapper()), UUID.randomUUID().toString());
         if (!await) {
             if (json) {
                 printJson(job);

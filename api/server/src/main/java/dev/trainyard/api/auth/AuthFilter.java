@@ -38,9 +38,10 @@ public class AuthFilter {
                 .orElseThrow(() -> new ApiException.Unauthenticated("The token is not valid or was revoked"));
         boolean runnerPath = path.startsWith(RUNNER_PATH);
         if (runnerPath != (caller.role() == Role.RUNNER)) {
-            throw new ApiException.Forbidden(runnerPath
-                    ? "Only runner tokens may call runner endpoints"
-                    : "Runner tokens may only call runner endpoints");
+            throw new ApiException.Forbidden(
+                    runnerPath
+                            ? "Only runner tokens may call runner endpoints"
+                            : "Runner tokens may only call runner endpoints");
         }
         current.set(caller);
     }

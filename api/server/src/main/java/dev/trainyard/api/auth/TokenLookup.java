@@ -51,7 +51,8 @@ public class TokenLookup {
 
     private Optional<Caller> load(byte[] hash) {
         String sql = "select id, name, role, project_id from api_tokens where token_hash = ? and revoked_at is null";
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setBytes(1, hash);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
@@ -59,13 +60,13 @@ public class TokenLookup {
                 }
                 long project = rs.getLong(4);
                 Long projectId = rs.wasNull() ? null : project;
-                return Optional.of(new Caller(rs.getLong(1), rs.getString(2), Role.valueOf(rs.getString(3)), projectId));
+                return Optional.of(
+                        new Caller(rs.getLong(1), rs.getString(2), Role.valueOf(rs.getString(3)), projectId));
             }
         } catch (SQLException e) {
             throw new IllegalStateException("token lookup failed", e);
         }
     }
 
-    private record Cached(Optional<Caller> caller, long expiresAtMillis) {
-    }
+    private record Cached(Optional<Caller> caller, long expiresAtMillis) {}
 }

@@ -11,8 +11,7 @@ public final class TokenSecrets {
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final String PREFIX = "ty_";
 
-    private TokenSecrets() {
-    }
+    private TokenSecrets() {}
 
     /** A new secret: "ty_" and 32 random bytes, URL-safe base64. */
     public static String newSecret() {

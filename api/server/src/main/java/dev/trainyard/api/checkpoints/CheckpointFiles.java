@@ -28,8 +28,7 @@ public class CheckpointFiles {
     }
 
     /** A file received in full, with its hash; not yet in its final place. */
-    public record Received(Path temp, String sha256, long bytes) {
-    }
+    public record Received(Path temp, String sha256, long bytes) {}
 
     public Received receive(long jobId, InputStream body, long maxBytes) {
         try {
@@ -60,10 +59,13 @@ public class CheckpointFiles {
 
     /** Moves a verified upload to its final name and returns the path relative to the store's root. */
     public String keep(Received received, long jobId, long attemptId, long step) {
-        String relative = "job-" + jobId + "/step-" + String.format("%010d", step) + "-attempt-" + attemptId
-                + ".safetensors";
+        String relative =
+                "job-" + jobId + "/step-" + String.format("%010d", step) + "-attempt-" + attemptId + ".safetensors";
         try {
-            Files.move(received.temp(), root.resolve(relative), StandardCopyOption.REPLACE_EXISTING,
+            Files.move(
+                    received.temp(),
+                    root.resolve(relative),
+                    StandardCopyOption.REPLACE_EXISTING,
                     StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot move checkpoint into place", e);

@@ -10,37 +10,57 @@ import java.util.Optional;
 
 /** SQL of the checkpoint index: only COMPLETE rows are real checkpoints; DELETED rows await file removal. */
 public final class CheckpointIndex {
-    private static final String COLUMNS = "id, job_id, attempt_id, step, size_bytes, sha256, eval_loss, created_at, path";
+    private static final String COLUMNS =
+            "id, job_id, attempt_id, step, size_bytes, sha256, eval_loss, created_at, path";
 
-    private CheckpointIndex() {
-    }
+    private CheckpointIndex() {}
 
     /** A checkpoint row with where its file is. */
-    public record Row(CheckpointView view, String path) {
-    }
+    public record Row(CheckpointView view, String path) {}
 
-    public static long insertComplete(Connection c, long jobId, long attemptId, long step, String path, long bytes,
-            String sha256, Double evalLoss, Instant now) throws SQLException {
-        return Jdbc.queryOne(c, """
+    public static long insertComplete(
+            Connection c,
+            long jobId,
+            long attemptId,
+            long step,
+            String path,
+            long bytes,
+            String sha256,
+            Double evalLoss,
+            Instant now)
+            throws SQLException {
+        return Jdbc.queryOne(
+                        c, """
                 insert into checkpoints (job_id, attempt_id, step, state, path, size_bytes, sha256, eval_loss,
                                          created_at, completed_at)
-                values (?, ?, ?, 'COMPLETE', ?, ?, ?, ?, ?, ?) returning id""", rs -> rs.getLong(1),
-                jobId, attemptId, step, path, bytes, sha256, evalLoss, now, now).orElseThrow();
+                values (?, ?, ?, 'COMPLETE', ?, ?, ?, ?, ?, ?) returning id""", rs -> rs.getLong(1), jobId, attemptId, step, path, bytes, sha256, evalLoss, now, now)
+                .orElseThrow();
     }
 
     public static List<Row> complete(Connection c, long jobId) throws SQLException {
-        return Jdbc.query(c, "select " + COLUMNS + " from checkpoints where job_id = ? and state = 'COMPLETE' "
-                + "order by step desc, id desc", CheckpointIndex::row, jobId);
+        return Jdbc.query(
+                c,
+                "select " + COLUMNS + " from checkpoints where job_id = ? and state = 'COMPLETE' "
+                        + "order by step desc, id desc",
+                CheckpointIndex::row,
+                jobId);
     }
 
     public static Optional<Row> find(Connection c, long jobId, long checkpointId) throws SQLException {
-        return Jdbc.queryOne(c, "select " + COLUMNS + " from checkpoints where id = ? and job_id = ? "
-                + "and state = 'COMPLETE'", CheckpointIndex::row, checkpointId, jobId);
+        return Jdbc.queryOne(
+                c,
+                "select " + COLUMNS + " from checkpoints where id = ? and job_id = ? " + "and state = 'COMPLETE'",
+                CheckpointIndex::row,
+                checkpointId,
+                jobId);
     }
 
     public static Optional<Row> findAny(Connection c, long checkpointId) throws SQLException {
-        return Jdbc.queryOne(c, "select " + COLUMNS + " from checkpoints where id = ? and state = 'COMPLETE'",
-                CheckpointIndex::row, checkpointId);
+        return Jdbc.queryOne(
+                c,
+                "select " + COLUMNS + " from checkpoints where id = ? and state = 'COMPLETE'",
+                CheckpointIndex::row,
+                checkpointId);
     }
 
     /**
@@ -56,20 +76,25 @@ public final class CheckpointIndex {
                    and (not ? or id is distinct from (select id from checkpoints where job_id = ? and state = 'COMPLETE'
                                    and eval_loss is not null order by eval_loss, step desc limit 1))
                    and id not in (select resume_checkpoint_id from attempts
-                                   where job_id = ? and ended_at is null and resume_checkpoint_id is not null)""",
-                jobId, jobId, keepLast, keepBest, jobId, jobId);
+                                   where job_id = ? and ended_at is null and resume_checkpoint_id is not null)""", jobId, jobId, keepLast, keepBest, jobId, jobId);
     }
 
     /** Marks every checkpoint of a job DELETED. */
     public static int deleteAll(Connection c, long jobId) throws SQLException {
-        return Jdbc.update(c, "update checkpoints set state = 'DELETED', completed_at = null "
-                + "where job_id = ? and state in ('COMPLETE', 'UPLOADING')", jobId);
+        return Jdbc.update(
+                c,
+                "update checkpoints set state = 'DELETED', completed_at = null "
+                        + "where job_id = ? and state in ('COMPLETE', 'UPLOADING')",
+                jobId);
     }
 
     /** Paths of DELETED rows, whose files are to be removed before the rows are. */
     public static List<Row> deleted(Connection c, int limit) throws SQLException {
-        return Jdbc.query(c, "select " + COLUMNS + " from checkpoints where state = 'DELETED' order by id limit ?",
-                CheckpointIndex::row, limit);
+        return Jdbc.query(
+                c,
+                "select " + COLUMNS + " from checkpoints where state = 'DELETED' order by id limit ?",
+                CheckpointIndex::row,
+                limit);
     }
 
     public static void forget(Connection c, long checkpointId) throws SQLException {
@@ -80,7 +105,16 @@ public final class CheckpointIndex {
         double eval = rs.getDouble(7);
         Double evalLoss = rs.wasNull() ? null : eval;
         long size = rs.getLong(5);
-        return new Row(new CheckpointView(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), size,
-                rs.getString(6), evalLoss, Jdbc.instant(rs, 8)), rs.getString(9));
+        return new Row(
+                new CheckpointView(
+                        rs.getLong(1),
+                        rs.getLong(2),
+                        rs.getLong(3),
+                        rs.getLong(4),
+                        size,
+                        rs.getString(6),
+                        evalLoss,
+                        Jdbc.instant(rs, 8)),
+                rs.getString(9));
     }
 }

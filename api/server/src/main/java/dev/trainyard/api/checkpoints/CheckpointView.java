@@ -13,5 +13,4 @@ public record CheckpointView(
         @Schema(required = true) long sizeBytes,
         @Schema(required = true) String sha256,
         Double evalLoss,
-        @Schema(required = true) Instant createdAt) {
-}
+        @Schema(required = true) Instant createdAt) {}

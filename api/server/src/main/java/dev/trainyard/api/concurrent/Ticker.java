@@ -6,8 +6,7 @@ import java.util.concurrent.TimeUnit;
 
 /** A background task on its own daemon thread, run with a fixed delay between runs. */
 public final class Ticker {
-    private Ticker() {
-    }
+    private Ticker() {}
 
     /** Runs {@code task} after {@code initialDelayMs}, then {@code periodMs} after each run ends. */
     public static ScheduledExecutorService start(String threadName, long initialDelayMs, long periodMs, Runnable task) {

@@ -15,8 +15,7 @@ import java.util.UUID;
 /** Small conveniences over plain JDBC, for the SQL that the loops and the runner protocol run by hand. */
 public final class Jdbc {
 
-    private Jdbc() {
-    }
+    private Jdbc() {}
 
     /** Reads one row into a value. */
     @FunctionalInterface

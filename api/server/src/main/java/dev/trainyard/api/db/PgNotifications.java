@@ -25,8 +25,7 @@ public class PgNotifications {
     public static final List<String> CHANNELS = List.of("trainyard_jobs", "trainyard_metrics");
 
     /** One notification from the database. */
-    public record Notification(String channel, String payload) {
-    }
+    public record Notification(String channel, String payload) {}
 
     private final AgroalDataSource dataSource;
     private final Event<Notification> events;

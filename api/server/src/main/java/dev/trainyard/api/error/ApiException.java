@@ -8,8 +8,11 @@ import java.util.List;
  * to application/problem+json at the edge by {@link ProblemMappers}.
  */
 public abstract sealed class ApiException extends RuntimeException
-        permits ApiException.NotFound, ApiException.Conflict, ApiException.InvalidInput,
-                ApiException.Unauthenticated, ApiException.Forbidden {
+        permits ApiException.NotFound,
+                ApiException.Conflict,
+                ApiException.InvalidInput,
+                ApiException.Unauthenticated,
+                ApiException.Forbidden {
 
     private final ProblemType type;
 

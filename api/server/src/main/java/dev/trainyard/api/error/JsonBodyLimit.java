@@ -35,8 +35,11 @@ public class JsonBodyLimit {
         if (bytes <= MAX_JSON_BYTES) {
             return null;
         }
-        Problem problem = Problem.of(ProblemType.PAYLOAD_TOO_LARGE, "JSON bodies are limited to 1 MiB; this one has "
-                + bytes + " bytes", request.getUriInfo().getPath(), List.of());
+        Problem problem = Problem.of(
+                ProblemType.PAYLOAD_TOO_LARGE,
+                "JSON bodies are limited to 1 MiB; this one has " + bytes + " bytes",
+                request.getUriInfo().getPath(),
+                List.of());
         return Response.status(413).type(Problem.MEDIA_TYPE).entity(problem).build();
     }
 

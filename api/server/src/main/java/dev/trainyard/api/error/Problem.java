@@ -9,12 +9,16 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 @Schema(hidden = true)
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
 public record Problem(
-        @Schema(required = true, description = "Stable identifier of the kind of error") String type,
+        @Schema(required = true, description = "Stable identifier of the kind of error")
+        String type,
+
         @Schema(required = true) String title,
         @Schema(required = true) int status,
         String detail,
         String instance,
-        @Schema(description = "For validation errors: each offending field") List<FieldViolation> errors) {
+
+        @Schema(description = "For validation errors: each offending field")
+        List<FieldViolation> errors) {
 
     public static final String MEDIA_TYPE = "application/problem+json";
 

@@ -7,11 +7,11 @@ import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.InvalidTypeIdException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import dev.trainyard.spec.FieldViolation;
+import dev.trainyard.spec.InvalidFieldsException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
-import dev.trainyard.spec.FieldViolation;
-import dev.trainyard.spec.InvalidFieldsException;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
@@ -39,8 +39,11 @@ public class ProblemMappers {
             return mapTooLarge(tooLarge, uri);
         }
         if (e instanceof JsonParseException) {
-            return answer(ProblemType.MALFORMED_BODY, "The body is not valid JSON: " + firstLine(e.getOriginalMessage()),
-                    uri, List.of());
+            return answer(
+                    ProblemType.MALFORMED_BODY,
+                    "The body is not valid JSON: " + firstLine(e.getOriginalMessage()),
+                    uri,
+                    List.of());
         }
         if (e instanceof JsonMappingException m) {
             String field = pathOf(m);
@@ -75,8 +78,11 @@ public class ProblemMappers {
         int status = e.getResponse().getStatus();
         if (status == 404 && e.getCause() instanceof IllegalArgumentException) {
             // JAX-RS answers 404 when a query parameter does not convert ("limit=abc"); that is a bad request
-            return answer(ProblemType.BAD_PARAMETER, "A parameter has the wrong type: " + firstLine(e.getCause().getMessage()),
-                    uri, List.of());
+            return answer(
+                    ProblemType.BAD_PARAMETER,
+                    "A parameter has the wrong type: " + firstLine(e.getCause().getMessage()),
+                    uri,
+                    List.of());
         }
         if (e.getCause() instanceof BodyTooLargeException tooLarge) {
             return answer(ProblemType.PAYLOAD_TOO_LARGE, tooLarge.getMessage(), uri, List.of());
@@ -116,7 +122,8 @@ public class ProblemMappers {
 
     static Response answer(ProblemType type, String detail, UriInfo uri, List<FieldViolation> errors) {
         Problem problem = Problem.of(type, detail, path(uri), errors.isEmpty() ? null : errors);
-        Response.ResponseBuilder response = Response.status(type.status()).type(Problem.MEDIA_TYPE).entity(problem);
+        Response.ResponseBuilder response =
+                Response.status(type.status()).type(Problem.MEDIA_TYPE).entity(problem);
         if (type == ProblemType.UNAUTHENTICATED) {
             response.header("WWW-Authenticate", "Bearer realm=\"trainyard\"");
         }
@@ -156,8 +163,12 @@ public class ProblemMappers {
 
     private static String describe(JsonMappingException e) {
         if (e instanceof UnrecognizedPropertyException u) {
-            String known = u.getKnownPropertyIds() == null ? "" : u.getKnownPropertyIds().stream()
-                    .map(Object::toString).sorted().collect(Collectors.joining(", "));
+            String known = u.getKnownPropertyIds() == null
+                    ? ""
+                    : u.getKnownPropertyIds().stream()
+                            .map(Object::toString)
+                            .sorted()
+                            .collect(Collectors.joining(", "));
             return "unknown field '" + u.getPropertyName() + "'" + (known.isEmpty() ? "" : "; known fields: " + known);
         }
         if (e instanceof InvalidTypeIdException t) {
@@ -189,8 +200,10 @@ public class ProblemMappers {
             return "string";
         }
         if (type.isEnum()) {
-            return "value, one of " + java.util.Arrays.stream(type.getEnumConstants())
-                    .map(c -> c.toString().toLowerCase(java.util.Locale.ROOT)).collect(Collectors.joining(", "));
+            return "value, one of "
+                    + java.util.Arrays.stream(type.getEnumConstants())
+                            .map(c -> c.toString().toLowerCase(java.util.Locale.ROOT))
+                            .collect(Collectors.joining(", "));
         }
         if (java.util.Collection.class.isAssignableFrom(type) || type.isArray()) {
             return "array";

@@ -9,11 +9,12 @@ import java.util.Base64;
 final class Cursor {
     private static final String PREFIX = "j:";
 
-    private Cursor() {
-    }
+    private Cursor() {}
 
     static String encode(long lastId) {
-        return Base64.getUrlEncoder().withoutPadding().encodeToString((PREFIX + lastId).getBytes(StandardCharsets.UTF_8));
+        return Base64.getUrlEncoder()
+                .withoutPadding()
+                .encodeToString((PREFIX + lastId).getBytes(StandardCharsets.UTF_8));
     }
 
     static Long decode(String cursor) {

@@ -75,8 +75,9 @@ public final class JobChangeNotifier {
             return false;
         }
         // the notification is a hint, lost in a crash anyway: its commit need not wait for the WAL flush
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(
-                "select set_config('synchronous_commit', 'off', true), pg_notify(?, ?)")) {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps =
+                        c.prepareStatement("select set_config('synchronous_commit', 'off', true), pg_notify(?, ?)")) {
             ps.setString(1, JobSignals.CHANNEL);
             ps.setString(2, change.encode(origin));
             ps.execute();

@@ -48,21 +48,30 @@ public class JobDetailResource {
 
     @GET
     @Path("/jobs/{id: [0-9]+}/metrics")
-    @Operation(operationId = "getJobMetrics", summary = "Metric series over a range of steps, downsampled",
+    @Operation(
+            operationId = "getJobMetrics",
+            summary = "Metric series over a range of steps, downsampled",
             description = "Each series keeps the lowest and highest value of every step bucket, so extremes survive.")
-    public RestResponse<JobDetailViews.Metrics> getJobMetrics(@PathParam("id") long id,
-            @QueryParam("names") String names, @QueryParam("fromStep") Long fromStep,
-            @QueryParam("toStep") Long toStep, @QueryParam("points") Integer points) {
-        List<String> wanted = names == null || names.isBlank() ? List.of()
-                : Arrays.stream(names.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+    public RestResponse<JobDetailViews.Metrics> getJobMetrics(
+            @PathParam("id") long id,
+            @QueryParam("names") String names,
+            @QueryParam("fromStep") Long fromStep,
+            @QueryParam("toStep") Long toStep,
+            @QueryParam("points") Integer points) {
+        List<String> wanted = names == null || names.isBlank()
+                ? List.of()
+                : Arrays.stream(names.split(","))
+                        .map(String::trim)
+                        .filter(s -> !s.isEmpty())
+                        .toList();
         return RestResponse.ok(details.metrics(caller.get(), id, wanted, fromStep, toStep, points));
     }
 
     @GET
     @Path("/jobs/{id: [0-9]+}/logs")
     @Operation(operationId = "getJobLogs", summary = "The newest log lines, or those after afterId when following")
-    public RestResponse<List<JobDetailViews.LogLine>> getJobLogs(@PathParam("id") long id,
-            @QueryParam("afterId") Long afterId, @QueryParam("limit") Integer limit) {
+    public RestResponse<List<JobDetailViews.LogLine>> getJobLogs(
+            @PathParam("id") long id, @QueryParam("afterId") Long afterId, @QueryParam("limit") Integer limit) {
         return RestResponse.ok(details.logs(caller.get(), id, afterId, limit));
     }
 
@@ -85,37 +94,52 @@ public class JobDetailResource {
     @Path("/jobs/{id: [0-9]+}/checkpoints/{checkpointId: [0-9]+}/content")
     @Produces(MediaType.APPLICATION_OCTET_STREAM)
     @Operation(operationId = "downloadCheckpoint", summary = "Download a checkpoint (safetensors); supports Range")
-    @APIResponse(responseCode = "200", description = "The whole file",
-            content = @Content(mediaType = MediaType.APPLICATION_OCTET_STREAM,
-                    schema = @Schema(type = SchemaType.STRING, format = "binary")))
-    @APIResponse(responseCode = "206", description = "The requested byte range",
-            content = @Content(mediaType = MediaType.APPLICATION_OCTET_STREAM,
-                    schema = @Schema(type = SchemaType.STRING, format = "binary")))
-    public RestResponse<Object> downloadCheckpoint(@PathParam("id") long id,
-            @PathParam("checkpointId") long checkpointId, @HeaderParam("Range") String range) {
+    @APIResponse(
+            responseCode = "200",
+            description = "The whole file",
+            content =
+                    @Content(
+                            mediaType = MediaType.APPLICATION_OCTET_STREAM,
+                            schema = @Schema(type = SchemaType.STRING, format = "binary")))
+    @APIResponse(
+            responseCode = "206",
+            description = "The requested byte range",
+            content =
+                    @Content(
+                            mediaType = MediaType.APPLICATION_OCTET_STREAM,
+                            schema = @Schema(type = SchemaType.STRING, format = "binary")))
+    public RestResponse<Object> downloadCheckpoint(
+            @PathParam("id") long id,
+            @PathParam("checkpointId") long checkpointId,
+            @HeaderParam("Range") String range) {
         JobDetails.Download d = details.checkpointFile(caller.get(), id, checkpointId);
         File file = d.file().toFile();
         long size = file.length();
         String name = "job-" + id + "-step-" + d.checkpoint().step() + ".safetensors";
         if (range == null) {
-            return RestResponse.ResponseBuilder.<Object>ok(file).header("Accept-Ranges", "bytes")
+            return RestResponse.ResponseBuilder.<Object>ok(file)
+                    .header("Accept-Ranges", "bytes")
                     .header("X-Checksum-Sha256", d.checkpoint().sha256())
-                    .header("Content-Disposition", "attachment; filename=\"" + name + "\"").build();
+                    .header("Content-Disposition", "attachment; filename=\"" + name + "\"")
+                    .build();
         }
         long[] span = ByteRange.parse(range, size);
         if (span == null) {
-            return RestResponse.ResponseBuilder.<Object>create(416).header("Content-Range", "bytes */" + size).build();
+            return RestResponse.ResponseBuilder.<Object>create(416)
+                    .header("Content-Range", "bytes */" + size)
+                    .build();
         }
         long count = span[1] - span[0] + 1;
-        return RestResponse.ResponseBuilder.<Object>create(206).entity(new FilePart(file, span[0], count))
+        return RestResponse.ResponseBuilder.<Object>create(206)
+                .entity(new FilePart(file, span[0], count))
                 .header("Accept-Ranges", "bytes")
-                .header("Content-Range", "bytes " + span[0] + "-" + span[1] + "/" + size).build();
+                .header("Content-Range", "bytes " + span[0] + "-" + span[1] + "/" + size)
+                .build();
     }
 
     /** Parses a single HTTP byte range. */
     static final class ByteRange {
-        private ByteRange() {
-        }
+        private ByteRange() {}
 
         /** [first, last] inclusive, or null when the range cannot be satisfied. */
         static long[] parse(String header, long size) {

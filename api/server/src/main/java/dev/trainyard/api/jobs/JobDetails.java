@@ -41,27 +41,43 @@ public class JobDetails {
     }
 
     public List<JobDetailViews.Attempt> attempts(Caller caller, long jobId) {
-        return read(caller, jobId, c -> Jdbc.query(c, """
+        return read(
+                caller,
+                jobId,
+                c -> Jdbc.query(
+                        c,
+                        """
                 select a.id, a.number, a.gpus, a.state, a.started_at, a.ended_at, a.end_reason, a.resume_checkpoint_id,
                        a.accrued_cost_usd,
                        (select array_agg(r.name order by ar.rank) from attempt_runners ar join runners r on r.id = ar.runner_id
                          where ar.attempt_id = a.id)
                   from attempts a where a.job_id = ? order by a.number""",
-                rs -> {
-                    java.sql.Array names = rs.getArray(10);
-                    List<String> runners = names == null ? List.of() : Arrays.asList((String[]) names.getArray());
-                    return new JobDetailViews.Attempt(rs.getLong(1), rs.getInt(2), runners.isEmpty() ? "" : runners.get(0),
-                            runners, rs.getInt(3), rs.getString(4), Jdbc.instant(rs, 5), Jdbc.instant(rs, 6),
-                            rs.getString(7), Jdbc.longOrNull(rs, 8), rs.getBigDecimal(9));
-                }, jobId));
+                        rs -> {
+                            java.sql.Array names = rs.getArray(10);
+                            List<String> runners =
+                                    names == null ? List.of() : Arrays.asList((String[]) names.getArray());
+                            return new JobDetailViews.Attempt(
+                                    rs.getLong(1),
+                                    rs.getInt(2),
+                                    runners.isEmpty() ? "" : runners.get(0),
+                                    runners,
+                                    rs.getInt(3),
+                                    rs.getString(4),
+                                    Jdbc.instant(rs, 5),
+                                    Jdbc.instant(rs, 6),
+                                    rs.getString(7),
+                                    Jdbc.longOrNull(rs, 8),
+                                    rs.getBigDecimal(9));
+                        },
+                        jobId));
     }
 
     /**
      * Series over [fromStep, toStep], at most about {@code points} per series: steps are cut into buckets and
      * each bucket keeps its lowest and highest value, so spikes survive downsampling.
      */
-    public JobDetailViews.Metrics metrics(Caller caller, long jobId, List<String> names, Long fromStep, Long toStep,
-            Integer points) {
+    public JobDetailViews.Metrics metrics(
+            Caller caller, long jobId, List<String> names, Long fromStep, Long toStep, Integer points) {
         int maxPoints = points == null ? 500 : points;
         if (maxPoints < 2 || maxPoints > 10_000) {
             throw new ApiException.InvalidInput(ProblemType.BAD_PARAMETER, "points must be between 2 and 10000");
@@ -72,17 +88,27 @@ public class JobDetails {
             throw new ApiException.InvalidInput(ProblemType.BAD_PARAMETER, "need 0 <= fromStep <= toStep");
         }
         return read(caller, jobId, c -> {
-            List<String> available = Jdbc.query(c, "select distinct name from metric_points where job_id = ? order by name",
-                    rs -> rs.getString(1), jobId);
-            List<String> wanted = names == null || names.isEmpty() ? available
+            List<String> available = Jdbc.query(
+                    c,
+                    "select distinct name from metric_points where job_id = ? order by name",
+                    rs -> rs.getString(1),
+                    jobId);
+            List<String> wanted = names == null || names.isEmpty()
+                    ? available
                     : names.stream().filter(available::contains).toList();
-            long last = Jdbc.queryOne(c, "select coalesce(max(step), 0) from metric_points where job_id = ?",
-                    rs -> rs.getLong(1), jobId).orElse(0L);
+            long last = Jdbc.queryOne(
+                            c,
+                            "select coalesce(max(step), 0) from metric_points where job_id = ?",
+                            rs -> rs.getLong(1),
+                            jobId)
+                    .orElse(0L);
             long upper = Math.min(to, last);
             Map<String, List<JobDetailViews.Point>> series = new LinkedHashMap<>();
             wanted.forEach(n -> series.put(n, new ArrayList<>()));
             if (!wanted.isEmpty() && upper >= from) {
-                Jdbc.query(c, """
+                Jdbc.query(
+                        c,
+                        """
                         with pts as (
                           select name, step, value, width_bucket(step, ?, ? + 1, ?) b from metric_points
                            where job_id = ? and step between ? and ? and name = any(?)
@@ -93,7 +119,12 @@ public class JobDetails {
                             from pts)
                         select name, step, value from ranked where lo = 1 or hi = 1 order by name, step""",
                         rs -> series.get(rs.getString(1)).add(new JobDetailViews.Point(rs.getLong(2), rs.getDouble(3))),
-                        from, upper, Math.max(1, maxPoints / 2), jobId, from, upper,
+                        from,
+                        upper,
+                        Math.max(1, maxPoints / 2),
+                        jobId,
+                        from,
+                        upper,
                         c.createArrayOf("text", wanted.toArray()));
             }
             List<JobDetailViews.Series> out = new ArrayList<>();
@@ -110,11 +141,21 @@ public class JobDetails {
         }
         return read(caller, jobId, c -> {
             if (afterId != null) {
-                return Jdbc.query(c, "select id, attempt_id, at, line from job_logs where job_id = ? and id > ? "
-                        + "order by id limit ?", JobDetails::logLine, jobId, afterId, max);
+                return Jdbc.query(
+                        c,
+                        "select id, attempt_id, at, line from job_logs where job_id = ? and id > ? "
+                                + "order by id limit ?",
+                        JobDetails::logLine,
+                        jobId,
+                        afterId,
+                        max);
             }
-            List<JobDetailViews.LogLine> newest = Jdbc.query(c, "select id, attempt_id, at, line from job_logs "
-                    + "where job_id = ? order by id desc limit ?", JobDetails::logLine, jobId, max);
+            List<JobDetailViews.LogLine> newest = Jdbc.query(
+                    c,
+                    "select id, attempt_id, at, line from job_logs " + "where job_id = ? order by id desc limit ?",
+                    JobDetails::logLine,
+                    jobId,
+                    max);
             List<JobDetailViews.LogLine> ordered = new ArrayList<>(newest);
             java.util.Collections.reverse(ordered);
             return ordered;
@@ -126,7 +167,12 @@ public class JobDetails {
     }
 
     public List<CheckpointView> checkpoints(Caller caller, long jobId) {
-        return read(caller, jobId, c -> CheckpointIndex.complete(c, jobId).stream().map(CheckpointIndex.Row::view).toList());
+        return read(
+                caller,
+                jobId,
+                c -> CheckpointIndex.complete(c, jobId).stream()
+                        .map(CheckpointIndex.Row::view)
+                        .toList());
     }
 
     /** The file of a complete checkpoint, for download. */
@@ -137,15 +183,15 @@ public class JobDetails {
     }
 
     /** A checkpoint file with its index entry. */
-    public record Download(Path file, CheckpointView checkpoint) {
-    }
+    public record Download(Path file, CheckpointView checkpoint) {}
 
     /** Deletes every checkpoint of a finished job: rows are marked now, files go in the next sweep. */
     public int deleteCheckpoints(Caller caller, long jobId) {
         return read(caller, jobId, c -> {
             JobEntity job = jobs.visible(caller, jobId);
             if (!JobState.ofWord(job.state).isTerminal()) {
-                throw new ApiException.Conflict(ProblemType.INVALID_STATE,
+                throw new ApiException.Conflict(
+                        ProblemType.INVALID_STATE,
                         "Job " + jobId + " is " + job.state + "; cancel it before deleting its checkpoints");
             }
             return CheckpointIndex.deleteAll(c, jobId);
@@ -154,15 +200,28 @@ public class JobDetails {
 
     /** Waiting jobs of a pool in queue order. */
     public List<JobDetailViews.QueueEntry> queue(long poolId) {
-        return transactions.inNew(c -> Jdbc.query(c, """
+        return transactions.inNew(c -> Jdbc.query(
+                c,
+                """
                         select coalesce(j.queue_position, 0), j.id, j.name, p.name, lower(j.priority), j.gpus,
                                j.pending_reason, j.pending_message, j.estimated_start_at, j.submitted_at
                           from jobs j join projects p on p.id = j.project_id
                          where j.state = ?
                            and (j.pool_id = ? or (j.pool_id is null and j.gpu_type = (select gpu_type from pools where id = ?)))
                          order by j.queue_position nulls last, j.id""",
-                        rs -> new JobDetailViews.QueueEntry(rs.getInt(1), rs.getLong(2), rs.getString(3), rs.getString(4),
-                                rs.getString(5), rs.getInt(6), rs.getString(7), rs.getString(8), Jdbc.instant(rs, 9),
-                                Jdbc.instant(rs, 10)), JobState.QUEUED.word(), poolId, poolId));
+                rs -> new JobDetailViews.QueueEntry(
+                        rs.getInt(1),
+                        rs.getLong(2),
+                        rs.getString(3),
+                        rs.getString(4),
+                        rs.getString(5),
+                        rs.getInt(6),
+                        rs.getString(7),
+                        rs.getString(8),
+                        Jdbc.instant(rs, 9),
+                        Jdbc.instant(rs, 10)),
+                JobState.QUEUED.word(),
+                poolId,
+                poolId));
     }
 }

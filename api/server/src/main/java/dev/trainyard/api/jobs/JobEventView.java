@@ -11,8 +11,9 @@ public record JobEventView(
         @Schema(required = true) Instant at,
         String fromState,
         @Schema(required = true) String toState,
+
         @Schema(required = true, description = "Machine-readable reason, for example SUBMITTED or CANCELLED_BY_USER")
         String reason,
+
         String message,
-        Long attemptId) {
-}
+        Long attemptId) {}

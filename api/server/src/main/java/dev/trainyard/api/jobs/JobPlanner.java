@@ -32,22 +32,30 @@ public class JobPlanner {
         List<PoolEntity> candidates = spec.resources().pool() != null
                 ? pools.findByName(spec.resources().pool()).stream().toList()
                 : pools.byGpuType(spec.resources().gpuType());
-        List<PlanView.PoolFit> fits = candidates.stream().map(p -> fit(p, spec))
+        List<PlanView.PoolFit> fits = candidates.stream()
+                .map(p -> fit(p, spec))
                 .sorted(Comparator.comparing(PlanView.PoolFit::pricePerGpuHour).thenComparing(PlanView.PoolFit::pool))
                 .toList();
-        PlanView.PoolFit chosen = fits.stream().filter(PlanView.PoolFit::fits).findFirst().orElse(null);
+        PlanView.PoolFit chosen =
+                fits.stream().filter(PlanView.PoolFit::fits).findFirst().orElse(null);
         BigDecimal worstCase = chosen == null ? null : WorstCaseCost.of(spec, chosen.pricePerGpuHour());
         int stages = stages(spec);
         List<String> warnings = warnings(spec, project, fits, chosen, worstCase);
-        long parameters = ModelLayout.known(spec.model()) ? ModelLayout.of(spec.model()).parameters() : 0;
-        List<Long> memory = MemoryPlan.perStage(spec, stages).stream().map(MemoryEstimate::totalBytes).toList();
-        return new PlanView(spec, fits, chosen == null ? null : chosen.pool(), worstCase, parameters, stages, memory,
-                warnings);
+        long parameters =
+                ModelLayout.known(spec.model()) ? ModelLayout.of(spec.model()).parameters() : 0;
+        List<Long> memory = MemoryPlan.perStage(spec, stages).stream()
+                .map(MemoryEstimate::totalBytes)
+                .toList();
+        return new PlanView(
+                spec, fits, chosen == null ? null : chosen.pool(), worstCase, parameters, stages, memory, warnings);
     }
 
     private static int stages(JobSpec spec) {
         Integer stages = spec.parallelism().stages();
-        return stages != null ? stages : SpecDefaults.stages(spec.resources().gpus(), spec.parallelism().dataParallel());
+        return stages != null
+                ? stages
+                : SpecDefaults.stages(
+                        spec.resources().gpus(), spec.parallelism().dataParallel());
     }
 
     private PlanView.PoolFit fit(PoolEntity pool, JobSpec spec) {
@@ -63,14 +71,28 @@ public class JobPlanner {
             reason = fits ? null : "the pool has " + c.totalGpus() + " devices in all";
         } else {
             fits = c.largestRunnerGpus() >= need;
-            reason = fits ? null : "its largest runner has " + c.largestRunnerGpus() + " devices and the job does not allow multiNode";
+            reason = fits
+                    ? null
+                    : "its largest runner has " + c.largestRunnerGpus()
+                            + " devices and the job does not allow multiNode";
         }
-        return new PlanView.PoolFit(pool.name, pool.gpuType, pool.pricePerGpuHour, c.largestRunnerGpus(),
-                c.totalGpus(), c.freeGpus(), fits, reason);
+        return new PlanView.PoolFit(
+                pool.name,
+                pool.gpuType,
+                pool.pricePerGpuHour,
+                c.largestRunnerGpus(),
+                c.totalGpus(),
+                c.freeGpus(),
+                fits,
+                reason);
     }
 
-    private List<String> warnings(JobSpec spec, ProjectEntity project, List<PlanView.PoolFit> fits,
-            PlanView.PoolFit chosen, BigDecimal worstCase) {
+    private List<String> warnings(
+            JobSpec spec,
+            ProjectEntity project,
+            List<PlanView.PoolFit> fits,
+            PlanView.PoolFit chosen,
+            BigDecimal worstCase) {
         List<String> warnings = new ArrayList<>();
         if (fits.isEmpty()) {
             warnings.add("No pool matches; the job would wait with reason NO_POOL_FITS");
@@ -82,8 +104,10 @@ public class JobPlanner {
         if (project.budgetUsd != null && worstCase != null) {
             BigDecimal left = project.budgetUsd.subtract(projects.spent(project.id));
             if (worstCase.compareTo(left) > 0) {
-                warnings.add("Worst-case cost " + worstCase.toPlainString() + " USD exceeds the project's remaining budget "
-                        + left.setScale(2, RoundingMode.HALF_UP).toPlainString() + " USD; set limits.maxCostUsd or maxRuntimeSeconds lower");
+                warnings.add(
+                        "Worst-case cost " + worstCase.toPlainString() + " USD exceeds the project's remaining budget "
+                                + left.setScale(2, RoundingMode.HALF_UP).toPlainString()
+                                + " USD; set limits.maxCostUsd or maxRuntimeSeconds lower");
             }
         }
         return warnings;

@@ -23,8 +23,10 @@ public class JobRepository {
 
     public Optional<JobEntity> findByIdempotencyKey(long projectId, String key) {
         return em.createQuery("from JobEntity where projectId = :p and idempotencyKey = :k", JobEntity.class)
-                .setParameter("p", projectId).setParameter("k", key)
-                .getResultStream().findFirst();
+                .setParameter("p", projectId)
+                .setParameter("k", key)
+                .getResultStream()
+                .findFirst();
     }
 
     /**
@@ -33,7 +35,9 @@ public class JobRepository {
      */
     public void lockIdempotencyKey(long projectId, String key) {
         em.createNativeQuery("select 1 from (select pg_advisory_xact_lock(hashtextextended(:k, :p))) l")
-                .setParameter("k", key).setParameter("p", projectId).getSingleResult();
+                .setParameter("k", key)
+                .setParameter("p", projectId)
+                .getSingleResult();
     }
 
     /** Newest first, up to {@code limit} jobs with an id below {@code beforeId}. */
@@ -55,7 +59,8 @@ public class JobRepository {
             q.append(" and j.id < :before");
         }
         q.append(" order by j.id desc");
-        TypedQuery<JobEntity> query = em.createQuery(q.toString(), JobEntity.class).setMaxResults(limit);
+        TypedQuery<JobEntity> query =
+                em.createQuery(q.toString(), JobEntity.class).setMaxResults(limit);
         if (filter.state() != null) {
             query.setParameter("state", filter.state().name());
         }
@@ -76,7 +81,8 @@ public class JobRepository {
 
     public List<JobEventEntity> events(long jobId) {
         return em.createQuery("from JobEventEntity where jobId = :j order by id", JobEventEntity.class)
-                .setParameter("j", jobId).getResultList();
+                .setParameter("j", jobId)
+                .getResultList();
     }
 
     /** Forget the persistence context's copy so the next read sees rows changed by native SQL. */

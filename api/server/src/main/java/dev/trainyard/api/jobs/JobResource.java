@@ -40,27 +40,43 @@ public class JobResource {
 
     @POST
     @Path("/jobs")
-    @Operation(operationId = "submitJob", summary = "Submit a training job",
+    @Operation(
+            operationId = "submitJob",
+            summary = "Submit a training job",
             description = "Validates the whole spec and queues the job. With an Idempotency-Key, a retried "
                     + "submission returns the first job (200) instead of creating another.")
-    @APIResponse(responseCode = "201", description = "Queued",
-            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = JobView.class)))
-    @APIResponse(responseCode = "200", description = "Replayed: the job first submitted with this Idempotency-Key",
-            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = JobView.class)))
-    public RestResponse<JobView> submitJob(JobSpec spec,
+    @APIResponse(
+            responseCode = "201",
+            description = "Queued",
+            content =
+                    @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = JobView.class)))
+    @APIResponse(
+            responseCode = "200",
+            description = "Replayed: the job first submitted with this Idempotency-Key",
+            content =
+                    @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = JobView.class)))
+    public RestResponse<JobView> submitJob(
+            JobSpec spec,
             @Parameter(in = ParameterIn.HEADER, description = "Makes retries safe: same key, same job")
-            @HeaderParam("Idempotency-Key") String idempotencyKey) {
+                    @HeaderParam("Idempotency-Key")
+                    String idempotencyKey) {
         JobService.Submitted submitted = service.submit(caller.get(), spec, idempotencyKey);
         URI location = URI.create("/api/v1/jobs/" + submitted.job().id());
         if (!submitted.created()) {
-            return RestResponse.ResponseBuilder.ok(submitted.job()).location(location).build();
+            return RestResponse.ResponseBuilder.ok(submitted.job())
+                    .location(location)
+                    .build();
         }
-        return RestResponse.ResponseBuilder.<JobView>created(location).entity(submitted.job()).build();
+        return RestResponse.ResponseBuilder.<JobView>created(location)
+                .entity(submitted.job())
+                .build();
     }
 
     @POST
     @Path("/jobs:plan")
-    @Operation(operationId = "planJob", summary = "Dry run: validate a spec and say what would happen",
+    @Operation(
+            operationId = "planJob",
+            summary = "Dry run: validate a spec and say what would happen",
             description = "Nothing is stored.")
     public RestResponse<PlanView> planJob(JobSpec spec) {
         return RestResponse.ok(service.plan(caller.get(), spec));
@@ -88,7 +104,9 @@ public class JobResource {
 
     @POST
     @Path("/jobs/{id: [0-9]+}:cancel")
-    @Operation(operationId = "cancelJob", summary = "Cancel a job",
+    @Operation(
+            operationId = "cancelJob",
+            summary = "Cancel a job",
             description = "A waiting job is cancelled at once; a running one is asked to stop (cancelRequested) "
                     + "and ends CANCELLED when its runner confirms. A finished job cannot be cancelled (409).")
     public RestResponse<JobView> cancelJob(@PathParam("id") long id) {

@@ -8,13 +8,13 @@ import dev.trainyard.api.error.ApiException;
 import dev.trainyard.api.error.ProblemType;
 import dev.trainyard.api.lifecycle.JobState;
 import dev.trainyard.api.lifecycle.LifecycleService;
-import dev.trainyard.spec.JobSpec;
-import dev.trainyard.spec.JobSpecValidator;
 import dev.trainyard.api.persistence.JobEntity;
 import dev.trainyard.api.persistence.PoolEntity;
 import dev.trainyard.api.persistence.ProjectEntity;
 import dev.trainyard.api.pools.PoolRepository;
 import dev.trainyard.api.projects.ProjectRepository;
+import dev.trainyard.spec.JobSpec;
+import dev.trainyard.spec.JobSpecValidator;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
 import java.time.Instant;
@@ -39,8 +39,15 @@ public class JobService {
     private final ObjectMapper json;
     private final InstantSource clock;
 
-    public JobService(JobRepository jobs, ProjectRepository projects, PoolRepository pools, JobViews views,
-            JobPlanner planner, JobSignals signals, LifecycleService lifecycle, ObjectMapper json,
+    public JobService(
+            JobRepository jobs,
+            ProjectRepository projects,
+            PoolRepository pools,
+            JobViews views,
+            JobPlanner planner,
+            JobSignals signals,
+            LifecycleService lifecycle,
+            ObjectMapper json,
             InstantSource clock) {
         this.jobs = jobs;
         this.projects = projects;
@@ -54,8 +61,7 @@ public class JobService {
     }
 
     /** The outcome of a submission: the job, and whether it was created now or replayed for the same key. */
-    public record Submitted(JobView job, boolean created) {
-    }
+    public record Submitted(JobView job, boolean created) {}
 
     @Transactional
     public Submitted submit(Caller caller, JobSpec raw, String idempotencyKey) {
@@ -95,7 +101,13 @@ public class JobService {
     }
 
     @Transactional
-    public JobPage list(Caller caller, String state, String projectName, String poolName, String name, String cursor,
+    public JobPage list(
+            Caller caller,
+            String state,
+            String projectName,
+            String poolName,
+            String name,
+            String cursor,
             Integer limit) {
         requirePerson(caller);
         int size = limit == null ? 50 : limit;
@@ -104,12 +116,16 @@ public class JobService {
         }
         JobState stateFilter = parseState(state);
         Long projectId = projectFilter(caller, projectName);
-        Long poolId = poolName == null ? null : pools.findByName(poolName).map(p -> p.id)
-                .orElseThrow(() -> new ApiException.NotFound("pool", poolName));
+        Long poolId = poolName == null
+                ? null
+                : pools.findByName(poolName)
+                        .map(p -> p.id)
+                        .orElseThrow(() -> new ApiException.NotFound("pool", poolName));
         if (name != null && name.length() > 100) {
             throw new ApiException.InvalidInput(ProblemType.BAD_PARAMETER, "name filter is too long");
         }
-        List<JobEntity> page = jobs.list(new JobFilter(stateFilter, projectId, poolId, name), Cursor.decode(cursor), size + 1);
+        List<JobEntity> page =
+                jobs.list(new JobFilter(stateFilter, projectId, poolId, name), Cursor.decode(cursor), size + 1);
         boolean more = page.size() > size;
         List<JobEntity> items = more ? page.subList(0, size) : page;
         String next = more ? Cursor.encode(items.get(items.size() - 1).id) : null;
@@ -122,7 +138,8 @@ public class JobService {
         JobState state = JobState.ofWord(job.state);
         Instant now = clock.instant();
         if (state.isTerminal()) {
-            throw new ApiException.Conflict(ProblemType.INVALID_STATE,
+            throw new ApiException.Conflict(
+                    ProblemType.INVALID_STATE,
                     "Job " + id + " has already ended (" + state + ") and cannot be cancelled");
         }
         boolean changed;
@@ -132,8 +149,8 @@ public class JobService {
             changed = job.cancelRequested || lifecycle.requestCancel(job, now);
         }
         if (!changed) {
-            throw new ApiException.Conflict(ProblemType.INVALID_STATE,
-                    "Job " + id + " changed while it was being cancelled; try again");
+            throw new ApiException.Conflict(
+                    ProblemType.INVALID_STATE, "Job " + id + " changed while it was being cancelled; try again");
         }
         // a waiting job frees its place in the queue; a running one's runners must learn of the stop
         signals.changed(state.isWaiting() ? JobsChanged.queue() : JobsChanged.everything());
@@ -143,14 +160,17 @@ public class JobService {
     @Transactional
     public List<JobEventView> events(Caller caller, long id) {
         visible(caller, id);
-        return jobs.events(id).stream().map(e -> new JobEventView(e.id, e.jobId, e.at, e.fromState, e.toState,
-                e.reason, e.message, e.attemptId)).toList();
+        return jobs.events(id).stream()
+                .map(e ->
+                        new JobEventView(e.id, e.jobId, e.at, e.fromState, e.toState, e.reason, e.message, e.attemptId))
+                .toList();
     }
 
     /** The job if the caller may see it; a job of another project is "not found". */
     public JobEntity visible(Caller caller, long id) {
         requirePerson(caller);
-        return jobs.find(id).filter(j -> caller.canAccessProject(j.projectId))
+        return jobs.find(id)
+                .filter(j -> caller.canAccessProject(j.projectId))
                 .orElseThrow(() -> new ApiException.NotFound("job", id));
     }
 
@@ -184,15 +204,17 @@ public class JobService {
                 .orElseThrow(() -> ApiException.InvalidInput.of("resources.pool", "no pool named '" + name + "'"));
         String type = spec.resources().gpuType();
         if (type != null && !type.equals(pool.gpuType)) {
-            throw ApiException.InvalidInput.of("resources.gpuType",
-                    "pool '" + name + "' has GPU type '" + pool.gpuType + "', not '" + type + "'");
+            throw ApiException.InvalidInput.of(
+                    "resources.gpuType", "pool '" + name + "' has GPU type '" + pool.gpuType + "', not '" + type + "'");
         }
         return pool;
     }
 
     private Long projectFilter(Caller caller, String projectName) {
         if (projectName != null) {
-            return projects.findByName(projectName).filter(p -> caller.canAccessProject(p.id)).map(p -> p.id)
+            return projects.findByName(projectName)
+                    .filter(p -> caller.canAccessProject(p.id))
+                    .map(p -> p.id)
                     .orElseThrow(() -> new ApiException.NotFound("project", projectName));
         }
         return caller.isAdmin() ? null : caller.projectId();
@@ -205,28 +227,30 @@ public class JobService {
         try {
             return JobState.valueOf(state.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new ApiException.InvalidInput(ProblemType.BAD_PARAMETER, "state must be one of "
-                    + java.util.Arrays.toString(JobState.values()) + ", was '" + state + "'");
+            throw new ApiException.InvalidInput(
+                    ProblemType.BAD_PARAMETER,
+                    "state must be one of " + java.util.Arrays.toString(JobState.values()) + ", was '" + state + "'");
         }
     }
 
     private static void checkKey(String key) {
         if (key.isBlank() || key.length() > MAX_IDEMPOTENCY_KEY) {
-            throw new ApiException.InvalidInput(ProblemType.BAD_PARAMETER,
-                    "Idempotency-Key must be 1-" + MAX_IDEMPOTENCY_KEY + " characters");
+            throw new ApiException.InvalidInput(
+                    ProblemType.BAD_PARAMETER, "Idempotency-Key must be 1-" + MAX_IDEMPOTENCY_KEY + " characters");
         }
     }
 
     private Submitted replay(JobEntity existing, String specJson) {
         if (!Objects.equals(read(existing.spec), read(specJson))) {
-            throw new ApiException.InvalidInput(ProblemType.IDEMPOTENCY_MISMATCH,
+            throw new ApiException.InvalidInput(
+                    ProblemType.IDEMPOTENCY_MISMATCH,
                     "This Idempotency-Key was used for job " + existing.id + " with a different spec");
         }
         return new Submitted(views.view(existing), false);
     }
 
-    private JobEntity newJob(Caller caller, JobSpec spec, String specJson, ProjectEntity project, PoolEntity pool,
-            String key) {
+    private JobEntity newJob(
+            Caller caller, JobSpec spec, String specJson, ProjectEntity project, PoolEntity pool, String key) {
         JobEntity job = new JobEntity();
         job.projectId = project.id;
         job.name = spec.name();
@@ -250,8 +274,17 @@ public class JobService {
     }
 
     private static JobSpec withProject(JobSpec s, String project) {
-        return new JobSpec(s.name(), project, s.priority(), s.resources(), s.limits(), s.model(), s.data(),
-                s.training(), s.parallelism(), s.checkpoint());
+        return new JobSpec(
+                s.name(),
+                project,
+                s.priority(),
+                s.resources(),
+                s.limits(),
+                s.model(),
+                s.data(),
+                s.training(),
+                s.parallelism(),
+                s.checkpoint());
     }
 
     private String write(JobSpec spec) {

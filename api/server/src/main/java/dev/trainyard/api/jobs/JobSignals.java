@@ -30,8 +30,8 @@ public class JobSignals {
     private final String origin = "api-" + UUID.randomUUID().toString().substring(0, 13);
     private final JobChangeNotifier notifier;
 
-    public JobSignals(TransactionSynchronizationRegistry transactions, Event<JobsChanged> events,
-            AgroalDataSource dataSource) {
+    public JobSignals(
+            TransactionSynchronizationRegistry transactions, Event<JobsChanged> events, AgroalDataSource dataSource) {
         this.transactions = transactions;
         this.events = events;
         this.notifier = new JobChangeNotifier(dataSource, origin);
@@ -66,8 +66,7 @@ public class JobSignals {
         }
         transactions.registerInterposedSynchronization(new Synchronization() {
             @Override
-            public void beforeCompletion() {
-            }
+            public void beforeCompletion() {}
 
             @Override
             public void afterCompletion(int status) {

@@ -11,9 +11,15 @@ public record JobView(
         @Schema(required = true) long id,
         @Schema(required = true) String name,
         @Schema(required = true) String project,
-        @Schema(required = true, description = "QUEUED, SCHEDULED, RUNNING, PREEMPTED, SUCCEEDED, FAILED, CANCELLED or BUDGET_EXHAUSTED")
+
+        @Schema(
+                required = true,
+                description = "QUEUED, SCHEDULED, RUNNING, PREEMPTED, SUCCEEDED, FAILED, CANCELLED or BUDGET_EXHAUSTED")
         String state,
-        @Schema(description = "Why the job is in its state (for example the failure or stop reason)") String stateReason,
+
+        @Schema(description = "Why the job is in its state (for example the failure or stop reason)")
+        String stateReason,
+
         @Schema(required = true) String priority,
         String pool,
         String gpuType,
@@ -35,18 +41,21 @@ public record JobView(
     public record Pending(
             @Schema(description = "WAITING_FOR_GPUS, NO_POOL_FITS, BUDGET_EXHAUSTED, BEHIND_HIGHER_PRIORITY, ...")
             String reason,
+
             String message,
-            @Schema(description = "1-based position in its pool's queue") Integer queuePosition,
-            Instant estimatedStartAt) {
-    }
+
+            @Schema(description = "1-based position in its pool's queue")
+            Integer queuePosition,
+
+            Instant estimatedStartAt) {}
 
     /** Training progress. */
     @Schema(name = "Progress")
-    public record Progress(@Schema(required = true) long step, @Schema(required = true) long totalSteps) {
-    }
+    public record Progress(
+            @Schema(required = true) long step,
+            @Schema(required = true) long totalSteps) {}
 
     /** Cost so far against the job's limit, in USD. */
     @Schema(name = "Cost")
-    public record Cost(@Schema(required = true) BigDecimal accruedUsd, BigDecimal maxUsd) {
-    }
+    public record Cost(@Schema(required = true) BigDecimal accruedUsd, BigDecimal maxUsd) {}
 }

@@ -3,12 +3,12 @@ package dev.trainyard.api.jobs;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.trainyard.api.lifecycle.JobState;
-import dev.trainyard.spec.JobSpec;
 import dev.trainyard.api.persistence.JobEntity;
 import dev.trainyard.api.persistence.PoolEntity;
 import dev.trainyard.api.persistence.ProjectEntity;
 import dev.trainyard.api.pools.PoolRepository;
 import dev.trainyard.api.projects.ProjectRepository;
+import dev.trainyard.spec.JobSpec;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
 import java.util.Map;
@@ -48,11 +48,27 @@ public class JobViews {
         JobView.Pending pending = JobState.ofWord(j.state).isWaiting() && j.pendingReason != null
                 ? new JobView.Pending(j.pendingReason, j.pendingMessage, j.queuePosition, j.estimatedStartAt)
                 : null;
-        return new JobView(j.id, j.name, projectNames.get(j.projectId), j.state, j.stateReason,
-                j.priority.toLowerCase(java.util.Locale.ROOT), j.poolId == null ? null : poolNames.get(j.poolId),
-                j.gpuType, j.gpus, j.minGpus, pending, j.cancelRequested,
-                new JobView.Progress(j.lastStep, j.totalSteps), new JobView.Cost(j.accruedCostUsd, j.maxCostUsd),
-                j.restarts, j.maxRestarts, j.submittedAt, j.startedAt, j.finishedAt, spec(j.spec));
+        return new JobView(
+                j.id,
+                j.name,
+                projectNames.get(j.projectId),
+                j.state,
+                j.stateReason,
+                j.priority.toLowerCase(java.util.Locale.ROOT),
+                j.poolId == null ? null : poolNames.get(j.poolId),
+                j.gpuType,
+                j.gpus,
+                j.minGpus,
+                pending,
+                j.cancelRequested,
+                new JobView.Progress(j.lastStep, j.totalSteps),
+                new JobView.Cost(j.accruedCostUsd, j.maxCostUsd),
+                j.restarts,
+                j.maxRestarts,
+                j.submittedAt,
+                j.startedAt,
+                j.finishedAt,
+                spec(j.spec));
     }
 
     private JobSpec spec(String stored) {

@@ -93,6 +93,5 @@ public record JobsChanged(boolean schedule, boolean allRunners, Set<Long> runner
     }
 
     /** A decoded payload and the replica that sent it (null when unknown). */
-    public record Decoded(String origin, JobsChanged change) {
-    }
+    public record Decoded(String origin, JobsChanged change) {}
 }

@@ -8,16 +8,29 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 /** What would happen to a spec if it were submitted now; nothing is stored. */
 @Schema(name = "Plan")
 public record PlanView(
-        @Schema(required = true, description = "The spec with every default filled in") JobSpec spec,
-        @Schema(required = true, description = "Pools the job may run in, cheapest first") List<PoolFit> pools,
-        @Schema(description = "The pool the scheduler would try first, if any fits") String chosenPool,
+        @Schema(required = true, description = "The spec with every default filled in")
+        JobSpec spec,
+
+        @Schema(required = true, description = "Pools the job may run in, cheapest first")
+        List<PoolFit> pools,
+
+        @Schema(description = "The pool the scheduler would try first, if any fits")
+        String chosenPool,
+
         @Schema(description = "Worst-case cost in the chosen pool: GPUs x price x max runtime, capped by maxCostUsd")
         BigDecimal worstCaseCostUsd,
+
         @Schema(required = true, description = "Estimated trainable parameters (0 when only known from the model file)")
         long parameterCount,
-        @Schema(required = true, description = "Pipeline stages at the requested device count") int stages,
-        @Schema(required = true, description = "Estimated peak bytes per stage: weights, gradients, AdamW state, activations")
+
+        @Schema(required = true, description = "Pipeline stages at the requested device count")
+        int stages,
+
+        @Schema(
+                required = true,
+                description = "Estimated peak bytes per stage: weights, gradients, AdamW state, activations")
         List<Long> memoryPerStageBytes,
+
         @Schema(required = true) List<String> warnings) {
 
     /** One pool the job may run in. */
@@ -26,10 +39,18 @@ public record PlanView(
             @Schema(required = true) String pool,
             @Schema(required = true) String gpuType,
             @Schema(required = true) BigDecimal pricePerGpuHour,
-            @Schema(required = true, description = "Most devices one active runner of the pool has") int largestRunnerGpus,
-            @Schema(required = true, description = "Devices of all active runners") int totalGpus,
-            @Schema(required = true, description = "Devices free now") int freeGpus,
-            @Schema(required = true, description = "Whether the pool could ever hold the job") boolean fits,
-            String reason) {
-    }
+
+            @Schema(required = true, description = "Most devices one active runner of the pool has")
+            int largestRunnerGpus,
+
+            @Schema(required = true, description = "Devices of all active runners")
+            int totalGpus,
+
+            @Schema(required = true, description = "Devices free now")
+            int freeGpus,
+
+            @Schema(required = true, description = "Whether the pool could ever hold the job")
+            boolean fits,
+
+            String reason) {}
 }

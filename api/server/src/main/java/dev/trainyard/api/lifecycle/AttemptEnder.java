@@ -14,8 +14,7 @@ import java.util.Optional;
  */
 public final class AttemptEnder {
 
-    private AttemptEnder() {
-    }
+    private AttemptEnder() {}
 
     /** How an attempt ended, as far as the platform knows. */
     public enum Ending {
@@ -29,26 +28,43 @@ public final class AttemptEnder {
         LOST
     }
 
-    private record Live(long jobId, JobState jobState, AttemptState attemptState, StopReason stopReason,
-            boolean cancelRequested, int restarts, int maxRestarts) {
-    }
+    private record Live(
+            long jobId,
+            JobState jobState,
+            AttemptState attemptState,
+            StopReason stopReason,
+            boolean cancelRequested,
+            int restarts,
+            int maxRestarts) {}
 
     /** Returns the job's new state, or empty when the attempt had already ended (nothing changed). */
     public static Optional<JobState> end(Connection c, long attemptId, Ending ending, String detail, Instant now)
             throws SQLException {
         // lock the attempt before its job, in the same order as every other writer, so ends never deadlock;
         // FOR UPDATE, not a weaker lock: it waits for metric batches fenced with a key-share lock (FencedAttempt)
-        Optional<Long> jobId = Jdbc.queryOne(c, "select job_id from attempts where id = ? and ended_at is null for update",
-                rs -> rs.getLong(1), attemptId);
+        Optional<Long> jobId = Jdbc.queryOne(
+                c,
+                "select job_id from attempts where id = ? and ended_at is null for update",
+                rs -> rs.getLong(1),
+                attemptId);
         if (jobId.isEmpty()) {
             return Optional.empty();
         }
-        Optional<Live> live = Jdbc.queryOne(c, """
+        Optional<Live> live = Jdbc.queryOne(
+                c,
+                """
                 select j.id, j.state, a.state, a.stop_reason, j.cancel_requested, j.restarts, j.max_restarts
                   from jobs j join attempts a on a.id = ? where j.id = ? for update of j""",
-                rs -> new Live(rs.getLong(1), JobState.ofWord(rs.getString(2)), AttemptState.ofWord(rs.getString(3)),
-                        StopReason.ofWord(rs.getString(4)), rs.getBoolean(5), rs.getInt(6), rs.getInt(7)),
-                attemptId, jobId.get());
+                rs -> new Live(
+                        rs.getLong(1),
+                        JobState.ofWord(rs.getString(2)),
+                        AttemptState.ofWord(rs.getString(3)),
+                        StopReason.ofWord(rs.getString(4)),
+                        rs.getBoolean(5),
+                        rs.getInt(6),
+                        rs.getInt(7)),
+                attemptId,
+                jobId.get());
         if (live.isEmpty()) {
             return Optional.empty();
         }
@@ -58,18 +74,29 @@ public final class AttemptEnder {
         JobState from = a.jobState;
         Outcome outcome = outcome(ending, a, detail);
         if (outcome.viaPreempted && from.canMoveTo(JobState.PREEMPTED)) {
-            moveJob(c, JobMove.of(a.jobId, from, JobState.PREEMPTED, EventReason.PREEMPTED,
-                    "Checkpointed and stopped for a higher-priority job").forAttempt(attemptId), now);
+            moveJob(
+                    c,
+                    JobMove.of(
+                                    a.jobId,
+                                    from,
+                                    JobState.PREEMPTED,
+                                    EventReason.PREEMPTED,
+                                    "Checkpointed and stopped for a higher-priority job")
+                            .forAttempt(attemptId),
+                    now);
             from = JobState.PREEMPTED;
         }
-        moveJob(c, JobMove.of(a.jobId, from, outcome.state, outcome.reason, outcome.message).forAttempt(attemptId)
-                .countingRestart(outcome.countsRestart), now);
+        moveJob(
+                c,
+                JobMove.of(a.jobId, from, outcome.state, outcome.reason, outcome.message)
+                        .forAttempt(attemptId)
+                        .countingRestart(outcome.countsRestart),
+                now);
         return Optional.of(outcome.state);
     }
 
-    private record Outcome(JobState state, EventReason reason, String message, boolean countsRestart,
-            boolean viaPreempted) {
-    }
+    private record Outcome(
+            JobState state, EventReason reason, String message, boolean countsRestart, boolean viaPreempted) {}
 
     private static Outcome outcome(Ending ending, Live a, String detail) {
         if (ending == Ending.SUCCEEDED) {
@@ -85,18 +112,32 @@ public final class AttemptEnder {
             return new Outcome(JobState.BUDGET_EXHAUSTED, EventReason.BUDGET_EXHAUSTED, detail, false, false);
         }
         if (a.stopReason == StopReason.GROW) {
-            return new Outcome(JobState.QUEUED, EventReason.REQUEUED_TO_GROW, "Checkpointed; resumes on more GPUs", false, false);
+            return new Outcome(
+                    JobState.QUEUED, EventReason.REQUEUED_TO_GROW, "Checkpointed; resumes on more GPUs", false, false);
         }
         if (a.stopReason == StopReason.PREEMPT) {
-            return new Outcome(JobState.QUEUED, EventReason.REQUEUED_AFTER_PREEMPTION, "Will resume from its last checkpoint",
-                    false, true);
+            return new Outcome(
+                    JobState.QUEUED,
+                    EventReason.REQUEUED_AFTER_PREEMPTION,
+                    "Will resume from its last checkpoint",
+                    false,
+                    true);
         }
         if (a.restarts < a.maxRestarts) {
-            return new Outcome(JobState.QUEUED, EventReason.RUNNER_LOST, "Requeued to resume from its last complete checkpoint ("
-                    + (a.restarts + 1) + " of " + a.maxRestarts + " restarts)" + suffix(detail), true, false);
+            return new Outcome(
+                    JobState.QUEUED,
+                    EventReason.RUNNER_LOST,
+                    "Requeued to resume from its last complete checkpoint (" + (a.restarts + 1) + " of " + a.maxRestarts
+                            + " restarts)" + suffix(detail),
+                    true,
+                    false);
         }
-        return new Outcome(JobState.FAILED, EventReason.RESTARTS_EXHAUSTED, "Runner lost and all " + a.maxRestarts
-                + " restarts used" + suffix(detail), false, false);
+        return new Outcome(
+                JobState.FAILED,
+                EventReason.RESTARTS_EXHAUSTED,
+                "Runner lost and all " + a.maxRestarts + " restarts used" + suffix(detail),
+                false,
+                false);
     }
 
     private static void moveJob(Connection c, JobMove move, Instant now) throws SQLException {

@@ -8,7 +8,11 @@ import java.util.List;
  * PREEMPTING or STOPPING once asked to checkpoint and stop, ENDED. The database word of a state is its name.
  */
 public enum AttemptState {
-    STARTING, RUNNING, PREEMPTING, STOPPING, ENDED;
+    STARTING,
+    RUNNING,
+    PREEMPTING,
+    STOPPING,
+    ENDED;
 
     /** Every move an attempt may make. */
     public static final TransitionTable<AttemptState> TRANSITIONS = TransitionTable.of("attempt", AttemptState.class)
@@ -31,7 +35,9 @@ public enum AttemptState {
     }
 
     public static AttemptState ofWord(String word) {
-        return Arrays.stream(values()).filter(s -> s.word().equals(word)).findFirst()
+        return Arrays.stream(values())
+                .filter(s -> s.word().equals(word))
+                .findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no attempt state '" + word + "'"));
     }
 }

@@ -15,8 +15,7 @@ import java.util.UUID;
  */
 public final class AttemptTransitions {
 
-    private AttemptTransitions() {
-    }
+    private AttemptTransitions() {}
 
     /**
      * A new STARTING attempt of a job just placed, numbered after its job's last one, with one rank per runner and
@@ -24,17 +23,33 @@ public final class AttemptTransitions {
      */
     static long create(Connection c, long jobId, int gpus, List<NodeAssignment> nodes, UUID leaseToken, Instant now)
             throws SQLException {
-        long attemptId = Jdbc.queryOne(c, """
+        long attemptId = Jdbc.queryOne(
+                        c,
+                        """
                 insert into attempts (job_id, number, runner_id, gpus, lease_token, state, started_at,
                                       resume_checkpoint_id, cost_accounted_to)
                 values (?, (select coalesce(max(number), 0) + 1 from attempts where job_id = ?), ?, ?, ?, ?, ?,
                         (select id from checkpoints where job_id = ? and state = 'COMPLETE' order by step desc limit 1), ?)
-                returning id""", rs -> rs.getLong(1),
-                jobId, jobId, nodes.get(0).runnerId(), gpus, leaseToken, AttemptState.STARTING.word(), now, jobId, now)
+                returning id""",
+                        rs -> rs.getLong(1),
+                        jobId,
+                        jobId,
+                        nodes.get(0).runnerId(),
+                        gpus,
+                        leaseToken,
+                        AttemptState.STARTING.word(),
+                        now,
+                        jobId,
+                        now)
                 .orElseThrow();
         for (NodeAssignment n : nodes) {
-            Jdbc.update(c, "insert into attempt_runners (attempt_id, rank, runner_id, gpus) values (?, ?, ?, ?)",
-                    attemptId, n.rank(), n.runnerId(), n.gpus());
+            Jdbc.update(
+                    c,
+                    "insert into attempt_runners (attempt_id, rank, runner_id, gpus) values (?, ?, ?, ?)",
+                    attemptId,
+                    n.rank(),
+                    n.runnerId(),
+                    n.gpus());
         }
         return attemptId;
     }
@@ -43,14 +58,22 @@ public final class AttemptTransitions {
      * The runner began training: a STARTING attempt becomes RUNNING and its job, if still SCHEDULED, RUNNING too.
      * Returns the attempt's state afterwards; an attempt past STARTING (asked to stop already) is left as it is.
      */
-    public static AttemptState start(Connection c, long attemptId, long jobId, AttemptState seen, int number,
-            Instant now) throws SQLException {
+    public static AttemptState start(
+            Connection c, long attemptId, long jobId, AttemptState seen, int number, Instant now) throws SQLException {
         if (seen != AttemptState.STARTING) {
             return seen;
         }
         move(c, attemptId, List.of(AttemptState.STARTING), AttemptState.RUNNING, now);
-        JobTransitions.move(c, JobMove.of(jobId, JobState.SCHEDULED, JobState.RUNNING, EventReason.STARTED,
-                "Attempt " + number + " started training").forAttempt(attemptId), now);
+        JobTransitions.move(
+                c,
+                JobMove.of(
+                                jobId,
+                                JobState.SCHEDULED,
+                                JobState.RUNNING,
+                                EventReason.STARTED,
+                                "Attempt " + number + " started training")
+                        .forAttempt(attemptId),
+                now);
         return AttemptState.RUNNING;
     }
 
@@ -58,14 +81,14 @@ public final class AttemptTransitions {
      * Asks a live attempt that has not been asked before to checkpoint and stop, and records the request on its
      * job. False when the attempt ended or was asked to stop meanwhile.
      */
-    public static boolean requestStop(Connection c, long attemptId, long jobId, StopReason reason, String message,
-            Instant now) throws SQLException {
+    public static boolean requestStop(
+            Connection c, long attemptId, long jobId, StopReason reason, String message, Instant now)
+            throws SQLException {
         List<AttemptState> from = AttemptState.STOPPABLE;
         from.forEach(s -> AttemptState.TRANSITIONS.check(s, reason.attemptState()));
         int asked = Jdbc.update(c, """
                 update attempts set state = ?, stop_reason = ?, stop_requested_at = ?
-                 where id = ? and ended_at is null and state = any(?)""",
-                reason.attemptState().word(), reason.word(), now, attemptId, words(c, from));
+                 where id = ? and ended_at is null and state = any(?)""", reason.attemptState().word(), reason.word(), now, attemptId, words(c, from));
         if (asked == 1 && reason.event() != null) {
             JobTransitions.recordRequest(c, jobId, reason.event(), message, attemptId, now);
         }
@@ -81,8 +104,7 @@ public final class AttemptTransitions {
         List<AttemptState> from = sources(cancel.attemptState());
         Jdbc.update(c, """
                 update attempts set state = ?, stop_reason = ?, stop_requested_at = coalesce(stop_requested_at, ?)
-                 where job_id = ? and ended_at is null and state = any(?)""",
-                cancel.attemptState().word(), cancel.word(), now, jobId, words(c, from));
+                 where job_id = ? and ended_at is null and state = any(?)""", cancel.attemptState().word(), cancel.word(), now, jobId, words(c, from));
     }
 
     /** Ends a live attempt the caller has locked and read in state {@code seen}. */
@@ -90,8 +112,7 @@ public final class AttemptTransitions {
             throws SQLException {
         AttemptState.TRANSITIONS.check(seen, AttemptState.ENDED);
         int ended = Jdbc.update(c, """
-                update attempts set state = ?, ended_at = ?, end_reason = ? where id = ? and state = ?""",
-                AttemptState.ENDED.word(), now, endReason, attemptId, seen.word());
+                update attempts set state = ?, ended_at = ?, end_reason = ? where id = ? and state = ?""", AttemptState.ENDED.word(), now, endReason, attemptId, seen.word());
         if (ended != 1) {
             throw new IllegalStateException("attempt " + attemptId + " changed while locked");
         }
@@ -106,13 +127,13 @@ public final class AttemptTransitions {
         from.forEach(s -> AttemptState.TRANSITIONS.check(s, to));
         return Jdbc.update(c, """
                 update attempts set state = ?, ended_at = case when ? then cast(? as timestamptz) else ended_at end
-                 where id = ? and state = any(?)""",
-                to.word(), to == AttemptState.ENDED, now, attemptId, words(c, from)) == 1;
+                 where id = ? and state = any(?)""", to.word(), to == AttemptState.ENDED, now, attemptId, words(c, from)) == 1;
     }
 
     /** The states that may move to {@code to}, other than {@code to} itself. */
     private static List<AttemptState> sources(AttemptState to) {
-        return Arrays.stream(AttemptState.values()).filter(s -> s != to && AttemptState.TRANSITIONS.allows(s, to))
+        return Arrays.stream(AttemptState.values())
+                .filter(s -> s != to && AttemptState.TRANSITIONS.allows(s, to))
                 .toList();
     }
 

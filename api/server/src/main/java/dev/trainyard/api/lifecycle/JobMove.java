@@ -6,8 +6,15 @@ package dev.trainyard.api.lifecycle;
  * @param version the version the writer saw, when the move must also fail on any other change of the row
  * @param countsRestart whether the move uses one of the job's restarts (a lost runner)
  */
-public record JobMove(long jobId, JobState from, JobState to, EventReason reason, String message, Long attemptId,
-        Long version, boolean countsRestart) {
+public record JobMove(
+        long jobId,
+        JobState from,
+        JobState to,
+        EventReason reason,
+        String message,
+        Long attemptId,
+        Long version,
+        boolean countsRestart) {
 
     public static JobMove of(long jobId, JobState from, JobState to, EventReason reason, String message) {
         return new JobMove(jobId, from, to, reason, message, null, null, false);

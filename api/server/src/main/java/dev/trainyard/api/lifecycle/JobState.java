@@ -7,7 +7,14 @@ import java.util.Arrays;
  * moves; the database checks the terminal-state invariant. The database and API word of a state is its name.
  */
 public enum JobState {
-    QUEUED, SCHEDULED, RUNNING, PREEMPTED, SUCCEEDED, FAILED, CANCELLED, BUDGET_EXHAUSTED;
+    QUEUED,
+    SCHEDULED,
+    RUNNING,
+    PREEMPTED,
+    SUCCEEDED,
+    FAILED,
+    CANCELLED,
+    BUDGET_EXHAUSTED;
 
     /** Every move a job may make. */
     public static final TransitionTable<JobState> TRANSITIONS = TransitionTable.of("job", JobState.class)
@@ -36,7 +43,9 @@ public enum JobState {
     }
 
     public static JobState ofWord(String word) {
-        return Arrays.stream(values()).filter(s -> s.word().equals(word)).findFirst()
+        return Arrays.stream(values())
+                .filter(s -> s.word().equals(word))
+                .findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no job state '" + word + "'"));
     }
 }

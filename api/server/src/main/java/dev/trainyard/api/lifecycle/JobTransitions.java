@@ -14,8 +14,7 @@ import java.util.UUID;
  */
 public final class JobTransitions {
 
-    private JobTransitions() {
-    }
+    private JobTransitions() {}
 
     /** Moves a job and records the event; false, with nothing written, when the row is no longer as seen. */
     public static boolean move(Connection c, JobMove move, Instant now) throws SQLException {
@@ -31,9 +30,16 @@ public final class JobTransitions {
      * attempt on the placement's runners. Returns false, with nothing written, when the job changed meanwhile.
      */
     public static boolean place(Connection c, Placement p, UUID leaseToken, Instant now) throws SQLException {
-        String where = p.nodes().size() == 1 ? "runner " + p.nodes().get(0).runnerId() : p.nodes().size() + " runners";
-        JobMove move = JobMove.of(p.jobId(), JobState.QUEUED, JobState.SCHEDULED, EventReason.PLACED,
-                p.gpus() + " device(s) on " + where).atVersion(p.jobVersion());
+        String where = p.nodes().size() == 1
+                ? "runner " + p.nodes().get(0).runnerId()
+                : p.nodes().size() + " runners";
+        JobMove move = JobMove.of(
+                        p.jobId(),
+                        JobState.QUEUED,
+                        JobState.SCHEDULED,
+                        EventReason.PLACED,
+                        p.gpus() + " device(s) on " + where)
+                .atVersion(p.jobVersion());
         if (!update(c, move, now)) {
             return false;
         }
@@ -51,12 +57,11 @@ public final class JobTransitions {
      * Records a request that changes no state (a stop asked of a running attempt): the event's from and to are the
      * job's current state.
      */
-    static void recordRequest(Connection c, long jobId, EventReason reason, String message, long attemptId,
-            Instant now) throws SQLException {
+    static void recordRequest(Connection c, long jobId, EventReason reason, String message, long attemptId, Instant now)
+            throws SQLException {
         Jdbc.update(c, """
                 insert into job_events (job_id, at, from_state, to_state, reason, message, attempt_id)
-                select id, ?, state, state, ?, ?, ? from jobs where id = ?""",
-                now, reason.word(), message, attemptId, jobId);
+                select id, ?, state, state, ?, ?, ? from jobs where id = ?""", now, reason.word(), message, attemptId, jobId);
     }
 
     /**
@@ -66,7 +71,10 @@ public final class JobTransitions {
     public static boolean requestCancel(Connection c, long jobId, long version, JobState from, Instant now)
             throws SQLException {
         // attempts before the job: the order every other writer (runner ends, the rescuer) locks them in
-        Jdbc.query(c, "select id from attempts where job_id = ? and ended_at is null for update", rs -> rs.getLong(1),
+        Jdbc.query(
+                c,
+                "select id from attempts where job_id = ? and ended_at is null for update",
+                rs -> rs.getLong(1),
                 jobId);
         int updated = Jdbc.update(c, """
                 update jobs set cancel_requested = true, version = version + 1
@@ -81,24 +89,42 @@ public final class JobTransitions {
     private static boolean update(Connection c, JobMove m, Instant now) throws SQLException {
         JobState.TRANSITIONS.check(m.from(), m.to());
         // one statement for every move: what each column becomes follows from the target state alone
-        int updated = Jdbc.update(c, """
+        int updated = Jdbc.update(
+                c,
+                """
                 update jobs set state = ?, state_reason = ?, version = version + 1, restarts = restarts + ?,
                        finished_at = case when ? then cast(? as timestamptz) else finished_at end,
                        started_at = case when ? then coalesce(started_at, cast(? as timestamptz)) else started_at end,
                        pending_reason = case when ? then 'WAITING_FOR_SCHEDULER' else null end,
                        pending_message = null, queue_position = null, estimated_start_at = null
                  where id = ? and state = ? and (cast(? as bigint) is null or version = ?)""",
-                m.to().word(), m.reason().stateReason(), m.countsRestart() ? 1 : 0,
-                m.to().isTerminal(), now, m.to() == JobState.RUNNING, now, m.to() == JobState.QUEUED,
-                m.jobId(), m.from().word(), m.version(), m.version());
+                m.to().word(),
+                m.reason().stateReason(),
+                m.countsRestart() ? 1 : 0,
+                m.to().isTerminal(),
+                now,
+                m.to() == JobState.RUNNING,
+                now,
+                m.to() == JobState.QUEUED,
+                m.jobId(),
+                m.from().word(),
+                m.version(),
+                m.version());
         return updated == 1;
     }
 
-    private static void insertEvent(Connection c, long jobId, JobState from, JobState to, EventReason reason,
-            String message, Long attemptId, Instant at) throws SQLException {
+    private static void insertEvent(
+            Connection c,
+            long jobId,
+            JobState from,
+            JobState to,
+            EventReason reason,
+            String message,
+            Long attemptId,
+            Instant at)
+            throws SQLException {
         Jdbc.update(c, """
                 insert into job_events (job_id, at, from_state, to_state, reason, message, attempt_id)
-                values (?, ?, ?, ?, ?, ?, ?)""",
-                jobId, at, from == null ? null : from.word(), to.word(), reason.word(), message, attemptId);
+                values (?, ?, ?, ?, ?, ?, ?)""", jobId, at, from == null ? null : from.word(), to.word(), reason.word(), message, attemptId);
     }
 }

@@ -29,8 +29,12 @@ public class LifecycleService {
     /** Cancels a job that waits in the queue; false when it changed since {@code job} was read. */
     public boolean cancelWaiting(JobEntity job, String message, Instant now) {
         JobState from = JobState.ofWord(job.state);
-        return session().doReturningWork(c -> JobTransitions.move(c, JobMove.of(job.id, from, JobState.CANCELLED,
-                EventReason.CANCELLED_BY_USER, message).atVersion(job.version), now));
+        return session()
+                .doReturningWork(c -> JobTransitions.move(
+                        c,
+                        JobMove.of(job.id, from, JobState.CANCELLED, EventReason.CANCELLED_BY_USER, message)
+                                .atVersion(job.version),
+                        now));
     }
 
     /** Asks a job that holds devices to stop; false when it changed since {@code job} was read. */

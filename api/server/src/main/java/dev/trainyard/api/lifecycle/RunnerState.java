@@ -7,7 +7,11 @@ import java.util.Arrays;
  * an admin drains it; the rescuer declares a silent one LOST. The database word of a state is its name.
  */
 public enum RunnerState {
-    REGISTERED, ACTIVE, DRAINING, OFFLINE, LOST;
+    REGISTERED,
+    ACTIVE,
+    DRAINING,
+    OFFLINE,
+    LOST;
 
     /** Every move a runner may make. */
     public static final TransitionTable<RunnerState> TRANSITIONS = TransitionTable.of("runner", RunnerState.class)
@@ -29,7 +33,9 @@ public enum RunnerState {
     }
 
     public static RunnerState ofWord(String word) {
-        return Arrays.stream(values()).filter(s -> s.word().equals(word)).findFirst()
+        return Arrays.stream(values())
+                .filter(s -> s.word().equals(word))
+                .findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no runner state '" + word + "'"));
     }
 }

@@ -15,17 +15,14 @@ import java.util.Optional;
  */
 public final class RunnerTransitions {
 
-    private RunnerTransitions() {
-    }
+    private RunnerTransitions() {}
 
     /** What a registration records about a runner's machine, and the token it registered with (if any). */
-    public record Registration(long poolId, String name, String host, int totalGpus, String devicesJson,
-            Long tokenId) {
-    }
+    public record Registration(
+            long poolId, String name, String host, int totalGpus, String devicesJson, Long tokenId) {}
 
     /** A runner the rescuer declared lost. */
-    public record Lost(long id, String name) {
-    }
+    public record Lost(long id, String name) {}
 
     /**
      * Registers a runner, or re-registers one of the same name (it restarted): either way it is ACTIVE now.
@@ -33,7 +30,9 @@ public final class RunnerTransitions {
      */
     public static Optional<Long> register(Connection c, Registration r, Instant now) throws SQLException {
         List<RunnerState> from = sources(RunnerState.ACTIVE);
-        return Jdbc.queryOne(c, """
+        return Jdbc.queryOne(
+                c,
+                """
                 insert into runners (pool_id, name, host, state, total_gpus, devices, token_id, registered_at,
                                      last_heartbeat_at)
                 values (?, ?, ?, ?, ?, cast(? as jsonb), ?, ?, ?)
@@ -41,9 +40,18 @@ public final class RunnerTransitions {
                        total_gpus = excluded.total_gpus, devices = excluded.devices, token_id = excluded.token_id,
                        last_heartbeat_at = excluded.last_heartbeat_at, version = runners.version + 1
                  where runners.state = any(?)
-                returning id""", rs -> rs.getLong(1),
-                r.poolId(), r.name(), r.host(), RunnerState.ACTIVE.word(), r.totalGpus(), r.devicesJson(), r.tokenId(),
-                now, now, words(c, from));
+                returning id""",
+                rs -> rs.getLong(1),
+                r.poolId(),
+                r.name(),
+                r.host(),
+                RunnerState.ACTIVE.word(),
+                r.totalGpus(),
+                r.devicesJson(),
+                r.tokenId(),
+                now,
+                now,
+                words(c, from));
     }
 
     /**
@@ -52,12 +60,18 @@ public final class RunnerTransitions {
      */
     public static Optional<RunnerState> heartbeat(Connection c, long runnerId, Instant now) throws SQLException {
         RunnerState.TRANSITIONS.check(RunnerState.REGISTERED, RunnerState.ACTIVE);
-        return Jdbc.queryOne(c, """
+        return Jdbc.queryOne(
+                c,
+                """
                 update runners set last_heartbeat_at = ?,
                        state = case when state = ? then ? else state end
                  where id = ? and state = any(?) returning state""",
-                rs -> RunnerState.ofWord(rs.getString(1)), now, RunnerState.REGISTERED.word(),
-                RunnerState.ACTIVE.word(), runnerId, words(c, present()));
+                rs -> RunnerState.ofWord(rs.getString(1)),
+                now,
+                RunnerState.REGISTERED.word(),
+                RunnerState.ACTIVE.word(),
+                runnerId,
+                words(c, present()));
     }
 
     /** Stops new work from going to a runner seen in state {@code seen}; false when it changed meanwhile. */
@@ -69,26 +83,40 @@ public final class RunnerTransitions {
     public static List<Lost> markSilentLost(Connection c, Instant silentSince) throws SQLException {
         List<RunnerState> from = present();
         from.forEach(s -> RunnerState.TRANSITIONS.check(s, RunnerState.LOST));
-        return Jdbc.query(c, """
+        return Jdbc.query(
+                c,
+                """
                 update runners set state = ?, version = version + 1
                  where state = any(?) and coalesce(last_heartbeat_at, registered_at) < ?
-                returning id, name""", rs -> new Lost(rs.getLong(1), rs.getString(2)),
-                RunnerState.LOST.word(), words(c, from), silentSince);
+                returning id, name""",
+                rs -> new Lost(rs.getLong(1), rs.getString(2)),
+                RunnerState.LOST.word(),
+                words(c, from),
+                silentSince);
     }
 
     /** A bare guarded move of a runner's state; drains use it, and the lifecycle's tests try the table through it. */
     static boolean move(Connection c, long runnerId, List<RunnerState> from, RunnerState to) throws SQLException {
         from.forEach(s -> RunnerState.TRANSITIONS.check(s, to));
-        return Jdbc.update(c, "update runners set state = ?, version = version + 1 where id = ? and state = any(?)",
-                to.word(), runnerId, words(c, from)) == 1;
+        return Jdbc.update(
+                        c,
+                        "update runners set state = ?, version = version + 1 where id = ? and state = any(?)",
+                        to.word(),
+                        runnerId,
+                        words(c, from))
+                == 1;
     }
 
     private static List<RunnerState> present() {
-        return Arrays.stream(RunnerState.values()).filter(RunnerState::isPresent).toList();
+        return Arrays.stream(RunnerState.values())
+                .filter(RunnerState::isPresent)
+                .toList();
     }
 
     private static List<RunnerState> sources(RunnerState to) {
-        return Arrays.stream(RunnerState.values()).filter(s -> RunnerState.TRANSITIONS.allows(s, to)).toList();
+        return Arrays.stream(RunnerState.values())
+                .filter(s -> RunnerState.TRANSITIONS.allows(s, to))
+                .toList();
     }
 
     private static Array words(Connection c, List<RunnerState> states) throws SQLException {

@@ -50,7 +50,9 @@ public enum StopReason {
         if (word == null) {
             return null;
         }
-        return Arrays.stream(values()).filter(r -> r.word.equals(word)).findFirst()
+        return Arrays.stream(values())
+                .filter(r -> r.word.equals(word))
+                .findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no stop reason '" + word + "'"));
     }
 

@@ -27,7 +27,8 @@ import org.jboss.logging.Logger;
 public class PlatformGauges {
     private static final Logger LOG = Logger.getLogger(PlatformGauges.class);
     private static final long MAX_AGE_MS = 5_000;
-    static final List<String> STATES = Arrays.stream(JobState.values()).map(JobState::word).toList();
+    static final List<String> STATES =
+            Arrays.stream(JobState.values()).map(JobState::word).toList();
 
     private final AgroalDataSource dataSource;
     private final MeterRegistry registry;
@@ -53,7 +54,8 @@ public class PlatformGauges {
         if (registered.putIfAbsent(key, Boolean.TRUE) != null) {
             return;
         }
-        Gauge.Builder<PlatformGauges> b = Gauge.builder(name, this, g -> g.value(key)).description(help);
+        Gauge.Builder<PlatformGauges> b =
+                Gauge.builder(name, this, g -> g.value(key)).description(help);
         if (tagKey != null) {
             b.tag(tagKey, tagValue);
         }
@@ -73,28 +75,46 @@ public class PlatformGauges {
         }
         try (Connection c = dataSource.getConnection()) {
             STATES.forEach(s -> values.put("jobs.state." + s, 0.0));
-            Jdbc.query(c, "select state, count(*) from jobs group by state",
+            Jdbc.query(
+                    c,
+                    "select state, count(*) from jobs group by state",
                     rs -> values.put("jobs.state." + rs.getString(1), (double) rs.getLong(2)));
-            values.put("cost", Jdbc.queryOne(c, "select coalesce(sum(amount_usd), 0) from cost_ledger",
-                    rs -> rs.getDouble(1)).orElse(0.0));
-            Jdbc.query(c, """
+            values.put(
+                    "cost",
+                    Jdbc.queryOne(c, "select coalesce(sum(amount_usd), 0) from cost_ledger", rs -> rs.getDouble(1))
+                            .orElse(0.0));
+            Jdbc.query(
+                    c,
+                    """
                     select p.name,
                            (select count(*) from jobs j where j.state = ?
                               and (j.pool_id = p.id or (j.pool_id is null and j.gpu_type = p.gpu_type))),
                            (select coalesce(sum(ar.gpus), 0) from attempt_runners ar join attempts a on a.id = ar.attempt_id
                               join runners r on r.id = ar.runner_id where a.ended_at is null and r.pool_id = p.id),
                            (select coalesce(sum(total_gpus), 0) from runners r where r.pool_id = p.id and r.state = ?)
-                      from pools p""", rs -> {
-                String pool = rs.getString(1);
-                values.put("queue." + pool, (double) rs.getLong(2));
-                values.put("gpus.allocated." + pool, (double) rs.getLong(3));
-                values.put("gpus.total." + pool, (double) rs.getLong(4));
-                gauge("trainyard.queue.length", "Queued jobs per pool", "queue." + pool, "pool", pool);
-                gauge("trainyard.gpus.allocated", "Devices held by live attempts per pool", "gpus.allocated." + pool,
-                        "pool", pool);
-                gauge("trainyard.gpus.total", "Devices of active runners per pool", "gpus.total." + pool, "pool", pool);
-                return null;
-            }, JobState.QUEUED.word(), RunnerState.ACTIVE.word());
+                      from pools p""",
+                    rs -> {
+                        String pool = rs.getString(1);
+                        values.put("queue." + pool, (double) rs.getLong(2));
+                        values.put("gpus.allocated." + pool, (double) rs.getLong(3));
+                        values.put("gpus.total." + pool, (double) rs.getLong(4));
+                        gauge("trainyard.queue.length", "Queued jobs per pool", "queue." + pool, "pool", pool);
+                        gauge(
+                                "trainyard.gpus.allocated",
+                                "Devices held by live attempts per pool",
+                                "gpus.allocated." + pool,
+                                "pool",
+                                pool);
+                        gauge(
+                                "trainyard.gpus.total",
+                                "Devices of active runners per pool",
+                                "gpus.total." + pool,
+                                "pool",
+                                pool);
+                        return null;
+                    },
+                    JobState.QUEUED.word(),
+                    RunnerState.ACTIVE.word());
         } catch (SQLException | RuntimeException e) {
             LOG.debug("could not read platform gauges", e);
         }

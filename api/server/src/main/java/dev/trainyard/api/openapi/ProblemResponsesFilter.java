@@ -34,7 +34,9 @@ public class ProblemResponsesFilter implements OASFilter {
         for (Map.Entry<String, String> e : ERRORS.entrySet()) {
             APIResponse existing = responses.getAPIResponse(e.getKey());
             // the framework adds a bare "400 Bad Request" to operations with a body: give it the problem shape
-            if (existing == null || existing.getContent() == null || existing.getContent().getMediaTypes() == null
+            if (existing == null
+                    || existing.getContent() == null
+                    || existing.getContent().getMediaTypes() == null
                     || existing.getContent().getMediaTypes().isEmpty()) {
                 responses.addAPIResponse(e.getKey(), problemResponse(e.getValue()));
             }
@@ -47,23 +49,38 @@ public class ProblemResponsesFilter implements OASFilter {
         if (openAPI.getComponents() == null) {
             openAPI.setComponents(OASFactory.createComponents());
         }
-        openAPI.getComponents().addSchema("FieldViolation", OASFactory.createSchema()
-                .type(List.of(Schema.SchemaType.OBJECT))
-                .description("One offending field, named by its JSON path")
-                .addProperty("field", stringSchema())
-                .addProperty("message", stringSchema())
-                .required(List.of("field", "message")));
-        openAPI.getComponents().addSchema("Problem", OASFactory.createSchema()
-                .type(List.of(Schema.SchemaType.OBJECT))
-                .description("RFC 9457 problem details")
-                .addProperty("type", stringSchema().description("Stable identifier of the kind of error"))
-                .addProperty("title", stringSchema())
-                .addProperty("status", OASFactory.createSchema().type(List.of(Schema.SchemaType.INTEGER)).format("int32"))
-                .addProperty("detail", stringSchema())
-                .addProperty("instance", stringSchema())
-                .addProperty("errors", OASFactory.createSchema().type(List.of(Schema.SchemaType.ARRAY))
-                        .items(OASFactory.createSchema().ref("#/components/schemas/FieldViolation")))
-                .required(List.of("type", "title", "status")));
+        openAPI.getComponents()
+                .addSchema(
+                        "FieldViolation",
+                        OASFactory.createSchema()
+                                .type(List.of(Schema.SchemaType.OBJECT))
+                                .description("One offending field, named by its JSON path")
+                                .addProperty("field", stringSchema())
+                                .addProperty("message", stringSchema())
+                                .required(List.of("field", "message")));
+        openAPI.getComponents()
+                .addSchema(
+                        "Problem",
+                        OASFactory.createSchema()
+                                .type(List.of(Schema.SchemaType.OBJECT))
+                                .description("RFC 9457 problem details")
+                                .addProperty(
+                                        "type", stringSchema().description("Stable identifier of the kind of error"))
+                                .addProperty("title", stringSchema())
+                                .addProperty(
+                                        "status",
+                                        OASFactory.createSchema()
+                                                .type(List.of(Schema.SchemaType.INTEGER))
+                                                .format("int32"))
+                                .addProperty("detail", stringSchema())
+                                .addProperty("instance", stringSchema())
+                                .addProperty(
+                                        "errors",
+                                        OASFactory.createSchema()
+                                                .type(List.of(Schema.SchemaType.ARRAY))
+                                                .items(OASFactory.createSchema()
+                                                        .ref("#/components/schemas/FieldViolation")))
+                                .required(List.of("type", "title", "status")));
     }
 
     private static Schema stringSchema() {
@@ -71,8 +88,12 @@ public class ProblemResponsesFilter implements OASFilter {
     }
 
     private static APIResponse problemResponse(String description) {
-        return OASFactory.createAPIResponse().description(description)
-                .content(OASFactory.createContent().addMediaType("application/problem+json",
-                        OASFactory.createMediaType().schema(OASFactory.createSchema().ref(PROBLEM_REF))));
+        return OASFactory.createAPIResponse()
+                .description(description)
+                .content(OASFactory.createContent()
+                        .addMediaType(
+                                "application/problem+json",
+                                OASFactory.createMediaType()
+                                        .schema(OASFactory.createSchema().ref(PROBLEM_REF))));
     }
 }

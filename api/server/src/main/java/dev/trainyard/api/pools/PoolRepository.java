@@ -20,7 +20,9 @@ public class PoolRepository {
 
     public Optional<PoolEntity> findByName(String name) {
         return em.createQuery("from PoolEntity where name = :n", PoolEntity.class)
-                .setParameter("n", name).getResultStream().findFirst();
+                .setParameter("n", name)
+                .getResultStream()
+                .findFirst();
     }
 
     public List<PoolEntity> all() {
@@ -29,7 +31,8 @@ public class PoolRepository {
 
     public List<PoolEntity> byGpuType(String gpuType) {
         return em.createQuery("from PoolEntity where gpuType = :t order by name", PoolEntity.class)
-                .setParameter("t", gpuType).getResultList();
+                .setParameter("t", gpuType)
+                .getResultList();
     }
 
     public Map<Long, String> namesById() {
@@ -51,9 +54,14 @@ public class PoolRepository {
                                join attempts a on a.id = ar.attempt_id and a.ended_at is null
                               group by ar.runner_id) u on u.runner_id = r.id
                  where r.pool_id = :p and r.state = :active""")
-                .setParameter("p", poolId).setParameter("active", RunnerState.ACTIVE.word()).getSingleResult();
-        return new Capacity(((Number) row[0]).intValue(), ((Number) row[1]).intValue(),
-                ((Number) row[2]).intValue(), ((Number) row[3]).intValue());
+                .setParameter("p", poolId)
+                .setParameter("active", RunnerState.ACTIVE.word())
+                .getSingleResult();
+        return new Capacity(
+                ((Number) row[0]).intValue(),
+                ((Number) row[1]).intValue(),
+                ((Number) row[2]).intValue(),
+                ((Number) row[3]).intValue());
     }
 
     /** Active runners of a pool and their devices. */

@@ -39,7 +39,9 @@ public class PoolResource {
     @Operation(operationId = "createPool", summary = "Create a pool (admin)")
     public RestResponse<PoolView> createPool(PoolRequests.Create request) {
         PoolView created = service.create(caller.get(), request);
-        return RestResponse.ResponseBuilder.<PoolView>created(URI.create("/api/v1/pools/" + created.name())).entity(created).build();
+        return RestResponse.ResponseBuilder.<PoolView>created(URI.create("/api/v1/pools/" + created.name()))
+                .entity(created)
+                .build();
     }
 
     @GET

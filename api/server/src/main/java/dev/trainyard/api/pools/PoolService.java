@@ -3,8 +3,8 @@ package dev.trainyard.api.pools;
 import dev.trainyard.api.auth.Caller;
 import dev.trainyard.api.error.ApiException;
 import dev.trainyard.api.error.ProblemType;
-import dev.trainyard.spec.Violations;
 import dev.trainyard.api.persistence.PoolEntity;
+import dev.trainyard.spec.Violations;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
 import java.math.BigDecimal;
@@ -35,7 +35,8 @@ public class PoolService {
         if (v.require("name", request.name())) {
             v.checkResourceName("name", request.name());
         }
-        if (v.require("gpuType", request.gpuType()) && (request.gpuType().isBlank() || request.gpuType().length() > 64)) {
+        if (v.require("gpuType", request.gpuType())
+                && (request.gpuType().isBlank() || request.gpuType().length() > 64)) {
             v.add("gpuType", "must be 1-64 characters");
         }
         checkPrice(request.pricePerGpuHour(), v);
@@ -85,7 +86,7 @@ public class PoolService {
 
     private PoolView view(PoolEntity p) {
         PoolRepository.Capacity c = pools.capacity(p.id);
-        return new PoolView(p.id, p.name, p.gpuType, p.pricePerGpuHour, c.runners(), c.totalGpus(), c.usedGpus(),
-                p.createdAt);
+        return new PoolView(
+                p.id, p.name, p.gpuType, p.pricePerGpuHour, c.runners(), c.totalGpus(), c.usedGpus(), p.createdAt);
     }
 }

@@ -10,9 +10,17 @@ public record PoolView(
         @Schema(required = true) long id,
         @Schema(required = true) String name,
         @Schema(required = true) String gpuType,
-        @Schema(required = true, description = "USD per GPU-hour") BigDecimal pricePerGpuHour,
-        @Schema(required = true, description = "Active runners") int runners,
-        @Schema(required = true, description = "Devices of active runners") int totalGpus,
-        @Schema(required = true, description = "Devices in use by attempts") int usedGpus,
-        @Schema(required = true) Instant createdAt) {
-}
+
+        @Schema(required = true, description = "USD per GPU-hour")
+        BigDecimal pricePerGpuHour,
+
+        @Schema(required = true, description = "Active runners")
+        int runners,
+
+        @Schema(required = true, description = "Devices of active runners")
+        int totalGpus,
+
+        @Schema(required = true, description = "Devices in use by attempts")
+        int usedGpus,
+
+        @Schema(required = true) Instant createdAt) {}

@@ -20,7 +20,9 @@ public class ProjectRepository {
 
     public Optional<ProjectEntity> findByName(String name) {
         return em.createQuery("from ProjectEntity where name = :n", ProjectEntity.class)
-                .setParameter("n", name).getResultStream().findFirst();
+                .setParameter("n", name)
+                .getResultStream()
+                .findFirst();
     }
 
     public Optional<ProjectEntity> find(long id) {
@@ -28,7 +30,8 @@ public class ProjectRepository {
     }
 
     public List<ProjectEntity> all() {
-        return em.createQuery("from ProjectEntity order by name", ProjectEntity.class).getResultList();
+        return em.createQuery("from ProjectEntity order by name", ProjectEntity.class)
+                .getResultList();
     }
 
     public Map<Long, String> namesById() {
@@ -43,7 +46,8 @@ public class ProjectRepository {
     /** What the project has spent: the sum of its cost ledger. */
     public BigDecimal spent(long projectId) {
         Object sum = em.createNativeQuery("select coalesce(sum(amount_usd), 0) from cost_ledger where project_id = :p")
-                .setParameter("p", projectId).getSingleResult();
+                .setParameter("p", projectId)
+                .getSingleResult();
         return sum instanceof BigDecimal b ? b : new BigDecimal(sum.toString());
     }
 }

@@ -35,7 +35,9 @@ public class ProjectResource {
     @Operation(operationId = "createProject", summary = "Create a project (admin)")
     public RestResponse<ProjectView> createProject(ProjectRequests.Create request) {
         ProjectView created = service.create(caller.get(), request);
-        return RestResponse.ResponseBuilder.<ProjectView>created(URI.create("/api/v1/projects/" + created.name())).entity(created).build();
+        return RestResponse.ResponseBuilder.<ProjectView>created(URI.create("/api/v1/projects/" + created.name()))
+                .entity(created)
+                .build();
     }
 
     @GET

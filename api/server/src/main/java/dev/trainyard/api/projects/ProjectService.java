@@ -3,8 +3,8 @@ package dev.trainyard.api.projects;
 import dev.trainyard.api.auth.Caller;
 import dev.trainyard.api.error.ApiException;
 import dev.trainyard.api.error.ProblemType;
-import dev.trainyard.spec.Violations;
 import dev.trainyard.api.persistence.ProjectEntity;
+import dev.trainyard.spec.Violations;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
 import java.math.BigDecimal;
@@ -39,7 +39,8 @@ public class ProjectService {
         v.checkRange("share", request.share(), 0.001, 1000);
         v.throwIfAny();
         if (projects.findByName(request.name()).isPresent()) {
-            throw new ApiException.Conflict(ProblemType.ALREADY_EXISTS, "A project named '" + request.name() + "' exists");
+            throw new ApiException.Conflict(
+                    ProblemType.ALREADY_EXISTS, "A project named '" + request.name() + "' exists");
         }
         ProjectEntity p = new ProjectEntity();
         p.name = request.name();
@@ -79,7 +80,10 @@ public class ProjectService {
 
     @Transactional
     public List<ProjectView> list(Caller caller) {
-        return projects.all().stream().filter(p -> caller.canAccessProject(p.id)).map(this::view).toList();
+        return projects.all().stream()
+                .filter(p -> caller.canAccessProject(p.id))
+                .map(this::view)
+                .toList();
     }
 
     @Transactional
@@ -89,7 +93,8 @@ public class ProjectService {
 
     /** The project if the caller may see it; otherwise not found, so that names of others do not leak. */
     public ProjectEntity visible(Caller caller, String name) {
-        return projects.findByName(name).filter(p -> caller.canAccessProject(p.id))
+        return projects.findByName(name)
+                .filter(p -> caller.canAccessProject(p.id))
                 .orElseThrow(() -> new ApiException.NotFound("project", name));
     }
 

@@ -9,8 +9,14 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 public record ProjectView(
         @Schema(required = true) long id,
         @Schema(required = true) String name,
-        @Schema(description = "Budget in USD; absent means unlimited") BigDecimal budgetUsd,
-        @Schema(required = true, description = "USD spent so far (sum of the cost ledger)") BigDecimal spentUsd,
-        @Schema(required = true, description = "Fair-share weight within a priority class") double share,
-        @Schema(required = true) Instant createdAt) {
-}
+
+        @Schema(description = "Budget in USD; absent means unlimited")
+        BigDecimal budgetUsd,
+
+        @Schema(required = true, description = "USD spent so far (sum of the cost ledger)")
+        BigDecimal spentUsd,
+
+        @Schema(required = true, description = "Fair-share weight within a priority class")
+        double share,
+
+        @Schema(required = true) Instant createdAt) {}

@@ -2,8 +2,8 @@ package dev.trainyard.api.protocol;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.trainyard.api.db.Jdbc;
-import dev.trainyard.spec.JobSpec;
 import dev.trainyard.api.lifecycle.StopReason;
+import dev.trainyard.spec.JobSpec;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
@@ -12,8 +12,7 @@ import java.util.Optional;
 /** The SQL behind registrations and heartbeats: pools by name, and a runner's live attempts. */
 final class AssignmentQueries {
 
-    private AssignmentQueries() {
-    }
+    private AssignmentQueries() {}
 
     static Optional<Long> poolId(Connection c, String name) throws SQLException {
         return Jdbc.queryOne(c, "select id from pools where name = ?", rs -> rs.getLong(1), name);
@@ -29,7 +28,9 @@ final class AssignmentQueries {
     /** The runner's live work: one assignment per live attempt it holds a rank of. */
     static List<RunnerMessages.Assignment> assignments(Connection c, ObjectMapper json, long runnerId)
             throws SQLException {
-        return Jdbc.query(c, """
+        return Jdbc.query(
+                c,
+                """
                 select a.id, a.job_id, a.number, a.lease_token, j.spec, ar.gpus, ar.rank,
                        (select count(*) from attempt_runners x where x.attempt_id = a.id), a.state, a.stop_reason,
                        k.id, k.step, k.sha256, k.size_bytes,
@@ -42,16 +43,30 @@ final class AssignmentQueries {
                  where ar.runner_id = ? and a.ended_at is null order by a.id""",
                 rs -> {
                     long checkpoint = rs.getLong(11);
-                    RunnerMessages.CheckpointRef resume = rs.wasNull() ? null
-                            : new RunnerMessages.CheckpointRef(checkpoint, rs.getLong(12), rs.getString(13), rs.getLong(14));
+                    RunnerMessages.CheckpointRef resume = rs.wasNull()
+                            ? null
+                            : new RunnerMessages.CheckpointRef(
+                                    checkpoint, rs.getLong(12), rs.getString(13), rs.getLong(14));
                     JobSpec spec = StoredSpecs.read(json, rs.getString(5));
                     ReplicaShare share = ReplicaShare.of(spec, rs.getInt(15), rs.getInt(16), rs.getInt(6));
                     String host = rs.getString(17);
                     String rendezvous = host == null ? null : host + ":" + rs.getInt(18);
-                    return new RunnerMessages.Assignment(rs.getLong(1), rs.getLong(2), rs.getInt(3),
-                            rs.getString(4), spec, rs.getInt(6), rs.getInt(7), rs.getInt(8), share.first(),
-                            share.count(), rendezvous, rs.getString(9), StopReason.protocolWordOf(rs.getString(10)),
+                    return new RunnerMessages.Assignment(
+                            rs.getLong(1),
+                            rs.getLong(2),
+                            rs.getInt(3),
+                            rs.getString(4),
+                            spec,
+                            rs.getInt(6),
+                            rs.getInt(7),
+                            rs.getInt(8),
+                            share.first(),
+                            share.count(),
+                            rendezvous,
+                            rs.getString(9),
+                            StopReason.protocolWordOf(rs.getString(10)),
                             resume);
-                }, runnerId);
+                },
+                runnerId);
     }
 }

@@ -5,11 +5,11 @@ import dev.trainyard.api.error.ApiException;
 import dev.trainyard.api.error.ProblemType;
 import dev.trainyard.api.jobs.JobSignals;
 import dev.trainyard.api.jobs.JobsChanged;
-import dev.trainyard.spec.Violations;
 import dev.trainyard.api.lifecycle.AttemptEnder;
 import dev.trainyard.api.lifecycle.AttemptState;
 import dev.trainyard.api.lifecycle.AttemptTransitions;
 import dev.trainyard.api.lifecycle.JobState;
+import dev.trainyard.spec.Violations;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -58,8 +58,8 @@ public class AttemptCalls {
         return transactions.inNew(c -> {
             FencedAttempt a = FencedAttempt.check(c, attemptId, r.leaseToken());
             if (!AttemptQueries.publishRendezvous(c, attemptId, r.host(), r.port())) {
-                throw new ApiException.Conflict(ProblemType.INVALID_STATE,
-                        "Attempt " + attemptId + " already has another rendezvous address");
+                throw new ApiException.Conflict(
+                        ProblemType.INVALID_STATE, "Attempt " + attemptId + " already has another rendezvous address");
             }
             signals.changed(JobsChanged.runners(AttemptQueries.runnersOf(c, attemptId)));
             return new RunnerMessages.AttemptAck(attemptId, a.state(), a.stop());
@@ -77,10 +77,12 @@ public class AttemptCalls {
             if (end.finalStep() != null) {
                 AttemptQueries.raiseLastStep(c, a.jobId(), end.finalStep());
             }
-            String state = AttemptEnder.end(c, attemptId, ending, end.message(), now).map(JobState::word)
+            String state = AttemptEnder.end(c, attemptId, ending, end.message(), now)
+                    .map(JobState::word)
                     .orElse(AttemptState.ENDED.word());
             // devices were freed, and the attempt's other ranks must stop
-            signals.changed(JobsChanged.runners(AttemptQueries.runnersOf(c, attemptId)).withSchedule());
+            signals.changed(
+                    JobsChanged.runners(AttemptQueries.runnersOf(c, attemptId)).withSchedule());
             return new RunnerMessages.AttemptAck(attemptId, AttemptState.ENDED.word(), state);
         });
     }

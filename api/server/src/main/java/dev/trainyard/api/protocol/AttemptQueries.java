@@ -9,21 +9,19 @@ import java.util.List;
 /** The SQL of an attempt's calls that is not a state change: its ranks, its rendezvous, its job's progress. */
 final class AttemptQueries {
 
-    private AttemptQueries() {
-    }
+    private AttemptQueries() {}
 
     /** The runners holding a rank of the attempt: whose heartbeats show a change to it. */
     static List<Long> runnersOf(Connection c, long attemptId) throws SQLException {
-        return Jdbc.query(c, "select runner_id from attempt_runners where attempt_id = ?", rs -> rs.getLong(1),
-                attemptId);
+        return Jdbc.query(
+                c, "select runner_id from attempt_runners where attempt_id = ?", rs -> rs.getLong(1), attemptId);
     }
 
     /** Records rank 0's address once; false when the attempt already has another one. */
     static boolean publishRendezvous(Connection c, long attemptId, String host, int port) throws SQLException {
         return Jdbc.update(c, """
                 update attempts set rendezvous_host = ?, rendezvous_port = ?
-                 where id = ? and (rendezvous_host is null or (rendezvous_host = ? and rendezvous_port = ?))""",
-                host, port, attemptId, host, port) == 1;
+                 where id = ? and (rendezvous_host is null or (rendezvous_host = ? and rendezvous_port = ?))""", host, port, attemptId, host, port) == 1;
     }
 
     /** Raises the job's last completed step, never lowers it. */

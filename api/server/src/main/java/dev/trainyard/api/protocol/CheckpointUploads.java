@@ -38,8 +38,8 @@ public class CheckpointUploads {
     }
 
     /** Receives a checkpoint; it counts only if its SHA-256 matches the one the runner declared. */
-    public CheckpointView checkpoint(long attemptId, String leaseToken, long step, String declaredSha256,
-            Double evalLoss, InputStream body) {
+    public CheckpointView checkpoint(
+            long attemptId, String leaseToken, long step, String declaredSha256, Double evalLoss, InputStream body) {
         if (declaredSha256 == null || !declaredSha256.toLowerCase(Locale.ROOT).matches("[0-9a-f]{64}")) {
             throw ApiException.InvalidInput.of("X-Checksum-Sha256", "a hex SHA-256 of the body is required");
         }
@@ -50,20 +50,22 @@ public class CheckpointUploads {
         CheckpointFiles.Received received = files.receive(before.jobId(), body, MAX_CHECKPOINT_BYTES);
         if (!received.sha256().equals(declaredSha256.toLowerCase(Locale.ROOT))) {
             files.discard(received);
-            throw new ApiException.InvalidInput(ProblemType.CHECKSUM_MISMATCH, "The upload's SHA-256 is "
-                    + received.sha256() + ", not the declared " + declaredSha256 + "; the checkpoint was refused");
+            throw new ApiException.InvalidInput(
+                    ProblemType.CHECKSUM_MISMATCH,
+                    "The upload's SHA-256 is " + received.sha256() + ", not the declared " + declaredSha256
+                            + "; the checkpoint was refused");
         }
         Instant now = clock.instant();
         try {
             return transactions.inNew(c -> {
                 FencedAttempt a = FencedAttempt.check(c, attemptId, leaseToken);
                 String path = files.keep(received, a.jobId(), attemptId, step);
-                long id = CheckpointIndex.insertComplete(c, a.jobId(), attemptId, step, path, received.bytes(),
-                        received.sha256(), evalLoss, now);
+                long id = CheckpointIndex.insertComplete(
+                        c, a.jobId(), attemptId, step, path, received.bytes(), received.sha256(), evalLoss, now);
                 AttemptQueries.touchCheckpoint(c, attemptId, now);
                 retain(c, a.jobId());
-                return new CheckpointView(id, a.jobId(), attemptId, step, received.bytes(), received.sha256(),
-                        evalLoss, now);
+                return new CheckpointView(
+                        id, a.jobId(), attemptId, step, received.bytes(), received.sha256(), evalLoss, now);
             });
         } catch (RuntimeException e) {
             files.discard(received);
@@ -72,16 +74,21 @@ public class CheckpointUploads {
     }
 
     public CheckpointIndex.Row checkpointForResume(long checkpointId) {
-        return transactions.inNew(c -> CheckpointIndex.findAny(c, checkpointId))
+        return transactions
+                .inNew(c -> CheckpointIndex.findAny(c, checkpointId))
                 .orElseThrow(() -> new ApiException.NotFound("checkpoint", checkpointId));
     }
 
     /** Applies the job's keepLast / keepBest policy now that one more checkpoint is complete. */
     private void retain(Connection c, long jobId) throws SQLException {
-        JobSpec spec = Jdbc.queryOne(c, "select spec from jobs where id = ?",
-                rs -> StoredSpecs.read(json, rs.getString(1)), jobId).orElseThrow();
-        int keepLast = spec.checkpoint() == null || spec.checkpoint().keepLast() == null ? 3 : spec.checkpoint().keepLast();
-        boolean keepBest = spec.checkpoint() != null && Boolean.TRUE.equals(spec.checkpoint().keepBest());
+        JobSpec spec = Jdbc.queryOne(
+                        c, "select spec from jobs where id = ?", rs -> StoredSpecs.read(json, rs.getString(1)), jobId)
+                .orElseThrow();
+        int keepLast = spec.checkpoint() == null || spec.checkpoint().keepLast() == null
+                ? 3
+                : spec.checkpoint().keepLast();
+        boolean keepBest = spec.checkpoint() != null
+                && Boolean.TRUE.equals(spec.checkpoint().keepBest());
         CheckpointIndex.retain(c, jobId, keepLast, keepBest);
     }
 }

@@ -34,13 +34,18 @@ public record FencedAttempt(long attemptId, long jobId, int number, String state
             throws SQLException {
         UUID token = parse(leaseToken);
         org.jboss.logging.MDC.put("attemptId", Long.toString(attemptId));
-        FencedAttempt fenced = Jdbc.queryOne(c, """
+        FencedAttempt fenced = Jdbc.queryOne(
+                        c,
+                        """
                 select a.id, a.job_id, a.number, a.state, a.stop_reason from attempts a
                  where a.id = ? and a.lease_token = ? and a.ended_at is null
                    and a.number = (select max(number) from attempts where job_id = a.job_id)
                  """ + lock,
-                rs -> new FencedAttempt(rs.getLong(1), rs.getLong(2), rs.getInt(3), rs.getString(4), rs.getString(5)),
-                attemptId, token).orElseThrow(() -> stale(attemptId));
+                        rs -> new FencedAttempt(
+                                rs.getLong(1), rs.getLong(2), rs.getInt(3), rs.getString(4), rs.getString(5)),
+                        attemptId,
+                        token)
+                .orElseThrow(() -> stale(attemptId));
         org.jboss.logging.MDC.put("jobId", Long.toString(fenced.jobId()));
         return fenced;
     }
@@ -59,7 +64,8 @@ public record FencedAttempt(long attemptId, long jobId, int number, String state
     }
 
     static ApiException stale(long attemptId) {
-        return new ApiException.Conflict(ProblemType.STALE_ATTEMPT,
+        return new ApiException.Conflict(
+                ProblemType.STALE_ATTEMPT,
                 "Attempt " + attemptId + " is not current (ended, replaced, or wrong lease token); stop working on it");
     }
 }

@@ -8,10 +8,10 @@ import dev.trainyard.api.error.ApiException;
 import dev.trainyard.api.error.ProblemType;
 import dev.trainyard.api.jobs.JobSignals;
 import dev.trainyard.api.jobs.JobsChanged;
-import dev.trainyard.spec.Violations;
 import dev.trainyard.api.lifecycle.AttemptEnder;
 import dev.trainyard.api.lifecycle.RunnerState;
 import dev.trainyard.api.lifecycle.RunnerTransitions;
+import dev.trainyard.spec.Violations;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -29,8 +29,13 @@ public class Heartbeats {
     private final InstantSource clock;
     private final JobSignals signals;
 
-    public Heartbeats(Transactions transactions, AssignmentWaiters waiters, TrainyardConfig config, ObjectMapper json,
-            InstantSource clock, JobSignals signals) {
+    public Heartbeats(
+            Transactions transactions,
+            AssignmentWaiters waiters,
+            TrainyardConfig config,
+            ObjectMapper json,
+            InstantSource clock,
+            JobSignals signals) {
         this.transactions = transactions;
         this.waiters = waiters;
         this.config = config;
@@ -45,16 +50,21 @@ public class Heartbeats {
         long id = transactions.inNew(c -> {
             long poolId = AssignmentQueries.poolId(c, r.pool())
                     .orElseThrow(() -> ApiException.InvalidInput.of("pool", "no pool named '" + r.pool() + "'"));
-            long runnerId = RunnerTransitions.register(c, new RunnerTransitions.Registration(poolId, r.name(), r.host(),
-                    r.devices().size(), write(r.devices()), tokenId), now)
-                    .orElseThrow(() -> new ApiException.Conflict(ProblemType.INVALID_STATE,
-                            "Runner " + r.name() + " cannot register in its present state"));
+            long runnerId = RunnerTransitions.register(
+                            c,
+                            new RunnerTransitions.Registration(
+                                    poolId, r.name(), r.host(), r.devices().size(), write(r.devices()), tokenId),
+                            now)
+                    .orElseThrow(() -> new ApiException.Conflict(
+                            ProblemType.INVALID_STATE, "Runner " + r.name() + " cannot register in its present state"));
             endAttemptsOfRestartedRunner(c, runnerId, now);
             // new capacity, and the attempts it ended may have had other ranks
             signals.changed(JobsChanged.everything());
             return runnerId;
         });
-        return new RunnerMessages.Registration(id, Math.max(200, config.runners().heartbeatTimeout().toMillis() / 5),
+        return new RunnerMessages.Registration(
+                id,
+                Math.max(200, config.runners().heartbeatTimeout().toMillis() / 5),
                 config.runners().heartbeatTimeout().toMillis());
     }
 
@@ -78,8 +88,8 @@ public class Heartbeats {
             waiters.awaitChange(h.runnerId(), version, deadline - System.currentTimeMillis());
             version = waiters.version(h.runnerId());
             String state = answer.runnerState();
-            answer = transactions.inNew(c -> new RunnerMessages.HeartbeatAnswer(state,
-                    AssignmentQueries.assignments(c, json, h.runnerId())));
+            answer = transactions.inNew(c ->
+                    new RunnerMessages.HeartbeatAnswer(state, AssignmentQueries.assignments(c, json, h.runnerId())));
         }
         return answer;
     }
@@ -92,7 +102,8 @@ public class Heartbeats {
             s.execute("set local synchronous_commit = off");
         }
         RunnerState state = RunnerTransitions.heartbeat(c, runnerId, now)
-                .orElseThrow(() -> new ApiException.Conflict(ProblemType.INVALID_STATE,
+                .orElseThrow(() -> new ApiException.Conflict(
+                        ProblemType.INVALID_STATE,
                         "Runner " + runnerId + " is unknown, lost or offline; register again"));
         return new RunnerMessages.HeartbeatAnswer(state.word(), AssignmentQueries.assignments(c, json, runnerId));
     }
@@ -110,7 +121,8 @@ public class Heartbeats {
             v.add("host", "must be 1-255 characters");
         }
         v.require("pool", r.pool());
-        if (v.require("devices", r.devices()) && (r.devices().isEmpty() || r.devices().size() > 512)) {
+        if (v.require("devices", r.devices())
+                && (r.devices().isEmpty() || r.devices().size() > 512)) {
             v.add("devices", "must list 1-512 devices");
         }
         v.throwIfAny();

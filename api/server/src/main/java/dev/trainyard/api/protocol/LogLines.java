@@ -11,14 +11,13 @@ import java.util.List;
 final class LogLines {
     static final int MAX_LINE = 4000;
 
-    private LogLines() {
-    }
+    private LogLines() {}
 
     /** Appends the lines, cut to {@link #MAX_LINE} characters; a line without a time gets {@code now}. */
     static void append(Connection c, long jobId, long attemptId, List<RunnerMessages.LogLine> lines, Instant now)
             throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "insert into job_logs (job_id, attempt_id, at, line) values (?, ?, ?, ?)")) {
+        try (PreparedStatement ps =
+                c.prepareStatement("insert into job_logs (job_id, attempt_id, at, line) values (?, ?, ?, ?)")) {
             for (RunnerMessages.LogLine l : lines) {
                 String line = l == null || l.line() == null ? "" : l.line();
                 ps.setLong(1, jobId);

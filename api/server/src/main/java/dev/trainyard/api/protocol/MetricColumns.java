@@ -12,8 +12,7 @@ import java.util.Map;
  */
 record MetricColumns(long[] steps, String[] names, double[] values, long maxStep) {
 
-    private record Key(String name, long step) {
-    }
+    private record Key(String name, long step) {}
 
     static MetricColumns of(List<RunnerMessages.MetricPoint> points) {
         Map<Key, Integer> slots = new HashMap<>(points.size() * 2);

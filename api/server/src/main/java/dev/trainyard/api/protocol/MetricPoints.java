@@ -11,8 +11,7 @@ import org.postgresql.PGConnection;
 /** The SQL of metrics ingestion: a batch's points, and the job's progress. */
 final class MetricPoints {
 
-    private MetricPoints() {
-    }
+    private MetricPoints() {}
 
     /**
      * One statement for the whole batch (arrays bound as three parameters), then the job's progress, touched
@@ -34,7 +33,11 @@ final class MetricPoints {
             ps.setArray(6, pg.createArrayOf("float8", columns.values()));
             ps.executeUpdate();
         }
-        Jdbc.update(c, "update jobs set last_step = ? where id = ? and last_step < ?",
-                columns.maxStep(), a.jobId(), columns.maxStep());
+        Jdbc.update(
+                c,
+                "update jobs set last_step = ? where id = ? and last_step < ?",
+                columns.maxStep(),
+                a.jobId(),
+                columns.maxStep());
     }
 }

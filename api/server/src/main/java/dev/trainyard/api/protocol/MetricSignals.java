@@ -63,8 +63,9 @@ public class MetricSignals {
         if (jobs.isEmpty()) {
             return 0;
         }
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(
-                "select pg_notify('" + JobSignals.METRICS_CHANNEL + "', job::text) from unnest(cast(? as bigint[])) job")) {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement("select pg_notify('" + JobSignals.METRICS_CHANNEL
+                        + "', job::text) from unnest(cast(? as bigint[])) job")) {
             ps.setArray(1, c.createArrayOf("bigint", jobs.toArray()));
             ps.execute();
         } catch (SQLException | RuntimeException e) {

@@ -9,7 +9,8 @@ import dev.trainyard.spec.JobSpec;
 record ReplicaShare(int first, int count) {
     static ReplicaShare of(JobSpec spec, int attemptGpus, int gpusBefore, int gpus) {
         int replicas = spec.parallelism() == null || spec.parallelism().dataParallel() == null
-                ? 1 : Math.max(1, spec.parallelism().dataParallel());
+                ? 1
+                : Math.max(1, spec.parallelism().dataParallel());
         int perReplica = Math.max(1, attemptGpus / replicas);
         return new ReplicaShare(gpusBefore / perReplica, Math.max(1, gpus / perReplica));
     }

@@ -1,43 +1,54 @@
 package dev.trainyard.api.protocol;
 
-import dev.trainyard.spec.JobSpec;
 import dev.trainyard.api.runners.RunnerView;
+import dev.trainyard.spec.JobSpec;
 import java.time.Instant;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /** Bodies of the runner protocol: what runners send and what they are told. */
 public final class RunnerMessages {
-    private RunnerMessages() {
-    }
+    private RunnerMessages() {}
 
     /** A runner announcing itself; the same name again means the same runner restarted. */
     @Schema(name = "RegisterRunner")
     public record Register(
-            @Schema(required = true, description = "Unique, stable name of the runner", example = "node-a") String name,
+            @Schema(required = true, description = "Unique, stable name of the runner", example = "node-a")
+            String name,
+
             @Schema(required = true) String host,
-            @Schema(required = true, description = "Pool to join") String pool,
-            @Schema(required = true) List<RunnerView.Device> devices) {
-    }
+
+            @Schema(required = true, description = "Pool to join")
+            String pool,
+
+            @Schema(required = true) List<RunnerView.Device> devices) {}
 
     /** The platform's answer to a registration. */
     @Schema(name = "RunnerRegistration")
-    public record Registration(@Schema(required = true) long runnerId,
-            @Schema(required = true, description = "Send a heartbeat at least this often") long heartbeatIntervalMs,
-            @Schema(required = true, description = "Silent this long, the runner is LOST") long heartbeatTimeoutMs) {
-    }
+    public record Registration(
+            @Schema(required = true) long runnerId,
+
+            @Schema(required = true, description = "Send a heartbeat at least this often")
+            long heartbeatIntervalMs,
+
+            @Schema(required = true, description = "Silent this long, the runner is LOST")
+            long heartbeatTimeoutMs) {}
 
     /** A heartbeat; with waitMs the answer is held until work changes or the time is up (long poll). */
     @Schema(name = "Heartbeat")
-    public record Heartbeat(@Schema(required = true) long runnerId,
-            @Schema(description = "Hold the answer up to this long while nothing changes (0-20000 ms; at most a quarter of the heartbeat timeout)") Long waitMs) {
-    }
+    public record Heartbeat(
+            @Schema(required = true) long runnerId,
+
+            @Schema(
+                    description =
+                            "Hold the answer up to this long while nothing changes (0-20000 ms; at most a quarter of the heartbeat timeout)")
+            Long waitMs) {}
 
     /** The runner's live work as the platform sees it: start what is new, stop what is asked, drop the rest. */
     @Schema(name = "HeartbeatAnswer")
-    public record HeartbeatAnswer(@Schema(required = true) String runnerState,
-            @Schema(required = true) List<Assignment> assignments) {
-    }
+    public record HeartbeatAnswer(
+            @Schema(required = true) String runnerState,
+            @Schema(required = true) List<Assignment> assignments) {}
 
     /** One live attempt on this runner. */
     @Schema(name = "Assignment")
@@ -45,74 +56,109 @@ public final class RunnerMessages {
             @Schema(required = true) long attemptId,
             @Schema(required = true) long jobId,
             @Schema(required = true) int attemptNumber,
-            @Schema(required = true, description = "Send with every call about this attempt") String leaseToken,
+
+            @Schema(required = true, description = "Send with every call about this attempt")
+            String leaseToken,
+
             @Schema(required = true) JobSpec spec,
-            @Schema(required = true, description = "Devices of this runner to use") int gpus,
-            @Schema(required = true, description = "This runner's rank in the attempt") int rank,
-            @Schema(required = true, description = "Runners in the attempt") int worldSize,
+
+            @Schema(required = true, description = "Devices of this runner to use")
+            int gpus,
+
+            @Schema(required = true, description = "This runner's rank in the attempt")
+            int rank,
+
+            @Schema(required = true, description = "Runners in the attempt")
+            int worldSize,
+
             @Schema(required = true, description = "First of the job's data-parallel replicas this runner trains")
             int firstReplica,
+
             @Schema(required = true, description = "Data-parallel replicas this runner trains (as one pipeline)")
             int localReplicas,
-            @Schema(description = "host:port of rank 0's TCP stores, once rank 0 has published it (attempts over"
-                    + " several runners only)") String rendezvous,
-            @Schema(required = true, description = "STARTING, RUNNING, PREEMPTING or STOPPING") String state,
-            @Schema(description = "CANCEL, PREEMPT or BUDGET when the attempt must checkpoint and stop") String stop,
-            @Schema(description = "Checkpoint to resume from") CheckpointRef resumeFrom) {
-    }
+
+            @Schema(
+                    description = "host:port of rank 0's TCP stores, once rank 0 has published it (attempts over"
+                            + " several runners only)")
+            String rendezvous,
+
+            @Schema(required = true, description = "STARTING, RUNNING, PREEMPTING or STOPPING")
+            String state,
+
+            @Schema(description = "CANCEL, PREEMPT or BUDGET when the attempt must checkpoint and stop")
+            String stop,
+
+            @Schema(description = "Checkpoint to resume from")
+            CheckpointRef resumeFrom) {}
 
     /** A complete checkpoint a runner can download. */
     @Schema(name = "CheckpointRef")
-    public record CheckpointRef(@Schema(required = true) long checkpointId, @Schema(required = true) long step,
-            @Schema(required = true) String sha256, @Schema(required = true) long sizeBytes) {
-    }
+    public record CheckpointRef(
+            @Schema(required = true) long checkpointId,
+            @Schema(required = true) long step,
+            @Schema(required = true) String sha256,
+            @Schema(required = true) long sizeBytes) {}
 
     /** Where rank 0 of a multi-runner attempt listens for the other ranks. */
     @Schema(name = "Rendezvous")
-    public record Rendezvous(@Schema(required = true) String leaseToken,
-            @Schema(required = true, description = "Host name or address the other runners can reach") String host,
-            @Schema(required = true, description = "First of the consecutive ports of rank 0's TCP stores") Integer port) {
-    }
+    public record Rendezvous(
+            @Schema(required = true) String leaseToken,
+
+            @Schema(required = true, description = "Host name or address the other runners can reach")
+            String host,
+
+            @Schema(required = true, description = "First of the consecutive ports of rank 0's TCP stores")
+            Integer port) {}
 
     /** Carries the attempt's lease token, for fencing. */
     @Schema(name = "AttemptCall")
-    public record AttemptCall(@Schema(required = true) String leaseToken) {
-    }
+    public record AttemptCall(@Schema(required = true) String leaseToken) {}
 
     /** One metric value at one step. */
     @Schema(name = "MetricPoint")
-    public record MetricPoint(@Schema(required = true) long step, @Schema(required = true) String name,
-            @Schema(required = true) double value) {
-    }
+    public record MetricPoint(
+            @Schema(required = true) long step,
+            @Schema(required = true) String name,
+            @Schema(required = true) double value) {}
 
     /** A batch of metric points of one attempt. */
     @Schema(name = "MetricsBatch")
-    public record MetricsBatch(@Schema(required = true) String leaseToken,
-            @Schema(required = true) List<MetricPoint> points) {
-    }
+    public record MetricsBatch(
+            @Schema(required = true) String leaseToken,
+            @Schema(required = true) List<MetricPoint> points) {}
 
     /** One log line. */
     @Schema(name = "LogLine")
-    public record LogLine(@Schema(required = true) Instant at, @Schema(required = true) String line) {
-    }
+    public record LogLine(
+            @Schema(required = true) Instant at,
+            @Schema(required = true) String line) {}
 
     /** A batch of log lines of one attempt. */
     @Schema(name = "LogBatch")
-    public record LogBatch(@Schema(required = true) String leaseToken, @Schema(required = true) List<LogLine> lines) {
-    }
+    public record LogBatch(
+            @Schema(required = true) String leaseToken,
+            @Schema(required = true) List<LogLine> lines) {}
 
     /** How an attempt ended on the runner. */
     @Schema(name = "AttemptEnd")
-    public record AttemptEnd(@Schema(required = true) String leaseToken,
-            @Schema(required = true, description = "SUCCEEDED, FAILED, STOPPED, or LOST when a data-parallel peer"
-                    + " runner is gone (the job resumes elsewhere, counting a restart)") String outcome,
+    public record AttemptEnd(
+            @Schema(required = true) String leaseToken,
+
+            @Schema(
+                    required = true,
+                    description = "SUCCEEDED, FAILED, STOPPED, or LOST when a data-parallel peer"
+                            + " runner is gone (the job resumes elsewhere, counting a restart)")
+            String outcome,
+
             @Schema(description = "Error or detail") String message,
-            @Schema(description = "Last completed step") Long finalStep) {
-    }
+            @Schema(description = "Last completed step") Long finalStep) {}
 
     /** The answer to a call about an attempt. */
     @Schema(name = "AttemptAck")
-    public record AttemptAck(@Schema(required = true) long attemptId, @Schema(required = true) String state,
-            @Schema(description = "CANCEL, PREEMPT or BUDGET when the attempt must checkpoint and stop") String stop) {
-    }
+    public record AttemptAck(
+            @Schema(required = true) long attemptId,
+            @Schema(required = true) String state,
+
+            @Schema(description = "CANCEL, PREEMPT or BUDGET when the attempt must checkpoint and stop")
+            String stop) {}
 }

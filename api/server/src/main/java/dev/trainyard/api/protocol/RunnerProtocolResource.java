@@ -40,8 +40,14 @@ public class RunnerProtocolResource {
     private final CheckpointFiles files;
     private final CurrentCaller caller;
 
-    public RunnerProtocolResource(Heartbeats heartbeats, AttemptCalls attempts, MetricsIngestion metrics,
-            LogIngestion logs, CheckpointUploads checkpoints, CheckpointFiles files, CurrentCaller caller) {
+    public RunnerProtocolResource(
+            Heartbeats heartbeats,
+            AttemptCalls attempts,
+            MetricsIngestion metrics,
+            LogIngestion logs,
+            CheckpointUploads checkpoints,
+            CheckpointFiles files,
+            CurrentCaller caller) {
         this.heartbeats = heartbeats;
         this.attempts = attempts;
         this.metrics = metrics;
@@ -60,7 +66,9 @@ public class RunnerProtocolResource {
 
     @POST
     @Path("/heartbeat")
-    @Operation(operationId = "heartbeat", summary = "Heartbeat; answers with the runner's live assignments",
+    @Operation(
+            operationId = "heartbeat",
+            summary = "Heartbeat; answers with the runner's live assignments",
             description = "With waitMs and no assignments, the answer waits until work arrives or the time is up.")
     public RestResponse<RunnerMessages.HeartbeatAnswer> heartbeat(RunnerMessages.Heartbeat request) {
         caller.get();
@@ -73,18 +81,19 @@ public class RunnerProtocolResource {
     @POST
     @Path("/attempts/{id: [0-9]+}:start")
     @Operation(operationId = "startAttempt", summary = "The runner began training this attempt")
-    public RestResponse<RunnerMessages.AttemptAck> startAttempt(@PathParam("id") long id,
-            RunnerMessages.AttemptCall call) {
+    public RestResponse<RunnerMessages.AttemptAck> startAttempt(
+            @PathParam("id") long id, RunnerMessages.AttemptCall call) {
         caller.get();
         return RestResponse.ok(attempts.start(id, call));
     }
 
     @POST
     @Path("/attempts/{id: [0-9]+}:rendezvous")
-    @Operation(operationId = "publishRendezvous",
+    @Operation(
+            operationId = "publishRendezvous",
             summary = "Rank 0 of an attempt over several runners publishes where its TCP stores listen")
-    public RestResponse<RunnerMessages.AttemptAck> publishRendezvous(@PathParam("id") long id,
-            RunnerMessages.Rendezvous rendezvous) {
+    public RestResponse<RunnerMessages.AttemptAck> publishRendezvous(
+            @PathParam("id") long id, RunnerMessages.Rendezvous rendezvous) {
         caller.get();
         return RestResponse.ok(attempts.rendezvous(id, rendezvous));
     }
@@ -92,8 +101,8 @@ public class RunnerProtocolResource {
     @POST
     @Path("/attempts/{id: [0-9]+}/metrics")
     @Operation(operationId = "reportMetrics", summary = "A batch of metric points; the answer says whether to stop")
-    public RestResponse<RunnerMessages.AttemptAck> reportMetrics(@PathParam("id") long id,
-            RunnerMessages.MetricsBatch batch) {
+    public RestResponse<RunnerMessages.AttemptAck> reportMetrics(
+            @PathParam("id") long id, RunnerMessages.MetricsBatch batch) {
         caller.get();
         return RestResponse.ok(metrics.metrics(id, batch));
     }
@@ -109,15 +118,30 @@ public class RunnerProtocolResource {
     @PUT
     @Path("/attempts/{id: [0-9]+}/checkpoints/{step: [0-9]+}")
     @Consumes(MediaType.APPLICATION_OCTET_STREAM)
-    @Operation(operationId = "uploadCheckpoint", summary = "Upload a checkpoint file, streamed, with its SHA-256",
+    @Operation(
+            operationId = "uploadCheckpoint",
+            summary = "Upload a checkpoint file, streamed, with its SHA-256",
             description = "The checkpoint counts only when the body's SHA-256 equals X-Checksum-Sha256.")
-    @RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_OCTET_STREAM,
-            schema = @Schema(type = SchemaType.STRING, format = "binary")))
-    @APIResponse(responseCode = "200", description = "Stored and verified",
-            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = CheckpointView.class)))
-    public RestResponse<CheckpointView> uploadCheckpoint(@PathParam("id") long id, @PathParam("step") long step,
-            @HeaderParam("X-Lease-Token") String leaseToken, @HeaderParam("X-Checksum-Sha256") String sha256,
-            @QueryParam("evalLoss") Double evalLoss, InputStream body) {
+    @RequestBody(
+            required = true,
+            content =
+                    @Content(
+                            mediaType = MediaType.APPLICATION_OCTET_STREAM,
+                            schema = @Schema(type = SchemaType.STRING, format = "binary")))
+    @APIResponse(
+            responseCode = "200",
+            description = "Stored and verified",
+            content =
+                    @Content(
+                            mediaType = MediaType.APPLICATION_JSON,
+                            schema = @Schema(implementation = CheckpointView.class)))
+    public RestResponse<CheckpointView> uploadCheckpoint(
+            @PathParam("id") long id,
+            @PathParam("step") long step,
+            @HeaderParam("X-Lease-Token") String leaseToken,
+            @HeaderParam("X-Checksum-Sha256") String sha256,
+            @QueryParam("evalLoss") Double evalLoss,
+            InputStream body) {
         caller.get();
         return RestResponse.ok(checkpoints.checkpoint(id, leaseToken, step, sha256, evalLoss, body));
     }
@@ -134,13 +158,18 @@ public class RunnerProtocolResource {
     @Path("/checkpoints/{id: [0-9]+}/content")
     @Produces(MediaType.APPLICATION_OCTET_STREAM)
     @Operation(operationId = "downloadCheckpointForResume", summary = "A complete checkpoint's bytes, to resume from")
-    @APIResponse(responseCode = "200", description = "The file",
-            content = @Content(mediaType = MediaType.APPLICATION_OCTET_STREAM,
-                    schema = @Schema(type = SchemaType.STRING, format = "binary")))
+    @APIResponse(
+            responseCode = "200",
+            description = "The file",
+            content =
+                    @Content(
+                            mediaType = MediaType.APPLICATION_OCTET_STREAM,
+                            schema = @Schema(type = SchemaType.STRING, format = "binary")))
     public RestResponse<java.io.File> downloadCheckpointForResume(@PathParam("id") long id) {
         caller.get();
         CheckpointIndex.Row row = checkpoints.checkpointForResume(id);
         return RestResponse.ResponseBuilder.ok(files.resolve(row.path()).toFile())
-                .header("X-Checksum-Sha256", row.view().sha256()).build();
+                .header("X-Checksum-Sha256", row.view().sha256())
+                .build();
     }
 }

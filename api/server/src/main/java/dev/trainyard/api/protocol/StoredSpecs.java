@@ -7,8 +7,7 @@ import dev.trainyard.spec.JobSpec;
 /** Reads back the job specs stored in {@code jobs.spec}, which the API wrote from validated specs. */
 final class StoredSpecs {
 
-    private StoredSpecs() {
-    }
+    private StoredSpecs() {}
 
     static JobSpec read(ObjectMapper json, String spec) {
         try {

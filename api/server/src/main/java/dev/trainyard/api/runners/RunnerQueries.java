@@ -34,9 +34,11 @@ public class RunnerQueries {
     @Transactional
     public List<RunnerView> list(String poolName) {
         Map<Long, String> poolNames = pools.namesById();
-        return em.createQuery("from RunnerEntity order by id", RunnerEntity.class).getResultStream()
+        return em.createQuery("from RunnerEntity order by id", RunnerEntity.class)
+                .getResultStream()
                 .filter(r -> poolName == null || poolName.equals(poolNames.get(r.poolId)))
-                .map(r -> view(r, poolNames)).toList();
+                .map(r -> view(r, poolNames))
+                .toList();
     }
 
     @Transactional
@@ -54,8 +56,8 @@ public class RunnerQueries {
             throw new ApiException.Conflict(ProblemType.INVALID_STATE, "Runner " + id + " is " + r.state);
         }
         if (!lifecycle.drain(id, seen)) {
-            throw new ApiException.Conflict(ProblemType.INVALID_STATE,
-                    "Runner " + id + " changed while it was being drained; try again");
+            throw new ApiException.Conflict(
+                    ProblemType.INVALID_STATE, "Runner " + id + " changed while it was being drained; try again");
         }
         em.refresh(r);
         return view(r, pools.namesById());
@@ -73,17 +75,29 @@ public class RunnerQueries {
     private RunnerView view(RunnerEntity r, Map<Long, String> poolNames) {
         List<Object[]> live = em.createNativeQuery("""
                 select a.job_id, ar.gpus from attempt_runners ar join attempts a on a.id = ar.attempt_id
-                 where ar.runner_id = :r and a.ended_at is null order by a.job_id""")
-                .setParameter("r", r.id).getResultList();
+                 where ar.runner_id = :r and a.ended_at is null order by a.job_id""").setParameter("r", r.id).getResultList();
         int used = live.stream().mapToInt(row -> ((Number) row[1]).intValue()).sum();
-        List<Long> jobs = live.stream().map(row -> ((Number) row[0]).longValue()).distinct().toList();
-        return new RunnerView(r.id, r.name, r.host, poolNames.get(r.poolId), r.state, r.totalGpus, used,
-                devices(r.devices), r.registeredAt, r.lastHeartbeatAt, jobs);
+        List<Long> jobs = live.stream()
+                .map(row -> ((Number) row[0]).longValue())
+                .distinct()
+                .toList();
+        return new RunnerView(
+                r.id,
+                r.name,
+                r.host,
+                poolNames.get(r.poolId),
+                r.state,
+                r.totalGpus,
+                used,
+                devices(r.devices),
+                r.registeredAt,
+                r.lastHeartbeatAt,
+                jobs);
     }
 
     private List<RunnerView.Device> devices(String stored) {
         try {
-            return json.readValue(stored, new TypeReference<List<RunnerView.Device>>() { });
+            return json.readValue(stored, new TypeReference<List<RunnerView.Device>>() {});
         } catch (JsonProcessingException e) {
             return List.of();
         }

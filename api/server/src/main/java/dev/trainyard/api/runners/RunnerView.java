@@ -11,17 +11,24 @@ public record RunnerView(
         @Schema(required = true) String name,
         @Schema(required = true) String host,
         @Schema(required = true) String pool,
-        @Schema(required = true, description = "REGISTERED, ACTIVE, DRAINING, OFFLINE or LOST") String state,
+
+        @Schema(required = true, description = "REGISTERED, ACTIVE, DRAINING, OFFLINE or LOST")
+        String state,
+
         @Schema(required = true) int totalGpus,
         @Schema(required = true) int usedGpus,
         @Schema(required = true) List<Device> devices,
         @Schema(required = true) Instant registeredAt,
         Instant lastHeartbeatAt,
-        @Schema(required = true, description = "Jobs with a live attempt on this runner") List<Long> runningJobs) {
+
+        @Schema(required = true, description = "Jobs with a live attempt on this runner")
+        List<Long> runningJobs) {
 
     /** One device of a runner. */
     @Schema(name = "Device")
-    public record Device(@Schema(required = true) int index, @Schema(required = true) String kind,
-            @Schema(required = true) String name, Long memoryBytes) {
-    }
+    public record Device(
+            @Schema(required = true) int index,
+            @Schema(required = true) String kind,
+            @Schema(required = true) String name,
+            Long memoryBytes) {}
 }

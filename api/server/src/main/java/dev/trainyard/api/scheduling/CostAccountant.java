@@ -12,8 +12,7 @@ import java.time.Instant;
  */
 public final class CostAccountant {
 
-    private CostAccountant() {
-    }
+    private CostAccountant() {}
 
     /**
      * Charges every live attempt up to {@code now} whose last charge is at least {@code interval} old; ending
@@ -28,7 +27,8 @@ public final class CostAccountant {
         return accrue(c, until, attemptId, until);
     }
 
-    private static int accrue(Connection c, Instant until, Long onlyAttempt, Instant chargedBefore) throws SQLException {
+    private static int accrue(Connection c, Instant until, Long onlyAttempt, Instant chargedBefore)
+            throws SQLException {
         String sql = """
                 with live as (
                   select a.id, a.job_id, j.project_id, a.gpus, p.price_per_gpu_hour price, a.cost_accounted_to from_at,

@@ -33,15 +33,18 @@ import java.util.function.Supplier;
  */
 public final class DecisionApplier {
 
-    private DecisionApplier() {
-    }
+    private DecisionApplier() {}
 
     /** What was written. */
-    public record Applied(int placed, int skipped, int stopsRequested, int pendingUpdated) {
-    }
+    public record Applied(int placed, int skipped, int stopsRequested, int pendingUpdated) {}
 
-    public static Applied apply(Connection c, Decision decision, Map<Long, SnapshotLoader.StoredPending> stored,
-            Instant now, Supplier<UUID> leaseTokens) throws SQLException {
+    public static Applied apply(
+            Connection c,
+            Decision decision,
+            Map<Long, SnapshotLoader.StoredPending> stored,
+            Instant now,
+            Supplier<UUID> leaseTokens)
+            throws SQLException {
         int placed = 0;
         int skipped = 0;
         Set<Long> active = activeRunners(c, decision);
@@ -55,18 +58,28 @@ public final class DecisionApplier {
         }
         int stops = 0;
         for (Preemption p : decision.preemptions()) {
-            stops += requestStop(c, p.attemptId(), p.jobId(), StopReason.PREEMPT,
-                    "Asked to checkpoint and stop for job " + p.forJobId() + " (" + p.reason() + ")", now);
+            stops += requestStop(
+                    c,
+                    p.attemptId(),
+                    p.jobId(),
+                    StopReason.PREEMPT,
+                    "Asked to checkpoint and stop for job " + p.forJobId() + " (" + p.reason() + ")",
+                    now);
         }
         for (Resize r : decision.resizes()) {
             // growth happens at a checkpoint: the attempt checkpoints and stops, and the job is placed again
             // at once with the GPUs that are idle now (the scheduler grows only when nobody else waits for them)
-            stops += requestStop(c, r.attemptId(), r.jobId(), StopReason.GROW,
-                    "Asked to checkpoint and restart on " + r.gpus() + " GPUs instead of " + r.fromGpus(), now);
+            stops += requestStop(
+                    c,
+                    r.attemptId(),
+                    r.jobId(),
+                    StopReason.GROW,
+                    "Asked to checkpoint and restart on " + r.gpus() + " GPUs instead of " + r.fromGpus(),
+                    now);
         }
         for (BudgetStop b : decision.budgetStops()) {
-            stops += requestStop(c, b.attemptId(), b.jobId(), StopReason.BUDGET,
-                    "Asked to checkpoint and stop: " + b.reason(), now);
+            stops += requestStop(
+                    c, b.attemptId(), b.jobId(), StopReason.BUDGET, "Asked to checkpoint and stop: " + b.reason(), now);
         }
         int pending = writePending(c, decision, stored);
         return new Applied(placed, skipped, stops, pending);
@@ -78,17 +91,25 @@ public final class DecisionApplier {
      * for the placements and then applies to runners whose work is already recorded, as a drain should.
      */
     private static Set<Long> activeRunners(Connection c, Decision decision) throws SQLException {
-        Long[] ids = decision.placements().stream().flatMap(p -> p.nodes().stream()).map(NodeAssignment::runnerId)
-                .distinct().toArray(Long[]::new);
+        Long[] ids = decision.placements().stream()
+                .flatMap(p -> p.nodes().stream())
+                .map(NodeAssignment::runnerId)
+                .distinct()
+                .toArray(Long[]::new);
         if (ids.length == 0) {
             return Set.of();
         }
-        return new HashSet<>(Jdbc.query(c, "select id from runners where id = any(?) and state = ? for share",
-                rs -> rs.getLong(1), c.createArrayOf("bigint", ids), RunnerState.ACTIVE.word()));
+        return new HashSet<>(Jdbc.query(
+                c,
+                "select id from runners where id = any(?) and state = ? for share",
+                rs -> rs.getLong(1),
+                c.createArrayOf("bigint", ids),
+                RunnerState.ACTIVE.word()));
     }
 
-    private static int requestStop(Connection c, long attemptId, long jobId, StopReason reason, String message,
-            Instant now) throws SQLException {
+    private static int requestStop(
+            Connection c, long attemptId, long jobId, StopReason reason, String message, Instant now)
+            throws SQLException {
         return AttemptTransitions.requestStop(c, attemptId, jobId, reason, message, now) ? 1 : 0;
     }
 
@@ -101,8 +122,8 @@ public final class DecisionApplier {
                  where id = ? and state = ?""")) {
             for (WaitingJob w : decision.waiting()) {
                 Integer position = w.queuePosition() > 0 ? w.queuePosition() : null;
-                SnapshotLoader.StoredPending now = new SnapshotLoader.StoredPending(w.reason().name(), w.message(),
-                        position, w.estimatedStart());
+                SnapshotLoader.StoredPending now =
+                        new SnapshotLoader.StoredPending(w.reason().name(), w.message(), position, w.estimatedStart());
                 if (sameAs(stored.get(w.jobId()), now)) {
                     continue;
                 }
@@ -127,9 +148,12 @@ public final class DecisionApplier {
     }
 
     private static boolean sameAs(SnapshotLoader.StoredPending a, SnapshotLoader.StoredPending b) {
-        return a != null && Objects.equals(a.reason(), b.reason()) && Objects.equals(a.message(), b.message())
+        return a != null
+                && Objects.equals(a.reason(), b.reason())
+                && Objects.equals(a.message(), b.message())
                 && Objects.equals(a.position(), b.position())
-                && Objects.equals(a.estimate() == null ? null : a.estimate().getEpochSecond(),
+                && Objects.equals(
+                        a.estimate() == null ? null : a.estimate().getEpochSecond(),
                         b.estimate() == null ? null : b.estimate().getEpochSecond());
     }
 }

@@ -9,8 +9,8 @@ import dev.trainyard.scheduler.Decision;
 import dev.trainyard.scheduler.Scheduler;
 import dev.trainyard.scheduler.SchedulerPolicy;
 import io.agroal.api.AgroalDataSource;
-import jakarta.enterprise.context.ApplicationScoped;
 import io.quarkus.narayana.jta.QuarkusTransaction;
+import jakarta.enterprise.context.ApplicationScoped;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -39,8 +39,13 @@ public class LeaderCycle {
     private final Scheduler scheduler = new Scheduler();
     private volatile Instant servingSince;
 
-    public LeaderCycle(AgroalDataSource dataSource, LeaderLease lease, TrainyardConfig config, InstantSource clock,
-            CheckpointFiles files, JobSignals signals) {
+    public LeaderCycle(
+            AgroalDataSource dataSource,
+            LeaderLease lease,
+            TrainyardConfig config,
+            InstantSource clock,
+            CheckpointFiles files,
+            JobSignals signals) {
         this.files = files;
         this.signals = signals;
         this.dataSource = dataSource;
@@ -50,8 +55,15 @@ public class LeaderCycle {
     }
 
     /** What a cycle did; {@code leader} false means another replica holds the lease and nothing was done. */
-    public record Report(boolean leader, int queued, int placed, int skipped, int stopsRequested, int lostRunners,
-            int endedAttempts, long decideNanos) {
+    public record Report(
+            boolean leader,
+            int queued,
+            int placed,
+            int skipped,
+            int stopsRequested,
+            int lostRunners,
+            int endedAttempts,
+            long decideNanos) {
         static Report notLeader() {
             return new Report(false, 0, 0, 0, 0, 0, 0, 0);
         }
@@ -67,7 +79,8 @@ public class LeaderCycle {
             return Report.notLeader();
         }
         if (!rescued.lostNames().isEmpty()) {
-            LOG.warnf("Runners silent for %.1f s declared LOST: %s (%d attempts ended)",
+            LOG.warnf(
+                    "Runners silent for %.1f s declared LOST: %s (%d attempts ended)",
                     config.runners().heartbeatTimeout().toMillis() / 1e3, rescued.lostNames(), rescued.endedAttempts());
         }
         if (rescued.endedAttempts() > 0) {
@@ -83,8 +96,15 @@ public class LeaderCycle {
             return Report.notLeader();
         }
         signals.changed(changeOf(decision, applied, policy));
-        return new Report(true, loaded.snapshot().queue().size(), applied.placed(), applied.skipped(),
-                applied.stopsRequested(), rescued.lostRunners(), rescued.endedAttempts(), decideNanos);
+        return new Report(
+                true,
+                loaded.snapshot().queue().size(),
+                applied.placed(),
+                applied.skipped(),
+                applied.stopsRequested(),
+                rescued.lostRunners(),
+                rescued.endedAttempts(),
+                decideNanos);
     }
 
     /**
@@ -94,7 +114,8 @@ public class LeaderCycle {
      */
     static JobsChanged changeOf(Decision decision, DecisionApplier.Applied applied, SchedulerPolicy policy) {
         int cap = policy.maxPlacementsPerCycle();
-        boolean again = applied.skipped() > 0 || cap > 0 && decision.placements().size() >= cap;
+        boolean again =
+                applied.skipped() > 0 || cap > 0 && decision.placements().size() >= cap;
         if (applied.stopsRequested() > 0) {
             return new JobsChanged(again, true, Set.of());
         }
@@ -149,7 +170,11 @@ public class LeaderCycle {
                 return null;
             }
             Instant since = latest(lease.leaderSince(), servingSince, now);
-            RunnerRescuer.Rescued rescued = RunnerRescuer.run(c, now, since, config.runners().heartbeatTimeout(),
+            RunnerRescuer.Rescued rescued = RunnerRescuer.run(
+                    c,
+                    now,
+                    since,
+                    config.runners().heartbeatTimeout(),
                     config.scheduler().preemptionGrace());
             CostAccountant.accrueAll(c, now, config.scheduler().costInterval());
             sweepDeletedCheckpoints(c);
@@ -162,7 +187,8 @@ public class LeaderCycle {
             try (Statement s = c.createStatement()) {
                 s.execute("set transaction isolation level repeatable read, read only");
             }
-            return SnapshotLoader.load(c, now, config.runners().heartbeatTimeout().dividedBy(2));
+            return SnapshotLoader.load(
+                    c, now, config.runners().heartbeatTimeout().dividedBy(2));
         }
     }
 
@@ -176,8 +202,9 @@ public class LeaderCycle {
      * Inside a transaction on {@code c}: writes the decision only if {@code holder} still holds the lease (and
      * keeps it locked until the transaction ends); null, with nothing written, when it does not.
      */
-    static DecisionApplier.Applied applyAsLeader(Connection c, String holder, Decision decision,
-            SnapshotLoader.Loaded loaded, Instant now) throws SQLException {
+    static DecisionApplier.Applied applyAsLeader(
+            Connection c, String holder, Decision decision, SnapshotLoader.Loaded loaded, Instant now)
+            throws SQLException {
         if (!LeaderLease.holdWithin(c, holder, now)) {
             return null;
         }

@@ -17,8 +17,7 @@ import java.util.List;
  */
 public final class RunnerRescuer {
 
-    private RunnerRescuer() {
-    }
+    private RunnerRescuer() {}
 
     /** What one pass did; {@code lostNames} are the runners it declared lost, for the operator's log. */
     public record Rescued(List<String> lostNames, int endedAttempts) {
@@ -32,29 +31,38 @@ public final class RunnerRescuer {
      *     silent for a whole timeout under this leader, so restarting the API (or a change of leader) does not
      *     condemn every runner whose heartbeats went unanswered meanwhile
      */
-    public static Rescued run(Connection c, Instant now, Instant watchingSince, Duration heartbeatTimeout,
-            Duration stopGrace) throws SQLException {
+    public static Rescued run(
+            Connection c, Instant now, Instant watchingSince, Duration heartbeatTimeout, Duration stopGrace)
+            throws SQLException {
         Instant silentSince = now.minus(heartbeatTimeout);
-        List<Lost> lostRunners = watchingSince.isAfter(silentSince) ? List.of()
-                : RunnerTransitions.markSilentLost(c, silentSince);
+        List<Lost> lostRunners =
+                watchingSince.isAfter(silentSince) ? List.of() : RunnerTransitions.markSilentLost(c, silentSince);
         List<Long> lost = lostRunners.stream().map(Lost::id).toList();
         int ended = 0;
         if (!lost.isEmpty()) {
             List<Long> attempts = Jdbc.query(c, """
                     select distinct a.id from attempts a join attempt_runners ar on ar.attempt_id = a.id
-                     where a.ended_at is null and ar.runner_id = any(?) order by a.id""",
-                    rs -> rs.getLong(1), c.createArrayOf("bigint", lost.toArray()));
+                     where a.ended_at is null and ar.runner_id = any(?) order by a.id""", rs -> rs.getLong(1), c.createArrayOf("bigint", lost.toArray()));
             for (long attempt : attempts) {
-                ended += AttemptEnder.end(c, attempt, AttemptEnder.Ending.LOST, "runner stopped sending heartbeats",
-                        now).isPresent() ? 1 : 0;
+                ended +=
+                        AttemptEnder.end(c, attempt, AttemptEnder.Ending.LOST, "runner stopped sending heartbeats", now)
+                                        .isPresent()
+                                ? 1
+                                : 0;
             }
         }
         List<Long> overdue = Jdbc.query(c, """
-                select id from attempts where ended_at is null and stop_requested_at < ? order by id""",
-                rs -> rs.getLong(1), now.minus(stopGrace));
+                select id from attempts where ended_at is null and stop_requested_at < ? order by id""", rs -> rs.getLong(1), now.minus(stopGrace));
         for (long attempt : overdue) {
-            ended += AttemptEnder.end(c, attempt, AttemptEnder.Ending.STOPPED,
-                    "did not confirm the stop within " + stopGrace.toSeconds() + " s", now).isPresent() ? 1 : 0;
+            ended += AttemptEnder.end(
+                                    c,
+                                    attempt,
+                                    AttemptEnder.Ending.STOPPED,
+                                    "did not confirm the stop within " + stopGrace.toSeconds() + " s",
+                                    now)
+                            .isPresent()
+                    ? 1
+                    : 0;
         }
         return new Rescued(lostRunners.stream().map(Lost::name).toList(), ended);
     }

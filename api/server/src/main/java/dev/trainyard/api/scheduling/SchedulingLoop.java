@@ -35,8 +35,10 @@ public class SchedulingLoop {
     public SchedulingLoop(LeaderCycle cycle, TrainyardConfig config, MeterRegistry registry) {
         this.cycle = cycle;
         this.config = config;
-        this.cycleTimer = Timer.builder("trainyard.scheduler.cycle").description("Time of one scheduling cycle")
-                .publishPercentiles(0.5, 0.99).register(registry);
+        this.cycleTimer = Timer.builder("trainyard.scheduler.cycle")
+                .description("Time of one scheduling cycle")
+                .publishPercentiles(0.5, 0.99)
+                .register(registry);
     }
 
     void start(@Observes StartupEvent event) {

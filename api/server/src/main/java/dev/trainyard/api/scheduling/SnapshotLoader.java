@@ -29,16 +29,13 @@ import java.util.Map;
 /** Reads everything one scheduling cycle needs from PostgreSQL, in one repeatable-read transaction. */
 public final class SnapshotLoader {
 
-    private SnapshotLoader() {
-    }
+    private SnapshotLoader() {}
 
     /** The snapshot, and the pending info currently stored per queued job (so unchanged rows are not rewritten). */
-    public record Loaded(ClusterSnapshot snapshot, Map<Long, StoredPending> storedPending) {
-    }
+    public record Loaded(ClusterSnapshot snapshot, Map<Long, StoredPending> storedPending) {}
 
     /** What a queued job's row says about why it waits. */
-    public record StoredPending(String reason, String message, Integer position, Instant estimate) {
-    }
+    public record StoredPending(String reason, String message, Integer position, Instant estimate) {}
 
     /**
      * @param heardWithin a runner takes new work only if its last heartbeat is this recent: one that fell silent
@@ -58,7 +55,7 @@ public final class SnapshotLoader {
     private static List<Pool> pools(Connection c) throws SQLException {
         List<Pool> out = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("select id, name, gpu_type, price_per_gpu_hour from pools");
-             ResultSet rs = ps.executeQuery()) {
+                ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
                 out.add(new Pool(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getBigDecimal(4)));
             }
@@ -67,7 +64,9 @@ public final class SnapshotLoader {
     }
 
     private static List<RunnerNode> runners(Connection c, Instant heardSince) throws SQLException {
-        return Jdbc.query(c, """
+        return Jdbc.query(
+                c,
+                """
                 select r.id, r.pool_id, r.total_gpus, r.total_gpus - coalesce(u.used, 0),
                        r.state = ? and coalesce(r.last_heartbeat_at, r.registered_at) >= ?
                   from runners r
@@ -75,8 +74,10 @@ public final class SnapshotLoader {
                                join attempts a on a.id = ar.attempt_id and a.ended_at is null
                               group by ar.runner_id) u on u.runner_id = r.id
                  where r.state = any(?)""",
-                rs -> new RunnerNode(rs.getLong(1), rs.getLong(2), rs.getInt(3), Math.max(0, rs.getInt(4)),
-                        rs.getBoolean(5)), RunnerState.ACTIVE.word(), heardSince,
+                rs -> new RunnerNode(
+                        rs.getLong(1), rs.getLong(2), rs.getInt(3), Math.max(0, rs.getInt(4)), rs.getBoolean(5)),
+                RunnerState.ACTIVE.word(),
+                heardSince,
                 c.createArrayOf("text", new String[] {RunnerState.ACTIVE.word(), RunnerState.DRAINING.word()}));
     }
 
@@ -92,8 +93,13 @@ public final class SnapshotLoader {
             ps.setTimestamp(1, Timestamp.from(now.minusSeconds(24 * 3600)));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.add(new Project(rs.getLong(1), rs.getString(2), rs.getBigDecimal(3), rs.getBigDecimal(4),
-                            rs.getDouble(5), rs.getDouble(6)));
+                    out.add(new Project(
+                            rs.getLong(1),
+                            rs.getString(2),
+                            rs.getBigDecimal(3),
+                            rs.getBigDecimal(4),
+                            rs.getDouble(5),
+                            rs.getDouble(6)));
                 }
             }
         }
@@ -112,19 +118,37 @@ public final class SnapshotLoader {
                             then greatest(1, gpus / greatest(1, (spec #>> '{parallelism,dataParallel}')::numeric::int))
                             else gpus end
                   from jobs where state = ?""";
-        try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = query(ps, JobState.QUEUED.word())) {
+        try (PreparedStatement ps = c.prepareStatement(sql);
+                ResultSet rs = query(ps, JobState.QUEUED.word())) {
             while (rs.next()) {
                 long id = rs.getLong(1);
                 long pool = rs.getLong(3);
                 Long poolId = rs.wasNull() ? null : pool;
-                out.add(new QueuedJob(id, rs.getLong(2), poolId, rs.getString(4), Priority.parse(rs.getString(5)),
-                        rs.getInt(6), rs.getInt(7), rs.getBoolean(8), rs.getLong(9), rs.getBigDecimal(10),
-                        rs.getBigDecimal(11), rs.getTimestamp(12).toInstant(), rs.getLong(13), rs.getInt(18)));
+                out.add(new QueuedJob(
+                        id,
+                        rs.getLong(2),
+                        poolId,
+                        rs.getString(4),
+                        Priority.parse(rs.getString(5)),
+                        rs.getInt(6),
+                        rs.getInt(7),
+                        rs.getBoolean(8),
+                        rs.getLong(9),
+                        rs.getBigDecimal(10),
+                        rs.getBigDecimal(11),
+                        rs.getTimestamp(12).toInstant(),
+                        rs.getLong(13),
+                        rs.getInt(18)));
                 int position = rs.getInt(16);
                 Integer positionOrNull = rs.wasNull() ? null : position;
                 Timestamp estimate = rs.getTimestamp(17);
-                stored.put(id, new StoredPending(rs.getString(14), rs.getString(15), positionOrNull,
-                        estimate == null ? null : estimate.toInstant()));
+                stored.put(
+                        id,
+                        new StoredPending(
+                                rs.getString(14),
+                                rs.getString(15),
+                                positionOrNull,
+                                estimate == null ? null : estimate.toInstant()));
             }
         }
         return out;
@@ -135,9 +159,11 @@ public final class SnapshotLoader {
         String sharesSql = """
                 select ar.attempt_id, ar.runner_id, ar.gpus from attempt_runners ar
                   join attempts a on a.id = ar.attempt_id and a.ended_at is null order by ar.attempt_id, ar.rank""";
-        try (PreparedStatement ps = c.prepareStatement(sharesSql); ResultSet rs = ps.executeQuery()) {
+        try (PreparedStatement ps = c.prepareStatement(sharesSql);
+                ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
-                shares.computeIfAbsent(rs.getLong(1), k -> new ArrayList<>()).add(new Share(rs.getLong(2), rs.getInt(3)));
+                shares.computeIfAbsent(rs.getLong(1), k -> new ArrayList<>())
+                        .add(new Share(rs.getLong(2), rs.getInt(3)));
             }
         }
         List<RunningAttempt> out = new ArrayList<>();
@@ -147,16 +173,30 @@ public final class SnapshotLoader {
                        a.state = any(?)
                   from attempts a join jobs j on j.id = a.job_id join runners r on r.id = a.runner_id
                  where a.ended_at is null""";
-        Array askedToStop = c.createArrayOf("text", AttemptState.ASKED_TO_STOP.stream().map(AttemptState::word).toArray());
-        try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = query(ps, askedToStop)) {
+        Array askedToStop = c.createArrayOf(
+                "text",
+                AttemptState.ASKED_TO_STOP.stream().map(AttemptState::word).toArray());
+        try (PreparedStatement ps = c.prepareStatement(sql);
+                ResultSet rs = query(ps, askedToStop)) {
             while (rs.next()) {
                 long attemptId = rs.getLong(1);
                 Timestamp checkpoint = rs.getTimestamp(9);
                 BigDecimal maxCost = rs.getBigDecimal(11);
-                out.add(new RunningAttempt(attemptId, rs.getLong(2), rs.getLong(3), rs.getLong(4),
-                        Priority.parse(rs.getString(5)), shares.getOrDefault(attemptId, List.of()), rs.getInt(6),
-                        rs.getInt(7), rs.getTimestamp(8).toInstant(), checkpoint == null ? null : checkpoint.toInstant(),
-                        rs.getLong(10), maxCost, rs.getBigDecimal(12), rs.getBoolean(13)));
+                out.add(new RunningAttempt(
+                        attemptId,
+                        rs.getLong(2),
+                        rs.getLong(3),
+                        rs.getLong(4),
+                        Priority.parse(rs.getString(5)),
+                        shares.getOrDefault(attemptId, List.of()),
+                        rs.getInt(6),
+                        rs.getInt(7),
+                        rs.getTimestamp(8).toInstant(),
+                        checkpoint == null ? null : checkpoint.toInstant(),
+                        rs.getLong(10),
+                        maxCost,
+                        rs.getBigDecimal(12),
+                        rs.getBoolean(13)));
             }
         }
         return out;

@@ -18,7 +18,8 @@ final class JobStream implements LiveStreams.Subscriber {
     private final java.util.Map<String, Long> lastSteps = new java.util.HashMap<>();
     private long lastLogId;
 
-    JobStream(Caller caller, long jobId, StreamQueries queries, Sse sse, MultiEmitter<? super OutboundSseEvent> emitter) {
+    JobStream(
+            Caller caller, long jobId, StreamQueries queries, Sse sse, MultiEmitter<? super OutboundSseEvent> emitter) {
         this.caller = caller;
         this.jobId = jobId;
         this.queries = queries;
@@ -31,7 +32,8 @@ final class JobStream implements LiveStreams.Subscriber {
         if (emitter.isCancelled()) {
             return false;
         }
-        StreamQueries.JobUpdate update = queries.jobUpdate(caller, jobId, jobVersion, lastEventId, lastSteps, lastLogId);
+        StreamQueries.JobUpdate update =
+                queries.jobUpdate(caller, jobId, jobVersion, lastEventId, lastSteps, lastLogId);
         if (update == null) {
             emitter.complete();
             return false;
@@ -45,7 +47,9 @@ final class JobStream implements LiveStreams.Subscriber {
             lastEventId = update.events().get(update.events().size() - 1).id();
         }
         if (!update.metrics().isEmpty()) {
-            update.metrics().forEach((name, points) -> lastSteps.put(name, points.get(points.size() - 1).step()));
+            update.metrics()
+                    .forEach((name, points) ->
+                            lastSteps.put(name, points.get(points.size() - 1).step()));
             emit("metrics", update.metrics());
         }
         if (!update.logs().isEmpty()) {
@@ -59,6 +63,10 @@ final class JobStream implements LiveStreams.Subscriber {
     }
 
     private void emit(String name, Object data) {
-        emitter.emit(sse.newEventBuilder().name(name).mediaType(MediaType.APPLICATION_JSON_TYPE).data(data).build());
+        emitter.emit(sse.newEventBuilder()
+                .name(name)
+                .mediaType(MediaType.APPLICATION_JSON_TYPE)
+                .data(data)
+                .build());
     }
 }

@@ -16,7 +16,11 @@ final class PlatformStream implements LiveStreams.Subscriber {
     private String lastProgress = "";
 
     /** {@code cursor} is taken before the headers go out: whatever changes after the client saw them, it hears. */
-    PlatformStream(Caller caller, EventCursor cursor, StreamQueries queries, Sse sse,
+    PlatformStream(
+            Caller caller,
+            EventCursor cursor,
+            StreamQueries queries,
+            Sse sse,
             MultiEmitter<? super OutboundSseEvent> emitter) {
         this.caller = caller;
         this.cursor = cursor;
@@ -44,6 +48,10 @@ final class PlatformStream implements LiveStreams.Subscriber {
     }
 
     private void emit(String name, Object data) {
-        emitter.emit(sse.newEventBuilder().name(name).mediaType(MediaType.APPLICATION_JSON_TYPE).data(data).build());
+        emitter.emit(sse.newEventBuilder()
+                .name(name)
+                .mediaType(MediaType.APPLICATION_JSON_TYPE)
+                .data(data)
+                .build());
     }
 }

@@ -47,7 +47,9 @@ public class StreamResource {
     @Path("/jobs/{id: [0-9]+}/stream")
     @Produces(MediaType.SERVER_SENT_EVENTS)
     @Blocking
-    @APIResponse(responseCode = "200", description = "An endless text/event-stream",
+    @APIResponse(
+            responseCode = "200",
+            description = "An endless text/event-stream",
             content = @Content(mediaType = MediaType.SERVER_SENT_EVENTS, schema = @Schema(type = SchemaType.STRING)))
     @Operation(operationId = "streamJob", summary = "Live job changes, events, metrics and logs (text/event-stream)")
     public Multi<OutboundSseEvent> streamJob(@PathParam("id") long id, @Context Sse sse) {
@@ -64,7 +66,9 @@ public class StreamResource {
     @Path("/stream/jobs")
     @Produces(MediaType.SERVER_SENT_EVENTS)
     @Blocking
-    @APIResponse(responseCode = "200", description = "An endless text/event-stream",
+    @APIResponse(
+            responseCode = "200",
+            description = "An endless text/event-stream",
             content = @Content(mediaType = MediaType.SERVER_SENT_EVENTS, schema = @Schema(type = SchemaType.STRING)))
     @Operation(operationId = "streamJobs", summary = "Live state changes and progress of every visible job")
     public Multi<OutboundSseEvent> streamJobs(@Context Sse sse) {

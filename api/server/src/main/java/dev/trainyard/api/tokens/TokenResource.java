@@ -36,7 +36,10 @@ public class TokenResource {
     @Operation(operationId = "createToken", summary = "Create a token (admin); the secret is shown once")
     public RestResponse<TokenRequests.Created> createToken(TokenRequests.Create request) {
         TokenRequests.Created created = service.create(caller.get(), request);
-        return RestResponse.ResponseBuilder.<TokenRequests.Created>created(URI.create("/api/v1/tokens/" + created.token().id())).entity(created).build();
+        return RestResponse.ResponseBuilder.<TokenRequests.Created>created(
+                        URI.create("/api/v1/tokens/" + created.token().id()))
+                .entity(created)
+                .build();
     }
 
     @GET

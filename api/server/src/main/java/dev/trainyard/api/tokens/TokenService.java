@@ -6,10 +6,10 @@ import dev.trainyard.api.auth.TokenLookup;
 import dev.trainyard.api.auth.TokenSecrets;
 import dev.trainyard.api.error.ApiException;
 import dev.trainyard.api.error.ProblemType;
-import dev.trainyard.spec.Violations;
 import dev.trainyard.api.persistence.ProjectEntity;
 import dev.trainyard.api.persistence.TokenEntity;
 import dev.trainyard.api.projects.ProjectRepository;
+import dev.trainyard.spec.Violations;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
@@ -41,7 +41,8 @@ public class TokenService {
             v.add("$", "a body is required");
             v.throwIfAny();
         }
-        if (v.require("name", request.name()) && (request.name().isBlank() || request.name().length() > 100)) {
+        if (v.require("name", request.name())
+                && (request.name().isBlank() || request.name().length() > 100)) {
             v.add("name", "must be 1-100 characters");
         }
         Role role = parseRole(request.role(), v);
@@ -78,21 +79,28 @@ public class TokenService {
     @Transactional
     public boolean exists(String secret) {
         return !em.createQuery("from TokenEntity where tokenHash = :h and revokedAt is null", TokenEntity.class)
-                .setParameter("h", TokenSecrets.hash(secret)).setMaxResults(1).getResultList().isEmpty();
+                .setParameter("h", TokenSecrets.hash(secret))
+                .setMaxResults(1)
+                .getResultList()
+                .isEmpty();
     }
 
     @Transactional
     public boolean anyActiveAdmin() {
         return !em.createQuery("from TokenEntity where role = 'ADMIN' and revokedAt is null", TokenEntity.class)
-                .setMaxResults(1).getResultList().isEmpty();
+                .setMaxResults(1)
+                .getResultList()
+                .isEmpty();
     }
 
     @Transactional
     public List<TokenView> list(Caller caller) {
         caller.requireAdmin();
         Map<Long, String> names = projects.namesById();
-        return em.createQuery("from TokenEntity order by id", TokenEntity.class).getResultStream()
-                .map(t -> view(t, t.projectId == null ? null : names.get(t.projectId))).toList();
+        return em.createQuery("from TokenEntity order by id", TokenEntity.class)
+                .getResultStream()
+                .map(t -> view(t, t.projectId == null ? null : names.get(t.projectId)))
+                .toList();
     }
 
     @Transactional
@@ -109,14 +117,22 @@ public class TokenService {
             t.revokedAt = clock.instant();
         }
         lookup.invalidateAll();
-        return view(t, t.projectId == null ? null : projects.find(t.projectId).map(p -> p.name).orElse(null));
+        return view(
+                t,
+                t.projectId == null
+                        ? null
+                        : projects.find(t.projectId).map(p -> p.name).orElse(null));
     }
 
     @Transactional
     public TokenRequests.Identity whoAmI(Caller caller) {
-        String project = caller.projectId() == null ? null
-                : projects.find(caller.projectId()).map((ProjectEntity p) -> p.name).orElse(null);
-        return new TokenRequests.Identity(caller.tokenId(), caller.tokenName(), caller.role().name(), project);
+        String project = caller.projectId() == null
+                ? null
+                : projects.find(caller.projectId())
+                        .map((ProjectEntity p) -> p.name)
+                        .orElse(null);
+        return new TokenRequests.Identity(
+                caller.tokenId(), caller.tokenName(), caller.role().name(), project);
     }
 
     private static Role parseRole(String role, Violations v) {

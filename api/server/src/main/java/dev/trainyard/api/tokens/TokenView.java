@@ -8,9 +8,14 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 public record TokenView(
         @Schema(required = true) long id,
         @Schema(required = true) String name,
-        @Schema(required = true, description = "ADMIN, MEMBER or RUNNER") String role,
+
+        @Schema(required = true, description = "ADMIN, MEMBER or RUNNER")
+        String role,
+
         @Schema(description = "Project of a MEMBER token") String project,
-        @Schema(required = true, description = "First characters of the secret") String prefix,
+
+        @Schema(required = true, description = "First characters of the secret")
+        String prefix,
+
         @Schema(required = true) Instant createdAt,
-        Instant revokedAt) {
-}
+        Instant revokedAt) {}

@@ -1,7 +1,6 @@
 package dev.trainyard.api.auth;
 
 import static dev.trainyard.api.testing.Api.anonymous;
-import static dev.trainyard.api.testing.Api.as;
 import static dev.trainyard.api.testing.Api.asAdmin;
 import static dev.trainyard.api.testing.Api.problem;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -43,7 +42,13 @@ class AuthorizationMatrixTest {
 
     /** The callers of the table, from nobody to the admin. */
     enum Caller {
-        NOBODY, MALFORMED_HEADER, UNKNOWN_TOKEN, RUNNER, OWN_MEMBER, OTHER_MEMBER, ADMIN
+        NOBODY,
+        MALFORMED_HEADER,
+        UNKNOWN_TOKEN,
+        RUNNER,
+        OWN_MEMBER,
+        OTHER_MEMBER,
+        ADMIN
     }
 
     /** Projects, pool, tokens and targets shared by the table; mutating endpoints get fresh targets. */
@@ -80,8 +85,14 @@ class AuthorizationMatrixTest {
         }
 
         /** Malformed Authorization headers, one per endpoint in turn so that each kind meets several endpoints. */
-        private static final List<String> MALFORMED = List.of("Basic YWRtaW46YWRtaW4=", "Bearer ", "Bearer",
-                "Bearer " + "y".repeat(300), "Token " + Api.ADMIN, Api.ADMIN);
+        private static final List<String> MALFORMED = List.of(
+                "Basic YWRtaW46YWRtaW4=",
+                "Bearer ",
+                "Bearer",
+                "Bearer " + "y".repeat(300),
+                "Token " + Api.ADMIN,
+                Api.ADMIN);
+
         private int malformedTurn;
 
         String authorization(Caller caller) {
@@ -112,8 +123,16 @@ class AuthorizationMatrixTest {
     }
 
     /** One endpoint: how to call it, and the status each of runner, own member, other member, admin gets. */
-    record Endpoint(String operation, String method, Function<World, String> path, Function<World, Object> body,
-            int runner, int ownMember, int otherMember, int admin, Kind kind) {
+    record Endpoint(
+            String operation,
+            String method,
+            Function<World, String> path,
+            Function<World, Object> body,
+            int runner,
+            int ownMember,
+            int otherMember,
+            int admin,
+            Kind kind) {
 
         int expected(Caller caller) {
             return switch (caller) {
@@ -126,12 +145,20 @@ class AuthorizationMatrixTest {
         }
     }
 
-    private static Endpoint get(String operation, Function<World, String> path, int runner, int own, int other, int admin) {
+    private static Endpoint get(
+            String operation, Function<World, String> path, int runner, int own, int other, int admin) {
         return new Endpoint(operation, "GET", path, w -> null, runner, own, other, admin, Kind.JSON);
     }
 
-    private static Endpoint send(String operation, String method, Function<World, String> path, Function<World, Object> body,
-            int runner, int own, int other, int admin) {
+    private static Endpoint send(
+            String operation,
+            String method,
+            Function<World, String> path,
+            Function<World, Object> body,
+            int runner,
+            int own,
+            int other,
+            int admin) {
         return new Endpoint(operation, method, path, body, runner, own, other, admin, Kind.JSON);
     }
 
@@ -142,30 +169,78 @@ class AuthorizationMatrixTest {
 
     /** A runner-protocol endpoint: people are refused; a runner token is admitted (the protocol answers). */
     private static Endpoint runnerOnly(String operation, String method, String path, Object body) {
-        return new Endpoint(operation, method, w -> path, w -> body, ADMITTED, 403, 403, 403,
+        return new Endpoint(
+                operation,
+                method,
+                w -> path,
+                w -> body,
+                ADMITTED,
+                403,
+                403,
+                403,
                 body instanceof byte[] ? Kind.BYTES : Kind.JSON);
     }
 
     /** How an endpoint's body and answer travel. */
     enum Kind {
-        JSON, BYTES, STREAM
+        JSON,
+        BYTES,
+        STREAM
     }
 
     /** Expected "neither 401 nor 403 nor a server error": the caller got past authorization. */
     static final int ADMITTED = 0;
 
     static final List<Endpoint> ENDPOINTS = List.of(
-            send("createProject", "POST", w -> "/api/v1/projects", w -> Map.of("name", Names.unique("p")), 403, 403, 403, 201),
+            send(
+                    "createProject",
+                    "POST",
+                    w -> "/api/v1/projects",
+                    w -> Map.of("name", Names.unique("p")),
+                    403,
+                    403,
+                    403,
+                    201),
             get("listProjects", w -> "/api/v1/projects", 403, 200, 200, 200),
             get("getProject", w -> "/api/v1/projects/" + w.projectA, 403, 200, 404, 200),
-            send("updateProject", "PATCH", w -> "/api/v1/projects/" + w.projectA, w -> Map.of("share", 1.5), 403, 403, 403, 200),
-            send("createPool", "POST", w -> "/api/v1/pools",
-                    w -> Map.of("name", Names.unique("pl"), "gpuType", "cpu", "pricePerGpuHour", 1), 403, 403, 403, 201),
+            send(
+                    "updateProject",
+                    "PATCH",
+                    w -> "/api/v1/projects/" + w.projectA,
+                    w -> Map.of("share", 1.5),
+                    403,
+                    403,
+                    403,
+                    200),
+            send(
+                    "createPool",
+                    "POST",
+                    w -> "/api/v1/pools",
+                    w -> Map.of("name", Names.unique("pl"), "gpuType", "cpu", "pricePerGpuHour", 1),
+                    403,
+                    403,
+                    403,
+                    201),
             get("listPools", w -> "/api/v1/pools", 403, 200, 200, 200),
             get("getPool", w -> "/api/v1/pools/" + w.pool, 403, 200, 200, 200),
-            send("updatePool", "PATCH", w -> "/api/v1/pools/" + w.pool, w -> Map.of("pricePerGpuHour", 1.5), 403, 403, 403, 200),
-            send("createToken", "POST", w -> "/api/v1/tokens", w -> Map.of("name", Names.unique("t"), "role", "RUNNER"),
-                    403, 403, 403, 201),
+            send(
+                    "updatePool",
+                    "PATCH",
+                    w -> "/api/v1/pools/" + w.pool,
+                    w -> Map.of("pricePerGpuHour", 1.5),
+                    403,
+                    403,
+                    403,
+                    200),
+            send(
+                    "createToken",
+                    "POST",
+                    w -> "/api/v1/tokens",
+                    w -> Map.of("name", Names.unique("t"), "role", "RUNNER"),
+                    403,
+                    403,
+                    403,
+                    201),
             get("listTokens", w -> "/api/v1/tokens", 403, 403, 403, 200),
             send("revokeToken", "DELETE", w -> "/api/v1/tokens/" + w.freshToken(), w -> null, 403, 403, 403, 200),
             get("whoAmI", w -> "/api/v1/me", 403, 200, 200, 200),
@@ -178,15 +253,35 @@ class AuthorizationMatrixTest {
             get("listJobEvents", w -> "/api/v1/jobs/" + w.jobA + "/events", 403, 200, 404, 200),
             get("listRunners", w -> "/api/v1/runners", 403, 200, 200, 200),
             get("getRunner", w -> "/api/v1/runners/" + w.runnerRow, 403, 200, 200, 200),
-            send("drainRunner", "POST", w -> "/api/v1/runners/" + w.freshRunner() + ":drain", w -> null, 403, 403, 403, 200),
+            send(
+                    "drainRunner",
+                    "POST",
+                    w -> "/api/v1/runners/" + w.freshRunner() + ":drain",
+                    w -> null,
+                    403,
+                    403,
+                    403,
+                    200),
             get("listJobAttempts", w -> "/api/v1/jobs/" + w.jobA + "/attempts", 403, 200, 404, 200),
             get("getJobMetrics", w -> "/api/v1/jobs/" + w.jobA + "/metrics", 403, 200, 404, 200),
             get("getJobLogs", w -> "/api/v1/jobs/" + w.jobA + "/logs", 403, 200, 404, 200),
             get("listJobCheckpoints", w -> "/api/v1/jobs/" + w.jobA + "/checkpoints", 403, 200, 404, 200),
-            send("deleteJobCheckpoints", "DELETE", w -> "/api/v1/jobs/" + w.freshFinishedJob() + "/checkpoints", w -> null,
-                    403, 204, 404, 204),
-            get("downloadCheckpoint (no such checkpoint)", w -> "/api/v1/jobs/" + w.jobA + "/checkpoints/987654321/content",
-                    403, 404, 404, 404),
+            send(
+                    "deleteJobCheckpoints",
+                    "DELETE",
+                    w -> "/api/v1/jobs/" + w.freshFinishedJob() + "/checkpoints",
+                    w -> null,
+                    403,
+                    204,
+                    404,
+                    204),
+            get(
+                    "downloadCheckpoint (no such checkpoint)",
+                    w -> "/api/v1/jobs/" + w.jobA + "/checkpoints/987654321/content",
+                    403,
+                    404,
+                    404,
+                    404),
             get("getPoolQueue", w -> "/api/v1/pools/" + w.pool + "/queue", 403, 200, 200, 200),
             stream("streamJob", w -> "/api/v1/jobs/" + w.jobA + "/stream", 200, 404, 200),
             stream("streamJobs", w -> "/api/v1/stream/jobs", 200, 200, 200),
@@ -196,7 +291,9 @@ class AuthorizationMatrixTest {
             runnerOnly("publishRendezvous", "POST", "/api/v1/runner/attempts/987654321:rendezvous", Map.of()),
             runnerOnly("reportMetrics", "POST", "/api/v1/runner/attempts/987654321/metrics", Map.of()),
             runnerOnly("reportLogs", "POST", "/api/v1/runner/attempts/987654321/logs", Map.of()),
-            runnerOnly("uploadCheckpoint", "PUT", "/api/v1/runner/attempts/987654321/checkpoints/10", new byte[] {1, 2, 3}),
+            runnerOnly(
+                    "uploadCheckpoint", "PUT", "/api/v1/runner/attempts/987654321/checkpoints/10", new byte[] {1, 2, 3
+                    }),
             runnerOnly("endAttempt", "POST", "/api/v1/runner/attempts/987654321:end", Map.of()),
             runnerOnly("downloadCheckpointForResume", "GET", "/api/v1/runner/checkpoints/987654321/content", null));
 
@@ -242,22 +339,36 @@ class AuthorizationMatrixTest {
     /** Opens an event stream, checks its head, and hangs up without waiting for an end that never comes. */
     private static void assertStreamOpens(String path, String authorization) throws Exception {
         HttpRequest request = HttpRequest.newBuilder(URI.create(RestAssured.baseURI + ":" + RestAssured.port + path))
-                .header("Authorization", authorization).header("Accept", "text/event-stream").GET().build();
+                .header("Authorization", authorization)
+                .header("Accept", "text/event-stream")
+                .GET()
+                .build();
         HttpResponse<InputStream> response = HttpClient.newHttpClient()
-                .sendAsync(request, HttpResponse.BodyHandlers.ofInputStream()).get(30, TimeUnit.SECONDS);
+                .sendAsync(request, HttpResponse.BodyHandlers.ofInputStream())
+                .get(30, TimeUnit.SECONDS);
         try (InputStream ignored = response.body()) {
             assertThat(response.statusCode()).isEqualTo(200);
-            assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(
-                    type -> assertThat(type).startsWith("text/event-stream"));
+            assertThat(response.headers().firstValue("Content-Type"))
+                    .hasValueSatisfying(type -> assertThat(type).startsWith("text/event-stream"));
         }
     }
 
     @Test
     void tableCoversEveryOperationOfTheApi() {
-        List<String> covered = ENDPOINTS.stream().map(e -> e.operation().split(" ")[0]).distinct().toList();
+        List<String> covered = ENDPOINTS.stream()
+                .map(e -> e.operation().split(" ")[0])
+                .distinct()
+                .toList();
         // every documented operation is in the table, and the table names no operation that does not exist
-        List<String> documented = asAdmin().get("/q/openapi?format=json").then().statusCode(200).extract()
-                .jsonPath().getList("paths.collect { p -> p.value.collect { op -> op.value.operationId } }.flatten()", String.class);
+        List<String> documented = asAdmin()
+                .get("/q/openapi?format=json")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath()
+                .getList(
+                        "paths.collect { p -> p.value.collect { op -> op.value.operationId } }.flatten()",
+                        String.class);
 
         assertThat(covered).containsExactlyInAnyOrderElementsOf(documented);
     }
@@ -267,7 +378,11 @@ class AuthorizationMatrixTest {
         World w = world();
         long job = w.freshJob();
 
-        problem(w.request(Caller.OTHER_MEMBER).post("/api/v1/jobs/" + job + ":cancel").then(), 404);
+        problem(
+                w.request(Caller.OTHER_MEMBER)
+                        .post("/api/v1/jobs/" + job + ":cancel")
+                        .then(),
+                404);
 
         assertThat(Db.queryString("select state from jobs where id = ?", job)).isEqualTo("QUEUED");
     }
@@ -278,19 +393,34 @@ class AuthorizationMatrixTest {
         long mine = w.freshJob();
         long theirs = Fixtures.submit(Spec.gpt(w.projectB, w.pool));
 
-        List<Long> seen = w.request(Caller.OWN_MEMBER).queryParam("limit", 200).get("/api/v1/jobs").then().statusCode(200)
-                .extract().jsonPath().getList("items.id", Long.class);
+        List<Long> seen = w.request(Caller.OWN_MEMBER)
+                .queryParam("limit", 200)
+                .get("/api/v1/jobs")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath()
+                .getList("items.id", Long.class);
 
         assertThat(seen).contains(mine).doesNotContain(theirs);
-        assertThat(Db.queryLong("select count(*) from jobs j join projects p on p.id = j.project_id where p.name <> ?"
-                + " and j.id = any (?)", w.projectA, seen.toArray(Long[]::new))).isZero();
+        assertThat(Db.queryLong(
+                        "select count(*) from jobs j join projects p on p.id = j.project_id where p.name <> ?"
+                                + " and j.id = any (?)",
+                        w.projectA,
+                        seen.toArray(Long[]::new)))
+                .isZero();
     }
 
     @Test
     void runnerTokenIsKeptOffPeopleEndpointsEvenWithAValidSpec() {
         long before = Db.jobCount();
 
-        problem(world().request(Caller.RUNNER).body(world().spec().json()).post("/api/v1/jobs").then(), 403);
+        problem(
+                world().request(Caller.RUNNER)
+                        .body(world().spec().json())
+                        .post("/api/v1/jobs")
+                        .then(),
+                403);
 
         assertThat(Db.jobCount()).isEqualTo(before);
     }

@@ -40,8 +40,7 @@ class BadSubmissionTest {
     private static String pool;
 
     /** A bad request: its body (with placeholders for the fixtures), the status and the field expected. */
-    record Case(String body, int status, String field, String contentType) {
-    }
+    record Case(String body, int status, String field, String contentType) {}
 
     private static Arguments bad(String name, String field, UnaryOperator<Spec> breakIt) {
         return raw(name, 400, field, breakIt.apply(Spec.gpt(PROJECT, POOL)).json());
@@ -76,7 +75,10 @@ class BadSubmissionTest {
                 bad("absurd GPU count", "resources.gpus", s -> s.set("resources.gpus", 100_000)),
                 bad("GPU count beyond int range", "resources.gpus", s -> s.set("resources.gpus", 3_000_000_000L)),
                 bad("GPUs as a boolean", "resources.gpus", s -> s.set("resources.gpus", true)),
-                bad("minGpus above gpus", "resources.minGpus", s -> s.set("resources.gpus", 2).set("resources.minGpus", 3)),
+                bad(
+                        "minGpus above gpus",
+                        "resources.minGpus",
+                        s -> s.set("resources.gpus", 2).set("resources.minGpus", 3)),
                 bad("unknown top-level field", "colour", s -> s.set("colour", "blue")),
                 bad("unknown field in resources", "resources.colour", s -> s.set("resources.colour", "blue")),
                 bad("unknown field in model", "model.colour", s -> s.set("model.colour", "blue")),
@@ -99,29 +101,56 @@ class BadSubmissionTest {
                 bad("multiNode as the string \"yes\"", "resources.multiNode", s -> s.set("resources.multiNode", "yes")),
                 bad("heads not dividing dModel", "model.heads", s -> s.set("model.heads", 3)),
                 bad("zero heads", "model.heads", s -> s.set("model.heads", 0)),
-                bad("batch not divisible by micro-batches", "training.batchSize",
+                bad(
+                        "batch not divisible by micro-batches",
+                        "training.batchSize",
                         s -> s.set("training.batchSize", 16).set("parallelism.microBatches", 3)),
-                bad("stages x dataParallel not equal to gpus", "parallelism.stages",
+                bad(
+                        "stages x dataParallel not equal to gpus",
+                        "parallelism.stages",
                         s -> s.set("resources.gpus", 2).set("parallelism.stages", 1)),
                 bad("more devices than model blocks", "resources.gpus", s -> s.set("resources.gpus", 8)),
-                bad("dataParallel not dividing gpus", "parallelism.dataParallel",
+                bad(
+                        "dataParallel not dividing gpus",
+                        "parallelism.dataParallel",
                         s -> s.set("resources.gpus", 3).set("parallelism.dataParallel", 2)),
-                bad("text data with an ftp URI", "data.uri",
+                bad(
+                        "text data with an ftp URI",
+                        "data.uri",
                         s -> s.replace("data", Map.of("type", "text", "uri", "ftp://example.com/corpus.txt"))),
-                bad("text data with something that is not a URI", "data.uri",
+                bad(
+                        "text data with something that is not a URI",
+                        "data.uri",
                         s -> s.replace("data", Map.of("type", "text", "uri", "http://exa mple.com/ x"))),
                 bad("text data without a URI", "data.uri", s -> s.replace("data", Map.of("type", "text"))),
-                bad("torchscript model without a URI", "model.uri", s -> s.replace("model", Map.of("type", "torchscript"))),
-                bad("torchscript model with an unknown task", "model.task", s -> s.replace("model",
-                        Map.of("type", "torchscript", "uri", "file:/models/m.pt", "task", "ranking"))),
-                bad("torchscript model with a one-token context", "model.seqLen", s -> s.replace("model",
-                        Map.of("type", "torchscript", "uri", "file:/models/m.pt", "seqLen", 1))),
-                bad("csv data without features", "data.features",
-                        s -> s.replace("data", Map.of("type", "csv", "uri", "file:/data/x.csv", "features", List.of(), "label", "y"))),
-                bad("mlp with a zero-width hidden layer", "model.hidden[0]",
+                bad(
+                        "torchscript model without a URI",
+                        "model.uri",
+                        s -> s.replace("model", Map.of("type", "torchscript"))),
+                bad(
+                        "torchscript model with an unknown task",
+                        "model.task",
+                        s -> s.replace(
+                                "model", Map.of("type", "torchscript", "uri", "file:/models/m.pt", "task", "ranking"))),
+                bad(
+                        "torchscript model with a one-token context",
+                        "model.seqLen",
+                        s -> s.replace(
+                                "model", Map.of("type", "torchscript", "uri", "file:/models/m.pt", "seqLen", 1))),
+                bad(
+                        "csv data without features",
+                        "data.features",
+                        s -> s.replace(
+                                "data",
+                                Map.of("type", "csv", "uri", "file:/data/x.csv", "features", List.of(), "label", "y"))),
+                bad(
+                        "mlp with a zero-width hidden layer",
+                        "model.hidden[0]",
                         s -> s.replace("model", Map.of("type", "mlp", "inputs", 4, "hidden", List.of(0), "outputs", 2))
                                 .replace("data", Map.of("type", "synthetic-tabular"))),
-                bad("mlp hidden widths as a string", "model.hidden",
+                bad(
+                        "mlp hidden widths as a string",
+                        "model.hidden",
                         s -> s.replace("model", Map.of("type", "mlp", "inputs", 4, "hidden", "64", "outputs", 2))),
                 bad("unknown pool", "resources.pool", s -> s.set("resources.pool", "no-such-pool-x")),
                 bad("pool name that is not a name", "resources.pool", s -> s.set("resources.pool", "Bad Pool!")),
@@ -149,7 +178,11 @@ class BadSubmissionTest {
     void malformedSubmissionIsRefusedWithAProblemAndStoresNothing(Case c) {
         long before = Db.jobCount();
 
-        var answer = asAdmin().contentType(c.contentType()).body(body(c)).post("/api/v1/jobs").then();
+        var answer = asAdmin()
+                .contentType(c.contentType())
+                .body(body(c))
+                .post("/api/v1/jobs")
+                .then();
 
         problem(answer, c.status());
         if (c.field() != null) {
@@ -161,26 +194,36 @@ class BadSubmissionTest {
     @Test
     void bodyOverOneMebibyteIsRefusedAsTooLargeAndStoresNothing() {
         long before = Db.jobCount();
-        String body = Spec.gpt(project(), pool()).set("name", "n".repeat(1_100_000)).json();
+        String body =
+                Spec.gpt(project(), pool()).set("name", "n".repeat(1_100_000)).json();
 
-        problem(asAdmin().body(body).post("/api/v1/jobs").then(), 413).body("type", equalTo("/problems/payload-too-large"));
+        problem(asAdmin().body(body).post("/api/v1/jobs").then(), 413)
+                .body("type", equalTo("/problems/payload-too-large"));
         assertThat(Db.jobCount()).isEqualTo(before);
     }
 
     @Test
     void chunkedBodyOverOneMebibyteIsRefusedAsTooLargeToo() throws Exception {
         long before = Db.jobCount();
-        byte[] body = Spec.gpt(project(), pool()).set("name", "n".repeat(1_100_000)).json().getBytes(StandardCharsets.UTF_8);
+        byte[] body = Spec.gpt(project(), pool())
+                .set("name", "n".repeat(1_100_000))
+                .json()
+                .getBytes(StandardCharsets.UTF_8);
         // a body of unknown length travels chunked, without Content-Length
-        HttpRequest request = HttpRequest.newBuilder(URI.create(RestAssured.baseURI + ":" + RestAssured.port + "/api/v1/jobs"))
-                .header("Authorization", "Bearer " + Api.ADMIN).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body))).build();
+        HttpRequest request = HttpRequest.newBuilder(
+                        URI.create(RestAssured.baseURI + ":" + RestAssured.port + "/api/v1/jobs"))
+                .header("Authorization", "Bearer " + Api.ADMIN)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body)))
+                .build();
 
         HttpResponse<String> response = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
 
-        assertThat(response.statusCode()).as(response.body().substring(0, Math.min(300, response.body().length())))
+        assertThat(response.statusCode())
+                .as(response.body().substring(0, Math.min(300, response.body().length())))
                 .isEqualTo(413);
-        assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith(Api.PROBLEM_JSON));
+        assertThat(response.headers().firstValue("Content-Type"))
+                .hasValueSatisfying(t -> assertThat(t).startsWith(Api.PROBLEM_JSON));
         assertThat(Db.jobCount()).isEqualTo(before);
     }
 
@@ -188,7 +231,13 @@ class BadSubmissionTest {
     void bodyInAnotherMediaTypeIsUnsupported() {
         long before = Db.jobCount();
 
-        problem(asAdmin().contentType("text/plain").body(Spec.gpt(project(), pool()).json()).post("/api/v1/jobs").then(), 415);
+        problem(
+                asAdmin()
+                        .contentType("text/plain")
+                        .body(Spec.gpt(project(), pool()).json())
+                        .post("/api/v1/jobs")
+                        .then(),
+                415);
         assertThat(Db.jobCount()).isEqualTo(before);
     }
 
@@ -203,8 +252,11 @@ class BadSubmissionTest {
 
     @Test
     void everyViolationIsReportedAtOnce() {
-        String body = Spec.gpt(project(), pool()).set("resources.gpus", 0).set("model.heads", 3)
-                .set("training.steps", 0).json();
+        String body = Spec.gpt(project(), pool())
+                .set("resources.gpus", 0)
+                .set("model.heads", 3)
+                .set("training.steps", 0)
+                .json();
 
         problem(asAdmin().body(body).post("/api/v1/jobs").then(), 400)
                 .body("errors.field", hasItem("resources.gpus"))

@@ -27,7 +27,12 @@ import org.junit.jupiter.api.Test;
 class IdempotencyTest {
 
     private static ExtractableResponse<Response> submit(Spec spec, String key) {
-        return asAdmin().header("Idempotency-Key", key).body(spec.json()).post("/api/v1/jobs").then().extract();
+        return asAdmin()
+                .header("Idempotency-Key", key)
+                .body(spec.json())
+                .post("/api/v1/jobs")
+                .then()
+                .extract();
     }
 
     private static long rowsWithKey(String key) {
@@ -69,8 +74,15 @@ class IdempotencyTest {
         submit(Spec.gpt(project, pool), key);
         long before = Db.jobCount();
 
-        problem(asAdmin().header("Idempotency-Key", key).body(Spec.gpt(project, pool).set("training.steps", 99).json())
-                .post("/api/v1/jobs").then(), 422)
+        problem(
+                        asAdmin()
+                                .header("Idempotency-Key", key)
+                                .body(Spec.gpt(project, pool)
+                                        .set("training.steps", 99)
+                                        .json())
+                                .post("/api/v1/jobs")
+                                .then(),
+                        422)
                 .body("type", equalTo("/problems/idempotency-key-reused"));
         assertThat(Db.jobCount()).isEqualTo(before);
         assertThat(rowsWithKey(key)).isEqualTo(1);
@@ -92,8 +104,14 @@ class IdempotencyTest {
     void overlongKeyIsABadParameter() {
         long before = Db.jobCount();
 
-        problem(asAdmin().header("Idempotency-Key", "k".repeat(201))
-                .body(Spec.gpt(Fixtures.project(), Fixtures.pool()).json()).post("/api/v1/jobs").then(), 400)
+        problem(
+                        asAdmin()
+                                .header("Idempotency-Key", "k".repeat(201))
+                                .body(Spec.gpt(Fixtures.project(), Fixtures.pool())
+                                        .json())
+                                .post("/api/v1/jobs")
+                                .then(),
+                        400)
                 .body("type", equalTo("/problems/bad-parameter"));
         assertThat(Db.jobCount()).isEqualTo(before);
     }
@@ -142,8 +160,12 @@ class IdempotencyTest {
 
         var answers = raceOneKey(spec, key);
 
-        assertThat(answers).as("every retry gets the job, not an error").allMatch(a -> a.getKey() == 200 || a.getKey() == 201);
+        assertThat(answers)
+                .as("every retry gets the job, not an error")
+                .allMatch(a -> a.getKey() == 200 || a.getKey() == 201);
         assertThat(answers).filteredOn(a -> a.getKey() == 201).hasSize(1);
-        assertThat(answers.stream().map(Map.Entry::getValue).distinct()).hasSize(1).doesNotContainNull();
+        assertThat(answers.stream().map(Map.Entry::getValue).distinct())
+                .hasSize(1)
+                .doesNotContainNull();
     }
 }

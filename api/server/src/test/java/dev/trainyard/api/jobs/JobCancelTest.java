@@ -23,15 +23,25 @@ class JobCancelTest {
     void queuedJobIsCancelledAtOnceWithFinishTimeAndEvent() {
         long id = Fixtures.submit(Spec.gpt(Fixtures.project(), Fixtures.pool()));
 
-        asAdmin().post("/api/v1/jobs/" + id + ":cancel").then().statusCode(200)
+        asAdmin()
+                .post("/api/v1/jobs/" + id + ":cancel")
+                .then()
+                .statusCode(200)
                 .body("id", id(id))
                 .body("state", equalTo("CANCELLED"))
                 .body("stateReason", equalTo("CANCELLED_BY_USER"))
                 .body("finishedAt", notNullValue())
                 .body("pending", nullValue());
 
-        asAdmin().get("/api/v1/jobs/" + id).then().body("state", equalTo("CANCELLED")).body("finishedAt", notNullValue());
-        asAdmin().get("/api/v1/jobs/" + id + "/events").then().statusCode(200)
+        asAdmin()
+                .get("/api/v1/jobs/" + id)
+                .then()
+                .body("state", equalTo("CANCELLED"))
+                .body("finishedAt", notNullValue());
+        asAdmin()
+                .get("/api/v1/jobs/" + id + "/events")
+                .then()
+                .statusCode(200)
                 .body("size()", equalTo(2))
                 .body("[1].fromState", equalTo("QUEUED"))
                 .body("[1].toState", equalTo("CANCELLED"))
@@ -43,8 +53,12 @@ class JobCancelTest {
         long id = Fixtures.submit(Spec.gpt(Fixtures.project(), Fixtures.pool()));
         Db.update("update jobs set state = 'PREEMPTED' where id = ?", id);
 
-        asAdmin().post("/api/v1/jobs/" + id + ":cancel").then().statusCode(200)
-                .body("state", equalTo("CANCELLED")).body("finishedAt", notNullValue());
+        asAdmin()
+                .post("/api/v1/jobs/" + id + ":cancel")
+                .then()
+                .statusCode(200)
+                .body("state", equalTo("CANCELLED"))
+                .body("finishedAt", notNullValue());
     }
 
     @Test
@@ -54,7 +68,8 @@ class JobCancelTest {
 
         problem(asAdmin().post("/api/v1/jobs/" + id + ":cancel").then(), 409)
                 .body("type", equalTo("/problems/invalid-state"));
-        assertThat(Db.queryLong("select count(*) from job_events where job_id = ?", id)).isEqualTo(2);
+        assertThat(Db.queryLong("select count(*) from job_events where job_id = ?", id))
+                .isEqualTo(2);
     }
 
     @ParameterizedTest
@@ -65,7 +80,11 @@ class JobCancelTest {
 
         problem(asAdmin().post("/api/v1/jobs/" + id + ":cancel").then(), 409)
                 .body("type", equalTo("/problems/invalid-state"));
-        asAdmin().get("/api/v1/jobs/" + id).then().body("state", equalTo(terminal)).body("cancelRequested", equalTo(false));
+        asAdmin()
+                .get("/api/v1/jobs/" + id)
+                .then()
+                .body("state", equalTo(terminal))
+                .body("cancelRequested", equalTo(false));
     }
 
     @Test
@@ -75,14 +94,23 @@ class JobCancelTest {
         long runner = Db.insertRunner(pool, 1, "ACTIVE");
         long attempt = Db.makeRunning(id, runner);
 
-        asAdmin().post("/api/v1/jobs/" + id + ":cancel").then().statusCode(200)
+        asAdmin()
+                .post("/api/v1/jobs/" + id + ":cancel")
+                .then()
+                .statusCode(200)
                 .body("state", equalTo("RUNNING"))
                 .body("cancelRequested", equalTo(true))
                 .body("finishedAt", nullValue());
 
-        assertThat(Db.queryString("select state from attempts where id = ?", attempt)).isEqualTo("STOPPING");
-        assertThat(Db.queryString("select stop_reason from attempts where id = ?", attempt)).isEqualTo("CANCELLED");
-        asAdmin().get("/api/v1/jobs/" + id).then().body("state", equalTo("RUNNING")).body("cancelRequested", equalTo(true));
+        assertThat(Db.queryString("select state from attempts where id = ?", attempt))
+                .isEqualTo("STOPPING");
+        assertThat(Db.queryString("select stop_reason from attempts where id = ?", attempt))
+                .isEqualTo("CANCELLED");
+        asAdmin()
+                .get("/api/v1/jobs/" + id)
+                .then()
+                .body("state", equalTo("RUNNING"))
+                .body("cancelRequested", equalTo(true));
     }
 
     @Test
@@ -92,8 +120,12 @@ class JobCancelTest {
         Db.makeRunning(id, Db.insertRunner(pool, 1, "ACTIVE"));
         asAdmin().post("/api/v1/jobs/" + id + ":cancel").then().statusCode(200);
 
-        asAdmin().post("/api/v1/jobs/" + id + ":cancel").then().statusCode(200)
-                .body("state", equalTo("RUNNING")).body("cancelRequested", equalTo(true));
+        asAdmin()
+                .post("/api/v1/jobs/" + id + ":cancel")
+                .then()
+                .statusCode(200)
+                .body("state", equalTo("RUNNING"))
+                .body("cancelRequested", equalTo(true));
     }
 
     @Test

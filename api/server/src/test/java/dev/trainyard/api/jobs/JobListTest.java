@@ -15,9 +15,9 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 @QuarkusTest
 class JobListTest {
@@ -43,7 +43,8 @@ class JobListTest {
         assertThat(second.getList("items")).hasSize(3);
         assertThat(third.getList("items")).hasSize(1);
         assertThat(third.getString("nextCursor")).isNull();
-        assertThat(seen).isEqualTo(submitted.stream().sorted(Comparator.reverseOrder()).toList());
+        assertThat(seen)
+                .isEqualTo(submitted.stream().sorted(Comparator.reverseOrder()).toList());
     }
 
     private static JsonPath page(String project, String cursor) {
@@ -123,14 +124,29 @@ class JobListTest {
         String project = Fixtures.project();
         Fixtures.submit(Spec.gpt(project, Fixtures.pool()));
 
-        asAdmin().queryParam("project", project).get("/api/v1/jobs").then().statusCode(200)
-                .body("items.size()", equalTo(1)).body("nextCursor", nullValue());
+        asAdmin()
+                .queryParam("project", project)
+                .get("/api/v1/jobs")
+                .then()
+                .statusCode(200)
+                .body("items.size()", equalTo(1))
+                .body("nextCursor", nullValue());
     }
 
     @Test
     void unknownPoolOrProjectFilterIsNotFound() {
-        problem(asAdmin().queryParam("pool", "no-such-pool-x").get("/api/v1/jobs").then(), 404);
-        problem(asAdmin().queryParam("project", "no-such-project-x").get("/api/v1/jobs").then(), 404);
+        problem(
+                asAdmin()
+                        .queryParam("pool", "no-such-pool-x")
+                        .get("/api/v1/jobs")
+                        .then(),
+                404);
+        problem(
+                asAdmin()
+                        .queryParam("project", "no-such-project-x")
+                        .get("/api/v1/jobs")
+                        .then(),
+                404);
     }
 
     @ParameterizedTest(name = "{0}={1}")
@@ -165,6 +181,11 @@ class JobListTest {
         for (int i = 0; i < filters.length; i += 2) {
             request.queryParam(filters[i], filters[i + 1]);
         }
-        return request.get("/api/v1/jobs").then().statusCode(200).extract().jsonPath().getList("items.id", Long.class);
+        return request.get("/api/v1/jobs")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath()
+                .getList("items.id", Long.class);
     }
 }

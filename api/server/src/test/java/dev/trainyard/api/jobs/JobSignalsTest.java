@@ -35,8 +35,10 @@ import org.postgresql.PGNotification;
 class JobSignalsTest {
     @Inject
     JobSignals signals;
+
     @Inject
     RecordedChanges recorded;
+
     @Inject
     AgroalDataSource dataSource;
 
@@ -69,9 +71,10 @@ class JobSignalsTest {
     @Test
     void aRolledBackChangeSaysNothing() throws Exception {
         assertThatThrownBy(() -> QuarkusTransaction.requiringNew().run(() -> {
-            signals.changed(JobsChanged.runners(List.of(4343L)));
-            throw new IllegalStateException("rolled back");
-        })).isInstanceOf(RuntimeException.class);
+                    signals.changed(JobsChanged.runners(List.of(4343L)));
+                    throw new IllegalStateException("rolled back");
+                }))
+                .isInstanceOf(RuntimeException.class);
 
         assertThat(awaitNotified(4343, 1_500)).isNull();
         assertThat(recorded.anyNames(4343)).isFalse();
@@ -85,7 +88,8 @@ class JobSignalsTest {
 
         assertThat(recorded.since(before)).anyMatch(JobsChanged::schedule);
         JobsChanged.Decoded sent = null;
-        for (long deadline = System.currentTimeMillis() + 10_000; sent == null && System.currentTimeMillis() < deadline; ) {
+        for (long deadline = System.currentTimeMillis() + 10_000;
+                sent == null && System.currentTimeMillis() < deadline; ) {
             sent = next(deadline - System.currentTimeMillis(), d -> d.change().schedule());
         }
         assertThat(sent).as("a NOTIFY asking the leader to schedule").isNotNull();
@@ -94,7 +98,8 @@ class JobSignalsTest {
 
     @Test
     void anotherReplicasNotificationBecomesAnEventAndThisReplicasOwnDoesNot() throws Exception {
-        try (Connection c = connect(); Statement s = c.createStatement()) {
+        try (Connection c = connect();
+                Statement s = c.createStatement()) {
             s.execute("select pg_notify('" + JobSignals.CHANNEL + "', '" + signals.origin() + " - 5252')");
             s.execute("select pg_notify('" + JobSignals.CHANNEL + "', 'api-elsewhere - 5353')");
         }
@@ -140,8 +145,8 @@ class JobSignalsTest {
 
     /** A data source whose first connection fails, as when the database is briefly away. */
     private DataSource failingFirst(AtomicInteger calls) {
-        return (DataSource) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {DataSource.class},
-                (proxy, method, args) -> {
+        return (DataSource) Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[] {DataSource.class}, (proxy, method, args) -> {
                     if (method.getName().equals("getConnection") && calls.getAndIncrement() == 0) {
                         throw new SQLException("database away");
                     }
@@ -158,7 +163,9 @@ class JobSignalsTest {
         long deadline = System.currentTimeMillis() + ms;
         JobsChanged.Decoded found = null;
         while (found == null && System.currentTimeMillis() < deadline) {
-            found = next(deadline - System.currentTimeMillis(), d -> d.change().wakes(runner) && !d.change().allRunners());
+            found = next(
+                    deadline - System.currentTimeMillis(),
+                    d -> d.change().wakes(runner) && !d.change().allRunners());
         }
         return found;
     }
@@ -199,7 +206,8 @@ class JobSignalsTest {
 
     private static Connection connect() throws SQLException {
         String url = ConfigProvider.getConfig().getValue("quarkus.datasource.jdbc.url", String.class);
-        String user = ConfigProvider.getConfig().getOptionalValue("quarkus.datasource.username", String.class)
+        String user = ConfigProvider.getConfig()
+                .getOptionalValue("quarkus.datasource.username", String.class)
                 .orElse("postgres");
         return DriverManager.getConnection(url, user, "");
     }

@@ -28,8 +28,11 @@ class JobSubmitTest {
         String project = Fixtures.project();
         String pool = Fixtures.pool();
 
-        var answer = asAdmin().body(Spec.gpt(project, pool).set("name", "first-job").json()).post("/api/v1/jobs")
-                .then().statusCode(201)
+        var answer = asAdmin()
+                .body(Spec.gpt(project, pool).set("name", "first-job").json())
+                .post("/api/v1/jobs")
+                .then()
+                .statusCode(201)
                 .body("name", equalTo("first-job"))
                 .body("project", equalTo(project))
                 .body("pool", equalTo(pool))
@@ -53,15 +56,25 @@ class JobSubmitTest {
         long id = answer.jsonPath().getLong("id");
 
         assertThat(answer.header("Location")).endsWith("/api/v1/jobs/" + id);
-        asAdmin().get(answer.header("Location")).then().statusCode(200)
-                .body("id", id(id)).body("name", equalTo("first-job")).body("state", equalTo("QUEUED"));
+        asAdmin()
+                .get(answer.header("Location"))
+                .then()
+                .statusCode(200)
+                .body("id", id(id))
+                .body("name", equalTo("first-job"))
+                .body("state", equalTo("QUEUED"));
         assertThat(Db.queryString("select state from jobs where id = ?", id)).isEqualTo("QUEUED");
     }
 
     @Test
     void stagesMayBeBalancedByParameterCount() {
-        asAdmin().body(Spec.gpt(Fixtures.project(), Fixtures.pool()).set("parallelism.balance", "PARAMS").json())
-                .post("/api/v1/jobs").then().statusCode(201)
+        asAdmin()
+                .body(Spec.gpt(Fixtures.project(), Fixtures.pool())
+                        .set("parallelism.balance", "PARAMS")
+                        .json())
+                .post("/api/v1/jobs")
+                .then()
+                .statusCode(201)
                 .body("spec.parallelism.balance", equalTo("params"));
     }
 
@@ -70,15 +83,26 @@ class JobSubmitTest {
         String project = Fixtures.project();
         var member = Fixtures.member(project);
 
-        as(member.secret()).body(Spec.gpt(project, Fixtures.pool()).remove("project").json()).post("/api/v1/jobs")
-                .then().statusCode(201).body("project", equalTo(project));
+        as(member.secret())
+                .body(Spec.gpt(project, Fixtures.pool()).remove("project").json())
+                .post("/api/v1/jobs")
+                .then()
+                .statusCode(201)
+                .body("project", equalTo(project));
     }
 
     @Test
     void adminMustNameTheProject() {
         long before = Db.jobCount();
 
-        problem(asAdmin().body(Spec.gpt(null, Fixtures.pool()).remove("project").json()).post("/api/v1/jobs").then(), 400)
+        problem(
+                        asAdmin()
+                                .body(Spec.gpt(null, Fixtures.pool())
+                                        .remove("project")
+                                        .json())
+                                .post("/api/v1/jobs")
+                                .then(),
+                        400)
                 .body("errors[0].field", equalTo("project"));
         assertThat(Db.jobCount()).isEqualTo(before);
     }
@@ -88,9 +112,16 @@ class JobSubmitTest {
         String project = Fixtures.project();
         Fixtures.pool("a100", "3");
 
-        asAdmin().body(Spec.gpt(project, null).remove("resources.pool").set("resources.gpuType", "a100").json())
+        asAdmin()
+                .body(Spec.gpt(project, null)
+                        .remove("resources.pool")
+                        .set("resources.gpuType", "a100")
+                        .json())
                 .post("/api/v1/jobs")
-                .then().statusCode(201).body("pool", nullValue()).body("gpuType", equalTo("a100"));
+                .then()
+                .statusCode(201)
+                .body("pool", nullValue())
+                .body("gpuType", equalTo("a100"));
     }
 
     @Test
@@ -102,7 +133,10 @@ class JobSubmitTest {
     void newJobHasASubmittedEvent() {
         long id = Fixtures.submit(Spec.gpt(Fixtures.project(), Fixtures.pool()));
 
-        asAdmin().get("/api/v1/jobs/" + id + "/events").then().statusCode(200)
+        asAdmin()
+                .get("/api/v1/jobs/" + id + "/events")
+                .then()
+                .statusCode(200)
                 .body("size()", equalTo(1))
                 .body("[0].jobId", id(id))
                 .body("[0].fromState", nullValue())
@@ -118,8 +152,11 @@ class JobSubmitTest {
         long before = Db.jobCount();
         long eventsBefore = Db.queryLong("select count(*) from job_events");
 
-        asAdmin().body(Spec.gpt(project, pool).json()).post("/api/v1/jobs:plan")
-                .then().statusCode(200)
+        asAdmin()
+                .body(Spec.gpt(project, pool).json())
+                .post("/api/v1/jobs:plan")
+                .then()
+                .statusCode(200)
                 .body("spec.priority", equalTo("normal"))
                 .body("pools.pool", hasItem(pool))
                 .body("pools[0].fits", equalTo(false))
@@ -138,8 +175,13 @@ class JobSubmitTest {
         Db.insertRunner(pool, 2, "ACTIVE");
         long before = Db.jobCount();
 
-        asAdmin().body(Spec.gpt(project, pool).set("limits.maxRuntimeSeconds", 1800).json()).post("/api/v1/jobs:plan")
-                .then().statusCode(200)
+        asAdmin()
+                .body(Spec.gpt(project, pool)
+                        .set("limits.maxRuntimeSeconds", 1800)
+                        .json())
+                .post("/api/v1/jobs:plan")
+                .then()
+                .statusCode(200)
                 .body("chosenPool", equalTo(pool))
                 .body("pools[0].fits", equalTo(true))
                 .body("pools[0].freeGpus", equalTo(2))
@@ -153,8 +195,14 @@ class JobSubmitTest {
 
     @Test
     void planRejectsAnInvalidSpecLikeSubmitDoes() {
-        problem(asAdmin().body(Spec.gpt(Fixtures.project(), Fixtures.pool()).set("model.heads", 3).json())
-                .post("/api/v1/jobs:plan").then(), 400)
+        problem(
+                        asAdmin()
+                                .body(Spec.gpt(Fixtures.project(), Fixtures.pool())
+                                        .set("model.heads", 3)
+                                        .json())
+                                .post("/api/v1/jobs:plan")
+                                .then(),
+                        400)
                 .body("errors.field", hasItem("model.heads"));
     }
 }

@@ -12,19 +12,24 @@ class JobsChangedTest {
 
     @Test
     void aMergedChangeWakesWhateverEitherWould() {
-        JobsChanged merged = JobsChanged.queue().merge(JobsChanged.runners(List.of(3L))).merge(JobsChanged.runners(List.of(7L)));
+        JobsChanged merged =
+                JobsChanged.queue().merge(JobsChanged.runners(List.of(3L))).merge(JobsChanged.runners(List.of(7L)));
 
         assertThat(merged.schedule()).isTrue();
         assertThat(merged.allRunners()).isFalse();
         assertThat(merged.runners()).containsExactlyInAnyOrder(3L, 7L);
         assertThat(merged.wakes(3)).isTrue();
         assertThat(merged.wakes(4)).isFalse();
-        assertThat(JobsChanged.runners(List.of(1L)).merge(JobsChanged.everything()).wakes(99)).isTrue();
+        assertThat(JobsChanged.runners(List.of(1L))
+                        .merge(JobsChanged.everything())
+                        .wakes(99))
+                .isTrue();
     }
 
     @Test
     void tooManyRunnersToNameBecomeAll() {
-        JobsChanged many = JobsChanged.runners(LongStream.range(0, JobsChanged.MAX_NAMED_RUNNERS).boxed().toList());
+        JobsChanged many = JobsChanged.runners(
+                LongStream.range(0, JobsChanged.MAX_NAMED_RUNNERS).boxed().toList());
         JobsChanged more = many.merge(JobsChanged.runners(List.of(-1L)));
 
         assertThat(more.allRunners()).isTrue();
@@ -35,8 +40,11 @@ class JobsChangedTest {
 
     @Test
     void aPayloadDecodesToTheChangeAndItsOrigin() {
-        for (JobsChanged change : List.of(JobsChanged.queue(), JobsChanged.everything(),
-                JobsChanged.runners(List.of(5L, 1L, 42L)), new JobsChanged(true, false, Set.of(9L)),
+        for (JobsChanged change : List.of(
+                JobsChanged.queue(),
+                JobsChanged.everything(),
+                JobsChanged.runners(List.of(5L, 1L, 42L)),
+                new JobsChanged(true, false, Set.of(9L)),
                 new JobsChanged(false, true, Set.of()))) {
             JobsChanged.Decoded decoded = JobsChanged.decode(change.encode("api-1234"));
 

@@ -35,7 +35,8 @@ class LifecycleOwnershipTest {
     void onlyTheLifecyclePackageWritesStatesOrJobEvents() throws IOException {
         List<String> found = new ArrayList<>();
         try (Stream<Path> files = Files.walk(MAIN)) {
-            for (Path file : files.filter(f -> f.toString().endsWith(".java") && !f.startsWith(LIFECYCLE)).toList()) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".java") && !f.startsWith(LIFECYCLE))
+                    .toList()) {
                 found.addAll(writesIn(file));
             }
         }
@@ -44,14 +45,21 @@ class LifecycleOwnershipTest {
 
     @Test
     void thePatternsRecogniseTheWritesTheyGuardAgainst() {
-        assertThat(writesIn("x", "\"\"\"\n update jobs set pending_reason = ?\n  where id = ? and state = 'QUEUED'\"\"\""))
+        assertThat(writesIn(
+                        "x", "\"\"\"\n update jobs set pending_reason = ?\n  where id = ? and state = 'QUEUED'\"\"\""))
                 .isEmpty();
-        assertThat(writesIn("x", "\"\"\"\n update attempts set state = 'RUNNING' where id = ?\"\"\"")).hasSize(1);
-        assertThat(writesIn("x", "\"\"\"\n update runners set last_heartbeat_at = ?,\n"
-                + "   state = case when state = 'REGISTERED' then 'ACTIVE' else state end\"\"\"")).hasSize(1);
-        assertThat(writesIn("x", "\"insert into job_events (job_id) values (?)\"")).hasSize(1);
+        assertThat(writesIn("x", "\"\"\"\n update attempts set state = 'RUNNING' where id = ?\"\"\""))
+                .hasSize(1);
+        assertThat(writesIn(
+                        "x",
+                        "\"\"\"\n update runners set last_heartbeat_at = ?,\n"
+                                + "   state = case when state = 'REGISTERED' then 'ACTIVE' else state end\"\"\""))
+                .hasSize(1);
+        assertThat(writesIn("x", "\"insert into job_events (job_id) values (?)\""))
+                .hasSize(1);
         assertThat(writesIn("x", "r.state = \"DRAINING\";")).hasSize(1);
-        assertThat(writesIn("x", "\"select 1 from jobs j where j.state = 'QUEUED' and a.state = any(?)\"")).isEmpty();
+        assertThat(writesIn("x", "\"select 1 from jobs j where j.state = 'QUEUED' and a.state = any(?)\""))
+                .isEmpty();
     }
 
     private static List<String> writesIn(Path file) throws IOException {
@@ -63,7 +71,11 @@ class LifecycleOwnershipTest {
         for (Pattern p : STATE_WRITES) {
             Matcher m = p.matcher(source);
             while (m.find()) {
-                int line = (int) source.substring(0, m.start()).chars().filter(ch -> ch == '\n').count() + 1;
+                int line = (int) source.substring(0, m.start())
+                                .chars()
+                                .filter(ch -> ch == '\n')
+                                .count()
+                        + 1;
                 found.add(name + ":" + line);
             }
         }

@@ -39,8 +39,12 @@ class LifecycleWritesTest {
         pool = Jdbc.queryOne(c, """
                 insert into pools (name, gpu_type, price_per_gpu_hour, created_at) values ('p', 'a100', 1, ?)
                 returning id""", rs -> rs.getLong(1), T0).orElseThrow();
-        project = Jdbc.queryOne(c, "insert into projects (name, share, created_at) values ('q', 1, ?) returning id",
-                rs -> rs.getLong(1), T0).orElseThrow();
+        project = Jdbc.queryOne(
+                        c,
+                        "insert into projects (name, share, created_at) values ('q', 1, ?) returning id",
+                        rs -> rs.getLong(1),
+                        T0)
+                .orElseThrow();
     }
 
     @AfterEach
@@ -53,19 +57,28 @@ class LifecycleWritesTest {
         for (JobState from : JobState.values()) {
             for (JobState to : JobState.values()) {
                 long job = job(from);
-                JobMove move = JobMove.of(job, from, to, EventReason.RUNNER_LOST, "test").atVersion(0);
+                JobMove move = JobMove.of(job, from, to, EventReason.RUNNER_LOST, "test")
+                        .atVersion(0);
                 String pair = from + ">" + to;
                 if (TransitionTablesTest.JOB.contains(pair)) {
                     assertThat(JobTransitions.move(c, move, LATER)).as(pair).isTrue();
-                    assertThat(text("select state from jobs where id = ?", job)).as(pair).isEqualTo(to.word());
+                    assertThat(text("select state from jobs where id = ?", job))
+                            .as(pair)
+                            .isEqualTo(to.word());
                     assertThat(count("select count(*) from jobs where id = ? and finished_at is not null", job))
-                            .as(pair).isEqualTo(to.isTerminal() ? 1 : 0);
+                            .as(pair)
+                            .isEqualTo(to.isTerminal() ? 1 : 0);
                     assertThat(events(job)).as(pair).containsExactly(pair + ":RUNNER_LOST");
                 } else {
-                    assertThatThrownBy(() -> JobTransitions.move(c, move, LATER)).as(pair)
+                    assertThatThrownBy(() -> JobTransitions.move(c, move, LATER))
+                            .as(pair)
                             .isInstanceOf(IllegalTransition.class);
-                    assertThat(text("select state from jobs where id = ?", job)).as(pair).isEqualTo(from.word());
-                    assertThat(count("select version from jobs where id = ?", job)).as(pair).isZero();
+                    assertThat(text("select state from jobs where id = ?", job))
+                            .as(pair)
+                            .isEqualTo(from.word());
+                    assertThat(count("select version from jobs where id = ?", job))
+                            .as(pair)
+                            .isZero();
                     assertThat(events(job)).as(pair).isEmpty();
                 }
             }
@@ -75,10 +88,15 @@ class LifecycleWritesTest {
     @Test
     void aJobMoveFromAStateOrVersionTheRowNoLongerHasWritesNothing() throws Exception {
         long job = job(JobState.QUEUED);
-        assertThat(JobTransitions.move(c, JobMove.of(job, JobState.RUNNING, JobState.SUCCEEDED,
-                EventReason.COMPLETED, null), LATER)).isFalse();
-        assertThat(JobTransitions.move(c, JobMove.of(job, JobState.QUEUED, JobState.CANCELLED,
-                EventReason.CANCELLED_BY_USER, null).atVersion(7), LATER)).isFalse();
+        assertThat(JobTransitions.move(
+                        c, JobMove.of(job, JobState.RUNNING, JobState.SUCCEEDED, EventReason.COMPLETED, null), LATER))
+                .isFalse();
+        assertThat(JobTransitions.move(
+                        c,
+                        JobMove.of(job, JobState.QUEUED, JobState.CANCELLED, EventReason.CANCELLED_BY_USER, null)
+                                .atVersion(7),
+                        LATER))
+                .isFalse();
         assertThat(text("select state from jobs where id = ?", job)).isEqualTo("QUEUED");
         assertThat(events(job)).isEmpty();
     }
@@ -91,12 +109,18 @@ class LifecycleWritesTest {
                 long attempt = attempt(job(JobState.RUNNING), runner, from);
                 String pair = from + ">" + to;
                 if (TransitionTablesTest.ATTEMPT.contains(pair)) {
-                    assertThat(AttemptTransitions.move(c, attempt, List.of(from), to, LATER)).as(pair).isTrue();
-                    assertThat(text("select state from attempts where id = ?", attempt)).as(pair).isEqualTo(to.word());
+                    assertThat(AttemptTransitions.move(c, attempt, List.of(from), to, LATER))
+                            .as(pair)
+                            .isTrue();
+                    assertThat(text("select state from attempts where id = ?", attempt))
+                            .as(pair)
+                            .isEqualTo(to.word());
                 } else {
-                    assertThatThrownBy(() -> AttemptTransitions.move(c, attempt, List.of(from), to, LATER)).as(pair)
+                    assertThatThrownBy(() -> AttemptTransitions.move(c, attempt, List.of(from), to, LATER))
+                            .as(pair)
                             .isInstanceOf(IllegalTransition.class);
-                    assertThat(text("select state from attempts where id = ?", attempt)).as(pair)
+                    assertThat(text("select state from attempts where id = ?", attempt))
+                            .as(pair)
                             .isEqualTo(from.word());
                 }
             }
@@ -110,12 +134,18 @@ class LifecycleWritesTest {
                 long runner = runner(from);
                 String pair = from + ">" + to;
                 if (TransitionTablesTest.RUNNER.contains(pair)) {
-                    assertThat(RunnerTransitions.move(c, runner, List.of(from), to)).as(pair).isTrue();
-                    assertThat(text("select state from runners where id = ?", runner)).as(pair).isEqualTo(to.word());
+                    assertThat(RunnerTransitions.move(c, runner, List.of(from), to))
+                            .as(pair)
+                            .isTrue();
+                    assertThat(text("select state from runners where id = ?", runner))
+                            .as(pair)
+                            .isEqualTo(to.word());
                 } else {
-                    assertThatThrownBy(() -> RunnerTransitions.move(c, runner, List.of(from), to)).as(pair)
+                    assertThatThrownBy(() -> RunnerTransitions.move(c, runner, List.of(from), to))
+                            .as(pair)
                             .isInstanceOf(IllegalTransition.class);
-                    assertThat(text("select state from runners where id = ?", runner)).as(pair)
+                    assertThat(text("select state from runners where id = ?", runner))
+                            .as(pair)
                             .isEqualTo(from.word());
                 }
             }
@@ -147,64 +177,90 @@ class LifecycleWritesTest {
         long job = job(JobState.RUNNING);
         long attempt = attempt(job, runner, AttemptState.RUNNING);
 
-        assertThat(AttemptTransitions.requestStop(c, attempt, job, StopReason.PREEMPT, "for a bigger job", T0)).isTrue();
-        assertThat(AttemptTransitions.requestStop(c, attempt, job, StopReason.BUDGET, "over budget", T0)).isFalse();
+        assertThat(AttemptTransitions.requestStop(c, attempt, job, StopReason.PREEMPT, "for a bigger job", T0))
+                .isTrue();
+        assertThat(AttemptTransitions.requestStop(c, attempt, job, StopReason.BUDGET, "over budget", T0))
+                .isFalse();
         assertThat(text("select state || ':' || stop_reason from attempts where id = ?", attempt))
                 .isEqualTo("PREEMPTING:PREEMPTED");
 
-        assertThat(JobTransitions.requestCancel(c, job, 0, JobState.RUNNING, LATER)).isTrue();
+        assertThat(JobTransitions.requestCancel(c, job, 0, JobState.RUNNING, LATER))
+                .isTrue();
         assertThat(text("select state || ':' || stop_reason from attempts where id = ?", attempt))
                 .isEqualTo("STOPPING:CANCELLED");
         assertThat(count("select count(*) from attempts where id = ? and stop_requested_at = ?", attempt, T0))
-                .as("the grace period runs from the first request").isEqualTo(1);
+                .as("the grace period runs from the first request")
+                .isEqualTo(1);
         assertThat(events(job)).containsExactly("RUNNING>RUNNING:PREEMPTION_REQUESTED");
     }
 
     @Test
     void aLostRunnerIsRefusedHeartbeatsUntilItRegistersAgain() throws Exception {
         long runner = runner(RunnerState.ACTIVE);
-        assertThat(RunnerTransitions.markSilentLost(c, T0.plusSeconds(1))).extracting(RunnerTransitions.Lost::id)
+        assertThat(RunnerTransitions.markSilentLost(c, T0.plusSeconds(1)))
+                .extracting(RunnerTransitions.Lost::id)
                 .containsExactly(runner);
         assertThat(RunnerTransitions.heartbeat(c, runner, LATER)).isEmpty();
 
         String name = text("select name from runners where id = ?", runner);
-        Optional<Long> again = RunnerTransitions.register(c, new RunnerTransitions.Registration(pool, name, "h", 1,
-                "[]", null), LATER);
+        Optional<Long> again = RunnerTransitions.register(
+                c, new RunnerTransitions.Registration(pool, name, "h", 1, "[]", null), LATER);
         assertThat(again).contains(runner);
         assertThat(RunnerTransitions.heartbeat(c, runner, LATER)).contains(RunnerState.ACTIVE);
     }
 
     private long job(JobState state) throws SQLException {
-        return Jdbc.queryOne(c, """
+        return Jdbc.queryOne(
+                        c,
+                        """
                 insert into jobs (project_id, name, spec, priority, gpu_type, gpus, min_gpus, max_runtime_seconds,
                                   max_restarts, total_steps, state, submitted_at, finished_at)
                 values (?, ?, '{}', 'NORMAL', 'a100', 2, 2, 3600, 1, 100, ?, ?, ?) returning id""",
-                rs -> rs.getLong(1), project, "job-" + (++names), state.word(), T0, state.isTerminal() ? T0 : null)
+                        rs -> rs.getLong(1),
+                        project,
+                        "job-" + (++names),
+                        state.word(),
+                        T0,
+                        state.isTerminal() ? T0 : null)
                 .orElseThrow();
     }
 
     private long runner(RunnerState state) throws SQLException {
         return Jdbc.queryOne(c, """
                 insert into runners (pool_id, name, host, state, total_gpus, registered_at, last_heartbeat_at)
-                values (?, ?, 'host', ?, 8, ?, ?) returning id""", rs -> rs.getLong(1),
-                pool, "runner-" + (++names), state.word(), T0, T0).orElseThrow();
+                values (?, ?, 'host', ?, 8, ?, ?) returning id""", rs -> rs.getLong(1), pool, "runner-" + (++names), state.word(), T0, T0)
+                .orElseThrow();
     }
 
     private long attempt(long job, long runner, AttemptState state) throws SQLException {
-        long id = Jdbc.queryOne(c, """
+        long id = Jdbc.queryOne(
+                        c,
+                        """
                 insert into attempts (job_id, number, runner_id, gpus, lease_token, state, started_at, ended_at,
                                       cost_accounted_to)
                 values (?, (select coalesce(max(number), 0) + 1 from attempts where job_id = ?), ?, 2,
-                        gen_random_uuid(), ?, ?, ?, ?) returning id""", rs -> rs.getLong(1),
-                job, job, runner, state.word(), T0, state == AttemptState.ENDED ? T0 : null, T0).orElseThrow();
-        Jdbc.update(c, "insert into attempt_runners (attempt_id, rank, runner_id, gpus) values (?, 0, ?, 2)", id,
-                runner);
+                        gen_random_uuid(), ?, ?, ?, ?) returning id""",
+                        rs -> rs.getLong(1),
+                        job,
+                        job,
+                        runner,
+                        state.word(),
+                        T0,
+                        state == AttemptState.ENDED ? T0 : null,
+                        T0)
+                .orElseThrow();
+        Jdbc.update(
+                c, "insert into attempt_runners (attempt_id, rank, runner_id, gpus) values (?, 0, ?, 2)", id, runner);
         return id;
     }
 
     private List<String> events(long job) throws SQLException {
-        return Jdbc.query(c, "select from_state || '>' || to_state || ':' || reason from job_events where job_id = ? "
-                + "order by id", rs -> rs.getString(1), job);
+        return Jdbc.query(
+                c,
+                "select from_state || '>' || to_state || ':' || reason from job_events where job_id = ? "
+                        + "order by id",
+                rs -> rs.getString(1),
+                job);
     }
 
     private String text(String sql, Object... args) throws SQLException {

@@ -16,25 +16,49 @@ class TransitionTablesTest {
 
     /** docs/design/lifecycles.md, "Job": from -> to, one string per move. */
     static final Set<String> JOB = Set.of(
-            "QUEUED>SCHEDULED", "QUEUED>CANCELLED", "QUEUED>FAILED",
-            "SCHEDULED>RUNNING", "SCHEDULED>QUEUED", "SCHEDULED>CANCELLED", "SCHEDULED>FAILED",
+            "QUEUED>SCHEDULED",
+            "QUEUED>CANCELLED",
+            "QUEUED>FAILED",
+            "SCHEDULED>RUNNING",
+            "SCHEDULED>QUEUED",
+            "SCHEDULED>CANCELLED",
+            "SCHEDULED>FAILED",
             "SCHEDULED>BUDGET_EXHAUSTED",
-            "RUNNING>SUCCEEDED", "RUNNING>FAILED", "RUNNING>CANCELLED", "RUNNING>BUDGET_EXHAUSTED",
-            "RUNNING>PREEMPTED", "RUNNING>QUEUED",
-            "PREEMPTED>QUEUED", "PREEMPTED>CANCELLED", "PREEMPTED>FAILED");
+            "RUNNING>SUCCEEDED",
+            "RUNNING>FAILED",
+            "RUNNING>CANCELLED",
+            "RUNNING>BUDGET_EXHAUSTED",
+            "RUNNING>PREEMPTED",
+            "RUNNING>QUEUED",
+            "PREEMPTED>QUEUED",
+            "PREEMPTED>CANCELLED",
+            "PREEMPTED>FAILED");
 
     /** docs/design/lifecycles.md, "Attempt". */
     static final Set<String> ATTEMPT = Set.of(
-            "STARTING>RUNNING", "STARTING>PREEMPTING", "STARTING>STOPPING", "STARTING>ENDED",
-            "RUNNING>PREEMPTING", "RUNNING>STOPPING", "RUNNING>ENDED",
-            "PREEMPTING>STOPPING", "PREEMPTING>ENDED",
+            "STARTING>RUNNING",
+            "STARTING>PREEMPTING",
+            "STARTING>STOPPING",
+            "STARTING>ENDED",
+            "RUNNING>PREEMPTING",
+            "RUNNING>STOPPING",
+            "RUNNING>ENDED",
+            "PREEMPTING>STOPPING",
+            "PREEMPTING>ENDED",
             "STOPPING>ENDED");
 
     /** docs/design/lifecycles.md, "Runner". */
     static final Set<String> RUNNER = Set.of(
-            "REGISTERED>ACTIVE", "REGISTERED>DRAINING", "REGISTERED>LOST",
-            "ACTIVE>ACTIVE", "ACTIVE>DRAINING", "ACTIVE>LOST",
-            "DRAINING>ACTIVE", "DRAINING>DRAINING", "DRAINING>OFFLINE", "DRAINING>LOST",
+            "REGISTERED>ACTIVE",
+            "REGISTERED>DRAINING",
+            "REGISTERED>LOST",
+            "ACTIVE>ACTIVE",
+            "ACTIVE>DRAINING",
+            "ACTIVE>LOST",
+            "DRAINING>ACTIVE",
+            "DRAINING>DRAINING",
+            "DRAINING>OFFLINE",
+            "DRAINING>LOST",
             "OFFLINE>ACTIVE",
             "LOST>ACTIVE");
 
@@ -58,7 +82,9 @@ class TransitionTablesTest {
                 table.check(from, to);
                 assertThat(table.allows(from, to)).as(pair).isTrue();
             } else {
-                assertThatThrownBy(() -> table.check(from, to)).as(pair).isInstanceOf(IllegalTransition.class)
+                assertThatThrownBy(() -> table.check(from, to))
+                        .as(pair)
+                        .isInstanceOf(IllegalTransition.class)
                         .hasMessageContaining("from " + from + " to " + to);
                 assertThat(table.allows(from, to)).as(pair).isFalse();
                 refused++;
@@ -85,8 +111,9 @@ class TransitionTablesTest {
 
     @Test
     void terminalJobStatesAreExactlyThoseWithoutMoves() {
-        assertThat(List.of(JobState.values())).filteredOn(JobState::isTerminal).containsExactly(
-                JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED, JobState.BUDGET_EXHAUSTED);
+        assertThat(List.of(JobState.values()))
+                .filteredOn(JobState::isTerminal)
+                .containsExactly(JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED, JobState.BUDGET_EXHAUSTED);
     }
 
     @Test
@@ -98,7 +125,9 @@ class TransitionTablesTest {
         assertThat(StopReason.protocolWordOf(null)).isNull();
         for (StopReason r : StopReason.values()) {
             assertThat(StopReason.ofWord(r.word())).isEqualTo(r);
-            assertThat(AttemptState.TRANSITIONS.allows(AttemptState.RUNNING, r.attemptState())).as(r.name()).isTrue();
+            assertThat(AttemptState.TRANSITIONS.allows(AttemptState.RUNNING, r.attemptState()))
+                    .as(r.name())
+                    .isTrue();
             assertThat(AttemptState.ASKED_TO_STOP).as(r.name()).contains(r.attemptState());
         }
         assertThatThrownBy(() -> StopReason.ofWord("STOP")).isInstanceOf(IllegalArgumentException.class);

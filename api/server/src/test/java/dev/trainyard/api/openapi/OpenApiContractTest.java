@@ -33,7 +33,8 @@ class OpenApiContractTest {
     }
 
     private static JsonNode served() throws IOException {
-        return YAML.readTree(anonymous().get("/q/openapi").then().statusCode(200).extract().asString());
+        return YAML.readTree(
+                anonymous().get("/q/openapi").then().statusCode(200).extract().asString());
     }
 
     @Test
@@ -41,7 +42,9 @@ class OpenApiContractTest {
         Path committed = committedCopy().toAbsolutePath().normalize();
         String howToUpdate = "The build writes the served document to api/server/target/openapi/openapi.yaml; review it"
                 + " and copy it over the committed one: cp api/server/target/openapi/openapi.yaml api/openapi/openapi.yaml";
-        assertThat(committed).as("The committed OpenAPI document is missing. " + howToUpdate).exists();
+        assertThat(committed)
+                .as("The committed OpenAPI document is missing. " + howToUpdate)
+                .exists();
 
         // "servers" names where one instance listens (the build adds localhost:8080, tests serve none): not contract.
         JsonNode expected = withoutServers(YAML.readTree(Files.readString(committed)));
@@ -57,7 +60,12 @@ class OpenApiContractTest {
 
     @Test
     void servedJsonAndYamlAreTheSameDocument() throws IOException {
-        JsonNode json = JSON.readTree(anonymous().get("/q/openapi?format=json").then().statusCode(200).extract().asString());
+        JsonNode json = JSON.readTree(anonymous()
+                .get("/q/openapi?format=json")
+                .then()
+                .statusCode(200)
+                .extract()
+                .asString());
 
         assertThat(json).isEqualTo(served());
     }
@@ -100,12 +108,15 @@ class OpenApiContractTest {
     @Test
     void everySuccessfulOperationDocumentsABody() throws IOException {
         List<String> bare = new ArrayList<>();
-        forEachOperation(served(), (where, op) -> op.path("responses").fields().forEachRemaining(response -> {
-            if (response.getKey().startsWith("2") && !response.getKey().equals("204")
-                    && response.getValue().path("content").isEmpty()) {
-                bare.add(where + " " + response.getKey());
-            }
-        }));
+        forEachOperation(
+                served(),
+                (where, op) -> op.path("responses").fields().forEachRemaining(response -> {
+                    if (response.getKey().startsWith("2")
+                            && !response.getKey().equals("204")
+                            && response.getValue().path("content").isEmpty()) {
+                        bare.add(where + " " + response.getKey());
+                    }
+                }));
 
         assertThat(bare).as("2xx answers documented without content").isEmpty();
     }
@@ -115,12 +126,16 @@ class OpenApiContractTest {
         JsonNode doc = served();
         List<String> wrong = errorAnswersThatAreNotProblems(doc, status -> true);
 
-        assertThat(wrong).as("error answers that are not application/problem+json Problem").isEmpty();
-        assertThat(doc.at("/components/schemas/Problem/properties/type").isMissingNode()).isFalse();
+        assertThat(wrong)
+                .as("error answers that are not application/problem+json Problem")
+                .isEmpty();
+        assertThat(doc.at("/components/schemas/Problem/properties/type").isMissingNode())
+                .isFalse();
         assertThat(doc.at("/components/schemas/Problem/required").toString()).contains("\"type\"");
     }
 
-    private static List<String> errorAnswersThatAreNotProblems(JsonNode doc, java.util.function.Predicate<String> statuses) {
+    private static List<String> errorAnswersThatAreNotProblems(
+            JsonNode doc, java.util.function.Predicate<String> statuses) {
         List<String> wrong = new ArrayList<>();
         forEachOperation(doc, (where, op) -> {
             int errors = 0;
@@ -128,8 +143,12 @@ class OpenApiContractTest {
                 Map.Entry<String, JsonNode> response = it.next();
                 if (response.getKey().startsWith("4") || response.getKey().startsWith("5")) {
                     errors++;
-                    JsonNode schema = response.getValue().path("content").path("application/problem+json").path("schema");
-                    if (statuses.test(response.getKey()) && !PROBLEM_REF.equals(schema.path("$ref").asText())) {
+                    JsonNode schema = response.getValue()
+                            .path("content")
+                            .path("application/problem+json")
+                            .path("schema");
+                    if (statuses.test(response.getKey())
+                            && !PROBLEM_REF.equals(schema.path("$ref").asText())) {
                         wrong.add(where + " " + response.getKey());
                     }
                 }
@@ -146,7 +165,8 @@ class OpenApiContractTest {
         JsonNode doc = served();
         List<String> bearerSchemes = new ArrayList<>();
         doc.at("/components/securitySchemes").fields().forEachRemaining(s -> {
-            if ("http".equals(s.getValue().path("type").asText()) && "bearer".equalsIgnoreCase(s.getValue().path("scheme").asText())) {
+            if ("http".equals(s.getValue().path("type").asText())
+                    && "bearer".equalsIgnoreCase(s.getValue().path("scheme").asText())) {
                 bearerSchemes.add(s.getKey());
             }
         });
@@ -169,7 +189,9 @@ class OpenApiContractTest {
             }
         });
 
-        assertThat(open).as("API operations that do not require the bearer scheme").isEmpty();
+        assertThat(open)
+                .as("API operations that do not require the bearer scheme")
+                .isEmpty();
     }
 
     private static JsonNode withoutServers(JsonNode doc) {
@@ -178,16 +200,24 @@ class OpenApiContractTest {
     }
 
     private static boolean isEmptySchema(JsonNode schema) {
-        return schema.isMissingNode() || !(schema.has("$ref") || schema.has("type") || schema.has("properties")
-                || schema.has("oneOf") || schema.has("allOf") || schema.has("anyOf"));
+        return schema.isMissingNode()
+                || !(schema.has("$ref")
+                        || schema.has("type")
+                        || schema.has("properties")
+                        || schema.has("oneOf")
+                        || schema.has("allOf")
+                        || schema.has("anyOf"));
     }
 
     private static void forEachOperation(JsonNode doc, BiConsumer<String, JsonNode> action) {
-        doc.path("paths").fields().forEachRemaining(path -> path.getValue().fields().forEachRemaining(op -> {
-            if (List.of("get", "put", "post", "delete", "patch", "head", "options").contains(op.getKey())) {
-                action.accept(op.getKey().toUpperCase() + " " + path.getKey(), op.getValue());
-            }
-        }));
+        doc.path("paths")
+                .fields()
+                .forEachRemaining(path -> path.getValue().fields().forEachRemaining(op -> {
+                    if (List.of("get", "put", "post", "delete", "patch", "head", "options")
+                            .contains(op.getKey())) {
+                        action.accept(op.getKey().toUpperCase() + " " + path.getKey(), op.getValue());
+                    }
+                }));
     }
 
     /** Lists where two trees differ, as JSON pointers, up to 30 entries. */

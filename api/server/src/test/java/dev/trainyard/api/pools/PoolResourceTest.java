@@ -21,17 +21,25 @@ class PoolResourceTest {
     @Test
     void adminCreatesPoolAndFindsItAtItsLocation() {
         String name = Names.unique("h100");
-        String location = asAdmin().body(Map.of("name", name, "gpuType", "h100", "pricePerGpuHour", 2.5))
+        String location = asAdmin()
+                .body(Map.of("name", name, "gpuType", "h100", "pricePerGpuHour", 2.5))
                 .post("/api/v1/pools")
-                .then().statusCode(201)
+                .then()
+                .statusCode(201)
                 .header("Location", endsWith("/api/v1/pools/" + name))
                 .body("name", equalTo(name))
                 .body("gpuType", equalTo("h100"))
                 .body("pricePerGpuHour", amount("2.5"))
                 .body("runners", equalTo(0))
-                .extract().header("Location");
+                .extract()
+                .header("Location");
 
-        asAdmin().get(location).then().statusCode(200).body("name", equalTo(name)).body("pricePerGpuHour", amount("2.5"));
+        asAdmin()
+                .get(location)
+                .then()
+                .statusCode(200)
+                .body("name", equalTo(name))
+                .body("pricePerGpuHour", amount("2.5"));
     }
 
     @Test
@@ -39,7 +47,8 @@ class PoolResourceTest {
         String a = Fixtures.pool();
         String b = Fixtures.pool();
 
-        List<String> names = asAdmin().get("/api/v1/pools").then().statusCode(200).extract().path("name");
+        List<String> names =
+                asAdmin().get("/api/v1/pools").then().statusCode(200).extract().path("name");
 
         assertThat(names).contains(a, b);
     }
@@ -51,7 +60,10 @@ class PoolResourceTest {
         Db.insertRunner(pool, 2, "ACTIVE");
         Db.insertRunner(pool, 8, "OFFLINE");
 
-        asAdmin().get("/api/v1/pools/" + pool).then().statusCode(200)
+        asAdmin()
+                .get("/api/v1/pools/" + pool)
+                .then()
+                .statusCode(200)
                 .body("runners", equalTo(2))
                 .body("totalGpus", equalTo(6))
                 .body("usedGpus", equalTo(0));
@@ -61,8 +73,12 @@ class PoolResourceTest {
     void patchChangesThePriceAndTheChangeIsKept() {
         String pool = Fixtures.pool();
 
-        asAdmin().body(Map.of("pricePerGpuHour", 4.25)).patch("/api/v1/pools/" + pool)
-                .then().statusCode(200).body("pricePerGpuHour", amount("4.25"));
+        asAdmin()
+                .body(Map.of("pricePerGpuHour", 4.25))
+                .patch("/api/v1/pools/" + pool)
+                .then()
+                .statusCode(200)
+                .body("pricePerGpuHour", amount("4.25"));
 
         asAdmin().get("/api/v1/pools/" + pool).then().body("pricePerGpuHour", amount("4.25"));
     }
@@ -71,26 +87,45 @@ class PoolResourceTest {
     void secondPoolWithTheSameNameIsAConflict() {
         String pool = Fixtures.pool();
 
-        problem(asAdmin().body(Map.of("name", pool, "gpuType", "cpu", "pricePerGpuHour", 1)).post("/api/v1/pools").then(), 409)
+        problem(
+                        asAdmin()
+                                .body(Map.of("name", pool, "gpuType", "cpu", "pricePerGpuHour", 1))
+                                .post("/api/v1/pools")
+                                .then(),
+                        409)
                 .body("type", equalTo("/problems/already-exists"));
     }
 
     @Test
     void negativePriceIsRejectedWithTheField() {
-        problem(asAdmin().body(Map.of("name", Names.unique("neg"), "gpuType", "cpu", "pricePerGpuHour", -1))
-                .post("/api/v1/pools").then(), 400)
+        problem(
+                        asAdmin()
+                                .body(Map.of("name", Names.unique("neg"), "gpuType", "cpu", "pricePerGpuHour", -1))
+                                .post("/api/v1/pools")
+                                .then(),
+                        400)
                 .body("errors[0].field", equalTo("pricePerGpuHour"));
     }
 
     @Test
     void missingGpuTypeIsRejectedWithTheField() {
-        problem(asAdmin().body(Map.of("name", Names.unique("untyped"), "pricePerGpuHour", 1)).post("/api/v1/pools").then(), 400)
+        problem(
+                        asAdmin()
+                                .body(Map.of("name", Names.unique("untyped"), "pricePerGpuHour", 1))
+                                .post("/api/v1/pools")
+                                .then(),
+                        400)
                 .body("errors[0].field", equalTo("gpuType"));
     }
 
     @Test
     void unknownPoolIsNotFound() {
         problem(asAdmin().get("/api/v1/pools/no-such-pool-x").then(), 404).body("type", equalTo("/problems/not-found"));
-        problem(asAdmin().body(Map.of("pricePerGpuHour", 1)).patch("/api/v1/pools/no-such-pool-x").then(), 404);
+        problem(
+                asAdmin()
+                        .body(Map.of("pricePerGpuHour", 1))
+                        .patch("/api/v1/pools/no-such-pool-x")
+                        .then(),
+                404);
     }
 }

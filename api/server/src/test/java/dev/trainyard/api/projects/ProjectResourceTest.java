@@ -1,8 +1,8 @@
 package dev.trainyard.api.projects;
 
+import static dev.trainyard.api.testing.Api.amount;
 import static dev.trainyard.api.testing.Api.as;
 import static dev.trainyard.api.testing.Api.asAdmin;
-import static dev.trainyard.api.testing.Api.amount;
 import static dev.trainyard.api.testing.Api.problem;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.endsWith;
@@ -22,17 +22,23 @@ class ProjectResourceTest {
     @Test
     void adminCreatesProjectAndFindsItAtItsLocation() {
         String name = Names.unique("vision");
-        String location = asAdmin().body(Map.of("name", name, "budgetUsd", 12.5, "share", 2.0))
+        String location = asAdmin()
+                .body(Map.of("name", name, "budgetUsd", 12.5, "share", 2.0))
                 .post("/api/v1/projects")
-                .then().statusCode(201)
+                .then()
+                .statusCode(201)
                 .header("Location", endsWith("/api/v1/projects/" + name))
                 .body("name", equalTo(name))
                 .body("budgetUsd", amount("12.5"))
                 .body("share", amount("2"))
                 .body("spentUsd", amount("0"))
-                .extract().header("Location");
+                .extract()
+                .header("Location");
 
-        asAdmin().get(location).then().statusCode(200)
+        asAdmin()
+                .get(location)
+                .then()
+                .statusCode(200)
                 .body("name", equalTo(name))
                 .body("budgetUsd", amount("12.5"));
     }
@@ -43,8 +49,18 @@ class ProjectResourceTest {
         String other = Fixtures.project();
         var member = Fixtures.member(mine);
 
-        List<String> adminSees = asAdmin().get("/api/v1/projects").then().statusCode(200).extract().path("name");
-        List<String> memberSees = as(member.secret()).get("/api/v1/projects").then().statusCode(200).extract().path("name");
+        List<String> adminSees = asAdmin()
+                .get("/api/v1/projects")
+                .then()
+                .statusCode(200)
+                .extract()
+                .path("name");
+        List<String> memberSees = as(member.secret())
+                .get("/api/v1/projects")
+                .then()
+                .statusCode(200)
+                .extract()
+                .path("name");
 
         assertThat(adminSees).contains(mine, other);
         assertThat(memberSees).containsExactly(mine);
@@ -54,20 +70,37 @@ class ProjectResourceTest {
     void patchChangesBudgetAndShareAndTheChangeIsKept() {
         String name = Fixtures.project();
 
-        asAdmin().body(Map.of("budgetUsd", 100, "share", 3.5)).patch("/api/v1/projects/" + name)
-                .then().statusCode(200).body("budgetUsd", amount("100")).body("share", amount("3.5"));
+        asAdmin()
+                .body(Map.of("budgetUsd", 100, "share", 3.5))
+                .patch("/api/v1/projects/" + name)
+                .then()
+                .statusCode(200)
+                .body("budgetUsd", amount("100"))
+                .body("share", amount("3.5"));
 
-        asAdmin().get("/api/v1/projects/" + name).then().statusCode(200)
-                .body("budgetUsd", amount("100")).body("share", amount("3.5"));
+        asAdmin()
+                .get("/api/v1/projects/" + name)
+                .then()
+                .statusCode(200)
+                .body("budgetUsd", amount("100"))
+                .body("share", amount("3.5"));
     }
 
     @Test
     void patchUnlimitedRemovesTheBudget() {
         String name = Names.unique("budgeted");
-        asAdmin().body(Map.of("name", name, "budgetUsd", 10)).post("/api/v1/projects").then().statusCode(201);
+        asAdmin()
+                .body(Map.of("name", name, "budgetUsd", 10))
+                .post("/api/v1/projects")
+                .then()
+                .statusCode(201);
 
-        asAdmin().body(Map.of("unlimited", true)).patch("/api/v1/projects/" + name)
-                .then().statusCode(200).body("budgetUsd", nullValue());
+        asAdmin()
+                .body(Map.of("unlimited", true))
+                .patch("/api/v1/projects/" + name)
+                .then()
+                .statusCode(200)
+                .body("budgetUsd", nullValue());
         asAdmin().get("/api/v1/projects/" + name).then().body("budgetUsd", nullValue());
     }
 
@@ -81,13 +114,23 @@ class ProjectResourceTest {
 
     @Test
     void invalidProjectNameIsRejectedWithTheField() {
-        problem(asAdmin().body(Map.of("name", "Has Spaces")).post("/api/v1/projects").then(), 400)
+        problem(
+                        asAdmin()
+                                .body(Map.of("name", "Has Spaces"))
+                                .post("/api/v1/projects")
+                                .then(),
+                        400)
                 .body("errors[0].field", equalTo("name"));
     }
 
     @Test
     void negativeBudgetIsRejectedWithTheField() {
-        problem(asAdmin().body(Map.of("name", Names.unique("neg"), "budgetUsd", -1)).post("/api/v1/projects").then(), 400)
+        problem(
+                        asAdmin()
+                                .body(Map.of("name", Names.unique("neg"), "budgetUsd", -1))
+                                .post("/api/v1/projects")
+                                .then(),
+                        400)
                 .body("errors[0].field", equalTo("budgetUsd"));
     }
 
@@ -95,6 +138,11 @@ class ProjectResourceTest {
     void unknownProjectIsNotFound() {
         problem(asAdmin().get("/api/v1/projects/no-such-project-x").then(), 404)
                 .body("type", equalTo("/problems/not-found"));
-        problem(asAdmin().body(Map.of("share", 2)).patch("/api/v1/projects/no-such-project-x").then(), 404);
+        problem(
+                asAdmin()
+                        .body(Map.of("share", 2))
+                        .patch("/api/v1/projects/no-such-project-x")
+                        .then(),
+                404);
     }
 }

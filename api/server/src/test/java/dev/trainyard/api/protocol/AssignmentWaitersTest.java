@@ -30,7 +30,9 @@ class AssignmentWaitersTest {
         waiters.onChange(JobsChanged.runners(List.of(1L)));
 
         assertThat(named.get(10, TimeUnit.SECONDS)).isLessThan(10_000);
-        assertThat(other.get(10, TimeUnit.SECONDS)).as("runner 2 slept its whole wait").isGreaterThanOrEqualTo(1_400);
+        assertThat(other.get(10, TimeUnit.SECONDS))
+                .as("runner 2 slept its whole wait")
+                .isGreaterThanOrEqualTo(1_400);
     }
 
     @Test

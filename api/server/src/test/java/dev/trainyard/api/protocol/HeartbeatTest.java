@@ -22,13 +22,32 @@ class HeartbeatTest {
     void aLongPollEndsWithinAQuarterOfTheHeartbeatTimeout() {
         String pool = Fixtures.pool();
         Fixtures.Token token = Fixtures.runner();
-        long runner = as(token.secret()).body(Map.of("name", Names.unique("idle"), "host", "127.0.0.1", "pool", pool,
-                "devices", List.of(Map.of("index", 0, "kind", "cpu", "name", "cpu:0"))))
-                .post("/api/v1/runner/register").then().statusCode(200).extract().jsonPath().getLong("runnerId");
+        long runner = as(token.secret())
+                .body(Map.of(
+                        "name",
+                        Names.unique("idle"),
+                        "host",
+                        "127.0.0.1",
+                        "pool",
+                        pool,
+                        "devices",
+                        List.of(Map.of("index", 0, "kind", "cpu", "name", "cpu:0"))))
+                .post("/api/v1/runner/register")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath()
+                .getLong("runnerId");
 
         long t0 = System.nanoTime();
-        List<Object> assignments = as(token.secret()).body(Map.of("runnerId", runner, "waitMs", 20_000))
-                .post("/api/v1/runner/heartbeat").then().statusCode(200).extract().jsonPath().getList("assignments");
+        List<Object> assignments = as(token.secret())
+                .body(Map.of("runnerId", runner, "waitMs", 20_000))
+                .post("/api/v1/runner/heartbeat")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath()
+                .getList("assignments");
 
         assertThat(assignments).isEmpty();
         assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofMillis(15_000 / 4 + 1_500));

@@ -50,8 +50,11 @@ class MetricsIngestionTest {
 
     @Test
     void aBatchIsStoredAndAdvancesTheJobAndAReSentBatchOverwritesInsteadOfDuplicating() {
-        post(lease, points(0, 50, 1.0)).statusCode(200).body("attemptId", equalTo((int) attempt))
-                .body("state", equalTo("RUNNING")).body("stop", nullValue());
+        post(lease, points(0, 50, 1.0))
+                .statusCode(200)
+                .body("attemptId", equalTo((int) attempt))
+                .body("state", equalTo("RUNNING"))
+                .body("stop", nullValue());
 
         assertThat(count()).isEqualTo(100);
         assertThat(lastStep()).isEqualTo(49);
@@ -74,8 +77,11 @@ class MetricsIngestionTest {
         post(lease, points).statusCode(200);
 
         assertThat(count()).isEqualTo(6);
-        assertThat(Db.queryString("select value::text from metric_points where job_id = ? and name = 'train/loss'"
-                + " and step = 1", job)).isEqualTo("8.5");
+        assertThat(Db.queryString(
+                        "select value::text from metric_points where job_id = ? and name = 'train/loss'"
+                                + " and step = 1",
+                        job))
+                .isEqualTo("8.5");
     }
 
     @Test
@@ -116,7 +122,9 @@ class MetricsIngestionTest {
             CompletableFuture<Integer> batch = CompletableFuture.supplyAsync(
                     () -> post(lease, points(0, 5, 1.0)).extract().statusCode());
             awaitBlockedOnAttempt(batch);
-            execute(ender, "update attempts set state = 'ENDED', ended_at = now(), end_reason = 'LOST' where id = ?",
+            execute(
+                    ender,
+                    "update attempts set state = 'ENDED', ended_at = now(), end_reason = 'LOST' where id = ?",
                     attempt);
             ender.commit();
 
@@ -133,7 +141,10 @@ class MetricsIngestionTest {
             post(lease, points(0, 5, 1.0)).statusCode(200);
 
             PGNotification[] received = listener.unwrap(PGConnection.class).getNotifications(10_000);
-            assertThat(received).isNotNull().extracting(PGNotification::getParameter).contains(Long.toString(job));
+            assertThat(received)
+                    .isNotNull()
+                    .extracting(PGNotification::getParameter)
+                    .contains(Long.toString(job));
         }
     }
 
@@ -147,8 +158,10 @@ class MetricsIngestionTest {
     }
 
     private ValidatableResponse post(String leaseToken, List<Map<String, Object>> points) {
-        return as(runnerToken.secret()).body(Map.of("leaseToken", leaseToken, "points", points))
-                .post("/api/v1/runner/attempts/" + attempt + "/metrics").then();
+        return as(runnerToken.secret())
+                .body(Map.of("leaseToken", leaseToken, "points", points))
+                .post("/api/v1/runner/attempts/" + attempt + "/metrics")
+                .then();
     }
 
     /** Two series over {@code steps} consecutive steps from {@code first}, every value {@code value}. */
@@ -189,7 +202,8 @@ class MetricsIngestionTest {
 
     private static Connection connect() throws SQLException {
         String url = ConfigProvider.getConfig().getValue("quarkus.datasource.jdbc.url", String.class);
-        String user = ConfigProvider.getConfig().getOptionalValue("quarkus.datasource.username", String.class)
+        String user = ConfigProvider.getConfig()
+                .getOptionalValue("quarkus.datasource.username", String.class)
                 .orElse("postgres");
         return DriverManager.getConnection(url, user, "");
     }

@@ -31,8 +31,10 @@ class RendezvousTest {
     @BeforeEach
     void twoRunnersShareAnAttempt() {
         String pool = Fixtures.pool();
-        long job = Fixtures.submit(Spec.gpt(Fixtures.project(), pool).set("resources.gpus", 4)
-                .set("resources.multiNode", true).set("parallelism.dataParallel", 2));
+        long job = Fixtures.submit(Spec.gpt(Fixtures.project(), pool)
+                .set("resources.gpus", 4)
+                .set("resources.multiNode", true)
+                .set("parallelism.dataParallel", 2));
         runnerToken = Fixtures.runner();
         runnerA = register(pool);
         runnerB = register(pool);
@@ -41,21 +43,28 @@ class RendezvousTest {
         attempt = Db.queryLong("""
                 insert into attempts (job_id, number, runner_id, gpus, lease_token, state, started_at)
                 values (?, 1, ?, 4, cast(? as uuid), 'RUNNING', now()) returning id""", job, runnerA, lease);
-        Db.update("insert into attempt_runners (attempt_id, rank, runner_id, gpus) values (?, 0, ?, 2), (?, 1, ?, 2)",
-                attempt, runnerA, attempt, runnerB);
+        Db.update(
+                "insert into attempt_runners (attempt_id, rank, runner_id, gpus) values (?, 0, ?, 2), (?, 1, ?, 2)",
+                attempt,
+                runnerA,
+                attempt,
+                runnerB);
     }
 
     @Test
     void eachRankLearnsItsReplicasAndRankOnesAddressArrivesOncePublished() {
         JsonPath a = assignment(runnerA);
         JsonPath b = assignment(runnerB);
-        assertThat(List.of(a.getInt("rank"), a.getInt("worldSize"), a.getInt("firstReplica"), a.getInt("localReplicas")))
+        assertThat(List.of(
+                        a.getInt("rank"), a.getInt("worldSize"), a.getInt("firstReplica"), a.getInt("localReplicas")))
                 .containsExactly(0, 2, 0, 1);
-        assertThat(List.of(b.getInt("rank"), b.getInt("worldSize"), b.getInt("firstReplica"), b.getInt("localReplicas")))
+        assertThat(List.of(
+                        b.getInt("rank"), b.getInt("worldSize"), b.getInt("firstReplica"), b.getInt("localReplicas")))
                 .containsExactly(1, 2, 1, 1);
         assertThat(b.getString("rendezvous")).isNull();
 
-        publish(Map.of("leaseToken", lease, "host", "10.0.0.7", "port", 29500)).statusCode(200)
+        publish(Map.of("leaseToken", lease, "host", "10.0.0.7", "port", 29500))
+                .statusCode(200)
                 .body("attemptId", equalTo((int) attempt));
 
         assertThat(assignment(runnerB).getString("rendezvous")).isEqualTo("10.0.0.7:29500");
@@ -67,7 +76,8 @@ class RendezvousTest {
         publish(Map.of("leaseToken", lease, "host", "10.0.0.7", "port", 29500)).statusCode(200);
         publish(Map.of("leaseToken", lease, "host", "10.0.0.7", "port", 29500)).statusCode(200);
 
-        publish(Map.of("leaseToken", lease, "host", "10.0.0.8", "port", 29500)).statusCode(409)
+        publish(Map.of("leaseToken", lease, "host", "10.0.0.8", "port", 29500))
+                .statusCode(409)
                 .contentType("application/problem+json");
 
         assertThat(assignment(runnerB).getString("rendezvous")).isEqualTo("10.0.0.7:29500");
@@ -75,54 +85,83 @@ class RendezvousTest {
 
     @Test
     void badAddressesAndStaleLeasesChangeNothing() {
-        publish(Map.of("leaseToken", lease, "host", "10.0.0.7", "port", 0)).statusCode(400)
-                .contentType("application/problem+json").body("errors[0].field", equalTo("port"));
-        publish(Map.of("leaseToken", lease, "host", " ", "port", 29500)).statusCode(400)
+        publish(Map.of("leaseToken", lease, "host", "10.0.0.7", "port", 0))
+                .statusCode(400)
+                .contentType("application/problem+json")
+                .body("errors[0].field", equalTo("port"));
+        publish(Map.of("leaseToken", lease, "host", " ", "port", 29500))
+                .statusCode(400)
                 .body("errors[0].field", equalTo("host"));
         publish(Map.of("leaseToken", lease, "port", 29500)).statusCode(400).body("errors[0].field", equalTo("host"));
-        publish(Map.of("leaseToken", UUID.randomUUID().toString(), "host", "10.0.0.7", "port", 29500)).statusCode(409);
+        publish(Map.of("leaseToken", UUID.randomUUID().toString(), "host", "10.0.0.7", "port", 29500))
+                .statusCode(409);
 
         assertThat(assignment(runnerB).getString("rendezvous")).isNull();
     }
 
     @Test
     void aRankThatLostItsPeerEndsTheAttemptAsLostSoTheJobIsRetried() {
-        as(runnerToken.secret()).body(Map.of("leaseToken", lease, "outcome", "LOST", "message", "[rank 1] peer gone"))
-                .post("/api/v1/runner/attempts/" + attempt + ":end").then().statusCode(200);
+        as(runnerToken.secret())
+                .body(Map.of("leaseToken", lease, "outcome", "LOST", "message", "[rank 1] peer gone"))
+                .post("/api/v1/runner/attempts/" + attempt + ":end")
+                .then()
+                .statusCode(200);
 
-        assertThat(Db.queryString("select end_reason from attempts where id = ?", attempt)).startsWith("LOST");
-        assertThat(Db.queryString("select j.state from jobs j join attempts a on a.job_id = j.id where a.id = ?", attempt))
+        assertThat(Db.queryString("select end_reason from attempts where id = ?", attempt))
+                .startsWith("LOST");
+        assertThat(Db.queryString(
+                        "select j.state from jobs j join attempts a on a.job_id = j.id where a.id = ?", attempt))
                 .isEqualTo("QUEUED");
     }
 
     @Test
     void theReplicaShareCountsWholeReplicasBeforeAndOnTheRunner() {
         dev.trainyard.spec.JobSpec threeReplicas = new com.fasterxml.jackson.databind.ObjectMapper()
-                .convertValue(Map.of("parallelism", Map.of("dataParallel", 3)),
-                        dev.trainyard.spec.JobSpec.class);
+                .convertValue(Map.of("parallelism", Map.of("dataParallel", 3)), dev.trainyard.spec.JobSpec.class);
 
-        assertThat(ReplicaShare.of(threeReplicas, 6, 0, 2))
-                .isEqualTo(new ReplicaShare(0, 1));
-        assertThat(ReplicaShare.of(threeReplicas, 6, 2, 4))
-                .isEqualTo(new ReplicaShare(1, 2));
+        assertThat(ReplicaShare.of(threeReplicas, 6, 0, 2)).isEqualTo(new ReplicaShare(0, 1));
+        assertThat(ReplicaShare.of(threeReplicas, 6, 2, 4)).isEqualTo(new ReplicaShare(1, 2));
         assertThat(ReplicaShare.of(threeReplicas, 6, 0, 6))
-                .as("one runner holding them all").isEqualTo(new ReplicaShare(0, 3));
+                .as("one runner holding them all")
+                .isEqualTo(new ReplicaShare(0, 3));
     }
 
     private long register(String pool) {
-        return as(runnerToken.secret()).body(Map.of("name", Names.unique("node"), "host", "127.0.0.1", "pool", pool,
-                "devices", List.of(Map.of("index", 0, "kind", "cpu", "name", "cpu:0"),
-                        Map.of("index", 1, "kind", "cpu", "name", "cpu:1"))))
-                .post("/api/v1/runner/register").then().statusCode(200).extract().jsonPath().getLong("runnerId");
+        return as(runnerToken.secret())
+                .body(Map.of(
+                        "name",
+                        Names.unique("node"),
+                        "host",
+                        "127.0.0.1",
+                        "pool",
+                        pool,
+                        "devices",
+                        List.of(
+                                Map.of("index", 0, "kind", "cpu", "name", "cpu:0"),
+                                Map.of("index", 1, "kind", "cpu", "name", "cpu:1"))))
+                .post("/api/v1/runner/register")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath()
+                .getLong("runnerId");
     }
 
     private JsonPath assignment(long runner) {
-        JsonPath answer = as(runnerToken.secret()).body(Map.of("runnerId", runner, "waitMs", 0))
-                .post("/api/v1/runner/heartbeat").then().statusCode(200).extract().jsonPath();
+        JsonPath answer = as(runnerToken.secret())
+                .body(Map.of("runnerId", runner, "waitMs", 0))
+                .post("/api/v1/runner/heartbeat")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath();
         return new JsonPath(answer.prettify()).setRootPath("assignments.find { it.attemptId == " + attempt + " }");
     }
 
     private io.restassured.response.ValidatableResponse publish(Map<String, Object> body) {
-        return as(runnerToken.secret()).body(body).post("/api/v1/runner/attempts/" + attempt + ":rendezvous").then();
+        return as(runnerToken.secret())
+                .body(body)
+                .post("/api/v1/runner/attempts/" + attempt + ":rendezvous")
+                .then();
     }
 }

@@ -26,9 +26,21 @@ class RunnerResourceTest {
         long b = Db.insertRunner(pool, 1, "REGISTERED");
         long elsewhere = Db.insertRunner(otherPool, 1, "ACTIVE");
 
-        List<Long> all = asAdmin().get("/api/v1/runners").then().statusCode(200).extract().jsonPath().getList("id", Long.class);
-        List<Long> inPool = asAdmin().queryParam("pool", pool).get("/api/v1/runners").then().statusCode(200)
-                .extract().jsonPath().getList("id", Long.class);
+        List<Long> all = asAdmin()
+                .get("/api/v1/runners")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath()
+                .getList("id", Long.class);
+        List<Long> inPool = asAdmin()
+                .queryParam("pool", pool)
+                .get("/api/v1/runners")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath()
+                .getList("id", Long.class);
 
         assertThat(all).contains(a, b, elsewhere);
         assertThat(inPool).containsExactly(a, b);
@@ -41,7 +53,10 @@ class RunnerResourceTest {
         long job = Fixtures.submit(Spec.gpt(Fixtures.project(), pool));
         Db.makeRunning(job, runner);
 
-        asAdmin().get("/api/v1/runners/" + runner).then().statusCode(200)
+        asAdmin()
+                .get("/api/v1/runners/" + runner)
+                .then()
+                .statusCode(200)
                 .body("id", id(runner))
                 .body("pool", equalTo(pool))
                 .body("state", equalTo("ACTIVE"))
@@ -55,10 +70,19 @@ class RunnerResourceTest {
     void drainStopsNewWorkGoingToAnActiveRunner() {
         long runner = Db.insertRunner(Fixtures.pool(), 2, "ACTIVE");
 
-        asAdmin().post("/api/v1/runners/" + runner + ":drain").then().statusCode(200).body("state", equalTo("DRAINING"));
+        asAdmin()
+                .post("/api/v1/runners/" + runner + ":drain")
+                .then()
+                .statusCode(200)
+                .body("state", equalTo("DRAINING"));
 
-        assertThat(Db.queryString("select state from runners where id = ?", runner)).isEqualTo("DRAINING");
-        asAdmin().post("/api/v1/runners/" + runner + ":drain").then().statusCode(200).body("state", equalTo("DRAINING"));
+        assertThat(Db.queryString("select state from runners where id = ?", runner))
+                .isEqualTo("DRAINING");
+        asAdmin()
+                .post("/api/v1/runners/" + runner + ":drain")
+                .then()
+                .statusCode(200)
+                .body("state", equalTo("DRAINING"));
     }
 
     @Test
@@ -67,7 +91,8 @@ class RunnerResourceTest {
 
         problem(asAdmin().post("/api/v1/runners/" + runner + ":drain").then(), 409)
                 .body("type", equalTo("/problems/invalid-state"));
-        assertThat(Db.queryString("select state from runners where id = ?", runner)).isEqualTo("LOST");
+        assertThat(Db.queryString("select state from runners where id = ?", runner))
+                .isEqualTo("LOST");
     }
 
     @Test

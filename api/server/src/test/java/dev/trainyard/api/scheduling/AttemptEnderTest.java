@@ -4,9 +4,9 @@ import static dev.trainyard.api.scheduling.Rows.T0;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.trainyard.api.db.Jdbc;
-import dev.trainyard.api.lifecycle.JobState;
 import dev.trainyard.api.lifecycle.AttemptEnder;
 import dev.trainyard.api.lifecycle.AttemptEnder.Ending;
+import dev.trainyard.api.lifecycle.JobState;
 import java.sql.Connection;
 import java.time.Instant;
 import java.util.List;
@@ -53,7 +53,10 @@ class AttemptEnderTest {
     @Test
     void aPreemptedJobGoesBackToTheQueueThroughPreemptedWithoutUsingARestart() throws Exception {
         long job = rows.job(project).state("RUNNING").maxRestarts(1).insert();
-        long attempt = rows.attempt(job).on(runner, 2).stopping("PREEMPTING", "PREEMPTED", T0).insert();
+        long attempt = rows.attempt(job)
+                .on(runner, 2)
+                .stopping("PREEMPTING", "PREEMPTED", T0)
+                .insert();
 
         assertThat(end(attempt, Ending.STOPPED, null)).contains(JobState.QUEUED);
 
@@ -63,8 +66,8 @@ class AttemptEnderTest {
         assertThat(row.finishedAt()).isNull();
         assertThat(row.pendingReason()).isEqualTo("WAITING_FOR_SCHEDULER");
         assertThat(row.stateReason()).isEqualTo("REQUEUED_AFTER_PREEMPTION");
-        assertThat(rows.events(job)).containsExactly("RUNNING>PREEMPTED:PREEMPTED",
-                "PREEMPTED>QUEUED:REQUEUED_AFTER_PREEMPTION");
+        assertThat(rows.events(job))
+                .containsExactly("RUNNING>PREEMPTED:PREEMPTED", "PREEMPTED>QUEUED:REQUEUED_AFTER_PREEMPTION");
         Rows.AttemptRow a = rows.attemptRow(attempt);
         assertThat(a.state()).isEqualTo("ENDED");
         assertThat(a.endedAt()).isEqualTo(END);
@@ -72,7 +75,9 @@ class AttemptEnderTest {
         // Its GPUs are free again and it is back in the queue for the next cycle.
         SnapshotLoader.Loaded next = SnapshotLoader.load(c, END, Rows.HEARD_WITHIN);
         assertThat(next.snapshot().running()).isEmpty();
-        assertThat(next.snapshot().queue()).singleElement().satisfies(q -> assertThat(q.id()).isEqualTo(job));
+        assertThat(next.snapshot().queue())
+                .singleElement()
+                .satisfies(q -> assertThat(q.id()).isEqualTo(job));
     }
 
     @Test
@@ -90,7 +95,8 @@ class AttemptEnderTest {
         assertThat(rows.attemptRow(first).endReason()).isEqualTo("LOST: runner stopped sending heartbeats");
 
         Jdbc.update(c, "update jobs set state = 'RUNNING', version = version + 1 where id = ?", job);
-        long second = rows.attempt(job).on(runner, 2).startedAt(END.minusSeconds(10)).insert();
+        long second =
+                rows.attempt(job).on(runner, 2).startedAt(END.minusSeconds(10)).insert();
 
         assertThat(end(second, Ending.LOST, null)).contains(JobState.FAILED);
 
@@ -106,9 +112,15 @@ class AttemptEnderTest {
     @Test
     void aStopAskedForByACancelEndsTheJobCancelledEvenIfTheRunnerIsLost() throws Exception {
         long stopped = rows.job(project).state("RUNNING").cancelRequested().insert();
-        long a1 = rows.attempt(stopped).on(runner, 1).stopping("STOPPING", "CANCELLED", T0).insert();
+        long a1 = rows.attempt(stopped)
+                .on(runner, 1)
+                .stopping("STOPPING", "CANCELLED", T0)
+                .insert();
         long lost = rows.job(project).state("RUNNING").cancelRequested().insert();
-        long a2 = rows.attempt(lost).on(runner, 1).stopping("STOPPING", "CANCELLED", T0).insert();
+        long a2 = rows.attempt(lost)
+                .on(runner, 1)
+                .stopping("STOPPING", "CANCELLED", T0)
+                .insert();
 
         assertThat(end(a1, Ending.STOPPED, null)).contains(JobState.CANCELLED);
         assertThat(end(a2, Ending.LOST, null)).contains(JobState.CANCELLED);
@@ -125,7 +137,10 @@ class AttemptEnderTest {
     @Test
     void aBudgetStopEndsTheJobBudgetExhausted() throws Exception {
         long job = rows.job(project).state("RUNNING").maxCost("1").insert();
-        long attempt = rows.attempt(job).on(runner, 1).stopping("STOPPING", "BUDGET_EXHAUSTED", T0).insert();
+        long attempt = rows.attempt(job)
+                .on(runner, 1)
+                .stopping("STOPPING", "BUDGET_EXHAUSTED", T0)
+                .insert();
 
         assertThat(end(attempt, Ending.STOPPED, "max cost reached")).contains(JobState.BUDGET_EXHAUSTED);
 
@@ -153,7 +168,9 @@ class AttemptEnderTest {
         assertThat(once.restarts()).isEqualTo(1);
         assertThat(rows.attemptRow(attempt)).isEqualTo(attemptOnce);
         assertThat(rows.events(job)).hasSize(1);
-        assertThat(rows.count("select count(*) from cost_ledger")).isEqualTo(ledgerRows).isEqualTo(1);
+        assertThat(rows.count("select count(*) from cost_ledger"))
+                .isEqualTo(ledgerRows)
+                .isEqualTo(1);
     }
 
     @Test

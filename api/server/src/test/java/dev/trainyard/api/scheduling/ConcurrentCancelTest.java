@@ -53,15 +53,25 @@ class ConcurrentCancelTest {
 
     /** The API's cancel of a waiting job, as its service asks the lifecycle for it. */
     private static int cancel(Connection own, long jobId, long version, Instant now) throws Exception {
-        return JobTransitions.move(own, JobMove.of(jobId, JobState.QUEUED, JobState.CANCELLED,
-                EventReason.CANCELLED_BY_USER, "Cancelled by test").atVersion(version), now) ? 1 : 0;
+        return JobTransitions.move(
+                        own,
+                        JobMove.of(
+                                        jobId,
+                                        JobState.QUEUED,
+                                        JobState.CANCELLED,
+                                        EventReason.CANCELLED_BY_USER,
+                                        "Cancelled by test")
+                                .atVersion(version),
+                        now)
+                ? 1
+                : 0;
     }
 
     private DecisionApplier.Applied apply(Connection own, Decision decision, SnapshotLoader.Loaded loaded)
             throws Exception {
         own.setAutoCommit(false);
-        DecisionApplier.Applied applied = DecisionApplier.apply(own, decision, loaded.storedPending(), T0.plusSeconds(1),
-                UUID::randomUUID);
+        DecisionApplier.Applied applied =
+                DecisionApplier.apply(own, decision, loaded.storedPending(), T0.plusSeconds(1), UUID::randomUUID);
         own.commit();
         return applied;
     }
@@ -119,7 +129,9 @@ class ConcurrentCancelTest {
         assertThat(rows.count("select count(*) from attempts")).isZero();
         assertThat(rows.count("select count(*) from attempt_runners")).isZero();
         assertThat(rows.events(job)).containsExactly("QUEUED>CANCELLED:CANCELLED_BY_USER");
-        assertThat(SnapshotLoader.load(c, T0.plusSeconds(2), Rows.HEARD_WITHIN).snapshot().runners())
+        assertThat(SnapshotLoader.load(c, T0.plusSeconds(2), Rows.HEARD_WITHIN)
+                        .snapshot()
+                        .runners())
                 .containsExactly(new RunnerNode(runner, pool, 8, 8, true));
     }
 }

@@ -53,8 +53,12 @@ class CostAccountantTest {
                 .isEqualByComparingTo("0.25");
         assertThat(rows.sum("select gpu_seconds::numeric from cost_ledger where attempt_id = ?", attempt))
                 .isEqualByComparingTo("360");
-        assertThat(rows.text("select from_at = ? and to_at = ? from cost_ledger where attempt_id = ?", T0,
-                T0.plusSeconds(90), attempt)).isEqualTo("t");
+        assertThat(rows.text(
+                        "select from_at = ? and to_at = ? from cost_ledger where attempt_id = ?",
+                        T0,
+                        T0.plusSeconds(90),
+                        attempt))
+                .isEqualTo("t");
         assertThat(rows.attemptRow(attempt).accruedCostUsd()).isEqualByComparingTo("0.25");
         assertThat(rows.attemptRow(attempt).costAccountedTo()).isEqualTo(T0.plusSeconds(90));
         assertThat(rows.jobRow(job).accruedCostUsd()).isEqualByComparingTo("0.25");
@@ -71,8 +75,10 @@ class CostAccountantTest {
 
         accrueAll(until);
 
-        BigDecimal expected = new BigDecimal("3.123457").multiply(BigDecimal.valueOf(3))
-                .multiply(new BigDecimal("37.123")).divide(BigDecimal.valueOf(3600), 8, RoundingMode.HALF_UP);
+        BigDecimal expected = new BigDecimal("3.123457")
+                .multiply(BigDecimal.valueOf(3))
+                .multiply(new BigDecimal("37.123"))
+                .divide(BigDecimal.valueOf(3600), 8, RoundingMode.HALF_UP);
         assertThat(expected).isEqualByComparingTo("0.09662675");
         assertThat(rows.sum("select amount_usd from cost_ledger where attempt_id = ?", attempt))
                 .isEqualByComparingTo(expected);
@@ -106,10 +112,24 @@ class CostAccountantTest {
         long r1 = rows.runner(cheap).insert();
         long r2 = rows.runner(dear).insert();
         long r3 = rows.runner(dear).insert();
-        long resumed = rows.job(project).pool(cheap).gpus(2).state("RUNNING").maxRestarts(3).insert();
+        long resumed = rows.job(project)
+                .pool(cheap)
+                .gpus(2)
+                .state("RUNNING")
+                .maxRestarts(3)
+                .insert();
         long firstTry = rows.attempt(resumed).on(r1, 2).costAccountedTo(T0).insert();
-        long gang = rows.job(project).pool(dear).gpus(12).multiNode().state("RUNNING").insert();
-        long gangAttempt = rows.attempt(gang).on(r2, 8).on(r3, 4).costAccountedTo(T0.plusSeconds(5)).insert();
+        long gang = rows.job(project)
+                .pool(dear)
+                .gpus(12)
+                .multiNode()
+                .state("RUNNING")
+                .insert();
+        long gangAttempt = rows.attempt(gang)
+                .on(r2, 8)
+                .on(r3, 4)
+                .costAccountedTo(T0.plusSeconds(5))
+                .insert();
         long neighbour = rows.job(other).pool(cheap).gpus(1).state("RUNNING").insert();
         rows.attempt(neighbour).on(r1, 1).costAccountedTo(T0).insert();
 
@@ -119,7 +139,8 @@ class CostAccountantTest {
         c.commit();
         c.setAutoCommit(true);
         Jdbc.update(c, "update jobs set state = 'RUNNING' where id = ?", resumed);
-        long secondTry = rows.attempt(resumed).on(r1, 2).startedAt(T0.plusSeconds(70)).insert();
+        long secondTry =
+                rows.attempt(resumed).on(r1, 2).startedAt(T0.plusSeconds(70)).insert();
         accrueAll(T0.plusSeconds(100));
         accrueAll(T0.plusSeconds(137));
         accrueAll(T0.plusSeconds(137)); // a second pass at the same instant charges nothing more
@@ -142,7 +163,9 @@ class CostAccountantTest {
                 .isEqualByComparingTo(new BigDecimal("0.0005").multiply(BigDecimal.valueOf(137)));
         // The scheduler's budget checks see the same spend.
         Project seen = SnapshotLoader.load(c, T0.plusSeconds(137), Rows.HEARD_WITHIN).snapshot().projects().stream()
-                .filter(p -> p.id() == project).findFirst().orElseThrow();
+                .filter(p -> p.id() == project)
+                .findFirst()
+                .orElseThrow();
         assertThat(seen.spentUsd()).isEqualByComparingTo(expected);
     }
 }

@@ -46,8 +46,8 @@ class DecisionApplierTest {
     private DecisionApplier.Applied apply(Decision decision, SnapshotLoader.Loaded loaded) throws Exception {
         c.setAutoCommit(false);
         try {
-            DecisionApplier.Applied applied = DecisionApplier.apply(c, decision, loaded.storedPending(), T0,
-                    () -> LEASE_TOKEN);
+            DecisionApplier.Applied applied =
+                    DecisionApplier.apply(c, decision, loaded.storedPending(), T0, () -> LEASE_TOKEN);
             c.commit();
             return applied;
         } finally {
@@ -65,7 +65,8 @@ class DecisionApplierTest {
         long project = rows.project("100");
         long runner = rows.runner(pool).gpus(8).insert();
         long job = rows.job(project).pool(pool).gpus(2).insert();
-        Jdbc.update(c, "update jobs set pending_reason = 'WAITING_FOR_SCHEDULER', queue_position = 1 where id = ?", job);
+        Jdbc.update(
+                c, "update jobs set pending_reason = 'WAITING_FOR_SCHEDULER', queue_position = 1 where id = ?", job);
         SnapshotLoader.Loaded loaded = SnapshotLoader.load(c, T0, Rows.HEARD_WITHIN);
         Decision decision = decide(loaded);
         assertThat(decision.placements()).extracting(Placement::jobId).containsExactly(job);
@@ -88,8 +89,11 @@ class DecisionApplierTest {
         assertThat(a.costAccountedTo()).isEqualTo(T0);
         assertThat(rows.text("select lease_token::text from attempts where id = ?", attempt))
                 .isEqualTo(LEASE_TOKEN.toString());
-        assertThat(rows.text("select string_agg(rank || ':' || runner_id || ':' || gpus, ',') from attempt_runners"
-                + " where attempt_id = ?", attempt)).isEqualTo("0:" + runner + ":2");
+        assertThat(rows.text(
+                        "select string_agg(rank || ':' || runner_id || ':' || gpus, ',') from attempt_runners"
+                                + " where attempt_id = ?",
+                        attempt))
+                .isEqualTo("0:" + runner + ":2");
         assertThat(rows.events(job)).containsExactly("QUEUED>SCHEDULED:PLACED");
         // The next cycle sees the GPUs taken and the job gone from the queue.
         SnapshotLoader.Loaded next = SnapshotLoader.load(c, T0, Rows.HEARD_WITHIN);
@@ -112,11 +116,14 @@ class DecisionApplierTest {
 
         long attempt = rows.count("select id from attempts where job_id = ?", job);
         assertThat(rows.attemptRow(attempt).gpus()).isEqualTo(12);
-        assertThat(rows.count("select sum(gpus) from attempt_runners where attempt_id = ?", attempt)).isEqualTo(12);
-        assertThat(rows.count("select count(*) from attempt_runners where attempt_id = ?", attempt)).isEqualTo(2);
+        assertThat(rows.count("select sum(gpus) from attempt_runners where attempt_id = ?", attempt))
+                .isEqualTo(12);
+        assertThat(rows.count("select count(*) from attempt_runners where attempt_id = ?", attempt))
+                .isEqualTo(2);
         assertThat(rows.count("select runner_id from attempt_runners where attempt_id = ? and rank = 0", attempt))
                 .isEqualTo(rows.attemptRow(attempt).runnerId());
-        assertThat(SnapshotLoader.load(c, T0, Rows.HEARD_WITHIN).snapshot().runners()).extracting(RunnerNode::freeGpus)
+        assertThat(SnapshotLoader.load(c, T0, Rows.HEARD_WITHIN).snapshot().runners())
+                .extracting(RunnerNode::freeGpus)
                 .containsExactlyInAnyOrder(0, 4);
         assertThat(List.of(r1, r2)).contains(rows.attemptRow(attempt).runnerId());
     }
@@ -138,15 +145,26 @@ class DecisionApplierTest {
         long attempt = rows.count("select id from attempts where job_id = ? and ended_at is null", job);
         assertThat(rows.attemptRow(attempt).number()).isEqualTo(2);
         assertThat(rows.count("select resume_checkpoint_id from attempts where id = ?", attempt))
-                .isEqualTo(latest).isNotEqualTo(older);
+                .isEqualTo(latest)
+                .isNotEqualTo(older);
     }
 
     private long checkpoint(long job, long attempt, long step, boolean complete) throws Exception {
-        return Jdbc.queryOne(c, """
+        return Jdbc.queryOne(
+                        c,
+                        """
                 insert into checkpoints (job_id, attempt_id, step, state, path, sha256, created_at, completed_at)
-                values (?, ?, ?, ?, ?, ?, ?, ?) returning id""", rs -> rs.getLong(1), job, attempt, step,
-                complete ? "COMPLETE" : "UPLOADING", "ckpt/" + step, complete ? "ab".repeat(32) : null,
-                T0.minusSeconds(100), complete ? T0.minusSeconds(90) : null).orElseThrow();
+                values (?, ?, ?, ?, ?, ?, ?, ?) returning id""",
+                        rs -> rs.getLong(1),
+                        job,
+                        attempt,
+                        step,
+                        complete ? "COMPLETE" : "UPLOADING",
+                        "ckpt/" + step,
+                        complete ? "ab".repeat(32) : null,
+                        T0.minusSeconds(100),
+                        complete ? T0.minusSeconds(90) : null)
+                .orElseThrow();
     }
 
     @Test
@@ -154,8 +172,16 @@ class DecisionApplierTest {
         long pool = rows.pool("a100", "2");
         long project = rows.project(null);
         rows.runner(pool).gpus(8).insert();
-        long changed = rows.job(project).pool(pool).gpus(2).submittedAt(T0.minusSeconds(900)).insert();
-        long other = rows.job(project).pool(pool).gpus(2).submittedAt(T0.minusSeconds(800)).insert();
+        long changed = rows.job(project)
+                .pool(pool)
+                .gpus(2)
+                .submittedAt(T0.minusSeconds(900))
+                .insert();
+        long other = rows.job(project)
+                .pool(pool)
+                .gpus(2)
+                .submittedAt(T0.minusSeconds(800))
+                .insert();
         SnapshotLoader.Loaded loaded = SnapshotLoader.load(c, T0, Rows.HEARD_WITHIN);
         Decision decision = decide(loaded);
         assertThat(decision.placements()).extracting(Placement::jobId).containsExactlyInAnyOrder(changed, other);
@@ -169,11 +195,13 @@ class DecisionApplierTest {
         Rows.JobRow row = rows.jobRow(changed);
         assertThat(row.state()).isEqualTo("QUEUED");
         assertThat(row.version()).isEqualTo(1);
-        assertThat(rows.count("select count(*) from attempts where job_id = ?", changed)).isZero();
+        assertThat(rows.count("select count(*) from attempts where job_id = ?", changed))
+                .isZero();
         assertThat(rows.events(changed)).isEmpty();
         assertThat(rows.jobRow(other).state()).isEqualTo("SCHEDULED");
         // It is considered again, at its new version, by the next cycle.
-        assertThat(SnapshotLoader.load(c, T0, Rows.HEARD_WITHIN).snapshot().queue()).singleElement()
+        assertThat(SnapshotLoader.load(c, T0, Rows.HEARD_WITHIN).snapshot().queue())
+                .singleElement()
                 .satisfies(q -> assertThat(q.version()).isEqualTo(1));
     }
 
@@ -194,7 +222,8 @@ class DecisionApplierTest {
         assertThat(applied.placed()).isZero();
         assertThat(applied.skipped()).isEqualTo(1);
         assertThat(rows.jobRow(job).state()).isEqualTo("QUEUED");
-        assertThat(rows.count("select count(*) from attempts where job_id = ?", job)).isZero();
+        assertThat(rows.count("select count(*) from attempts where job_id = ?", job))
+                .isZero();
         assertThat(rows.events(job)).isEmpty();
     }
 
@@ -205,8 +234,9 @@ class DecisionApplierTest {
         long first = rows.job(project).pool(pool).insert();
         long second = rows.job(project).pool(pool).insert();
         Instant estimate = T0.plusSeconds(1800);
-        Decision waiting = waiting(new WaitingJob(first, PendingReason.WAITING_FOR_GPUS, "needs 1 GPU", 1, estimate,
-                null), new WaitingJob(second, PendingReason.BEHIND_EARLIER_JOB, "behind " + first, 2, null, first));
+        Decision waiting = waiting(
+                new WaitingJob(first, PendingReason.WAITING_FOR_GPUS, "needs 1 GPU", 1, estimate, null),
+                new WaitingJob(second, PendingReason.BEHIND_EARLIER_JOB, "behind " + first, 2, null, first));
 
         DecisionApplier.Applied applied = apply(waiting, SnapshotLoader.load(c, T0, Rows.HEARD_WITHIN));
 
@@ -228,9 +258,11 @@ class DecisionApplierTest {
         assertThat(rows.jobRow(second).xmin()).isEqualTo(b.xmin());
 
         // Only the row whose position moved is written.
-        DecisionApplier.Applied moved = apply(waiting(new WaitingJob(first, PendingReason.WAITING_FOR_GPUS,
-                "needs 1 GPU", 1, estimate, null), new WaitingJob(second, PendingReason.BEHIND_EARLIER_JOB,
-                "behind " + first, 3, null, first)), SnapshotLoader.load(c, T0, Rows.HEARD_WITHIN));
+        DecisionApplier.Applied moved = apply(
+                waiting(
+                        new WaitingJob(first, PendingReason.WAITING_FOR_GPUS, "needs 1 GPU", 1, estimate, null),
+                        new WaitingJob(second, PendingReason.BEHIND_EARLIER_JOB, "behind " + first, 3, null, first)),
+                SnapshotLoader.load(c, T0, Rows.HEARD_WITHIN));
         assertThat(moved.pendingUpdated()).isEqualTo(1);
         assertThat(rows.jobRow(first).xmin()).isEqualTo(a.xmin());
         assertThat(rows.jobRow(second).queuePosition()).isEqualTo(3);
@@ -242,8 +274,8 @@ class DecisionApplierTest {
         long project = rows.project(null);
         long job = rows.job(project).pool(pool).insert();
         SnapshotLoader.Loaded loaded = SnapshotLoader.load(c, T0, Rows.HEARD_WITHIN);
-        Jdbc.update(c, "update jobs set state = 'CANCELLED', finished_at = ?, version = version + 1 where id = ?",
-                T0, job);
+        Jdbc.update(
+                c, "update jobs set state = 'CANCELLED', finished_at = ?, version = version + 1 where id = ?", T0, job);
 
         apply(waiting(new WaitingJob(job, PendingReason.NO_POOL_FITS, "no pool", 0, null, null)), loaded);
 
@@ -257,21 +289,30 @@ class DecisionApplierTest {
         long pool = rows.pool("a100", "2");
         long project = rows.project("10");
         long runner = rows.runner(pool).insert();
-        long lowJob = rows.job(project).pool(pool).priority("LOW").state("RUNNING").insert();
+        long lowJob =
+                rows.job(project).pool(pool).priority("LOW").state("RUNNING").insert();
         long victim = rows.attempt(lowJob).on(runner, 1).insert();
         long costlyJob = rows.job(project).pool(pool).state("RUNNING").insert();
-        long overBudget = rows.attempt(costlyJob).on(runner, 1).state("STARTING").insert();
-        long cancelledJob = rows.job(project).pool(pool).state("RUNNING").cancelRequested().insert();
-        long cancelling = rows.attempt(cancelledJob).on(runner, 1).stopping("STOPPING", "CANCELLED", T0.minusSeconds(5))
+        long overBudget =
+                rows.attempt(costlyJob).on(runner, 1).state("STARTING").insert();
+        long cancelledJob =
+                rows.job(project).pool(pool).state("RUNNING").cancelRequested().insert();
+        long cancelling = rows.attempt(cancelledJob)
+                .on(runner, 1)
+                .stopping("STOPPING", "CANCELLED", T0.minusSeconds(5))
                 .insert();
         long endedJob = rows.job(project).pool(pool).insert();
-        long ended = rows.attempt(endedJob).on(runner, 1).ended(T0.minusSeconds(1)).insert();
-        Decision stops = new Decision(List.of(),
-                List.of(new Preemption(victim, lowJob, PreemptionReason.HIGHER_PRIORITY_JOB, 99),
+        long ended =
+                rows.attempt(endedJob).on(runner, 1).ended(T0.minusSeconds(1)).insert();
+        Decision stops = new Decision(
+                List.of(),
+                List.of(
+                        new Preemption(victim, lowJob, PreemptionReason.HIGHER_PRIORITY_JOB, 99),
                         new Preemption(cancelling, cancelledJob, PreemptionReason.HIGHER_PRIORITY_JOB, 99),
                         new Preemption(ended, endedJob, PreemptionReason.HIGHER_PRIORITY_JOB, 99)),
                 List.of(new BudgetStop(overBudget, costlyJob, BudgetStopReason.PROJECT_BUDGET_REACHED)),
-                List.of(), List.of());
+                List.of(),
+                List.of());
 
         DecisionApplier.Applied applied = apply(stops, SnapshotLoader.load(c, T0, Rows.HEARD_WITHIN));
 
@@ -302,21 +343,32 @@ class DecisionApplierTest {
         long pool = rows.pool("a100", "2");
         long project = rows.project(null);
         long runner = rows.runner(pool).gpus(8).insert();
-        long job = rows.job(project).pool(pool).gpus(8).minGpus(2).state("RUNNING").insert();
+        long job =
+                rows.job(project).pool(pool).gpus(8).minGpus(2).state("RUNNING").insert();
         long attempt = rows.attempt(job).on(runner, 2).insert();
         SnapshotLoader.Loaded loaded = SnapshotLoader.load(c, T0, Rows.HEARD_WITHIN);
         Decision decision = decide(loaded);
-        assertThat(decision.resizes()).singleElement().satisfies(r -> assertThat(r.gpus()).isEqualTo(8));
+        assertThat(decision.resizes())
+                .singleElement()
+                .satisfies(r -> assertThat(r.gpus()).isEqualTo(8));
 
         apply(decision, loaded);
 
-        assertThat(rows.attemptRow(attempt).state()).as("asked to checkpoint and stop").isEqualTo("PREEMPTING");
-        assertThat(decide(SnapshotLoader.load(c, T0.plusSeconds(1), Rows.HEARD_WITHIN)).resizes()).as("asked once").isEmpty();
+        assertThat(rows.attemptRow(attempt).state())
+                .as("asked to checkpoint and stop")
+                .isEqualTo("PREEMPTING");
+        assertThat(decide(SnapshotLoader.load(c, T0.plusSeconds(1), Rows.HEARD_WITHIN))
+                        .resizes())
+                .as("asked once")
+                .isEmpty();
         AttemptEnder.end(c, attempt, AttemptEnder.Ending.STOPPED, null, T0.plusSeconds(5));
         assertThat(rows.jobRow(job).state()).isEqualTo("QUEUED");
         SnapshotLoader.Loaded requeued = SnapshotLoader.load(c, T0.plusSeconds(6), Rows.HEARD_WITHIN);
-        assertThat(decide(requeued).placements()).singleElement()
-                .satisfies(p -> assertThat(p.gpus()).as("placed again on all it asked for").isEqualTo(8));
+        assertThat(decide(requeued).placements())
+                .singleElement()
+                .satisfies(p -> assertThat(p.gpus())
+                        .as("placed again on all it asked for")
+                        .isEqualTo(8));
     }
 
     private static Decision waiting(WaitingJob... jobs) {

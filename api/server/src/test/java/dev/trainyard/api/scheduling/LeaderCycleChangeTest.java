@@ -42,9 +42,12 @@ class LeaderCycleChangeTest {
     void aSkippedPlacementOrTheCapAsksForAnotherCycle() {
         Decision d = placing(List.of(placement(1, 10), placement(2, 11)));
 
-        assertThat(LeaderCycle.changeOf(d, new DecisionApplier.Applied(1, 1, 0, 0), POLICY).schedule()).isTrue();
-        assertThat(LeaderCycle.changeOf(d, new DecisionApplier.Applied(2, 0, 0, 0),
-                POLICY.withMaxPlacementsPerCycle(2)).schedule()).isTrue();
+        assertThat(LeaderCycle.changeOf(d, new DecisionApplier.Applied(1, 1, 0, 0), POLICY)
+                        .schedule())
+                .isTrue();
+        assertThat(LeaderCycle.changeOf(d, new DecisionApplier.Applied(2, 0, 0, 0), POLICY.withMaxPlacementsPerCycle(2))
+                        .schedule())
+                .isTrue();
     }
 
     @Test
@@ -57,9 +60,14 @@ class LeaderCycleChangeTest {
     @Test
     void aDecisionThatChangedNothingWakesNobody() {
         assertThat(LeaderCycle.changeOf(placing(List.of()), new DecisionApplier.Applied(0, 0, 0, 3), POLICY)
-                .isEmpty()).isTrue();
-        assertThat(LeaderCycle.changeOf(placing(List.of()), new DecisionApplier.Applied(0, 0, 0, 0),
-                POLICY.withMaxPlacementsPerCycle(0)).schedule()).as("a cap of 0 places nothing: no endless wake-ups")
+                        .isEmpty())
+                .isTrue();
+        assertThat(LeaderCycle.changeOf(
+                                placing(List.of()),
+                                new DecisionApplier.Applied(0, 0, 0, 0),
+                                POLICY.withMaxPlacementsPerCycle(0))
+                        .schedule())
+                .as("a cap of 0 places nothing: no endless wake-ups")
                 .isFalse();
     }
 }

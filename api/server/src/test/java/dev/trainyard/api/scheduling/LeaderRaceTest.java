@@ -68,12 +68,16 @@ class LeaderRaceTest {
             boolean a = answers.get(0).get(10, TimeUnit.SECONDS);
             boolean b = answers.get(1).get(10, TimeUnit.SECONDS);
 
-            assertThat(a ^ b).as("exactly one leader in round %d (a=%s, b=%s)", round, a, b).isTrue();
+            assertThat(a ^ b)
+                    .as("exactly one leader in round %d (a=%s, b=%s)", round, a, b)
+                    .isTrue();
             String leader = a ? "api-a" : "api-b";
             String other = a ? "api-b" : "api-a";
             assertThat(rows.text("select holder from leases")).isEqualTo(leader);
             assertThat(acquire(other, T0.plusSeconds(1))).isFalse();
-            assertThat(acquire(leader, T0.plusSeconds(1))).as("the leader renews").isTrue();
+            assertThat(acquire(leader, T0.plusSeconds(1)))
+                    .as("the leader renews")
+                    .isTrue();
         }
     }
 
@@ -86,13 +90,15 @@ class LeaderRaceTest {
         assertThat(acquire("api-b", T0.plus(TTL).plusMillis(1))).isTrue();
 
         assertThat(rows.text("select holder from leases")).isEqualTo("api-b");
-        assertThat(acquire("api-a", T0.plus(TTL).plusMillis(2))).as("the old leader does not get it back").isFalse();
+        assertThat(acquire("api-a", T0.plus(TTL).plusMillis(2)))
+                .as("the old leader does not get it back")
+                .isFalse();
     }
 
     @Test
     void aReplicaKnowsSinceWhenItLeadsSoTheRescuerGivesRunnersAWholeTimeout() throws Exception {
-        AgroalDataSource dataSource = (AgroalDataSource) Proxy.newProxyInstance(getClass().getClassLoader(),
-                new Class<?>[] {AgroalDataSource.class}, (proxy, method, args) -> {
+        AgroalDataSource dataSource = (AgroalDataSource) Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[] {AgroalDataSource.class}, (proxy, method, args) -> {
                     if (method.getName().equals("getConnection") && (args == null || args.length == 0)) {
                         return SchedulingDatabase.connect();
                     }
@@ -129,10 +135,12 @@ class LeaderRaceTest {
         Instant later = T0.plus(TTL).plusSeconds(2);
         assertThat(acquire("api-b", later)).isTrue();
 
-        DecisionApplier.Applied applied = inTransaction(
-                () -> LeaderCycle.applyAsLeader(c, "api-a", staleDecision, stale, later.plusSeconds(1)));
+        DecisionApplier.Applied applied =
+                inTransaction(() -> LeaderCycle.applyAsLeader(c, "api-a", staleDecision, stale, later.plusSeconds(1)));
 
-        assertThat(applied).as("nothing applied by the replica that lost the lease").isNull();
+        assertThat(applied)
+                .as("nothing applied by the replica that lost the lease")
+                .isNull();
         assertThat(rows.jobRow(job).state()).isEqualTo("QUEUED");
         assertThat(rows.jobRow(job).version()).isZero();
         assertThat(rows.count("select count(*) from attempts")).isZero();
@@ -141,10 +149,11 @@ class LeaderRaceTest {
         // The new leader places it.
         SnapshotLoader.Loaded fresh = SnapshotLoader.load(c, later.plusSeconds(1), Rows.HEARD_WITHIN);
         Decision decision = new Scheduler().decide(fresh.snapshot(), SchedulerPolicy.defaults());
-        DecisionApplier.Applied placed = inTransaction(
-                () -> LeaderCycle.applyAsLeader(c, "api-b", decision, fresh, later.plusSeconds(1)));
+        DecisionApplier.Applied placed =
+                inTransaction(() -> LeaderCycle.applyAsLeader(c, "api-b", decision, fresh, later.plusSeconds(1)));
         assertThat(placed.placed()).isEqualTo(1);
-        assertThat(rows.count("select count(*) from attempts where job_id = ?", job)).isEqualTo(1);
+        assertThat(rows.count("select count(*) from attempts where job_id = ?", job))
+                .isEqualTo(1);
     }
 
     @Test
@@ -154,15 +163,20 @@ class LeaderRaceTest {
         assertThat(LeaderLease.holdWithin(c, "api-a", T0.plusSeconds(9))).isTrue();
 
         // api-b's clock says the lease has expired, but api-a is still writing under it.
-        Future<Boolean> takeover = threads.submit(() -> acquire("api-b", T0.plus(TTL).plusSeconds(1)));
+        Future<Boolean> takeover =
+                threads.submit(() -> acquire("api-b", T0.plus(TTL).plusSeconds(1)));
         assertThatThrownBy(() -> takeover.get(700, TimeUnit.MILLISECONDS)).isInstanceOf(TimeoutException.class);
         assertThat(LeaderLease.holdWithin(c, "api-a", T0.plusSeconds(9))).isTrue();
         c.commit();
         c.setAutoCommit(true);
 
-        assertThat(takeover.get(10, TimeUnit.SECONDS)).as("taken over once the transaction ended").isTrue();
-        assertThat(LeaderLease.holdWithin(c, "api-a", T0.plus(TTL).plusSeconds(2))).isFalse();
-        assertThat(LeaderLease.holdWithin(c, "api-b", T0.plus(TTL).plusSeconds(2))).isTrue();
+        assertThat(takeover.get(10, TimeUnit.SECONDS))
+                .as("taken over once the transaction ended")
+                .isTrue();
+        assertThat(LeaderLease.holdWithin(c, "api-a", T0.plus(TTL).plusSeconds(2)))
+                .isFalse();
+        assertThat(LeaderLease.holdWithin(c, "api-b", T0.plus(TTL).plusSeconds(2)))
+                .isTrue();
     }
 
     @FunctionalInterface

@@ -29,8 +29,8 @@ final class Rows {
 
     long pool(String gpuType, String pricePerGpuHour) throws SQLException {
         return Jdbc.queryOne(c, """
-                insert into pools (name, gpu_type, price_per_gpu_hour, created_at) values (?, ?, ?, ?) returning id""",
-                rs -> rs.getLong(1), name("pool"), gpuType, new BigDecimal(pricePerGpuHour), T0).orElseThrow();
+                insert into pools (name, gpu_type, price_per_gpu_hour, created_at) values (?, ?, ?, ?) returning id""", rs -> rs.getLong(1), name("pool"), gpuType, new BigDecimal(pricePerGpuHour), T0)
+                .orElseThrow();
     }
 
     long project(String budgetUsd) throws SQLException {
@@ -38,9 +38,15 @@ final class Rows {
     }
 
     long project(String budgetUsd, double share) throws SQLException {
-        return Jdbc.queryOne(c, """
+        return Jdbc.queryOne(
+                        c,
+                        """
                 insert into projects (name, budget_usd, share, created_at) values (?, ?, ?, ?) returning id""",
-                rs -> rs.getLong(1), name("project"), budgetUsd == null ? null : new BigDecimal(budgetUsd), share, T0)
+                        rs -> rs.getLong(1),
+                        name("project"),
+                        budgetUsd == null ? null : new BigDecimal(budgetUsd),
+                        share,
+                        T0)
                 .orElseThrow();
     }
 
@@ -60,8 +66,7 @@ final class Rows {
             throws SQLException {
         Jdbc.update(c, """
                 insert into cost_ledger (project_id, job_id, attempt_id, from_at, to_at, gpu_seconds, amount_usd, created_at)
-                values (?, ?, ?, ?, ?, ?, ?, ?)""", projectId, jobId, attemptId, from, to, gpuSeconds,
-                new BigDecimal(amount), to);
+                values (?, ?, ?, ?, ?, ?, ?, ?)""", projectId, jobId, attemptId, from, to, gpuSeconds, new BigDecimal(amount), to);
     }
 
     final class RunnerBuilder {
@@ -96,10 +101,11 @@ final class Rows {
         }
 
         long insert() throws SQLException {
-            return Jdbc.queryOne(c, """
+            return Jdbc.queryOne(
+                            c, """
                     insert into runners (pool_id, name, host, state, total_gpus, registered_at, last_heartbeat_at)
-                    values (?, ?, 'host', ?, ?, ?, ?) returning id""", rs -> rs.getLong(1),
-                    poolId, name("runner"), state, gpus, registeredAt, heartbeatAt).orElseThrow();
+                    values (?, ?, 'host', ?, ?, ?, ?) returning id""", rs -> rs.getLong(1), poolId, name("runner"), state, gpus, registeredAt, heartbeatAt)
+                    .orElseThrow();
         }
     }
 
@@ -190,22 +196,41 @@ final class Rows {
         }
 
         long insert() throws SQLException {
-            boolean terminal = List.of("SUCCEEDED", "FAILED", "CANCELLED", "BUDGET_EXHAUSTED").contains(state);
-            return Jdbc.queryOne(c, """
+            boolean terminal = List.of("SUCCEEDED", "FAILED", "CANCELLED", "BUDGET_EXHAUSTED")
+                    .contains(state);
+            return Jdbc.queryOne(
+                            c,
+                            """
                     insert into jobs (project_id, name, spec, priority, pool_id, gpu_type, gpus, min_gpus, multi_node,
                                       max_cost_usd, max_runtime_seconds, max_restarts, total_steps, state,
                                       cancel_requested, restarts, submitted_at, finished_at)
                     values (?, ?, cast(? as jsonb), ?, ?, ?, ?, ?, ?, ?, ?, ?, 1000, ?, ?, ?, ?, ?) returning id""",
-                    rs -> rs.getLong(1), projectId, name("job"), spec(), priority, poolId,
-                    poolId == null && gpuType == null ? "a100" : gpuType, gpus,
-                    minGpus == null ? gpus : minGpus, multiNode, maxCost == null ? null : new BigDecimal(maxCost),
-                    maxRuntimeSeconds, maxRestarts, state, cancelRequested, restarts, submittedAt,
-                    terminal ? T0 : null).orElseThrow();
+                            rs -> rs.getLong(1),
+                            projectId,
+                            name("job"),
+                            spec(),
+                            priority,
+                            poolId,
+                            poolId == null && gpuType == null ? "a100" : gpuType,
+                            gpus,
+                            minGpus == null ? gpus : minGpus,
+                            multiNode,
+                            maxCost == null ? null : new BigDecimal(maxCost),
+                            maxRuntimeSeconds,
+                            maxRestarts,
+                            state,
+                            cancelRequested,
+                            restarts,
+                            submittedAt,
+                            terminal ? T0 : null)
+                    .orElseThrow();
         }
 
         /** Multi-node jobs are data-parallel; one replica per GPU leaves their gangs free to split anywhere. */
         private String spec() {
-            return multiNode ? "{\"parallelism\": {\"dataParallel\": " + (replicas == null ? gpus : replicas) + "}}" : "{}";
+            return multiNode
+                    ? "{\"parallelism\": {\"dataParallel\": " + (replicas == null ? gpus : replicas) + "}}"
+                    : "{}";
         }
 
         JobBuilder replicas(int value) {
@@ -271,55 +296,118 @@ final class Rows {
 
         long insert() throws SQLException {
             int gpus = shares.stream().mapToInt(s -> (int) s[1]).sum();
-            long id = Jdbc.queryOne(c, """
+            long id = Jdbc.queryOne(
+                            c,
+                            """
                     insert into attempts (job_id, number, runner_id, gpus, lease_token, state, stop_reason,
                                           stop_requested_at, started_at, ended_at, last_checkpoint_at, cost_accounted_to)
                     values (?, (select coalesce(max(number), 0) + 1 from attempts where job_id = ?), ?, ?,
-                            gen_random_uuid(), ?, ?, ?, ?, ?, ?, ?) returning id""", rs -> rs.getLong(1),
-                    jobId, jobId, shares.get(0)[0], gpus, state, stopReason, stopRequestedAt, startedAt, endedAt,
-                    lastCheckpointAt, costAccountedTo == null ? startedAt : costAccountedTo).orElseThrow();
+                            gen_random_uuid(), ?, ?, ?, ?, ?, ?, ?) returning id""",
+                            rs -> rs.getLong(1),
+                            jobId,
+                            jobId,
+                            shares.get(0)[0],
+                            gpus,
+                            state,
+                            stopReason,
+                            stopRequestedAt,
+                            startedAt,
+                            endedAt,
+                            lastCheckpointAt,
+                            costAccountedTo == null ? startedAt : costAccountedTo)
+                    .orElseThrow();
             for (int rank = 0; rank < shares.size(); rank++) {
-                Jdbc.update(c, "insert into attempt_runners (attempt_id, rank, runner_id, gpus) values (?, ?, ?, ?)",
-                        id, rank, shares.get(rank)[0], (int) shares.get(rank)[1]);
+                Jdbc.update(
+                        c,
+                        "insert into attempt_runners (attempt_id, rank, runner_id, gpus) values (?, ?, ?, ?)",
+                        id,
+                        rank,
+                        shares.get(rank)[0],
+                        (int) shares.get(rank)[1]);
             }
             return id;
         }
     }
 
     /** A job row as the user sees it through the API. */
-    record JobRow(String state, long version, int restarts, String stateReason, String pendingReason,
-            String pendingMessage, Integer queuePosition, Instant estimatedStart, BigDecimal accruedCostUsd,
-            Instant finishedAt, long xmin) {
-    }
+    record JobRow(
+            String state,
+            long version,
+            int restarts,
+            String stateReason,
+            String pendingReason,
+            String pendingMessage,
+            Integer queuePosition,
+            Instant estimatedStart,
+            BigDecimal accruedCostUsd,
+            Instant finishedAt,
+            long xmin) {}
 
     JobRow jobRow(long id) throws SQLException {
-        return Jdbc.queryOne(c, """
+        return Jdbc.queryOne(
+                        c,
+                        """
                 select state, version, restarts, state_reason, pending_reason, pending_message, queue_position,
                        estimated_start_at, accrued_cost_usd, finished_at, xmin::text::bigint from jobs where id = ?""",
-                rs -> new JobRow(rs.getString(1), rs.getLong(2), rs.getInt(3), rs.getString(4), rs.getString(5),
-                        rs.getString(6), (Integer) rs.getObject(7), Jdbc.instant(rs, 8), rs.getBigDecimal(9),
-                        Jdbc.instant(rs, 10), rs.getLong(11)), id).orElseThrow();
+                        rs -> new JobRow(
+                                rs.getString(1),
+                                rs.getLong(2),
+                                rs.getInt(3),
+                                rs.getString(4),
+                                rs.getString(5),
+                                rs.getString(6),
+                                (Integer) rs.getObject(7),
+                                Jdbc.instant(rs, 8),
+                                rs.getBigDecimal(9),
+                                Jdbc.instant(rs, 10),
+                                rs.getLong(11)),
+                        id)
+                .orElseThrow();
     }
 
     /** An attempt row. */
-    record AttemptRow(long jobId, int number, long runnerId, int gpus, String state, String stopReason,
-            Instant stopRequestedAt, Instant endedAt, String endReason, Instant costAccountedTo,
-            BigDecimal accruedCostUsd) {
-    }
+    record AttemptRow(
+            long jobId,
+            int number,
+            long runnerId,
+            int gpus,
+            String state,
+            String stopReason,
+            Instant stopRequestedAt,
+            Instant endedAt,
+            String endReason,
+            Instant costAccountedTo,
+            BigDecimal accruedCostUsd) {}
 
     AttemptRow attemptRow(long id) throws SQLException {
-        return Jdbc.queryOne(c, """
+        return Jdbc.queryOne(
+                        c,
+                        """
                 select job_id, number, runner_id, gpus, state, stop_reason, stop_requested_at, ended_at, end_reason,
                        cost_accounted_to, accrued_cost_usd from attempts where id = ?""",
-                rs -> new AttemptRow(rs.getLong(1), rs.getInt(2), rs.getLong(3), rs.getInt(4), rs.getString(5),
-                        rs.getString(6), Jdbc.instant(rs, 7), Jdbc.instant(rs, 8), rs.getString(9),
-                        Jdbc.instant(rs, 10), rs.getBigDecimal(11)), id).orElseThrow();
+                        rs -> new AttemptRow(
+                                rs.getLong(1),
+                                rs.getInt(2),
+                                rs.getLong(3),
+                                rs.getInt(4),
+                                rs.getString(5),
+                                rs.getString(6),
+                                Jdbc.instant(rs, 7),
+                                Jdbc.instant(rs, 8),
+                                rs.getString(9),
+                                Jdbc.instant(rs, 10),
+                                rs.getBigDecimal(11)),
+                        id)
+                .orElseThrow();
     }
 
     /** The job's events as "FROM>TO:REASON", oldest first. */
     List<String> events(long jobId) throws SQLException {
-        return Jdbc.query(c, "select from_state, to_state, reason from job_events where job_id = ? order by id",
-                rs -> rs.getString(1) + ">" + rs.getString(2) + ":" + rs.getString(3), jobId);
+        return Jdbc.query(
+                c,
+                "select from_state, to_state, reason from job_events where job_id = ? order by id",
+                rs -> rs.getString(1) + ">" + rs.getString(2) + ":" + rs.getString(3),
+                jobId);
     }
 
     long count(String sql, Object... args) throws SQLException {

@@ -81,15 +81,29 @@ class RunnerRescuerTest {
         Instant now = T0.plusSeconds(600);
         long talking = rows.runner(pool).heartbeatAt(now.minusSeconds(59)).insert();
         long silent = rows.runner(pool).heartbeatAt(now.minusSeconds(61)).insert();
-        long neverSpoke = rows.runner(pool).state("REGISTERED").heartbeatAt(null)
-                .registeredAt(now.minusSeconds(120)).insert();
-        long justRegistered = rows.runner(pool).state("REGISTERED").heartbeatAt(null)
-                .registeredAt(now.minusSeconds(10)).insert();
-        long offline = rows.runner(pool).state("OFFLINE").heartbeatAt(now.minusSeconds(3600)).insert();
+        long neverSpoke = rows.runner(pool)
+                .state("REGISTERED")
+                .heartbeatAt(null)
+                .registeredAt(now.minusSeconds(120))
+                .insert();
+        long justRegistered = rows.runner(pool)
+                .state("REGISTERED")
+                .heartbeatAt(null)
+                .registeredAt(now.minusSeconds(10))
+                .insert();
+        long offline = rows.runner(pool)
+                .state("OFFLINE")
+                .heartbeatAt(now.minusSeconds(3600))
+                .insert();
         long healthyJob = rows.job(project).state("RUNNING").insert();
         long healthy = rows.attempt(healthyJob).on(talking, 8).insert();
         // A gang whose rank-1 runner went silent: the whole attempt is lost.
-        long gangJob = rows.job(project).state("RUNNING").gpus(8).multiNode().maxRestarts(0).insert();
+        long gangJob = rows.job(project)
+                .state("RUNNING")
+                .gpus(8)
+                .multiNode()
+                .maxRestarts(0)
+                .insert();
         long gang = rows.attempt(gangJob).on(talking, 4).on(silent, 4).insert();
 
         RunnerRescuer.Rescued rescued = run(now, T0);
@@ -106,7 +120,8 @@ class RunnerRescuerTest {
         assertThat(rows.jobRow(gangJob).state()).as("no restarts left").isEqualTo("FAILED");
         assertThat(rows.jobRow(healthyJob).state()).isEqualTo("RUNNING");
         // The lost runner no longer appears to the scheduler; the talking one has its gang's GPUs back.
-        assertThat(SnapshotLoader.load(c, now, Rows.HEARD_WITHIN).snapshot().runners()).singleElement()
+        assertThat(SnapshotLoader.load(c, now, Rows.HEARD_WITHIN).snapshot().runners())
+                .singleElement()
                 .satisfies(r -> assertThat(r.id()).isEqualTo(talking))
                 .satisfies(r -> assertThat(r.freeGpus()).isZero());
     }
@@ -117,7 +132,10 @@ class RunnerRescuerTest {
         long job = rows.job(project).state("RUNNING").cancelRequested().insert();
         // The rows exactly as the API's cancel of a running job leaves them (JobRepository.requestCancel
         // stamps stop_requested_at, so the grace period runs from the cancel).
-        long attempt = rows.attempt(job).on(runner, 1).stopping("STOPPING", "CANCELLED", T0).insert();
+        long attempt = rows.attempt(job)
+                .on(runner, 1)
+                .stopping("STOPPING", "CANCELLED", T0)
+                .insert();
 
         run(T0.plusSeconds(600), T0);
 
@@ -129,9 +147,14 @@ class RunnerRescuerTest {
     void anAttemptThatDoesNotStopWithinTheGracePeriodIsEndedAsStopped() throws Exception {
         long runner = rows.runner(pool).heartbeatAt(T0.plusSeconds(100)).insert();
         long preemptedJob = rows.job(project).state("RUNNING").insert();
-        long preempted = rows.attempt(preemptedJob).on(runner, 1).stopping("PREEMPTING", "PREEMPTED", T0).insert();
+        long preempted = rows.attempt(preemptedJob)
+                .on(runner, 1)
+                .stopping("PREEMPTING", "PREEMPTED", T0)
+                .insert();
         long cancelledJob = rows.job(project).state("RUNNING").cancelRequested().insert();
-        long cancelled = rows.attempt(cancelledJob).on(runner, 1).stopping("STOPPING", "CANCELLED", T0.plusSeconds(5))
+        long cancelled = rows.attempt(cancelledJob)
+                .on(runner, 1)
+                .stopping("STOPPING", "CANCELLED", T0.plusSeconds(5))
                 .insert();
         long runningJob = rows.job(project).state("RUNNING").insert();
         long running = rows.attempt(runningJob).on(runner, 1).insert();

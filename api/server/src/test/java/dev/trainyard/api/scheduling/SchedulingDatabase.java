@@ -15,13 +15,16 @@ import org.flywaydb.core.Flyway;
 public final class SchedulingDatabase {
     /** Suffixed with a hash of this checkout's path: two checkouts testing on one server never drop each other's. */
     static final String NAME = "trainyard_sched_it_"
-            + Integer.toHexString(Path.of(System.getProperty("user.dir")).toAbsolutePath().normalize().hashCode()
+            + Integer.toHexString(Path.of(System.getProperty("user.dir"))
+                            .toAbsolutePath()
+                            .normalize()
+                            .hashCode()
                     & 0xfffffff);
+
     static final String USER = "postgres";
     private static String url;
 
-    private SchedulingDatabase() {
-    }
+    private SchedulingDatabase() {}
 
     /** A new connection (autocommit) to the migrated database. */
     public static Connection connect() throws SQLException {
@@ -33,10 +36,24 @@ public final class SchedulingDatabase {
      * few rows that is much quicker than a TRUNCATE, which replaces every table's files.
      */
     public static void empty() throws SQLException {
-        try (Connection c = connect(); Statement s = c.createStatement()) {
+        try (Connection c = connect();
+                Statement s = c.createStatement()) {
             c.setAutoCommit(false);
-            for (String table : new String[] {"cost_ledger", "checkpoints", "job_logs", "metric_points", "job_events",
-                    "attempt_runners", "attempts", "jobs", "runners", "api_tokens", "pools", "projects", "leases"}) {
+            for (String table : new String[] {
+                "cost_ledger",
+                "checkpoints",
+                "job_logs",
+                "metric_points",
+                "job_events",
+                "attempt_runners",
+                "attempts",
+                "jobs",
+                "runners",
+                "api_tokens",
+                "pools",
+                "projects",
+                "leases"
+            }) {
                 s.execute("delete from " + table);
             }
             c.commit();
@@ -53,14 +70,19 @@ public final class SchedulingDatabase {
     private static String create() throws SQLException {
         String server = server();
         try (Connection c = DriverManager.getConnection(server + "postgres", USER, "");
-             Statement s = c.createStatement()) {
+                Statement s = c.createStatement()) {
             s.execute("drop database if exists " + NAME + " with (force)");
             s.execute("create database " + NAME);
         }
         String database = server + NAME;
-        Path migrations = Path.of(System.getProperty("user.dir")).resolve("../../db-migrations").normalize();
-        Flyway.configure().dataSource(database, USER, "").locations("filesystem:" + migrations)
-                .load().migrate();
+        Path migrations = Path.of(System.getProperty("user.dir"))
+                .resolve("../../db-migrations")
+                .normalize();
+        Flyway.configure()
+                .dataSource(database, USER, "")
+                .locations("filesystem:" + migrations)
+                .load()
+                .migrate();
         return database;
     }
 

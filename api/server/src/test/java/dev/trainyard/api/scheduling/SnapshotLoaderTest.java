@@ -56,7 +56,12 @@ class SnapshotLoaderTest {
         rows.runner(pool).state("REGISTERED").insert();
         long running = rows.job(project).pool(pool).gpus(3).state("RUNNING").insert();
         rows.attempt(running).on(busy, 3).insert();
-        long multi = rows.job(project).pool(pool).gpus(6).multiNode().state("RUNNING").insert();
+        long multi = rows.job(project)
+                .pool(pool)
+                .gpus(6)
+                .multiNode()
+                .state("RUNNING")
+                .insert();
         rows.attempt(multi).on(busy, 2).on(partner, 4).insert();
         long done = rows.job(project).pool(pool).gpus(8).state("SUCCEEDED").insert();
         rows.attempt(done).on(busy, 8).ended(T0.minusSeconds(60)).insert();
@@ -79,8 +84,8 @@ class SnapshotLoaderTest {
         long running = rows.job(project).pool(pool).gpus(1).state("RUNNING").insert();
         rows.attempt(running).on(silent, 1).insert();
 
-        Map<Long, RunnerNode> runners = byId(SnapshotLoader.load(c, T0, Duration.ofSeconds(3)).snapshot().runners(),
-                RunnerNode::id);
+        Map<Long, RunnerNode> runners = byId(
+                SnapshotLoader.load(c, T0, Duration.ofSeconds(3)).snapshot().runners(), RunnerNode::id);
 
         assertThat(runners.get(heard)).isEqualTo(new RunnerNode(heard, pool, 4, 4, true));
         // still ACTIVE (the rescuer has not judged it lost yet) and still holding its attempt's GPU
@@ -120,15 +125,22 @@ class SnapshotLoaderTest {
     void theQueueHoldsOnlyQueuedJobsWithTheirVersionAndStoredPendingInfo() throws Exception {
         long pool = rows.pool("a100", "1");
         long project = rows.project(null);
-        long waiting = rows.job(project).pool(pool).gpuType("a100").priority("HIGH").gpus(4).minGpus(2)
-                .maxCost("12.5").maxRuntimeSeconds(7200).submittedAt(T0.minusSeconds(100)).insert();
+        long waiting = rows.job(project)
+                .pool(pool)
+                .gpuType("a100")
+                .priority("HIGH")
+                .gpus(4)
+                .minGpus(2)
+                .maxCost("12.5")
+                .maxRuntimeSeconds(7200)
+                .submittedAt(T0.minusSeconds(100))
+                .insert();
         long byType = rows.job(project).gpuType("a100").multiNode().gpus(16).insert();
         Jdbc.update(c, """
                 update jobs set version = 7, accrued_cost_usd = 0.75, pending_reason = 'WAITING_FOR_GPUS',
-                       pending_message = 'needs 4', queue_position = 2, estimated_start_at = ? where id = ?""",
-                T0.plusSeconds(900), waiting);
-        for (String state : List.of("SCHEDULED", "RUNNING", "PREEMPTED", "SUCCEEDED", "FAILED", "CANCELLED",
-                "BUDGET_EXHAUSTED")) {
+                       pending_message = 'needs 4', queue_position = 2, estimated_start_at = ? where id = ?""", T0.plusSeconds(900), waiting);
+        for (String state :
+                List.of("SCHEDULED", "RUNNING", "PREEMPTED", "SUCCEEDED", "FAILED", "CANCELLED", "BUDGET_EXHAUSTED")) {
             rows.job(project).pool(pool).state(state).insert();
         }
 
@@ -136,8 +148,21 @@ class SnapshotLoaderTest {
 
         Map<Long, QueuedJob> queue = byId(loaded.snapshot().queue(), QueuedJob::id);
         assertThat(queue).containsOnlyKeys(waiting, byType);
-        assertThat(queue.get(waiting)).isEqualTo(new QueuedJob(waiting, project, pool, "a100", Priority.HIGH, 4, 2,
-                false, 7200, new BigDecimal("12.500000"), new BigDecimal("0.75000000"), T0.minusSeconds(100), 7));
+        assertThat(queue.get(waiting))
+                .isEqualTo(new QueuedJob(
+                        waiting,
+                        project,
+                        pool,
+                        "a100",
+                        Priority.HIGH,
+                        4,
+                        2,
+                        false,
+                        7200,
+                        new BigDecimal("12.500000"),
+                        new BigDecimal("0.75000000"),
+                        T0.minusSeconds(100),
+                        7));
         QueuedJob typed = queue.get(byType);
         assertThat(typed.poolId()).isNull();
         assertThat(typed.multiNode()).isTrue();
@@ -145,9 +170,10 @@ class SnapshotLoaderTest {
         assertThat(typed.maxCostUsd()).isNull();
         assertThat(typed.version()).isZero();
         assertThat(loaded.storedPending()).containsOnlyKeys(waiting, byType);
-        assertThat(loaded.storedPending().get(waiting)).isEqualTo(
-                new SnapshotLoader.StoredPending("WAITING_FOR_GPUS", "needs 4", 2, T0.plusSeconds(900)));
-        assertThat(loaded.storedPending().get(byType)).isEqualTo(new SnapshotLoader.StoredPending(null, null, null, null));
+        assertThat(loaded.storedPending().get(waiting))
+                .isEqualTo(new SnapshotLoader.StoredPending("WAITING_FOR_GPUS", "needs 4", 2, T0.plusSeconds(900)));
+        assertThat(loaded.storedPending().get(byType))
+                .isEqualTo(new SnapshotLoader.StoredPending(null, null, null, null));
     }
 
     @Test
@@ -158,15 +184,32 @@ class SnapshotLoaderTest {
         long r1 = rows.runner(dear).insert();
         long r2 = rows.runner(dear).insert();
         long r3 = rows.runner(cheap).insert();
-        long gang = rows.job(project).pool(dear).priority("LOW").gpus(10).multiNode().maxCost("50")
-                .maxRuntimeSeconds(900).state("RUNNING").insert();
+        long gang = rows.job(project)
+                .pool(dear)
+                .priority("LOW")
+                .gpus(10)
+                .multiNode()
+                .maxCost("50")
+                .maxRuntimeSeconds(900)
+                .state("RUNNING")
+                .insert();
         Jdbc.update(c, "update jobs set accrued_cost_usd = 1.25 where id = ?", gang);
-        long running = rows.attempt(gang).on(r2, 6).on(r1, 4).startedAt(T0.minusSeconds(500))
-                .lastCheckpointAt(T0.minusSeconds(100)).insert();
+        long running = rows.attempt(gang)
+                .on(r2, 6)
+                .on(r1, 4)
+                .startedAt(T0.minusSeconds(500))
+                .lastCheckpointAt(T0.minusSeconds(100))
+                .insert();
         long preempted = rows.job(project).pool(cheap).state("RUNNING").insert();
-        long preempting = rows.attempt(preempted).on(r3, 1).stopping("PREEMPTING", "PREEMPTED", T0).insert();
+        long preempting = rows.attempt(preempted)
+                .on(r3, 1)
+                .stopping("PREEMPTING", "PREEMPTED", T0)
+                .insert();
         long budget = rows.job(project).pool(cheap).state("RUNNING").insert();
-        long stopping = rows.attempt(budget).on(r3, 1).stopping("STOPPING", "BUDGET_EXHAUSTED", T0).insert();
+        long stopping = rows.attempt(budget)
+                .on(r3, 1)
+                .stopping("STOPPING", "BUDGET_EXHAUSTED", T0)
+                .insert();
         long starting = rows.job(project).pool(cheap).state("SCHEDULED").insert();
         long justPlaced = rows.attempt(starting).on(r3, 2).state("STARTING").insert();
         long requeued = rows.job(project).pool(cheap).insert();
@@ -175,9 +218,22 @@ class SnapshotLoaderTest {
         Map<Long, RunningAttempt> live = byId(load().running(), RunningAttempt::attemptId);
 
         assertThat(live).containsOnlyKeys(running, preempting, stopping, justPlaced);
-        assertThat(live.get(running)).isEqualTo(new RunningAttempt(running, gang, project, dear, Priority.LOW,
-                List.of(new Share(r2, 6), new Share(r1, 4)), 10, 10, T0.minusSeconds(500), T0.minusSeconds(100),
-                900, new BigDecimal("50.000000"), new BigDecimal("1.25000000"), false));
+        assertThat(live.get(running))
+                .isEqualTo(new RunningAttempt(
+                        running,
+                        gang,
+                        project,
+                        dear,
+                        Priority.LOW,
+                        List.of(new Share(r2, 6), new Share(r1, 4)),
+                        10,
+                        10,
+                        T0.minusSeconds(500),
+                        T0.minusSeconds(100),
+                        900,
+                        new BigDecimal("50.000000"),
+                        new BigDecimal("1.25000000"),
+                        false));
         assertThat(live.get(preempting).preempting()).isTrue();
         assertThat(live.get(stopping).preempting()).isTrue();
         assertThat(live.get(justPlaced).preempting()).isFalse();

@@ -44,7 +44,9 @@ class PlatformStreamTest {
         String pool = Fixtures.pool();
         try (JobEvents events = JobEvents.open(streamUri)) {
             long id = Fixtures.submit(Spec.gpt(project, pool));
-            assertThat(events.awaitJobs(Set.of(id), Duration.ofSeconds(10))).as("announced job ids").contains(id);
+            assertThat(events.awaitJobs(Set.of(id), Duration.ofSeconds(10)))
+                    .as("announced job ids")
+                    .contains(id);
         }
     }
 
@@ -53,7 +55,8 @@ class PlatformStreamTest {
         String project = Fixtures.project();
         String pool = Fixtures.pool();
         long early = Fixtures.submit(Spec.gpt(project, pool));
-        try (JobEvents events = JobEvents.open(streamUri); Connection slow = Db.connection()) {
+        try (JobEvents events = JobEvents.open(streamUri);
+                Connection slow = Db.connection()) {
             // the slow transaction takes its event id first and commits last
             slow.setAutoCommit(false);
             try (PreparedStatement ps = slow.prepareStatement("""
@@ -70,7 +73,8 @@ class PlatformStreamTest {
             long last = Fixtures.submit(Spec.gpt(project, pool));
 
             assertThat(events.awaitJobs(Set.of(early, last), Duration.ofSeconds(10)))
-                    .as("the late commit's job and the next one").contains(early, last);
+                    .as("the late commit's job and the next one")
+                    .contains(early, last);
         }
     }
 
@@ -88,9 +92,12 @@ class PlatformStreamTest {
 
         /** Opens the stream; returns once its headers arrived, as a browser's "live" would. */
         static JobEvents open(URI uri) throws IOException, InterruptedException {
-            HttpRequest request = HttpRequest.newBuilder(uri).header("Authorization", "Bearer " + Api.ADMIN)
-                    .header("Accept", "text/event-stream").build();
-            HttpResponse<InputStream> response = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofInputStream());
+            HttpRequest request = HttpRequest.newBuilder(uri)
+                    .header("Authorization", "Bearer " + Api.ADMIN)
+                    .header("Accept", "text/event-stream")
+                    .build();
+            HttpResponse<InputStream> response =
+                    HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofInputStream());
             assertThat(response.statusCode()).isEqualTo(200);
             return new JobEvents(response.body());
         }

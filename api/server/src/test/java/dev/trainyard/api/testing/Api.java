@@ -16,6 +16,7 @@ import org.hamcrest.TypeSafeMatcher;
 public final class Api {
     /** The admin token of the %test profile. */
     public static final String ADMIN = "ty_test_admin_token_0123456789";
+
     public static final String PROBLEM_JSON = "application/problem+json";
 
     /**
@@ -25,8 +26,7 @@ public final class Api {
      */
     private static final RestAssuredConfig CONFIG = RestAssuredConfig.config();
 
-    private Api() {
-    }
+    private Api() {}
 
     public static RequestSpecification as(String secret) {
         return anonymous().header("Authorization", "Bearer " + secret);

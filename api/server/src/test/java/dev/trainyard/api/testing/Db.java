@@ -12,15 +12,16 @@ import java.sql.SQLException;
  * set by the scheduler or runners) and to check what was stored.
  */
 public final class Db {
-    private Db() {
-    }
+    private Db() {}
 
     public static long jobCount() {
         return queryLong("select count(*) from jobs");
     }
 
     public static long queryLong(String sql, Object... args) {
-        try (Connection c = connection(); PreparedStatement ps = prepare(c, sql, args); ResultSet rs = ps.executeQuery()) {
+        try (Connection c = connection();
+                PreparedStatement ps = prepare(c, sql, args);
+                ResultSet rs = ps.executeQuery()) {
             if (!rs.next()) {
                 throw new IllegalStateException("no row: " + sql);
             }
@@ -31,7 +32,9 @@ public final class Db {
     }
 
     public static String queryString(String sql, Object... args) {
-        try (Connection c = connection(); PreparedStatement ps = prepare(c, sql, args); ResultSet rs = ps.executeQuery()) {
+        try (Connection c = connection();
+                PreparedStatement ps = prepare(c, sql, args);
+                ResultSet rs = ps.executeQuery()) {
             if (!rs.next()) {
                 throw new IllegalStateException("no row: " + sql);
             }
@@ -42,7 +45,8 @@ public final class Db {
     }
 
     public static int update(String sql, Object... args) {
-        try (Connection c = connection(); PreparedStatement ps = prepare(c, sql, args)) {
+        try (Connection c = connection();
+                PreparedStatement ps = prepare(c, sql, args)) {
             return ps.executeUpdate();
         } catch (SQLException e) {
             throw new IllegalStateException(sql, e);
@@ -53,8 +57,7 @@ public final class Db {
     public static long insertRunner(String pool, int gpus, String state) {
         return queryLong("""
                 insert into runners (pool_id, name, host, state, total_gpus, registered_at, last_heartbeat_at)
-                select id, ?, 'host-test', ?, ?, now(), now() from pools where name = ? returning id""",
-                Names.unique("runner"), state, gpus, pool);
+                select id, ?, 'host-test', ?, ?, now(), now() from pools where name = ? returning id""", Names.unique("runner"), state, gpus, pool);
     }
 
     /** Puts a queued job where a runner would have it: RUNNING, with a live attempt on that runner. */
@@ -63,13 +66,19 @@ public final class Db {
         long attempt = queryLong("""
                 insert into attempts (job_id, number, runner_id, gpus, lease_token, state, started_at)
                 values (?, 1, ?, 1, gen_random_uuid(), 'RUNNING', now()) returning id""", jobId, runnerId);
-        update("insert into attempt_runners (attempt_id, rank, runner_id, gpus) values (?, 0, ?, 1)", attempt, runnerId);
+        update(
+                "insert into attempt_runners (attempt_id, rank, runner_id, gpus) values (?, 0, ?, 1)",
+                attempt,
+                runnerId);
         return attempt;
     }
 
     /** Ends a job the way a runner's report would: a terminal state with its finish time. */
     public static void finish(long jobId, String terminalState) {
-        update("update jobs set state = ?, finished_at = now(), pending_reason = null where id = ?", terminalState, jobId);
+        update(
+                "update jobs set state = ?, finished_at = now(), pending_reason = null where id = ?",
+                terminalState,
+                jobId);
     }
 
     /** A pooled connection to the application's database (the caller closes it). */

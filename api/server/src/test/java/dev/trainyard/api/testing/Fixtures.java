@@ -6,12 +6,10 @@ import java.util.Map;
 
 /** Creates projects, pools, tokens and jobs through the API as the admin, each with a fresh name. */
 public final class Fixtures {
-    private Fixtures() {
-    }
+    private Fixtures() {}
 
     /** A token and the secret to send as its bearer. */
-    public record Token(long id, String secret) {
-    }
+    public record Token(long id, String secret) {}
 
     public static String project() {
         String name = Names.unique("proj");
@@ -25,8 +23,11 @@ public final class Fixtures {
 
     public static String pool(String gpuType, String price) {
         String name = Names.unique("pool");
-        asAdmin().body(Map.of("name", name, "gpuType", gpuType, "pricePerGpuHour", new java.math.BigDecimal(price)))
-                .post("/api/v1/pools").then().statusCode(201);
+        asAdmin()
+                .body(Map.of("name", name, "gpuType", gpuType, "pricePerGpuHour", new java.math.BigDecimal(price)))
+                .post("/api/v1/pools")
+                .then()
+                .statusCode(201);
         return name;
     }
 
@@ -43,12 +44,25 @@ public final class Fixtures {
     }
 
     private static Token token(Map<String, Object> request) {
-        var body = asAdmin().body(request).post("/api/v1/tokens").then().statusCode(201).extract().jsonPath();
+        var body = asAdmin()
+                .body(request)
+                .post("/api/v1/tokens")
+                .then()
+                .statusCode(201)
+                .extract()
+                .jsonPath();
         return new Token(body.getLong("token.id"), body.getString("secret"));
     }
 
     /** Submits a spec as the admin; returns the new job's id. */
     public static long submit(Spec spec) {
-        return asAdmin().body(spec.json()).post("/api/v1/jobs").then().statusCode(201).extract().jsonPath().getLong("id");
+        return asAdmin()
+                .body(spec.json())
+                .post("/api/v1/jobs")
+                .then()
+                .statusCode(201)
+                .extract()
+                .jsonPath()
+                .getLong("id");
     }
 }

@@ -7,8 +7,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class Names {
     private static final AtomicInteger COUNTER = new AtomicInteger();
 
-    private Names() {
-    }
+    private Names() {}
 
     public static String unique(String prefix) {
         return prefix + "-" + COUNTER.incrementAndGet() + "-"

@@ -11,8 +11,7 @@ public final class Spec {
 
     private final Map<String, Object> root = new LinkedHashMap<>();
 
-    private Spec() {
-    }
+    private Spec() {}
 
     /** The smallest valid GPT job: one layer, one device, ten steps of arithmetic. */
     public static Spec gpt(String project, String pool) {

@@ -33,9 +33,7 @@ public class TestDatabase implements QuarkusTestResourceLifecycleManager {
     @Override
     public Map<String, String> start() {
         String configured = System.getenv("TEST_DB_URL");
-        String url = configured != null && !configured.isBlank()
-                ? configured.trim()
-                : serverUrl() + DATABASE;
+        String url = configured != null && !configured.isBlank() ? configured.trim() : serverUrl() + DATABASE;
         ensureDatabase(url);
         return Map.of("quarkus.datasource.jdbc.url", url);
     }
@@ -79,8 +77,8 @@ public class TestDatabase implements QuarkusTestResourceLifecycleManager {
             }
         } catch (SQLException e) {
             if (!"42P04".equals(e.getSQLState())) { // duplicate_database: another run created it first
-                throw new IllegalStateException("Cannot create the test database " + name + " at " + base
-                        + ": " + e.getMessage(), e);
+                throw new IllegalStateException(
+                        "Cannot create the test database " + name + " at " + base + ": " + e.getMessage(), e);
             }
         }
     }
@@ -119,8 +117,10 @@ public class TestDatabase implements QuarkusTestResourceLifecycleManager {
         }
         List<String> lines = new CopyOnWriteArrayList<>();
         try {
-            Process p = new ProcessBuilder(script.toString(), "db", DATABASE).directory(root.toFile())
-                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            Process p = new ProcessBuilder(script.toString(), "db", DATABASE)
+                    .directory(root.toFile())
+                    .redirectError(ProcessBuilder.Redirect.INHERIT)
+                    .start();
             Thread reader = new Thread(() -> readLines(p, lines), "run.sh-db-stdout");
             reader.setDaemon(true);
             reader.start();
@@ -129,7 +129,11 @@ public class TestDatabase implements QuarkusTestResourceLifecycleManager {
                 throw new IllegalStateException("run.sh db did not finish within 180 s; its output: " + lines);
             }
             reader.join(2000); // a daemon it started may keep stdout open; what was printed is read by now
-            String last = lines.stream().filter(l -> !l.isBlank()).reduce((a, b) -> b).orElse("").trim();
+            String last = lines.stream()
+                    .filter(l -> !l.isBlank())
+                    .reduce((a, b) -> b)
+                    .orElse("")
+                    .trim();
             if (p.exitValue() != 0 || !last.startsWith("jdbc:postgresql://")) {
                 throw new IllegalStateException("run.sh db failed (exit " + p.exitValue()
                         + ") or did not print a JDBC URL last; its output: " + lines);

@@ -6,7 +6,6 @@ import static dev.trainyard.api.testing.Api.asAdmin;
 import static dev.trainyard.api.testing.Api.id;
 import static dev.trainyard.api.testing.Api.problem;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.hamcrest.Matchers.endsWith;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.hamcrest.Matchers.nullValue;
@@ -27,33 +26,46 @@ class TokenResourceTest {
         String project = Fixtures.project();
         String name = Names.unique("alice");
 
-        var created = asAdmin().body(Map.of("name", name, "role", "MEMBER", "project", project))
+        var created = asAdmin()
+                .body(Map.of("name", name, "role", "MEMBER", "project", project))
                 .post("/api/v1/tokens")
-                .then().statusCode(201)
+                .then()
+                .statusCode(201)
                 .header("Location", notNullValue())
                 .body("token.name", equalTo(name))
                 .body("token.role", equalTo("MEMBER"))
                 .body("token.project", equalTo(project))
                 .body("token.revokedAt", nullValue())
-                .extract().jsonPath();
+                .extract()
+                .jsonPath();
         String secret = created.getString("secret");
         long id = created.getLong("token.id");
 
         assertThat(secret).startsWith(created.getString("token.prefix"));
-        as(secret).get("/api/v1/me").then().statusCode(200)
-                .body("tokenId", id(id)).body("name", equalTo(name))
-                .body("role", equalTo("MEMBER")).body("project", equalTo(project));
+        as(secret)
+                .get("/api/v1/me")
+                .then()
+                .statusCode(200)
+                .body("tokenId", id(id))
+                .body("name", equalTo(name))
+                .body("role", equalTo("MEMBER"))
+                .body("project", equalTo(project));
     }
 
     @Test
     void listShowsTokensButNeverTheirSecrets() {
         var token = Fixtures.runner();
 
-        String body = asAdmin().get("/api/v1/tokens").then().statusCode(200).extract().asString();
-        List<Long> ids = asAdmin().get("/api/v1/tokens").then().extract().jsonPath().getList("id", Long.class);
+        String body =
+                asAdmin().get("/api/v1/tokens").then().statusCode(200).extract().asString();
+        List<Long> ids =
+                asAdmin().get("/api/v1/tokens").then().extract().jsonPath().getList("id", Long.class);
 
         assertThat(ids).contains(token.id());
-        assertThat(body).doesNotContain(token.secret()).doesNotContain("\"secret\"").doesNotContain("tokenHash");
+        assertThat(body)
+                .doesNotContain(token.secret())
+                .doesNotContain("\"secret\"")
+                .doesNotContain("tokenHash");
     }
 
     @Test
@@ -74,7 +86,12 @@ class TokenResourceTest {
 
         asAdmin().delete("/api/v1/tokens/" + admin.id()).then().statusCode(200);
 
-        problem(as(admin.secret()).body(Map.of("name", Names.unique("p"))).post("/api/v1/projects").then(), 401);
+        problem(
+                as(admin.secret())
+                        .body(Map.of("name", Names.unique("p")))
+                        .post("/api/v1/projects")
+                        .then(),
+                401);
     }
 
     @Test
@@ -93,37 +110,65 @@ class TokenResourceTest {
 
     @Test
     void meDescribesTheAdmin() {
-        asAdmin().get("/api/v1/me").then().statusCode(200)
-                .body("role", equalTo("ADMIN")).body("project", nullValue()).body("name", notNullValue());
+        asAdmin()
+                .get("/api/v1/me")
+                .then()
+                .statusCode(200)
+                .body("role", equalTo("ADMIN"))
+                .body("project", nullValue())
+                .body("name", notNullValue());
     }
 
     @Test
     void memberTokenNeedsAnExistingProject() {
-        problem(asAdmin().body(Map.of("name", "m", "role", "MEMBER")).post("/api/v1/tokens").then(), 400)
+        problem(
+                        asAdmin()
+                                .body(Map.of("name", "m", "role", "MEMBER"))
+                                .post("/api/v1/tokens")
+                                .then(),
+                        400)
                 .body("errors[0].field", equalTo("project"));
-        problem(asAdmin().body(Map.of("name", "m", "role", "MEMBER", "project", "no-such-project-x"))
-                .post("/api/v1/tokens").then(), 400)
+        problem(
+                        asAdmin()
+                                .body(Map.of("name", "m", "role", "MEMBER", "project", "no-such-project-x"))
+                                .post("/api/v1/tokens")
+                                .then(),
+                        400)
                 .body("errors[0].field", equalTo("project"));
     }
 
     @Test
     void runnerAndAdminTokensBelongToNoProject() {
-        problem(asAdmin().body(Map.of("name", "r", "role", "RUNNER", "project", Fixtures.project()))
-                .post("/api/v1/tokens").then(), 400)
+        problem(
+                        asAdmin()
+                                .body(Map.of("name", "r", "role", "RUNNER", "project", Fixtures.project()))
+                                .post("/api/v1/tokens")
+                                .then(),
+                        400)
                 .body("errors[0].field", equalTo("project"));
     }
 
     @Test
     void unknownRoleIsRejectedWithTheField() {
-        problem(asAdmin().body(Map.of("name", "x", "role", "SUPERUSER")).post("/api/v1/tokens").then(), 400)
+        problem(
+                        asAdmin()
+                                .body(Map.of("name", "x", "role", "SUPERUSER"))
+                                .post("/api/v1/tokens")
+                                .then(),
+                        400)
                 .body("errors[0].field", equalTo("role"));
     }
 
     @Test
     void createdTokenLocationNamesTheToken() {
-        var created = asAdmin().body(Map.of("name", Names.unique("loc"), "role", "RUNNER")).post("/api/v1/tokens")
-                .then().statusCode(201).extract();
-        assertThat(created.header("Location")).endsWith("/api/v1/tokens/" + created.jsonPath().getLong("token.id"));
+        var created = asAdmin()
+                .body(Map.of("name", Names.unique("loc"), "role", "RUNNER"))
+                .post("/api/v1/tokens")
+                .then()
+                .statusCode(201)
+                .extract();
+        assertThat(created.header("Location"))
+                .endsWith("/api/v1/tokens/" + created.jsonPath().getLong("token.id"));
     }
 
     @Test

@@ -14,76 +14,80 @@ import org.bytedeco.pytorch.Tensor;
  */
 final class AdamW {
 
-  static final double BETA1 = 0.9;
-  static final double BETA2 = 0.95;
-  static final double EPS = 1e-8;
+    static final double BETA1 = 0.9;
+    static final double BETA2 = 0.95;
+    static final double EPS = 1e-8;
 
-  private final List<String> names = new ArrayList<>();
-  private final List<Tensor> parameters = new ArrayList<>();
-  private final List<Tensor> firstMoments = new ArrayList<>();
-  private final List<Tensor> secondMoments = new ArrayList<>();
+    private final List<String> names = new ArrayList<>();
+    private final List<Tensor> parameters = new ArrayList<>();
+    private final List<Tensor> firstMoments = new ArrayList<>();
+    private final List<Tensor> secondMoments = new ArrayList<>();
 
-  AdamW(Map<String, Tensor> namedParameters) {
-    namedParameters.forEach((name, p) -> {
-      names.add(name);
-      parameters.add(p);
-      firstMoments.add(p.detach().clone().zero_());
-      secondMoments.add(p.detach().clone().zero_());
-    });
-  }
+    AdamW(Map<String, Tensor> namedParameters) {
+        namedParameters.forEach((name, p) -> {
+            names.add(name);
+            parameters.add(p);
+            firstMoments.add(p.detach().clone().zero_());
+            secondMoments.add(p.detach().clone().zero_());
+        });
+    }
 
-  /** Applies update number {@code t} (1-based, for bias correction) and zeroes the gradients. */
-  void step(long t, double learningRate, double weightDecay) {
-    double stepSize = learningRate / (1 - Math.pow(BETA1, t));
-    double secondCorrection = Math.sqrt(1 - Math.pow(BETA2, t));
-    Tensors.withoutGrad(() -> {
-      for (int i = 0; i < parameters.size(); i++) {
-        Tensor p = parameters.get(i);
-        Tensor g = p.grad();
-        if (!g.defined()) {
-          continue;
+    /** Applies update number {@code t} (1-based, for bias correction) and zeroes the gradients. */
+    void step(long t, double learningRate, double weightDecay) {
+        double stepSize = learningRate / (1 - Math.pow(BETA1, t));
+        double secondCorrection = Math.sqrt(1 - Math.pow(BETA2, t));
+        Tensors.withoutGrad(() -> {
+            for (int i = 0; i < parameters.size(); i++) {
+                Tensor p = parameters.get(i);
+                Tensor g = p.grad();
+                if (!g.defined()) {
+                    continue;
+                }
+                if (weightDecay > 0 && p.dim() >= 2) {
+                    p.mul_(new Scalar(1 - learningRate * weightDecay));
+                }
+                firstMoments.get(i).mul_(new Scalar(BETA1)).add_(g, new Scalar(1 - BETA1));
+                secondMoments.get(i).mul_(new Scalar(BETA2)).addcmul_(g, g, new Scalar(1 - BETA2));
+                Tensor denominator = secondMoments
+                        .get(i)
+                        .sqrt()
+                        .div_(new Scalar(secondCorrection))
+                        .add_(new Scalar(EPS));
+                p.addcdiv_(firstMoments.get(i), denominator, new Scalar(-stepSize));
+                g.zero_();
+            }
+        });
+    }
+
+    List<HostTensor> firstMomentsToHost() {
+        return toHost(firstMoments);
+    }
+
+    List<HostTensor> secondMomentsToHost() {
+        return toHost(secondMoments);
+    }
+
+    /** Restores both moments from a checkpoint's tensors (looked up by parameter name). */
+    void load(Map<String, HostTensor> first, Map<String, HostTensor> second) {
+        for (int i = 0; i < names.size(); i++) {
+            Tensors.copyInto(firstMoments.get(i), require(first, names.get(i)));
+            Tensors.copyInto(secondMoments.get(i), require(second, names.get(i)));
         }
-        if (weightDecay > 0 && p.dim() >= 2) {
-          p.mul_(new Scalar(1 - learningRate * weightDecay));
+    }
+
+    private List<HostTensor> toHost(List<Tensor> moments) {
+        List<HostTensor> host = new ArrayList<>();
+        for (int i = 0; i < names.size(); i++) {
+            host.add(Tensors.toHost(names.get(i), moments.get(i)));
         }
-        firstMoments.get(i).mul_(new Scalar(BETA1)).add_(g, new Scalar(1 - BETA1));
-        secondMoments.get(i).mul_(new Scalar(BETA2)).addcmul_(g, g, new Scalar(1 - BETA2));
-        Tensor denominator = secondMoments.get(i).sqrt().div_(new Scalar(secondCorrection)).add_(new Scalar(EPS));
-        p.addcdiv_(firstMoments.get(i), denominator, new Scalar(-stepSize));
-        g.zero_();
-      }
-    });
-  }
-
-  List<HostTensor> firstMomentsToHost() {
-    return toHost(firstMoments);
-  }
-
-  List<HostTensor> secondMomentsToHost() {
-    return toHost(secondMoments);
-  }
-
-  /** Restores both moments from a checkpoint's tensors (looked up by parameter name). */
-  void load(Map<String, HostTensor> first, Map<String, HostTensor> second) {
-    for (int i = 0; i < names.size(); i++) {
-      Tensors.copyInto(firstMoments.get(i), require(first, names.get(i)));
-      Tensors.copyInto(secondMoments.get(i), require(second, names.get(i)));
+        return host;
     }
-  }
 
-  private List<HostTensor> toHost(List<Tensor> moments) {
-    List<HostTensor> host = new ArrayList<>();
-    for (int i = 0; i < names.size(); i++) {
-      host.add(Tensors.toHost(names.get(i), moments.get(i)));
+    static HostTensor require(Map<String, HostTensor> tensors, String name) {
+        HostTensor t = tensors.get(name);
+        if (t == null) {
+            throw new IllegalArgumentException("checkpoint has no tensor for parameter " + name);
+        }
+        return t;
     }
-    return host;
-  }
-
-  static HostTensor require(Map<String, HostTensor> tensors, String name) {
-    HostTensor t = tensors.get(name);
-    if (t == null) {
-      throw new IllegalArgumentException("checkpoint has no tensor for parameter " + name);
-    }
-    return t;
-  }
 }

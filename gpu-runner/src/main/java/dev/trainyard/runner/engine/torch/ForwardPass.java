@@ -7,16 +7,16 @@ package dev.trainyard.runner.engine.torch;
  */
 record ForwardPass(boolean training, long seed, long step, int microBatch) {
 
-  static ForwardPass evaluation() {
-    return new ForwardPass(false, 0, 0, 0);
-  }
+    static ForwardPass evaluation() {
+        return new ForwardPass(false, 0, 0, 0);
+    }
 
-  long dropoutSeed(int block, int site) {
-    long h = seed;
-    h = h * 0x9E3779B97F4A7C15L + step;
-    h = h * 0x9E3779B97F4A7C15L + microBatch;
-    h = h * 0x9E3779B97F4A7C15L + block;
-    h = h * 0x9E3779B97F4A7C15L + site;
-    return h ^ (h >>> 31);
-  }
+    long dropoutSeed(int block, int site) {
+        long h = seed;
+        h = h * 0x9E3779B97F4A7C15L + step;
+        h = h * 0x9E3779B97F4A7C15L + microBatch;
+        h = h * 0x9E3779B97F4A7C15L + block;
+        h = h * 0x9E3779B97F4A7C15L + site;
+        return h ^ (h >>> 31);
+    }
 }

@@ -10,46 +10,46 @@ import java.util.concurrent.CyclicBarrier;
  */
 final class GradientClipper {
 
-  private final double maxNorm;
-  private final double[][] squares;
-  private final CyclicBarrier barrier;
-  private volatile double norm;
-  private volatile double factor = 1;
+    private final double maxNorm;
+    private final double[][] squares;
+    private final CyclicBarrier barrier;
+    private volatile double norm;
+    private volatile double factor = 1;
 
-  GradientClipper(int stages, double maxNorm) {
-    this.maxNorm = maxNorm;
-    this.squares = new double[stages][];
-    this.barrier = new CyclicBarrier(stages, this::combine);
-  }
-
-  /** Hands in one stage's squares, waits for all stages, returns the factor to scale gradients by. */
-  double exchange(int stage, double[] stageSquares) throws InterruptedException {
-    squares[stage] = stageSquares;
-    try {
-      barrier.await();
-    } catch (BrokenBarrierException e) {
-      throw new StageAbortedException("another stage failed during this step", e);
+    GradientClipper(int stages, double maxNorm) {
+        this.maxNorm = maxNorm;
+        this.squares = new double[stages][];
+        this.barrier = new CyclicBarrier(stages, this::combine);
     }
-    return factor;
-  }
 
-  double norm() {
-    return norm;
-  }
-
-  /** Releases waiting stages when another stage failed. */
-  void abort() {
-    barrier.reset();
-  }
-
-  private void combine() {
-    double total = 0;
-    for (double[] stageSquares : squares) {
-      for (double square : stageSquares) {
-        total += square;
-      }
+    /** Hands in one stage's squares, waits for all stages, returns the factor to scale gradients by. */
+    double exchange(int stage, double[] stageSquares) throws InterruptedException {
+        squares[stage] = stageSquares;
+        try {
+            barrier.await();
+        } catch (BrokenBarrierException e) {
+            throw new StageAbortedException("another stage failed during this step", e);
+        }
+        return factor;
     }
-    norm = Math.sqrt(total);
-    factor = maxNorm > 0 && norm > maxNorm ? maxNorm / (norm + 1e-6) : 1;
-  }
+
+    double norm() {
+        return norm;
+    }
+
+    /** Releases waiting stages when another stage failed. */
+    void abort() {
+        barrier.reset();
+    }
+
+    private void combine() {
+        double total = 0;
+        for (double[] stageSquares : squares) {
+            for (double square : stageSquares) {
+                total += square;
+            }
+        }
+        norm = Math.sqrt(total);
+        factor = maxNorm > 0 && norm > maxNorm ? maxNorm / (norm + 1e-6) : 1;
+    }
 }

@@ -18,103 +18,104 @@ import org.bytedeco.pytorch.global.torch;
  */
 abstract class ModelBlock {
 
-  private final int index;
-  private final long seed;
-  private final Map<String, Tensor> parameters = new LinkedHashMap<>();
-  private final Map<String, Tensor> buffers = new LinkedHashMap<>();
+    private final int index;
+    private final long seed;
+    private final Map<String, Tensor> parameters = new LinkedHashMap<>();
+    private final Map<String, Tensor> buffers = new LinkedHashMap<>();
 
-  ModelBlock(int index, long seed) {
-    this.index = index;
-    this.seed = seed;
-  }
-
-  int index() {
-    return index;
-  }
-
-  /** Global name to parameter, in registration order. */
-  Map<String, Tensor> parameters() {
-    return Collections.unmodifiableMap(parameters);
-  }
-
-  /**
-   * Global name to buffer: state a block keeps besides its parameters and may update in forward (running
-   * statistics of a normalisation, a step counter). Checkpoints carry it so a resumed run evaluates the same.
-   */
-  Map<String, Tensor> buffers() {
-    return Collections.unmodifiableMap(buffers);
-  }
-
-  /** Runs the block; {@code pass} says whether it trains and which dropout stream to use. */
-  abstract Tensor forward(Tensor input, ForwardPass pass);
-
-  /** Moves every parameter to {@code device}, keeping them leaves that require grad. */
-  void moveTo(Device device) {
-    if (device.is_cpu()) {
-      return;
+    ModelBlock(int index, long seed) {
+        this.index = index;
+        this.seed = seed;
     }
-    parameters.replaceAll((name, p) -> p.to(device, p.scalar_type()).detach().requires_grad_(true));
-  }
 
-  final Tensor normalParameter(String localName, double std, long... shape) {
-    String name = globalName(localName);
-    SplittableRandom random = new SplittableRandom(seed ^ name.hashCode() * 0x9E3779B97F4A7C15L);
-    float[] values = new float[(int) elements(shape)];
-    for (int i = 0; i < values.length; i++) {
-      values[i] = (float) (random.nextGaussian() * std);
+    int index() {
+        return index;
     }
-    return register(name, values, shape);
-  }
 
-  final Tensor constantParameter(String localName, float value, long... shape) {
-    float[] values = new float[(int) elements(shape)];
-    java.util.Arrays.fill(values, value);
-    return register(globalName(localName), values, shape);
-  }
-
-  /** Registers a tensor the block already holds (a loaded module's parameter) under its global name. */
-  final void adoptParameter(String localName, Tensor tensor) {
-    parameters.put(globalName(localName), tensor);
-  }
-
-  /** Registers a buffer the block already holds (a loaded module's buffer) under its global name. */
-  final void adoptBuffer(String localName, Tensor tensor) {
-    buffers.put(globalName(localName), tensor);
-  }
-
-  final Tensor parameter(String localName) {
-    return parameters.get(globalName(localName));
-  }
-
-  /** Inverted dropout with a mask drawn from a generator seeded per (step, micro-batch, block, site). */
-  final Tensor dropout(Tensor x, double p, ForwardPass pass, int site) {
-    if (p == 0 || !pass.training()) {
-      return x;
+    /** Global name to parameter, in registration order. */
+    Map<String, Tensor> parameters() {
+        return Collections.unmodifiableMap(parameters);
     }
-    Generator generator = torch.make_generator_cpu(pass.dropoutSeed(index, site));
-    // The mask is drawn on the CPU from a detached template: bernoulli has no derivative, and a CPU
-    // generator gives the same mask on any device.
-    Tensor template = x.detach();
-    Tensor mask = torch.bernoulli(template.is_cuda() ? template.cpu() : template, 1 - p,
-        new GeneratorOptional(generator));
-    return x.mul(Tensors.on(mask, x.device())).div(new Scalar(1 - p));
-  }
 
-  private String globalName(String localName) {
-    return "blocks." + index + "." + localName;
-  }
-
-  private Tensor register(String name, float[] values, long[] shape) {
-    Tensor tensor = Tensor.create(values, shape).requires_grad_(true);
-    parameters.put(name, tensor);
-    return tensor;
-  }
-
-  private static long elements(long[] shape) {
-    long n = 1;
-    for (long d : shape) {
-      n *= d;
+    /**
+     * Global name to buffer: state a block keeps besides its parameters and may update in forward (running
+     * statistics of a normalisation, a step counter). Checkpoints carry it so a resumed run evaluates the same.
+     */
+    Map<String, Tensor> buffers() {
+        return Collections.unmodifiableMap(buffers);
     }
-    return n;
-  }
+
+    /** Runs the block; {@code pass} says whether it trains and which dropout stream to use. */
+    abstract Tensor forward(Tensor input, ForwardPass pass);
+
+    /** Moves every parameter to {@code device}, keeping them leaves that require grad. */
+    void moveTo(Device device) {
+        if (device.is_cpu()) {
+            return;
+        }
+        parameters.replaceAll(
+                (name, p) -> p.to(device, p.scalar_type()).detach().requires_grad_(true));
+    }
+
+    final Tensor normalParameter(String localName, double std, long... shape) {
+        String name = globalName(localName);
+        SplittableRandom random = new SplittableRandom(seed ^ name.hashCode() * 0x9E3779B97F4A7C15L);
+        float[] values = new float[(int) elements(shape)];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) (random.nextGaussian() * std);
+        }
+        return register(name, values, shape);
+    }
+
+    final Tensor constantParameter(String localName, float value, long... shape) {
+        float[] values = new float[(int) elements(shape)];
+        java.util.Arrays.fill(values, value);
+        return register(globalName(localName), values, shape);
+    }
+
+    /** Registers a tensor the block already holds (a loaded module's parameter) under its global name. */
+    final void adoptParameter(String localName, Tensor tensor) {
+        parameters.put(globalName(localName), tensor);
+    }
+
+    /** Registers a buffer the block already holds (a loaded module's buffer) under its global name. */
+    final void adoptBuffer(String localName, Tensor tensor) {
+        buffers.put(globalName(localName), tensor);
+    }
+
+    final Tensor parameter(String localName) {
+        return parameters.get(globalName(localName));
+    }
+
+    /** Inverted dropout with a mask drawn from a generator seeded per (step, micro-batch, block, site). */
+    final Tensor dropout(Tensor x, double p, ForwardPass pass, int site) {
+        if (p == 0 || !pass.training()) {
+            return x;
+        }
+        Generator generator = torch.make_generator_cpu(pass.dropoutSeed(index, site));
+        // The mask is drawn on the CPU from a detached template: bernoulli has no derivative, and a CPU
+        // generator gives the same mask on any device.
+        Tensor template = x.detach();
+        Tensor mask = torch.bernoulli(
+                template.is_cuda() ? template.cpu() : template, 1 - p, new GeneratorOptional(generator));
+        return x.mul(Tensors.on(mask, x.device())).div(new Scalar(1 - p));
+    }
+
+    private String globalName(String localName) {
+        return "blocks." + index + "." + localName;
+    }
+
+    private Tensor register(String name, float[] values, long[] shape) {
+        Tensor tensor = Tensor.create(values, shape).requires_grad_(true);
+        parameters.put(name, tensor);
+        return tensor;
+    }
+
+    private static long elements(long[] shape) {
+        long n = 1;
+        for (long d : shape) {
+            n *= d;
+        }
+        return n;
+    }
 }

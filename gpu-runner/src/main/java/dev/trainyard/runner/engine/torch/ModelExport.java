@@ -1,11 +1,11 @@
 package dev.trainyard.runner.engine.torch;
 
-import dev.trainyard.spec.JobSpec;
-import dev.trainyard.spec.SpecDocument;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.trainyard.runner.engine.CheckpointStore;
 import dev.trainyard.runner.engine.HostTensor;
+import dev.trainyard.spec.JobSpec;
+import dev.trainyard.spec.SpecDocument;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -21,44 +21,47 @@ import org.bytedeco.javacpp.PointerScope;
  */
 final class ModelExport {
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = new ObjectMapper();
 
-  private ModelExport() {}
+    private ModelExport() {}
 
-  /** Writes into {@code directory} and returns the safetensors file. */
-  static Path write(Path directory, JobSpec spec, List<PipelineStage> stages) {
-    List<HostTensor> parameters = new ArrayList<>();
-    List<HostTensor> buffers = new ArrayList<>();
-    try (PointerScope scope = new PointerScope()) {
-      stages.forEach(stage -> {
-        parameters.addAll(stage.parametersToHost());
-        buffers.addAll(stage.buffersToHost());
-      });
+    /** Writes into {@code directory} and returns the safetensors file. */
+    static Path write(Path directory, JobSpec spec, List<PipelineStage> stages) {
+        List<HostTensor> parameters = new ArrayList<>();
+        List<HostTensor> buffers = new ArrayList<>();
+        try (PointerScope scope = new PointerScope()) {
+            stages.forEach(stage -> {
+                parameters.addAll(stage.parametersToHost());
+                buffers.addAll(stage.buffersToHost());
+            });
+        }
+        List<HostTensor> tensors = new ArrayList<>(parameters);
+        tensors.addAll(buffers);
+        Path weights = directory.resolve("model.safetensors");
+        String sha256 =
+                CheckpointStore.writeSafetensors(weights, tensors, Map.of("format", "pt", "model", spec.name()));
+        try {
+            ObjectNode config = JSON.createObjectNode();
+            config.put("name", spec.name());
+            config.set("model", JSON.readTree(SpecDocument.toJson(spec)).get("model"));
+            config.put(
+                    "parameters",
+                    parameters.stream().mapToLong(t -> t.data().length).sum());
+            config.put("dtype", "float32");
+            config.put("weights", weights.getFileName().toString());
+            config.put("sha256", sha256);
+            var names = config.putArray("parameterNames");
+            parameters.forEach(t -> names.add(t.name()));
+            if (!buffers.isEmpty()) {
+                var bufferNames = config.putArray("bufferNames");
+                buffers.forEach(t -> bufferNames.add(t.name()));
+            }
+            Files.writeString(
+                    directory.resolve("config.json"),
+                    JSON.writerWithDefaultPrettyPrinter().writeValueAsString(config));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + directory.resolve("config.json"), e);
+        }
+        return weights;
     }
-    List<HostTensor> tensors = new ArrayList<>(parameters);
-    tensors.addAll(buffers);
-    Path weights = directory.resolve("model.safetensors");
-    String sha256 = CheckpointStore.writeSafetensors(weights, tensors, Map.of("format", "pt", "model",
-        spec.name()));
-    try {
-      ObjectNode config = JSON.createObjectNode();
-      config.put("name", spec.name());
-      config.set("model", JSON.readTree(SpecDocument.toJson(spec)).get("model"));
-      config.put("parameters", parameters.stream().mapToLong(t -> t.data().length).sum());
-      config.put("dtype", "float32");
-      config.put("weights", weights.getFileName().toString());
-      config.put("sha256", sha256);
-      var names = config.putArray("parameterNames");
-      parameters.forEach(t -> names.add(t.name()));
-      if (!buffers.isEmpty()) {
-        var bufferNames = config.putArray("bufferNames");
-        buffers.forEach(t -> bufferNames.add(t.name()));
-      }
-      Files.writeString(directory.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter()
-          .writeValueAsString(config));
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + directory.resolve("config.json"), e);
-    }
-    return weights;
-  }
 }

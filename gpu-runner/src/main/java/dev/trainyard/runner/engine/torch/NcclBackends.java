@@ -12,11 +12,11 @@ import org.bytedeco.pytorch.nccl.ProcessGroupNCCL;
  */
 final class NcclBackends {
 
-  private NcclBackends() {}
+    private NcclBackends() {}
 
-  static Backend create(Store store, int rank, int size, long timeoutMillis) {
-    ProcessGroupNCCL.Options options = ProcessGroupNCCL.Options.create();
-    options.timeout(new Milliseconds(timeoutMillis));
-    return new ProcessGroupNCCL(store, rank, size, options);
-  }
+    static Backend create(Store store, int rank, int size, long timeoutMillis) {
+        ProcessGroupNCCL.Options options = ProcessGroupNCCL.Options.create();
+        options.timeout(new Milliseconds(timeoutMillis));
+        return new ProcessGroupNCCL(store, rank, size, options);
+    }
 }

@@ -30,225 +30,234 @@ import org.bytedeco.pytorch.Tensor;
  */
 final class PipelineEngine implements AutoCloseable {
 
-  private record Message(int microBatch, Tensor tensor) {}
+    private record Message(int microBatch, Tensor tensor) {}
 
-  private static final java.lang.management.ThreadMXBean CPU =
-      java.lang.management.ManagementFactory.getThreadMXBean();
+    private static final java.lang.management.ThreadMXBean CPU =
+            java.lang.management.ManagementFactory.getThreadMXBean();
 
-  private final List<PipelineStage> stages;
-  private final PipelineSchedule schedule;
-  private final int microBatches;
-  private final boolean recompute;
-  private final ReplicaGroup replicas;
-  private final List<ExecutorService> workers = new ArrayList<>();
-  private final List<BlockingQueue<Message>> activations = new ArrayList<>();
-  private final List<BlockingQueue<Message>> gradients = new ArrayList<>();
-  private volatile boolean aborted;
+    private final List<PipelineStage> stages;
+    private final PipelineSchedule schedule;
+    private final int microBatches;
+    private final boolean recompute;
+    private final ReplicaGroup replicas;
+    private final List<ExecutorService> workers = new ArrayList<>();
+    private final List<BlockingQueue<Message>> activations = new ArrayList<>();
+    private final List<BlockingQueue<Message>> gradients = new ArrayList<>();
+    private volatile boolean aborted;
 
-  /** {@code replicas} is null for a single replica. */
-  PipelineEngine(List<PipelineStage> stages, PipelineSchedule schedule, int microBatches, boolean recompute,
-      int threadsPerStage, boolean bf16, ReplicaGroup replicas) {
-    this.stages = List.copyOf(stages);
-    this.replicas = replicas;
-    this.schedule = schedule;
-    this.microBatches = microBatches;
-    this.recompute = recompute;
-    for (int s = 0; s < stages.size(); s++) {
-      int stage = s;
-      workers.add(Executors.newSingleThreadExecutor(task -> {
-        Thread thread = new Thread(() -> {
-          NativeRuntime.configureThread(threadsPerStage);
-          if (bf16) {
-            NativeRuntime.enableBf16Autocast();
-          }
-          task.run();
-        }, "pipeline-stage-" + stage);
-        thread.setDaemon(true);
-        return thread;
-      }));
-      activations.add(new LinkedBlockingQueue<>());
-      gradients.add(new LinkedBlockingQueue<>());
-    }
-  }
-
-  /** Forward and backward of every micro-batch on every stage, then clipping and the optimizer update. */
-  StepOutcome trainStep(Batch batch, StepParameters step) {
-    List<Batch> slices = slices(batch);
-    GradientClipper clipper = new GradientClipper(stages.size(), step.gradClip());
-    List<StageReport> reports = runOnAllStages(s -> () -> trainOnStage(s, slices, step, clipper), clipper);
-    return outcome(reports, clipper.norm());
-  }
-
-  /** Mean loss of {@code batch} without autograd or dropout. */
-  double evaluate(Batch batch) {
-    List<Batch> slices = slices(batch);
-    CyclicBarrier done = new CyclicBarrier(stages.size());
-    List<StageReport> reports = runOnAllStages(s -> () -> evaluateOnStage(s, slices, done), null);
-    return reports.get(reports.size() - 1).loss();
-  }
-
-  private StageReport trainOnStage(int s, List<Batch> slices, StepParameters step, GradientClipper clipper)
-      throws InterruptedException {
-    PipelineStage stage = stages.get(s);
-    try (PointerScope scope = new PointerScope()) {
-      long cpuStart = CPU.getCurrentThreadCpuTime();
-      long start = System.nanoTime();
-      long waiting = 0;
-      double loss = 0;
-      for (PipelineOp op : schedule.stageOps(s, stages.size(), microBatches)) {
-        int mb = op.microBatch();
-        ForwardPass pass = new ForwardPass(true, step.seed(), step.step(), mb);
-        long before = System.nanoTime();
-        if (op.pass() == PipelineOp.Pass.FORWARD) {
-          Tensor received = s == 0 ? null : take(activations.get(s - 1), mb);
-          waiting += System.nanoTime() - before;
-          Tensor output = stage.forward(mb, received, slices.get(mb), pass, recompute, microBatches);
-          if (stage.isLast()) {
-            loss += output.item_double();
-          } else {
-            activations.get(s).add(new Message(mb, output));
-          }
-        } else {
-          Tensor gradOutput = stage.isLast() ? null : take(gradients.get(s), mb);
-          waiting += System.nanoTime() - before;
-          Tensor gradInput = stage.backward(mb, gradOutput, slices.get(mb), pass, microBatches);
-          if (s > 0) {
-            gradients.get(s - 1).add(new Message(mb, gradInput));
-          }
+    /** {@code replicas} is null for a single replica. */
+    PipelineEngine(
+            List<PipelineStage> stages,
+            PipelineSchedule schedule,
+            int microBatches,
+            boolean recompute,
+            int threadsPerStage,
+            boolean bf16,
+            ReplicaGroup replicas) {
+        this.stages = List.copyOf(stages);
+        this.replicas = replicas;
+        this.schedule = schedule;
+        this.microBatches = microBatches;
+        this.recompute = recompute;
+        for (int s = 0; s < stages.size(); s++) {
+            int stage = s;
+            workers.add(Executors.newSingleThreadExecutor(task -> {
+                Thread thread = new Thread(
+                        () -> {
+                            NativeRuntime.configureThread(threadsPerStage);
+                            if (bf16) {
+                                NativeRuntime.enableBf16Autocast();
+                            }
+                            task.run();
+                        },
+                        "pipeline-stage-" + stage);
+                thread.setDaemon(true);
+                return thread;
+            }));
+            activations.add(new LinkedBlockingQueue<>());
+            gradients.add(new LinkedBlockingQueue<>());
         }
-      }
-      long end = System.nanoTime();
-      long cpu = CPU.getCurrentThreadCpuTime() - cpuStart;
-      if (replicas != null) {
-        // Same collectives in the same order on every replica: this stage's gradients, its buffers, the loss.
-        stage.averageGradients(s, replicas);
-        stage.adoptRankZeroBuffers(s, replicas);
-        if (stage.isLast()) {
-          loss = replicas.averageValue(s, loss);
-        }
-      }
-      double factor = clipper.exchange(s, stage.squaredGradientNorms());
-      if (factor < 1) {
-        stage.scaleGradients(factor);
-      }
-      stage.applyOptimizer(step.optimizerStep(), step.learningRate(), step.weightDecay());
-      return new StageReport(start, end, end - start - waiting, cpu, loss);
     }
-  }
 
-  private StageReport evaluateOnStage(int s, List<Batch> slices, CyclicBarrier done) throws Exception {
-    PipelineStage stage = stages.get(s);
-    try (PointerScope scope = new PointerScope()) {
-      double[] loss = new double[1];
-      long start = System.nanoTime();
-      Exception[] failure = new Exception[1];
-      Tensors.withoutGrad(() -> {
-        try {
-          for (int mb = 0; mb < microBatches; mb++) {
-            Tensor received = s == 0 ? null : take(activations.get(s - 1), mb);
-            Tensor output = stage.evaluate(received, slices.get(mb), microBatches);
-            if (stage.isLast()) {
-              loss[0] += output.item_double();
-            } else {
-              activations.get(s).add(new Message(mb, output));
+    /** Forward and backward of every micro-batch on every stage, then clipping and the optimizer update. */
+    StepOutcome trainStep(Batch batch, StepParameters step) {
+        List<Batch> slices = slices(batch);
+        GradientClipper clipper = new GradientClipper(stages.size(), step.gradClip());
+        List<StageReport> reports = runOnAllStages(s -> () -> trainOnStage(s, slices, step, clipper), clipper);
+        return outcome(reports, clipper.norm());
+    }
+
+    /** Mean loss of {@code batch} without autograd or dropout. */
+    double evaluate(Batch batch) {
+        List<Batch> slices = slices(batch);
+        CyclicBarrier done = new CyclicBarrier(stages.size());
+        List<StageReport> reports = runOnAllStages(s -> () -> evaluateOnStage(s, slices, done), null);
+        return reports.get(reports.size() - 1).loss();
+    }
+
+    private StageReport trainOnStage(int s, List<Batch> slices, StepParameters step, GradientClipper clipper)
+            throws InterruptedException {
+        PipelineStage stage = stages.get(s);
+        try (PointerScope scope = new PointerScope()) {
+            long cpuStart = CPU.getCurrentThreadCpuTime();
+            long start = System.nanoTime();
+            long waiting = 0;
+            double loss = 0;
+            for (PipelineOp op : schedule.stageOps(s, stages.size(), microBatches)) {
+                int mb = op.microBatch();
+                ForwardPass pass = new ForwardPass(true, step.seed(), step.step(), mb);
+                long before = System.nanoTime();
+                if (op.pass() == PipelineOp.Pass.FORWARD) {
+                    Tensor received = s == 0 ? null : take(activations.get(s - 1), mb);
+                    waiting += System.nanoTime() - before;
+                    Tensor output = stage.forward(mb, received, slices.get(mb), pass, recompute, microBatches);
+                    if (stage.isLast()) {
+                        loss += output.item_double();
+                    } else {
+                        activations.get(s).add(new Message(mb, output));
+                    }
+                } else {
+                    Tensor gradOutput = stage.isLast() ? null : take(gradients.get(s), mb);
+                    waiting += System.nanoTime() - before;
+                    Tensor gradInput = stage.backward(mb, gradOutput, slices.get(mb), pass, microBatches);
+                    if (s > 0) {
+                        gradients.get(s - 1).add(new Message(mb, gradInput));
+                    }
+                }
             }
-          }
-        } catch (InterruptedException e) {
-          failure[0] = e;
+            long end = System.nanoTime();
+            long cpu = CPU.getCurrentThreadCpuTime() - cpuStart;
+            if (replicas != null) {
+                // Same collectives in the same order on every replica: this stage's gradients, its buffers, the loss.
+                stage.averageGradients(s, replicas);
+                stage.adoptRankZeroBuffers(s, replicas);
+                if (stage.isLast()) {
+                    loss = replicas.averageValue(s, loss);
+                }
+            }
+            double factor = clipper.exchange(s, stage.squaredGradientNorms());
+            if (factor < 1) {
+                stage.scaleGradients(factor);
+            }
+            stage.applyOptimizer(step.optimizerStep(), step.learningRate(), step.weightDecay());
+            return new StageReport(start, end, end - start - waiting, cpu, loss);
         }
-      });
-      if (failure[0] != null) {
-        throw failure[0];
-      }
-      done.await();
-      long end = System.nanoTime();
-      return new StageReport(start, end, end - start, 0, loss[0]);
     }
-  }
 
-  private interface StageTask {
-    Callable<StageReport> forStage(int stage);
-  }
-
-  private List<StageReport> runOnAllStages(StageTask task, GradientClipper clipper) {
-    List<Future<StageReport>> futures = new ArrayList<>();
-    for (int s = 0; s < stages.size(); s++) {
-      Callable<StageReport> work = task.forStage(s);
-      futures.add(workers.get(s).submit(() -> {
-        try {
-          return work.call();
-        } catch (Throwable t) {
-          // Unblock the other stages at once: queues poll this flag, the barrier breaks.
-          aborted = true;
-          if (clipper != null) {
-            clipper.abort();
-          }
-          throw t;
+    private StageReport evaluateOnStage(int s, List<Batch> slices, CyclicBarrier done) throws Exception {
+        PipelineStage stage = stages.get(s);
+        try (PointerScope scope = new PointerScope()) {
+            double[] loss = new double[1];
+            long start = System.nanoTime();
+            Exception[] failure = new Exception[1];
+            Tensors.withoutGrad(() -> {
+                try {
+                    for (int mb = 0; mb < microBatches; mb++) {
+                        Tensor received = s == 0 ? null : take(activations.get(s - 1), mb);
+                        Tensor output = stage.evaluate(received, slices.get(mb), microBatches);
+                        if (stage.isLast()) {
+                            loss[0] += output.item_double();
+                        } else {
+                            activations.get(s).add(new Message(mb, output));
+                        }
+                    }
+                } catch (InterruptedException e) {
+                    failure[0] = e;
+                }
+            });
+            if (failure[0] != null) {
+                throw failure[0];
+            }
+            done.await();
+            long end = System.nanoTime();
+            return new StageReport(start, end, end - start, 0, loss[0]);
         }
-      }));
     }
-    List<StageReport> reports = new ArrayList<>();
-    RuntimeException failure = null;
-    for (Future<StageReport> future : futures) {
-      try {
-        reports.add(future.get());
-      } catch (ExecutionException e) {
-        // report the stage that failed first, not the others giving up because of it
-        if (failure == null || failure.getCause() instanceof StageAbortedException) {
-          failure = new IllegalStateException("pipeline step failed: " + e.getCause(), e.getCause());
+
+    private interface StageTask {
+        Callable<StageReport> forStage(int stage);
+    }
+
+    private List<StageReport> runOnAllStages(StageTask task, GradientClipper clipper) {
+        List<Future<StageReport>> futures = new ArrayList<>();
+        for (int s = 0; s < stages.size(); s++) {
+            Callable<StageReport> work = task.forStage(s);
+            futures.add(workers.get(s).submit(() -> {
+                try {
+                    return work.call();
+                } catch (Throwable t) {
+                    // Unblock the other stages at once: queues poll this flag, the barrier breaks.
+                    aborted = true;
+                    if (clipper != null) {
+                        clipper.abort();
+                    }
+                    throw t;
+                }
+            }));
         }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        aborted = true;
-        throw new IllegalStateException("interrupted while training", e);
-      }
-    }
-    if (failure != null) {
-      throw failure;
-    }
-    return reports;
-  }
-
-  private Tensor take(BlockingQueue<Message> queue, int microBatch) throws InterruptedException {
-    while (true) {
-      Message message = queue.poll(100, TimeUnit.MILLISECONDS);
-      if (message != null) {
-        if (message.microBatch() != microBatch) {
-          throw new IllegalStateException("expected micro-batch " + microBatch + ", got " + message.microBatch());
+        List<StageReport> reports = new ArrayList<>();
+        RuntimeException failure = null;
+        for (Future<StageReport> future : futures) {
+            try {
+                reports.add(future.get());
+            } catch (ExecutionException e) {
+                // report the stage that failed first, not the others giving up because of it
+                if (failure == null || failure.getCause() instanceof StageAbortedException) {
+                    failure = new IllegalStateException("pipeline step failed: " + e.getCause(), e.getCause());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                aborted = true;
+                throw new IllegalStateException("interrupted while training", e);
+            }
         }
-        return message.tensor();
-      }
-      if (aborted) {
-        throw new StageAbortedException("aborted: another stage failed", null);
-      }
+        if (failure != null) {
+            throw failure;
+        }
+        return reports;
     }
-  }
 
-  private List<Batch> slices(Batch batch) {
-    List<Batch> slices = new ArrayList<>(microBatches);
-    for (int mb = 0; mb < microBatches; mb++) {
-      slices.add(microBatches == 1 ? batch : batch.slice(mb, microBatches));
+    private Tensor take(BlockingQueue<Message> queue, int microBatch) throws InterruptedException {
+        while (true) {
+            Message message = queue.poll(100, TimeUnit.MILLISECONDS);
+            if (message != null) {
+                if (message.microBatch() != microBatch) {
+                    throw new IllegalStateException(
+                            "expected micro-batch " + microBatch + ", got " + message.microBatch());
+                }
+                return message.tensor();
+            }
+            if (aborted) {
+                throw new StageAbortedException("aborted: another stage failed", null);
+            }
+        }
     }
-    return slices;
-  }
 
-  private static StepOutcome outcome(List<StageReport> reports, double gradNorm) {
-    long start = reports.stream().mapToLong(StageReport::startNanos).min().orElse(0);
-    long end = reports.stream().mapToLong(StageReport::endNanos).max().orElse(0);
-    double wall = (end - start) / 1e9;
-    List<Double> busy = reports.stream().map(r -> r.busyNanos() / 1e9).toList();
-    double busyTotal = busy.stream().mapToDouble(Double::doubleValue).sum();
-    double bubble = wall > 0 ? Math.max(0, 1 - busyTotal / (reports.size() * wall)) : 0;
-    List<Double> cpu = reports.stream().map(r -> r.cpuNanos() / 1e9).toList();
-    return new StepOutcome(reports.get(reports.size() - 1).loss(), gradNorm, busy, wall, bubble, cpu);
-  }
+    private List<Batch> slices(Batch batch) {
+        List<Batch> slices = new ArrayList<>(microBatches);
+        for (int mb = 0; mb < microBatches; mb++) {
+            slices.add(microBatches == 1 ? batch : batch.slice(mb, microBatches));
+        }
+        return slices;
+    }
 
-  List<PipelineStage> stages() {
-    return stages;
-  }
+    private static StepOutcome outcome(List<StageReport> reports, double gradNorm) {
+        long start = reports.stream().mapToLong(StageReport::startNanos).min().orElse(0);
+        long end = reports.stream().mapToLong(StageReport::endNanos).max().orElse(0);
+        double wall = (end - start) / 1e9;
+        List<Double> busy = reports.stream().map(r -> r.busyNanos() / 1e9).toList();
+        double busyTotal = busy.stream().mapToDouble(Double::doubleValue).sum();
+        double bubble = wall > 0 ? Math.max(0, 1 - busyTotal / (reports.size() * wall)) : 0;
+        List<Double> cpu = reports.stream().map(r -> r.cpuNanos() / 1e9).toList();
+        return new StepOutcome(reports.get(reports.size() - 1).loss(), gradNorm, busy, wall, bubble, cpu);
+    }
 
-  @Override
-  public void close() {
-    workers.forEach(ExecutorService::shutdownNow);
-  }
+    List<PipelineStage> stages() {
+        return stages;
+    }
+
+    @Override
+    public void close() {
+        workers.forEach(ExecutorService::shutdownNow);
+    }
 }

@@ -1,8 +1,8 @@
 package dev.trainyard.runner.engine.torch;
 
-import dev.trainyard.spec.StageRange;
 import dev.trainyard.runner.engine.Batch;
 import dev.trainyard.runner.engine.HostTensor;
+import dev.trainyard.spec.StageRange;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -21,201 +21,204 @@ import org.bytedeco.pytorch.TensorArrayRefOptional;
  */
 final class PipelineStage {
 
-  private record InFlight(Tensor input, Tensor output) {}
+    private record InFlight(Tensor input, Tensor output) {}
 
-  private final StageRange range;
-  private final List<ModelBlock> blocks;
-  private final Device device;
-  private final LossFunction lossFunction;
-  private final boolean first;
-  private final boolean last;
-  private final Map<String, Tensor> parameters = new LinkedHashMap<>();
-  private final Map<String, Tensor> buffers = new LinkedHashMap<>();
-  private final AdamW optimizer;
-  private final Map<Integer, InFlight> inFlight = new HashMap<>();
+    private final StageRange range;
+    private final List<ModelBlock> blocks;
+    private final Device device;
+    private final LossFunction lossFunction;
+    private final boolean first;
+    private final boolean last;
+    private final Map<String, Tensor> parameters = new LinkedHashMap<>();
+    private final Map<String, Tensor> buffers = new LinkedHashMap<>();
+    private final AdamW optimizer;
+    private final Map<Integer, InFlight> inFlight = new HashMap<>();
 
-  PipelineStage(StageRange range, List<ModelBlock> blocks, Device device, LossFunction lossFunction,
-      int stageCount) {
-    this.range = range;
-    this.blocks = List.copyOf(blocks);
-    this.device = device;
-    this.lossFunction = lossFunction;
-    this.first = range.stage() == 0;
-    this.last = range.stage() == stageCount - 1;
-    for (ModelBlock block : this.blocks) {
-      block.moveTo(device);
-      parameters.putAll(block.parameters());
-      buffers.putAll(block.buffers());
-    }
-    this.optimizer = new AdamW(parameters);
-  }
-
-  StageRange range() {
-    return range;
-  }
-
-  boolean isLast() {
-    return last;
-  }
-
-  /**
-   * Runs micro-batch {@code microBatch} forward. Returns the activation for the next stage, or on the last
-   * stage the micro-batch's loss divided by the micro-batch count (so gradients accumulate to the mean).
-   */
-  Tensor forward(int microBatch, Tensor received, Batch slice, ForwardPass pass, boolean recompute,
-      int microBatches) {
-    Tensor input = first ? lossFunction.inputs(slice, device)
-        : Tensors.on(received, device).detach().requires_grad_(true);
-    if (recompute) {
-      Tensor[] output = new Tensor[1];
-      Tensors.withoutGrad(() -> output[0] = run(input, slice, pass, microBatches));
-      inFlight.put(microBatch, new InFlight(input, null));
-      return output[0];
-    }
-    Tensor output = run(input, slice, pass, microBatches);
-    inFlight.put(microBatch, new InFlight(input, output));
-    return output;
-  }
-
-  /** Runs micro-batch {@code microBatch} backward; returns the gradient for the previous stage, or null. */
-  Tensor backward(int microBatch, Tensor gradOutput, Batch slice, ForwardPass pass, int microBatches) {
-    InFlight state = inFlight.remove(microBatch);
-    Tensor output = state.output() != null ? state.output() : recompute(state.input(), slice, pass, microBatches);
-    if (last) {
-      output.backward();
-    } else {
-      output.backward(Tensors.on(gradOutput, device), new BoolOptional(), false, new TensorArrayRefOptional());
-    }
-    return first ? null : state.input().grad();
-  }
-
-  /**
-   * Runs a micro-batch's forward again for its backward. A buffer the forward updates (a running mean, a
-   * counter) was already updated by the original forward, so it is put back afterwards: with recomputation a
-   * model's buffers end each step as they would without it.
-   */
-  private Tensor recompute(Tensor input, Batch slice, ForwardPass pass, int microBatches) {
-    if (buffers.isEmpty()) {
-      return run(input, slice, pass, microBatches);
-    }
-    List<Tensor> saved = new ArrayList<>(buffers.size());
-    buffers.values().forEach(b -> saved.add(b.clone()));
-    Tensor output = run(input, slice, pass, microBatches);
-    Tensors.withoutGrad(() -> {
-      int i = 0;
-      for (Tensor b : buffers.values()) {
-        b.copy_(saved.get(i++));
-      }
-    });
-    return output;
-  }
-
-  /** Forward without autograd for evaluation; returns the activation or, on the last stage, the loss. */
-  Tensor evaluate(Tensor received, Batch slice, int microBatches) {
-    Tensor input = first ? lossFunction.inputs(slice, device) : Tensors.on(received, device);
-    return run(input, slice, ForwardPass.evaluation(), microBatches);
-  }
-
-  private Tensor run(Tensor input, Batch slice, ForwardPass pass, int microBatches) {
-    Tensor x = input;
-    for (ModelBlock block : blocks) {
-      x = block.forward(x, pass);
-    }
-    return last ? lossFunction.loss(x, slice).div(new Scalar((double) microBatches)) : x;
-  }
-
-  /** Squared L2 norm of each parameter's gradient, in parameter order (0 where there is none). */
-  double[] squaredGradientNorms() {
-    double[] squares = new double[parameters.size()];
-    int i = 0;
-    for (Tensor p : parameters.values()) {
-      Tensor g = p.grad();
-      double norm = g.defined() ? g.norm().item_double() : 0;
-      squares[i++] = norm * norm;
-    }
-    return squares;
-  }
-
-  /** Replaces each gradient by its mean over the data-parallel replicas. */
-  void averageGradients(int stageIndex, ReplicaGroup replicas) {
-    List<Tensor> gradients = new ArrayList<>();
-    for (Tensor p : parameters.values()) {
-      Tensor g = p.grad();
-      if (g.defined()) {
-        gradients.add(g);
-      }
-    }
-    replicas.averageAll(stageIndex, gradients);
-  }
-
-  /**
-   * Replaces this stage's buffers by data-parallel rank 0's (as PyTorch's DistributedDataParallel does): the
-   * replicas see different rows, so running statistics would drift apart, and a checkpoint (rank 0's) would
-   * not be what the other replicas trained with.
-   */
-  void adoptRankZeroBuffers(int stageIndex, ReplicaGroup replicas) {
-    if (!buffers.isEmpty()) {
-      replicas.broadcastFromRankZero(stageIndex, List.copyOf(buffers.values()));
-    }
-  }
-
-  void scaleGradients(double factor) {
-    Tensors.withoutGrad(() -> {
-      for (Tensor p : parameters.values()) {
-        Tensor g = p.grad();
-        if (g.defined()) {
-          g.mul_(new Scalar(factor));
+    PipelineStage(StageRange range, List<ModelBlock> blocks, Device device, LossFunction lossFunction, int stageCount) {
+        this.range = range;
+        this.blocks = List.copyOf(blocks);
+        this.device = device;
+        this.lossFunction = lossFunction;
+        this.first = range.stage() == 0;
+        this.last = range.stage() == stageCount - 1;
+        for (ModelBlock block : this.blocks) {
+            block.moveTo(device);
+            parameters.putAll(block.parameters());
+            buffers.putAll(block.buffers());
         }
-      }
-    });
-  }
-
-  void applyOptimizer(long optimizerStep, double learningRate, double weightDecay) {
-    optimizer.step(optimizerStep, learningRate, weightDecay);
-  }
-
-  void zeroGradients() {
-    for (Tensor p : parameters.values()) {
-      Tensor g = p.grad();
-      if (g.defined()) {
-        g.zero_();
-      }
+        this.optimizer = new AdamW(parameters);
     }
-  }
 
-  List<HostTensor> parametersToHost() {
-    List<HostTensor> host = new ArrayList<>();
-    parameters.forEach((name, p) -> host.add(Tensors.toHost(name, p)));
-    return host;
-  }
+    StageRange range() {
+        return range;
+    }
 
-  List<HostTensor> buffersToHost() {
-    List<HostTensor> host = new ArrayList<>();
-    buffers.forEach((name, b) -> host.add(Tensors.toHost(name, b)));
-    return host;
-  }
+    boolean isLast() {
+        return last;
+    }
 
-  List<HostTensor> firstMomentsToHost() {
-    return optimizer.firstMomentsToHost();
-  }
+    /**
+     * Runs micro-batch {@code microBatch} forward. Returns the activation for the next stage, or on the last
+     * stage the micro-batch's loss divided by the micro-batch count (so gradients accumulate to the mean).
+     */
+    Tensor forward(
+            int microBatch, Tensor received, Batch slice, ForwardPass pass, boolean recompute, int microBatches) {
+        Tensor input = first
+                ? lossFunction.inputs(slice, device)
+                : Tensors.on(received, device).detach().requires_grad_(true);
+        if (recompute) {
+            Tensor[] output = new Tensor[1];
+            Tensors.withoutGrad(() -> output[0] = run(input, slice, pass, microBatches));
+            inFlight.put(microBatch, new InFlight(input, null));
+            return output[0];
+        }
+        Tensor output = run(input, slice, pass, microBatches);
+        inFlight.put(microBatch, new InFlight(input, output));
+        return output;
+    }
 
-  List<HostTensor> secondMomentsToHost() {
-    return optimizer.secondMomentsToHost();
-  }
+    /** Runs micro-batch {@code microBatch} backward; returns the gradient for the previous stage, or null. */
+    Tensor backward(int microBatch, Tensor gradOutput, Batch slice, ForwardPass pass, int microBatches) {
+        InFlight state = inFlight.remove(microBatch);
+        Tensor output = state.output() != null ? state.output() : recompute(state.input(), slice, pass, microBatches);
+        if (last) {
+            output.backward();
+        } else {
+            output.backward(Tensors.on(gradOutput, device), new BoolOptional(), false, new TensorArrayRefOptional());
+        }
+        return first ? null : state.input().grad();
+    }
 
-  /**
-   * Loads this stage's slice of an unsharded checkpoint, by name. Buffers are restored where the checkpoint
-   * has them; one written before checkpoints carried buffers leaves the module's own values.
-   */
-  void load(Map<String, HostTensor> params, Map<String, HostTensor> buffersByName, Map<String, HostTensor> first,
-      Map<String, HostTensor> second) {
-    parameters.forEach((name, p) -> Tensors.copyInto(p, AdamW.require(params, name)));
-    buffers.forEach((name, b) -> {
-      HostTensor saved = buffersByName.get(name);
-      if (saved != null) {
-        Tensors.copyInto(b, saved);
-      }
-    });
-    optimizer.load(first, second);
-  }
+    /**
+     * Runs a micro-batch's forward again for its backward. A buffer the forward updates (a running mean, a
+     * counter) was already updated by the original forward, so it is put back afterwards: with recomputation a
+     * model's buffers end each step as they would without it.
+     */
+    private Tensor recompute(Tensor input, Batch slice, ForwardPass pass, int microBatches) {
+        if (buffers.isEmpty()) {
+            return run(input, slice, pass, microBatches);
+        }
+        List<Tensor> saved = new ArrayList<>(buffers.size());
+        buffers.values().forEach(b -> saved.add(b.clone()));
+        Tensor output = run(input, slice, pass, microBatches);
+        Tensors.withoutGrad(() -> {
+            int i = 0;
+            for (Tensor b : buffers.values()) {
+                b.copy_(saved.get(i++));
+            }
+        });
+        return output;
+    }
+
+    /** Forward without autograd for evaluation; returns the activation or, on the last stage, the loss. */
+    Tensor evaluate(Tensor received, Batch slice, int microBatches) {
+        Tensor input = first ? lossFunction.inputs(slice, device) : Tensors.on(received, device);
+        return run(input, slice, ForwardPass.evaluation(), microBatches);
+    }
+
+    private Tensor run(Tensor input, Batch slice, ForwardPass pass, int microBatches) {
+        Tensor x = input;
+        for (ModelBlock block : blocks) {
+            x = block.forward(x, pass);
+        }
+        return last ? lossFunction.loss(x, slice).div(new Scalar((double) microBatches)) : x;
+    }
+
+    /** Squared L2 norm of each parameter's gradient, in parameter order (0 where there is none). */
+    double[] squaredGradientNorms() {
+        double[] squares = new double[parameters.size()];
+        int i = 0;
+        for (Tensor p : parameters.values()) {
+            Tensor g = p.grad();
+            double norm = g.defined() ? g.norm().item_double() : 0;
+            squares[i++] = norm * norm;
+        }
+        return squares;
+    }
+
+    /** Replaces each gradient by its mean over the data-parallel replicas. */
+    void averageGradients(int stageIndex, ReplicaGroup replicas) {
+        List<Tensor> gradients = new ArrayList<>();
+        for (Tensor p : parameters.values()) {
+            Tensor g = p.grad();
+            if (g.defined()) {
+                gradients.add(g);
+            }
+        }
+        replicas.averageAll(stageIndex, gradients);
+    }
+
+    /**
+     * Replaces this stage's buffers by data-parallel rank 0's (as PyTorch's DistributedDataParallel does): the
+     * replicas see different rows, so running statistics would drift apart, and a checkpoint (rank 0's) would
+     * not be what the other replicas trained with.
+     */
+    void adoptRankZeroBuffers(int stageIndex, ReplicaGroup replicas) {
+        if (!buffers.isEmpty()) {
+            replicas.broadcastFromRankZero(stageIndex, List.copyOf(buffers.values()));
+        }
+    }
+
+    void scaleGradients(double factor) {
+        Tensors.withoutGrad(() -> {
+            for (Tensor p : parameters.values()) {
+                Tensor g = p.grad();
+                if (g.defined()) {
+                    g.mul_(new Scalar(factor));
+                }
+            }
+        });
+    }
+
+    void applyOptimizer(long optimizerStep, double learningRate, double weightDecay) {
+        optimizer.step(optimizerStep, learningRate, weightDecay);
+    }
+
+    void zeroGradients() {
+        for (Tensor p : parameters.values()) {
+            Tensor g = p.grad();
+            if (g.defined()) {
+                g.zero_();
+            }
+        }
+    }
+
+    List<HostTensor> parametersToHost() {
+        List<HostTensor> host = new ArrayList<>();
+        parameters.forEach((name, p) -> host.add(Tensors.toHost(name, p)));
+        return host;
+    }
+
+    List<HostTensor> buffersToHost() {
+        List<HostTensor> host = new ArrayList<>();
+        buffers.forEach((name, b) -> host.add(Tensors.toHost(name, b)));
+        return host;
+    }
+
+    List<HostTensor> firstMomentsToHost() {
+        return optimizer.firstMomentsToHost();
+    }
+
+    List<HostTensor> secondMomentsToHost() {
+        return optimizer.secondMomentsToHost();
+    }
+
+    /**
+     * Loads this stage's slice of an unsharded checkpoint, by name. Buffers are restored where the checkpoint
+     * has them; one written before checkpoints carried buffers leaves the module's own values.
+     */
+    void load(
+            Map<String, HostTensor> params,
+            Map<String, HostTensor> buffersByName,
+            Map<String, HostTensor> first,
+            Map<String, HostTensor> second) {
+        parameters.forEach((name, p) -> Tensors.copyInto(p, AdamW.require(params, name)));
+        buffers.forEach((name, b) -> {
+            HostTensor saved = buffersByName.get(name);
+            if (saved != null) {
+                Tensors.copyInto(b, saved);
+            }
+        });
+        optimizer.load(first, second);
+    }
 }

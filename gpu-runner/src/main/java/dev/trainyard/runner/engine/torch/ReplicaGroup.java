@@ -39,280 +39,285 @@ import org.bytedeco.pytorch.global.torch;
  */
 final class ReplicaGroup {
 
-  /**
-   * Most elements averaged in one collective: gradients are packed into buckets of about this size (16 MB of
-   * float32), so a stage costs a few collectives per step instead of one per parameter, with little memory
-   * beyond the gradients themselves.
-   */
-  static final long BUCKET_ELEMENTS = 4L << 20;
+    /**
+     * Most elements averaged in one collective: gradients are packed into buckets of about this size (16 MB of
+     * float32), so a stage costs a few collectives per step instead of one per parameter, with little memory
+     * beyond the gradients themselves.
+     */
+    static final long BUCKET_ELEMENTS = 4L << 20;
 
-  /** How long one blocking wait for a collective lasts before the run's abandonment is looked at. */
-  private static final long WAIT_SLICE_MS = 100;
+    /** How long one blocking wait for a collective lasts before the run's abandonment is looked at. */
+    private static final long WAIT_SLICE_MS = 100;
 
-  /** Counts the processes that reached the control store; no key of libtorch's own starts this way. */
-  private static final String CHECK_IN_KEY = "trainyard/checked-in";
+    /** Counts the processes that reached the control store; no key of libtorch's own starts this way. */
+    private static final String CHECK_IN_KEY = "trainyard/checked-in";
 
-  private final DataParallelGroup group;
-  private final BooleanSupplier abandoned;
-  private final List<TCPStore> stores = new ArrayList<>();
-  private final List<Backend> stageGroups = new ArrayList<>();
-  private final List<Device> stageDevices = new ArrayList<>();
-  private final Backend control;
+    private final DataParallelGroup group;
+    private final BooleanSupplier abandoned;
+    private final List<TCPStore> stores = new ArrayList<>();
+    private final List<Backend> stageGroups = new ArrayList<>();
+    private final List<Device> stageDevices = new ArrayList<>();
+    private final Backend control;
 
-  /**
-   * @param abandoned polled while a collective waits: once true, the wait ends with a
-   *     {@link PeerLostException} (a hung peer would otherwise hold this process for the whole timeout)
-   */
-  ReplicaGroup(DataParallelGroup group, int stages, BooleanSupplier abandoned) {
-    this.group = group;
-    this.abandoned = abandoned;
-    try {
-      this.control = processGroup(group.storePort(), false, true);
-      requireSameStageCount(stages);
-      for (int s = 0; s < stages; s++) {
-        Device device = NativeRuntime.device(NativeRuntime.deviceName(s));
-        stageDevices.add(device);
-        stageGroups.add(processGroup(group.storePort() + 1 + s, device.is_cuda(), false));
-      }
-    } catch (SpecException | PeerLostException e) {
-      throw e;
-    } catch (RuntimeException e) {
-      throw new PeerLostException("data-parallel rank " + group.rank() + " could not join its " + group.processes()
-          + " processes at " + group.storeHost() + ":" + group.storePort() + ": " + e.getMessage(), e);
-    }
-  }
-
-  /**
-   * A group over its own store; NCCL for a stage on CUDA (gradients stay on the device), Gloo otherwise. The
-   * first group ({@code checkIn}) waits, abandonably, until every process has reached its store: the native
-   * joins that follow block until all peers connect, so a peer that never comes (its runner died) would hold
-   * this process there for the whole timeout, even after the platform ended the attempt.
-   */
-  private Backend processGroup(int port, boolean cuda, boolean checkIn) {
-    if (checkIn && group.rank() != 0) {
-      awaitListening(port);
-    }
-    TCPStoreOptions storeOptions = new TCPStoreOptions();
-    storeOptions.port((short) port);
-    storeOptions.isServer(group.rank() == 0);
-    storeOptions.waitWorkers(false);
-    storeOptions.timeout(new Milliseconds(group.timeout().toMillis()));
-    TCPStore store = new TCPStore(group.storeHost(), storeOptions);
-    stores.add(store);
-    if (checkIn) {
-      awaitEveryProcess(store);
-    }
-    if (cuda) {
-      return NcclBackends.create(store, group.rank(), group.processes(), group.timeout().toMillis());
-    }
-    ProcessGroupGloo.Options options = ProcessGroupGloo.Options.create(new Milliseconds(group.timeout().toMillis()));
-    options.devices(new GlooDeviceVector(ProcessGroupGloo.createDeviceForHostname(group.storeHost())));
-    return new ProcessGroupGloo(store, group.rank(), group.processes(), options);
-  }
-
-  /** Every process must cut the model into the same stages, or their stage groups would wait on each other. */
-  private void requireSameStageCount(int stages) {
-    int most = agreeOnMaximum(stages);
-    int fewest = -agreeOnMaximum(-stages);
-    if (most != fewest) {
-      throw new SpecException("data-parallel processes disagree on the pipeline: between " + fewest + " and " + most
-          + " stages; each process needs devices for its replicas x the same number of stages");
-    }
-  }
-
-  /**
-   * Replaces {@code tensor} (in place) by its mean over the replicas; called from stage {@code stage}'s thread.
-   * A process holding k replicas has the mean over k replicas' rows, so it counts k times.
-   */
-  void average(int stage, Tensor tensor) {
-    if (group.localReplicas() != 1) {
-      Tensors.withoutGrad(() -> tensor.mul_(new Scalar((double) group.localReplicas())));
-    }
-    allreduceSum(stageGroups.get(stage), tensor, stageDevices.get(stage).is_cuda());
-    Tensors.withoutGrad(() -> tensor.div_(new Scalar((double) group.replicas())));
-  }
-
-  /**
-   * Replaces each tensor (in place) by its mean over the replicas, packing them into buckets of up to
-   * {@link #BUCKET_ELEMENTS} elements: one collective per bucket. The same values as averaging each tensor
-   * alone (every element is the same sum), with far fewer round trips.
-   */
-  void averageAll(int stage, List<Tensor> tensors) {
-    List<Tensor> bucket = new ArrayList<>();
-    long elements = 0;
-    for (Tensor t : tensors) {
-      if (!bucket.isEmpty() && elements + t.numel() > BUCKET_ELEMENTS) {
-        averageBucket(stage, bucket);
-        bucket.clear();
-        elements = 0;
-      }
-      bucket.add(t);
-      elements += t.numel();
-    }
-    if (!bucket.isEmpty()) {
-      averageBucket(stage, bucket);
-    }
-  }
-
-  private void averageBucket(int stage, List<Tensor> bucket) {
-    if (bucket.size() == 1) {
-      average(stage, bucket.get(0));
-      return;
-    }
-    try (PointerScope scope = new PointerScope()) {
-      TensorVector flat = new TensorVector();
-      bucket.forEach(t -> flat.push_back(t.reshape(-1)));
-      Tensor packed = torch.cat(flat, 0);
-      average(stage, packed);
-      Tensors.withoutGrad(() -> {
-        long offset = 0;
-        for (Tensor t : bucket) {
-          t.copy_(packed.narrow(0, offset, t.numel()).view(Tensors.shape(t)));
-          offset += t.numel();
-        }
-      });
-    }
-  }
-
-  /** The mean of a number over the replicas, through stage {@code stage}'s group. */
-  double averageValue(int stage, double value) {
-    try (PointerScope scope = new PointerScope()) {
-      Tensor t = Tensors.on(Tensor.create(new double[] {value * group.localReplicas()}, 1), stageDevices.get(stage));
-      allreduceSum(stageGroups.get(stage), t, stageDevices.get(stage).is_cuda());
-      return t.item_double() / group.replicas();
-    }
-  }
-
-  /** Overwrites each tensor (in place) with rank 0's; called from stage {@code stage}'s thread. */
-  void broadcastFromRankZero(int stage, List<Tensor> tensors) {
-    boolean nccl = stageDevices.get(stage).is_cuda();
-    for (Tensor tensor : tensors) {
-      BroadcastOptions options = new BroadcastOptions();
-      options.rootRank(0);
-      waitFor(() -> stageGroups.get(stage).broadcast(new TensorVector(tensor), options), nccl);
-    }
-  }
-
-  /** The element-wise mean of a vector over the processes (identical on every process afterwards). */
-  double[] averageAll(double[] values) {
-    try (PointerScope scope = new PointerScope()) {
-      Tensor t = Tensor.create(values.clone(), values.length);
-      allreduceSum(control, t, false);
-      double[] mean = new double[values.length];
-      t.data_ptr_double().get(mean);
-      for (int i = 0; i < mean.length; i++) {
-        mean[i] /= group.processes();
-      }
-      return mean;
-    }
-  }
-
-  /** The largest of the replicas' values (stop requests are ordered CONTINUE < STOP < CHECKPOINT_AND_STOP). */
-  int agreeOnMaximum(int value) {
-    try (PointerScope scope = new PointerScope()) {
-      Tensor t = Tensors.longs(new long[] {value}, 1);
-      AllreduceOptions options = new AllreduceOptions();
-      options.reduceOp(new ReduceOp(ReduceOp.RedOpType.MAX));
-      waitFor(() -> control.allreduce(new TensorVector(t), options), false);
-      return (int) t.data_ptr_long().get();
-    }
-  }
-
-  private void allreduceSum(Backend processGroup, Tensor tensor, boolean nccl) {
-    AllreduceOptions options = new AllreduceOptions();
-    options.reduceOp(new ReduceOp(ReduceOp.RedOpType.SUM));
-    waitFor(() -> processGroup.allreduce(new TensorVector(tensor), options), nccl);
-  }
-
-  /**
-   * Starts a collective and waits for it in slices of {@link #WAIT_SLICE_MS}, looking between slices whether
-   * the run was abandoned. A slice is a blocking wait that returns the moment the collective completes (libtorch
-   * ends a wait that timed out with an error but leaves a Gloo collective running). An NCCL wait only orders
-   * the device's stream after the collective and returns, and a timed-out NCCL wait may tear down its
-   * communicator, so NCCL work is waited for once. A collective that fails means a peer is gone: the others
-   * cannot go on without it.
-   */
-  private void waitFor(Supplier<Work> collective, boolean nccl) {
-    Work work;
-    try {
-      work = collective.get();
-    } catch (RuntimeException e) {
-      throw collectiveFailed(e);
-    }
-    if (nccl) {
-      try {
-        work._wait();
-        return;
-      } catch (RuntimeException e) {
-        throw collectiveFailed(e);
-      }
-    }
-    Milliseconds slice = new Milliseconds(WAIT_SLICE_MS);
-    while (true) {
-      try {
-        work._wait(slice);
-        return;
-      } catch (RuntimeException e) {
-        // a slice that ran out, or the collective's own failure
-      }
-      if (work.isCompleted()) {
-        // it completed (possibly just after the slice ran out): an unbounded wait returns at once, or throws
-        // the collective's own error
+    /**
+     * @param abandoned polled while a collective waits: once true, the wait ends with a
+     *     {@link PeerLostException} (a hung peer would otherwise hold this process for the whole timeout)
+     */
+    ReplicaGroup(DataParallelGroup group, int stages, BooleanSupplier abandoned) {
+        this.group = group;
+        this.abandoned = abandoned;
         try {
-          work._wait();
-          return;
+            this.control = processGroup(group.storePort(), false, true);
+            requireSameStageCount(stages);
+            for (int s = 0; s < stages; s++) {
+                Device device = NativeRuntime.device(NativeRuntime.deviceName(s));
+                stageDevices.add(device);
+                stageGroups.add(processGroup(group.storePort() + 1 + s, device.is_cuda(), false));
+            }
+        } catch (SpecException | PeerLostException e) {
+            throw e;
         } catch (RuntimeException e) {
-          throw collectiveFailed(e);
+            throw new PeerLostException(
+                    "data-parallel rank " + group.rank() + " could not join its " + group.processes() + " processes at "
+                            + group.storeHost() + ":" + group.storePort() + ": " + e.getMessage(),
+                    e);
         }
-      }
-      if (abandoned.getAsBoolean()) {
-        throw new PeerLostException("data-parallel rank " + group.rank()
-            + " stopped waiting for its peers: the run was abandoned");
-      }
     }
-  }
 
-  /** Rank 0's control store accepts connections (rank 0 may start later than this process). */
-  private void awaitListening(int port) {
-    long deadline = System.nanoTime() + group.timeout().toNanos();
-    while (true) {
-      try (Socket socket = new Socket()) {
-        socket.connect(new InetSocketAddress(group.storeHost(), port), (int) WAIT_SLICE_MS);
-        return;
-      } catch (IOException e) {
-        pauseWhileJoining(deadline, "rank 0's store at " + group.storeHost() + ":" + port + " did not open");
-      }
+    /**
+     * A group over its own store; NCCL for a stage on CUDA (gradients stay on the device), Gloo otherwise. The
+     * first group ({@code checkIn}) waits, abandonably, until every process has reached its store: the native
+     * joins that follow block until all peers connect, so a peer that never comes (its runner died) would hold
+     * this process there for the whole timeout, even after the platform ended the attempt.
+     */
+    private Backend processGroup(int port, boolean cuda, boolean checkIn) {
+        if (checkIn && group.rank() != 0) {
+            awaitListening(port);
+        }
+        TCPStoreOptions storeOptions = new TCPStoreOptions();
+        storeOptions.port((short) port);
+        storeOptions.isServer(group.rank() == 0);
+        storeOptions.waitWorkers(false);
+        storeOptions.timeout(new Milliseconds(group.timeout().toMillis()));
+        TCPStore store = new TCPStore(group.storeHost(), storeOptions);
+        stores.add(store);
+        if (checkIn) {
+            awaitEveryProcess(store);
+        }
+        if (cuda) {
+            return NcclBackends.create(
+                    store, group.rank(), group.processes(), group.timeout().toMillis());
+        }
+        ProcessGroupGloo.Options options =
+                ProcessGroupGloo.Options.create(new Milliseconds(group.timeout().toMillis()));
+        options.devices(new GlooDeviceVector(ProcessGroupGloo.createDeviceForHostname(group.storeHost())));
+        return new ProcessGroupGloo(store, group.rank(), group.processes(), options);
     }
-  }
 
-  /** Checks in at the control store and waits until all processes have. */
-  private void awaitEveryProcess(TCPStore store) {
-    store.add(CHECK_IN_KEY, 1);
-    long deadline = System.nanoTime() + group.timeout().toNanos();
-    long joined;
-    while ((joined = store.add(CHECK_IN_KEY, 0)) < group.processes()) {
-      pauseWhileJoining(deadline, "only " + joined + " of " + group.processes() + " processes joined");
+    /** Every process must cut the model into the same stages, or their stage groups would wait on each other. */
+    private void requireSameStageCount(int stages) {
+        int most = agreeOnMaximum(stages);
+        int fewest = -agreeOnMaximum(-stages);
+        if (most != fewest) {
+            throw new SpecException("data-parallel processes disagree on the pipeline: between " + fewest + " and "
+                    + most + " stages; each process needs devices for its replicas x the same number of stages");
+        }
     }
-  }
 
-  private void pauseWhileJoining(long deadline, String reason) {
-    if (abandoned.getAsBoolean()) {
-      throw new PeerLostException("data-parallel rank " + group.rank()
-          + " stopped waiting for its peers to join: the run was abandoned (" + reason + ")");
+    /**
+     * Replaces {@code tensor} (in place) by its mean over the replicas; called from stage {@code stage}'s thread.
+     * A process holding k replicas has the mean over k replicas' rows, so it counts k times.
+     */
+    void average(int stage, Tensor tensor) {
+        if (group.localReplicas() != 1) {
+            Tensors.withoutGrad(() -> tensor.mul_(new Scalar((double) group.localReplicas())));
+        }
+        allreduceSum(stageGroups.get(stage), tensor, stageDevices.get(stage).is_cuda());
+        Tensors.withoutGrad(() -> tensor.div_(new Scalar((double) group.replicas())));
     }
-    if (System.nanoTime() > deadline) {
-      throw new PeerLostException("data-parallel rank " + group.rank() + " gave up joining after "
-          + group.timeout().toSeconds() + " s: " + reason);
-    }
-    try {
-      Thread.sleep(WAIT_SLICE_MS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new PeerLostException("data-parallel rank " + group.rank() + " interrupted while joining");
-    }
-  }
 
-  private static PeerLostException collectiveFailed(RuntimeException e) {
-    return new PeerLostException("a data-parallel collective failed: " + e.getMessage(), e);
-  }
+    /**
+     * Replaces each tensor (in place) by its mean over the replicas, packing them into buckets of up to
+     * {@link #BUCKET_ELEMENTS} elements: one collective per bucket. The same values as averaging each tensor
+     * alone (every element is the same sum), with far fewer round trips.
+     */
+    void averageAll(int stage, List<Tensor> tensors) {
+        List<Tensor> bucket = new ArrayList<>();
+        long elements = 0;
+        for (Tensor t : tensors) {
+            if (!bucket.isEmpty() && elements + t.numel() > BUCKET_ELEMENTS) {
+                averageBucket(stage, bucket);
+                bucket.clear();
+                elements = 0;
+            }
+            bucket.add(t);
+            elements += t.numel();
+        }
+        if (!bucket.isEmpty()) {
+            averageBucket(stage, bucket);
+        }
+    }
+
+    private void averageBucket(int stage, List<Tensor> bucket) {
+        if (bucket.size() == 1) {
+            average(stage, bucket.get(0));
+            return;
+        }
+        try (PointerScope scope = new PointerScope()) {
+            TensorVector flat = new TensorVector();
+            bucket.forEach(t -> flat.push_back(t.reshape(-1)));
+            Tensor packed = torch.cat(flat, 0);
+            average(stage, packed);
+            Tensors.withoutGrad(() -> {
+                long offset = 0;
+                for (Tensor t : bucket) {
+                    t.copy_(packed.narrow(0, offset, t.numel()).view(Tensors.shape(t)));
+                    offset += t.numel();
+                }
+            });
+        }
+    }
+
+    /** The mean of a number over the replicas, through stage {@code stage}'s group. */
+    double averageValue(int stage, double value) {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor t =
+                    Tensors.on(Tensor.create(new double[] {value * group.localReplicas()}, 1), stageDevices.get(stage));
+            allreduceSum(stageGroups.get(stage), t, stageDevices.get(stage).is_cuda());
+            return t.item_double() / group.replicas();
+        }
+    }
+
+    /** Overwrites each tensor (in place) with rank 0's; called from stage {@code stage}'s thread. */
+    void broadcastFromRankZero(int stage, List<Tensor> tensors) {
+        boolean nccl = stageDevices.get(stage).is_cuda();
+        for (Tensor tensor : tensors) {
+            BroadcastOptions options = new BroadcastOptions();
+            options.rootRank(0);
+            waitFor(() -> stageGroups.get(stage).broadcast(new TensorVector(tensor), options), nccl);
+        }
+    }
+
+    /** The element-wise mean of a vector over the processes (identical on every process afterwards). */
+    double[] averageAll(double[] values) {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor t = Tensor.create(values.clone(), values.length);
+            allreduceSum(control, t, false);
+            double[] mean = new double[values.length];
+            t.data_ptr_double().get(mean);
+            for (int i = 0; i < mean.length; i++) {
+                mean[i] /= group.processes();
+            }
+            return mean;
+        }
+    }
+
+    /** The largest of the replicas' values (stop requests are ordered CONTINUE < STOP < CHECKPOINT_AND_STOP). */
+    int agreeOnMaximum(int value) {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor t = Tensors.longs(new long[] {value}, 1);
+            AllreduceOptions options = new AllreduceOptions();
+            options.reduceOp(new ReduceOp(ReduceOp.RedOpType.MAX));
+            waitFor(() -> control.allreduce(new TensorVector(t), options), false);
+            return (int) t.data_ptr_long().get();
+        }
+    }
+
+    private void allreduceSum(Backend processGroup, Tensor tensor, boolean nccl) {
+        AllreduceOptions options = new AllreduceOptions();
+        options.reduceOp(new ReduceOp(ReduceOp.RedOpType.SUM));
+        waitFor(() -> processGroup.allreduce(new TensorVector(tensor), options), nccl);
+    }
+
+    /**
+     * Starts a collective and waits for it in slices of {@link #WAIT_SLICE_MS}, looking between slices whether
+     * the run was abandoned. A slice is a blocking wait that returns the moment the collective completes (libtorch
+     * ends a wait that timed out with an error but leaves a Gloo collective running). An NCCL wait only orders
+     * the device's stream after the collective and returns, and a timed-out NCCL wait may tear down its
+     * communicator, so NCCL work is waited for once. A collective that fails means a peer is gone: the others
+     * cannot go on without it.
+     */
+    private void waitFor(Supplier<Work> collective, boolean nccl) {
+        Work work;
+        try {
+            work = collective.get();
+        } catch (RuntimeException e) {
+            throw collectiveFailed(e);
+        }
+        if (nccl) {
+            try {
+                work._wait();
+                return;
+            } catch (RuntimeException e) {
+                throw collectiveFailed(e);
+            }
+        }
+        Milliseconds slice = new Milliseconds(WAIT_SLICE_MS);
+        while (true) {
+            try {
+                work._wait(slice);
+                return;
+            } catch (RuntimeException e) {
+                // a slice that ran out, or the collective's own failure
+            }
+            if (work.isCompleted()) {
+                // it completed (possibly just after the slice ran out): an unbounded wait returns at once, or throws
+                // the collective's own error
+                try {
+                    work._wait();
+                    return;
+                } catch (RuntimeException e) {
+                    throw collectiveFailed(e);
+                }
+            }
+            if (abandoned.getAsBoolean()) {
+                throw new PeerLostException(
+                        "data-parallel rank " + group.rank() + " stopped waiting for its peers: the run was abandoned");
+            }
+        }
+    }
+
+    /** Rank 0's control store accepts connections (rank 0 may start later than this process). */
+    private void awaitListening(int port) {
+        long deadline = System.nanoTime() + group.timeout().toNanos();
+        while (true) {
+            try (Socket socket = new Socket()) {
+                socket.connect(new InetSocketAddress(group.storeHost(), port), (int) WAIT_SLICE_MS);
+                return;
+            } catch (IOException e) {
+                pauseWhileJoining(deadline, "rank 0's store at " + group.storeHost() + ":" + port + " did not open");
+            }
+        }
+    }
+
+    /** Checks in at the control store and waits until all processes have. */
+    private void awaitEveryProcess(TCPStore store) {
+        store.add(CHECK_IN_KEY, 1);
+        long deadline = System.nanoTime() + group.timeout().toNanos();
+        long joined;
+        while ((joined = store.add(CHECK_IN_KEY, 0)) < group.processes()) {
+            pauseWhileJoining(deadline, "only " + joined + " of " + group.processes() + " processes joined");
+        }
+    }
+
+    private void pauseWhileJoining(long deadline, String reason) {
+        if (abandoned.getAsBoolean()) {
+            throw new PeerLostException("data-parallel rank " + group.rank()
+                    + " stopped waiting for its peers to join: the run was abandoned (" + reason + ")");
+        }
+        if (System.nanoTime() > deadline) {
+            throw new PeerLostException("data-parallel rank " + group.rank() + " gave up joining after "
+                    + group.timeout().toSeconds() + " s: " + reason);
+        }
+        try {
+            Thread.sleep(WAIT_SLICE_MS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PeerLostException("data-parallel rank " + group.rank() + " interrupted while joining");
+        }
+    }
+
+    private static PeerLostException collectiveFailed(RuntimeException e) {
+        return new PeerLostException("a data-parallel collective failed: " + e.getMessage(), e);
+    }
 }

@@ -1,11 +1,5 @@
 package dev.trainyard.runner.engine.torch;
 
-import dev.trainyard.spec.JobSpec;
-import dev.trainyard.spec.ModelLayout;
-import dev.trainyard.spec.ModelSpec;
-import dev.trainyard.spec.StagePartitioner;
-import dev.trainyard.spec.StageRange;
-import dev.trainyard.spec.TrainingSpec;
 import dev.trainyard.runner.engine.Batch;
 import dev.trainyard.runner.engine.CheckpointState;
 import dev.trainyard.runner.engine.DataParallelGroup;
@@ -24,6 +18,12 @@ import dev.trainyard.runner.engine.TrainingData;
 import dev.trainyard.runner.engine.TrainingListener;
 import dev.trainyard.runner.engine.TrainingPlan;
 import dev.trainyard.runner.engine.TrainingRun;
+import dev.trainyard.spec.JobSpec;
+import dev.trainyard.spec.ModelLayout;
+import dev.trainyard.spec.ModelSpec;
+import dev.trainyard.spec.StagePartitioner;
+import dev.trainyard.spec.StageRange;
+import dev.trainyard.spec.TrainingSpec;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,173 +38,195 @@ import org.bytedeco.javacpp.PointerScope;
  */
 final class TorchSession implements EngineSession {
 
-  private final TrainingRun run;
-  private final JobSpec spec;
-  private final TrainingSpec training;
-  private final TrainingListener listener;
-  private final DataParallelGroup replica;
-  private final int threads;
-  private final LossFunction lossFunction;
-  private final List<ModelBlock> blocks;
-  private final ReplicaGroup replicas;
-  private final TrainingPlan plan;
-  private ModelLayout layout;
-  private ScriptedModel scripted;
-  private PipelineEngine pipeline;
+    private final TrainingRun run;
+    private final JobSpec spec;
+    private final TrainingSpec training;
+    private final TrainingListener listener;
+    private final DataParallelGroup replica;
+    private final int threads;
+    private final LossFunction lossFunction;
+    private final List<ModelBlock> blocks;
+    private final ReplicaGroup replicas;
+    private final TrainingPlan plan;
+    private ModelLayout layout;
+    private ScriptedModel scripted;
+    private PipelineEngine pipeline;
 
-  TorchSession(TrainingRun run, TrainingData data, int threads) {
-    this.run = run;
-    this.spec = run.spec();
-    this.training = spec.training();
-    this.listener = run.listener();
-    this.replica = run.dataParallel();
-    this.threads = threads;
-    NativeRuntime.configureThread(threads);
-    this.lossFunction = new LossFunction(spec.model());
-    this.blocks = buildModel(data);
-    this.replicas = replica.isDistributed()
-        ? new ReplicaGroup(replica, run.stageCount(), run.stopSignal()::abandoned) : null;
-    this.plan = plan(partition(data, run.stageCount()));
-  }
-
-  @Override
-  public TrainingPlan plan() {
-    return plan;
-  }
-
-  @Override
-  public void build() {
-    List<PipelineStage> stages = new ArrayList<>();
-    for (StagePlan stagePlan : plan.stages()) {
-      StageRange range = stagePlan.range();
-      stages.add(new PipelineStage(range, blocks.subList(range.firstBlock(), range.endBlock()),
-          NativeRuntime.device(stagePlan.device()), lossFunction, plan.stages().size()));
+    TorchSession(TrainingRun run, TrainingData data, int threads) {
+        this.run = run;
+        this.spec = run.spec();
+        this.training = spec.training();
+        this.listener = run.listener();
+        this.replica = run.dataParallel();
+        this.threads = threads;
+        NativeRuntime.configureThread(threads);
+        this.lossFunction = new LossFunction(spec.model());
+        this.blocks = buildModel(data);
+        this.replicas = replica.isDistributed()
+                ? new ReplicaGroup(replica, run.stageCount(), run.stopSignal()::abandoned)
+                : null;
+        this.plan = plan(partition(data, run.stageCount()));
     }
-    pipeline = new PipelineEngine(stages, plan.schedule(), plan.microBatches(), plan.recompute(), threads,
-        training.bf16(), replicas);
-  }
 
-  @Override
-  public void restore(CheckpointState state) {
-    Map<String, HostTensor> params = byName(state.parameters());
-    Map<String, HostTensor> buffers = byName(state.buffers());
-    Map<String, HostTensor> first = byName(state.firstMoments());
-    Map<String, HostTensor> second = byName(state.secondMoments());
-    try (var scope = new PointerScope()) {
-      pipeline.stages().forEach(stage -> stage.load(params, buffers, first, second));
+    @Override
+    public TrainingPlan plan() {
+        return plan;
     }
-  }
 
-  @Override
-  public StepOutcome trainStep(Batch batch, StepParameters parameters) {
-    return pipeline.trainStep(batch, parameters);
-  }
-
-  @Override
-  public double evaluate(Batch batch) {
-    return pipeline.evaluate(batch);
-  }
-
-  @Override
-  public ModelState capture() {
-    List<HostTensor> params = new ArrayList<>();
-    List<HostTensor> buffers = new ArrayList<>();
-    List<HostTensor> first = new ArrayList<>();
-    List<HostTensor> second = new ArrayList<>();
-    try (var scope = new PointerScope()) {
-      for (PipelineStage stage : pipeline.stages()) {
-        params.addAll(stage.parametersToHost());
-        buffers.addAll(stage.buffersToHost());
-        first.addAll(stage.firstMomentsToHost());
-        second.addAll(stage.secondMomentsToHost());
-      }
+    @Override
+    public void build() {
+        List<PipelineStage> stages = new ArrayList<>();
+        for (StagePlan stagePlan : plan.stages()) {
+            StageRange range = stagePlan.range();
+            stages.add(new PipelineStage(
+                    range,
+                    blocks.subList(range.firstBlock(), range.endBlock()),
+                    NativeRuntime.device(stagePlan.device()),
+                    lossFunction,
+                    plan.stages().size()));
+        }
+        pipeline = new PipelineEngine(
+                stages, plan.schedule(), plan.microBatches(), plan.recompute(), threads, training.bf16(), replicas);
     }
-    return new ModelState(params, buffers, first, second);
-  }
 
-  @Override
-  public StopRequest agree(StopRequest local) {
-    return replicas == null ? local : StopRequest.values()[replicas.agreeOnMaximum(local.ordinal())];
-  }
+    @Override
+    public void restore(CheckpointState state) {
+        Map<String, HostTensor> params = byName(state.parameters());
+        Map<String, HostTensor> buffers = byName(state.buffers());
+        Map<String, HostTensor> first = byName(state.firstMoments());
+        Map<String, HostTensor> second = byName(state.secondMoments());
+        try (var scope = new PointerScope()) {
+            pipeline.stages().forEach(stage -> stage.load(params, buffers, first, second));
+        }
+    }
 
-  @Override
-  public Path export(Path directory) {
-    Path exported = ModelExport.write(directory, spec, pipeline.stages());
-    if (scripted != null) {
-      scripted.save(exported.resolveSibling("model.pt"));
+    @Override
+    public StepOutcome trainStep(Batch batch, StepParameters parameters) {
+        return pipeline.trainStep(batch, parameters);
     }
-    return exported;
-  }
 
-  @Override
-  public void close() {
-    if (pipeline != null) {
-      pipeline.close();
+    @Override
+    public double evaluate(Batch batch) {
+        return pipeline.evaluate(batch);
     }
-  }
 
-  private static Map<String, HostTensor> byName(List<HostTensor> tensors) {
-    return tensors.stream().collect(Collectors.toMap(HostTensor::name, Function.identity()));
-  }
+    @Override
+    public ModelState capture() {
+        List<HostTensor> params = new ArrayList<>();
+        List<HostTensor> buffers = new ArrayList<>();
+        List<HostTensor> first = new ArrayList<>();
+        List<HostTensor> second = new ArrayList<>();
+        try (var scope = new PointerScope()) {
+            for (PipelineStage stage : pipeline.stages()) {
+                params.addAll(stage.parametersToHost());
+                buffers.addAll(stage.buffersToHost());
+                first.addAll(stage.firstMomentsToHost());
+                second.addAll(stage.secondMomentsToHost());
+            }
+        }
+        return new ModelState(params, buffers, first, second);
+    }
 
-  /** The model's blocks; also sets the layout (for a TorchScript module, measured on one micro-batch). */
-  private List<ModelBlock> buildModel(TrainingData data) {
-    if (!(spec.model() instanceof ModelSpec.TorchScript script)) {
-      layout = ModelLayout.of(spec.model());
-      return ModelFactory.build(spec.model(), training.seed());
+    @Override
+    public StopRequest agree(StopRequest local) {
+        return replicas == null ? local : StopRequest.values()[replicas.agreeOnMaximum(local.ordinal())];
     }
-    scripted = ScriptedModel.load(ModelFile.resolve(script.uri(), run.outputDir().resolve("cache")));
-    if (scripted.containsDropout()) {
-      // Dropout inside a TorchScript module draws from libtorch's one global generator, which all stage
-      // threads share and which cannot be seeded per (step, micro-batch, block). A recomputed forward would
-      // draw other masks than the forward whose activations went on to the next stage: wrong gradients.
-      if (spec.parallelism().recompute()) {
-        throw new SpecException("parallelism.recompute cannot be used with " + scripted + ": it contains"
-            + " dropout, and its masks come from libtorch's global generator, so a recomputed forward would not"
-            + " repeat the original masks");
-      }
-      listener.onLog("warning: " + scripted + " contains dropout; its masks come from libtorch's global"
-          + " generator, so this run is not bitwise reproducible and a resumed run draws other masks");
-    }
-    layout = scripted.probe(script, lossFunction, data.trainBatch(0, microBatchRows()));
-    listener.onLog("loaded " + scripted + " from " + script.uri() + ": " + layout.parameters() + " parameters;"
-        + " activation memory is estimated from block outputs only (a lower bound)");
-    return scripted.blocks();
-  }
 
-  private List<StageRange> partition(TrainingData data, int stageCount) {
-    if (stageCount > blocks.size()) {
-      throw new SpecException(stageCount + " stages asked for a model of only " + blocks.size() + " blocks");
+    @Override
+    public Path export(Path directory) {
+        Path exported = ModelExport.write(directory, spec, pipeline.stages());
+        if (scripted != null) {
+            scripted.save(exported.resolveSibling("model.pt"));
+        }
+        return exported;
     }
-    if (stageCount == 1) {
-      return List.of(new StageRange(0, 0, blocks.size()));
-    }
-    if (spec.parallelism().balance().equals("params")) {
-      return StagePartitioner.byParameters(layout, stageCount);
-    }
-    Batch sample = data.trainBatch(0, microBatchRows());
-    double[] seconds = BlockProfiler.profile(blocks, lossFunction, sample);
-    // Replicas must cut the model identically (their stage groups exchange the same tensors): they
-    // partition the mean of their measurements.
-    return StagePartitioner.partition(replicas == null ? seconds : replicas.averageAll(seconds), stageCount);
-  }
 
-  private TrainingPlan plan(List<StageRange> ranges) {
-    var parallelism = spec.parallelism();
-    List<StagePlan> stagePlans = new ArrayList<>();
-    for (StageRange range : ranges) {
-      long params = layout.blocks().subList(range.firstBlock(), range.endBlock()).stream()
-          .mapToLong(b -> b.parameters()).sum();
-      stagePlans.add(new StagePlan(range, NativeRuntime.deviceName(range.stage()), params,
-          MemoryPlanner.estimate(layout, range, ranges.size(), PipelineSchedule.named(parallelism.schedule()),
-              parallelism.microBatches(), microBatchRows(), parallelism.recompute())));
+    @Override
+    public void close() {
+        if (pipeline != null) {
+            pipeline.close();
+        }
     }
-    long limit = run.memoryLimitBytes() > 0 ? run.memoryLimitBytes() : MemoryPlanner.hostAvailableBytes();
-    return new TrainingPlan(stagePlans, PipelineSchedule.named(parallelism.schedule()), parallelism.microBatches(),
-        parallelism.recompute(), threads, layout.parameters(), limit);
-  }
 
-  private int microBatchRows() {
-    return training.batchSize() / spec.parallelism().microBatches() / replica.replicas() * replica.localReplicas();
-  }
+    private static Map<String, HostTensor> byName(List<HostTensor> tensors) {
+        return tensors.stream().collect(Collectors.toMap(HostTensor::name, Function.identity()));
+    }
+
+    /** The model's blocks; also sets the layout (for a TorchScript module, measured on one micro-batch). */
+    private List<ModelBlock> buildModel(TrainingData data) {
+        if (!(spec.model() instanceof ModelSpec.TorchScript script)) {
+            layout = ModelLayout.of(spec.model());
+            return ModelFactory.build(spec.model(), training.seed());
+        }
+        scripted = ScriptedModel.load(
+                ModelFile.resolve(script.uri(), run.outputDir().resolve("cache")));
+        if (scripted.containsDropout()) {
+            // Dropout inside a TorchScript module draws from libtorch's one global generator, which all stage
+            // threads share and which cannot be seeded per (step, micro-batch, block). A recomputed forward would
+            // draw other masks than the forward whose activations went on to the next stage: wrong gradients.
+            if (spec.parallelism().recompute()) {
+                throw new SpecException("parallelism.recompute cannot be used with " + scripted + ": it contains"
+                        + " dropout, and its masks come from libtorch's global generator, so a recomputed forward would not"
+                        + " repeat the original masks");
+            }
+            listener.onLog("warning: " + scripted + " contains dropout; its masks come from libtorch's global"
+                    + " generator, so this run is not bitwise reproducible and a resumed run draws other masks");
+        }
+        layout = scripted.probe(script, lossFunction, data.trainBatch(0, microBatchRows()));
+        listener.onLog("loaded " + scripted + " from " + script.uri() + ": " + layout.parameters() + " parameters;"
+                + " activation memory is estimated from block outputs only (a lower bound)");
+        return scripted.blocks();
+    }
+
+    private List<StageRange> partition(TrainingData data, int stageCount) {
+        if (stageCount > blocks.size()) {
+            throw new SpecException(stageCount + " stages asked for a model of only " + blocks.size() + " blocks");
+        }
+        if (stageCount == 1) {
+            return List.of(new StageRange(0, 0, blocks.size()));
+        }
+        if (spec.parallelism().balance().equals("params")) {
+            return StagePartitioner.byParameters(layout, stageCount);
+        }
+        Batch sample = data.trainBatch(0, microBatchRows());
+        double[] seconds = BlockProfiler.profile(blocks, lossFunction, sample);
+        // Replicas must cut the model identically (their stage groups exchange the same tensors): they
+        // partition the mean of their measurements.
+        return StagePartitioner.partition(replicas == null ? seconds : replicas.averageAll(seconds), stageCount);
+    }
+
+    private TrainingPlan plan(List<StageRange> ranges) {
+        var parallelism = spec.parallelism();
+        List<StagePlan> stagePlans = new ArrayList<>();
+        for (StageRange range : ranges) {
+            long params = layout.blocks().subList(range.firstBlock(), range.endBlock()).stream()
+                    .mapToLong(b -> b.parameters())
+                    .sum();
+            stagePlans.add(new StagePlan(
+                    range,
+                    NativeRuntime.deviceName(range.stage()),
+                    params,
+                    MemoryPlanner.estimate(
+                            layout,
+                            range,
+                            ranges.size(),
+                            PipelineSchedule.named(parallelism.schedule()),
+                            parallelism.microBatches(),
+                            microBatchRows(),
+                            parallelism.recompute())));
+        }
+        long limit = run.memoryLimitBytes() > 0 ? run.memoryLimitBytes() : MemoryPlanner.hostAvailableBytes();
+        return new TrainingPlan(
+                stagePlans,
+                PipelineSchedule.named(parallelism.schedule()),
+                parallelism.microBatches(),
+                parallelism.recompute(),
+                threads,
+                layout.parameters(),
+                limit);
+    }
+
+    private int microBatchRows() {
+        return training.batchSize() / spec.parallelism().microBatches() / replica.replicas() * replica.localReplicas();
+    }
 }

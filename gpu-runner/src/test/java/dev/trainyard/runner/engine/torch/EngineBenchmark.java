@@ -1,10 +1,5 @@
 package dev.trainyard.runner.engine.torch;
 
-import dev.trainyard.spec.SpecDocument;
-import dev.trainyard.spec.CheckpointPolicy;
-import dev.trainyard.spec.JobSpec;
-import dev.trainyard.spec.ModelLayout;
-import dev.trainyard.spec.ModelSpec;
 import dev.trainyard.runner.engine.CheckpointStore;
 import dev.trainyard.runner.engine.CheckpointWritten;
 import dev.trainyard.runner.engine.DataParallelGroup;
@@ -13,6 +8,11 @@ import dev.trainyard.runner.engine.StorePorts;
 import dev.trainyard.runner.engine.Trainer;
 import dev.trainyard.runner.engine.TrainingListener;
 import dev.trainyard.runner.engine.TrainingRun;
+import dev.trainyard.spec.CheckpointPolicy;
+import dev.trainyard.spec.JobSpec;
+import dev.trainyard.spec.ModelLayout;
+import dev.trainyard.spec.ModelSpec;
+import dev.trainyard.spec.SpecDocument;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,230 +34,264 @@ import org.bytedeco.pytorch.global.torch;
  */
 public final class EngineBenchmark {
 
-  private static final int WARMUP_STEPS = 2;
+    private static final int WARMUP_STEPS = 2;
 
-  private EngineBenchmark() {}
+    private EngineBenchmark() {}
 
-  public static void main(String[] args) throws IOException {
-    int threads = Integer.parseInt(System.getProperty("bench.threads", "2"));
-    Path work = Files.createTempDirectory("engine-bench");
-    try {
-      System.out.printf("CPU cores: %d; OMP_WAIT_POLICY=%s OPENBLAS_NUM_THREADS=%s%n%n",
-          Runtime.getRuntime().availableProcessors(), System.getenv("OMP_WAIT_POLICY"),
-          System.getenv("OPENBLAS_NUM_THREADS"));
-      String sections = System.getProperty("bench.sections", "throughput,pipeline,checkpoint,dataparallel");
-      if (sections.contains("throughput")) {
-        throughput(work, threads);
-      }
-      if (sections.contains("pipeline")) {
-        pipelineEfficiency(work);
-      }
-      if (sections.contains("checkpoint")) {
-        checkpointCost(work);
-      }
-      if (sections.contains("dataparallel")) {
-        gradientAveraging();
-      }
-    } finally {
-      deleteRecursively(work);
-    }
-  }
-
-  // 1. Tokens/s and achieved FLOP/s against the matmul rate at the same thread count. The machine's speed
-  // drifts (shared cores), so each round probes matmul right before training; rows give medians over rounds
-  // of the per-round figures.
-  private static final int ROUNDS = Integer.getInteger("bench.rounds", 3);
-
-  private static void throughput(Path work, int threads) {
-    System.out.println("| model | params | threads | tokens/s | achieved GFLOP/s | matmul GFLOP/s | ratio |");
-    System.out.println("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-    for (int t : new int[] {1, threads}) {
-      NativeRuntime.configureThread(t);
-      for (String name : new String[] {"gpt-3M", "gpt-25M"}) {
-        JobSpec spec = name.equals("gpt-3M") ? gpt(4, 256, 4, 128, 16, 6, 1, 1, "1f1b")
-            : gpt(8, 512, 8, 128, 8, 4, 1, 1, "1f1b");
-        ModelSpec.Gpt gpt = (ModelSpec.Gpt) spec.model();
-        long params = ModelLayout.of(gpt).parameters();
-        double flopsPerToken = 6.0 * params + 12.0 * gpt.layers() * gpt.seqLen() * gpt.dModel();
-        List<Double> matmuls = new ArrayList<>();
-        List<Double> tokens = new ArrayList<>();
-        List<Double> ratios = new ArrayList<>();
-        for (int round = 0; round < ROUNDS; round++) {
-          double matmul = MatmulProbe.gflops(2048, 3);
-          double tps = median(train(work, spec, 1, t).stream().map(StepMetrics::tokensPerSecond).toList());
-          matmuls.add(matmul);
-          tokens.add(tps);
-          ratios.add(tps * flopsPerToken / 1e9 / matmul);
-        }
-        double tps = median(tokens);
-        System.out.printf("| %s | %.2fM | %d | %.0f | %.1f | %.1f | %.0f%% |%n", name, params / 1e6, t, tps,
-            tps * flopsPerToken / 1e9, median(matmuls), 100 * median(ratios));
-      }
-    }
-    System.out.println();
-  }
-
-  // 2. Two stages on two CPU devices (one thread each) against one device, per micro-batch count. Wall
-  // figures suffer from other processes on the cores; the CPU-time model (ideal pipeline step from each
-  // stage thread's CPU time) shows what two dedicated cores would do.
-  private static void pipelineEfficiency(Path work) {
-    System.out.println("| micro-batches | 1 device s | 2 stages s | ideal s | efficiency | bubble | speedup "
-        + "| 1 device CPU s | slowest stage CPU s | CPU-model 2-stage s | CPU-model speedup |");
-    System.out.println("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-    List<StepMetrics> one = train(work, gpt(4, 256, 4, 128, 32, 6, 1, 1, "1f1b"), 1, 1);
-    double single = median(one.stream().map(StepMetrics::stepSeconds).toList());
-    double singleCpu = median(one.stream().map(s -> s.stageCpuSeconds().get(0)).toList());
-    for (int m : new int[] {1, 2, 4, 8, 16}) {
-      List<StepMetrics> steps = train(work, gpt(4, 256, 4, 128, 32, 6, 2, m, "1f1b"), 2, 1);
-      double step = median(steps.stream().map(StepMetrics::stepSeconds).toList());
-      double slowestStage = median(steps.stream().map(s -> max(s.stageBusySeconds())).toList());
-      double slowestCpu = median(steps.stream().map(s -> max(s.stageCpuSeconds())).toList());
-      double fill = (m + 2 - 1) / (double) m;
-      double ideal = fill * slowestStage;
-      double bubble = median(steps.stream().map(StepMetrics::bubbleFraction).toList());
-      System.out.printf("| %d | %.3f | %.3f | %.3f | %.0f%% | %.0f%% | %.2fx | %.3f | %.3f | %.3f | %.2fx |%n", m,
-          single, step, ideal, 100 * ideal / step, 100 * bubble, single / step, singleCpu, slowestCpu,
-          fill * slowestCpu, singleCpu / (fill * slowestCpu));
-    }
-    System.out.println();
-  }
-
-  private static double max(List<Double> values) {
-    return values.stream().mapToDouble(Double::doubleValue).max().orElse(0);
-  }
-
-  // 3. Checkpoints of gpt-25M, one after every step: how long training pauses for each (copying the state
-  // into Java memory between steps) and when the write (safetensors + SHA-256 + fsync + rename, on the writer
-  // thread) completes after its step; then a verified load (digest check + parse).
-  private static void checkpointCost(Path work) throws IOException {
-    NativeRuntime.configureThread(1);
-    JobSpec spec = gpt(8, 512, 8, 128, 8, 4, 1, 1, "1f1b")
-        .withCheckpoint(new CheckpointPolicy(1, 2, false));
-    Map<Long, Long> stepEnds = new ConcurrentHashMap<>();
-    List<Double> pauses = new ArrayList<>();
-    List<Double> writes = new CopyOnWriteArrayList<>();
-    long[] bytes = new long[1];
-    Path out = work.resolve("checkpoint");
-    Trainer.train(TrainingRun.of(spec, 1, out).withThreadsPerStage(1).reportingTo(new TrainingListener() {
-      @Override
-      public void onStep(StepMetrics metrics) {
-        long now = System.nanoTime();
-        Long previous = stepEnds.get(metrics.step() - 1);
-        if (previous != null && metrics.step() > WARMUP_STEPS) {
-          // the time between two steps' ends, less the second step's own training time
-          pauses.add((now - previous) / 1e9 - metrics.stepSeconds());
-        }
-        stepEnds.put(metrics.step(), now);
-      }
-
-      @Override
-      public void onCheckpoint(CheckpointWritten written) {
-        bytes[0] = written.bytes();
-        writes.add((System.nanoTime() - stepEnds.get(written.step())) / 1e9);
-      }
-    }), new TorchEngine());
-    Path file = new CheckpointStore(out.resolve("checkpoints")).latest().orElseThrow();
-    long start = System.nanoTime();
-    CheckpointStore.load(file);
-    double load = (System.nanoTime() - start) / 1e9;
-    System.out.println("| model | checkpoint size | training pause s | written after s | verified load s |");
-    System.out.println("| --- | ---: | ---: | ---: | ---: |");
-    System.out.printf("| gpt-25M | %.1f MB | %.2f | %.2f | %.2f |%n", bytes[0] / 1e6, median(pauses), median(writes),
-        load);
-    System.out.println();
-  }
-
-  // 4. Averaging a whole model's gradients between two data-parallel ranks (two Gloo groups in this JVM, over
-  // loopback): one collective per parameter against the bucketed path the engine uses. Both ranks run on this
-  // machine's cores, so the figures are the collectives' own cost, not a network's.
-  private static void gradientAveraging() throws IOException {
-    NativeRuntime.configureThread(1);
-    System.out.println("| model | tensors | floats | per-parameter ms | bucketed ms | speedup |");
-    System.out.println("| --- | ---: | ---: | ---: | ---: | ---: |");
-    int port = StorePorts.freeRun(2);
-    CompletableFuture<ReplicaGroup> other = CompletableFuture.supplyAsync(
-        () -> new ReplicaGroup(DataParallelGroup.evenly(1, 2, "127.0.0.1", port), 1,
-            () -> false));
-    ReplicaGroup zero = new ReplicaGroup(DataParallelGroup.evenly(0, 2, "127.0.0.1",
-        port), 1, () -> false);
-    ReplicaGroup one = other.join();
-    for (String name : new String[] {"gpt-3M", "gpt-25M"}) {
-      JobSpec spec = name.equals("gpt-3M") ? gpt(4, 256, 4, 128, 16, 1, 1, 1, "1f1b")
-          : gpt(8, 512, 8, 128, 8, 1, 1, 1, "1f1b");
-      try (PointerScope scope = new PointerScope()) {
-        List<List<Tensor>> grads = new ArrayList<>();
-        for (int rank = 0; rank < 2; rank++) {
-          List<Tensor> mine = new ArrayList<>();
-          ModelFactory.build(spec.model(), 1).forEach(b -> b.parameters().values()
-              .forEach(p -> mine.add(torch.randn(Tensors.shape(p)))));
-          grads.add(mine);
-        }
-        long floats = grads.get(0).stream().mapToLong(Tensor::numel).sum();
-        List<Double> perParameter = new ArrayList<>();
-        List<Double> bucketed = new ArrayList<>();
-        for (int round = 0; round < 7; round++) {
-          perParameter.add(bothRanks(() -> grads.get(0).forEach(g -> zero.average(0, g)),
-              () -> grads.get(1).forEach(g -> one.average(0, g))));
-          bucketed.add(bothRanks(() -> zero.averageAll(0, grads.get(0)), () -> one.averageAll(0, grads.get(1))));
-        }
-        double a = median(perParameter);
-        double b = median(bucketed);
-        System.out.printf("| %s | %d | %.1fM | %.1f | %.1f | %.1fx |%n", name, grads.get(0).size(), floats / 1e6,
-            a * 1e3, b * 1e3, a / b);
-      }
-    }
-    System.out.println();
-  }
-
-  /** Seconds until both ranks finished their part (rank 1's on another thread). */
-  private static double bothRanks(Runnable rankZero, Runnable rankOne) {
-    long start = System.nanoTime();
-    var other = CompletableFuture.runAsync(rankOne);
-    rankZero.run();
-    other.join();
-    return (System.nanoTime() - start) / 1e9;
-  }
-
-  private static List<StepMetrics> train(Path work, JobSpec spec, int devices, int threads) {
-    List<StepMetrics> steps = new ArrayList<>();
-    Path out = work.resolve("run-" + System.nanoTime());
-    Trainer.train(TrainingRun.of(spec, devices, out).withThreadsPerStage(threads).reportingTo(
-        new TrainingListener() {
-          @Override
-          public void onStep(StepMetrics metrics) {
-            if (metrics.step() > WARMUP_STEPS) {
-              steps.add(metrics);
+    public static void main(String[] args) throws IOException {
+        int threads = Integer.parseInt(System.getProperty("bench.threads", "2"));
+        Path work = Files.createTempDirectory("engine-bench");
+        try {
+            System.out.printf(
+                    "CPU cores: %d; OMP_WAIT_POLICY=%s OPENBLAS_NUM_THREADS=%s%n%n",
+                    Runtime.getRuntime().availableProcessors(),
+                    System.getenv("OMP_WAIT_POLICY"),
+                    System.getenv("OPENBLAS_NUM_THREADS"));
+            String sections = System.getProperty("bench.sections", "throughput,pipeline,checkpoint,dataparallel");
+            if (sections.contains("throughput")) {
+                throughput(work, threads);
             }
-          }
-        }), new TorchEngine());
-    deleteRecursively(out);
-    return steps;
-  }
+            if (sections.contains("pipeline")) {
+                pipelineEfficiency(work);
+            }
+            if (sections.contains("checkpoint")) {
+                checkpointCost(work);
+            }
+            if (sections.contains("dataparallel")) {
+                gradientAveraging();
+            }
+        } finally {
+            deleteRecursively(work);
+        }
+    }
 
-  private static JobSpec gpt(int layers, int d, int heads, int seqLen, int batch, int steps, int stages,
-      int microBatches, String schedule) {
-    return SpecDocument.parseForTraining("""
+    // 1. Tokens/s and achieved FLOP/s against the matmul rate at the same thread count. The machine's speed
+    // drifts (shared cores), so each round probes matmul right before training; rows give medians over rounds
+    // of the per-round figures.
+    private static final int ROUNDS = Integer.getInteger("bench.rounds", 3);
+
+    private static void throughput(Path work, int threads) {
+        System.out.println("| model | params | threads | tokens/s | achieved GFLOP/s | matmul GFLOP/s | ratio |");
+        System.out.println("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        for (int t : new int[] {1, threads}) {
+            NativeRuntime.configureThread(t);
+            for (String name : new String[] {"gpt-3M", "gpt-25M"}) {
+                JobSpec spec = name.equals("gpt-3M")
+                        ? gpt(4, 256, 4, 128, 16, 6, 1, 1, "1f1b")
+                        : gpt(8, 512, 8, 128, 8, 4, 1, 1, "1f1b");
+                ModelSpec.Gpt gpt = (ModelSpec.Gpt) spec.model();
+                long params = ModelLayout.of(gpt).parameters();
+                double flopsPerToken = 6.0 * params + 12.0 * gpt.layers() * gpt.seqLen() * gpt.dModel();
+                List<Double> matmuls = new ArrayList<>();
+                List<Double> tokens = new ArrayList<>();
+                List<Double> ratios = new ArrayList<>();
+                for (int round = 0; round < ROUNDS; round++) {
+                    double matmul = MatmulProbe.gflops(2048, 3);
+                    double tps = median(train(work, spec, 1, t).stream()
+                            .map(StepMetrics::tokensPerSecond)
+                            .toList());
+                    matmuls.add(matmul);
+                    tokens.add(tps);
+                    ratios.add(tps * flopsPerToken / 1e9 / matmul);
+                }
+                double tps = median(tokens);
+                System.out.printf(
+                        "| %s | %.2fM | %d | %.0f | %.1f | %.1f | %.0f%% |%n",
+                        name, params / 1e6, t, tps, tps * flopsPerToken / 1e9, median(matmuls), 100 * median(ratios));
+            }
+        }
+        System.out.println();
+    }
+
+    // 2. Two stages on two CPU devices (one thread each) against one device, per micro-batch count. Wall
+    // figures suffer from other processes on the cores; the CPU-time model (ideal pipeline step from each
+    // stage thread's CPU time) shows what two dedicated cores would do.
+    private static void pipelineEfficiency(Path work) {
+        System.out.println("| micro-batches | 1 device s | 2 stages s | ideal s | efficiency | bubble | speedup "
+                + "| 1 device CPU s | slowest stage CPU s | CPU-model 2-stage s | CPU-model speedup |");
+        System.out.println("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        List<StepMetrics> one = train(work, gpt(4, 256, 4, 128, 32, 6, 1, 1, "1f1b"), 1, 1);
+        double single = median(one.stream().map(StepMetrics::stepSeconds).toList());
+        double singleCpu =
+                median(one.stream().map(s -> s.stageCpuSeconds().get(0)).toList());
+        for (int m : new int[] {1, 2, 4, 8, 16}) {
+            List<StepMetrics> steps = train(work, gpt(4, 256, 4, 128, 32, 6, 2, m, "1f1b"), 2, 1);
+            double step = median(steps.stream().map(StepMetrics::stepSeconds).toList());
+            double slowestStage =
+                    median(steps.stream().map(s -> max(s.stageBusySeconds())).toList());
+            double slowestCpu =
+                    median(steps.stream().map(s -> max(s.stageCpuSeconds())).toList());
+            double fill = (m + 2 - 1) / (double) m;
+            double ideal = fill * slowestStage;
+            double bubble =
+                    median(steps.stream().map(StepMetrics::bubbleFraction).toList());
+            System.out.printf(
+                    "| %d | %.3f | %.3f | %.3f | %.0f%% | %.0f%% | %.2fx | %.3f | %.3f | %.3f | %.2fx |%n",
+                    m,
+                    single,
+                    step,
+                    ideal,
+                    100 * ideal / step,
+                    100 * bubble,
+                    single / step,
+                    singleCpu,
+                    slowestCpu,
+                    fill * slowestCpu,
+                    singleCpu / (fill * slowestCpu));
+        }
+        System.out.println();
+    }
+
+    private static double max(List<Double> values) {
+        return values.stream().mapToDouble(Double::doubleValue).max().orElse(0);
+    }
+
+    // 3. Checkpoints of gpt-25M, one after every step: how long training pauses for each (copying the state
+    // into Java memory between steps) and when the write (safetensors + SHA-256 + fsync + rename, on the writer
+    // thread) completes after its step; then a verified load (digest check + parse).
+    private static void checkpointCost(Path work) throws IOException {
+        NativeRuntime.configureThread(1);
+        JobSpec spec = gpt(8, 512, 8, 128, 8, 4, 1, 1, "1f1b").withCheckpoint(new CheckpointPolicy(1, 2, false));
+        Map<Long, Long> stepEnds = new ConcurrentHashMap<>();
+        List<Double> pauses = new ArrayList<>();
+        List<Double> writes = new CopyOnWriteArrayList<>();
+        long[] bytes = new long[1];
+        Path out = work.resolve("checkpoint");
+        Trainer.train(
+                TrainingRun.of(spec, 1, out).withThreadsPerStage(1).reportingTo(new TrainingListener() {
+                    @Override
+                    public void onStep(StepMetrics metrics) {
+                        long now = System.nanoTime();
+                        Long previous = stepEnds.get(metrics.step() - 1);
+                        if (previous != null && metrics.step() > WARMUP_STEPS) {
+                            // the time between two steps' ends, less the second step's own training time
+                            pauses.add((now - previous) / 1e9 - metrics.stepSeconds());
+                        }
+                        stepEnds.put(metrics.step(), now);
+                    }
+
+                    @Override
+                    public void onCheckpoint(CheckpointWritten written) {
+                        bytes[0] = written.bytes();
+                        writes.add((System.nanoTime() - stepEnds.get(written.step())) / 1e9);
+                    }
+                }),
+                new TorchEngine());
+        Path file = new CheckpointStore(out.resolve("checkpoints")).latest().orElseThrow();
+        long start = System.nanoTime();
+        CheckpointStore.load(file);
+        double load = (System.nanoTime() - start) / 1e9;
+        System.out.println("| model | checkpoint size | training pause s | written after s | verified load s |");
+        System.out.println("| --- | ---: | ---: | ---: | ---: |");
+        System.out.printf(
+                "| gpt-25M | %.1f MB | %.2f | %.2f | %.2f |%n", bytes[0] / 1e6, median(pauses), median(writes), load);
+        System.out.println();
+    }
+
+    // 4. Averaging a whole model's gradients between two data-parallel ranks (two Gloo groups in this JVM, over
+    // loopback): one collective per parameter against the bucketed path the engine uses. Both ranks run on this
+    // machine's cores, so the figures are the collectives' own cost, not a network's.
+    private static void gradientAveraging() throws IOException {
+        NativeRuntime.configureThread(1);
+        System.out.println("| model | tensors | floats | per-parameter ms | bucketed ms | speedup |");
+        System.out.println("| --- | ---: | ---: | ---: | ---: | ---: |");
+        int port = StorePorts.freeRun(2);
+        CompletableFuture<ReplicaGroup> other = CompletableFuture.supplyAsync(
+                () -> new ReplicaGroup(DataParallelGroup.evenly(1, 2, "127.0.0.1", port), 1, () -> false));
+        ReplicaGroup zero = new ReplicaGroup(DataParallelGroup.evenly(0, 2, "127.0.0.1", port), 1, () -> false);
+        ReplicaGroup one = other.join();
+        for (String name : new String[] {"gpt-3M", "gpt-25M"}) {
+            JobSpec spec = name.equals("gpt-3M")
+                    ? gpt(4, 256, 4, 128, 16, 1, 1, 1, "1f1b")
+                    : gpt(8, 512, 8, 128, 8, 1, 1, 1, "1f1b");
+            try (PointerScope scope = new PointerScope()) {
+                List<List<Tensor>> grads = new ArrayList<>();
+                for (int rank = 0; rank < 2; rank++) {
+                    List<Tensor> mine = new ArrayList<>();
+                    ModelFactory.build(spec.model(), 1)
+                            .forEach(
+                                    b -> b.parameters().values().forEach(p -> mine.add(torch.randn(Tensors.shape(p)))));
+                    grads.add(mine);
+                }
+                long floats = grads.get(0).stream().mapToLong(Tensor::numel).sum();
+                List<Double> perParameter = new ArrayList<>();
+                List<Double> bucketed = new ArrayList<>();
+                for (int round = 0; round < 7; round++) {
+                    perParameter.add(bothRanks(
+                            () -> grads.get(0).forEach(g -> zero.average(0, g)),
+                            () -> grads.get(1).forEach(g -> one.average(0, g))));
+                    bucketed.add(
+                            bothRanks(() -> zero.averageAll(0, grads.get(0)), () -> one.averageAll(0, grads.get(1))));
+                }
+                double a = median(perParameter);
+                double b = median(bucketed);
+                System.out.printf(
+                        "| %s | %d | %.1fM | %.1f | %.1f | %.1fx |%n",
+                        name, grads.get(0).size(), floats / 1e6, a * 1e3, b * 1e3, a / b);
+            }
+        }
+        System.out.println();
+    }
+
+    /** Seconds until both ranks finished their part (rank 1's on another thread). */
+    private static double bothRanks(Runnable rankZero, Runnable rankOne) {
+        long start = System.nanoTime();
+        var other = CompletableFuture.runAsync(rankOne);
+        rankZero.run();
+        other.join();
+        return (System.nanoTime() - start) / 1e9;
+    }
+
+    private static List<StepMetrics> train(Path work, JobSpec spec, int devices, int threads) {
+        List<StepMetrics> steps = new ArrayList<>();
+        Path out = work.resolve("run-" + System.nanoTime());
+        Trainer.train(
+                TrainingRun.of(spec, devices, out).withThreadsPerStage(threads).reportingTo(new TrainingListener() {
+                    @Override
+                    public void onStep(StepMetrics metrics) {
+                        if (metrics.step() > WARMUP_STEPS) {
+                            steps.add(metrics);
+                        }
+                    }
+                }),
+                new TorchEngine());
+        deleteRecursively(out);
+        return steps;
+    }
+
+    private static JobSpec gpt(
+            int layers,
+            int d,
+            int heads,
+            int seqLen,
+            int batch,
+            int steps,
+            int stages,
+            int microBatches,
+            String schedule) {
+        return SpecDocument.parseForTraining(
+                """
         {"name": "bench",
          "model": {"type": "gpt", "layers": %d, "dModel": %d, "heads": %d, "seqLen": %d, "vocab": 256},
          "data": {"type": "arithmetic", "seed": 1},
          "training": {"steps": %d, "batchSize": %d, "learningRate": 0.001, "seed": 1},
          "parallelism": {"stages": %d, "microBatches": %d, "schedule": "%s"}}
         """.formatted(layers, d, heads, seqLen, steps + WARMUP_STEPS, batch, stages, microBatches, schedule));
-  }
-
-  private static double median(List<Double> values) {
-    List<Double> sorted = values.stream().sorted().toList();
-    return sorted.isEmpty() ? Double.NaN : sorted.get(sorted.size() / 2);
-  }
-
-  private static void deleteRecursively(Path root) {
-    if (!Files.exists(root)) {
-      return;
     }
-    try (Stream<Path> paths = Files.walk(root)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException e) {
-      // Temporary files only.
+
+    private static double median(List<Double> values) {
+        List<Double> sorted = values.stream().sorted().toList();
+        return sorted.isEmpty() ? Double.NaN : sorted.get(sorted.size() / 2);
     }
-  }
+
+    private static void deleteRecursively(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(root)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // Temporary files only.
+        }
+    }
 }

@@ -24,142 +24,150 @@ import org.junit.jupiter.api.Test;
 /** Two ranks in one JVM (Gloo over a TCP store). */
 class ReplicaGroupTest {
 
-  @Test
-  void bucketedAveragingGivesEveryTensorItsMeanOverTheRanks() throws Exception {
-    NativeRuntime.load();
-    ReplicaGroup[] ranks = join(StorePorts.freeRun(2), Duration.ofSeconds(60), () -> false);
-    // shapes as gradients come: matrices, vectors, a scalar, and one larger than a whole bucket
-    long[][] shapes = {{64, 32}, {32}, {1}, {ReplicaGroup.BUCKET_ELEMENTS + 5}, {7, 3, 2}, {3}};
-    List<List<Tensor>> tensors = new ArrayList<>();
-    List<Tensor> expected = new ArrayList<>();
-    for (int rank = 0; rank < 2; rank++) {
-      Generator generator = torch.make_generator_cpu(100 + rank);
-      List<Tensor> mine = new ArrayList<>();
-      for (long[] shape : shapes) {
-        mine.add(torch.randn(shape, new GeneratorOptional(generator), new TensorOptions()));
-      }
-      tensors.add(mine);
-    }
-    for (int i = 0; i < shapes.length; i++) {
-      expected.add(tensors.get(0).get(i).add(tensors.get(1).get(i)).div(new Scalar(2.0)));
-    }
+    @Test
+    void bucketedAveragingGivesEveryTensorItsMeanOverTheRanks() throws Exception {
+        NativeRuntime.load();
+        ReplicaGroup[] ranks = join(StorePorts.freeRun(2), Duration.ofSeconds(60), () -> false);
+        // shapes as gradients come: matrices, vectors, a scalar, and one larger than a whole bucket
+        long[][] shapes = {{64, 32}, {32}, {1}, {ReplicaGroup.BUCKET_ELEMENTS + 5}, {7, 3, 2}, {3}};
+        List<List<Tensor>> tensors = new ArrayList<>();
+        List<Tensor> expected = new ArrayList<>();
+        for (int rank = 0; rank < 2; rank++) {
+            Generator generator = torch.make_generator_cpu(100 + rank);
+            List<Tensor> mine = new ArrayList<>();
+            for (long[] shape : shapes) {
+                mine.add(torch.randn(shape, new GeneratorOptional(generator), new TensorOptions()));
+            }
+            tensors.add(mine);
+        }
+        for (int i = 0; i < shapes.length; i++) {
+            expected.add(tensors.get(0).get(i).add(tensors.get(1).get(i)).div(new Scalar(2.0)));
+        }
 
-    CompletableFuture<Void> one = CompletableFuture.runAsync(() -> ranks[1].averageAll(0, tensors.get(1)));
-    ranks[0].averageAll(0, tensors.get(0));
-    one.get(30, TimeUnit.SECONDS);
+        CompletableFuture<Void> one = CompletableFuture.runAsync(() -> ranks[1].averageAll(0, tensors.get(1)));
+        ranks[0].averageAll(0, tensors.get(0));
+        one.get(30, TimeUnit.SECONDS);
 
-    for (int rank = 0; rank < 2; rank++) {
-      for (int i = 0; i < shapes.length; i++) {
-        Tensor got = tensors.get(rank).get(i);
-        assertThat(Tensors.shape(got)).isEqualTo(shapes[i]);
-        assertThat(got.equal(expected.get(i))).as("rank %d tensor %d", rank, i).isTrue();
-      }
-    }
-  }
-
-  @Test
-  void buffersBecomeRankZerosOnEveryRank() throws Exception {
-    NativeRuntime.load();
-    ReplicaGroup[] ranks = join(StorePorts.freeRun(2), Duration.ofSeconds(60), () -> false);
-    // a running mean (float) and a counter (int64), as modules keep them
-    List<List<Tensor>> buffers = new ArrayList<>();
-    for (int rank = 0; rank < 2; rank++) {
-      buffers.add(List.of(Tensors.floats(new float[] {rank + 0.5f, rank - 2f, 3f * rank}, 3),
-          Tensors.longs(new long[] {10 + rank}, 1)));
+        for (int rank = 0; rank < 2; rank++) {
+            for (int i = 0; i < shapes.length; i++) {
+                Tensor got = tensors.get(rank).get(i);
+                assertThat(Tensors.shape(got)).isEqualTo(shapes[i]);
+                assertThat(got.equal(expected.get(i)))
+                        .as("rank %d tensor %d", rank, i)
+                        .isTrue();
+            }
+        }
     }
 
-    CompletableFuture<Void> one = CompletableFuture.runAsync(() -> ranks[1].broadcastFromRankZero(0, buffers.get(1)));
-    ranks[0].broadcastFromRankZero(0, buffers.get(0));
-    one.get(30, TimeUnit.SECONDS);
+    @Test
+    void buffersBecomeRankZerosOnEveryRank() throws Exception {
+        NativeRuntime.load();
+        ReplicaGroup[] ranks = join(StorePorts.freeRun(2), Duration.ofSeconds(60), () -> false);
+        // a running mean (float) and a counter (int64), as modules keep them
+        List<List<Tensor>> buffers = new ArrayList<>();
+        for (int rank = 0; rank < 2; rank++) {
+            buffers.add(List.of(
+                    Tensors.floats(new float[] {rank + 0.5f, rank - 2f, 3f * rank}, 3),
+                    Tensors.longs(new long[] {10 + rank}, 1)));
+        }
 
-    for (int rank = 0; rank < 2; rank++) {
-      float[] mean = new float[3];
-      buffers.get(rank).get(0).data_ptr_float().get(mean);
-      assertThat(mean).as("rank %d", rank).containsExactly(0.5f, -2f, 0f);
-      assertThat(buffers.get(rank).get(1).data_ptr_long().get()).as("rank %d", rank).isEqualTo(10L);
+        CompletableFuture<Void> one =
+                CompletableFuture.runAsync(() -> ranks[1].broadcastFromRankZero(0, buffers.get(1)));
+        ranks[0].broadcastFromRankZero(0, buffers.get(0));
+        one.get(30, TimeUnit.SECONDS);
+
+        for (int rank = 0; rank < 2; rank++) {
+            float[] mean = new float[3];
+            buffers.get(rank).get(0).data_ptr_float().get(mean);
+            assertThat(mean).as("rank %d", rank).containsExactly(0.5f, -2f, 0f);
+            assertThat(buffers.get(rank).get(1).data_ptr_long().get())
+                    .as("rank %d", rank)
+                    .isEqualTo(10L);
+        }
     }
-  }
 
-  /** Both ranks of a 2-process group with one stage, built concurrently (each waits for the other). */
-  private static ReplicaGroup[] join(int port, Duration timeout, BooleanSupplier rankZeroAbandoned) throws Exception {
-    CompletableFuture<ReplicaGroup> zero = CompletableFuture.supplyAsync(() -> new ReplicaGroup(
-        DataParallelGroup.evenly(0, 2, "127.0.0.1", port).withTimeout(timeout), 1, rankZeroAbandoned));
-    CompletableFuture<ReplicaGroup> one = CompletableFuture.supplyAsync(() -> new ReplicaGroup(
-        DataParallelGroup.evenly(1, 2, "127.0.0.1", port).withTimeout(timeout), 1, () -> false));
-    return new ReplicaGroup[] {zero.get(30, TimeUnit.SECONDS), one.get(30, TimeUnit.SECONDS)};
-  }
-
-  /** One rank stops taking part (a hung peer). */
-  @Test
-  void aRankWaitingOnAHungPeerGivesUpOnceTheRunIsAbandoned() throws Exception {
-    NativeRuntime.load();
-    int port = StorePorts.freeRun(2);
-    AtomicBoolean abandoned = new AtomicBoolean();
-    // the collective timeout is far longer than the test waits: only abandoning can end the wait in time
-    Duration timeout = Duration.ofSeconds(60);
-    ReplicaGroup[] ranks = join(port, timeout, abandoned::get);
-    ReplicaGroup zero = ranks[0];
-    ReplicaGroup one = ranks[1];
-
-    // both take part: the collective completes
-    CompletableFuture<Integer> both = CompletableFuture.supplyAsync(() -> one.agreeOnMaximum(7));
-    assertThat(zero.agreeOnMaximum(3)).isEqualTo(7);
-    assertThat(both.get(10, TimeUnit.SECONDS)).isEqualTo(7);
-
-    // rank 1 hangs (never joins); rank 0 waits until its run is abandoned, then fails at once
-    CompletableFuture<Integer> waiting = CompletableFuture.supplyAsync(() -> zero.agreeOnMaximum(1));
-    Thread.sleep(300);
-    assertThat(waiting).as("still waiting for the hung peer").isNotDone();
-    assertGivesUpOnceAbandoned(waiting, abandoned);
-
-    // the late peer's collective meets the one rank 0 left behind, so nothing stays blocked
-    assertThat(CompletableFuture.supplyAsync(() -> one.agreeOnMaximum(0)).get(10, TimeUnit.SECONDS)).isEqualTo(1);
-  }
-
-  /** A peer that never comes (its runner died before joining): the join gives up once the run is abandoned. */
-  @Test
-  void aRankWhosePeerNeverJoinsGivesUpOnceTheRunIsAbandoned() throws Exception {
-    NativeRuntime.load();
-    int port = StorePorts.freeRun(2);
-    AtomicBoolean abandoned = new AtomicBoolean();
-    // the join timeout is far longer than the test waits: only abandoning can end the wait in time
-    DataParallelGroup rankZero = DataParallelGroup.evenly(0, 2, "127.0.0.1", port).withTimeout(Duration.ofSeconds(60));
-    CompletableFuture<ReplicaGroup> joining = CompletableFuture.supplyAsync(
-        () -> new ReplicaGroup(rankZero, 1, abandoned::get));
-    Thread.sleep(500);
-    assertThat(joining).as("still waiting for rank 1").isNotDone();
-
-    assertThat(assertGivesUpOnceAbandoned(joining, abandoned)).hasMessageContaining("1 of 2 processes joined");
-  }
-
-  /** Abandons the run; the wait must then fail with a lost peer within a second. Returns that failure. */
-  private static Throwable assertGivesUpOnceAbandoned(CompletableFuture<?> waiting, AtomicBoolean abandoned)
-      throws Exception {
-    long abandonedAt = System.nanoTime();
-    abandoned.set(true);
-    try {
-      waiting.get(10, TimeUnit.SECONDS);
-      throw new AssertionError("the wait ended without its peer");
-    } catch (ExecutionException e) {
-      assertThat(Duration.ofNanos(System.nanoTime() - abandonedAt)).isLessThan(Duration.ofSeconds(1));
-      assertThat(e.getCause()).isInstanceOf(PeerLostException.class).hasMessageContaining("abandoned");
-      return e.getCause();
+    /** Both ranks of a 2-process group with one stage, built concurrently (each waits for the other). */
+    private static ReplicaGroup[] join(int port, Duration timeout, BooleanSupplier rankZeroAbandoned) throws Exception {
+        CompletableFuture<ReplicaGroup> zero = CompletableFuture.supplyAsync(() -> new ReplicaGroup(
+                DataParallelGroup.evenly(0, 2, "127.0.0.1", port).withTimeout(timeout), 1, rankZeroAbandoned));
+        CompletableFuture<ReplicaGroup> one = CompletableFuture.supplyAsync(() -> new ReplicaGroup(
+                DataParallelGroup.evenly(1, 2, "127.0.0.1", port).withTimeout(timeout), 1, () -> false));
+        return new ReplicaGroup[] {zero.get(30, TimeUnit.SECONDS), one.get(30, TimeUnit.SECONDS)};
     }
-  }
 
-  /** Rank 1 may start first: it waits for rank 0's store and the group forms once rank 0 comes. */
-  @Test
-  void aRankThatStartsBeforeRankZeroJoinsWhenRankZeroComes() throws Exception {
-    NativeRuntime.load();
-    int port = StorePorts.freeRun(2);
-    CompletableFuture<ReplicaGroup> one = CompletableFuture.supplyAsync(() -> new ReplicaGroup(
-        DataParallelGroup.evenly(1, 2, "127.0.0.1", port).withTimeout(Duration.ofSeconds(30)), 1, () -> false));
-    Thread.sleep(1_000);
-    ReplicaGroup zero = new ReplicaGroup(
-        DataParallelGroup.evenly(0, 2, "127.0.0.1", port).withTimeout(Duration.ofSeconds(30)), 1, () -> false);
-    ReplicaGroup late = one.get(30, TimeUnit.SECONDS);
-    CompletableFuture<Integer> other = CompletableFuture.supplyAsync(() -> late.agreeOnMaximum(5));
-    assertThat(zero.agreeOnMaximum(2)).isEqualTo(5);
-    assertThat(other.get(10, TimeUnit.SECONDS)).isEqualTo(5);
-  }
+    /** One rank stops taking part (a hung peer). */
+    @Test
+    void aRankWaitingOnAHungPeerGivesUpOnceTheRunIsAbandoned() throws Exception {
+        NativeRuntime.load();
+        int port = StorePorts.freeRun(2);
+        AtomicBoolean abandoned = new AtomicBoolean();
+        // the collective timeout is far longer than the test waits: only abandoning can end the wait in time
+        Duration timeout = Duration.ofSeconds(60);
+        ReplicaGroup[] ranks = join(port, timeout, abandoned::get);
+        ReplicaGroup zero = ranks[0];
+        ReplicaGroup one = ranks[1];
+
+        // both take part: the collective completes
+        CompletableFuture<Integer> both = CompletableFuture.supplyAsync(() -> one.agreeOnMaximum(7));
+        assertThat(zero.agreeOnMaximum(3)).isEqualTo(7);
+        assertThat(both.get(10, TimeUnit.SECONDS)).isEqualTo(7);
+
+        // rank 1 hangs (never joins); rank 0 waits until its run is abandoned, then fails at once
+        CompletableFuture<Integer> waiting = CompletableFuture.supplyAsync(() -> zero.agreeOnMaximum(1));
+        Thread.sleep(300);
+        assertThat(waiting).as("still waiting for the hung peer").isNotDone();
+        assertGivesUpOnceAbandoned(waiting, abandoned);
+
+        // the late peer's collective meets the one rank 0 left behind, so nothing stays blocked
+        assertThat(CompletableFuture.supplyAsync(() -> one.agreeOnMaximum(0)).get(10, TimeUnit.SECONDS))
+                .isEqualTo(1);
+    }
+
+    /** A peer that never comes (its runner died before joining): the join gives up once the run is abandoned. */
+    @Test
+    void aRankWhosePeerNeverJoinsGivesUpOnceTheRunIsAbandoned() throws Exception {
+        NativeRuntime.load();
+        int port = StorePorts.freeRun(2);
+        AtomicBoolean abandoned = new AtomicBoolean();
+        // the join timeout is far longer than the test waits: only abandoning can end the wait in time
+        DataParallelGroup rankZero =
+                DataParallelGroup.evenly(0, 2, "127.0.0.1", port).withTimeout(Duration.ofSeconds(60));
+        CompletableFuture<ReplicaGroup> joining =
+                CompletableFuture.supplyAsync(() -> new ReplicaGroup(rankZero, 1, abandoned::get));
+        Thread.sleep(500);
+        assertThat(joining).as("still waiting for rank 1").isNotDone();
+
+        assertThat(assertGivesUpOnceAbandoned(joining, abandoned)).hasMessageContaining("1 of 2 processes joined");
+    }
+
+    /** Abandons the run; the wait must then fail with a lost peer within a second. Returns that failure. */
+    private static Throwable assertGivesUpOnceAbandoned(CompletableFuture<?> waiting, AtomicBoolean abandoned)
+            throws Exception {
+        long abandonedAt = System.nanoTime();
+        abandoned.set(true);
+        try {
+            waiting.get(10, TimeUnit.SECONDS);
+            throw new AssertionError("the wait ended without its peer");
+        } catch (ExecutionException e) {
+            assertThat(Duration.ofNanos(System.nanoTime() - abandonedAt)).isLessThan(Duration.ofSeconds(1));
+            assertThat(e.getCause()).isInstanceOf(PeerLostException.class).hasMessageContaining("abandoned");
+            return e.getCause();
+        }
+    }
+
+    /** Rank 1 may start first: it waits for rank 0's store and the group forms once rank 0 comes. */
+    @Test
+    void aRankThatStartsBeforeRankZeroJoinsWhenRankZeroComes() throws Exception {
+        NativeRuntime.load();
+        int port = StorePorts.freeRun(2);
+        CompletableFuture<ReplicaGroup> one = CompletableFuture.supplyAsync(() -> new ReplicaGroup(
+                DataParallelGroup.evenly(1, 2, "127.0.0.1", port).withTimeout(Duration.ofSeconds(30)), 1, () -> false));
+        Thread.sleep(1_000);
+        ReplicaGroup zero = new ReplicaGroup(
+                DataParallelGroup.evenly(0, 2, "127.0.0.1", port).withTimeout(Duration.ofSeconds(30)), 1, () -> false);
+        ReplicaGroup late = one.get(30, TimeUnit.SECONDS);
+        CompletableFuture<Integer> other = CompletableFuture.supplyAsync(() -> late.agreeOnMaximum(5));
+        assertThat(zero.agreeOnMaximum(2)).isEqualTo(5);
+        assertThat(other.get(10, TimeUnit.SECONDS)).isEqualTo(5);
+    }
 }
