@@ -7,7 +7,7 @@ import dev.trainyard.client.model.Job;
 import dev.trainyard.system.support.ManagedProcess;
 import dev.trainyard.system.support.Platform;
 import dev.trainyard.system.support.Specs;
-import dev.trainyard.system.support.TestDatabase;
+import dev.trainyard.system.support.SystemDatabase;
 import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -85,7 +85,7 @@ class FencingTest {
     }
 
     private static long rowsAfter(String sql, long attemptId, OffsetDateTime at) throws Exception {
-        try (Connection c = TestDatabase.connect(platform.dbUrl());
+        try (Connection c = SystemDatabase.connect(platform.dbUrl());
                 PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setLong(1, attemptId);
             ps.setObject(2, at);

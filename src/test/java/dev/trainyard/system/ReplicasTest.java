@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.trainyard.client.model.Job;
 import dev.trainyard.system.support.Platform;
 import dev.trainyard.system.support.Specs;
-import dev.trainyard.system.support.TestDatabase;
+import dev.trainyard.system.support.SystemDatabase;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -61,7 +61,7 @@ class ReplicasTest {
         assertThat(sawSuccess.get(30, TimeUnit.SECONDS))
                 .as("the other replica's stream saw it succeed")
                 .isTrue();
-        try (Connection c = TestDatabase.connect(platform.dbUrl());
+        try (Connection c = SystemDatabase.connect(platform.dbUrl());
                 ResultSet rs = c.createStatement().executeQuery("select count(*) from leases")) {
             rs.next();
             assertThat(rs.getLong(1))

@@ -4,7 +4,7 @@ import dev.trainyard.client.model.Job;
 import dev.trainyard.system.support.ManagedProcess;
 import dev.trainyard.system.support.Platform;
 import dev.trainyard.system.support.Specs;
-import dev.trainyard.system.support.TestDatabase;
+import dev.trainyard.system.support.SystemDatabase;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -32,7 +32,7 @@ public final class FailoverBenchmark {
         ManagedProcess a = platform.startRunner("node-a", 2);
         Job job = platform.jobs().submitJob(Specs.tinyGpt("failover", 2, STEPS, 20), null);
         long id = job.getId();
-        try (Connection db = TestDatabase.connect(platform.dbUrl())) {
+        try (Connection db = SystemDatabase.connect(platform.dbUrl())) {
             Figures.Table table = new Figures.Table(
                     "replacement",
                     "heartbeat timeout s",

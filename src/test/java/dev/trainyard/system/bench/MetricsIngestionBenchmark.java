@@ -1,7 +1,7 @@
 package dev.trainyard.system.bench;
 
 import dev.trainyard.system.support.Platform;
-import dev.trainyard.system.support.TestDatabase;
+import dev.trainyard.system.support.SystemDatabase;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -162,7 +162,7 @@ public final class MetricsIngestionBenchmark {
     }
 
     private static long rows(Platform platform) throws Exception {
-        try (Connection c = TestDatabase.connect(platform.dbUrl());
+        try (Connection c = SystemDatabase.connect(platform.dbUrl());
                 Statement s = c.createStatement();
                 ResultSet rs = s.executeQuery("select count(*) from metric_points")) {
             rs.next();

@@ -1,6 +1,6 @@
 package dev.trainyard.system.bench;
 
-import dev.trainyard.system.support.TestDatabase;
+import dev.trainyard.system.support.SystemDatabase;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -43,7 +43,7 @@ final class PgActivity implements AutoCloseable {
         String sql = "select coalesce(wait_event_type, 'CPU') || ':' || coalesce(wait_event, '-'), "
                 + "regexp_replace(left(query, 90), '\\s+', ' ', 'g') from pg_stat_activity where datname = '" + db
                 + "' and state = 'active' and pid <> pg_backend_pid() and query not like 'listen%'";
-        try (Connection c = TestDatabase.connect(jdbcUrl);
+        try (Connection c = SystemDatabase.connect(jdbcUrl);
                 Statement s = c.createStatement()) {
             while (!stop.get() && System.nanoTime() < deadline) {
                 try (ResultSet rs = s.executeQuery(sql)) {
@@ -62,7 +62,7 @@ final class PgActivity implements AutoCloseable {
 
     /** Commits and rollbacks of the database, and the server's WAL syncs and bytes (pg_stat_wal, PostgreSQL 14+). */
     private long[] counters() {
-        try (Connection c = TestDatabase.connect(jdbcUrl);
+        try (Connection c = SystemDatabase.connect(jdbcUrl);
                 Statement s = c.createStatement();
                 ResultSet rs = s.executeQuery("select xact_commit, xact_rollback, (select wal_sync from pg_stat_wal), "
                         + "(select wal_bytes::bigint from pg_stat_wal), tup_inserted, tup_updated "

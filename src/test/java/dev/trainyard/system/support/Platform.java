@@ -47,7 +47,7 @@ public final class Platform implements AutoCloseable {
 
     private Platform(String name, Map<String, String> extraEnv) {
         this.name = name;
-        this.dbUrl = TestDatabase.fresh("trainyard_sys_" + name);
+        this.dbUrl = SystemDatabase.fresh("trainyard_sys_" + name);
         this.dir = emptied(Repository.output("system-" + name));
         this.port = freePort();
         apiEnv.put("DB_URL", dbUrl);

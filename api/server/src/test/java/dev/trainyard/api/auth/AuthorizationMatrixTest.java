@@ -1,14 +1,14 @@
 package dev.trainyard.api.auth;
 
-import static dev.trainyard.api.testing.Api.anonymous;
-import static dev.trainyard.api.testing.Api.asAdmin;
-import static dev.trainyard.api.testing.Api.problem;
+import static dev.trainyard.api.testing.ApiRequests.anonymous;
+import static dev.trainyard.api.testing.ApiRequests.asAdmin;
+import static dev.trainyard.api.testing.ApiRequests.problem;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.allOf;
 import static org.hamcrest.Matchers.lessThan;
 import static org.hamcrest.Matchers.not;
 
-import dev.trainyard.api.testing.Api;
+import dev.trainyard.api.testing.ApiRequests;
 import dev.trainyard.api.testing.Db;
 import dev.trainyard.api.testing.Fixtures;
 import dev.trainyard.api.testing.Names;
@@ -90,8 +90,8 @@ class AuthorizationMatrixTest {
                 "Bearer ",
                 "Bearer",
                 "Bearer " + "y".repeat(300),
-                "Token " + Api.ADMIN,
-                Api.ADMIN);
+                "Token " + ApiRequests.ADMIN,
+                ApiRequests.ADMIN);
 
         private int malformedTurn;
 
@@ -103,7 +103,7 @@ class AuthorizationMatrixTest {
                 case RUNNER -> "Bearer " + runner.secret();
                 case OWN_MEMBER -> "Bearer " + memberA.secret();
                 case OTHER_MEMBER -> "Bearer " + memberB.secret();
-                case ADMIN -> "Bearer " + Api.ADMIN;
+                case ADMIN -> "Bearer " + ApiRequests.ADMIN;
             };
         }
 

@@ -1,12 +1,12 @@
 package dev.trainyard.api.jobs;
 
-import static dev.trainyard.api.testing.Api.asAdmin;
-import static dev.trainyard.api.testing.Api.problem;
+import static dev.trainyard.api.testing.ApiRequests.asAdmin;
+import static dev.trainyard.api.testing.ApiRequests.problem;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 
-import dev.trainyard.api.testing.Api;
+import dev.trainyard.api.testing.ApiRequests;
 import dev.trainyard.api.testing.Db;
 import dev.trainyard.api.testing.Fixtures;
 import dev.trainyard.api.testing.Spec;
@@ -212,7 +212,7 @@ class BadSubmissionTest {
         // a body of unknown length travels chunked, without Content-Length
         HttpRequest request = HttpRequest.newBuilder(
                         URI.create(RestAssured.baseURI + ":" + RestAssured.port + "/api/v1/jobs"))
-                .header("Authorization", "Bearer " + Api.ADMIN)
+                .header("Authorization", "Bearer " + ApiRequests.ADMIN)
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body)))
                 .build();
@@ -223,7 +223,7 @@ class BadSubmissionTest {
                 .as(response.body().substring(0, Math.min(300, response.body().length())))
                 .isEqualTo(413);
         assertThat(response.headers().firstValue("Content-Type"))
-                .hasValueSatisfying(t -> assertThat(t).startsWith(Api.PROBLEM_JSON));
+                .hasValueSatisfying(t -> assertThat(t).startsWith(ApiRequests.PROBLEM_JSON));
         assertThat(Db.jobCount()).isEqualTo(before);
     }
 

@@ -1,7 +1,7 @@
 package dev.trainyard.api.jobs;
 
-import static dev.trainyard.api.testing.Api.asAdmin;
-import static dev.trainyard.api.testing.Api.problem;
+import static dev.trainyard.api.testing.ApiRequests.asAdmin;
+import static dev.trainyard.api.testing.ApiRequests.problem;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 

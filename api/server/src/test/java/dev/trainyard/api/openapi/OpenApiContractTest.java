@@ -1,6 +1,6 @@
 package dev.trainyard.api.openapi;
 
-import static dev.trainyard.api.testing.Api.anonymous;
+import static dev.trainyard.api.testing.ApiRequests.anonymous;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;

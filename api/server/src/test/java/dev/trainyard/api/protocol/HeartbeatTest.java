@@ -1,6 +1,6 @@
 package dev.trainyard.api.protocol;
 
-import static dev.trainyard.api.testing.Api.as;
+import static dev.trainyard.api.testing.ApiRequests.as;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.trainyard.api.testing.Fixtures;

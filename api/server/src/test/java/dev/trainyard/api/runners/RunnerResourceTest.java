@@ -1,8 +1,8 @@
 package dev.trainyard.api.runners;
 
-import static dev.trainyard.api.testing.Api.asAdmin;
-import static dev.trainyard.api.testing.Api.id;
-import static dev.trainyard.api.testing.Api.problem;
+import static dev.trainyard.api.testing.ApiRequests.asAdmin;
+import static dev.trainyard.api.testing.ApiRequests.id;
+import static dev.trainyard.api.testing.ApiRequests.problem;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.empty;

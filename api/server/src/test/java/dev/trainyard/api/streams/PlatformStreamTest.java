@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.trainyard.api.testing.Api;
+import dev.trainyard.api.testing.ApiRequests;
 import dev.trainyard.api.testing.Db;
 import dev.trainyard.api.testing.Fixtures;
 import dev.trainyard.api.testing.Spec;
@@ -93,7 +93,7 @@ class PlatformStreamTest {
         /** Opens the stream; returns once its headers arrived, as a browser's "live" would. */
         static JobEvents open(URI uri) throws IOException, InterruptedException {
             HttpRequest request = HttpRequest.newBuilder(uri)
-                    .header("Authorization", "Bearer " + Api.ADMIN)
+                    .header("Authorization", "Bearer " + ApiRequests.ADMIN)
                     .header("Accept", "text/event-stream")
                     .build();
             HttpResponse<InputStream> response =

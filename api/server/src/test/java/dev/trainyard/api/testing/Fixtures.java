@@ -1,6 +1,6 @@
 package dev.trainyard.api.testing;
 
-import static dev.trainyard.api.testing.Api.asAdmin;
+import static dev.trainyard.api.testing.ApiRequests.asAdmin;
 
 import java.util.Map;
 

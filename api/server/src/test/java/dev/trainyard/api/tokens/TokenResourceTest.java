@@ -1,10 +1,10 @@
 package dev.trainyard.api.tokens;
 
-import static dev.trainyard.api.testing.Api.anonymous;
-import static dev.trainyard.api.testing.Api.as;
-import static dev.trainyard.api.testing.Api.asAdmin;
-import static dev.trainyard.api.testing.Api.id;
-import static dev.trainyard.api.testing.Api.problem;
+import static dev.trainyard.api.testing.ApiRequests.anonymous;
+import static dev.trainyard.api.testing.ApiRequests.as;
+import static dev.trainyard.api.testing.ApiRequests.asAdmin;
+import static dev.trainyard.api.testing.ApiRequests.id;
+import static dev.trainyard.api.testing.ApiRequests.problem;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.notNullValue;

@@ -13,10 +13,10 @@ import java.util.List;
  * A fresh PostgreSQL database for one test class on a real server: the one at 127.0.0.1:5432 (or the server of
  * TEST_DB_URL), or, when nothing answers, the private server that {@code run.sh db} starts.
  */
-public final class TestDatabase {
+public final class SystemDatabase {
     private static String serverUrl;
 
-    private TestDatabase() {}
+    private SystemDatabase() {}
 
     /**
      * Drops and creates database {@code name}, suffixed with a hash of this checkout's path so that two

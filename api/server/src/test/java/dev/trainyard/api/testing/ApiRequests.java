@@ -13,7 +13,7 @@ import org.hamcrest.Matchers;
 import org.hamcrest.TypeSafeMatcher;
 
 /** Requests as a given caller, and the checks every error answer must pass. */
-public final class Api {
+public final class ApiRequests {
     /** The admin token of the %test profile. */
     public static final String ADMIN = "ty_test_admin_token_0123456789";
 
@@ -26,7 +26,7 @@ public final class Api {
      */
     private static final RestAssuredConfig CONFIG = RestAssuredConfig.config();
 
-    private Api() {}
+    private ApiRequests() {}
 
     public static RequestSpecification as(String secret) {
         return anonymous().header("Authorization", "Bearer " + secret);

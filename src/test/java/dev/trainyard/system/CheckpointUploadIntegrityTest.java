@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
  * offered to a later attempt to resume from. The runner here speaks the protocol by hand, as a broken or
  * malicious runner could.
  */
-class CheckpointIntegrityTest {
+class CheckpointUploadIntegrityTest {
     static Platform platform;
     static final HttpClient HTTP = HttpClient.newHttpClient();
     static final ObjectMapper JSON = new ObjectMapper();
