@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.trainyard.runner.engine.DataParallelGroup;
 import dev.trainyard.runner.engine.PeerLostException;
 import dev.trainyard.runner.engine.StorePorts;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,6 +31,14 @@ class ReplicaGroupTest {
     void bucketedAveragingGivesEveryTensorItsMeanOverTheRanks() throws Exception {
         NativeRuntime.load();
         ReplicaGroup[] ranks = join(StorePorts.freeRun(2), Duration.ofSeconds(60), () -> false);
+        try (ReplicaGroup zero = ranks[0];
+                ReplicaGroup one = ranks[1]) {
+            averageAcrossTwoRanks(zero, one);
+        }
+    }
+
+    private static void averageAcrossTwoRanks(ReplicaGroup zero, ReplicaGroup oneRank) throws Exception {
+        ReplicaGroup[] ranks = {zero, oneRank};
         // shapes as gradients come: matrices, vectors, a scalar, and one larger than a whole bucket
         long[][] shapes = {{64, 32}, {32}, {1}, {ReplicaGroup.BUCKET_ELEMENTS + 5}, {7, 3, 2}, {3}};
         List<List<Tensor>> tensors = new ArrayList<>();
@@ -63,6 +74,14 @@ class ReplicaGroupTest {
     void buffersBecomeRankZerosOnEveryRank() throws Exception {
         NativeRuntime.load();
         ReplicaGroup[] ranks = join(StorePorts.freeRun(2), Duration.ofSeconds(60), () -> false);
+        try (ReplicaGroup zero = ranks[0];
+                ReplicaGroup one = ranks[1]) {
+            broadcastAcrossTwoRanks(zero, one);
+        }
+    }
+
+    private static void broadcastAcrossTwoRanks(ReplicaGroup zero, ReplicaGroup oneRank) throws Exception {
+        ReplicaGroup[] ranks = {zero, oneRank};
         // a running mean (float) and a counter (int64), as modules keep them
         List<List<Tensor>> buffers = new ArrayList<>();
         for (int rank = 0; rank < 2; rank++) {
@@ -104,8 +123,14 @@ class ReplicaGroupTest {
         // the collective timeout is far longer than the test waits: only abandoning can end the wait in time
         Duration timeout = Duration.ofSeconds(60);
         ReplicaGroup[] ranks = join(port, timeout, abandoned::get);
-        ReplicaGroup zero = ranks[0];
-        ReplicaGroup one = ranks[1];
+        try (ReplicaGroup zero = ranks[0];
+                ReplicaGroup one = ranks[1]) {
+            giveUpOnAHungPeer(zero, one, abandoned);
+        }
+    }
+
+    private static void giveUpOnAHungPeer(ReplicaGroup zero, ReplicaGroup one, AtomicBoolean abandoned)
+            throws Exception {
 
         // both take part: the collective completes
         CompletableFuture<Integer> both = CompletableFuture.supplyAsync(() -> one.agreeOnMaximum(7));
@@ -165,9 +190,52 @@ class ReplicaGroupTest {
         Thread.sleep(1_000);
         ReplicaGroup zero = new ReplicaGroup(
                 DataParallelGroup.evenly(0, 2, "127.0.0.1", port).withTimeout(Duration.ofSeconds(30)), 1, () -> false);
-        ReplicaGroup late = one.get(30, TimeUnit.SECONDS);
-        CompletableFuture<Integer> other = CompletableFuture.supplyAsync(() -> late.agreeOnMaximum(5));
-        assertThat(zero.agreeOnMaximum(2)).isEqualTo(5);
-        assertThat(other.get(10, TimeUnit.SECONDS)).isEqualTo(5);
+        try (zero;
+                ReplicaGroup late = one.get(30, TimeUnit.SECONDS)) {
+            CompletableFuture<Integer> other = CompletableFuture.supplyAsync(() -> late.agreeOnMaximum(5));
+            assertThat(zero.agreeOnMaximum(2)).isEqualTo(5);
+            assertThat(other.get(10, TimeUnit.SECONDS)).isEqualTo(5);
+        }
+    }
+
+    /**
+     * A closed group has deleted its native groups and stores, in that order, there and then: rank 0's stores
+     * listen no more, so the next run can take the same ports. Left to the GC, a store could be deleted before
+     * the group that still points to it, corrupting the heap.
+     */
+    @Test
+    void closingAGroupReleasesItsStoresAtOnce() throws Exception {
+        NativeRuntime.load();
+        int port = StorePorts.freeRun(2);
+        ReplicaGroup[] ranks = join(port, Duration.ofSeconds(60), () -> false);
+        CompletableFuture<Integer> other = CompletableFuture.supplyAsync(() -> ranks[1].agreeOnMaximum(4));
+        assertThat(ranks[0].agreeOnMaximum(3)).isEqualTo(4);
+        assertThat(other.get(10, TimeUnit.SECONDS)).isEqualTo(4);
+        assertThat(listening(port))
+                .as("rank 0's control store while the group is open")
+                .isTrue();
+
+        ranks[1].close();
+        ranks[0].close();
+
+        assertThat(listening(port)).as("rank 0's control store once closed").isFalse();
+        assertThat(listening(port + 1)).as("rank 0's stage store once closed").isFalse();
+        // and a new group forms on the very same ports
+        ReplicaGroup[] again = join(port, Duration.ofSeconds(60), () -> false);
+        try (ReplicaGroup zero = again[0];
+                ReplicaGroup one = again[1]) {
+            CompletableFuture<Integer> late = CompletableFuture.supplyAsync(() -> one.agreeOnMaximum(1));
+            assertThat(zero.agreeOnMaximum(2)).isEqualTo(2);
+            assertThat(late.get(10, TimeUnit.SECONDS)).isEqualTo(2);
+        }
+    }
+
+    private static boolean listening(int port) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 500);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 }
