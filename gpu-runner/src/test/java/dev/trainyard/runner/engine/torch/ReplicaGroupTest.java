@@ -16,6 +16,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.Scalar;
@@ -228,6 +229,47 @@ class ReplicaGroupTest {
             assertThat(zero.agreeOnMaximum(2)).isEqualTo(2);
             assertThat(late.get(10, TimeUnit.SECONDS)).isEqualTo(2);
         }
+    }
+
+    /**
+     * A store deleted before its process group leaves the group's teardown decrementing a refcount inside the freed
+     * store. With this thread's glibc cache full, the freed store (a few hundred bytes) goes to the unsorted bin,
+     * the decrement lands on its list link, and the next allocations abort the JVM ("malloc(): unsorted double
+     * linked list corrupted", exit 134): the crash gpu-runner's test JVM had when the GC freed stores first. So this
+     * test crashes the fork unless close deletes each store after its group.
+     */
+    @Test
+    void closingDeletesEachStoreOnlyAfterItsProcessGroup() throws Exception {
+        NativeRuntime.load();
+        ReplicaGroup[] ranks = join(StorePorts.freeRun(2), Duration.ofSeconds(60), () -> false);
+        CompletableFuture<Integer> other = CompletableFuture.supplyAsync(() -> ranks[1].agreeOnMaximum(6));
+        assertThat(ranks[0].agreeOnMaximum(5)).isEqualTo(6);
+        assertThat(other.get(10, TimeUnit.SECONDS)).isEqualTo(6);
+
+        fillThreadCache();
+        ranks[1].close();
+        ranks[0].close();
+        allocateAcrossSizes();
+    }
+
+    /** Fills this thread's glibc tcache for every small size: chunks freed next go to the shared bins. */
+    private static void fillThreadCache() {
+        List<Pointer> chunks = new ArrayList<>();
+        for (long size = 24; size <= 1032; size += 16) {
+            for (int i = 0; i < 7; i++) {
+                chunks.add(Pointer.malloc(size));
+            }
+        }
+        chunks.forEach(Pointer::free);
+    }
+
+    /** Allocations of many sizes, which walk the unsorted bin where a corrupted link aborts the process. */
+    private static void allocateAcrossSizes() {
+        List<Pointer> chunks = new ArrayList<>();
+        for (long size = 40; size <= 8192; size += 56) {
+            chunks.add(Pointer.malloc(size));
+        }
+        chunks.forEach(Pointer::free);
     }
 
     private static boolean listening(int port) {
