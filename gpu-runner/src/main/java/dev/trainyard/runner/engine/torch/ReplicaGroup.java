@@ -36,8 +36,14 @@ import org.bytedeco.pytorch.global.torch;
  * <p>Each group gets its own store on its own port ({@code storePort} for control, {@code storePort + 1 + s}
  * for stage s): handing one JavaCPP-owned store to a second group (directly or through a PrefixStore)
  * trips libtorch's intrusive_ptr refcount assertion and aborts the process.
+ *
+ * <p>Native ownership: a store is created by JavaCPP (a plain {@code new}) and JavaCPP's deallocator deletes it
+ * whatever libtorch's intrusive refcount says, while each process group built on it holds an intrusive_ptr to it.
+ * Left to the garbage collector, the store could be deleted before its group, whose teardown then decrements a
+ * refcount inside freed memory and corrupts the heap (glibc aborts much later, e.g. "corrupted double-linked
+ * list"). So {@link #close()} releases in dependency order: collectives' works, then the groups, then the stores.
  */
-final class ReplicaGroup {
+final class ReplicaGroup implements AutoCloseable {
 
     /**
      * Most elements averaged in one collective: gradients are packed into buckets of about this size (16 MB of
@@ -59,6 +65,15 @@ final class ReplicaGroup {
     private final List<Device> stageDevices = new ArrayList<>();
     private final Backend control;
 
+    /** Collectives being started or waited for now; the groups must outlive them. Guarded by {@code this}. */
+    private int collectivesRunning;
+
+    /** Collectives whose wait was given up while they still ran (a lost peer); guarded by {@code this}. */
+    private final List<Work> unfinished = new ArrayList<>();
+
+    /** Guarded by {@code this}. */
+    private boolean closed;
+
     /**
      * @param abandoned polled while a collective waits: once true, the wait ends with a
      *     {@link PeerLostException} (a hung peer would otherwise hold this process for the whole timeout)
@@ -75,8 +90,10 @@ final class ReplicaGroup {
                 stageGroups.add(processGroup(group.storePort() + 1 + s, device.is_cuda(), false));
             }
         } catch (SpecException | PeerLostException e) {
+            close();
             throw e;
         } catch (RuntimeException e) {
+            close();
             throw new PeerLostException(
                     "data-parallel rank " + group.rank() + " could not join its " + group.processes() + " processes at "
                             + group.storeHost() + ":" + group.storePort() + ": " + e.getMessage(),
@@ -105,13 +122,32 @@ final class ReplicaGroup {
             awaitEveryProcess(store);
         }
         if (cuda) {
-            return NcclBackends.create(
-                    store, group.rank(), group.processes(), group.timeout().toMillis());
+            try {
+                return NcclBackends.create(
+                        store, group.rank(), group.processes(), group.timeout().toMillis());
+            } catch (RuntimeException e) {
+                disown(store);
+                throw e;
+            }
         }
         ProcessGroupGloo.Options options =
                 ProcessGroupGloo.Options.create(new Milliseconds(group.timeout().toMillis()));
         options.devices(new GlooDeviceVector(ProcessGroupGloo.createDeviceForHostname(group.storeHost())));
-        return new ProcessGroupGloo(store, group.rank(), group.processes(), options);
+        try {
+            return new ProcessGroupGloo(store, group.rank(), group.processes(), options);
+        } catch (RuntimeException e) {
+            disown(store);
+            throw e;
+        }
+    }
+
+    /**
+     * A group's native constructor adopts the store into an intrusive_ptr before it runs; when it throws, that
+     * pointer dies with it and deletes the store, so JavaCPP must not delete it a second time.
+     */
+    private void disown(TCPStore store) {
+        store.deallocate(false);
+        stores.remove(store);
     }
 
     /** Every process must cut the model into the same stages, or their stage groups would wait on each other. */
@@ -238,6 +274,24 @@ final class ReplicaGroup {
      * cannot go on without it.
      */
     private void waitFor(Supplier<Work> collective, boolean nccl) {
+        synchronized (this) {
+            if (closed) {
+                throw new PeerLostException("data-parallel rank " + group.rank() + ": its replica group is closed");
+            }
+            collectivesRunning++;
+        }
+        // the work (it holds its process group) and the collective's arguments die here, not whenever the GC runs
+        try (PointerScope scope = new PointerScope()) {
+            awaitWork(collective, nccl);
+        } finally {
+            synchronized (this) {
+                collectivesRunning--;
+                notifyAll();
+            }
+        }
+    }
+
+    private void awaitWork(Supplier<Work> collective, boolean nccl) {
         Work work;
         try {
             work = collective.get();
@@ -271,10 +325,76 @@ final class ReplicaGroup {
                 }
             }
             if (abandoned.getAsBoolean()) {
+                // still running in Gloo's worker thread: its group and store must live until it ends
+                work.retainReference();
+                synchronized (this) {
+                    unfinished.add(work);
+                }
                 throw new PeerLostException(
                         "data-parallel rank " + group.rank() + " stopped waiting for its peers: the run was abandoned");
             }
         }
+    }
+
+    /**
+     * Deletes the groups, then their stores (rank 0's store stops listening on its port). When a collective still
+     * runs (one given up on a lost peer ends only at the group's timeout), the release waits for it on a daemon
+     * thread instead of holding up the caller: deleting a group under a running collective is as unsafe as leaving
+     * the order to the GC.
+     */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (collectivesRunning == 0 && unfinished.isEmpty()) {
+                release();
+                return;
+            }
+        }
+        Thread releaser = new Thread(this::releaseOnceQuiet, "replica-group-release-rank-" + group.rank());
+        releaser.setDaemon(true);
+        releaser.start();
+    }
+
+    private void releaseOnceQuiet() {
+        List<Work> pending;
+        synchronized (this) {
+            while (collectivesRunning > 0) {
+                try {
+                    wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return; // leaking the natives is safe; releasing them under a running collective is not
+                }
+            }
+            pending = List.copyOf(unfinished);
+            unfinished.clear();
+        }
+        for (Work work : pending) {
+            try {
+                work._wait();
+            } catch (RuntimeException e) {
+                // the collective's own failure (its peer is gone): it has ended, which is all that matters here
+            }
+            work.releaseReference();
+        }
+        synchronized (this) {
+            release();
+        }
+    }
+
+    /** Groups before stores: a group's teardown still touches its store. */
+    private void release() {
+        stageGroups.forEach(Backend::close);
+        stageGroups.clear();
+        if (control != null) {
+            control.close();
+        }
+        stores.forEach(TCPStore::close);
+        stores.clear();
     }
 
     /** Rank 0's control store accepts connections (rank 0 may start later than this process). */

@@ -65,7 +65,14 @@ final class TorchSession implements EngineSession {
         this.replicas = replica.isDistributed()
                 ? new ReplicaGroup(replica, run.stageCount(), run.stopSignal()::abandoned)
                 : null;
-        this.plan = plan(partition(data, run.stageCount()));
+        try {
+            this.plan = plan(partition(data, run.stageCount()));
+        } catch (RuntimeException e) {
+            if (replicas != null) {
+                replicas.close();
+            }
+            throw e;
+        }
     }
 
     @Override
@@ -141,10 +148,14 @@ final class TorchSession implements EngineSession {
         return exported;
     }
 
+    /** Stops the stage threads, then deletes the replicas' native groups and stores (see {@link ReplicaGroup}). */
     @Override
     public void close() {
         if (pipeline != null) {
             pipeline.close();
+        }
+        if (replicas != null) {
+            replicas.close();
         }
     }
 

@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.trainyard.runner.engine.DataParallelGroup;
 import dev.trainyard.runner.engine.PeerLostException;
 import dev.trainyard.runner.engine.StorePorts;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,6 +16,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.Scalar;
@@ -28,6 +32,14 @@ class ReplicaGroupTest {
     void bucketedAveragingGivesEveryTensorItsMeanOverTheRanks() throws Exception {
         NativeRuntime.load();
         ReplicaGroup[] ranks = join(StorePorts.freeRun(2), Duration.ofSeconds(60), () -> false);
+        try (ReplicaGroup zero = ranks[0];
+                ReplicaGroup one = ranks[1]) {
+            averageAcrossTwoRanks(zero, one);
+        }
+    }
+
+    private static void averageAcrossTwoRanks(ReplicaGroup zero, ReplicaGroup oneRank) throws Exception {
+        ReplicaGroup[] ranks = {zero, oneRank};
         // shapes as gradients come: matrices, vectors, a scalar, and one larger than a whole bucket
         long[][] shapes = {{64, 32}, {32}, {1}, {ReplicaGroup.BUCKET_ELEMENTS + 5}, {7, 3, 2}, {3}};
         List<List<Tensor>> tensors = new ArrayList<>();
@@ -63,6 +75,14 @@ class ReplicaGroupTest {
     void buffersBecomeRankZerosOnEveryRank() throws Exception {
         NativeRuntime.load();
         ReplicaGroup[] ranks = join(StorePorts.freeRun(2), Duration.ofSeconds(60), () -> false);
+        try (ReplicaGroup zero = ranks[0];
+                ReplicaGroup one = ranks[1]) {
+            broadcastAcrossTwoRanks(zero, one);
+        }
+    }
+
+    private static void broadcastAcrossTwoRanks(ReplicaGroup zero, ReplicaGroup oneRank) throws Exception {
+        ReplicaGroup[] ranks = {zero, oneRank};
         // a running mean (float) and a counter (int64), as modules keep them
         List<List<Tensor>> buffers = new ArrayList<>();
         for (int rank = 0; rank < 2; rank++) {
@@ -104,8 +124,14 @@ class ReplicaGroupTest {
         // the collective timeout is far longer than the test waits: only abandoning can end the wait in time
         Duration timeout = Duration.ofSeconds(60);
         ReplicaGroup[] ranks = join(port, timeout, abandoned::get);
-        ReplicaGroup zero = ranks[0];
-        ReplicaGroup one = ranks[1];
+        try (ReplicaGroup zero = ranks[0];
+                ReplicaGroup one = ranks[1]) {
+            giveUpOnAHungPeer(zero, one, abandoned);
+        }
+    }
+
+    private static void giveUpOnAHungPeer(ReplicaGroup zero, ReplicaGroup one, AtomicBoolean abandoned)
+            throws Exception {
 
         // both take part: the collective completes
         CompletableFuture<Integer> both = CompletableFuture.supplyAsync(() -> one.agreeOnMaximum(7));
@@ -165,9 +191,93 @@ class ReplicaGroupTest {
         Thread.sleep(1_000);
         ReplicaGroup zero = new ReplicaGroup(
                 DataParallelGroup.evenly(0, 2, "127.0.0.1", port).withTimeout(Duration.ofSeconds(30)), 1, () -> false);
-        ReplicaGroup late = one.get(30, TimeUnit.SECONDS);
-        CompletableFuture<Integer> other = CompletableFuture.supplyAsync(() -> late.agreeOnMaximum(5));
-        assertThat(zero.agreeOnMaximum(2)).isEqualTo(5);
-        assertThat(other.get(10, TimeUnit.SECONDS)).isEqualTo(5);
+        try (zero;
+                ReplicaGroup late = one.get(30, TimeUnit.SECONDS)) {
+            CompletableFuture<Integer> other = CompletableFuture.supplyAsync(() -> late.agreeOnMaximum(5));
+            assertThat(zero.agreeOnMaximum(2)).isEqualTo(5);
+            assertThat(other.get(10, TimeUnit.SECONDS)).isEqualTo(5);
+        }
+    }
+
+    /**
+     * A closed group has deleted its native groups and stores, in that order, there and then: rank 0's stores
+     * listen no more, so the next run can take the same ports. Left to the GC, a store could be deleted before
+     * the group that still points to it, corrupting the heap.
+     */
+    @Test
+    void closingAGroupReleasesItsStoresAtOnce() throws Exception {
+        NativeRuntime.load();
+        int port = StorePorts.freeRun(2);
+        ReplicaGroup[] ranks = join(port, Duration.ofSeconds(60), () -> false);
+        CompletableFuture<Integer> other = CompletableFuture.supplyAsync(() -> ranks[1].agreeOnMaximum(4));
+        assertThat(ranks[0].agreeOnMaximum(3)).isEqualTo(4);
+        assertThat(other.get(10, TimeUnit.SECONDS)).isEqualTo(4);
+        assertThat(listening(port))
+                .as("rank 0's control store while the group is open")
+                .isTrue();
+
+        ranks[1].close();
+        ranks[0].close();
+
+        assertThat(listening(port)).as("rank 0's control store once closed").isFalse();
+        assertThat(listening(port + 1)).as("rank 0's stage store once closed").isFalse();
+        // and a new group forms on the very same ports
+        ReplicaGroup[] again = join(port, Duration.ofSeconds(60), () -> false);
+        try (ReplicaGroup zero = again[0];
+                ReplicaGroup one = again[1]) {
+            CompletableFuture<Integer> late = CompletableFuture.supplyAsync(() -> one.agreeOnMaximum(1));
+            assertThat(zero.agreeOnMaximum(2)).isEqualTo(2);
+            assertThat(late.get(10, TimeUnit.SECONDS)).isEqualTo(2);
+        }
+    }
+
+    /**
+     * A store deleted before its process group leaves the group's teardown decrementing a refcount inside the freed
+     * store. With this thread's glibc cache full, the freed store (a few hundred bytes) goes to the unsorted bin,
+     * the decrement lands on its list link, and the next allocations abort the JVM ("malloc(): unsorted double
+     * linked list corrupted", exit 134): the crash gpu-runner's test JVM had when the GC freed stores first. So this
+     * test crashes the fork unless close deletes each store after its group.
+     */
+    @Test
+    void closingDeletesEachStoreOnlyAfterItsProcessGroup() throws Exception {
+        NativeRuntime.load();
+        ReplicaGroup[] ranks = join(StorePorts.freeRun(2), Duration.ofSeconds(60), () -> false);
+        CompletableFuture<Integer> other = CompletableFuture.supplyAsync(() -> ranks[1].agreeOnMaximum(6));
+        assertThat(ranks[0].agreeOnMaximum(5)).isEqualTo(6);
+        assertThat(other.get(10, TimeUnit.SECONDS)).isEqualTo(6);
+
+        fillThreadCache();
+        ranks[1].close();
+        ranks[0].close();
+        allocateAcrossSizes();
+    }
+
+    /** Fills this thread's glibc tcache for every small size: chunks freed next go to the shared bins. */
+    private static void fillThreadCache() {
+        List<Pointer> chunks = new ArrayList<>();
+        for (long size = 24; size <= 1032; size += 16) {
+            for (int i = 0; i < 7; i++) {
+                chunks.add(Pointer.malloc(size));
+            }
+        }
+        chunks.forEach(Pointer::free);
+    }
+
+    /** Allocations of many sizes, which walk the unsorted bin where a corrupted link aborts the process. */
+    private static void allocateAcrossSizes() {
+        List<Pointer> chunks = new ArrayList<>();
+        for (long size = 40; size <= 8192; size += 56) {
+            chunks.add(Pointer.malloc(size));
+        }
+        chunks.forEach(Pointer::free);
+    }
+
+    private static boolean listening(int port) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 500);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 }
