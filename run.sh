@@ -21,6 +21,8 @@ HOST="${HOST:-127.0.0.1}"
 PRIVATE_PG_PORT="${TRAINYARD_PG_PORT:-55432}"
 RUNNER_DEVICES="${TRAINYARD_RUNNER_DEVICES:-2}"
 RUNNER_POOL="${TRAINYARD_RUNNER_POOL:-local-cpu}"
+DATA_DIR="${TRAINYARD_DATA_DIR:-$TRAINYARD_HOME/data}"
+[[ "$DATA_DIR" == /* ]] || DATA_DIR="$PWD/$DATA_DIR"
 START_TIMEOUT="${TRAINYARD_START_TIMEOUT:-180}"
 
 API_JAR="$ROOT/api/server/target/quarkus-app/quarkus-run.jar"
@@ -383,9 +385,18 @@ ensure_token_file() {
   say "created a token, kept in ${file#"$ROOT"/}"
 }
 
+# A JSON string holding $1 (backslashes and double quotes escaped).
+json_string() {
+  local s="${1//\\/\\\\}"
+  printf '"%s"' "${s//\"/\\\"}"
+}
+
 bootstrap() {
   ensure_created "project demo" /api/v1/projects '{"name":"demo"}'
-  ensure_created "pool local-cpu" /api/v1/pools '{"name":"local-cpu","gpuType":"cpu","pricePerGpuHour":0}'
+  # Jobs of local-cpu may read files under the data folder only, and download nothing (docs/security/data.md).
+  mkdir -p "$DATA_DIR"
+  ensure_created "pool local-cpu (jobs may read files under ${DATA_DIR#"$ROOT"/})" /api/v1/pools \
+    '{"name":"local-cpu","gpuType":"cpu","pricePerGpuHour":0,"dataAccess":{"dataRoots":['"$(json_string "$DATA_DIR")"']}}'
   ensure_token_file "$TRAINYARD_HOME/runner-token" '{"name":"local-runner","role":"RUNNER"}'
   ensure_token_file "$TRAINYARD_HOME/demo-token" '{"name":"demo-member","role":"MEMBER","project":"demo"}'
 }
@@ -467,6 +478,7 @@ print_welcome() {
   Admin token   $ADMIN_TOKEN   (${TRAINYARD_HOME#"$ROOT"/}/admin-token)
   Demo token    $demo   (member of project demo; ${TRAINYARD_HOME#"$ROOT"/}/demo-token)
   Logs          ${LOG_DIR#"$ROOT"/}/api.log, ${LOG_DIR#"$ROOT"/}/runner.log
+  Data          ${DATA_DIR#"$ROOT"/}   (files jobs of local-cpu may read, as file: URIs)
 
   Submit a first job (2 CPU devices, a 2-stage pipeline):
 

@@ -1,9 +1,11 @@
 package dev.trainyard.system;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.trainyard.client.ApiException;
 import dev.trainyard.client.model.ArithmeticData;
 import dev.trainyard.client.model.Checkpoint;
 import dev.trainyard.client.model.CheckpointPolicy;
@@ -38,7 +40,8 @@ import org.junit.jupiter.api.Test;
  * A user's TorchScript module, named by a {@code file:} URI in a job submitted over HTTP, is trained by a runner
  * process over two pipeline stages: its loss falls, and the checkpoint the API serves and the runner's export
  * hold the module's own parameters under their block names. A module file that is not there fails the job
- * with a reason that names the file.
+ * with a reason that names the file; one outside the pool's data roots is refused at submission, or, where only
+ * a link leads out of them, fails on the runner.
  */
 class TorchScriptJobTest {
     /** The PyTorch-made module of the engine's tests: embedding, a residual MLP block, a linear head. */
@@ -168,6 +171,42 @@ class TorchScriptJobTest {
         assertThat(done.getRestarts())
                 .as("a missing file is no reason to retry")
                 .isZero();
+        assertThat(platform.jobs().listJobCheckpoints(job.getId())).isEmpty();
+    }
+
+    @Test
+    void aModuleOutsideThePoolsDataRootsIsRefusedAtSubmissionNamingTheFieldAndTheRule() {
+        assertThatThrownBy(
+                        () -> platform.jobs().submitJob(scripted("scripted-passwd", "file:///etc/passwd", 1, 5), null))
+                .isInstanceOfSatisfying(ApiException.class, e -> {
+                    assertThat(e.getCode()).isEqualTo(403);
+                    assertThat(e.getResponseBody())
+                            .contains("/problems/data-access-denied")
+                            .contains("\"field\":\"model.uri\"")
+                            .contains("rule outside-data-roots");
+                });
+        assertThat(platform.jobs()
+                        .listJobs(null, null, "scripted-passwd", null, null, null)
+                        .getItems())
+                .as("nothing was stored")
+                .isEmpty();
+    }
+
+    @Test
+    void aLinkInsideTheDataRootThatLeadsOutOfItFailsTheJobOnTheRunner() throws Exception {
+        Path outside = Repository.root().resolve("gpu-runner/src/test/resources/torchscript/tiny-lm.pt");
+        Path link = Files.createSymbolicLink(platform.dir().resolve("escape.pt"), outside);
+        Job job = platform.jobs()
+                .submitJob(scripted("scripted-escape", link.toUri().toString(), 1, 5), null);
+
+        Job done = platform.awaitJob(job.getId(), j -> j.getFinishedAt() != null, Duration.ofMinutes(2));
+
+        assertThat(done.getState()).isEqualTo("FAILED");
+        List<JobEvent> events = platform.jobs().listJobEvents(job.getId());
+        assertThat(events.get(events.size() - 1).getMessage())
+                .contains("model.uri")
+                .contains("rule outside-data-roots")
+                .contains("through a link");
         assertThat(platform.jobs().listJobCheckpoints(job.getId())).isEmpty();
     }
 

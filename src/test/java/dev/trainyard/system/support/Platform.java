@@ -8,6 +8,7 @@ import dev.trainyard.client.api.TokensApi;
 import dev.trainyard.client.model.CreatePool;
 import dev.trainyard.client.model.CreateProject;
 import dev.trainyard.client.model.CreateToken;
+import dev.trainyard.client.model.DataAccessPolicy;
 import dev.trainyard.client.model.Job;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -60,7 +61,10 @@ public final class Platform implements AutoCloseable {
         apiEnv.putAll(extraEnv);
     }
 
-    /** Starts a platform with a project, a CPU pool (price 3.60 USD per device-hour) and a runner token. */
+    /**
+     * Starts a platform with a project, a CPU pool (price 3.60 USD per device-hour, jobs may read files under the
+     * platform's folder) and a runner token.
+     */
     public static Platform start(String name) {
         return start(name, Map.of());
     }
@@ -199,7 +203,11 @@ public final class Platform implements AutoCloseable {
         ApiClient admin = client(ADMIN_TOKEN);
         new ProjectsApi(admin).createProject(new CreateProject().name(PROJECT));
         new PoolsApi(admin)
-                .createPool(new CreatePool().name(POOL).gpuType("cpu").pricePerGpuHour(new BigDecimal("3.60")));
+                .createPool(new CreatePool()
+                        .name(POOL)
+                        .gpuType("cpu")
+                        .pricePerGpuHour(new BigDecimal("3.60"))
+                        .dataAccess(new DataAccessPolicy().dataRoots(List.of(dir.toString()))));
         runnerToken = new TokensApi(admin)
                 .createToken(new CreateToken().name("runners").role("RUNNER"))
                 .getSecret();

@@ -10,6 +10,7 @@ import dev.trainyard.client.model.CheckpointRef;
 import dev.trainyard.client.model.Rendezvous;
 import dev.trainyard.runner.engine.CheckpointStore;
 import dev.trainyard.runner.engine.CheckpointWritten;
+import dev.trainyard.runner.engine.DataFetcher;
 import dev.trainyard.runner.engine.DataParallelGroup;
 import dev.trainyard.runner.engine.EvalMetrics;
 import dev.trainyard.runner.engine.PeerLostException;
@@ -20,6 +21,7 @@ import dev.trainyard.runner.engine.TrainingListener;
 import dev.trainyard.runner.engine.TrainingResult;
 import dev.trainyard.runner.engine.TrainingRun;
 import dev.trainyard.runner.engine.torch.TorchEngine;
+import dev.trainyard.spec.DataAccessPolicy;
 import dev.trainyard.spec.JobSpec;
 import dev.trainyard.spec.SpecDocument;
 import java.io.IOException;
@@ -107,6 +109,19 @@ final class AttemptRun implements Runnable {
         }
     }
 
+    /** The pool's policy the assignment carries; an API that sends none lets the attempt read nothing. */
+    private DataAccessPolicy dataAccess() {
+        var policy = assignment.getDataAccess();
+        if (policy == null) {
+            return DataAccessPolicy.none();
+        }
+        return new DataAccessPolicy(
+                policy.getDataRoots(),
+                policy.getAllowedHosts(),
+                policy.getAllowPrivateNetworks(),
+                policy.getMaxDownloadBytes());
+    }
+
     private boolean isRankZero() {
         return assignment.getRank() == 0;
     }
@@ -124,7 +139,8 @@ final class AttemptRun implements Runnable {
             TrainingRun run = TrainingRun.of(spec, assignment.getGpus(), workDir.resolve("out"))
                     .reportingTo(listener())
                     .stoppingOn(control)
-                    .withThreadsPerStage(settings.threadsPerStage());
+                    .withThreadsPerStage(settings.threadsPerStage())
+                    .readingThrough(DataFetcher.under(dataAccess()));
             if (resume.isPresent()) {
                 run = run.resumingFrom(resume.get());
             }

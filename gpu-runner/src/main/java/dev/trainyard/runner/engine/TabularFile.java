@@ -27,9 +27,9 @@ public final class TabularFile {
 
     private TabularFile() {}
 
-    /** Reads and splits {@code data.uri} for {@code model}. */
-    public static TabularData read(ModelSpec.Mlp model, DataSpec.Table data) {
-        String text = new String(TokenCorpus.readBytes(data.uri()), StandardCharsets.UTF_8);
+    /** Reads {@code data.uri} through {@code fetcher} and splits it for {@code model}. */
+    public static TabularData read(ModelSpec.Mlp model, DataSpec.Table data, DataFetcher fetcher) {
+        String text = new String(fetcher.readBytes("data.uri", data.uri()), StandardCharsets.UTF_8);
         List<String[]> rows = data.type().equals("csv") ? csvRows(text, data) : jsonlRows(text, data);
         SpecException.require(rows.size() >= 4, "data.uri " + data.uri() + " has fewer than 4 rows");
         SpecException.require(

@@ -1,11 +1,5 @@
 package dev.trainyard.runner.engine;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.net.URI;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.SplittableRandom;
 
 /**
@@ -35,20 +29,6 @@ public final class TokenCorpus implements TrainingData {
             throw new SpecException("data: " + bytes.length + " bytes are too few for seqLen " + seqLen);
         }
         return new TokenCorpus(bytes, trainEnd, seqLen, seed);
-    }
-
-    /** Reads a local path or a file:/http(s): URI. */
-    public static byte[] readBytes(String uri) {
-        try {
-            if (uri.startsWith("http://") || uri.startsWith("https://") || uri.startsWith("file:")) {
-                try (InputStream in = URI.create(uri).toURL().openStream()) {
-                    return in.readAllBytes();
-                }
-            }
-            return Files.readAllBytes(Path.of(uri));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read data.uri " + uri, e);
-        }
     }
 
     @Override

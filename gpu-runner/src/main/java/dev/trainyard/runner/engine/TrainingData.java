@@ -39,8 +39,8 @@ public interface TrainingData {
                 : (ModelSpec.Mlp) spec.model();
     }
 
-    /** Opens the source a spec names. */
-    static TrainingData open(JobSpec spec) {
+    /** Opens the source a spec names, reading files and URLs through {@code fetcher}. */
+    static TrainingData open(JobSpec spec, DataFetcher fetcher) {
         DataSpec data = spec.data();
         if (data instanceof DataSpec.Arithmetic a) {
             return TokenCorpus.of(
@@ -48,11 +48,11 @@ public interface TrainingData {
         }
         if (data instanceof DataSpec.Text t) {
             // text has no seed in the spec: windows are drawn with seed 0, as the platform always did
-            return TokenCorpus.of(TokenCorpus.readBytes(t.uri()), seqLen(spec), t.evalFraction(), 0);
+            return TokenCorpus.of(fetcher.readBytes("data.uri", t.uri()), seqLen(spec), t.evalFraction(), 0);
         }
         if (data instanceof DataSpec.SyntheticTabular s) {
             return TabularData.synthetic(tabularShape(spec), s);
         }
-        return TabularFile.read(tabularShape(spec), (DataSpec.Table) data);
+        return TabularFile.read(tabularShape(spec), (DataSpec.Table) data, fetcher);
     }
 }

@@ -61,7 +61,7 @@ final class TrainingLoop {
                 ? run.threadsPerStage()
                 : Math.max(1, Runtime.getRuntime().availableProcessors() / run.stageCount());
         Optional<CheckpointState> resume = run.resumeFrom().map(this::loadCompatible);
-        TrainingData data = TrainingData.open(spec);
+        TrainingData data = TrainingData.open(spec, run.dataFetcher());
         try (EngineSession session = engine.open(run, data, threads)) {
             TrainingPlan plan = session.plan();
             MemoryPlanner.requireFits(plan.stages(), plan.memoryLimitBytes());

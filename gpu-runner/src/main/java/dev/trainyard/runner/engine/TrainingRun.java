@@ -13,6 +13,7 @@ import java.util.Optional;
  * @param threadsPerStage intra-op threads of each stage; 0 = available processors / stages
  * @param memoryLimitBytes memory the plan must fit into; 0 = what the host reports available
  * @param dataParallel this process's replicas and peers; by default it holds all of them alone
+ * @param dataFetcher how data and model files are read: under the pool's policy on a runner, freely offline
  */
 public record TrainingRun(
         JobSpec spec,
@@ -23,7 +24,8 @@ public record TrainingRun(
         StopSignal stopSignal,
         int threadsPerStage,
         long memoryLimitBytes,
-        DataParallelGroup dataParallel) {
+        DataParallelGroup dataParallel,
+        DataFetcher dataFetcher) {
 
     public TrainingRun {
         Objects.requireNonNull(spec, "spec");
@@ -34,6 +36,7 @@ public record TrainingRun(
         dataParallel = dataParallel == null
                 ? DataParallelGroup.whole(spec.parallelism().dataParallel())
                 : dataParallel;
+        dataFetcher = dataFetcher == null ? DataFetcher.unrestricted() : dataFetcher;
         if (devices < 1) {
             throw new IllegalArgumentException("devices must be at least 1");
         }
@@ -41,7 +44,7 @@ public record TrainingRun(
 
     /** A run on {@code devices} devices writing to {@code outputDir}, with no listener and no stop signal. */
     public static TrainingRun of(JobSpec spec, int devices, Path outputDir) {
-        return new TrainingRun(spec, devices, outputDir, Optional.empty(), null, null, 0, 0, null);
+        return new TrainingRun(spec, devices, outputDir, Optional.empty(), null, null, 0, 0, null, null);
     }
 
     public TrainingRun resumingFrom(Path checkpoint) {
@@ -54,7 +57,8 @@ public record TrainingRun(
                 stopSignal,
                 threadsPerStage,
                 memoryLimitBytes,
-                dataParallel);
+                dataParallel,
+                dataFetcher);
     }
 
     public TrainingRun reportingTo(TrainingListener other) {
@@ -67,28 +71,80 @@ public record TrainingRun(
                 stopSignal,
                 threadsPerStage,
                 memoryLimitBytes,
-                dataParallel);
+                dataParallel,
+                dataFetcher);
     }
 
     public TrainingRun stoppingOn(StopSignal other) {
         return new TrainingRun(
-                spec, devices, outputDir, resumeFrom, listener, other, threadsPerStage, memoryLimitBytes, dataParallel);
+                spec,
+                devices,
+                outputDir,
+                resumeFrom,
+                listener,
+                other,
+                threadsPerStage,
+                memoryLimitBytes,
+                dataParallel,
+                dataFetcher);
     }
 
     public TrainingRun withThreadsPerStage(int threads) {
         return new TrainingRun(
-                spec, devices, outputDir, resumeFrom, listener, stopSignal, threads, memoryLimitBytes, dataParallel);
+                spec,
+                devices,
+                outputDir,
+                resumeFrom,
+                listener,
+                stopSignal,
+                threads,
+                memoryLimitBytes,
+                dataParallel,
+                dataFetcher);
     }
 
     public TrainingRun withMemoryLimit(long bytes) {
         return new TrainingRun(
-                spec, devices, outputDir, resumeFrom, listener, stopSignal, threadsPerStage, bytes, dataParallel);
+                spec,
+                devices,
+                outputDir,
+                resumeFrom,
+                listener,
+                stopSignal,
+                threadsPerStage,
+                bytes,
+                dataParallel,
+                dataFetcher);
+    }
+
+    /** The run reading its data and model through {@code fetcher} (a runner passes its pool's policy). */
+    public TrainingRun readingThrough(DataFetcher fetcher) {
+        return new TrainingRun(
+                spec,
+                devices,
+                outputDir,
+                resumeFrom,
+                listener,
+                stopSignal,
+                threadsPerStage,
+                memoryLimitBytes,
+                dataParallel,
+                fetcher);
     }
 
     /** This process as one replica of a data-parallel group (the spec's dataParallel must match). */
     public TrainingRun asReplica(DataParallelGroup group) {
         return new TrainingRun(
-                spec, devices, outputDir, resumeFrom, listener, stopSignal, threadsPerStage, memoryLimitBytes, group);
+                spec,
+                devices,
+                outputDir,
+                resumeFrom,
+                listener,
+                stopSignal,
+                threadsPerStage,
+                memoryLimitBytes,
+                group,
+                dataFetcher);
     }
 
     /**

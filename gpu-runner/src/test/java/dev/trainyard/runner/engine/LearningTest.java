@@ -26,7 +26,7 @@ class LearningTest {
                       "warmupSteps": 10, "weightDecay": 0.01, "gradClip": 1.0, "seed": 42, "evalEvery": 150},
          "parallelism": {"stages": 2, "microBatches": 2, "schedule": "1f1b"}}
         """);
-        double unigram = TrainingData.open(spec).unigramBaselineLoss();
+        double unigram = TrainingData.open(spec, DataFetcher.unrestricted()).unigramBaselineLoss();
 
         Recorded run = EngineRuns.train(spec, tmp, Optional.empty(), StopSignal.never());
 

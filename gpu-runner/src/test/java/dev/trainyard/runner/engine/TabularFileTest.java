@@ -35,8 +35,10 @@ class TabularFileTest {
         {"x": 0, "y": 0, "label": "no"}
         """);
 
-        TabularBatch fromCsv = TabularFile.read(MODEL, spec("csv", csv)).trainBatch(0, 5);
-        TabularBatch fromJsonl = TabularFile.read(MODEL, spec("jsonl", jsonl)).trainBatch(0, 5);
+        TabularBatch fromCsv = TabularFile.read(MODEL, spec("csv", csv), DataFetcher.unrestricted())
+                .trainBatch(0, 5);
+        TabularBatch fromJsonl = TabularFile.read(MODEL, spec("jsonl", jsonl), DataFetcher.unrestricted())
+                .trainBatch(0, 5);
 
         assertThat(fromCsv.inputs()).containsExactly(fromJsonl.inputs());
         assertThat(fromCsv.classes()).containsExactly(fromJsonl.classes());
@@ -48,7 +50,7 @@ class TabularFileTest {
         Path csv = tmp.resolve("t.csv");
         Files.writeString(csv, "x,z,label\n1,2,0\n1,2,1\n1,2,0\n1,2,1\n");
 
-        assertThatThrownBy(() -> TabularFile.read(MODEL, spec("csv", csv)))
+        assertThatThrownBy(() -> TabularFile.read(MODEL, spec("csv", csv), DataFetcher.unrestricted()))
                 .isInstanceOf(SpecException.class)
                 .hasMessageContaining("'y'");
     }

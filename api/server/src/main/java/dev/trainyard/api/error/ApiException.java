@@ -53,6 +53,11 @@ public abstract sealed class ApiException extends RuntimeException
             this.violations = List.copyOf(violations);
         }
 
+        public InvalidInput(ProblemType type, String detail, List<FieldViolation> violations) {
+            super(type, detail);
+            this.violations = List.copyOf(violations);
+        }
+
         public InvalidInput(ProblemType type, String detail) {
             super(type, detail);
             this.violations = List.of();

@@ -7,6 +7,7 @@ public enum ProblemType {
     BAD_PARAMETER(400, "bad-parameter", "A query or path parameter is not valid"),
     UNAUTHENTICATED(401, "unauthenticated", "A valid bearer token is required"),
     FORBIDDEN(403, "forbidden", "This token may not do that"),
+    DATA_ACCESS_DENIED(403, "data-access-denied", "The pool's data access policy does not let its jobs read that"),
     NOT_FOUND(404, "not-found", "Not found"),
     METHOD_NOT_ALLOWED(405, "method-not-allowed", "Method not allowed"),
     NOT_ACCEPTABLE(406, "not-acceptable", "Not acceptable"),

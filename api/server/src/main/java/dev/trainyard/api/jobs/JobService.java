@@ -34,6 +34,7 @@ public class JobService {
     private final PoolRepository pools;
     private final JobViews views;
     private final JobPlanner planner;
+    private final DataUriCheck dataUris;
     private final JobSignals signals;
     private final LifecycleService lifecycle;
     private final ObjectMapper json;
@@ -45,6 +46,7 @@ public class JobService {
             PoolRepository pools,
             JobViews views,
             JobPlanner planner,
+            DataUriCheck dataUris,
             JobSignals signals,
             LifecycleService lifecycle,
             ObjectMapper json,
@@ -54,6 +56,7 @@ public class JobService {
         this.pools = pools;
         this.views = views;
         this.planner = planner;
+        this.dataUris = dataUris;
         this.signals = signals;
         this.lifecycle = lifecycle;
         this.json = json;
@@ -79,6 +82,7 @@ public class JobService {
                 return replay(existing.get(), specJson);
             }
         }
+        dataUris.requireReadable(spec, pool);
         JobEntity job = newJob(caller, spec, specJson, project, pool, idempotencyKey);
         lifecycle.submit(job, "Submitted by " + caller.tokenName());
         signals.jobsChanged();
@@ -91,7 +95,7 @@ public class JobService {
         JobSpec spec = JobSpecValidator.normalize(raw);
         ProjectEntity project = resolveProject(caller, spec.project());
         spec = withProject(spec, project.name);
-        resolvePool(spec);
+        dataUris.requireReadable(spec, resolvePool(spec));
         return planner.plan(spec, project);
     }
 

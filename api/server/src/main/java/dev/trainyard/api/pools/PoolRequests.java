@@ -1,5 +1,6 @@
 package dev.trainyard.api.pools;
 
+import dev.trainyard.spec.DataAccessPolicy;
 import java.math.BigDecimal;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
@@ -16,9 +17,21 @@ public final class PoolRequests {
             String gpuType,
 
             @Schema(required = true, description = "USD per GPU-hour", example = "2.50")
-            BigDecimal pricePerGpuHour) {}
+            BigDecimal pricePerGpuHour,
 
-    /** Changes a pool's price; running attempts are charged the new price from now on. */
+            @Schema(description = "What the pool's jobs may read; left out, they may read no file and no URL")
+            DataAccessPolicy dataAccess) {}
+
+    /**
+     * Changes a pool's price (running attempts are charged the new price from now on) and/or its data access
+     * policy (checked when a job is submitted and again when a runner reads; running attempts keep what they read).
+     */
     @Schema(name = "UpdatePool")
-    public record Update(@Schema(required = true) BigDecimal pricePerGpuHour) {}
+    public record Update(
+            @Schema(description = "USD per GPU-hour") BigDecimal pricePerGpuHour,
+
+            @Schema(
+                    description =
+                            "Replaces the pool's data access policy as a whole; left-out keys take their defaults")
+            DataAccessPolicy dataAccess) {}
 }

@@ -69,7 +69,7 @@ public class PoolResource {
 
     @PATCH
     @Path("/{name}")
-    @Operation(operationId = "updatePool", summary = "Change a pool's price (admin)")
+    @Operation(operationId = "updatePool", summary = "Change a pool's price or data access policy (admin)")
     public RestResponse<PoolView> updatePool(@PathParam("name") String name, PoolRequests.Update request) {
         return RestResponse.ok(service.update(caller.get(), name, request));
     }

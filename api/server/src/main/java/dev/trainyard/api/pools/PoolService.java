@@ -4,6 +4,7 @@ import dev.trainyard.api.auth.Caller;
 import dev.trainyard.api.error.ApiException;
 import dev.trainyard.api.error.ProblemType;
 import dev.trainyard.api.persistence.PoolEntity;
+import dev.trainyard.spec.DataAccessPolicy;
 import dev.trainyard.spec.Violations;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
@@ -11,7 +12,7 @@ import java.math.BigDecimal;
 import java.time.InstantSource;
 import java.util.List;
 
-/** Rules of pools: admins create and price them; everyone signed in may read them. */
+/** Rules of pools: admins create them, price them and set what their jobs may read; everyone signed in may read them. */
 @ApplicationScoped
 public class PoolService {
     static final BigDecimal MAX_PRICE = new BigDecimal("100000");
@@ -40,6 +41,8 @@ public class PoolService {
             v.add("gpuType", "must be 1-64 characters");
         }
         checkPrice(request.pricePerGpuHour(), v);
+        DataAccessPolicy dataAccess = request.dataAccess() == null ? DataAccessPolicy.none() : request.dataAccess();
+        dataAccess.validate("dataAccess", v);
         v.throwIfAny();
         if (pools.findByName(request.name()).isPresent()) {
             throw new ApiException.Conflict(ProblemType.ALREADY_EXISTS, "A pool named '" + request.name() + "' exists");
@@ -49,6 +52,7 @@ public class PoolService {
         p.gpuType = request.gpuType();
         p.pricePerGpuHour = request.pricePerGpuHour();
         p.createdAt = clock.instant();
+        p.setDataAccess(dataAccess);
         pools.insert(p);
         return view(p);
     }
@@ -62,9 +66,22 @@ public class PoolService {
             v.add("$", "a body is required");
             v.throwIfAny();
         }
-        checkPrice(request.pricePerGpuHour(), v);
+        if (request.pricePerGpuHour() == null && request.dataAccess() == null) {
+            v.add("pricePerGpuHour", "is required unless dataAccess is given");
+        }
+        if (request.pricePerGpuHour() != null) {
+            checkPrice(request.pricePerGpuHour(), v);
+        }
+        if (request.dataAccess() != null) {
+            request.dataAccess().validate("dataAccess", v);
+        }
         v.throwIfAny();
-        p.pricePerGpuHour = request.pricePerGpuHour();
+        if (request.pricePerGpuHour() != null) {
+            p.pricePerGpuHour = request.pricePerGpuHour();
+        }
+        if (request.dataAccess() != null) {
+            p.setDataAccess(request.dataAccess());
+        }
         return view(p);
     }
 
@@ -87,6 +104,14 @@ public class PoolService {
     private PoolView view(PoolEntity p) {
         PoolRepository.Capacity c = pools.capacity(p.id);
         return new PoolView(
-                p.id, p.name, p.gpuType, p.pricePerGpuHour, c.runners(), c.totalGpus(), c.usedGpus(), p.createdAt);
+                p.id,
+                p.name,
+                p.gpuType,
+                p.pricePerGpuHour,
+                c.runners(),
+                c.totalGpus(),
+                c.usedGpus(),
+                p.createdAt,
+                p.dataAccess());
     }
 }

@@ -1,10 +1,11 @@
 package dev.trainyard.api.pools;
 
+import dev.trainyard.spec.DataAccessPolicy;
 import java.math.BigDecimal;
 import java.time.Instant;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
-/** A pool with its price and current capacity. */
+/** A pool with its price, current capacity and data access policy. */
 @Schema(name = "Pool")
 public record PoolView(
         @Schema(required = true) long id,
@@ -23,4 +24,7 @@ public record PoolView(
         @Schema(required = true, description = "Devices in use by attempts")
         int usedGpus,
 
-        @Schema(required = true) Instant createdAt) {}
+        @Schema(required = true) Instant createdAt,
+
+        @Schema(required = true, description = "What the pool's jobs may read")
+        DataAccessPolicy dataAccess) {}

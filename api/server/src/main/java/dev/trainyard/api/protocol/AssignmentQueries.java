@@ -3,6 +3,7 @@ package dev.trainyard.api.protocol;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.trainyard.api.db.Jdbc;
 import dev.trainyard.api.lifecycle.StopReason;
+import dev.trainyard.spec.DataAccessPolicy;
 import dev.trainyard.spec.JobSpec;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -37,8 +38,10 @@ final class AssignmentQueries {
                        (select sum(x.gpus) from attempt_runners x where x.attempt_id = a.id),
                        (select coalesce(sum(x.gpus), 0) from attempt_runners x
                          where x.attempt_id = a.id and x.rank < ar.rank),
-                       a.rendezvous_host, a.rendezvous_port
+                       a.rendezvous_host, a.rendezvous_port,
+                       p.data_roots, p.allowed_hosts, p.allow_private_networks, p.max_download_bytes
                   from attempt_runners ar join attempts a on a.id = ar.attempt_id join jobs j on j.id = a.job_id
+                  join runners r on r.id = ar.runner_id join pools p on p.id = r.pool_id
                   left join checkpoints k on k.id = a.resume_checkpoint_id and k.state = 'COMPLETE'
                  where ar.runner_id = ? and a.ended_at is null order by a.id""",
                 rs -> {
@@ -65,8 +68,21 @@ final class AssignmentQueries {
                             rendezvous,
                             rs.getString(9),
                             StopReason.protocolWordOf(rs.getString(10)),
-                            resume);
+                            resume,
+                            new DataAccessPolicy(
+                                    strings(json, rs.getString(19)),
+                                    strings(json, rs.getString(20)),
+                                    rs.getBoolean(21),
+                                    rs.getLong(22)));
                 },
                 runnerId);
+    }
+
+    private static List<String> strings(ObjectMapper json, String array) throws SQLException {
+        try {
+            return List.of(json.readValue(array, String[].class));
+        } catch (java.io.IOException e) {
+            throw new SQLException("a pool's data access list is not a JSON array of strings", e);
+        }
     }
 }

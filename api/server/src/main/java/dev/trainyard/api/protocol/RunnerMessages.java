@@ -1,6 +1,7 @@
 package dev.trainyard.api.protocol;
 
 import dev.trainyard.api.runners.RunnerView;
+import dev.trainyard.spec.DataAccessPolicy;
 import dev.trainyard.spec.JobSpec;
 import java.time.Instant;
 import java.util.List;
@@ -89,7 +90,13 @@ public final class RunnerMessages {
             String stop,
 
             @Schema(description = "Checkpoint to resume from")
-            CheckpointRef resumeFrom) {}
+            CheckpointRef resumeFrom,
+
+            @Schema(
+                    required = true,
+                    description = "What the attempt may read: the policy of this runner's pool, which the runner"
+                            + " enforces when it reads data.uri and model.uri")
+            DataAccessPolicy dataAccess) {}
 
     /** A complete checkpoint a runner can download. */
     @Schema(name = "CheckpointRef")

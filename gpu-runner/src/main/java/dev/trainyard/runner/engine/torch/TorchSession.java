@@ -170,7 +170,7 @@ final class TorchSession implements EngineSession {
             return ModelFactory.build(spec.model(), training.seed());
         }
         scripted = ScriptedModel.load(
-                ModelFile.resolve(script.uri(), run.outputDir().resolve("cache")));
+                ModelFile.resolve(script.uri(), run.outputDir().resolve("cache"), run.dataFetcher()));
         if (scripted.containsDropout()) {
             // Dropout inside a TorchScript module draws from libtorch's one global generator, which all stage
             // threads share and which cannot be seeded per (step, micro-batch, block). A recomputed forward would
