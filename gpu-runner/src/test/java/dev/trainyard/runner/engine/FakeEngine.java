@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.LongFunction;
+import java.util.function.LongToDoubleFunction;
 
 /**
  * An engine without native code, for testing the training loop: its model is one float that every step folds
@@ -18,6 +19,9 @@ final class FakeEngine implements TrainingEngine {
 
     /** What the other replicas ask for after each step ({@link EngineSession#agree} returns the largest). */
     LongFunction<StopRequest> peers = step -> StopRequest.CONTINUE;
+
+    /** The loss of each step, by the step's index (0 for the first). */
+    LongToDoubleFunction losses = step -> 1.0 / (step + 1);
 
     float weight;
     final List<Long> trainedSteps = new ArrayList<>();
@@ -67,7 +71,7 @@ final class FakeEngine implements TrainingEngine {
             optimizerSteps.add(parameters.optimizerStep());
             batchHashes.add(hash);
             batchRows.add(batch.rows());
-            return new StepOutcome(1.0 / (parameters.step() + 1), 0.5, List.of(0.0), 0, 0, List.of(0.0));
+            return new StepOutcome(losses.applyAsDouble(parameters.step()), 0.5, List.of(0.0), 0, 0, List.of(0.0));
         }
 
         @Override
