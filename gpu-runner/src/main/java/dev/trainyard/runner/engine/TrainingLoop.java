@@ -64,6 +64,8 @@ final class TrainingLoop {
         int threads = run.threadsPerStage() > 0
                 ? run.threadsPerStage()
                 : Math.max(1, Runtime.getRuntime().availableProcessors() / run.stageCount());
+        MemoryPlanner.requireModelStateFits(
+                spec, run.memoryLimitBytes() > 0 ? run.memoryLimitBytes() : MemoryPlanner.hostAvailableBytes());
         Optional<CheckpointState> resume = run.resumeFrom().map(this::loadCompatible);
         TrainingData data = TrainingData.open(spec);
         try (EngineSession session = engine.open(run, data, threads)) {

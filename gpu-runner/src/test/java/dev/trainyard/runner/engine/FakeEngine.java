@@ -30,11 +30,13 @@ final class FakeEngine implements TrainingEngine {
     final List<Integer> batchRows = new ArrayList<>();
     final List<Long> askedToAgreeAfter = new ArrayList<>();
     int evaluations;
+    boolean opened;
     CheckpointState restored;
     boolean closed;
 
     @Override
     public EngineSession open(TrainingRun run, TrainingData data, int threadsPerStage) {
+        opened = true;
         return new Session(threadsPerStage);
     }
 

@@ -341,4 +341,27 @@ class TrainingLoopTest {
 
         assertThat(result.outcome()).isEqualTo(TrainingResult.Outcome.COMPLETED);
     }
+
+    @Test
+    void aModelWhoseStateAloneExceedsTheMemoryFailsBeforeTheEngineAllocatesAnything() {
+        JobSpec big = SpecDocument.parseForTraining("""
+        {"name": "big",
+         "model": {"type": "mlp", "inputs": 4, "hidden": [1024, 1024], "outputs": 2},
+         "data": {"type": "synthetic-tabular"},
+         "training": {"steps": 10}}
+        """);
+        FakeEngine engine = new FakeEngine();
+        TrainingRun run = TrainingRun.of(big, 1, tmp).reportingTo(new Heard()).withMemoryLimit(8L << 20);
+
+        // 1,056,770 parameters x 16 bytes (weights, gradients, two AdamW moments) = 16.1 MiB > 8 MiB
+        assertThatThrownBy(() -> Trainer.train(run, engine))
+                .isInstanceOf(MemoryPlanException.class)
+                .hasMessageContaining("1,056,770 parameters need 16.1 MiB")
+                .hasMessageContaining("only 8.0 MiB are available");
+        assertThat(engine.opened).isFalse();
+        assertThat(engine.trainedSteps).isEmpty();
+
+        Trainer.train(run.withMemoryLimit(32L << 20), engine);
+        assertThat(engine.opened).as("a model that fits is trained").isTrue();
+    }
 }
