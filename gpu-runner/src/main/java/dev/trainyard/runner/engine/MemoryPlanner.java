@@ -78,9 +78,18 @@ public final class MemoryPlanner {
 
     /** Memory the host reports available (MemAvailable), or 0 when unknown. */
     public static long hostAvailableBytes() {
+        return meminfo("MemAvailable:");
+    }
+
+    /** The host's physical memory (MemTotal), or 0 when unknown: what its CPU devices share. */
+    public static long hostTotalBytes() {
+        return meminfo("MemTotal:");
+    }
+
+    private static long meminfo(String key) {
         try {
             for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/meminfo"))) {
-                if (line.startsWith("MemAvailable:")) {
+                if (line.startsWith(key)) {
                     return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
                 }
             }

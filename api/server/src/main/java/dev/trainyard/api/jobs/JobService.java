@@ -79,6 +79,9 @@ public class JobService {
                 return replay(existing.get(), specJson);
             }
         }
+        planner.memoryMisfit(spec).ifPresent(why -> {
+            throw ApiException.InvalidInput.of("model", why);
+        });
         JobEntity job = newJob(caller, spec, specJson, project, pool, idempotencyKey);
         lifecycle.submit(job, "Submitted by " + caller.tokenName());
         signals.jobsChanged();
