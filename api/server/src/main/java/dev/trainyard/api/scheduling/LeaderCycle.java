@@ -85,7 +85,7 @@ public class LeaderCycle {
                     config.runners().heartbeatTimeout().toMillis() / 1e3, rescued.lostNames(), rescued.endedAttempts());
         }
         if (rescued.runtimeStops() > 0) {
-            LOG.infof("%d attempts reached their runtime limit and were asked to stop", rescued.runtimeStops());
+            LOG.infof("Asked %d attempt(s) at their runtime limit to checkpoint and stop", rescued.runtimeStops());
         }
         if (rescued.endedAttempts() > 0 || rescued.runtimeStops() > 0) {
             signals.changed(JobsChanged.everything());
