@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.trainyard.client.model.Checkpoint;
 import dev.trainyard.client.model.Job;
 import dev.trainyard.client.model.JobEvent;
+import dev.trainyard.client.model.JobSpec;
 import dev.trainyard.client.model.MetricSeries;
 import dev.trainyard.client.model.SeriesPoint;
 import dev.trainyard.system.support.Platform;
@@ -18,6 +19,8 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -103,6 +106,51 @@ class TrainingFlowTest {
         double max = all.stream().mapToDouble(SeriesPoint::getValue).max().orElseThrow();
         double min = all.stream().mapToDouble(SeriesPoint::getValue).min().orElseThrow();
         assertThat(few).extracting(SeriesPoint::getValue).contains(max, min);
+    }
+
+    @Test
+    void aJobWhoseLossDivergesEndsFailedWithTheStepAndTheLossKeepingOnlyCheckpointsBeforeIt() {
+        JobSpec spec = Specs.tinyGpt("diverges", 1, 200, 1);
+        // AdamW moves every weight by about the learning rate on the first step: 10 blows the logits up at once.
+        spec.getTraining().learningRate(10.0).gradClip(0.0).divergenceFactor(1.5);
+        Job job = platform.jobs().submitJob(spec, null);
+
+        Job done = platform.awaitJob(job.getId(), j -> j.getFinishedAt() != null, Duration.ofMinutes(3));
+
+        assertThat(done.getState()).isEqualTo("FAILED");
+        assertThat(done.getStateReason()).isEqualTo("TRAINING_FAILED");
+        List<JobEvent> events = platform.jobs().listJobEvents(job.getId());
+        String why = events.get(events.size() - 1).getMessage();
+        Matcher diverged = Pattern.compile(
+                        "training diverged at step (\\d+): the loss (is NaN|is Infinity|\\S+ is more)")
+                .matcher(why);
+        assertThat(diverged.find()).as(why).isTrue();
+        long step = Long.parseLong(diverged.group(1));
+        assertThat(platform.jobs().listJobCheckpoints(job.getId()))
+                .as("checkpoints of the steps before the diverged one only")
+                .extracting(Checkpoint::getStep)
+                .allMatch(s -> s < step);
+    }
+
+    @Test
+    void aJobAtItsRuntimeLimitCheckpointsStopsAndEndsFailedWithThatReason() {
+        JobSpec spec = Specs.tinyGpt("runs-long", 1, 1_000_000, 100_000);
+        spec.getLimits().maxRuntimeSeconds(5L);
+        Job job = platform.jobs().submitJob(spec, null);
+
+        Job done = platform.awaitJob(job.getId(), j -> j.getFinishedAt() != null, Duration.ofMinutes(2));
+
+        assertThat(done.getState()).isEqualTo("FAILED");
+        assertThat(done.getStateReason()).isEqualTo("RUNTIME_LIMIT_REACHED");
+        assertThat(done.getRestarts()).isZero();
+        assertThat(platform.jobs().listJobEvents(job.getId()))
+                .extracting(JobEvent::getReason)
+                .containsSubsequence("STARTED", "RUNTIME_LIMIT_STOP_REQUESTED", "RUNTIME_LIMIT_REACHED");
+        assertThat(platform.jobs().listJobCheckpoints(job.getId()))
+                .as("the checkpoint written on the stop request")
+                .extracting(Checkpoint::getStep)
+                .singleElement()
+                .satisfies(step -> assertThat(step).isPositive().isLessThan(1_000_000L));
     }
 
     private static String get(String url) throws Exception {

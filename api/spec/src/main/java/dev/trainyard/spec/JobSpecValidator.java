@@ -239,7 +239,11 @@ public final class JobSpecValidator {
         String precision =
                 t.precision() == null ? SpecDefaults.PRECISION : t.precision().toLowerCase(Locale.ROOT);
         v.checkOneOf("training.precision", precision, List.of("fp32", "bf16"));
-        return new TrainingSpec(t.steps(), batch, lr, minLr, warmup, wd, clip, seed, evalEvery, precision);
+        double divergence = t.divergenceFactor() == null ? SpecDefaults.DIVERGENCE_FACTOR : t.divergenceFactor();
+        if (!(divergence == 0 || divergence > 1 && divergence <= 1e9)) {
+            v.add("training.divergenceFactor", "must be 0 (never) or above 1, at most 1e9");
+        }
+        return new TrainingSpec(t.steps(), batch, lr, minLr, warmup, wd, clip, seed, evalEvery, precision, divergence);
     }
 
     private static ParallelismSpec parallelism(

@@ -10,8 +10,10 @@ public record Limits(
         BigDecimal maxCostUsd,
 
         @Schema(
-                description =
-                        "Bound of one attempt's runtime in seconds (default " + SpecDefaults.MAX_RUNTIME_SECONDS + ")")
+                description = "Bound of one attempt's runtime in seconds, counted from its placement (default "
+                        + SpecDefaults.MAX_RUNTIME_SECONDS
+                        + "); an attempt reaching it checkpoints and stops, and the job"
+                        + " ends FAILED (RUNTIME_LIMIT_REACHED)")
         Long maxRuntimeSeconds,
 
         @Schema(

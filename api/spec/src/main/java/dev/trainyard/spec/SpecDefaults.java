@@ -23,6 +23,12 @@ public final class SpecDefaults {
     public static final double GRAD_CLIP = 1.0;
     public static final long TRAINING_SEED = 0;
     public static final String PRECISION = "fp32";
+    /**
+     * A loss a hundred times the lowest so far, and above the untrained model's, is no batch-to-batch noise (that
+     * stays within a few times the trend); requiring both keeps a minimum near zero, late in an easy task, from
+     * making an ordinary batch look like a blow-up.
+     */
+    public static final double DIVERGENCE_FACTOR = 100;
 
     public static final int DATA_PARALLEL = 1;
     public static final int MICRO_BATCHES = 4;

@@ -35,7 +35,13 @@ public record TrainingSpec(
         Integer evalEvery,
 
         @Schema(description = "fp32 (default) or bf16 autocast")
-        String precision) {
+        String precision,
+
+        @Schema(
+                description = "Fail the job when a step's loss is more than this many times the lowest loss so far"
+                        + " and above the first step's loss; 0 for never (default " + SpecDefaults.DIVERGENCE_FACTOR
+                        + "). A non-finite loss always fails it")
+        Double divergenceFactor) {
 
     /** True for bf16 autocast: matmuls in bfloat16, parameters, optimizer state and loss in float32. */
     public boolean bf16() {
@@ -54,6 +60,7 @@ public record TrainingSpec(
                 gradClip,
                 seed,
                 evalEvery,
-                precision);
+                precision,
+                divergenceFactor);
     }
 }

@@ -22,7 +22,8 @@ class JobSpecValidatorTest {
         assertThat(spec.limits()).isEqualTo(new Limits(null, 86_400L, 3));
         assertThat(spec.model()).isEqualTo(new ModelSpec.Gpt("gpt", 1, 16, 2, 8, 256, 0.0));
         assertThat(spec.data()).isEqualTo(new DataSpec.Arithmetic("arithmetic", 0L, 0.1));
-        assertThat(spec.training()).isEqualTo(new TrainingSpec(200L, 16, 1e-3, 1e-4, 20, 0.01, 1.0, 0L, 20, "fp32"));
+        assertThat(spec.training())
+                .isEqualTo(new TrainingSpec(200L, 16, 1e-3, 1e-4, 20, 0.01, 1.0, 0L, 20, "fp32", 100.0));
         assertThat(spec.parallelism()).isEqualTo(new ParallelismSpec(null, 4, "1f1b", false, 1, "time"));
         assertThat(spec.checkpoint()).isEqualTo(new CheckpointPolicy(50, 3, false));
     }
@@ -65,6 +66,21 @@ class JobSpecValidatorTest {
         assertThat(violations(bad))
                 .extracting(FieldViolation::field)
                 .containsExactlyInAnyOrder("model.heads", "training.precision", "training.batchSize");
+    }
+
+    @Test
+    void aDivergenceFactorIsZeroForNeverOrAboveOne() {
+        for (String factor : List.of("0", "1.5", "1e9")) {
+            JobSpec spec = JobSpecValidator.normalize(SpecDocument.parse(
+                    MINIMAL.replace("\"steps\": 200", "\"steps\": 200, \"divergenceFactor\": " + factor)));
+            assertThat(spec.training().divergenceFactor()).isEqualTo(Double.parseDouble(factor));
+        }
+        for (String factor : List.of("-1", "0.5", "1", "1e10")) {
+            assertThat(violations(MINIMAL.replace("\"steps\": 200", "\"steps\": 200, \"divergenceFactor\": " + factor)))
+                    .as(factor)
+                    .extracting(FieldViolation::field)
+                    .containsExactly("training.divergenceFactor");
+        }
     }
 
     @Test

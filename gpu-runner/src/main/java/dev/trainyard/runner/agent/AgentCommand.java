@@ -1,6 +1,7 @@
 package dev.trainyard.runner.agent;
 
 import dev.trainyard.client.model.Device;
+import dev.trainyard.runner.engine.MemoryPlanner;
 import dev.trainyard.runner.engine.torch.DeviceProbe;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -103,8 +104,10 @@ public final class AgentCommand implements Callable<Integer> {
             }
             return out;
         }
+        // CPU devices are slices of this host: each reports the memory they share, which the API's plan checks
+        long hostMemory = MemoryPlanner.hostTotalBytes();
         for (int i = 0; i < Math.max(1, devices); i++) {
-            out.add(new Device().index(i).kind("cpu").name("cpu:" + i));
+            out.add(new Device().index(i).kind("cpu").name("cpu:" + i).memoryBytes(hostMemory > 0 ? hostMemory : null));
         }
         return out;
     }

@@ -15,7 +15,7 @@ final class AttemptControl implements StopSignal {
     private volatile boolean fenced;
     private volatile boolean dropped;
 
-    /** Notes a stop the API asked for ({@code CANCEL}, {@code PREEMPT}, {@code BUDGET}); null means none. */
+    /** Notes a stop the API asked for ({@code CANCEL}, {@code PREEMPT}, {@code BUDGET}, {@code RUNTIME_LIMIT}); null means none. */
     void requestStop(String reason) {
         if (reason != null) {
             stop.set(reason);

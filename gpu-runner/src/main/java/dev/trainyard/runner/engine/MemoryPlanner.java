@@ -1,10 +1,12 @@
 package dev.trainyard.runner.engine;
 
+import dev.trainyard.spec.JobSpec;
 import dev.trainyard.spec.MemoryEstimate;
 import dev.trainyard.spec.MemoryPlan;
 import dev.trainyard.spec.ModelLayout;
 import dev.trainyard.spec.StageRange;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Estimates each stage's peak memory with the spec module's {@link MemoryPlan} and refuses a plan that does not
@@ -25,6 +27,32 @@ public final class MemoryPlanner {
             boolean recompute) {
         int inFlight = schedule.maxInFlight(range.stage(), stages, microBatches);
         return MemoryPlan.stage(layout, range, inFlight, microBatchRows, recompute);
+    }
+
+    /**
+     * Throws {@link MemoryPlanException} when the model's weights, gradients and AdamW state alone (no activations)
+     * exceed {@code limitBytes}: checked from the spec before the engine allocates anything, so a model far too
+     * large fails with a reason instead of exhausting the host. Only a lower bound of the plan, which the engine
+     * checks in full ({@link #requireFits}) once it has partitioned the model; a model known only from its file
+     * is not checked here.
+     */
+    public static void requireModelStateFits(JobSpec spec, long limitBytes) {
+        if (limitBytes <= 0 || !ModelLayout.known(spec.model())) {
+            return;
+        }
+        ModelLayout layout = ModelLayout.of(spec.model());
+        MemoryEstimate state =
+                MemoryPlan.stage(layout, new StageRange(0, 0, layout.blocks().size()), 0, 0, false);
+        if (state.totalBytes() > limitBytes) {
+            throw new MemoryPlanException(String.format(
+                    Locale.ROOT,
+                    "the model's %,d parameters need %.1f MiB for weights, gradients and AdamW state alone, but only"
+                            + " %.1f MiB are available; nothing was allocated. Choose a smaller model or more"
+                            + " memory.",
+                    layout.parameters(),
+                    MemoryEstimate.mib(state.totalBytes()),
+                    MemoryEstimate.mib(limitBytes)));
+        }
     }
 
     /** Throws {@link MemoryPlanException} when the stages together exceed {@code limitBytes}. */
@@ -50,9 +78,18 @@ public final class MemoryPlanner {
 
     /** Memory the host reports available (MemAvailable), or 0 when unknown. */
     public static long hostAvailableBytes() {
+        return meminfo("MemAvailable:");
+    }
+
+    /** The host's physical memory (MemTotal), or 0 when unknown: what its CPU devices share. */
+    public static long hostTotalBytes() {
+        return meminfo("MemTotal:");
+    }
+
+    private static long meminfo(String key) {
         try {
             for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/meminfo"))) {
-                if (line.startsWith("MemAvailable:")) {
+                if (line.startsWith(key)) {
                     return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
                 }
             }

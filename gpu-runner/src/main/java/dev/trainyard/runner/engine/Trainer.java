@@ -16,6 +16,7 @@ public final class Trainer {
      * @throws SpecException when the spec's files cannot be trained
      * @throws MemoryPlanException when the plan does not fit the available memory
      * @throws CheckpointIntegrityException when the checkpoint to resume from fails its checks
+     * @throws TrainingDivergedException when the loss diverged; the checkpoints written before it are kept
      */
     public static TrainingResult train(TrainingRun run, TrainingEngine engine) {
         return new TrainingLoop(run, engine).train();

@@ -2,6 +2,7 @@ package dev.trainyard.runner.engine;
 
 import dev.trainyard.spec.JobSpec;
 import dev.trainyard.spec.ModelSpec;
+import dev.trainyard.spec.SpecDefaults;
 import dev.trainyard.spec.SpecDocument;
 import dev.trainyard.spec.TrainingSpec;
 import java.nio.file.Path;
@@ -24,6 +25,7 @@ final class TrainingLoop {
     private final CheckpointStore store;
     private final DataParallelGroup replica;
     private final TrainingEngine engine;
+    private final DivergenceWatch divergence;
     private long baselineRssBytes;
     private long estimatedPeakBytes;
     private int stageCount;
@@ -48,6 +50,8 @@ final class TrainingLoop {
         this.store = new CheckpointStore(run.outputDir().resolve("checkpoints"));
         this.replica = run.dataParallel();
         this.engine = engine;
+        Double factor = training.divergenceFactor();
+        this.divergence = new DivergenceWatch(factor == null ? SpecDefaults.DIVERGENCE_FACTOR : factor);
     }
 
     /** Trains until the last step or until the stop signal says stop; see {@link Trainer#train}. */
@@ -60,6 +64,8 @@ final class TrainingLoop {
         int threads = run.threadsPerStage() > 0
                 ? run.threadsPerStage()
                 : Math.max(1, Runtime.getRuntime().availableProcessors() / run.stageCount());
+        MemoryPlanner.requireModelStateFits(
+                spec, run.memoryLimitBytes() > 0 ? run.memoryLimitBytes() : MemoryPlanner.hostAvailableBytes());
         Optional<CheckpointState> resume = run.resumeFrom().map(this::loadCompatible);
         TrainingData data = TrainingData.open(spec, run.dataFetcher());
         try (EngineSession session = engine.open(run, data, threads)) {
@@ -94,19 +100,28 @@ final class TrainingLoop {
                             step, step + 1, training.seed(), rate, training.weightDecay(), training.gradClip()));
             step++;
             dataPosition++;
+            Optional<String> diverged = divergence.observe(step, outcome.loss());
             lastLoss = outcome.loss();
             double seconds = (System.nanoTime() - started) / 1e9;
-            listener.onStep(new StepMetrics(
-                    step,
-                    outcome.loss(),
-                    rate,
-                    outcome.gradNorm(),
-                    batch.tokens() / seconds,
-                    seconds,
-                    outcome.stageBusySeconds(),
-                    outcome.bubbleFraction(),
-                    PeakMemory.peakRssBytes(),
-                    outcome.stageCpuSeconds()));
+            if (Double.isFinite(outcome.loss())) {
+                listener.onStep(new StepMetrics(
+                        step,
+                        outcome.loss(),
+                        rate,
+                        outcome.gradNorm(),
+                        batch.tokens() / seconds,
+                        seconds,
+                        outcome.stageBusySeconds(),
+                        outcome.bubbleFraction(),
+                        PeakMemory.peakRssBytes(),
+                        outcome.stageCpuSeconds()));
+            }
+            // Before anything keeps this step: a diverged state is neither checkpointed nor exported.
+            if (diverged.isPresent()) {
+                awaitCheckpointWrite();
+                listener.onLog(diverged.get());
+                throw new TrainingDivergedException(diverged.get());
+            }
             // 2. Evaluation and periodic checkpoint.
             if (training.evalEvery() > 0 && (step % training.evalEvery() == 0 || step == training.steps())) {
                 evaluate(session, data);

@@ -128,6 +128,7 @@ class DataParallelTest {
                 t.gradClip(),
                 t.seed(),
                 t.evalEvery(),
-                t.precision()));
+                t.precision(),
+                t.divergenceFactor()));
     }
 }

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.LongFunction;
+import java.util.function.LongToDoubleFunction;
 
 /**
  * An engine without native code, for testing the training loop: its model is one float that every step folds
@@ -19,6 +20,9 @@ final class FakeEngine implements TrainingEngine {
     /** What the other replicas ask for after each step ({@link EngineSession#agree} returns the largest). */
     LongFunction<StopRequest> peers = step -> StopRequest.CONTINUE;
 
+    /** The loss of each step, by the step's index (0 for the first). */
+    LongToDoubleFunction losses = step -> 1.0 / (step + 1);
+
     float weight;
     final List<Long> trainedSteps = new ArrayList<>();
     final List<Long> optimizerSteps = new ArrayList<>();
@@ -26,11 +30,13 @@ final class FakeEngine implements TrainingEngine {
     final List<Integer> batchRows = new ArrayList<>();
     final List<Long> askedToAgreeAfter = new ArrayList<>();
     int evaluations;
+    boolean opened;
     CheckpointState restored;
     boolean closed;
 
     @Override
     public EngineSession open(TrainingRun run, TrainingData data, int threadsPerStage) {
+        opened = true;
         return new Session(threadsPerStage);
     }
 
@@ -67,7 +73,7 @@ final class FakeEngine implements TrainingEngine {
             optimizerSteps.add(parameters.optimizerStep());
             batchHashes.add(hash);
             batchRows.add(batch.rows());
-            return new StepOutcome(1.0 / (parameters.step() + 1), 0.5, List.of(0.0), 0, 0, List.of(0.0));
+            return new StepOutcome(losses.applyAsDouble(parameters.step()), 0.5, List.of(0.0), 0, 0, List.of(0.0));
         }
 
         @Override

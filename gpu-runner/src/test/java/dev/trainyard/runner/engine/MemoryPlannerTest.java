@@ -7,6 +7,7 @@ import dev.trainyard.runner.engine.torch.TorchEngine;
 import dev.trainyard.spec.BlockLayout;
 import dev.trainyard.spec.JobSpec;
 import dev.trainyard.spec.MemoryEstimate;
+import dev.trainyard.spec.MemoryPlan;
 import dev.trainyard.spec.ModelLayout;
 import dev.trainyard.spec.ModelSpec;
 import dev.trainyard.spec.StageRange;
@@ -49,8 +50,10 @@ class MemoryPlannerTest {
     @Test
     void theTrainerRefusesAPlanThatDoesNotFit() {
         JobSpec spec = EngineRuns.tinyGpt(1, 0);
-        assertThatThrownBy(
-                        () -> Trainer.train(TrainingRun.of(spec, 1, tmp).withMemoryLimit(64 * 1024), new TorchEngine()))
+        // Room for the weights, gradients and AdamW state (checked before building) but not for the activations.
+        MemoryEstimate plan = MemoryPlan.perStage(spec, 1).get(0);
+        long limit = plan.totalBytes() - plan.activationBytes() / 2;
+        assertThatThrownBy(() -> Trainer.train(TrainingRun.of(spec, 1, tmp).withMemoryLimit(limit), new TorchEngine()))
                 .isInstanceOf(MemoryPlanException.class)
                 .hasMessageContaining("stage 0 on cpu")
                 .hasMessageContaining("micro-batches");

@@ -32,7 +32,8 @@ class MixedPrecisionTest {
                 t.gradClip(),
                 t.seed(),
                 t.evalEvery(),
-                precision));
+                precision,
+                t.divergenceFactor()));
     }
 
     @Test

@@ -105,7 +105,7 @@ class TorchScriptTrainingTest {
         // it ends where the first run ended.
         Recorded reloaded = EngineRuns.train(
                 tabularSpec(exported, 1, 1, false)
-                        .withTraining(new TrainingSpec(1L, 32, 1e-9, 0.0, 0, 0.0, 0.0, 1L, 0, "fp32")),
+                        .withTraining(new TrainingSpec(1L, 32, 1e-9, 0.0, 0, 0.0, 0.0, 1L, 0, "fp32", 0.0)),
                 tmp.resolve("reloaded"));
         assertThat(EngineRuns.maxAbsDifference(reloaded.parameters(), run.parameters()))
                 .isLessThan(1e-6);
@@ -215,7 +215,8 @@ class TorchScriptTrainingTest {
                                 t.gradClip(),
                                 t.seed(),
                                 k,
-                                t.precision()))
+                                t.precision(),
+                                t.divergenceFactor()))
                         .withParallelism(new ParallelismSpec(2, 2, "1f1b", false, 1, "time")),
                 k);
         Recorded uninterrupted = EngineRuns.train(spec, tmp.resolve("full"));

@@ -1,6 +1,7 @@
 package dev.trainyard.runner.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.trainyard.spec.CheckpointPolicy;
 import dev.trainyard.spec.JobSpec;
@@ -268,5 +269,99 @@ class TrainingLoopTest {
         assertThat(result.exportedModel()).isEmpty();
         assertThat(new CheckpointStore(tmp.resolve("checkpoints")).completeCheckpoints())
                 .isEmpty();
+    }
+
+    private static JobSpec diverging(double factor, int checkpointEvery) {
+        return SpecDocument.parseForTraining("""
+        {"name": "fake",
+         "model": {"type": "mlp", "inputs": 4, "hidden": [8], "outputs": 2},
+         "data": {"type": "synthetic-tabular", "seed": 3, "rows": 512},
+         "training": {"steps": 10, "batchSize": 8, "seed": 5, "evalEvery": 0, "divergenceFactor": %s},
+         "parallelism": {"microBatches": 1}}
+        """.formatted(factor))
+                .withCheckpoint(new CheckpointPolicy(checkpointEvery, 10, false));
+    }
+
+    @Test
+    void aLossFarAboveItsRunningMinimumFailsTheRunKeepingOnlyTheCheckpointsBeforeIt() {
+        FakeEngine engine = new FakeEngine();
+        // 1, 1/2, ... 1/5, then 40 at the sixth step: 200 times the lowest (0.2) and above the first (1).
+        engine.losses = step -> step == 5 ? 40.0 : 1.0 / (step + 1);
+        Heard heard = new Heard();
+
+        assertThatThrownBy(() -> train(diverging(100, 3), engine, heard, StopSignal.never(), tmp))
+                .isInstanceOf(TrainingDivergedException.class)
+                .hasMessageContaining("at step 6")
+                .hasMessageContaining("the loss 40.0 is more than training.divergenceFactor 100.0 times")
+                .hasMessageContaining("lowest loss so far, 0.2");
+
+        assertThat(engine.trainedSteps).hasSize(6);
+        assertThat(heard.checkpointSteps())
+                .as("step 6 is on the cadence but diverged")
+                .containsExactly(3L);
+        assertThat(new CheckpointStore(tmp.resolve("checkpoints")).completeCheckpoints())
+                .extracting(p -> CheckpointStore.load(p).step())
+                .containsExactly(3L);
+        assertThat(tmp.resolve("model")).doesNotExist();
+        assertThat(heard.events).anyMatch(e -> e.startsWith("log training diverged at step 6"));
+        assertThat(engine.closed).isTrue();
+    }
+
+    @Test
+    void aNonFiniteLossFailsTheRunEvenWithTheFactorOffAndIsNotReportedAsAStep() {
+        FakeEngine engine = new FakeEngine();
+        engine.losses = step -> step == 2 ? Double.NaN : 1.0;
+        Heard heard = new Heard();
+
+        assertThatThrownBy(() -> train(diverging(0, 2), engine, heard, StopSignal.never(), tmp))
+                .isInstanceOf(TrainingDivergedException.class)
+                .hasMessage("training diverged at step 3: the loss is NaN");
+
+        assertThat(heard.steps).containsExactly(1L, 2L);
+        assertThat(heard.checkpointSteps()).containsExactly(2L);
+    }
+
+    @Test
+    void noiseAboveANearZeroMinimumButBelowTheFirstLossIsNotDivergence() {
+        FakeEngine engine = new FakeEngine();
+        // The lowest loss is 0.001; 0.5 is 500 times that, but no worse than the untrained model's 2.
+        engine.losses = step -> step == 0 ? 2.0 : step % 2 == 1 ? 0.001 : 0.5;
+
+        TrainingResult result = train(diverging(100, 0), engine, new Heard(), StopSignal.never(), tmp);
+
+        assertThat(result.outcome()).isEqualTo(TrainingResult.Outcome.COMPLETED);
+    }
+
+    @Test
+    void aFactorOfZeroNeverStopsAFiniteLoss() {
+        FakeEngine engine = new FakeEngine();
+        engine.losses = step -> step == 5 ? 1e6 : 1.0 / (step + 1);
+
+        TrainingResult result = train(diverging(0, 0), engine, new Heard(), StopSignal.never(), tmp);
+
+        assertThat(result.outcome()).isEqualTo(TrainingResult.Outcome.COMPLETED);
+    }
+
+    @Test
+    void aModelWhoseStateAloneExceedsTheMemoryFailsBeforeTheEngineAllocatesAnything() {
+        JobSpec big = SpecDocument.parseForTraining("""
+        {"name": "big",
+         "model": {"type": "mlp", "inputs": 4, "hidden": [1024, 1024], "outputs": 2},
+         "data": {"type": "synthetic-tabular"},
+         "training": {"steps": 10}}
+        """);
+        FakeEngine engine = new FakeEngine();
+        TrainingRun run = TrainingRun.of(big, 1, tmp).reportingTo(new Heard()).withMemoryLimit(8L << 20);
+
+        // 1,056,770 parameters x 16 bytes (weights, gradients, two AdamW moments) = 16.1 MiB > 8 MiB
+        assertThatThrownBy(() -> Trainer.train(run, engine))
+                .isInstanceOf(MemoryPlanException.class)
+                .hasMessageContaining("1,056,770 parameters need 16.1 MiB")
+                .hasMessageContaining("only 8.0 MiB are available");
+        assertThat(engine.opened).isFalse();
+        assertThat(engine.trainedSteps).isEmpty();
+
+        Trainer.train(run.withMemoryLimit(32L << 20), engine);
+        assertThat(engine.opened).as("a model that fits is trained").isTrue();
     }
 }

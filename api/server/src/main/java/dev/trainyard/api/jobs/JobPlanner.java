@@ -4,6 +4,7 @@ import dev.trainyard.api.persistence.PoolEntity;
 import dev.trainyard.api.persistence.ProjectEntity;
 import dev.trainyard.api.pools.PoolRepository;
 import dev.trainyard.api.projects.ProjectRepository;
+import dev.trainyard.spec.DeviceMemoryFit;
 import dev.trainyard.spec.JobSpec;
 import dev.trainyard.spec.MemoryEstimate;
 import dev.trainyard.spec.MemoryPlan;
@@ -16,6 +17,7 @@ import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 
 /** The dry run: which pools fit a spec, what it may cost at worst, how big it is. Stores nothing. */
 @ApplicationScoped
@@ -29,11 +31,9 @@ public class JobPlanner {
     }
 
     public PlanView plan(JobSpec spec, ProjectEntity project) {
-        List<PoolEntity> candidates = spec.resources().pool() != null
-                ? pools.findByName(spec.resources().pool()).stream().toList()
-                : pools.byGpuType(spec.resources().gpuType());
-        List<PlanView.PoolFit> fits = candidates.stream()
-                .map(p -> fit(p, spec))
+        List<MemoryEstimate> perStage = MemoryPlan.perStage(spec, stages(spec));
+        List<PlanView.PoolFit> fits = candidates(spec).stream()
+                .map(p -> fit(p, spec, perStage))
                 .sorted(Comparator.comparing(PlanView.PoolFit::pricePerGpuHour).thenComparing(PlanView.PoolFit::pool))
                 .toList();
         PlanView.PoolFit chosen =
@@ -43,11 +43,54 @@ public class JobPlanner {
         List<String> warnings = warnings(spec, project, fits, chosen, worstCase);
         long parameters =
                 ModelLayout.known(spec.model()) ? ModelLayout.of(spec.model()).parameters() : 0;
-        List<Long> memory = MemoryPlan.perStage(spec, stages).stream()
-                .map(MemoryEstimate::totalBytes)
-                .toList();
+        List<Long> memory = perStage.stream().map(MemoryEstimate::totalBytes).toList();
         return new PlanView(
                 spec, fits, chosen == null ? null : chosen.pool(), worstCase, parameters, stages, memory, warnings);
+    }
+
+    /**
+     * Why no runner of any pool the job may run in can hold its memory plan, with the numbers; empty when one can,
+     * or when the plan or the runners' memory is unknown (a model known only from its file, a pool without runners,
+     * runners that do not report their devices' memory).
+     */
+    public Optional<String> memoryMisfit(JobSpec spec) {
+        List<MemoryEstimate> perStage = MemoryPlan.perStage(spec, stages(spec));
+        List<String> misfits = new ArrayList<>();
+        for (PoolEntity pool : candidates(spec)) {
+            Optional<String> misfit = memoryShortfall(pool, perStage);
+            if (misfit.isEmpty()) {
+                return Optional.empty();
+            }
+            misfits.add(misfit.get());
+        }
+        return misfits.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", misfits));
+    }
+
+    private List<PoolEntity> candidates(JobSpec spec) {
+        return spec.resources().pool() != null
+                ? pools.findByName(spec.resources().pool()).stream().toList()
+                : pools.byGpuType(spec.resources().gpuType());
+    }
+
+    /** Why no runner of {@code pool} can hold one replica's stages, naming the first runner's numbers. */
+    private Optional<String> memoryShortfall(PoolEntity pool, List<MemoryEstimate> perStage) {
+        if (perStage.isEmpty()) {
+            return Optional.empty();
+        }
+        List<PoolRepository.RunnerDevices> runners = pools.runnerDevices(pool.id);
+        String first = null;
+        for (PoolRepository.RunnerDevices runner : runners) {
+            Optional<String> shortfall = DeviceMemoryFit.shortfall(perStage, runner.devices());
+            if (shortfall.isEmpty()) {
+                return Optional.empty();
+            }
+            if (first == null) {
+                first = "on runner " + runner.runner() + " " + shortfall.get();
+            }
+        }
+        return first == null
+                ? Optional.empty()
+                : Optional.of("the memory plan fits no runner of pool '" + pool.name + "': " + first);
     }
 
     private static int stages(JobSpec spec) {
@@ -58,7 +101,7 @@ public class JobPlanner {
                         spec.resources().gpus(), spec.parallelism().dataParallel());
     }
 
-    private PlanView.PoolFit fit(PoolEntity pool, JobSpec spec) {
+    private PlanView.PoolFit fit(PoolEntity pool, JobSpec spec, List<MemoryEstimate> perStage) {
         PoolRepository.Capacity c = pools.capacity(pool.id);
         int need = spec.resources().minGpus();
         boolean fits;
@@ -75,6 +118,11 @@ public class JobPlanner {
                     ? null
                     : "its largest runner has " + c.largestRunnerGpus()
                             + " devices and the job does not allow multiNode";
+        }
+        Optional<String> memory = memoryShortfall(pool, perStage);
+        if (fits && memory.isPresent()) {
+            fits = false;
+            reason = memory.get();
         }
         return new PlanView.PoolFit(
                 pool.name,

@@ -83,6 +83,9 @@ public class JobService {
             }
         }
         dataUris.requireReadable(spec, pool);
+        planner.memoryMisfit(spec).ifPresent(why -> {
+            throw ApiException.InvalidInput.of("model", why);
+        });
         JobEntity job = newJob(caller, spec, specJson, project, pool, idempotencyKey);
         lifecycle.submit(job, "Submitted by " + caller.tokenName());
         signals.jobsChanged();

@@ -22,7 +22,7 @@ public final class AttemptEnder {
         SUCCEEDED,
         /** Training failed with an error; retrying would fail the same way. */
         FAILED,
-        /** The runner stopped as it was asked to (cancel, preempt, budget), after its final checkpoint. */
+        /** The runner stopped as it was asked to (cancel, preempt, budget, runtime limit), after its final checkpoint. */
         STOPPED,
         /** The runner vanished (heartbeats stopped) or did not stop within its grace period. */
         LOST
@@ -110,6 +110,15 @@ public final class AttemptEnder {
         }
         if (a.stopReason == StopReason.BUDGET) {
             return new Outcome(JobState.BUDGET_EXHAUSTED, EventReason.BUDGET_EXHAUSTED, detail, false, false);
+        }
+        if (a.stopReason == StopReason.RUNTIME_LIMIT) {
+            // the limit ends the job: requeued, it would run on without bound, one attempt's limit after another
+            return new Outcome(
+                    JobState.FAILED,
+                    EventReason.RUNTIME_LIMIT_REACHED,
+                    "Ran for limits.maxRuntimeSeconds and was stopped" + suffix(detail),
+                    false,
+                    false);
         }
         if (a.stopReason == StopReason.GROW) {
             return new Outcome(

@@ -15,11 +15,13 @@ public enum EventReason {
     REQUEUED_AFTER_PREEMPTION(true),
     REQUEUED_TO_GROW(true),
     BUDGET_EXHAUSTED(true),
+    RUNTIME_LIMIT_REACHED(true),
     RUNNER_LOST(true),
     RESTARTS_EXHAUSTED(true),
     PREEMPTION_REQUESTED(false),
     GROWTH_REQUESTED(false),
-    BUDGET_STOP_REQUESTED(false);
+    BUDGET_STOP_REQUESTED(false),
+    RUNTIME_LIMIT_STOP_REQUESTED(false);
 
     private final boolean explainsState;
 

@@ -11,7 +11,9 @@ public enum StopReason {
     CANCEL("CANCELLED", "CANCEL", AttemptState.STOPPING, null),
     PREEMPT("PREEMPTED", "PREEMPT", AttemptState.PREEMPTING, EventReason.PREEMPTION_REQUESTED),
     GROW("RESIZE", "RESIZE", AttemptState.PREEMPTING, EventReason.GROWTH_REQUESTED),
-    BUDGET("BUDGET_EXHAUSTED", "BUDGET", AttemptState.STOPPING, EventReason.BUDGET_STOP_REQUESTED);
+    BUDGET("BUDGET_EXHAUSTED", "BUDGET", AttemptState.STOPPING, EventReason.BUDGET_STOP_REQUESTED),
+    RUNTIME_LIMIT(
+            "RUNTIME_LIMIT_REACHED", "RUNTIME_LIMIT", AttemptState.STOPPING, EventReason.RUNTIME_LIMIT_STOP_REQUESTED);
 
     private final String word;
     private final String protocolWord;

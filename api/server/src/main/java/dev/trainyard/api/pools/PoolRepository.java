@@ -1,7 +1,12 @@
 package dev.trainyard.api.pools;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.trainyard.api.lifecycle.RunnerState;
 import dev.trainyard.api.persistence.PoolEntity;
+import dev.trainyard.spec.DeviceMemoryFit;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.EntityManager;
 import java.util.List;
@@ -13,9 +18,11 @@ import java.util.stream.Collectors;
 @ApplicationScoped
 public class PoolRepository {
     private final EntityManager em;
+    private final ObjectMapper json;
 
-    public PoolRepository(EntityManager em) {
+    public PoolRepository(EntityManager em, ObjectMapper json) {
         this.em = em;
+        this.json = json;
     }
 
     public Optional<PoolEntity> findByName(String name) {
@@ -62,6 +69,40 @@ public class PoolRepository {
                 ((Number) row[1]).intValue(),
                 ((Number) row[2]).intValue(),
                 ((Number) row[3]).intValue());
+    }
+
+    /** A runner's devices as it reported them at registration. */
+    public record RunnerDevices(String runner, List<DeviceMemoryFit.Device> devices) {}
+
+    /**
+     * The devices of every runner the pool has that is not OFFLINE: a runner lost for now may come back, so a job
+     * it could hold is not refused while it is away.
+     */
+    public List<RunnerDevices> runnerDevices(long poolId) {
+        @SuppressWarnings("unchecked")
+        List<Object[]> rows = em.createNativeQuery(
+                        "select name, cast(devices as text) from runners where pool_id = :p and state <> :offline"
+                                + " order by name")
+                .setParameter("p", poolId)
+                .setParameter("offline", RunnerState.OFFLINE.word())
+                .getResultList();
+        return rows.stream()
+                .map(r -> new RunnerDevices((String) r[0], devices((String) r[1])))
+                .toList();
+    }
+
+    /** The part of a stored device (runners.devices) the memory check reads. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    private record StoredDevice(String name, String kind, Long memoryBytes) {}
+
+    private List<DeviceMemoryFit.Device> devices(String stored) {
+        try {
+            return json.readValue(stored, new TypeReference<List<StoredDevice>>() {}).stream()
+                    .map(d -> new DeviceMemoryFit.Device(d.name(), d.kind(), d.memoryBytes()))
+                    .toList();
+        } catch (JsonProcessingException e) {
+            return List.of();
+        }
     }
 
     /** Active runners of a pool and their devices. */

@@ -86,7 +86,7 @@ public final class RunnerMessages {
             @Schema(required = true, description = "STARTING, RUNNING, PREEMPTING or STOPPING")
             String state,
 
-            @Schema(description = "CANCEL, PREEMPT or BUDGET when the attempt must checkpoint and stop")
+            @Schema(description = "CANCEL, PREEMPT, BUDGET or RUNTIME_LIMIT when the attempt must checkpoint and stop")
             String stop,
 
             @Schema(description = "Checkpoint to resume from")
@@ -166,6 +166,6 @@ public final class RunnerMessages {
             @Schema(required = true) long attemptId,
             @Schema(required = true) String state,
 
-            @Schema(description = "CANCEL, PREEMPT or BUDGET when the attempt must checkpoint and stop")
+            @Schema(description = "CANCEL, PREEMPT, BUDGET or RUNTIME_LIMIT when the attempt must checkpoint and stop")
             String stop) {}
 }

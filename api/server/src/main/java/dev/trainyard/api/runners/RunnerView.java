@@ -30,5 +30,9 @@ public record RunnerView(
             @Schema(required = true) int index,
             @Schema(required = true) String kind,
             @Schema(required = true) String name,
+
+            @Schema(
+                    description = "The device's memory in bytes (CPU devices: the host memory they share), checked"
+                            + " against a job's memory plan at submission; absent when unknown")
             Long memoryBytes) {}
 }

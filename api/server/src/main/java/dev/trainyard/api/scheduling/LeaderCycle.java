@@ -23,7 +23,8 @@ import org.jboss.logging.Logger;
 
 /**
  * The scheduling leader's cycle around the pure policy (the scheduler module's {@code SchedulingCycle} is one run
- * of that policy): under the lease, (1) housekeeping (lost runners, overdue stops, cost ledger), (2) load a
+ * of that policy): under the lease, (1) housekeeping (lost runners, runtime limits, overdue stops,
+ * cost ledger), (2) load a
  * snapshot, (3) decide, purely, (4) apply with guarded writes. Each database phase is its own transaction, and
  * every write transaction first locks the lease row, so a replica that lost the lease writes nothing.
  */
@@ -83,7 +84,10 @@ public class LeaderCycle {
                     "Runners silent for %.1f s declared LOST: %s (%d attempts ended)",
                     config.runners().heartbeatTimeout().toMillis() / 1e3, rescued.lostNames(), rescued.endedAttempts());
         }
-        if (rescued.endedAttempts() > 0) {
+        if (rescued.runtimeStops() > 0) {
+            LOG.infof("Asked %d attempt(s) at their runtime limit to checkpoint and stop", rescued.runtimeStops());
+        }
+        if (rescued.endedAttempts() > 0 || rescued.runtimeStops() > 0) {
             signals.changed(JobsChanged.everything());
         }
         SnapshotLoader.Loaded loaded = inTransaction(() -> load(now));

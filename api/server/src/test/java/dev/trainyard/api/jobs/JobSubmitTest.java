@@ -6,6 +6,7 @@ import static dev.trainyard.api.testing.ApiRequests.asAdmin;
 import static dev.trainyard.api.testing.ApiRequests.id;
 import static dev.trainyard.api.testing.ApiRequests.problem;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
@@ -204,5 +205,56 @@ class JobSubmitTest {
                                 .then(),
                         400)
                 .body("errors.field", hasItem("model.heads"));
+    }
+
+    /** A runner of {@code pool} whose one CPU device reports {@code memoryBytes} of host memory. */
+    private static long runnerWithHostMemory(String pool, long memoryBytes) {
+        long runner = Db.insertRunner(pool, 1, "ACTIVE");
+        Db.update(
+                "update runners set devices = cast(? as jsonb) where id = ?",
+                "[{\"index\": 0, \"kind\": \"cpu\", \"name\": \"cpu:0\", \"memoryBytes\": " + memoryBytes + "}]",
+                runner);
+        return runner;
+    }
+
+    @Test
+    void aJobWhoseMemoryPlanFitsNoRunnerOfItsPoolIsRefusedAndThePlanSaysWhy() {
+        String project = Fixtures.project();
+        String pool = Fixtures.pool();
+        runnerWithHostMemory(pool, 16L << 30);
+        // About 9.7 billion parameters: some 145 GiB for weights, gradients and AdamW state alone.
+        Spec huge = Spec.gpt(project, pool)
+                .set("model.layers", 48)
+                .set("model.dModel", 4096)
+                .set("model.heads", 32);
+        long before = Db.jobCount();
+
+        problem(asAdmin().body(huge.json()).post("/api/v1/jobs").then(), 400)
+                .body("errors.field", hasItem("model"))
+                .body("errors[0].message", containsString("the memory plan fits no runner of pool '" + pool + "'"))
+                .body("errors[0].message", containsString("the host memory its cpu devices share is 16.0 GiB"));
+        asAdmin()
+                .body(huge.json())
+                .post("/api/v1/jobs:plan")
+                .then()
+                .statusCode(200)
+                .body("pools[0].fits", equalTo(false))
+                .body("pools[0].reason", containsString("the stage needs"))
+                .body("chosenPool", nullValue());
+
+        assertThat(Db.jobCount()).isEqualTo(before);
+        // The same pool takes a model that fits, and a runner that does not report memory is never judged.
+        asAdmin()
+                .body(Spec.gpt(project, pool).json())
+                .post("/api/v1/jobs")
+                .then()
+                .statusCode(201);
+        String unknown = Fixtures.pool();
+        Db.insertRunner(unknown, 1, "ACTIVE");
+        asAdmin()
+                .body(huge.set("resources.pool", unknown).json())
+                .post("/api/v1/jobs")
+                .then()
+                .statusCode(201);
     }
 }

@@ -3,6 +3,7 @@ package dev.trainyard.api.scheduling;
 import static dev.trainyard.api.scheduling.Rows.T0;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.trainyard.api.lifecycle.AttemptEnder;
 import java.sql.Connection;
 import java.time.Duration;
 import java.time.Instant;
@@ -10,7 +11,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** Silent runners are declared lost only when they really had a chance to speak, and stuck stops end anyway. */
+/**
+ * Silent runners are declared lost only when they really had a chance to speak, attempts at their runtime limit
+ * are asked to stop, and stuck stops end anyway.
+ */
 class RunnerRescuerTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
     private static final Duration GRACE = Duration.ofSeconds(30);
@@ -179,5 +183,76 @@ class RunnerRescuerTest {
         assertThat(rows.attemptRow(running).state()).isEqualTo("RUNNING");
         assertThat(rows.jobRow(runningJob).state()).isEqualTo("RUNNING");
         assertThat(runnerState(runner)).isEqualTo("ACTIVE");
+    }
+
+    @Test
+    void anAttemptThatRanForItsRuntimeLimitIsAskedToStopAndItsJobFailsWithThatReason() throws Exception {
+        long runner = rows.runner(pool).heartbeatAt(T0.plusSeconds(10_000)).insert();
+        long job = rows.job(project).state("RUNNING").maxRuntimeSeconds(600).insert();
+        long attempt = rows.attempt(job).on(runner, 1).startedAt(T0).insert();
+        long longerJob =
+                rows.job(project).state("RUNNING").maxRuntimeSeconds(3600).insert();
+        long longer = rows.attempt(longerJob).on(runner, 1).startedAt(T0).insert();
+        // Asked to stop for another reason already: that request stands, the limit asks nothing more.
+        long preemptedJob =
+                rows.job(project).state("RUNNING").maxRuntimeSeconds(600).insert();
+        long preempted = rows.attempt(preemptedJob)
+                .on(runner, 1)
+                .startedAt(T0)
+                .stopping("PREEMPTING", "PREEMPTED", T0.plusSeconds(590))
+                .insert();
+
+        assertThat(run(T0.plusSeconds(599), T0).runtimeStops()).isZero();
+        assertThat(rows.attemptRow(attempt).state()).isEqualTo("RUNNING");
+
+        RunnerRescuer.Rescued atLimit = run(T0.plusSeconds(600), T0);
+
+        assertThat(atLimit.runtimeStops()).isEqualTo(1);
+        assertThat(atLimit.endedAttempts()).isZero();
+        Rows.AttemptRow asked = rows.attemptRow(attempt);
+        assertThat(asked.state()).isEqualTo("STOPPING");
+        assertThat(asked.stopReason()).isEqualTo("RUNTIME_LIMIT_REACHED");
+        assertThat(asked.stopRequestedAt()).isEqualTo(T0.plusSeconds(600));
+        assertThat(rows.events(job)).containsExactly("RUNNING>RUNNING:RUNTIME_LIMIT_STOP_REQUESTED");
+        assertThat(rows.attemptRow(longer).state()).isEqualTo("RUNNING");
+        assertThat(rows.attemptRow(preempted).stopReason()).isEqualTo("PREEMPTED");
+        assertThat(run(T0.plusSeconds(601), T0).runtimeStops()).as("asked once").isZero();
+
+        // The runner checkpoints and reports the stop: the job ends FAILED with the limit as its reason.
+        c.setAutoCommit(false);
+        AttemptEnder.end(c, attempt, AttemptEnder.Ending.STOPPED, null, T0.plusSeconds(610));
+        c.commit();
+        c.setAutoCommit(true);
+        Rows.JobRow ended = rows.jobRow(job);
+        assertThat(ended.state()).isEqualTo("FAILED");
+        assertThat(ended.stateReason()).isEqualTo("RUNTIME_LIMIT_REACHED");
+        assertThat(ended.restarts()).isZero();
+        assertThat(rows.attemptRow(attempt).endReason()).isEqualTo("RUNTIME_LIMIT_REACHED");
+        assertThat(rows.jobRow(longerJob).state()).isEqualTo("RUNNING");
+    }
+
+    @Test
+    void anAttemptThatDoesNotStopAtItsRuntimeLimitIsEndedAfterTheGraceAndItsJobFails() throws Exception {
+        long runner = rows.runner(pool).heartbeatAt(T0.plusSeconds(10_000)).insert();
+        long job = rows.job(project)
+                .state("RUNNING")
+                .maxRuntimeSeconds(60)
+                .maxRestarts(3)
+                .insert();
+        long attempt = rows.attempt(job).on(runner, 1).startedAt(T0).insert();
+
+        run(T0.plusSeconds(60), T0);
+        assertThat(run(T0.plusSeconds(60).plus(GRACE), T0).endedAttempts()).isZero();
+        RunnerRescuer.Rescued late = run(T0.plusSeconds(61).plus(GRACE), T0);
+
+        assertThat(late.endedAttempts()).isEqualTo(1);
+        assertThat(rows.attemptRow(attempt).endReason())
+                .isEqualTo("RUNTIME_LIMIT_REACHED: did not confirm the stop within 30 s");
+        Rows.JobRow j = rows.jobRow(job);
+        assertThat(j.state()).as("not requeued, whatever restarts are left").isEqualTo("FAILED");
+        assertThat(j.stateReason()).isEqualTo("RUNTIME_LIMIT_REACHED");
+        assertThat(rows.events(job))
+                .containsExactly(
+                        "RUNNING>RUNNING:RUNTIME_LIMIT_STOP_REQUESTED", "RUNNING>FAILED:RUNTIME_LIMIT_REACHED");
     }
 }
