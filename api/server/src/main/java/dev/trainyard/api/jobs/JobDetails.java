@@ -207,7 +207,8 @@ public class JobDetails {
         return transactions.inNew(c -> Jdbc.query(
                 c,
                 """
-                        select coalesce(j.queue_position, 0), j.id, case when ? or j.project_id = ? then j.name end, p.name, lower(j.priority), j.gpus,
+                        select coalesce(j.queue_position, 0), j.id,
+                               case when ? or j.project_id = ? then j.name end, p.name, lower(j.priority), j.gpus,
                                j.pending_reason, j.pending_message, j.estimated_start_at, j.submitted_at
                           from jobs j join projects p on p.id = j.project_id
                          where j.state = ?
