@@ -454,9 +454,17 @@ start_runner() {
     mkdir -p "$TRAINYARD_HOME/runner"
     extra+=(--work-dir "$TRAINYARD_HOME/runner")
   fi
-  OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 \
+  # The runner token never goes on the command line (every user of the machine can read it there): the agent
+  # reads it from its file, or, in a build older than --token-file, from the environment.
+  local token_in_env=""
+  if [[ "$help" == *--token-file* ]]; then
+    extra+=(--token-file "$TRAINYARD_HOME/runner-token")
+  else
+    token_in_env="$(cat "$TRAINYARD_HOME/runner-token")"
+  fi
+  TRAINYARD_RUNNER_TOKEN="$token_in_env" OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 \
     nohup java -Xss4m -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 ${TRAINYARD_RUNNER_JAVA_OPTS:-} \
-    -jar "$STAGED_RUNNER_JAR" agent --api "$API_URL" --token "$(cat "$TRAINYARD_HOME/runner-token")" \
+    -jar "$STAGED_RUNNER_JAR" agent --api "$API_URL" \
     --pool "$RUNNER_POOL" --devices "$RUNNER_DEVICES" "${extra[@]}" ${TRAINYARD_RUNNER_ARGS:-} \
     >"$LOG_DIR/runner.log" 2>&1 </dev/null 9>&- &
   RUNNER_PID=$!

@@ -35,7 +35,7 @@ export function render(main) {
       replace(queues, ...poolList.map((p, i) => h('div', {class: 'queue', dataset: {pool: p.name}},
         h('h3', {}, p.name, h('span', {class: 'muted'}, ' · ' + queueLists[i].length + ' waiting')),
         table(['#', 'Job', 'Project', 'Priority', 'GPUs', 'Why waiting', 'Estimated start', 'Waiting for'],
-          queueLists[i].map((q) => row([String(q.position), h('a', {href: '#/jobs/' + q.jobId}, q.name + ' #' + q.jobId), q.project,
+          queueLists[i].map((q) => row([String(q.position), h('a', {href: '#/jobs/' + q.jobId}, (q.name == null ? '' : q.name + ' ') + '#' + q.jobId), q.project,
             q.priority, fmt.gpus(q.gpus), [fmt.reason(q.reason), q.message ? h('div', {class: 'muted'}, q.message) : null],
             q.estimatedStartAt ? fmt.when(q.estimatedStartAt) : '—', fmt.age(q.submittedAt)])),
           {empty: 'Nothing waiting.'}))));

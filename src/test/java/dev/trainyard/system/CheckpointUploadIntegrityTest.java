@@ -38,19 +38,20 @@ class CheckpointUploadIntegrityTest {
 
     @Test
     void aCorruptedUploadIsRefusedAndNeverUsedForAResume() throws Exception {
-        long runnerId = post("/api/v1/runner/register", """
+        long runnerId =
+                post("hand", "/api/v1/runner/register", """
                 {"name":"hand","host":"localhost","pool":"cpu","devices":[{"index":0,"kind":"cpu","name":"cpu:0"}]}""").get("runnerId").asLong();
         Job job = platform.jobs().submitJob(Specs.tinyGpt("integrity", 1, 50, 10), null);
-        JsonNode assignment = awaitAssignment(runnerId);
+        JsonNode assignment = awaitAssignment("hand", runnerId);
         long attempt = assignment.get("attemptId").asLong();
         String lease = assignment.get("leaseToken").asText();
-        post("/api/v1/runner/attempts/" + attempt + ":start", "{\"leaseToken\":\"" + lease + "\"}");
+        post("hand", "/api/v1/runner/attempts/" + attempt + ":start", "{\"leaseToken\":\"" + lease + "\"}");
 
         byte[] body = "not really a checkpoint".getBytes();
         HttpResponse<String> refused = HTTP.send(
                 HttpRequest.newBuilder(URI.create(
                                 platform.baseUrl() + "/api/v1/runner/attempts/" + attempt + "/checkpoints/10"))
-                        .header("Authorization", "Bearer " + platform.runnerToken())
+                        .header("Authorization", "Bearer " + platform.runnerToken("hand"))
                         .header("X-Lease-Token", lease)
                         .header("X-Checksum-Sha256", "0".repeat(64))
                         .header("Content-Type", "application/octet-stream")
@@ -66,17 +67,19 @@ class CheckpointUploadIntegrityTest {
         Job requeued = platform.awaitJob(
                 job.getId(), j -> "QUEUED".equals(j.getState()) && j.getRestarts() == 1, Duration.ofSeconds(60));
         assertThat(requeued.getRestarts()).isEqualTo(1);
-        long second = post("/api/v1/runner/register", """
+        long second =
+                post("hand-2", "/api/v1/runner/register", """
                 {"name":"hand-2","host":"localhost","pool":"cpu","devices":[{"index":0,"kind":"cpu","name":"cpu:0"}]}""").get("runnerId").asLong();
-        JsonNode next = awaitAssignment(second);
+        JsonNode next = awaitAssignment("hand-2", second);
         assertThat(next.get("attemptId").asLong()).isNotEqualTo(attempt);
         assertThat(next.get("resumeFrom").isNull()).as("nothing to resume from").isTrue();
     }
 
-    private static JsonNode awaitAssignment(long runnerId) throws Exception {
+    private static JsonNode awaitAssignment(String runner, long runnerId) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (System.nanoTime() < deadline) {
-            JsonNode answer = post("/api/v1/runner/heartbeat", "{\"runnerId\":" + runnerId + ",\"waitMs\":2000}");
+            JsonNode answer =
+                    post(runner, "/api/v1/runner/heartbeat", "{\"runnerId\":" + runnerId + ",\"waitMs\":2000}");
             if (answer.get("assignments").size() > 0) {
                 return answer.get("assignments").get(0);
             }
@@ -84,10 +87,11 @@ class CheckpointUploadIntegrityTest {
         throw new AssertionError("no assignment for runner " + runnerId);
     }
 
-    private static JsonNode post(String path, String json) throws Exception {
+    /** Posts as the runner named {@code runner}, with its own runner token. */
+    private static JsonNode post(String runner, String path, String json) throws Exception {
         HttpResponse<String> r = HTTP.send(
                 HttpRequest.newBuilder(URI.create(platform.baseUrl() + path))
-                        .header("Authorization", "Bearer " + platform.runnerToken())
+                        .header("Authorization", "Bearer " + platform.runnerToken(runner))
                         .header("Content-Type", "application/json")
                         .POST(HttpRequest.BodyPublishers.ofString(json))
                         .build(),

@@ -91,11 +91,27 @@ class ComposeFileTest {
     void runnersRunTheAgentAgainstAnApiReplicaOfThisFile() {
         for (String name : List.of("runner-cpu-1", "runner-cpu-2", "runner-gpu")) {
             List<String> command = strings(service(name), "command");
-            assertThat(command).startsWith("agent").contains("--api", "--token", "--pool", "--devices");
+            assertThat(command).startsWith("agent").contains("--api", "--name", "--pool", "--devices");
             String api = command.get(command.indexOf("--api") + 1);
             assertThat(api).matches("http://api-[12]:8080");
             assertThat(services).containsKey(api.substring("http://".length(), api.lastIndexOf(':')));
         }
+    }
+
+    @Test
+    void eachRunnerGetsATokenOfItsOwnThroughItsEnvironmentNeverItsCommandLine() {
+        List<String> sources = new ArrayList<>();
+        for (String name : List.of("runner-cpu-1", "runner-cpu-2", "runner-gpu")) {
+            Map<String, Object> runner = service(name);
+            assertThat(String.join(" ", strings(runner, "command")))
+                    .as(name)
+                    .doesNotContain("--token")
+                    .doesNotContain("TOKEN");
+            Object token = map(runner, "environment").get("TRAINYARD_RUNNER_TOKEN");
+            assertThat(token).as(name).asString().matches("\\$\\{TRAINYARD_RUNNER_TOKEN_[A-Z0-9_]+:-}");
+            sources.add(String.valueOf(token));
+        }
+        assertThat(sources).as("a runner token serves one runner").doesNotHaveDuplicates();
     }
 
     @Test

@@ -9,6 +9,8 @@ import dev.trainyard.system.support.ManagedProcess;
 import dev.trainyard.system.support.Platform;
 import dev.trainyard.system.support.SafetensorsFile;
 import dev.trainyard.system.support.Specs;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -38,6 +40,13 @@ class RunnerFailureTest {
     @Test
     void aKilledRunnersJobResumesElsewhereAndEndsBitwiseEqualToAnUninterruptedRun() throws Exception {
         ManagedProcess first = platform.startRunner("node-a", 2);
+        Path commandLine = Path.of("/proc", Long.toString(first.pid()), "cmdline");
+        if (Files.exists(commandLine)) {
+            assertThat(Files.readString(commandLine).replace('\0', ' '))
+                    .as("what every user of the machine sees of the runner")
+                    .contains("--token-file")
+                    .doesNotContain(platform.runnerToken("node-a"));
+        }
         Job reference = platform.jobs().submitJob(Specs.tinyGpt("reference", 2, STEPS, 20), null);
         assertThat(platform.awaitJob(reference.getId(), j -> j.getFinishedAt() != null, Duration.ofMinutes(3))
                         .getState())

@@ -27,7 +27,7 @@ public final class CheckpointTransferBenchmark {
     }
 
     private static void run(Platform platform) throws Exception {
-        ProtocolClient api = new ProtocolClient(platform.baseUrl(), platform.runnerToken());
+        ProtocolClient api = new ProtocolClient(platform);
         LiveAttempts live = LiveAttempts.obtain(api, "checkpoints", 1);
         ProtocolClient.Assignment attempt = live.attempts().get(0);
         AtomicBoolean stop = new AtomicBoolean();
@@ -47,7 +47,7 @@ public final class CheckpointTransferBenchmark {
                         long id = api.uploadCheckpoint(attempt, ++step, sha, file);
                         double up = (System.nanoTime() - t0) / 1e9;
                         long t1 = System.nanoTime();
-                        ProtocolClient.Download d = api.downloadCheckpoint(id);
+                        ProtocolClient.Download d = api.downloadCheckpoint(attempt, id);
                         double down = (System.nanoTime() - t1) / 1e9;
                         if (d.bytes() != bytes || !d.sha256().equalsIgnoreCase(sha)) {
                             throw new IllegalStateException("download of checkpoint " + id + " gave " + d.bytes()

@@ -52,7 +52,7 @@ public final class DispatchBenchmark {
     }
 
     private void run(Platform platform) throws Exception {
-        ProtocolClient api = new ProtocolClient(platform.baseUrl(), platform.runnerToken());
+        ProtocolClient api = new ProtocolClient(platform);
         AtomicBoolean stop = new AtomicBoolean();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(PHASE_SECONDS * 3 + 60);
         ExecutorService work = Executors.newFixedThreadPool(64, daemon("claim"));

@@ -37,7 +37,7 @@ public final class MetricsIngestionBenchmark {
 
     private static void run(Platform platform) throws Exception {
         int maxPosters = Collections.max(POSTERS);
-        ProtocolClient api = new ProtocolClient(platform.baseUrl(), platform.runnerToken());
+        ProtocolClient api = new ProtocolClient(platform);
         LiveAttempts live = LiveAttempts.obtain(api, "metrics", maxPosters);
         List<ProtocolClient.Assignment> attempts = live.attempts();
         AtomicBoolean stop = new AtomicBoolean();

@@ -2,6 +2,7 @@ package dev.trainyard.system.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.trainyard.system.support.Platform;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -13,6 +14,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The runner protocol and job submission as raw HTTP/1.1 calls to 127.0.0.1, light enough that hundreds of
@@ -21,8 +24,8 @@ import java.util.List;
 final class ProtocolClient {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** One live assignment from a heartbeat answer. */
-    record Assignment(long attemptId, long jobId, String leaseToken, String state, String stop) {}
+    /** One live assignment from a heartbeat answer of the runner {@code runnerId}. */
+    record Assignment(long runnerId, long attemptId, long jobId, String leaseToken, String state, String stop) {}
 
     /** The API answered with an unexpected status. */
     static final class CallFailed extends RuntimeException {
@@ -36,15 +39,17 @@ final class ProtocolClient {
 
     private final HttpClient http;
     private final String base;
-    private final String runnerAuth;
+    private final Platform platform;
+    /** Each simulated runner speaks with a runner token of its own, as the platform requires. */
+    private final Map<Long, String> authByRunner = new ConcurrentHashMap<>();
 
-    ProtocolClient(String baseUrl, String runnerToken) {
+    ProtocolClient(Platform platform) {
         this.http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(10))
                 .build();
-        this.base = baseUrl + "/api/v1";
-        this.runnerAuth = "Bearer " + runnerToken;
+        this.base = platform.baseUrl() + "/api/v1";
+        this.platform = platform;
     }
 
     long register(String name, String pool, int devices) {
@@ -57,18 +62,23 @@ final class ProtocolClient {
                     .append(i)
                     .append("\"}");
         }
+        String auth = "Bearer " + platform.runnerToken(name);
         JsonNode r = post(
-                runnerAuth,
+                auth,
                 "/runner/register",
                 "{\"name\":\"" + name + "\",\"host\":\"127.0.0.1\",\"pool\":\"" + pool + "\",\"devices\":[" + d + "]}");
-        return r.get("runnerId").asLong();
+        long id = r.get("runnerId").asLong();
+        authByRunner.put(id, auth);
+        return id;
     }
 
     List<Assignment> heartbeat(long runnerId, long waitMs) {
-        JsonNode r = post(runnerAuth, "/runner/heartbeat", "{\"runnerId\":" + runnerId + ",\"waitMs\":" + waitMs + "}");
+        JsonNode r =
+                post(auth(runnerId), "/runner/heartbeat", "{\"runnerId\":" + runnerId + ",\"waitMs\":" + waitMs + "}");
         List<Assignment> out = new ArrayList<>();
         for (JsonNode a : r.get("assignments")) {
             out.add(new Assignment(
+                    runnerId,
                     a.get("attemptId").asLong(),
                     a.get("jobId").asLong(),
                     a.get("leaseToken").asText(),
@@ -80,7 +90,7 @@ final class ProtocolClient {
 
     String start(Assignment a) {
         return post(
-                        runnerAuth,
+                        auth(a.runnerId()),
                         "/runner/attempts/" + a.attemptId() + ":start",
                         "{\"leaseToken\":\"" + a.leaseToken() + "\"}")
                 .get("state")
@@ -89,7 +99,7 @@ final class ProtocolClient {
 
     void end(Assignment a, String outcome, long finalStep) {
         post(
-                runnerAuth,
+                auth(a.runnerId()),
                 "/runner/attempts/" + a.attemptId() + ":end",
                 "{\"leaseToken\":\"" + a.leaseToken() + "\",\"outcome\":\"" + outcome + "\",\"finalStep\":" + finalStep
                         + "}");
@@ -98,7 +108,7 @@ final class ProtocolClient {
     /** Posts a metrics batch whose JSON {@code points} array is given; returns the HTTP status. */
     int metrics(Assignment a, String pointsArray) {
         HttpResponse<String> r = send(
-                request(runnerAuth, "/runner/attempts/" + a.attemptId() + "/metrics")
+                request(auth(a.runnerId()), "/runner/attempts/" + a.attemptId() + "/metrics")
                         .POST(HttpRequest.BodyPublishers.ofString(
                                 "{\"leaseToken\":\"" + a.leaseToken() + "\",\"points\":" + pointsArray + "}"))
                         .build(),
@@ -111,7 +121,7 @@ final class ProtocolClient {
         try {
             HttpRequest req = HttpRequest.newBuilder(
                             URI.create(base + "/runner/attempts/" + a.attemptId() + "/checkpoints/" + step))
-                    .header("Authorization", runnerAuth)
+                    .header("Authorization", auth(a.runnerId()))
                     .header("Content-Type", "application/octet-stream")
                     .header("X-Lease-Token", a.leaseToken())
                     .header("X-Checksum-Sha256", sha256)
@@ -126,10 +136,14 @@ final class ProtocolClient {
         }
     }
 
-    /** Downloads a checkpoint through the runner endpoint; returns the bytes read and the served SHA-256. */
-    Download downloadCheckpoint(long checkpointId) {
+    /**
+     * Downloads a checkpoint through the runner endpoint, as the runner of {@code a} resuming it; returns the bytes
+     * read and the served SHA-256.
+     */
+    Download downloadCheckpoint(Assignment a, long checkpointId) {
         HttpRequest req = HttpRequest.newBuilder(URI.create(base + "/runner/checkpoints/" + checkpointId + "/content"))
-                .header("Authorization", runnerAuth)
+                .header("Authorization", auth(a.runnerId()))
+                .header("X-Lease-Token", a.leaseToken())
                 .timeout(Duration.ofMinutes(5))
                 .GET()
                 .build();
@@ -154,6 +168,14 @@ final class ProtocolClient {
     /** Submits a job as {@code token}; returns its id. */
     long submit(String token, String specJson) {
         return post("Bearer " + token, "/jobs", specJson).get("id").asLong();
+    }
+
+    private String auth(long runnerId) {
+        String auth = authByRunner.get(runnerId);
+        if (auth == null) {
+            throw new IllegalStateException("runner " + runnerId + " was not registered through this client");
+        }
+        return auth;
     }
 
     private JsonNode post(String auth, String path, String body) {

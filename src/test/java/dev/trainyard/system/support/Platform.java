@@ -20,6 +20,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -43,8 +44,8 @@ public final class Platform implements AutoCloseable {
     private final Map<String, String> apiEnv = new HashMap<>();
     private final List<ManagedProcess> processes = new ArrayList<>();
     private final Map<String, Integer> runnerMetricsPorts = new HashMap<>();
+    private final Map<String, String> runnerTokens = new HashMap<>();
     private ManagedProcess api;
-    private String runnerToken;
 
     private Platform(String name, Map<String, String> extraEnv) {
         this.name = name;
@@ -62,8 +63,8 @@ public final class Platform implements AutoCloseable {
     }
 
     /**
-     * Starts a platform with a project, a CPU pool (price 3.60 USD per device-hour, jobs may read files under the
-     * platform's folder) and a runner token.
+     * Starts a platform with a project and a CPU pool (price 3.60 USD per device-hour; jobs may read files under
+     * the platform's folder).
      */
     public static Platform start(String name) {
         return start(name, Map.of());
@@ -118,6 +119,9 @@ public final class Platform implements AutoCloseable {
         Map<String, String> env = new HashMap<>();
         env.put("OMP_WAIT_POLICY", "PASSIVE");
         env.put("OPENBLAS_NUM_THREADS", "1");
+        // the secret travels as a file, as ./run.sh passes it: never on the runner's command line
+        Path tokenFile = dir.resolve("runner-" + runnerName + ".token");
+        writeSecret(tokenFile, runnerToken(runnerName));
         return track(new ManagedProcess(
                         "runner-" + runnerName,
                         List.of(
@@ -129,8 +133,8 @@ public final class Platform implements AutoCloseable {
                                 "agent",
                                 "--api",
                                 apiUrl,
-                                "--token",
-                                runnerToken,
+                                "--token-file",
+                                tokenFile.toString(),
                                 "--pool",
                                 POOL,
                                 "--name",
@@ -167,8 +171,16 @@ public final class Platform implements AutoCloseable {
         return dir;
     }
 
-    public String runnerToken() {
-        return runnerToken;
+    /**
+     * The runner token of the runner named {@code runnerName}, created on first use: a runner token serves one
+     * runner, so each runner (real or simulated) gets its own, and a runner started again keeps it.
+     */
+    public synchronized String runnerToken(String runnerName) {
+        return runnerTokens.computeIfAbsent(
+                runnerName,
+                n -> new TokensApi(client(ADMIN_TOKEN))
+                        .createToken(new CreateToken().name("runner-" + n).role("RUNNER"))
+                        .getSecret());
     }
 
     /** A generated-client configuration with the given bearer token. */
@@ -208,9 +220,6 @@ public final class Platform implements AutoCloseable {
                         .gpuType("cpu")
                         .pricePerGpuHour(new BigDecimal("3.60"))
                         .dataAccess(new DataAccessPolicy().dataRoots(List.of(dir.toString()))));
-        runnerToken = new TokensApi(admin)
-                .createToken(new CreateToken().name("runners").role("RUNNER"))
-                .getSecret();
     }
 
     private void awaitReady(ManagedProcess process, String url, Duration timeout) {
@@ -238,6 +247,16 @@ public final class Platform implements AutoCloseable {
             sleep(250);
         }
         throw new IllegalStateException("the API did not get ready in " + timeout + "; see " + process.log());
+    }
+
+    private static void writeSecret(Path file, String secret) {
+        try {
+            Files.deleteIfExists(file);
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(file, secret);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private ManagedProcess track(ManagedProcess p) {

@@ -11,7 +11,10 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /** {@code agent}: runs this machine as a runner node of a Trainyard platform. */
 @Command(
@@ -23,12 +26,18 @@ public final class AgentCommand implements Callable<Integer> {
     @Option(names = "--api", required = true, defaultValue = "${env:TRAINYARD_API}", description = "API base URL")
     String api;
 
+    /** Only to refuse it with a reason ({@link RunnerSecret}): picocli would otherwise call it unknown. */
+    @Option(names = "--token", hidden = true)
+    String tokenOnCommandLine;
+
     @Option(
-            names = "--token",
-            required = true,
-            defaultValue = "${env:TRAINYARD_RUNNER_TOKEN}",
-            description = "runner token (role RUNNER)")
-    String token;
+            names = "--token-file",
+            description = "file holding the runner token (role RUNNER), mode 600; without it the token is read from"
+                    + " the environment variable " + RunnerSecret.ENV + ". A token on the command line is refused.")
+    Path tokenFile;
+
+    @Spec
+    CommandSpec spec;
 
     @Option(names = "--pool", required = true, defaultValue = "${env:TRAINYARD_POOL}", description = "pool to join")
     String pool;
@@ -75,6 +84,12 @@ public final class AgentCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        String token;
+        try {
+            token = RunnerSecret.resolve(tokenOnCommandLine, tokenFile, System.getenv(), System.err::println);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
         String host = this.host != null ? this.host : hostName();
         String runnerName = name != null ? name : hostName();
         Path dir = workDir != null

@@ -332,6 +332,8 @@ final class AttemptRun implements Runnable {
         HttpRequest request = HttpRequest.newBuilder(URI.create(
                         session.baseUri() + "/api/v1/runner/checkpoints/" + ref.getCheckpointId() + "/content"))
                 .header("Authorization", "Bearer " + session.token())
+                // the platform hands out a checkpoint only to a runner holding a current attempt of its job
+                .header("X-Lease-Token", assignment.getLeaseToken())
                 .timeout(Duration.ofMinutes(10))
                 .GET()
                 .build();

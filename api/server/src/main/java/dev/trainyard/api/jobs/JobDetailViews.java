@@ -66,7 +66,10 @@ public final class JobDetailViews {
     public record QueueEntry(
             @Schema(required = true) int position,
             @Schema(required = true) long jobId,
-            @Schema(required = true) String name,
+
+            @Schema(description = "Absent for another project's job, unless the caller is an admin")
+            String name,
+
             @Schema(required = true) String project,
             @Schema(required = true) String priority,
             @Schema(required = true) int gpus,

@@ -198,12 +198,17 @@ public class JobDetails {
         });
     }
 
-    /** Waiting jobs of a pool in queue order. */
-    public List<JobDetailViews.QueueEntry> queue(long poolId) {
+    /**
+     * Waiting jobs of a pool in queue order. Every member sees the whole queue (where its jobs stand), but job
+     * names only of its own project's jobs: a name can say what another team is working on.
+     */
+    public List<JobDetailViews.QueueEntry> queue(Caller caller, long poolId) {
+        long ownProject = caller.projectId() == null ? -1 : caller.projectId();
         return transactions.inNew(c -> Jdbc.query(
                 c,
                 """
-                        select coalesce(j.queue_position, 0), j.id, j.name, p.name, lower(j.priority), j.gpus,
+                        select coalesce(j.queue_position, 0), j.id,
+                               case when ? or j.project_id = ? then j.name end, p.name, lower(j.priority), j.gpus,
                                j.pending_reason, j.pending_message, j.estimated_start_at, j.submitted_at
                           from jobs j join projects p on p.id = j.project_id
                          where j.state = ?
@@ -220,6 +225,8 @@ public class JobDetails {
                         rs.getString(8),
                         Jdbc.instant(rs, 9),
                         Jdbc.instant(rs, 10)),
+                caller.isAdmin(),
+                ownProject,
                 JobState.QUEUED.word(),
                 poolId,
                 poolId));

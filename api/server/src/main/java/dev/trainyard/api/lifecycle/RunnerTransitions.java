@@ -26,7 +26,9 @@ public final class RunnerTransitions {
 
     /**
      * Registers a runner, or re-registers one of the same name (it restarted): either way it is ACTIVE now.
-     * Empty when the table forbids the runner's current state to become ACTIVE (the row is left alone).
+     * Empty when the table forbids the runner's current state to become ACTIVE, or when the name belongs to a
+     * runner of another live token (the row is left alone: a registration never takes over another token's
+     * runner).
      */
     public static Optional<Long> register(Connection c, Registration r, Instant now) throws SQLException {
         List<RunnerState> from = sources(RunnerState.ACTIVE);
@@ -40,6 +42,8 @@ public final class RunnerTransitions {
                        total_gpus = excluded.total_gpus, devices = excluded.devices, token_id = excluded.token_id,
                        last_heartbeat_at = excluded.last_heartbeat_at, version = runners.version + 1
                  where runners.state = any(?)
+                   and (runners.token_id is null or runners.token_id = excluded.token_id
+                        or exists (select 1 from api_tokens t where t.id = runners.token_id and t.revoked_at is not null))
                 returning id""",
                 rs -> rs.getLong(1),
                 r.poolId(),

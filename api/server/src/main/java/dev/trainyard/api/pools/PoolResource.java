@@ -61,10 +61,12 @@ public class PoolResource {
 
     @GET
     @Path("/{name}/queue")
-    @Operation(operationId = "getPoolQueue", summary = "Waiting jobs of a pool in the order they will be tried")
+    @Operation(
+            operationId = "getPoolQueue",
+            summary = "Waiting jobs of a pool in the order they will be tried",
+            description = "A member sees every waiting job, but the names only of its own project's jobs.")
     public RestResponse<List<JobDetailViews.QueueEntry>> getPoolQueue(@PathParam("name") String name) {
-        caller.get();
-        return RestResponse.ok(details.queue(service.get(name).id()));
+        return RestResponse.ok(details.queue(caller.get(), service.get(name).id()));
     }
 
     @PATCH

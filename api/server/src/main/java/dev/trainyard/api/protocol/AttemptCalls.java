@@ -28,10 +28,10 @@ public class AttemptCalls {
         this.signals = signals;
     }
 
-    public RunnerMessages.AttemptAck start(long attemptId, RunnerMessages.AttemptCall call) {
+    public RunnerMessages.AttemptAck start(long tokenId, long attemptId, RunnerMessages.AttemptCall call) {
         Instant now = clock.instant();
         return transactions.inNew(c -> {
-            FencedAttempt a = FencedAttempt.check(c, attemptId, call == null ? null : call.leaseToken());
+            FencedAttempt a = FencedAttempt.check(c, tokenId, attemptId, call == null ? null : call.leaseToken());
             AttemptState seen = AttemptState.ofWord(a.state());
             AttemptState state = AttemptTransitions.start(c, attemptId, a.jobId(), seen, a.number(), now);
             if (state != seen) {
@@ -42,7 +42,7 @@ public class AttemptCalls {
     }
 
     /** Rank 0 of a multi-runner attempt says where its TCP stores listen; the other ranks learn it on heartbeats. */
-    public RunnerMessages.AttemptAck rendezvous(long attemptId, RunnerMessages.Rendezvous r) {
+    public RunnerMessages.AttemptAck rendezvous(long tokenId, long attemptId, RunnerMessages.Rendezvous r) {
         Violations v = new Violations();
         if (r == null) {
             v.add("$", "a body is required");
@@ -56,7 +56,7 @@ public class AttemptCalls {
         }
         v.throwIfAny();
         return transactions.inNew(c -> {
-            FencedAttempt a = FencedAttempt.check(c, attemptId, r.leaseToken());
+            FencedAttempt a = FencedAttempt.check(c, tokenId, attemptId, r.leaseToken());
             if (!AttemptQueries.publishRendezvous(c, attemptId, r.host(), r.port())) {
                 throw new ApiException.Conflict(
                         ProblemType.INVALID_STATE, "Attempt " + attemptId + " already has another rendezvous address");
@@ -66,14 +66,14 @@ public class AttemptCalls {
         });
     }
 
-    public RunnerMessages.AttemptAck end(long attemptId, RunnerMessages.AttemptEnd end) {
+    public RunnerMessages.AttemptAck end(long tokenId, long attemptId, RunnerMessages.AttemptEnd end) {
         if (end == null) {
             throw ApiException.InvalidInput.of("$", "a body is required");
         }
         AttemptEnder.Ending ending = parseOutcome(end.outcome());
         Instant now = clock.instant();
         return transactions.inNew(c -> {
-            FencedAttempt a = FencedAttempt.check(c, attemptId, end.leaseToken());
+            FencedAttempt a = FencedAttempt.check(c, tokenId, attemptId, end.leaseToken());
             if (end.finalStep() != null) {
                 AttemptQueries.raiseLastStep(c, a.jobId(), end.finalStep());
             }

@@ -16,10 +16,12 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.Locale;
+import java.util.UUID;
 
 /**
  * Checkpoints to and from runners: an upload counts only if its SHA-256 matches the declared one and its attempt
- * is still current, and then the job's retention policy runs; a resuming runner downloads any indexed one.
+ * is still current, and then the job's retention policy runs; a resuming runner downloads one of its own attempt's
+ * job, showing that attempt's lease token.
  */
 @ApplicationScoped
 public class CheckpointUploads {
@@ -39,14 +41,20 @@ public class CheckpointUploads {
 
     /** Receives a checkpoint; it counts only if its SHA-256 matches the one the runner declared. */
     public CheckpointView checkpoint(
-            long attemptId, String leaseToken, long step, String declaredSha256, Double evalLoss, InputStream body) {
+            long tokenId,
+            long attemptId,
+            String leaseToken,
+            long step,
+            String declaredSha256,
+            Double evalLoss,
+            InputStream body) {
         if (declaredSha256 == null || !declaredSha256.toLowerCase(Locale.ROOT).matches("[0-9a-f]{64}")) {
             throw ApiException.InvalidInput.of("X-Checksum-Sha256", "a hex SHA-256 of the body is required");
         }
         if (step < 0) {
             throw ApiException.InvalidInput.of("step", "must not be negative");
         }
-        FencedAttempt before = transactions.inNew(c -> FencedAttempt.check(c, attemptId, leaseToken));
+        FencedAttempt before = transactions.inNew(c -> FencedAttempt.check(c, tokenId, attemptId, leaseToken));
         CheckpointFiles.Received received = files.receive(before.jobId(), body, MAX_CHECKPOINT_BYTES);
         if (!received.sha256().equals(declaredSha256.toLowerCase(Locale.ROOT))) {
             files.discard(received);
@@ -58,7 +66,7 @@ public class CheckpointUploads {
         Instant now = clock.instant();
         try {
             return transactions.inNew(c -> {
-                FencedAttempt a = FencedAttempt.check(c, attemptId, leaseToken);
+                FencedAttempt a = FencedAttempt.check(c, tokenId, attemptId, leaseToken);
                 String path = files.keep(received, a.jobId(), attemptId, step);
                 long id = CheckpointIndex.insertComplete(
                         c, a.jobId(), attemptId, step, path, received.bytes(), received.sha256(), evalLoss, now);
@@ -73,10 +81,21 @@ public class CheckpointUploads {
         }
     }
 
-    public CheckpointIndex.Row checkpointForResume(long checkpointId) {
-        return transactions
-                .inNew(c -> CheckpointIndex.findAny(c, checkpointId))
-                .orElseThrow(() -> new ApiException.NotFound("checkpoint", checkpointId));
+    /**
+     * A checkpoint a runner may resume from: one of the job of a current attempt that holds a rank on the calling
+     * token's runner and whose lease token the runner shows. Another job's checkpoint is answered as not found.
+     */
+    public CheckpointIndex.Row checkpointForResume(long tokenId, long checkpointId, String leaseToken) {
+        UUID lease = FencedAttempt.parse(leaseToken);
+        return transactions.inNew(c -> {
+            long attemptId = Jdbc.queryOne(
+                            c, "select id from attempts where lease_token = ?", rs -> rs.getLong(1), lease)
+                    .orElseThrow(() -> new ApiException.Forbidden("X-Lease-Token is no attempt's lease token"));
+            FencedAttempt a = FencedAttempt.checkForReport(c, tokenId, attemptId, leaseToken);
+            return CheckpointIndex.findAny(c, checkpointId)
+                    .filter(row -> row.view().jobId() == a.jobId())
+                    .orElseThrow(() -> new ApiException.NotFound("checkpoint", checkpointId));
+        });
     }
 
     /** Applies the job's keepLast / keepBest policy now that one more checkpoint is complete. */

@@ -9,15 +9,17 @@ import java.sql.SQLException;
 import java.util.UUID;
 
 /**
- * An attempt that passed the fencing check: it is live, it is its job's newest attempt, and the caller knows
- * its lease token. A runner cut off from the platform and replaced can therefore never write into the newer
- * attempt's metrics, logs or checkpoints.
+ * An attempt that passed the fencing check: it holds a rank on the calling token's runner, it is live, it is its
+ * job's newest attempt, and the caller knows its lease token. A runner cut off from the platform and replaced can
+ * therefore never write into the newer attempt's metrics, logs or checkpoints, and no runner can write into an
+ * attempt of another runner, whatever lease token it learned.
  */
 public record FencedAttempt(long attemptId, long jobId, int number, String state, String stopReason) {
 
-    /** Checks the lease token, locking the attempt row for the rest of the transaction. */
-    public static FencedAttempt check(Connection c, long attemptId, String leaseToken) throws SQLException {
-        return check(c, attemptId, leaseToken, "for update");
+    /** Checks the caller's runner and the lease token, locking the attempt row for the rest of the transaction. */
+    public static FencedAttempt check(Connection c, long tokenId, long attemptId, String leaseToken)
+            throws SQLException {
+        return check(c, tokenId, attemptId, leaseToken, "for update");
     }
 
     /**
@@ -26,13 +28,15 @@ public record FencedAttempt(long attemptId, long jobId, int number, String state
      * conflicts with every lock) before it sets {@code ended_at}, and ending is the only way an attempt stops
      * being current; cost accrual and stop requests, which update other columns, no longer wait for the report.
      */
-    public static FencedAttempt checkForReport(Connection c, long attemptId, String leaseToken) throws SQLException {
-        return check(c, attemptId, leaseToken, "for key share");
+    public static FencedAttempt checkForReport(Connection c, long tokenId, long attemptId, String leaseToken)
+            throws SQLException {
+        return check(c, tokenId, attemptId, leaseToken, "for key share");
     }
 
-    private static FencedAttempt check(Connection c, long attemptId, String leaseToken, String lock)
+    private static FencedAttempt check(Connection c, long tokenId, long attemptId, String leaseToken, String lock)
             throws SQLException {
         UUID token = parse(leaseToken);
+        RunnerIdentity.checkAssigned(c, tokenId, attemptId);
         org.jboss.logging.MDC.put("attemptId", Long.toString(attemptId));
         FencedAttempt fenced = Jdbc.queryOne(
                         c,
@@ -55,7 +59,7 @@ public record FencedAttempt(long attemptId, long jobId, int number, String state
         return StopReason.protocolWordOf(stopReason);
     }
 
-    private static UUID parse(String leaseToken) {
+    static UUID parse(String leaseToken) {
         try {
             return UUID.fromString(leaseToken == null ? "" : leaseToken);
         } catch (IllegalArgumentException e) {

@@ -44,10 +44,15 @@ public class Heartbeats {
         this.signals = signals;
     }
 
+    /**
+     * Registers the token's runner, or registers it again (it restarted); a token registers only its own runner's
+     * name, and never a name that another token's runner holds ({@link RunnerIdentity}).
+     */
     public RunnerMessages.Registration register(long tokenId, RunnerMessages.Register r) {
         validate(r);
         Instant now = clock.instant();
         long id = transactions.inNew(c -> {
+            RunnerIdentity.checkRegistration(c, tokenId, r.name());
             long poolId = AssignmentQueries.poolId(c, r.pool())
                     .orElseThrow(() -> ApiException.InvalidInput.of("pool", "no pool named '" + r.pool() + "'"));
             long runnerId = RunnerTransitions.register(
@@ -75,14 +80,18 @@ public class Heartbeats {
         }
     }
 
-    public RunnerMessages.HeartbeatAnswer heartbeat(RunnerMessages.Heartbeat h) {
+    /** Records a heartbeat of the token's own runner; a heartbeat naming another runner is refused. */
+    public RunnerMessages.HeartbeatAnswer heartbeat(long tokenId, RunnerMessages.Heartbeat h) {
         // a heartbeat counts when it arrives, and the scheduler gives work only to runners heard within half the
         // timeout (SnapshotLoader); a long poll of at most a quarter keeps a waiting runner well inside that
         long longest = Math.min(20_000, config.runners().heartbeatTimeout().toMillis() / 4);
         long waitMs = h.waitMs() == null ? 0 : Math.max(0, Math.min(longest, h.waitMs()));
         long deadline = System.currentTimeMillis() + waitMs;
         long version = waiters.version(h.runnerId());
-        RunnerMessages.HeartbeatAnswer answer = transactions.inNew(c -> beat(c, h.runnerId()));
+        RunnerMessages.HeartbeatAnswer answer = transactions.inNew(c -> {
+            RunnerIdentity.checkRunner(c, tokenId, h.runnerId());
+            return beat(c, h.runnerId());
+        });
         // while the runner waits for work, a wake-up only reads: the heartbeat was recorded once, above
         while (answer.assignments().isEmpty() && deadline - System.currentTimeMillis() > 0) {
             waiters.awaitChange(h.runnerId(), version, deadline - System.currentTimeMillis());

@@ -19,13 +19,13 @@ public class LogIngestion {
         this.clock = clock;
     }
 
-    public RunnerMessages.AttemptAck logs(long attemptId, RunnerMessages.LogBatch batch) {
+    public RunnerMessages.AttemptAck logs(long tokenId, long attemptId, RunnerMessages.LogBatch batch) {
         if (batch == null || batch.lines() == null || batch.lines().size() > MAX_LINES) {
             throw ApiException.InvalidInput.of("lines", "1-" + MAX_LINES + " lines are required");
         }
         Instant now = clock.instant();
         return transactions.inNew(c -> {
-            FencedAttempt a = FencedAttempt.check(c, attemptId, batch.leaseToken());
+            FencedAttempt a = FencedAttempt.check(c, tokenId, attemptId, batch.leaseToken());
             LogLines.append(c, a.jobId(), attemptId, batch.lines(), now);
             return new RunnerMessages.AttemptAck(attemptId, a.state(), a.stop());
         });

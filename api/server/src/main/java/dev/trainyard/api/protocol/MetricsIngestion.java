@@ -26,12 +26,12 @@ public class MetricsIngestion {
         this.metricSignals = metricSignals;
     }
 
-    public RunnerMessages.AttemptAck metrics(long attemptId, RunnerMessages.MetricsBatch batch) {
+    public RunnerMessages.AttemptAck metrics(long tokenId, long attemptId, RunnerMessages.MetricsBatch batch) {
         validate(batch);
         MetricColumns columns = MetricColumns.of(batch.points());
         Instant now = clock.instant();
         FencedAttempt a = transactions.inNew(c -> {
-            FencedAttempt fenced = FencedAttempt.checkForReport(c, attemptId, batch.leaseToken());
+            FencedAttempt fenced = FencedAttempt.checkForReport(c, tokenId, attemptId, batch.leaseToken());
             MetricPoints.upsert(c, fenced, columns, now);
             return fenced;
         });

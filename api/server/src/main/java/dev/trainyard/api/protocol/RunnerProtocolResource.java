@@ -19,13 +19,14 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.jboss.resteasy.reactive.RestResponse;
 
-/** HTTP face of the runner protocol; only runner tokens reach it. */
+/** HTTP face of the runner protocol; only runner tokens reach it, and each acts only as its own runner. */
 @Path("/api/v1/runner")
 @Produces(MediaType.APPLICATION_JSON)
 @Consumes(MediaType.APPLICATION_JSON)
@@ -71,11 +72,11 @@ public class RunnerProtocolResource {
             summary = "Heartbeat; answers with the runner's live assignments",
             description = "With waitMs and no assignments, the answer waits until work arrives or the time is up.")
     public RestResponse<RunnerMessages.HeartbeatAnswer> heartbeat(RunnerMessages.Heartbeat request) {
-        caller.get();
+        long token = caller.get().tokenId();
         if (request == null) {
             throw dev.trainyard.api.error.ApiException.InvalidInput.of("$", "a body is required");
         }
-        return RestResponse.ok(heartbeats.heartbeat(request));
+        return RestResponse.ok(heartbeats.heartbeat(token, request));
     }
 
     @POST
@@ -83,8 +84,7 @@ public class RunnerProtocolResource {
     @Operation(operationId = "startAttempt", summary = "The runner began training this attempt")
     public RestResponse<RunnerMessages.AttemptAck> startAttempt(
             @PathParam("id") long id, RunnerMessages.AttemptCall call) {
-        caller.get();
-        return RestResponse.ok(attempts.start(id, call));
+        return RestResponse.ok(attempts.start(caller.get().tokenId(), id, call));
     }
 
     @POST
@@ -94,8 +94,7 @@ public class RunnerProtocolResource {
             summary = "Rank 0 of an attempt over several runners publishes where its TCP stores listen")
     public RestResponse<RunnerMessages.AttemptAck> publishRendezvous(
             @PathParam("id") long id, RunnerMessages.Rendezvous rendezvous) {
-        caller.get();
-        return RestResponse.ok(attempts.rendezvous(id, rendezvous));
+        return RestResponse.ok(attempts.rendezvous(caller.get().tokenId(), id, rendezvous));
     }
 
     @POST
@@ -103,16 +102,14 @@ public class RunnerProtocolResource {
     @Operation(operationId = "reportMetrics", summary = "A batch of metric points; the answer says whether to stop")
     public RestResponse<RunnerMessages.AttemptAck> reportMetrics(
             @PathParam("id") long id, RunnerMessages.MetricsBatch batch) {
-        caller.get();
-        return RestResponse.ok(metrics.metrics(id, batch));
+        return RestResponse.ok(metrics.metrics(caller.get().tokenId(), id, batch));
     }
 
     @POST
     @Path("/attempts/{id: [0-9]+}/logs")
     @Operation(operationId = "reportLogs", summary = "A batch of log lines")
     public RestResponse<RunnerMessages.AttemptAck> reportLogs(@PathParam("id") long id, RunnerMessages.LogBatch batch) {
-        caller.get();
-        return RestResponse.ok(logs.logs(id, batch));
+        return RestResponse.ok(logs.logs(caller.get().tokenId(), id, batch));
     }
 
     @PUT
@@ -142,22 +139,25 @@ public class RunnerProtocolResource {
             @HeaderParam("X-Checksum-Sha256") String sha256,
             @QueryParam("evalLoss") Double evalLoss,
             InputStream body) {
-        caller.get();
-        return RestResponse.ok(checkpoints.checkpoint(id, leaseToken, step, sha256, evalLoss, body));
+        return RestResponse.ok(
+                checkpoints.checkpoint(caller.get().tokenId(), id, leaseToken, step, sha256, evalLoss, body));
     }
 
     @POST
     @Path("/attempts/{id: [0-9]+}:end")
     @Operation(operationId = "endAttempt", summary = "The attempt ended on the runner: succeeded, failed or stopped")
     public RestResponse<RunnerMessages.AttemptAck> endAttempt(@PathParam("id") long id, RunnerMessages.AttemptEnd end) {
-        caller.get();
-        return RestResponse.ok(attempts.end(id, end));
+        return RestResponse.ok(attempts.end(caller.get().tokenId(), id, end));
     }
 
     @GET
     @Path("/checkpoints/{id: [0-9]+}/content")
     @Produces(MediaType.APPLICATION_OCTET_STREAM)
-    @Operation(operationId = "downloadCheckpointForResume", summary = "A complete checkpoint's bytes, to resume from")
+    @Operation(
+            operationId = "downloadCheckpointForResume",
+            summary = "A complete checkpoint's bytes, to resume from",
+            description = "Only a checkpoint of the job of a current attempt assigned to the calling runner, whose"
+                    + " lease token the runner sends in X-Lease-Token.")
     @APIResponse(
             responseCode = "200",
             description = "The file",
@@ -165,9 +165,12 @@ public class RunnerProtocolResource {
                     @Content(
                             mediaType = MediaType.APPLICATION_OCTET_STREAM,
                             schema = @Schema(type = SchemaType.STRING, format = "binary")))
-    public RestResponse<java.io.File> downloadCheckpointForResume(@PathParam("id") long id) {
-        caller.get();
-        CheckpointIndex.Row row = checkpoints.checkpointForResume(id);
+    public RestResponse<java.io.File> downloadCheckpointForResume(
+            @PathParam("id") long id,
+            @Parameter(required = true, description = "The lease token of the attempt that resumes")
+                    @HeaderParam("X-Lease-Token")
+                    String leaseToken) {
+        CheckpointIndex.Row row = checkpoints.checkpointForResume(caller.get().tokenId(), id, leaseToken);
         return RestResponse.ResponseBuilder.ok(files.resolve(row.path()).toFile())
                 .header("X-Checksum-Sha256", row.view().sha256())
                 .build();

@@ -44,7 +44,7 @@ class MetricsIngestionTest {
         String pool = Fixtures.pool();
         job = Fixtures.submit(Spec.gpt(Fixtures.project(), pool));
         runnerToken = Fixtures.runner();
-        attempt = Db.makeRunning(job, Db.insertRunner(pool, 1, "ACTIVE"));
+        attempt = Db.makeRunning(job, Db.insertRunner(pool, 1, "ACTIVE", runnerToken.id()));
         lease = Db.queryString("select lease_token::text from attempts where id = ?", attempt);
     }
 

@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Test;
  */
 @QuarkusTest
 class RendezvousTest {
-    Fixtures.Token runnerToken;
+    Fixtures.Token tokenA;
+    Fixtures.Token tokenB;
     long runnerA;
     long runnerB;
     long attempt;
@@ -35,9 +36,10 @@ class RendezvousTest {
                 .set("resources.gpus", 4)
                 .set("resources.multiNode", true)
                 .set("parallelism.dataParallel", 2));
-        runnerToken = Fixtures.runner();
-        runnerA = register(pool);
-        runnerB = register(pool);
+        tokenA = Fixtures.runner();
+        tokenB = Fixtures.runner();
+        runnerA = register(tokenA, pool);
+        runnerB = register(tokenB, pool);
         lease = UUID.randomUUID().toString();
         Db.update("update jobs set state = 'RUNNING', started_at = now(), pending_reason = null where id = ?", job);
         attempt = Db.queryLong("""
@@ -53,8 +55,8 @@ class RendezvousTest {
 
     @Test
     void eachRankLearnsItsReplicasAndRankOnesAddressArrivesOncePublished() {
-        JsonPath a = assignment(runnerA);
-        JsonPath b = assignment(runnerB);
+        JsonPath a = assignment(tokenA, runnerA);
+        JsonPath b = assignment(tokenB, runnerB);
         assertThat(List.of(
                         a.getInt("rank"), a.getInt("worldSize"), a.getInt("firstReplica"), a.getInt("localReplicas")))
                 .containsExactly(0, 2, 0, 1);
@@ -67,8 +69,8 @@ class RendezvousTest {
                 .statusCode(200)
                 .body("attemptId", equalTo((int) attempt));
 
-        assertThat(assignment(runnerB).getString("rendezvous")).isEqualTo("10.0.0.7:29500");
-        assertThat(assignment(runnerA).getString("rendezvous")).isEqualTo("10.0.0.7:29500");
+        assertThat(assignment(tokenB, runnerB).getString("rendezvous")).isEqualTo("10.0.0.7:29500");
+        assertThat(assignment(tokenA, runnerA).getString("rendezvous")).isEqualTo("10.0.0.7:29500");
     }
 
     @Test
@@ -80,7 +82,7 @@ class RendezvousTest {
                 .statusCode(409)
                 .contentType("application/problem+json");
 
-        assertThat(assignment(runnerB).getString("rendezvous")).isEqualTo("10.0.0.7:29500");
+        assertThat(assignment(tokenB, runnerB).getString("rendezvous")).isEqualTo("10.0.0.7:29500");
     }
 
     @Test
@@ -96,12 +98,12 @@ class RendezvousTest {
         publish(Map.of("leaseToken", UUID.randomUUID().toString(), "host", "10.0.0.7", "port", 29500))
                 .statusCode(409);
 
-        assertThat(assignment(runnerB).getString("rendezvous")).isNull();
+        assertThat(assignment(tokenB, runnerB).getString("rendezvous")).isNull();
     }
 
     @Test
     void aRankThatLostItsPeerEndsTheAttemptAsLostSoTheJobIsRetried() {
-        as(runnerToken.secret())
+        as(tokenB.secret())
                 .body(Map.of("leaseToken", lease, "outcome", "LOST", "message", "[rank 1] peer gone"))
                 .post("/api/v1/runner/attempts/" + attempt + ":end")
                 .then()
@@ -126,8 +128,8 @@ class RendezvousTest {
                 .isEqualTo(new ReplicaShare(0, 3));
     }
 
-    private long register(String pool) {
-        return as(runnerToken.secret())
+    private long register(Fixtures.Token token, String pool) {
+        return as(token.secret())
                 .body(Map.of(
                         "name",
                         Names.unique("node"),
@@ -147,8 +149,8 @@ class RendezvousTest {
                 .getLong("runnerId");
     }
 
-    private JsonPath assignment(long runner) {
-        JsonPath answer = as(runnerToken.secret())
+    private JsonPath assignment(Fixtures.Token token, long runner) {
+        JsonPath answer = as(token.secret())
                 .body(Map.of("runnerId", runner, "waitMs", 0))
                 .post("/api/v1/runner/heartbeat")
                 .then()
@@ -159,7 +161,7 @@ class RendezvousTest {
     }
 
     private io.restassured.response.ValidatableResponse publish(Map<String, Object> body) {
-        return as(runnerToken.secret())
+        return as(tokenA.secret())
                 .body(body)
                 .post("/api/v1/runner/attempts/" + attempt + ":rendezvous")
                 .then();

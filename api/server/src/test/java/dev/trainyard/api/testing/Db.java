@@ -60,6 +60,13 @@ public final class Db {
                 select id, ?, 'host-test', ?, ?, now(), now() from pools where name = ? returning id""", Names.unique("runner"), state, gpus, pool);
     }
 
+    /** Inserts a runner of a pool that the runner token {@code tokenId} speaks for; returns its id. */
+    public static long insertRunner(String pool, int gpus, String state, long tokenId) {
+        long runner = insertRunner(pool, gpus, state);
+        update("update runners set token_id = ? where id = ?", tokenId, runner);
+        return runner;
+    }
+
     /** Puts a queued job where a runner would have it: RUNNING, with a live attempt on that runner. */
     public static long makeRunning(long jobId, long runnerId) {
         update("update jobs set state = 'RUNNING', started_at = now(), pending_reason = null where id = ?", jobId);
