@@ -28,7 +28,12 @@ public record RunnerView(
     @Schema(name = "Device")
     public record Device(
             @Schema(required = true) int index,
-            @Schema(required = true) String kind,
-            @Schema(required = true) String name,
-            Long memoryBytes) {}
+
+            @Schema(required = true, description = "cuda or cpu", maxLength = 16)
+            String kind,
+
+            @Schema(required = true, maxLength = 128, pattern = "[A-Za-z0-9 ._:/()+-]{1,128}")
+            String name,
+
+            @Schema(description = "Not negative") Long memoryBytes) {}
 }

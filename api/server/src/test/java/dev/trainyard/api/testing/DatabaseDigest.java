@@ -1,0 +1,39 @@
+package dev.trainyard.api.testing;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+/** A fingerprint of every row of every table the API writes: equal before and after means nothing changed. */
+public final class DatabaseDigest {
+    private DatabaseDigest() {}
+
+    public static String now() {
+        try (Connection c = Db.connection();
+                Statement s = c.createStatement()) {
+            List<String> tables = new ArrayList<>();
+            try (ResultSet rs = s.executeQuery("""
+                    select table_name from information_schema.tables
+                     where table_schema = 'public' and table_type = 'BASE TABLE'
+                       and table_name <> 'flyway_schema_history' order by table_name""")) {
+                while (rs.next()) {
+                    tables.add(rs.getString(1));
+                }
+            }
+            StringBuilder digest = new StringBuilder();
+            for (String table : tables) {
+                try (ResultSet rs = s.executeQuery("select count(*) || ':' || md5(coalesce(string_agg(t::text, '|'"
+                        + " order by t::text), '')) from " + table + " t")) {
+                    rs.next();
+                    digest.append(table).append('=').append(rs.getString(1)).append('\n');
+                }
+            }
+            return digest.toString();
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
