@@ -274,6 +274,46 @@ class RequestBodyFuzzTest {
                 .isEmpty();
     }
 
+    /** The one body that is not JSON, a checkpoint upload: each wrong form is a problem and stores nothing. */
+    @Test
+    void everyWrongCheckpointUploadIsRefusedWithAProblemAndStoresNothing() throws IOException {
+        assertThat(binaryOperations()).as("operations with a binary body").containsExactly("uploadCheckpoint");
+        Fixture f = Fixture.make();
+        byte[] bytes = "not really a checkpoint".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        String sha = sha256(bytes);
+        String empty = sha256(new byte[0]);
+        record Upload(String name, long step, String sha, byte[] body, String query) {}
+        List<Upload> uploads = List.of(
+                new Upload("empty body", 1, empty, new byte[0], ""),
+                new Upload("checksum of other bytes", 1, empty, bytes, ""),
+                new Upload("checksum not hex", 1, "z".repeat(64), bytes, ""),
+                new Upload("no checksum", 1, null, bytes, ""),
+                new Upload("step beyond the job", 1_000_000_000_000L, sha, bytes, ""),
+                new Upload("evalLoss not a number", 1, sha, bytes, "?evalLoss=NaN"),
+                new Upload("evalLoss infinite", 1, sha, bytes, "?evalLoss=Infinity"),
+                new Upload("evalLoss a word", 1, sha, bytes, "?evalLoss=low"));
+        List<String> failures = new ArrayList<>();
+        for (Upload u : uploads) {
+            String before = DatabaseDigest.now();
+            var request = as(f.runner().secret())
+                    .contentType("application/octet-stream")
+                    .header("X-Lease-Token", f.lease())
+                    .body(u.body());
+            if (u.sha() != null) {
+                request.header("X-Checksum-Sha256", u.sha());
+            }
+            Response answer =
+                    request.put("/api/v1/runner/attempts/" + f.attempt() + "/checkpoints/" + u.step() + u.query());
+            String failure = answer.statusCode() < 400
+                    ? "accepted with " + answer.statusCode()
+                    : judge(answer, before, DatabaseDigest.now());
+            if (failure != null) {
+                failures.add(u.name() + ": " + failure);
+            }
+        }
+        assertThat(failures).isEmpty();
+    }
+
     /** Null when the answer is acceptable; otherwise what is wrong with it. */
     private static String judge(Response answer, String before, String after) {
         int status = answer.statusCode();
@@ -430,6 +470,28 @@ class RequestBodyFuzzTest {
             }
         }
         return out;
+    }
+
+    private static List<String> binaryOperations() throws IOException {
+        List<String> out = new ArrayList<>();
+        for (JsonNode path : document().path("paths")) {
+            for (JsonNode operation : path) {
+                if (operation.path("requestBody").path("content").has("application/octet-stream")) {
+                    out.add(operation.path("operationId").asText());
+                }
+            }
+        }
+        return out;
+    }
+
+    private static String sha256(byte[] bytes) {
+        try {
+            return java.util.HexFormat.of()
+                    .formatHex(
+                            java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static JsonNode document() throws IOException {
