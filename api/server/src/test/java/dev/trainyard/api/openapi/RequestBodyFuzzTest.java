@@ -239,6 +239,12 @@ class RequestBodyFuzzTest {
         ObjectNode sample = (ObjectNode) JSON.readTree(target.body().apply(fixture));
         List<Field> fields = fields(document, schema, sample, "", 0);
         assertThat(fields).as("fields of " + operationId).isNotEmpty();
+        // the unmutated sample must pass, or every mutation would only repeat the sample's own refusal
+        Response valid = send(target, fixture, sample);
+        assertThat(valid.statusCode())
+                .as(operationId + ": the valid sample was refused: " + abbreviate(valid.asString()))
+                .isLessThan(400);
+        fixture = Fixture.make();
 
         List<String> failures = new ArrayList<>();
         int cases = 0;
