@@ -10,8 +10,9 @@ import io.quarkus.jackson.ObjectMapperCustomizer;
 import jakarta.inject.Singleton;
 
 /**
- * Strict JSON reading: a number where a string belongs, 2.5 GPUs, "2" for an integer or trailing garbage
- * are errors the user hears about, not values silently coerced into something they did not write.
+ * Strict JSON reading: a number where a string belongs, 2.5 GPUs, "2" for an integer, "" for a number, 0 for a
+ * boolean or trailing garbage are errors the user hears about, not values silently coerced into something they did
+ * not write.
  */
 @Singleton
 public class JsonSettings implements ObjectMapperCustomizer {
@@ -32,5 +33,26 @@ public class JsonSettings implements ObjectMapperCustomizer {
         mapper.coercionConfigFor(LogicalType.Textual).setCoercion(CoercionInputShape.Float, CoercionAction.Fail);
         mapper.coercionConfigFor(LogicalType.Textual).setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
         mapper.coercionConfigFor(LogicalType.Integer).setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
+        mapper.coercionConfigFor(LogicalType.Float).setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
+        // 0 and 1 are not false and true
+        mapper.coercionConfigFor(LogicalType.Boolean).setCoercion(CoercionInputShape.Integer, CoercionAction.Fail);
+        mapper.coercionConfigFor(LogicalType.Boolean).setCoercion(CoercionInputShape.Float, CoercionAction.Fail);
+        // "" is not an absent value: {"maxCostUsd": ""} must not read as "no cost limit", nor a budget of "" as 0
+        for (LogicalType type : new LogicalType[] {
+            LogicalType.Integer,
+            LogicalType.Float,
+            LogicalType.Boolean,
+            LogicalType.DateTime,
+            LogicalType.Enum,
+            LogicalType.POJO,
+            LogicalType.Collection,
+            LogicalType.Map,
+            LogicalType.Array,
+            LogicalType.OtherScalar
+        }) {
+            mapper.coercionConfigFor(type).setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail);
+        }
+        mapper.coercionConfigFor(LogicalType.DateTime).setCoercion(CoercionInputShape.Integer, CoercionAction.Fail);
+        mapper.coercionConfigFor(LogicalType.DateTime).setCoercion(CoercionInputShape.Float, CoercionAction.Fail);
     }
 }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.InvalidTypeIdException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import dev.trainyard.api.db.DatabaseOutage;
 import dev.trainyard.spec.FieldViolation;
 import dev.trainyard.spec.InvalidFieldsException;
 import jakarta.ws.rs.WebApplicationException;
@@ -91,6 +92,9 @@ public class ProblemMappers {
             return e.getResponse();
         }
         ProblemType type = ProblemType.forStatus(status);
+        if (status >= 500 && DatabaseOutage.isCause(e)) {
+            return unavailable(e, uri);
+        }
         if (status >= 500) {
             LOG.error("Request failed", e);
             return answer(ProblemType.INTERNAL, "The server could not complete the request", uri, List.of());
@@ -116,8 +120,34 @@ public class ProblemMappers {
         if (cause instanceof JsonProcessingException json) {
             return mapJson(json, uri);
         }
+        if (DatabaseOutage.isCause(e)) {
+            return unavailable(e, uri);
+        }
         LOG.error("Unexpected error", e);
         return answer(ProblemType.INTERNAL, "The server could not complete the request", uri, List.of());
+    }
+
+    /** The database cannot be reached: the same request will work once it is back, so say when to retry. */
+    private static Response unavailable(Throwable e, UriInfo uri) {
+        LOG.warnf("Database unreachable, answering 503: %s", rootMessage(e));
+        Problem problem = Problem.of(
+                ProblemType.UNAVAILABLE,
+                "The database cannot be reached; retry in " + DatabaseOutage.RETRY_AFTER_SECONDS + " seconds",
+                path(uri),
+                null);
+        return Response.status(503)
+                .type(Problem.MEDIA_TYPE)
+                .header("Retry-After", DatabaseOutage.RETRY_AFTER_SECONDS)
+                .entity(problem)
+                .build();
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getClass().getSimpleName() + ": " + firstLine(root.getMessage());
     }
 
     static Response answer(ProblemType type, String detail, UriInfo uri, List<FieldViolation> errors) {

@@ -18,7 +18,10 @@ public enum ProblemType {
     IDEMPOTENCY_MISMATCH(422, "idempotency-key-reused", "The idempotency key was used for a different request"),
     PAYLOAD_TOO_LARGE(413, "payload-too-large", "The request body is too large"),
     UNSUPPORTED_MEDIA_TYPE(415, "unsupported-media-type", "Unsupported media type"),
-    INTERNAL(500, "internal", "Internal server error");
+    HEADERS_TOO_LARGE(431, "headers-too-large", "The request's headers are too large"),
+    URI_TOO_LONG(414, "uri-too-long", "The request's URI is too long"),
+    INTERNAL(500, "internal", "Internal server error"),
+    UNAVAILABLE(503, "unavailable", "The service is briefly unavailable; retry after the time in Retry-After");
 
     private final int status;
     private final String slug;
@@ -53,7 +56,10 @@ public enum ProblemType {
             case 406 -> NOT_ACCEPTABLE;
             case 409 -> INVALID_STATE;
             case 413 -> PAYLOAD_TOO_LARGE;
+            case 414 -> URI_TOO_LONG;
             case 415 -> UNSUPPORTED_MEDIA_TYPE;
+            case 431 -> HEADERS_TOO_LARGE;
+            case 503 -> UNAVAILABLE;
             default -> status >= 500 ? INTERNAL : MALFORMED_BODY;
         };
     }

@@ -13,7 +13,12 @@ public final class PoolRequests {
     public record Create(
             @Schema(required = true, example = "h100") String name,
 
-            @Schema(required = true, description = "GPU type of its runners; 'cpu' for CPU devices", example = "h100")
+            @Schema(
+                    required = true,
+                    description = "GPU type of its runners; 'cpu' for CPU devices",
+                    example = "h100",
+                    maxLength = 64,
+                    pattern = "[A-Za-z0-9._-]{1,64}")
             String gpuType,
 
             @Schema(required = true, description = "USD per GPU-hour", example = "2.50")

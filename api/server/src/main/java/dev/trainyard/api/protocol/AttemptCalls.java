@@ -75,6 +75,7 @@ public class AttemptCalls {
         return transactions.inNew(c -> {
             FencedAttempt a = FencedAttempt.check(c, tokenId, attemptId, end.leaseToken());
             if (end.finalStep() != null) {
+                ProtocolBodies.checkStep("finalStep", end.finalStep(), AttemptQueries.totalSteps(c, a.jobId()));
                 AttemptQueries.raiseLastStep(c, a.jobId(), end.finalStep());
             }
             String state = AttemptEnder.end(c, attemptId, ending, end.message(), now)

@@ -24,6 +24,12 @@ final class AttemptQueries {
                  where id = ? and (rendezvous_host is null or (rendezvous_host = ? and rendezvous_port = ?))""", host, port, attemptId, host, port) == 1;
     }
 
+    /** The job's steps: the highest step a runner may report. */
+    static long totalSteps(Connection c, long jobId) throws SQLException {
+        return Jdbc.queryOne(c, "select total_steps from jobs where id = ?", rs -> rs.getLong(1), jobId)
+                .orElseThrow();
+    }
+
     /** Raises the job's last completed step, never lowers it. */
     static void raiseLastStep(Connection c, long jobId, long step) throws SQLException {
         Jdbc.update(c, "update jobs set last_step = greatest(last_step, ?) where id = ?", step, jobId);

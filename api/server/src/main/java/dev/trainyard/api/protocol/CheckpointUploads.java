@@ -54,8 +54,19 @@ public class CheckpointUploads {
         if (step < 0) {
             throw ApiException.InvalidInput.of("step", "must not be negative");
         }
-        FencedAttempt before = transactions.inNew(c -> FencedAttempt.check(c, tokenId, attemptId, leaseToken));
+        if (evalLoss != null && !Double.isFinite(evalLoss)) {
+            throw ApiException.InvalidInput.of("evalLoss", "must be a finite number");
+        }
+        FencedAttempt before = transactions.inNew(c -> {
+            FencedAttempt fenced = FencedAttempt.check(c, tokenId, attemptId, leaseToken);
+            ProtocolBodies.checkStep("step", step, AttemptQueries.totalSteps(c, fenced.jobId()));
+            return fenced;
+        });
         CheckpointFiles.Received received = files.receive(before.jobId(), body, MAX_CHECKPOINT_BYTES);
+        if (received.bytes() == 0) {
+            files.discard(received);
+            throw ApiException.InvalidInput.of("body", "a checkpoint is never empty; this upload has 0 bytes");
+        }
         if (!received.sha256().equals(declaredSha256.toLowerCase(Locale.ROOT))) {
             files.discard(received);
             throw new ApiException.InvalidInput(

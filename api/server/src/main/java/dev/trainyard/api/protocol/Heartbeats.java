@@ -133,6 +133,8 @@ public class Heartbeats {
         if (v.require("devices", r.devices())
                 && (r.devices().isEmpty() || r.devices().size() > 512)) {
             v.add("devices", "must list 1-512 devices");
+        } else if (r.devices() != null) {
+            ProtocolBodies.checkDevices(v, r.devices());
         }
         v.throwIfAny();
     }

@@ -24,6 +24,7 @@ public class LogIngestion {
             throw ApiException.InvalidInput.of("lines", "1-" + MAX_LINES + " lines are required");
         }
         Instant now = clock.instant();
+        ProtocolBodies.checkLines(batch.lines(), now);
         return transactions.inNew(c -> {
             FencedAttempt a = FencedAttempt.check(c, tokenId, attemptId, batch.leaseToken());
             LogLines.append(c, a.jobId(), attemptId, batch.lines(), now);

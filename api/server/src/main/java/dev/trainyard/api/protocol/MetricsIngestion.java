@@ -32,6 +32,7 @@ public class MetricsIngestion {
         Instant now = clock.instant();
         FencedAttempt a = transactions.inNew(c -> {
             FencedAttempt fenced = FencedAttempt.checkForReport(c, tokenId, attemptId, batch.leaseToken());
+            ProtocolBodies.checkStep("points.step", columns.maxStep(), AttemptQueries.totalSteps(c, fenced.jobId()));
             MetricPoints.upsert(c, fenced, columns, now);
             return fenced;
         });

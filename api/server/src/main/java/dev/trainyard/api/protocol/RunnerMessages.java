@@ -17,9 +17,14 @@ public final class RunnerMessages {
             @Schema(required = true, description = "Unique, stable name of the runner", example = "node-a")
             String name,
 
-            @Schema(required = true) String host,
+            @Schema(
+                    required = true,
+                    description = "Host name or address",
+                    maxLength = 255,
+                    pattern = "[A-Za-z0-9._:\\[\\]-]{1,255}")
+            String host,
 
-            @Schema(required = true, description = "Pool to join")
+            @Schema(required = true, description = "Pool to join", maxLength = 63)
             String pool,
 
             @Schema(required = true) List<RunnerView.Device> devices) {}
@@ -111,7 +116,11 @@ public final class RunnerMessages {
     public record Rendezvous(
             @Schema(required = true) String leaseToken,
 
-            @Schema(required = true, description = "Host name or address the other runners can reach")
+            @Schema(
+                    required = true,
+                    description = "Host name or address the other runners can reach",
+                    maxLength = 255,
+                    pattern = "[A-Za-z0-9._:\\[\\]-]{1,255}")
             String host,
 
             @Schema(required = true, description = "First of the consecutive ports of rank 0's TCP stores")
@@ -125,7 +134,7 @@ public final class RunnerMessages {
     @Schema(name = "MetricPoint")
     public record MetricPoint(
             @Schema(required = true) long step,
-            @Schema(required = true) String name,
+            @Schema(required = true, maxLength = 64) String name,
             @Schema(required = true) double value) {}
 
     /** A batch of metric points of one attempt. */
@@ -137,8 +146,11 @@ public final class RunnerMessages {
     /** One log line. */
     @Schema(name = "LogLine")
     public record LogLine(
-            @Schema(required = true) Instant at,
-            @Schema(required = true) String line) {}
+            @Schema(required = true, description = "When the line was written: within a day before now")
+            Instant at,
+
+            @Schema(required = true, description = "Stored cut to 4000 characters", maxLength = 65536)
+            String line) {}
 
     /** A batch of log lines of one attempt. */
     @Schema(name = "LogBatch")
@@ -157,7 +169,9 @@ public final class RunnerMessages {
                             + " runner is gone (the job resumes elsewhere, counting a restart)")
             String outcome,
 
-            @Schema(description = "Error or detail") String message,
+            @Schema(description = "Error or detail", maxLength = 65536)
+            String message,
+
             @Schema(description = "Last completed step") Long finalStep) {}
 
     /** The answer to a call about an attempt. */

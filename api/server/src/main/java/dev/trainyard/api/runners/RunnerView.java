@@ -28,11 +28,15 @@ public record RunnerView(
     @Schema(name = "Device")
     public record Device(
             @Schema(required = true) int index,
-            @Schema(required = true) String kind,
-            @Schema(required = true) String name,
+
+            @Schema(required = true, description = "cuda or cpu", maxLength = 16)
+            String kind,
+
+            @Schema(required = true, maxLength = 128, pattern = "[A-Za-z0-9 ._:/()+-]{1,128}")
+            String name,
 
             @Schema(
                     description = "The device's memory in bytes (CPU devices: the host memory they share), checked"
-                            + " against a job's memory plan at submission; absent when unknown")
+                            + " against a job's memory plan at submission; not negative; absent when unknown")
             Long memoryBytes) {}
 }

@@ -9,7 +9,13 @@ public final class TokenRequests {
     /** Creates a token. */
     @Schema(name = "CreateToken")
     public record Create(
-            @Schema(required = true, example = "alice") String name,
+            @Schema(
+                    required = true,
+                    description = "Letters, digits, spaces and . _ @ + - (1-100)",
+                    example = "alice",
+                    maxLength = 100,
+                    pattern = "[\\p{L}\\p{N} ._@+-]{1,100}")
+            String name,
 
             @Schema(required = true, description = "ADMIN, MEMBER or RUNNER")
             String role,

@@ -42,7 +42,8 @@ class MetricsIngestionTest {
     @BeforeEach
     void aRunningAttempt() {
         String pool = Fixtures.pool();
-        job = Fixtures.submit(Spec.gpt(Fixtures.project(), pool));
+        // steps up to 110 are reported below; a runner may report only steps the job has
+        job = Fixtures.submit(Spec.gpt(Fixtures.project(), pool).set("training.steps", 200));
         runnerToken = Fixtures.runner();
         attempt = Db.makeRunning(job, Db.insertRunner(pool, 1, "ACTIVE", runnerToken.id()));
         lease = Db.queryString("select lease_token::text from attempts where id = ?", attempt);
