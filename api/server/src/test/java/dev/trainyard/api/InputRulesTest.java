@@ -40,7 +40,7 @@ class InputRulesTest {
         pool = Fixtures.pool();
         job = Fixtures.submit(Spec.gpt(project, pool));
         runner = Fixtures.runner();
-        attempt = Db.makeRunning(job, Db.insertRunner(pool, 1, "ACTIVE"));
+        attempt = Db.makeRunning(job, Db.insertRunner(pool, 1, "ACTIVE", runner.id()));
         lease = Db.queryString("select lease_token::text from attempts where id = ?", attempt);
     }
 

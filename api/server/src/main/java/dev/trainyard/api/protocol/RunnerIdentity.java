@@ -4,6 +4,7 @@ import dev.trainyard.api.db.Jdbc;
 import dev.trainyard.api.error.ApiException;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -45,9 +46,10 @@ final class RunnerIdentity {
      * then answers that the runner must register again.
      */
     static void checkRunner(Connection c, long tokenId, long runnerId) throws SQLException {
-        Optional<Long> owner =
-                Jdbc.queryOne(c, "select token_id from runners where id = ?", rs -> Jdbc.longOrNull(rs, 1), runnerId);
-        if (owner.isPresent() && !Long.valueOf(tokenId).equals(owner.get())) {
+        // a list, not Optional: a runner row without a token (none speaks for it) reads as a null owner
+        List<Long> owner =
+                Jdbc.query(c, "select token_id from runners where id = ?", rs -> Jdbc.longOrNull(rs, 1), runnerId);
+        if (!owner.isEmpty() && !Long.valueOf(tokenId).equals(owner.get(0))) {
             throw new ApiException.Forbidden("Runner " + runnerId + " is not the runner of this token");
         }
     }

@@ -84,7 +84,7 @@ class RequestBodyFuzzTest {
             String project = Fixtures.project();
             String pool = Fixtures.pool();
             Fixtures.Token runner = Fixtures.runner();
-            long runnerId = Db.insertRunner(pool, 1, "ACTIVE");
+            long runnerId = Db.insertRunner(pool, 1, "ACTIVE", runner.id());
             long attempt = Db.makeRunning(Fixtures.submit(Spec.gpt(project, pool)), runnerId);
             String lease = Db.queryString("select lease_token::text from attempts where id = ?", attempt);
             return new Fixture(project, pool, runner, attempt, lease, runnerId);
@@ -149,7 +149,8 @@ class RequestBodyFuzzTest {
                         true,
                         f -> json(Map.of(
                                 "name",
-                                Names.unique("fuzz"),
+                                // a runner token registers only its own runner (again)
+                                Db.queryString("select name from runners where id = ?", f.runnerId()),
                                 "host",
                                 "node-1",
                                 "pool",

@@ -14,6 +14,7 @@ import dev.trainyard.api.testing.Spec;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.ValidatableResponse;
 import java.security.MessageDigest;
+import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -74,8 +75,8 @@ class RunnerIdentityTest {
         String base = "/api/v1/runner/attempts/" + attempt;
         Map<String, Object> metrics =
                 Map.of("leaseToken", lease, "points", List.of(Map.of("name", "loss", "step", 1, "value", 9.0)));
-        Map<String, Object> logs =
-                Map.of("leaseToken", lease, "lines", List.of(Map.of("at", "2026-01-01T00:00:00Z", "line", "forged")));
+        Map<String, Object> logs = Map.of(
+                "leaseToken", lease, "lines", List.of(Map.of("at", Instant.now().toString(), "line", "forged")));
         for (var call : List.of(
                 Map.entry(base + ":start", Map.<String, Object>of("leaseToken", lease)),
                 Map.entry(base + "/metrics", metrics),
