@@ -28,6 +28,9 @@ final class AttemptReporter implements AutoCloseable {
     static final int MAX_BUFFERED_POINTS = 200_000;
     static final int MAX_BUFFERED_LINES = 20_000;
     private static final int BATCH_POINTS = 5_000;
+    private static final int BATCH_LINES = 1_000;
+    /** The longest log line the API stores; longer ones are cut here rather than refused there. */
+    static final int MAX_LINE_CHARS = 65_536;
 
     /** A checkpoint waiting to be uploaded; its file is a hard link the engine's pruning cannot remove. */
     record PendingCheckpoint(Path file, long step, String sha256, Double evalLoss) {}
@@ -41,6 +44,10 @@ final class AttemptReporter implements AutoCloseable {
     private final AttemptControl control;
     private volatile boolean closing;
     private long droppedPoints;
+    /** How many points and lines from the head of each queue the batch under way holds. */
+    private int pointsInFlight;
+
+    private int linesInFlight;
     private final Thread thread;
 
     /** Stops the API asks for in its answers, and its fencing of the attempt, are noted in {@code control}. */
@@ -69,7 +76,7 @@ final class AttemptReporter implements AutoCloseable {
         if (lines.size() >= MAX_BUFFERED_LINES) {
             lines.pollFirst();
         }
-        lines.addLast(new LogLine().at(OffsetDateTime.now(ZoneOffset.UTC)).line(line));
+        lines.addLast(new LogLine().at(OffsetDateTime.now(ZoneOffset.UTC)).line(storable(line)));
     }
 
     synchronized void checkpoint(PendingCheckpoint c) {
@@ -89,8 +96,8 @@ final class AttemptReporter implements AutoCloseable {
     /** Sends what is buffered; returns true when something was sent. */
     private boolean flushOnce() {
         boolean sent = attempt(this::sendCheckpoint, this::dropCheckpoint);
-        sent |= attempt(this::sendMetrics, () -> {});
-        sent |= attempt(this::sendLogs, () -> {});
+        sent |= attempt(this::sendMetrics, this::dropMetricBatch);
+        sent |= attempt(this::sendLogs, this::dropLogBatch);
         return sent;
     }
 
@@ -118,6 +125,41 @@ final class AttemptReporter implements AutoCloseable {
         checkpoints.pollFirst();
     }
 
+    /** A refused batch is dropped: sent again it would be refused again, and hold back every later report. */
+    private synchronized void dropMetricBatch() {
+        for (int i = 0; i < pointsInFlight && !points.isEmpty(); i++) {
+            points.pollFirst();
+            droppedPoints++;
+        }
+    }
+
+    private synchronized void dropLogBatch() {
+        for (int i = 0; i < linesInFlight && !lines.isEmpty(); i++) {
+            lines.pollFirst();
+        }
+    }
+
+    /** A line the API will store: no NUL or other control characters but tab, no lone surrogates, bounded. */
+    static String storable(String line) {
+        String text = line == null ? "" : line;
+        StringBuilder out = new StringBuilder(Math.min(text.length(), MAX_LINE_CHARS));
+        for (int i = 0; i < text.length() && out.length() < MAX_LINE_CHARS; i++) {
+            char ch = text.charAt(i);
+            boolean pairedHigh = Character.isHighSurrogate(ch)
+                    && i + 1 < text.length()
+                    && Character.isLowSurrogate(text.charAt(i + 1))
+                    && out.length() + 2 <= MAX_LINE_CHARS;
+            if (pairedHigh) {
+                out.append(ch).append(text.charAt(++i));
+            } else if (Character.isSurrogate(ch) || (Character.isISOControl(ch) && ch != '\t')) {
+                out.append('\uFFFD');
+            } else {
+                out.append(ch);
+            }
+        }
+        return out.toString();
+    }
+
     private boolean sendMetrics() {
         List<MetricPoint> batch;
         synchronized (this) {
@@ -125,6 +167,7 @@ final class AttemptReporter implements AutoCloseable {
                 return false;
             }
             batch = new ArrayList<>(points).subList(0, Math.min(points.size(), BATCH_POINTS));
+            pointsInFlight = batch.size();
         }
         AttemptAck ack = session.api()
                 .reportMetrics(
@@ -144,7 +187,8 @@ final class AttemptReporter implements AutoCloseable {
             if (lines.isEmpty()) {
                 return false;
             }
-            batch = new ArrayList<>(lines).subList(0, Math.min(lines.size(), 1_000));
+            batch = new ArrayList<>(lines).subList(0, Math.min(lines.size(), BATCH_LINES));
+            linesInFlight = batch.size();
         }
         AttemptAck ack = session.api()
                 .reportLogs(attemptId, new LogBatch().leaseToken(leaseToken).lines(batch));
