@@ -35,22 +35,7 @@ class AssignmentDataAccessTest {
                 .then()
                 .statusCode(201);
         Fixtures.Token token = Fixtures.runner();
-        long runner = as(token.secret())
-                .body(Map.of(
-                        "name",
-                        Names.unique("reader"),
-                        "host",
-                        "127.0.0.1",
-                        "pool",
-                        pool,
-                        "devices",
-                        List.of(Map.of("index", 0, "kind", "cpu", "name", "cpu:0"))))
-                .post("/api/v1/runner/register")
-                .then()
-                .statusCode(200)
-                .extract()
-                .jsonPath()
-                .getLong("runnerId");
+        long runner = Fixtures.registerRunner(token, pool, "reader");
         long job = Fixtures.submit(Spec.gpt(Fixtures.project(), pool));
         Db.makeRunning(job, runner);
         asAdmin()

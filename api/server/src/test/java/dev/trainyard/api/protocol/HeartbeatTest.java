@@ -4,7 +4,6 @@ import static dev.trainyard.api.testing.ApiRequests.as;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.trainyard.api.testing.Fixtures;
-import dev.trainyard.api.testing.Names;
 import io.quarkus.test.junit.QuarkusTest;
 import java.time.Duration;
 import java.util.List;
@@ -22,22 +21,7 @@ class HeartbeatTest {
     void aLongPollEndsWithinAQuarterOfTheHeartbeatTimeout() {
         String pool = Fixtures.pool();
         Fixtures.Token token = Fixtures.runner();
-        long runner = as(token.secret())
-                .body(Map.of(
-                        "name",
-                        Names.unique("idle"),
-                        "host",
-                        "127.0.0.1",
-                        "pool",
-                        pool,
-                        "devices",
-                        List.of(Map.of("index", 0, "kind", "cpu", "name", "cpu:0"))))
-                .post("/api/v1/runner/register")
-                .then()
-                .statusCode(200)
-                .extract()
-                .jsonPath()
-                .getLong("runnerId");
+        long runner = Fixtures.registerRunner(token, pool, "idle");
 
         long t0 = System.nanoTime();
         List<Object> assignments = as(token.secret())

@@ -1,7 +1,9 @@
 package dev.trainyard.api.testing;
 
+import static dev.trainyard.api.testing.ApiRequests.as;
 import static dev.trainyard.api.testing.ApiRequests.asAdmin;
 
+import java.util.List;
 import java.util.Map;
 
 /** Creates projects, pools, tokens and jobs through the API as the admin, each with a fresh name. */
@@ -64,5 +66,25 @@ public final class Fixtures {
                 .extract()
                 .jsonPath()
                 .getLong("id");
+    }
+
+    /** Registers a runner of {@code pool} with one CPU device, as an agent would with {@code token}; returns its id. */
+    public static long registerRunner(Token token, String pool, String namePrefix) {
+        return as(token.secret())
+                .body(Map.of(
+                        "name",
+                        Names.unique(namePrefix),
+                        "host",
+                        "127.0.0.1",
+                        "pool",
+                        pool,
+                        "devices",
+                        List.of(Map.of("index", 0, "kind", "cpu", "name", "cpu:0"))))
+                .post("/api/v1/runner/register")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath()
+                .getLong("runnerId");
     }
 }
