@@ -468,6 +468,7 @@ start_runner() {
     --pool "$RUNNER_POOL" --devices "$RUNNER_DEVICES" "${extra[@]}" ${TRAINYARD_RUNNER_ARGS:-} \
     >"$LOG_DIR/runner.log" 2>&1 </dev/null 9>&- &
   RUNNER_PID=$!
+  RUNNER_STARTED=$SECONDS
   echo "$RUNNER_PID" >"$RUN_DIR/runner.pid"
 }
 
@@ -502,7 +503,8 @@ print_welcome() {
 
   Then watch it:  curl -s -H "Authorization: Bearer $demo" $API_URL/api/v1/jobs/<id>
 
-  Ctrl-C stops the runner and the API$pg_note.
+  Ctrl-C stops the runner (it checkpoints running jobs first; they resume without using a restart),
+  then the API$pg_note. A runner that dies is started again.
 
 EOF
 }
@@ -560,21 +562,37 @@ cmd_up() {
     tail -n 0 -F "$LOG_DIR/api.log" ${RUNNER_PID:+"$LOG_DIR/runner.log"} 2>/dev/null 9>&- &
     TAIL_PID=$!
   fi
-  # Stay up until Ctrl-C/TERM, or until the API (or the runner) ends on its own.
+  keep_up
+}
+
+# Stays up until Ctrl-C/TERM or until the API ends on its own. A runner that dies is started again after a
+# backoff (1 s, doubling up to 60 s; back to 1 s once a runner has lived for 5 minutes) while the API keeps
+# serving; a runner whose token the API refused (exit status 3) is not, as another start would be refused too.
+keep_up() {
+  local backoff=1 status
   set +e
-  wait -n "$API_PID" ${RUNNER_PID:+"$RUNNER_PID"}
-  set -e
-  if ! kill -0 "$API_PID" 2>/dev/null; then
-    warn "the API stopped (log: $LOG_DIR/api.log)"
-  elif [[ -n "${RUNNER_PID:-}" ]] && ! kill -0 "$RUNNER_PID" 2>/dev/null; then
-    local status=0
-    wait "$RUNNER_PID" || status=$?
-    warn "the runner stopped with exit status $status (log: $LOG_DIR/runner.log); the API keeps running"
+  while kill -0 "$API_PID" 2>/dev/null; do
+    wait -n "$API_PID" ${RUNNER_PID:+"$RUNNER_PID"}
+    kill -0 "$API_PID" 2>/dev/null || break
+    [[ -n "${RUNNER_PID:-}" ]] && ! kill -0 "$RUNNER_PID" 2>/dev/null || continue
+    wait "$RUNNER_PID"
+    status=$?
+    RUNNER_PID=""
     rm -f "$RUN_DIR/runner.pid"
-    set +e
-    wait "$API_PID"
-    set -e
-  fi
+    if [[ "$status" == 3 ]]; then
+      warn "the API refused the runner's token (log: $LOG_DIR/runner.log); the API keeps running without it"
+      continue
+    fi
+    ((SECONDS - ${RUNNER_STARTED:-0} < 300)) || backoff=1
+    warn "the runner stopped with exit status $status (log: $LOG_DIR/runner.log); starting it again in ${backoff} s"
+    # in the background, so that Ctrl-C/TERM interrupt the pause at once
+    sleep "$backoff" &
+    wait $!
+    start_runner
+    backoff=$((backoff * 2 > 60 ? 60 : backoff * 2))
+  done
+  set -e
+  warn "the API stopped (log: $LOG_DIR/api.log)"
 }
 
 cmd_db() {

@@ -52,6 +52,12 @@ public class ManagedProcess implements AutoCloseable {
         waitFor();
     }
 
+    /** SIGTERM, as an operator stopping it on purpose (Ctrl-C, a supervisor); waits up to 30 s for it to end. */
+    public void terminate() {
+        signal("TERM");
+        waitFor();
+    }
+
     /** SIGSTOP: the process freezes, as when a machine is cut off. */
     public void pause() {
         signal("STOP");

@@ -22,6 +22,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = "Join a Trainyard platform as a runner node and train the attempts it assigns.")
 public final class AgentCommand implements Callable<Integer> {
+    private static final java.time.Duration LEAVE_WITHIN = java.time.Duration.ofSeconds(25);
 
     @Option(names = "--api", required = true, defaultValue = "${env:TRAINYARD_API}", description = "API base URL")
     String api;
@@ -106,7 +107,8 @@ public final class AgentCommand implements Callable<Integer> {
                 threadsPerStage,
                 metricsPort,
                 java.time.Duration.ofSeconds(dpTimeoutSeconds)));
-        Runtime.getRuntime().addShutdownHook(new Thread(agent::stop));
+        // SIGTERM or Ctrl-C: checkpoint what runs and leave, inside the 30 s run.sh and most supervisors allow
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> agent.leave(LEAVE_WITHIN), "leave"));
         return agent.run();
     }
 

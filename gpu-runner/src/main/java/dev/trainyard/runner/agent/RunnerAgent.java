@@ -2,6 +2,7 @@ package dev.trainyard.runner.agent;
 
 import dev.trainyard.client.ApiException;
 import dev.trainyard.client.model.Assignment;
+import dev.trainyard.client.model.AttemptEnd;
 import dev.trainyard.client.model.Device;
 import dev.trainyard.client.model.Heartbeat;
 import dev.trainyard.client.model.HeartbeatAnswer;
@@ -44,7 +45,8 @@ public final class RunnerAgent {
     private final Set<Long> finished = ConcurrentHashMap.newKeySet();
     private final RunnerMetrics metrics;
     private volatile boolean stopping;
-    private long runnerId;
+    private volatile boolean leaving;
+    private volatile long runnerId;
     private long intervalMs = 1_000;
     private long heartbeatTimeoutMs = 30_000;
 
@@ -62,6 +64,11 @@ public final class RunnerAgent {
             LOG.warning("cannot serve metrics on port " + settings.metricsPort() + ": " + e.getMessage());
         }
         while (!stopping) {
+            if (leaving) {
+                // leave() speaks for the runner now; registering again or polling for work would undo it
+                ApiSession.sleep(100);
+                continue;
+            }
             try {
                 if (runnerId == 0) {
                     register();
@@ -93,6 +100,56 @@ public final class RunnerAgent {
 
     public void stop() {
         stopping = true;
+    }
+
+    /**
+     * Stops on purpose (SIGTERM, Ctrl-C): tells the API the runner is leaving, so that each running attempt is
+     * asked to checkpoint and stop and its job resumes elsewhere without using a restart, then waits until every
+     * attempt has uploaded its checkpoint and reported its end and the API has the runner OFFLINE, or until
+     * {@code within} has passed. The agent stops either way.
+     */
+    public void leave(Duration within) {
+        leaving = true;
+        long id = runnerId;
+        long deadline = System.nanoTime() + within.toNanos();
+        try {
+            while (id != 0 && System.nanoTime() < deadline) {
+                HeartbeatAnswer answer = session.api()
+                        .heartbeat(new Heartbeat().runnerId(id).waitMs(0L).leaving(true));
+                if ("OFFLINE".equals(answer.getRunnerState())) {
+                    LOG.info("left the platform: runner " + id + " is offline");
+                    break;
+                }
+                for (Assignment a : answer.getAssignments()) {
+                    AttemptRun run = runs.get(a.getAttemptId());
+                    if (run != null) {
+                        run.update(a);
+                    } else if (!finished.contains(a.getAttemptId())) {
+                        endUnstarted(a);
+                    }
+                }
+                ApiSession.sleep(250);
+            }
+        } catch (ApiException e) {
+            LOG.warning("could not tell the API that the runner is leaving (" + e.getCode() + ")");
+        } finally {
+            stopping = true;
+        }
+    }
+
+    /** An assignment that arrived as the runner began leaving never started here: it has nothing to save. */
+    private void endUnstarted(Assignment a) throws ApiException {
+        finished.add(a.getAttemptId());
+        if (a.getRank() != 0) {
+            return;
+        }
+        session.api()
+                .endAttempt(
+                        a.getAttemptId(),
+                        new AttemptEnd()
+                                .leaseToken(a.getLeaseToken())
+                                .outcome("STOPPED")
+                                .message("the runner stopped before starting it"));
     }
 
     private void register() {
@@ -130,7 +187,7 @@ public final class RunnerAgent {
             AttemptRun run = runs.get(a.getAttemptId());
             if (run != null) {
                 run.update(a);
-            } else if (!finished.contains(a.getAttemptId()) && !unwinding) {
+            } else if (!finished.contains(a.getAttemptId()) && !unwinding && !leaving) {
                 start(a);
             }
         }

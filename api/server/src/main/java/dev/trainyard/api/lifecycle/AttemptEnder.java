@@ -10,7 +10,7 @@ import java.util.Optional;
 /**
  * Ends an attempt and moves its job to where the attempt's ending leads: the one place that knows that a
  * preempted job goes back to the queue, a lost runner costs a restart, and a stop asked for by a cancel ends
- * the job CANCELLED. Used by the runner protocol (the runner says how it ended) and by the rescuer (it did not).
+ * the job CANCELLED, and a runner stopped on purpose requeues its jobs without using a restart. Used by the runner protocol (the runner says how it ended) and by the rescuer (it did not).
  */
 public final class AttemptEnder {
 
@@ -131,6 +131,15 @@ public final class AttemptEnder {
                     "Will resume from its last checkpoint",
                     false,
                     true);
+        }
+        if (a.stopReason == StopReason.RUNNER_STOP) {
+            // the runner was stopped on purpose, not lost: whether or not it got its checkpoint out, no restart
+            return new Outcome(
+                    JobState.QUEUED,
+                    EventReason.REQUEUED_RUNNER_STOPPED,
+                    "Its runner stopped on purpose; resumes from its last checkpoint" + suffix(detail),
+                    false,
+                    false);
         }
         if (a.restarts < a.maxRestarts) {
             return new Outcome(

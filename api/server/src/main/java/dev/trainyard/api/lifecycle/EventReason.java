@@ -17,11 +17,13 @@ public enum EventReason {
     BUDGET_EXHAUSTED(true),
     RUNTIME_LIMIT_REACHED(true),
     RUNNER_LOST(true),
+    REQUEUED_RUNNER_STOPPED(true),
     RESTARTS_EXHAUSTED(true),
     PREEMPTION_REQUESTED(false),
     GROWTH_REQUESTED(false),
     BUDGET_STOP_REQUESTED(false),
-    RUNTIME_LIMIT_STOP_REQUESTED(false);
+    RUNTIME_LIMIT_STOP_REQUESTED(false),
+    RUNNER_STOP_REQUESTED(false);
 
     private final boolean explainsState;
 

@@ -83,6 +83,31 @@ public final class RunnerTransitions {
         return move(c, runnerId, List.of(seen), RunnerState.DRAINING);
     }
 
+    /**
+     * A runner stopping on purpose: DRAINING (no new work) while it still holds live attempts, OFFLINE once it
+     * holds none, so that it is never judged LOST for going away. Returns its state, or empty when it is not present.
+     */
+    public static Optional<RunnerState> leave(Connection c, long runnerId, boolean holdsAttempts) throws SQLException {
+        List<RunnerState> present = present();
+        present.forEach(s -> RunnerState.TRANSITIONS.check(s, RunnerState.DRAINING));
+        RunnerState.TRANSITIONS.check(RunnerState.DRAINING, RunnerState.OFFLINE);
+        Optional<RunnerState> state = Jdbc.queryOne(
+                c,
+                """
+                update runners set state = ?, version = version + case when state = ? then 0 else 1 end
+                 where id = ? and state = any(?) returning state""",
+                rs -> RunnerState.ofWord(rs.getString(1)),
+                RunnerState.DRAINING.word(),
+                RunnerState.DRAINING.word(),
+                runnerId,
+                words(c, present));
+        if (state.isPresent() && !holdsAttempts) {
+            move(c, runnerId, List.of(RunnerState.DRAINING), RunnerState.OFFLINE);
+            return Optional.of(RunnerState.OFFLINE);
+        }
+        return state;
+    }
+
     /** Marks LOST every present runner not heard from since {@code silentSince}. */
     public static List<Lost> markSilentLost(Connection c, Instant silentSince) throws SQLException {
         List<RunnerState> from = present();

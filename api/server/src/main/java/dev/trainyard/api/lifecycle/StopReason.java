@@ -13,7 +13,9 @@ public enum StopReason {
     GROW("RESIZE", "RESIZE", AttemptState.PREEMPTING, EventReason.GROWTH_REQUESTED),
     BUDGET("BUDGET_EXHAUSTED", "BUDGET", AttemptState.STOPPING, EventReason.BUDGET_STOP_REQUESTED),
     RUNTIME_LIMIT(
-            "RUNTIME_LIMIT_REACHED", "RUNTIME_LIMIT", AttemptState.STOPPING, EventReason.RUNTIME_LIMIT_STOP_REQUESTED);
+            "RUNTIME_LIMIT_REACHED", "RUNTIME_LIMIT", AttemptState.STOPPING, EventReason.RUNTIME_LIMIT_STOP_REQUESTED),
+    /** The runner is stopping on purpose: the job resumes elsewhere from the checkpoint, using no restart. */
+    RUNNER_STOP("RUNNER_STOPPED", "RUNNER_STOP", AttemptState.PREEMPTING, EventReason.RUNNER_STOP_REQUESTED);
 
     private final String word;
     private final String protocolWord;

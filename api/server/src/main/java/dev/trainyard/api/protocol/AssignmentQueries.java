@@ -26,6 +26,11 @@ final class AssignmentQueries {
                  where ar.runner_id = ? and a.ended_at is null order by a.id""", rs -> rs.getLong(1), runnerId);
     }
 
+    /** The job of an attempt. */
+    static Optional<Long> jobOf(Connection c, long attemptId) throws SQLException {
+        return Jdbc.queryOne(c, "select job_id from attempts where id = ?", rs -> rs.getLong(1), attemptId);
+    }
+
     /** The runner's live work: one assignment per live attempt it holds a rank of. */
     static List<RunnerMessages.Assignment> assignments(Connection c, ObjectMapper json, long runnerId)
             throws SQLException {

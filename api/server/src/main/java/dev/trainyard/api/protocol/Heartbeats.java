@@ -9,8 +9,10 @@ import dev.trainyard.api.error.ProblemType;
 import dev.trainyard.api.jobs.JobSignals;
 import dev.trainyard.api.jobs.JobsChanged;
 import dev.trainyard.api.lifecycle.AttemptEnder;
+import dev.trainyard.api.lifecycle.AttemptTransitions;
 import dev.trainyard.api.lifecycle.RunnerState;
 import dev.trainyard.api.lifecycle.RunnerTransitions;
+import dev.trainyard.api.lifecycle.StopReason;
 import dev.trainyard.spec.Violations;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.sql.Connection;
@@ -18,6 +20,8 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.List;
+import java.util.Optional;
 
 /** Runners' presence: registration, and heartbeats whose answers carry the runner's live assignments. */
 @ApplicationScoped
@@ -90,10 +94,12 @@ public class Heartbeats {
         long version = waiters.version(h.runnerId());
         RunnerMessages.HeartbeatAnswer answer = transactions.inNew(c -> {
             RunnerIdentity.checkRunner(c, tokenId, h.runnerId());
-            return beat(c, h.runnerId());
+            return beat(c, h.runnerId(), Boolean.TRUE.equals(h.leaving()));
         });
         // while the runner waits for work, a wake-up only reads: the heartbeat was recorded once, above
-        while (answer.assignments().isEmpty() && deadline - System.currentTimeMillis() > 0) {
+        while (answer.assignments().isEmpty()
+                && !Boolean.TRUE.equals(h.leaving())
+                && deadline - System.currentTimeMillis() > 0) {
             waiters.awaitChange(h.runnerId(), version, deadline - System.currentTimeMillis());
             version = waiters.version(h.runnerId());
             String state = answer.runnerState();
@@ -103,7 +109,7 @@ public class Heartbeats {
         return answer;
     }
 
-    private RunnerMessages.HeartbeatAnswer beat(Connection c, long runnerId) throws SQLException {
+    private RunnerMessages.HeartbeatAnswer beat(Connection c, long runnerId, boolean leaving) throws SQLException {
         Instant now = clock.instant();
         try (Statement s = c.createStatement()) {
             // a heartbeat is a liveness hint: one lost in a database crash costs nothing, the next comes within
@@ -114,7 +120,35 @@ public class Heartbeats {
                 .orElseThrow(() -> new ApiException.Conflict(
                         ProblemType.INVALID_STATE,
                         "Runner " + runnerId + " is unknown, lost or offline; register again"));
+        if (leaving) {
+            state = leave(c, runnerId, now);
+        }
         return new RunnerMessages.HeartbeatAnswer(state.word(), AssignmentQueries.assignments(c, json, runnerId));
+    }
+
+    /**
+     * A runner stopping on purpose: each live attempt it holds is asked to checkpoint and stop (its job then
+     * resumes elsewhere without using a restart), and the runner drains, going OFFLINE once it holds none.
+     */
+    private RunnerState leave(Connection c, long runnerId, Instant now) throws SQLException {
+        List<Long> live = AssignmentQueries.liveAttempts(c, runnerId);
+        for (long attempt : live) {
+            Optional<Long> job = AssignmentQueries.jobOf(c, attempt);
+            if (job.isPresent()) {
+                AttemptTransitions.requestStop(
+                        c,
+                        attempt,
+                        job.get(),
+                        StopReason.RUNNER_STOP,
+                        "Runner " + runnerId + " is stopping: checkpointing to resume elsewhere",
+                        now);
+            }
+        }
+        RunnerState state = RunnerTransitions.leave(c, runnerId, !live.isEmpty())
+                .orElseThrow(() -> new ApiException.Conflict(
+                        ProblemType.INVALID_STATE, "Runner " + runnerId + " is no longer present"));
+        signals.changed(JobsChanged.everything());
+        return state;
     }
 
     private static void validate(RunnerMessages.Register r) {

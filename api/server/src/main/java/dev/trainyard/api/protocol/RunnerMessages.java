@@ -48,7 +48,13 @@ public final class RunnerMessages {
             @Schema(
                     description =
                             "Hold the answer up to this long while nothing changes (0-20000 ms; at most a quarter of the heartbeat timeout)")
-            Long waitMs) {}
+            Long waitMs,
+
+            @Schema(
+                    description = "The runner is stopping on purpose: it takes no new work, each live attempt is"
+                            + " asked to checkpoint and stop (RUNNER_STOP) and resumes elsewhere without using a"
+                            + " restart, and the runner goes OFFLINE once it holds no live attempt")
+            Boolean leaving) {}
 
     /** The runner's live work as the platform sees it: start what is new, stop what is asked, drop the rest. */
     @Schema(name = "HeartbeatAnswer")
@@ -91,7 +97,9 @@ public final class RunnerMessages {
             @Schema(required = true, description = "STARTING, RUNNING, PREEMPTING or STOPPING")
             String state,
 
-            @Schema(description = "CANCEL, PREEMPT, BUDGET or RUNTIME_LIMIT when the attempt must checkpoint and stop")
+            @Schema(
+                    description =
+                            "CANCEL, PREEMPT, BUDGET, RUNTIME_LIMIT or RUNNER_STOP when the attempt must checkpoint and stop")
             String stop,
 
             @Schema(description = "Checkpoint to resume from")
@@ -180,6 +188,8 @@ public final class RunnerMessages {
             @Schema(required = true) long attemptId,
             @Schema(required = true) String state,
 
-            @Schema(description = "CANCEL, PREEMPT, BUDGET or RUNTIME_LIMIT when the attempt must checkpoint and stop")
+            @Schema(
+                    description =
+                            "CANCEL, PREEMPT, BUDGET, RUNTIME_LIMIT or RUNNER_STOP when the attempt must checkpoint and stop")
             String stop) {}
 }

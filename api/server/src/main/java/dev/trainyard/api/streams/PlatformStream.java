@@ -47,6 +47,16 @@ final class PlatformStream implements LiveStreams.Subscriber {
         return true;
     }
 
+    @Override
+    public long tokenId() {
+        return caller.tokenId();
+    }
+
+    @Override
+    public void close() {
+        emitter.complete();
+    }
+
     private void emit(String name, Object data) {
         emitter.emit(sse.newEventBuilder()
                 .name(name)
