@@ -196,18 +196,7 @@ class RunnerIdentityTest {
     }
 
     private ValidatableResponse register(Fixtures.Token token, String name) {
-        return as(token.secret())
-                .body(Map.of(
-                        "name",
-                        name,
-                        "host",
-                        "127.0.0.1",
-                        "pool",
-                        pool,
-                        "devices",
-                        List.of(Map.of("index", 0, "kind", "cpu", "name", "cpu:0"))))
-                .post("/api/v1/runner/register")
-                .then();
+        return Fixtures.registration(token, name, pool);
     }
 
     private static ValidatableResponse heartbeat(Fixtures.Token token, long runner) {

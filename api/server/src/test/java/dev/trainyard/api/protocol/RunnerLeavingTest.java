@@ -12,7 +12,6 @@ import dev.trainyard.api.testing.Names;
 import dev.trainyard.api.testing.Spec;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.ValidatableResponse;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -82,18 +81,7 @@ class RunnerLeavingTest {
 
     private static long register(Fixtures.Token token, String pool) {
         String name = NAMES.computeIfAbsent(token, t -> Names.unique("leaver"));
-        return as(token.secret())
-                .body(Map.of(
-                        "name",
-                        name,
-                        "host",
-                        "127.0.0.1",
-                        "pool",
-                        pool,
-                        "devices",
-                        List.of(Map.of("index", 0, "kind", "cpu", "name", "cpu:0"))))
-                .post("/api/v1/runner/register")
-                .then()
+        return Fixtures.registration(token, name, pool)
                 .statusCode(200)
                 .extract()
                 .jsonPath()

@@ -3,6 +3,7 @@ package dev.trainyard.api.testing;
 import static dev.trainyard.api.testing.ApiRequests.as;
 import static dev.trainyard.api.testing.ApiRequests.asAdmin;
 
+import io.restassured.response.ValidatableResponse;
 import java.util.List;
 import java.util.Map;
 
@@ -70,10 +71,19 @@ public final class Fixtures {
 
     /** Registers a runner of {@code pool} with one CPU device, as an agent would with {@code token}; returns its id. */
     public static long registerRunner(Token token, String pool, String namePrefix) {
+        return registration(token, Names.unique(namePrefix), pool)
+                .statusCode(200)
+                .extract()
+                .jsonPath()
+                .getLong("runnerId");
+    }
+
+    /** Asks to register runner {@code name} of {@code pool} with one CPU device; the answer is the caller's to check. */
+    public static ValidatableResponse registration(Token token, String name, String pool) {
         return as(token.secret())
                 .body(Map.of(
                         "name",
-                        Names.unique(namePrefix),
+                        name,
                         "host",
                         "127.0.0.1",
                         "pool",
@@ -81,10 +91,6 @@ public final class Fixtures {
                         "devices",
                         List.of(Map.of("index", 0, "kind", "cpu", "name", "cpu:0"))))
                 .post("/api/v1/runner/register")
-                .then()
-                .statusCode(200)
-                .extract()
-                .jsonPath()
-                .getLong("runnerId");
+                .then();
     }
 }
