@@ -8,8 +8,8 @@ python3-dateutil. With `./run.sh` running, from the repository root:
     PYTHONPATH=api/python-client/target/python python3 docs/examples/train_with_python.py weights.safetensors
 
 Settings come from the environment: TRAINYARD_API (default http://127.0.0.1:8080), TRAINYARD_TOKEN (default:
-the demo token ./run.sh wrote to .trainyard/demo-token), TRAINYARD_PROJECT (default demo) and TRAINYARD_POOL
-(default local-cpu, the pool of ./run.sh's runner).
+the demo token ./run.sh wrote to $TRAINYARD_HOME/demo-token, .trainyard/demo-token by default),
+TRAINYARD_PROJECT (default demo) and TRAINYARD_POOL (default local-cpu, the pool of ./run.sh's runner).
 """
 
 import hashlib
@@ -27,7 +27,7 @@ POOL = os.environ.get("TRAINYARD_POOL", "local-cpu")
 def token():
     if "TRAINYARD_TOKEN" in os.environ:
         return os.environ["TRAINYARD_TOKEN"]
-    with open(".trainyard/demo-token") as f:
+    with open(os.path.join(os.environ.get("TRAINYARD_HOME", ".trainyard"), "demo-token")) as f:
         return f.read().strip()
 
 
@@ -92,7 +92,8 @@ def main(out_path):
             print(f"{series.name}: {first.value!r} at step {first.step} -> {last.value!r} at step {last.step}")
 
         checkpoint = download_weights(client, job.id, out_path)
-        print(f"weights of step {checkpoint.step}: {out_path} ({checkpoint.size_bytes} bytes, sha256 {checkpoint.sha256})")
+        print(f"weights of step {checkpoint.step}: {out_path} ({checkpoint.size_bytes} bytes, "
+              f"sha256 {checkpoint.sha256})")
     return 0
 
 
