@@ -15,6 +15,7 @@ import dev.trainyard.system.support.SafetensorsFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -106,10 +107,46 @@ class PythonClientTest {
         assertThat(file.tensors()).isNotEmpty();
     }
 
+    @Test
+    void aRefusedSpecArrivesAsAnApiExceptionCarryingTheProblem() throws Exception {
+        // heads must divide dModel: a rule across fields that only the server checks, so the request is sent
+        String printed = runPython("python-refused", "-c", """
+                import json, os
+                from trainyard_client import ApiClient, ApiException, Configuration, JobSpec, JobsApi
+
+                spec = {"name": "refused", "resources": {"pool": os.environ["TRAINYARD_POOL"], "gpus": 1},
+                        "model": {"type": "gpt", "layers": 1, "dModel": 30, "heads": 4, "seqLen": 16, "vocab": 128},
+                        "data": {"type": "arithmetic"}, "training": {"steps": 10}}
+                config = Configuration(host=os.environ["TRAINYARD_API"], access_token=os.environ["TRAINYARD_TOKEN"])
+                with ApiClient(config) as client:
+                    try:
+                        JobsApi(client).submit_job(JobSpec.from_dict(spec))
+                        print("accepted")
+                    except ApiException as e:
+                        problem = json.loads(e.body)
+                        print(e.status, problem["type"], [(v["field"], v["message"]) for v in problem["errors"]])
+                """);
+
+        assertThat(printed)
+                .startsWith("400 ")
+                .contains("validation-failed")
+                .contains("('model.heads', 'must divide model.dModel (30)')");
+        assertThat(platform.jobs().listJobs(null, 200, null, null, null, null).getItems())
+                .extracting(Job::getName)
+                .doesNotContain("refused");
+    }
+
     /** Runs the example as its docstring says, with this platform's address, a member token and its pool. */
     private static String runExample(Path out) throws Exception {
-        Path log = platform.dir().resolve("python-example.log");
-        ProcessBuilder pb = new ProcessBuilder(PYTHON.toString(), EXAMPLE.toString(), out.toString())
+        return runPython("python-example", EXAMPLE.toString(), out.toString());
+    }
+
+    /** Runs /usr/bin/python3 with the generated client on its path and this platform's settings in TRAINYARD_*. */
+    private static String runPython(String logName, String... args) throws Exception {
+        Path log = platform.dir().resolve(logName + ".log");
+        List<String> command = new ArrayList<>(List.of(PYTHON.toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command)
                 .directory(platform.dir().toFile())
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile());
@@ -125,7 +162,7 @@ class PythonClientTest {
             p.destroyForcibly();
         }
         String printed = Files.readString(log);
-        assertThat(ended).as("the example ends: " + printed).isTrue();
+        assertThat(ended).as("python ends: " + printed).isTrue();
         assertThat(p.exitValue()).as(printed).isZero();
         return printed;
     }
