@@ -24,6 +24,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -38,15 +39,15 @@ class PythonClientTest {
 
     static Platform platform;
     static String memberSecret;
+    /** Why Python cannot run the client here, or null; each test skips with it (a skip in @BeforeAll is silent). */
+    static String unavailable;
 
     @BeforeAll
     static void start() throws Exception {
-        assumeTrue(Files.isExecutable(PYTHON), PYTHON + " is missing: apt-get install python3 python3-pydantic");
-        String missing = missingRuntime();
-        assumeTrue(
-                missing.isEmpty(),
-                "the generated Python client's runtime is missing (" + missing
-                        + "): apt-get install python3-pydantic python3-urllib3 python3-dateutil");
+        unavailable = pythonUnavailable();
+        if (unavailable != null) {
+            return;
+        }
         assertThat(PACKAGE.resolve("trainyard_client/__init__.py"))
                 .as("the build generates the Python client (./mvnw -pl api/python-client generate-sources)")
                 .isRegularFile();
@@ -55,6 +56,11 @@ class PythonClientTest {
         memberSecret = new TokensApi(platform.client(Platform.ADMIN_TOKEN))
                 .createToken(new CreateToken().name("ml-user").role("MEMBER").project(Platform.PROJECT))
                 .getSecret();
+    }
+
+    @BeforeEach
+    void needsPython() {
+        assumeTrue(unavailable == null, unavailable);
     }
 
     @AfterAll
@@ -167,8 +173,11 @@ class PythonClientTest {
         return printed;
     }
 
-    /** The imports the generated client needs, as Debian packages them; empty when all of them load. */
-    private static String missingRuntime() throws Exception {
+    /** Null when /usr/bin/python3 can import what the generated client needs, as Debian packages it. */
+    private static String pythonUnavailable() throws Exception {
+        if (!Files.isExecutable(PYTHON)) {
+            return PYTHON + " is missing: apt-get install python3 python3-pydantic python3-urllib3 python3-dateutil";
+        }
         Process p = new ProcessBuilder(
                         PYTHON.toString(),
                         "-c",
@@ -176,10 +185,13 @@ class PythonClientTest {
                                 + " if u.find_spec(m) is None))")
                 .redirectErrorStream(true)
                 .start();
-        String out = new String(p.getInputStream().readAllBytes()).trim();
+        String missing = new String(p.getInputStream().readAllBytes()).trim();
         assertThat(p.waitFor(1, TimeUnit.MINUTES)).isTrue();
-        assertThat(p.exitValue()).as(out).isZero();
-        return out;
+        assertThat(p.exitValue()).as(missing).isZero();
+        return missing.isEmpty()
+                ? null
+                : "the generated Python client's runtime is missing (" + missing
+                        + "): apt-get install python3-pydantic python3-urllib3 python3-dateutil";
     }
 
     private static Matcher find(String text, String regex) {
