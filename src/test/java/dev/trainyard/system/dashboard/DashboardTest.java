@@ -314,13 +314,15 @@ class DashboardTest {
                 .findFirst()
                 .orElseThrow();
         Locator exportButton = page.locator("#export button.download[data-export-file='model.safetensors']");
+        exportButton.waitFor();
         Download exported = page.waitForDownload(exportButton::click);
         byte[] model = Files.readAllBytes(exported.path());
         assertThat(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(model)))
                 .as("the exported weights, as the API verified them")
                 .isEqualTo(weights.getSha256());
         assertThat(exported.suggestedFilename()).endsWith("model.safetensors");
-        assertThat(page.locator("#export [data-export-file='config.json']").count())
+        assertThat(page.locator("#export button.download[data-export-file='config.json']")
+                        .count())
                 .isEqualTo(1);
         assertNoConsoleErrors();
     }

@@ -20,6 +20,7 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
@@ -163,7 +164,16 @@ public class JobDetailResource {
                     @Content(
                             mediaType = MediaType.APPLICATION_OCTET_STREAM,
                             schema = @Schema(type = SchemaType.STRING, format = "binary")))
-    public RestResponse<File> downloadExportFile(@PathParam("id") long id, @PathParam("name") String name) {
+    public RestResponse<File> downloadExportFile(
+            @PathParam("id") long id,
+            @Parameter(
+                            description = "The export file",
+                            schema =
+                                    @Schema(
+                                            type = SchemaType.STRING,
+                                            enumeration = {"model.safetensors", "config.json", "model.pt"}))
+                    @PathParam("name")
+                    String name) {
         JobDetails.ExportDownload d = details.exportFile(caller.get(), id, name);
         return RestResponse.ResponseBuilder.ok(d.file().toFile())
                 .header("X-Checksum-Sha256", d.export().sha256())

@@ -171,7 +171,14 @@ public class RunnerProtocolResource {
                             schema = @Schema(implementation = ExportFileView.class)))
     public RestResponse<ExportFileView> uploadExportFile(
             @PathParam("id") long id,
-            @PathParam("name") String name,
+            @Parameter(
+                            description = "The export file",
+                            schema =
+                                    @Schema(
+                                            type = SchemaType.STRING,
+                                            enumeration = {"model.safetensors", "config.json", "model.pt"}))
+                    @PathParam("name")
+                    String name,
             @HeaderParam("X-Lease-Token") String leaseToken,
             @HeaderParam("X-Checksum-Sha256") String sha256,
             InputStream body) {
