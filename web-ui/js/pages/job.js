@@ -1,4 +1,5 @@
-// One job: facts, why it waits, live charts with zoom, events, attempts, checkpoints, logs and cancel.
+// One job: facts, why it waits, live charts with zoom, events, attempts, the exported model, checkpoints, logs
+// and cancel.
 import {h, replace, table, row, badge} from '../dom.js';
 import {get, post, blob, query, stream} from '../api.js';
 import * as fmt from '../format.js';
@@ -35,6 +36,7 @@ export function render(main, {id}) {
   const timeline = h('ol', {class: 'timeline', id: 'events'});
   const attempts = h('div', {id: 'attempts'}, loading());
   const checkpoints = h('div', {id: 'checkpoints'}, loading());
+  const exported = h('div', {id: 'export'}, loading());
   const logBox = h('pre', {class: 'logs', id: 'logs', tabindex: '0', 'aria-label': 'Log tail'});
   const errorBox = h('div', {});
 
@@ -49,6 +51,7 @@ export function render(main, {id}) {
     h('div', {class: 'two-col'},
       section('Events', timeline),
       section('Attempts', attempts)),
+    section('Exported model', exported),
     section('Checkpoints', checkpoints),
     section('Log tail', logBox));
 
@@ -96,6 +99,7 @@ export function render(main, {id}) {
     if (stateChanged) {
       loadAttempts();
       loadCheckpoints();
+      loadExport();
     }
     clearInterval(checkpointTimer);
     if (!fmt.TERMINAL.has(j.state)) {
@@ -220,21 +224,39 @@ export function render(main, {id}) {
       replace(checkpoints, table(['Step', 'Size', 'Eval loss', 'SHA-256', 'Created', ''],
         list.map((c) => row([fmt.steps(c.step), fmt.bytes(c.sizeBytes), c.evalLoss !== null && c.evalLoss !== undefined ? fmt.number(c.evalLoss) + ' nats' : '—',
           h('code', {class: 'sha', title: c.sha256}, c.sha256.slice(0, 16) + '…'), fmt.when(c.createdAt),
-          h('button', {type: 'button', class: 'ghost download', dataset: {checkpointId: c.id, sha256: c.sha256}, onclick: (e) => download(c, e.currentTarget)}, 'Download')],
+          h('button', {type: 'button', class: 'ghost download', dataset: {checkpointId: c.id, sha256: c.sha256},
+            onclick: (e) => download('/jobs/' + id + '/checkpoints/' + c.id + '/content', (job ? job.name : 'job-' + id) + '-step' + c.step + '.safetensors', e.currentTarget)}, 'Download')],
         {dataset: {checkpointId: c.id}})), {empty: 'No complete checkpoint yet.'}));
     } catch (err) {
       replace(checkpoints, problemBox(err));
     }
   }
 
-  async function download(c, button) {
+  // The final export (weights and the config that rebuilds the model) appears once the job SUCCEEDED.
+  async function loadExport() {
+    try {
+      const e = await get('/jobs/' + id + '/export');
+      if (disposed) return;
+      replace(exported, table(['File', 'Size', 'SHA-256', 'Created', ''],
+        e.files.map((f) => row([h('code', {}, f.name), fmt.bytes(f.sizeBytes),
+          h('code', {class: 'sha', title: f.sha256}, f.sha256.slice(0, 16) + '…'), fmt.when(f.createdAt),
+          h('button', {type: 'button', class: 'ghost download', dataset: {exportFile: f.name, sha256: f.sha256},
+            onclick: (ev) => download('/jobs/' + id + '/export/' + f.name, (job ? job.name : 'job-' + id) + '-' + f.name, ev.currentTarget)}, 'Download')],
+        {dataset: {exportFile: f.name}})),
+        {empty: 'The trained model (model.safetensors and config.json) is listed here once the job has succeeded.'}));
+    } catch (err) {
+      replace(exported, problemBox(err));
+    }
+  }
+
+  async function download(path, filename, button) {
     button.disabled = true;
     const label = button.textContent;
     button.textContent = 'Downloading…';
     try {
-      const data = await blob('/jobs/' + id + '/checkpoints/' + c.id + '/content');
+      const data = await blob(path);
       const url = URL.createObjectURL(data);
-      const a = h('a', {href: url, download: (job ? job.name : 'job-' + id) + '-step' + c.step + '.safetensors', hidden: true});
+      const a = h('a', {href: url, download: filename, hidden: true});
       document.body.append(a);
       a.click();
       a.remove();

@@ -132,6 +132,15 @@ class CliTest {
         assertThat(sha256(file)).isEqualTo(expected);
         assertThat(download.out()).contains(expected).contains("verified");
 
+        Path exported = home.resolve("model");
+        Run export = cli("download", Long.toString(id), "--export", "-o", exported.toString());
+        assertThat(export.code()).as(export.toString()).isZero();
+        for (var f : platform.jobs().getJobExport(id).getFiles()) {
+            assertThat(sha256(exported.resolve(f.getName()))).as(f.getName()).isEqualTo(f.getSha256());
+        }
+        assertThat(exported.resolve("model.safetensors")).exists();
+        assertThat(exported.resolve("config.json")).exists();
+
         Run cancel = cli("cancel", Long.toString(id));
         assertThat(cancel.code()).as("conflict exit code").isEqualTo(5);
         assertThat(cancel.err()).contains("already ended").contains("SUCCEEDED").doesNotContain("Exception");

@@ -15,6 +15,7 @@ import com.microsoft.playwright.options.ColorScheme;
 import com.microsoft.playwright.options.WaitForSelectorState;
 import dev.trainyard.client.api.ProjectsApi;
 import dev.trainyard.client.model.Checkpoint;
+import dev.trainyard.client.model.ExportFile;
 import dev.trainyard.client.model.Job;
 import dev.trainyard.system.support.Platform;
 import dev.trainyard.system.support.Repository;
@@ -288,7 +289,7 @@ class DashboardTest {
 
     @Test
     @Order(4)
-    void downloadsACheckpointWithItsChecksum() throws Exception {
+    void downloadsACheckpointAndTheExportedWeightsWithTheirChecksums() throws Exception {
         Job job = platform.awaitJob(finishedJobId, j -> "SUCCEEDED".equals(j.getState()), JOB_TIMEOUT);
         List<Checkpoint> checkpoints = platform.jobs().listJobCheckpoints(job.getId());
         assertThat(checkpoints).isNotEmpty();
@@ -307,6 +308,22 @@ class DashboardTest {
         assertThat(sha).isEqualTo(newest.getSha256());
         assertThat(download.suggestedFilename()).endsWith(".safetensors");
         screenshot("checkpoints");
+
+        ExportFile weights = platform.jobs().getJobExport(job.getId()).getFiles().stream()
+                .filter(f -> f.getName().equals("model.safetensors"))
+                .findFirst()
+                .orElseThrow();
+        Locator exportButton = page.locator("#export button.download[data-export-file='model.safetensors']");
+        exportButton.waitFor();
+        Download exported = page.waitForDownload(exportButton::click);
+        byte[] model = Files.readAllBytes(exported.path());
+        assertThat(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(model)))
+                .as("the exported weights, as the API verified them")
+                .isEqualTo(weights.getSha256());
+        assertThat(exported.suggestedFilename()).endsWith("model.safetensors");
+        assertThat(page.locator("#export button.download[data-export-file='config.json']")
+                        .count())
+                .isEqualTo(1);
         assertNoConsoleErrors();
     }
 

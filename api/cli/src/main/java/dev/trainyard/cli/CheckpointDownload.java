@@ -18,7 +18,7 @@ import java.time.Duration;
 import java.util.HexFormat;
 
 /**
- * Streams a checkpoint file to disk and verifies its SHA-256 before it takes the target name.
+ * Streams a checkpoint or export file to disk and verifies its SHA-256 before it takes the target name.
  *
  * <p>Plain java.net.http rather than the generated client: the generated native client reads binary bodies into
  * a temporary file of its own choosing (named from Content-Disposition, deleted on exit) after buffering error
@@ -39,8 +39,20 @@ public final class CheckpointDownload {
 
     /** Downloads to {@code target}; fails, leaving nothing behind, when the bytes do not hash to {@code sha256}. */
     public long download(long jobId, long checkpointId, String sha256, Path target) {
-        HttpRequest request = HttpRequest.newBuilder(
-                        api.uri("/api/v1/jobs/" + jobId + "/checkpoints/" + checkpointId + "/content"))
+        return download(
+                "/api/v1/jobs/" + jobId + "/checkpoints/" + checkpointId + "/content",
+                "checkpoint " + checkpointId,
+                sha256,
+                target);
+    }
+
+    /** Downloads one file of a job's final export to {@code target}, verified as a checkpoint is. */
+    public long downloadExportFile(long jobId, String name, String sha256, Path target) {
+        return download("/api/v1/jobs/" + jobId + "/export/" + name, "export file " + name, sha256, target);
+    }
+
+    private long download(String path, String what, String sha256, Path target) {
+        HttpRequest request = HttpRequest.newBuilder(api.uri(path))
                 .header("Authorization", "Bearer " + api.token())
                 .header("Accept", "application/octet-stream, application/problem+json")
                 .GET()
@@ -59,15 +71,15 @@ public final class CheckpointDownload {
                 if (!actual.equalsIgnoreCase(sha256)) {
                     throw new CliFailure(
                             ExitCodes.FAILURE,
-                            "checksum mismatch for checkpoint " + checkpointId + ": expected SHA-256 " + sha256
-                                    + ", got " + actual + "; nothing was saved");
+                            "checksum mismatch for " + what + ": expected SHA-256 " + sha256 + ", got " + actual
+                                    + "; nothing was saved");
                 }
             }
             long size = Files.size(partial);
             Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING);
             return size;
         } catch (IOException e) {
-            throw new CliFailure(ExitCodes.FAILURE, "download of checkpoint " + checkpointId + " failed: " + e);
+            throw new CliFailure(ExitCodes.FAILURE, "download of " + what + " failed: " + e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CliFailure(ExitCodes.FAILURE, "interrupted");

@@ -171,6 +171,40 @@ class CommandsTest {
     }
 
     @Test
+    void downloadExportSavesEveryExportFileVerifiedIntoAFolder() throws Exception {
+        byte[] weights = "weights".getBytes(StandardCharsets.UTF_8);
+        byte[] config = "{\"model\":{}}".getBytes(StandardCharsets.UTF_8);
+        api.json(
+                "GET /api/v1/jobs/3/export",
+                200,
+                "{\"jobId\":3,\"files\":[" + exportFile("config.json", config) + ","
+                        + exportFile("model.safetensors", weights) + "]}");
+        api.answer(
+                "GET /api/v1/jobs/3/export/config.json", new FakeApi.Answer(200, "application/octet-stream", config));
+        api.answer(
+                "GET /api/v1/jobs/3/export/model.safetensors",
+                new FakeApi.Answer(200, "application/octet-stream", weights));
+        api.json("GET /api/v1/jobs/4/export", 200, "{\"jobId\":4,\"files\":[]}");
+
+        Path folder = dir.resolve("model");
+        assertThat(run("download", "3", "--export", "-o", folder.toString())).isZero();
+        assertThat(Files.readAllBytes(folder.resolve("model.safetensors"))).isEqualTo(weights);
+        assertThat(Files.readAllBytes(folder.resolve("config.json"))).isEqualTo(config);
+        assertThat(out.toString()).contains("Saved model.safetensors of job 3").contains("verified");
+
+        assertThat(run("download", "4", "--export")).isEqualTo(ExitCodes.NOT_FOUND);
+        assertThat(err.toString()).contains("no export yet");
+        assertThat(run("download", "3", "12", "--export")).isEqualTo(ExitCodes.USAGE);
+    }
+
+    private static String exportFile(String name, byte[] bytes) throws Exception {
+        String sha =
+                HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        return "{\"name\":\"%s\",\"attemptId\":1,\"sizeBytes\":%d,\"sha256\":\"%s\",\"createdAt\":\"2026-01-01T00:00:00Z\"}"
+                .formatted(name, bytes.length, sha);
+    }
+
+    @Test
     void loginChecksTheTokenBeforeStoringIt() {
         api.json("GET /api/v1/me", 200, "{\"tokenId\":1,\"name\":\"alice\",\"role\":\"MEMBER\",\"project\":\"demo\"}");
         store = new ConfigStore(dir.resolve("fresh/config.json"), Map.of());

@@ -55,9 +55,18 @@ final class ApiSession {
             long attemptId, long step, java.nio.file.Path file, String sha256, Double evalLoss, String leaseToken)
             throws ApiException {
         String query = evalLoss == null ? "" : "?evalLoss=" + evalLoss;
+        upload("/api/v1/runner/attempts/" + attemptId + "/checkpoints/" + step + query, file, sha256, leaseToken);
+    }
+
+    /** Streams one file of the final export to the API, as {@link #uploadCheckpoint} does a checkpoint. */
+    void uploadExportFile(long attemptId, String name, java.nio.file.Path file, String sha256, String leaseToken)
+            throws ApiException {
+        upload("/api/v1/runner/attempts/" + attemptId + "/export/" + name, file, sha256, leaseToken);
+    }
+
+    private void upload(String path, java.nio.file.Path file, String sha256, String leaseToken) throws ApiException {
         try {
-            java.net.http.HttpRequest request = java.net.http.HttpRequest.newBuilder(URI.create(
-                            baseUri + "/api/v1/runner/attempts/" + attemptId + "/checkpoints/" + step + query))
+            java.net.http.HttpRequest request = java.net.http.HttpRequest.newBuilder(URI.create(baseUri + path))
                     .header("Authorization", "Bearer " + token)
                     .header("X-Lease-Token", leaseToken)
                     .header("X-Checksum-Sha256", sha256)
@@ -69,7 +78,7 @@ final class ApiSession {
                     http.send(request, java.net.http.HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() / 100 != 2) {
                 throw new ApiException(
-                        "checkpoint upload answered " + response.statusCode(),
+                        "upload of " + file.getFileName() + " answered " + response.statusCode(),
                         response.statusCode(),
                         response.headers(),
                         response.body());

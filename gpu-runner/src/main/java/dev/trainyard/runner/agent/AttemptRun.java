@@ -156,11 +156,10 @@ final class AttemptRun implements Runnable {
                     + " device(s)"
                     + resume.map(p -> ", resuming from " + p.getFileName()).orElse(""));
             TrainingResult result = Trainer.train(run, new TorchEngine());
-            if (isRankZero()) {
-                finish(
-                        result.outcome() == TrainingResult.Outcome.COMPLETED ? "SUCCEEDED" : "STOPPED",
-                        null,
-                        result.finalStep());
+            if (isRankZero() && result.outcome() == TrainingResult.Outcome.COMPLETED) {
+                finishCompleted(result);
+            } else if (isRankZero()) {
+                finish("STOPPED", null, result.finalStep());
             } else {
                 String line = prefix() + "training ended at step " + result.finalStep() + " (" + result.outcome() + ")";
                 LOG.info("attempt " + id + ": " + line);
@@ -347,6 +346,21 @@ final class AttemptRun implements Runnable {
             return Optional.of(new CheckpointStore(workDir.resolve("resume"))
                     .receive(ref.getStep(), ref.getSha256(), ref.getSizeBytes(), in));
         }
+    }
+
+    /** Stores the final export through the API, then reports success; a job never SUCCEEDS without its weights. */
+    private void finishCompleted(TrainingResult result) {
+        Path folder = result.exportedModel().orElseThrow().getParent();
+        try {
+            int files = ExportUpload.send(session, assignment.getAttemptId(), assignment.getLeaseToken(), folder);
+            reporter.log("final export stored by the platform (" + files + " files)");
+        } catch (ApiException | IOException e) {
+            String why = e instanceof ApiException api ? api.getCode() + " " + api.getResponseBody() : e.toString();
+            LOG.warning("attempt " + assignment.getAttemptId() + ": the final export was not stored: " + why);
+            finish("FAILED", "the final export could not be stored: " + why, result.finalStep());
+            return;
+        }
+        finish("SUCCEEDED", null, result.finalStep());
     }
 
     private void finish(String outcome, String message, Long finalStep) {

@@ -5,7 +5,9 @@ import dev.trainyard.cli.CliFailure;
 import dev.trainyard.cli.ExitCodes;
 import dev.trainyard.cli.Formats;
 import dev.trainyard.client.model.Checkpoint;
+import dev.trainyard.client.model.ExportFile;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -13,10 +15,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** Downloads a checkpoint (the latest by default) and verifies its SHA-256. */
+/** Downloads a checkpoint (the latest by default), or with --export the final export, verifying SHA-256s. */
 @Command(
         name = "download",
-        description = "Download a checkpoint of a job (the latest by default) and verify its" + " SHA-256.")
+        description = "Download a checkpoint of a job (the latest by default), or with --export its final export"
+                + " (model.safetensors and config.json), and verify each SHA-256.")
 public class DownloadCommand extends ApiCommand {
     @Parameters(index = "0", paramLabel = "ID", description = "Job id.")
     private long id;
@@ -31,11 +34,21 @@ public class DownloadCommand extends ApiCommand {
     @Option(
             names = {"-o", "--output"},
             paramLabel = "FILE",
-            description = "Where to write it (default:" + " job-ID-step-STEP.safetensors in the current directory).")
+            description = "Where to write it (default: job-ID-step-STEP.safetensors in the current directory;"
+                    + " with --export a folder, default job-ID-export).")
     private Path output;
+
+    @Option(
+            names = "--export",
+            description = "Download the final export of a SUCCEEDED job (weights and the config that rebuilds the"
+                    + " model; see docs/exported-weights.md) into a folder instead of a checkpoint.")
+    private boolean export;
 
     @Override
     public Integer call() {
+        if (export) {
+            return downloadExport();
+        }
         Checkpoint c = choose(api().jobs().listJobCheckpoints(id));
         Path target = output != null ? output : Path.of("job-" + id + "-step-" + c.getStep() + ".safetensors");
         long size = new CheckpointDownload(api()).download(id, c.getId(), c.getSha256(), target);
@@ -57,6 +70,43 @@ public class DownloadCommand extends ApiCommand {
             out().printf(
                             "Saved checkpoint %d (step %d) of job %d to %s: %s, SHA-256 %s verified%n",
                             c.getId(), c.getStep(), id, target, Formats.bytes(size), c.getSha256());
+        }
+        out().flush();
+        return ExitCodes.OK;
+    }
+
+    private Integer downloadExport() {
+        if (checkpointId != null) {
+            throw new CliFailure(ExitCodes.USAGE, "--export takes no CHECKPOINT_ID: a job has one export");
+        }
+        List<ExportFile> files = api().jobs().getJobExport(id).getFiles();
+        if (files.isEmpty()) {
+            throw new CliFailure(
+                    ExitCodes.NOT_FOUND, "job " + id + " has no export yet: a job has one once it SUCCEEDED");
+        }
+        Path folder = output != null ? output : Path.of("job-" + id + "-export");
+        CheckpointDownload download = new CheckpointDownload(api());
+        List<Map<String, Object>> saved = new ArrayList<>();
+        for (ExportFile f : files) {
+            Path target = folder.resolve(f.getName());
+            long size = download.downloadExportFile(id, f.getName(), f.getSha256(), target);
+            saved.add(Map.of(
+                    "name",
+                    f.getName(),
+                    "file",
+                    target.toAbsolutePath().toString(),
+                    "sizeBytes",
+                    size,
+                    "sha256",
+                    f.getSha256()));
+            if (!json) {
+                out().printf(
+                                "Saved %s of job %d to %s: %s, SHA-256 %s verified%n",
+                                f.getName(), id, target, Formats.bytes(size), f.getSha256());
+            }
+        }
+        if (json) {
+            printJson(Map.of("jobId", id, "folder", folder.toAbsolutePath().toString(), "files", saved));
         }
         out().flush();
         return ExitCodes.OK;

@@ -73,6 +73,23 @@ public class CheckpointFiles {
         return relative;
     }
 
+    /**
+     * Moves a verified export file to {@code job-<id>/export/<name>}, replacing the file of an earlier attempt
+     * atomically, and returns the path relative to the store's root. {@code name} is one of
+     * {@link ExportIndex#NAMES}, checked by the caller.
+     */
+    public String keepExport(Received received, long jobId, String name) {
+        String relative = "job-" + jobId + "/export/" + name;
+        try {
+            Path target = resolve(relative);
+            Files.createDirectories(target.getParent());
+            Files.move(received.temp(), target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot move export file into place", e);
+        }
+        return relative;
+    }
+
     public void discard(Received received) {
         delete(received.temp());
     }

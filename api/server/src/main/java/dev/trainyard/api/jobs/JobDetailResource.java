@@ -2,6 +2,7 @@ package dev.trainyard.api.jobs;
 
 import dev.trainyard.api.auth.CurrentCaller;
 import dev.trainyard.api.checkpoints.CheckpointView;
+import dev.trainyard.api.checkpoints.ExportView;
 import dev.trainyard.api.error.ApiException;
 import dev.trainyard.api.error.ProblemType;
 import jakarta.ws.rs.DELETE;
@@ -19,6 +20,7 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
@@ -134,6 +136,50 @@ public class JobDetailResource {
                 .entity(new FilePart(file, span[0], count))
                 .header("Accept-Ranges", "bytes")
                 .header("Content-Range", "bytes " + span[0] + "-" + span[1] + "/" + size)
+                .build();
+    }
+
+    @GET
+    @Path("/jobs/{id: [0-9]+}/export")
+    @Operation(
+            operationId = "getJobExport",
+            summary = "The job's final export: weights and model config, verified",
+            description = "Empty until the job's last attempt trained every step; a SUCCEEDED job always lists"
+                    + " model.safetensors and config.json (see docs/exported-weights.md).")
+    public RestResponse<ExportView> getJobExport(@PathParam("id") long id) {
+        return RestResponse.ok(details.export(caller.get(), id));
+    }
+
+    @GET
+    @Path("/jobs/{id: [0-9]+}/export/{name}")
+    @Produces(MediaType.APPLICATION_OCTET_STREAM)
+    @Operation(
+            operationId = "downloadExportFile",
+            summary = "Download one file of the job's final export",
+            description = "The answer's X-Checksum-Sha256 is the digest the runner declared and the API verified.")
+    @APIResponse(
+            responseCode = "200",
+            description = "The file",
+            content =
+                    @Content(
+                            mediaType = MediaType.APPLICATION_OCTET_STREAM,
+                            schema = @Schema(type = SchemaType.STRING, format = "binary")))
+    public RestResponse<File> downloadExportFile(
+            @PathParam("id") long id,
+            @Parameter(
+                            description = "The export file",
+                            schema =
+                                    @Schema(
+                                            type = SchemaType.STRING,
+                                            enumeration = {"model.safetensors", "config.json", "model.pt"}))
+                    @PathParam("name")
+                    String name) {
+        JobDetails.ExportDownload d = details.exportFile(caller.get(), id, name);
+        return RestResponse.ResponseBuilder.ok(d.file().toFile())
+                .header("X-Checksum-Sha256", d.export().sha256())
+                .header(
+                        "Content-Disposition",
+                        "attachment; filename=\"job-" + id + "-" + d.export().name() + "\"")
                 .build();
     }
 

@@ -4,6 +4,9 @@ import dev.trainyard.api.auth.Caller;
 import dev.trainyard.api.checkpoints.CheckpointFiles;
 import dev.trainyard.api.checkpoints.CheckpointIndex;
 import dev.trainyard.api.checkpoints.CheckpointView;
+import dev.trainyard.api.checkpoints.ExportFileView;
+import dev.trainyard.api.checkpoints.ExportIndex;
+import dev.trainyard.api.checkpoints.ExportView;
 import dev.trainyard.api.db.Jdbc;
 import dev.trainyard.api.db.Transactions;
 import dev.trainyard.api.error.ApiException;
@@ -184,6 +187,35 @@ public class JobDetails {
 
     /** A checkpoint file with its index entry. */
     public record Download(Path file, CheckpointView checkpoint) {}
+
+    /** The job's final export: the files its completing attempt uploaded (none before that). */
+    public ExportView export(Caller caller, long jobId) {
+        return read(
+                caller,
+                jobId,
+                c -> new ExportView(
+                        jobId,
+                        ExportIndex.files(c, jobId).stream()
+                                .map(ExportIndex.Row::view)
+                                .toList()));
+    }
+
+    /** One file of the job's export, for download; a name the export does not hold is not found. */
+    public ExportDownload exportFile(Caller caller, long jobId, String name) {
+        // only the known names reach SQL: a path segment may hold anything, a NUL included
+        ExportIndex.Row row = read(
+                        caller,
+                        jobId,
+                        c -> ExportIndex.NAMES.contains(name)
+                                ? ExportIndex.find(c, jobId, name)
+                                : java.util.Optional.<ExportIndex.Row>empty())
+                .orElseThrow(() -> new ApiException.NotFound(
+                        "export file", ExportIndex.NAMES.contains(name) ? name : "(not an export file name)"));
+        return new ExportDownload(files.resolve(row.path()), row.view());
+    }
+
+    /** An export file with its index entry. */
+    public record ExportDownload(Path file, ExportFileView export) {}
 
     /** Deletes every checkpoint of a finished job: rows are marked now, files go in the next sweep. */
     public int deleteCheckpoints(Caller caller, long jobId) {

@@ -78,6 +78,9 @@ public class AttemptCalls {
                 ProtocolBodies.checkStep("finalStep", end.finalStep(), AttemptQueries.totalSteps(c, a.jobId()));
                 AttemptQueries.raiseLastStep(c, a.jobId(), end.finalStep());
             }
+            if (ending == AttemptEnder.Ending.SUCCEEDED) {
+                ExportUploads.requireComplete(c, attemptId);
+            }
             String state = AttemptEnder.end(c, attemptId, ending, end.message(), now)
                     .map(JobState::word)
                     .orElse(AttemptState.ENDED.word());

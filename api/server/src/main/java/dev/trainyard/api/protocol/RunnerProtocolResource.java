@@ -4,6 +4,7 @@ import dev.trainyard.api.auth.CurrentCaller;
 import dev.trainyard.api.checkpoints.CheckpointFiles;
 import dev.trainyard.api.checkpoints.CheckpointIndex;
 import dev.trainyard.api.checkpoints.CheckpointView;
+import dev.trainyard.api.checkpoints.ExportFileView;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
@@ -38,6 +39,7 @@ public class RunnerProtocolResource {
     private final MetricsIngestion metrics;
     private final LogIngestion logs;
     private final CheckpointUploads checkpoints;
+    private final ExportUploads exports;
     private final CheckpointFiles files;
     private final CurrentCaller caller;
 
@@ -47,6 +49,7 @@ public class RunnerProtocolResource {
             MetricsIngestion metrics,
             LogIngestion logs,
             CheckpointUploads checkpoints,
+            ExportUploads exports,
             CheckpointFiles files,
             CurrentCaller caller) {
         this.heartbeats = heartbeats;
@@ -54,6 +57,7 @@ public class RunnerProtocolResource {
         this.metrics = metrics;
         this.logs = logs;
         this.checkpoints = checkpoints;
+        this.exports = exports;
         this.files = files;
         this.caller = caller;
     }
@@ -141,6 +145,44 @@ public class RunnerProtocolResource {
             InputStream body) {
         return RestResponse.ok(
                 checkpoints.checkpoint(caller.get().tokenId(), id, leaseToken, step, sha256, evalLoss, body));
+    }
+
+    @PUT
+    @Path("/attempts/{id: [0-9]+}/export/{name}")
+    @Consumes(MediaType.APPLICATION_OCTET_STREAM)
+    @Operation(
+            operationId = "uploadExportFile",
+            summary = "Upload one file of the final export, streamed, with its SHA-256",
+            description = "name is model.safetensors, config.json or model.pt. The file counts only when the body's"
+                    + " SHA-256 equals X-Checksum-Sha256; it replaces the job's file of that name. An attempt may end"
+                    + " SUCCEEDED only after model.safetensors and config.json are stored.")
+    @RequestBody(
+            required = true,
+            content =
+                    @Content(
+                            mediaType = MediaType.APPLICATION_OCTET_STREAM,
+                            schema = @Schema(type = SchemaType.STRING, format = "binary")))
+    @APIResponse(
+            responseCode = "200",
+            description = "Stored and verified",
+            content =
+                    @Content(
+                            mediaType = MediaType.APPLICATION_JSON,
+                            schema = @Schema(implementation = ExportFileView.class)))
+    public RestResponse<ExportFileView> uploadExportFile(
+            @PathParam("id") long id,
+            @Parameter(
+                            description = "The export file",
+                            schema =
+                                    @Schema(
+                                            type = SchemaType.STRING,
+                                            enumeration = {"model.safetensors", "config.json", "model.pt"}))
+                    @PathParam("name")
+                    String name,
+            @HeaderParam("X-Lease-Token") String leaseToken,
+            @HeaderParam("X-Checksum-Sha256") String sha256,
+            InputStream body) {
+        return RestResponse.ok(exports.upload(caller.get().tokenId(), id, leaseToken, name, sha256, body));
     }
 
     @POST

@@ -282,6 +282,14 @@ class AuthorizationMatrixTest {
                     404,
                     404,
                     404),
+            get("getJobExport", w -> "/api/v1/jobs/" + w.jobA + "/export", 403, 200, 404, 200),
+            get(
+                    "downloadExportFile (not exported yet)",
+                    w -> "/api/v1/jobs/" + w.jobA + "/export/model.safetensors",
+                    403,
+                    404,
+                    404,
+                    404),
             get("getPoolQueue", w -> "/api/v1/pools/" + w.pool + "/queue", 403, 200, 200, 200),
             stream("streamJob", w -> "/api/v1/jobs/" + w.jobA + "/stream", 200, 404, 200),
             stream("streamJobs", w -> "/api/v1/stream/jobs", 200, 200, 200),
@@ -294,6 +302,11 @@ class AuthorizationMatrixTest {
             runnerOnly(
                     "uploadCheckpoint", "PUT", "/api/v1/runner/attempts/987654321/checkpoints/10", new byte[] {1, 2, 3
                     }),
+            runnerOnly(
+                    "uploadExportFile",
+                    "PUT",
+                    "/api/v1/runner/attempts/987654321/export/model.safetensors",
+                    new byte[] {1, 2, 3}),
             runnerOnly("endAttempt", "POST", "/api/v1/runner/attempts/987654321:end", Map.of()),
             runnerOnly("downloadCheckpointForResume", "GET", "/api/v1/runner/checkpoints/987654321/content", null));
 

@@ -284,7 +284,9 @@ class RequestBodyFuzzTest {
     /** The one body that is not JSON, a checkpoint upload: each wrong form is a problem and stores nothing. */
     @Test
     void everyWrongCheckpointUploadIsRefusedWithAProblemAndStoresNothing() throws IOException {
-        assertThat(binaryOperations()).as("operations with a binary body").containsExactly("uploadCheckpoint");
+        assertThat(binaryOperations())
+                .as("operations with a binary body")
+                .containsExactlyInAnyOrder("uploadCheckpoint", "uploadExportFile");
         Fixture f = Fixture.make();
         byte[] bytes = "not really a checkpoint".getBytes(java.nio.charset.StandardCharsets.UTF_8);
         String sha = sha256(bytes);
@@ -311,6 +313,44 @@ class RequestBodyFuzzTest {
             }
             Response answer =
                     request.put("/api/v1/runner/attempts/" + f.attempt() + "/checkpoints/" + u.step() + u.query());
+            String failure = answer.statusCode() < 400
+                    ? "accepted with " + answer.statusCode()
+                    : judge(answer, before, DatabaseDigest.now());
+            if (failure != null) {
+                failures.add(u.name() + ": " + failure);
+            }
+        }
+        assertThat(failures).isEmpty();
+    }
+
+    /** The other binary body, a file of the final export: each wrong form is a problem and stores nothing. */
+    @Test
+    void everyWrongExportUploadIsRefusedWithAProblemAndStoresNothing() {
+        Fixture f = Fixture.make();
+        byte[] bytes = "not really weights".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        String sha = sha256(bytes);
+        String empty = sha256(new byte[0]);
+        record Upload(String name, String file, String sha, byte[] body) {}
+        List<Upload> uploads = List.of(
+                new Upload("empty body", "model.safetensors", empty, new byte[0]),
+                new Upload("checksum of other bytes", "model.safetensors", empty, bytes),
+                new Upload("checksum not hex", "config.json", "z".repeat(64), bytes),
+                new Upload("no checksum", "config.json", null, bytes),
+                new Upload("not an export file", "weights.bin", sha, bytes),
+                new Upload("a dot-dot name", "..", sha, bytes),
+                new Upload("an encoded path", "..%2Fjob-1%2Fx", sha, bytes),
+                new Upload("a NUL", "a%00b", sha, bytes));
+        List<String> failures = new ArrayList<>();
+        for (Upload u : uploads) {
+            String before = DatabaseDigest.now();
+            var request = as(f.runner().secret())
+                    .contentType("application/octet-stream")
+                    .header("X-Lease-Token", f.lease())
+                    .body(u.body());
+            if (u.sha() != null) {
+                request.header("X-Checksum-Sha256", u.sha());
+            }
+            Response answer = request.put("/api/v1/runner/attempts/" + f.attempt() + "/export/" + u.file());
             String failure = answer.statusCode() < 400
                     ? "accepted with " + answer.statusCode()
                     : judge(answer, before, DatabaseDigest.now());
