@@ -22,7 +22,8 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = "Join a Trainyard platform as a runner node and train the attempts it assigns.")
 public final class AgentCommand implements Callable<Integer> {
-    private static final java.time.Duration LEAVE_WITHIN = java.time.Duration.ofSeconds(25);
+    /** The longest leave window accepted: beyond an hour a stop is better served by a checkpoint policy. */
+    static final int MAX_LEAVE_WITHIN_SECONDS = 3600;
 
     @Option(names = "--api", required = true, defaultValue = "${env:TRAINYARD_API}", description = "API base URL")
     String api;
@@ -78,6 +79,14 @@ public final class AgentCommand implements Callable<Integer> {
             description = "serve Prometheus metrics (step time, tokens/s, memory) on this port at /metrics; 0 = off")
     int metricsPort;
 
+    @Option(
+            names = "--leave-within",
+            defaultValue = "${env:TRAINYARD_RUNNER_LEAVE_WITHIN:-25}",
+            description = "seconds the runner gives its attempts on SIGTERM or Ctrl-C to checkpoint, upload and"
+                    + " report before it exits (1-" + MAX_LEAVE_WITHIN_SECONDS + "; default 25, inside the 30 s"
+                    + " most supervisors wait before SIGKILL; environment TRAINYARD_RUNNER_LEAVE_WITHIN)")
+    int leaveWithinSeconds;
+
     /** Parses {@code args} and runs; returns the exit code. */
     public static int run(String[] args) {
         return new CommandLine(new AgentCommand()).execute(args);
@@ -91,6 +100,7 @@ public final class AgentCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
+        java.time.Duration leaveWithin = leaveWindow();
         String host = this.host != null ? this.host : hostName();
         String runnerName = name != null ? name : hostName();
         Path dir = workDir != null
@@ -107,9 +117,20 @@ public final class AgentCommand implements Callable<Integer> {
                 threadsPerStage,
                 metricsPort,
                 java.time.Duration.ofSeconds(dpTimeoutSeconds)));
-        // SIGTERM or Ctrl-C: checkpoint what runs and leave, inside the 30 s run.sh and most supervisors allow
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> agent.leave(LEAVE_WITHIN), "leave"));
+        // SIGTERM or Ctrl-C: checkpoint what runs and leave, inside the time the supervisor waits before SIGKILL
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> agent.leave(leaveWithin), "leave"));
         return agent.run();
+    }
+
+    /** How long a stop on purpose may take, from {@code --leave-within} or its environment variable. */
+    java.time.Duration leaveWindow() {
+        if (leaveWithinSeconds < 1 || leaveWithinSeconds > MAX_LEAVE_WITHIN_SECONDS) {
+            throw new ParameterException(
+                    spec.commandLine(),
+                    "--leave-within (or TRAINYARD_RUNNER_LEAVE_WITHIN) must be 1-" + MAX_LEAVE_WITHIN_SECONDS
+                            + " seconds, not " + leaveWithinSeconds);
+        }
+        return java.time.Duration.ofSeconds(leaveWithinSeconds);
     }
 
     private List<Device> devices() {
