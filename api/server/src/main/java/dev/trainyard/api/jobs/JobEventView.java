@@ -16,4 +16,21 @@ public record JobEventView(
         String reason,
 
         String message,
-        Long attemptId) {}
+        Long attemptId,
+
+        @Schema(description = "Where the loss diverged, on the event with reason TRAINING_DIVERGED")
+        DivergenceView divergence) {
+
+    /** An event without data beyond its message. */
+    public JobEventView(
+            long id,
+            long jobId,
+            Instant at,
+            String fromState,
+            String toState,
+            String reason,
+            String message,
+            Long attemptId) {
+        this(id, jobId, at, fromState, toState, reason, message, attemptId, null);
+    }
+}

@@ -20,6 +20,9 @@ public record JobView(
         @Schema(description = "Why the job is in its state (for example the failure or stop reason)")
         String stateReason,
 
+        @Schema(description = "Where the loss diverged, on a job that ended FAILED with TRAINING_DIVERGED")
+        DivergenceView divergence,
+
         @Schema(required = true) String priority,
         String pool,
         String gpuType,
