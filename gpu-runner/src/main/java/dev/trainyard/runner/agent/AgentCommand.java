@@ -87,6 +87,15 @@ public final class AgentCommand implements Callable<Integer> {
                     + " most supervisors wait before SIGKILL; environment TRAINYARD_RUNNER_LEAVE_WITHIN)")
     int leaveWithinSeconds;
 
+    @Option(
+            names = "--cpu-memory",
+            defaultValue = "${env:TRAINYARD_RUNNER_CPU_MEMORY}",
+            description = "memory this runner's CPU devices offer, together (they are slices of one host and share"
+                    + " it), in bytes or with a binary suffix (512m, 48g); the API refuses jobs whose stages on CPU"
+                    + " devices need more together. Default: the host's total memory (environment"
+                    + " TRAINYARD_RUNNER_CPU_MEMORY)")
+    String cpuMemory;
+
     /** Parses {@code args} and runs; returns the exit code. */
     public static int run(String[] args) {
         return new CommandLine(new AgentCommand()).execute(args);
@@ -101,6 +110,7 @@ public final class AgentCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
         java.time.Duration leaveWithin = leaveWindow();
+        List<Device> devices = devices(DeviceProbe.cudaDeviceCount(), MemoryPlanner.hostTotalBytes());
         String host = this.host != null ? this.host : hostName();
         String runnerName = name != null ? name : hostName();
         Path dir = workDir != null
@@ -112,7 +122,7 @@ public final class AgentCommand implements Callable<Integer> {
                 runnerName,
                 host,
                 pool,
-                devices(),
+                devices,
                 dir,
                 threadsPerStage,
                 metricsPort,
@@ -133,21 +143,47 @@ public final class AgentCommand implements Callable<Integer> {
         return java.time.Duration.ofSeconds(leaveWithinSeconds);
     }
 
-    private List<Device> devices() {
+    /**
+     * The devices to offer: each CUDA device with its own total memory, or else {@code --devices} CPU devices, each
+     * reporting the memory they share (configured, or the host's total), which the API's plan checks the stages on
+     * them against together.
+     */
+    List<Device> devices(int cuda, long hostMemory) {
         List<Device> out = new ArrayList<>();
-        int cuda = DeviceProbe.cudaDeviceCount();
         if (cuda > 0) {
             for (int i = 0; i < cuda; i++) {
-                out.add(new Device().index(i).kind("cuda").name("cuda:" + i));
+                Long memory = DeviceProbe.cudaTotalMemoryBytes(i).stream()
+                        .boxed()
+                        .findFirst()
+                        .orElse(null);
+                out.add(new Device().index(i).kind("cuda").name("cuda:" + i).memoryBytes(memory));
             }
             return out;
         }
-        // CPU devices are slices of this host: each reports the memory they share, which the API's plan checks
-        long hostMemory = MemoryPlanner.hostTotalBytes();
+        Long shared = cpuMemory(hostMemory).orElse(hostMemory > 0 ? hostMemory : null);
         for (int i = 0; i < Math.max(1, devices); i++) {
-            out.add(new Device().index(i).kind("cpu").name("cpu:" + i).memoryBytes(hostMemory > 0 ? hostMemory : null));
+            out.add(new Device().index(i).kind("cpu").name("cpu:" + i).memoryBytes(shared));
         }
         return out;
+    }
+
+    /** {@code --cpu-memory} in bytes, when given; at most the host's memory where that is known. */
+    java.util.Optional<Long> cpuMemory(long hostMemory) {
+        if (cpuMemory == null || cpuMemory.isBlank()) {
+            return java.util.Optional.empty();
+        }
+        long bytes = ByteSize.parse(cpuMemory)
+                .orElseThrow(() -> new ParameterException(
+                        spec.commandLine(),
+                        "--cpu-memory (or TRAINYARD_RUNNER_CPU_MEMORY) must be a positive number of bytes,"
+                                + " optionally with k, m, g or t (binary), not '" + cpuMemory + "'"));
+        if (hostMemory > 0 && bytes > hostMemory) {
+            throw new ParameterException(
+                    spec.commandLine(),
+                    "--cpu-memory " + cpuMemory + " is more than this host's " + hostMemory
+                            + " bytes: CPU devices cannot offer memory the host does not have");
+        }
+        return java.util.Optional.of(bytes);
     }
 
     private static String hostName() {
