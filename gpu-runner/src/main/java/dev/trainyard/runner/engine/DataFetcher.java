@@ -174,10 +174,10 @@ public final class DataFetcher {
                     uri,
                     new DataAccessRefusal(DataAccessRule.SCHEME, "a redirect may lead only to http(s), not to " + hop));
         }
+        policy.flatMap(p -> p.check(hop.toString())).ifPresent(r -> refuse(field, uri, withVia(r, via)));
         if (hop.getHost() == null) {
             throw new SpecException(field + " " + uri + " could not be downloaded: no host in " + hop);
         }
-        policy.flatMap(p -> p.check(hop.toString())).ifPresent(r -> refuse(field, uri, withVia(r, via)));
         List<InetAddress> addresses = addresses(field, uri, hop.getHost());
         if (policy.isEmpty() || policy.get().allowPrivateNetworks()) {
             return addresses;
