@@ -12,7 +12,10 @@ public record JobEventView(
         String fromState,
         @Schema(required = true) String toState,
 
-        @Schema(required = true, description = "Machine-readable reason, for example SUBMITTED or CANCELLED_BY_USER")
+        @Schema(
+                required = true,
+                description = "Machine-readable reason, for example SUBMITTED, CANCELLED_BY_USER or TRAINING_DIVERGED"
+                        + " (then with divergence)")
         String reason,
 
         String message,
