@@ -20,6 +20,8 @@ PORT="${PORT:-8080}"
 HOST="${HOST:-127.0.0.1}"
 PRIVATE_PG_PORT="${TRAINYARD_PG_PORT:-55432}"
 RUNNER_DEVICES="${TRAINYARD_RUNNER_DEVICES:-2}"
+# the runner reads the same variable (it inherits the environment); the launcher waits a little longer for it
+RUNNER_LEAVE_WITHIN="${TRAINYARD_RUNNER_LEAVE_WITHIN:-25}"
 RUNNER_POOL="${TRAINYARD_RUNNER_POOL:-local-cpu}"
 DATA_DIR="${TRAINYARD_DATA_DIR:-$TRAINYARD_HOME/data}"
 [[ "$DATA_DIR" == /* ]] || DATA_DIR="$PWD/$DATA_DIR"
@@ -250,20 +252,26 @@ pid_alive() {
   fi
 }
 
-# Sends TERM, waits up to 30 s for the process to finish its shutdown, then KILL.
+# Seconds to wait for the runner to leave: its leave window and 5 s to exit (30 for a window that is no number;
+# the agent itself refuses such a window at start).
+runner_stop_wait() {
+  if [[ "$RUNNER_LEAVE_WITHIN" =~ ^[0-9]{1,4}$ ]]; then echo $((10#$RUNNER_LEAVE_WITHIN + 5)); else echo 30; fi
+}
+
+# Sends TERM, waits up to $2 seconds (default 30) for the process to finish its shutdown, then KILL.
 stop_process() {
-  local name="$1" file="$RUN_DIR/$1.pid" pid i
+  local name="$1" file="$RUN_DIR/$1.pid" wait_s="${2:-30}" pid i
   [[ -f "$file" ]] || return 0
   pid="$(cat "$file")"
   if pid_alive "$name"; then
     say "stopping the $name (pid $pid)"
     kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 60; i++)); do
+    for ((i = 0; i < wait_s * 2; i++)); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.5
     done
     if kill -0 "$pid" 2>/dev/null; then
-      warn "the $name did not stop in 30 s: killing it"
+      warn "the $name did not stop in $wait_s s: killing it"
       kill -KILL "$pid" 2>/dev/null || true
     fi
   fi
@@ -516,7 +524,7 @@ cleanup() {
   [[ "$cleanup_done" == 1 ]] && return 0
   cleanup_done=1
   [[ -n "${TAIL_PID:-}" ]] && kill "$TAIL_PID" 2>/dev/null || true
-  stop_process runner
+  stop_process runner "$(runner_stop_wait)"
   stop_process api
   if [[ "${STARTED_PG:-0}" == 1 ]]; then
     stop_private_pg
@@ -605,7 +613,7 @@ cmd_db() {
 }
 
 cmd_stop() {
-  stop_process runner
+  stop_process runner "$(runner_stop_wait)"
   stop_process api
   stop_private_pg
   say "stopped"

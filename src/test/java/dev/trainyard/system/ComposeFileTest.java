@@ -115,6 +115,18 @@ class ComposeFileTest {
     }
 
     @Test
+    void runnersAreGivenLongerToStopThanTheAgentsLeaveWindow() {
+        // docker's default of 10 s would SIGKILL a runner while its attempts checkpoint (default window 25 s)
+        for (String name : List.of("runner-cpu-1", "runner-cpu-2", "runner-gpu")) {
+            String grace = String.valueOf(service(name).get("stop_grace_period"));
+            assertThat(grace).as(name).matches("[0-9]+s");
+            assertThat(Integer.parseInt(grace.substring(0, grace.length() - 1)))
+                    .as(name)
+                    .isGreaterThan(25);
+        }
+    }
+
+    @Test
     void everyImageIsBuiltFromADockerfileOfThisRepository() {
         for (Map.Entry<String, Object> entry : services.entrySet()) {
             @SuppressWarnings("unchecked")

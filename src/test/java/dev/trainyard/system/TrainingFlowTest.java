@@ -118,14 +118,26 @@ class TrainingFlowTest {
         Job done = platform.awaitJob(job.getId(), j -> j.getFinishedAt() != null, Duration.ofMinutes(3));
 
         assertThat(done.getState()).isEqualTo("FAILED");
-        assertThat(done.getStateReason()).isEqualTo("TRAINING_FAILED");
+        assertThat(done.getStateReason()).isEqualTo("TRAINING_DIVERGED");
         List<JobEvent> events = platform.jobs().listJobEvents(job.getId());
-        String why = events.get(events.size() - 1).getMessage();
+        JobEvent last = events.get(events.size() - 1);
+        String why = last.getMessage();
         Matcher diverged = Pattern.compile(
                         "training diverged at step (\\d+): the loss (is NaN|is Infinity|\\S+ is more)")
                 .matcher(why);
         assertThat(diverged.find()).as(why).isTrue();
         long step = Long.parseLong(diverged.group(1));
+        // the step and the loss are data a client reads, in the job and in its ending event
+        assertThat(last.getReason()).isEqualTo("TRAINING_DIVERGED");
+        assertThat(last.getDivergence()).isEqualTo(done.getDivergence());
+        assertThat(done.getDivergence().getStep()).isEqualTo(step);
+        assertThat(done.getDivergence().getLoss() != null
+                        || done.getDivergence().getNonFinite() != null)
+                .as("a finite loss or a named non-finite one")
+                .isTrue();
+        if (done.getDivergence().getLoss() != null) {
+            assertThat(why).contains("the loss " + done.getDivergence().getLoss() + " is more");
+        }
         assertThat(platform.jobs().listJobCheckpoints(job.getId()))
                 .as("checkpoints of the steps before the diverged one only")
                 .extracting(Checkpoint::getStep)

@@ -114,6 +114,11 @@ public final class Platform implements AutoCloseable {
 
     /** Starts a runner process that talks to the API at {@code apiUrl}. */
     public ManagedProcess startRunner(String runnerName, int devices, String apiUrl) {
+        return startRunner(runnerName, devices, apiUrl, List.of());
+    }
+
+    /** Starts a runner process with agent options of the test's choosing after the usual ones. */
+    public ManagedProcess startRunner(String runnerName, int devices, String apiUrl, List<String> extraArgs) {
         int metricsPort = freePort();
         runnerMetricsPorts.put(runnerName, metricsPort);
         Map<String, String> env = new HashMap<>();
@@ -122,36 +127,35 @@ public final class Platform implements AutoCloseable {
         // the secret travels as a file, as ./run.sh passes it: never on the runner's command line
         Path tokenFile = dir.resolve("runner-" + runnerName + ".token");
         writeSecret(tokenFile, runnerToken(runnerName));
-        return track(new ManagedProcess(
-                        "runner-" + runnerName,
-                        List.of(
-                                java(),
-                                "-Xmx512m",
-                                "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0",
-                                "-jar",
-                                Repository.runnerJar().toString(),
-                                "agent",
-                                "--api",
-                                apiUrl,
-                                "--token-file",
-                                tokenFile.toString(),
-                                "--pool",
-                                POOL,
-                                "--name",
-                                runnerName,
-                                "--host",
-                                "127.0.0.1",
-                                "--dp-timeout",
-                                "30",
-                                "--devices",
-                                Integer.toString(devices),
-                                "--metrics-port",
-                                Integer.toString(metricsPort),
-                                "--work-dir",
-                                dir.resolve("runner-" + runnerName).toString()),
-                        env,
-                        dir.resolve("runner-" + runnerName + ".log"))
-                .start());
+        List<String> command = new ArrayList<>(List.of(
+                java(),
+                "-Xmx512m",
+                "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0",
+                "-jar",
+                Repository.runnerJar().toString(),
+                "agent",
+                "--api",
+                apiUrl,
+                "--token-file",
+                tokenFile.toString(),
+                "--pool",
+                POOL,
+                "--name",
+                runnerName,
+                "--host",
+                "127.0.0.1",
+                "--dp-timeout",
+                "30",
+                "--devices",
+                Integer.toString(devices),
+                "--metrics-port",
+                Integer.toString(metricsPort),
+                "--work-dir",
+                dir.resolve("runner-" + runnerName).toString()));
+        command.addAll(extraArgs);
+        return track(
+                new ManagedProcess("runner-" + runnerName, command, env, dir.resolve("runner-" + runnerName + ".log"))
+                        .start());
     }
 
     /** The runner's own Prometheus endpoint. */

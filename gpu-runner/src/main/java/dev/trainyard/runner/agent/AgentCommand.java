@@ -22,7 +22,8 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = "Join a Trainyard platform as a runner node and train the attempts it assigns.")
 public final class AgentCommand implements Callable<Integer> {
-    private static final java.time.Duration LEAVE_WITHIN = java.time.Duration.ofSeconds(25);
+    /** The longest leave window accepted: beyond an hour a stop is better served by a checkpoint policy. */
+    static final int MAX_LEAVE_WITHIN_SECONDS = 3600;
 
     @Option(names = "--api", required = true, defaultValue = "${env:TRAINYARD_API}", description = "API base URL")
     String api;
@@ -78,6 +79,23 @@ public final class AgentCommand implements Callable<Integer> {
             description = "serve Prometheus metrics (step time, tokens/s, memory) on this port at /metrics; 0 = off")
     int metricsPort;
 
+    @Option(
+            names = "--leave-within",
+            defaultValue = "${env:TRAINYARD_RUNNER_LEAVE_WITHIN:-25}",
+            description = "seconds the runner gives its attempts on SIGTERM or Ctrl-C to checkpoint, upload and"
+                    + " report before it exits (1-" + MAX_LEAVE_WITHIN_SECONDS + "; default 25, inside the 30 s"
+                    + " most supervisors wait before SIGKILL; environment TRAINYARD_RUNNER_LEAVE_WITHIN)")
+    int leaveWithinSeconds;
+
+    @Option(
+            names = "--cpu-memory",
+            defaultValue = "${env:TRAINYARD_RUNNER_CPU_MEMORY}",
+            description = "memory this runner's CPU devices offer, together (they are slices of one host and share"
+                    + " it), in bytes or with a binary suffix (512m, 48g); the API refuses jobs whose stages on CPU"
+                    + " devices need more together. Default: the host's total memory (environment"
+                    + " TRAINYARD_RUNNER_CPU_MEMORY)")
+    String cpuMemory;
+
     /** Parses {@code args} and runs; returns the exit code. */
     public static int run(String[] args) {
         return new CommandLine(new AgentCommand()).execute(args);
@@ -91,6 +109,8 @@ public final class AgentCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
+        java.time.Duration leaveWithin = leaveWindow();
+        List<Device> devices = devices(DeviceProbe.cudaDeviceCount(), MemoryPlanner.hostTotalBytes());
         String host = this.host != null ? this.host : hostName();
         String runnerName = name != null ? name : hostName();
         Path dir = workDir != null
@@ -102,31 +122,68 @@ public final class AgentCommand implements Callable<Integer> {
                 runnerName,
                 host,
                 pool,
-                devices(),
+                devices,
                 dir,
                 threadsPerStage,
                 metricsPort,
                 java.time.Duration.ofSeconds(dpTimeoutSeconds)));
-        // SIGTERM or Ctrl-C: checkpoint what runs and leave, inside the 30 s run.sh and most supervisors allow
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> agent.leave(LEAVE_WITHIN), "leave"));
+        // SIGTERM or Ctrl-C: checkpoint what runs and leave, inside the time the supervisor waits before SIGKILL
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> agent.leave(leaveWithin), "leave"));
         return agent.run();
     }
 
-    private List<Device> devices() {
+    /** How long a stop on purpose may take, from {@code --leave-within} or its environment variable. */
+    java.time.Duration leaveWindow() {
+        if (leaveWithinSeconds < 1 || leaveWithinSeconds > MAX_LEAVE_WITHIN_SECONDS) {
+            throw new ParameterException(
+                    spec.commandLine(),
+                    "--leave-within (or TRAINYARD_RUNNER_LEAVE_WITHIN) must be 1-" + MAX_LEAVE_WITHIN_SECONDS
+                            + " seconds, not " + leaveWithinSeconds);
+        }
+        return java.time.Duration.ofSeconds(leaveWithinSeconds);
+    }
+
+    /**
+     * The devices to offer: each CUDA device with its own total memory, or else {@code --devices} CPU devices, each
+     * reporting the memory they share (configured, or the host's total), which the API's plan checks the stages on
+     * them against together.
+     */
+    List<Device> devices(int cuda, long hostMemory) {
         List<Device> out = new ArrayList<>();
-        int cuda = DeviceProbe.cudaDeviceCount();
         if (cuda > 0) {
             for (int i = 0; i < cuda; i++) {
-                out.add(new Device().index(i).kind("cuda").name("cuda:" + i));
+                Long memory = DeviceProbe.cudaTotalMemoryBytes(i).stream()
+                        .boxed()
+                        .findFirst()
+                        .orElse(null);
+                out.add(new Device().index(i).kind("cuda").name("cuda:" + i).memoryBytes(memory));
             }
             return out;
         }
-        // CPU devices are slices of this host: each reports the memory they share, which the API's plan checks
-        long hostMemory = MemoryPlanner.hostTotalBytes();
+        Long shared = cpuMemory(hostMemory).orElse(hostMemory > 0 ? hostMemory : null);
         for (int i = 0; i < Math.max(1, devices); i++) {
-            out.add(new Device().index(i).kind("cpu").name("cpu:" + i).memoryBytes(hostMemory > 0 ? hostMemory : null));
+            out.add(new Device().index(i).kind("cpu").name("cpu:" + i).memoryBytes(shared));
         }
         return out;
+    }
+
+    /** {@code --cpu-memory} in bytes, when given; at most the host's memory where that is known. */
+    java.util.Optional<Long> cpuMemory(long hostMemory) {
+        if (cpuMemory == null || cpuMemory.isBlank()) {
+            return java.util.Optional.empty();
+        }
+        long bytes = ByteSize.parse(cpuMemory)
+                .orElseThrow(() -> new ParameterException(
+                        spec.commandLine(),
+                        "--cpu-memory (or TRAINYARD_RUNNER_CPU_MEMORY) must be a positive number of bytes,"
+                                + " optionally with k, m, g or t (binary), not '" + cpuMemory + "'"));
+        if (hostMemory > 0 && bytes > hostMemory) {
+            throw new ParameterException(
+                    spec.commandLine(),
+                    "--cpu-memory " + cpuMemory + " is more than this host's " + hostMemory
+                            + " bytes: CPU devices cannot offer memory the host does not have");
+        }
+        return java.util.Optional.of(bytes);
     }
 
     private static String hostName() {

@@ -7,6 +7,7 @@ import dev.trainyard.client.model.Assignment;
 import dev.trainyard.client.model.AttemptCall;
 import dev.trainyard.client.model.AttemptEnd;
 import dev.trainyard.client.model.CheckpointRef;
+import dev.trainyard.client.model.Divergence;
 import dev.trainyard.client.model.Rendezvous;
 import dev.trainyard.runner.engine.CheckpointStore;
 import dev.trainyard.runner.engine.CheckpointWritten;
@@ -17,6 +18,7 @@ import dev.trainyard.runner.engine.PeerLostException;
 import dev.trainyard.runner.engine.StepMetrics;
 import dev.trainyard.runner.engine.StorePorts;
 import dev.trainyard.runner.engine.Trainer;
+import dev.trainyard.runner.engine.TrainingDivergedException;
 import dev.trainyard.runner.engine.TrainingListener;
 import dev.trainyard.runner.engine.TrainingResult;
 import dev.trainyard.runner.engine.TrainingRun;
@@ -184,7 +186,7 @@ final class AttemptRun implements Runnable {
                 finish("LOST", prefix() + e.getMessage(), null);
             } else {
                 reporter.log(prefix() + "training failed: " + e);
-                finish("FAILED", prefix() + e.getMessage(), null);
+                finish("FAILED", prefix() + e.getMessage(), null, divergenceOf(e));
             }
         } finally {
             ended = true;
@@ -363,7 +365,27 @@ final class AttemptRun implements Runnable {
         finish("SUCCEEDED", null, result.finalStep());
     }
 
+    /**
+     * Where the loss diverged, when {@code failure} is (or was caused by) a divergence, as the API stores it; null
+     * for any other failure. JSON has no NaN or infinity: such a loss is named, not sent as a number.
+     */
+    static Divergence divergenceOf(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof TrainingDivergedException d) {
+                Divergence out = new Divergence().step(d.step());
+                return Double.isFinite(d.loss())
+                        ? out.loss(d.loss())
+                        : out.nonFinite(Divergence.NonFiniteEnum.fromValue(Double.toString(d.loss())));
+            }
+        }
+        return null;
+    }
+
     private void finish(String outcome, String message, Long finalStep) {
+        finish(outcome, message, finalStep, null);
+    }
+
+    private void finish(String outcome, String message, Long finalStep, Divergence divergence) {
         if (control.abandoned()) {
             return;
         }
@@ -377,7 +399,8 @@ final class AttemptRun implements Runnable {
                                             .leaseToken(assignment.getLeaseToken())
                                             .outcome(outcome)
                                             .message(message)
-                                            .finalStep(finalStep)),
+                                            .finalStep(finalStep)
+                                            .divergence(divergence)),
                     Duration.ofMinutes(10));
         } catch (ApiException e) {
             LOG.warning("could not report the end of attempt " + assignment.getAttemptId() + ": " + e.getCode());

@@ -12,9 +12,6 @@ import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.UnknownHostException;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -22,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import javax.net.ssl.SSLSocketFactory;
 
 /**
  * Reads what a job's {@code data.uri} and {@code model.uri} name, under its pool's {@link DataAccessPolicy}: the
@@ -31,6 +29,7 @@ import java.util.Optional;
  */
 public final class DataFetcher {
     static final int MAX_REDIRECTS = 5;
+    /** How long one read (and one connect) may wait. */
     private static final Duration TIMEOUT = Duration.ofMinutes(5);
 
     /** Resolves a host name to its addresses; tests answer with addresses of their choosing. */
@@ -41,10 +40,22 @@ public final class DataFetcher {
 
     private final Optional<DataAccessPolicy> policy;
     private final HostResolver resolver;
+    private final PinnedHttpGet.Dialer dialer;
+    private final SSLSocketFactory tls;
 
-    DataFetcher(Optional<DataAccessPolicy> policy, HostResolver resolver) {
+    DataFetcher(
+            Optional<DataAccessPolicy> policy,
+            HostResolver resolver,
+            PinnedHttpGet.Dialer dialer,
+            SSLSocketFactory tls) {
         this.policy = policy;
         this.resolver = resolver;
+        this.dialer = dialer;
+        this.tls = tls;
+    }
+
+    DataFetcher(Optional<DataAccessPolicy> policy, HostResolver resolver) {
+        this(policy, resolver, PinnedHttpGet.DIRECT, (SSLSocketFactory) SSLSocketFactory.getDefault());
     }
 
     /** A fetcher with no policy: for a user training offline on their own machine. */
@@ -114,35 +125,30 @@ public final class DataFetcher {
 
     /**
      * Downloads {@code uri} into {@code out}, following redirects one hop at a time and checking every hop like
-     * the first; stops at the policy's size cap.
+     * the first; each hop connects to exactly the addresses its check saw, so a second DNS answer cannot send the
+     * connection elsewhere. Stops at the policy's size cap.
      */
     public void download(String field, String uri, OutputStream out) {
-        HttpClient client = HttpClient.newBuilder()
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .connectTimeout(TIMEOUT)
-                .build();
         long cap = policy.map(DataAccessPolicy::maxDownloadBytes).orElse(Long.MAX_VALUE);
         URI current = parse(field, uri);
         for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
-            checkHop(field, uri, current);
-            HttpResponse<InputStream> response = send(client, field, uri, current);
-            try (InputStream body = response.body()) {
-                int status = response.statusCode();
-                Optional<String> location = response.headers().firstValue("Location");
+            List<InetAddress> checked = checkHop(field, uri, current);
+            try (PinnedHttpGet response = send(field, uri, current, checked)) {
+                int status = response.status();
+                Optional<String> location = response.header("Location");
                 if (status >= 300 && status < 400 && location.isPresent()) {
-                    current = current.resolve(location.get());
+                    current = redirectTarget(field, uri, current, location.get());
                     continue;
                 }
                 if (status != 200) {
                     throw new SpecException(
                             field + " " + uri + " could not be downloaded: HTTP " + status + " from " + current);
                 }
-                long declared =
-                        response.headers().firstValueAsLong("Content-Length").orElse(-1);
+                long declared = response.contentLength().orElse(-1);
                 if (declared > cap) {
                     refuse(field, uri, sizeCap(cap, declared + " bytes declared by " + current));
                 }
-                copyCapped(body, out, cap, field, uri);
+                copyCapped(response.body(), out, cap, field, uri);
                 return;
             } catch (IOException e) {
                 throw new SpecException(field + " " + uri + " could not be downloaded: " + e.getMessage(), e);
@@ -156,11 +162,11 @@ public final class DataFetcher {
                         "more than " + MAX_REDIRECTS + " redirects (last: " + current + ")"));
     }
 
-    /** One hop's URI: the policy's rules on its text, then the addresses its host resolves to. */
-    private void checkHop(String field, String uri, URI hop) {
-        if (policy.isEmpty()) {
-            return;
-        }
+    /**
+     * One hop's URI: the policy's rules on its text, then the addresses its host resolves to, which are returned:
+     * the connection goes to these and no others.
+     */
+    private List<InetAddress> checkHop(String field, String uri, URI hop) {
         String via = hop.toString().equals(uri) ? "" : " (redirected to " + hop + ")";
         if (!isRemote(hop.toString())) {
             refuse(
@@ -168,11 +174,15 @@ public final class DataFetcher {
                     uri,
                     new DataAccessRefusal(DataAccessRule.SCHEME, "a redirect may lead only to http(s), not to " + hop));
         }
-        policy.get().check(hop.toString()).ifPresent(r -> refuse(field, uri, withVia(r, via)));
-        if (policy.get().allowPrivateNetworks()) {
-            return;
+        policy.flatMap(p -> p.check(hop.toString())).ifPresent(r -> refuse(field, uri, withVia(r, via)));
+        if (hop.getHost() == null) {
+            throw new SpecException(field + " " + uri + " could not be downloaded: no host in " + hop);
         }
-        for (InetAddress address : addresses(field, uri, hop.getHost())) {
+        List<InetAddress> addresses = addresses(field, uri, hop.getHost());
+        if (policy.isEmpty() || policy.get().allowPrivateNetworks()) {
+            return addresses;
+        }
+        for (InetAddress address : addresses) {
             Optional<String> range = NetworkRanges.nonPublicRange(address);
             if (range.isPresent()) {
                 refuse(
@@ -184,27 +194,36 @@ public final class DataFetcher {
                                         + range.get() + " address" + via));
             }
         }
+        return addresses;
     }
 
     private List<InetAddress> addresses(String field, String uri, String host) {
         String bare = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
         try {
-            return resolver.resolve(bare);
+            List<InetAddress> addresses = List.copyOf(resolver.resolve(bare));
+            if (addresses.isEmpty()) {
+                throw new UnknownHostException(bare);
+            }
+            return addresses;
         } catch (UnknownHostException e) {
             throw new SpecException(field + " " + uri + " could not be downloaded: unknown host " + host, e);
         }
     }
 
-    private static HttpResponse<InputStream> send(HttpClient client, String field, String uri, URI hop) {
+    private PinnedHttpGet send(String field, String uri, URI hop, List<InetAddress> checked) {
         try {
-            return client.send(
-                    HttpRequest.newBuilder(hop).timeout(TIMEOUT).GET().build(),
-                    HttpResponse.BodyHandlers.ofInputStream());
-        } catch (IOException | IllegalArgumentException e) {
-            throw new SpecException(field + " " + uri + " could not be downloaded: " + e, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SpecException(field + " " + uri + ": interrupted while downloading", e);
+            return PinnedHttpGet.send(hop, checked, dialer, tls, (int) TIMEOUT.toMillis());
+        } catch (IOException e) {
+            throw new SpecException(field + " " + uri + " could not be downloaded from " + hop + ": " + e, e);
+        }
+    }
+
+    private static URI redirectTarget(String field, String uri, URI from, String location) {
+        try {
+            return from.resolve(new URI(location));
+        } catch (URISyntaxException e) {
+            throw new SpecException(
+                    field + " " + uri + " could not be downloaded: " + from + " redirects to an invalid URI", e);
         }
     }
 

@@ -17,15 +17,19 @@ final class DivergenceWatch {
         this.factor = factor;
     }
 
-    /** Takes the loss of {@code step}; returns why the run diverged there, or empty while it has not. */
-    Optional<String> observe(long step, double loss) {
+    /** Takes the loss of {@code step}; returns the divergence there (to throw), or empty while it has not. */
+    Optional<TrainingDivergedException> observe(long step, double loss) {
         if (!Double.isFinite(loss)) {
-            return Optional.of("training diverged at step " + step + ": the loss is " + loss);
+            return Optional.of(new TrainingDivergedException(
+                    step, loss, "training diverged at step " + step + ": the loss is " + loss));
         }
         if (factor > 0 && loss > factor * lowestLoss && loss > firstLoss) {
-            return Optional.of("training diverged at step " + step + ": the loss " + loss
-                    + " is more than training.divergenceFactor " + factor + " times the lowest loss so far, "
-                    + lowestLoss + ", and above the first step's, " + firstLoss);
+            return Optional.of(new TrainingDivergedException(
+                    step,
+                    loss,
+                    "training diverged at step " + step + ": the loss " + loss
+                            + " is more than training.divergenceFactor " + factor + " times the lowest loss so far, "
+                            + lowestLoss + ", and above the first step's, " + firstLoss));
         }
         if (Double.isNaN(firstLoss)) {
             firstLoss = loss;

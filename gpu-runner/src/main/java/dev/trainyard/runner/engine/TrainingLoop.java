@@ -100,7 +100,7 @@ final class TrainingLoop {
                             step, step + 1, training.seed(), rate, training.weightDecay(), training.gradClip()));
             step++;
             dataPosition++;
-            Optional<String> diverged = divergence.observe(step, outcome.loss());
+            Optional<TrainingDivergedException> diverged = divergence.observe(step, outcome.loss());
             lastLoss = outcome.loss();
             double seconds = (System.nanoTime() - started) / 1e9;
             if (Double.isFinite(outcome.loss())) {
@@ -119,8 +119,8 @@ final class TrainingLoop {
             // Before anything keeps this step: a diverged state is neither checkpointed nor exported.
             if (diverged.isPresent()) {
                 awaitCheckpointWrite();
-                listener.onLog(diverged.get());
-                throw new TrainingDivergedException(diverged.get());
+                listener.onLog(diverged.get().getMessage());
+                throw diverged.get();
             }
             // 2. Evaluation and periodic checkpoint.
             if (training.evalEvery() > 0 && (step % training.evalEvery() == 0 || step == training.steps())) {

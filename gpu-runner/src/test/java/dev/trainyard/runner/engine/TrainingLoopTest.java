@@ -293,7 +293,11 @@ class TrainingLoopTest {
                 .isInstanceOf(TrainingDivergedException.class)
                 .hasMessageContaining("at step 6")
                 .hasMessageContaining("the loss 40.0 is more than training.divergenceFactor 100.0 times")
-                .hasMessageContaining("lowest loss so far, 0.2");
+                .hasMessageContaining("lowest loss so far, 0.2")
+                .satisfies(e -> {
+                    assertThat(((TrainingDivergedException) e).step()).isEqualTo(6);
+                    assertThat(((TrainingDivergedException) e).loss()).isEqualTo(40.0);
+                });
 
         assertThat(engine.trainedSteps).hasSize(6);
         assertThat(heard.checkpointSteps())
@@ -315,7 +319,11 @@ class TrainingLoopTest {
 
         assertThatThrownBy(() -> train(diverging(0, 2), engine, heard, StopSignal.never(), tmp))
                 .isInstanceOf(TrainingDivergedException.class)
-                .hasMessage("training diverged at step 3: the loss is NaN");
+                .hasMessage("training diverged at step 3: the loss is NaN")
+                .satisfies(e -> {
+                    assertThat(((TrainingDivergedException) e).step()).isEqualTo(3);
+                    assertThat(((TrainingDivergedException) e).loss()).isNaN();
+                });
 
         assertThat(heard.steps).containsExactly(1L, 2L);
         assertThat(heard.checkpointSteps()).containsExactly(2L);

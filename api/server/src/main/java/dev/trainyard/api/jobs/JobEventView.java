@@ -12,8 +12,28 @@ public record JobEventView(
         String fromState,
         @Schema(required = true) String toState,
 
-        @Schema(required = true, description = "Machine-readable reason, for example SUBMITTED or CANCELLED_BY_USER")
+        @Schema(
+                required = true,
+                description = "Machine-readable reason, for example SUBMITTED, CANCELLED_BY_USER or TRAINING_DIVERGED"
+                        + " (then with divergence)")
         String reason,
 
         String message,
-        Long attemptId) {}
+        Long attemptId,
+
+        @Schema(description = "Where the loss diverged, on the event with reason TRAINING_DIVERGED")
+        DivergenceView divergence) {
+
+    /** An event without data beyond its message. */
+    public JobEventView(
+            long id,
+            long jobId,
+            Instant at,
+            String fromState,
+            String toState,
+            String reason,
+            String message,
+            Long attemptId) {
+        this(id, jobId, at, fromState, toState, reason, message, attemptId, null);
+    }
+}

@@ -168,8 +168,16 @@ public class JobService {
     public List<JobEventView> events(Caller caller, long id) {
         visible(caller, id);
         return jobs.events(id).stream()
-                .map(e ->
-                        new JobEventView(e.id, e.jobId, e.at, e.fromState, e.toState, e.reason, e.message, e.attemptId))
+                .map(e -> new JobEventView(
+                        e.id,
+                        e.jobId,
+                        e.at,
+                        e.fromState,
+                        e.toState,
+                        e.reason,
+                        e.message,
+                        e.attemptId,
+                        DivergenceView.of(e.divergenceStep, e.divergenceLoss)))
                 .toList();
     }
 

@@ -17,8 +17,13 @@ public record JobView(
                 description = "QUEUED, SCHEDULED, RUNNING, PREEMPTED, SUCCEEDED, FAILED, CANCELLED or BUDGET_EXHAUSTED")
         String state,
 
-        @Schema(description = "Why the job is in its state (for example the failure or stop reason)")
+        @Schema(
+                description = "Why the job is in its state (for example the failure or stop reason: TRAINING_FAILED,"
+                        + " TRAINING_DIVERGED, RUNTIME_LIMIT_REACHED)")
         String stateReason,
+
+        @Schema(description = "Where the loss diverged, on a job that ended FAILED with TRAINING_DIVERGED")
+        DivergenceView divergence,
 
         @Schema(required = true) String priority,
         String pool,

@@ -54,6 +54,7 @@ public class JobViews {
                 projectNames.get(j.projectId),
                 j.state,
                 j.stateReason,
+                DivergenceView.of(j.divergenceStep, j.divergenceLoss),
                 j.priority.toLowerCase(java.util.Locale.ROOT),
                 j.poolId == null ? null : poolNames.get(j.poolId),
                 j.gpuType,

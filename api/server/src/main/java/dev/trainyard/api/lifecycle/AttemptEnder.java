@@ -40,6 +40,20 @@ public final class AttemptEnder {
     /** Returns the job's new state, or empty when the attempt had already ended (nothing changed). */
     public static Optional<JobState> end(Connection c, long attemptId, Ending ending, String detail, Instant now)
             throws SQLException {
+        return end(c, attemptId, ending, detail, null, now);
+    }
+
+    /**
+     * As {@link #end(Connection, long, Ending, String, Instant)}, for a FAILED attempt whose loss diverged at
+     * {@code divergence} (null when it did not): the job ends FAILED with reason TRAINING_DIVERGED and the step
+     * and the loss as data.
+     */
+    public static Optional<JobState> end(
+            Connection c, long attemptId, Ending ending, String detail, Divergence divergence, Instant now)
+            throws SQLException {
+        if (divergence != null && ending != Ending.FAILED) {
+            throw new IllegalArgumentException("only a FAILED attempt diverged, not a " + ending + " one");
+        }
         // lock the attempt before its job, in the same order as every other writer, so ends never deadlock;
         // FOR UPDATE, not a weaker lock: it waits for metric batches fenced with a key-share lock (FencedAttempt)
         Optional<Long> jobId = Jdbc.queryOne(
@@ -72,7 +86,9 @@ public final class AttemptEnder {
         CostAccountant.accrueOne(c, attemptId, now);
         AttemptTransitions.end(c, attemptId, a.attemptState, endReason(ending, a.stopReason, detail), now);
         JobState from = a.jobState;
-        Outcome outcome = outcome(ending, a, detail);
+        Outcome outcome = divergence != null
+                ? new Outcome(JobState.FAILED, EventReason.TRAINING_DIVERGED, detail, false, false)
+                : outcome(ending, a, detail);
         if (outcome.viaPreempted && from.canMoveTo(JobState.PREEMPTED)) {
             moveJob(
                     c,
@@ -90,7 +106,8 @@ public final class AttemptEnder {
                 c,
                 JobMove.of(a.jobId, from, outcome.state, outcome.reason, outcome.message)
                         .forAttempt(attemptId)
-                        .countingRestart(outcome.countsRestart),
+                        .countingRestart(outcome.countsRestart)
+                        .withDivergence(divergence),
                 now);
         return Optional.of(outcome.state);
     }

@@ -10,6 +10,8 @@ public enum EventReason {
     STARTED(false),
     COMPLETED(true),
     TRAINING_FAILED(true),
+    /** The loss diverged on the runner; the event and the job carry the step and the loss as data. */
+    TRAINING_DIVERGED(true),
     CANCELLED_BY_USER(true),
     PREEMPTED(true),
     REQUEUED_AFTER_PREEMPTION(true),

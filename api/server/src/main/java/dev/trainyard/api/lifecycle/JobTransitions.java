@@ -21,7 +21,16 @@ public final class JobTransitions {
         if (!update(c, move, now)) {
             return false;
         }
-        insertEvent(c, move.jobId(), move.from(), move.to(), move.reason(), move.message(), move.attemptId(), now);
+        insertEvent(
+                c,
+                move.jobId(),
+                move.from(),
+                move.to(),
+                move.reason(),
+                move.message(),
+                move.attemptId(),
+                move.divergence(),
+                now);
         return true;
     }
 
@@ -44,13 +53,13 @@ public final class JobTransitions {
             return false;
         }
         long attemptId = AttemptTransitions.create(c, p.jobId(), p.gpus(), p.nodes(), leaseToken, now);
-        insertEvent(c, p.jobId(), move.from(), move.to(), move.reason(), move.message(), attemptId, now);
+        insertEvent(c, p.jobId(), move.from(), move.to(), move.reason(), move.message(), attemptId, null, now);
         return true;
     }
 
     /** Records a job's submission; the job row itself is inserted QUEUED by {@link LifecycleService#submit}. */
     static void submitted(Connection c, long jobId, String message, Instant at) throws SQLException {
-        insertEvent(c, jobId, null, JobState.QUEUED, EventReason.SUBMITTED, message, null, at);
+        insertEvent(c, jobId, null, JobState.QUEUED, EventReason.SUBMITTED, message, null, null, at);
     }
 
     /**
@@ -96,7 +105,8 @@ public final class JobTransitions {
                        finished_at = case when ? then cast(? as timestamptz) else finished_at end,
                        started_at = case when ? then coalesce(started_at, cast(? as timestamptz)) else started_at end,
                        pending_reason = case when ? then 'WAITING_FOR_SCHEDULER' else null end,
-                       pending_message = null, queue_position = null, estimated_start_at = null
+                       pending_message = null, queue_position = null, estimated_start_at = null,
+                       divergence_step = ?, divergence_loss = ?
                  where id = ? and state = ? and (cast(? as bigint) is null or version = ?)""",
                 m.to().word(),
                 m.reason().stateReason(),
@@ -106,6 +116,8 @@ public final class JobTransitions {
                 m.to() == JobState.RUNNING,
                 now,
                 m.to() == JobState.QUEUED,
+                m.divergence() == null ? null : m.divergence().step(),
+                m.divergence() == null ? null : m.divergence().loss(),
                 m.jobId(),
                 m.from().word(),
                 m.version(),
@@ -121,10 +133,23 @@ public final class JobTransitions {
             EventReason reason,
             String message,
             Long attemptId,
+            Divergence divergence,
             Instant at)
             throws SQLException {
-        Jdbc.update(c, """
-                insert into job_events (job_id, at, from_state, to_state, reason, message, attempt_id)
-                values (?, ?, ?, ?, ?, ?, ?)""", jobId, at, from == null ? null : from.word(), to.word(), reason.word(), message, attemptId);
+        Jdbc.update(
+                c,
+                """
+                insert into job_events (job_id, at, from_state, to_state, reason, message, attempt_id,
+                                        divergence_step, divergence_loss)
+                values (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                jobId,
+                at,
+                from == null ? null : from.word(),
+                to.word(),
+                reason.word(),
+                message,
+                attemptId,
+                divergence == null ? null : divergence.step(),
+                divergence == null ? null : divergence.loss());
     }
 }

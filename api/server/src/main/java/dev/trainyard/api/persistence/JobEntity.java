@@ -68,6 +68,14 @@ public class JobEntity {
     @Column(name = "state_reason")
     public String stateReason;
 
+    /** The step whose loss diverged, on a job that ended TRAINING_DIVERGED. */
+    @Column(name = "divergence_step")
+    public Long divergenceStep;
+
+    /** That step's loss (NaN or infinite when it was not finite). */
+    @Column(name = "divergence_loss")
+    public Double divergenceLoss;
+
     @Column(name = "pending_reason")
     public String pendingReason;
 

@@ -36,4 +36,10 @@ public class JobEventEntity {
 
     @Column(name = "attempt_id")
     public Long attemptId;
+
+    @Column(name = "divergence_step")
+    public Long divergenceStep;
+
+    @Column(name = "divergence_loss")
+    public Double divergenceLoss;
 }

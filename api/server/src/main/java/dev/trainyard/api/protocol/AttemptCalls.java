@@ -8,12 +8,14 @@ import dev.trainyard.api.jobs.JobsChanged;
 import dev.trainyard.api.lifecycle.AttemptEnder;
 import dev.trainyard.api.lifecycle.AttemptState;
 import dev.trainyard.api.lifecycle.AttemptTransitions;
+import dev.trainyard.api.lifecycle.Divergence;
 import dev.trainyard.api.lifecycle.JobState;
 import dev.trainyard.spec.Violations;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.Locale;
+import java.util.Optional;
 
 /** A runner's calls that move an attempt: its start, rank 0's rendezvous, and its end. */
 @ApplicationScoped
@@ -71,6 +73,7 @@ public class AttemptCalls {
             throw ApiException.InvalidInput.of("$", "a body is required");
         }
         AttemptEnder.Ending ending = parseOutcome(end.outcome());
+        Optional<Divergence> divergence = divergence(end, ending);
         Instant now = clock.instant();
         return transactions.inNew(c -> {
             FencedAttempt a = FencedAttempt.check(c, tokenId, attemptId, end.leaseToken());
@@ -81,7 +84,11 @@ public class AttemptCalls {
             if (ending == AttemptEnder.Ending.SUCCEEDED) {
                 ExportUploads.requireComplete(c, attemptId);
             }
-            String state = AttemptEnder.end(c, attemptId, ending, end.message(), now)
+            if (divergence.isPresent()) {
+                ProtocolBodies.checkStep(
+                        "divergence.step", divergence.get().step(), AttemptQueries.totalSteps(c, a.jobId()));
+            }
+            String state = AttemptEnder.end(c, attemptId, ending, end.message(), divergence.orElse(null), now)
                     .map(JobState::word)
                     .orElse(AttemptState.ENDED.word());
             // devices were freed, and the attempt's other ranks must stop
@@ -89,6 +96,21 @@ public class AttemptCalls {
                     JobsChanged.runners(AttemptQueries.runnersOf(c, attemptId)).withSchedule());
             return new RunnerMessages.AttemptAck(attemptId, AttemptState.ENDED.word(), state);
         });
+    }
+
+    /** The divergence an end reports, checked: only with FAILED, and a finite loss or a named non-finite one. */
+    private static Optional<Divergence> divergence(RunnerMessages.AttemptEnd end, AttemptEnder.Ending ending) {
+        if (end.divergence() == null) {
+            return Optional.empty();
+        }
+        if (ending != AttemptEnder.Ending.FAILED) {
+            throw ApiException.InvalidInput.of("divergence", "is reported only with outcome FAILED");
+        }
+        return Optional.of(end.divergence()
+                .toDivergence()
+                .orElseThrow(() -> ApiException.InvalidInput.of(
+                        "divergence",
+                        "needs either a finite loss or nonFinite (NaN, Infinity or -Infinity), not both")));
     }
 
     private static AttemptEnder.Ending parseOutcome(String outcome) {

@@ -1,5 +1,6 @@
 package dev.trainyard.api.protocol;
 
+import dev.trainyard.api.jobs.DivergenceView;
 import dev.trainyard.api.runners.RunnerView;
 import dev.trainyard.spec.DataAccessPolicy;
 import dev.trainyard.spec.JobSpec;
@@ -180,7 +181,12 @@ public final class RunnerMessages {
             @Schema(description = "Error or detail", maxLength = 65536)
             String message,
 
-            @Schema(description = "Last completed step") Long finalStep) {}
+            @Schema(description = "Last completed step") Long finalStep,
+
+            @Schema(
+                    description = "With outcome FAILED: the loss diverged, at this step with this loss; the job ends"
+                            + " FAILED with reason TRAINING_DIVERGED and carries both")
+            DivergenceView divergence) {}
 
     /** The answer to a call about an attempt. */
     @Schema(name = "AttemptAck")
