@@ -63,7 +63,11 @@ final class TrainingLoop {
         }
         int threads = run.threadsPerStage() > 0
                 ? run.threadsPerStage()
-                : Math.max(1, Runtime.getRuntime().availableProcessors() / run.stageCount());
+                : Math.max(
+                        1,
+                        Runtime.getRuntime().availableProcessors()
+                                / run.stageCount()
+                                / spec.parallelism().tensorParallelOrDefault());
         MemoryPlanner.requireModelStateFits(
                 spec, run.memoryLimitBytes() > 0 ? run.memoryLimitBytes() : MemoryPlanner.hostAvailableBytes());
         Optional<CheckpointState> resume = run.resumeFrom().map(this::loadCompatible);
