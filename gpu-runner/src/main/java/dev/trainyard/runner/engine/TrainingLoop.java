@@ -74,7 +74,8 @@ final class TrainingLoop {
         TrainingData data = TrainingData.open(spec, run.dataFetcher());
         try (EngineSession session = engine.open(run, data, threads)) {
             TrainingPlan plan = session.plan();
-            MemoryPlanner.requireFits(plan.stages(), plan.memoryLimitBytes());
+            MemoryPlanner.requireFits(
+                    plan.stages(), spec.parallelism().tensorParallelOrDefault(), plan.memoryLimitBytes());
             listener.onPlan(plan);
             stageCount = plan.stages().size();
             session.build();

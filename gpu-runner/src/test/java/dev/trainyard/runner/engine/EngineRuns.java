@@ -45,8 +45,13 @@ final class EngineRuns {
 
     /** {@code tensorParallel} devices per stage, Megatron-style. */
     static JobSpec withTensorParallel(JobSpec spec, int tensorParallel, int stages, int microBatches, String schedule) {
+        return withTensorParallel(spec, tensorParallel, stages, microBatches, schedule, false);
+    }
+
+    static JobSpec withTensorParallel(
+            JobSpec spec, int tensorParallel, int stages, int microBatches, String schedule, boolean recompute) {
         return spec.withParallelism(
-                new ParallelismSpec(stages, microBatches, schedule, false, 1, "params", tensorParallel));
+                new ParallelismSpec(stages, microBatches, schedule, recompute, 1, "params", tensorParallel));
     }
 
     static JobSpec withCheckpointEvery(JobSpec spec, int every) {

@@ -48,19 +48,21 @@ class TensorParallelTest {
 
     static Stream<Arguments> layouts() {
         return Stream.of(
-                Arguments.of(2, 1, "1f1b"),
-                Arguments.of(2, 1, "gpipe"),
-                Arguments.of(2, 2, "1f1b"),
-                Arguments.of(2, 2, "gpipe"),
-                Arguments.of(4, 1, "1f1b"));
+                Arguments.of(2, 1, "1f1b", false),
+                Arguments.of(2, 1, "gpipe", false),
+                Arguments.of(2, 2, "1f1b", false),
+                Arguments.of(2, 2, "gpipe", false),
+                Arguments.of(2, 2, "1f1b", true),
+                Arguments.of(4, 1, "1f1b", false));
     }
 
-    @ParameterizedTest(name = "tensorParallel {0}, {1} stages, {2}")
+    @ParameterizedTest(name = "tensorParallel {0}, {1} stages, {2}, recompute {3}")
     @MethodSource("layouts")
-    void matchesSingleDeviceTraining(int tensorParallel, int stages, String schedule) {
+    void matchesSingleDeviceTraining(int tensorParallel, int stages, String schedule, boolean recompute) {
         JobSpec spec = EngineRuns.withTensorParallel(
-                EngineRuns.tinyGpt(STEPS, 0.1), tensorParallel, stages, MICRO_BATCHES, schedule);
-        Recorded split = EngineRuns.train(spec, tmp.resolve("t" + tensorParallel + "p" + stages + schedule));
+                EngineRuns.tinyGpt(STEPS, 0.1), tensorParallel, stages, MICRO_BATCHES, schedule, recompute);
+        Recorded split =
+                EngineRuns.train(spec, tmp.resolve("t" + tensorParallel + "p" + stages + schedule + recompute));
 
         assertThat(split.losses()).hasSize(STEPS);
         for (int i = 0; i < STEPS; i++) {
@@ -70,10 +72,11 @@ class TensorParallelTest {
         assertThat(shapes(split)).isEqualTo(shapes(singleDevice));
         double difference = maxAbsDifference(split.parameters(), singleDevice.parameters());
         System.out.printf(
-                "t=%d p=%d %s: max |param difference| %.3g, loss %.6f vs %.6f%n",
+                "t=%d p=%d %s recompute=%s: max |param difference| %.3g, loss %.6f vs %.6f%n",
                 tensorParallel,
                 stages,
                 schedule,
+                recompute,
                 difference,
                 split.losses().get(STEPS - 1),
                 singleDevice.losses().get(STEPS - 1));
