@@ -1,6 +1,6 @@
 package dev.trainyard.runner.engine;
 
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -60,14 +60,14 @@ public record ShardLayout(int dim, int parts) {
         shape[dim] *= ranks;
         Geometry g = new Geometry(shape, ranks);
         float[] whole = new float[slices.get(0).data().length * ranks];
-        List<Integer> at = new ArrayList<>(java.util.Collections.nCopies(ranks, 0));
+        int[] read = new int[ranks];
         for (long o = 0; o < g.outer; o++) {
             for (int p = 0; p < parts; p++) {
                 for (int r = 0; r < ranks; r++) {
                     long to = (o * shape[dim] + p * g.part + r * g.slice) * g.inner;
                     int length = (int) (g.slice * g.inner);
-                    System.arraycopy(slices.get(r).data(), at.get(r), whole, (int) to, length);
-                    at.set(r, at.get(r) + length);
+                    System.arraycopy(slices.get(r).data(), read[r], whole, (int) to, length);
+                    read[r] += length;
                 }
             }
         }
@@ -83,8 +83,8 @@ public record ShardLayout(int dim, int parts) {
 
         Geometry(long[] shape, int ranks) {
             if (dim >= shape.length || shape[dim] % ((long) parts * ranks) != 0) {
-                throw new IllegalArgumentException("cannot split dimension " + dim + " of "
-                        + java.util.Arrays.toString(shape) + " into " + parts + " x " + ranks + " slices");
+                throw new IllegalArgumentException("cannot split dimension " + dim + " of " + Arrays.toString(shape)
+                        + " into " + parts + " x " + ranks + " slices");
             }
             long o = 1;
             for (int i = 0; i < dim; i++) {

@@ -2,6 +2,9 @@ package dev.trainyard.runner.engine.torch;
 
 import dev.trainyard.runner.engine.CollectiveGroup;
 import dev.trainyard.runner.engine.CollectiveGroup.Reduction;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorBase;
 import org.bytedeco.pytorch.TensorTensorHook;
@@ -25,8 +28,7 @@ final class TensorParallelRank {
     static final TensorParallelRank SINGLE = new TensorParallelRank(0, 1, null);
 
     private static final ThreadLocal<TensorParallelRank> BOUND = new ThreadLocal<>();
-    private static final java.util.Map<Integer, TensorParallelRank> BY_CUDA_DEVICE =
-            new java.util.concurrent.ConcurrentHashMap<>();
+    private static final Map<Integer, TensorParallelRank> BY_CUDA_DEVICE = new ConcurrentHashMap<>();
     private static final GradientAllReduce HOOK = new GradientAllReduce();
 
     private final int rank;
@@ -53,7 +55,7 @@ final class TensorParallelRank {
     }
 
     /** Makes this rank the one the backward hook reduces for on the calling thread (and on its CUDA device). */
-    void bindToThread(org.bytedeco.pytorch.Device device) {
+    void bindToThread(Device device) {
         BOUND.set(this);
         if (device.is_cuda()) {
             BY_CUDA_DEVICE.put((int) device.index(), this);

@@ -27,11 +27,13 @@ import dev.trainyard.spec.StageRange;
 import dev.trainyard.spec.TrainingSpec;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
 
 /**
  * One run's model on libtorch: its blocks (built, or loaded from TorchScript), the stages they are cut into,
@@ -130,7 +132,7 @@ final class TorchSession implements EngineSession {
         TensorParallelRank[][] places = new TensorParallelRank[ranges.size()][tensorParallel];
         try {
             for (StageRange range : ranges) {
-                List<org.bytedeco.pytorch.Device> devices = new ArrayList<>();
+                List<Device> devices = new ArrayList<>();
                 for (int r = 0; r < tensorParallel; r++) {
                     devices.add(NativeRuntime.device(NativeRuntime.deviceName(range.stage() * tensorParallel + r)));
                 }
@@ -146,8 +148,7 @@ final class TorchSession implements EngineSession {
             throw e;
         }
         int[] stageOfBlock = new int[layout.blocks().size()];
-        ranges.forEach(
-                range -> java.util.Arrays.fill(stageOfBlock, range.firstBlock(), range.endBlock(), range.stage()));
+        ranges.forEach(range -> Arrays.fill(stageOfBlock, range.firstBlock(), range.endBlock(), range.stage()));
         for (int r = 0; r < tensorParallel; r++) {
             int rank = r;
             rankBlocks.add(

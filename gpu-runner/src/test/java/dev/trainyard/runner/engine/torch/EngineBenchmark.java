@@ -12,6 +12,7 @@ import dev.trainyard.spec.CheckpointPolicy;
 import dev.trainyard.spec.JobSpec;
 import dev.trainyard.spec.ModelLayout;
 import dev.trainyard.spec.ModelSpec;
+import dev.trainyard.spec.ParallelismSpec;
 import dev.trainyard.spec.SpecDocument;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -273,8 +274,7 @@ public final class EngineBenchmark {
             JobSpec one = name.equals("gpt-3M")
                     ? gpt(4, 256, 4, 128, 16, 6, 1, 1, "1f1b")
                     : gpt(8, 512, 8, 128, 8, 4, 1, 1, "1f1b");
-            JobSpec two =
-                    one.withParallelism(new dev.trainyard.spec.ParallelismSpec(1, 1, "1f1b", false, 1, "params", 2));
+            JobSpec two = one.withParallelism(new ParallelismSpec(1, 1, "1f1b", false, 1, "params", 2));
             long params = ModelLayout.of(one.model()).parameters();
             List<StepMetrics> single = train(work, one, 1, threads);
             List<StepMetrics> split = train(work, two, 2, 1);
