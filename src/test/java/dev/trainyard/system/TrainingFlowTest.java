@@ -93,6 +93,28 @@ class TrainingFlowTest {
     }
 
     @Test
+    void aTensorParallelJobTrainsOnTheRunnersTwoDevicesAndCheckpointsWholeTensors() throws Exception {
+        JobSpec spec = Specs.tinyGpt("flow-tp", 2, 20, 20);
+        spec.getParallelism().tensorParallel(2);
+        Job job = platform.jobs().submitJob(spec, null);
+
+        Job done = platform.awaitJob(job.getId(), j -> j.getFinishedAt() != null, Duration.ofMinutes(3));
+
+        assertThat(done.getState()).as(done.getStateReason()).isEqualTo("SUCCEEDED");
+        assertThat(done.getProgress().getStep()).isEqualTo(20L);
+        List<SeriesPoint> loss = series(job.getId(), "loss");
+        assertThat(loss).hasSize(20);
+        assertThat(loss.get(19).getValue())
+                .as("loss falls")
+                .isLessThan(loss.get(0).getValue());
+        Checkpoint last = platform.jobs().listJobCheckpoints(job.getId()).get(0);
+        SafetensorsFile checkpoint = SafetensorsFile.parse(download(job.getId(), last.getId(), null));
+        // whole QKV weight [3 x dModel, dModel] of float32, as a single-device run writes it, not one rank's half
+        assertThat(checkpoint.tensors().get("param/blocks.1.attn.qkv.weight")).hasSize(3 * 32 * 32 * 4);
+        assertThat(checkpoint.tensors().get("param/blocks.0.tok_emb.weight")).hasSize(128 * 32 * 4);
+    }
+
+    @Test
     void downsampledMetricsKeepTheExtremes() {
         Job job = platform.jobs().submitJob(Specs.tinyGpt("downsample", 1, 40, 40), null);
         platform.awaitJob(job.getId(), j -> j.getFinishedAt() != null, Duration.ofMinutes(3));

@@ -17,6 +17,7 @@ public final class JobSpecValidator {
     public static final List<String> PRIORITIES = List.of("low", "normal", "high", "urgent");
     static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,100}");
     static final int MAX_GPUS = 512;
+    static final int MAX_TENSOR_PARALLEL = 64;
     static final long MAX_RUNTIME_SECONDS = 30L * 24 * 3600;
     static final BigDecimal MAX_COST = new BigDecimal("1000000000");
 
@@ -261,14 +262,17 @@ public final class JobSpecValidator {
                 given.balance() == null ? SpecDefaults.BALANCE : given.balance().toLowerCase(Locale.ROOT);
         v.checkOneOf("parallelism.balance", balance, List.of("time", "params"));
         v.checkRange("parallelism.stages", given.stages(), 1, MAX_GPUS);
-        if (r != null && r.gpus() != null && r.minGpus() != null && dp >= 1) {
-            checkDeviceSplit(given.stages(), dp, r, v);
+        int tp = given.tensorParallelOrDefault();
+        v.checkRange("parallelism.tensorParallel", tp, 1, MAX_TENSOR_PARALLEL);
+        checkTensorSplit(tp, model, v);
+        if (r != null && r.gpus() != null && r.minGpus() != null && dp >= 1 && tp >= 1) {
+            checkDeviceSplit(given.stages(), dp, tp, r, v);
             int blocks = blockCount(model);
-            if (blocks > 0 && r.gpus() / dp > blocks) {
+            if (blocks > 0 && r.gpus() / dp / tp > blocks) {
                 v.add(
                         "resources.gpus",
-                        "the model has " + blocks + " blocks, so at most " + blocks * dp
-                                + " devices can be used (one stage per device)");
+                        "the model has " + blocks + " blocks, so at most " + blocks * dp * tp
+                                + " devices can be used (one stage per tensorParallel devices)");
             }
         }
         if (t != null && t.batchSize() != null && micro >= 1 && dp >= 1 && t.batchSize() % (micro * dp) != 0) {
@@ -277,12 +281,46 @@ public final class JobSpecValidator {
                     "must be divisible by parallelism.microBatches x dataParallel (" + micro * dp + ")");
         }
         return new ParallelismSpec(
-                given.stages(), micro, schedule, Boolean.TRUE.equals(given.recompute()), dp, balance);
+                given.stages(), micro, schedule, Boolean.TRUE.equals(given.recompute()), dp, balance, tp);
     }
 
-    private static void checkDeviceSplit(Integer stages, int dp, Resources r, Violations v) {
+    /**
+     * Tensor parallelism splits a GPT's attention heads, its MLP's hidden width (4 x dModel) and its vocabulary
+     * into equal shards, one per device of the group.
+     */
+    private static void checkTensorSplit(int tp, ModelSpec model, Violations v) {
+        if (tp <= 1) {
+            return;
+        }
+        if (!(model instanceof ModelSpec.Gpt g)) {
+            if (model != null) {
+                v.add("parallelism.tensorParallel", "must be 1 for a " + model.type() + " model (gpt models only)");
+            }
+            return;
+        }
+        if (g.heads() != null && g.heads() % tp != 0) {
+            v.add("parallelism.tensorParallel", "must divide model.heads (" + g.heads() + ")");
+        }
+        if (g.dModel() != null && 4L * g.dModel() % tp != 0) {
+            v.add("parallelism.tensorParallel", "must divide the MLP width 4 x model.dModel (" + 4L * g.dModel() + ")");
+        }
+        if (g.vocab() != null && g.vocab() % tp != 0) {
+            v.add("parallelism.tensorParallel", "must divide model.vocab (" + g.vocab() + ")");
+        }
+    }
+
+    private static void checkDeviceSplit(Integer stages, int dp, int tp, Resources r, Violations v) {
         if (r.gpus() % dp != 0) {
             v.add("parallelism.dataParallel", "must divide resources.gpus (" + r.gpus() + ")");
+        } else if (r.gpus() / dp % tp != 0) {
+            // A replica's devices sit in one runner (the scheduler cuts gangs between whole replicas), so every
+            // tensor-parallel group does too.
+            v.add(
+                    "parallelism.tensorParallel",
+                    "must divide each replica's devices, resources.gpus / dataParallel (" + r.gpus() / dp + ")");
+        }
+        if (tp > 1 && !r.minGpus().equals(r.gpus())) {
+            v.add("resources.minGpus", "elastic placement (minGpus < gpus) is not supported with tensorParallel > 1");
         }
         if (Boolean.TRUE.equals(r.multiNode()) && dp == 1) {
             v.add(
@@ -293,8 +331,10 @@ public final class JobSpecValidator {
         if (dp > 1 && !r.minGpus().equals(r.gpus())) {
             v.add("resources.minGpus", "elastic placement (minGpus < gpus) is not supported with dataParallel > 1");
         }
-        if (stages != null && stages * dp != r.gpus()) {
-            v.add("parallelism.stages", "stages x dataParallel must equal resources.gpus (" + r.gpus() + ")");
+        if (stages != null && stages * dp * tp != r.gpus()) {
+            v.add(
+                    "parallelism.stages",
+                    "tensorParallel x stages x dataParallel must equal resources.gpus (" + r.gpus() + ")");
         }
     }
 

@@ -4,7 +4,8 @@ import java.util.List;
 
 /**
  * Each stage's peak memory for a layout: fp32 parameters, gradients and two AdamW moments (16 bytes per
- * parameter), plus the activations the pipeline schedule keeps alive for backward. The engine checks its plan
+ * parameter), plus the activations the pipeline schedule keeps alive for backward; with tensor parallelism, the
+ * figures of one device of a stage's group. The engine checks its plan
  * with these figures and the API's dry run shows them.
  */
 public final class MemoryPlan {
@@ -46,11 +47,12 @@ public final class MemoryPlan {
         if (!ModelLayout.known(spec.model())) {
             return List.of();
         }
-        ModelLayout layout = ModelLayout.of(spec.model());
+        ParallelismSpec p = spec.parallelism();
+        // Per device: a tensor-parallel group's devices each hold 1/t of the split weights and activations.
+        ModelLayout layout = ModelLayout.of(spec.model(), p.tensorParallelOrDefault());
         if (stages < 1 || stages > layout.blocks().size()) {
             return List.of();
         }
-        ParallelismSpec p = spec.parallelism();
         int rows = Math.max(1, spec.training().batchSize() / p.microBatches() / p.dataParallel());
         return StagePartitioner.byParameters(layout, stages).stream()
                 .map(range -> stage(

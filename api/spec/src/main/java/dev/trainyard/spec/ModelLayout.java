@@ -20,8 +20,17 @@ public record ModelLayout(List<BlockLayout> blocks) {
 
     /** The layout of the model a normalized spec describes. */
     public static ModelLayout of(ModelSpec model) {
+        return of(model, 1);
+    }
+
+    /**
+     * The layout one device of a tensor-parallel group of {@code tensorParallel} holds: the split weights (QKV,
+     * projections, MLP, vocabulary) and the activations computed on split heads, hidden width or vocabulary are
+     * divided; layer norms, biases added after an all-reduce and the residual stream are whole on every device.
+     */
+    public static ModelLayout of(ModelSpec model, int tensorParallel) {
         if (model instanceof ModelSpec.Gpt gpt) {
-            return gpt(gpt);
+            return gpt(gpt, Math.max(1, tensorParallel));
         }
         if (model instanceof ModelSpec.Mlp mlp) {
             return mlp(mlp);
@@ -37,19 +46,22 @@ public record ModelLayout(List<BlockLayout> blocks) {
         return blocks.stream().mapToLong(BlockLayout::parameters).toArray();
     }
 
-    private static ModelLayout gpt(ModelSpec.Gpt s) {
+    private static ModelLayout gpt(ModelSpec.Gpt s, int tp) {
         long d = s.dModel();
         long t = s.seqLen();
         long v = s.vocab();
         List<BlockLayout> blocks = new ArrayList<>();
-        blocks.add(new BlockLayout(0, "embedding", v * d + t * d, 2 * t * d, t * d));
-        long perLayer = 2 * d + (3 * d * d + 3 * d) + (d * d + d) + 2 * d + (4 * d * d + 4 * d) + (4 * d * d + d);
-        // Saved for backward: norms, q/k/v, attention output and its weights, projections, the 4d MLP twice.
-        long layerActivations = 18 * t * d + (long) s.heads() * t * t;
+        blocks.add(new BlockLayout(0, "embedding", v * d / tp + t * d, 2 * t * d, t * d));
+        long replicated = 2 * d + d + 2 * d + d; // two norms, the two biases added after their all-reduce
+        long split = (3 * d * d + 3 * d) + d * d + (4 * d * d + 4 * d) + 4 * d * d;
+        long perLayer = replicated + split / tp;
+        // Saved for backward: norms, q/k/v, attention output and its weights, projections, the 4d MLP twice. The
+        // norms, residuals and reduced projections (6 t d) are whole on every device; the rest is split.
+        long layerActivations = 6 * t * d + (12 * t * d + (long) s.heads() * t * t) / tp;
         for (int i = 0; i < s.layers(); i++) {
             blocks.add(new BlockLayout(i + 1, "transformer", perLayer, layerActivations, t * d));
         }
-        blocks.add(new BlockLayout(s.layers() + 1, "head", 2 * d + d * v, 2 * t * d + 2 * t * v, t * v));
+        blocks.add(new BlockLayout(s.layers() + 1, "head", 2 * d + d * v / tp, 2 * t * d + 2 * t * v / tp, t * v / tp));
         return new ModelLayout(blocks);
     }
 

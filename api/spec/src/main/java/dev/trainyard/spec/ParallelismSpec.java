@@ -2,10 +2,10 @@ package dev.trainyard.spec;
 
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
-/** How the model is split: pipeline stages x data-parallel replicas. */
+/** How the model is split: tensor-parallel devices x pipeline stages x data-parallel replicas. */
 @Schema(name = "ParallelismSpec")
 public record ParallelismSpec(
-        @Schema(description = "Pipeline stages (default: devices granted / dataParallel)")
+        @Schema(description = "Pipeline stages (default: devices granted / (dataParallel x tensorParallel))")
         Integer stages,
 
         @Schema(description = "Micro-batches per step (default " + SpecDefaults.MICRO_BATCHES + ")")
@@ -25,4 +25,31 @@ public record ParallelismSpec(
                 description = "How blocks are cut into stages: time (default; balances per-block times measured in a "
                         + "short profiling pass) or params (balances parameter counts: no profiling, the same cut on any "
                         + "machine)")
-        String balance) {}
+        String balance,
+
+        @Schema(
+                description = "Devices each layer is split across, Megatron-style: attention heads, the MLP and the "
+                        + "vocabulary are divided among them (default " + SpecDefaults.TENSOR_PARALLEL + "). A "
+                        + "tensor-parallel group always sits inside one runner; devices = tensorParallel x stages x "
+                        + "dataParallel. gpt models only; model.heads, 4 x model.dModel and model.vocab must be "
+                        + "divisible by it",
+                minimum = "1",
+                maximum = "64")
+        Integer tensorParallel) {
+
+    /** A layout without tensor parallelism (the field left out). */
+    public ParallelismSpec(
+            Integer stages,
+            Integer microBatches,
+            String schedule,
+            Boolean recompute,
+            Integer dataParallel,
+            String balance) {
+        this(stages, microBatches, schedule, recompute, dataParallel, balance, null);
+    }
+
+    /** Devices per tensor-parallel group: 1 when left out. */
+    public int tensorParallelOrDefault() {
+        return tensorParallel == null ? SpecDefaults.TENSOR_PARALLEL : tensorParallel;
+    }
+}

@@ -31,6 +31,7 @@ public final class SpecDefaults {
     public static final double DIVERGENCE_FACTOR = 100;
 
     public static final int DATA_PARALLEL = 1;
+    public static final int TENSOR_PARALLEL = 1;
     public static final int MICRO_BATCHES = 4;
     public static final String SCHEDULE = "1f1b";
     public static final String BALANCE = "time";
@@ -61,6 +62,11 @@ public final class SpecDefaults {
 
     /** Pipeline stages when the spec names none: every device a replica is granted holds one stage. */
     public static int stages(int devicesGranted, int dataParallel) {
-        return Math.max(1, devicesGranted / dataParallel);
+        return stages(devicesGranted, dataParallel, TENSOR_PARALLEL);
+    }
+
+    /** Pipeline stages when the spec names none: every t devices of a replica hold one tensor-parallel stage. */
+    public static int stages(int devicesGranted, int dataParallel, int tensorParallel) {
+        return Math.max(1, devicesGranted / dataParallel / tensorParallel);
     }
 }

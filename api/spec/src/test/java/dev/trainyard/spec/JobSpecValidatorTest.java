@@ -24,7 +24,7 @@ class JobSpecValidatorTest {
         assertThat(spec.data()).isEqualTo(new DataSpec.Arithmetic("arithmetic", 0L, 0.1));
         assertThat(spec.training())
                 .isEqualTo(new TrainingSpec(200L, 16, 1e-3, 1e-4, 20, 0.01, 1.0, 0L, 20, "fp32", 100.0));
-        assertThat(spec.parallelism()).isEqualTo(new ParallelismSpec(null, 4, "1f1b", false, 1, "time"));
+        assertThat(spec.parallelism()).isEqualTo(new ParallelismSpec(null, 4, "1f1b", false, 1, "time", 1));
         assertThat(spec.checkpoint()).isEqualTo(new CheckpointPolicy(50, 3, false));
     }
 
@@ -140,6 +140,49 @@ class JobSpecValidatorTest {
                         e -> assertThat(e.violations())
                                 .extracting(FieldViolation::field)
                                 .containsExactly("model.layers"));
+    }
+
+    @Test
+    void tensorParallelismSplitsHeadsMlpAndVocabularyWithinOneReplica() {
+        String tp2 = MINIMAL.replace("\"gpus\": 1", "\"gpus\": 4")
+                .replace("\"seqLen\": 8}", "\"seqLen\": 8}, \"parallelism\": {\"tensorParallel\": 2}");
+
+        JobSpec spec = JobSpecValidator.normalize(SpecDocument.parse(tp2));
+
+        assertThat(spec.parallelism().tensorParallel()).isEqualTo(2);
+        // devices = tensorParallel x stages x dataParallel: 4 devices at t = 2 make 2 stages by default
+        assertThat(SpecDefaults.stages(4, 1, spec.parallelism().tensorParallel()))
+                .isEqualTo(2);
+        assertThat(violations(tp2.replace("\"heads\": 2", "\"heads\": 1")))
+                .extracting(FieldViolation::field)
+                .containsExactly("parallelism.tensorParallel");
+        assertThat(violations(tp2.replace("\"tensorParallel\": 2", "\"tensorParallel\": 2, \"stages\": 1")))
+                .extracting(FieldViolation::toString)
+                .singleElement()
+                .asString()
+                .contains("parallelism.stages", "tensorParallel x stages x dataParallel");
+        assertThat(violations(tp2.replace("\"tensorParallel\": 2", "\"tensorParallel\": 0")))
+                .extracting(FieldViolation::field)
+                .containsExactly("parallelism.tensorParallel");
+        // a replica of 3 devices cannot hold whole groups of 2: a group would cross into another replica's runner
+        assertThat(violations(tp2.replace("\"gpus\": 4", "\"gpus\": 6")
+                        .replace("\"tensorParallel\": 2", "\"tensorParallel\": 2, \"dataParallel\": 2")))
+                .extracting(FieldViolation::field)
+                .contains("parallelism.tensorParallel");
+        assertThat(violations(tp2.replace("\"seqLen\": 8}", "\"seqLen\": 8, \"vocab\": 255}")))
+                .extracting(FieldViolation::toString)
+                .anySatisfy(v -> assertThat(v).contains("model.vocab"));
+    }
+
+    @Test
+    void tensorParallelismIsForGptModelsOnly() {
+        String mlp = """
+                {"name": "m", "resources": {"pool": "cpu", "gpus": 2},
+                 "model": {"type": "mlp", "inputs": 4, "hidden": [8], "outputs": 2},
+                 "data": {"type": "synthetic-tabular"}, "training": {"steps": 10},
+                 "parallelism": {"tensorParallel": 2}}""";
+
+        assertThat(violations(mlp)).extracting(FieldViolation::field).contains("parallelism.tensorParallel");
     }
 
     private static List<FieldViolation> violations(String json) {

@@ -26,6 +26,24 @@ class ModelLayoutTest {
     }
 
     @Test
+    void aTensorParallelDeviceHoldsItsShareOfTheSplitWeightsAndTheWholeNorms() {
+        int d = 16;
+        int t = 8;
+        int v = 128;
+        ModelSpec.Gpt gpt = new ModelSpec.Gpt("gpt", 2, d, 2, t, v, 0.0);
+        ModelLayout whole = ModelLayout.of(gpt);
+        ModelLayout half = ModelLayout.of(gpt, 2);
+
+        // norms (4d) and the biases added after the all-reduces (2d) stay whole; the rest is halved
+        long transformer = 6 * d + ((3 * d * d + 3 * d) + d * d + (4 * d * d + 4 * d) + 4 * d * d) / 2;
+        assertThat(half.parameterCounts())
+                .containsExactly(v * d / 2 + t * d, transformer, transformer, 2 * d + v * d / 2);
+        assertThat(ModelLayout.of(gpt, 1)).isEqualTo(whole);
+        assertThat(half.blocks().get(1).activationFloatsPerSample())
+                .isLessThan(whole.blocks().get(1).activationFloatsPerSample());
+    }
+
+    @Test
     void mlpBlocksAreItsDenseLayers() {
         ModelLayout layout = ModelLayout.of(new ModelSpec.Mlp("mlp", 4, List.of(8, 6), 3, "classification"));
 

@@ -57,11 +57,22 @@ public final class MemoryPlanner {
 
     /** Throws {@link MemoryPlanException} when the stages together exceed {@code limitBytes}. */
     public static void requireFits(List<StagePlan> stages, long limitBytes) {
-        long total = stages.stream().mapToLong(s -> s.memory().totalBytes()).sum();
+        requireFits(stages, 1, limitBytes);
+    }
+
+    /**
+     * Throws {@link MemoryPlanException} when the stages together, each on {@code devicesPerStage} devices (a
+     * tensor-parallel group; each stage plan is one device's), exceed {@code limitBytes}.
+     */
+    public static void requireFits(List<StagePlan> stages, int devicesPerStage, long limitBytes) {
+        long total = devicesPerStage
+                * stages.stream().mapToLong(s -> s.memory().totalBytes()).sum();
         if (limitBytes > 0 && total > limitBytes) {
             StringBuilder message = new StringBuilder(String.format(
-                    "the plan needs about %.1f MiB but only %.1f MiB are available:",
-                    MemoryEstimate.mib(total), MemoryEstimate.mib(limitBytes)));
+                    "the plan needs about %.1f MiB but only %.1f MiB are available%s:",
+                    MemoryEstimate.mib(total),
+                    MemoryEstimate.mib(limitBytes),
+                    devicesPerStage > 1 ? " (" + devicesPerStage + " tensor-parallel devices per stage, each)" : ""));
             for (StagePlan stage : stages) {
                 message.append("\n  stage ")
                         .append(stage.range().stage())

@@ -63,14 +63,19 @@ final class TrainingLoop {
         }
         int threads = run.threadsPerStage() > 0
                 ? run.threadsPerStage()
-                : Math.max(1, Runtime.getRuntime().availableProcessors() / run.stageCount());
+                : Math.max(
+                        1,
+                        Runtime.getRuntime().availableProcessors()
+                                / run.stageCount()
+                                / spec.parallelism().tensorParallelOrDefault());
         MemoryPlanner.requireModelStateFits(
                 spec, run.memoryLimitBytes() > 0 ? run.memoryLimitBytes() : MemoryPlanner.hostAvailableBytes());
         Optional<CheckpointState> resume = run.resumeFrom().map(this::loadCompatible);
         TrainingData data = TrainingData.open(spec, run.dataFetcher());
         try (EngineSession session = engine.open(run, data, threads)) {
             TrainingPlan plan = session.plan();
-            MemoryPlanner.requireFits(plan.stages(), plan.memoryLimitBytes());
+            MemoryPlanner.requireFits(
+                    plan.stages(), spec.parallelism().tensorParallelOrDefault(), plan.memoryLimitBytes());
             listener.onPlan(plan);
             stageCount = plan.stages().size();
             session.build();

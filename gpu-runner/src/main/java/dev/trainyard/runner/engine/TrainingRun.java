@@ -149,10 +149,12 @@ public record TrainingRun(
 
     /**
      * Pipeline stages for this process: the spec's count if it fits the devices, else one per device. A process
-     * holding several replicas divides its devices by their number (it trains their rows as one pipeline).
+     * holding several replicas divides its devices by their number (it trains their rows as one pipeline), and
+     * each stage takes {@code parallelism.tensorParallel} devices.
      */
     public int stageCount() {
-        int fromDevices = Math.max(1, devices / dataParallel.localReplicas());
+        int tensorParallel = spec.parallelism().tensorParallelOrDefault();
+        int fromDevices = Math.max(1, devices / dataParallel.localReplicas() / tensorParallel);
         Integer asked = spec.parallelism().stages();
         return asked != null && asked > 0 ? Math.min(asked, fromDevices) : fromDevices;
     }

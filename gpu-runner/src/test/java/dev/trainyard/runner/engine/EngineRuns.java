@@ -21,7 +21,11 @@ final class EngineRuns {
 
     /** What a test looks at after a run: the result, each step's loss, the final parameters by name. */
     record Recorded(
-            TrainingResult result, List<Double> losses, List<Double> evalLosses, Map<String, float[]> parameters) {}
+            TrainingResult result,
+            List<Double> losses,
+            List<Double> evalLosses,
+            Map<String, float[]> parameters,
+            TrainingPlan plan) {}
 
     static JobSpec tinyGpt(int steps, double dropout) {
         return SpecDocument.parseForTraining("""
@@ -39,6 +43,17 @@ final class EngineRuns {
         return spec.withParallelism(new ParallelismSpec(stages, microBatches, schedule, recompute, 1, "params"));
     }
 
+    /** {@code tensorParallel} devices per stage, Megatron-style. */
+    static JobSpec withTensorParallel(JobSpec spec, int tensorParallel, int stages, int microBatches, String schedule) {
+        return withTensorParallel(spec, tensorParallel, stages, microBatches, schedule, false);
+    }
+
+    static JobSpec withTensorParallel(
+            JobSpec spec, int tensorParallel, int stages, int microBatches, String schedule, boolean recompute) {
+        return spec.withParallelism(
+                new ParallelismSpec(stages, microBatches, schedule, recompute, 1, "params", tensorParallel));
+    }
+
     static JobSpec withCheckpointEvery(JobSpec spec, int every) {
         return spec.withCheckpoint(new CheckpointPolicy(every, 10, false));
     }
@@ -50,7 +65,13 @@ final class EngineRuns {
     static Recorded train(JobSpec spec, Path out, Optional<Path> resume, StopSignal stop) {
         List<Double> losses = new ArrayList<>();
         List<Double> evalLosses = new ArrayList<>();
+        TrainingPlan[] plan = new TrainingPlan[1];
         TrainingListener recorder = new TrainingListener() {
+            @Override
+            public void onPlan(TrainingPlan p) {
+                plan[0] = p;
+            }
+
             @Override
             public void onStep(StepMetrics metrics) {
                 losses.add(metrics.loss());
@@ -62,7 +83,8 @@ final class EngineRuns {
             }
         };
         int devices =
-                spec.parallelism().stages() == null ? 1 : spec.parallelism().stages();
+                (spec.parallelism().stages() == null ? 1 : spec.parallelism().stages())
+                        * spec.parallelism().tensorParallelOrDefault();
         TrainingRun run = TrainingRun.of(spec, devices, out)
                 .withThreadsPerStage(1)
                 .reportingTo(recorder)
@@ -73,7 +95,7 @@ final class EngineRuns {
         TrainingResult result = Trainer.train(run, new TorchEngine());
         Path weights = result.exportedModel()
                 .orElseGet(() -> result.lastCheckpoint().orElseThrow().path());
-        return new Recorded(result, losses, evalLosses, parametersIn(weights));
+        return new Recorded(result, losses, evalLosses, parametersIn(weights), plan[0]);
     }
 
     /** Parameters by name from an exported model or a checkpoint (whose names carry a "param/" prefix). */

@@ -12,6 +12,7 @@ import dev.trainyard.spec.ModelLayout;
 import dev.trainyard.spec.ModelSpec;
 import dev.trainyard.spec.StageRange;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -57,5 +58,15 @@ class MemoryPlannerTest {
                 .isInstanceOf(MemoryPlanException.class)
                 .hasMessageContaining("stage 0 on cpu")
                 .hasMessageContaining("micro-batches");
+    }
+
+    @Test
+    void everyDeviceOfATensorParallelStageCountsAgainstTheHost() {
+        StagePlan stage = new StagePlan(firstOfTwo, "cpu", 0, new MemoryEstimate(100, 100, 200, 600));
+
+        MemoryPlanner.requireFits(List.of(stage), 1, 1000);
+        assertThatThrownBy(() -> MemoryPlanner.requireFits(List.of(stage), 2, 1999))
+                .isInstanceOf(MemoryPlanException.class)
+                .hasMessageContaining("2 tensor-parallel devices per stage");
     }
 }

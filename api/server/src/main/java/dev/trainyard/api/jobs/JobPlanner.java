@@ -98,7 +98,9 @@ public class JobPlanner {
         return stages != null
                 ? stages
                 : SpecDefaults.stages(
-                        spec.resources().gpus(), spec.parallelism().dataParallel());
+                        spec.resources().gpus(),
+                        spec.parallelism().dataParallel(),
+                        spec.parallelism().tensorParallelOrDefault());
     }
 
     private PlanView.PoolFit fit(PoolEntity pool, JobSpec spec, List<MemoryEstimate> perStage) {

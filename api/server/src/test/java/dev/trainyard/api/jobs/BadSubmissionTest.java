@@ -102,6 +102,20 @@ class BadSubmissionTest {
                 bad("heads not dividing dModel", "model.heads", s -> s.set("model.heads", 3)),
                 bad("zero heads", "model.heads", s -> s.set("model.heads", 0)),
                 bad(
+                        "zero tensor-parallel devices",
+                        "parallelism.tensorParallel",
+                        s -> s.set("parallelism.tensorParallel", 0)),
+                bad(
+                        "tensorParallel not dividing the heads",
+                        "parallelism.tensorParallel",
+                        s -> s.set("resources.gpus", 3).set("parallelism.tensorParallel", 3)),
+                bad(
+                        "tensorParallel x stages not equal to gpus",
+                        "parallelism.stages",
+                        s -> s.set("resources.gpus", 2)
+                                .set("parallelism.tensorParallel", 2)
+                                .set("parallelism.stages", 2)),
+                bad(
                         "batch not divisible by micro-batches",
                         "training.batchSize",
                         s -> s.set("training.batchSize", 16).set("parallelism.microBatches", 3)),

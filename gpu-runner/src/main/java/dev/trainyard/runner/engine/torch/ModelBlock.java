@@ -1,5 +1,6 @@
 package dev.trainyard.runner.engine.torch;
 
+import dev.trainyard.runner.engine.ShardLayout;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -20,12 +21,32 @@ abstract class ModelBlock {
 
     private final int index;
     private final long seed;
+    private final TensorParallelRank tensorParallel;
     private final Map<String, Tensor> parameters = new LinkedHashMap<>();
+    private final Map<String, ShardLayout> shards = new LinkedHashMap<>();
     private final Map<String, Tensor> buffers = new LinkedHashMap<>();
 
     ModelBlock(int index, long seed) {
+        this(index, seed, TensorParallelRank.SINGLE);
+    }
+
+    /** A block holding {@code tensorParallel}'s slice of each split parameter. */
+    ModelBlock(int index, long seed, TensorParallelRank tensorParallel) {
         this.index = index;
         this.seed = seed;
+        this.tensorParallel = tensorParallel;
+    }
+
+    TensorParallelRank tensorParallel() {
+        return tensorParallel;
+    }
+
+    /**
+     * Global name to how the parameter is split across the tensor-parallel group, for the split ones only: the
+     * others are whole, and the same, on every rank.
+     */
+    Map<String, ShardLayout> shards() {
+        return Collections.unmodifiableMap(shards);
     }
 
     int index() {
@@ -58,19 +79,41 @@ abstract class ModelBlock {
     }
 
     final Tensor normalParameter(String localName, double std, long... shape) {
+        return normalParameter(localName, std, null, shape);
+    }
+
+    /**
+     * A parameter drawn whole from its seed, then cut to this rank's slice when {@code layout} is not null: every
+     * group size starts from the same whole weights.
+     */
+    final Tensor normalParameter(String localName, double std, ShardLayout layout, long... shape) {
         String name = globalName(localName);
         SplittableRandom random = new SplittableRandom(seed ^ name.hashCode() * 0x9E3779B97F4A7C15L);
         float[] values = new float[(int) elements(shape)];
         for (int i = 0; i < values.length; i++) {
             values[i] = (float) (random.nextGaussian() * std);
         }
-        return register(name, values, shape);
+        return registerSlice(name, values, shape, layout);
     }
 
     final Tensor constantParameter(String localName, float value, long... shape) {
+        return constantParameter(localName, value, null, shape);
+    }
+
+    final Tensor constantParameter(String localName, float value, ShardLayout layout, long... shape) {
         float[] values = new float[(int) elements(shape)];
         java.util.Arrays.fill(values, value);
-        return register(globalName(localName), values, shape);
+        return registerSlice(globalName(localName), values, shape, layout);
+    }
+
+    private Tensor registerSlice(String name, float[] values, long[] shape, ShardLayout layout) {
+        if (layout == null || !tensorParallel.split()) {
+            return register(name, values, shape);
+        }
+        shards.put(name, layout);
+        int ranks = tensorParallel.size();
+        return register(
+                name, layout.slice(values, shape, tensorParallel.rank(), ranks), layout.sliceShape(shape, ranks));
     }
 
     /** Registers a tensor the block already holds (a loaded module's parameter) under its global name. */

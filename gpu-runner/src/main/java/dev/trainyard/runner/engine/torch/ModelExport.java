@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.bytedeco.javacpp.PointerScope;
 
 /**
  * Writes the final weights as {@code model.safetensors} with a {@code config.json} describing the model. The
@@ -25,16 +24,11 @@ final class ModelExport {
 
     private ModelExport() {}
 
-    /** Writes into {@code directory} and returns the safetensors file. */
-    static Path write(Path directory, JobSpec spec, List<PipelineStage> stages) {
-        List<HostTensor> parameters = new ArrayList<>();
-        List<HostTensor> buffers = new ArrayList<>();
-        try (PointerScope scope = new PointerScope()) {
-            stages.forEach(stage -> {
-                parameters.addAll(stage.parametersToHost());
-                buffers.addAll(stage.buffersToHost());
-            });
-        }
+    /**
+     * Writes the whole (unsplit) {@code parameters} and {@code buffers} into {@code directory} and returns the
+     * safetensors file.
+     */
+    static Path write(Path directory, JobSpec spec, List<HostTensor> parameters, List<HostTensor> buffers) {
         List<HostTensor> tensors = new ArrayList<>(parameters);
         tensors.addAll(buffers);
         Path weights = directory.resolve("model.safetensors");

@@ -35,7 +35,11 @@ final class PipelineEngine implements AutoCloseable {
     private static final java.lang.management.ThreadMXBean CPU =
             java.lang.management.ManagementFactory.getThreadMXBean();
 
+    /** Stage s, tensor-parallel rank r at s x ranks + r: one thread each. */
     private final List<PipelineStage> stages;
+
+    private final int ranks;
+    private final int stageCount;
     private final PipelineSchedule schedule;
     private final int microBatches;
     private final boolean recompute;
@@ -54,7 +58,29 @@ final class PipelineEngine implements AutoCloseable {
             int threadsPerStage,
             boolean bf16,
             ReplicaGroup replicas) {
+        this(stages, 1, schedule, microBatches, recompute, threadsPerStage, bf16, replicas);
+    }
+
+    /**
+     * {@code stages} holds each stage's {@code ranks} tensor-parallel ranks, stage by stage. Rank r of a stage
+     * exchanges activations and gradients with rank r of its neighbours (every rank has the whole activation after
+     * each block's all-reduce); the ranks of a stage meet in their group's collectives.
+     */
+    PipelineEngine(
+            List<PipelineStage> stages,
+            int ranks,
+            PipelineSchedule schedule,
+            int microBatches,
+            boolean recompute,
+            int threadsPerStage,
+            boolean bf16,
+            ReplicaGroup replicas) {
         this.stages = List.copyOf(stages);
+        this.ranks = ranks;
+        this.stageCount = stages.size() / ranks;
+        if (ranks > 1 && replicas != null) {
+            throw new IllegalArgumentException("tensor parallelism with data-parallel replicas is not supported yet");
+        }
         this.replicas = replicas;
         this.schedule = schedule;
         this.microBatches = microBatches;
@@ -70,7 +96,9 @@ final class PipelineEngine implements AutoCloseable {
                             }
                             task.run();
                         },
-                        "pipeline-stage-" + stage);
+                        ranks == 1
+                                ? "pipeline-stage-" + stage
+                                : "pipeline-stage-" + stage / ranks + "-rank-" + stage % ranks);
                 thread.setDaemon(true);
                 return thread;
             }));
@@ -82,9 +110,10 @@ final class PipelineEngine implements AutoCloseable {
     /** Forward and backward of every micro-batch on every stage, then clipping and the optimizer update. */
     StepOutcome trainStep(Batch batch, StepParameters step) {
         List<Batch> slices = slices(batch);
+        // every rank of every stage hands in its squares: split parameters by slice, whole ones by rank 0 only
         GradientClipper clipper = new GradientClipper(stages.size(), step.gradClip());
         List<StageReport> reports = runOnAllStages(s -> () -> trainOnStage(s, slices, step, clipper), clipper);
-        return outcome(reports, clipper.norm());
+        return outcome(rankZeroReports(reports), clipper.norm());
     }
 
     /** Mean loss of {@code batch} without autograd or dropout. */
@@ -95,33 +124,35 @@ final class PipelineEngine implements AutoCloseable {
         return reports.get(reports.size() - 1).loss();
     }
 
-    private StageReport trainOnStage(int s, List<Batch> slices, StepParameters step, GradientClipper clipper)
+    private StageReport trainOnStage(int lane, List<Batch> slices, StepParameters step, GradientClipper clipper)
             throws InterruptedException {
-        PipelineStage stage = stages.get(s);
+        PipelineStage stage = stages.get(lane);
+        int s = lane / ranks;
+        stage.tensorParallel().bindToThread(stage.device());
         try (PointerScope scope = new PointerScope()) {
             long cpuStart = CPU.getCurrentThreadCpuTime();
             long start = System.nanoTime();
             long waiting = 0;
             double loss = 0;
-            for (PipelineOp op : schedule.stageOps(s, stages.size(), microBatches)) {
+            for (PipelineOp op : schedule.stageOps(s, stageCount, microBatches)) {
                 int mb = op.microBatch();
                 ForwardPass pass = new ForwardPass(true, step.seed(), step.step(), mb);
                 long before = System.nanoTime();
                 if (op.pass() == PipelineOp.Pass.FORWARD) {
-                    Tensor received = s == 0 ? null : take(activations.get(s - 1), mb);
+                    Tensor received = s == 0 ? null : take(activations.get(lane - ranks), mb);
                     waiting += System.nanoTime() - before;
                     Tensor output = stage.forward(mb, received, slices.get(mb), pass, recompute, microBatches);
                     if (stage.isLast()) {
                         loss += output.item_double();
                     } else {
-                        activations.get(s).add(new Message(mb, output));
+                        activations.get(lane).add(new Message(mb, output));
                     }
                 } else {
-                    Tensor gradOutput = stage.isLast() ? null : take(gradients.get(s), mb);
+                    Tensor gradOutput = stage.isLast() ? null : take(gradients.get(lane), mb);
                     waiting += System.nanoTime() - before;
                     Tensor gradInput = stage.backward(mb, gradOutput, slices.get(mb), pass, microBatches);
                     if (s > 0) {
-                        gradients.get(s - 1).add(new Message(mb, gradInput));
+                        gradients.get(lane - ranks).add(new Message(mb, gradInput));
                     }
                 }
             }
@@ -135,7 +166,7 @@ final class PipelineEngine implements AutoCloseable {
                     loss = replicas.averageValue(s, loss);
                 }
             }
-            double factor = clipper.exchange(s, stage.squaredGradientNorms());
+            double factor = clipper.exchange(lane, stage.squaredGradientNorms());
             if (factor < 1) {
                 stage.scaleGradients(factor);
             }
@@ -144,8 +175,10 @@ final class PipelineEngine implements AutoCloseable {
         }
     }
 
-    private StageReport evaluateOnStage(int s, List<Batch> slices, CyclicBarrier done) throws Exception {
-        PipelineStage stage = stages.get(s);
+    private StageReport evaluateOnStage(int lane, List<Batch> slices, CyclicBarrier done) throws Exception {
+        PipelineStage stage = stages.get(lane);
+        int s = lane / ranks;
+        stage.tensorParallel().bindToThread(stage.device());
         try (PointerScope scope = new PointerScope()) {
             double[] loss = new double[1];
             long start = System.nanoTime();
@@ -153,12 +186,12 @@ final class PipelineEngine implements AutoCloseable {
             Tensors.withoutGrad(() -> {
                 try {
                     for (int mb = 0; mb < microBatches; mb++) {
-                        Tensor received = s == 0 ? null : take(activations.get(s - 1), mb);
+                        Tensor received = s == 0 ? null : take(activations.get(lane - ranks), mb);
                         Tensor output = stage.evaluate(received, slices.get(mb), microBatches);
                         if (stage.isLast()) {
                             loss[0] += output.item_double();
                         } else {
-                            activations.get(s).add(new Message(mb, output));
+                            activations.get(lane).add(new Message(mb, output));
                         }
                     }
                 } catch (InterruptedException e) {
@@ -241,6 +274,15 @@ final class PipelineEngine implements AutoCloseable {
         return slices;
     }
 
+    /** One report per stage (its tensor-parallel rank 0's): the step's figures are per stage. */
+    private List<StageReport> rankZeroReports(List<StageReport> reports) {
+        List<StageReport> perStage = new ArrayList<>();
+        for (int i = 0; i < reports.size(); i += ranks) {
+            perStage.add(reports.get(i));
+        }
+        return perStage;
+    }
+
     private static StepOutcome outcome(List<StageReport> reports, double gradNorm) {
         long start = reports.stream().mapToLong(StageReport::startNanos).min().orElse(0);
         long end = reports.stream().mapToLong(StageReport::endNanos).max().orElse(0);
@@ -252,8 +294,18 @@ final class PipelineEngine implements AutoCloseable {
         return new StepOutcome(reports.get(reports.size() - 1).loss(), gradNorm, busy, wall, bubble, cpu);
     }
 
+    /** Every stage's every tensor-parallel rank, stage by stage. */
     List<PipelineStage> stages() {
         return stages;
+    }
+
+    int ranks() {
+        return ranks;
+    }
+
+    /** Whether a stage thread failed: a tensor-parallel peer waiting in a collective gives up. */
+    boolean aborted() {
+        return aborted;
     }
 
     @Override

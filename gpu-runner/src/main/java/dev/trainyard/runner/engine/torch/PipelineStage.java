@@ -2,6 +2,7 @@ package dev.trainyard.runner.engine.torch;
 
 import dev.trainyard.runner.engine.Batch;
 import dev.trainyard.runner.engine.HostTensor;
+import dev.trainyard.runner.engine.ShardLayout;
 import dev.trainyard.spec.StageRange;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -31,6 +32,8 @@ final class PipelineStage {
     private final boolean last;
     private final Map<String, Tensor> parameters = new LinkedHashMap<>();
     private final Map<String, Tensor> buffers = new LinkedHashMap<>();
+    private final Map<String, ShardLayout> shards = new LinkedHashMap<>();
+    private final TensorParallelRank tensorParallel;
     private final AdamW optimizer;
     private final Map<Integer, InFlight> inFlight = new HashMap<>();
 
@@ -45,7 +48,10 @@ final class PipelineStage {
             block.moveTo(device);
             parameters.putAll(block.parameters());
             buffers.putAll(block.buffers());
+            shards.putAll(block.shards());
         }
+        this.tensorParallel =
+                blocks.isEmpty() ? TensorParallelRank.SINGLE : blocks.get(0).tensorParallel();
         this.optimizer = new AdamW(parameters);
     }
 
@@ -55,6 +61,19 @@ final class PipelineStage {
 
     boolean isLast() {
         return last;
+    }
+
+    Device device() {
+        return device;
+    }
+
+    TensorParallelRank tensorParallel() {
+        return tensorParallel;
+    }
+
+    /** How each split parameter is cut across the tensor-parallel group (none when unsplit). */
+    Map<String, ShardLayout> shards() {
+        return shards;
     }
 
     /**
@@ -86,6 +105,7 @@ final class PipelineStage {
         } else {
             output.backward(Tensors.on(gradOutput, device), new BoolOptional(), false, new TensorArrayRefOptional());
         }
+        tensorParallel.rethrowHookFailure();
         return first ? null : state.input().grad();
     }
 
@@ -121,16 +141,21 @@ final class PipelineStage {
         for (ModelBlock block : blocks) {
             x = block.forward(x, pass);
         }
-        return last ? lossFunction.loss(x, slice).div(new Scalar((double) microBatches)) : x;
+        return last ? lossFunction.loss(x, slice, tensorParallel).div(new Scalar((double) microBatches)) : x;
     }
 
-    /** Squared L2 norm of each parameter's gradient, in parameter order (0 where there is none). */
+    /**
+     * Squared L2 norm of each parameter's gradient, in parameter order (0 where there is none). Under tensor
+     * parallelism, this rank's slice of a split parameter, and a whole (replicated) parameter on rank 0 only: the
+     * sum over the group's ranks is then the whole model's.
+     */
     double[] squaredGradientNorms() {
         double[] squares = new double[parameters.size()];
         int i = 0;
-        for (Tensor p : parameters.values()) {
-            Tensor g = p.grad();
-            double norm = g.defined() ? g.norm().item_double() : 0;
+        for (Map.Entry<String, Tensor> e : parameters.entrySet()) {
+            Tensor g = e.getValue().grad();
+            boolean counted = tensorParallel.rank() == 0 || shards.containsKey(e.getKey());
+            double norm = g.defined() && counted ? g.norm().item_double() : 0;
             squares[i++] = norm * norm;
         }
         return squares;
@@ -204,15 +229,22 @@ final class PipelineStage {
     }
 
     /**
-     * Loads this stage's slice of an unsharded checkpoint, by name. Buffers are restored where the checkpoint
-     * has them; one written before checkpoints carried buffers leaves the module's own values.
+     * Loads this stage's part of an unsharded checkpoint, by name: whole tensors, cut to this rank's slice where
+     * the parameter is split. Buffers are restored where the checkpoint has them; one written before checkpoints
+     * carried buffers leaves the module's own values.
      */
     void load(
             Map<String, HostTensor> params,
             Map<String, HostTensor> buffersByName,
             Map<String, HostTensor> first,
             Map<String, HostTensor> second) {
-        parameters.forEach((name, p) -> Tensors.copyInto(p, AdamW.require(params, name)));
+        if (!shards.isEmpty()) {
+            params = sliced(params);
+            first = sliced(first);
+            second = sliced(second);
+        }
+        Map<String, HostTensor> whole = params;
+        parameters.forEach((name, p) -> Tensors.copyInto(p, AdamW.require(whole, name)));
         buffers.forEach((name, b) -> {
             HostTensor saved = buffersByName.get(name);
             if (saved != null) {
@@ -220,5 +252,17 @@ final class PipelineStage {
             }
         });
         optimizer.load(first, second);
+    }
+
+    /** This rank's slices of the split parameters' whole tensors (AdamW's moments are named like them). */
+    private Map<String, HostTensor> sliced(Map<String, HostTensor> whole) {
+        Map<String, HostTensor> local = new HashMap<>(whole);
+        shards.forEach((name, layout) -> {
+            HostTensor t = whole.get(name);
+            if (t != null) {
+                local.put(name, layout.slice(t, tensorParallel.rank(), tensorParallel.size()));
+            }
+        });
+        return local;
     }
 }

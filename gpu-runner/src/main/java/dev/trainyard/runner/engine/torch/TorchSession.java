@@ -9,6 +9,7 @@ import dev.trainyard.runner.engine.MemoryPlanner;
 import dev.trainyard.runner.engine.ModelFile;
 import dev.trainyard.runner.engine.ModelState;
 import dev.trainyard.runner.engine.PipelineSchedule;
+import dev.trainyard.runner.engine.ShardLayout;
 import dev.trainyard.runner.engine.SpecException;
 import dev.trainyard.runner.engine.StagePlan;
 import dev.trainyard.runner.engine.StepOutcome;
@@ -26,11 +27,13 @@ import dev.trainyard.spec.StageRange;
 import dev.trainyard.spec.TrainingSpec;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
 
 /**
  * One run's model on libtorch: its blocks (built, or loaded from TorchScript), the stages they are cut into,
@@ -45,7 +48,14 @@ final class TorchSession implements EngineSession {
     private final DataParallelGroup replica;
     private final int threads;
     private final LossFunction lossFunction;
+    private final int tensorParallel;
+    /** Every block, as tensor-parallel rank 0 holds it (all of them without tensor parallelism). */
     private final List<ModelBlock> blocks;
+    /** Each tensor-parallel rank's blocks (just {@link #blocks} without tensor parallelism). */
+    private final List<List<ModelBlock>> rankBlocks = new ArrayList<>();
+    /** Each stage's tensor-parallel group, one member per rank; empty without tensor parallelism. */
+    private final List<List<DeviceGroup>> stageGroups = new ArrayList<>();
+
     private final ReplicaGroup replicas;
     private final TrainingPlan plan;
     private ModelLayout layout;
@@ -61,7 +71,22 @@ final class TorchSession implements EngineSession {
         this.threads = threads;
         NativeRuntime.configureThread(threads);
         this.lossFunction = new LossFunction(spec.model());
+        this.tensorParallel = spec.parallelism().tensorParallelOrDefault();
+        if (tensorParallel > 1) {
+            requireTensorParallelSupported();
+            this.replicas = null;
+            List<StageRange> ranges = partitionByParameters(run.stageCount());
+            this.blocks = buildSplitModel(ranges);
+            try {
+                this.plan = plan(ranges);
+            } catch (RuntimeException e) {
+                stageGroups.forEach(DeviceGroup::closeAll);
+                throw e;
+            }
+            return;
+        }
         this.blocks = buildModel(data);
+        rankBlocks.add(blocks);
         this.replicas = replica.isDistributed()
                 ? new ReplicaGroup(replica, run.stageCount(), run.stopSignal()::abandoned)
                 : null;
@@ -75,6 +100,63 @@ final class TorchSession implements EngineSession {
         }
     }
 
+    private void requireTensorParallelSupported() {
+        if (!(spec.model() instanceof ModelSpec.Gpt)) {
+            throw new SpecException("parallelism.tensorParallel " + tensorParallel + " splits gpt models only");
+        }
+        if (replica.isDistributed()) {
+            throw new SpecException("parallelism.tensorParallel > 1 with dataParallel > 1 is not supported yet");
+        }
+    }
+
+    /**
+     * Tensor parallelism cuts stages by parameter counts (the {@code params} balance): profiling the split blocks
+     * would need their groups, which need the cut.
+     */
+    private List<StageRange> partitionByParameters(int stageCount) {
+        layout = ModelLayout.of(spec.model(), tensorParallel);
+        if (stageCount > layout.blocks().size()) {
+            throw new SpecException(stageCount + " stages asked for a model of only "
+                    + layout.blocks().size() + " blocks");
+        }
+        return stageCount == 1
+                ? List.of(new StageRange(0, 0, layout.blocks().size()))
+                : StagePartitioner.byParameters(layout, stageCount);
+    }
+
+    /**
+     * Joins each stage's tensor-parallel group (one device per rank) and builds every rank's blocks, each block
+     * holding its rank's slices and the group of the stage it belongs to. Returns rank 0's blocks.
+     */
+    private List<ModelBlock> buildSplitModel(List<StageRange> ranges) {
+        TensorParallelRank[][] places = new TensorParallelRank[ranges.size()][tensorParallel];
+        try {
+            for (StageRange range : ranges) {
+                List<Device> devices = new ArrayList<>();
+                for (int r = 0; r < tensorParallel; r++) {
+                    devices.add(NativeRuntime.device(NativeRuntime.deviceName(range.stage() * tensorParallel + r)));
+                }
+                List<DeviceGroup> group = DeviceGroup.open(
+                        devices, DataParallelGroup.DEFAULT_TIMEOUT, () -> pipeline != null && pipeline.aborted());
+                stageGroups.add(group);
+                for (int r = 0; r < tensorParallel; r++) {
+                    places[range.stage()][r] = new TensorParallelRank(r, tensorParallel, group.get(r));
+                }
+            }
+        } catch (RuntimeException e) {
+            stageGroups.forEach(DeviceGroup::closeAll);
+            throw e;
+        }
+        int[] stageOfBlock = new int[layout.blocks().size()];
+        ranges.forEach(range -> Arrays.fill(stageOfBlock, range.firstBlock(), range.endBlock(), range.stage()));
+        for (int r = 0; r < tensorParallel; r++) {
+            int rank = r;
+            rankBlocks.add(
+                    ModelFactory.build(spec.model(), training.seed(), block -> places[stageOfBlock[block]][rank]));
+        }
+        return rankBlocks.get(0);
+    }
+
     @Override
     public TrainingPlan plan() {
         return plan;
@@ -85,15 +167,27 @@ final class TorchSession implements EngineSession {
         List<PipelineStage> stages = new ArrayList<>();
         for (StagePlan stagePlan : plan.stages()) {
             StageRange range = stagePlan.range();
-            stages.add(new PipelineStage(
-                    range,
-                    blocks.subList(range.firstBlock(), range.endBlock()),
-                    NativeRuntime.device(stagePlan.device()),
-                    lossFunction,
-                    plan.stages().size()));
+            for (int r = 0; r < tensorParallel; r++) {
+                String device = tensorParallel == 1
+                        ? stagePlan.device()
+                        : NativeRuntime.deviceName(range.stage() * tensorParallel + r);
+                stages.add(new PipelineStage(
+                        range,
+                        rankBlocks.get(r).subList(range.firstBlock(), range.endBlock()),
+                        NativeRuntime.device(device),
+                        lossFunction,
+                        plan.stages().size()));
+            }
         }
         pipeline = new PipelineEngine(
-                stages, plan.schedule(), plan.microBatches(), plan.recompute(), threads, training.bf16(), replicas);
+                stages,
+                tensorParallel,
+                plan.schedule(),
+                plan.microBatches(),
+                plan.recompute(),
+                threads,
+                training.bf16(),
+                replicas);
     }
 
     @Override
@@ -119,19 +213,43 @@ final class TorchSession implements EngineSession {
 
     @Override
     public ModelState capture() {
-        List<HostTensor> params = new ArrayList<>();
-        List<HostTensor> buffers = new ArrayList<>();
-        List<HostTensor> first = new ArrayList<>();
-        List<HostTensor> second = new ArrayList<>();
         try (var scope = new PointerScope()) {
-            for (PipelineStage stage : pipeline.stages()) {
-                params.addAll(stage.parametersToHost());
-                buffers.addAll(stage.buffersToHost());
-                first.addAll(stage.firstMomentsToHost());
-                second.addAll(stage.secondMomentsToHost());
+            return new ModelState(
+                    whole(PipelineStage::parametersToHost),
+                    whole(PipelineStage::buffersToHost),
+                    whole(PipelineStage::firstMomentsToHost),
+                    whole(PipelineStage::secondMomentsToHost));
+        }
+    }
+
+    /**
+     * One kind of state of every stage as whole tensors by global name: the tensor-parallel ranks' slices of a
+     * split parameter (or of its moments) joined, a whole one taken from rank 0. So checkpoints and exports do
+     * not depend on the group size, and a checkpoint written at one size resumes at any other.
+     */
+    private List<HostTensor> whole(Function<PipelineStage, List<HostTensor>> part) {
+        List<PipelineStage> all = pipeline.stages();
+        int ranks = pipeline.ranks();
+        List<HostTensor> tensors = new ArrayList<>();
+        for (int first = 0; first < all.size(); first += ranks) {
+            List<List<HostTensor>> byRank = new ArrayList<>();
+            for (int r = 0; r < ranks; r++) {
+                byRank.add(part.apply(all.get(first + r)));
+            }
+            Map<String, ShardLayout> shards = all.get(first).shards();
+            for (int k = 0; k < byRank.get(0).size(); k++) {
+                HostTensor rankZero = byRank.get(0).get(k);
+                ShardLayout layout = shards.get(rankZero.name());
+                if (layout == null) {
+                    tensors.add(rankZero);
+                } else {
+                    int index = k;
+                    tensors.add(
+                            layout.gather(byRank.stream().map(l -> l.get(index)).toList()));
+                }
             }
         }
-        return new ModelState(params, buffers, first, second);
+        return tensors;
     }
 
     @Override
@@ -141,7 +259,11 @@ final class TorchSession implements EngineSession {
 
     @Override
     public Path export(Path directory) {
-        Path exported = ModelExport.write(directory, spec, pipeline.stages());
+        Path exported;
+        try (var scope = new PointerScope()) {
+            exported = ModelExport.write(
+                    directory, spec, whole(PipelineStage::parametersToHost), whole(PipelineStage::buffersToHost));
+        }
         if (scripted != null) {
             scripted.save(exported.resolveSibling("model.pt"));
         }
@@ -157,6 +279,8 @@ final class TorchSession implements EngineSession {
         if (replicas != null) {
             replicas.close();
         }
+        stageGroups.forEach(DeviceGroup::closeAll);
+        stageGroups.clear();
     }
 
     private static Map<String, HostTensor> byName(List<HostTensor> tensors) {
@@ -233,7 +357,7 @@ final class TorchSession implements EngineSession {
                 parallelism.microBatches(),
                 parallelism.recompute(),
                 threads,
-                layout.parameters(),
+                tensorParallel > 1 ? ModelLayout.of(spec.model()).parameters() : layout.parameters(),
                 limit);
     }
 

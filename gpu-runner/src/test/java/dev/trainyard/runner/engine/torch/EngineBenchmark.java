@@ -12,6 +12,7 @@ import dev.trainyard.spec.CheckpointPolicy;
 import dev.trainyard.spec.JobSpec;
 import dev.trainyard.spec.ModelLayout;
 import dev.trainyard.spec.ModelSpec;
+import dev.trainyard.spec.ParallelismSpec;
 import dev.trainyard.spec.SpecDocument;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -59,6 +60,9 @@ public final class EngineBenchmark {
             }
             if (sections.contains("dataparallel")) {
                 gradientAveraging();
+            }
+            if (sections.contains("tensorparallel")) {
+                tensorParallel(work, threads);
             }
         } finally {
             deleteRecursively(work);
@@ -257,6 +261,38 @@ public final class EngineBenchmark {
                 new TorchEngine());
         deleteRecursively(out);
         return steps;
+    }
+
+    // 5. Tensor parallelism: one stage on t = 2 devices (one thread each, Gloo between them) against t = 1 with
+    // the same cores as intra-op threads. Rows give medians over the steps after warm-up.
+    private static void tensorParallel(Path work, int threads) {
+        System.out.println("| model | params | t = 1 step s (" + threads + " threads) | t = 2 step s (1 thread each) "
+                + "| t = 2 / t = 1 | loss t = 1 | loss t = 2 |");
+        System.out.println("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        String only = System.getProperty("bench.tp.models", "gpt-3M,gpt-25M");
+        for (String name : only.split(",")) {
+            JobSpec one = name.equals("gpt-3M")
+                    ? gpt(4, 256, 4, 128, 16, 6, 1, 1, "1f1b")
+                    : gpt(8, 512, 8, 128, 8, 4, 1, 1, "1f1b");
+            JobSpec two = one.withParallelism(new ParallelismSpec(1, 1, "1f1b", false, 1, "params", 2));
+            long params = ModelLayout.of(one.model()).parameters();
+            List<StepMetrics> single = train(work, one, 1, threads);
+            List<StepMetrics> split = train(work, two, 2, 1);
+            double singleStep =
+                    median(single.stream().map(StepMetrics::stepSeconds).toList());
+            double splitStep =
+                    median(split.stream().map(StepMetrics::stepSeconds).toList());
+            System.out.printf(
+                    "| %s | %.2fM | %.3f | %.3f | %.2fx | %.4f | %.4f |%n",
+                    name,
+                    params / 1e6,
+                    singleStep,
+                    splitStep,
+                    splitStep / singleStep,
+                    single.get(single.size() - 1).loss(),
+                    split.get(split.size() - 1).loss());
+        }
+        System.out.println();
     }
 
     private static JobSpec gpt(
