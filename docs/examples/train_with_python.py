@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""Train a small GPT on Trainyard from Python: submit, wait, read the metrics, download the weights.
+"""Train a small GPT on Trainyard from Python: submit, wait, read the metrics, download the trained model.
 
 Uses only the generated client `trainyard_client` (built by `./mvnw package` into
 api/python-client/target/python) and what it needs from Debian: python3-pydantic (1.10), python3-urllib3,
 python3-dateutil. With `./run.sh` running, from the repository root:
 
-    PYTHONPATH=api/python-client/target/python python3 docs/examples/train_with_python.py weights.safetensors
+    PYTHONPATH=api/python-client/target/python python3 docs/examples/train_with_python.py trained-model
 
 Settings come from the environment: TRAINYARD_API (default http://127.0.0.1:8080), TRAINYARD_TOKEN (default:
 the demo token ./run.sh wrote to $TRAINYARD_HOME/demo-token, .trainyard/demo-token by default),
@@ -60,18 +60,20 @@ def wait_until_finished(jobs, job_id, timeout_s=600):
         time.sleep(1)
 
 
-def download_weights(client, job_id, path):
-    """Writes the job's newest checkpoint (a safetensors file) to `path`, checked against its SHA-256."""
-    newest = JobsApi(client).list_job_checkpoints(job_id)[0]  # newest first
-    # The generated method would ask for application/problem+json (the client prefers any JSON type it is
-    # offered), which a download does not produce: ask for the bytes themselves.
+def download_export(client, job_id, folder):
+    """Writes the job's final export (model.safetensors, config.json) into `folder`, each file checked against
+    the SHA-256 the platform verified when the runner uploaded it. Returns the listing."""
+    export = JobsApi(client).get_job_export(job_id)
+    os.makedirs(folder, exist_ok=True)
+    # Ask for the bytes themselves: the generated method would prefer a JSON type, which a download is not.
     with ApiClient(client.configuration, header_name="Accept", header_value="application/octet-stream") as raw:
-        content = JobsApi(raw).download_checkpoint(newest.id, job_id)
-    if hashlib.sha256(content).hexdigest() != newest.sha256:
-        raise IOError(f"checkpoint {newest.id} arrived damaged")
-    with open(path, "wb") as f:
-        f.write(content)
-    return newest
+        for f in export.files:
+            content = JobsApi(raw).download_export_file(job_id, f.name)
+            if hashlib.sha256(content).hexdigest() != f.sha256:
+                raise IOError(f"{f.name} of job {job_id} arrived damaged")
+            with open(os.path.join(folder, f.name), "wb") as out:
+                out.write(content)
+    return export
 
 
 def main(out_path):
@@ -91,11 +93,11 @@ def main(out_path):
             first, last = series.points[0], series.points[-1]
             print(f"{series.name}: {first.value!r} at step {first.step} -> {last.value!r} at step {last.step}")
 
-        checkpoint = download_weights(client, job.id, out_path)
-        print(f"weights of step {checkpoint.step}: {out_path} ({checkpoint.size_bytes} bytes, "
-              f"sha256 {checkpoint.sha256})")
+        export = download_export(client, job.id, out_path)
+        for f in export.files:
+            print(f"exported {f.name}: {os.path.join(out_path, f.name)} ({f.size_bytes} bytes, sha256 {f.sha256})")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "weights.safetensors"))
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "trained-model"))

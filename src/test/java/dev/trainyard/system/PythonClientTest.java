@@ -4,9 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.trainyard.client.api.TokensApi;
-import dev.trainyard.client.model.Checkpoint;
 import dev.trainyard.client.model.CreateToken;
+import dev.trainyard.client.model.ExportFile;
 import dev.trainyard.client.model.Job;
+import dev.trainyard.client.model.JobExport;
 import dev.trainyard.client.model.MetricSeries;
 import dev.trainyard.client.model.SeriesPoint;
 import dev.trainyard.system.support.Platform;
@@ -72,8 +73,7 @@ class PythonClientTest {
 
     @Test
     void theReadmeExampleSubmitsWaitsReadsMetricsAndDownloadsTheWeights() throws Exception {
-        Path out = platform.dir().resolve("python-example.safetensors");
-        Files.deleteIfExists(out);
+        Path out = platform.dir().resolve("python-example-model");
 
         String printed = runExample(out);
 
@@ -102,15 +102,20 @@ class PythonClientTest {
             assertThat(Long.parseLong(m.group(4))).isEqualTo(last.getStep()).isEqualTo(60L);
         }
 
-        // the weights it wrote are the newest checkpoint, byte for byte
-        Checkpoint newest = platform.jobs().listJobCheckpoints(jobId).get(0);
-        byte[] weights = Files.readAllBytes(out);
-        assertThat(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(weights)))
-                .isEqualTo(newest.getSha256());
-        assertThat(weights).hasSize(newest.getSizeBytes().intValue());
-        SafetensorsFile file = SafetensorsFile.parse(weights);
-        assertThat(file.metadata()).containsEntry("step", "60");
-        assertThat(file.tensors()).isNotEmpty();
+        // the folder it wrote holds the job's final export, each file byte for byte as the platform stored it
+        JobExport export = platform.jobs().getJobExport(jobId);
+        assertThat(export.getFiles()).extracting(ExportFile::getName).contains("model.safetensors", "config.json");
+        for (ExportFile f : export.getFiles()) {
+            byte[] content = Files.readAllBytes(out.resolve(f.getName()));
+            assertThat(HexFormat.of()
+                            .formatHex(MessageDigest.getInstance("SHA-256").digest(content)))
+                    .as(f.getName())
+                    .isEqualTo(f.getSha256());
+            assertThat(content).hasSize(f.getSizeBytes().intValue());
+            assertThat(printed).contains("exported " + f.getName() + ": ");
+        }
+        SafetensorsFile weights = SafetensorsFile.parse(Files.readAllBytes(out.resolve("model.safetensors")));
+        assertThat(weights.tensors()).isNotEmpty();
     }
 
     @Test
