@@ -11,7 +11,6 @@ import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -126,11 +125,11 @@ class ResumableStreamTest {
                     .hasValueSatisfying(t -> assertThat(t).startsWith("application/problem+json"));
         }
         assertThat(SseClient.refused(api("/stream/jobs"), ADMIN, "J" + job + "-0-0-0-")
-                        .statusCode())
+                        .status())
                 .isEqualTo(400);
         Fixtures.Token outsider = Fixtures.member(Fixtures.project());
         assertThat(SseClient.refused(jobStream(job), outsider.secret(), "J" + job + "-0-0-0-")
-                        .statusCode())
+                        .status())
                 .as("another project's job, resumed")
                 .isEqualTo(404);
 

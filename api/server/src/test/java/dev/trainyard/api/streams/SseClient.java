@@ -46,11 +46,16 @@ final class SseClient implements AutoCloseable {
         return new SseClient(response.body());
     }
 
-    /** The raw answer, for requests that are meant to be refused. */
-    static HttpResponse<String> refused(URI uri, String bearer, String lastEventId)
-            throws IOException, InterruptedException {
-        HttpRequest.Builder request = request(uri, bearer, lastEventId);
-        return HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
+    /** Status and content type of an answer meant to be a refusal; a stream that opens instead is closed. */
+    record Answer(int status, String contentType) {}
+
+    /** Opens {@code uri} as {@link #open} does, but only to see the answer's status and type. */
+    static Answer refused(URI uri, String bearer, String lastEventId) throws IOException, InterruptedException {
+        HttpResponse<InputStream> response = send(uri, bearer, lastEventId);
+        response.body().close();
+        return new Answer(
+                response.statusCode(),
+                response.headers().firstValue("Content-Type").orElse(""));
     }
 
     private static HttpResponse<InputStream> send(URI uri, String bearer, String lastEventId)
