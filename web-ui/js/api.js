@@ -90,19 +90,30 @@ export async function blob(path) {
 
 /**
  * Follows a text/event-stream with fetch() (EventSource cannot send headers). Calls onEvent(name, data) with
- * the parsed JSON data of every event; reconnects with backoff until stop() is called.
+ * the parsed JSON data of every event; reconnects with backoff until stop() is called. A reconnection sends the
+ * id of the last event handled as Last-Event-ID, so the server resumes right after it: nothing missed, nothing
+ * twice. When it cannot (an id it refuses, or a `reload` event), onEvent('reload') tells the page to read again.
  */
 export function stream(path, onEvent, onStatus = () => {}) {
   const controller = new AbortController();
   let stopped = false;
   let delay = 1000;
+  let lastId = null;
 
   async function connect() {
     while (!stopped) {
       try {
-        const res = await fetch(BASE + path, {headers: headers({Accept: 'text/event-stream'}), signal: controller.signal});
+        const extra = lastId === null ? {} : {'Last-Event-ID': lastId};
+        const res = await fetch(BASE + path,
+          {headers: headers({Accept: 'text/event-stream', ...extra}), signal: controller.signal});
         if (!res.ok) {
           const err = await failure(res);
+          if (res.status === 400 && lastId !== null) {
+            // the server cannot resume from this id: start afresh, and let the page read what it shows again
+            lastId = null;
+            onEvent('reload', {});
+            continue;
+          }
           if (res.status === 401 || res.status === 403 || res.status === 404) {
             onStatus('closed', err);
             return;
@@ -111,7 +122,7 @@ export function stream(path, onEvent, onStatus = () => {}) {
         }
         onStatus('live');
         delay = 1000;
-        await readEvents(res.body, onEvent);
+        await readEvents(res.body, onEvent, (id) => (lastId = id));
         if (!stopped) onStatus('reconnecting');
       } catch (e) {
         if (stopped || e.name === 'AbortError') return;
@@ -131,12 +142,16 @@ export function stream(path, onEvent, onStatus = () => {}) {
   };
 }
 
-/** Parses the SSE wire format: fields per line, events separated by a blank line, ':' lines are comments. */
-export async function readEvents(body, onEvent) {
+/**
+ * Parses the SSE wire format: fields per line, events separated by a blank line, ':' lines are comments. After
+ * each event it was handed, onId(id) gets the event's id (the last one sent, as the SSE rules say).
+ */
+export async function readEvents(body, onEvent, onId = () => {}) {
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
   let name = 'message';
   let data = [];
+  let id = null;
   for (;;) {
     const {value, done} = await reader.read();
     if (done) return;
@@ -147,6 +162,7 @@ export async function readEvents(body, onEvent) {
       buffer = buffer.slice(nl + (buffer[nl] === '\r' && buffer[nl + 1] === '\n' ? 2 : 1));
       if (line === '') {
         if (data.length) dispatch(name, data.join('\n'), onEvent);
+        if (id !== null) onId(id);
         name = 'message';
         data = [];
         continue;
@@ -158,6 +174,7 @@ export async function readEvents(body, onEvent) {
       if (val.startsWith(' ')) val = val.slice(1);
       if (key === 'event') name = val;
       else if (key === 'data') data.push(val);
+      else if (key === 'id' && !val.includes('\0')) id = val;
     }
   }
 }

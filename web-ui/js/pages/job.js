@@ -299,10 +299,8 @@ export function render(main, {id}) {
     else if (name === 'event') addEvents([data]);
     else if (name === 'metrics') onMetrics(data);
     else if (name === 'log') addLogs(data);
-  }, (s) => {
-    if (s === 'live' && live.classList.contains('reconnecting')) loadJob();
-    live.set(s);
-  });
+    else if (name === 'reload') { loadJob(); loadEvents(); loadLogs(); if (!zoom) loadMetrics(); }
+  }, (s) => live.set(s));  // a broken stream resumes after its last event: what happened meanwhile follows
 
   return () => {
     disposed = true;

@@ -161,14 +161,13 @@ export function render(main, {params}) {
   }
 
   load();
+  // a broken stream resumes after the last event it delivered, so changes made meanwhile still arrive as `job`
+  // events; only when it cannot resume (`reload`) is the page read again
   const sub = stream('/stream/jobs', (name, data) => {
     if (name === 'job') onJob(data);
     else if (name === 'progress') onProgress(data);
-  }, (s) => {
-    // after a broken stream, changes made meanwhile were missed: read the page again
-    if (s === 'live' && live.classList.contains('reconnecting')) load();
-    live.set(s);
-  });
+    else if (name === 'reload') load();
+  }, (s) => live.set(s));
   const ticker = setInterval(() => {
     tbody.querySelectorAll('td.age').forEach((td) => (td.textContent = fmt.age(td.dataset.since)));
   }, 5000);

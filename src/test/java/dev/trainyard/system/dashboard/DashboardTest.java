@@ -69,6 +69,52 @@ class DashboardTest {
               record();
             }""";
 
+    /**
+     * Installed before the dashboard loads: its stream requests are recorded (the Last-Event-ID they send, the
+     * text they received), {@code window.cutStreams()} breaks the open ones as a lost connection would, and while
+     * {@code window.sse.blocked} new ones fail as if the network were down.
+     */
+    static final String CUTTABLE_STREAMS = """
+            (() => {
+              const realFetch = window.fetch.bind(window);
+              const cuts = [];
+              window.sse = {requests: [], blocked: false};
+              window.cutStreams = () => cuts.splice(0).forEach((cut) => cut());
+              window.fetch = async (input, init) => {
+                const url = String((input && input.url) || input);
+                if (!url.includes('/stream')) return realFetch(input, init);
+                const headers = (init && init.headers) || {};
+                const request = {url, lastEventId: headers['Last-Event-ID'] || null, status: null, body: ''};
+                window.sse.requests.push(request);
+                if (window.sse.blocked) throw new TypeError('network down (test)');
+                const res = await realFetch(input, init);
+                request.status = res.status;
+                if (!res.ok || !res.body) return res;
+                const reader = res.body.getReader();
+                const decoder = new TextDecoder();
+                let controller;
+                const body = new ReadableStream({
+                  start(c) {
+                    controller = c;
+                    cuts.push(() => {
+                      try { c.error(new TypeError('connection lost (test)')); } catch (e) { /* closed */ }
+                      reader.cancel().catch(() => {});
+                    });
+                  },
+                  async pull(c) {
+                    try {
+                      const {value, done} = await reader.read();
+                      if (done) { c.close(); return; }
+                      request.body += decoder.decode(value, {stream: true});
+                      c.enqueue(value);
+                    } catch (e) { /* cut */ }
+                  },
+                  cancel(reason) { return reader.cancel(reason); },
+                });
+                return new Response(body, {status: res.status, headers: res.headers});
+              };
+            })()""";
+
     static Platform platform;
     static Playwright playwright;
     static Browser browser;
@@ -419,6 +465,80 @@ class DashboardTest {
     }
 
     // --- helpers
+
+    @Test
+    @Order(7)
+    void aCutStreamResumesWhereItStoppedAndShowsWhatItMissedOnce() {
+        page.addInitScript(CUTTABLE_STREAMS);
+        signIn();
+        long jobId = platform.jobs()
+                .submitJob(Specs.tinyGpt("resume", 1, 400, 1_000), null)
+                .getId();
+        page.navigate(platform.baseUrl() + "/#/jobs/" + jobId);
+        page.waitForCondition(
+                () -> lossPoints() > 0, new Page.WaitForConditionOptions().setTimeout(JOB_TIMEOUT.toMillis()));
+
+        // 1. cut the job page's stream mid-job and keep it away until the job has finished
+        String stateAtCut = page.locator("#job-state").textContent();
+        page.evaluate("() => { window.sse.blocked = true; window.cutStreams(); }");
+        platform.awaitJob(jobId, j -> "SUCCEEDED".equals(j.getState()), JOB_TIMEOUT);
+        page.evaluate("() => { window.sse.blocked = false; }");
+
+        // 2. the reopened stream brings the transition it missed
+        waitForText("#job-state", "Succeeded");
+        waitForText("#events", "SUCCEEDED");
+        assertThat(stateAtCut).as("shown when the stream was cut").startsWith("Running");
+
+        // 3. resumed with the last id: over both connections, each event, point and line came once
+        List<Long> eventIds = platform.jobs().listJobEvents(jobId).stream()
+                .map(e -> e.getId())
+                .toList();
+        List<Long> lossSteps =
+                platform.jobs().getJobMetrics(jobId, null, "loss", 10_000, null).getSeries().get(0).getPoints().stream()
+                        .map(p -> p.getStep())
+                        .toList();
+        // the state shows as soon as the job event is handled; the metrics of the same refresh come just after
+        long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (jobStreamRecord(jobId).steps("loss").size() < lossSteps.size() && System.nanoTime() < until) {
+            page.waitForTimeout(200);
+        }
+        List<Map<String, Object>> opened = jobStreamConnections(jobId);
+        assertThat(opened).as("job stream connections").hasSizeGreaterThanOrEqualTo(2);
+        StreamRecord record = jobStreamRecord(jobId);
+        assertThat(opened.get(1).get("lastEventId"))
+                .as("the id the reopened stream resumed from")
+                .isEqualTo(record.lastIdOf(0));
+        assertThat(record.duplicates())
+                .as("events, points and lines delivered twice")
+                .isEmpty();
+        assertThat(record.eventIds()).as("events streamed").containsExactlyInAnyOrderElementsOf(eventIds);
+        assertThat(record.steps("loss")).as("loss points streamed").containsExactlyInAnyOrderElementsOf(lossSteps);
+        assertThat(page.locator("#events li").count()).as("timeline rows").isEqualTo(eventIds.size());
+        int evalPoints = platform.jobs().getJobMetrics(jobId, null, "eval_loss", 10_000, null).getSeries().stream()
+                .mapToInt(x -> x.getPoints().size())
+                .sum();
+        assertThat(lossPoints())
+                .as("points of the loss chart (loss and eval_loss)")
+                .isEqualTo(lossSteps.size() + evalPoints);
+        screenshot("resumed");
+        assertNoConsoleErrors();
+    }
+
+    /** The job stream connections the page opened (recorded by {@link #CUTTABLE_STREAMS}), oldest first. */
+    private List<Map<String, Object>> jobStreamConnections(long jobId) {
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> requests = (List<Map<String, Object>>) page.evaluate("window.sse.requests");
+        String path = "/jobs/" + jobId + "/stream";
+        return requests.stream()
+                .filter(r -> ((String) r.get("url")).contains(path) && r.get("status") != null)
+                .toList();
+    }
+
+    private StreamRecord jobStreamRecord(long jobId) {
+        return StreamRecord.parse(jobStreamConnections(jobId).stream()
+                .map(r -> (String) r.get("body"))
+                .toList());
+    }
 
     private static void deleteTree(Path dir) throws IOException {
         try (Stream<Path> paths = Files.walk(dir)) {

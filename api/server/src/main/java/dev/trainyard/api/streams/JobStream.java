@@ -5,23 +5,30 @@ import io.smallrye.mutiny.subscription.MultiEmitter;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.sse.OutboundSseEvent;
 import jakarta.ws.rs.sse.Sse;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
-/** One client following one job: emits only what is new since its last refresh. */
+/**
+ * One client following one job: emits only what is new since its last refresh. Every event carries, as its id,
+ * the stream's position just after it, so a client that reconnects with it resumes exactly there.
+ */
 final class JobStream implements LiveStreams.Subscriber {
     private final Caller caller;
-    private final long jobId;
     private final StreamQueries queries;
     private final Sse sse;
     private final MultiEmitter<? super OutboundSseEvent> emitter;
-    private long jobVersion = -1;
-    private long lastEventId;
-    private final java.util.Map<String, Long> lastSteps = new java.util.HashMap<>();
-    private long lastLogId;
+    private JobPosition position;
 
+    /** {@code position}: where the client stands ({@link JobPosition#start} for a new client). */
     JobStream(
-            Caller caller, long jobId, StreamQueries queries, Sse sse, MultiEmitter<? super OutboundSseEvent> emitter) {
+            Caller caller,
+            JobPosition position,
+            StreamQueries queries,
+            Sse sse,
+            MultiEmitter<? super OutboundSseEvent> emitter) {
         this.caller = caller;
-        this.jobId = jobId;
+        this.position = position;
         this.queries = queries;
         this.sse = sse;
         this.emitter = emitter;
@@ -32,28 +39,28 @@ final class JobStream implements LiveStreams.Subscriber {
         if (emitter.isCancelled()) {
             return false;
         }
-        StreamQueries.JobUpdate update =
-                queries.jobUpdate(caller, jobId, jobVersion, lastEventId, lastSteps, lastLogId);
+        StreamQueries.JobUpdate update = queries.jobUpdate(caller, position);
         if (update == null) {
             emitter.complete();
             return false;
         }
         if (update.job() != null) {
-            jobVersion = update.version();
+            position = position.withVersion(update.version());
             emit("job", update.job());
         }
-        update.events().forEach(e -> emit("event", e));
-        if (!update.events().isEmpty()) {
-            lastEventId = update.events().get(update.events().size() - 1).id();
-        }
+        update.events().forEach(e -> {
+            position = position.withEvent(e.id());
+            emit("event", e);
+        });
         if (!update.metrics().isEmpty()) {
+            Map<String, Long> last = new HashMap<>();
             update.metrics()
-                    .forEach((name, points) ->
-                            lastSteps.put(name, points.get(points.size() - 1).step()));
+                    .forEach((name, points) -> last.put(name, lastOf(points).step()));
+            position = position.withSteps(last);
             emit("metrics", update.metrics());
         }
         if (!update.logs().isEmpty()) {
-            lastLogId = update.logs().get(update.logs().size() - 1).id();
+            position = position.withLog(lastOf(update.logs()).id());
             emit("log", update.logs());
         }
         if (keepAlive) {
@@ -72,9 +79,14 @@ final class JobStream implements LiveStreams.Subscriber {
         emitter.complete();
     }
 
+    private static <T> T lastOf(List<T> list) {
+        return list.get(list.size() - 1);
+    }
+
     private void emit(String name, Object data) {
         emitter.emit(sse.newEventBuilder()
                 .name(name)
+                .id(position.id())
                 .mediaType(MediaType.APPLICATION_JSON_TYPE)
                 .data(data)
                 .build());

@@ -1,12 +1,19 @@
 package dev.trainyard.api.streams;
 
 import dev.trainyard.api.auth.Caller;
+import dev.trainyard.api.jobs.JobView;
 import io.smallrye.mutiny.subscription.MultiEmitter;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.sse.OutboundSseEvent;
 import jakarta.ws.rs.sse.Sse;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
-/** One client following every job it may see (the dashboard's job table). */
+/**
+ * One client following every job it may see (the dashboard's job table). Every event carries the cursor just
+ * after it as its id: a client that reconnects with it hears of every job that changed meanwhile.
+ */
 final class PlatformStream implements LiveStreams.Subscriber {
     private final Caller caller;
     private final StreamQueries queries;
@@ -14,16 +21,23 @@ final class PlatformStream implements LiveStreams.Subscriber {
     private final MultiEmitter<? super OutboundSseEvent> emitter;
     private final EventCursor cursor;
     private String lastProgress = "";
+    private String lastId = "";
+    private String reloadReason;
 
-    /** {@code cursor} is taken before the headers go out: whatever changes after the client saw them, it hears. */
+    /**
+     * {@code cursor} is taken before the headers go out: whatever changes after the client saw them, it hears.
+     * A non-null {@code reloadReason} is sent first, as a {@code reload} event: the client could not be resumed.
+     */
     PlatformStream(
             Caller caller,
             EventCursor cursor,
+            String reloadReason,
             StreamQueries queries,
             Sse sse,
             MultiEmitter<? super OutboundSseEvent> emitter) {
         this.caller = caller;
         this.cursor = cursor;
+        this.reloadReason = reloadReason;
         this.queries = queries;
         this.sse = sse;
         this.emitter = emitter;
@@ -34,17 +48,46 @@ final class PlatformStream implements LiveStreams.Subscriber {
         if (emitter.isCancelled()) {
             return false;
         }
-        StreamQueries.PlatformUpdate update = queries.platformUpdate(caller, cursor);
-        update.jobs().forEach(j -> emit("job", j));
+        if (reloadReason != null) {
+            emit("reload", new StreamEvents.Reload(reloadReason));
+            reloadReason = null;
+        }
+        StreamQueries.PlatformUpdate update;
+        do {
+            update = queries.platformUpdate(caller, cursor);
+            announce(update.events(), update.jobs());
+        } while (update.more());
         String progress = update.progress().toString();
         if (!update.progress().isEmpty() && !progress.equals(lastProgress)) {
             lastProgress = progress;
             emit("progress", update.progress());
         }
         if (keepAlive) {
+            // the cursor may have moved past changes of jobs this caller may not see: hand it over, so that a
+            // resume does not read them again (nor fall out of the window because of them)
+            if (!cursor.id().equals(lastId)) {
+                emit("position", StreamEvents.NO_DATA);
+            }
             emitter.emit(sse.newEventBuilder().comment("keep-alive").build());
         }
         return true;
+    }
+
+    /**
+     * Moves the cursor over {@code events} in id order and emits each visible job once, at its newest event: the
+     * id it carries covers every event up to that one, so a client cut off after it misses nothing before it.
+     */
+    private void announce(List<StreamQueries.NewEvent> events, Map<Long, JobView> jobs) {
+        Map<Long, Long> newest = new HashMap<>();
+        events.forEach(e -> newest.put(e.jobId(), e.id()));
+        for (StreamQueries.NewEvent e : events) {
+            cursor.take(e.id());
+            JobView job = jobs.get(e.jobId());
+            if (job != null && newest.get(e.jobId()) == e.id()) {
+                emit("job", job);
+            }
+        }
+        cursor.trim();
     }
 
     @Override
@@ -58,8 +101,10 @@ final class PlatformStream implements LiveStreams.Subscriber {
     }
 
     private void emit(String name, Object data) {
+        lastId = cursor.id();
         emitter.emit(sse.newEventBuilder()
                 .name(name)
+                .id(lastId)
                 .mediaType(MediaType.APPLICATION_JSON_TYPE)
                 .data(data)
                 .build());

@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
@@ -24,6 +25,10 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 @ApplicationScoped
 public class StreamQueries {
     private static final int MAX_POINTS = 5_000;
+    /** How many job events a resumed platform stream may have missed and still catch up on; beyond, it reloads. */
+    static final long RESUME_WINDOW = 10_000;
+    /** Job events read per query: the look-back window plus a good batch of new ones. */
+    private static final int READ_LIMIT = 2_000;
 
     private final Transactions transactions;
     private final JobRepository jobs;
@@ -47,17 +52,19 @@ public class StreamQueries {
     @Schema(name = "JobProgress")
     public record Progress(long jobId, long step, long totalSteps, BigDecimal accruedUsd) {}
 
-    /** New data for the platform-wide stream. */
-    public record PlatformUpdate(List<JobView> jobs, List<Progress> progress) {}
+    /** A job event a platform stream has not seen yet. */
+    record NewEvent(long id, long jobId) {}
+
+    /** New data for the platform-wide stream: new events in id order, and the changed jobs the caller may see. */
+    record PlatformUpdate(List<NewEvent> events, Map<Long, JobView> jobs, List<Progress> progress, boolean more) {}
 
     /** What is new for a job stream, or null when the job is gone or no longer visible. */
-    JobUpdate jobUpdate(
-            Caller caller,
-            long jobId,
-            long knownVersion,
-            long afterEvent,
-            Map<String, Long> afterSteps,
-            long afterLog) {
+    JobUpdate jobUpdate(Caller caller, JobPosition position) {
+        long jobId = position.jobId();
+        long knownVersion = position.version();
+        long afterEvent = position.eventId();
+        Map<String, Long> afterSteps = position.steps();
+        long afterLog = position.logId();
         return transactions.inNew(c -> {
             JobEntity job = jobs.find(jobId)
                     .filter(j -> caller.canAccessProject(j.projectId))
@@ -130,6 +137,32 @@ public class StreamQueries {
         });
     }
 
+    /**
+     * Checks that a resumed job stream's position is one this job's stream could have reached; an id from
+     * another installation, or one made up, is a 400 rather than a stream that silently skips data.
+     */
+    void checkReached(JobPosition position) {
+        transactions.inNew(c -> {
+            long version = jobs.find(position.jobId()).map(j -> j.version).orElse(0L);
+            long event = Jdbc.queryOne(
+                            c,
+                            "select coalesce(max(id), 0) from job_events where job_id = ?",
+                            rs -> rs.getLong(1),
+                            position.jobId())
+                    .orElse(0L);
+            long log = Jdbc.queryOne(
+                            c,
+                            "select coalesce(max(id), 0) from job_logs where job_id = ?",
+                            rs -> rs.getLong(1),
+                            position.jobId())
+                    .orElse(0L);
+            if (position.version() > version || position.eventId() > event || position.logId() > log) {
+                throw JobPosition.invalid("is ahead of this job's stream");
+            }
+            return null;
+        });
+    }
+
     /** A cursor at the current end of {@code job_events}: a stream that takes it sees every later change. */
     EventCursor cursorNow() {
         return transactions.inNew(c -> {
@@ -141,29 +174,48 @@ public class StreamQueries {
         });
     }
 
-    /** Jobs with events the cursor has not seen (moving it past them), and the progress of running jobs. */
+    /**
+     * Where a platform stream resumed from {@code cursor} starts: there, when at most {@link #RESUME_WINDOW}
+     * events happened since; otherwise (or for an id ahead of every event, from another installation) empty,
+     * and the stream starts now and tells its client to reload.
+     */
+    Optional<EventCursor> resumable(EventCursor cursor) {
+        long highest = transactions.inNew(
+                c -> Jdbc.queryOne(c, "select coalesce(max(id), 0) from job_events", rs -> rs.getLong(1))
+                        .orElse(0L));
+        boolean within = cursor.highest() <= highest && highest - cursor.highest() <= RESUME_WINDOW;
+        return within ? Optional.of(cursor) : Optional.empty();
+    }
+
+    /**
+     * Events the cursor has not seen, in id order (without moving it), the jobs they changed that the caller may
+     * see, and the progress of running jobs. {@code more} when the read stopped at its limit.
+     */
     PlatformUpdate platformUpdate(Caller caller, EventCursor cursor) {
         return transactions.inNew(c -> {
-            // ordered by each job's newest new event, so the client applies changes in the order they happened
+            List<NewEvent> events = new ArrayList<>();
+            int read = Jdbc.query(
+                            c,
+                            "select id, job_id from job_events where id > ? order by id limit ?",
+                            rs -> {
+                                if (cursor.isNew(rs.getLong(1))) {
+                                    events.add(new NewEvent(rs.getLong(1), rs.getLong(2)));
+                                }
+                                return null;
+                            },
+                            cursor.readFrom(),
+                            READ_LIMIT)
+                    .size();
             Set<Long> changed = new LinkedHashSet<>();
-            Jdbc.query(
-                    c,
-                    "select id, job_id from job_events where id > ? order by id limit 2000",
-                    rs -> {
-                        if (cursor.take(rs.getLong(1))) {
-                            changed.remove(rs.getLong(2));
-                            changed.add(rs.getLong(2));
-                        }
-                        return null;
-                    },
-                    cursor.readFrom());
-            cursor.trim();
+            events.forEach(e -> changed.add(e.jobId()));
             List<JobEntity> entities = new ArrayList<>();
             for (long jobId : changed) {
                 jobs.find(jobId)
                         .filter(j -> caller.canAccessProject(j.projectId))
                         .ifPresent(entities::add);
             }
+            Map<Long, JobView> visible = new LinkedHashMap<>();
+            views.views(entities).forEach(v -> visible.put(v.id(), v));
             List<Progress> progress = Jdbc.query(
                             c,
                             """
@@ -176,7 +228,7 @@ public class StreamQueries {
                     .stream()
                     .filter(java.util.Objects::nonNull)
                     .toList();
-            return new PlatformUpdate(views.views(entities), progress);
+            return new PlatformUpdate(events, visible, progress, read >= READ_LIMIT);
         });
     }
 }

@@ -28,4 +28,28 @@ class EventCursorTest {
         assertThat(cursor.take(4)).as("fell out of the window").isFalse();
         assertThat(cursor.take(16)).isTrue();
     }
+
+    @Test
+    void itsIdKeepsWhichRecentIdsWereSeenSoAResumedCursorStillTakesALateCommitOnce() {
+        EventCursor cursor = new EventCursor(0, List.of());
+        cursor.take(100);
+        cursor.take(102);
+        cursor.take(104);
+        EventCursor resumed = EventCursor.parse(cursor.id()).orElseThrow();
+        assertThat(resumed.id()).isEqualTo(cursor.id());
+        assertThat(resumed.take(100)).isFalse();
+        assertThat(resumed.take(104)).as("the highest").isFalse();
+        assertThat(resumed.take(101)).as("committed late").isTrue();
+        assertThat(resumed.take(103)).isTrue();
+        assertThat(resumed.take(101)).isFalse();
+        assertThat(resumed.take(105)).isTrue();
+    }
+
+    @Test
+    void anythingButACursorIdIsNotOne() {
+        assertThat(EventCursor.parse("P12")).isEmpty();
+        assertThat(EventCursor.parse("J1-0-0-0-")).isEmpty();
+        assertThat(EventCursor.parse("P12." + "A".repeat(42))).isEmpty();
+        assertThat(EventCursor.parse("P12." + "A".repeat(43))).isPresent();
+    }
 }
