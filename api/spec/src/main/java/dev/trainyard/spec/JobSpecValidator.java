@@ -261,6 +261,8 @@ public final class JobSpecValidator {
                 given.balance() == null ? SpecDefaults.BALANCE : given.balance().toLowerCase(Locale.ROOT);
         v.checkOneOf("parallelism.balance", balance, List.of("time", "params"));
         v.checkRange("parallelism.stages", given.stages(), 1, MAX_GPUS);
+        int zero = given.zero() == null ? SpecDefaults.ZERO : given.zero();
+        checkZero(zero, v);
         if (r != null && r.gpus() != null && r.minGpus() != null && dp >= 1) {
             checkDeviceSplit(given.stages(), dp, r, v);
             int blocks = blockCount(model);
@@ -277,7 +279,22 @@ public final class JobSpecValidator {
                     "must be divisible by parallelism.microBatches x dataParallel (" + micro * dp + ")");
         }
         return new ParallelismSpec(
-                given.stages(), micro, schedule, Boolean.TRUE.equals(given.recompute()), dp, balance);
+                given.stages(), micro, schedule, Boolean.TRUE.equals(given.recompute()), dp, balance, zero);
+    }
+
+    /**
+     * ZeRO 0-2 are accepted; with dataParallel 1 a stage above 0 is accepted and has no effect (a single rank
+     * holds all of the state whatever the stage), so a layout stays valid when elastic training runs it on fewer
+     * replicas. Stage 3 (sharded parameters) is refused until the engine implements it.
+     */
+    private static void checkZero(int zero, Violations v) {
+        v.checkRange("parallelism.zero", zero, 0, 3);
+        if (zero > SpecDefaults.ZERO_IMPLEMENTED && zero <= 3) {
+            v.add(
+                    "parallelism.zero",
+                    "stage " + zero + " (sharded parameters) is not implemented yet; use 0, 1 (sharded AdamW"
+                            + " state) or 2 (sharded AdamW state and gradients)");
+        }
     }
 
     private static void checkDeviceSplit(Integer stages, int dp, Resources r, Violations v) {

@@ -2,7 +2,7 @@ package dev.trainyard.spec;
 
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
-/** How the model is split: pipeline stages x data-parallel replicas. */
+/** How the model is split: pipeline stages x data-parallel replicas, and how the replicas share optimizer state. */
 @Schema(name = "ParallelismSpec")
 public record ParallelismSpec(
         @Schema(description = "Pipeline stages (default: devices granted / dataParallel)")
@@ -25,4 +25,32 @@ public record ParallelismSpec(
                 description = "How blocks are cut into stages: time (default; balances per-block times measured in a "
                         + "short profiling pass) or params (balances parameter counts: no profiling, the same cut on any "
                         + "machine)")
-        String balance) {}
+        String balance,
+
+        @Schema(
+                description = "ZeRO stage: how data-parallel ranks share the training state. 0 (default): every rank"
+                        + " holds all of it; 1: each of the d ranks keeps 1/d of the AdamW moments; 2: also 1/d of the"
+                        + " averaged gradients. Gradients are reduce-scattered, each rank updates its slice of the"
+                        + " parameters and the slices are all-gathered. Without dataParallel > 1 there is nothing to"
+                        + " share and it has no effect; 3 (sharded parameters) is not implemented yet and is refused",
+                minimum = "0",
+                maximum = "3",
+                enumeration = {"0", "1", "2", "3"})
+        Integer zero) {
+
+    /** A layout without ZeRO sharding (zero 0 once normalized). */
+    public ParallelismSpec(
+            Integer stages,
+            Integer microBatches,
+            String schedule,
+            Boolean recompute,
+            Integer dataParallel,
+            String balance) {
+        this(stages, microBatches, schedule, recompute, dataParallel, balance, null);
+    }
+
+    /** The ZeRO stage, 0 when not given. */
+    public int zeroStage() {
+        return zero == null ? SpecDefaults.ZERO : zero;
+    }
+}
