@@ -115,6 +115,42 @@ class ZeroShardingTest {
         }
     }
 
+    /**
+     * Three replicas on two processes, the second holding two (as the platform places them on a runner with room
+     * for both): the sharding is over the processes, and the second process's slice of the mean counts its
+     * replicas twice, as the all-reduce does.
+     */
+    @Test
+    void withUnevenReplicasPerProcessZeroTwoIsBitwiseZeroZero() throws Exception {
+        int[] held = {1, 2};
+        TwoRanks unsharded = trainOnTwoRanks(batchOf12(spec(2, 0, 3, 2, 0.0)), "uneven-z0", Optional.empty(), held);
+        TwoRanks sharded = trainOnTwoRanks(batchOf12(spec(2, 2, 3, 2, 0.0)), "uneven-z2", Optional.empty(), held);
+
+        assertThat(sharded.rankZero().losses())
+                .hasSize(STEPS)
+                .isEqualTo(unsharded.rankZero().losses());
+        assertThat(EngineRuns.bitwiseEqual(
+                        sharded.rankZero().parameters(), unsharded.rankZero().parameters()))
+                .isTrue();
+        assertThat(stateLine(sharded.rankOneLog()).group()).contains("ZeRO 2 over 2 processes");
+    }
+
+    private static JobSpec batchOf12(JobSpec spec) {
+        TrainingSpec t = spec.training();
+        return spec.withTraining(new TrainingSpec(
+                t.steps(),
+                12,
+                t.learningRate(),
+                t.minLearningRate(),
+                t.warmupSteps(),
+                t.weightDecay(),
+                t.gradClip(),
+                t.seed(),
+                t.evalEvery(),
+                t.precision(),
+                t.divergenceFactor()));
+    }
+
     @Test
     void eachRankHoldsHalfOfTheAdamWStateAtZeroOneAndTwo() throws Exception {
         for (int zero = 0; zero <= 2; zero++) {
@@ -161,6 +197,15 @@ class ZeroShardingTest {
 
     /** Both ranks of a two-process run, each on its own thread; rank 0 writes the outputs. */
     private TwoRanks trainOnTwoRanks(JobSpec spec, String name, Optional<Path> resume) throws Exception {
+        return trainOnTwoRanks(spec, name, resume, new int[] {1, 1});
+    }
+
+    /**
+     * Two processes holding {@code localReplicas[0]} and {@code localReplicas[1]} consecutive replicas of the
+     * spec's {@code dataParallel}.
+     */
+    private TwoRanks trainOnTwoRanks(JobSpec spec, String name, Optional<Path> resume, int[] localReplicas)
+            throws Exception {
         int stages = spec.parallelism().stages();
         int port = StorePorts.freeRun(stages + 1);
         List<List<String>> logs = List.of(new ArrayList<>(), new ArrayList<>());
@@ -185,10 +230,19 @@ class ZeroShardingTest {
                     logs.get(r).add(line);
                 }
             };
-            TrainingRun run = TrainingRun.of(spec, stages, tmp.resolve(name + "-rank" + rank))
+            DataParallelGroup group = new DataParallelGroup(
+                    rank,
+                    2,
+                    rank == 0 ? 0 : localReplicas[0],
+                    localReplicas[rank],
+                    spec.parallelism().dataParallel(),
+                    "127.0.0.1",
+                    port,
+                    null);
+            TrainingRun run = TrainingRun.of(spec, stages * localReplicas[rank], tmp.resolve(name + "-rank" + rank))
                     .withThreadsPerStage(1)
                     .reportingTo(recorder)
-                    .asReplica(DataParallelGroup.evenly(rank, 2, "127.0.0.1", port));
+                    .asReplica(group);
             TrainingRun configured = resume.map(run::resumingFrom).orElse(run);
             ranks.add(CompletableFuture.supplyAsync(() -> Trainer.train(configured, new TorchEngine()), threads));
         }
