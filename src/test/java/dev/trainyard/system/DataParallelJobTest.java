@@ -134,7 +134,11 @@ class DataParallelJobTest {
     @Test
     void whenOneRanksRunnerDiesTheJobResumesOnOtherRunners() throws Exception {
         runners("dp-e", "dp-f");
-        Job job = platform.jobs().submitJob(twoReplicas("dp-failover", 300), null);
+        // At ZeRO 2 each rank keeps half of the AdamW state: every checkpoint gathers it from both runners, and
+        // the resumed attempt gives each of its ranks its half of the checkpoint's whole state.
+        JobSpec spec = twoReplicas("dp-failover", 300);
+        spec.getParallelism().zero(2);
+        Job job = platform.jobs().submitJob(spec, null);
         platform.awaitJob(
                 job.getId(),
                 j -> !platform.jobs().listJobCheckpoints(j.getId()).isEmpty()

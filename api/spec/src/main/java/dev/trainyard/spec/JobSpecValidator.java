@@ -265,6 +265,12 @@ public final class JobSpecValidator {
         int tp = given.tensorParallelOrDefault();
         v.checkRange("parallelism.tensorParallel", tp, 1, MAX_TENSOR_PARALLEL);
         checkTensorSplit(tp, model, v);
+        if (tp > 1 && dp > 1) {
+            // the engine runs tensor-parallel groups inside one pipeline; replicas of such pipelines are not built yet
+            v.add("parallelism.tensorParallel", "tensorParallel > 1 with dataParallel > 1 is not supported yet");
+        }
+        int zero = given.zero() == null ? SpecDefaults.ZERO : given.zero();
+        checkZero(zero, v);
         if (r != null && r.gpus() != null && r.minGpus() != null && dp >= 1 && tp >= 1) {
             checkDeviceSplit(given.stages(), dp, tp, r, v);
             int blocks = blockCount(model);
@@ -281,7 +287,22 @@ public final class JobSpecValidator {
                     "must be divisible by parallelism.microBatches x dataParallel (" + micro * dp + ")");
         }
         return new ParallelismSpec(
-                given.stages(), micro, schedule, Boolean.TRUE.equals(given.recompute()), dp, balance, tp);
+                given.stages(), micro, schedule, Boolean.TRUE.equals(given.recompute()), dp, balance, tp, zero);
+    }
+
+    /**
+     * ZeRO 0-2 are accepted; with dataParallel 1 a stage above 0 is accepted and has no effect (a single rank
+     * holds all of the state whatever the stage), so a layout stays valid when elastic training runs it on fewer
+     * replicas. Stage 3 (sharded parameters) is refused until the engine implements it.
+     */
+    private static void checkZero(int zero, Violations v) {
+        v.checkRange("parallelism.zero", zero, 0, 3);
+        if (zero > SpecDefaults.ZERO_IMPLEMENTED && zero <= 3) {
+            v.add(
+                    "parallelism.zero",
+                    "stage " + zero + " (sharded parameters) is not implemented yet; use 0, 1 (sharded AdamW"
+                            + " state) or 2 (sharded AdamW state and gradients)");
+        }
     }
 
     /**

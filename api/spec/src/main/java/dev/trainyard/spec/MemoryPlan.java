@@ -5,8 +5,9 @@ import java.util.List;
 /**
  * Each stage's peak memory for a layout: fp32 parameters, gradients and two AdamW moments (16 bytes per
  * parameter), plus the activations the pipeline schedule keeps alive for backward; with tensor parallelism, the
- * figures of one device of a stage's group. The engine checks its plan
- * with these figures and the API's dry run shows them.
+ * figures of one device of a stage's group. With ZeRO over d data-parallel ranks, each rank holds 1/d of the
+ * moments (stage 1) and of the averaged gradients (stage 2). The engine checks its plan with these figures and the
+ * API's dry run shows them.
  */
 public final class MemoryPlan {
     private static final int FLOAT_BYTES = 4;
@@ -22,6 +23,22 @@ public final class MemoryPlan {
     /** The estimate for one stage, holding {@code inFlight} micro-batches of {@code microBatchRows} rows. */
     public static MemoryEstimate stage(
             ModelLayout layout, StageRange range, int inFlight, int microBatchRows, boolean recompute) {
+        return stage(layout, range, inFlight, microBatchRows, recompute, 0, 1);
+    }
+
+    /**
+     * The estimate for one stage on a rank that shares its training state with {@code ranks} data-parallel ranks
+     * at ZeRO stage {@code zero}: the moments (1 and up) and gradients (2 and up) it keeps are its 1/ranks share,
+     * rounded up (the engine pads each bucket to a multiple of the ranks).
+     */
+    public static MemoryEstimate stage(
+            ModelLayout layout,
+            StageRange range,
+            int inFlight,
+            int microBatchRows,
+            boolean recompute,
+            int zero,
+            int ranks) {
         List<BlockLayout> blocks = layout.blocks().subList(range.firstBlock(), range.endBlock());
         long params = blocks.stream().mapToLong(BlockLayout::parameters).sum();
         long fullPerSample = blocks.stream()
@@ -35,7 +52,14 @@ public final class MemoryPlan {
                 ? inFlight * inputPerSample * microBatchRows + fullPerSample * microBatchRows
                 : inFlight * (fullPerSample + inputPerSample) * microBatchRows;
         long p = params * FLOAT_BYTES;
-        return new MemoryEstimate(p, p, 2 * p, floats * FLOAT_BYTES);
+        long shard = ceilDiv(params, Math.max(1, ranks)) * FLOAT_BYTES;
+        long gradients = zero >= 2 ? shard : p;
+        long moments = 2 * (zero >= 1 ? shard : p);
+        return new MemoryEstimate(p, gradients, moments, floats * FLOAT_BYTES);
+    }
+
+    private static long ceilDiv(long a, long b) {
+        return (a + b - 1) / b;
     }
 
     /**
@@ -60,7 +84,9 @@ public final class MemoryPlan {
                         range,
                         maxInFlight(p.schedule(), range.stage(), stages, p.microBatches()),
                         rows,
-                        p.recompute()))
+                        p.recompute(),
+                        p.zeroStage(),
+                        p.dataParallel()))
                 .toList();
     }
 }

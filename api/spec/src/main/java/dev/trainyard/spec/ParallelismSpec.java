@@ -2,7 +2,10 @@ package dev.trainyard.spec;
 
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
-/** How the model is split: tensor-parallel devices x pipeline stages x data-parallel replicas. */
+/**
+ * How the model is split: tensor-parallel devices x pipeline stages x data-parallel replicas, and how the replicas
+ * share optimizer state.
+ */
 @Schema(name = "ParallelismSpec")
 public record ParallelismSpec(
         @Schema(description = "Pipeline stages (default: devices granted / (dataParallel x tensorParallel))")
@@ -35,9 +38,19 @@ public record ParallelismSpec(
                         + "divisible by it",
                 minimum = "1",
                 maximum = "64")
-        Integer tensorParallel) {
+        Integer tensorParallel,
 
-    /** A layout without tensor parallelism (the field left out). */
+        @Schema(
+                description = "ZeRO stage: how data-parallel ranks share the training state. 0 (default): every rank"
+                        + " holds all of it; 1: each of the d ranks keeps 1/d of the AdamW moments; 2: also 1/d of the"
+                        + " averaged gradients. Gradients are reduce-scattered, each rank updates its slice of the"
+                        + " parameters and the slices are all-gathered. Without dataParallel > 1 there is nothing to"
+                        + " share and it has no effect; 3 (sharded parameters) is not implemented yet and is refused",
+                minimum = "0",
+                maximum = "3")
+        Integer zero) {
+
+    /** A layout without tensor parallelism or ZeRO sharding (both fields left out). */
     public ParallelismSpec(
             Integer stages,
             Integer microBatches,
@@ -45,11 +58,16 @@ public record ParallelismSpec(
             Boolean recompute,
             Integer dataParallel,
             String balance) {
-        this(stages, microBatches, schedule, recompute, dataParallel, balance, null);
+        this(stages, microBatches, schedule, recompute, dataParallel, balance, null, null);
     }
 
     /** Devices per tensor-parallel group: 1 when left out. */
     public int tensorParallelOrDefault() {
         return tensorParallel == null ? SpecDefaults.TENSOR_PARALLEL : tensorParallel;
+    }
+
+    /** The ZeRO stage, 0 when not given. */
+    public int zeroStage() {
+        return zero == null ? SpecDefaults.ZERO : zero;
     }
 }

@@ -32,6 +32,11 @@ public final class SpecDefaults {
 
     public static final int DATA_PARALLEL = 1;
     public static final int TENSOR_PARALLEL = 1;
+    /** No ZeRO sharding: every data-parallel rank holds the whole optimizer state. */
+    public static final int ZERO = 0;
+    /** The highest ZeRO stage the engine implements (3, sharded parameters, is not yet). */
+    public static final int ZERO_IMPLEMENTED = 2;
+
     public static final int MICRO_BATCHES = 4;
     public static final String SCHEDULE = "1f1b";
     public static final String BALANCE = "time";

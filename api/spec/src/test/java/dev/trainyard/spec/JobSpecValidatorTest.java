@@ -24,7 +24,7 @@ class JobSpecValidatorTest {
         assertThat(spec.data()).isEqualTo(new DataSpec.Arithmetic("arithmetic", 0L, 0.1));
         assertThat(spec.training())
                 .isEqualTo(new TrainingSpec(200L, 16, 1e-3, 1e-4, 20, 0.01, 1.0, 0L, 20, "fp32", 100.0));
-        assertThat(spec.parallelism()).isEqualTo(new ParallelismSpec(null, 4, "1f1b", false, 1, "time", 1));
+        assertThat(spec.parallelism()).isEqualTo(new ParallelismSpec(null, 4, "1f1b", false, 1, "time", 1, 0));
         assertThat(spec.checkpoint()).isEqualTo(new CheckpointPolicy(50, 3, false));
     }
 
@@ -81,6 +81,40 @@ class JobSpecValidatorTest {
                     .extracting(FieldViolation::field)
                     .containsExactly("training.divergenceFactor");
         }
+    }
+
+    @Test
+    void zeroStagesZeroToTwoAreAcceptedAndThreeIsRefusedByName() {
+        String twoReplicas = MINIMAL.replace("\"gpus\": 1", "\"gpus\": 2");
+        for (int zero : new int[] {0, 1, 2}) {
+            JobSpec spec = JobSpecValidator.normalize(SpecDocument.parse(twoReplicas.replace(
+                    "\"training\"", "\"parallelism\": {\"dataParallel\": 2, \"zero\": " + zero + "}, \"training\"")));
+            assertThat(spec.parallelism().zero()).isEqualTo(zero);
+        }
+        for (String zero : List.of("3", "4", "-1")) {
+            assertThat(violations(twoReplicas.replace(
+                            "\"training\"",
+                            "\"parallelism\": {\"dataParallel\": 2, \"zero\": " + zero + "}, \"training\"")))
+                    .as(zero)
+                    .extracting(FieldViolation::field)
+                    .containsExactly("parallelism.zero");
+        }
+        assertThat(violations(twoReplicas.replace(
+                        "\"training\"", "\"parallelism\": {\"dataParallel\": 2, \"zero\": 3}, \"training\"")))
+                .extracting(FieldViolation::message)
+                .containsExactly("stage 3 (sharded parameters) is not implemented yet; use 0, 1 (sharded AdamW"
+                        + " state) or 2 (sharded AdamW state and gradients)");
+    }
+
+    @Test
+    void zeroWithOneReplicaIsAcceptedAndShardsNothing() {
+        JobSpec spec = JobSpecValidator.normalize(
+                SpecDocument.parse(MINIMAL.replace("\"training\"", "\"parallelism\": {\"zero\": 2}, \"training\"")));
+
+        assertThat(spec.parallelism().zero()).isEqualTo(2);
+        assertThat(MemoryPlan.perStage(spec, 1))
+                .isEqualTo(MemoryPlan.perStage(
+                        spec.withParallelism(new ParallelismSpec(null, 4, "1f1b", false, 1, "time", 1, 0)), 1));
     }
 
     @Test

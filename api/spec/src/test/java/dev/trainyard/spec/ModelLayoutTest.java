@@ -75,6 +75,33 @@ class ModelLayoutTest {
     }
 
     @Test
+    void zeroDividesTheMomentsAndThenTheGradientsByTheDataParallelRanks() {
+        String twoReplicas = JobSpecValidatorTest.MINIMAL
+                .replace("\"layers\": 1", "\"layers\": 2")
+                .replace("\"gpus\": 1", "\"gpus\": 2")
+                .replace("\"training\"", "\"parallelism\": {\"dataParallel\": 2, \"zero\": ZERO}, \"training\"");
+        MemoryEstimate[] byStage = new MemoryEstimate[3];
+        for (int zero = 0; zero < 3; zero++) {
+            byStage[zero] = MemoryPlan.perStage(
+                            JobSpecValidator.normalize(SpecDocument.parse(twoReplicas.replace("ZERO", "" + zero))), 1)
+                    .get(0);
+        }
+        long params = ModelLayout.of(JobSpecValidator.normalize(SpecDocument.parse(twoReplicas.replace("ZERO", "0")))
+                        .model())
+                .parameters();
+        long half = (params + 1) / 2;
+
+        assertThat(byStage[0].optimizerBytes()).isEqualTo(8 * params);
+        assertThat(byStage[0].gradientBytes()).isEqualTo(4 * params);
+        assertThat(byStage[1].optimizerBytes()).isEqualTo(8 * half);
+        assertThat(byStage[1].gradientBytes()).isEqualTo(4 * params);
+        assertThat(byStage[2].optimizerBytes()).isEqualTo(8 * half);
+        assertThat(byStage[2].gradientBytes()).isEqualTo(4 * half);
+        assertThat(byStage[2].parameterBytes()).isEqualTo(byStage[0].parameterBytes());
+        assertThat(byStage[2].activationBytes()).isEqualTo(byStage[0].activationBytes());
+    }
+
+    @Test
     void aTorchScriptModelHasNoLayoutBeforeItsFileIsLoaded() {
         ModelSpec script = new ModelSpec.TorchScript("torchscript", "file:///m.pt", "classification", 8, null, null);
 

@@ -27,6 +27,14 @@ public interface EngineSession extends AutoCloseable {
     ModelState capture();
 
     /**
+     * Whether {@link #capture()} is a collective of the data-parallel processes (their optimizer state is sharded
+     * and gathered to be captured): then every process calls it for each checkpoint, not only the one that writes.
+     */
+    default boolean captureIsCollective() {
+        return false;
+    }
+
+    /**
      * The stop every replica carries out: the largest of the replicas' requests (every replica must stop after
      * the same step, or the others would wait in a collective forever). A single replica returns its own.
      */

@@ -25,8 +25,22 @@ public final class MemoryPlanner {
             int microBatches,
             int microBatchRows,
             boolean recompute) {
+        return estimate(layout, range, stages, schedule, microBatches, microBatchRows, recompute, 0, 1);
+    }
+
+    /** The estimate for one stage of a process sharing its state with {@code processes} at ZeRO {@code zero}. */
+    public static MemoryEstimate estimate(
+            ModelLayout layout,
+            StageRange range,
+            int stages,
+            PipelineSchedule schedule,
+            int microBatches,
+            int microBatchRows,
+            boolean recompute,
+            int zero,
+            int processes) {
         int inFlight = schedule.maxInFlight(range.stage(), stages, microBatches);
-        return MemoryPlan.stage(layout, range, inFlight, microBatchRows, recompute);
+        return MemoryPlan.stage(layout, range, inFlight, microBatchRows, recompute, zero, processes);
     }
 
     /**

@@ -183,6 +183,9 @@ final class TrainingLoop {
      */
     private void checkpoint(EngineSession session) {
         if (!replica.writesOutputs()) {
+            if (session.captureIsCollective()) {
+                session.capture(); // this process's part of gathering the sharded state; rank 0 writes it
+            }
             return;
         }
         awaitCheckpointWrite();

@@ -51,7 +51,7 @@ final class EngineRuns {
     static JobSpec withTensorParallel(
             JobSpec spec, int tensorParallel, int stages, int microBatches, String schedule, boolean recompute) {
         return spec.withParallelism(
-                new ParallelismSpec(stages, microBatches, schedule, recompute, 1, "params", tensorParallel));
+                new ParallelismSpec(stages, microBatches, schedule, recompute, 1, "params", tensorParallel, null));
     }
 
     static JobSpec withCheckpointEvery(JobSpec spec, int every) {

@@ -257,4 +257,41 @@ class JobSubmitTest {
                 .then()
                 .statusCode(201);
     }
+
+    @Test
+    void zeroTwoCountsEachRanksShareOfTheStateSoAModelTooBigUnshardedIsAccepted() {
+        String project = Fixtures.project();
+        String pool = Fixtures.pool();
+        runnerWithHostMemory(pool, 128L << 30);
+        // About 9.7 billion parameters: some 145 GiB at 16 bytes each; at ZeRO 2 over 2 ranks, 10 bytes each (90 GiB).
+        Spec huge = Spec.gpt(project, pool)
+                .set("model.layers", 48)
+                .set("model.dModel", 4096)
+                .set("model.heads", 32)
+                .set("resources.gpus", 2)
+                .set("resources.multiNode", true)
+                .set("parallelism.dataParallel", 2);
+
+        problem(
+                        asAdmin()
+                                .body(huge.set("parallelism.zero", 0).json())
+                                .post("/api/v1/jobs")
+                                .then(),
+                        400)
+                .body("errors.field", hasItem("model"))
+                .body("errors[0].message", containsString("the memory plan fits no runner of pool '" + pool + "'"));
+        problem(
+                        asAdmin()
+                                .body(huge.set("parallelism.zero", 3).json())
+                                .post("/api/v1/jobs")
+                                .then(),
+                        400)
+                .body("errors.field", hasItem("parallelism.zero"));
+        asAdmin()
+                .body(huge.set("parallelism.zero", 2).json())
+                .post("/api/v1/jobs")
+                .then()
+                .statusCode(201)
+                .body("spec.parallelism.zero", equalTo(2));
+    }
 }

@@ -34,8 +34,6 @@ final class AdamW {
 
     /** Applies update number {@code t} (1-based, for bias correction) and zeroes the gradients. */
     void step(long t, double learningRate, double weightDecay) {
-        double stepSize = learningRate / (1 - Math.pow(BETA1, t));
-        double secondCorrection = Math.sqrt(1 - Math.pow(BETA2, t));
         Tensors.withoutGrad(() -> {
             for (int i = 0; i < parameters.size(); i++) {
                 Tensor p = parameters.get(i);
@@ -43,20 +41,41 @@ final class AdamW {
                 if (!g.defined()) {
                     continue;
                 }
-                if (weightDecay > 0 && p.dim() >= 2) {
-                    p.mul_(new Scalar(1 - learningRate * weightDecay));
-                }
-                firstMoments.get(i).mul_(new Scalar(BETA1)).add_(g, new Scalar(1 - BETA1));
-                secondMoments.get(i).mul_(new Scalar(BETA2)).addcmul_(g, g, new Scalar(1 - BETA2));
-                Tensor denominator = secondMoments
-                        .get(i)
-                        .sqrt()
-                        .div_(new Scalar(secondCorrection))
-                        .add_(new Scalar(EPS));
-                p.addcdiv_(firstMoments.get(i), denominator, new Scalar(-stepSize));
+                update(p, g, firstMoments.get(i), secondMoments.get(i), t, learningRate, decays(p) ? weightDecay : 0);
                 g.zero_();
             }
         });
+    }
+
+    /** Matrices are decayed; biases, norms and other vectors are not. */
+    static boolean decays(Tensor parameter) {
+        return parameter.dim() >= 2;
+    }
+
+    /**
+     * One AdamW update of {@code p} in place, element by element, with its gradient and moments (any same-shaped
+     * views: the sharded optimizer updates slices of parameters with the same arithmetic). Call without autograd.
+     */
+    static void update(
+            Tensor p, Tensor g, Tensor first, Tensor second, long t, double learningRate, double weightDecay) {
+        double stepSize = learningRate / (1 - Math.pow(BETA1, t));
+        double secondCorrection = Math.sqrt(1 - Math.pow(BETA2, t));
+        if (weightDecay > 0) {
+            p.mul_(new Scalar(1 - learningRate * weightDecay));
+        }
+        first.mul_(new Scalar(BETA1)).add_(g, new Scalar(1 - BETA1));
+        second.mul_(new Scalar(BETA2)).addcmul_(g, g, new Scalar(1 - BETA2));
+        Tensor denominator = second.sqrt().div_(new Scalar(secondCorrection)).add_(new Scalar(EPS));
+        p.addcdiv_(first, denominator, new Scalar(-stepSize));
+    }
+
+    /** Bytes of the moment tensors this optimizer holds. */
+    long stateBytes() {
+        long bytes = 0;
+        for (int i = 0; i < firstMoments.size(); i++) {
+            bytes += firstMoments.get(i).nbytes() + secondMoments.get(i).nbytes();
+        }
+        return bytes;
     }
 
     List<HostTensor> firstMomentsToHost() {

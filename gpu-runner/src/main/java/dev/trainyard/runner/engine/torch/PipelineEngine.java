@@ -158,15 +158,20 @@ final class PipelineEngine implements AutoCloseable {
             }
             long end = System.nanoTime();
             long cpu = CPU.getCurrentThreadCpuTime() - cpuStart;
+            double[] squares = null;
             if (replicas != null) {
                 // Same collectives in the same order on every replica: this stage's gradients, its buffers, the loss.
-                stage.averageGradients(s, replicas);
+                if (stage.sharded()) {
+                    squares = new double[] {stage.reduceScatterGradients()};
+                } else {
+                    stage.averageGradients(s, replicas);
+                }
                 stage.adoptRankZeroBuffers(s, replicas);
                 if (stage.isLast()) {
                     loss = replicas.averageValue(s, loss);
                 }
             }
-            double factor = clipper.exchange(lane, stage.squaredGradientNorms());
+            double factor = clipper.exchange(lane, squares != null ? squares : stage.squaredGradientNorms());
             if (factor < 1) {
                 stage.scaleGradients(factor);
             }

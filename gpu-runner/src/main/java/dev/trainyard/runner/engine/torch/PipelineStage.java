@@ -16,8 +16,8 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorArrayRefOptional;
 
 /**
- * The blocks of one pipeline stage on one device, with their AdamW state, and the forward and backward
- * passes of single micro-batches. A stage keeps, per micro-batch in flight, its input (a detached leaf so
+ * The blocks of one pipeline stage on one device, with their AdamW state (whole, or this data-parallel
+ * process's ZeRO shard of it), and the forward and backward passes of single micro-batches. A stage keeps, per micro-batch in flight, its input (a detached leaf so
  * the gradient for the previous stage lands in {@code input.grad()}) and, unless recomputing, its output.
  */
 final class PipelineStage {
@@ -34,10 +34,28 @@ final class PipelineStage {
     private final Map<String, Tensor> buffers = new LinkedHashMap<>();
     private final Map<String, ShardLayout> shards = new LinkedHashMap<>();
     private final TensorParallelRank tensorParallel;
+    /** Exactly one of these two is set: the whole AdamW state, or this process's ZeRO shard of it. */
     private final AdamW optimizer;
+
+    private final ShardedAdamW shardedOptimizer;
     private final Map<Integer, InFlight> inFlight = new HashMap<>();
 
     PipelineStage(StageRange range, List<ModelBlock> blocks, Device device, LossFunction lossFunction, int stageCount) {
+        this(range, blocks, device, lossFunction, stageCount, 0, null);
+    }
+
+    /**
+     * @param zeroStage the spec's ZeRO stage: above 0 with {@code replicas} spread over several processes, this
+     *     stage keeps only its process's shard of the optimizer state (see {@link ShardedAdamW})
+     */
+    PipelineStage(
+            StageRange range,
+            List<ModelBlock> blocks,
+            Device device,
+            LossFunction lossFunction,
+            int stageCount,
+            int zeroStage,
+            ReplicaGroup replicas) {
         this.range = range;
         this.blocks = List.copyOf(blocks);
         this.device = device;
@@ -52,7 +70,19 @@ final class PipelineStage {
         }
         this.tensorParallel =
                 blocks.isEmpty() ? TensorParallelRank.SINGLE : blocks.get(0).tensorParallel();
-        this.optimizer = new AdamW(parameters);
+        boolean sharded = zeroStage > 0 && replicas != null && replicas.processes() > 1;
+        this.optimizer = sharded ? null : new AdamW(parameters);
+        this.shardedOptimizer = sharded ? new ShardedAdamW(parameters, zeroStage, replicas, range.stage()) : null;
+    }
+
+    /** Whether this stage's optimizer state is sharded over the data-parallel processes. */
+    boolean sharded() {
+        return shardedOptimizer != null;
+    }
+
+    /** Bytes of AdamW moment tensors this process holds for this stage. */
+    long optimizerStateBytes() {
+        return sharded() ? shardedOptimizer.stateBytes() : optimizer.stateBytes();
     }
 
     StageRange range() {
@@ -174,6 +204,14 @@ final class PipelineStage {
     }
 
     /**
+     * ZeRO: reduce-scatters the gradients, so this process holds its slice of their mean over the replicas;
+     * returns the stage's squared gradient norm over all slices (the same on every process).
+     */
+    double reduceScatterGradients() {
+        return shardedOptimizer.reduceGradients();
+    }
+
+    /**
      * Replaces this stage's buffers by data-parallel rank 0's (as PyTorch's DistributedDataParallel does): the
      * replicas see different rows, so running statistics would drift apart, and a checkpoint (rank 0's) would
      * not be what the other replicas trained with.
@@ -185,6 +223,10 @@ final class PipelineStage {
     }
 
     void scaleGradients(double factor) {
+        if (sharded()) {
+            shardedOptimizer.scaleGradients(factor);
+            return;
+        }
         Tensors.withoutGrad(() -> {
             for (Tensor p : parameters.values()) {
                 Tensor g = p.grad();
@@ -196,7 +238,11 @@ final class PipelineStage {
     }
 
     void applyOptimizer(long optimizerStep, double learningRate, double weightDecay) {
-        optimizer.step(optimizerStep, learningRate, weightDecay);
+        if (sharded()) {
+            shardedOptimizer.step(optimizerStep, learningRate, weightDecay);
+        } else {
+            optimizer.step(optimizerStep, learningRate, weightDecay);
+        }
     }
 
     void zeroGradients() {
@@ -220,12 +266,14 @@ final class PipelineStage {
         return host;
     }
 
+    /** The full first moments; when sharded, a collective every data-parallel process must join. */
     List<HostTensor> firstMomentsToHost() {
-        return optimizer.firstMomentsToHost();
+        return sharded() ? shardedOptimizer.firstMomentsToHost() : optimizer.firstMomentsToHost();
     }
 
+    /** The full second moments; when sharded, a collective every data-parallel process must join. */
     List<HostTensor> secondMomentsToHost() {
-        return optimizer.secondMomentsToHost();
+        return sharded() ? shardedOptimizer.secondMomentsToHost() : optimizer.secondMomentsToHost();
     }
 
     /**
@@ -251,7 +299,11 @@ final class PipelineStage {
                 Tensors.copyInto(b, saved);
             }
         });
-        optimizer.load(first, second);
+        if (sharded()) {
+            shardedOptimizer.load(first, second);
+        } else {
+            optimizer.load(first, second);
+        }
     }
 
     /** This rank's slices of the split parameters' whole tensors (AdamW's moments are named like them). */

@@ -12,6 +12,7 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.javacpp.chrono.Milliseconds;
+import org.bytedeco.pytorch.AllgatherOptions;
 import org.bytedeco.pytorch.AllreduceOptions;
 import org.bytedeco.pytorch.Backend;
 import org.bytedeco.pytorch.BroadcastOptions;
@@ -19,6 +20,7 @@ import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.GlooDeviceVector;
 import org.bytedeco.pytorch.ProcessGroupGloo;
 import org.bytedeco.pytorch.ReduceOp;
+import org.bytedeco.pytorch.ReduceScatterOptions;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.TCPStore;
 import org.bytedeco.pytorch.TCPStoreOptions;
@@ -211,6 +213,50 @@ final class ReplicaGroup implements AutoCloseable {
                     offset += t.numel();
                 }
             });
+        }
+    }
+
+    /** This process's rank among {@link #processes()}: which shard of a ZeRO-sharded state it keeps. */
+    int rank() {
+        return group.rank();
+    }
+
+    /** The processes sharing the replicas (a process holding several replicas keeps one shard for them). */
+    int processes() {
+        return group.processes();
+    }
+
+    /**
+     * Writes into {@code shard} this process's slice (rank r of n: elements {@code [r·len, (r+1)·len)}, len =
+     * {@code shard.numel()}) of the replicas' mean of {@code packed}, whose length must be n·len. The mean is
+     * formed as {@link #average} forms it (local replicas counted, summed, divided), so each element is the value
+     * an all-reduce would give. {@code packed} is scaled in place.
+     */
+    void reduceScatterMean(int stage, Tensor packed, Tensor shard) {
+        if (group.localReplicas() != 1) {
+            Tensors.withoutGrad(() -> packed.mul_(new Scalar((double) group.localReplicas())));
+        }
+        ReduceScatterOptions options = new ReduceScatterOptions();
+        options.reduceOp(new ReduceOp(ReduceOp.RedOpType.SUM));
+        waitFor(
+                () -> stageGroups.get(stage)._reduce_scatter_base(shard, packed, options),
+                stageDevices.get(stage).is_cuda());
+        Tensors.withoutGrad(() -> shard.div_(new Scalar((double) group.replicas())));
+    }
+
+    /** Concatenates every process's {@code shard} in rank order into {@code full} (n times its length). */
+    void allGather(int stage, Tensor shard, Tensor full) {
+        waitFor(
+                () -> stageGroups.get(stage)._allgather_base(full, shard, new AllgatherOptions()),
+                stageDevices.get(stage).is_cuda());
+    }
+
+    /** The sum of a number over the processes (identical on each), through stage {@code stage}'s group. */
+    double sumValue(int stage, double value) {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor t = Tensors.on(Tensor.create(new double[] {value}, 1), stageDevices.get(stage));
+            allreduceSum(stageGroups.get(stage), t, stageDevices.get(stage).is_cuda());
+            return t.item_double();
         }
     }
 

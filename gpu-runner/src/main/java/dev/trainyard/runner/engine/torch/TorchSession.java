@@ -176,7 +176,9 @@ final class TorchSession implements EngineSession {
                         rankBlocks.get(r).subList(range.firstBlock(), range.endBlock()),
                         NativeRuntime.device(device),
                         lossFunction,
-                        plan.stages().size()));
+                        plan.stages().size(),
+                        spec.parallelism().zeroStage(),
+                        replicas));
             }
         }
         pipeline = new PipelineEngine(
@@ -188,6 +190,28 @@ final class TorchSession implements EngineSession {
                 threads,
                 training.bf16(),
                 replicas);
+        reportOptimizerState(stages);
+    }
+
+    /** The AdamW bytes this process holds, measured from its moment tensors, beside what an unsharded run holds. */
+    private void reportOptimizerState(List<PipelineStage> stages) {
+        long held =
+                stages.stream().mapToLong(PipelineStage::optimizerStateBytes).sum();
+        long whole = 2L * Float.BYTES * layout.parameters();
+        int zero = captureIsCollective() ? spec.parallelism().zeroStage() : 0;
+        listener.onLog(String.format(
+                java.util.Locale.ROOT,
+                "AdamW state on this process: %d bytes (ZeRO %d over %d processes; unsharded %d bytes)",
+                held,
+                zero,
+                replicas == null ? 1 : replicas.processes(),
+                whole));
+    }
+
+    /** With ZeRO sharding, capturing gathers the moment shards: every data-parallel process must take part. */
+    @Override
+    public boolean captureIsCollective() {
+        return pipeline != null && pipeline.stages().stream().anyMatch(PipelineStage::sharded);
     }
 
     @Override
@@ -348,7 +372,9 @@ final class TorchSession implements EngineSession {
                             PipelineSchedule.named(parallelism.schedule()),
                             parallelism.microBatches(),
                             microBatchRows(),
-                            parallelism.recompute())));
+                            parallelism.recompute(),
+                            parallelism.zeroStage(),
+                            replica.processes())));
         }
         long limit = run.memoryLimitBytes() > 0 ? run.memoryLimitBytes() : MemoryPlanner.hostAvailableBytes();
         return new TrainingPlan(

@@ -39,7 +39,7 @@ public final class EngineBenchmark {
 
     private EngineBenchmark() {}
 
-    public static void main(String[] args) throws IOException {
+    public static void main(String[] args) throws Exception {
         int threads = Integer.parseInt(System.getProperty("bench.threads", "2"));
         Path work = Files.createTempDirectory("engine-bench");
         try {
@@ -48,7 +48,8 @@ public final class EngineBenchmark {
                     Runtime.getRuntime().availableProcessors(),
                     System.getenv("OMP_WAIT_POLICY"),
                     System.getenv("OPENBLAS_NUM_THREADS"));
-            String sections = System.getProperty("bench.sections", "throughput,pipeline,checkpoint,dataparallel");
+            String sections = System.getProperty(
+                    "bench.sections", "throughput,pipeline,checkpoint,dataparallel,tensorparallel,zero");
             if (sections.contains("throughput")) {
                 throughput(work, threads);
             }
@@ -63,6 +64,9 @@ public final class EngineBenchmark {
             }
             if (sections.contains("tensorparallel")) {
                 tensorParallel(work, threads);
+            }
+            if (sections.contains("zero")) {
+                zeroSharding(work);
             }
         } finally {
             deleteRecursively(work);
@@ -238,6 +242,83 @@ public final class EngineBenchmark {
     }
 
     /** Seconds until both ranks finished their part (rank 1's on another thread). */
+    // 5. ZeRO: two data-parallel ranks in this JVM (Gloo over loopback, one thread each) train at zero 0, 1 and
+    // 2. Per rank: the AdamW bytes it holds, as the engine measures them from its moment tensors, and the median
+    // step time after warm-up.
+    private static final java.util.regex.Pattern STATE_LINE =
+            java.util.regex.Pattern.compile("AdamW state on this process: (\\d+) bytes .*unsharded (\\d+) bytes");
+
+    private static void zeroSharding(Path work) throws Exception {
+        System.out.println("| model | params | zero | AdamW MiB per rank | of unsharded | step s (median) |");
+        System.out.println("| --- | ---: | ---: | ---: | ---: | ---: |");
+        for (String name : new String[] {"gpt-3M", "gpt-25M"}) {
+            JobSpec base = name.equals("gpt-3M")
+                    ? gpt(4, 256, 4, 128, 16, 4, 1, 1, "1f1b")
+                    : gpt(8, 512, 8, 128, 8, 3, 1, 1, "1f1b");
+            long params = ModelLayout.of(base.model()).parameters();
+            for (int zero = 0; zero <= 2; zero++) {
+                JobSpec spec = base.withParallelism(new ParallelismSpec(1, 1, "1f1b", false, 2, "params", null, zero));
+                List<String> log = new CopyOnWriteArrayList<>();
+                List<StepMetrics> steps = trainOnTwoRanks(work, spec, log);
+                java.util.regex.Matcher state = log.stream()
+                        .map(STATE_LINE::matcher)
+                        .filter(java.util.regex.Matcher::find)
+                        .findFirst()
+                        .orElseThrow();
+                long held = Long.parseLong(state.group(1));
+                long whole = Long.parseLong(state.group(2));
+                System.out.printf(
+                        "| %s | %.2fM | %d | %.1f | %.3f | %.3f |%n",
+                        name,
+                        params / 1e6,
+                        zero,
+                        held / (1024.0 * 1024.0),
+                        held / (double) whole,
+                        median(steps.stream().map(StepMetrics::stepSeconds).toList()));
+            }
+        }
+        System.out.println();
+    }
+
+    /** Rank 0's steps after warm-up; both ranks' log lines go to {@code log} (rank 0's first). */
+    private static List<StepMetrics> trainOnTwoRanks(Path work, JobSpec spec, List<String> log) throws Exception {
+        int port = StorePorts.freeRun(2);
+        List<StepMetrics> steps = new CopyOnWriteArrayList<>();
+        java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            List<CompletableFuture<?>> ranks = new ArrayList<>();
+            for (int rank = 0; rank < 2; rank++) {
+                int r = rank;
+                Path out = work.resolve("zero-" + System.nanoTime() + "-" + rank);
+                TrainingRun run = TrainingRun.of(spec, 1, out)
+                        .withThreadsPerStage(1)
+                        .asReplica(DataParallelGroup.evenly(rank, 2, "127.0.0.1", port))
+                        .reportingTo(new TrainingListener() {
+                            @Override
+                            public void onStep(StepMetrics metrics) {
+                                if (r == 0 && metrics.step() > WARMUP_STEPS) {
+                                    steps.add(metrics);
+                                }
+                            }
+
+                            @Override
+                            public void onLog(String line) {
+                                if (r == 0) {
+                                    log.add(line);
+                                }
+                            }
+                        });
+                ranks.add(CompletableFuture.runAsync(() -> Trainer.train(run, new TorchEngine()), threads));
+            }
+            for (CompletableFuture<?> rank : ranks) {
+                rank.get();
+            }
+        } finally {
+            threads.shutdownNow();
+        }
+        return steps;
+    }
+
     private static double bothRanks(Runnable rankZero, Runnable rankOne) {
         long start = System.nanoTime();
         var other = CompletableFuture.runAsync(rankOne);
@@ -274,7 +355,7 @@ public final class EngineBenchmark {
             JobSpec one = name.equals("gpt-3M")
                     ? gpt(4, 256, 4, 128, 16, 6, 1, 1, "1f1b")
                     : gpt(8, 512, 8, 128, 8, 4, 1, 1, "1f1b");
-            JobSpec two = one.withParallelism(new ParallelismSpec(1, 1, "1f1b", false, 1, "params", 2));
+            JobSpec two = one.withParallelism(new ParallelismSpec(1, 1, "1f1b", false, 1, "params", 2, null));
             long params = ModelLayout.of(one.model()).parameters();
             List<StepMetrics> single = train(work, one, 1, threads);
             List<StepMetrics> split = train(work, two, 2, 1);

@@ -1,0 +1,286 @@
+package dev.trainyard.runner.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.trainyard.runner.engine.EngineRuns.Recorded;
+import dev.trainyard.runner.engine.torch.TorchEngine;
+import dev.trainyard.spec.CheckpointPolicy;
+import dev.trainyard.spec.JobSpec;
+import dev.trainyard.spec.ParallelismSpec;
+import dev.trainyard.spec.TrainingSpec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * ZeRO 1 and 2 between two data-parallel ranks (two sessions in this JVM, Gloo over TCP stores) train the same
+ * function as ZeRO 0. The gradient slice each rank receives from the reduce-scatter is, element for element, the
+ * sum an all-reduce gives (with two ranks one addition, which commutes), and each rank's AdamW update of its slice
+ * is the same element-wise arithmetic: without clipping the runs are bitwise equal. With clipping the global norm
+ * is summed in another order (each rank's slice, then across ranks, instead of parameter by parameter), so the
+ * clipping factor may differ in its last bits, and AdamW, which divides by the root of the second moment, turns
+ * such a difference on a near-zero gradient element into a visible one: those runs agree within 1e-5 (the
+ * parameters are of order 0.1 to 1; DataParallelTest, which reorders the gradient sum itself, needs 1e-4).
+ * Checkpoints stay unsharded, so one written at ZeRO 2 resumes at ZeRO 0 and on one process.
+ */
+class ZeroShardingTest {
+
+    private static final int STEPS = 4;
+    private static final double CLIPPED_TOLERANCE = 1e-5;
+    private static final Pattern STATE_LINE = Pattern.compile(
+            "AdamW state on this process: (\\d+) bytes \\(ZeRO (\\d) over (\\d+) processes; unsharded (\\d+) bytes\\)");
+
+    @TempDir
+    Path tmp;
+
+    /** What each rank of a run recorded; rank 0's parameters are those it exported. */
+    private record TwoRanks(
+            Recorded rankZero, List<Double> gradNorms, List<String> rankZeroLog, List<String> rankOneLog) {}
+
+    private static JobSpec spec(int stages, int zero, int replicas, int microBatches, double gradClip) {
+        JobSpec base = EngineRuns.tinyGpt(STEPS, 0.0);
+        TrainingSpec t = base.training();
+        return base.withParallelism(
+                        new ParallelismSpec(stages, microBatches, "1f1b", false, replicas, "params", null, zero))
+                .withCheckpoint(new CheckpointPolicy(2, 10, false))
+                .withTraining(new TrainingSpec(
+                        t.steps(),
+                        t.batchSize(),
+                        t.learningRate(),
+                        t.minLearningRate(),
+                        t.warmupSteps(),
+                        t.weightDecay(),
+                        gradClip,
+                        t.seed(),
+                        t.evalEvery(),
+                        t.precision(),
+                        t.divergenceFactor()));
+    }
+
+    @Test
+    void withoutClippingZeroOneAndTwoAreBitwiseZeroZeroWithOneAndTwoStages() throws Exception {
+        for (int stages = 1; stages <= 2; stages++) {
+            TwoRanks unsharded = trainOnTwoRanks(spec(stages, 0, 2, 2, 0.0), "s" + stages + "z0", Optional.empty());
+            for (int zero = 1; zero <= 2; zero++) {
+                TwoRanks sharded =
+                        trainOnTwoRanks(spec(stages, zero, 2, 2, 0.0), "s" + stages + "z" + zero, Optional.empty());
+                String layout = stages + " stages, zero " + zero;
+                assertThat(sharded.rankZero().losses())
+                        .as(layout)
+                        .hasSize(STEPS)
+                        .isEqualTo(unsharded.rankZero().losses());
+                assertThat(EngineRuns.bitwiseEqual(
+                                sharded.rankZero().parameters(),
+                                unsharded.rankZero().parameters()))
+                        .as(
+                                layout + ": max difference %s",
+                                EngineRuns.maxAbsDifference(
+                                        sharded.rankZero().parameters(),
+                                        unsharded.rankZero().parameters()))
+                        .isTrue();
+            }
+        }
+    }
+
+    @Test
+    void withClippingTheGlobalNormClipsAndZeroTwoAgreesWithZeroZero() throws Exception {
+        for (int stages = 1; stages <= 2; stages++) {
+            TwoRanks unsharded = trainOnTwoRanks(spec(stages, 0, 2, 2, 1.0), "c" + stages + "z0", Optional.empty());
+            TwoRanks sharded = trainOnTwoRanks(spec(stages, 2, 2, 2, 1.0), "c" + stages + "z2", Optional.empty());
+            // Clipping must act for the comparison to test it (a per-rank norm would be about 1/sqrt(2) of it).
+            assertThat(unsharded.gradNorms())
+                    .anySatisfy(norm -> assertThat(norm).isGreaterThan(1.0));
+            for (int i = 0; i < STEPS; i++) {
+                assertThat(sharded.gradNorms().get(i))
+                        .as("%d stages, step %d", stages, i + 1)
+                        .isCloseTo(
+                                unsharded.gradNorms().get(i),
+                                within(1e-5 * unsharded.gradNorms().get(i)));
+            }
+            assertThat(EngineRuns.maxAbsDifference(
+                            sharded.rankZero().parameters(),
+                            unsharded.rankZero().parameters()))
+                    .as("%d stages", stages)
+                    .isLessThan(CLIPPED_TOLERANCE);
+        }
+    }
+
+    /**
+     * Three replicas on two processes, the second holding two (as the platform places them on a runner with room
+     * for both): the sharding is over the processes, and the second process's slice of the mean counts its
+     * replicas twice, as the all-reduce does.
+     */
+    @Test
+    void withUnevenReplicasPerProcessZeroTwoIsBitwiseZeroZero() throws Exception {
+        int[] held = {1, 2};
+        TwoRanks unsharded = trainOnTwoRanks(batchOf12(spec(2, 0, 3, 2, 0.0)), "uneven-z0", Optional.empty(), held);
+        TwoRanks sharded = trainOnTwoRanks(batchOf12(spec(2, 2, 3, 2, 0.0)), "uneven-z2", Optional.empty(), held);
+
+        assertThat(sharded.rankZero().losses())
+                .hasSize(STEPS)
+                .isEqualTo(unsharded.rankZero().losses());
+        assertThat(EngineRuns.bitwiseEqual(
+                        sharded.rankZero().parameters(), unsharded.rankZero().parameters()))
+                .isTrue();
+        assertThat(stateLine(sharded.rankOneLog()).group()).contains("ZeRO 2 over 2 processes");
+    }
+
+    private static JobSpec batchOf12(JobSpec spec) {
+        TrainingSpec t = spec.training();
+        return spec.withTraining(new TrainingSpec(
+                t.steps(),
+                12,
+                t.learningRate(),
+                t.minLearningRate(),
+                t.warmupSteps(),
+                t.weightDecay(),
+                t.gradClip(),
+                t.seed(),
+                t.evalEvery(),
+                t.precision(),
+                t.divergenceFactor()));
+    }
+
+    @Test
+    void eachRankHoldsHalfOfTheAdamWStateAtZeroOneAndTwo() throws Exception {
+        for (int zero = 0; zero <= 2; zero++) {
+            TwoRanks run = trainOnTwoRanks(spec(2, zero, 2, 2, 1.0), "memory" + zero, Optional.empty());
+            for (List<String> log : List.of(run.rankZeroLog(), run.rankOneLog())) {
+                Matcher line = stateLine(log);
+                long held = Long.parseLong(line.group(1));
+                long whole = Long.parseLong(line.group(4));
+                double expected = zero == 0 ? whole : whole / 2.0;
+                assertThat(Math.abs(held - expected) / expected)
+                        .as("zero %d: %s", zero, line.group())
+                        .isLessThan(0.05);
+            }
+        }
+    }
+
+    @Test
+    void aZeroTwoCheckpointResumesAtZeroZeroAndOnOneProcess() throws Exception {
+        TwoRanks zeroTwo = trainOnTwoRanks(spec(2, 2, 2, 2, 0.0), "zero2", Optional.empty());
+        TwoRanks zeroZero = trainOnTwoRanks(spec(2, 0, 2, 2, 0.0), "zero0", Optional.empty());
+        Path halfway = checkpointAtStep(tmp.resolve("zero2-rank0"), 2);
+
+        // The checkpoint holds the gathered moments: resumed at ZeRO 0 the run continues as both runs did.
+        TwoRanks resumedOnTwo = trainOnTwoRanks(spec(2, 0, 2, 2, 0.0), "resumed-zero0", Optional.of(halfway));
+        assertThat(resumedOnTwo.rankZero().losses())
+                .isEqualTo(zeroZero.rankZero().losses().subList(2, STEPS));
+        assertThat(EngineRuns.bitwiseEqual(
+                        resumedOnTwo.rankZero().parameters(),
+                        zeroZero.rankZero().parameters()))
+                .isTrue();
+        assertThat(EngineRuns.bitwiseEqual(
+                        resumedOnTwo.rankZero().parameters(), zeroTwo.rankZero().parameters()))
+                .isTrue();
+
+        // One process with the same micro-batch rows (4 micro-batches of 2) sums the gradient in another order:
+        // DataParallelTest's tolerance.
+        Recorded resumedOnOne = EngineRuns.train(
+                spec(2, 0, 1, 4, 0.0), tmp.resolve("resumed-one"), Optional.of(halfway), StopSignal.never());
+        assertThat(resumedOnOne.losses()).hasSize(STEPS - 2);
+        assertThat(EngineRuns.maxAbsDifference(
+                        resumedOnOne.parameters(), zeroZero.rankZero().parameters()))
+                .isLessThan(1e-4);
+    }
+
+    /** Both ranks of a two-process run, each on its own thread; rank 0 writes the outputs. */
+    private TwoRanks trainOnTwoRanks(JobSpec spec, String name, Optional<Path> resume) throws Exception {
+        return trainOnTwoRanks(spec, name, resume, new int[] {1, 1});
+    }
+
+    /**
+     * Two processes holding {@code localReplicas[0]} and {@code localReplicas[1]} consecutive replicas of the
+     * spec's {@code dataParallel}.
+     */
+    private TwoRanks trainOnTwoRanks(JobSpec spec, String name, Optional<Path> resume, int[] localReplicas)
+            throws Exception {
+        int stages = spec.parallelism().stages();
+        int port = StorePorts.freeRun(stages + 1);
+        List<List<String>> logs = List.of(new ArrayList<>(), new ArrayList<>());
+        List<List<Double>> losses = List.of(new ArrayList<>(), new ArrayList<>());
+        List<Double> gradNorms = new ArrayList<>();
+        List<CompletableFuture<TrainingResult>> ranks = new ArrayList<>();
+        // Its own threads: the common pool may have a single one, and the ranks must run at once.
+        ExecutorService threads = Executors.newFixedThreadPool(2);
+        for (int rank = 0; rank < 2; rank++) {
+            int r = rank;
+            TrainingListener recorder = new TrainingListener() {
+                @Override
+                public void onStep(StepMetrics metrics) {
+                    losses.get(r).add(metrics.loss());
+                    if (r == 0) {
+                        gradNorms.add(metrics.gradNorm());
+                    }
+                }
+
+                @Override
+                public void onLog(String line) {
+                    logs.get(r).add(line);
+                }
+            };
+            DataParallelGroup group = new DataParallelGroup(
+                    rank,
+                    2,
+                    rank == 0 ? 0 : localReplicas[0],
+                    localReplicas[rank],
+                    spec.parallelism().dataParallel(),
+                    "127.0.0.1",
+                    port,
+                    null);
+            TrainingRun run = TrainingRun.of(spec, stages * localReplicas[rank], tmp.resolve(name + "-rank" + rank))
+                    .withThreadsPerStage(1)
+                    .reportingTo(recorder)
+                    .asReplica(group);
+            TrainingRun configured = resume.map(run::resumingFrom).orElse(run);
+            ranks.add(CompletableFuture.supplyAsync(() -> Trainer.train(configured, new TorchEngine()), threads));
+        }
+        TrainingResult rankOne;
+        TrainingResult rankZero;
+        try {
+            rankOne = ranks.get(1).get(3, TimeUnit.MINUTES);
+            rankZero = ranks.get(0).get(3, TimeUnit.MINUTES);
+        } finally {
+            threads.shutdownNow();
+        }
+        assertThat(rankOne.exportedModel()).isEmpty();
+        Path weights = rankZero.exportedModel().orElseThrow();
+        Recorded recorded = new Recorded(rankZero, losses.get(0), List.of(), EngineRuns.parametersIn(weights), null);
+        return new TwoRanks(recorded, gradNorms, logs.get(0), logs.get(1));
+    }
+
+    private static Matcher stateLine(List<String> log) {
+        for (String line : log) {
+            Matcher m = STATE_LINE.matcher(line);
+            if (m.find()) {
+                return m;
+            }
+        }
+        throw new AssertionError("no AdamW state line in " + log);
+    }
+
+    private static Path checkpointAtStep(Path out, long step) throws Exception {
+        try (var files = Files.walk(out)) {
+            for (Path p :
+                    files.filter(f -> f.toString().endsWith(".safetensors")).toList()) {
+                if (!p.startsWith(out.resolve("model"))
+                        && CheckpointStore.load(p).step() == step) {
+                    return p;
+                }
+            }
+        }
+        throw new AssertionError("no checkpoint of step " + step + " under " + out);
+    }
+}
