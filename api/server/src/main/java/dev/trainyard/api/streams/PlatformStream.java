@@ -74,8 +74,9 @@ final class PlatformStream implements LiveStreams.Subscriber {
     }
 
     /**
-     * Moves the cursor over {@code events} in id order and emits each visible job once, at its newest event: the
-     * id it carries covers every event up to that one, so a client cut off after it misses nothing before it.
+     * Moves the cursor over {@code events} in id order and emits each visible one as a {@code transition}, then
+     * each visible job once, at its newest event: every id covers the events up to its own, so a client cut off
+     * after it misses no transition before it and hears each later one once.
      */
     private void announce(List<StreamQueries.NewEvent> events, Map<Long, JobView> jobs) {
         Map<Long, Long> newest = new HashMap<>();
@@ -83,8 +84,11 @@ final class PlatformStream implements LiveStreams.Subscriber {
         for (StreamQueries.NewEvent e : events) {
             cursor.take(e.id());
             JobView job = jobs.get(e.jobId());
-            if (job != null && newest.get(e.jobId()) == e.id()) {
-                emit("job", job);
+            if (job != null) {
+                emit("transition", e.event());
+                if (newest.get(e.jobId()) == e.id()) {
+                    emit("job", job);
+                }
             }
         }
         cursor.trim();

@@ -22,7 +22,8 @@ final class StreamEvents {
             + " \"log\": {\"type\": \"array\", \"items\": {\"$ref\": \"" + SCHEMAS + "JobLogLine\"}}}";
 
     /** The events of {@code GET /stream/jobs}. */
-    static final String PLATFORM_EVENTS = "{\"job\": {\"$ref\": \"" + SCHEMAS + "Job\"},"
+    static final String PLATFORM_EVENTS = "{\"transition\": {\"$ref\": \"" + SCHEMAS + "JobEvent\"},"
+            + " \"job\": {\"$ref\": \"" + SCHEMAS + "Job\"},"
             + " \"progress\": {\"type\": \"array\", \"items\": {\"$ref\": \"" + SCHEMAS + "JobProgress\"}},"
             + " \"reload\": {\"$ref\": \"" + SCHEMAS + "StreamReload\"},"
             + " \"position\": {\"$ref\": \"" + SCHEMAS + "StreamPosition\"}}";

@@ -3,6 +3,7 @@ package dev.trainyard.api.streams;
 import dev.trainyard.api.auth.Caller;
 import dev.trainyard.api.db.Jdbc;
 import dev.trainyard.api.db.Transactions;
+import dev.trainyard.api.jobs.DivergenceView;
 import dev.trainyard.api.jobs.JobDetailViews;
 import dev.trainyard.api.jobs.JobEventView;
 import dev.trainyard.api.jobs.JobRepository;
@@ -53,7 +54,28 @@ public class StreamQueries {
     public record Progress(long jobId, long step, long totalSteps, BigDecimal accruedUsd) {}
 
     /** A job event a platform stream has not seen yet. */
-    record NewEvent(long id, long jobId) {}
+    /** The columns {@link #eventView} reads, in its order. */
+    private static final String EVENT_COLUMNS =
+            "id, job_id, at, from_state, to_state, reason, message, attempt_id, divergence_step, divergence_loss";
+
+    /** One row of {@code job_events} as clients read it, the same on both streams and in the events list. */
+    private static JobEventView eventView(java.sql.ResultSet rs) throws java.sql.SQLException {
+        double loss = rs.getDouble(10);
+        Double divergenceLoss = rs.wasNull() ? null : loss;
+        return new JobEventView(
+                rs.getLong(1),
+                rs.getLong(2),
+                Jdbc.instant(rs, 3),
+                rs.getString(4),
+                rs.getString(5),
+                rs.getString(6),
+                rs.getString(7),
+                Jdbc.longOrNull(rs, 8),
+                DivergenceView.of(Jdbc.longOrNull(rs, 9), divergenceLoss));
+    }
+
+    /** A new row of {@code job_events}: one state transition of one job. */
+    record NewEvent(long id, long jobId, JobEventView event) {}
 
     /** New data for the platform-wide stream: new events in id order, and the changed jobs the caller may see. */
     record PlatformUpdate(List<NewEvent> events, Map<Long, JobView> jobs, List<Progress> progress, boolean more) {}
@@ -74,18 +96,8 @@ public class StreamQueries {
             }
             List<JobEventView> events = Jdbc.query(
                     c,
-                    """
-                    select id, job_id, at, from_state, to_state, reason, message, attempt_id from job_events
-                     where job_id = ? and id > ? order by id""",
-                    rs -> new JobEventView(
-                            rs.getLong(1),
-                            rs.getLong(2),
-                            Jdbc.instant(rs, 3),
-                            rs.getString(4),
-                            rs.getString(5),
-                            rs.getString(6),
-                            rs.getString(7),
-                            Jdbc.longOrNull(rs, 8)),
+                    "select " + EVENT_COLUMNS + " from job_events where job_id = ? and id > ? order by id",
+                    StreamQueries::eventView,
                     jobId,
                     afterEvent);
             // one cursor per metric name: an eval point reported after the same step's loss is still new
@@ -196,10 +208,10 @@ public class StreamQueries {
             List<NewEvent> events = new ArrayList<>();
             int read = Jdbc.query(
                             c,
-                            "select id, job_id from job_events where id > ? order by id limit ?",
+                            "select " + EVENT_COLUMNS + " from job_events where id > ? order by id limit ?",
                             rs -> {
                                 if (cursor.isNew(rs.getLong(1))) {
-                                    events.add(new NewEvent(rs.getLong(1), rs.getLong(2)));
+                                    events.add(new NewEvent(rs.getLong(1), rs.getLong(2), eventView(rs)));
                                 }
                                 return null;
                             },

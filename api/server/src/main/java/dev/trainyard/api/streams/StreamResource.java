@@ -102,11 +102,12 @@ public class StreamResource {
     @Operation(
             operationId = "streamJobs",
             summary = "Live state changes and progress of every visible job",
-            description = "Events: `job` (a visible job whose state changed, at its latest state), `progress`"
-                    + " (steps and cost of the running jobs), `reload` (the stream could not resume: read the"
-                    + " jobs again) and `position` (no data, only a newer id). A new stream starts now; a resumed"
-                    + " one first announces every visible job that changed after the given event, as long as at"
-                    + " most 10000 job events happened since (otherwise it sends `reload`). "
+            description = "Events: `transition` (one state transition of a visible job, in the order they"
+                    + " happened), `job` (a visible job whose state changed, at its latest state, after its"
+                    + " transitions), `progress` (steps and cost of the running jobs), `reload` (the stream could"
+                    + " not resume: read the jobs again) and `position` (no data, only a newer id). A new stream"
+                    + " starts now; a resumed one first delivers every transition of a visible job after the given"
+                    + " event, as long as at most 10000 job events happened since (otherwise it sends `reload`). "
                     + StreamEvents.RESUME)
     public Multi<OutboundSseEvent> streamJobs(
             @Parameter(description = "The id of the last event received: resume right after it")

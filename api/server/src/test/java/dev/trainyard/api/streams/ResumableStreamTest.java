@@ -108,6 +108,46 @@ class ResumableStreamTest {
     }
 
     @Test
+    void thePlatformStreamResumedDeliversEveryTransitionMissedOnceAndInOrder() throws Exception {
+        List<Long> heard = new ArrayList<>();
+        String lastId;
+        long id;
+        try (SseClient stream = SseClient.open(api("/stream/jobs"), ADMIN, null)) {
+            id = Fixtures.submit(Spec.gpt(project, pool).set("training.steps", 200));
+            lastId = stream.takeUntil(e -> isJob(e, id), e -> transition(e, id, heard), WAIT)
+                    .id();
+        }
+        // while away: placed, started and finished
+        Running job = running(id);
+        job.end("SUCCEEDED");
+
+        try (SseClient resumed = SseClient.open(api("/stream/jobs"), ADMIN, lastId)) {
+            resumed.takeUntil(
+                    x -> isJob(x, id) && x.data().get("state").asText().equals("SUCCEEDED"),
+                    x -> transition(x, id, heard),
+                    WAIT);
+        }
+        List<Long> stored = new ArrayList<>();
+        try (Connection c = Db.connection();
+                PreparedStatement q = c.prepareStatement("select id from job_events where job_id = ? order by id")) {
+            q.setLong(1, id);
+            try (ResultSet rs = q.executeQuery()) {
+                while (rs.next()) {
+                    stored.add(rs.getLong(1));
+                }
+            }
+        }
+        assertThat(stored).as("the job's transitions").hasSizeGreaterThanOrEqualTo(3);
+        assertThat(heard).as("transitions heard over both connections").isEqualTo(stored);
+    }
+
+    private static void transition(SseClient.Event e, long job, List<Long> heard) {
+        if (e.name().equals("transition") && e.data().get("jobId").asLong() == job) {
+            heard.add(e.data().get("id").asLong());
+        }
+    }
+
+    @Test
     void aMalformedOrForeignIdIsA400AndAnIdFromTheFutureMakesThePlatformStreamReload() throws Exception {
         long job = Fixtures.submit(Spec.gpt(project, pool));
         long other = Fixtures.submit(Spec.gpt(project, pool));
