@@ -50,12 +50,12 @@ class CancelAndPreemptTest {
 
     @Test
     void anUrgentJobPreemptsLowerPriorityWorkWhichResumesAfterwards() {
-        JobSpec lowSpec = Specs.tinyGpt("low", 2, 200, 1_000).priority("low");
+        JobSpec lowSpec = Specs.tinyGpt("low", 2, 200, 1_000).priority(JobSpec.PriorityEnum.fromValue("low"));
         Job low = platform.jobs().submitJob(lowSpec, null);
         platform.awaitJob(low.getId(), j -> j.getProgress().getStep() >= 5, Duration.ofMinutes(2));
 
-        Job urgent =
-                platform.jobs().submitJob(Specs.tinyGpt("urgent", 2, 30, 30).priority("urgent"), null);
+        Job urgent = platform.jobs()
+                .submitJob(Specs.tinyGpt("urgent", 2, 30, 30).priority(JobSpec.PriorityEnum.fromValue("urgent")), null);
         platform.awaitJob(low.getId(), j -> "QUEUED".equals(j.getState()), Duration.ofSeconds(30));
         assertThat(platform.jobs().listJobCheckpoints(low.getId()))
                 .as("the victim checkpointed first")

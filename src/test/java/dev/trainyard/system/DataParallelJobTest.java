@@ -63,8 +63,11 @@ class DataParallelJobTest {
     static JobSpec twoReplicas(String name, long steps) {
         JobSpec spec = Specs.tinyGpt(name, 4, steps, 10);
         spec.getResources().multiNode(true);
-        return spec.parallelism(
-                new ParallelismSpec().stages(2).dataParallel(2).microBatches(2).schedule("1f1b"));
+        return spec.parallelism(new ParallelismSpec()
+                .stages(2)
+                .dataParallel(2)
+                .microBatches(2)
+                .schedule(ParallelismSpec.ScheduleEnum.fromValue("1f1b")));
     }
 
     private void runners(String... names) {

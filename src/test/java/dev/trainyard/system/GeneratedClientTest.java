@@ -26,7 +26,10 @@ class GeneratedClientTest {
     static void start() {
         platform = Platform.start("client");
         String secret = new TokensApi(platform.client(Platform.ADMIN_TOKEN))
-                .createToken(new CreateToken().name("alice").role("MEMBER").project(Platform.PROJECT))
+                .createToken(new CreateToken()
+                        .name("alice")
+                        .role(CreateToken.RoleEnum.fromValue("MEMBER"))
+                        .project(Platform.PROJECT))
                 .getSecret();
         member = new JobsApi(platform.client(secret));
     }

@@ -55,7 +55,10 @@ class PythonClientTest {
         platform = Platform.start("python");
         platform.startRunner("node-a", 2);
         memberSecret = new TokensApi(platform.client(Platform.ADMIN_TOKEN))
-                .createToken(new CreateToken().name("ml-user").role("MEMBER").project(Platform.PROJECT))
+                .createToken(new CreateToken()
+                        .name("ml-user")
+                        .role(CreateToken.RoleEnum.MEMBER)
+                        .project(Platform.PROJECT))
                 .getSecret();
     }
 

@@ -78,7 +78,7 @@ class TorchScriptJobTest {
         return new JobSpec()
                 .name(name)
                 .project(Platform.PROJECT)
-                .priority("normal")
+                .priority(JobSpec.PriorityEnum.fromValue("normal"))
                 .resources(new Resources().pool(Platform.POOL).gpus(gpus))
                 .limits(new Limits().maxRuntimeSeconds(600L).maxRestarts(1))
                 .model(new ModelSpec(new TorchScriptModel()
@@ -96,7 +96,10 @@ class TorchScriptJobTest {
                         .warmupSteps(2)
                         .seed(11L)
                         .evalEvery(0))
-                .parallelism(new ParallelismSpec().stages(gpus).microBatches(2).schedule("1f1b"))
+                .parallelism(new ParallelismSpec()
+                        .stages(gpus)
+                        .microBatches(2)
+                        .schedule(ParallelismSpec.ScheduleEnum.fromValue("1f1b")))
                 .checkpoint(new CheckpointPolicy().everySteps(20).keepLast(2));
     }
 

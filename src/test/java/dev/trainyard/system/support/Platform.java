@@ -183,7 +183,8 @@ public final class Platform implements AutoCloseable {
         return runnerTokens.computeIfAbsent(
                 runnerName,
                 n -> new TokensApi(client(ADMIN_TOKEN))
-                        .createToken(new CreateToken().name("runner-" + n).role("RUNNER"))
+                        .createToken(
+                                new CreateToken().name("runner-" + n).role(CreateToken.RoleEnum.fromValue("RUNNER")))
                         .getSecret());
     }
 

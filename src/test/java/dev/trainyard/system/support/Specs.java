@@ -20,7 +20,7 @@ public final class Specs {
         return new JobSpec()
                 .name(name)
                 .project(Platform.PROJECT)
-                .priority("normal")
+                .priority(JobSpec.PriorityEnum.fromValue("normal"))
                 .resources(new Resources().pool(Platform.POOL).gpus(gpus))
                 .limits(new Limits().maxRuntimeSeconds(3600L).maxRestarts(3))
                 .model(new ModelSpec(new GptModel()
@@ -39,7 +39,8 @@ public final class Specs {
                         .learningRate(0.003)
                         .seed(11L)
                         .evalEvery(10))
-                .parallelism(new ParallelismSpec().microBatches(4).schedule("1f1b"))
+                .parallelism(
+                        new ParallelismSpec().microBatches(4).schedule(ParallelismSpec.ScheduleEnum.fromValue("1f1b")))
                 .checkpoint(new CheckpointPolicy().everySteps(checkpointEvery).keepLast(3));
     }
 }

@@ -42,14 +42,30 @@ public sealed interface DataSpec permits DataSpec.Arithmetic, DataSpec.Text, Dat
             @Schema(required = true, enumeration = "arithmetic")
             String type,
 
+            @Schema(description = "Seed of the generated data", minimum = "0", maximum = "9223372036854775807")
             Long seed,
-            Double evalFraction) implements DataSpec {}
+
+            @Schema(
+                    description = "Share held out for evaluation (default " + SpecDefaults.EVAL_FRACTION + ")",
+                    minimum = "0",
+                    exclusiveMinimum = true,
+                    maximum = "0.5",
+                    exclusiveMaximum = true)
+            Double evalFraction)
+            implements DataSpec {}
 
     /** Byte-level text from a file or http(s) URI. */
     @Schema(name = "TextData")
     record Text(
             @Schema(required = true, enumeration = "text") String type,
             @Schema(required = true) String uri,
+
+            @Schema(
+                    description = "Share held out for evaluation (default " + SpecDefaults.EVAL_FRACTION + ")",
+                    minimum = "0",
+                    exclusiveMinimum = true,
+                    maximum = "0.5",
+                    exclusiveMaximum = true)
             Double evalFraction)
             implements DataSpec {}
 
@@ -64,6 +80,13 @@ public sealed interface DataSpec permits DataSpec.Arithmetic, DataSpec.Text, Dat
             @Schema(required = true) String uri,
             @Schema(required = true) List<String> features,
             @Schema(required = true) String label,
+
+            @Schema(
+                    description = "Share held out for evaluation (default " + SpecDefaults.EVAL_FRACTION + ")",
+                    minimum = "0",
+                    exclusiveMinimum = true,
+                    maximum = "0.5",
+                    exclusiveMaximum = true)
             Double evalFraction)
             implements DataSpec {}
 
@@ -73,8 +96,18 @@ public sealed interface DataSpec permits DataSpec.Arithmetic, DataSpec.Text, Dat
             @Schema(required = true, enumeration = "synthetic-tabular")
             String type,
 
+            @Schema(description = "Seed of the generated data", minimum = "0", maximum = "9223372036854775807")
             Long seed,
+
+            @Schema(description = "Rows generated", minimum = "16", maximum = "10000000")
             Integer rows,
+
+            @Schema(
+                    description = "Share held out for evaluation (default " + SpecDefaults.EVAL_FRACTION + ")",
+                    minimum = "0",
+                    exclusiveMinimum = true,
+                    maximum = "0.5",
+                    exclusiveMaximum = true)
             Double evalFraction)
             implements DataSpec {}
 }

@@ -5,13 +5,24 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 /** A training job as submitted: see docs/design/job-spec.md. Missing optional values get defaults. */
 @Schema(name = "JobSpec")
 public record JobSpec(
-        @Schema(required = true, description = "1-100 letters, digits, '.', '_' or '-'", example = "arith-gpt")
+        @Schema(
+                required = true,
+                description = "1-100 letters, digits, '.', '_' or '-'",
+                example = "arith-gpt",
+                maxLength = 100,
+                pattern = JobSpecValidator.NAME_PATTERN)
         String name,
 
-        @Schema(description = "Project name; a member token may leave it out")
+        @Schema(
+                description = "Project name; a member token may leave it out",
+                maxLength = 63,
+                pattern = Violations.RESOURCE_NAME_PATTERN)
         String project,
 
-        @Schema(description = "low, normal (default), high or urgent; higher wins", example = "normal")
+        @Schema(
+                description = "low, normal (default), high or urgent; higher wins",
+                example = "normal",
+                enumeration = {"low", "normal", "high", "urgent"})
         String priority,
 
         @Schema(required = true) Resources resources,

@@ -1,6 +1,5 @@
 package dev.trainyard.spec;
 
-import java.math.BigDecimal;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.List;
@@ -14,12 +13,15 @@ import java.util.regex.Pattern;
  */
 public final class JobSpecValidator {
 
-    public static final List<String> PRIORITIES = List.of("low", "normal", "high", "urgent");
-    static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,100}");
+    public static final List<String> PRIORITIES =
+            SchemaBounds.of(JobSpec.class, "priority").allowed();
+    /** Job names; the document's pattern of {@code JobSpec.name}. */
+    static final String NAME_PATTERN = "^[A-Za-z0-9._-]{1,100}$";
+
+    static final Pattern NAME = Pattern.compile(NAME_PATTERN);
     static final int MAX_GPUS = 512;
     static final int MAX_TENSOR_PARALLEL = 64;
     static final long MAX_RUNTIME_SECONDS = 30L * 24 * 3600;
-    static final BigDecimal MAX_COST = new BigDecimal("1000000000");
 
     private JobSpecValidator() {}
 
@@ -53,7 +55,7 @@ public final class JobSpecValidator {
         String priority = spec.priority() == null
                 ? SpecDefaults.PRIORITY
                 : spec.priority().toLowerCase(Locale.ROOT);
-        v.checkOneOf("priority", priority, PRIORITIES);
+        v.checkAllowed("priority", priority, JobSpec.class, "priority");
         Resources resources = submitted || spec.resources() != null ? resources(spec.resources(), v) : null;
         Limits limits = limits(spec.limits(), v);
         ModelSpec model = model(spec.model(), submitted, v);
@@ -90,9 +92,9 @@ public final class JobSpecValidator {
             v.add("resources.gpuType", "must be 1-64 characters");
         }
         v.require("resources.gpus", r.gpus());
-        v.checkRange("resources.gpus", r.gpus(), 1, MAX_GPUS);
+        v.checkBounds("resources.gpus", r.gpus(), Resources.class, "gpus");
         Integer minGpus = r.minGpus() == null ? r.gpus() : r.minGpus();
-        v.checkRange("resources.minGpus", minGpus, 1, MAX_GPUS);
+        v.checkBounds("resources.minGpus", minGpus, Resources.class, "minGpus");
         if (minGpus != null && r.gpus() != null && minGpus > r.gpus()) {
             v.add("resources.minGpus", "must not exceed resources.gpus (" + r.gpus() + ")");
         }
@@ -101,14 +103,11 @@ public final class JobSpecValidator {
 
     private static Limits limits(Limits l, Violations v) {
         Limits given = l == null ? new Limits(null, null, null) : l;
-        if (given.maxCostUsd() != null
-                && (given.maxCostUsd().signum() < 0 || given.maxCostUsd().compareTo(MAX_COST) > 0)) {
-            v.add("limits.maxCostUsd", "must be between 0 and " + MAX_COST.toPlainString());
-        }
+        v.checkBounds("limits.maxCostUsd", given.maxCostUsd(), Limits.class, "maxCostUsd");
         long runtime = given.maxRuntimeSeconds() == null ? SpecDefaults.MAX_RUNTIME_SECONDS : given.maxRuntimeSeconds();
-        v.checkRange("limits.maxRuntimeSeconds", runtime, 1, MAX_RUNTIME_SECONDS);
+        v.checkBounds("limits.maxRuntimeSeconds", runtime, Limits.class, "maxRuntimeSeconds");
         int restarts = given.maxRestarts() == null ? SpecDefaults.MAX_RESTARTS : given.maxRestarts();
-        v.checkRange("limits.maxRestarts", restarts, 0, 100);
+        v.checkBounds("limits.maxRestarts", restarts, Limits.class, "maxRestarts");
         return new Limits(given.maxCostUsd(), runtime, restarts);
     }
 
@@ -129,35 +128,35 @@ public final class JobSpecValidator {
     private static ModelSpec torchScript(ModelSpec.TorchScript t, boolean submitted, Violations v) {
         checkUri("model.uri", t.uri(), submitted, v);
         String task = t.task() == null ? SpecDefaults.TASK : t.task();
-        v.checkOneOf("model.task", task, List.of("classification", "regression"));
-        v.checkRange("model.seqLen", t.seqLen(), 2, 65_536);
-        v.checkRange("model.inputs", t.inputs(), 1, 1_000_000);
-        v.checkRange("model.outputs", t.outputs(), 1, 1_000_000);
+        v.checkAllowed("model.task", task, ModelSpec.TorchScript.class, "task");
+        v.checkBounds("model.seqLen", t.seqLen(), ModelSpec.TorchScript.class, "seqLen");
+        v.checkBounds("model.inputs", t.inputs(), ModelSpec.TorchScript.class, "inputs");
+        v.checkBounds("model.outputs", t.outputs(), ModelSpec.TorchScript.class, "outputs");
         return new ModelSpec.TorchScript("torchscript", t.uri(), task, t.seqLen(), t.inputs(), t.outputs());
     }
 
     private static ModelSpec gpt(ModelSpec.Gpt g, Violations v) {
         v.require("model.layers", g.layers());
-        v.checkRange("model.layers", g.layers(), 1, 256);
+        v.checkBounds("model.layers", g.layers(), ModelSpec.Gpt.class, "layers");
         v.require("model.dModel", g.dModel());
-        v.checkRange("model.dModel", g.dModel(), 1, 65_536);
+        v.checkBounds("model.dModel", g.dModel(), ModelSpec.Gpt.class, "dModel");
         v.require("model.heads", g.heads());
-        v.checkRange("model.heads", g.heads(), 1, 256);
+        v.checkBounds("model.heads", g.heads(), ModelSpec.Gpt.class, "heads");
         if (g.dModel() != null && g.heads() != null && g.heads() > 0 && g.dModel() % g.heads() != 0) {
             v.add("model.heads", "must divide model.dModel (" + g.dModel() + ")");
         }
         v.require("model.seqLen", g.seqLen());
-        v.checkRange("model.seqLen", g.seqLen(), 2, 65_536);
+        v.checkBounds("model.seqLen", g.seqLen(), ModelSpec.Gpt.class, "seqLen");
         int vocab = g.vocab() == null ? SpecDefaults.GPT_VOCAB : g.vocab();
-        v.checkRange("model.vocab", vocab, 2, 1_048_576);
+        v.checkBounds("model.vocab", vocab, ModelSpec.Gpt.class, "vocab");
         double dropout = g.dropout() == null ? SpecDefaults.DROPOUT : g.dropout();
-        v.checkRange("model.dropout", dropout, 0, 0.99);
+        v.checkBounds("model.dropout", dropout, ModelSpec.Gpt.class, "dropout");
         return new ModelSpec.Gpt("gpt", g.layers(), g.dModel(), g.heads(), g.seqLen(), vocab, dropout);
     }
 
     private static ModelSpec mlp(ModelSpec.Mlp m, Violations v) {
         v.require("model.inputs", m.inputs());
-        v.checkRange("model.inputs", m.inputs(), 1, 1_000_000);
+        v.checkBounds("model.inputs", m.inputs(), ModelSpec.Mlp.class, "inputs");
         if (v.require("model.hidden", m.hidden())) {
             if (m.hidden().size() > 64) {
                 v.add("model.hidden", "at most 64 hidden layers");
@@ -171,9 +170,9 @@ public final class JobSpecValidator {
             }
         }
         v.require("model.outputs", m.outputs());
-        v.checkRange("model.outputs", m.outputs(), 1, 1_000_000);
+        v.checkBounds("model.outputs", m.outputs(), ModelSpec.Mlp.class, "outputs");
         String task = m.task() == null ? SpecDefaults.TASK : m.task();
-        v.checkOneOf("model.task", task, List.of("classification", "regression"));
+        v.checkAllowed("model.task", task, ModelSpec.Mlp.class, "task");
         return new ModelSpec.Mlp("mlp", m.inputs(), m.hidden(), m.outputs(), task);
     }
 
@@ -182,13 +181,11 @@ public final class JobSpecValidator {
             return null;
         }
         double eval = d.evalFraction() == null ? SpecDefaults.EVAL_FRACTION : d.evalFraction();
-        if (Double.isNaN(eval) || eval <= 0 || eval >= 0.5) {
-            // both ends are refused: no held-out data leaves evaluation nothing to read, half of it is no split
-            v.add("data.evalFraction", "must be above 0 and below 0.5, was " + eval);
-        }
+        // both ends are refused: no held-out data leaves evaluation nothing to read, half of it is no split
+        v.checkBounds("data.evalFraction", eval, dataRecord(d), "evalFraction");
         if (d instanceof DataSpec.Arithmetic a) {
             long seed = a.seed() == null ? SpecDefaults.DATA_SEED : a.seed();
-            v.checkRange("data.seed", seed, 0, Long.MAX_VALUE);
+            v.checkBounds("data.seed", seed, DataSpec.Arithmetic.class, "seed");
             return new DataSpec.Arithmetic("arithmetic", seed, eval);
         }
         if (d instanceof DataSpec.Text t) {
@@ -208,9 +205,9 @@ public final class JobSpecValidator {
         }
         DataSpec.SyntheticTabular s = (DataSpec.SyntheticTabular) d;
         long seed = s.seed() == null ? SpecDefaults.DATA_SEED : s.seed();
-        v.checkRange("data.seed", seed, 0, Long.MAX_VALUE);
+        v.checkBounds("data.seed", seed, DataSpec.SyntheticTabular.class, "seed");
         int rows = s.rows() == null ? SpecDefaults.SYNTHETIC_ROWS : s.rows();
-        v.checkRange("data.rows", rows, 16, 10_000_000);
+        v.checkBounds("data.rows", rows, DataSpec.SyntheticTabular.class, "rows");
         return new DataSpec.SyntheticTabular("synthetic-tabular", seed, rows, eval);
     }
 
@@ -219,30 +216,33 @@ public final class JobSpecValidator {
             return null;
         }
         v.require("training.steps", t.steps());
-        v.checkRange("training.steps", t.steps(), 1, 100_000_000);
+        v.checkBounds("training.steps", t.steps(), TrainingSpec.class, "steps");
         long steps = t.steps() == null || t.steps() < 1 ? 1 : t.steps();
         int batch = t.batchSize() == null ? SpecDefaults.BATCH_SIZE : t.batchSize();
-        v.checkRange("training.batchSize", batch, 1, 65_536);
+        v.checkBounds("training.batchSize", batch, TrainingSpec.class, "batchSize");
         double lr = t.learningRate() == null ? SpecDefaults.LEARNING_RATE : t.learningRate();
-        v.checkRange("training.learningRate", lr, 1e-9, 10);
+        v.checkBounds("training.learningRate", lr, TrainingSpec.class, "learningRate");
         double minLr = t.minLearningRate() == null ? SpecDefaults.minLearningRate(lr) : t.minLearningRate();
+        v.checkBounds("training.minLearningRate", minLr, TrainingSpec.class, "minLearningRate");
         v.checkRange("training.minLearningRate", minLr, 0, lr);
         int warmup = t.warmupSteps() == null ? SpecDefaults.warmupSteps(steps) : t.warmupSteps();
+        v.checkBounds("training.warmupSteps", warmup, TrainingSpec.class, "warmupSteps");
         v.checkRange("training.warmupSteps", warmup, 0, steps);
         double wd = t.weightDecay() == null ? SpecDefaults.WEIGHT_DECAY : t.weightDecay();
-        v.checkRange("training.weightDecay", wd, 0, 10);
+        v.checkBounds("training.weightDecay", wd, TrainingSpec.class, "weightDecay");
         double clip = t.gradClip() == null ? SpecDefaults.GRAD_CLIP : t.gradClip();
-        v.checkRange("training.gradClip", clip, 0, 1e6);
+        v.checkBounds("training.gradClip", clip, TrainingSpec.class, "gradClip");
         long seed = t.seed() == null ? SpecDefaults.TRAINING_SEED : t.seed();
-        v.checkRange("training.seed", seed, 0, Long.MAX_VALUE);
+        v.checkBounds("training.seed", seed, TrainingSpec.class, "seed");
         int evalEvery = t.evalEvery() == null ? SpecDefaults.evalEvery(steps) : t.evalEvery();
-        v.checkRange("training.evalEvery", evalEvery, 0, Integer.MAX_VALUE);
+        v.checkBounds("training.evalEvery", evalEvery, TrainingSpec.class, "evalEvery");
         String precision =
                 t.precision() == null ? SpecDefaults.PRECISION : t.precision().toLowerCase(Locale.ROOT);
-        v.checkOneOf("training.precision", precision, List.of("fp32", "bf16"));
+        v.checkAllowed("training.precision", precision, TrainingSpec.class, "precision");
         double divergence = t.divergenceFactor() == null ? SpecDefaults.DIVERGENCE_FACTOR : t.divergenceFactor();
-        if (!(divergence == 0 || divergence > 1 && divergence <= 1e9)) {
-            v.add("training.divergenceFactor", "must be 0 (never) or above 1, at most 1e9");
+        v.checkBounds("training.divergenceFactor", divergence, TrainingSpec.class, "divergenceFactor");
+        if (divergence > 0 && divergence <= 1) {
+            v.add("training.divergenceFactor", "must be 0 (never) or above 1");
         }
         return new TrainingSpec(t.steps(), batch, lr, minLr, warmup, wd, clip, seed, evalEvery, precision, divergence);
     }
@@ -251,19 +251,19 @@ public final class JobSpecValidator {
             ParallelismSpec p, Resources r, ModelSpec model, TrainingSpec t, Violations v) {
         ParallelismSpec given = p == null ? new ParallelismSpec(null, null, null, null, null, null) : p;
         int dp = given.dataParallel() == null ? SpecDefaults.DATA_PARALLEL : given.dataParallel();
-        v.checkRange("parallelism.dataParallel", dp, 1, MAX_GPUS);
+        v.checkBounds("parallelism.dataParallel", dp, ParallelismSpec.class, "dataParallel");
         int micro = given.microBatches() == null ? SpecDefaults.MICRO_BATCHES : given.microBatches();
-        v.checkRange("parallelism.microBatches", micro, 1, 4096);
+        v.checkBounds("parallelism.microBatches", micro, ParallelismSpec.class, "microBatches");
         String schedule = given.schedule() == null
                 ? SpecDefaults.SCHEDULE
                 : given.schedule().toLowerCase(Locale.ROOT);
-        v.checkOneOf("parallelism.schedule", schedule, List.of("gpipe", "1f1b"));
+        v.checkAllowed("parallelism.schedule", schedule, ParallelismSpec.class, "schedule");
         String balance =
                 given.balance() == null ? SpecDefaults.BALANCE : given.balance().toLowerCase(Locale.ROOT);
-        v.checkOneOf("parallelism.balance", balance, List.of("time", "params"));
-        v.checkRange("parallelism.stages", given.stages(), 1, MAX_GPUS);
+        v.checkAllowed("parallelism.balance", balance, ParallelismSpec.class, "balance");
+        v.checkBounds("parallelism.stages", given.stages(), ParallelismSpec.class, "stages");
         int tp = given.tensorParallelOrDefault();
-        v.checkRange("parallelism.tensorParallel", tp, 1, MAX_TENSOR_PARALLEL);
+        v.checkBounds("parallelism.tensorParallel", tp, ParallelismSpec.class, "tensorParallel");
         checkTensorSplit(tp, model, v);
         if (tp > 1 && dp > 1) {
             // the engine runs tensor-parallel groups inside one pipeline; replicas of such pipelines are not built yet
@@ -296,7 +296,7 @@ public final class JobSpecValidator {
      * replicas. Stage 3 (sharded parameters) is refused until the engine implements it.
      */
     private static void checkZero(int zero, Violations v) {
-        v.checkRange("parallelism.zero", zero, 0, 3);
+        v.checkBounds("parallelism.zero", zero, ParallelismSpec.class, "zero");
         if (zero > SpecDefaults.ZERO_IMPLEMENTED && zero <= 3) {
             v.add(
                     "parallelism.zero",
@@ -374,10 +374,14 @@ public final class JobSpecValidator {
         CheckpointPolicy given = c == null ? new CheckpointPolicy(null, null, null) : c;
         long steps = t == null || t.steps() == null || t.steps() < 1 ? 1 : t.steps();
         int every = given.everySteps() == null ? SpecDefaults.checkpointEvery(steps) : given.everySteps();
-        v.checkRange("checkpoint.everySteps", every, 1, Integer.MAX_VALUE);
+        v.checkBounds("checkpoint.everySteps", every, CheckpointPolicy.class, "everySteps");
         int keep = given.keepLast() == null ? SpecDefaults.KEEP_LAST : given.keepLast();
-        v.checkRange("checkpoint.keepLast", keep, 1, 1000);
+        v.checkBounds("checkpoint.keepLast", keep, CheckpointPolicy.class, "keepLast");
         return new CheckpointPolicy(every, keep, Boolean.TRUE.equals(given.keepBest()));
+    }
+
+    private static Class<? extends Record> dataRecord(DataSpec d) {
+        return d.getClass().asSubclass(Record.class);
     }
 
     /** A file: or http(s): URI; offline, a plain path on this machine too. */

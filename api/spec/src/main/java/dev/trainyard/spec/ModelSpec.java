@@ -34,15 +34,27 @@ public sealed interface ModelSpec permits ModelSpec.Gpt, ModelSpec.Mlp, ModelSpe
     @Schema(name = "GptModel")
     record Gpt(
             @Schema(required = true, enumeration = "gpt") String type,
-            @Schema(required = true, example = "2") Integer layers,
-            @Schema(required = true, example = "64") Integer dModel,
-            @Schema(required = true, example = "4") Integer heads,
-            @Schema(required = true, example = "32") Integer seqLen,
 
-            @Schema(description = "Vocabulary size (byte-level data needs 256 or less)", example = "128")
+            @Schema(required = true, example = "2", minimum = "1", maximum = "256")
+            Integer layers,
+
+            @Schema(required = true, example = "64", minimum = "1", maximum = "65536")
+            Integer dModel,
+
+            @Schema(required = true, example = "4", minimum = "1", maximum = "256")
+            Integer heads,
+
+            @Schema(required = true, example = "32", minimum = "2", maximum = "65536")
+            Integer seqLen,
+
+            @Schema(
+                    description = "Vocabulary size (byte-level data needs 256 or less)",
+                    example = "128",
+                    minimum = "2",
+                    maximum = "1048576")
             Integer vocab,
 
-            @Schema(description = "Dropout probability, 0 (default) to below 1")
+            @Schema(description = "Dropout probability (default 0)", minimum = "0", maximum = "0.99")
             Double dropout)
             implements ModelSpec {}
 
@@ -50,14 +62,19 @@ public sealed interface ModelSpec permits ModelSpec.Gpt, ModelSpec.Mlp, ModelSpe
     @Schema(name = "MlpModel")
     record Mlp(
             @Schema(required = true, enumeration = "mlp") String type,
-            @Schema(required = true, example = "8") Integer inputs,
 
-            @Schema(required = true, description = "Hidden layer widths")
+            @Schema(required = true, example = "8", minimum = "1", maximum = "1000000")
+            Integer inputs,
+
+            @Schema(required = true, description = "Hidden layer widths, each 1-65536", maxItems = 64)
             List<Integer> hidden,
 
-            @Schema(required = true, example = "2") Integer outputs,
+            @Schema(required = true, example = "2", minimum = "1", maximum = "1000000")
+            Integer outputs,
 
-            @Schema(description = "classification (default) or regression")
+            @Schema(
+                    description = "classification (default) or regression",
+                    enumeration = {"classification", "regression"})
             String task)
             implements ModelSpec {
 
@@ -76,19 +93,31 @@ public sealed interface ModelSpec permits ModelSpec.Gpt, ModelSpec.Mlp, ModelSpe
             @Schema(required = true, description = "file: or http(s): URI of the .pt file")
             String uri,
 
-            @Schema(description = "Tabular data: classification (default) or regression")
+            @Schema(
+                    description = "Tabular data: classification (default) or regression",
+                    enumeration = {"classification", "regression"})
             String task,
 
             @Schema(
                     description = "Token data (required): context length; the module maps ids [B, seqLen] to"
                             + " logits [B, seqLen, vocab]",
-                    example = "32")
+                    example = "32",
+                    minimum = "2",
+                    maximum = "65536")
             Integer seqLen,
 
-            @Schema(description = "Tabular data (required): feature count", example = "8")
+            @Schema(
+                    description = "Tabular data (required): feature count",
+                    example = "8",
+                    minimum = "1",
+                    maximum = "1000000")
             Integer inputs,
 
-            @Schema(description = "Tabular data (required): classes, or 1 for regression", example = "2")
+            @Schema(
+                    description = "Tabular data (required): classes, or 1 for regression",
+                    example = "2",
+                    minimum = "1",
+                    maximum = "1000000")
             Integer outputs)
             implements ModelSpec {
 

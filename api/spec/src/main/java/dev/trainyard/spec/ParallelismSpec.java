@@ -8,26 +8,38 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
  */
 @Schema(name = "ParallelismSpec")
 public record ParallelismSpec(
-        @Schema(description = "Pipeline stages (default: devices granted / (dataParallel x tensorParallel))")
+        @Schema(
+                description = "Pipeline stages (default: devices granted / (dataParallel x tensorParallel))",
+                minimum = "1",
+                maximum = "" + JobSpecValidator.MAX_GPUS)
         Integer stages,
 
-        @Schema(description = "Micro-batches per step (default " + SpecDefaults.MICRO_BATCHES + ")")
+        @Schema(
+                description = "Micro-batches per step (default " + SpecDefaults.MICRO_BATCHES + ")",
+                minimum = "1",
+                maximum = "4096")
         Integer microBatches,
 
-        @Schema(description = "gpipe or 1f1b (default)") String schedule,
+        @Schema(
+                description = "gpipe or 1f1b (default)",
+                enumeration = {"gpipe", "1f1b"})
+        String schedule,
 
         @Schema(description = "Recompute activations in backward to save memory")
         Boolean recompute,
 
         @Schema(
                 description =
-                        "Data-parallel replicas of the whole pipeline (default " + SpecDefaults.DATA_PARALLEL + ")")
+                        "Data-parallel replicas of the whole pipeline (default " + SpecDefaults.DATA_PARALLEL + ")",
+                minimum = "1",
+                maximum = "" + JobSpecValidator.MAX_GPUS)
         Integer dataParallel,
 
         @Schema(
                 description = "How blocks are cut into stages: time (default; balances per-block times measured in a "
                         + "short profiling pass) or params (balances parameter counts: no profiling, the same cut on any "
-                        + "machine)")
+                        + "machine)",
+                enumeration = {"time", "params"})
         String balance,
 
         @Schema(
@@ -37,7 +49,7 @@ public record ParallelismSpec(
                         + "dataParallel. gpt models only; model.heads, 4 x model.dModel and model.vocab must be "
                         + "divisible by it",
                 minimum = "1",
-                maximum = "64")
+                maximum = "" + JobSpecValidator.MAX_TENSOR_PARALLEL)
         Integer tensorParallel,
 
         @Schema(

@@ -6,8 +6,9 @@ import java.util.List;
 /** Collects every problem of a request so that the caller hears about all of them at once. */
 public final class Violations {
     /** Names of projects and pools: they appear in URLs, so lower-case letters, digits and '-'. */
-    public static final java.util.regex.Pattern RESOURCE_NAME =
-            java.util.regex.Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+    public static final String RESOURCE_NAME_PATTERN = "^[a-z0-9][a-z0-9-]{0,62}$";
+
+    public static final java.util.regex.Pattern RESOURCE_NAME = java.util.regex.Pattern.compile(RESOURCE_NAME_PATTERN);
 
     private final List<FieldViolation> found = new ArrayList<>();
 
@@ -42,6 +43,19 @@ public final class Violations {
         }
     }
 
+    /** A present number must meet the minimum and maximum of {@code record.component}'s {@code @Schema}. */
+    public void checkBounds(String field, Number value, Class<? extends Record> record, String component) {
+        SchemaBounds bounds = SchemaBounds.of(record, component);
+        if (value != null && !bounds.admits(value.doubleValue())) {
+            add(field, "must be " + bounds.describeRange() + ", was " + value);
+        }
+    }
+
+    /** A present word must be one of the enumeration of {@code record.component}'s {@code @Schema}. */
+    public void checkAllowed(String field, String value, Class<? extends Record> record, String component) {
+        checkOneOf(field, value, SchemaBounds.of(record, component).allowed());
+    }
+
     public void checkOneOf(String field, String value, List<String> allowed) {
         if (value != null && !allowed.contains(value)) {
             add(field, "must be one of " + String.join(", ", allowed) + ", was '" + value + "'");
@@ -56,6 +70,6 @@ public final class Violations {
     }
 
     private static String format(double v) {
-        return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
+        return SchemaBounds.format(v);
     }
 }

@@ -45,6 +45,31 @@ class RunnerMetricsTest {
         }
     }
 
+    /** Prometheus' naming conventions as promtool (Debian's prometheus package) checks them; skipped without it. */
+    @Test
+    void promtoolFindsNoProblemInTheRunnersMetrics() throws Exception {
+        java.nio.file.Path promtool = null;
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+            if (java.nio.file.Files.isExecutable(java.nio.file.Path.of(dir, "promtool"))) {
+                promtool = java.nio.file.Path.of(dir, "promtool");
+            }
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                promtool != null, "promtool is not installed (Debian package prometheus): naming not checked");
+        RunnerMetrics metrics = new RunnerMetrics("node-a");
+        metrics.step(7, 70, step(12, 1500.0));
+        Process p = new ProcessBuilder(promtool.toString(), "check", "metrics")
+                .redirectErrorStream(true)
+                .start();
+        try (var in = p.getOutputStream()) {
+            in.write(metrics.render().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+
+        assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue() + " " + out.trim()).isEqualTo("0 ");
+    }
+
     @Test
     void forgetsAnAttemptThatEnded() {
         RunnerMetrics metrics = new RunnerMetrics("node-a");

@@ -310,11 +310,22 @@ public class JobService {
         }
     }
 
+    /** A stored spec as a tree without null fields: rows written before answers omitted nulls still compare. */
     private Map<?, ?> read(String specJson) {
         try {
-            return json.readValue(specJson, Map.class);
+            return json.convertValue(withoutNulls(json.readTree(specJson)), Map.class);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("stored specs are valid JSON", e);
         }
+    }
+
+    private static com.fasterxml.jackson.databind.JsonNode withoutNulls(com.fasterxml.jackson.databind.JsonNode node) {
+        if (node instanceof com.fasterxml.jackson.databind.node.ObjectNode object) {
+            object.properties().removeIf(field -> field.getValue().isNull());
+            object.forEach(JobService::withoutNulls);
+        } else if (node.isArray()) {
+            node.forEach(JobService::withoutNulls);
+        }
+        return node;
     }
 }

@@ -106,7 +106,7 @@ public class PlatformGauges {
                                 "pool",
                                 pool);
                         gauge(
-                                "trainyard.gpus.total",
+                                "trainyard.gpus.capacity",
                                 "Devices of active runners per pool",
                                 "gpus.total." + pool,
                                 "pool",

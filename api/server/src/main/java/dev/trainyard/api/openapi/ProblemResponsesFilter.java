@@ -22,7 +22,21 @@ public class ProblemResponsesFilter implements OASFilter {
             "401", "Missing or invalid bearer token",
             "403", "The token may not do this",
             "404", "Not found, or not visible to this token",
-            "409", "Conflicts with the current state"));
+            "409", "Conflicts with the current state",
+            "503", "The database cannot be reached: retry after the seconds in Retry-After",
+            // 405, 406, 414, 431, 500: answers of the HTTP layer that no operation chooses, each a problem document
+            "default", "Any other error (such as 414, 431 or 500), as a problem document"));
+
+    /** Errors of operations that take a body: it may be too large or not JSON. */
+    private static final Map<String, String> BODY_ERRORS = new java.util.TreeMap<>(Map.of(
+            "413", "The body is larger than the API accepts",
+            "415", "The body is not of the media type the operation reads"));
+
+    /** A reused Idempotency-Key with a different request. */
+    private static final String IDEMPOTENCY_HEADER = "Idempotency-Key";
+
+    /** Where ./run.sh starts the API; clients are told to override it with their own address. */
+    static final String LOCAL_SERVER = "http://localhost:8080";
 
     @Override
     public Operation filterOperation(Operation operation) {
@@ -31,21 +45,46 @@ public class ProblemResponsesFilter implements OASFilter {
             responses = OASFactory.createAPIResponses();
             operation.setResponses(responses);
         }
-        for (Map.Entry<String, String> e : ERRORS.entrySet()) {
+        Map<String, String> errors = new java.util.TreeMap<>(ERRORS);
+        if (operation.getRequestBody() != null) {
+            errors.putAll(BODY_ERRORS);
+        }
+        if (operation.getParameters() != null
+                && operation.getParameters().stream().anyMatch(p -> IDEMPOTENCY_HEADER.equals(p.getName()))) {
+            errors.put("422", "This Idempotency-Key was used for a different request");
+        }
+        for (Map.Entry<String, String> e : errors.entrySet()) {
             APIResponse existing = responses.getAPIResponse(e.getKey());
             // the framework adds a bare "400 Bad Request" to operations with a body: give it the problem shape
             if (existing == null
                     || existing.getContent() == null
                     || existing.getContent().getMediaTypes() == null
                     || existing.getContent().getMediaTypes().isEmpty()) {
-                responses.addAPIResponse(e.getKey(), problemResponse(e.getValue()));
+                if (e.getKey().equals("503")) {
+                    responses.addAPIResponse(
+                            e.getKey(), problemResponse(e.getValue()).addHeader("Retry-After", retryAfter()));
+                } else {
+                    responses.addAPIResponse(e.getKey(), problemResponse(e.getValue()));
+                }
             }
         }
         return operation;
     }
 
+    private static org.eclipse.microprofile.openapi.models.headers.Header retryAfter() {
+        return OASFactory.createHeader()
+                .description("Seconds to wait before retrying")
+                .schema(OASFactory.createSchema()
+                        .type(List.of(Schema.SchemaType.INTEGER))
+                        .format("int32"));
+    }
+
     @Override
     public void filterOpenAPI(OpenAPI openAPI) {
+        // one server, the address ./run.sh serves on, not the bind address (0.0.0.0 is no place to send requests)
+        openAPI.setServers(List.of(OASFactory.createServer()
+                .url(LOCAL_SERVER)
+                .description("A Trainyard started on this machine with ./run.sh; clients set their own address")));
         if (openAPI.getComponents() == null) {
             openAPI.setComponents(OASFactory.createComponents());
         }

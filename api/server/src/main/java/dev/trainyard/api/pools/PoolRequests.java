@@ -1,6 +1,7 @@
 package dev.trainyard.api.pools;
 
 import dev.trainyard.spec.DataAccessPolicy;
+import dev.trainyard.spec.Violations;
 import java.math.BigDecimal;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
@@ -11,17 +12,28 @@ public final class PoolRequests {
     /** Creates a pool. */
     @Schema(name = "CreatePool")
     public record Create(
-            @Schema(required = true, example = "h100") String name,
+            @Schema(
+                    required = true,
+                    description = "Lower-case letters, digits and '-', up to 63",
+                    example = "h100",
+                    maxLength = 63,
+                    pattern = Violations.RESOURCE_NAME_PATTERN)
+            String name,
 
             @Schema(
                     required = true,
                     description = "GPU type of its runners; 'cpu' for CPU devices",
                     example = "h100",
                     maxLength = 64,
-                    pattern = "[A-Za-z0-9._-]{1,64}")
+                    pattern = "^[A-Za-z0-9._-]{1,64}$")
             String gpuType,
 
-            @Schema(required = true, description = "USD per GPU-hour", example = "2.50")
+            @Schema(
+                    required = true,
+                    description = "USD per GPU-hour",
+                    example = "2.50",
+                    minimum = "0",
+                    maximum = PoolService.MAX_PRICE)
             BigDecimal pricePerGpuHour,
 
             @Schema(description = "What the pool's jobs may read; left out, they may read no file and no URL")
@@ -33,7 +45,8 @@ public final class PoolRequests {
      */
     @Schema(name = "UpdatePool")
     public record Update(
-            @Schema(description = "USD per GPU-hour") BigDecimal pricePerGpuHour,
+            @Schema(description = "USD per GPU-hour", minimum = "0", maximum = PoolService.MAX_PRICE)
+            BigDecimal pricePerGpuHour,
 
             @Schema(
                     description =

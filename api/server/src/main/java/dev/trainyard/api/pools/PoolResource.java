@@ -14,6 +14,9 @@ import jakarta.ws.rs.core.MediaType;
 import java.net.URI;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.jboss.resteasy.reactive.RestResponse;
@@ -37,6 +40,11 @@ public class PoolResource {
 
     @POST
     @Operation(operationId = "createPool", summary = "Create a pool (admin)")
+    @APIResponse(
+            responseCode = "201",
+            description = "Created; Location names the pool",
+            content =
+                    @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = PoolView.class)))
     public RestResponse<PoolView> createPool(PoolRequests.Create request) {
         PoolView created = service.create(caller.get(), request);
         return RestResponse.ResponseBuilder.<PoolView>created(URI.create("/api/v1/pools/" + created.name()))

@@ -15,7 +15,8 @@ import java.util.List;
 /** Rules of pools: admins create them, price them and set what their jobs may read; everyone signed in may read them. */
 @ApplicationScoped
 public class PoolService {
-    static final BigDecimal MAX_PRICE = new BigDecimal("100000");
+    /** The document's maximum of pricePerGpuHour. */
+    static final String MAX_PRICE = "100000";
 
     private final PoolRepository pools;
     private final InstantSource clock;
@@ -96,8 +97,8 @@ public class PoolService {
     }
 
     private static void checkPrice(BigDecimal price, Violations v) {
-        if (v.require("pricePerGpuHour", price) && (price.signum() < 0 || price.compareTo(MAX_PRICE) > 0)) {
-            v.add("pricePerGpuHour", "must be between 0 and " + MAX_PRICE.toPlainString());
+        if (v.require("pricePerGpuHour", price)) {
+            v.checkBounds("pricePerGpuHour", price, PoolRequests.Create.class, "pricePerGpuHour");
         }
     }
 

@@ -12,6 +12,9 @@ import jakarta.ws.rs.core.MediaType;
 import java.net.URI;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.jboss.resteasy.reactive.RestResponse;
@@ -33,6 +36,13 @@ public class ProjectResource {
 
     @POST
     @Operation(operationId = "createProject", summary = "Create a project (admin)")
+    @APIResponse(
+            responseCode = "201",
+            description = "Created; Location names the project",
+            content =
+                    @Content(
+                            mediaType = MediaType.APPLICATION_JSON,
+                            schema = @Schema(implementation = ProjectView.class)))
     public RestResponse<ProjectView> createProject(ProjectRequests.Create request) {
         ProjectView created = service.create(caller.get(), request);
         return RestResponse.ResponseBuilder.<ProjectView>created(URI.create("/api/v1/projects/" + created.name()))

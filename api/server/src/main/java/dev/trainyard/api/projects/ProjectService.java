@@ -14,7 +14,8 @@ import java.util.List;
 /** Rules of projects: admins create and change them, members read their own. */
 @ApplicationScoped
 public class ProjectService {
-    static final BigDecimal MAX_BUDGET = new BigDecimal("1000000000");
+    /** The document's maximum of budgetUsd. */
+    static final String MAX_BUDGET = "1000000000";
 
     private final ProjectRepository projects;
     private final InstantSource clock;
@@ -35,8 +36,8 @@ public class ProjectService {
         if (v.require("name", request.name())) {
             v.checkResourceName("name", request.name());
         }
-        checkBudget(request.budgetUsd(), v);
-        v.checkRange("share", request.share(), 0.001, 1000);
+        checkBudget(request.budgetUsd(), ProjectRequests.Create.class, v);
+        v.checkBounds("share", request.share(), ProjectRequests.Create.class, "share");
         v.throwIfAny();
         if (projects.findByName(request.name()).isPresent()) {
             throw new ApiException.Conflict(
@@ -60,8 +61,8 @@ public class ProjectService {
             v.add("$", "a body is required");
             v.throwIfAny();
         }
-        checkBudget(request.budgetUsd(), v);
-        v.checkRange("share", request.share(), 0.001, 1000);
+        checkBudget(request.budgetUsd(), ProjectRequests.Update.class, v);
+        v.checkBounds("share", request.share(), ProjectRequests.Update.class, "share");
         if (Boolean.TRUE.equals(request.unlimited()) && request.budgetUsd() != null) {
             v.add("unlimited", "cannot be combined with budgetUsd");
         }
@@ -98,10 +99,8 @@ public class ProjectService {
                 .orElseThrow(() -> new ApiException.NotFound("project", name));
     }
 
-    private static void checkBudget(BigDecimal budget, Violations v) {
-        if (budget != null && (budget.signum() < 0 || budget.compareTo(MAX_BUDGET) > 0)) {
-            v.add("budgetUsd", "must be between 0 and " + MAX_BUDGET.toPlainString());
-        }
+    private static void checkBudget(BigDecimal budget, Class<? extends Record> request, Violations v) {
+        v.checkBounds("budgetUsd", budget, request, "budgetUsd");
     }
 
     ProjectView view(ProjectEntity p) {

@@ -22,7 +22,7 @@ public final class RunnerMessages {
                     required = true,
                     description = "Host name or address",
                     maxLength = 255,
-                    pattern = "[A-Za-z0-9._:\\[\\]-]{1,255}")
+                    pattern = "^[A-Za-z0-9._:\\[\\]-]{1,255}$")
             String host,
 
             @Schema(required = true, description = "Pool to join", maxLength = 63)
@@ -129,7 +129,7 @@ public final class RunnerMessages {
                     required = true,
                     description = "Host name or address the other runners can reach",
                     maxLength = 255,
-                    pattern = "[A-Za-z0-9._:\\[\\]-]{1,255}")
+                    pattern = "^[A-Za-z0-9._:\\[\\]-]{1,255}$")
             String host,
 
             @Schema(required = true, description = "First of the consecutive ports of rank 0's TCP stores")

@@ -32,7 +32,7 @@ public record RunnerView(
             @Schema(required = true, description = "cuda or cpu", maxLength = 16)
             String kind,
 
-            @Schema(required = true, maxLength = 128, pattern = "[A-Za-z0-9 ._:/()+-]{1,128}")
+            @Schema(required = true, maxLength = 128, pattern = "^[A-Za-z0-9 ._:/()+-]{1,128}$")
             String name,
 
             @Schema(

@@ -15,10 +15,13 @@ public final class TokenRequests {
                     example = "alice",
                     maxLength = 100,
                     // no \p{..} classes: a pattern in the document must mean the same to ECMAScript clients and linters
-                    pattern = "[^\\x00-\\x1F\\x7F]{1,100}")
+                    pattern = "^[^\\x00-\\x1F\\x7F]{1,100}$")
             String name,
 
-            @Schema(required = true, description = "ADMIN, MEMBER or RUNNER")
+            @Schema(
+                    required = true,
+                    description = "ADMIN, MEMBER or RUNNER",
+                    enumeration = {"ADMIN", "MEMBER", "RUNNER"})
             String role,
 
             @Schema(description = "Required for MEMBER tokens")

@@ -12,6 +12,9 @@ import jakarta.ws.rs.core.MediaType;
 import java.net.URI;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.jboss.resteasy.reactive.RestResponse;
@@ -34,6 +37,13 @@ public class TokenResource {
     @POST
     @Path("/tokens")
     @Operation(operationId = "createToken", summary = "Create a token (admin); the secret is shown once")
+    @APIResponse(
+            responseCode = "201",
+            description = "Created; the secret is in this answer only",
+            content =
+                    @Content(
+                            mediaType = MediaType.APPLICATION_JSON,
+                            schema = @Schema(implementation = TokenRequests.Created.class)))
     public RestResponse<TokenRequests.Created> createToken(TokenRequests.Create request) {
         TokenRequests.Created created = service.create(caller.get(), request);
         return RestResponse.ResponseBuilder.<TokenRequests.Created>created(

@@ -9,6 +9,7 @@ import dev.trainyard.api.error.ProblemType;
 import dev.trainyard.api.persistence.ProjectEntity;
 import dev.trainyard.api.persistence.TokenEntity;
 import dev.trainyard.api.projects.ProjectRepository;
+import dev.trainyard.spec.SchemaBounds;
 import dev.trainyard.spec.Violations;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.EntityManager;
@@ -139,12 +140,18 @@ public class TokenService {
         if (!v.require("role", role)) {
             return null;
         }
-        try {
-            return Role.valueOf(role.toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            v.add("role", "must be one of ADMIN, MEMBER, RUNNER, was '" + role + "'");
+        String word = role.toUpperCase(Locale.ROOT);
+        if (!SchemaBounds.of(TokenRequests.Create.class, "role").admits(word)) {
+            v.add(
+                    "role",
+                    "must be one of "
+                            + String.join(
+                                    ", ",
+                                    SchemaBounds.of(TokenRequests.Create.class, "role")
+                                            .allowed()) + ", was '" + role + "'");
             return null;
         }
+        return Role.valueOf(word);
     }
 
     private static TokenView view(TokenEntity t, String project) {

@@ -37,7 +37,10 @@ public final class ApiRequests {
     }
 
     public static RequestSpecification anonymous() {
-        return given().config(CONFIG).urlEncodingEnabled(false).contentType(ContentType.JSON);
+        return given().config(CONFIG)
+                .urlEncodingEnabled(false)
+                .contentType(ContentType.JSON)
+                .filter(ContractValidation.FILTER);
     }
 
     /** Asserts an RFC 9457 answer with this status and a problem type. */
