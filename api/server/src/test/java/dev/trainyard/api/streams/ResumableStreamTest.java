@@ -110,39 +110,46 @@ class ResumableStreamTest {
     @Test
     void thePlatformStreamResumedDeliversEveryTransitionMissedOnceAndInOrder() throws Exception {
         List<Long> heard = new ArrayList<>();
+        Set<Long> jobs = new HashSet<>();
         String lastId;
         long id;
         try (SseClient stream = SseClient.open(api("/stream/jobs"), ADMIN, null)) {
             id = Fixtures.submit(Spec.gpt(project, pool).set("training.steps", 200));
-            lastId = stream.takeUntil(e -> isJob(e, id), e -> transition(e, id, heard), WAIT)
+            jobs.add(id);
+            lastId = stream.takeUntil(e -> isJob(e, id), e -> transition(e, jobs, heard), WAIT)
                     .id();
         }
-        // while away: placed, started and finished
+        // while away: another job is submitted and cancelled, and the first one finishes
+        long other = Fixtures.submit(Spec.gpt(project, pool));
+        jobs.add(other);
+        as(ADMIN).post("/api/v1/jobs/" + other + ":cancel").then().statusCode(200);
         Running job = running(id);
         job.end("SUCCEEDED");
 
         try (SseClient resumed = SseClient.open(api("/stream/jobs"), ADMIN, lastId)) {
             resumed.takeUntil(
                     x -> isJob(x, id) && x.data().get("state").asText().equals("SUCCEEDED"),
-                    x -> transition(x, id, heard),
+                    x -> transition(x, jobs, heard),
                     WAIT);
         }
         List<Long> stored = new ArrayList<>();
         try (Connection c = Db.connection();
-                PreparedStatement q = c.prepareStatement("select id from job_events where job_id = ? order by id")) {
+                PreparedStatement q =
+                        c.prepareStatement("select id from job_events where job_id in (?, ?) order by id")) {
             q.setLong(1, id);
+            q.setLong(2, other);
             try (ResultSet rs = q.executeQuery()) {
                 while (rs.next()) {
                     stored.add(rs.getLong(1));
                 }
             }
         }
-        assertThat(stored).as("the job's transitions").hasSizeGreaterThanOrEqualTo(3);
+        assertThat(stored).as("the two jobs' transitions").hasSizeGreaterThanOrEqualTo(4);
         assertThat(heard).as("transitions heard over both connections").isEqualTo(stored);
     }
 
-    private static void transition(SseClient.Event e, long job, List<Long> heard) {
-        if (e.name().equals("transition") && e.data().get("jobId").asLong() == job) {
+    private static void transition(SseClient.Event e, Set<Long> jobs, List<Long> heard) {
+        if (e.name().equals("transition") && jobs.contains(e.data().get("jobId").asLong())) {
             heard.add(e.data().get("id").asLong());
         }
     }
@@ -236,7 +243,25 @@ class ResumableStreamTest {
                     .statusCode(200);
         }
 
-        void end(String outcome) {
+        void end(String outcome) throws Exception {
+            if (outcome.equals("SUCCEEDED")) {
+                // an attempt succeeds only once its final export is stored
+                for (String name : List.of("model.safetensors", "config.json")) {
+                    byte[] body = ("export " + name).getBytes(StandardCharsets.UTF_8);
+                    as(runner.secret())
+                            .contentType("application/octet-stream")
+                            .header("X-Lease-Token", lease)
+                            .header(
+                                    "X-Checksum-Sha256",
+                                    java.util.HexFormat.of()
+                                            .formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                                                    .digest(body)))
+                            .body(body)
+                            .put("/api/v1/runner/attempts/" + attempt + "/export/" + name)
+                            .then()
+                            .statusCode(200);
+                }
+            }
             as(runner.secret())
                     .body(Map.of("leaseToken", lease, "outcome", outcome, "finalStep", 39))
                     .post("/api/v1/runner/attempts/" + attempt + ":end")
