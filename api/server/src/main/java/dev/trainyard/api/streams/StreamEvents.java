@@ -40,8 +40,19 @@ final class StreamEvents {
             name = "StreamMetrics",
             description = "New points by metric name, each list in step order",
             type = SchemaType.OBJECT,
-            additionalProperties = JobDetailViews.Point[].class)
+            additionalProperties = MetricPoints.class)
     static final class Metrics {}
+
+    /**
+     * One metric's new points. A named schema rather than an inline array inside {@code additionalProperties}: the
+     * client generators cannot name an inline one (openapi-generator warns "Failed to get the schema name").
+     */
+    @Schema(
+            name = "MetricPoints",
+            description = "Points of one metric, in step order",
+            type = SchemaType.ARRAY,
+            implementation = JobDetailViews.Point.class)
+    static final class MetricPoints {}
 
     /** Data of a {@code reload} event. */
     @Schema(
