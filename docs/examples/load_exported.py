@@ -1,6 +1,6 @@
 """Runs a Trainyard GPT export with PyTorch alone: no packages beyond torch (Debian's python3-torch 1.13 works).
 
-    python3 load_exported.py MODEL_DIR [PROMPT]
+    /usr/bin/python3 load_exported.py MODEL_DIR [PROMPT]
 
 MODEL_DIR holds the job's export, model.safetensors and config.json (`trainyard download JOB --export -o DIR`).
 Prints the byte the model expects after PROMPT.

@@ -5,7 +5,7 @@ Uses only the generated client `trainyard_client` (built by `./mvnw package` int
 api/python-client/target/python) and what it needs from Debian: python3-pydantic (1.10), python3-urllib3,
 python3-dateutil. With `./run.sh` running, from the repository root:
 
-    PYTHONPATH=api/python-client/target/python python3 docs/examples/train_with_python.py trained-model
+    PYTHONPATH=api/python-client/target/python /usr/bin/python3 docs/examples/train_with_python.py trained-model
 
 Settings come from the environment: TRAINYARD_API (default http://127.0.0.1:8080), TRAINYARD_TOKEN (default:
 the demo token ./run.sh wrote to $TRAINYARD_HOME/demo-token, .trainyard/demo-token by default),
