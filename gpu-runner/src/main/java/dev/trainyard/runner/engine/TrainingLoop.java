@@ -97,7 +97,8 @@ final class TrainingLoop {
         while (step < training.steps()) {
             // 1. One optimizer step over the next batch.
             long started = System.nanoTime();
-            Batch batch = shard(data.trainBatch(dataPosition, training.batchSize()));
+            Batch whole = data.trainBatch(dataPosition, training.batchSize());
+            Batch batch = shard(whole);
             double rate = rates.rateAt(step);
             StepOutcome outcome = session.trainStep(
                     batch,
@@ -114,7 +115,8 @@ final class TrainingLoop {
                         outcome.loss(),
                         rate,
                         outcome.gradNorm(),
-                        batch.tokens() / seconds,
+                        // the job's throughput: every replica trains its rows of the same step in lockstep
+                        whole.tokens() / seconds,
                         seconds,
                         outcome.stageBusySeconds(),
                         outcome.bubbleFraction(),

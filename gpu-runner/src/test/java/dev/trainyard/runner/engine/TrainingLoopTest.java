@@ -26,6 +26,7 @@ class TrainingLoopTest {
         final List<Long> steps = Collections.synchronizedList(new ArrayList<>());
         final List<Long> evals = Collections.synchronizedList(new ArrayList<>());
         final List<CheckpointWritten> checkpoints = Collections.synchronizedList(new ArrayList<>());
+        final List<StepMetrics> stepMetrics = Collections.synchronizedList(new ArrayList<>());
 
         @Override
         public void onPlan(TrainingPlan plan) {
@@ -35,6 +36,7 @@ class TrainingLoopTest {
         @Override
         public void onStep(StepMetrics metrics) {
             steps.add(metrics.step());
+            stepMetrics.add(metrics);
             events.add("step " + metrics.step());
         }
 
@@ -265,6 +267,10 @@ class TrainingLoopTest {
 
         assertThat(result.outcome()).isEqualTo(TrainingResult.Outcome.COMPLETED);
         assertThat(engine.batchRows).as("half of each batch of 8").containsOnly(4);
+        // throughput counts the whole job's batch, not this replica's half of it
+        assertThat(heard.stepMetrics)
+                .allSatisfy(m -> assertThat(m.tokensPerSecond() * m.stepSeconds())
+                        .isCloseTo(8.0, org.assertj.core.data.Offset.offset(1e-6)));
         assertThat(heard.checkpoints).isEmpty();
         assertThat(result.exportedModel()).isEmpty();
         assertThat(new CheckpointStore(tmp.resolve("checkpoints")).completeCheckpoints())
