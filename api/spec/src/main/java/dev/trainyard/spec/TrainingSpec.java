@@ -87,4 +87,20 @@ public record TrainingSpec(
                 precision,
                 divergenceFactor);
     }
+
+    /** Returns a copy whose steps take {@code otherBatchSize} sequences, all else equal. */
+    public TrainingSpec withBatchSize(int otherBatchSize) {
+        return new TrainingSpec(
+                steps,
+                otherBatchSize,
+                learningRate,
+                minLearningRate,
+                warmupSteps,
+                weightDecay,
+                gradClip,
+                seed,
+                evalEvery,
+                precision,
+                divergenceFactor);
+    }
 }

@@ -244,19 +244,22 @@ final class PinnedHttpGet implements Closeable {
     }
 
     /** A body of exactly the declared length: a connection closed before its end is an error, not a short file. */
-    private static final class LengthBody extends InputStream {
+    /** A body read in blocks; a single byte is a block of one. */
+    private abstract static class BodyStream extends InputStream {
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+    }
+
+    private static final class LengthBody extends BodyStream {
         private final InputStream in;
         private long left;
 
         LengthBody(InputStream in, long length) {
             this.in = in;
             this.left = length;
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
         }
 
         @Override
@@ -274,19 +277,13 @@ final class PinnedHttpGet implements Closeable {
     }
 
     /** A chunked body (RFC 9112 section 7.1), its chunk sizes and trailers removed. */
-    private static final class ChunkedBody extends InputStream {
+    private static final class ChunkedBody extends BodyStream {
         private final InputStream in;
         private long chunkLeft;
         private boolean done;
 
         ChunkedBody(InputStream in) {
             this.in = in;
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
         }
 
         @Override

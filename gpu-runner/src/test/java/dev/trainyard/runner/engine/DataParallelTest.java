@@ -6,7 +6,6 @@ import dev.trainyard.runner.engine.EngineRuns.Recorded;
 import dev.trainyard.spec.JobSpec;
 import dev.trainyard.spec.ParallelismSpec;
 import dev.trainyard.spec.SpecDocument;
-import dev.trainyard.spec.TrainingSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -117,18 +116,6 @@ class DataParallelTest {
     }
 
     private static JobSpec batchOf12(JobSpec spec) {
-        TrainingSpec t = spec.training();
-        return spec.withTraining(new TrainingSpec(
-                t.steps(),
-                12,
-                t.learningRate(),
-                t.minLearningRate(),
-                t.warmupSteps(),
-                t.weightDecay(),
-                t.gradClip(),
-                t.seed(),
-                t.evalEvery(),
-                t.precision(),
-                t.divergenceFactor()));
+        return spec.withTraining(spec.training().withBatchSize(12));
     }
 }

@@ -137,19 +137,7 @@ class ZeroShardingTest {
     }
 
     private static JobSpec batchOf12(JobSpec spec) {
-        TrainingSpec t = spec.training();
-        return spec.withTraining(new TrainingSpec(
-                t.steps(),
-                12,
-                t.learningRate(),
-                t.minLearningRate(),
-                t.warmupSteps(),
-                t.weightDecay(),
-                t.gradClip(),
-                t.seed(),
-                t.evalEvery(),
-                t.precision(),
-                t.divergenceFactor()));
+        return spec.withTraining(spec.training().withBatchSize(12));
     }
 
     @Test

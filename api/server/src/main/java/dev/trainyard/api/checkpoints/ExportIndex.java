@@ -11,11 +11,15 @@ import java.util.Set;
 
 /** SQL of the final exports: one verified file per job and name, replaced when a later attempt uploads it again. */
 public final class ExportIndex {
+    public static final String WEIGHTS = "model.safetensors";
+    public static final String CONFIG = "config.json";
+    public static final String SCRIPT = "model.pt";
+
     /** The files an export may hold; the engine writes the first two always, model.pt for TorchScript models. */
-    public static final Set<String> NAMES = Set.of("model.safetensors", "config.json", "model.pt");
+    public static final Set<String> NAMES = Set.of(WEIGHTS, CONFIG, SCRIPT);
 
     /** The files without which an attempt may not report success. */
-    public static final List<String> REQUIRED = List.of("model.safetensors", "config.json");
+    public static final List<String> REQUIRED = List.of(WEIGHTS, CONFIG);
 
     private static final String COLUMNS = "name, attempt_id, size_bytes, sha256, created_at, path";
 

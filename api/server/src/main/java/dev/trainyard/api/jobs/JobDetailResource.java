@@ -2,6 +2,7 @@ package dev.trainyard.api.jobs;
 
 import dev.trainyard.api.auth.CurrentCaller;
 import dev.trainyard.api.checkpoints.CheckpointView;
+import dev.trainyard.api.checkpoints.ExportIndex;
 import dev.trainyard.api.checkpoints.ExportView;
 import dev.trainyard.api.error.ApiException;
 import dev.trainyard.api.error.ProblemType;
@@ -171,7 +172,8 @@ public class JobDetailResource {
                             schema =
                                     @Schema(
                                             type = SchemaType.STRING,
-                                            enumeration = {"model.safetensors", "config.json", "model.pt"}))
+                                            enumeration = {ExportIndex.WEIGHTS, ExportIndex.CONFIG, ExportIndex.SCRIPT
+                                            }))
                     @PathParam("name")
                     String name) {
         JobDetails.ExportDownload d = details.exportFile(caller.get(), id, name);

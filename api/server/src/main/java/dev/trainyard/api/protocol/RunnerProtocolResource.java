@@ -5,6 +5,7 @@ import dev.trainyard.api.checkpoints.CheckpointFiles;
 import dev.trainyard.api.checkpoints.CheckpointIndex;
 import dev.trainyard.api.checkpoints.CheckpointView;
 import dev.trainyard.api.checkpoints.ExportFileView;
+import dev.trainyard.api.checkpoints.ExportIndex;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
@@ -176,7 +177,8 @@ public class RunnerProtocolResource {
                             schema =
                                     @Schema(
                                             type = SchemaType.STRING,
-                                            enumeration = {"model.safetensors", "config.json", "model.pt"}))
+                                            enumeration = {ExportIndex.WEIGHTS, ExportIndex.CONFIG, ExportIndex.SCRIPT
+                                            }))
                     @PathParam("name")
                     String name,
             @HeaderParam("X-Lease-Token") String leaseToken,
