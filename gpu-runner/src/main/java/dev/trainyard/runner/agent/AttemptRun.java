@@ -196,13 +196,13 @@ final class AttemptRun implements Runnable {
     }
 
     /**
-     * This runner's place among the data-parallel ranks. Rank 0 reserves ports for its stores (one for control,
-     * one per stage) and publishes them; the others wait until their heartbeat carries the address.
+     * This runner's place among the data-parallel ranks. Rank 0 reserves a port for its control store (which
+     * announces the stage stores' ports) and publishes it; the others wait until their heartbeat carries the address.
      */
     private DataParallelGroup replicaGroup(JobSpec spec, TrainingRun run) throws IOException, InterruptedException {
         String address;
         if (isRankZero()) {
-            int port = StorePorts.freeRun(run.stageCount() + 1);
+            int port = StorePorts.free();
             ApiSession.withRetries(
                     () -> session.api()
                             .publishRendezvous(

@@ -9,7 +9,8 @@ import java.time.Duration;
  * <p>A process may hold several replicas ({@code localReplicas}, starting at {@code firstReplica}): it then
  * trains their rows together as one pipeline, which gives the same mean gradient. This lets the platform put
  * two replicas on a runner with room for both and one on another. The processes find each other through TCP
- * stores hosted by rank 0 at {@code storeHost}, ports {@code storePort} to {@code storePort + stages}.
+ * stores hosted by rank 0 at {@code storeHost}: the control store at {@code storePort}, which announces the
+ * ports of the stages' stores.
  *
  * @param rank this process among {@code processes} (rank 0 writes checkpoints and the export)
  * @param replicas replicas of the whole job, the spec's {@code parallelism.dataParallel}

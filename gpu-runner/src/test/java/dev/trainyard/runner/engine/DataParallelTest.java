@@ -39,7 +39,7 @@ class DataParallelTest {
         Recorded reference = EngineRuns.train(spec(1, 4), tmp.resolve("reference"));
         Path specFile = tmp.resolve("spec.json");
         Files.writeString(specFile, SpecDocument.toJson(spec(2, 2)));
-        int port = StorePorts.freeRun(4);
+        int port = StorePorts.free();
 
         List<Process> replicas = new ArrayList<>();
         for (int rank = 0; rank < 2; rank++) {
@@ -80,7 +80,7 @@ class DataParallelTest {
         Recorded reference = EngineRuns.train(batchOf12(spec(1, 6)), tmp.resolve("reference"));
         Path specFile = tmp.resolve("spec.json");
         Files.writeString(specFile, SpecDocument.toJson(batchOf12(spec(3, 2))));
-        int port = StorePorts.freeRun(4);
+        int port = StorePorts.free();
 
         List<Process> processes = new ArrayList<>();
         String[] held = {"0:1", "1:2"};

@@ -11,6 +11,7 @@ import dev.trainyard.spec.ParallelismSpec;
 import dev.trainyard.spec.TrainingSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -196,7 +197,7 @@ class ZeroShardingTest {
     private TwoRanks trainOnTwoRanks(JobSpec spec, String name, Optional<Path> resume, int[] localReplicas)
             throws Exception {
         int stages = spec.parallelism().stages();
-        int port = StorePorts.freeRun(stages + 1);
+        int port = StorePorts.free();
         List<List<String>> logs = List.of(new ArrayList<>(), new ArrayList<>());
         List<List<Double>> losses = List.of(new ArrayList<>(), new ArrayList<>());
         List<Double> gradNorms = new ArrayList<>();
@@ -227,7 +228,8 @@ class ZeroShardingTest {
                     spec.parallelism().dataParallel(),
                     "127.0.0.1",
                     port,
-                    null);
+                    // a rank that fails leaves its peer waiting: a short timeout lets the peer fail too, in time
+                    Duration.ofSeconds(90));
             TrainingRun run = TrainingRun.of(spec, stages * localReplicas[rank], tmp.resolve(name + "-rank" + rank))
                     .withThreadsPerStage(1)
                     .reportingTo(recorder)
@@ -238,8 +240,14 @@ class ZeroShardingTest {
         TrainingResult rankOne;
         TrainingResult rankZero;
         try {
-            rankOne = ranks.get(1).get(3, TimeUnit.MINUTES);
-            rankZero = ranks.get(0).get(3, TimeUnit.MINUTES);
+            // the first rank to fail reports its own error, rather than its peer a timeout
+            CompletableFuture.anyOf(
+                            CompletableFuture.allOf(ranks.toArray(CompletableFuture[]::new)),
+                            ranks.get(0).thenCompose(r -> new CompletableFuture<>()),
+                            ranks.get(1).thenCompose(r -> new CompletableFuture<>()))
+                    .get(3, TimeUnit.MINUTES);
+            rankOne = ranks.get(1).get();
+            rankZero = ranks.get(0).get();
         } finally {
             threads.shutdownNow();
         }

@@ -132,7 +132,9 @@ public final class RunnerMessages {
                     pattern = "^[A-Za-z0-9._:\\[\\]-]{1,255}$")
             String host,
 
-            @Schema(required = true, description = "First of the consecutive ports of rank 0's TCP stores")
+            @Schema(
+                    required = true,
+                    description = "Port of rank 0's control TCP store, which announces the ports of the other stores")
             Integer port) {}
 
     /** Carries the attempt's lease token, for fencing. */

@@ -35,8 +35,8 @@ import org.bytedeco.pytorch.global.torch;
  * interleaving differently on different replicas; the training thread has a control group (Gloo, on the CPU)
  * for agreeing on when to stop.
  *
- * <p>Each group gets its own store on its own port ({@code storePort} for control, {@code storePort + 1 + s}
- * for stage s): handing one JavaCPP-owned store to a second group (directly or through a PrefixStore)
+ * <p>Each group gets its own store on its own port ({@code storePort} for control; for each stage a port rank 0's
+ * system picks, published in the control store): handing one JavaCPP-owned store to a second group (directly or through a PrefixStore)
  * trips libtorch's intrusive_ptr refcount assertion and aborts the process.
  *
  * <p>Native ownership: a store is created by JavaCPP (a plain {@code new}) and JavaCPP's deallocator deletes it
@@ -59,6 +59,9 @@ final class ReplicaGroup implements AutoCloseable {
 
     /** Counts the processes that reached the control store; no key of libtorch's own starts this way. */
     private static final String CHECK_IN_KEY = "trainyard/checked-in";
+
+    /** Followed by a stage index: the port of that stage's store, as rank 0 bound it. */
+    private static final String STAGE_PORT_KEY = "trainyard/stage-port/";
 
     private final DataParallelGroup group;
     private final BooleanSupplier abandoned;
@@ -84,12 +87,18 @@ final class ReplicaGroup implements AutoCloseable {
         this.group = group;
         this.abandoned = abandoned;
         try {
-            this.control = processGroup(group.storePort(), false, true);
+            TCPStore controlStore = joinStore(group.storePort());
+            if (group.rank() == 0) {
+                openStageStores(controlStore, stages);
+            }
+            awaitEveryProcess(controlStore);
+            this.control = glooGroup(controlStore);
             requireSameStageCount(stages);
             for (int s = 0; s < stages; s++) {
                 Device device = NativeRuntime.device(NativeRuntime.deviceName(s));
                 stageDevices.add(device);
-                stageGroups.add(processGroup(group.storePort() + 1 + s, device.is_cuda(), false));
+                TCPStore stageStore = group.rank() == 0 ? stores.get(1 + s) : joinStore(stagePort(controlStore, s));
+                stageGroups.add(processGroup(stageStore, device.is_cuda()));
             }
         } catch (SpecException | PeerLostException e) {
             close();
@@ -104,34 +113,66 @@ final class ReplicaGroup implements AutoCloseable {
     }
 
     /**
-     * A group over its own store; NCCL for a stage on CUDA (gradients stay on the device), Gloo otherwise. The
-     * first group ({@code checkIn}) waits, abandonably, until every process has reached its store: the native
-     * joins that follow block until all peers connect, so a peer that never comes (its runner died) would hold
-     * this process there for the whole timeout, even after the platform ended the attempt.
+     * Rank 0 opens every stage's store before any process group exists, each on a port the system picks, and
+     * publishes the ports in the control store. Ports probed free earlier could have been taken since, by Gloo's
+     * own listeners among others: a peer that then reached a Gloo socket instead of a store waited for the whole
+     * timeout while rank 0 had already failed.
      */
-    private Backend processGroup(int port, boolean cuda, boolean checkIn) {
-        if (checkIn && group.rank() != 0) {
+    private void openStageStores(TCPStore controlStore, int stages) {
+        for (int s = 0; s < stages; s++) {
+            TCPStore stageStore = newStore(0);
+            stores.add(stageStore);
+            controlStore.add(STAGE_PORT_KEY + s, Short.toUnsignedInt(stageStore.getPort()));
+        }
+    }
+
+    /** The port rank 0 published for stage {@code s}'s store; rank 0 publishes before it checks in. */
+    private static int stagePort(TCPStore controlStore, int s) {
+        return (int) controlStore.add(STAGE_PORT_KEY + s, 0);
+    }
+
+    /**
+     * Rank 0's store (served here) or a client of it. A client first waits, abandonably, until rank 0's store
+     * accepts connections (rank 0 may start later than this process).
+     */
+    private TCPStore joinStore(int port) {
+        if (group.rank() != 0) {
             awaitListening(port);
         }
+        TCPStore store = newStore(port);
+        stores.add(store);
+        return store;
+    }
+
+    private TCPStore newStore(int port) {
         TCPStoreOptions storeOptions = new TCPStoreOptions();
         storeOptions.port((short) port);
         storeOptions.isServer(group.rank() == 0);
         storeOptions.waitWorkers(false);
         storeOptions.timeout(new Milliseconds(group.timeout().toMillis()));
-        TCPStore store = new TCPStore(group.storeHost(), storeOptions);
-        stores.add(store);
-        if (checkIn) {
-            awaitEveryProcess(store);
+        return new TCPStore(group.storeHost(), storeOptions);
+    }
+
+    /**
+     * A group over its own store; NCCL for a stage on CUDA (gradients stay on the device), Gloo otherwise. Every
+     * process has checked in at the control store before any group is made: the native joins block until all
+     * peers connect, so a peer that never comes (its runner died) would otherwise hold this process there for the
+     * whole timeout, even after the platform ended the attempt.
+     */
+    private Backend processGroup(TCPStore store, boolean cuda) {
+        if (!cuda) {
+            return glooGroup(store);
         }
-        if (cuda) {
-            try {
-                return NcclBackends.create(
-                        store, group.rank(), group.processes(), group.timeout().toMillis());
-            } catch (RuntimeException e) {
-                disown(store);
-                throw e;
-            }
+        try {
+            return NcclBackends.create(
+                    store, group.rank(), group.processes(), group.timeout().toMillis());
+        } catch (RuntimeException e) {
+            disown(store);
+            throw e;
         }
+    }
+
+    private Backend glooGroup(TCPStore store) {
         ProcessGroupGloo.Options options =
                 ProcessGroupGloo.Options.create(new Milliseconds(group.timeout().toMillis()));
         options.devices(new GlooDeviceVector(ProcessGroupGloo.createDeviceForHostname(group.storeHost())));

@@ -203,7 +203,7 @@ public final class EngineBenchmark {
         NativeRuntime.configureThread(1);
         System.out.println("| model | tensors | floats | per-parameter ms | bucketed ms | speedup |");
         System.out.println("| --- | ---: | ---: | ---: | ---: | ---: |");
-        int port = StorePorts.freeRun(2);
+        int port = StorePorts.free();
         CompletableFuture<ReplicaGroup> other = CompletableFuture.supplyAsync(
                 () -> new ReplicaGroup(DataParallelGroup.evenly(1, 2, "127.0.0.1", port), 1, () -> false));
         ReplicaGroup zero = new ReplicaGroup(DataParallelGroup.evenly(0, 2, "127.0.0.1", port), 1, () -> false);
@@ -282,7 +282,7 @@ public final class EngineBenchmark {
 
     /** Rank 0's steps after warm-up; both ranks' log lines go to {@code log} (rank 0's first). */
     private static List<StepMetrics> trainOnTwoRanks(Path work, JobSpec spec, List<String> log) throws Exception {
-        int port = StorePorts.freeRun(2);
+        int port = StorePorts.free();
         List<StepMetrics> steps = new CopyOnWriteArrayList<>();
         java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(2);
         try {

@@ -7,6 +7,7 @@ import dev.trainyard.runner.engine.PeerLostException;
 import dev.trainyard.runner.engine.StorePorts;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,7 +32,7 @@ class ReplicaGroupTest {
     @Test
     void bucketedAveragingGivesEveryTensorItsMeanOverTheRanks() throws Exception {
         NativeRuntime.load();
-        ReplicaGroup[] ranks = join(StorePorts.freeRun(2), Duration.ofSeconds(60), () -> false);
+        ReplicaGroup[] ranks = join(StorePorts.free(), Duration.ofSeconds(60), () -> false);
         try (ReplicaGroup zero = ranks[0];
                 ReplicaGroup one = ranks[1]) {
             averageAcrossTwoRanks(zero, one);
@@ -74,7 +75,7 @@ class ReplicaGroupTest {
     @Test
     void buffersBecomeRankZerosOnEveryRank() throws Exception {
         NativeRuntime.load();
-        ReplicaGroup[] ranks = join(StorePorts.freeRun(2), Duration.ofSeconds(60), () -> false);
+        ReplicaGroup[] ranks = join(StorePorts.free(), Duration.ofSeconds(60), () -> false);
         try (ReplicaGroup zero = ranks[0];
                 ReplicaGroup one = ranks[1]) {
             broadcastAcrossTwoRanks(zero, one);
@@ -108,18 +109,58 @@ class ReplicaGroupTest {
 
     /** Both ranks of a 2-process group with one stage, built concurrently (each waits for the other). */
     private static ReplicaGroup[] join(int port, Duration timeout, BooleanSupplier rankZeroAbandoned) throws Exception {
+        return join(port, 1, timeout, rankZeroAbandoned);
+    }
+
+    private static ReplicaGroup[] join(int port, int stages, Duration timeout, BooleanSupplier rankZeroAbandoned)
+            throws Exception {
         CompletableFuture<ReplicaGroup> zero = CompletableFuture.supplyAsync(() -> new ReplicaGroup(
-                DataParallelGroup.evenly(0, 2, "127.0.0.1", port).withTimeout(timeout), 1, rankZeroAbandoned));
+                DataParallelGroup.evenly(0, 2, "127.0.0.1", port).withTimeout(timeout), stages, rankZeroAbandoned));
         CompletableFuture<ReplicaGroup> one = CompletableFuture.supplyAsync(() -> new ReplicaGroup(
-                DataParallelGroup.evenly(1, 2, "127.0.0.1", port).withTimeout(timeout), 1, () -> false));
+                DataParallelGroup.evenly(1, 2, "127.0.0.1", port).withTimeout(timeout), stages, () -> false));
         return new ReplicaGroup[] {zero.get(30, TimeUnit.SECONDS), one.get(30, TimeUnit.SECONDS)};
+    }
+
+    /**
+     * Only the control store's port is published: the stage stores take ports the system picks. Stores on the
+     * ports after it once collided with Gloo's own listeners, and the peer then hung for the whole timeout.
+     */
+    @Test
+    void ranksJoinWhenThePortsAfterTheControlStoreAreTaken() throws Exception {
+        NativeRuntime.load();
+        List<ServerSocket> taken = new ArrayList<>();
+        int port = StorePorts.free();
+        try {
+            for (int next = port + 1; next <= port + 2; next++) {
+                try {
+                    taken.add(new ServerSocket(next));
+                } catch (IOException alreadyInUse) {
+                    // taken by someone else: as good for this test
+                }
+            }
+            ReplicaGroup[] ranks = join(port, 2, Duration.ofSeconds(30), () -> false);
+            try (ReplicaGroup zero = ranks[0];
+                    ReplicaGroup one = ranks[1]) {
+                Tensor mine = torch.ones(3);
+                Tensor theirs = torch.ones(3).mul(new Scalar(3.0));
+                CompletableFuture<Void> other = CompletableFuture.runAsync(() -> one.average(1, theirs));
+                zero.average(1, mine);
+                other.get(30, TimeUnit.SECONDS);
+                assertThat(mine.sum().item_float()).isEqualTo(6.0f);
+                assertThat(theirs.sum().item_float()).isEqualTo(6.0f);
+            }
+        } finally {
+            for (ServerSocket socket : taken) {
+                socket.close();
+            }
+        }
     }
 
     /** One rank stops taking part (a hung peer). */
     @Test
     void aRankWaitingOnAHungPeerGivesUpOnceTheRunIsAbandoned() throws Exception {
         NativeRuntime.load();
-        int port = StorePorts.freeRun(2);
+        int port = StorePorts.free();
         AtomicBoolean abandoned = new AtomicBoolean();
         // the collective timeout is far longer than the test waits: only abandoning can end the wait in time
         Duration timeout = Duration.ofSeconds(60);
@@ -153,7 +194,7 @@ class ReplicaGroupTest {
     @Test
     void aRankWhosePeerNeverJoinsGivesUpOnceTheRunIsAbandoned() throws Exception {
         NativeRuntime.load();
-        int port = StorePorts.freeRun(2);
+        int port = StorePorts.free();
         AtomicBoolean abandoned = new AtomicBoolean();
         // the join timeout is far longer than the test waits: only abandoning can end the wait in time
         DataParallelGroup rankZero =
@@ -185,7 +226,7 @@ class ReplicaGroupTest {
     @Test
     void aRankThatStartsBeforeRankZeroJoinsWhenRankZeroComes() throws Exception {
         NativeRuntime.load();
-        int port = StorePorts.freeRun(2);
+        int port = StorePorts.free();
         CompletableFuture<ReplicaGroup> one = CompletableFuture.supplyAsync(() -> new ReplicaGroup(
                 DataParallelGroup.evenly(1, 2, "127.0.0.1", port).withTimeout(Duration.ofSeconds(30)), 1, () -> false));
         Thread.sleep(1_000);
@@ -207,7 +248,7 @@ class ReplicaGroupTest {
     @Test
     void closingAGroupReleasesItsStoresAtOnce() throws Exception {
         NativeRuntime.load();
-        int port = StorePorts.freeRun(2);
+        int port = StorePorts.free();
         ReplicaGroup[] ranks = join(port, Duration.ofSeconds(60), () -> false);
         CompletableFuture<Integer> other = CompletableFuture.supplyAsync(() -> ranks[1].agreeOnMaximum(4));
         assertThat(ranks[0].agreeOnMaximum(3)).isEqualTo(4);
@@ -241,7 +282,7 @@ class ReplicaGroupTest {
     @Test
     void closingDeletesEachStoreOnlyAfterItsProcessGroup() throws Exception {
         NativeRuntime.load();
-        ReplicaGroup[] ranks = join(StorePorts.freeRun(2), Duration.ofSeconds(60), () -> false);
+        ReplicaGroup[] ranks = join(StorePorts.free(), Duration.ofSeconds(60), () -> false);
         CompletableFuture<Integer> other = CompletableFuture.supplyAsync(() -> ranks[1].agreeOnMaximum(6));
         assertThat(ranks[0].agreeOnMaximum(5)).isEqualTo(6);
         assertThat(other.get(10, TimeUnit.SECONDS)).isEqualTo(6);

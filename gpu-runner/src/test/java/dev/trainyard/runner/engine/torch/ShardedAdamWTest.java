@@ -42,7 +42,7 @@ class ShardedAdamWTest {
 
     private static void stepOnTwoRanks(int zero) throws Exception {
         ExecutorService threads = Executors.newFixedThreadPool(2);
-        int port = StorePorts.freeRun(2);
+        int port = StorePorts.free();
         Future<ReplicaGroup> other = threads.submit(
                 () -> new ReplicaGroup(DataParallelGroup.evenly(1, 2, "127.0.0.1", port), 1, () -> false));
         try (ReplicaGroup rankZero =
