@@ -99,6 +99,13 @@ final class PipelineStage {
         return sharded() ? shardedOptimizer.stateBytes() : optimizer.stateBytes();
     }
 
+    /** Bytes the AdamW moments of this stage's parameters take unsharded: two float32 per element. */
+    long unshardedOptimizerStateBytes() {
+        return 2L
+                * Float.BYTES
+                * parameters.values().stream().mapToLong(Tensor::numel).sum();
+    }
+
     StageRange range() {
         return range;
     }

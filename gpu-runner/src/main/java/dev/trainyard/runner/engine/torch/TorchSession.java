@@ -198,11 +198,16 @@ final class TorchSession implements EngineSession {
         reportOptimizerState(stages);
     }
 
-    /** The AdamW bytes this process holds, measured from its moment tensors, beside what an unsharded run holds. */
+    /**
+     * The AdamW bytes this process holds, measured from its moment tensors, beside what it would hold unsharded
+     * (with tensor parallelism, all of its ranks' slices and replicated copies).
+     */
     private void reportOptimizerState(List<PipelineStage> stages) {
         long held =
                 stages.stream().mapToLong(PipelineStage::optimizerStateBytes).sum();
-        long whole = 2L * Float.BYTES * layout.parameters();
+        long whole = stages.stream()
+                .mapToLong(PipelineStage::unshardedOptimizerStateBytes)
+                .sum();
         int zero = captureIsCollective() ? spec.parallelism().zeroStage() : 0;
         listener.onLog(String.format(
                 java.util.Locale.ROOT,
