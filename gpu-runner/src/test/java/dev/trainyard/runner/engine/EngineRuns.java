@@ -124,11 +124,23 @@ final class EngineRuns {
      * processes would be. Returns what rank 0 recorded and exported (the other ranks hold identical weights).
      */
     static Recorded trainAsProcesses(JobSpec spec, Path out, Optional<Path> resume, StopSignal stop) {
-        int processes = spec.parallelism().dataParallel();
+        return trainAsProcesses(spec, spec.parallelism().dataParallel(), out, resume, stop);
+    }
+
+    /**
+     * As above, with the spec's replicas held by {@code processes} processes, each holding as many consecutive
+     * replicas (with the devices for them, as the platform grants a runner with room for several).
+     */
+    static Recorded trainAsProcesses(JobSpec spec, int processes, Path out, Optional<Path> resume, StopSignal stop) {
         if (processes == 1) {
             return train(spec, out, resume, stop);
         }
-        int devices = spec.parallelism().stages() * spec.parallelism().tensorParallelOrDefault();
+        int replicas = spec.parallelism().dataParallel();
+        int held = replicas / processes;
+        if (held * processes != replicas) {
+            throw new IllegalArgumentException(replicas + " replicas do not split evenly over " + processes);
+        }
+        int devices = spec.parallelism().stages() * spec.parallelism().tensorParallelOrDefault() * held;
         int port;
         try {
             port = StorePorts.free();
@@ -155,8 +167,8 @@ final class EngineRuns {
                         }
                     };
             // a rank that fails leaves its peers waiting: a short timeout lets them fail too, in time
-            DataParallelGroup group =
-                    DataParallelGroup.evenly(rank, processes, "127.0.0.1", port).withTimeout(Duration.ofSeconds(90));
+            DataParallelGroup group = new DataParallelGroup(
+                    rank, processes, rank * held, held, replicas, "127.0.0.1", port, Duration.ofSeconds(90));
             TrainingRun run = TrainingRun.of(spec, devices, out.resolve("rank" + rank))
                     .withThreadsPerStage(1)
                     .reportingTo(recorder)

@@ -34,8 +34,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * clipping norm moves parameters by about the learning rate, 3e-3, in one step).
  *
  * <p>The matrix: t, p, d in {1, 2}, ZeRO 0, 1 and 2 where d = 2, both schedules where p = 2 (with one stage
- * GPipe and 1F1B are the same op list), and t = 4 once; each run takes about a second, so the whole matrix runs by
- * default.
+ * GPipe and 1F1B are the same op list), t = 4 once, and once d = 4 replicas held two by two by 2 processes;
+ * each run takes about a second, so the whole matrix runs by default.
  */
 class ParallelEquivalenceTest {
 
@@ -47,7 +47,12 @@ class ParallelEquivalenceTest {
     @TempDir
     static Path tmp;
 
-    record Layout(int t, int p, int d, int zero, String schedule) {
+    /** {@code processes} hold the d replicas, d / processes each. */
+    record Layout(int t, int p, int d, int zero, String schedule, int processes) {
+
+        Layout(int t, int p, int d, int zero, String schedule) {
+            this(t, p, d, zero, schedule, d);
+        }
 
         /** The same float operations as one device, in the same order: must be bitwise equal. */
         boolean sameArithmetic() {
@@ -60,7 +65,8 @@ class ParallelEquivalenceTest {
 
         @Override
         public String toString() {
-            return "t" + t + " p" + p + " d" + d + " zero" + zero + " " + schedule;
+            return "t" + t + " p" + p + " d" + d + " zero" + zero + " " + schedule
+                    + (processes == d ? "" : " on " + processes + " processes");
         }
     }
 
@@ -86,6 +92,9 @@ class ParallelEquivalenceTest {
             }
         }
         layouts.add(new Layout(4, 1, 2, 1, "1f1b"));
+        // two processes holding two replicas each: a process trains its replicas' rows as one tensor-parallel
+        // pipeline and counts twice in the mean
+        layouts.add(new Layout(2, 1, 4, 2, "1f1b", 2));
         return layouts.stream();
     }
 
@@ -93,7 +102,11 @@ class ParallelEquivalenceTest {
     @MethodSource("layouts")
     void matchesSingleDeviceTraining(Layout layout) {
         Recorded split = EngineRuns.trainAsProcesses(
-                layout.spec(STEPS), tmp.resolve(layout.toString().replace(' ', '-')), Optional.empty(), never());
+                layout.spec(STEPS),
+                layout.processes(),
+                tmp.resolve(layout.toString().replace(' ', '-')),
+                Optional.empty(),
+                never());
 
         double difference = maxAbsDifference(split.parameters(), singleDevice.parameters());
         System.out.printf(
