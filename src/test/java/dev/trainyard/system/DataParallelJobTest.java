@@ -1,6 +1,7 @@
 package dev.trainyard.system;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.trainyard.client.api.RunnersApi;
 import dev.trainyard.client.model.Attempt;
@@ -106,6 +107,55 @@ class DataParallelJobTest {
                 .contains("[rank 1] training ended at step 30 (COMPLETED)");
         List<Checkpoint> checkpoints = platform.jobs().listJobCheckpoints(job.getId());
         assertThat(checkpoints).extracting(Checkpoint::getStep).contains(30L);
+    }
+
+    /**
+     * tensorParallel 2 x dataParallel 2: each runner's process holds one replica, a whole tensor-parallel pipeline
+     * on its two devices, and the runners average each tensor rank's gradients (here ZeRO 2 shards) between them.
+     */
+    @Test
+    void tensorParallelReplicasOnTwoRunnersTrainTogether() throws Exception {
+        runners("tp-a", "tp-b");
+        JobSpec spec = Specs.tinyGpt("dp-tp", 4, 20, 10);
+        spec.getResources().multiNode(true);
+        spec.parallelism(new ParallelismSpec()
+                .tensorParallel(2)
+                .stages(1)
+                .dataParallel(2)
+                .zero(2)
+                .microBatches(2)
+                .schedule(ParallelismSpec.ScheduleEnum.fromValue("1f1b")));
+        Job job = platform.jobs().submitJob(spec, null);
+
+        Job done = platform.awaitJob(job.getId(), j -> j.getFinishedAt() != null, Duration.ofMinutes(4));
+
+        assertThat(done.getState()).as(done.getStateReason()).isEqualTo("SUCCEEDED");
+        List<Attempt> attempts = platform.jobs().listJobAttempts(job.getId());
+        assertThat(attempts).hasSize(1);
+        assertThat(attempts.get(0).getRunners()).containsExactlyInAnyOrder("tp-a", "tp-b");
+        assertThat(attempts.get(0).getGpus()).isEqualTo(4);
+        List<SeriesPoint> loss = platform.jobs()
+                .getJobMetrics(job.getId(), null, "loss", 10_000, null)
+                .getSeries()
+                .get(0)
+                .getPoints();
+        assertThat(loss).hasSize(20);
+        assertThat(loss.get(19).getValue())
+                .as("loss falls")
+                .isLessThan(loss.get(0).getValue());
+        String logs = Files.readString(runners.get(1).log())
+                + Files.readString(runners.get(0).log());
+        assertThat(logs).contains("[rank 1] training ended at step 20 (COMPLETED)");
+        // each runner keeps half of the AdamW state of its two tensor ranks
+        Matcher state = Pattern.compile("\\[rank 1\\] AdamW state on this process: (\\d+) bytes \\(ZeRO 2 over 2"
+                        + " processes; unsharded (\\d+) bytes\\)")
+                .matcher(logs);
+        assertThat(state.find()).as(logs).isTrue();
+        assertThat(Double.parseDouble(state.group(1)) / Double.parseDouble(state.group(2)))
+                .isCloseTo(0.5, within(0.05));
+        assertThat(platform.jobs().listJobCheckpoints(job.getId()))
+                .extracting(Checkpoint::getStep)
+                .contains(20L);
     }
 
     @Test

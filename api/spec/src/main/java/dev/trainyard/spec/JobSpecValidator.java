@@ -265,10 +265,6 @@ public final class JobSpecValidator {
         int tp = given.tensorParallelOrDefault();
         v.checkBounds("parallelism.tensorParallel", tp, ParallelismSpec.class, "tensorParallel");
         checkTensorSplit(tp, model, v);
-        if (tp > 1 && dp > 1) {
-            // the engine runs tensor-parallel groups inside one pipeline; replicas of such pipelines are not built yet
-            v.add("parallelism.tensorParallel", "tensorParallel > 1 with dataParallel > 1 is not supported yet");
-        }
         int zero = given.zero() == null ? SpecDefaults.ZERO : given.zero();
         checkZero(zero, v);
         if (r != null && r.gpus() != null && r.minGpus() != null && dp >= 1 && tp >= 1) {

@@ -198,6 +198,12 @@ class JobSpecValidatorTest {
         assertThat(violations(tp2.replace("\"tensorParallel\": 2", "\"tensorParallel\": 0")))
                 .extracting(FieldViolation::field)
                 .containsExactly("parallelism.tensorParallel");
+        // each data-parallel replica runs a whole tensor-parallel pipeline: 2 replicas of t = 2 on 4 devices
+        JobSpec replicated = JobSpecValidator.normalize(
+                SpecDocument.parse(tp2.replace("\"tensorParallel\": 2", "\"tensorParallel\": 2, \"dataParallel\": 2")));
+        assertThat(replicated.parallelism().dataParallel()).isEqualTo(2);
+        assertThat(SpecDefaults.stages(4, 2, replicated.parallelism().tensorParallel()))
+                .isEqualTo(1);
         // a replica of 3 devices cannot hold whole groups of 2: a group would cross into another replica's runner
         assertThat(violations(tp2.replace("\"gpus\": 4", "\"gpus\": 6")
                         .replace("\"tensorParallel\": 2", "\"tensorParallel\": 2, \"dataParallel\": 2")))

@@ -8,11 +8,18 @@ import dev.trainyard.spec.SpecDocument;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /** Small specs and a recording wrapper around {@link Trainer#train} for engine tests. */
 final class EngineRuns {
@@ -52,6 +59,19 @@ final class EngineRuns {
             JobSpec spec, int tensorParallel, int stages, int microBatches, String schedule, boolean recompute) {
         return spec.withParallelism(
                 new ParallelismSpec(stages, microBatches, schedule, recompute, 1, "params", tensorParallel, null));
+    }
+
+    /** Any layout: {@code tensorParallel} x {@code stages} devices per replica, {@code dataParallel} replicas. */
+    static JobSpec withLayout(
+            JobSpec spec,
+            int tensorParallel,
+            int stages,
+            int dataParallel,
+            int zero,
+            int microBatches,
+            String schedule) {
+        return spec.withParallelism(new ParallelismSpec(
+                stages, microBatches, schedule, false, dataParallel, "params", tensorParallel, zero));
     }
 
     static JobSpec withCheckpointEvery(JobSpec spec, int every) {
@@ -96,6 +116,86 @@ final class EngineRuns {
         Path weights = result.exportedModel()
                 .orElseGet(() -> result.lastCheckpoint().orElseThrow().path());
         return new Recorded(result, losses, evalLosses, parametersIn(weights), plan[0]);
+    }
+
+    /**
+     * One run of {@code spec} as {@code parallelism.dataParallel} processes, one replica each: a session per
+     * rank on its own thread in this JVM, each with its own stores (Gloo over the loopback), as separate runner
+     * processes would be. Returns what rank 0 recorded and exported (the other ranks hold identical weights).
+     */
+    static Recorded trainAsProcesses(JobSpec spec, Path out, Optional<Path> resume, StopSignal stop) {
+        return trainAsProcesses(spec, spec.parallelism().dataParallel(), out, resume, stop);
+    }
+
+    /**
+     * As above, with the spec's replicas held by {@code processes} processes, each holding as many consecutive
+     * replicas (with the devices for them, as the platform grants a runner with room for several).
+     */
+    static Recorded trainAsProcesses(JobSpec spec, int processes, Path out, Optional<Path> resume, StopSignal stop) {
+        if (processes == 1) {
+            return train(spec, out, resume, stop);
+        }
+        int replicas = spec.parallelism().dataParallel();
+        int held = replicas / processes;
+        if (held * processes != replicas) {
+            throw new IllegalArgumentException(replicas + " replicas do not split evenly over " + processes);
+        }
+        int devices = spec.parallelism().stages() * spec.parallelism().tensorParallelOrDefault() * held;
+        int port;
+        try {
+            port = StorePorts.free();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        List<Double> losses = new ArrayList<>();
+        TrainingPlan[] plan = new TrainingPlan[1];
+        // its own threads: the common pool may have one, and the ranks must run at once
+        ExecutorService threads = Executors.newFixedThreadPool(processes);
+        List<CompletableFuture<TrainingResult>> ranks = new ArrayList<>();
+        for (int rank = 0; rank < processes; rank++) {
+            TrainingListener recorder = rank != 0
+                    ? new TrainingListener() {}
+                    : new TrainingListener() {
+                        @Override
+                        public void onPlan(TrainingPlan p) {
+                            plan[0] = p;
+                        }
+
+                        @Override
+                        public void onStep(StepMetrics metrics) {
+                            losses.add(metrics.loss());
+                        }
+                    };
+            // a rank that fails leaves its peers waiting: a short timeout lets them fail too, in time
+            DataParallelGroup group = new DataParallelGroup(
+                    rank, processes, rank * held, held, replicas, "127.0.0.1", port, Duration.ofSeconds(90));
+            TrainingRun run = TrainingRun.of(spec, devices, out.resolve("rank" + rank))
+                    .withThreadsPerStage(1)
+                    .reportingTo(recorder)
+                    .stoppingOn(stop)
+                    .asReplica(group);
+            TrainingRun configured = resume.map(run::resumingFrom).orElse(run);
+            ranks.add(CompletableFuture.supplyAsync(() -> Trainer.train(configured, new TorchEngine()), threads));
+        }
+        try {
+            // the first rank to fail reports its own error, rather than its peers a timeout
+            List<CompletableFuture<?>> anyFailure = new ArrayList<>();
+            anyFailure.add(CompletableFuture.allOf(ranks.toArray(CompletableFuture[]::new)));
+            ranks.forEach(r -> anyFailure.add(r.thenCompose(done -> new CompletableFuture<>())));
+            CompletableFuture.anyOf(anyFailure.toArray(CompletableFuture[]::new))
+                    .get(3, TimeUnit.MINUTES);
+            TrainingResult result = ranks.get(0).get();
+            Path weights = result.exportedModel()
+                    .orElseGet(() -> result.lastCheckpoint().orElseThrow().path());
+            return new Recorded(result, losses, List.of(), parametersIn(weights), plan[0]);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("data-parallel run failed: " + e.getMessage(), e);
+        } finally {
+            threads.shutdownNow();
+        }
     }
 
     /** Parameters by name from an exported model or a checkpoint (whose names carry a "param/" prefix). */

@@ -78,9 +78,6 @@ final class PipelineEngine implements AutoCloseable {
         this.stages = List.copyOf(stages);
         this.ranks = ranks;
         this.stageCount = stages.size() / ranks;
-        if (ranks > 1 && replicas != null) {
-            throw new IllegalArgumentException("tensor parallelism with data-parallel replicas is not supported yet");
-        }
         this.replicas = replicas;
         this.schedule = schedule;
         this.microBatches = microBatches;
@@ -160,15 +157,17 @@ final class PipelineEngine implements AutoCloseable {
             long cpu = CPU.getCurrentThreadCpuTime() - cpuStart;
             double[] squares = null;
             if (replicas != null) {
-                // Same collectives in the same order on every replica: this stage's gradients, its buffers, the loss.
+                // Same collectives in the same order on every replica, on this lane's own group (the processes' same
+                // stage and tensor rank): its gradients, its buffers, the loss. A whole (replicated) parameter has the
+                // same gradient on every tensor rank, so each rank's average of it is the same too.
                 if (stage.sharded()) {
                     squares = new double[] {stage.reduceScatterGradients()};
                 } else {
-                    stage.averageGradients(s, replicas);
+                    stage.averageGradients(lane, replicas);
                 }
-                stage.adoptRankZeroBuffers(s, replicas);
+                stage.adoptRankZeroBuffers(lane, replicas);
                 if (stage.isLast()) {
-                    loss = replicas.averageValue(s, loss);
+                    loss = replicas.averageValue(lane, loss);
                 }
             }
             double factor = clipper.exchange(lane, squares != null ? squares : stage.squaredGradientNorms());

@@ -72,7 +72,21 @@ final class PipelineStage {
                 blocks.isEmpty() ? TensorParallelRank.SINGLE : blocks.get(0).tensorParallel();
         boolean sharded = zeroStage > 0 && replicas != null && replicas.processes() > 1;
         this.optimizer = sharded ? null : new AdamW(parameters);
-        this.shardedOptimizer = sharded ? new ShardedAdamW(parameters, zeroStage, replicas, range.stage()) : null;
+        this.shardedOptimizer =
+                sharded ? new ShardedAdamW(parameters, zeroStage, replicas, lane(), this::countsInNorm) : null;
+    }
+
+    /** This stage's tensor rank's place among the replica group's lanes: stage s, rank r of t at s·t + r. */
+    int lane() {
+        return range.stage() * tensorParallel.size() + tensorParallel.rank();
+    }
+
+    /**
+     * Whether this rank's gradient of a parameter counts in the global norm: a split parameter's slice on every
+     * rank, a whole (replicated) one on rank 0 only, so the sum over the group's ranks is the whole model's.
+     */
+    private boolean countsInNorm(String name) {
+        return tensorParallel.rank() == 0 || shards.containsKey(name);
     }
 
     /** Whether this stage's optimizer state is sharded over the data-parallel processes. */
@@ -83,6 +97,13 @@ final class PipelineStage {
     /** Bytes of AdamW moment tensors this process holds for this stage. */
     long optimizerStateBytes() {
         return sharded() ? shardedOptimizer.stateBytes() : optimizer.stateBytes();
+    }
+
+    /** Bytes the AdamW moments of this stage's parameters take unsharded: two float32 per element. */
+    long unshardedOptimizerStateBytes() {
+        return 2L
+                * Float.BYTES
+                * parameters.values().stream().mapToLong(Tensor::numel).sum();
     }
 
     StageRange range() {
@@ -184,8 +205,7 @@ final class PipelineStage {
         int i = 0;
         for (Map.Entry<String, Tensor> e : parameters.entrySet()) {
             Tensor g = e.getValue().grad();
-            boolean counted = tensorParallel.rank() == 0 || shards.containsKey(e.getKey());
-            double norm = g.defined() && counted ? g.norm().item_double() : 0;
+            double norm = g.defined() && countsInNorm(e.getKey()) ? g.norm().item_double() : 0;
             squares[i++] = norm * norm;
         }
         return squares;

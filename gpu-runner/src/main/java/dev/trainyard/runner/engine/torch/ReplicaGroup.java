@@ -31,9 +31,11 @@ import org.bytedeco.pytorch.global.torch;
 
 /**
  * The collectives between data-parallel replicas (c10d over TCP stores: Gloo, or NCCL for stages on CUDA).
- * Each pipeline stage has its own process group, so stage threads issue collectives concurrently without
- * interleaving differently on different replicas; the training thread has a control group (Gloo, on the CPU)
- * for agreeing on when to stop.
+ * Each lane, a pipeline stage's tensor-parallel rank (stage s, rank r of t at lane s·t + r; just the stage
+ * without tensor parallelism), has its own process group among the processes holding that same lane, so lane
+ * threads issue collectives concurrently without interleaving differently on different replicas; the training
+ * thread has a control group (Gloo, on the CPU) for agreeing on when to stop. The {@code stage} argument of the
+ * collectives below is such a lane.
  *
  * <p>Each group gets its own store on its own port ({@code storePort} for control; for each stage a port rank 0's
  * system picks, published in the control store): handing one JavaCPP-owned store to a second group (directly or through a PrefixStore)
@@ -60,7 +62,7 @@ final class ReplicaGroup implements AutoCloseable {
     /** Counts the processes that reached the control store; no key of libtorch's own starts this way. */
     private static final String CHECK_IN_KEY = "trainyard/checked-in";
 
-    /** Followed by a stage index: the port of that stage's store, as rank 0 bound it. */
+    /** Followed by a lane index: the port of that lane's store, as rank 0 bound it. */
     private static final String STAGE_PORT_KEY = "trainyard/stage-port/";
 
     private final DataParallelGroup group;
@@ -84,17 +86,26 @@ final class ReplicaGroup implements AutoCloseable {
      *     {@link PeerLostException} (a hung peer would otherwise hold this process for the whole timeout)
      */
     ReplicaGroup(DataParallelGroup group, int stages, BooleanSupplier abandoned) {
+        this(group, stages, 1, abandoned);
+    }
+
+    /**
+     * Joins the replicas of a pipeline of {@code stages} stages, each on {@code tensorParallel} devices: one group
+     * per lane (stage s, tensor rank r at lane s·t + r, on device s·t + r).
+     */
+    ReplicaGroup(DataParallelGroup group, int stages, int tensorParallel, BooleanSupplier abandoned) {
         this.group = group;
         this.abandoned = abandoned;
+        int lanes = stages * tensorParallel;
         try {
             TCPStore controlStore = joinStore(group.storePort());
             if (group.rank() == 0) {
-                openStageStores(controlStore, stages);
+                openStageStores(controlStore, lanes);
             }
             awaitEveryProcess(controlStore);
             this.control = glooGroup(controlStore);
-            requireSameStageCount(stages);
-            for (int s = 0; s < stages; s++) {
+            requireSameLayout(stages, tensorParallel);
+            for (int s = 0; s < lanes; s++) {
                 Device device = NativeRuntime.device(NativeRuntime.deviceName(s));
                 stageDevices.add(device);
                 TCPStore stageStore = group.rank() == 0 ? stores.get(1 + s) : joinStore(stagePort(controlStore, s));
@@ -193,18 +204,28 @@ final class ReplicaGroup implements AutoCloseable {
         stores.remove(store);
     }
 
-    /** Every process must cut the model into the same stages, or their stage groups would wait on each other. */
-    private void requireSameStageCount(int stages) {
+    /**
+     * Every process must cut the model into the same stages and tensor ranks, or their lane groups would wait on
+     * each other.
+     */
+    private void requireSameLayout(int stages, int tensorParallel) {
         int most = agreeOnMaximum(stages);
         int fewest = -agreeOnMaximum(-stages);
         if (most != fewest) {
             throw new SpecException("data-parallel processes disagree on the pipeline: between " + fewest + " and "
                     + most + " stages; each process needs devices for its replicas x the same number of stages");
         }
+        int widest = agreeOnMaximum(tensorParallel);
+        int narrowest = -agreeOnMaximum(-tensorParallel);
+        if (widest != narrowest) {
+            throw new SpecException(
+                    "data-parallel processes disagree on tensorParallel: between " + narrowest + " and " + widest);
+        }
     }
 
     /**
-     * Replaces {@code tensor} (in place) by its mean over the replicas; called from stage {@code stage}'s thread.
+     * Replaces {@code tensor} (in place) by its mean over the replicas; called from lane {@code stage}'s thread
+     * (the stage index itself without tensor parallelism).
      * A process holding k replicas has the mean over k replicas' rows, so it counts k times.
      */
     void average(int stage, Tensor tensor) {

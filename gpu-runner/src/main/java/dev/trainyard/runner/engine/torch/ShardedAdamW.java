@@ -4,6 +4,7 @@ import dev.trainyard.runner.engine.HostTensor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
@@ -58,8 +59,26 @@ final class ShardedAdamW {
     private final List<Tensor> parameters = new ArrayList<>();
     private final List<Bucket> buckets = new ArrayList<>();
     private final boolean[] hadGradient;
+    /** Which parameters' gradients this stage counts in the global norm (a tensor rank above 0 skips whole ones). */
+    private final boolean[] countsInNorm;
+
+    private final boolean countsAll;
 
     ShardedAdamW(Map<String, Tensor> namedParameters, int zeroStage, ReplicaGroup replicas, int stageIndex) {
+        this(namedParameters, zeroStage, replicas, stageIndex, name -> true);
+    }
+
+    /**
+     * @param stageIndex the replica group's lane this stage's collectives use
+     * @param countsInNorm whether a parameter's gradient counts in the global clipping norm here: under tensor
+     *     parallelism a replicated parameter counts on tensor rank 0 only
+     */
+    ShardedAdamW(
+            Map<String, Tensor> namedParameters,
+            int zeroStage,
+            ReplicaGroup replicas,
+            int stageIndex,
+            Predicate<String> countsInNorm) {
         this.zeroStage = zeroStage;
         this.replicas = replicas;
         this.stageIndex = stageIndex;
@@ -71,6 +90,13 @@ final class ShardedAdamW {
             parameters.add(p);
         });
         this.hadGradient = new boolean[parameters.size()];
+        this.countsInNorm = new boolean[parameters.size()];
+        boolean all = true;
+        for (int i = 0; i < names.size(); i++) {
+            this.countsInNorm[i] = countsInNorm.test(names.get(i));
+            all &= this.countsInNorm[i];
+        }
+        this.countsAll = all;
         layOut();
     }
 
@@ -118,8 +144,7 @@ final class ShardedAdamW {
             Tensor packed = packGradients(b);
             b.gradientSlice = packed.new_zeros(b.sliceLength);
             replicas.reduceScatterMean(stageIndex, packed, b.gradientSlice);
-            double norm = b.gradientSlice.norm().item_double();
-            squares += norm * norm;
+            squares += countedSquares(b);
         }
         Tensors.withoutGrad(() -> {
             for (Tensor p : parameters) {
@@ -135,6 +160,28 @@ final class ShardedAdamW {
             }
         });
         return replicas.sumValue(stageIndex, squares);
+    }
+
+    /**
+     * The squared norm of the bucket's gradient slice over the parameters counted here: the whole slice (padding
+     * is zeros) when all count, else segment by segment.
+     */
+    private double countedSquares(Bucket b) {
+        if (countsAll) {
+            double norm = b.gradientSlice.norm().item_double();
+            return norm * norm;
+        }
+        double squares = 0;
+        for (Segment s : b.segments) {
+            if (countsInNorm[s.parameter()]) {
+                double norm = b.gradientSlice
+                        .narrow(0, s.sliceOffset(), s.length())
+                        .norm()
+                        .item_double();
+                squares += norm * norm;
+            }
+        }
+        return squares;
     }
 
     /** Scales this step's gradient slices (clipping). */

@@ -74,15 +74,23 @@ final class TorchSession implements EngineSession {
         this.tensorParallel = spec.parallelism().tensorParallelOrDefault();
         if (tensorParallel > 1) {
             requireTensorParallelSupported();
-            this.replicas = null;
             List<StageRange> ranges = partitionByParameters(run.stageCount());
             this.blocks = buildSplitModel(ranges);
+            ReplicaGroup joined = null;
             try {
+                // each process runs a whole tensor-parallel pipeline; its lanes meet the other processes' same lanes
+                joined = replica.isDistributed()
+                        ? new ReplicaGroup(replica, ranges.size(), tensorParallel, run.stopSignal()::abandoned)
+                        : null;
                 this.plan = plan(ranges);
             } catch (RuntimeException e) {
+                if (joined != null) {
+                    joined.close();
+                }
                 stageGroups.forEach(DeviceGroup::closeAll);
                 throw e;
             }
+            this.replicas = joined;
             return;
         }
         this.blocks = buildModel(data);
@@ -103,9 +111,6 @@ final class TorchSession implements EngineSession {
     private void requireTensorParallelSupported() {
         if (!(spec.model() instanceof ModelSpec.Gpt)) {
             throw new SpecException("parallelism.tensorParallel " + tensorParallel + " splits gpt models only");
-        }
-        if (replica.isDistributed()) {
-            throw new SpecException("parallelism.tensorParallel > 1 with dataParallel > 1 is not supported yet");
         }
     }
 
@@ -193,11 +198,16 @@ final class TorchSession implements EngineSession {
         reportOptimizerState(stages);
     }
 
-    /** The AdamW bytes this process holds, measured from its moment tensors, beside what an unsharded run holds. */
+    /**
+     * The AdamW bytes this process holds, measured from its moment tensors, beside what it would hold unsharded
+     * (with tensor parallelism, all of its ranks' slices and replicated copies).
+     */
     private void reportOptimizerState(List<PipelineStage> stages) {
         long held =
                 stages.stream().mapToLong(PipelineStage::optimizerStateBytes).sum();
-        long whole = 2L * Float.BYTES * layout.parameters();
+        long whole = stages.stream()
+                .mapToLong(PipelineStage::unshardedOptimizerStateBytes)
+                .sum();
         int zero = captureIsCollective() ? spec.parallelism().zeroStage() : 0;
         listener.onLog(String.format(
                 java.util.Locale.ROOT,

@@ -345,8 +345,14 @@ public final class EngineBenchmark {
     }
 
     // 5. Tensor parallelism: one stage on t = 2 devices (one thread each, Gloo between them) against t = 1 with
-    // the same cores as intra-op threads. Rows give medians over the steps after warm-up.
+    // the same cores as intra-op threads. Rows give medians over the steps after warm-up. -Dbench.tp.sides=1 or =2
+    // runs one side only, so that each can run in its own JVM with the OpenBLAS pool the runner would give it
+    // (OPENBLAS_NUM_THREADS is read once, when the library loads): cores for t = 1, one per device for t = 2.
     private static void tensorParallel(Path work, int threads) {
+        String sides = System.getProperty("bench.tp.sides", "1,2");
+        boolean runOne = sides.contains("1");
+        boolean runTwo = sides.contains("2");
+        System.out.println("OPENBLAS_NUM_THREADS=" + System.getenv("OPENBLAS_NUM_THREADS"));
         System.out.println("| model | params | t = 1 step s (" + threads + " threads) | t = 2 step s (1 thread each) "
                 + "| t = 2 / t = 1 | loss t = 1 | loss t = 2 |");
         System.out.println("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
@@ -357,12 +363,13 @@ public final class EngineBenchmark {
                     : gpt(8, 512, 8, 128, 8, 4, 1, 1, "1f1b");
             JobSpec two = one.withParallelism(new ParallelismSpec(1, 1, "1f1b", false, 1, "params", 2, null));
             long params = ModelLayout.of(one.model()).parameters();
-            List<StepMetrics> single = train(work, one, 1, threads);
-            List<StepMetrics> split = train(work, two, 2, 1);
-            double singleStep =
-                    median(single.stream().map(StepMetrics::stepSeconds).toList());
+            List<StepMetrics> single = runOne ? train(work, one, 1, threads) : List.of();
+            List<StepMetrics> split = runTwo ? train(work, two, 2, 1) : List.of();
+            double singleStep = runOne
+                    ? median(single.stream().map(StepMetrics::stepSeconds).toList())
+                    : Double.NaN;
             double splitStep =
-                    median(split.stream().map(StepMetrics::stepSeconds).toList());
+                    runTwo ? median(split.stream().map(StepMetrics::stepSeconds).toList()) : Double.NaN;
             System.out.printf(
                     "| %s | %.2fM | %.3f | %.3f | %.2fx | %.4f | %.4f |%n",
                     name,
@@ -370,8 +377,8 @@ public final class EngineBenchmark {
                     singleStep,
                     splitStep,
                     splitStep / singleStep,
-                    single.get(single.size() - 1).loss(),
-                    split.get(split.size() - 1).loss());
+                    runOne ? single.get(single.size() - 1).loss() : Double.NaN,
+                    runTwo ? split.get(split.size() - 1).loss() : Double.NaN);
         }
         System.out.println();
     }

@@ -1,9 +1,11 @@
 package dev.trainyard.runner.engine.torch;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.trainyard.runner.engine.DataParallelGroup;
 import dev.trainyard.runner.engine.PeerLostException;
+import dev.trainyard.runner.engine.SpecException;
 import dev.trainyard.runner.engine.StorePorts;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -105,6 +107,75 @@ class ReplicaGroupTest {
                     .as("rank %d", rank)
                     .isEqualTo(10L);
         }
+    }
+
+    /**
+     * Tensor x data parallelism: one stage on two tensor ranks gives two lanes, each its own group. Both lanes
+     * average at the same time from their own threads (as the lane threads of a step do), each with tensors of its
+     * own; shared by both, one group would pair one rank's lane 0 collective with the other's lane 1.
+     */
+    @Test
+    void eachLaneAveragesOnItsOwnGroupConcurrently() throws Exception {
+        NativeRuntime.load();
+        int port = StorePorts.free();
+        CompletableFuture<ReplicaGroup> joining = CompletableFuture.supplyAsync(() -> new ReplicaGroup(
+                DataParallelGroup.evenly(1, 2, "127.0.0.1", port).withTimeout(Duration.ofSeconds(60)),
+                1,
+                2,
+                () -> false));
+        try (ReplicaGroup zero = new ReplicaGroup(
+                        DataParallelGroup.evenly(0, 2, "127.0.0.1", port).withTimeout(Duration.ofSeconds(60)),
+                        1,
+                        2,
+                        () -> false);
+                ReplicaGroup one = joining.get(30, TimeUnit.SECONDS)) {
+            ReplicaGroup[] ranks = {zero, one};
+            // lane l of rank r holds 3 + l elements of value 10·l + r: every lane's mean is 10·l + 0.5
+            Tensor[][] tensors = new Tensor[2][2];
+            List<CompletableFuture<Void>> lanes = new ArrayList<>();
+            for (int rank = 0; rank < 2; rank++) {
+                for (int lane = 0; lane < 2; lane++) {
+                    float[] values = new float[3 + lane];
+                    java.util.Arrays.fill(values, 10f * lane + rank);
+                    Tensor t = Tensors.floats(values, values.length);
+                    tensors[rank][lane] = t;
+                    int r = rank;
+                    int l = lane;
+                    lanes.add(CompletableFuture.runAsync(() -> ranks[r].averageAll(l, List.of(t))));
+                }
+            }
+            CompletableFuture.allOf(lanes.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+            for (int rank = 0; rank < 2; rank++) {
+                for (int lane = 0; lane < 2; lane++) {
+                    float[] got = new float[3 + lane];
+                    tensors[rank][lane].data_ptr_float().get(got);
+                    float expected = 10f * lane + 0.5f;
+                    assertThat(got).as("rank %d lane %d", rank, lane).containsOnly(expected);
+                }
+            }
+        }
+    }
+
+    /** Processes with different tensorParallel would wait on lanes the others do not have: both refuse at once. */
+    @Test
+    void processesThatDisagreeOnTensorParallelRefuseToJoin() throws Exception {
+        NativeRuntime.load();
+        int port = StorePorts.free();
+        CompletableFuture<ReplicaGroup> one = CompletableFuture.supplyAsync(() -> new ReplicaGroup(
+                DataParallelGroup.evenly(1, 2, "127.0.0.1", port).withTimeout(Duration.ofSeconds(60)),
+                1,
+                1,
+                () -> false));
+        assertThatThrownBy(() -> new ReplicaGroup(
+                                DataParallelGroup.evenly(0, 2, "127.0.0.1", port)
+                                        .withTimeout(Duration.ofSeconds(60)),
+                                1,
+                                2,
+                                () -> false)
+                        .close())
+                .isInstanceOf(SpecException.class)
+                .hasMessageContaining("disagree on tensorParallel: between 1 and 2");
+        assertThatThrownBy(() -> one.get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(SpecException.class);
     }
 
     /** Both ranks of a 2-process group with one stage, built concurrently (each waits for the other). */
