@@ -274,7 +274,7 @@ class DataParallelJobTest {
     }
 
     /** Each attempt's runners and how it ended, so that a failed assertion says what happened. */
-    private static String history(List<Attempt> attempts) {
+    static String history(List<Attempt> attempts) {
         StringBuilder b = new StringBuilder();
         for (Attempt a : attempts) {
             b.append("\nattempt ")

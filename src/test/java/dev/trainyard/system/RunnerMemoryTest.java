@@ -53,7 +53,7 @@ class RunnerMemoryTest {
         assertThatThrownBy(() -> platform.jobs().submitJob(large, null))
                 .isInstanceOfSatisfying(ApiException.class, e -> {
                     assertThat(e.getCode()).isEqualTo(400);
-                    assertThat(e.getResponseBody()).contains("model").contains("0.1 GiB");
+                    assertThat(e.getResponseBody()).contains("model").contains("96.0 MiB");
                 });
 
         Job fits = platform.jobs().submitJob(Specs.tinyGpt("fits", 1, 10, 5), null);

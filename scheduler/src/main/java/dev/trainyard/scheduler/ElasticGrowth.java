@@ -6,8 +6,9 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * Grows running elastic attempts that started short, on the runners they already use, with GPUs that no queued
- * job of the pool is waiting for and that the project can afford.
+ * Grows running elastic attempts that started short, with GPUs that no queued job of the pool is waiting for and
+ * that the project can afford: on the runners they already use, and for multi-node jobs on other runners of the
+ * pool, always by whole data-parallel replicas.
  */
 final class ElasticGrowth {
     private final ClusterIndex index;
@@ -41,29 +42,64 @@ final class ElasticGrowth {
         return resizes;
     }
 
+    /**
+     * The attempt's layout grown by whole replicas: first on the runners it already uses, then, for a multi-node
+     * job, on other runners of the pool with the most free GPUs first (ties by position, that is runner id).
+     */
     private Resize grow(RunningAttempt attempt, PoolState pool) {
+        int unit = attempt.replicaGpus();
         int missing = attempt.requestedGpus() - attempt.gpus();
-        int[] extra = new int[attempt.runners().size()];
+        List<Share> layout = new ArrayList<>();
+        int[] extra = new int[pool.free.length];
         int added = 0;
-        for (int i = 0; i < extra.length && added < missing; i++) {
-            int pos = pool.positionOf(attempt.runners().get(i).runnerId());
+        for (Share share : attempt.runners()) {
+            int pos = pool.positionOf(share.runnerId());
+            int more = pos >= 0 ? wholeReplicas(Math.min(missing - added, pool.free[pos]), unit) : 0;
             if (pos >= 0) {
-                extra[i] = Math.min(missing - added, pool.free[pos]);
-                added += extra[i];
+                extra[pos] += more;
+            }
+            added += more;
+            layout.add(new Share(share.runnerId(), share.gpus() + more));
+        }
+        if (attempt.multiNode()) {
+            for (int pos : othersByFreeGpus(attempt, pool)) {
+                int more = wholeReplicas(Math.min(missing - added, pool.free[pos]), unit);
+                if (more > 0) {
+                    extra[pos] += more;
+                    added += more;
+                    layout.add(new Share(pool.runnerIds[pos], more));
+                }
             }
         }
         if (added == 0 || !affordable(attempt, pool, added)) {
             return null;
         }
-        List<Share> layout = new ArrayList<>();
-        for (int i = 0; i < extra.length; i++) {
-            Share share = attempt.runners().get(i);
-            layout.add(new Share(share.runnerId(), share.gpus() + extra[i]));
-            if (extra[i] > 0) {
-                pool.take(pool.positionOf(share.runnerId()), extra[i]);
+        for (int pos = 0; pos < extra.length; pos++) {
+            if (extra[pos] > 0) {
+                pool.take(pos, extra[pos]);
             }
         }
         return new Resize(attempt.attemptId(), attempt.jobId(), attempt.gpus(), attempt.gpus() + added, layout);
+    }
+
+    /** Positions of the pool's runners the attempt does not use yet that have a free GPU, most free first. */
+    private static List<Integer> othersByFreeGpus(RunningAttempt attempt, PoolState pool) {
+        List<Integer> used = attempt.runners().stream()
+                .map(s -> pool.positionOf(s.runnerId()))
+                .toList();
+        List<Integer> others = new ArrayList<>();
+        for (int pos = 0; pos < pool.free.length; pos++) {
+            if (pool.free[pos] > 0 && !used.contains(pos)) {
+                others.add(pos);
+            }
+        }
+        others.sort(Comparator.comparingInt((Integer pos) -> -pool.free[pos]).thenComparingInt(pos -> pos));
+        return others;
+    }
+
+    /** The most GPUs in {@code gpus} that make whole replicas of {@code unit}. */
+    private static int wholeReplicas(int gpus, int unit) {
+        return Math.max(0, gpus - gpus % unit);
     }
 
     /** The growth's extra future cost must fit what is left of the project's budget; it is then committed. */

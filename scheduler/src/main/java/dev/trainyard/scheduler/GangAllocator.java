@@ -11,17 +11,24 @@ import java.util.function.IntUnaryOperator;
 final class GangAllocator {
     private GangAllocator() {}
 
-    /** The largest gang in [min, upper] GPUs that fits the headroom now, or null. */
+    /**
+     * The largest gang in [min, upper] GPUs that fits the headroom now, or null. Its size is a whole number of
+     * {@code unit}-GPU replicas, so that an elastic data-parallel job starts with whole replicas.
+     */
     static Gang placeNow(PoolState pool, Headroom room, int upper, int min, boolean multiNode, int unit) {
+        int step = Math.max(1, unit);
         if (multiNode) {
-            int size = Math.min(upper, room.total());
+            IntUnaryOperator whole = whole(room::at, step);
+            int size = roundDown(Math.min(upper, step <= 1 ? room.total() : total(pool, whole)), step);
             if (size < min || size <= 0) {
                 return null;
             }
             int pos = pool.index.bestFit(size, p -> room.at(p) >= size);
-            return pos >= 0 ? Gang.single(pos, size) : spread(pool.free.length, whole(room::at, unit), size);
+            return pos >= 0 ? Gang.single(pos, size) : spread(pool.free.length, whole, size);
         }
-        for (int size = Math.min(upper, pool.index.largestFree()); size >= min && size > 0; size--) {
+        for (int size = roundDown(Math.min(upper, pool.index.largestFree()), step);
+                size >= min && size > 0;
+                size -= step) {
             int need = size;
             int pos = pool.index.bestFit(need, p -> room.at(p) >= need);
             if (pos >= 0) {
@@ -29,6 +36,19 @@ final class GangAllocator {
             }
         }
         return null;
+    }
+
+    private static int roundDown(int gpus, int unit) {
+        return gpus - gpus % unit;
+    }
+
+    /** The GPUs of every runner of the pool as {@code room} counts them. */
+    private static int total(PoolState pool, IntUnaryOperator room) {
+        int sum = 0;
+        for (int pos = 0; pos < pool.free.length; pos++) {
+            sum += room.applyAsInt(pos);
+        }
+        return sum;
     }
 
     /** Placement of exactly {@code size} GPUs over plain per-runner counts (used for projected futures). */

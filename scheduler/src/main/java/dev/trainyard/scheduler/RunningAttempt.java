@@ -10,7 +10,8 @@ import java.util.Objects;
  *
  * <p>{@code gpus} is what it was granted, {@code requestedGpus} what its job asked for (more when it started
  * elastic and short). {@code lastCheckpointAt} and {@code maxCostUsd} are nullable. {@code preempting} is true
- * once it has been asked to checkpoint and stop.
+ * once it has been asked to checkpoint and stop. {@code multiNode} and {@code replicaGpus} are its job's: growth
+ * may add whole replicas of {@code replicaGpus} GPUs, on other runners of the pool only when it is multi-node.
  */
 public record RunningAttempt(
         long attemptId,
@@ -26,13 +27,53 @@ public record RunningAttempt(
         long maxRuntimeSeconds,
         BigDecimal maxCostUsd,
         BigDecimal accruedCostUsd,
-        boolean preempting) {
+        boolean preempting,
+        boolean multiNode,
+        int replicaGpus) {
 
     public RunningAttempt {
         Objects.requireNonNull(priority, "priority");
         runners = List.copyOf(runners);
         Objects.requireNonNull(startedAt, "startedAt");
         Objects.requireNonNull(accruedCostUsd, "accruedCostUsd");
+        if (replicaGpus < 1) {
+            throw new IllegalArgumentException("replicaGpus must be at least 1, not " + replicaGpus);
+        }
+    }
+
+    /** An attempt of a single-runner job that may grow by any number of GPUs. */
+    public RunningAttempt(
+            long attemptId,
+            long jobId,
+            long projectId,
+            long poolId,
+            Priority priority,
+            List<Share> runners,
+            int gpus,
+            int requestedGpus,
+            Instant startedAt,
+            Instant lastCheckpointAt,
+            long maxRuntimeSeconds,
+            BigDecimal maxCostUsd,
+            BigDecimal accruedCostUsd,
+            boolean preempting) {
+        this(
+                attemptId,
+                jobId,
+                projectId,
+                poolId,
+                priority,
+                runners,
+                gpus,
+                requestedGpus,
+                startedAt,
+                lastCheckpointAt,
+                maxRuntimeSeconds,
+                maxCostUsd,
+                accruedCostUsd,
+                preempting,
+                false,
+                1);
     }
 
     /** When the attempt must end at the latest: start plus its runtime bound. */

@@ -168,6 +168,12 @@ final class Scenario {
             return this;
         }
 
+        /** On one runner, in whole data-parallel replicas of {@code gpus} GPUs each. */
+        JobBuilder oneRunnerReplicasOf(int gpus) {
+            replicaGpus = gpus;
+            return this;
+        }
+
         JobBuilder runtime(Duration value) {
             maxRuntimeSeconds = value.getSeconds();
             return this;
@@ -223,6 +229,8 @@ final class Scenario {
         private BigDecimal maxCostUsd;
         private BigDecimal accruedCostUsd = BigDecimal.ZERO;
         private boolean preempting;
+        private boolean multiNode;
+        private int replicaGpus = 1;
 
         AttemptBuilder(long attemptId) {
             this.attemptId = attemptId;
@@ -290,6 +298,13 @@ final class Scenario {
             return this;
         }
 
+        /** Of a multi-node job in whole data-parallel replicas of {@code gpus} GPUs each. */
+        AttemptBuilder replicasOf(int gpus) {
+            multiNode = true;
+            replicaGpus = gpus;
+            return this;
+        }
+
         RunningAttempt build(Scenario scenario) {
             int gpus = shares.stream().mapToInt(Share::gpus).sum();
             return new RunningAttempt(
@@ -306,7 +321,9 @@ final class Scenario {
                     maxRuntimeSeconds,
                     maxCostUsd,
                     accruedCostUsd,
-                    preempting);
+                    preempting,
+                    multiNode,
+                    replicaGpus);
         }
     }
 }

@@ -61,8 +61,11 @@ public final class DeviceMemoryFit {
         return Optional.empty();
     }
 
-    /** Bytes in GiB with one decimal. */
+    /** Bytes in GiB with one decimal, or in MiB below 1 GiB, where a tenth of a GiB would hide the figures. */
     public static String gib(long bytes) {
+        if (bytes < 1024L * 1024 * 1024) {
+            return String.format(Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024));
+        }
         return String.format(Locale.ROOT, "%.1f GiB", bytes / (1024.0 * 1024 * 1024));
     }
 }

@@ -345,8 +345,13 @@ public final class JobSpecValidator {
                     "needs parallelism.dataParallel > 1: each data-parallel replica's pipeline"
                             + " runs within one runner, so only replicas can be spread over runners");
         }
-        if (dp > 1 && !r.minGpus().equals(r.gpus())) {
-            v.add("resources.minGpus", "elastic placement (minGpus < gpus) is not supported with dataParallel > 1");
+        if (dp > 1 && r.gpus() % dp == 0 && r.minGpus() % (r.gpus() / dp) != 0) {
+            // An elastic job runs on fewer replicas' devices, each process holding more replicas; a replica's
+            // pipeline needs all of its devices, so the minimum counts whole replicas.
+            v.add(
+                    "resources.minGpus",
+                    "must be a multiple of one data-parallel replica's devices, resources.gpus / dataParallel ("
+                            + r.gpus() / dp + ")");
         }
         if (stages != null && stages * dp * tp != r.gpus()) {
             v.add(

@@ -24,7 +24,8 @@ public record Resources(
         Integer gpus,
 
         @Schema(
-                description = "Elastic lower bound (default: gpus)",
+                description = "Elastic lower bound (default: gpus); with dataParallel > 1 a multiple of one replica's"
+                        + " devices, gpus / dataParallel",
                 minimum = "1",
                 maximum = "" + JobSpecValidator.MAX_GPUS)
         Integer minGpus,

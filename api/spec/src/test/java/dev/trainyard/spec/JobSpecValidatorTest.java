@@ -107,6 +107,27 @@ class JobSpecValidatorTest {
     }
 
     @Test
+    void anElasticDataParallelJobsMinimumCountsWholeReplicas() {
+        // three replicas of a 2-stage pipeline: 6 devices, each replica 2
+        String sixDevices = MINIMAL.replace("\"gpus\": 1", "\"gpus\": 6, \"minGpus\": MIN, \"multiNode\": true")
+                .replace("\"layers\": 1", "\"layers\": 2")
+                .replace("\"training\": {\"steps\": 200}", "\"training\": {\"steps\": 200, \"batchSize\": 24}")
+                .replace("\"training\"", "\"parallelism\": {\"dataParallel\": 3, \"stages\": 2}, \"training\"");
+        for (String min : List.of("2", "4")) {
+            JobSpec spec = JobSpecValidator.normalize(SpecDocument.parse(sixDevices.replace("MIN", min)));
+            assertThat(spec.resources().minGpus()).isEqualTo(Integer.parseInt(min));
+        }
+        for (String min : List.of("1", "3", "5")) {
+            assertThat(violations(sixDevices.replace("MIN", min)))
+                    .as(min)
+                    .extracting(FieldViolation::toString)
+                    .singleElement()
+                    .asString()
+                    .contains("resources.minGpus", "multiple of one data-parallel replica's devices", "(2)");
+        }
+    }
+
+    @Test
     void zeroWithOneReplicaIsAcceptedAndShardsNothing() {
         JobSpec spec = JobSpecValidator.normalize(
                 SpecDocument.parse(MINIMAL.replace("\"training\"", "\"parallelism\": {\"zero\": 2}, \"training\"")));

@@ -156,6 +156,7 @@ final class AttemptRun implements Runnable {
             }
             reporter.log(prefix() + "attempt " + assignment.getAttemptNumber() + " starting on " + assignment.getGpus()
                     + " device(s)"
+                    + replicaNote(spec, run.dataParallel())
                     + resume.map(p -> ", resuming from " + p.getFileName()).orElse(""));
             TrainingResult result = Trainer.train(run, new TorchEngine());
             if (isRankZero() && result.outcome() == TrainingResult.Outcome.COMPLETED) {
@@ -251,6 +252,20 @@ final class AttemptRun implements Runnable {
         while (!control.abandoned() && System.nanoTime() < deadline) {
             ApiSession.sleep(250);
         }
+    }
+
+    /**
+     * Which replicas this process holds and its rows of each step's batch: an elastic job on fewer processes holds
+     * more replicas each, and the users see from the ranks' lines that the global batch stayed the same.
+     */
+    private static String replicaNote(JobSpec spec, DataParallelGroup group) {
+        if (group.replicas() <= 1) {
+            return "";
+        }
+        int batch = spec.training().batchSize();
+        return ", replicas " + group.firstReplica() + "-" + (group.firstReplica() + group.localReplicas() - 1) + " of "
+                + group.replicas() + " (" + batch / group.replicas() * group.localReplicas() + " of the batch's "
+                + batch + " rows)";
     }
 
     /** Log lines of the other ranks say whose they are. */

@@ -150,12 +150,22 @@ public record TrainingRun(
     /**
      * Pipeline stages for this process: the spec's count if it fits the devices, else one per device. A process
      * holding several replicas divides its devices by their number (it trains their rows as one pipeline), and
-     * each stage takes {@code parallelism.tensorParallel} devices.
+     * each stage takes {@code parallelism.tensorParallel} devices. A process of an elastic job running short holds
+     * more replicas than its devices' worth: it still runs one replica's pipeline, on one replica's devices.
      */
     public int stageCount() {
         int tensorParallel = spec.parallelism().tensorParallelOrDefault();
-        int fromDevices = Math.max(1, devices / dataParallel.localReplicas() / tensorParallel);
+        int perReplica = Math.max(devices / dataParallel.localReplicas(), Math.min(devices, replicaDevices()));
+        int fromDevices = Math.max(1, perReplica / tensorParallel);
         Integer asked = spec.parallelism().stages();
         return asked != null && asked > 0 ? Math.min(asked, fromDevices) : fromDevices;
+    }
+
+    /** One replica's devices as the job asked for them, or 0 when the spec names no resources (offline). */
+    private int replicaDevices() {
+        if (spec.resources() == null || spec.resources().gpus() == null) {
+            return 0;
+        }
+        return spec.resources().gpus() / Math.max(1, dataParallel.replicas());
     }
 }

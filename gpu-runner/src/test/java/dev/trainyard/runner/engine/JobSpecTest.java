@@ -81,4 +81,16 @@ class JobSpecTest {
                         .stageCount())
                 .isEqualTo(3);
     }
+
+    @Test
+    void aProcessOfAnElasticJobRunningShortKeepsOneReplicasStages() {
+        // two replicas of a 2-stage pipeline (4 devices asked for, at least 2): one runner with 2 devices holds both
+        JobSpec spec = SpecDocument.parseForTraining(
+                EXAMPLE.replace("\"gpus\": 2, \"minGpus\": 2", "\"gpus\": 4, \"minGpus\": 2")
+                        .replace("\"dataParallel\": 1", "\"dataParallel\": 2"));
+        TrainingRun bothReplicas = TrainingRun.of(spec, 2, Path.of("out")).asReplica(DataParallelGroup.whole(2));
+        assertThat(bothReplicas.stageCount()).isEqualTo(2);
+        // and with all four devices, one pipeline of 2 stages trains both replicas' rows, as before
+        assertThat(TrainingRun.of(spec, 4, Path.of("out")).stageCount()).isEqualTo(2);
+    }
 }

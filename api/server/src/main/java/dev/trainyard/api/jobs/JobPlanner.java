@@ -9,6 +9,7 @@ import dev.trainyard.spec.JobSpec;
 import dev.trainyard.spec.MemoryEstimate;
 import dev.trainyard.spec.MemoryPlan;
 import dev.trainyard.spec.ModelLayout;
+import dev.trainyard.spec.ProcessLayout;
 import dev.trainyard.spec.SpecDefaults;
 import dev.trainyard.spec.WorstCaseCost;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -33,7 +34,7 @@ public class JobPlanner {
     public PlanView plan(JobSpec spec, ProjectEntity project) {
         List<MemoryEstimate> perStage = MemoryPlan.perStage(spec, stages(spec));
         List<PlanView.PoolFit> fits = candidates(spec).stream()
-                .map(p -> fit(p, spec, perStage))
+                .map(p -> fit(p, spec))
                 .sorted(Comparator.comparing(PlanView.PoolFit::pricePerGpuHour).thenComparing(PlanView.PoolFit::pool))
                 .toList();
         PlanView.PoolFit chosen =
@@ -54,10 +55,9 @@ public class JobPlanner {
      * runners that do not report their devices' memory).
      */
     public Optional<String> memoryMisfit(JobSpec spec) {
-        List<MemoryEstimate> perStage = MemoryPlan.perStage(spec, stages(spec));
         List<String> misfits = new ArrayList<>();
         for (PoolEntity pool : candidates(spec)) {
-            Optional<String> misfit = memoryShortfall(pool, perStage);
+            Optional<String> misfit = memoryShortfall(pool, spec);
             if (misfit.isEmpty()) {
                 return Optional.empty();
             }
@@ -72,14 +72,21 @@ public class JobPlanner {
                 : pools.byGpuType(spec.resources().gpuType());
     }
 
-    /** Why no runner of {@code pool} can hold one replica's stages, naming the first runner's numbers. */
-    private Optional<String> memoryShortfall(PoolEntity pool, List<MemoryEstimate> perStage) {
-        if (perStage.isEmpty()) {
+    /**
+     * Why no runner of {@code pool} can hold the stages of one process, naming the first runner's numbers. Each
+     * runner is judged for the most a process on it may hold ({@link ProcessLayout#worstOn}): all replicas when
+     * the job is not multi-node, and an elastic job at its minimum, where fewer processes hold more replicas.
+     */
+    private Optional<String> memoryShortfall(PoolEntity pool, JobSpec spec) {
+        int stages = stages(spec);
+        if (!ModelLayout.known(spec.model())) {
             return Optional.empty();
         }
         List<PoolRepository.RunnerDevices> runners = pools.runnerDevices(pool.id);
         String first = null;
         for (PoolRepository.RunnerDevices runner : runners) {
+            List<MemoryEstimate> perStage =
+                    ProcessLayout.worstOn(spec, runner.devices().size()).perStage(spec, stages);
             Optional<String> shortfall = DeviceMemoryFit.shortfall(perStage, runner.devices());
             if (shortfall.isEmpty()) {
                 return Optional.empty();
@@ -103,7 +110,7 @@ public class JobPlanner {
                         spec.parallelism().tensorParallelOrDefault());
     }
 
-    private PlanView.PoolFit fit(PoolEntity pool, JobSpec spec, List<MemoryEstimate> perStage) {
+    private PlanView.PoolFit fit(PoolEntity pool, JobSpec spec) {
         PoolRepository.Capacity c = pools.capacity(pool.id);
         int need = spec.resources().minGpus();
         boolean fits;
@@ -121,7 +128,7 @@ public class JobPlanner {
                     : "its largest runner has " + c.largestRunnerGpus()
                             + " devices and the job does not allow multiNode";
         }
-        Optional<String> memory = memoryShortfall(pool, perStage);
+        Optional<String> memory = memoryShortfall(pool, spec);
         if (fits && memory.isPresent()) {
             fits = false;
             reason = memory.get();

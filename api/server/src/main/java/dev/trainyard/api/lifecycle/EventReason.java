@@ -25,7 +25,9 @@ public enum EventReason {
     GROWTH_REQUESTED(false),
     BUDGET_STOP_REQUESTED(false),
     RUNTIME_LIMIT_STOP_REQUESTED(false),
-    RUNNER_STOP_REQUESTED(false);
+    RUNNER_STOP_REQUESTED(false),
+    /** A job placed again on another device count than its previous attempt's (elastic growth or shrinking). */
+    RESIZED(false);
 
     private final boolean explainsState;
 

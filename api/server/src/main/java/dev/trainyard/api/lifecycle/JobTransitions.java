@@ -5,6 +5,7 @@ import dev.trainyard.scheduler.Placement;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -52,8 +53,26 @@ public final class JobTransitions {
         if (!update(c, move, now)) {
             return false;
         }
+        Optional<Integer> before = Jdbc.queryOne(
+                c,
+                "select gpus from attempts where job_id = ? order by number desc limit 1",
+                rs -> rs.getInt(1),
+                p.jobId());
         long attemptId = AttemptTransitions.create(c, p.jobId(), p.gpus(), p.nodes(), leaseToken, now);
         insertEvent(c, p.jobId(), move.from(), move.to(), move.reason(), move.message(), attemptId, null, now);
+        if (before.isPresent() && before.get() != p.gpus()) {
+            // an elastic job grown, or back on fewer devices after a loss: the same global batch, other processes
+            insertEvent(
+                    c,
+                    p.jobId(),
+                    move.to(),
+                    move.to(),
+                    EventReason.RESIZED,
+                    "Resized from " + before.get() + " to " + p.gpus() + " devices",
+                    attemptId,
+                    null,
+                    now);
+        }
         return true;
     }
 

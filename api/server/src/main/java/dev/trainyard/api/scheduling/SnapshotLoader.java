@@ -106,18 +106,27 @@ public final class SnapshotLoader {
         return out;
     }
 
+    /**
+     * SQL for one data-parallel replica's GPUs of a row of {@code jobs} aliased {@code j}: a gang, and an elastic
+     * job's size, count whole replicas. A multi-node job without replicas is never cut; other jobs, 1 GPU.
+     */
+    private static String replicaGpus(String j) {
+        return """
+                case when jsonb_typeof(%1$s.spec #> '{parallelism,dataParallel}') = 'number'
+                     then greatest(1, %1$s.gpus
+                                      / greatest(1, (%1$s.spec #>> '{parallelism,dataParallel}')::numeric::int))
+                     when %1$s.multi_node then %1$s.gpus
+                     else 1 end""".formatted(j);
+    }
+
     private static List<QueuedJob> queue(Connection c, Map<Long, StoredPending> stored) throws SQLException {
         List<QueuedJob> out = new ArrayList<>();
         String sql = """
                 select id, project_id, pool_id, gpu_type, priority, gpus, min_gpus, multi_node, max_runtime_seconds,
                        max_cost_usd, accrued_cost_usd, submitted_at, version,
                        pending_reason, pending_message, queue_position, estimated_start_at,
-                       -- one data-parallel replica's GPUs: a multi-node gang is cut only between replicas
-                       case when not multi_node then 1
-                            when jsonb_typeof(spec #> '{parallelism,dataParallel}') = 'number'
-                            then greatest(1, gpus / greatest(1, (spec #>> '{parallelism,dataParallel}')::numeric::int))
-                            else gpus end
-                  from jobs where state = ?""";
+                       %s
+                  from jobs j where state = ?""".formatted(replicaGpus("j"));
         try (PreparedStatement ps = c.prepareStatement(sql);
                 ResultSet rs = query(ps, JobState.QUEUED.word())) {
             while (rs.next()) {
@@ -170,9 +179,9 @@ public final class SnapshotLoader {
         String sql = """
                 select a.id, a.job_id, j.project_id, r.pool_id, j.priority, a.gpus, j.gpus, a.started_at,
                        a.last_checkpoint_at, j.max_runtime_seconds, j.max_cost_usd, j.accrued_cost_usd,
-                       a.state = any(?)
+                       a.state = any(?), j.multi_node, %s
                   from attempts a join jobs j on j.id = a.job_id join runners r on r.id = a.runner_id
-                 where a.ended_at is null""";
+                 where a.ended_at is null""".formatted(replicaGpus("j"));
         Array askedToStop = c.createArrayOf(
                 "text",
                 AttemptState.ASKED_TO_STOP.stream().map(AttemptState::word).toArray());
@@ -196,7 +205,9 @@ public final class SnapshotLoader {
                         rs.getLong(10),
                         maxCost,
                         rs.getBigDecimal(12),
-                        rs.getBoolean(13)));
+                        rs.getBoolean(13),
+                        rs.getBoolean(14),
+                        rs.getInt(15)));
             }
         }
         return out;

@@ -128,6 +128,25 @@ class RendezvousTest {
                 .isEqualTo(new ReplicaShare(0, 3));
     }
 
+    @Test
+    void anElasticAttemptRunningShortDealsEveryReplicaToItsRunners() {
+        // three replicas of 2 devices asked for (6), at least 4: started on 2 runners with 2 devices each
+        dev.trainyard.spec.JobSpec threeReplicas = new com.fasterxml.jackson.databind.ObjectMapper()
+                .convertValue(
+                        Map.of(
+                                "parallelism",
+                                Map.of("dataParallel", 3),
+                                "resources",
+                                Map.of("gpus", 6, "minGpus", 4, "multiNode", true)),
+                        dev.trainyard.spec.JobSpec.class);
+
+        assertThat(ReplicaShare.of(threeReplicas, 4, 0, 2)).isEqualTo(new ReplicaShare(0, 1));
+        assertThat(ReplicaShare.of(threeReplicas, 4, 2, 2)).isEqualTo(new ReplicaShare(1, 2));
+        assertThat(ReplicaShare.of(threeReplicas, 2, 0, 2))
+                .as("one runner's 2 devices hold all three replicas")
+                .isEqualTo(new ReplicaShare(0, 3));
+    }
+
     private long register(Fixtures.Token token, String pool) {
         return as(token.secret())
                 .body(Map.of(

@@ -369,6 +369,13 @@ class DecisionApplierTest {
                 .satisfies(p -> assertThat(p.gpus())
                         .as("placed again on all it asked for")
                         .isEqualTo(8));
+
+        apply(decide(requeued), requeued);
+
+        assertThat(rows.jobRow(job).restarts()).as("a resize uses no restart").isZero();
+        assertThat(rows.events(job)).endsWith("QUEUED>SCHEDULED:PLACED", "SCHEDULED>SCHEDULED:RESIZED");
+        assertThat(rows.text("select message from job_events where job_id = ? and reason = 'RESIZED'", job))
+                .isEqualTo("Resized from 2 to 8 devices");
     }
 
     private static Decision waiting(WaitingJob... jobs) {

@@ -233,7 +233,9 @@ class SnapshotLoaderTest {
                         900,
                         new BigDecimal("50.000000"),
                         new BigDecimal("1.25000000"),
-                        false));
+                        false,
+                        true,
+                        1));
         assertThat(live.get(preempting).preempting()).isTrue();
         assertThat(live.get(stopping).preempting()).isTrue();
         assertThat(live.get(justPlaced).preempting()).isFalse();
