@@ -48,6 +48,8 @@ final class PipelineEngine implements AutoCloseable {
     private final List<BlockingQueue<Message>> activations = new ArrayList<>();
     private final List<BlockingQueue<Message>> gradients = new ArrayList<>();
     private volatile boolean aborted;
+    /** Per lane (stage s, rank r at s·ranks + r): the training state its tensors held at the last step's backward. */
+    private long[] lastStateBytes = new long[0];
 
     /** {@code replicas} is null for a single replica. */
     PipelineEngine(
@@ -113,6 +115,7 @@ final class PipelineEngine implements AutoCloseable {
         // every rank of every stage hands in its squares: split parameters by slice, whole ones by rank 0 only
         GradientClipper clipper = new GradientClipper(stages.size(), step.gradClip());
         List<StageReport> reports = runOnAllStages(s -> () -> trainOnStage(s, slices, step, clipper), clipper);
+        lastStateBytes = reports.stream().mapToLong(StageReport::stateBytes).toArray();
         return outcome(rankZeroReports(reports), clipper.norm());
     }
 
@@ -158,6 +161,8 @@ final class PipelineEngine implements AutoCloseable {
             }
             long end = System.nanoTime();
             long cpu = CPU.getCurrentThreadCpuTime() - cpuStart;
+            // the state's peak: every gradient is whole now, before ZeRO 2's reduce-scatter releases it
+            long stateBytes = stage.stateBytes();
             double[] squares = null;
             if (replicas != null) {
                 // Same collectives in the same order on every replica: this stage's gradients, its buffers, the loss.
@@ -176,7 +181,7 @@ final class PipelineEngine implements AutoCloseable {
                 stage.scaleGradients(factor);
             }
             stage.applyOptimizer(step.optimizerStep(), step.learningRate(), step.weightDecay());
-            return new StageReport(start, end, end - start - waiting, cpu, loss);
+            return new StageReport(start, end, end - start - waiting, cpu, loss, stateBytes);
         }
     }
 
@@ -208,7 +213,7 @@ final class PipelineEngine implements AutoCloseable {
             }
             done.await();
             long end = System.nanoTime();
-            return new StageReport(start, end, end - start, 0, loss[0]);
+            return new StageReport(start, end, end - start, 0, loss[0], 0);
         }
     }
 
@@ -309,6 +314,11 @@ final class PipelineEngine implements AutoCloseable {
     }
 
     /** Whether a stage thread failed: a tensor-parallel peer waiting in a collective gives up. */
+    /** What {@link #lastStateBytes} says, in lane order; empty before the first step. */
+    long[] lastStateBytes() {
+        return lastStateBytes.clone();
+    }
+
     boolean aborted() {
         return aborted;
     }

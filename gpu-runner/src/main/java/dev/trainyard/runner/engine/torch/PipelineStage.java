@@ -85,6 +85,22 @@ final class PipelineStage {
         return sharded() ? shardedOptimizer.stateBytes() : optimizer.stateBytes();
     }
 
+    /**
+     * Bytes of training state this device's tensors hold now: parameters, the gradients that exist and the AdamW
+     * moments (whole, or this process's ZeRO slice). Read at the end of a step's backward, when all of them exist.
+     */
+    long stateBytes() {
+        long bytes = optimizerStateBytes();
+        for (Tensor p : parameters.values()) {
+            bytes += p.nbytes();
+            Tensor g = p.grad();
+            if (g.defined()) {
+                bytes += g.nbytes();
+            }
+        }
+        return bytes;
+    }
+
     StageRange range() {
         return range;
     }
