@@ -295,6 +295,9 @@ final class AttemptRun implements Runnable {
                     reporter.metric(step, prefix + ".plan_bytes", d.planBytes());
                     reporter.metric(step, prefix + ".plan_state_bytes", d.planStateBytes());
                     reporter.metric(step, prefix + ".state_bytes", d.measuredStateBytes());
+                    if (d.measuredPeakBytes() > 0) {
+                        reporter.metric(step, prefix + ".peak_bytes", d.measuredPeakBytes());
+                    }
                 }
             }
 

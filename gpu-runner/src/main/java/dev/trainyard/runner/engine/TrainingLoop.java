@@ -274,16 +274,20 @@ final class TrainingLoop {
         listener.onMemory(step, devices);
         for (DeviceMemory d : devices) {
             listener.onLog(String.format(
-                    Locale.ROOT,
-                    "memory: stage %d rank %d on %s holds %.2f MiB of weights, gradients and AdamW state, measured;"
-                            + " the plan says %.2f MiB of them (%.0f%%), %.2f MiB with its activations",
-                    d.stage(),
-                    d.rank(),
-                    d.device(),
-                    d.measuredStateBytes() / 1048576.0,
-                    d.planStateBytes() / 1048576.0,
-                    100 * d.measuredOverPlan(),
-                    d.planBytes() / 1048576.0));
+                            Locale.ROOT,
+                            "memory: stage %d rank %d on %s holds %.2f MiB of weights, gradients and AdamW state, measured;"
+                                    + " the plan says %.2f MiB of them (%.0f%%), %.2f MiB with its activations",
+                            d.stage(),
+                            d.rank(),
+                            d.device(),
+                            d.measuredStateBytes() / 1048576.0,
+                            d.planStateBytes() / 1048576.0,
+                            100 * d.measuredOverPlan(),
+                            d.planBytes() / 1048576.0)
+                    + (d.measuredPeakBytes() > 0
+                            ? String.format(
+                                    Locale.ROOT, "; allocated at most %.2f MiB", d.measuredPeakBytes() / 1048576.0)
+                            : ""));
         }
     }
 

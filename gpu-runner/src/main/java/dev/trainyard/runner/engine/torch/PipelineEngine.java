@@ -50,6 +50,8 @@ final class PipelineEngine implements AutoCloseable {
     private volatile boolean aborted;
     /** Per lane (stage s, rank r at s·ranks + r): the training state its tensors held at the last step's backward. */
     private long[] lastStateBytes = new long[0];
+    /** Per lane: the CUDA allocator's peak during the last step; 0 on CPU devices, where it is not measured. */
+    private long[] lastPeakBytes = new long[0];
 
     /** {@code replicas} is null for a single replica. */
     PipelineEngine(
@@ -116,6 +118,7 @@ final class PipelineEngine implements AutoCloseable {
         GradientClipper clipper = new GradientClipper(stages.size(), step.gradClip());
         List<StageReport> reports = runOnAllStages(s -> () -> trainOnStage(s, slices, step, clipper), clipper);
         lastStateBytes = reports.stream().mapToLong(StageReport::stateBytes).toArray();
+        lastPeakBytes = reports.stream().mapToLong(StageReport::peakBytes).toArray();
         return outcome(rankZeroReports(reports), clipper.norm());
     }
 
@@ -132,6 +135,10 @@ final class PipelineEngine implements AutoCloseable {
         PipelineStage stage = stages.get(lane);
         int s = lane / ranks;
         stage.tensorParallel().bindToThread(stage.device());
+        boolean cuda = stage.device().is_cuda();
+        if (cuda) {
+            CudaMemoryStats.resetPeak(stage.device());
+        }
         try (PointerScope scope = new PointerScope()) {
             long cpuStart = CPU.getCurrentThreadCpuTime();
             long start = System.nanoTime();
@@ -181,7 +188,8 @@ final class PipelineEngine implements AutoCloseable {
                 stage.scaleGradients(factor);
             }
             stage.applyOptimizer(step.optimizerStep(), step.learningRate(), step.weightDecay());
-            return new StageReport(start, end, end - start - waiting, cpu, loss, stateBytes);
+            long peakBytes = cuda ? CudaMemoryStats.peakAllocatedBytes(stage.device()) : 0;
+            return new StageReport(start, end, end - start - waiting, cpu, loss, stateBytes, peakBytes);
         }
     }
 
@@ -213,7 +221,7 @@ final class PipelineEngine implements AutoCloseable {
             }
             done.await();
             long end = System.nanoTime();
-            return new StageReport(start, end, end - start, 0, loss[0], 0);
+            return new StageReport(start, end, end - start, 0, loss[0], 0, 0);
         }
     }
 
@@ -317,6 +325,11 @@ final class PipelineEngine implements AutoCloseable {
     /** What {@link #lastStateBytes} says, in lane order; empty before the first step. */
     long[] lastStateBytes() {
         return lastStateBytes.clone();
+    }
+
+    /** What {@link #lastPeakBytes} says, in lane order. */
+    long[] lastPeakBytes() {
+        return lastPeakBytes.clone();
     }
 
     boolean aborted() {

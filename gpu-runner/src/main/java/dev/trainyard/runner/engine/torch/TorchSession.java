@@ -167,6 +167,7 @@ final class TorchSession implements EngineSession {
     @Override
     public List<DeviceMemory> measuredMemory() {
         long[] measured = pipeline == null ? new long[0] : pipeline.lastStateBytes();
+        long[] peaks = pipeline == null ? new long[0] : pipeline.lastPeakBytes();
         List<DeviceMemory> devices = new ArrayList<>();
         for (int lane = 0; lane < measured.length; lane++) {
             StagePlan stage = plan.stages().get(lane / tensorParallel);
@@ -177,7 +178,8 @@ final class TorchSession implements EngineSession {
                     tensorParallel == 1 ? stage.device() : NativeRuntime.deviceName(lane),
                     m.parameterBytes() + m.gradientBytes() + m.optimizerBytes(),
                     m.totalBytes(),
-                    measured[lane]));
+                    measured[lane],
+                    peaks[lane]));
         }
         return devices;
     }
