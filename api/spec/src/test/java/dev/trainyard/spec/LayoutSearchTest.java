@@ -97,6 +97,26 @@ class LayoutSearchTest {
     }
 
     @Test
+    void aMultiNodeJobMayBeProposedOneReplicaOnOneRunner() {
+        // Two replicas spread over runners, each on one device: too big; one replica in two stages fits.
+        JobSpec twoReplicas = JobSpecValidator.normalize(withMultiNode(layout(1, 1, 2, 0)));
+        long device = need(layout(1, 2, 1, 0));
+        LayoutSearch.Pool gpus = pool("gpus", "1.00", runner("r1", "cuda", 4, device));
+
+        assertThat(LayoutSearch.fits(twoReplicas, gpus)).isFalse();
+        LayoutSearch.Proposal proposal =
+                LayoutSearch.smallest(twoReplicas, List.of(gpus)).orElseThrow();
+        assertThat(proposal.gpus()).isEqualTo(2);
+        assertThat(proposal.dataParallel()).isEqualTo(1);
+        assertThat(proposal.stages()).isEqualTo(2);
+        // the proposed spec is valid as it stands: multiNode is dropped with the data parallelism
+        assertThat(JobSpecValidator.normalize(proposal.applyTo(twoReplicas))
+                        .resources()
+                        .multiNode())
+                .isFalse();
+    }
+
+    @Test
     void cpuDevicesShareTheHostSoNoSplitHelpsWhenTheWholeModelDoesNotFit() {
         long host = need(layout(1, 1, 1, 0)) - 1;
         LayoutSearch.Pool cpus = pool("cpu", "0.10", runner("r", "cpu", 4, host));
