@@ -267,7 +267,13 @@ function planView(p) {
       h('dt', {}, 'Worst-case cost'), h('dd', {id: 'plan-cost'}, fmt.money(p.worstCaseCostUsd)),
       h('dt', {}, 'Parameters'), h('dd', {id: 'plan-params'}, fmt.count(p.parameterCount) + ' parameters'),
       h('dt', {}, 'Pipeline stages'), h('dd', {}, fmt.count(p.stages) + ' stages'),
-      h('dt', {}, 'Memory per stage'), h('dd', {}, (p.memoryPerStageBytes || []).map((b) => fmt.mib(b)).join(', ') || '—')),
+      h('dt', {}, 'Memory per stage'), h('dd', {}, (p.memoryPerStageBytes || []).map((b) => fmt.mib(b)).join(', ') || '—'),
+      h('dt', {}, 'Fullest device'), h('dd', {}, p.memoryPerDeviceBytes ? fmt.mib(p.memoryPerDeviceBytes) : '—'),
+      // the requested layout fits no runner: the smallest one that does, in the spec's own fields
+      p.proposal ? h('dt', {}, 'Layout that fits') : null,
+      p.proposal ? h('dd', {id: 'plan-proposal'}, 'pool ' + p.proposal.pool + ': tensorParallel ' + p.proposal.tensorParallel
+        + ', stages ' + p.proposal.stages + ', dataParallel ' + p.proposal.dataParallel + ', zero ' + p.proposal.zero
+        + ', gpus ' + p.proposal.gpus + ' (' + fmt.mib(p.proposal.perDeviceBytes) + ' per device)') : null),
     warnings.length ? h('ul', {class: 'warnings'}, warnings.map((w) => h('li', {}, w))) : null,
     table(['Pool', 'Price', 'Free / total', 'Fits'], (p.pools || []).map((f) => row([
       f.pool + ' (' + f.gpuType + ')',

@@ -112,6 +112,19 @@ class TrainingFlowTest {
         // whole QKV weight [3 x dModel, dModel] of float32, as a single-device run writes it, not one rank's half
         assertThat(checkpoint.tensors().get("param/blocks.1.attn.qkv.weight")).hasSize(3 * 32 * 32 * 4);
         assertThat(checkpoint.tensors().get("param/blocks.0.tok_emb.weight")).hasSize(128 * 32 * 4);
+        // each rank's training state, measured from its tensors after the first step, is what the plan says it is
+        for (String rank : List.of("rank0", "rank1")) {
+            String prefix = "memory.stage0." + rank;
+            List<SeriesPoint> measured = series(job.getId(), prefix + ".state_bytes");
+            List<SeriesPoint> planned = series(job.getId(), prefix + ".plan_state_bytes");
+            assertThat(measured).as(prefix).hasSize(1);
+            assertThat(measured.get(0).getStep()).isEqualTo(1L);
+            assertThat(measured.get(0).getValue())
+                    .as(prefix)
+                    .isEqualTo(planned.get(0).getValue());
+            assertThat(series(job.getId(), prefix + ".plan_bytes").get(0).getValue())
+                    .isGreaterThan(planned.get(0).getValue());
+        }
     }
 
     @Test

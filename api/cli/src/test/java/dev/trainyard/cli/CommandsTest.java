@@ -115,6 +115,29 @@ class CommandsTest {
     }
 
     @Test
+    void planShowsTheLayoutThatFitsWhenTheRequestedOneDoesNot() throws Exception {
+        String specJson = """
+                {"name": "c", "resources": {"pool": "gpus", "gpus": 1},
+                 "model": {"type": "gpt", "layers": 4, "dModel": 1024, "heads": 8, "seqLen": 8},
+                 "data": {"type": "arithmetic"}, "training": {"steps": 20}}""";
+        Path spec = Files.writeString(dir.resolve("p.json"), specJson);
+        api.json(
+                "POST /api/v1/jobs:plan",
+                200,
+                "{\"spec\":" + specJson + ",\"pools\":[],\"parameterCount\":50600000,\"stages\":1,"
+                        + "\"memoryPerStageBytes\":[812000000],\"memoryPerDeviceBytes\":812000000,"
+                        + "\"proposal\":{\"pool\":\"gpus\",\"tensorParallel\":1,\"stages\":2,\"dataParallel\":1,"
+                        + "\"zero\":0,\"gpus\":2,\"perDeviceBytes\":406000000},\"warnings\":[]}");
+
+        assertThat(run("plan", spec.toString())).isZero();
+
+        assertThat(out.toString())
+                .contains("memory on the fullest device")
+                .contains("layout that fits")
+                .contains("pool gpus: tensorParallel 1, stages 2, dataParallel 1, zero 0, gpus 2");
+    }
+
+    @Test
     void submitWaitFollowsTheJobAndExitsWithItsFinalState() throws Exception {
         Path spec = Files.writeString(dir.resolve("s.json"), """
                 {"name": "c", "resources": {"pool": "cpu", "gpus": 1},

@@ -5,8 +5,8 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * Whether one replica's memory plan ({@link MemoryPlan#perStage}, stage i on device i) fits the devices a runner
- * reports. Devices of kind {@code cpu} are slices of one host and share its memory, so the stages on them must
+ * Whether one replica's memory plan ({@link MemoryPlan#perDevice}: the plan's device i on the runner's device i; with
+ * tensor parallelism, stage s's ranks on devices s·t to s·t + t - 1) fits the devices a runner reports. Devices of kind {@code cpu} are slices of one host and share its memory, so the stages on them must
  * fit it together; any other device holds its own stage. A runner that does not say how much memory a device has
  * is never judged too small.
  */
@@ -18,8 +18,9 @@ public final class DeviceMemoryFit {
     private DeviceMemoryFit() {}
 
     /**
-     * Why {@code stages} cannot run on {@code devices}, naming the numbers; empty when they can, when the runner has
-     * fewer devices than stages (the device count is checked apart from memory), or when its memory is unknown.
+     * Why the plan's devices ({@code stages}, one estimate each) cannot run on {@code devices}, naming the numbers;
+     * empty when they can, when the runner has fewer devices (the device count is checked apart from memory), or
+     * when its memory is unknown.
      */
     public static Optional<String> shortfall(List<MemoryEstimate> stages, List<Device> devices) {
         if (stages.isEmpty() || devices.size() < stages.size()) {
@@ -42,7 +43,7 @@ public final class DeviceMemoryFit {
             } else if (need > device.memoryBytes()) {
                 return Optional.of(String.format(
                         Locale.ROOT,
-                        "stage %d needs %s (weights, gradients, AdamW state and activations) but device %s has %s",
+                        "the plan's device %d needs %s (weights, gradients, AdamW state and activations) but device %s has %s",
                         i,
                         gib(need),
                         device.name(),
@@ -54,7 +55,7 @@ public final class DeviceMemoryFit {
                     Locale.ROOT,
                     "%s %s (weights, gradients, AdamW state and activations) but the host memory its cpu devices"
                             + " share is %s",
-                    sharedStages == 1 ? "the stage needs" : "the " + sharedStages + " stages need together",
+                    sharedStages == 1 ? "the plan needs" : "the plan's " + sharedStages + " devices need together",
                     gib(sharedNeed),
                     gib(sharedHas)));
         }

@@ -6,8 +6,10 @@ import java.util.List;
  * Each stage's peak memory for a layout: fp32 parameters, gradients and two AdamW moments (16 bytes per
  * parameter), plus the activations the pipeline schedule keeps alive for backward; with tensor parallelism, the
  * figures of one device of a stage's group. With ZeRO over d data-parallel ranks, each rank holds 1/d of the
- * moments (stage 1) and of the averaged gradients (stage 2). The engine checks its plan with these figures and the
- * API's dry run shows them.
+ * moments (stage 1 and up); ZeRO 2's gradient saving is not counted, because the engine accumulates the stage's whole
+ * gradient over the micro-batches and releases it only after the reduce-scatter, so at the peak (the end of
+ * backward) the whole gradient is there. The engine checks its plan with these figures, the API's dry run and
+ * submission check them against each runner's devices, and {@link LayoutSearch} proposes layouts with them.
  */
 public final class MemoryPlan {
     private static final int FLOAT_BYTES = 4;
@@ -28,8 +30,8 @@ public final class MemoryPlan {
 
     /**
      * The estimate for one stage on a rank that shares its training state with {@code ranks} data-parallel ranks
-     * at ZeRO stage {@code zero}: the moments (1 and up) and gradients (2 and up) it keeps are its 1/ranks share,
-     * rounded up (the engine pads each bucket to a multiple of the ranks).
+     * at ZeRO stage {@code zero}: the moments it keeps (1 and up) are its 1/ranks share, rounded up (the engine pads
+     * each bucket to a multiple of the ranks). Gradients count whole at every stage: see the class comment.
      */
     public static MemoryEstimate stage(
             ModelLayout layout,
@@ -53,7 +55,8 @@ public final class MemoryPlan {
                 : inFlight * (fullPerSample + inputPerSample) * microBatchRows;
         long p = params * FLOAT_BYTES;
         long shard = ceilDiv(params, Math.max(1, ranks)) * FLOAT_BYTES;
-        long gradients = zero >= 2 ? shard : p;
+        // ZeRO 2 holds only its slice between steps, but the whole gradient during backward, which is the peak.
+        long gradients = p;
         long moments = 2 * (zero >= 1 ? shard : p);
         return new MemoryEstimate(p, gradients, moments, floats * FLOAT_BYTES);
     }
@@ -68,25 +71,29 @@ public final class MemoryPlan {
      * knows the layout or the model has fewer blocks than stages.
      */
     public static List<MemoryEstimate> perStage(JobSpec spec, int stages) {
-        if (!ModelLayout.known(spec.model())) {
-            return List.of();
-        }
+        return oneReplicaPerProcess(spec).perStage(spec, stages);
+    }
+
+    /**
+     * The estimate of every device of one data-parallel replica, in device order: stage s's tensor-parallel ranks
+     * are devices s·t to s·t + t - 1, as the engine places them, each holding its 1/t of the split tensors and the
+     * whole replicated ones. Empty as {@link #perStage} is.
+     */
+    public static List<MemoryEstimate> perDevice(JobSpec spec) {
+        return oneReplicaPerProcess(spec).perDevice(spec);
+    }
+
+    /** The requested layout: one process per data-parallel replica. */
+    private static ProcessLayout oneReplicaPerProcess(JobSpec spec) {
+        return new ProcessLayout(Math.max(1, spec.parallelism().dataParallel()), 1);
+    }
+
+    /** The stage count of a normalized spec: the one it names, or what its devices give by default. */
+    public static int stages(JobSpec spec) {
         ParallelismSpec p = spec.parallelism();
-        // Per device: a tensor-parallel group's devices each hold 1/t of the split weights and activations.
-        ModelLayout layout = ModelLayout.of(spec.model(), p.tensorParallelOrDefault());
-        if (stages < 1 || stages > layout.blocks().size()) {
-            return List.of();
+        if (p.stages() != null) {
+            return p.stages();
         }
-        int rows = Math.max(1, spec.training().batchSize() / p.microBatches() / p.dataParallel());
-        return StagePartitioner.byParameters(layout, stages).stream()
-                .map(range -> stage(
-                        layout,
-                        range,
-                        maxInFlight(p.schedule(), range.stage(), stages, p.microBatches()),
-                        rows,
-                        p.recompute(),
-                        p.zeroStage(),
-                        p.dataParallel()))
-                .toList();
+        return SpecDefaults.stages(spec.resources().gpus(), p.dataParallel(), p.tensorParallelOrDefault());
     }
 }

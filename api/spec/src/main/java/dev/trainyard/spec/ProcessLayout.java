@@ -1,5 +1,6 @@
 package dev.trainyard.spec;
 
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -72,6 +73,18 @@ public record ProcessLayout(int processes, int localReplicas) {
                         p.recompute(),
                         p.zeroStage(),
                         processes))
+                .toList();
+    }
+
+    /**
+     * The estimate of every device of one replica's pipeline in this layout, in device order: stage s's
+     * tensor-parallel ranks are devices s·t to s·t + t - 1, as the engine places them, each holding its 1/t of the
+     * split tensors and the whole replicated ones. Empty as {@link #perStage} is.
+     */
+    public List<MemoryEstimate> perDevice(JobSpec spec) {
+        int t = spec.parallelism().tensorParallelOrDefault();
+        return perStage(spec, MemoryPlan.stages(spec)).stream()
+                .flatMap(stage -> Collections.nCopies(t, stage).stream())
                 .toList();
     }
 

@@ -26,8 +26,9 @@ class DeviceMemoryFitTest {
         assertThat(DeviceMemoryFit.shortfall(List.of(stage(80), stage(40)), List.of(cuda(0, 80), cuda(1, 80))))
                 .isEmpty();
         assertThat(DeviceMemoryFit.shortfall(List.of(stage(40), stage(81)), List.of(cuda(0, 80), cuda(1, 80))))
-                .contains("stage 1 needs 81.0 GiB (weights, gradients, AdamW state and activations) but device cuda:1"
-                        + " has 80.0 GiB");
+                .contains(
+                        "the plan's device 1 needs 81.0 GiB (weights, gradients, AdamW state and activations) but device cuda:1"
+                                + " has 80.0 GiB");
     }
 
     @Test
@@ -35,10 +36,11 @@ class DeviceMemoryFitTest {
         List<DeviceMemoryFit.Device> host = List.of(cpu(0, 16), cpu(1, 16));
         assertThat(DeviceMemoryFit.shortfall(List.of(stage(8), stage(8)), host)).isEmpty();
         assertThat(DeviceMemoryFit.shortfall(List.of(stage(10), stage(10)), host))
-                .contains("the 2 stages need together 20.0 GiB (weights, gradients, AdamW state and activations) but"
-                        + " the host memory its cpu devices share is 16.0 GiB");
+                .contains(
+                        "the plan's 2 devices need together 20.0 GiB (weights, gradients, AdamW state and activations) but"
+                                + " the host memory its cpu devices share is 16.0 GiB");
         assertThat(DeviceMemoryFit.shortfall(List.of(stage(313)), host))
-                .contains("the stage needs 313.0 GiB (weights, gradients, AdamW state and activations) but the host"
+                .contains("the plan needs 313.0 GiB (weights, gradients, AdamW state and activations) but the host"
                         + " memory its cpu devices share is 16.0 GiB");
     }
 

@@ -13,6 +13,7 @@ import dev.trainyard.runner.engine.CheckpointStore;
 import dev.trainyard.runner.engine.CheckpointWritten;
 import dev.trainyard.runner.engine.DataFetcher;
 import dev.trainyard.runner.engine.DataParallelGroup;
+import dev.trainyard.runner.engine.DeviceMemory;
 import dev.trainyard.runner.engine.EvalMetrics;
 import dev.trainyard.runner.engine.PeerLostException;
 import dev.trainyard.runner.engine.StepMetrics;
@@ -36,6 +37,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -294,6 +296,24 @@ final class AttemptRun implements Runnable {
                 reporter.metric(m.step(), "step_seconds", m.stepSeconds());
                 reporter.metric(m.step(), "bubble_fraction", m.bubbleFraction());
                 reporter.metric(m.step(), "peak_rss_bytes", m.peakRssBytes());
+            }
+
+            @Override
+            public void onMemory(long step, List<DeviceMemory> devices) {
+                if (!isRankZero()) {
+                    return;
+                }
+                // rank 0's devices stand for every replica's: replicas hold the same layout
+                boolean ranks = devices.stream().anyMatch(d -> d.rank() > 0);
+                for (DeviceMemory d : devices) {
+                    String prefix = d.metricPrefix(ranks);
+                    reporter.metric(step, prefix + ".plan_bytes", d.planBytes());
+                    reporter.metric(step, prefix + ".plan_state_bytes", d.planStateBytes());
+                    reporter.metric(step, prefix + ".state_bytes", d.measuredStateBytes());
+                    if (d.measuredPeakBytes() > 0) {
+                        reporter.metric(step, prefix + ".peak_bytes", d.measuredPeakBytes());
+                    }
+                }
             }
 
             @Override

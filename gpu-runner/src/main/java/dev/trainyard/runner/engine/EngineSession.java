@@ -1,6 +1,7 @@
 package dev.trainyard.runner.engine;
 
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * One run's model inside a {@link TrainingEngine}: its plan, its stages on their devices, its optimizer state
@@ -19,6 +20,14 @@ public interface EngineSession extends AutoCloseable {
 
     /** Forward, backward, clipping and the optimizer update of one global batch (this process's rows). */
     StepOutcome trainStep(Batch batch, StepParameters parameters);
+
+    /**
+     * Each of this process's devices, its memory plan beside the training state its tensors held at the end of the
+     * last step's backward; empty before the first step, or for an engine that does not measure.
+     */
+    default List<DeviceMemory> measuredMemory() {
+        return List.of();
+    }
 
     /** Mean loss of one held-out batch, without autograd or dropout. */
     double evaluate(Batch batch);

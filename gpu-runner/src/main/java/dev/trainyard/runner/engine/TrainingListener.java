@@ -17,6 +17,12 @@ public interface TrainingListener {
 
     default void onLog(String line) {}
 
+    /**
+     * Once, after the first step: each of this process's devices, its memory plan beside the training state
+     * measured from its tensors ({@link DeviceMemory}).
+     */
+    default void onMemory(long step, java.util.List<DeviceMemory> devices) {}
+
     /** A listener that ignores everything. */
     static TrainingListener none() {
         return new TrainingListener() {};

@@ -6,6 +6,8 @@ import dev.trainyard.spec.SpecDefaults;
 import dev.trainyard.spec.SpecDocument;
 import dev.trainyard.spec.TrainingSpec;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -122,6 +124,9 @@ final class TrainingLoop {
                         outcome.bubbleFraction(),
                         PeakMemory.peakRssBytes(),
                         outcome.stageCpuSeconds()));
+            }
+            if (step == 1) {
+                reportMemory(session);
             }
             // Before anything keeps this step: a diverged state is neither checkpointed nor exported.
             if (diverged.isPresent()) {
@@ -258,6 +263,32 @@ final class TrainingLoop {
         dataPosition = state.dataPosition();
         listener.onLog("resumed at step " + step + " from a checkpoint written with " + state.stagesWrittenWith()
                 + " stage(s), now on " + stageCount);
+    }
+
+    /** The plan beside what the first step's tensors held, per device: the plan's check in every run. */
+    private void reportMemory(EngineSession session) {
+        List<DeviceMemory> devices = session.measuredMemory();
+        if (devices.isEmpty()) {
+            return;
+        }
+        listener.onMemory(step, devices);
+        for (DeviceMemory d : devices) {
+            listener.onLog(String.format(
+                            Locale.ROOT,
+                            "memory: stage %d rank %d on %s holds %.2f MiB of weights, gradients and AdamW state, measured;"
+                                    + " the plan says %.2f MiB of them (%.0f%%), %.2f MiB with its activations",
+                            d.stage(),
+                            d.rank(),
+                            d.device(),
+                            d.measuredStateBytes() / 1048576.0,
+                            d.planStateBytes() / 1048576.0,
+                            100 * d.measuredOverPlan(),
+                            d.planBytes() / 1048576.0)
+                    + (d.measuredPeakBytes() > 0
+                            ? String.format(
+                                    Locale.ROOT, "; allocated at most %.2f MiB", d.measuredPeakBytes() / 1048576.0)
+                            : ""));
+        }
     }
 
     private TrainingResult result(TrainingResult.Outcome outcome, Optional<Path> exported) {

@@ -47,7 +47,11 @@ class ZeroShardingTest {
 
     /** What each rank of a run recorded; rank 0's parameters are those it exported. */
     private record TwoRanks(
-            Recorded rankZero, List<Double> gradNorms, List<String> rankZeroLog, List<String> rankOneLog) {}
+            Recorded rankZero,
+            List<Double> gradNorms,
+            List<String> rankZeroLog,
+            List<String> rankOneLog,
+            List<DeviceMemory> memory) {}
 
     private static JobSpec spec(int stages, int zero, int replicas, int microBatches, double gradClip) {
         JobSpec base = EngineRuns.tinyGpt(STEPS, 0.0);
@@ -141,10 +145,20 @@ class ZeroShardingTest {
         return spec.withTraining(spec.training().withBatchSize(12));
     }
 
+    /**
+     * Also the memory plan's check for d2 at ZeRO 0, 1 and 2 (issue 14): each rank's devices hold, measured from
+     * their tensors at the end of backward, within 15% of the plan's weights, gradients and AdamW state.
+     */
     @Test
     void eachRankHoldsHalfOfTheAdamWStateAtZeroOneAndTwo() throws Exception {
         for (int zero = 0; zero <= 2; zero++) {
             TwoRanks run = trainOnTwoRanks(spec(2, zero, 2, 2, 1.0), "memory" + zero, Optional.empty());
+            assertThat(run.memory()).as("zero %d", zero).hasSize(4); // 2 stages on each of 2 processes
+            for (DeviceMemory device : run.memory()) {
+                assertThat(device.measuredOverPlan())
+                        .as("zero %d: %s", zero, device)
+                        .isBetween(0.85, 1.15);
+            }
             for (List<String> log : List.of(run.rankZeroLog(), run.rankOneLog())) {
                 Matcher line = stateLine(log);
                 long held = Long.parseLong(line.group(1));
@@ -201,6 +215,7 @@ class ZeroShardingTest {
         List<List<String>> logs = List.of(new ArrayList<>(), new ArrayList<>());
         List<List<Double>> losses = List.of(new ArrayList<>(), new ArrayList<>());
         List<Double> gradNorms = new ArrayList<>();
+        List<DeviceMemory> memory = java.util.Collections.synchronizedList(new ArrayList<>());
         List<CompletableFuture<TrainingResult>> ranks = new ArrayList<>();
         // Its own threads: the common pool may have a single one, and the ranks must run at once.
         ExecutorService threads = Executors.newFixedThreadPool(2);
@@ -218,6 +233,11 @@ class ZeroShardingTest {
                 @Override
                 public void onLog(String line) {
                     logs.get(r).add(line);
+                }
+
+                @Override
+                public void onMemory(long step, List<DeviceMemory> devices) {
+                    memory.addAll(devices);
                 }
             };
             DataParallelGroup group = new DataParallelGroup(
@@ -254,7 +274,7 @@ class ZeroShardingTest {
         assertThat(rankOne.exportedModel()).isEmpty();
         Path weights = rankZero.exportedModel().orElseThrow();
         Recorded recorded = new Recorded(rankZero, losses.get(0), List.of(), EngineRuns.parametersIn(weights), null);
-        return new TwoRanks(recorded, gradNorms, logs.get(0), logs.get(1));
+        return new TwoRanks(recorded, gradNorms, logs.get(0), logs.get(1), List.copyOf(memory));
     }
 
     private static Matcher stateLine(List<String> log) {

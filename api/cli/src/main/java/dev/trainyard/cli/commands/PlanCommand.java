@@ -3,6 +3,7 @@ package dev.trainyard.cli.commands;
 import dev.trainyard.cli.Formats;
 import dev.trainyard.cli.SpecFile;
 import dev.trainyard.cli.Table;
+import dev.trainyard.client.model.LayoutProposal;
 import dev.trainyard.client.model.Plan;
 import dev.trainyard.client.model.PoolFit;
 import java.nio.file.Path;
@@ -32,7 +33,23 @@ public class PlanCommand extends ApiCommand {
                         "memory per stage",
                         plan.getMemoryPerStageBytes().stream()
                                 .map(Formats::bytes)
-                                .collect(Collectors.joining(", ")));
+                                .collect(Collectors.joining(", ")))
+                .add("memory on the fullest device", Formats.bytes(plan.getMemoryPerDeviceBytes()));
+        LayoutProposal proposal = plan.getProposal();
+        if (proposal != null) {
+            // the requested layout fits no runner: say what would, in the spec's own terms
+            summary.add(
+                    "layout that fits",
+                    String.format(
+                            "pool %s: tensorParallel %d, stages %d, dataParallel %d, zero %d, gpus %d (%s per device)",
+                            proposal.getPool(),
+                            proposal.getTensorParallel(),
+                            proposal.getStages(),
+                            proposal.getDataParallel(),
+                            proposal.getZero(),
+                            proposal.getGpus(),
+                            Formats.bytes(proposal.getPerDeviceBytes())));
+        }
         out().print(summary.renderRows());
         Table pools = new Table("POOL", "GPU_TYPE", "PRICE/H", "FREE/TOTAL", "FITS", "REASON");
         for (PoolFit p : plan.getPools()) {

@@ -1,6 +1,7 @@
 package dev.trainyard.api.error;
 
 import dev.trainyard.spec.FieldViolation;
+import dev.trainyard.spec.LayoutSearch;
 import java.util.List;
 
 /**
@@ -30,6 +31,11 @@ public abstract sealed class ApiException extends RuntimeException
         return List.of();
     }
 
+    /** A layout of the job that would fit, when the one asked for does not; null otherwise. */
+    public LayoutSearch.Proposal proposal() {
+        return null;
+    }
+
     /** The resource does not exist, or the caller may not know that it exists. */
     public static final class NotFound extends ApiException {
         public NotFound(String what, Object id) {
@@ -47,29 +53,48 @@ public abstract sealed class ApiException extends RuntimeException
     /** The request is malformed or fails validation; nothing was changed. */
     public static final class InvalidInput extends ApiException {
         private final List<FieldViolation> violations;
+        private final LayoutSearch.Proposal proposal;
 
         public InvalidInput(String detail, List<FieldViolation> violations) {
-            super(ProblemType.VALIDATION, detail);
-            this.violations = List.copyOf(violations);
+            this(ProblemType.VALIDATION, detail, violations);
         }
 
         public InvalidInput(ProblemType type, String detail, List<FieldViolation> violations) {
+            this(type, detail, violations, null);
+        }
+
+        private InvalidInput(
+                ProblemType type, String detail, List<FieldViolation> violations, LayoutSearch.Proposal proposal) {
             super(type, detail);
             this.violations = List.copyOf(violations);
+            this.proposal = proposal;
         }
 
         public InvalidInput(ProblemType type, String detail) {
-            super(type, detail);
-            this.violations = List.of();
+            this(type, detail, List.of());
         }
 
         public static InvalidInput of(String field, String message) {
             return new InvalidInput(field + ": " + message, List.of(new FieldViolation(field, message)));
         }
 
+        /** A field's problem together with a layout that would avoid it (null when none would). */
+        public static InvalidInput of(String field, String message, LayoutSearch.Proposal proposal) {
+            return new InvalidInput(
+                    ProblemType.VALIDATION,
+                    field + ": " + message,
+                    List.of(new FieldViolation(field, message)),
+                    proposal);
+        }
+
         @Override
         public List<FieldViolation> violations() {
             return violations;
+        }
+
+        @Override
+        public LayoutSearch.Proposal proposal() {
+            return proposal;
         }
     }
 

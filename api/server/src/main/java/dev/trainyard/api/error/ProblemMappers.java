@@ -25,6 +25,20 @@ public class ProblemMappers {
 
     @ServerExceptionMapper
     public Response mapApi(ApiException e, UriInfo uri) {
+        if (e.proposal() != null) {
+            Problem problem = Problem.of(e.type(), e.getMessage(), path(uri), e.violations());
+            return Response.status(e.type().status())
+                    .type(Problem.MEDIA_TYPE)
+                    .entity(new Problem(
+                            problem.type(),
+                            problem.title(),
+                            problem.status(),
+                            problem.detail(),
+                            problem.instance(),
+                            problem.errors(),
+                            e.proposal()))
+                    .build();
+        }
         return answer(e.type(), e.getMessage(), uri, e.violations());
     }
 

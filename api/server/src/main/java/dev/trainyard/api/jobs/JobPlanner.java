@@ -1,16 +1,17 @@
 package dev.trainyard.api.jobs;
 
+import dev.trainyard.api.error.ApiException;
 import dev.trainyard.api.persistence.PoolEntity;
 import dev.trainyard.api.persistence.ProjectEntity;
 import dev.trainyard.api.pools.PoolRepository;
 import dev.trainyard.api.projects.ProjectRepository;
 import dev.trainyard.spec.DeviceMemoryFit;
 import dev.trainyard.spec.JobSpec;
+import dev.trainyard.spec.LayoutSearch;
 import dev.trainyard.spec.MemoryEstimate;
 import dev.trainyard.spec.MemoryPlan;
 import dev.trainyard.spec.ModelLayout;
 import dev.trainyard.spec.ProcessLayout;
-import dev.trainyard.spec.SpecDefaults;
 import dev.trainyard.spec.WorstCaseCost;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.math.BigDecimal;
@@ -18,6 +19,7 @@ import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 /** The dry run: which pools fit a spec, what it may cost at worst, how big it is. Stores nothing. */
@@ -32,7 +34,11 @@ public class JobPlanner {
     }
 
     public PlanView plan(JobSpec spec, ProjectEntity project) {
-        List<MemoryEstimate> perStage = MemoryPlan.perStage(spec, stages(spec));
+        Optional<MemoryMisfit> misfit = memoryMisfit(spec);
+        if (misfit.isPresent() && misfit.get().proposal() == null) {
+            // Nothing to propose: the dry run refuses as the submission would, with the same figures.
+            throw misfit.get().refusal();
+        }
         List<PlanView.PoolFit> fits = candidates(spec).stream()
                 .map(p -> fit(p, spec))
                 .sorted(Comparator.comparing(PlanView.PoolFit::pricePerGpuHour).thenComparing(PlanView.PoolFit::pool))
@@ -40,30 +46,90 @@ public class JobPlanner {
         PlanView.PoolFit chosen =
                 fits.stream().filter(PlanView.PoolFit::fits).findFirst().orElse(null);
         BigDecimal worstCase = chosen == null ? null : WorstCaseCost.of(spec, chosen.pricePerGpuHour());
-        int stages = stages(spec);
+        int stages = MemoryPlan.stages(spec);
         List<String> warnings = warnings(spec, project, fits, chosen, worstCase);
+        misfit.ifPresent(m -> warnings.add(m.reason()));
         long parameters =
                 ModelLayout.known(spec.model()) ? ModelLayout.of(spec.model()).parameters() : 0;
-        List<Long> memory = perStage.stream().map(MemoryEstimate::totalBytes).toList();
+        List<Long> memory = MemoryPlan.perStage(spec, stages).stream()
+                .map(MemoryEstimate::totalBytes)
+                .toList();
+        long perDeviceBytes = LayoutSearch.perDeviceBytes(spec);
         return new PlanView(
-                spec, fits, chosen == null ? null : chosen.pool(), worstCase, parameters, stages, memory, warnings);
+                spec,
+                fits,
+                chosen == null ? null : chosen.pool(),
+                worstCase,
+                parameters,
+                stages,
+                memory,
+                perDeviceBytes,
+                misfit.map(MemoryMisfit::proposal).orElse(null),
+                warnings);
     }
 
     /**
-     * Why no runner of any pool the job may run in can hold its memory plan, with the numbers; empty when one can,
-     * or when the plan or the runners' memory is unknown (a model known only from its file, a pool without runners,
-     * runners that do not report their devices' memory).
+     * Why the job's memory plan fits no runner of any pool it may run in, and the smallest layout that would fit one
+     * (null when none does).
      */
-    public Optional<String> memoryMisfit(JobSpec spec) {
+    public record MemoryMisfit(String reason, LayoutSearch.Proposal proposal) {
+
+        /** The 400 answer: the field to change is the layout when another fits, else the model. */
+        public ApiException.InvalidInput refusal() {
+            return ApiException.InvalidInput.of(proposal == null ? "model" : "parallelism", reason, proposal);
+        }
+    }
+
+    /**
+     * Why no runner of any pool the job may run in can hold its memory plan, with the numbers, and the smallest
+     * layout that would fit; empty when one can, or when the plan or the runners' memory is unknown (a model known
+     * only from its file, a pool without runners, runners that do not report their devices' memory).
+     */
+    public Optional<MemoryMisfit> memoryMisfit(JobSpec spec) {
+        List<MemoryEstimate> perDevice = MemoryPlan.perDevice(spec);
+        if (perDevice.isEmpty()) {
+            return Optional.empty();
+        }
         List<String> misfits = new ArrayList<>();
+        List<LayoutSearch.Pool> searched = new ArrayList<>();
         for (PoolEntity pool : candidates(spec)) {
-            Optional<String> misfit = memoryShortfall(pool, spec);
+            List<PoolRepository.RunnerDevices> runners = pools.runnerDevices(pool.id);
+            Optional<String> misfit = memoryShortfall(pool, runners, spec);
             if (misfit.isEmpty()) {
                 return Optional.empty();
             }
             misfits.add(misfit.get());
+            searched.add(new LayoutSearch.Pool(
+                    pool.name,
+                    pool.pricePerGpuHour,
+                    runners.stream()
+                            .map(r -> new LayoutSearch.Runner(r.runner(), r.devices()))
+                            .toList()));
         }
-        return misfits.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", misfits));
+        if (misfits.isEmpty()) {
+            return Optional.empty();
+        }
+        LayoutSearch.Proposal proposal = LayoutSearch.smallest(spec, searched).orElse(null);
+        String figures = String.format(
+                Locale.ROOT,
+                "; its fullest device needs %s, the largest device there has %s",
+                DeviceMemoryFit.gib(LayoutSearch.perDeviceBytes(spec)),
+                DeviceMemoryFit.gib(LayoutSearch.largestDeviceBytes(searched)));
+        String advice = proposal == null
+                ? ". No layout of tensorParallel, stages, dataParallel and zero that the spec allows fits either:"
+                        + " choose a smaller model or batch, more micro-batches or parallelism.recompute"
+                : String.format(
+                        Locale.ROOT,
+                        ". This layout fits pool '%s': parallelism.tensorParallel %d, stages %d, dataParallel %d,"
+                                + " zero %d, resources.gpus %d (%s on its fullest device)",
+                        proposal.pool(),
+                        proposal.tensorParallel(),
+                        proposal.stages(),
+                        proposal.dataParallel(),
+                        proposal.zero(),
+                        proposal.gpus(),
+                        DeviceMemoryFit.gib(proposal.perDeviceBytes()));
+        return Optional.of(new MemoryMisfit(String.join("; ", misfits) + figures + advice, proposal));
     }
 
     private List<PoolEntity> candidates(JobSpec spec) {
@@ -73,21 +139,20 @@ public class JobPlanner {
     }
 
     /**
-     * Why no runner of {@code pool} can hold the stages of one process, naming the first runner's numbers. Each
+     * Why no runner of {@code pool} can hold the devices of one process, naming the first runner's numbers. Each
      * runner is judged for the most a process on it may hold ({@link ProcessLayout#worstOn}): all replicas when
      * the job is not multi-node, and an elastic job at its minimum, where fewer processes hold more replicas.
      */
-    private Optional<String> memoryShortfall(PoolEntity pool, JobSpec spec) {
-        int stages = stages(spec);
+    private static Optional<String> memoryShortfall(
+            PoolEntity pool, List<PoolRepository.RunnerDevices> runners, JobSpec spec) {
         if (!ModelLayout.known(spec.model())) {
             return Optional.empty();
         }
-        List<PoolRepository.RunnerDevices> runners = pools.runnerDevices(pool.id);
         String first = null;
         for (PoolRepository.RunnerDevices runner : runners) {
-            List<MemoryEstimate> perStage =
-                    ProcessLayout.worstOn(spec, runner.devices().size()).perStage(spec, stages);
-            Optional<String> shortfall = DeviceMemoryFit.shortfall(perStage, runner.devices());
+            List<MemoryEstimate> perDevice =
+                    ProcessLayout.worstOn(spec, runner.devices().size()).perDevice(spec);
+            Optional<String> shortfall = DeviceMemoryFit.shortfall(perDevice, runner.devices());
             if (shortfall.isEmpty()) {
                 return Optional.empty();
             }
@@ -98,16 +163,6 @@ public class JobPlanner {
         return first == null
                 ? Optional.empty()
                 : Optional.of("the memory plan fits no runner of pool '" + pool.name + "': " + first);
-    }
-
-    private static int stages(JobSpec spec) {
-        Integer stages = spec.parallelism().stages();
-        return stages != null
-                ? stages
-                : SpecDefaults.stages(
-                        spec.resources().gpus(),
-                        spec.parallelism().dataParallel(),
-                        spec.parallelism().tensorParallelOrDefault());
     }
 
     private PlanView.PoolFit fit(PoolEntity pool, JobSpec spec) {
@@ -128,7 +183,7 @@ public class JobPlanner {
                     : "its largest runner has " + c.largestRunnerGpus()
                             + " devices and the job does not allow multiNode";
         }
-        Optional<String> memory = memoryShortfall(pool, spec);
+        Optional<String> memory = memoryShortfall(pool, pools.runnerDevices(pool.id), spec);
         if (fits && memory.isPresent()) {
             fits = false;
             reason = memory.get();

@@ -83,8 +83,8 @@ public class JobService {
             }
         }
         dataUris.requireReadable(spec, pool);
-        planner.memoryMisfit(spec).ifPresent(why -> {
-            throw ApiException.InvalidInput.of("model", why);
+        planner.memoryMisfit(spec).ifPresent(misfit -> {
+            throw misfit.refusal();
         });
         JobEntity job = newJob(caller, spec, specJson, project, pool, idempotencyKey);
         lifecycle.submit(job, "Submitted by " + caller.tokenName());

@@ -1,6 +1,7 @@
 package dev.trainyard.api.jobs;
 
 import dev.trainyard.spec.JobSpec;
+import dev.trainyard.spec.LayoutSearch;
 import java.math.BigDecimal;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
@@ -30,6 +31,18 @@ public record PlanView(
                 required = true,
                 description = "Estimated peak bytes per stage: weights, gradients, AdamW state, activations")
         List<Long> memoryPerStageBytes,
+
+        @Schema(
+                required = true,
+                description = "Estimated peak bytes on the fullest device of one replica (a tensor-parallel stage's"
+                        + " devices each hold 1/tensorParallel of the split tensors); 0 when only the model file"
+                        + " knows the layout")
+        long memoryPerDeviceBytes,
+
+        @Schema(
+                description = "When the requested layout fits no runner of the job's pools by the memory plan: the"
+                        + " smallest layout that does (a submission as it is would be refused)")
+        LayoutSearch.Proposal proposal,
 
         @Schema(required = true) List<String> warnings) {
 

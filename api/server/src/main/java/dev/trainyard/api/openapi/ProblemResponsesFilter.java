@@ -119,6 +119,9 @@ public class ProblemResponsesFilter implements OASFilter {
                                                 .type(List.of(Schema.SchemaType.ARRAY))
                                                 .items(OASFactory.createSchema()
                                                         .ref("#/components/schemas/FieldViolation")))
+                                .addProperty(
+                                        "proposal",
+                                        OASFactory.createSchema().ref("#/components/schemas/LayoutProposal"))
                                 .required(List.of("type", "title", "status")));
     }
 

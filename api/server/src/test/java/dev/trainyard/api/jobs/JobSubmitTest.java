@@ -11,6 +11,7 @@ import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.lessThan;
 import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.hamcrest.Matchers.nullValue;
@@ -233,14 +234,13 @@ class JobSubmitTest {
                 .body("errors.field", hasItem("model"))
                 .body("errors[0].message", containsString("the memory plan fits no runner of pool '" + pool + "'"))
                 .body("errors[0].message", containsString("the host memory its cpu devices share is 16.0 GiB"));
-        asAdmin()
-                .body(huge.json())
-                .post("/api/v1/jobs:plan")
-                .then()
-                .statusCode(200)
-                .body("pools[0].fits", equalTo(false))
-                .body("pools[0].reason", containsString("the stage needs"))
-                .body("chosenPool", nullValue());
+        // No layout of one device fits either, so the dry run refuses too, naming the figures, and proposes nothing.
+        problem(asAdmin().body(huge.json()).post("/api/v1/jobs:plan").then(), 400)
+                .body("errors.field", hasItem("model"))
+                .body("errors[0].message", containsString("the plan needs"))
+                .body("errors[0].message", containsString("the largest device there has 16.0 GiB"))
+                .body("errors[0].message", containsString("No layout"))
+                .body("proposal", nullValue());
 
         assertThat(Db.jobCount()).isEqualTo(before);
         // The same pool takes a model that fits, and a runner that does not report memory is never judged.
@@ -258,12 +258,88 @@ class JobSubmitTest {
                 .statusCode(201);
     }
 
+    /** A runner of {@code pool} with {@code count} CUDA devices of {@code memoryBytes} each. */
+    private static long runnerWithAccelerators(String pool, int count, long memoryBytes) {
+        long runner = Db.insertRunner(pool, count, "ACTIVE");
+        StringBuilder devices = new StringBuilder("[");
+        for (int i = 0; i < count; i++) {
+            devices.append(i == 0 ? "" : ", ")
+                    .append("{\"index\": ")
+                    .append(i)
+                    .append(", \"kind\": \"cuda\", \"name\": \"cuda:")
+                    .append(i)
+                    .append("\", \"memoryBytes\": ")
+                    .append(memoryBytes)
+                    .append('}');
+        }
+        Db.update(
+                "update runners set devices = cast(? as jsonb) where id = ?",
+                devices.append(']').toString(),
+                runner);
+        return runner;
+    }
+
+    @Test
+    void aLayoutThatDoesNotFitIsRefusedWithTheSmallestLayoutThatDoes() {
+        String project = Fixtures.project();
+        String pool = Fixtures.pool();
+        runnerWithAccelerators(pool, 4, 550L << 20);
+        // About 50.6 million parameters: some 810 MB at 16 bytes each, more than one 550 MiB device holds; cut into
+        // two stages, the larger holds about 406 MB. ZeRO 1 over two replicas would still need 12 bytes each (607 MB).
+        Spec wide = Spec.gpt(project, pool)
+                .set("model.layers", 4)
+                .set("model.dModel", 1024)
+                .set("model.heads", 8);
+        long before = Db.jobCount();
+
+        problem(asAdmin().body(wide.json()).post("/api/v1/jobs").then(), 400)
+                .body("errors.field", hasItem("parallelism"))
+                .body("errors[0].message", containsString("device cuda:0 has 550.0 MiB"))
+                .body("errors[0].message", containsString("This layout fits pool '" + pool + "'"))
+                .body("proposal.pool", equalTo(pool))
+                .body("proposal.tensorParallel", equalTo(1))
+                .body("proposal.stages", equalTo(2))
+                .body("proposal.dataParallel", equalTo(1))
+                .body("proposal.zero", equalTo(0))
+                .body("proposal.gpus", equalTo(2))
+                .body("proposal.perDeviceBytes", greaterThan(400_000_000))
+                .body("proposal.perDeviceBytes", lessThan(550 << 20));
+        assertThat(Db.jobCount()).isEqualTo(before);
+        asAdmin()
+                .body(wide.json())
+                .post("/api/v1/jobs:plan")
+                .then()
+                .statusCode(200)
+                .body("pools[0].fits", equalTo(false))
+                .body("memoryPerDeviceBytes", greaterThan(800_000_000))
+                .body("proposal.stages", equalTo(2))
+                .body("proposal.gpus", equalTo(2))
+                .body("warnings", hasItem(containsString("This layout fits")));
+
+        // The proposed layout is accepted; so is tensorParallel 2, whose devices each hold half the split weights.
+        asAdmin()
+                .body(wide.set("resources.gpus", 2).set("parallelism.stages", 2).json())
+                .post("/api/v1/jobs")
+                .then()
+                .statusCode(201);
+        asAdmin()
+                .body(wide.set("parallelism.stages", null)
+                        .set("parallelism.tensorParallel", 2)
+                        .json())
+                .post("/api/v1/jobs:plan")
+                .then()
+                .statusCode(200)
+                .body("proposal", nullValue())
+                .body("memoryPerDeviceBytes", lessThan(550 << 20));
+    }
+
     @Test
     void zeroTwoCountsEachRanksShareOfTheStateSoAModelTooBigUnshardedIsAccepted() {
         String project = Fixtures.project();
         String pool = Fixtures.pool();
         runnerWithHostMemory(pool, 128L << 30);
-        // About 9.7 billion parameters: some 145 GiB at 16 bytes each; at ZeRO 2 over 2 ranks, 10 bytes each (90 GiB).
+        // About 9.7 billion parameters: some 145 GiB at 16 bytes each; at ZeRO 2 over 2 ranks 12 (108 GiB): the
+        // moments are halved, the gradients count whole (the engine holds all of them at the end of backward).
         Spec huge = Spec.gpt(project, pool)
                 .set("model.layers", 48)
                 .set("model.dModel", 4096)

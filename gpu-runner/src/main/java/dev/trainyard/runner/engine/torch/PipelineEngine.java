@@ -48,6 +48,10 @@ final class PipelineEngine implements AutoCloseable {
     private final List<BlockingQueue<Message>> activations = new ArrayList<>();
     private final List<BlockingQueue<Message>> gradients = new ArrayList<>();
     private volatile boolean aborted;
+    /** Per lane (stage s, rank r at s·ranks + r): the training state its tensors held at the last step's backward. */
+    private long[] lastStateBytes = new long[0];
+    /** Per lane: the CUDA allocator's peak during the last step; 0 on CPU devices, where it is not measured. */
+    private long[] lastPeakBytes = new long[0];
 
     /** {@code replicas} is null for a single replica. */
     PipelineEngine(
@@ -110,6 +114,8 @@ final class PipelineEngine implements AutoCloseable {
         // every rank of every stage hands in its squares: split parameters by slice, whole ones by rank 0 only
         GradientClipper clipper = new GradientClipper(stages.size(), step.gradClip());
         List<StageReport> reports = runOnAllStages(s -> () -> trainOnStage(s, slices, step, clipper), clipper);
+        lastStateBytes = reports.stream().mapToLong(StageReport::stateBytes).toArray();
+        lastPeakBytes = reports.stream().mapToLong(StageReport::peakBytes).toArray();
         return outcome(rankZeroReports(reports), clipper.norm());
     }
 
@@ -126,6 +132,10 @@ final class PipelineEngine implements AutoCloseable {
         PipelineStage stage = stages.get(lane);
         int s = lane / ranks;
         stage.tensorParallel().bindToThread(stage.device());
+        boolean cuda = stage.device().is_cuda();
+        if (cuda) {
+            CudaMemoryStats.resetPeak(stage.device());
+        }
         try (PointerScope scope = new PointerScope()) {
             long cpuStart = CPU.getCurrentThreadCpuTime();
             long start = System.nanoTime();
@@ -155,6 +165,8 @@ final class PipelineEngine implements AutoCloseable {
             }
             long end = System.nanoTime();
             long cpu = CPU.getCurrentThreadCpuTime() - cpuStart;
+            // the state's peak: every gradient is whole now, before ZeRO 2's reduce-scatter releases it
+            long stateBytes = stage.stateBytes();
             double[] squares = null;
             if (replicas != null) {
                 // Same collectives in the same order on every replica, on this lane's own group (the processes' same
@@ -175,7 +187,8 @@ final class PipelineEngine implements AutoCloseable {
                 stage.scaleGradients(factor);
             }
             stage.applyOptimizer(step.optimizerStep(), step.learningRate(), step.weightDecay());
-            return new StageReport(start, end, end - start - waiting, cpu, loss);
+            long peakBytes = cuda ? CudaMemoryStats.peakAllocatedBytes(stage.device()) : 0;
+            return new StageReport(start, end, end - start - waiting, cpu, loss, stateBytes, peakBytes);
         }
     }
 
@@ -207,7 +220,7 @@ final class PipelineEngine implements AutoCloseable {
             }
             done.await();
             long end = System.nanoTime();
-            return new StageReport(start, end, end - start, 0, loss[0]);
+            return new StageReport(start, end, end - start, 0, loss[0], 0, 0);
         }
     }
 
@@ -308,6 +321,16 @@ final class PipelineEngine implements AutoCloseable {
     }
 
     /** Whether a stage thread failed: a tensor-parallel peer waiting in a collective gives up. */
+    /** What {@link #lastStateBytes} says, in lane order; empty before the first step. */
+    long[] lastStateBytes() {
+        return lastStateBytes.clone();
+    }
+
+    /** What {@link #lastPeakBytes} says, in lane order. */
+    long[] lastPeakBytes() {
+        return lastPeakBytes.clone();
+    }
+
     boolean aborted() {
         return aborted;
     }

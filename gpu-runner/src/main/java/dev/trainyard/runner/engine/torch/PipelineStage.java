@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.BoolOptional;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Scalar;
@@ -106,6 +107,22 @@ final class PipelineStage {
                 * parameters.values().stream().mapToLong(Tensor::numel).sum();
     }
 
+    /**
+     * Bytes of training state this device's tensors hold now: parameters, the gradients that exist and the AdamW
+     * moments (whole, or this process's ZeRO slice). Read at the end of a step's backward, when all of them exist.
+     */
+    long stateBytes() {
+        long bytes = optimizerStateBytes();
+        for (Tensor p : parameters.values()) {
+            bytes += p.nbytes();
+            Tensor g = p.grad();
+            if (g.defined()) {
+                bytes += g.nbytes();
+            }
+        }
+        return bytes;
+    }
+
     StageRange range() {
         return range;
     }
@@ -133,31 +150,59 @@ final class PipelineStage {
      */
     Tensor forward(
             int microBatch, Tensor received, Batch slice, ForwardPass pass, boolean recompute, int microBatches) {
-        Tensor input = first
-                ? lossFunction.inputs(slice, device)
-                : Tensors.on(received, device).detach().requires_grad_(true);
-        if (recompute) {
-            Tensor[] output = new Tensor[1];
-            Tensors.withoutGrad(() -> output[0] = run(input, slice, pass, microBatches));
-            inFlight.put(microBatch, new InFlight(input, null));
-            return output[0];
+        // The micro-batch's own scope: the forward's intermediate tensors lose their Java handles as soon as it
+        // ends, so only what autograd saved for backward stays alive, as the memory plan counts. In the step's
+        // scope they all lived until the step ended, whatever the schedule (1F1B peaked as GPipe did).
+        PointerScope step = PointerScope.getInnerScope();
+        try (PointerScope scope = new PointerScope()) {
+            Tensor input = first
+                    ? lossFunction.inputs(slice, device)
+                    : Tensors.on(received, device).detach().requires_grad_(true);
+            if (recompute) {
+                Tensor[] output = new Tensor[1];
+                Tensors.withoutGrad(() -> output[0] = run(input, slice, pass, microBatches));
+                inFlight.put(microBatch, new InFlight(keep(step, input), null));
+                return keep(step, output[0]);
+            }
+            Tensor output = keep(step, run(input, slice, pass, microBatches));
+            inFlight.put(microBatch, new InFlight(keep(step, input), output));
+            return output;
         }
-        Tensor output = run(input, slice, pass, microBatches);
-        inFlight.put(microBatch, new InFlight(input, output));
-        return output;
+    }
+
+    /**
+     * A handle of its own on {@code tensor}, owned by the step's scope, which neighbours and backward read it
+     * from after the micro-batch's scope closed. A copy of the handle, not the handle itself: a TorchScript
+     * block's output is a view into an IValue owned by the micro-batch's scope.
+     */
+    private static Tensor keep(PointerScope step, Tensor tensor) {
+        if (tensor == null) {
+            return null;
+        }
+        Tensor owned = new Tensor(tensor);
+        if (step != null) {
+            step.attach(owned);
+        }
+        return owned;
     }
 
     /** Runs micro-batch {@code microBatch} backward; returns the gradient for the previous stage, or null. */
     Tensor backward(int microBatch, Tensor gradOutput, Batch slice, ForwardPass pass, int microBatches) {
-        InFlight state = inFlight.remove(microBatch);
-        Tensor output = state.output() != null ? state.output() : recompute(state.input(), slice, pass, microBatches);
-        if (last) {
-            output.backward();
-        } else {
-            output.backward(Tensors.on(gradOutput, device), new BoolOptional(), false, new TensorArrayRefOptional());
+        // as in forward: a recomputed forward's intermediates and backward's own tensors die with the micro-batch
+        PointerScope step = PointerScope.getInnerScope();
+        try (PointerScope scope = new PointerScope()) {
+            InFlight state = inFlight.remove(microBatch);
+            Tensor output =
+                    state.output() != null ? state.output() : recompute(state.input(), slice, pass, microBatches);
+            if (last) {
+                output.backward();
+            } else {
+                output.backward(
+                        Tensors.on(gradOutput, device), new BoolOptional(), false, new TensorArrayRefOptional());
+            }
+            tensorParallel.rethrowHookFailure();
+            return first ? null : keep(step, state.input().grad());
         }
-        tensorParallel.rethrowHookFailure();
-        return first ? null : state.input().grad();
     }
 
     /**

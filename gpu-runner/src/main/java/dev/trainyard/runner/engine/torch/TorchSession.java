@@ -3,6 +3,7 @@ package dev.trainyard.runner.engine.torch;
 import dev.trainyard.runner.engine.Batch;
 import dev.trainyard.runner.engine.CheckpointState;
 import dev.trainyard.runner.engine.DataParallelGroup;
+import dev.trainyard.runner.engine.DeviceMemory;
 import dev.trainyard.runner.engine.EngineSession;
 import dev.trainyard.runner.engine.HostTensor;
 import dev.trainyard.runner.engine.MemoryPlanner;
@@ -20,6 +21,7 @@ import dev.trainyard.runner.engine.TrainingListener;
 import dev.trainyard.runner.engine.TrainingPlan;
 import dev.trainyard.runner.engine.TrainingRun;
 import dev.trainyard.spec.JobSpec;
+import dev.trainyard.spec.MemoryEstimate;
 import dev.trainyard.spec.ModelLayout;
 import dev.trainyard.spec.ModelSpec;
 import dev.trainyard.spec.StagePartitioner;
@@ -165,6 +167,26 @@ final class TorchSession implements EngineSession {
     @Override
     public TrainingPlan plan() {
         return plan;
+    }
+
+    @Override
+    public List<DeviceMemory> measuredMemory() {
+        long[] measured = pipeline == null ? new long[0] : pipeline.lastStateBytes();
+        long[] peaks = pipeline == null ? new long[0] : pipeline.lastPeakBytes();
+        List<DeviceMemory> devices = new ArrayList<>();
+        for (int lane = 0; lane < measured.length; lane++) {
+            StagePlan stage = plan.stages().get(lane / tensorParallel);
+            MemoryEstimate m = stage.memory();
+            devices.add(new DeviceMemory(
+                    stage.range().stage(),
+                    lane % tensorParallel,
+                    tensorParallel == 1 ? stage.device() : NativeRuntime.deviceName(lane),
+                    m.parameterBytes() + m.gradientBytes() + m.optimizerBytes(),
+                    m.totalBytes(),
+                    measured[lane],
+                    peaks[lane]));
+        }
+        return devices;
     }
 
     @Override

@@ -68,6 +68,9 @@ public final class EngineBenchmark {
             if (sections.contains("zero")) {
                 zeroSharding(work);
             }
+            if (sections.contains("memory")) {
+                peakMemory(work, System.getProperty("bench.memory.layout", "1f1b"));
+            }
         } finally {
             deleteRecursively(work);
         }
@@ -148,6 +151,35 @@ public final class EngineBenchmark {
                     singleCpu / (fill * slowestCpu));
         }
         System.out.println();
+    }
+
+    // 7. The memory plan against the process's peak resident memory (VmHWM, reset before the first step) above what
+    // it held then, for one layout (gpipe, 1f1b or recompute) of a 2-stage gpt with 8 micro-batches, whose
+    // activations dominate. One layout per JVM: glibc keeps freed memory, so a second run in the same process would
+    // start from the first one's heap. The loop's own log line carries both figures.
+    private static void peakMemory(Path work, String layout) {
+        String schedule = layout.equals("gpipe") ? "gpipe" : "1f1b";
+        boolean recompute = layout.equals("recompute");
+        JobSpec spec = SpecDocument.parseForTraining("""
+        {"name": "memory",
+         "model": {"type": "gpt", "layers": 4, "dModel": 128, "heads": 4, "seqLen": 128, "vocab": 128},
+         "data": {"type": "arithmetic", "seed": 3, "evalFraction": 0.1},
+         "training": {"steps": 3, "batchSize": 64, "seed": 11, "evalEvery": 0},
+         "parallelism": {"stages": 2, "microBatches": 8, "schedule": "%s", "recompute": %s, "balance": "params"}}
+        """.formatted(schedule, recompute));
+        TrainingListener printer = new TrainingListener() {
+            @Override
+            public void onLog(String line) {
+                if (line.startsWith("memory: plan estimate")) {
+                    System.out.println("| " + layout + " | " + line.substring("memory: ".length()) + " |");
+                }
+            }
+        };
+        Trainer.train(
+                TrainingRun.of(spec, 2, work.resolve("memory-" + layout))
+                        .withThreadsPerStage(1)
+                        .reportingTo(printer),
+                new TorchEngine());
     }
 
     private static double max(List<Double> values) {
