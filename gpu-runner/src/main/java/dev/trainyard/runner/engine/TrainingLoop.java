@@ -29,6 +29,9 @@ final class TrainingLoop {
     private long baselineRssBytes;
     private long estimatedPeakBytes;
     private int stageCount;
+    private ModelFlops modelFlops;
+    /** Devices of the whole job this step ran on: stages x tensor-parallel ranks x data-parallel replicas. */
+    private int jobDevices;
 
     private long step;
     private long dataPosition;
@@ -78,6 +81,8 @@ final class TrainingLoop {
                     plan.stages(), spec.parallelism().tensorParallelOrDefault(), plan.memoryLimitBytes());
             listener.onPlan(plan);
             stageCount = plan.stages().size();
+            modelFlops = ModelFlops.of(spec, plan.totalParameters());
+            jobDevices = stageCount * spec.parallelism().tensorParallelOrDefault() * replica.replicas();
             session.build();
             resume.ifPresent(state -> restore(session, state));
             PeakMemory.resetPeak();
@@ -110,18 +115,21 @@ final class TrainingLoop {
             lastLoss = outcome.loss();
             double seconds = (System.nanoTime() - started) / 1e9;
             if (Double.isFinite(outcome.loss())) {
+                // the job's throughput: every replica trains its rows of the same step in lockstep
+                double tokensPerSecond = whole.tokens() / seconds;
                 listener.onStep(new StepMetrics(
                         step,
                         outcome.loss(),
                         rate,
                         outcome.gradNorm(),
-                        // the job's throughput: every replica trains its rows of the same step in lockstep
-                        whole.tokens() / seconds,
+                        tokensPerSecond,
                         seconds,
                         outcome.stageBusySeconds(),
                         outcome.bubbleFraction(),
                         PeakMemory.peakRssBytes(),
-                        outcome.stageCpuSeconds()));
+                        outcome.stageCpuSeconds(),
+                        outcome.stageTimes(),
+                        modelFlops.utilization(tokensPerSecond, jobDevices, run.peakFlopsPerDevice())));
             }
             // Before anything keeps this step: a diverged state is neither checkpointed nor exported.
             if (diverged.isPresent()) {

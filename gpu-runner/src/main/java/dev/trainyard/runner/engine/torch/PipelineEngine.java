@@ -3,6 +3,7 @@ package dev.trainyard.runner.engine.torch;
 import dev.trainyard.runner.engine.Batch;
 import dev.trainyard.runner.engine.PipelineOp;
 import dev.trainyard.runner.engine.PipelineSchedule;
+import dev.trainyard.runner.engine.StageTime;
 import dev.trainyard.runner.engine.StepOutcome;
 import dev.trainyard.runner.engine.StepParameters;
 import java.util.ArrayList;
@@ -130,37 +131,45 @@ final class PipelineEngine implements AutoCloseable {
         int s = lane / ranks;
         stage.tensorParallel().bindToThread(stage.device());
         try (PointerScope scope = new PointerScope()) {
+            StageStopwatch watch = new StageStopwatch();
             long cpuStart = CPU.getCurrentThreadCpuTime();
             long start = System.nanoTime();
-            long waiting = 0;
             double loss = 0;
+            // 1. The schedule's forwards and backwards; waiting for a neighbour is the bubble.
             for (PipelineOp op : schedule.stageOps(s, stageCount, microBatches)) {
                 int mb = op.microBatch();
                 ForwardPass pass = new ForwardPass(true, step.seed(), step.step(), mb);
-                long before = System.nanoTime();
                 if (op.pass() == PipelineOp.Pass.FORWARD) {
+                    watch.start();
                     Tensor received = s == 0 ? null : take(activations.get(lane - ranks), mb);
-                    waiting += System.nanoTime() - before;
+                    watch.endBubble();
+                    watch.start();
                     Tensor output = stage.forward(mb, received, slices.get(mb), pass, recompute, microBatches);
                     if (stage.isLast()) {
                         loss += output.item_double();
                     } else {
                         activations.get(lane).add(new Message(mb, output));
                     }
+                    watch.endCompute();
                 } else {
+                    watch.start();
                     Tensor gradOutput = stage.isLast() ? null : take(gradients.get(lane), mb);
-                    waiting += System.nanoTime() - before;
+                    watch.endBubble();
+                    watch.start();
                     Tensor gradInput = stage.backward(mb, gradOutput, slices.get(mb), pass, microBatches);
                     if (s > 0) {
                         gradients.get(lane - ranks).add(new Message(mb, gradInput));
                     }
+                    watch.endCompute();
                 }
             }
             long end = System.nanoTime();
             long cpu = CPU.getCurrentThreadCpuTime() - cpuStart;
+            long busy = end - start - watch.bubbleNanos();
+            // 2. Data-parallel exchange: the same collectives in the same order on every replica.
             double[] squares = null;
             if (replicas != null) {
-                // Same collectives in the same order on every replica: this stage's gradients, its buffers, the loss.
+                watch.start();
                 if (stage.sharded()) {
                     squares = new double[] {stage.reduceScatterGradients()};
                 } else {
@@ -170,13 +179,23 @@ final class PipelineEngine implements AutoCloseable {
                 if (stage.isLast()) {
                     loss = replicas.averageValue(s, loss);
                 }
+                watch.endCommunication();
             }
-            double factor = clipper.exchange(lane, squares != null ? squares : stage.squaredGradientNorms());
+            // 3. Clipping: the norms are compute, waiting at the barrier for the slowest stage is bubble.
+            watch.start();
+            double[] handedIn = squares != null ? squares : stage.squaredGradientNorms();
+            watch.endCompute();
+            watch.start();
+            double factor = clipper.exchange(lane, handedIn);
+            watch.endBubble();
+            // 4. The update (ZeRO's all-gather inside it counts as communication).
+            watch.start();
             if (factor < 1) {
                 stage.scaleGradients(factor);
             }
             stage.applyOptimizer(step.optimizerStep(), step.learningRate(), step.weightDecay());
-            return new StageReport(start, end, end - start - waiting, cpu, loss);
+            watch.endCompute();
+            return new StageReport(start, end, busy, cpu, loss, watch.stop());
         }
     }
 
@@ -208,7 +227,7 @@ final class PipelineEngine implements AutoCloseable {
             }
             done.await();
             long end = System.nanoTime();
-            return new StageReport(start, end, end - start, 0, loss[0]);
+            return new StageReport(start, end, end - start, 0, loss[0], null);
         }
     }
 
@@ -296,7 +315,8 @@ final class PipelineEngine implements AutoCloseable {
         double busyTotal = busy.stream().mapToDouble(Double::doubleValue).sum();
         double bubble = wall > 0 ? Math.max(0, 1 - busyTotal / (reports.size() * wall)) : 0;
         List<Double> cpu = reports.stream().map(r -> r.cpuNanos() / 1e9).toList();
-        return new StepOutcome(reports.get(reports.size() - 1).loss(), gradNorm, busy, wall, bubble, cpu);
+        List<StageTime> times = reports.stream().map(StageReport::time).toList();
+        return new StepOutcome(reports.get(reports.size() - 1).loss(), gradNorm, busy, wall, bubble, cpu, times);
     }
 
     /** Every stage's every tensor-parallel rank, stage by stage. */
