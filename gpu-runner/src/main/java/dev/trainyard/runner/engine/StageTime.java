@@ -8,12 +8,12 @@ import java.util.Map;
  * Where one pipeline stage's step went, in wall seconds on its thread: computing (forward, backward, recomputation,
  * gradient norms, the optimizer), the pipeline bubble (waiting for a neighbour's activation or gradient, or for the
  * other stages at the clipping barrier) and communication (data-parallel and tensor-parallel collectives, with the
- * packing around them). {@code wallSeconds} is the stage thread's whole step; the three parts add up to it but for
- * the few instructions between the timed sections.
+ * packing around them). {@code wallSeconds} is the stage thread's whole step; the engine's parts cover it without
+ * gaps, so they add up to it.
  */
 public record StageTime(double computeSeconds, double bubbleSeconds, double communicationSeconds, double wallSeconds) {
 
-    /** What the three parts leave of the wall time (timing overhead; near zero). */
+    /** What the three parts leave of the wall time: zero but for rounding when the parts cover the step. */
     public double unaccountedSeconds() {
         return wallSeconds - computeSeconds - bubbleSeconds - communicationSeconds;
     }

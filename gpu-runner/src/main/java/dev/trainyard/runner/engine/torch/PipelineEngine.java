@@ -140,10 +140,8 @@ final class PipelineEngine implements AutoCloseable {
                 int mb = op.microBatch();
                 ForwardPass pass = new ForwardPass(true, step.seed(), step.step(), mb);
                 if (op.pass() == PipelineOp.Pass.FORWARD) {
-                    watch.start();
                     Tensor received = s == 0 ? null : take(activations.get(lane - ranks), mb);
                     watch.endBubble();
-                    watch.start();
                     Tensor output = stage.forward(mb, received, slices.get(mb), pass, recompute, microBatches);
                     if (stage.isLast()) {
                         loss += output.item_double();
@@ -152,10 +150,8 @@ final class PipelineEngine implements AutoCloseable {
                     }
                     watch.endCompute();
                 } else {
-                    watch.start();
                     Tensor gradOutput = stage.isLast() ? null : take(gradients.get(lane), mb);
                     watch.endBubble();
-                    watch.start();
                     Tensor gradInput = stage.backward(mb, gradOutput, slices.get(mb), pass, microBatches);
                     if (s > 0) {
                         gradients.get(lane - ranks).add(new Message(mb, gradInput));
@@ -169,7 +165,6 @@ final class PipelineEngine implements AutoCloseable {
             // 2. Data-parallel exchange: the same collectives in the same order on every replica.
             double[] squares = null;
             if (replicas != null) {
-                watch.start();
                 if (stage.sharded()) {
                     squares = new double[] {stage.reduceScatterGradients()};
                 } else {
@@ -182,14 +177,11 @@ final class PipelineEngine implements AutoCloseable {
                 watch.endCommunication();
             }
             // 3. Clipping: the norms are compute, waiting at the barrier for the slowest stage is bubble.
-            watch.start();
             double[] handedIn = squares != null ? squares : stage.squaredGradientNorms();
             watch.endCompute();
-            watch.start();
             double factor = clipper.exchange(lane, handedIn);
             watch.endBubble();
             // 4. The update (ZeRO's all-gather inside it counts as communication).
-            watch.start();
             if (factor < 1) {
                 stage.scaleGradients(factor);
             }
