@@ -2,6 +2,7 @@
 import {h} from './dom.js';
 
 const PALETTE = ['--series-1', '--series-2', '--series-3'];
+const TEXT = {empty: 'No points yet'};
 
 function css(name) {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
@@ -9,13 +10,13 @@ function css(name) {
 
 /**
  * A chart of one or more metric series over steps. opts: {title, unit, series: [{name, label}], format(v),
- * onZoom(fromStep, toStep)}. Returns {el, set(seriesByName), append(name, points), clear(), destroy()}.
+ * onZoom(fromStep, toStep), emptyText (shown while there are no points)}. Returns {el, set(seriesByName), append(name, points), clear(), destroy()}.
  */
 export function lineChart(opts) {
   if (!window.Chart) return unavailable(opts);
   const canvas = h('canvas', {role: 'img', 'aria-label': opts.title + ' over steps'});
   const band = h('div', {class: 'zoom-band', hidden: true});
-  const empty = h('div', {class: 'chart-empty'}, 'No points yet');
+  const empty = h('div', {class: 'chart-empty'}, opts.emptyText || TEXT.empty);
   const counter = h('span', {class: 'muted chart-count'});
   const el = h('figure', {class: 'chart card', dataset: {chart: opts.id}},
     h('figcaption', {}, h('strong', {}, opts.title), h('span', {class: 'muted'}, ' (' + opts.unit + ')'), counter),
@@ -131,6 +132,71 @@ export function lineChart(opts) {
     setRange(from, to) {
       chart.options.scales.x.min = from === null ? undefined : from;
       chart.options.scales.x.max = to === null ? undefined : to;
+      chart.update('none');
+    },
+    destroy() {
+      window.removeEventListener('themechange', onTheme);
+      chart.destroy();
+    },
+  };
+}
+
+/**
+ * Where each pipeline stage's step time goes: one stacked bar per stage (compute, bubble, communication, in
+ * seconds). opts: {title, format(v)}. Returns {el, set(stages), destroy()}, stages being
+ * [{compute, bubble, comm}] in stage order, each already averaged by the caller.
+ */
+export function stageSplitChart(opts) {
+  const parts = [{key: 'compute', label: 'compute'}, {key: 'bubble', label: 'bubble (waiting for a neighbour)'},
+    {key: 'comm', label: 'communication'}];
+  if (!window.Chart) {
+    return {...unavailable({id: 'stage-split', title: opts.title, unit: 's per step'}), set() {}};
+  }
+  const canvas = h('canvas', {role: 'img', 'aria-label': opts.title});
+  const empty = h('div', {class: 'chart-empty'}, opts.emptyText || TEXT.empty);
+  const el = h('figure', {class: 'chart card', dataset: {chart: 'stage-split', stages: '0'}},
+    h('figcaption', {}, h('strong', {}, opts.title), h('span', {class: 'muted'}, ' (s per step)')),
+    h('div', {class: 'chart-box'}, canvas, empty));
+  const chart = new window.Chart(canvas, {
+    type: 'bar',
+    data: {labels: [], datasets: parts.map((p) => ({label: p.label, data: [], borderWidth: 0}))},
+    options: {
+      animation: false,
+      responsive: true,
+      maintainAspectRatio: false,
+      scales: {x: {stacked: true}, y: {stacked: true, beginAtZero: true, title: {display: true, text: 's per step'}}},
+      plugins: {
+        legend: {labels: {boxWidth: 12}},
+        tooltip: {callbacks: {label: (item) => item.dataset.label + ': ' + opts.format(item.parsed.y) + ' s'}},
+      },
+    },
+  });
+  function applyTheme() {
+    const text = css('--muted');
+    const grid = css('--grid');
+    parts.forEach((p, i) => {
+      chart.data.datasets[i].backgroundColor = css(PALETTE[i % PALETTE.length]);
+    });
+    for (const axis of Object.values(chart.options.scales)) {
+      axis.ticks = {...(axis.ticks || {}), color: text};
+      if (axis.title) axis.title.color = text;
+      axis.grid = {color: grid};
+      axis.border = {color: grid};
+    }
+    chart.options.plugins.legend.labels.color = text;
+    chart.update('none');
+  }
+  applyTheme();
+  const onTheme = () => applyTheme();
+  window.addEventListener('themechange', onTheme);
+  return {
+    el,
+    set(stages) {
+      chart.data.labels = stages.map((_, s) => 'stage ' + s);
+      parts.forEach((p, i) => { chart.data.datasets[i].data = stages.map((st) => st[p.key]); });
+      empty.hidden = stages.length > 0;
+      el.dataset.stages = String(stages.length);
+      el.dataset.seconds = String(stages.reduce((a, st) => a + st.compute + st.bubble + st.comm, 0));
       chart.update('none');
     },
     destroy() {

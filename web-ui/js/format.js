@@ -24,6 +24,11 @@ export function number(v) {
   return v === null || v === undefined || Number.isNaN(Number(v)) ? '—' : dec.format(Number(v));
 }
 
+/** A pool's declared peak FLOP/s per device, in TFLOP/s; "not declared" (so no MFU) when absent. */
+export function flops(v) {
+  return v === null || v === undefined ? 'not declared' : dec.format(Number(v) / 1e12) + ' TFLOP/s';
+}
+
 /** "1 GPU", "2 GPUs". */
 export function gpus(v) {
   return count(v) + (Number(v) === 1 ? ' GPU' : ' GPUs');

@@ -20,8 +20,9 @@ export function render(main) {
       const [poolList, runnerList] = await Promise.all([get('/pools'), get('/runners')]);
       const queueLists = await Promise.all(poolList.map((p) => get('/pools/' + encodeURIComponent(p.name) + '/queue')));
       if (disposed) return;
-      replace(pools, table(['Pool', 'GPU type', 'Price', 'Runners', 'GPUs used', 'GPUs free', 'Usage'],
+      replace(pools, table(['Pool', 'GPU type', 'Price', 'Peak per device', 'Runners', 'GPUs used', 'GPUs free', 'Usage'],
         poolList.map((p) => row([h('strong', {}, p.name), p.gpuType, fmt.money(p.pricePerGpuHour) + ' per GPU-hour',
+          fmt.flops(p.peakFlopsPerDevice),
           fmt.count(p.runners), fmt.count(p.usedGpus) + ' of ' + fmt.gpus(p.totalGpus),
           fmt.gpus(Math.max(0, p.totalGpus - p.usedGpus)), usage(p.usedGpus, p.totalGpus)])),
         {empty: 'No pools yet.'}));

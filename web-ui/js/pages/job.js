@@ -4,7 +4,7 @@ import {h, replace, table, row, badge} from '../dom.js';
 import {get, post, blob, query, stream} from '../api.js';
 import * as fmt from '../format.js';
 import {problemBox, progressBar, eta, costText, liveDot, section, flash, loading} from '../ui.js';
-import {lineChart} from '../charts.js';
+import {lineChart, stageSplitChart} from '../charts.js';
 
 const CHARTS = [
   {id: 'loss', title: 'Loss', unit: 'nats', series: [{name: 'loss', label: 'train'}, {name: 'eval_loss', label: 'eval'}], format: fmt.number},
@@ -12,7 +12,12 @@ const CHARTS = [
   {id: 'lr', title: 'Learning rate', unit: 'dimensionless', series: [{name: 'learning_rate', label: 'learning rate'}], format: (v) => Number(v).toExponential(2), tickFormat: (v) => Number(v).toExponential(1)},
   {id: 'grad', title: 'Gradient norm', unit: 'L2 norm', series: [{name: 'grad_norm', label: 'grad norm'}], format: fmt.number},
   {id: 'memory', title: 'Peak memory', unit: 'MiB', series: [{name: 'peak_rss_bytes', label: 'peak RSS'}], format: fmt.number, scale: 1 / 1024 ** 2},
+  {id: 'mfu', title: 'Model FLOP utilization', unit: '% of peak', series: [{name: 'mfu', label: 'MFU'}], format: fmt.number, scale: 100,
+    emptyText: 'Not reported unless the pool declares its peak FLOP/s per device'},
 ];
+/** The stage split is the mean of this many most recent steps. */
+const SPLIT_WINDOW = 20;
+const STAGE_METRIC = /^stage(\d+)\.(compute|bubble|comm)_seconds$/;
 const NAMES = CHARTS.flatMap((c) => c.series.map((s) => s.name));
 const MAX_LIVE_POINTS = 2000;
 const LOG_LINES = 500;
@@ -45,9 +50,14 @@ export function render(main, {id}) {
     return {...c, chart};
   });
 
+  const split = stageSplitChart({title: 'Time per pipeline stage, mean of the last ' + SPLIT_WINDOW + ' steps',
+    format: fmt.number, emptyText: 'No stage timings yet'});
+  /** Stage metric name -> Map(step -> seconds), the newest SPLIT_WINDOW steps of each. */
+  const stagePoints = new Map();
+
   main.append(head, errorBox, facts, pending,
     h('div', {class: 'zoom-bar'}, zoomInfo, resetBtn),
-    h('div', {class: 'charts'}, charts.map((c) => c.chart.el)),
+    h('div', {class: 'charts'}, charts.map((c) => c.chart.el), split.el),
     h('div', {class: 'two-col'},
       section('Events', timeline),
       section('Attempts', attempts)),
@@ -97,6 +107,7 @@ export function render(main, {id}) {
       h('p', {}, j.pending.queuePosition ? 'Position ' + j.pending.queuePosition + ' in the queue of pool ' + (j.pool || '?') + '.' : '',
         j.pending.estimatedStartAt ? ' Estimated start: ' + fmt.when(j.pending.estimatedStartAt) + '.' : '')) : null);
     if (stateChanged) {
+      loadSplit();
       loadAttempts();
       loadCheckpoints();
       loadExport();
@@ -167,7 +178,48 @@ export function render(main, {id}) {
     loadMetrics();
   }
 
+  // --- where each stage's step time goes (the newest steps, whatever the zoom)
+  async function loadSplit() {
+    if (!job) return;
+    const q = query({fromStep: Math.max(0, job.progress.step - SPLIT_WINDOW + 1), points: 10000});
+    try {
+      const m = await get('/jobs/' + id + '/metrics' + q);
+      if (!disposed) addStagePoints(Object.fromEntries(m.series.map((s) => [s.name, s.points])));
+    } catch (err) {
+      if (!disposed) replace(errorBox, problemBox(err));
+    }
+  }
+
+  function addStagePoints(byName) {
+    let changed = false;
+    for (const [name, points] of Object.entries(byName)) {
+      if (!STAGE_METRIC.test(name)) continue;
+      if (!stagePoints.has(name)) stagePoints.set(name, new Map());
+      const byStep = stagePoints.get(name);
+      for (const p of points) byStep.set(p.step, p.value);
+      const steps = [...byStep.keys()].sort((a, b) => a - b);
+      for (const old of steps.slice(0, Math.max(0, steps.length - SPLIT_WINDOW))) byStep.delete(old);
+      changed = true;
+    }
+    if (changed) split.set(stageMeans());
+  }
+
+  function stageMeans() {
+    let stages = 0;
+    for (const name of stagePoints.keys()) stages = Math.max(stages, Number(STAGE_METRIC.exec(name)[1]) + 1);
+    const mean = (name) => {
+      const values = [...(stagePoints.get(name) || new Map()).values()];
+      return values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0;
+    };
+    return Array.from({length: stages}, (_, s) => ({
+      compute: mean('stage' + s + '.compute_seconds'),
+      bubble: mean('stage' + s + '.bubble_seconds'),
+      comm: mean('stage' + s + '.comm_seconds'),
+    }));
+  }
+
   function onMetrics(byName) {
+    addStagePoints(byName);
     if (zoom) return;
     let most = 0;
     for (const c of charts) {
@@ -299,7 +351,7 @@ export function render(main, {id}) {
     else if (name === 'event') addEvents([data]);
     else if (name === 'metrics') onMetrics(data);
     else if (name === 'log') addLogs(data);
-    else if (name === 'reload') { loadJob(); loadEvents(); loadLogs(); if (!zoom) loadMetrics(); }
+    else if (name === 'reload') { loadJob(); loadEvents(); loadLogs(); loadSplit(); if (!zoom) loadMetrics(); }
   }, (s) => live.set(s));  // a broken stream resumes after its last event: what happened meanwhile follows
 
   return () => {
@@ -308,6 +360,7 @@ export function render(main, {id}) {
     clearInterval(checkpointTimer);
     clearTimeout(refetchTimer);
     charts.forEach((c) => c.chart.destroy());
+    split.destroy();
     document.title = 'Trainyard';
   };
 }

@@ -13,10 +13,12 @@ import com.microsoft.playwright.Playwright;
 import com.microsoft.playwright.options.BoundingBox;
 import com.microsoft.playwright.options.ColorScheme;
 import com.microsoft.playwright.options.WaitForSelectorState;
+import dev.trainyard.client.api.PoolsApi;
 import dev.trainyard.client.api.ProjectsApi;
 import dev.trainyard.client.model.Checkpoint;
 import dev.trainyard.client.model.ExportFile;
 import dev.trainyard.client.model.Job;
+import dev.trainyard.client.model.UpdatePool;
 import dev.trainyard.system.support.Platform;
 import dev.trainyard.system.support.Repository;
 import dev.trainyard.system.support.Specs;
@@ -133,6 +135,9 @@ class DashboardTest {
         deleteTree(Repository.output("system-dash"));
         platform = Platform.start("dash");
         platform.startRunner("dash-a", 2);
+        // a declared peak (a made-up 100 GFLOP/s per CPU device) makes runners report MFU for the job page's chart
+        new PoolsApi(platform.client(Platform.ADMIN_TOKEN))
+                .updatePool(Platform.POOL, new UpdatePool().peakFlopsPerDevice(1e11));
         finishedJobId = platform.jobs()
                 .submitJob(Specs.tinyGpt("background", 1, 20, 10), null)
                 .getId();
@@ -299,9 +304,18 @@ class DashboardTest {
         String events = page.locator("#events").textContent();
         assertThat(events).contains("QUEUED", "SCHEDULED", "RUNNING", "SUCCEEDED");
         page.waitForSelector("#checkpoints [data-checkpoint-id]");
+
+        // 3. efficiency: MFU over the steps against the pool's peak, and the time split of each of the 2 stages
+        page.waitForCondition(() -> chartPoints("mfu") >= STEPS);
+        Locator split = page.locator("[data-chart='stage-split']");
+        page.waitForCondition(() -> "2".equals(split.getAttribute("data-stages")));
+        assertThat(Double.parseDouble(split.getAttribute("data-seconds")))
+                .as("mean seconds per step, summed over the stages' compute, bubble and communication")
+                .isPositive();
+        assertThat(split.locator("canvas").isVisible()).isTrue();
         screenshot("job-detail");
 
-        // 3. drag across the loss chart: that step range is fetched again, in more detail; reset brings all back
+        // 4. drag across the loss chart: that step range is fetched again, in more detail; reset brings all back
         int all = lossPoints();
         BoundingBox box = page.locator("[data-chart='loss'] canvas").boundingBox();
         double y = box.y + box.height / 2;
@@ -317,7 +331,7 @@ class DashboardTest {
         page.waitForCondition(() -> lossPoints() > zoomed);
         assertThat(page.locator("#zoom-reset").isHidden()).isTrue();
 
-        // 4. the job table shows it finished, with its cost in USD, and finds it by state and name
+        // 5. the job table shows it finished, with its cost in USD, and finds it by state and name
         page.navigate(platform.baseUrl() + "/#/jobs");
         Locator row = page.locator("#jobs-table tr[data-job-id='" + jobId + "']");
         row.waitFor();
@@ -565,6 +579,11 @@ class DashboardTest {
 
     private int lossPoints() {
         String n = page.getAttribute("[data-chart='loss']", "data-points");
+        return n == null ? 0 : Integer.parseInt(n);
+    }
+
+    private int chartPoints(String chart) {
+        String n = page.getAttribute("[data-chart='" + chart + "']", "data-points");
         return n == null ? 0 : Integer.parseInt(n);
     }
 

@@ -16,6 +16,7 @@ import dev.trainyard.runner.engine.DataParallelGroup;
 import dev.trainyard.runner.engine.DeviceMemory;
 import dev.trainyard.runner.engine.EvalMetrics;
 import dev.trainyard.runner.engine.PeerLostException;
+import dev.trainyard.runner.engine.StageTime;
 import dev.trainyard.runner.engine.StepMetrics;
 import dev.trainyard.runner.engine.StorePorts;
 import dev.trainyard.runner.engine.Trainer;
@@ -126,6 +127,12 @@ final class AttemptRun implements Runnable {
                 policy.getMaxDownloadBytes());
     }
 
+    /** The pool's declared peak FLOP/s per device; 0 (no MFU reported) when it declares none. */
+    private double peakFlopsPerDevice() {
+        Double peak = assignment.getPeakFlopsPerDevice();
+        return peak == null ? 0 : peak;
+    }
+
     private boolean isRankZero() {
         return assignment.getRank() == 0;
     }
@@ -144,7 +151,8 @@ final class AttemptRun implements Runnable {
                     .reportingTo(listener())
                     .stoppingOn(control)
                     .withThreadsPerStage(settings.threadsPerStage())
-                    .readingThrough(DataFetcher.under(dataAccess()));
+                    .readingThrough(DataFetcher.under(dataAccess()))
+                    .withPeakFlopsPerDevice(peakFlopsPerDevice());
             if (resume.isPresent()) {
                 run = run.resumingFrom(resume.get());
             }
@@ -296,6 +304,8 @@ final class AttemptRun implements Runnable {
                 reporter.metric(m.step(), "step_seconds", m.stepSeconds());
                 reporter.metric(m.step(), "bubble_fraction", m.bubbleFraction());
                 reporter.metric(m.step(), "peak_rss_bytes", m.peakRssBytes());
+                m.modelFlopsUtilization().ifPresent(mfu -> reporter.metric(m.step(), "mfu", mfu));
+                StageTime.asMetrics(m.stageTimes()).forEach((name, value) -> reporter.metric(m.step(), name, value));
             }
 
             @Override

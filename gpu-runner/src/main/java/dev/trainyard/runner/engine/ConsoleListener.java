@@ -46,6 +46,17 @@ public final class ConsoleListener implements TrainingListener {
                 m.stepSeconds() * 1000,
                 m.bubbleFraction() * 100,
                 m.peakRssBytes() / 1048576.0);
+        m.modelFlopsUtilization().ifPresent(mfu -> out.printf("  mfu %.1f%%%n", mfu * 100));
+        for (int s = 0; s < m.stageTimes().size(); s++) {
+            StageTime t = m.stageTimes().get(s);
+            out.printf(
+                    "  stage %d: compute %.1f ms, bubble %.1f ms, comm %.1f ms of %.1f ms%n",
+                    s,
+                    t.computeSeconds() * 1000,
+                    t.bubbleSeconds() * 1000,
+                    t.communicationSeconds() * 1000,
+                    t.wallSeconds() * 1000);
+        }
     }
 
     @Override

@@ -31,6 +31,12 @@ final class TrainingLoop {
     private long baselineRssBytes;
     private long estimatedPeakBytes;
     private int stageCount;
+    private ModelFlops modelFlops;
+    /**
+     * Devices of the whole job this step computed on: stages x tensor-parallel ranks x data-parallel processes (a
+     * process runs one replica's pipeline however many replicas it holds, as an elastic job running short does).
+     */
+    private int jobDevices;
 
     private long step;
     private long dataPosition;
@@ -80,6 +86,8 @@ final class TrainingLoop {
                     plan.stages(), spec.parallelism().tensorParallelOrDefault(), plan.memoryLimitBytes());
             listener.onPlan(plan);
             stageCount = plan.stages().size();
+            modelFlops = ModelFlops.of(spec, plan.totalParameters());
+            jobDevices = stageCount * spec.parallelism().tensorParallelOrDefault() * replica.processes();
             session.build();
             resume.ifPresent(state -> restore(session, state));
             PeakMemory.resetPeak();
@@ -112,18 +120,21 @@ final class TrainingLoop {
             lastLoss = outcome.loss();
             double seconds = (System.nanoTime() - started) / 1e9;
             if (Double.isFinite(outcome.loss())) {
+                // the job's throughput: every replica trains its rows of the same step in lockstep
+                double tokensPerSecond = whole.tokens() / seconds;
                 listener.onStep(new StepMetrics(
                         step,
                         outcome.loss(),
                         rate,
                         outcome.gradNorm(),
-                        // the job's throughput: every replica trains its rows of the same step in lockstep
-                        whole.tokens() / seconds,
+                        tokensPerSecond,
                         seconds,
                         outcome.stageBusySeconds(),
                         outcome.bubbleFraction(),
                         PeakMemory.peakRssBytes(),
-                        outcome.stageCpuSeconds()));
+                        outcome.stageCpuSeconds(),
+                        outcome.stageTimes(),
+                        modelFlops.utilization(tokensPerSecond, jobDevices, run.peakFlopsPerDevice())));
             }
             if (step == 1) {
                 reportMemory(session);

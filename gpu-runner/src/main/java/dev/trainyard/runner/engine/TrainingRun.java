@@ -14,6 +14,7 @@ import java.util.Optional;
  * @param memoryLimitBytes memory the plan must fit into; 0 = what the host reports available
  * @param dataParallel this process's replicas and peers; by default it holds all of them alone
  * @param dataFetcher how data and model files are read: under the pool's policy on a runner, freely offline
+ * @param peakFlopsPerDevice the peak FLOP/s of one device as its pool declares it; 0 = not declared (no MFU)
  */
 public record TrainingRun(
         JobSpec spec,
@@ -25,7 +26,8 @@ public record TrainingRun(
         int threadsPerStage,
         long memoryLimitBytes,
         DataParallelGroup dataParallel,
-        DataFetcher dataFetcher) {
+        DataFetcher dataFetcher,
+        double peakFlopsPerDevice) {
 
     public TrainingRun {
         Objects.requireNonNull(spec, "spec");
@@ -44,7 +46,7 @@ public record TrainingRun(
 
     /** A run on {@code devices} devices writing to {@code outputDir}, with no listener and no stop signal. */
     public static TrainingRun of(JobSpec spec, int devices, Path outputDir) {
-        return new TrainingRun(spec, devices, outputDir, Optional.empty(), null, null, 0, 0, null, null);
+        return new TrainingRun(spec, devices, outputDir, Optional.empty(), null, null, 0, 0, null, null, 0);
     }
 
     public TrainingRun resumingFrom(Path checkpoint) {
@@ -58,7 +60,8 @@ public record TrainingRun(
                 threadsPerStage,
                 memoryLimitBytes,
                 dataParallel,
-                dataFetcher);
+                dataFetcher,
+                peakFlopsPerDevice);
     }
 
     public TrainingRun reportingTo(TrainingListener other) {
@@ -72,7 +75,8 @@ public record TrainingRun(
                 threadsPerStage,
                 memoryLimitBytes,
                 dataParallel,
-                dataFetcher);
+                dataFetcher,
+                peakFlopsPerDevice);
     }
 
     public TrainingRun stoppingOn(StopSignal other) {
@@ -86,7 +90,8 @@ public record TrainingRun(
                 threadsPerStage,
                 memoryLimitBytes,
                 dataParallel,
-                dataFetcher);
+                dataFetcher,
+                peakFlopsPerDevice);
     }
 
     public TrainingRun withThreadsPerStage(int threads) {
@@ -100,7 +105,8 @@ public record TrainingRun(
                 threads,
                 memoryLimitBytes,
                 dataParallel,
-                dataFetcher);
+                dataFetcher,
+                peakFlopsPerDevice);
     }
 
     public TrainingRun withMemoryLimit(long bytes) {
@@ -114,7 +120,8 @@ public record TrainingRun(
                 threadsPerStage,
                 bytes,
                 dataParallel,
-                dataFetcher);
+                dataFetcher,
+                peakFlopsPerDevice);
     }
 
     /** The run reading its data and model through {@code fetcher} (a runner passes its pool's policy). */
@@ -129,7 +136,24 @@ public record TrainingRun(
                 threadsPerStage,
                 memoryLimitBytes,
                 dataParallel,
-                fetcher);
+                fetcher,
+                peakFlopsPerDevice);
+    }
+
+    /** The run knowing its devices' declared peak FLOP/s, so it reports MFU (0: not declared, no MFU). */
+    public TrainingRun withPeakFlopsPerDevice(double flops) {
+        return new TrainingRun(
+                spec,
+                devices,
+                outputDir,
+                resumeFrom,
+                listener,
+                stopSignal,
+                threadsPerStage,
+                memoryLimitBytes,
+                dataParallel,
+                dataFetcher,
+                flops);
     }
 
     /** This process as one replica of a data-parallel group (the spec's dataParallel must match). */
@@ -144,7 +168,8 @@ public record TrainingRun(
                 threadsPerStage,
                 memoryLimitBytes,
                 group,
-                dataFetcher);
+                dataFetcher,
+                peakFlopsPerDevice);
     }
 
     /**

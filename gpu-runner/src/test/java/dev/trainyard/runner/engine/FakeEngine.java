@@ -23,6 +23,9 @@ final class FakeEngine implements TrainingEngine {
     /** The loss of each step, by the step's index (0 for the first). */
     LongToDoubleFunction losses = step -> 1.0 / (step + 1);
 
+    /** What each step reports as its stages' time split. */
+    List<StageTime> stageTimes = List.of();
+
     float weight;
     final List<Long> trainedSteps = new ArrayList<>();
     final List<Long> optimizerSteps = new ArrayList<>();
@@ -73,7 +76,8 @@ final class FakeEngine implements TrainingEngine {
             optimizerSteps.add(parameters.optimizerStep());
             batchHashes.add(hash);
             batchRows.add(batch.rows());
-            return new StepOutcome(losses.applyAsDouble(parameters.step()), 0.5, List.of(0.0), 0, 0, List.of(0.0));
+            return new StepOutcome(
+                    losses.applyAsDouble(parameters.step()), 0.5, List.of(0.0), 0, 0, List.of(0.0), stageTimes);
         }
 
         @Override

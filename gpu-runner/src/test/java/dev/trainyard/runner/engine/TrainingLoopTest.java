@@ -277,6 +277,81 @@ class TrainingLoopTest {
                 .isEmpty();
     }
 
+    @Test
+    void reportsTheEnginesStageTimeSplitAndNoMfuWithoutADeclaredPeak() {
+        FakeEngine engine = new FakeEngine();
+        StageTime split = new StageTime(0.3, 0.1, 0.05, 0.46);
+        engine.stageTimes = List.of(split);
+        Heard heard = new Heard();
+
+        train(spec(3, 0, 0, 3), engine, heard, StopSignal.never(), tmp);
+
+        assertThat(heard.stepMetrics).hasSize(3).allSatisfy(m -> {
+            assertThat(m.stageTimes()).containsExactly(split);
+            assertThat(m.modelFlopsUtilization())
+                    .as("no peak declared: no made-up MFU")
+                    .isEmpty();
+        });
+        assertThat(StageTime.asMetrics(List.of(split, new StageTime(0.2, 0.2, 0, 0.41))))
+                .containsExactly(
+                        org.assertj.core.api.Assertions.entry("stage0.compute_seconds", 0.3),
+                        org.assertj.core.api.Assertions.entry("stage0.bubble_seconds", 0.1),
+                        org.assertj.core.api.Assertions.entry("stage0.comm_seconds", 0.05),
+                        org.assertj.core.api.Assertions.entry("stage1.compute_seconds", 0.2),
+                        org.assertj.core.api.Assertions.entry("stage1.bubble_seconds", 0.2),
+                        org.assertj.core.api.Assertions.entry("stage1.comm_seconds", 0.0));
+    }
+
+    @Test
+    void mfuIsModelFlopsPerSecondOverEveryDeviceOfTheJobAtTheDeclaredPeak() {
+        // the fake plan has 1 parameter and an MLP has no attention term: 6 model FLOPs per row; two replicas of
+        // one stage hold 2 devices of the job
+        JobSpec spec = spec(3, 0, 0, 3).withParallelism(new ParallelismSpec(null, 1, "1f1b", false, 2, "time"));
+        Heard heard = new Heard();
+        TrainingRun run = TrainingRun.of(spec, 1, tmp)
+                .reportingTo(heard)
+                .asReplica(DataParallelGroup.evenly(1, 2, "127.0.0.1", 0))
+                .withPeakFlopsPerDevice(1000);
+
+        Trainer.train(run, new FakeEngine());
+
+        assertThat(heard.stepMetrics)
+                .hasSize(3)
+                .allSatisfy(m -> assertThat(m.modelFlopsUtilization())
+                        .hasValueCloseTo(
+                                6 * m.tokensPerSecond() / (2 * 1000.0), org.assertj.core.data.Offset.offset(1e-9)));
+    }
+
+    @Test
+    void mfuOfOneProcessHoldingBothReplicasCountsTheDevicesItComputesOn() {
+        // an elastic job running short: one process trains both replicas' rows through one pipeline of one device
+        JobSpec spec = spec(3, 0, 0, 3).withParallelism(new ParallelismSpec(null, 1, "1f1b", false, 2, "time"));
+        Heard heard = new Heard();
+        TrainingRun run = TrainingRun.of(spec, 1, tmp)
+                .reportingTo(heard)
+                .asReplica(DataParallelGroup.whole(2))
+                .withPeakFlopsPerDevice(1000);
+
+        Trainer.train(run, new FakeEngine());
+
+        assertThat(heard.stepMetrics)
+                .hasSize(3)
+                .allSatisfy(m -> assertThat(m.modelFlopsUtilization())
+                        .hasValueCloseTo(6 * m.tokensPerSecond() / 1000.0, org.assertj.core.data.Offset.offset(1e-9)));
+    }
+
+    @Test
+    void modelFlopsOfAGptAddTheAttentionTermToSixPerParameter() {
+        JobSpec gpt = SpecDocument.parseForTraining("""
+        {"name": "g", "model": {"type": "gpt", "layers": 2, "dModel": 32, "heads": 4, "seqLen": 16, "vocab": 128},
+         "data": {"type": "arithmetic", "seed": 3}, "training": {"steps": 1, "batchSize": 8}}
+        """);
+
+        assertThat(ModelFlops.of(gpt, 1000).perToken()).isEqualTo(6 * 1000 + 12 * 2 * 16 * 32);
+        assertThat(ModelFlops.of(gpt, 1000).utilization(100, 4, 0)).isEmpty();
+        assertThat(ModelFlops.of(gpt, 1000).utilization(100, 4, 1e6)).hasValue(18288.0 * 100 / 4e6);
+    }
+
     private static JobSpec diverging(double factor, int checkpointEvery) {
         return SpecDocument.parseForTraining("""
         {"name": "fake",

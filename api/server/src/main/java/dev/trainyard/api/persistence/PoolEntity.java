@@ -35,6 +35,10 @@ public class PoolEntity {
     @Column(name = "created_at", nullable = false)
     public Instant createdAt;
 
+    /** Peak FLOP/s of one device as the admin declares it; null when not declared (no MFU is reported). */
+    @Column(name = "peak_flops_per_device")
+    public Double peakFlopsPerDevice;
+
     /** Folders on the pool's runners under which its jobs may read files: a JSON array of strings. */
     @JdbcTypeCode(SqlTypes.JSON)
     @Column(name = "data_roots", nullable = false)

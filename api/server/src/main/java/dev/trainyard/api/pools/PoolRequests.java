@@ -36,17 +36,34 @@ public final class PoolRequests {
                     maximum = PoolService.MAX_PRICE)
             BigDecimal pricePerGpuHour,
 
+            @Schema(
+                    description = "Peak FLOP/s of one device (e.g. 9.89e14 for an H100's dense bf16), against which"
+                            + " runs report model FLOP utilization (MFU); left out, no MFU is reported",
+                    example = "989000000000000",
+                    minimum = "0",
+                    exclusiveMinimum = true,
+                    maximum = PoolService.MAX_PEAK_FLOPS)
+            Double peakFlopsPerDevice,
+
             @Schema(description = "What the pool's jobs may read; left out, they may read no file and no URL")
             DataAccessPolicy dataAccess) {}
 
     /**
-     * Changes a pool's price (running attempts are charged the new price from now on) and/or its data access
-     * policy (checked when a job is submitted and again when a runner reads; running attempts keep what they read).
+     * Changes a pool's price (running attempts are charged the new price from now on), its data access policy
+     * (checked when a job is submitted and again when a runner reads; running attempts keep what they read) and/or
+     * its devices' peak FLOP/s.
      */
     @Schema(name = "UpdatePool")
     public record Update(
             @Schema(description = "USD per GPU-hour", minimum = "0", maximum = PoolService.MAX_PRICE)
             BigDecimal pricePerGpuHour,
+
+            @Schema(
+                    description = "Peak FLOP/s of one device, for MFU; 0 clears it (no MFU is reported). Running"
+                            + " attempts keep the figure they started with",
+                    minimum = "0",
+                    maximum = PoolService.MAX_PEAK_FLOPS)
+            Double peakFlopsPerDevice,
 
             @Schema(
                     description =

@@ -18,6 +18,9 @@ public class PoolService {
     /** The document's maximum of pricePerGpuHour. */
     static final String MAX_PRICE = "100000";
 
+    /** The document's maximum of peakFlopsPerDevice: far above any device today (an H100 is about 1e15). */
+    static final String MAX_PEAK_FLOPS = "1000000000000000000";
+
     private final PoolRepository pools;
     private final InstantSource clock;
 
@@ -42,6 +45,8 @@ public class PoolService {
             v.add("gpuType", "must be 1-64 characters");
         }
         checkPrice(request.pricePerGpuHour(), v);
+        v.checkBounds(
+                "peakFlopsPerDevice", request.peakFlopsPerDevice(), PoolRequests.Create.class, "peakFlopsPerDevice");
         DataAccessPolicy dataAccess = request.dataAccess() == null ? DataAccessPolicy.none() : request.dataAccess();
         dataAccess.validate("dataAccess", v);
         v.throwIfAny();
@@ -53,6 +58,7 @@ public class PoolService {
         p.gpuType = request.gpuType();
         p.pricePerGpuHour = request.pricePerGpuHour();
         p.createdAt = clock.instant();
+        p.peakFlopsPerDevice = request.peakFlopsPerDevice();
         p.setDataAccess(dataAccess);
         pools.insert(p);
         return view(p);
@@ -67,8 +73,8 @@ public class PoolService {
             v.add("$", "a body is required");
             v.throwIfAny();
         }
-        if (request.pricePerGpuHour() == null && request.dataAccess() == null) {
-            v.add("pricePerGpuHour", "is required unless dataAccess is given");
+        if (request.pricePerGpuHour() == null && request.dataAccess() == null && request.peakFlopsPerDevice() == null) {
+            v.add("pricePerGpuHour", "is required unless dataAccess or peakFlopsPerDevice is given");
         }
         if (request.pricePerGpuHour() != null) {
             checkPrice(request.pricePerGpuHour(), v);
@@ -76,12 +82,18 @@ public class PoolService {
         if (request.dataAccess() != null) {
             request.dataAccess().validate("dataAccess", v);
         }
+        v.checkBounds(
+                "peakFlopsPerDevice", request.peakFlopsPerDevice(), PoolRequests.Update.class, "peakFlopsPerDevice");
         v.throwIfAny();
         if (request.pricePerGpuHour() != null) {
             p.pricePerGpuHour = request.pricePerGpuHour();
         }
         if (request.dataAccess() != null) {
             p.setDataAccess(request.dataAccess());
+        }
+        if (request.peakFlopsPerDevice() != null) {
+            // 0 clears the declaration: MFU against no figure is better than MFU against a made-up one
+            p.peakFlopsPerDevice = request.peakFlopsPerDevice() > 0 ? request.peakFlopsPerDevice() : null;
         }
         return view(p);
     }
@@ -113,6 +125,7 @@ public class PoolService {
                 c.totalGpus(),
                 c.usedGpus(),
                 p.createdAt,
+                p.peakFlopsPerDevice,
                 p.dataAccess());
     }
 }

@@ -26,5 +26,8 @@ public record PoolView(
 
         @Schema(required = true) Instant createdAt,
 
+        @Schema(description = "Peak FLOP/s of one device, for MFU; absent when not declared")
+        Double peakFlopsPerDevice,
+
         @Schema(required = true, description = "What the pool's jobs may read")
         DataAccessPolicy dataAccess) {}

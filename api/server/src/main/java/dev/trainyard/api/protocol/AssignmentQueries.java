@@ -44,7 +44,8 @@ final class AssignmentQueries {
                        (select coalesce(sum(x.gpus), 0) from attempt_runners x
                          where x.attempt_id = a.id and x.rank < ar.rank),
                        a.rendezvous_host, a.rendezvous_port,
-                       p.data_roots, p.allowed_hosts, p.allow_private_networks, p.max_download_bytes
+                       p.data_roots, p.allowed_hosts, p.allow_private_networks, p.max_download_bytes,
+                       p.peak_flops_per_device
                   from attempt_runners ar join attempts a on a.id = ar.attempt_id join jobs j on j.id = a.job_id
                   join runners r on r.id = ar.runner_id join pools p on p.id = r.pool_id
                   left join checkpoints k on k.id = a.resume_checkpoint_id and k.state = 'COMPLETE'
@@ -78,7 +79,8 @@ final class AssignmentQueries {
                                     strings(json, rs.getString(19)),
                                     strings(json, rs.getString(20)),
                                     rs.getBoolean(21),
-                                    rs.getLong(22)));
+                                    rs.getLong(22)),
+                            rs.getObject(23, Double.class));
                 },
                 runnerId);
     }

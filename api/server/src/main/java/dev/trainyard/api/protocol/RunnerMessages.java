@@ -110,7 +110,12 @@ public final class RunnerMessages {
                     required = true,
                     description = "What the attempt may read: the policy of this runner's pool, which the runner"
                             + " enforces when it reads data.uri and model.uri")
-            DataAccessPolicy dataAccess) {}
+            DataAccessPolicy dataAccess,
+
+            @Schema(
+                    description = "Peak FLOP/s of one device as the pool declares it: the runner reports MFU against"
+                            + " it; absent when not declared")
+            Double peakFlopsPerDevice) {}
 
     /** A complete checkpoint a runner can download. */
     @Schema(name = "CheckpointRef")

@@ -6,6 +6,7 @@ import static dev.trainyard.api.testing.ApiRequests.problem;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.endsWith;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.nullValue;
 
 import dev.trainyard.api.testing.Db;
 import dev.trainyard.api.testing.Fixtures;
@@ -81,6 +82,60 @@ class PoolResourceTest {
                 .body("pricePerGpuHour", amount("4.25"));
 
         asAdmin().get("/api/v1/pools/" + pool).then().body("pricePerGpuHour", amount("4.25"));
+    }
+
+    @Test
+    void peakFlopsPerDeviceIsDeclaredOnCreateChangedAloneByPatchAndClearedByZero() {
+        String name = Names.unique("peak");
+        asAdmin()
+                .body(Map.of("name", name, "gpuType", "h100", "pricePerGpuHour", 2.5, "peakFlopsPerDevice", 9.89e14))
+                .post("/api/v1/pools")
+                .then()
+                .statusCode(201)
+                .body("peakFlopsPerDevice", equalTo(9.89e14f));
+
+        asAdmin()
+                .body(Map.of("peakFlopsPerDevice", 4.0e14))
+                .patch("/api/v1/pools/" + name)
+                .then()
+                .statusCode(200)
+                .body("peakFlopsPerDevice", equalTo(4.0e14f))
+                .body("pricePerGpuHour", amount("2.5"));
+        asAdmin()
+                .body(Map.of("peakFlopsPerDevice", 0))
+                .patch("/api/v1/pools/" + name)
+                .then()
+                .statusCode(200)
+                .body("peakFlopsPerDevice", nullValue());
+        asAdmin().get("/api/v1/pools/" + Fixtures.pool()).then().body("peakFlopsPerDevice", nullValue());
+    }
+
+    @Test
+    void peakFlopsOutOfBoundsAreRejectedWithTheField() {
+        for (double bad : new double[] {0, -1, 2e18}) {
+            problem(
+                            asAdmin()
+                                    .body(Map.of(
+                                            "name",
+                                            Names.unique("badpeak"),
+                                            "gpuType",
+                                            "cpu",
+                                            "pricePerGpuHour",
+                                            1,
+                                            "peakFlopsPerDevice",
+                                            bad))
+                                    .post("/api/v1/pools")
+                                    .then(),
+                            400)
+                    .body("errors[0].field", equalTo("peakFlopsPerDevice"));
+        }
+        problem(
+                        asAdmin()
+                                .body(Map.of("peakFlopsPerDevice", -5))
+                                .patch("/api/v1/pools/" + Fixtures.pool())
+                                .then(),
+                        400)
+                .body("errors[0].field", equalTo("peakFlopsPerDevice"));
     }
 
     @Test

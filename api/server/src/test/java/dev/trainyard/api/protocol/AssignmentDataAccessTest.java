@@ -14,7 +14,10 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The runner learns its pool's data access policy with each assignment, as the pool has it now. */
+/**
+ * The runner learns its pool's data access policy with each assignment, as the pool has it now, and the peak FLOP/s
+ * per device it reports MFU against.
+ */
 @QuarkusTest
 class AssignmentDataAccessTest {
 
@@ -30,7 +33,9 @@ class AssignmentDataAccessTest {
                         "pricePerGpuHour",
                         1,
                         "dataAccess",
-                        Map.of("dataRoots", List.of("/srv/a"), "maxDownloadBytes", 4096)))
+                        Map.of("dataRoots", List.of("/srv/a"), "maxDownloadBytes", 4096),
+                        "peakFlopsPerDevice",
+                        2.0e11))
                 .post("/api/v1/pools")
                 .then()
                 .statusCode(201);
@@ -54,6 +59,7 @@ class AssignmentDataAccessTest {
                 .body("assignments[0].dataAccess.dataRoots", contains("/srv/b"))
                 .body("assignments[0].dataAccess.allowedHosts", contains("d.example"))
                 .body("assignments[0].dataAccess.allowPrivateNetworks", equalTo(false))
-                .body("assignments[0].dataAccess.maxDownloadBytes", equalTo(1073741824));
+                .body("assignments[0].dataAccess.maxDownloadBytes", equalTo(1073741824))
+                .body("assignments[0].peakFlopsPerDevice", equalTo(2.0e11f));
     }
 }

@@ -146,6 +146,10 @@ final class DeviceGroup implements CollectiveGroup<Tensor> {
      * collective will then never come). NCCL work is waited for once (the wait only orders the stream).
      */
     private void run(Supplier<Work> collective) {
+        CommunicationClock.time(() -> startAndAwait(collective));
+    }
+
+    private void startAndAwait(Supplier<Work> collective) {
         if (broken) {
             throw new StageAbortedException(
                     "tensor-parallel rank " + rank + ": an earlier collective was abandoned", null);

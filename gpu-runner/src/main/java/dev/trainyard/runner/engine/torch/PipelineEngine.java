@@ -3,6 +3,7 @@ package dev.trainyard.runner.engine.torch;
 import dev.trainyard.runner.engine.Batch;
 import dev.trainyard.runner.engine.PipelineOp;
 import dev.trainyard.runner.engine.PipelineSchedule;
+import dev.trainyard.runner.engine.StageTime;
 import dev.trainyard.runner.engine.StepOutcome;
 import dev.trainyard.runner.engine.StepParameters;
 import java.util.ArrayList;
@@ -137,41 +138,45 @@ final class PipelineEngine implements AutoCloseable {
             CudaMemoryStats.resetPeak(stage.device());
         }
         try (PointerScope scope = new PointerScope()) {
+            StageStopwatch watch = new StageStopwatch();
             long cpuStart = CPU.getCurrentThreadCpuTime();
             long start = System.nanoTime();
-            long waiting = 0;
             double loss = 0;
+            // 1. The schedule's forwards and backwards; waiting for a neighbour is the bubble.
             for (PipelineOp op : schedule.stageOps(s, stageCount, microBatches)) {
                 int mb = op.microBatch();
                 ForwardPass pass = new ForwardPass(true, step.seed(), step.step(), mb);
-                long before = System.nanoTime();
                 if (op.pass() == PipelineOp.Pass.FORWARD) {
                     Tensor received = s == 0 ? null : take(activations.get(lane - ranks), mb);
-                    waiting += System.nanoTime() - before;
+                    watch.endBubble();
                     Tensor output = stage.forward(mb, received, slices.get(mb), pass, recompute, microBatches);
                     if (stage.isLast()) {
                         loss += output.item_double();
                     } else {
                         activations.get(lane).add(new Message(mb, output));
                     }
+                    watch.endCompute();
                 } else {
                     Tensor gradOutput = stage.isLast() ? null : take(gradients.get(lane), mb);
-                    waiting += System.nanoTime() - before;
+                    watch.endBubble();
                     Tensor gradInput = stage.backward(mb, gradOutput, slices.get(mb), pass, microBatches);
                     if (s > 0) {
                         gradients.get(lane - ranks).add(new Message(mb, gradInput));
                     }
+                    watch.endCompute();
                 }
             }
             long end = System.nanoTime();
             long cpu = CPU.getCurrentThreadCpuTime() - cpuStart;
+            long busy = end - start - watch.bubbleNanos();
             // the state's peak: every gradient is whole now, before ZeRO 2's reduce-scatter releases it
             long stateBytes = stage.stateBytes();
+            // 2. Data-parallel exchange: the same collectives in the same order on every replica, on this lane's own
+            // group (the processes' same stage and tensor rank): its gradients, its buffers, the loss. A whole
+            // (replicated) parameter has the same gradient on every tensor rank, so each rank's average of it is the
+            // same too.
             double[] squares = null;
             if (replicas != null) {
-                // Same collectives in the same order on every replica, on this lane's own group (the processes' same
-                // stage and tensor rank): its gradients, its buffers, the loss. A whole (replicated) parameter has the
-                // same gradient on every tensor rank, so each rank's average of it is the same too.
                 if (stage.sharded()) {
                     squares = new double[] {stage.reduceScatterGradients()};
                 } else {
@@ -181,14 +186,21 @@ final class PipelineEngine implements AutoCloseable {
                 if (stage.isLast()) {
                     loss = replicas.averageValue(lane, loss);
                 }
+                watch.endCommunication();
             }
-            double factor = clipper.exchange(lane, squares != null ? squares : stage.squaredGradientNorms());
+            // 3. Clipping: the norms are compute, waiting at the barrier for the slowest stage is bubble.
+            double[] handedIn = squares != null ? squares : stage.squaredGradientNorms();
+            watch.endCompute();
+            double factor = clipper.exchange(lane, handedIn);
+            watch.endBubble();
+            // 4. The update (ZeRO's all-gather inside it counts as communication).
             if (factor < 1) {
                 stage.scaleGradients(factor);
             }
             stage.applyOptimizer(step.optimizerStep(), step.learningRate(), step.weightDecay());
+            watch.endCompute();
             long peakBytes = cuda ? CudaMemoryStats.peakAllocatedBytes(stage.device()) : 0;
-            return new StageReport(start, end, end - start - waiting, cpu, loss, stateBytes, peakBytes);
+            return new StageReport(start, end, busy, cpu, loss, watch.stop(), stateBytes, peakBytes);
         }
     }
 
@@ -220,7 +232,7 @@ final class PipelineEngine implements AutoCloseable {
             }
             done.await();
             long end = System.nanoTime();
-            return new StageReport(start, end, end - start, 0, loss[0], 0, 0);
+            return new StageReport(start, end, end - start, 0, loss[0], null, 0, 0);
         }
     }
 
@@ -308,7 +320,8 @@ final class PipelineEngine implements AutoCloseable {
         double busyTotal = busy.stream().mapToDouble(Double::doubleValue).sum();
         double bubble = wall > 0 ? Math.max(0, 1 - busyTotal / (reports.size() * wall)) : 0;
         List<Double> cpu = reports.stream().map(r -> r.cpuNanos() / 1e9).toList();
-        return new StepOutcome(reports.get(reports.size() - 1).loss(), gradNorm, busy, wall, bubble, cpu);
+        List<StageTime> times = reports.stream().map(StageReport::time).toList();
+        return new StepOutcome(reports.get(reports.size() - 1).loss(), gradNorm, busy, wall, bubble, cpu, times);
     }
 
     /** Every stage's every tensor-parallel rank, stage by stage. */

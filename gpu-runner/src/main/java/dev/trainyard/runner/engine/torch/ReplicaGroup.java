@@ -390,7 +390,7 @@ final class ReplicaGroup implements AutoCloseable {
         }
         // the work (it holds its process group) and the collective's arguments die here, not whenever the GC runs
         try (PointerScope scope = new PointerScope()) {
-            awaitWork(collective, nccl);
+            CommunicationClock.time(() -> awaitWork(collective, nccl));
         } finally {
             synchronized (this) {
                 collectivesRunning--;

@@ -3,6 +3,7 @@ package dev.trainyard.runner.engine.torch;
 import dev.trainyard.runner.engine.CheckpointStore;
 import dev.trainyard.runner.engine.CheckpointWritten;
 import dev.trainyard.runner.engine.DataParallelGroup;
+import dev.trainyard.runner.engine.StageTime;
 import dev.trainyard.runner.engine.StepMetrics;
 import dev.trainyard.runner.engine.StorePorts;
 import dev.trainyard.runner.engine.Trainer;
@@ -49,7 +50,7 @@ public final class EngineBenchmark {
                     System.getenv("OMP_WAIT_POLICY"),
                     System.getenv("OPENBLAS_NUM_THREADS"));
             String sections = System.getProperty(
-                    "bench.sections", "throughput,pipeline,checkpoint,dataparallel,tensorparallel,zero");
+                    "bench.sections", "throughput,pipeline,checkpoint,dataparallel,tensorparallel,zero,stagesplit");
             if (sections.contains("throughput")) {
                 throughput(work, threads);
             }
@@ -70,6 +71,9 @@ public final class EngineBenchmark {
             }
             if (sections.contains("memory")) {
                 peakMemory(work, System.getProperty("bench.memory.layout", "1f1b"));
+            }
+            if (sections.contains("stagesplit")) {
+                stageSplit(work);
             }
         } finally {
             deleteRecursively(work);
@@ -310,6 +314,75 @@ public final class EngineBenchmark {
             }
         }
         System.out.println();
+    }
+
+    // 7. Where each stage's step goes (compute, pipeline bubble, communication; the engine's own split, medians over
+    // the steps after warm-up) for 2 stages at 4 micro-batches, GPipe against 1F1B, and for two data-parallel ranks
+    // of one stage each (Gloo in this JVM). MFU is against the 1-thread matmul rate measured just before, as if a
+    // pool declared that as each device's peak.
+    private static void stageSplit(Path work) throws Exception {
+        NativeRuntime.configureThread(1);
+        double peak = MatmulProbe.gflops(2048, 3) * 1e9;
+        System.out.printf("peak per device taken as the 1-thread matmul rate: %.1f GFLOP/s%n%n", peak / 1e9);
+        System.out.println(
+                "| layout | stage | compute ms | bubble ms | comm ms | unaccounted ms | stage wall ms | step ms "
+                        + "| MFU |");
+        System.out.println("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        JobSpec base = gpt(4, 256, 4, 128, 16, 6, 2, 4, "gpipe");
+        for (String schedule : new String[] {"gpipe", "1f1b"}) {
+            JobSpec spec = base.withParallelism(new ParallelismSpec(2, 4, schedule, false, 1, "time"));
+            List<StepMetrics> steps = new ArrayList<>();
+            Path out = work.resolve("split-" + schedule);
+            Trainer.train(
+                    TrainingRun.of(spec, 2, out)
+                            .withThreadsPerStage(1)
+                            .withPeakFlopsPerDevice(peak)
+                            .reportingTo(new TrainingListener() {
+                                @Override
+                                public void onStep(StepMetrics metrics) {
+                                    if (metrics.step() > WARMUP_STEPS) {
+                                        steps.add(metrics);
+                                    }
+                                }
+                            }),
+                    new TorchEngine());
+            deleteRecursively(out);
+            printSplit("2 stages, " + schedule + ", m = 4", steps);
+        }
+        JobSpec replicated = base.withParallelism(new ParallelismSpec(1, 1, "1f1b", false, 2, "params"));
+        printSplit("1 stage x 2 data-parallel ranks", trainOnTwoRanks(work, replicated, new CopyOnWriteArrayList<>()));
+        System.out.println();
+    }
+
+    private static void printSplit(String layout, List<StepMetrics> steps) {
+        int stages = steps.get(0).stageTimes().size();
+        for (int s = 0; s < stages; s++) {
+            int stage = s;
+            java.util.function.Function<java.util.function.ToDoubleFunction<StageTime>, Double> ms = part -> 1000
+                    * median(steps.stream()
+                            .map(m -> part.applyAsDouble(m.stageTimes().get(stage)))
+                            .toList());
+            System.out.printf(
+                    "| %s | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %s |%n",
+                    layout,
+                    s,
+                    ms.apply(StageTime::computeSeconds),
+                    ms.apply(StageTime::bubbleSeconds),
+                    ms.apply(StageTime::communicationSeconds),
+                    ms.apply(StageTime::unaccountedSeconds),
+                    ms.apply(StageTime::wallSeconds),
+                    1000 * median(steps.stream().map(StepMetrics::stepSeconds).toList()),
+                    mfu(steps));
+        }
+    }
+
+    /** The median MFU in percent, or a dash where no peak was declared. */
+    private static String mfu(List<StepMetrics> steps) {
+        List<Double> values = steps.stream()
+                .filter(m -> m.modelFlopsUtilization().isPresent())
+                .map(m -> m.modelFlopsUtilization().getAsDouble())
+                .toList();
+        return values.isEmpty() ? "—" : String.format("%.1f%%", 100 * median(values));
     }
 
     /** Rank 0's steps after warm-up; both ranks' log lines go to {@code log} (rank 0's first). */
