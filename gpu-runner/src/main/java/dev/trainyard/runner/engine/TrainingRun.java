@@ -14,6 +14,7 @@ import java.util.Optional;
  * @param memoryLimitBytes memory the plan must fit into; 0 = what the host reports available
  * @param dataParallel this process's replicas and peers; by default it holds all of them alone
  * @param dataFetcher how data and model files are read: under the pool's policy on a runner, freely offline
+ * @param pipeline this process's stages when the pipeline spans processes; by default it holds all of them
  */
 public record TrainingRun(
         JobSpec spec,
@@ -25,7 +26,8 @@ public record TrainingRun(
         int threadsPerStage,
         long memoryLimitBytes,
         DataParallelGroup dataParallel,
-        DataFetcher dataFetcher) {
+        DataFetcher dataFetcher,
+        PipelineGroup pipeline) {
 
     public TrainingRun {
         Objects.requireNonNull(spec, "spec");
@@ -37,6 +39,7 @@ public record TrainingRun(
                 ? DataParallelGroup.whole(spec.parallelism().dataParallel())
                 : dataParallel;
         dataFetcher = dataFetcher == null ? DataFetcher.unrestricted() : dataFetcher;
+        pipeline = pipeline == null ? PipelineGroup.single() : pipeline;
         if (devices < 1) {
             throw new IllegalArgumentException("devices must be at least 1");
         }
@@ -44,7 +47,7 @@ public record TrainingRun(
 
     /** A run on {@code devices} devices writing to {@code outputDir}, with no listener and no stop signal. */
     public static TrainingRun of(JobSpec spec, int devices, Path outputDir) {
-        return new TrainingRun(spec, devices, outputDir, Optional.empty(), null, null, 0, 0, null, null);
+        return new TrainingRun(spec, devices, outputDir, Optional.empty(), null, null, 0, 0, null, null, null);
     }
 
     public TrainingRun resumingFrom(Path checkpoint) {
@@ -58,7 +61,8 @@ public record TrainingRun(
                 threadsPerStage,
                 memoryLimitBytes,
                 dataParallel,
-                dataFetcher);
+                dataFetcher,
+                pipeline);
     }
 
     public TrainingRun reportingTo(TrainingListener other) {
@@ -72,7 +76,8 @@ public record TrainingRun(
                 threadsPerStage,
                 memoryLimitBytes,
                 dataParallel,
-                dataFetcher);
+                dataFetcher,
+                pipeline);
     }
 
     public TrainingRun stoppingOn(StopSignal other) {
@@ -86,7 +91,8 @@ public record TrainingRun(
                 threadsPerStage,
                 memoryLimitBytes,
                 dataParallel,
-                dataFetcher);
+                dataFetcher,
+                pipeline);
     }
 
     public TrainingRun withThreadsPerStage(int threads) {
@@ -100,7 +106,8 @@ public record TrainingRun(
                 threads,
                 memoryLimitBytes,
                 dataParallel,
-                dataFetcher);
+                dataFetcher,
+                pipeline);
     }
 
     public TrainingRun withMemoryLimit(long bytes) {
@@ -114,7 +121,8 @@ public record TrainingRun(
                 threadsPerStage,
                 bytes,
                 dataParallel,
-                dataFetcher);
+                dataFetcher,
+                pipeline);
     }
 
     /** The run reading its data and model through {@code fetcher} (a runner passes its pool's policy). */
@@ -129,7 +137,8 @@ public record TrainingRun(
                 threadsPerStage,
                 memoryLimitBytes,
                 dataParallel,
-                fetcher);
+                fetcher,
+                pipeline);
     }
 
     /** This process as one replica of a data-parallel group (the spec's dataParallel must match). */
@@ -144,7 +153,29 @@ public record TrainingRun(
                 threadsPerStage,
                 memoryLimitBytes,
                 group,
-                dataFetcher);
+                dataFetcher,
+                pipeline);
+    }
+
+    /** This process as one pipeline rank, holding some of the spec's stages (see {@link PipelineGroup}). */
+    public TrainingRun asPipelineRank(PipelineGroup group) {
+        return new TrainingRun(
+                spec,
+                devices,
+                outputDir,
+                resumeFrom,
+                listener,
+                stopSignal,
+                threadsPerStage,
+                memoryLimitBytes,
+                dataParallel,
+                dataFetcher,
+                group);
+    }
+
+    /** Whether this process writes checkpoints and the export: data-parallel rank 0 and pipeline rank 0. */
+    public boolean writesOutputs() {
+        return dataParallel.writesOutputs() && pipeline.writesOutputs();
     }
 
     /**
@@ -153,6 +184,9 @@ public record TrainingRun(
      * each stage takes {@code parallelism.tensorParallel} devices.
      */
     public int stageCount() {
+        if (pipeline.isDistributed()) {
+            return pipeline.localStages();
+        }
         int tensorParallel = spec.parallelism().tensorParallelOrDefault();
         int fromDevices = Math.max(1, devices / dataParallel.localReplicas() / tensorParallel);
         Integer asked = spec.parallelism().stages();
