@@ -54,7 +54,8 @@ class CrossProcessPipelineTest {
                         .as(name + ": rank 1 reports the same loss")
                         .isEqualTo(together.losses());
                 // clipping must act for the global norm to be tested (either rank's own share would be smaller)
-                assertThat(split.gradNorms().get(0)).anySatisfy(norm -> assertThat(norm).isGreaterThan(1.0));
+                assertThat(split.gradNorms().get(0))
+                        .anySatisfy(norm -> assertThat(norm).isGreaterThan(1.0));
                 assertThat(split.gradNorms().get(0)).isEqualTo(split.gradNorms().get(1));
                 assertThat(EngineRuns.bitwiseEqual(split.rankZero().parameters(), together.parameters()))
                         .as(
