@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.trainyard.runner.engine.EngineRuns.Recorded;
 import dev.trainyard.runner.engine.torch.TorchEngine;
 import dev.trainyard.spec.JobSpec;
+import dev.trainyard.spec.TrainingSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -67,12 +68,14 @@ class CrossProcessPipelineTest {
     }
 
     @Test
-    void threeStagesOverTwoProcessesTrainBitwiseLikeOneProcess() throws Exception {
-        JobSpec spec = spec(3, 4, "1f1b", false);
+    void threeStagesOverTwoProcessesTrainAndEvaluateBitwiseLikeOneProcess() throws Exception {
+        JobSpec spec = evaluatingEvery(spec(3, 4, "1f1b", false), 2);
         Recorded together = EngineRuns.train(spec, tmp.resolve("p3-together"));
         Ranks split = trainSplit(spec, new int[] {2, 1}, "p3", Optional.empty(), Duration.ofSeconds(60));
 
         assertThat(split.rankZero().losses()).hasSize(STEPS).isEqualTo(together.losses());
+        // the evaluation loss comes from rank 1's last stage, reported where rank 0 reports it
+        assertThat(split.rankZero().evalLosses()).hasSize(2).isEqualTo(together.evalLosses());
         assertThat(EngineRuns.bitwiseEqual(split.rankZero().parameters(), together.parameters()))
                 .isTrue();
     }
@@ -100,12 +103,26 @@ class CrossProcessPipelineTest {
     }
 
     @Test
+    void aStopAskedOfOneRankStopsEveryRankAfterTheSameStep() throws Exception {
+        JobSpec spec = spec(2, 4, "1f1b", false);
+        StopSignal stopAfterThree = step -> step >= 3 ? StopRequest.CHECKPOINT_AND_STOP : StopRequest.CONTINUE;
+        Ranks split = trainSplit(
+                spec, new int[] {1, 1}, "stopped", Optional.empty(), Duration.ofSeconds(60), -1, stopAfterThree);
+
+        assertThat(split.rankZero().result().outcome()).isEqualTo(TrainingResult.Outcome.STOPPED);
+        assertThat(split.rankZero().result().finalStep()).isEqualTo(3);
+        assertThat(split.losses().get(1)).hasSize(3);
+        assertThat(split.rankZero().result().lastCheckpoint().orElseThrow().step())
+                .isEqualTo(3);
+    }
+
+    @Test
     void aRankThatDiesLeavesItsNeighbourWithAPeerLostExceptionNotAHang() throws Exception {
         JobSpec spec = spec(2, 4, "1f1b", false);
         long start = System.nanoTime();
         ExecutionException failure = null;
         try {
-            trainSplit(spec, new int[] {1, 1}, "dies", Optional.empty(), Duration.ofSeconds(5), 2);
+            trainSplit(spec, new int[] {1, 1}, "dies", Optional.empty(), Duration.ofSeconds(5), 2, StopSignal.never());
         } catch (ExecutionException e) {
             failure = e;
         }
@@ -117,22 +134,46 @@ class CrossProcessPipelineTest {
 
     private Ranks trainSplit(JobSpec spec, int[] stagesPerRank, String name, Optional<Path> resume, Duration timeout)
             throws Exception {
-        return trainSplit(spec, stagesPerRank, name, resume, timeout, -1);
+        return trainSplit(spec, stagesPerRank, name, resume, timeout, -1, StopSignal.never());
+    }
+
+    private static JobSpec evaluatingEvery(JobSpec spec, int every) {
+        TrainingSpec t = spec.training();
+        return spec.withTraining(new TrainingSpec(
+                t.steps(),
+                t.batchSize(),
+                t.learningRate(),
+                t.minLearningRate(),
+                t.warmupSteps(),
+                t.weightDecay(),
+                t.gradClip(),
+                t.seed(),
+                every,
+                t.precision(),
+                t.divergenceFactor()));
     }
 
     /**
      * One session per pipeline rank, each on its own thread; rank {@code n - 1}'s listener throws after step
      * {@code dieAfterStep} when that is positive (its session closes, as a runner's process would end), and the
-     * surviving rank's failure is returned as an {@link ExecutionException}.
+     * surviving rank's failure is returned as an {@link ExecutionException}. The last rank's stop signal is
+     * {@code lastRankStop}; the others never ask to stop.
      */
     private Ranks trainSplit(
-            JobSpec spec, int[] stagesPerRank, String name, Optional<Path> resume, Duration timeout, int dieAfterStep)
+            JobSpec spec,
+            int[] stagesPerRank,
+            String name,
+            Optional<Path> resume,
+            Duration timeout,
+            int dieAfterStep,
+            StopSignal lastRankStop)
             throws Exception {
         int processes = stagesPerRank.length;
         int stages = spec.parallelism().stages();
         int port = StorePorts.free();
         List<List<Double>> losses = new ArrayList<>();
         List<List<Double>> gradNorms = new ArrayList<>();
+        List<Double> evalLosses = new ArrayList<>();
         List<CompletableFuture<TrainingResult>> ranks = new ArrayList<>();
         ExecutorService threads = Executors.newFixedThreadPool(processes);
         int first = 0;
@@ -142,6 +183,7 @@ class CrossProcessPipelineTest {
             losses.add(rankLosses);
             gradNorms.add(rankNorms);
             boolean dies = dieAfterStep > 0 && rank == processes - 1;
+            boolean reportsForRankZero = rank == 0;
             TrainingListener recorder = new TrainingListener() {
                 @Override
                 public void onStep(StepMetrics metrics) {
@@ -151,6 +193,13 @@ class CrossProcessPipelineTest {
                         throw new IllegalStateException("this rank's runner went away");
                     }
                 }
+
+                @Override
+                public void onEval(EvalMetrics metrics) {
+                    if (reportsForRankZero) {
+                        evalLosses.add(metrics.evalLoss());
+                    }
+                }
             };
             PipelineGroup group = new PipelineGroup(
                     rank, processes, first, first + stagesPerRank[rank], stages, "127.0.0.1", port, timeout);
@@ -158,6 +207,7 @@ class CrossProcessPipelineTest {
             TrainingRun run = TrainingRun.of(spec, stagesPerRank[rank], tmp.resolve(name + "-rank" + rank))
                     .withThreadsPerStage(1)
                     .reportingTo(recorder)
+                    .stoppingOn(rank == processes - 1 ? lastRankStop : StopSignal.never())
                     .asPipelineRank(group);
             TrainingRun configured = resume.map(run::resumingFrom).orElse(run);
             ranks.add(CompletableFuture.supplyAsync(() -> Trainer.train(configured, new TorchEngine()), threads));
@@ -175,8 +225,9 @@ class CrossProcessPipelineTest {
         for (int rank = 1; rank < processes; rank++) {
             assertThat(ranks.get(rank).get().exportedModel()).isEmpty();
         }
-        Path weights = rankZero.exportedModel().orElseThrow();
-        Recorded recorded = new Recorded(rankZero, losses.get(0), List.of(), EngineRuns.parametersIn(weights), null);
+        Path weights = rankZero.exportedModel()
+                .orElseGet(() -> rankZero.lastCheckpoint().orElseThrow().path());
+        Recorded recorded = new Recorded(rankZero, losses.get(0), evalLosses, EngineRuns.parametersIn(weights), null);
         return new Ranks(recorded, losses, gradNorms);
     }
 
