@@ -5,12 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.trainyard.runner.engine.EngineRuns.Recorded;
 import dev.trainyard.runner.engine.torch.TorchEngine;
 import dev.trainyard.spec.JobSpec;
+import dev.trainyard.spec.SpecDocument;
 import dev.trainyard.spec.TrainingSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -65,6 +67,43 @@ class CrossProcessPipelineTest {
                         .isTrue();
             }
         }
+    }
+
+    /** The same through the command line, in two JVMs, as two runners would start it. */
+    @Test
+    void twoStagesInTwoJvmsTrainBitwiseLikeOneProcess() throws Exception {
+        JobSpec spec = spec(2, 4, "1f1b", false);
+        Recorded together = EngineRuns.train(spec, tmp.resolve("jvm-together"));
+        Path specFile = tmp.resolve("spec.json");
+        Files.writeString(specFile, SpecDocument.toJson(spec));
+        int port = StorePorts.free();
+        List<Process> ranks = new ArrayList<>();
+        for (int rank = 0; rank < 2; rank++) {
+            ranks.add(ChildJvm.start(
+                    tmp.resolve("jvm" + rank + ".log"),
+                    "train",
+                    "--spec",
+                    specFile.toString(),
+                    "--out",
+                    tmp.resolve("jvm" + rank).toString(),
+                    "--devices",
+                    "1",
+                    "--threads-per-stage",
+                    "1",
+                    "--pp-rank",
+                    Integer.toString(rank),
+                    "--pp-stages",
+                    rank + ":" + (rank + 1),
+                    "--pp-store",
+                    "127.0.0.1:" + port));
+        }
+        for (int rank = 0; rank < 2; rank++) {
+            assertThat(ChildJvm.await(ranks.get(rank), tmp.resolve("jvm" + rank + ".log")))
+                    .isZero();
+        }
+        Map<String, float[]> exported = EngineRuns.parametersIn(tmp.resolve("jvm0/model/model.safetensors"));
+        assertThat(EngineRuns.bitwiseEqual(exported, together.parameters())).isTrue();
+        assertThat(tmp.resolve("jvm1/model")).doesNotExist();
     }
 
     @Test

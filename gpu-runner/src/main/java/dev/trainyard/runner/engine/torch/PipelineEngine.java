@@ -18,8 +18,10 @@ import org.bytedeco.pytorch.Tensor;
 
 /**
  * Runs steps through the stages, one OS thread per stage (libtorch's intra-op thread count is set per
- * thread). Neighbouring stages exchange activations and gradients through FIFO queues; each schedule
- * runs forwards and backwards in increasing micro-batch order, so FIFO order is the needed order.
+ * thread). Neighbouring stages exchange activations and gradients through {@link StageLink}s: FIFO queues in
+ * this process, point-to-point transfers where the neighbour runs in another process (a pipeline spread over
+ * processes, see {@link PipelineLinks}); each schedule runs forwards and backwards in increasing micro-batch order,
+ * so FIFO order is the needed order.
  *
  * <p>Native memory: each stage thread opens one {@link PointerScope} per step. Tensors handed to a
  * neighbour were allocated in the sender's scope, so no scope closes before every stage has finished its
