@@ -290,8 +290,9 @@ public final class EngineBenchmark {
     // network). bench.sections=crossstage-25m adds gpt-25M. Rounds alternate the two layouts so that drift in the
     // machine's speed hits both alike.
     private static void crossStage(Path work, boolean withLarge) throws Exception {
-        System.out.println("| model | params | micro-batches | one process s | two processes s | added |");
-        System.out.println("| --- | ---: | ---: | ---: | ---: | ---: |");
+        System.out.println("| model | params | micro-batches | one process s | two processes s | added "
+                + "| one process stage CPU s | two processes stage CPU s | added CPU |");
+        System.out.println("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         for (String name : withLarge ? new String[] {"gpt-3M", "gpt-25M"} : new String[] {"gpt-3M"}) {
             JobSpec spec = name.equals("gpt-3M")
                     ? gpt(4, 256, 4, 128, 16, 6, 2, 4, "1f1b")
@@ -299,21 +300,43 @@ public final class EngineBenchmark {
             long params = ModelLayout.of(spec.model()).parameters();
             List<Double> together = new ArrayList<>();
             List<Double> split = new ArrayList<>();
+            List<Double> togetherCpu = new ArrayList<>();
+            List<Double> splitCpu = new ArrayList<>();
             for (int round = 0; round < ROUNDS; round++) {
-                train(work, spec, 2, 1).forEach(m -> together.add(m.stepSeconds()));
-                trainOnTwoPipelineRanks(work, spec).forEach(m -> split.add(m.stepSeconds()));
+                // A B B A ...: a trend in the machine's load favours neither layout
+                for (int layout : round % 2 == 0 ? new int[] {0, 1} : new int[] {1, 0}) {
+                    if (layout == 0) {
+                        for (StepMetrics m : train(work, spec, 2, 1)) {
+                            together.add(m.stepSeconds());
+                            togetherCpu.add(m.stageCpuSeconds().stream()
+                                    .mapToDouble(Double::doubleValue)
+                                    .sum());
+                        }
+                    } else {
+                        List<Double> cpu = new CopyOnWriteArrayList<>();
+                        trainOnTwoPipelineRanks(work, spec, cpu).forEach(m -> split.add(m.stepSeconds()));
+                        splitCpu.addAll(cpu);
+                    }
+                }
             }
             double one = median(together);
             double two = median(split);
+            double oneCpu = median(togetherCpu);
+            double twoCpu = median(splitCpu);
             System.out.printf(
-                    "| %s | %.2fM | 4 | %.3f | %.3f | %+.1f%% |%n",
-                    name, params / 1e6, one, two, 100 * (two / one - 1));
+                    "| %s | %.2fM | 4 | %.3f | %.3f | %+.1f%% | %.3f | %.3f | %+.1f%% |%n",
+                    name, params / 1e6, one, two, 100 * (two / one - 1), oneCpu, twoCpu, 100 * (twoCpu / oneCpu - 1));
         }
         System.out.println();
     }
 
-    /** Rank 0's steps after warm-up, stage 0 on pipeline rank 0 and stage 1 on rank 1. */
-    private static List<StepMetrics> trainOnTwoPipelineRanks(Path work, JobSpec spec) throws Exception {
+    /**
+     * Rank 0's steps after warm-up, stage 0 on pipeline rank 0 and stage 1 on rank 1; {@code stageCpu} gets each
+     * step's CPU seconds of both stages (the sum of the two ranks' reports for that step).
+     */
+    private static List<StepMetrics> trainOnTwoPipelineRanks(Path work, JobSpec spec, List<Double> stageCpu)
+            throws Exception {
+        Map<Long, Double> cpuByStep = new ConcurrentHashMap<>();
         int port = StorePorts.free();
         List<StepMetrics> steps = new CopyOnWriteArrayList<>();
         java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(2);
@@ -328,8 +351,14 @@ public final class EngineBenchmark {
                         .reportingTo(new TrainingListener() {
                             @Override
                             public void onStep(StepMetrics metrics) {
-                                if (r == 0 && metrics.step() > WARMUP_STEPS) {
-                                    steps.add(metrics);
+                                if (metrics.step() > WARMUP_STEPS) {
+                                    if (r == 0) {
+                                        steps.add(metrics);
+                                    }
+                                    double cpu = metrics.stageCpuSeconds().stream()
+                                            .mapToDouble(Double::doubleValue)
+                                            .sum();
+                                    cpuByStep.merge(metrics.step(), cpu, Double::sum);
                                 }
                             }
                         });
@@ -341,6 +370,7 @@ public final class EngineBenchmark {
         } finally {
             threads.shutdownNow();
         }
+        stageCpu.addAll(cpuByStep.values());
         return steps;
     }
 
