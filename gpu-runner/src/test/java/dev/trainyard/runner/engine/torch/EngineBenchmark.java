@@ -297,6 +297,9 @@ public final class EngineBenchmark {
             JobSpec spec = name.equals("gpt-3M")
                     ? gpt(4, 256, 4, 128, 16, 6, 2, 4, "1f1b")
                     : gpt(8, 512, 8, 128, 8, 4, 2, 4, "1f1b");
+            // No checkpoint during the timed steps (a short run's default writes one after every step, and the
+            // writer thread competes with the stage threads for the cores); the final one comes after them.
+            spec = spec.withCheckpoint(new CheckpointPolicy(1000, 1, false));
             long params = ModelLayout.of(spec.model()).parameters();
             List<Double> together = new ArrayList<>();
             List<Double> split = new ArrayList<>();
