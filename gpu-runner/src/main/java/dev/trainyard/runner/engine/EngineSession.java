@@ -49,6 +49,12 @@ public interface EngineSession extends AutoCloseable {
      */
     StopRequest agree(StopRequest local);
 
+    /**
+     * Called instead of {@link #export} by a process that does not write the outputs, once, at the end: where the
+     * writer's export gathers state from the other processes (a pipeline spread over processes), they send theirs.
+     */
+    default void joinExport() {}
+
     /** Writes the trained weights into {@code directory} and returns the main weights file. */
     Path export(Path directory);
 

@@ -59,6 +59,42 @@ public final class TrainCommand implements java.util.concurrent.Callable<Integer
     @Option(names = "--dp-replicas", description = "FIRST:COUNT, the replicas this process holds (default RANK:1)")
     String dpReplicas;
 
+    @Option(names = "--pp-rank", defaultValue = "0", description = "this process's pipeline rank")
+    int ppRank;
+
+    @Option(
+            names = "--pp-store",
+            description = "host:port of pipeline rank 0's TCP store (a pipeline spread over processes; without it"
+                    + " this process runs every stage)")
+    String ppStore;
+
+    @Option(names = "--pp-processes", defaultValue = "2", description = "processes sharing the pipeline's stages")
+    int ppProcesses;
+
+    @Option(names = "--pp-stages", description = "FIRST:END, the stages this process runs (END exclusive)")
+    String ppStages;
+
+    private PipelineGroup pipelineGroup(Integer stages) {
+        try {
+            String[] hostPort = ppStore.split(":");
+            String[] held = ppStages.split(":");
+            return new PipelineGroup(
+                    ppRank,
+                    ppProcesses,
+                    Integer.parseInt(held[0]),
+                    Integer.parseInt(held[1]),
+                    stages,
+                    hostPort[0],
+                    Integer.parseInt(hostPort[1]),
+                    null);
+        } catch (RuntimeException e) {
+            throw new CommandLine.ParameterException(
+                    new CommandLine(this),
+                    "--pp-store must be HOST:PORT and --pp-stages FIRST:END among parallelism.stages (" + stages
+                            + "), in rank order (" + e.getMessage() + ")");
+        }
+    }
+
     private DataParallelGroup replicaGroup(int replicas) {
         try {
             String[] hostPort = dpStore.split(":");
@@ -119,6 +155,9 @@ public final class TrainCommand implements java.util.concurrent.Callable<Integer
                 .stoppingOn(interruptSignal());
         if (dpStore != null) {
             run = run.asReplica(replicaGroup(job.parallelism().dataParallel()));
+        }
+        if (ppStore != null) {
+            run = run.asPipelineRank(pipelineGroup(job.parallelism().stages()));
         }
         if (resume != null) {
             Path from = resume.equals("latest")

@@ -85,7 +85,10 @@ final class TrainingLoop {
             MemoryPlanner.requireFits(
                     plan.stages(), spec.parallelism().tensorParallelOrDefault(), plan.memoryLimitBytes());
             listener.onPlan(plan);
-            stageCount = plan.stages().size();
+            // the whole pipeline's stages, also where this process holds only some of them
+            stageCount = run.pipeline().isDistributed()
+                    ? run.pipeline().stages()
+                    : plan.stages().size();
             modelFlops = ModelFlops.of(spec, plan.totalParameters());
             jobDevices = stageCount * spec.parallelism().tensorParallelOrDefault() * replica.processes();
             session.build();
@@ -169,8 +172,10 @@ final class TrainingLoop {
         if (!checkpointCurrent) {
             checkpoint(session);
         }
-        if (!replica.writesOutputs()) {
-            listener.onLog("training complete after " + step + " steps (replica " + replica.rank() + ")");
+        if (!run.writesOutputs()) {
+            session.joinExport();
+            listener.onLog("training complete after " + step + " steps (replica " + replica.rank() + ", pipeline rank "
+                    + run.pipeline().rank() + ")");
             return result(TrainingResult.Outcome.COMPLETED, Optional.empty());
         }
         Path exported = session.export(run.outputDir().resolve("model"));
@@ -200,9 +205,9 @@ final class TrainingLoop {
      * waits for the previous one, so checkpoints complete in step order and at most one copy is held.
      */
     private void checkpoint(EngineSession session) {
-        if (!replica.writesOutputs()) {
+        if (!run.writesOutputs()) {
             if (session.captureIsCollective()) {
-                session.capture(); // this process's part of gathering the sharded state; rank 0 writes it
+                session.capture(); // this process's part of gathering the sharded or split state; rank 0 writes it
             }
             return;
         }

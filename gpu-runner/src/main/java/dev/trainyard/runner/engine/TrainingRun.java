@@ -15,6 +15,7 @@ import java.util.Optional;
  * @param dataParallel this process's replicas and peers; by default it holds all of them alone
  * @param dataFetcher how data and model files are read: under the pool's policy on a runner, freely offline
  * @param peakFlopsPerDevice the peak FLOP/s of one device as its pool declares it; 0 = not declared (no MFU)
+ * @param pipeline this process's stages when the pipeline spans processes; by default it holds all of them
  */
 public record TrainingRun(
         JobSpec spec,
@@ -27,7 +28,8 @@ public record TrainingRun(
         long memoryLimitBytes,
         DataParallelGroup dataParallel,
         DataFetcher dataFetcher,
-        double peakFlopsPerDevice) {
+        double peakFlopsPerDevice,
+        PipelineGroup pipeline) {
 
     public TrainingRun {
         Objects.requireNonNull(spec, "spec");
@@ -39,6 +41,7 @@ public record TrainingRun(
                 ? DataParallelGroup.whole(spec.parallelism().dataParallel())
                 : dataParallel;
         dataFetcher = dataFetcher == null ? DataFetcher.unrestricted() : dataFetcher;
+        pipeline = pipeline == null ? PipelineGroup.single() : pipeline;
         if (devices < 1) {
             throw new IllegalArgumentException("devices must be at least 1");
         }
@@ -46,7 +49,7 @@ public record TrainingRun(
 
     /** A run on {@code devices} devices writing to {@code outputDir}, with no listener and no stop signal. */
     public static TrainingRun of(JobSpec spec, int devices, Path outputDir) {
-        return new TrainingRun(spec, devices, outputDir, Optional.empty(), null, null, 0, 0, null, null, 0);
+        return new TrainingRun(spec, devices, outputDir, Optional.empty(), null, null, 0, 0, null, null, 0, null);
     }
 
     public TrainingRun resumingFrom(Path checkpoint) {
@@ -61,7 +64,8 @@ public record TrainingRun(
                 memoryLimitBytes,
                 dataParallel,
                 dataFetcher,
-                peakFlopsPerDevice);
+                peakFlopsPerDevice,
+                pipeline);
     }
 
     public TrainingRun reportingTo(TrainingListener other) {
@@ -76,7 +80,8 @@ public record TrainingRun(
                 memoryLimitBytes,
                 dataParallel,
                 dataFetcher,
-                peakFlopsPerDevice);
+                peakFlopsPerDevice,
+                pipeline);
     }
 
     public TrainingRun stoppingOn(StopSignal other) {
@@ -91,7 +96,8 @@ public record TrainingRun(
                 memoryLimitBytes,
                 dataParallel,
                 dataFetcher,
-                peakFlopsPerDevice);
+                peakFlopsPerDevice,
+                pipeline);
     }
 
     public TrainingRun withThreadsPerStage(int threads) {
@@ -106,7 +112,8 @@ public record TrainingRun(
                 memoryLimitBytes,
                 dataParallel,
                 dataFetcher,
-                peakFlopsPerDevice);
+                peakFlopsPerDevice,
+                pipeline);
     }
 
     public TrainingRun withMemoryLimit(long bytes) {
@@ -121,7 +128,8 @@ public record TrainingRun(
                 bytes,
                 dataParallel,
                 dataFetcher,
-                peakFlopsPerDevice);
+                peakFlopsPerDevice,
+                pipeline);
     }
 
     /** The run reading its data and model through {@code fetcher} (a runner passes its pool's policy). */
@@ -137,7 +145,8 @@ public record TrainingRun(
                 memoryLimitBytes,
                 dataParallel,
                 fetcher,
-                peakFlopsPerDevice);
+                peakFlopsPerDevice,
+                pipeline);
     }
 
     /** The run knowing its devices' declared peak FLOP/s, so it reports MFU (0: not declared, no MFU). */
@@ -153,7 +162,8 @@ public record TrainingRun(
                 memoryLimitBytes,
                 dataParallel,
                 dataFetcher,
-                flops);
+                flops,
+                pipeline);
     }
 
     /** This process as one replica of a data-parallel group (the spec's dataParallel must match). */
@@ -169,7 +179,30 @@ public record TrainingRun(
                 memoryLimitBytes,
                 group,
                 dataFetcher,
-                peakFlopsPerDevice);
+                peakFlopsPerDevice,
+                pipeline);
+    }
+
+    /** This process as one pipeline rank, holding some of the spec's stages (see {@link PipelineGroup}). */
+    public TrainingRun asPipelineRank(PipelineGroup group) {
+        return new TrainingRun(
+                spec,
+                devices,
+                outputDir,
+                resumeFrom,
+                listener,
+                stopSignal,
+                threadsPerStage,
+                memoryLimitBytes,
+                dataParallel,
+                dataFetcher,
+                peakFlopsPerDevice,
+                group);
+    }
+
+    /** Whether this process writes checkpoints and the export: data-parallel rank 0 and pipeline rank 0. */
+    public boolean writesOutputs() {
+        return dataParallel.writesOutputs() && pipeline.writesOutputs();
     }
 
     /**
@@ -179,6 +212,9 @@ public record TrainingRun(
      * more replicas than its devices' worth: it still runs one replica's pipeline, on one replica's devices.
      */
     public int stageCount() {
+        if (pipeline.isDistributed()) {
+            return pipeline.localStages();
+        }
         int tensorParallel = spec.parallelism().tensorParallelOrDefault();
         int perReplica = Math.max(devices / dataParallel.localReplicas(), Math.min(devices, replicaDevices()));
         int fromDevices = Math.max(1, perReplica / tensorParallel);

@@ -2,6 +2,7 @@ package dev.trainyard.runner.engine.torch;
 
 import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.CyclicBarrier;
+import java.util.function.UnaryOperator;
 
 /**
  * Global gradient-norm clipping across stage threads: every stage hands in its per-parameter squared norms,
@@ -13,11 +14,21 @@ final class GradientClipper {
     private final double maxNorm;
     private final double[][] squares;
     private final CyclicBarrier barrier;
+    private final UnaryOperator<double[][]> everyStage;
     private volatile double norm;
     private volatile double factor = 1;
 
     GradientClipper(int stages, double maxNorm) {
+        this(stages, maxNorm, UnaryOperator.identity());
+    }
+
+    /**
+     * @param everyStage turns this process's stages' squares into every stage's of the pipeline, in stage order,
+     *     where the pipeline spans processes (see {@link PipelineLinks#allSquares})
+     */
+    GradientClipper(int stages, double maxNorm, UnaryOperator<double[][]> everyStage) {
         this.maxNorm = maxNorm;
+        this.everyStage = everyStage;
         this.squares = new double[stages][];
         this.barrier = new CyclicBarrier(stages, this::combine);
     }
@@ -44,7 +55,7 @@ final class GradientClipper {
 
     private void combine() {
         double total = 0;
-        for (double[] stageSquares : squares) {
+        for (double[] stageSquares : everyStage.apply(squares)) {
             for (double square : stageSquares) {
                 total += square;
             }

@@ -8,30 +8,27 @@ import dev.trainyard.runner.engine.StepOutcome;
 import dev.trainyard.runner.engine.StepParameters;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 
 /**
  * Runs steps through the stages, one OS thread per stage (libtorch's intra-op thread count is set per
- * thread). Neighbouring stages exchange activations and gradients through FIFO queues; each schedule
- * runs forwards and backwards in increasing micro-batch order, so FIFO order is the needed order.
+ * thread). Neighbouring stages exchange activations and gradients through {@link StageLink}s: FIFO queues in
+ * this process, point-to-point transfers where the neighbour runs in another process (a pipeline spread over
+ * processes, see {@link PipelineLinks}); each schedule runs forwards and backwards in increasing micro-batch order,
+ * so FIFO order is the needed order.
  *
  * <p>Native memory: each stage thread opens one {@link PointerScope} per step. Tensors handed to a
  * neighbour were allocated in the sender's scope, so no scope closes before every stage has finished its
  * pipeline work (the gradient-clipping barrier, or the end barrier for evaluation).
  */
 final class PipelineEngine implements AutoCloseable {
-
-    private record Message(int microBatch, Tensor tensor) {}
 
     private static final java.lang.management.ThreadMXBean CPU =
             java.lang.management.ManagementFactory.getThreadMXBean();
@@ -46,8 +43,17 @@ final class PipelineEngine implements AutoCloseable {
     private final boolean recompute;
     private final ReplicaGroup replicas;
     private final List<ExecutorService> workers = new ArrayList<>();
-    private final List<BlockingQueue<Message>> activations = new ArrayList<>();
-    private final List<BlockingQueue<Message>> gradients = new ArrayList<>();
+    /** From lane l to lane l + ranks, in this process (the next stage's same tensor-parallel rank). */
+    private final List<StageLink> activations = new ArrayList<>();
+    /** From lane l + ranks back to lane l. */
+    private final List<StageLink> gradients = new ArrayList<>();
+    /** Null when every stage runs in this process; else the links to the neighbouring pipeline ranks. */
+    private final PipelineLinks links;
+
+    private final StageLink remoteActivationsIn;
+    private final StageLink remoteGradientsOut;
+    private final StageLink remoteActivationsOut;
+    private final StageLink remoteGradientsIn;
     private volatile boolean aborted;
     /** Per lane (stage s, rank r at s·ranks + r): the training state its tensors held at the last step's backward. */
     private long[] lastStateBytes = new long[0];
@@ -63,7 +69,7 @@ final class PipelineEngine implements AutoCloseable {
             int threadsPerStage,
             boolean bf16,
             ReplicaGroup replicas) {
-        this(stages, 1, schedule, microBatches, recompute, threadsPerStage, bf16, replicas);
+        this(stages, 1, schedule, microBatches, recompute, threadsPerStage, bf16, replicas, null);
     }
 
     /**
@@ -79,10 +85,22 @@ final class PipelineEngine implements AutoCloseable {
             boolean recompute,
             int threadsPerStage,
             boolean bf16,
-            ReplicaGroup replicas) {
+            ReplicaGroup replicas,
+            PipelineLinks links) {
         this.stages = List.copyOf(stages);
         this.ranks = ranks;
-        this.stageCount = stages.size() / ranks;
+        this.links = links;
+        this.stageCount = links == null ? stages.size() / ranks : links.stages();
+        if (links != null && (ranks > 1 || replicas != null)) {
+            throw new IllegalArgumentException(
+                    "a pipeline across processes with tensor parallelism or data-parallel replicas is not supported yet");
+        }
+        boolean firstHere = stages.get(0).range().stage() == 0;
+        boolean lastHere = stages.get(stages.size() - 1).isLast();
+        this.remoteActivationsIn = firstHere ? null : links.activationsIn();
+        this.remoteGradientsOut = firstHere ? null : links.gradientsOut();
+        this.remoteActivationsOut = lastHere ? null : links.activationsOut();
+        this.remoteGradientsIn = lastHere ? null : links.gradientsIn();
         this.replicas = replicas;
         this.schedule = schedule;
         this.microBatches = microBatches;
@@ -104,8 +122,8 @@ final class PipelineEngine implements AutoCloseable {
                 thread.setDaemon(true);
                 return thread;
             }));
-            activations.add(new LinkedBlockingQueue<>());
-            gradients.add(new LinkedBlockingQueue<>());
+            activations.add(new QueueLink(() -> aborted));
+            gradients.add(new QueueLink(() -> aborted));
         }
     }
 
@@ -113,11 +131,13 @@ final class PipelineEngine implements AutoCloseable {
     StepOutcome trainStep(Batch batch, StepParameters step) {
         List<Batch> slices = slices(batch);
         // every rank of every stage hands in its squares: split parameters by slice, whole ones by rank 0 only
-        GradientClipper clipper = new GradientClipper(stages.size(), step.gradClip());
+        GradientClipper clipper = links == null
+                ? new GradientClipper(stages.size(), step.gradClip())
+                : new GradientClipper(stages.size(), step.gradClip(), links::allSquares);
         List<StageReport> reports = runOnAllStages(s -> () -> trainOnStage(s, slices, step, clipper), clipper);
         lastStateBytes = reports.stream().mapToLong(StageReport::stateBytes).toArray();
         lastPeakBytes = reports.stream().mapToLong(StageReport::peakBytes).toArray();
-        return outcome(rankZeroReports(reports), clipper.norm());
+        return outcome(rankZeroReports(reports), lossOf(reports), clipper.norm());
     }
 
     /** Mean loss of {@code batch} without autograd or dropout. */
@@ -125,13 +145,36 @@ final class PipelineEngine implements AutoCloseable {
         List<Batch> slices = slices(batch);
         CyclicBarrier done = new CyclicBarrier(stages.size());
         List<StageReport> reports = runOnAllStages(s -> () -> evaluateOnStage(s, slices, done), null);
-        return reports.get(reports.size() - 1).loss();
+        return lossOf(reports);
+    }
+
+    /** The last stage's loss; where it runs in another process, that process's, shared with every rank. */
+    private double lossOf(List<StageReport> reports) {
+        double local = reports.get(reports.size() - 1).loss();
+        return links == null ? local : links.fromLastRank(local);
+    }
+
+    /** Where lane {@code lane} receives its activations from: the previous stage here, or the previous rank. */
+    private StageLink activationsInto(int lane) {
+        return lane >= ranks ? activations.get(lane - ranks) : remoteActivationsIn;
+    }
+
+    private StageLink activationsOutOf(int lane) {
+        return lane + ranks < stages.size() ? activations.get(lane) : remoteActivationsOut;
+    }
+
+    private StageLink gradientsInto(int lane) {
+        return lane + ranks < stages.size() ? gradients.get(lane) : remoteGradientsIn;
+    }
+
+    private StageLink gradientsOutOf(int lane) {
+        return lane >= ranks ? gradients.get(lane - ranks) : remoteGradientsOut;
     }
 
     private StageReport trainOnStage(int lane, List<Batch> slices, StepParameters step, GradientClipper clipper)
             throws InterruptedException {
         PipelineStage stage = stages.get(lane);
-        int s = lane / ranks;
+        int s = stage.range().stage();
         stage.tensorParallel().bindToThread(stage.device());
         boolean cuda = stage.device().is_cuda();
         if (cuda) {
@@ -147,24 +190,30 @@ final class PipelineEngine implements AutoCloseable {
                 int mb = op.microBatch();
                 ForwardPass pass = new ForwardPass(true, step.seed(), step.step(), mb);
                 if (op.pass() == PipelineOp.Pass.FORWARD) {
-                    Tensor received = s == 0 ? null : take(activations.get(lane - ranks), mb);
+                    Tensor received = s == 0 ? null : activationsInto(lane).receive(mb);
                     watch.endBubble();
                     Tensor output = stage.forward(mb, received, slices.get(mb), pass, recompute, microBatches);
                     if (stage.isLast()) {
                         loss += output.item_double();
                     } else {
-                        activations.get(lane).add(new Message(mb, output));
+                        activationsOutOf(lane).send(mb, output);
                     }
                     watch.endCompute();
                 } else {
-                    Tensor gradOutput = stage.isLast() ? null : take(gradients.get(lane), mb);
+                    Tensor gradOutput =
+                            stage.isLast() ? null : gradientsInto(lane).receive(mb);
                     watch.endBubble();
                     Tensor gradInput = stage.backward(mb, gradOutput, slices.get(mb), pass, microBatches);
                     if (s > 0) {
-                        gradients.get(lane - ranks).add(new Message(mb, gradInput));
+                        gradientsOutOf(lane).send(mb, gradInput);
                     }
                     watch.endCompute();
                 }
+            }
+            finishSends(lane, s, stage);
+            if (links != null) {
+                // waiting until the last sends to a neighbouring process completed
+                watch.endCommunication();
             }
             long end = System.nanoTime();
             long cpu = CPU.getCurrentThreadCpuTime() - cpuStart;
@@ -206,7 +255,7 @@ final class PipelineEngine implements AutoCloseable {
 
     private StageReport evaluateOnStage(int lane, List<Batch> slices, CyclicBarrier done) throws Exception {
         PipelineStage stage = stages.get(lane);
-        int s = lane / ranks;
+        int s = stage.range().stage();
         stage.tensorParallel().bindToThread(stage.device());
         try (PointerScope scope = new PointerScope()) {
             double[] loss = new double[1];
@@ -215,12 +264,12 @@ final class PipelineEngine implements AutoCloseable {
             Tensors.withoutGrad(() -> {
                 try {
                     for (int mb = 0; mb < microBatches; mb++) {
-                        Tensor received = s == 0 ? null : take(activations.get(lane - ranks), mb);
+                        Tensor received = s == 0 ? null : activationsInto(lane).receive(mb);
                         Tensor output = stage.evaluate(received, slices.get(mb), microBatches);
                         if (stage.isLast()) {
                             loss[0] += output.item_double();
                         } else {
-                            activations.get(lane).add(new Message(mb, output));
+                            activationsOutOf(lane).send(mb, output);
                         }
                     }
                 } catch (InterruptedException e) {
@@ -230,6 +279,7 @@ final class PipelineEngine implements AutoCloseable {
             if (failure[0] != null) {
                 throw failure[0];
             }
+            finishSends(lane, s, stage);
             done.await();
             long end = System.nanoTime();
             return new StageReport(start, end, end - start, 0, loss[0], null, 0, 0);
@@ -279,19 +329,13 @@ final class PipelineEngine implements AutoCloseable {
         return reports;
     }
 
-    private Tensor take(BlockingQueue<Message> queue, int microBatch) throws InterruptedException {
-        while (true) {
-            Message message = queue.poll(100, TimeUnit.MILLISECONDS);
-            if (message != null) {
-                if (message.microBatch() != microBatch) {
-                    throw new IllegalStateException(
-                            "expected micro-batch " + microBatch + ", got " + message.microBatch());
-                }
-                return message.tensor();
-            }
-            if (aborted) {
-                throw new StageAbortedException("aborted: another stage failed", null);
-            }
+    /** Waits until this lane's tensors sent this step left (a link to another process sends in the background). */
+    private void finishSends(int lane, int s, PipelineStage stage) {
+        if (!stage.isLast()) {
+            activationsOutOf(lane).finishStep();
+        }
+        if (s > 0) {
+            gradientsOutOf(lane).finishStep();
         }
     }
 
@@ -312,7 +356,7 @@ final class PipelineEngine implements AutoCloseable {
         return perStage;
     }
 
-    private static StepOutcome outcome(List<StageReport> reports, double gradNorm) {
+    private static StepOutcome outcome(List<StageReport> reports, double loss, double gradNorm) {
         long start = reports.stream().mapToLong(StageReport::startNanos).min().orElse(0);
         long end = reports.stream().mapToLong(StageReport::endNanos).max().orElse(0);
         double wall = (end - start) / 1e9;
@@ -321,7 +365,7 @@ final class PipelineEngine implements AutoCloseable {
         double bubble = wall > 0 ? Math.max(0, 1 - busyTotal / (reports.size() * wall)) : 0;
         List<Double> cpu = reports.stream().map(r -> r.cpuNanos() / 1e9).toList();
         List<StageTime> times = reports.stream().map(StageReport::time).toList();
-        return new StepOutcome(reports.get(reports.size() - 1).loss(), gradNorm, busy, wall, bubble, cpu, times);
+        return new StepOutcome(loss, gradNorm, busy, wall, bubble, cpu, times);
     }
 
     /** Every stage's every tensor-parallel rank, stage by stage. */

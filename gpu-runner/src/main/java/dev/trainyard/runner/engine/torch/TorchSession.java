@@ -9,6 +9,7 @@ import dev.trainyard.runner.engine.HostTensor;
 import dev.trainyard.runner.engine.MemoryPlanner;
 import dev.trainyard.runner.engine.ModelFile;
 import dev.trainyard.runner.engine.ModelState;
+import dev.trainyard.runner.engine.PipelineGroup;
 import dev.trainyard.runner.engine.PipelineSchedule;
 import dev.trainyard.runner.engine.ShardLayout;
 import dev.trainyard.runner.engine.SpecException;
@@ -59,6 +60,13 @@ final class TorchSession implements EngineSession {
     private final List<List<DeviceGroup>> stageGroups = new ArrayList<>();
 
     private final ReplicaGroup replicas;
+    /** This process's part of a pipeline spread over processes (the whole pipeline by default). */
+    private final PipelineGroup pipelineRank;
+    /** The links to the other pipeline ranks; null when this process runs every stage. */
+    private PipelineLinks links;
+    /** The whole pipeline's stage count (this process may run only some of the stages). */
+    private int totalStages;
+
     private final TrainingPlan plan;
     private ModelLayout layout;
     private ScriptedModel scripted;
@@ -74,6 +82,15 @@ final class TorchSession implements EngineSession {
         NativeRuntime.configureThread(threads);
         this.lossFunction = new LossFunction(spec.model());
         this.tensorParallel = spec.parallelism().tensorParallelOrDefault();
+        this.pipelineRank = run.pipeline();
+        if (pipelineRank.isDistributed()) {
+            requireCrossProcessPipelineSupported();
+            this.replicas = null;
+            this.blocks = buildModel(data);
+            rankBlocks.add(blocks);
+            this.plan = planPipelineRank();
+            return;
+        }
         if (tensorParallel > 1) {
             requireTensorParallelSupported();
             List<StageRange> ranges = partitionByParameters(run.stageCount());
@@ -106,6 +123,56 @@ final class TorchSession implements EngineSession {
             if (replicas != null) {
                 replicas.close();
             }
+            throw e;
+        }
+    }
+
+    private void requireCrossProcessPipelineSupported() {
+        if (tensorParallel > 1 || replica.isDistributed()) {
+            throw new SpecException("a pipeline spread over processes with parallelism.tensorParallel > 1 or"
+                    + " dataParallel > 1 is not supported yet");
+        }
+        Integer stages = spec.parallelism().stages();
+        if (stages == null || stages != pipelineRank.stages()) {
+            throw new SpecException("parallelism.stages is " + stages + " but this process was given stages of a"
+                    + " pipeline of " + pipelineRank.stages());
+        }
+    }
+
+    /**
+     * Cuts the model into the whole pipeline's stages by parameter counts (every rank must cut identically, and
+     * profiled times differ between processes), joins the other ranks, and plans this process's stages. Every
+     * block is built, so each rank initialises its blocks exactly as a single process would from the seed; the
+     * blocks of other ranks' stages are left to the garbage collector.
+     */
+    private TrainingPlan planPipelineRank() {
+        totalStages = pipelineRank.stages();
+        if (totalStages > blocks.size()) {
+            throw new SpecException(totalStages + " stages asked for a model of only " + blocks.size() + " blocks");
+        }
+        if (!spec.parallelism().balance().equals("params")) {
+            listener.onLog("a pipeline spread over processes is cut by parameter counts (balance \"params\"):"
+                    + " every process must cut it identically");
+        }
+        List<StageRange> ranges = StagePartitioner.byParameters(layout, totalStages);
+        int[] parametersPerStage = new int[totalStages];
+        for (StageRange range : ranges) {
+            for (ModelBlock block : blocks.subList(range.firstBlock(), range.endBlock())) {
+                parametersPerStage[range.stage()] += block.parameters().size();
+            }
+        }
+        List<StageRange> mine = ranges.subList(pipelineRank.firstStage(), pipelineRank.endStage());
+        links = new PipelineLinks(
+                pipelineRank,
+                parametersPerStage,
+                NativeRuntime.device(NativeRuntime.deviceName(0)),
+                NativeRuntime.device(NativeRuntime.deviceName(mine.size() - 1)),
+                run.stopSignal()::abandoned,
+                () -> pipeline != null && pipeline.aborted());
+        try {
+            return plan(mine);
+        } catch (RuntimeException e) {
+            links.close();
             throw e;
         }
     }
@@ -203,7 +270,7 @@ final class TorchSession implements EngineSession {
                         rankBlocks.get(r).subList(range.firstBlock(), range.endBlock()),
                         NativeRuntime.device(device),
                         lossFunction,
-                        plan.stages().size(),
+                        totalStages,
                         spec.parallelism().zeroStage(),
                         replicas));
             }
@@ -216,7 +283,8 @@ final class TorchSession implements EngineSession {
                 plan.recompute(),
                 threads,
                 training.bf16(),
-                replicas);
+                replicas,
+                links);
         reportOptimizerState(stages);
     }
 
@@ -243,7 +311,7 @@ final class TorchSession implements EngineSession {
     /** With ZeRO sharding, capturing gathers the moment shards: every data-parallel process must take part. */
     @Override
     public boolean captureIsCollective() {
-        return pipeline != null && pipeline.stages().stream().anyMatch(PipelineStage::sharded);
+        return links != null || pipeline != null && pipeline.stages().stream().anyMatch(PipelineStage::sharded);
     }
 
     @Override
@@ -270,11 +338,29 @@ final class TorchSession implements EngineSession {
     @Override
     public ModelState capture() {
         try (var scope = new PointerScope()) {
-            return new ModelState(
+            List<List<HostTensor>> parts = gathered(List.of(
                     whole(PipelineStage::parametersToHost),
                     whole(PipelineStage::buffersToHost),
                     whole(PipelineStage::firstMomentsToHost),
-                    whole(PipelineStage::secondMomentsToHost));
+                    whole(PipelineStage::secondMomentsToHost)));
+            return new ModelState(parts.get(0), parts.get(1), parts.get(2), parts.get(3));
+        }
+    }
+
+    /**
+     * Where the pipeline spans processes, rank 0 gets every rank's stages' state (the others send theirs): so a
+     * checkpoint is whole and resumes on any layout. Otherwise this process's state.
+     */
+    private List<List<HostTensor>> gathered(List<List<HostTensor>> local) {
+        return links == null ? local : links.gatherToRankZero(local);
+    }
+
+    @Override
+    public void joinExport() {
+        if (links != null) {
+            try (var scope = new PointerScope()) {
+                gathered(List.of(whole(PipelineStage::parametersToHost), whole(PipelineStage::buffersToHost)));
+            }
         }
     }
 
@@ -310,6 +396,9 @@ final class TorchSession implements EngineSession {
 
     @Override
     public StopRequest agree(StopRequest local) {
+        if (links != null) {
+            return StopRequest.values()[links.agreeOnMaximum(local.ordinal())];
+        }
         return replicas == null ? local : StopRequest.values()[replicas.agreeOnMaximum(local.ordinal())];
     }
 
@@ -317,8 +406,9 @@ final class TorchSession implements EngineSession {
     public Path export(Path directory) {
         Path exported;
         try (var scope = new PointerScope()) {
-            exported = ModelExport.write(
-                    directory, spec, whole(PipelineStage::parametersToHost), whole(PipelineStage::buffersToHost));
+            List<List<HostTensor>> state =
+                    gathered(List.of(whole(PipelineStage::parametersToHost), whole(PipelineStage::buffersToHost)));
+            exported = ModelExport.write(directory, spec, state.get(0), state.get(1));
         }
         if (scripted != null) {
             scripted.save(exported.resolveSibling("model.pt"));
@@ -334,6 +424,9 @@ final class TorchSession implements EngineSession {
         }
         if (replicas != null) {
             replicas.close();
+        }
+        if (links != null) {
+            links.close();
         }
         stageGroups.forEach(DeviceGroup::closeAll);
         stageGroups.clear();
@@ -387,6 +480,10 @@ final class TorchSession implements EngineSession {
     }
 
     private TrainingPlan plan(List<StageRange> ranges) {
+        if (links == null) {
+            totalStages = ranges.size();
+        }
+        int firstStage = ranges.get(0).stage();
         var parallelism = spec.parallelism();
         List<StagePlan> stagePlans = new ArrayList<>();
         for (StageRange range : ranges) {
@@ -395,12 +492,12 @@ final class TorchSession implements EngineSession {
                     .sum();
             stagePlans.add(new StagePlan(
                     range,
-                    NativeRuntime.deviceName(range.stage()),
+                    NativeRuntime.deviceName(range.stage() - firstStage),
                     params,
                     MemoryPlanner.estimate(
                             layout,
                             range,
-                            ranges.size(),
+                            totalStages,
                             PipelineSchedule.named(parallelism.schedule()),
                             parallelism.microBatches(),
                             microBatchRows(),

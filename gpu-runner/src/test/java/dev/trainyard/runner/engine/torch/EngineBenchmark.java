@@ -3,6 +3,7 @@ package dev.trainyard.runner.engine.torch;
 import dev.trainyard.runner.engine.CheckpointStore;
 import dev.trainyard.runner.engine.CheckpointWritten;
 import dev.trainyard.runner.engine.DataParallelGroup;
+import dev.trainyard.runner.engine.PipelineGroup;
 import dev.trainyard.runner.engine.StageTime;
 import dev.trainyard.runner.engine.StepMetrics;
 import dev.trainyard.runner.engine.StorePorts;
@@ -50,7 +51,8 @@ public final class EngineBenchmark {
                     System.getenv("OMP_WAIT_POLICY"),
                     System.getenv("OPENBLAS_NUM_THREADS"));
             String sections = System.getProperty(
-                    "bench.sections", "throughput,pipeline,checkpoint,dataparallel,tensorparallel,zero,stagesplit");
+                    "bench.sections",
+                    "throughput,pipeline,checkpoint,dataparallel,tensorparallel,zero,stagesplit,crossstage");
             if (sections.contains("throughput")) {
                 throughput(work, threads);
             }
@@ -74,6 +76,9 @@ public final class EngineBenchmark {
             }
             if (sections.contains("stagesplit")) {
                 stageSplit(work);
+            }
+            if (sections.contains("crossstage")) {
+                crossStage(work, sections.contains("crossstage-25m"));
             }
         } finally {
             deleteRecursively(work);
@@ -383,6 +388,99 @@ public final class EngineBenchmark {
                 .map(m -> m.modelFlopsUtilization().getAsDouble())
                 .toList();
         return values.isEmpty() ? "—" : String.format("%.1f%%", 100 * median(values));
+    }
+
+    // 8. A pipeline boundary between processes: p = 2 at 4 micro-batches (1F1B, one thread per stage) with both
+    // stages in one process (queues) against one stage in each of two pipeline ranks (Gloo send/recv over
+    // loopback TCP; the two ranks are sessions in this JVM, as in the tests, so the figure leaves out a real
+    // network). bench.sections=crossstage-25m adds gpt-25M. Rounds alternate the two layouts so that drift in the
+    // machine's speed hits both alike.
+    private static void crossStage(Path work, boolean withLarge) throws Exception {
+        System.out.println("| model | params | micro-batches | one process s | two processes s | added "
+                + "| one process stage CPU s | two processes stage CPU s | added CPU |");
+        System.out.println("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        for (String name : withLarge ? new String[] {"gpt-3M", "gpt-25M"} : new String[] {"gpt-3M"}) {
+            JobSpec spec = name.equals("gpt-3M")
+                    ? gpt(4, 256, 4, 128, 16, 6, 2, 4, "1f1b")
+                    : gpt(8, 512, 8, 128, 8, 4, 2, 4, "1f1b");
+            // No checkpoint during the timed steps (a short run's default writes one after every step, and the
+            // writer thread competes with the stage threads for the cores); the final one comes after them.
+            spec = spec.withCheckpoint(new CheckpointPolicy(1000, 1, false));
+            long params = ModelLayout.of(spec.model()).parameters();
+            List<Double> together = new ArrayList<>();
+            List<Double> split = new ArrayList<>();
+            List<Double> togetherCpu = new ArrayList<>();
+            List<Double> splitCpu = new ArrayList<>();
+            for (int round = 0; round < ROUNDS; round++) {
+                // A B B A ...: a trend in the machine's load favours neither layout
+                for (int layout : round % 2 == 0 ? new int[] {0, 1} : new int[] {1, 0}) {
+                    if (layout == 0) {
+                        for (StepMetrics m : train(work, spec, 2, 1)) {
+                            together.add(m.stepSeconds());
+                            togetherCpu.add(m.stageCpuSeconds().stream()
+                                    .mapToDouble(Double::doubleValue)
+                                    .sum());
+                        }
+                    } else {
+                        List<Double> cpu = new CopyOnWriteArrayList<>();
+                        trainOnTwoPipelineRanks(work, spec, cpu).forEach(m -> split.add(m.stepSeconds()));
+                        splitCpu.addAll(cpu);
+                    }
+                }
+            }
+            double one = median(together);
+            double two = median(split);
+            double oneCpu = median(togetherCpu);
+            double twoCpu = median(splitCpu);
+            System.out.printf(
+                    "| %s | %.2fM | 4 | %.3f | %.3f | %+.1f%% | %.3f | %.3f | %+.1f%% |%n",
+                    name, params / 1e6, one, two, 100 * (two / one - 1), oneCpu, twoCpu, 100 * (twoCpu / oneCpu - 1));
+        }
+        System.out.println();
+    }
+
+    /**
+     * Rank 0's steps after warm-up, stage 0 on pipeline rank 0 and stage 1 on rank 1; {@code stageCpu} gets each
+     * step's CPU seconds of both stages (the sum of the two ranks' reports for that step).
+     */
+    private static List<StepMetrics> trainOnTwoPipelineRanks(Path work, JobSpec spec, List<Double> stageCpu)
+            throws Exception {
+        Map<Long, Double> cpuByStep = new ConcurrentHashMap<>();
+        int port = StorePorts.free();
+        List<StepMetrics> steps = new CopyOnWriteArrayList<>();
+        java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            List<CompletableFuture<?>> ranks = new ArrayList<>();
+            for (int rank = 0; rank < 2; rank++) {
+                int r = rank;
+                Path out = work.resolve("crossstage-" + System.nanoTime() + "-" + rank);
+                TrainingRun run = TrainingRun.of(spec, 1, out)
+                        .withThreadsPerStage(1)
+                        .asPipelineRank(new PipelineGroup(rank, 2, rank, rank + 1, 2, "127.0.0.1", port, null))
+                        .reportingTo(new TrainingListener() {
+                            @Override
+                            public void onStep(StepMetrics metrics) {
+                                if (metrics.step() > WARMUP_STEPS) {
+                                    if (r == 0) {
+                                        steps.add(metrics);
+                                    }
+                                    double cpu = metrics.stageCpuSeconds().stream()
+                                            .mapToDouble(Double::doubleValue)
+                                            .sum();
+                                    cpuByStep.merge(metrics.step(), cpu, Double::sum);
+                                }
+                            }
+                        });
+                ranks.add(CompletableFuture.runAsync(() -> Trainer.train(run, new TorchEngine()), threads));
+            }
+            for (CompletableFuture<?> rank : ranks) {
+                rank.get();
+            }
+        } finally {
+            threads.shutdownNow();
+        }
+        stageCpu.addAll(cpuByStep.values());
+        return steps;
     }
 
     /** Rank 0's steps after warm-up; both ranks' log lines go to {@code log} (rank 0's first). */
