@@ -42,11 +42,7 @@ class ApiRestartTest {
         assertThat(done.getState()).isEqualTo("SUCCEEDED");
         assertThat(done.getRestarts()).as("the runner was not given up on").isZero();
         assertThat(platform.jobs().listJobAttempts(job.getId())).hasSize(1);
-        List<SeriesPoint> loss = platform.jobs()
-                .getJobMetrics(job.getId(), null, "loss", 10_000, null)
-                .getSeries()
-                .get(0)
-                .getPoints();
+        List<SeriesPoint> loss = platform.points(job.getId(), "loss");
         assertThat(loss)
                 .extracting(SeriesPoint::getStep)
                 .as("every step exactly once")

@@ -116,11 +116,7 @@ class BiggerThanOneRunnerTest {
         assertThat(ranks.get(2).stream().mapToInt(r -> r[2]).sum())
                 .as("the same global batch")
                 .isEqualTo(12);
-        List<SeriesPoint> loss = platform.jobs()
-                .getJobMetrics(job.getId(), null, "loss", 10_000, null)
-                .getSeries()
-                .get(0)
-                .getPoints();
+        List<SeriesPoint> loss = platform.points(job.getId(), "loss");
         assertThat(loss.get(loss.size() - 1).getStep()).isEqualTo(STEPS);
         assertThat(loss.get(loss.size() - 1).getValue()).isLessThan(loss.get(0).getValue());
     }

@@ -89,11 +89,7 @@ class DataParallelJobTest {
         assertThat(attempts).hasSize(1);
         assertThat(attempts.get(0).getRunners()).containsExactlyInAnyOrder("dp-a", "dp-b");
         assertThat(attempts.get(0).getGpus()).isEqualTo(4);
-        List<SeriesPoint> loss = platform.jobs()
-                .getJobMetrics(job.getId(), null, "loss", 10_000, null)
-                .getSeries()
-                .get(0)
-                .getPoints();
+        List<SeriesPoint> loss = platform.points(job.getId(), "loss");
         assertThat(loss)
                 .extracting(SeriesPoint::getStep)
                 .as("one point per step: only rank 0 reports")
@@ -134,11 +130,7 @@ class DataParallelJobTest {
         assertThat(attempts).hasSize(1);
         assertThat(attempts.get(0).getRunners()).containsExactlyInAnyOrder("tp-a", "tp-b");
         assertThat(attempts.get(0).getGpus()).isEqualTo(4);
-        List<SeriesPoint> loss = platform.jobs()
-                .getJobMetrics(job.getId(), null, "loss", 10_000, null)
-                .getSeries()
-                .get(0)
-                .getPoints();
+        List<SeriesPoint> loss = platform.points(job.getId(), "loss");
         assertThat(loss).hasSize(20);
         assertThat(loss.get(19).getValue())
                 .as("loss falls")

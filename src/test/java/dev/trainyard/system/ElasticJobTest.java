@@ -107,11 +107,7 @@ class ElasticJobTest {
                     .as("attempt " + attempt + " trains the whole batch of 16 rows per step")
                     .isEqualTo(16);
         });
-        List<SeriesPoint> loss = platform.jobs()
-                .getJobMetrics(job.getId(), null, "loss", 10_000, null)
-                .getSeries()
-                .get(0)
-                .getPoints();
+        List<SeriesPoint> loss = platform.points(job.getId(), "loss");
         assertThat(loss.get(loss.size() - 1).getStep()).isEqualTo(STEPS);
         assertThat(loss.get(loss.size() - 1).getValue()).isLessThan(loss.get(0).getValue());
     }

@@ -115,11 +115,7 @@ class TorchScriptJobTest {
         assertThat(platform.jobs().listJobEvents(job.getId()))
                 .extracting(JobEvent::getToState)
                 .containsExactly("QUEUED", "SCHEDULED", "RUNNING", "SUCCEEDED");
-        List<SeriesPoint> loss = platform.jobs()
-                .getJobMetrics(job.getId(), null, "loss", 10_000, null)
-                .getSeries()
-                .get(0)
-                .getPoints();
+        List<SeriesPoint> loss = platform.points(job.getId(), "loss");
         assertThat(loss).hasSize((int) STEPS);
         assertThat(mean(loss.subList(35, 40))).as("loss falls").isLessThan(0.7 * mean(loss.subList(0, 5)));
 

@@ -10,6 +10,7 @@ import dev.trainyard.client.model.CreateProject;
 import dev.trainyard.client.model.CreateToken;
 import dev.trainyard.client.model.DataAccessPolicy;
 import dev.trainyard.client.model.Job;
+import dev.trainyard.client.model.SeriesPoint;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
@@ -199,6 +200,14 @@ public final class Platform implements AutoCloseable {
 
     public JobsApi jobs() {
         return new JobsApi(client(ADMIN_TOKEN));
+    }
+
+    /** Every point of one of a job's metrics (up to 10,000), in step order, as the admin reads them. */
+    public List<SeriesPoint> points(long jobId, String metric) {
+        return jobs().getJobMetrics(jobId, null, metric, 10_000, null)
+                .getSeries()
+                .get(0)
+                .getPoints();
     }
 
     /** Polls a job until the condition holds, failing with the job's last state after {@code timeout}. */
