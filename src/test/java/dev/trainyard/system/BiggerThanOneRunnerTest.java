@@ -72,9 +72,10 @@ class BiggerThanOneRunnerTest {
 
     @Test
     void aJobTooBigForOneRunnerTrainsOnThreeAndResumesOnTheTwoLeftAfterOneDies() {
-        assertRefused(model("one-runner", 1));
-        // at a minimum of one replica, one process could hold all three replicas: as big as the one-runner job
-        assertRefused(threeReplicas("min-one", 1));
+        assertRefused(model("one-runner", 1), "model");
+        // at a minimum of one replica, one process could hold all three replicas: as big as the one-runner job (the
+        // answer proposes a layout that fits: two replicas on two runners)
+        assertRefused(threeReplicas("min-one", 1), "parallelism");
 
         Job job = platform.jobs().submitJob(threeReplicas("three-runners", 2), null);
         platform.awaitJob(
@@ -121,14 +122,15 @@ class BiggerThanOneRunnerTest {
         assertThat(loss.get(loss.size() - 1).getValue()).isLessThan(loss.get(0).getValue());
     }
 
-    private static void assertRefused(JobSpec spec) {
+    private static void assertRefused(JobSpec spec, String field) {
         assertThatThrownBy(() -> platform.jobs().submitJob(spec, null))
                 .as(spec.getName())
                 .isInstanceOfSatisfying(ApiException.class, e -> {
                     assertThat(e.getCode()).isEqualTo(400);
                     assertThat(e.getResponseBody())
-                            .contains("model")
-                            .contains("the stage needs 2.9 MiB")
+                            .contains("\"field\":\"" + field + "\"")
+                            .contains("the plan needs 2.9 MiB")
+                            .contains("its fullest device needs 2.9 MiB")
                             .contains("the host memory its cpu devices share is 2.4 MiB");
                 });
     }

@@ -113,7 +113,7 @@ public class JobPlanner {
         String figures = String.format(
                 Locale.ROOT,
                 "; its fullest device needs %s, the largest device there has %s",
-                DeviceMemoryFit.gib(LayoutSearch.perDeviceBytes(spec)),
+                DeviceMemoryFit.gib(fullestDeviceBytes(spec, searched)),
                 DeviceMemoryFit.gib(LayoutSearch.largestDeviceBytes(searched)));
         String advice = proposal == null
                 ? ". No layout of tensorParallel, stages, dataParallel and zero that the spec allows fits either:"
@@ -130,6 +130,22 @@ public class JobPlanner {
                         proposal.gpus(),
                         DeviceMemoryFit.gib(proposal.perDeviceBytes()));
         return Optional.of(new MemoryMisfit(String.join("; ", misfits) + figures + advice, proposal));
+    }
+
+    /**
+     * What the fullest device needs where the job would have the most room, on the runner with the most devices:
+     * as the runners are judged, for the most a process there may hold ({@link ProcessLayout#worstOn}).
+     */
+    private static long fullestDeviceBytes(JobSpec spec, List<LayoutSearch.Pool> searched) {
+        int devices = searched.stream()
+                .flatMap(p -> p.runners().stream())
+                .mapToInt(r -> r.devices().size())
+                .max()
+                .orElse(1);
+        return ProcessLayout.worstOn(spec, devices).perDevice(spec).stream()
+                .mapToLong(MemoryEstimate::totalBytes)
+                .max()
+                .orElse(0);
     }
 
     private List<PoolEntity> candidates(JobSpec spec) {
