@@ -68,6 +68,9 @@ final class TorchSession implements EngineSession {
     private int totalStages;
 
     private final TrainingPlan plan;
+    /** Whether the parameters held after the first step were logged. */
+    private boolean reportedParameters;
+
     private ModelLayout layout;
     private ScriptedModel scripted;
     private PipelineEngine pipeline;
@@ -327,7 +330,25 @@ final class TorchSession implements EngineSession {
 
     @Override
     public StepOutcome trainStep(Batch batch, StepParameters parameters) {
-        return pipeline.trainStep(batch, parameters);
+        StepOutcome outcome = pipeline.trainStep(batch, parameters);
+        if (!reportedParameters) {
+            reportParametersHeld();
+            reportedParameters = true;
+        }
+        return outcome;
+    }
+
+    /**
+     * The parameter bytes this process's tensors hold after its first step (so between steps), beside the whole
+     * stages' size: at ZeRO 3 over n processes about 1/n of it.
+     */
+    private void reportParametersHeld() {
+        List<PipelineStage> stages = pipeline.stages();
+        listener.onLog(String.format(
+                java.util.Locale.ROOT,
+                "parameters on this process between steps: %d bytes (whole %d bytes)",
+                stages.stream().mapToLong(PipelineStage::heldParameterBytes).sum(),
+                stages.stream().mapToLong(PipelineStage::wholeParameterBytes).sum()));
     }
 
     @Override
@@ -357,7 +378,8 @@ final class TorchSession implements EngineSession {
 
     @Override
     public void joinExport() {
-        if (links != null) {
+        // across processes, or ZeRO 3 gathering each stage's parameter slices for rank 0's export
+        if (links != null || pipeline != null && pipeline.stages().stream().anyMatch(PipelineStage::shardsParameters)) {
             try (var scope = new PointerScope()) {
                 gathered(List.of(whole(PipelineStage::parametersToHost), whole(PipelineStage::buffersToHost)));
             }
