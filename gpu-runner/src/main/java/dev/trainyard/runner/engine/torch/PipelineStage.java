@@ -110,6 +110,18 @@ final class PipelineStage {
         }
     }
 
+    /**
+     * ZeRO 3, between steps: gives the parameters whole storage again and copies {@code whole} (by name) into it,
+     * without a collective (for saving a TorchScript module); {@link #releaseParameters()} drops it again.
+     */
+    void restoreWholeParameters(Map<String, HostTensor> whole) {
+        if (shardsParameters()) {
+            shardedOptimizer.materializeParameters();
+            Map<String, HostTensor> local = shards.isEmpty() ? whole : sliced(whole);
+            parameters.forEach((name, p) -> Tensors.copyInto(p, AdamW.require(local, name)));
+        }
+    }
+
     /** ZeRO 3: drops the gathered parameters again, keeping this process's slice (after an evaluation). */
     void releaseParameters() {
         if (sharded()) {

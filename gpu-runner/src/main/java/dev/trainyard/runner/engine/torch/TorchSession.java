@@ -431,9 +431,13 @@ final class TorchSession implements EngineSession {
             List<List<HostTensor>> state =
                     gathered(List.of(whole(PipelineStage::parametersToHost), whole(PipelineStage::buffersToHost)));
             exported = ModelExport.write(directory, spec, state.get(0), state.get(1));
-        }
-        if (scripted != null) {
-            scripted.save(exported.resolveSibling("model.pt"));
+            if (scripted != null) {
+                // ZeRO 3 keeps slices only: the module is saved with the whole parameters put back for the moment
+                Map<String, HostTensor> params = byName(state.get(0));
+                pipeline.stages().forEach(stage -> stage.restoreWholeParameters(params));
+                scripted.save(exported.resolveSibling("model.pt"));
+                pipeline.stages().forEach(PipelineStage::releaseParameters);
+            }
         }
         return exported;
     }
