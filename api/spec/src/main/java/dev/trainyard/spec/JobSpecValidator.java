@@ -287,18 +287,12 @@ public final class JobSpecValidator {
     }
 
     /**
-     * ZeRO 0-2 are accepted; with dataParallel 1 a stage above 0 is accepted and has no effect (a single rank
+     * ZeRO 0-3 are accepted; with dataParallel 1 a stage above 0 is accepted and has no effect (a single rank
      * holds all of the state whatever the stage), so a layout stays valid when elastic training runs it on fewer
-     * replicas. Stage 3 (sharded parameters) is refused until the engine implements it.
+     * replicas.
      */
     private static void checkZero(int zero, Violations v) {
         v.checkBounds("parallelism.zero", zero, ParallelismSpec.class, "zero");
-        if (zero > SpecDefaults.ZERO_IMPLEMENTED && zero <= 3) {
-            v.add(
-                    "parallelism.zero",
-                    "stage " + zero + " (sharded parameters) is not implemented yet; use 0, 1 (sharded AdamW"
-                            + " state) or 2 (sharded AdamW state and gradients)");
-        }
     }
 
     /**

@@ -76,6 +76,13 @@ public final class LayoutSearch {
         }
     }
 
+    /**
+     * The highest ZeRO stage proposed: 3 would plan the same peak as 2 (its parameters are whole from a step's
+     * start to the update, see {@link MemoryPlan}) at the cost of an all-gather per step, so it never fits where 2
+     * does not.
+     */
+    private static final int PROPOSED_ZERO_MAX = 2;
+
     private LayoutSearch() {}
 
     /**
@@ -110,7 +117,7 @@ public final class LayoutSearch {
     /**
      * Every layout of up to {@code maxDevices} devices that the validator accepts for this spec, normalized: t
      * dividing what the model splits, p up to the block count, d any, ZeRO 0-2 (only 0 without data parallelism,
-     * where the others change nothing).
+     * where the others change nothing; 3 is not proposed, see {@link #PROPOSED_ZERO_MAX}).
      */
     static List<JobSpec> candidates(JobSpec spec, int maxDevices) {
         List<JobSpec> out = new ArrayList<>();
@@ -121,7 +128,7 @@ public final class LayoutSearch {
             }
             for (int d = 1; t * d <= maxDevices; d++) {
                 for (int p = 1; p <= blocks && t * p * d <= maxDevices; p++) {
-                    for (int zero = 0; zero <= (d > 1 ? SpecDefaults.ZERO_IMPLEMENTED : 0); zero++) {
+                    for (int zero = 0; zero <= (d > 1 ? PROPOSED_ZERO_MAX : 0); zero++) {
                         try {
                             out.add(JobSpecValidator.normalize(withLayout(spec, t, p, d, zero)));
                         } catch (InvalidFieldsException refused) {

@@ -8,7 +8,9 @@ import java.util.List;
  * figures of one device of a stage's group. With ZeRO over d data-parallel ranks, each rank holds 1/d of the
  * moments (stage 1 and up); ZeRO 2's gradient saving is not counted, because the engine accumulates the stage's whole
  * gradient over the micro-batches and releases it only after the reduce-scatter, so at the peak (the end of
- * backward) the whole gradient is there. The engine checks its plan with these figures, the API's dry run and
+ * backward) the whole gradient is there. ZeRO 3's parameter saving is not counted either: the engine gathers a
+ * stage's whole parameters at the start of a step and keeps them until the update (its own slice is a view into
+ * them), so at the peak they are whole too; the saving is between steps only. The engine checks its plan with these figures, the API's dry run and
  * submission check them against each runner's devices, and {@link LayoutSearch} proposes layouts with them.
  */
 public final class MemoryPlan {
@@ -55,7 +57,8 @@ public final class MemoryPlan {
                 : inFlight * (fullPerSample + inputPerSample) * microBatchRows;
         long p = params * FLOAT_BYTES;
         long shard = ceilDiv(params, Math.max(1, ranks)) * FLOAT_BYTES;
-        // ZeRO 2 holds only its slice between steps, but the whole gradient during backward, which is the peak.
+        // ZeRO 2 holds only its slice between steps, but the whole gradient during backward, which is the peak;
+        // likewise ZeRO 3's parameters: whole from the step's start to the update.
         long gradients = p;
         long moments = 2 * (zero >= 1 ? shard : p);
         return new MemoryEstimate(p, gradients, moments, floats * FLOAT_BYTES);

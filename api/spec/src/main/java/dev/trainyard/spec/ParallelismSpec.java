@@ -56,8 +56,10 @@ public record ParallelismSpec(
                 description = "ZeRO stage: how data-parallel ranks share the training state. 0 (default): every rank"
                         + " holds all of it; 1: each of the d ranks keeps 1/d of the AdamW moments; 2: also 1/d of the"
                         + " averaged gradients. Gradients are reduce-scattered, each rank updates its slice of the"
-                        + " parameters and the slices are all-gathered. Without dataParallel > 1 there is nothing to"
-                        + " share and it has no effect; 3 (sharded parameters) is not implemented yet and is refused",
+                        + " parameters and the slices are all-gathered; 3: also 1/d of the parameters between steps,"
+                        + " the stage's whole parameters being all-gathered at the start of each step and released"
+                        + " after the update (the peak, during backward, is that of 2). Without dataParallel > 1 there"
+                        + " is nothing to share and it has no effect",
                 minimum = "0",
                 maximum = "3")
         Integer zero) {

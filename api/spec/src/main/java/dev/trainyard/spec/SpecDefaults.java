@@ -34,8 +34,8 @@ public final class SpecDefaults {
     public static final int TENSOR_PARALLEL = 1;
     /** No ZeRO sharding: every data-parallel rank holds the whole optimizer state. */
     public static final int ZERO = 0;
-    /** The highest ZeRO stage the engine implements (3, sharded parameters, is not yet). */
-    public static final int ZERO_IMPLEMENTED = 2;
+    /** The highest ZeRO stage the engine implements: 3, parameters sharded between steps. */
+    public static final int ZERO_IMPLEMENTED = 3;
 
     public static final int MICRO_BATCHES = 4;
     public static final String SCHEDULE = "1f1b";

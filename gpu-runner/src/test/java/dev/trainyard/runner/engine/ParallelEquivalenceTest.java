@@ -35,6 +35,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  *
  * <p>The matrix: t, p, d in {1, 2}, ZeRO 0, 1 and 2 where d = 2, both schedules where p = 2 (with one stage
  * GPipe and 1F1B are the same op list), t = 4 once, and once d = 4 replicas held two by two by 2 processes;
+ * ZeRO 3 for p2 d2, t2 p2 d2 and the d = 4 case, and resumed from a t2 p2 d2 ZeRO 3 checkpoint at t1;
  * each run takes about a second, so the whole matrix runs by default.
  */
 class ParallelEquivalenceTest {
@@ -95,6 +96,10 @@ class ParallelEquivalenceTest {
         // two processes holding two replicas each: a process trains its replicas' rows as one tensor-parallel
         // pipeline and counts twice in the mean
         layouts.add(new Layout(2, 1, 4, 2, "1f1b", 2));
+        // ZeRO 3 (parameters sliced between steps, gathered per stage) with pipelines and tensor parallelism
+        layouts.add(new Layout(1, 2, 2, 3, "1f1b"));
+        layouts.add(new Layout(2, 2, 2, 3, "gpipe"));
+        layouts.add(new Layout(2, 1, 4, 3, "1f1b", 2));
         return layouts.stream();
     }
 
@@ -136,7 +141,8 @@ class ParallelEquivalenceTest {
         return Stream.of(
                 Arguments.of(new Layout(2, 2, 1, 0, "1f1b"), new Layout(1, 1, 2, 2, "1f1b")),
                 Arguments.of(new Layout(2, 1, 2, 2, "1f1b"), new Layout(1, 2, 1, 0, "gpipe")),
-                Arguments.of(new Layout(2, 2, 2, 2, "gpipe"), new Layout(1, 1, 2, 0, "1f1b")));
+                Arguments.of(new Layout(2, 2, 2, 2, "gpipe"), new Layout(1, 1, 2, 0, "1f1b")),
+                Arguments.of(new Layout(2, 2, 2, 3, "1f1b"), new Layout(1, 2, 2, 3, "gpipe")));
     }
 
     /**

@@ -111,6 +111,28 @@ class TorchScriptTrainingTest {
                 .isLessThan(1e-6);
     }
 
+    /**
+     * At ZeRO 3 each process keeps only slices of the parameters between steps (and evaluates every step here,
+     * gathering them); the exported TorchScript still carries the whole trained weights.
+     */
+    @Test
+    void atZeroThreeOverTwoProcessesTheExportedModuleCarriesTheWholeTrainedWeights() {
+        JobSpec base = tabularSpec(tabularModel, 4, 1, false);
+        ParallelismSpec p = base.parallelism();
+        JobSpec zeroThree = base.withParallelism(new ParallelismSpec(
+                p.stages(), p.microBatches(), p.schedule(), p.recompute(), 2, p.balance(), null, 3));
+        Recorded run =
+                EngineRuns.trainAsProcesses(zeroThree, tmp.resolve("zero3"), Optional.empty(), StopSignal.never());
+
+        Path exported = tmp.resolve("zero3/rank0/model/model.pt");
+        Recorded reloaded = EngineRuns.train(
+                tabularSpec(exported, 1, 1, false)
+                        .withTraining(new TrainingSpec(1L, 32, 1e-9, 0.0, 0, 0.0, 0.0, 1L, 0, "fp32", 0.0)),
+                tmp.resolve("reloaded"));
+        assertThat(EngineRuns.maxAbsDifference(reloaded.parameters(), run.parameters()))
+                .isLessThan(1e-6);
+    }
+
     @Test
     void pythonMadeModuleTrains() throws Exception {
         Path module = tmp.resolve("tiny-lm.pt");

@@ -358,7 +358,7 @@ class JobSubmitTest {
                 .body("errors[0].message", containsString("the memory plan fits no runner of pool '" + pool + "'"));
         problem(
                         asAdmin()
-                                .body(huge.set("parallelism.zero", 3).json())
+                                .body(huge.set("parallelism.zero", 4).json())
                                 .post("/api/v1/jobs")
                                 .then(),
                         400)

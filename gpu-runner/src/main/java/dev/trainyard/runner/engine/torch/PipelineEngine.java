@@ -185,6 +185,11 @@ final class PipelineEngine implements AutoCloseable {
             long cpuStart = CPU.getCurrentThreadCpuTime();
             long start = System.nanoTime();
             double loss = 0;
+            // 0. ZeRO 3: the stage's whole parameters, gathered from the processes' slices, until the update.
+            if (stage.shardsParameters()) {
+                stage.gatherParameters();
+                watch.endCommunication();
+            }
             // 1. The schedule's forwards and backwards; waiting for a neighbour is the bubble.
             for (PipelineOp op : schedule.stageOps(s, stageCount, microBatches)) {
                 int mb = op.microBatch();
@@ -261,6 +266,7 @@ final class PipelineEngine implements AutoCloseable {
             double[] loss = new double[1];
             long start = System.nanoTime();
             Exception[] failure = new Exception[1];
+            stage.gatherParameters(); // ZeRO 3; released again below
             Tensors.withoutGrad(() -> {
                 try {
                     for (int mb = 0; mb < microBatches; mb++) {
@@ -276,6 +282,7 @@ final class PipelineEngine implements AutoCloseable {
                     failure[0] = e;
                 }
             });
+            stage.releaseParameters();
             if (failure[0] != null) {
                 throw failure[0];
             }

@@ -40,6 +40,8 @@ final class PipelineStage {
 
     private final ShardedAdamW shardedOptimizer;
     private final Map<Integer, InFlight> inFlight = new HashMap<>();
+    /** Counted before ZeRO 3 releases the parameters, which then have zero elements between steps. */
+    private final long parameterCount;
 
     PipelineStage(StageRange range, List<ModelBlock> blocks, Device device, LossFunction lossFunction, int stageCount) {
         this(range, blocks, device, lossFunction, stageCount, 0, null);
@@ -71,6 +73,8 @@ final class PipelineStage {
         }
         this.tensorParallel =
                 blocks.isEmpty() ? TensorParallelRank.SINGLE : blocks.get(0).tensorParallel();
+        this.parameterCount =
+                parameters.values().stream().mapToLong(Tensor::numel).sum();
         boolean sharded = zeroStage > 0 && replicas != null && replicas.processes() > 1;
         this.optimizer = sharded ? null : new AdamW(parameters);
         this.shardedOptimizer =
@@ -95,6 +99,55 @@ final class PipelineStage {
         return shardedOptimizer != null;
     }
 
+    /**
+     * ZeRO 3: gathers this stage's whole parameters from the data-parallel processes' slices (a collective on the
+     * stage thread, at the start of a step or an evaluation); they stay until the update or {@link
+     * #releaseParameters()}. Nothing below stage 3.
+     */
+    void gatherParameters() {
+        if (sharded()) {
+            shardedOptimizer.gatherParameters();
+        }
+    }
+
+    /**
+     * ZeRO 3, between steps: gives the parameters whole storage again and copies {@code whole} (by name) into it,
+     * without a collective (for saving a TorchScript module); {@link #releaseParameters()} drops it again.
+     */
+    void restoreWholeParameters(Map<String, HostTensor> whole) {
+        if (shardsParameters()) {
+            shardedOptimizer.materializeParameters();
+            Map<String, HostTensor> local = shards.isEmpty() ? whole : sliced(whole);
+            parameters.forEach((name, p) -> Tensors.copyInto(p, AdamW.require(local, name)));
+        }
+    }
+
+    /** ZeRO 3: drops the gathered parameters again, keeping this process's slice (after an evaluation). */
+    void releaseParameters() {
+        if (sharded()) {
+            shardedOptimizer.releaseParameters();
+        }
+    }
+
+    /** Whether this stage keeps only a slice of its parameters between steps (ZeRO 3 over several processes). */
+    boolean shardsParameters() {
+        return sharded() && shardedOptimizer.shardsParameters();
+    }
+
+    /**
+     * Bytes of parameters this process's tensors hold for this stage now: the parameters themselves (zero
+     * elements while released at ZeRO 3) and ZeRO 3's kept slice when it is not a view into them.
+     */
+    long heldParameterBytes() {
+        long bytes = parameters.values().stream().mapToLong(Tensor::nbytes).sum();
+        return bytes + (sharded() ? shardedOptimizer.parameterSliceBytes() : 0);
+    }
+
+    /** Bytes this stage's parameters take whole: one float32 per element. */
+    long wholeParameterBytes() {
+        return unshardedOptimizerStateBytes() / 2;
+    }
+
     /** Bytes of AdamW moment tensors this process holds for this stage. */
     long optimizerStateBytes() {
         return sharded() ? shardedOptimizer.stateBytes() : optimizer.stateBytes();
@@ -102,9 +155,7 @@ final class PipelineStage {
 
     /** Bytes the AdamW moments of this stage's parameters take unsharded: two float32 per element. */
     long unshardedOptimizerStateBytes() {
-        return 2L
-                * Float.BYTES
-                * parameters.values().stream().mapToLong(Tensor::numel).sum();
+        return 2L * Float.BYTES * parameterCount;
     }
 
     /**
@@ -319,7 +370,11 @@ final class PipelineStage {
         }
     }
 
+    /** The whole parameters; at ZeRO 3 between steps, a collective every data-parallel process must join. */
     List<HostTensor> parametersToHost() {
+        if (sharded()) {
+            return shardedOptimizer.parametersToHost();
+        }
         List<HostTensor> host = new ArrayList<>();
         parameters.forEach((name, p) -> host.add(Tensors.toHost(name, p)));
         return host;
@@ -357,6 +412,9 @@ final class PipelineStage {
             second = sliced(second);
         }
         Map<String, HostTensor> whole = params;
+        if (sharded()) {
+            shardedOptimizer.materializeParameters(); // ZeRO 3: whole storage to load into, sliced again below
+        }
         parameters.forEach((name, p) -> Tensors.copyInto(p, AdamW.require(whole, name)));
         buffers.forEach((name, b) -> {
             HostTensor saved = buffersByName.get(name);

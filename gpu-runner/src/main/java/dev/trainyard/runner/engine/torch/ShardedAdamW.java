@@ -11,8 +11,8 @@ import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * AdamW for one pipeline stage whose optimizer state is sharded over the data-parallel processes (ZeRO stages 1
- * and 2). The stage's parameters are laid end to end in buckets of up to {@link ReplicaGroup#BUCKET_ELEMENTS}
+ * AdamW for one pipeline stage whose optimizer state is sharded over the data-parallel processes (ZeRO stages 1,
+ * 2 and 3). The stage's parameters are laid end to end in buckets of up to {@link ReplicaGroup#BUCKET_ELEMENTS}
  * elements, each padded to a multiple of the process count n; process r owns slice r of every bucket and keeps
  * AdamW moments for that slice only. A step reduce-scatters the packed gradients (each process receives the
  * replicas' mean of its slice), clips by the global norm (the squared norms of the slices, summed over the
@@ -22,6 +22,11 @@ import org.bytedeco.pytorch.global.torch;
  * <p>Stage 1 keeps each parameter's full gradient tensor allocated between steps (zeroed, as unsharded AdamW
  * does); stage 2 releases it after the reduce-scatter, so between steps a process holds only its slice of the
  * averaged gradients. Backward still accumulates a stage's full gradients before they are reduced.
+ *
+ * <p>Stage 3 also keeps only its slice of the parameters between steps: every parameter is resized to zero
+ * elements, and {@link #gatherParameters()} all-gathers the stage's whole parameters at the start of a step (or an
+ * evaluation); they stay gathered through the step's forwards and backwards (stage-level, not block by block) and
+ * the update, which writes the slice, releases them again instead of all-gathering.
  *
  * <p>Each element is updated with the same operations as {@link AdamW} applies (the gradient slice is the
  * value an all-reduce would give, the update is element-wise); only the clipping norm is summed in another
@@ -46,6 +51,12 @@ final class ShardedAdamW {
         Tensor second;
         /** This step's slice of the averaged gradients; lives in the stage thread's step scope. */
         Tensor gradientSlice;
+        /**
+         * Stage 3: this process's slice of the parameters, the only copy it keeps between steps. While they are
+         * gathered it is a view into the gathered bucket (so the gathered stage costs no more than whole
+         * parameters); released, a tensor of its own. Its Java handle is retained across the step scopes.
+         */
+        Tensor parameterSlice;
 
         long padded(int processes) {
             return sliceLength * processes;
@@ -63,6 +74,15 @@ final class ShardedAdamW {
     private final boolean[] countsInNorm;
 
     private final boolean countsAll;
+
+    /** Stage 3: parameters live as slices between steps (see {@link #gatherParameters()}). */
+    private final boolean shardsParameters;
+    /** Each parameter's shape and whether AdamW decays it, kept because a released parameter has neither. */
+    private final List<long[]> shapes = new ArrayList<>();
+
+    private final List<Boolean> decays = new ArrayList<>();
+    /** Whether the full parameters exist now (always below stage 3). */
+    private boolean gathered = true;
 
     ShardedAdamW(Map<String, Tensor> namedParameters, int zeroStage, ReplicaGroup replicas, int stageIndex) {
         this(namedParameters, zeroStage, replicas, stageIndex, name -> true);
@@ -88,7 +108,10 @@ final class ShardedAdamW {
             }
             names.add(name);
             parameters.add(p);
+            shapes.add(Tensors.shape(p));
+            decays.add(AdamW.decays(p));
         });
+        this.shardsParameters = zeroStage >= 3;
         this.hadGradient = new boolean[parameters.size()];
         this.countsInNorm = new boolean[parameters.size()];
         boolean all = true;
@@ -98,6 +121,9 @@ final class ShardedAdamW {
         }
         this.countsAll = all;
         layOut();
+        if (shardsParameters) {
+            keepSlicesAndRelease();
+        }
     }
 
     /** Cuts the parameters into buckets as {@link ReplicaGroup#averageAll} does and finds this process's slices. */
@@ -191,7 +217,8 @@ final class ShardedAdamW {
 
     /**
      * Applies update {@code t} to this process's slice of the parameters (those that had a gradient this step,
-     * as {@link AdamW} skips the others), then all-gathers the slices into every process's parameters.
+     * as {@link AdamW} skips the others), then all-gathers the slices into every process's parameters; at stage
+     * 3 releases the full parameters instead, keeping only the updated slices.
      */
     void step(long t, double learningRate, double weightDecay) {
         Tensors.withoutGrad(() -> {
@@ -200,28 +227,154 @@ final class ShardedAdamW {
                     if (!hadGradient[s.parameter()]) {
                         continue;
                     }
-                    Tensor p = parameters.get(s.parameter());
+                    Tensor target = shardsParameters
+                            ? b.parameterSlice.narrow(0, s.sliceOffset(), s.length())
+                            : parameters.get(s.parameter()).view(-1).narrow(0, s.parameterOffset(), s.length());
                     AdamW.update(
-                            p.view(-1).narrow(0, s.parameterOffset(), s.length()),
+                            target,
                             b.gradientSlice.narrow(0, s.sliceOffset(), s.length()),
                             b.first.narrow(0, s.sliceOffset(), s.length()),
                             b.second.narrow(0, s.sliceOffset(), s.length()),
                             t,
                             learningRate,
-                            AdamW.decays(p) ? weightDecay : 0);
+                            decays.get(s.parameter()) ? weightDecay : 0);
                 }
                 b.gradientSlice = null;
-                gatherParameters(b);
+                if (!shardsParameters) {
+                    gatherParameters(b);
+                }
             }
         });
+        if (shardsParameters) {
+            releaseParameters();
+        }
     }
 
-    private void gatherParameters(Bucket b) {
+    /** Whether parameters are kept as slices between steps (ZeRO 3). */
+    boolean shardsParameters() {
+        return shardsParameters;
+    }
+
+    /**
+     * Stage 3: all-gathers every bucket's slices and points each parameter at its part of the gathered bucket (a
+     * collective: every process of the lane calls it, at the start of a step or an evaluation). Nothing to do
+     * when they are gathered already or below stage 3.
+     */
+    void gatherParameters() {
+        if (!shardsParameters || gathered) {
+            return;
+        }
+        Tensors.withoutGrad(() -> {
+            for (Bucket b : buckets) {
+                Tensor full = b.parameterSlice.new_zeros(b.padded(replicas.processes()));
+                replicas.allGather(stageIndex, b.parameterSlice, full);
+                for (Member m : b.members) {
+                    parameters
+                            .get(m.parameter())
+                            .__dispatch_set_data(
+                                    full.narrow(0, m.offset(), m.numel()).view(shapes.get(m.parameter())));
+                }
+                replaceSlice(b, full.narrow(0, b.sliceLength * replicas.rank(), b.sliceLength));
+            }
+        });
+        gathered = true;
+    }
+
+    /**
+     * Stage 3: keeps a copy of this process's slices and resizes every parameter to zero elements, so that the
+     * gathered buckets are freed (their storage is referenced by nothing else).
+     */
+    void releaseParameters() {
+        if (!shardsParameters || !gathered) {
+            return;
+        }
+        if (parameters.isEmpty()) {
+            return;
+        }
+        Tensors.withoutGrad(() -> {
+            for (Bucket b : buckets) {
+                replaceSlice(b, b.parameterSlice.clone());
+            }
+            Tensor empty = parameters.get(0).new_empty(0L);
+            parameters.forEach(p -> p.__dispatch_set_data(empty));
+        });
+        gathered = false;
+    }
+
+    /**
+     * Stage 3, outside a step: gives every parameter fresh full storage of its shape (contents undefined), for a
+     * checkpoint to be loaded into; {@link #load} then takes the slices and releases them again. Not a collective.
+     */
+    void materializeParameters() {
+        if (!shardsParameters || gathered) {
+            return;
+        }
+        Tensors.withoutGrad(() -> {
+            for (int i = 0; i < parameters.size(); i++) {
+                Tensor p = parameters.get(i);
+                p.__dispatch_set_data(p.new_zeros(shapes.get(i)));
+            }
+        });
+        gathered = true;
+    }
+
+    /** Stage 3: copies this process's slices out of the full parameters, then releases them. */
+    private void keepSlicesAndRelease() {
+        Tensors.withoutGrad(() -> {
+            for (Bucket b : buckets) {
+                replaceSlice(b, packSlice(b));
+            }
+        });
+        releaseParameters();
+    }
+
+    /** Swaps the bucket's parameter slice, holding the new one's Java handle beyond the current scope. */
+    private static void replaceSlice(Bucket b, Tensor slice) {
+        slice.retainReference();
+        if (b.parameterSlice != null) {
+            b.parameterSlice.releaseReference();
+        }
+        b.parameterSlice = slice;
+    }
+
+    /** This process's slice of the bucket's full parameters (zeros where it covers padding). */
+    private Tensor packSlice(Bucket b) {
         Tensor slice = parameters.get(b.members.get(0).parameter()).new_zeros(b.sliceLength);
         for (Segment s : b.segments) {
             slice.narrow(0, s.sliceOffset(), s.length())
                     .copy_(parameters.get(s.parameter()).view(-1).narrow(0, s.parameterOffset(), s.length()));
         }
+        return slice;
+    }
+
+    /** Bytes of parameter slices this process keeps apart from the full parameters (stage 3, released). */
+    long parameterSliceBytes() {
+        if (!shardsParameters || gathered) {
+            return 0;
+        }
+        return buckets.stream().mapToLong(b -> b.parameterSlice.nbytes()).sum();
+    }
+
+    /**
+     * Every parameter's full value: at stage 3 (released) gathered from the slices (a collective every process
+     * calls), else read from the parameters themselves.
+     */
+    List<HostTensor> parametersToHost() {
+        List<HostTensor> host = new ArrayList<>();
+        if (!shardsParameters || gathered) {
+            for (int i = 0; i < parameters.size(); i++) {
+                host.add(Tensors.toHost(names.get(i), parameters.get(i)));
+            }
+            return host;
+        }
+        for (Bucket b : buckets) {
+            host.addAll(gatheredToHost(b, b.parameterSlice));
+        }
+        return host;
+    }
+
+    private void gatherParameters(Bucket b) {
+        Tensor slice = packSlice(b);
         Tensor full = slice.new_zeros(b.padded(replicas.processes()));
         replicas.allGather(stageIndex, slice, full);
         for (Member m : b.members) {
@@ -270,20 +423,28 @@ final class ShardedAdamW {
     private List<HostTensor> gatherToHost(boolean firstMoments) {
         List<HostTensor> host = new ArrayList<>();
         for (Bucket b : buckets) {
-            Tensor slice = firstMoments ? b.first : b.second;
-            Tensor full = slice.new_zeros(b.padded(replicas.processes()));
-            replicas.allGather(stageIndex, slice, full);
-            for (Member m : b.members) {
-                Tensor p = parameters.get(m.parameter());
-                host.add(Tensors.toHost(
-                        names.get(m.parameter()),
-                        full.narrow(0, m.offset(), m.numel()).view(Tensors.shape(p))));
-            }
+            host.addAll(gatheredToHost(b, firstMoments ? b.first : b.second));
         }
         return host;
     }
 
-    /** Takes this process's slice of unsharded moments (looked up by parameter name). */
+    /** The bucket's slices of some per-element state, all-gathered and cut into whole tensors by parameter. */
+    private List<HostTensor> gatheredToHost(Bucket b, Tensor slice) {
+        List<HostTensor> host = new ArrayList<>();
+        Tensor full = slice.new_zeros(b.padded(replicas.processes()));
+        replicas.allGather(stageIndex, slice, full);
+        for (Member m : b.members) {
+            host.add(Tensors.toHost(
+                    names.get(m.parameter()),
+                    full.narrow(0, m.offset(), m.numel()).view(shapes.get(m.parameter()))));
+        }
+        return host;
+    }
+
+    /**
+     * Takes this process's slice of unsharded moments (looked up by parameter name); at stage 3 also of the
+     * parameters, which the caller loaded whole after {@link #materializeParameters()}, and releases them.
+     */
     void load(Map<String, HostTensor> first, Map<String, HostTensor> second) {
         for (Bucket b : buckets) {
             for (Segment s : b.segments) {
@@ -292,13 +453,19 @@ final class ShardedAdamW {
                 copySlice(b.second, s, AdamW.require(second, name));
             }
         }
+        if (shardsParameters) {
+            keepSlicesAndRelease();
+        }
     }
 
     private void copySlice(Tensor moments, Segment s, HostTensor full) {
-        Tensor p = parameters.get(s.parameter());
-        if (full.data().length != p.numel()) {
+        long numel = 1;
+        for (long d : shapes.get(s.parameter())) {
+            numel *= d;
+        }
+        if (full.data().length != numel) {
             throw new IllegalArgumentException(full.name() + ": checkpoint has " + full.data().length
-                    + " moment elements, the model's parameter " + p.numel());
+                    + " moment elements, the model's parameter " + numel);
         }
         float[] piece = java.util.Arrays.copyOfRange(
                 full.data(), (int) s.parameterOffset(), (int) (s.parameterOffset() + s.length()));

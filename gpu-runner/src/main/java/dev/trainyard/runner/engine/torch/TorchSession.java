@@ -68,6 +68,9 @@ final class TorchSession implements EngineSession {
     private int totalStages;
 
     private final TrainingPlan plan;
+    /** Whether the parameters held after the first step were logged. */
+    private boolean reportedParameters;
+
     private ModelLayout layout;
     private ScriptedModel scripted;
     private PipelineEngine pipeline;
@@ -327,7 +330,25 @@ final class TorchSession implements EngineSession {
 
     @Override
     public StepOutcome trainStep(Batch batch, StepParameters parameters) {
-        return pipeline.trainStep(batch, parameters);
+        StepOutcome outcome = pipeline.trainStep(batch, parameters);
+        if (!reportedParameters) {
+            reportParametersHeld();
+            reportedParameters = true;
+        }
+        return outcome;
+    }
+
+    /**
+     * The parameter bytes this process's tensors hold after its first step (so between steps), beside the whole
+     * stages' size: at ZeRO 3 over n processes about 1/n of it.
+     */
+    private void reportParametersHeld() {
+        List<PipelineStage> stages = pipeline.stages();
+        listener.onLog(String.format(
+                java.util.Locale.ROOT,
+                "parameters on this process between steps: %d bytes (whole %d bytes)",
+                stages.stream().mapToLong(PipelineStage::heldParameterBytes).sum(),
+                stages.stream().mapToLong(PipelineStage::wholeParameterBytes).sum()));
     }
 
     @Override
@@ -357,7 +378,8 @@ final class TorchSession implements EngineSession {
 
     @Override
     public void joinExport() {
-        if (links != null) {
+        // across processes, or ZeRO 3 gathering each stage's parameter slices for rank 0's export
+        if (links != null || pipeline != null && pipeline.stages().stream().anyMatch(PipelineStage::shardsParameters)) {
             try (var scope = new PointerScope()) {
                 gathered(List.of(whole(PipelineStage::parametersToHost), whole(PipelineStage::buffersToHost)));
             }
@@ -409,9 +431,13 @@ final class TorchSession implements EngineSession {
             List<List<HostTensor>> state =
                     gathered(List.of(whole(PipelineStage::parametersToHost), whole(PipelineStage::buffersToHost)));
             exported = ModelExport.write(directory, spec, state.get(0), state.get(1));
-        }
-        if (scripted != null) {
-            scripted.save(exported.resolveSibling("model.pt"));
+            if (scripted != null) {
+                // ZeRO 3 keeps slices only: the module is saved with the whole parameters put back for the moment
+                Map<String, HostTensor> params = byName(state.get(0));
+                pipeline.stages().forEach(stage -> stage.restoreWholeParameters(params));
+                scripted.save(exported.resolveSibling("model.pt"));
+                pipeline.stages().forEach(PipelineStage::releaseParameters);
+            }
         }
         return exported;
     }

@@ -283,21 +283,25 @@ public final class EngineBenchmark {
     }
 
     /** Seconds until both ranks finished their part (rank 1's on another thread). */
-    // 5. ZeRO: two data-parallel ranks in this JVM (Gloo over loopback, one thread each) train at zero 0, 1 and
-    // 2. Per rank: the AdamW bytes it holds, as the engine measures them from its moment tensors, and the median
-    // step time after warm-up.
+    // 5. ZeRO: two data-parallel ranks in this JVM (Gloo over loopback, one thread each) train at zero 0, 1, 2 and
+    // 3. Per rank: the AdamW bytes it holds, as the engine measures them from its moment tensors, the parameter
+    // bytes its tensors hold between steps, and the median step time after warm-up.
     private static final java.util.regex.Pattern STATE_LINE =
             java.util.regex.Pattern.compile("AdamW state on this process: (\\d+) bytes .*unsharded (\\d+) bytes");
 
+    private static final java.util.regex.Pattern PARAMETERS_LINE = java.util.regex.Pattern.compile(
+            "parameters on this process between steps: (\\d+) bytes \\(whole (\\d+) bytes\\)");
+
     private static void zeroSharding(Path work) throws Exception {
-        System.out.println("| model | params | zero | AdamW MiB per rank | of unsharded | step s (median) |");
-        System.out.println("| --- | ---: | ---: | ---: | ---: | ---: |");
+        System.out.println("| model | params | zero | AdamW MiB per rank | of unsharded | parameter MiB per rank"
+                + " between steps | of whole | step s (median) |");
+        System.out.println("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         for (String name : new String[] {"gpt-3M", "gpt-25M"}) {
             JobSpec base = name.equals("gpt-3M")
                     ? gpt(4, 256, 4, 128, 16, 4, 1, 1, "1f1b")
                     : gpt(8, 512, 8, 128, 8, 3, 1, 1, "1f1b");
             long params = ModelLayout.of(base.model()).parameters();
-            for (int zero = 0; zero <= 2; zero++) {
+            for (int zero = 0; zero <= 3; zero++) {
                 JobSpec spec = base.withParallelism(new ParallelismSpec(1, 1, "1f1b", false, 2, "params", null, zero));
                 List<String> log = new CopyOnWriteArrayList<>();
                 List<StepMetrics> steps = trainOnTwoRanks(work, spec, log);
@@ -308,13 +312,22 @@ public final class EngineBenchmark {
                         .orElseThrow();
                 long held = Long.parseLong(state.group(1));
                 long whole = Long.parseLong(state.group(2));
+                java.util.regex.Matcher parameters = log.stream()
+                        .map(PARAMETERS_LINE::matcher)
+                        .filter(java.util.regex.Matcher::find)
+                        .findFirst()
+                        .orElseThrow();
+                long heldParameters = Long.parseLong(parameters.group(1));
+                long wholeParameters = Long.parseLong(parameters.group(2));
                 System.out.printf(
-                        "| %s | %.2fM | %d | %.1f | %.3f | %.3f |%n",
+                        "| %s | %.2fM | %d | %.1f | %.3f | %.1f | %.3f | %.3f |%n",
                         name,
                         params / 1e6,
                         zero,
                         held / (1024.0 * 1024.0),
                         held / (double) whole,
+                        heldParameters / (1024.0 * 1024.0),
+                        heldParameters / (double) wholeParameters,
                         median(steps.stream().map(StepMetrics::stepSeconds).toList()));
             }
         }
