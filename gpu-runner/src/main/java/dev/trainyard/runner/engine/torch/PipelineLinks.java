@@ -9,8 +9,6 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -26,13 +24,10 @@ import org.bytedeco.pytorch.Backend;
 import org.bytedeco.pytorch.BoolOptional;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.DeviceOptional;
-import org.bytedeco.pytorch.GlooDeviceVector;
 import org.bytedeco.pytorch.LayoutOptional;
-import org.bytedeco.pytorch.ProcessGroupGloo;
 import org.bytedeco.pytorch.ReduceOp;
 import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.TCPStore;
-import org.bytedeco.pytorch.TCPStoreOptions;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.Work;
@@ -53,7 +48,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  */
 final class PipelineLinks implements AutoCloseable {
 
-    private static final long WAIT_SLICE_MS = 100;
+    private static final long WAIT_SLICE_MS = StoreRendezvous.WAIT_SLICE_MS;
     private static final String CHECK_IN_KEY = "trainyard/pipeline-checked-in";
     private static final String BOUNDARY_PORT_KEY = "trainyard/pipeline-boundary-port/";
     /** Header of a tensor sent between stages: its type, its rank, up to this many sizes. */
@@ -63,7 +58,7 @@ final class PipelineLinks implements AutoCloseable {
     private final int[] parametersPerStage;
     private final BooleanSupplier abandoned;
     private final BooleanSupplier stageFailed;
-    private final List<TCPStore> stores = new ArrayList<>();
+    private final StoreRendezvous rendezvous;
     private final Backend control;
     /** The boundary with rank - 1 (this process is its rank 1), or null on rank 0. */
     private final Backend lower;
@@ -96,24 +91,25 @@ final class PipelineLinks implements AutoCloseable {
         this.parametersPerStage = parametersPerStage.clone();
         this.abandoned = abandoned;
         this.stageFailed = stageFailed;
+        this.rendezvous =
+                new StoreRendezvous(group.storeHost(), group.timeout(), abandoned, "pipeline rank " + group.rank());
         this.lowerCuda = lowerDevice.is_cuda();
         this.upperCuda = upperDevice.is_cuda();
         Backend controlGroup = null;
         Backend lowerGroup = null;
         Backend upperGroup = null;
         try {
-            TCPStore controlStore = joinStore(group.storePort(), group.rank() == 0);
+            TCPStore controlStore = rendezvous.join(group.storePort(), group.rank() == 0);
             List<TCPStore> boundaryStores = new ArrayList<>();
             if (group.rank() == 0) {
                 for (int b = 0; b < group.processes() - 1; b++) {
-                    TCPStore store = newStore(0, true);
-                    stores.add(store);
+                    TCPStore store = rendezvous.open(0, true);
                     boundaryStores.add(store);
                     controlStore.add(BOUNDARY_PORT_KEY + b, Short.toUnsignedInt(store.getPort()));
                 }
             }
-            awaitEveryProcess(controlStore);
-            controlGroup = glooGroup(controlStore, group.rank(), group.processes());
+            rendezvous.awaitEveryProcess(controlStore, CHECK_IN_KEY, group.processes(), "pipeline ranks");
+            controlGroup = rendezvous.gloo(controlStore, group.rank(), group.processes());
             // Lower boundary first: rank r joins r - 1 before r + 1, so the joins complete from rank 0 upwards.
             if (group.rank() > 0) {
                 lowerGroup = boundaryGroup(controlStore, boundaryStores, group.rank() - 1, 1, lowerCuda);
@@ -127,8 +123,7 @@ final class PipelineLinks implements AutoCloseable {
                     b.close();
                 }
             }
-            stores.forEach(TCPStore::close);
-            stores.clear();
+            rendezvous.closeStores();
             throw e instanceof PeerLostException p
                     ? p
                     : new PeerLostException(
@@ -523,81 +518,11 @@ final class PipelineLinks implements AutoCloseable {
             TCPStore controlStore, List<TCPStore> boundaryStores, int boundary, int rankInBoundary, boolean cuda) {
         TCPStore store = group.rank() == 0
                 ? boundaryStores.get(boundary)
-                : joinStore((int) controlStore.add(BOUNDARY_PORT_KEY + boundary, 0), false);
+                : rendezvous.join((int) controlStore.add(BOUNDARY_PORT_KEY + boundary, 0), false);
         if (cuda) {
             return NcclBackends.create(store, rankInBoundary, 2, group.timeout().toMillis());
         }
-        return glooGroup(store, rankInBoundary, 2);
-    }
-
-    private TCPStore joinStore(int port, boolean server) {
-        if (!server) {
-            awaitListening(port);
-        }
-        TCPStore store = newStore(port, server);
-        stores.add(store);
-        return store;
-    }
-
-    private TCPStore newStore(int port, boolean server) {
-        TCPStoreOptions options = new TCPStoreOptions();
-        options.port((short) port);
-        options.isServer(server);
-        options.waitWorkers(false);
-        options.timeout(new Milliseconds(group.timeout().toMillis()));
-        return new TCPStore(group.storeHost(), options);
-    }
-
-    private Backend glooGroup(TCPStore store, int rank, int size) {
-        ProcessGroupGloo.Options options =
-                ProcessGroupGloo.Options.create(new Milliseconds(group.timeout().toMillis()));
-        options.devices(new GlooDeviceVector(ProcessGroupGloo.createDeviceForHostname(group.storeHost())));
-        try {
-            return new ProcessGroupGloo(store, rank, size, options);
-        } catch (RuntimeException e) {
-            // the native constructor's intrusive_ptr deleted the store when it threw (see ReplicaGroup)
-            store.deallocate(false);
-            stores.remove(store);
-            throw e;
-        }
-    }
-
-    private void awaitListening(int port) {
-        long deadline = System.nanoTime() + group.timeout().toNanos();
-        while (true) {
-            try (Socket socket = new Socket()) {
-                socket.connect(new InetSocketAddress(group.storeHost(), port), (int) WAIT_SLICE_MS);
-                return;
-            } catch (IOException e) {
-                pauseWhileJoining(deadline, "rank 0's store at " + group.storeHost() + ":" + port + " did not open");
-            }
-        }
-    }
-
-    private void awaitEveryProcess(TCPStore store) {
-        store.add(CHECK_IN_KEY, 1);
-        long deadline = System.nanoTime() + group.timeout().toNanos();
-        long joined;
-        while ((joined = store.add(CHECK_IN_KEY, 0)) < group.processes()) {
-            pauseWhileJoining(deadline, "only " + joined + " of " + group.processes() + " pipeline ranks joined");
-        }
-    }
-
-    private void pauseWhileJoining(long deadline, String reason) {
-        if (abandoned.getAsBoolean()) {
-            throw new PeerLostException(
-                    "pipeline rank " + group.rank() + " stopped joining: the run was abandoned (" + reason + ")");
-        }
-        if (System.nanoTime() > deadline) {
-            throw new PeerLostException("pipeline rank " + group.rank() + " gave up joining after "
-                    + group.timeout().toSeconds() + " s: " + reason);
-        }
-        try {
-            Thread.sleep(WAIT_SLICE_MS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new PeerLostException("pipeline rank " + group.rank() + " interrupted while joining");
-        }
+        return rendezvous.gloo(store, rankInBoundary, 2);
     }
 
     /**
@@ -620,7 +545,6 @@ final class PipelineLinks implements AutoCloseable {
                 b.close();
             }
         }
-        stores.forEach(TCPStore::close);
-        stores.clear();
+        rendezvous.closeStores();
     }
 }

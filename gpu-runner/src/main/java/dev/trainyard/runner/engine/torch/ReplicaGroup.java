@@ -3,9 +3,6 @@ package dev.trainyard.runner.engine.torch;
 import dev.trainyard.runner.engine.DataParallelGroup;
 import dev.trainyard.runner.engine.PeerLostException;
 import dev.trainyard.runner.engine.SpecException;
-import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
@@ -17,13 +14,10 @@ import org.bytedeco.pytorch.AllreduceOptions;
 import org.bytedeco.pytorch.Backend;
 import org.bytedeco.pytorch.BroadcastOptions;
 import org.bytedeco.pytorch.Device;
-import org.bytedeco.pytorch.GlooDeviceVector;
-import org.bytedeco.pytorch.ProcessGroupGloo;
 import org.bytedeco.pytorch.ReduceOp;
 import org.bytedeco.pytorch.ReduceScatterOptions;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.TCPStore;
-import org.bytedeco.pytorch.TCPStoreOptions;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.Work;
@@ -57,7 +51,7 @@ final class ReplicaGroup implements AutoCloseable {
     static final long BUCKET_ELEMENTS = 4L << 20;
 
     /** How long one blocking wait for a collective lasts before the run's abandonment is looked at. */
-    private static final long WAIT_SLICE_MS = 100;
+    private static final long WAIT_SLICE_MS = StoreRendezvous.WAIT_SLICE_MS;
 
     /** Counts the processes that reached the control store; no key of libtorch's own starts this way. */
     private static final String CHECK_IN_KEY = "trainyard/checked-in";
@@ -67,7 +61,10 @@ final class ReplicaGroup implements AutoCloseable {
 
     private final DataParallelGroup group;
     private final BooleanSupplier abandoned;
-    private final List<TCPStore> stores = new ArrayList<>();
+    private final StoreRendezvous rendezvous;
+    /** Rank 0's stores of the lanes, served before any group exists. */
+    private final List<TCPStore> laneStores = new ArrayList<>();
+
     private final List<Backend> stageGroups = new ArrayList<>();
     private final List<Device> stageDevices = new ArrayList<>();
     private final Backend control;
@@ -96,19 +93,22 @@ final class ReplicaGroup implements AutoCloseable {
     ReplicaGroup(DataParallelGroup group, int stages, int tensorParallel, BooleanSupplier abandoned) {
         this.group = group;
         this.abandoned = abandoned;
+        this.rendezvous = new StoreRendezvous(
+                group.storeHost(), group.timeout(), abandoned, "data-parallel rank " + group.rank());
         int lanes = stages * tensorParallel;
         try {
-            TCPStore controlStore = joinStore(group.storePort());
+            TCPStore controlStore = rendezvous.join(group.storePort(), group.rank() == 0);
             if (group.rank() == 0) {
                 openStageStores(controlStore, lanes);
             }
-            awaitEveryProcess(controlStore);
-            this.control = glooGroup(controlStore);
+            rendezvous.awaitEveryProcess(controlStore, CHECK_IN_KEY, group.processes(), "processes");
+            this.control = rendezvous.gloo(controlStore, group.rank(), group.processes());
             requireSameLayout(stages, tensorParallel);
             for (int s = 0; s < lanes; s++) {
                 Device device = NativeRuntime.device(NativeRuntime.deviceName(s));
                 stageDevices.add(device);
-                TCPStore stageStore = group.rank() == 0 ? stores.get(1 + s) : joinStore(stagePort(controlStore, s));
+                TCPStore stageStore =
+                        group.rank() == 0 ? laneStores.get(s) : rendezvous.join(stagePort(controlStore, s), false);
                 stageGroups.add(processGroup(stageStore, device.is_cuda()));
             }
         } catch (SpecException | PeerLostException e) {
@@ -131,8 +131,8 @@ final class ReplicaGroup implements AutoCloseable {
      */
     private void openStageStores(TCPStore controlStore, int stages) {
         for (int s = 0; s < stages; s++) {
-            TCPStore stageStore = newStore(0);
-            stores.add(stageStore);
+            TCPStore stageStore = rendezvous.open(0, true);
+            laneStores.add(stageStore);
             controlStore.add(STAGE_PORT_KEY + s, Short.toUnsignedInt(stageStore.getPort()));
         }
     }
@@ -143,28 +143,6 @@ final class ReplicaGroup implements AutoCloseable {
     }
 
     /**
-     * Rank 0's store (served here) or a client of it. A client first waits, abandonably, until rank 0's store
-     * accepts connections (rank 0 may start later than this process).
-     */
-    private TCPStore joinStore(int port) {
-        if (group.rank() != 0) {
-            awaitListening(port);
-        }
-        TCPStore store = newStore(port);
-        stores.add(store);
-        return store;
-    }
-
-    private TCPStore newStore(int port) {
-        TCPStoreOptions storeOptions = new TCPStoreOptions();
-        storeOptions.port((short) port);
-        storeOptions.isServer(group.rank() == 0);
-        storeOptions.waitWorkers(false);
-        storeOptions.timeout(new Milliseconds(group.timeout().toMillis()));
-        return new TCPStore(group.storeHost(), storeOptions);
-    }
-
-    /**
      * A group over its own store; NCCL for a stage on CUDA (gradients stay on the device), Gloo otherwise. Every
      * process has checked in at the control store before any group is made: the native joins block until all
      * peers connect, so a peer that never comes (its runner died) would otherwise hold this process there for the
@@ -172,36 +150,15 @@ final class ReplicaGroup implements AutoCloseable {
      */
     private Backend processGroup(TCPStore store, boolean cuda) {
         if (!cuda) {
-            return glooGroup(store);
+            return rendezvous.gloo(store, group.rank(), group.processes());
         }
         try {
             return NcclBackends.create(
                     store, group.rank(), group.processes(), group.timeout().toMillis());
         } catch (RuntimeException e) {
-            disown(store);
+            rendezvous.disown(store);
             throw e;
         }
-    }
-
-    private Backend glooGroup(TCPStore store) {
-        ProcessGroupGloo.Options options =
-                ProcessGroupGloo.Options.create(new Milliseconds(group.timeout().toMillis()));
-        options.devices(new GlooDeviceVector(ProcessGroupGloo.createDeviceForHostname(group.storeHost())));
-        try {
-            return new ProcessGroupGloo(store, group.rank(), group.processes(), options);
-        } catch (RuntimeException e) {
-            disown(store);
-            throw e;
-        }
-    }
-
-    /**
-     * A group's native constructor adopts the store into an intrusive_ptr before it runs; when it throws, that
-     * pointer dies with it and deletes the store, so JavaCPP must not delete it a second time.
-     */
-    private void disown(TCPStore store) {
-        store.deallocate(false);
-        stores.remove(store);
     }
 
     /**
@@ -501,48 +458,8 @@ final class ReplicaGroup implements AutoCloseable {
         if (control != null) {
             control.close();
         }
-        stores.forEach(TCPStore::close);
-        stores.clear();
-    }
-
-    /** Rank 0's control store accepts connections (rank 0 may start later than this process). */
-    private void awaitListening(int port) {
-        long deadline = System.nanoTime() + group.timeout().toNanos();
-        while (true) {
-            try (Socket socket = new Socket()) {
-                socket.connect(new InetSocketAddress(group.storeHost(), port), (int) WAIT_SLICE_MS);
-                return;
-            } catch (IOException e) {
-                pauseWhileJoining(deadline, "rank 0's store at " + group.storeHost() + ":" + port + " did not open");
-            }
-        }
-    }
-
-    /** Checks in at the control store and waits until all processes have. */
-    private void awaitEveryProcess(TCPStore store) {
-        store.add(CHECK_IN_KEY, 1);
-        long deadline = System.nanoTime() + group.timeout().toNanos();
-        long joined;
-        while ((joined = store.add(CHECK_IN_KEY, 0)) < group.processes()) {
-            pauseWhileJoining(deadline, "only " + joined + " of " + group.processes() + " processes joined");
-        }
-    }
-
-    private void pauseWhileJoining(long deadline, String reason) {
-        if (abandoned.getAsBoolean()) {
-            throw new PeerLostException("data-parallel rank " + group.rank()
-                    + " stopped waiting for its peers to join: the run was abandoned (" + reason + ")");
-        }
-        if (System.nanoTime() > deadline) {
-            throw new PeerLostException("data-parallel rank " + group.rank() + " gave up joining after "
-                    + group.timeout().toSeconds() + " s: " + reason);
-        }
-        try {
-            Thread.sleep(WAIT_SLICE_MS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new PeerLostException("data-parallel rank " + group.rank() + " interrupted while joining");
-        }
+        laneStores.clear();
+        rendezvous.closeStores();
     }
 
     private static PeerLostException collectiveFailed(RuntimeException e) {
