@@ -18,7 +18,6 @@ import java.util.Set;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.javacpp.chrono.Milliseconds;
 import org.bytedeco.pytorch.AllreduceOptions;
 import org.bytedeco.pytorch.Backend;
 import org.bytedeco.pytorch.BoolOptional;
@@ -485,27 +484,11 @@ final class PipelineLinks implements AutoCloseable {
     private void awaitCollective(Supplier<Work> collective) {
         try (PointerScope scope = new PointerScope()) {
             Work work = start(collective);
-            Milliseconds slice = new Milliseconds(WAIT_SLICE_MS);
-            while (true) {
-                try {
-                    work._wait(slice);
-                    return;
-                } catch (RuntimeException e) {
-                    // the slice ran out, or the collective failed: isCompleted tells which
-                }
-                if (work.isCompleted()) {
-                    try {
-                        work._wait();
-                        return;
-                    } catch (RuntimeException e) {
-                        throw failed(e);
-                    }
-                }
-                if (abandoned.getAsBoolean() || stageFailed.getAsBoolean()) {
-                    work.retainReference();
-                    keepNatives = true;
-                    throw stopped().orElseThrow();
-                }
+            if (!SlicedWait.completed(
+                    work, () -> abandoned.getAsBoolean() || stageFailed.getAsBoolean(), this::failed)) {
+                work.retainReference();
+                keepNatives = true;
+                throw stopped().orElseThrow();
             }
         }
     }

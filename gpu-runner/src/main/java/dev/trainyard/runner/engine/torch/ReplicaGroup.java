@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.javacpp.chrono.Milliseconds;
 import org.bytedeco.pytorch.AllgatherOptions;
 import org.bytedeco.pytorch.AllreduceOptions;
 import org.bytedeco.pytorch.Backend;
@@ -49,9 +48,6 @@ final class ReplicaGroup implements AutoCloseable {
      * beyond the gradients themselves.
      */
     static final long BUCKET_ELEMENTS = 4L << 20;
-
-    /** How long one blocking wait for a collective lasts before the run's abandonment is looked at. */
-    private static final long WAIT_SLICE_MS = StoreRendezvous.WAIT_SLICE_MS;
 
     /** Counts the processes that reached the control store; no key of libtorch's own starts this way. */
     private static final String CHECK_IN_KEY = "trainyard/checked-in";
@@ -331,7 +327,7 @@ final class ReplicaGroup implements AutoCloseable {
     }
 
     /**
-     * Starts a collective and waits for it in slices of {@link #WAIT_SLICE_MS}, looking between slices whether
+     * Starts a collective and waits for it in slices of {@link StoreRendezvous#WAIT_SLICE_MS} ({@link SlicedWait}), looking between slices whether
      * the run was abandoned. A slice is a blocking wait that returns the moment the collective completes (libtorch
      * ends a wait that timed out with an error but leaves a Gloo collective running). An NCCL wait only orders
      * the device's stream after the collective and returns, and a timed-out NCCL wait may tear down its
@@ -371,33 +367,14 @@ final class ReplicaGroup implements AutoCloseable {
                 throw collectiveFailed(e);
             }
         }
-        Milliseconds slice = new Milliseconds(WAIT_SLICE_MS);
-        while (true) {
-            try {
-                work._wait(slice);
-                return;
-            } catch (RuntimeException e) {
-                // a slice that ran out, or the collective's own failure
+        if (!SlicedWait.completed(work, abandoned, ReplicaGroup::collectiveFailed)) {
+            // still running in Gloo's worker thread: its group and store must live until it ends
+            work.retainReference();
+            synchronized (this) {
+                unfinished.add(work);
             }
-            if (work.isCompleted()) {
-                // it completed (possibly just after the slice ran out): an unbounded wait returns at once, or throws
-                // the collective's own error
-                try {
-                    work._wait();
-                    return;
-                } catch (RuntimeException e) {
-                    throw collectiveFailed(e);
-                }
-            }
-            if (abandoned.getAsBoolean()) {
-                // still running in Gloo's worker thread: its group and store must live until it ends
-                work.retainReference();
-                synchronized (this) {
-                    unfinished.add(work);
-                }
-                throw new PeerLostException(
-                        "data-parallel rank " + group.rank() + " stopped waiting for its peers: the run was abandoned");
-            }
+            throw new PeerLostException(
+                    "data-parallel rank " + group.rank() + " stopped waiting for its peers: the run was abandoned");
         }
     }
 
