@@ -32,13 +32,33 @@ public final class MemoryPlan {
 
     /**
      * The estimate for one stage on a rank that shares its training state with {@code ranks} data-parallel ranks
-     * at ZeRO stage {@code zero}: the moments it keeps (1 and up) are its 1/ranks share, rounded up (the engine pads
-     * each bucket to a multiple of the ranks). Gradients count whole at every stage: see the class comment.
+     * at ZeRO stage {@code zero}, with no more than the in-flight micro-batches' stage boundaries counted (see the
+     * overload that takes the step's micro-batch count).
      */
     public static MemoryEstimate stage(
             ModelLayout layout,
             StageRange range,
             int inFlight,
+            int microBatchRows,
+            boolean recompute,
+            int zero,
+            int ranks) {
+        return stage(layout, range, inFlight, inFlight, microBatchRows, recompute, zero, ranks);
+    }
+
+    /**
+     * The estimate for one stage of a step of {@code microBatches} micro-batches on a rank that shares its training
+     * state with {@code ranks} data-parallel ranks at ZeRO stage {@code zero}: the moments it keeps (1 and up) are
+     * its 1/ranks share, rounded up (the engine pads each bucket to a multiple of the ranks). Gradients count whole
+     * at every stage: see the class comment. Activations: what autograd saves for the micro-batches in flight (or,
+     * recomputing, their stage inputs and one micro-batch's whole activations during its backward), plus the stage
+     * boundaries the engine keeps until the step ends ({@link #boundaryFloatsPerSample}).
+     */
+    public static MemoryEstimate stage(
+            ModelLayout layout,
+            StageRange range,
+            int inFlight,
+            int microBatches,
             int microBatchRows,
             boolean recompute,
             int zero,
@@ -55,6 +75,7 @@ public final class MemoryPlan {
         long floats = recompute
                 ? inFlight * inputPerSample * microBatchRows + fullPerSample * microBatchRows
                 : inFlight * (fullPerSample + inputPerSample) * microBatchRows;
+        floats += boundaryFloatsPerSample(layout, range, inFlight, microBatches) * microBatchRows;
         long p = params * FLOAT_BYTES;
         long shard = ceilDiv(params, Math.max(1, ranks)) * FLOAT_BYTES;
         // ZeRO 2 holds only its slice between steps, but the whole gradient during backward, which is the peak;
@@ -62,6 +83,22 @@ public final class MemoryPlan {
         long gradients = p;
         long moments = 2 * (zero >= 1 ? shard : p);
         return new MemoryEstimate(p, gradients, moments, floats * FLOAT_BYTES);
+    }
+
+    /**
+     * The floats per sample of the stage boundaries that stay alive until the step ends, beyond the in-flight
+     * micro-batches': the engine keeps what crosses a stage boundary in the step's memory scope, so a step's outputs
+     * sent and gradients received (towards the next stage) and inputs received and gradients sent (towards the
+     * previous one) all live until its last backward. Under GPipe the peak is the end of the forwards, where only
+     * the outputs sent exist beside the in-flight activations (which hold the inputs); under 1F1B it comes with the
+     * last micro-batches, when nearly all four kinds do.
+     */
+    static long boundaryFloatsPerSample(ModelLayout layout, StageRange range, int inFlight, int microBatches) {
+        boolean first = range.firstBlock() == 0;
+        boolean last = range.endBlock() == layout.blocks().size();
+        long out = last ? 0 : layout.blocks().get(range.endBlock() - 1).outputFloatsPerSample();
+        long in = first ? 0 : layout.blocks().get(range.firstBlock() - 1).outputFloatsPerSample();
+        return inFlight >= microBatches ? microBatches * out : microBatches * 2 * (out + in);
     }
 
     private static long ceilDiv(long a, long b) {

@@ -28,7 +28,7 @@ final class TrainingLoop {
     private final DataParallelGroup replica;
     private final TrainingEngine engine;
     private final DivergenceWatch divergence;
-    private long baselineRssBytes;
+    private final ResidentMemory resident = new ResidentMemory();
     private long estimatedPeakBytes;
     private int stageCount;
     private ModelFlops modelFlops;
@@ -93,8 +93,7 @@ final class TrainingLoop {
             jobDevices = stageCount * spec.parallelism().tensorParallelOrDefault() * replica.processes();
             session.build();
             resume.ifPresent(state -> restore(session, state));
-            PeakMemory.resetPeak();
-            baselineRssBytes = PeakMemory.rssBytes();
+            resident.startTraining();
             estimatedPeakBytes = plan.estimatedPeakBytes();
             return loop(session, data);
         } finally {
@@ -113,10 +112,17 @@ final class TrainingLoop {
             Batch whole = data.trainBatch(dataPosition, training.batchSize());
             Batch batch = shard(whole);
             double rate = rates.rateAt(step);
+            boolean measured = step == 1;
+            if (measured) {
+                resident.startMeasuredStep();
+            }
             StepOutcome outcome = session.trainStep(
                     batch,
                     new StepParameters(
                             step, step + 1, training.seed(), rate, training.weightDecay(), training.gradClip()));
+            if (measured) {
+                resident.endMeasuredStep();
+            }
             step++;
             dataPosition++;
             Optional<TrainingDivergedException> diverged = divergence.observe(step, outcome.loss());
@@ -134,12 +140,12 @@ final class TrainingLoop {
                         seconds,
                         outcome.stageBusySeconds(),
                         outcome.bubbleFraction(),
-                        PeakMemory.peakRssBytes(),
+                        resident.peak(),
                         outcome.stageCpuSeconds(),
                         outcome.stageTimes(),
                         modelFlops.utilization(tokensPerSecond, jobDevices, run.peakFlopsPerDevice())));
             }
-            if (step == 1) {
+            if (step == Math.min(2, training.steps())) {
                 reportMemory(session);
             }
             // Before anything keeps this step: a diverged state is neither checkpointed nor exported.
@@ -281,7 +287,10 @@ final class TrainingLoop {
                 + " stage(s), now on " + stageCount);
     }
 
-    /** The plan beside what the first step's tensors held, per device: the plan's check in every run. */
+    /**
+     * The plan beside what the tensors held at the first step's end, per device, and the process's activations
+     * measured in the second step: the plan's check in every run.
+     */
     private void reportMemory(EngineSession session) {
         List<DeviceMemory> devices = session.measuredMemory();
         if (devices.isEmpty()) {
@@ -305,6 +314,18 @@ final class TrainingLoop {
                                     Locale.ROOT, "; allocated at most %.2f MiB", d.measuredPeakBytes() / 1048576.0)
                             : ""));
         }
+        ProcessMemory process = ProcessMemory.of(devices, resident.stepRise());
+        listener.onProcessMemory(step, process);
+        if (process.measured()) {
+            listener.onLog(String.format(
+                    Locale.ROOT,
+                    "memory: this process's %d device(s) rose %.2f MiB above their state in step 2 (activations and"
+                            + " temporaries, resident); the plan's activations for them: %.2f MiB (%.0f%%)",
+                    devices.size(),
+                    process.measuredActivationBytes() / 1048576.0,
+                    process.planActivationBytes() / 1048576.0,
+                    100 * process.measuredOverPlan()));
+        }
     }
 
     private TrainingResult result(TrainingResult.Outcome outcome, Optional<Path> exported) {
@@ -313,9 +334,9 @@ final class TrainingLoop {
                 "memory: plan estimate %.1f MiB; measured peak RSS %.1f MiB, %.1f MiB above the"
                         + " %.1f MiB the process held before the first step (JVM, libtorch, data)",
                 estimatedPeakBytes / 1048576.0,
-                PeakMemory.peakRssBytes() / 1048576.0,
-                (PeakMemory.peakRssBytes() - baselineRssBytes) / 1048576.0,
-                baselineRssBytes / 1048576.0));
+                resident.peak() / 1048576.0,
+                (resident.peak() - resident.beforeTraining()) / 1048576.0,
+                resident.beforeTraining() / 1048576.0));
         return new TrainingResult(outcome, step, lastLoss, lastEvalLoss, lastCheckpoint, exported);
     }
 }
