@@ -15,7 +15,8 @@ import java.util.List;
 public record ProcessMemory(int devices, long planActivationBytes, long measuredActivationBytes) {
 
     static ProcessMemory of(List<DeviceMemory> devices, long measuredActivationBytes) {
-        long plan = devices.stream().mapToLong(DeviceMemory::planActivationBytes).sum();
+        long plan =
+                devices.stream().mapToLong(DeviceMemory::planActivationBytes).sum();
         return new ProcessMemory(devices.size(), plan, measuredActivationBytes);
     }
 
