@@ -71,9 +71,13 @@ public final class MemoryPlan {
         long inputPerSample = range.firstBlock() == 0
                 ? 1
                 : layout.blocks().get(range.firstBlock() - 1).outputFloatsPerSample();
-        // With recomputation only stage inputs stay alive, plus one micro-batch's activations during backward.
+        // With recomputation only stage inputs stay alive, plus one micro-batch's activations during backward and
+        // its output computed again (a second copy of the one sent on, which the step keeps).
+        long recomputedOutput = range.endBlock() == layout.blocks().size()
+                ? 0
+                : layout.blocks().get(range.endBlock() - 1).outputFloatsPerSample();
         long floats = recompute
-                ? inFlight * inputPerSample * microBatchRows + fullPerSample * microBatchRows
+                ? inFlight * inputPerSample * microBatchRows + (fullPerSample + recomputedOutput) * microBatchRows
                 : inFlight * (fullPerSample + inputPerSample) * microBatchRows;
         floats += boundaryFloatsPerSample(layout, range, inFlight, microBatches) * microBatchRows;
         long p = params * FLOAT_BYTES;

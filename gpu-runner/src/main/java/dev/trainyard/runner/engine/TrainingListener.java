@@ -18,14 +18,14 @@ public interface TrainingListener {
     default void onLog(String line) {}
 
     /**
-     * Once, after the second step (the first of a one-step run): each of this process's devices, its memory plan beside the training state
+     * Once, after the first step: each of this process's devices, its memory plan beside the training state
      * measured from its tensors ({@link DeviceMemory}).
      */
     default void onMemory(long step, java.util.List<DeviceMemory> devices) {}
 
     /**
-     * Once, with {@link #onMemory}: this process's activations, planned and measured ({@link ProcessMemory}); after
-     * the second step, or after the first of a one-step run, where they are not measured.
+     * Once, after the second step (none in a run of one step): this process's activations, planned and measured
+     * ({@link ProcessMemory}).
      */
     default void onProcessMemory(long step, ProcessMemory memory) {}
 

