@@ -285,7 +285,7 @@ public final class EngineBenchmark {
                 .orElse(-1);
         double mib = 1024.0 * 1024.0;
         System.out.printf(
-                "| %d | %d | %d | %d | %d | %.0f | %.0f | %.1f | %.1f | %.1f | %.2f |%n",
+                "| %d | %d | %d | %d | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.2f |%n",
                 t,
                 p,
                 d,
