@@ -10,7 +10,8 @@ import java.util.List;
  * gradient over the micro-batches and releases it only after the reduce-scatter, so at the peak (the end of
  * backward) the whole gradient is there. ZeRO 3 gathers parameters block by block (FSDP-style) and reduce-scatters
  * each block's gradients right after its backward, so a rank holds its 1/d of the parameters and gradients plus one
- * block's whole parameters and gradients at a time: the stage's largest block is counted whole. The engine checks
+ * block's whole parameters and gradients at a time: the stage's largest block is counted whole (its parameters
+ * less the rank's own share of them, which the gathered block holds in place). The engine checks
  * its plan with these figures, the API's dry run and submission check them against each runner's devices, and
  * {@link LayoutSearch} proposes layouts with them.
  */
@@ -63,8 +64,12 @@ public final class MemoryPlan {
         long moments = 2 * (zero >= 1 ? shard : p);
         if (zero >= 3 && ranks > 1) {
             long largestBlock =
-                    blocks.stream().mapToLong(BlockLayout::parameters).max().orElse(0) * FLOAT_BYTES;
-            return new MemoryEstimate(shard + largestBlock, shard + largestBlock, moments, floats * FLOAT_BYTES);
+                    blocks.stream().mapToLong(BlockLayout::parameters).max().orElse(0);
+            // the gathered block's own share is a view into it, not a second copy; gradients are reduced into
+            // share-sized accumulators of their own, so they count the block whole on top of the share
+            long gatheredParameters = (largestBlock - ceilDiv(largestBlock, ranks)) * FLOAT_BYTES;
+            long gradients = shard + largestBlock * FLOAT_BYTES;
+            return new MemoryEstimate(shard + gatheredParameters, gradients, moments, floats * FLOAT_BYTES);
         }
         return new MemoryEstimate(p, p, moments, floats * FLOAT_BYTES);
     }
