@@ -312,6 +312,7 @@ final class PipelineStage {
         return keepingBuffers(() -> run(input, slice, pass, microBatches));
     }
 
+    /** Runs a forward again with the buffers put back afterwards (see {@link #recompute}). */
     private Tensor keepingBuffers(java.util.function.Supplier<Tensor> forward) {
         if (buffers.isEmpty()) {
             return forward.get();
