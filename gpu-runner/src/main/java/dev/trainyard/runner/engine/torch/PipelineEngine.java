@@ -188,7 +188,7 @@ final class PipelineEngine implements AutoCloseable {
             // 0. ZeRO 3: the step's gradient slices; each block's parameters are gathered only while it runs.
             stage.beginStep();
             // 1. The schedule's forwards and backwards; waiting for a neighbour is the bubble. At ZeRO 3 the blocks'
-            // gathers and reduce-scatters count as compute here.
+            // gathers and reduce-scatters inside them go to communication (CommunicationClock).
             for (PipelineOp op : schedule.stageOps(s, stageCount, microBatches)) {
                 int mb = op.microBatch();
                 ForwardPass pass = new ForwardPass(true, step.seed(), step.step(), mb);
