@@ -343,10 +343,10 @@ final class ShardedAdamW {
             for (Bucket b : blockBuckets(block)) {
                 replaceSlice(b, b.parameterSlice.clone());
             }
-            Tensor empty = parameters.get(0).new_empty(0L);
             for (int i = 0; i < parameters.size(); i++) {
                 if (blockOf.get(i) == block) {
-                    parameters.get(i).__dispatch_set_data(empty);
+                    Tensor p = parameters.get(i);
+                    p.__dispatch_set_data(p.new_empty(0L));
                 }
             }
         });
