@@ -77,11 +77,11 @@ public final class LayoutSearch {
     }
 
     /**
-     * The highest ZeRO stage proposed: 3 would plan the same peak as 2 (its parameters are whole from a step's
-     * start to the update, see {@link MemoryPlan}) at the cost of an all-gather per step, so it never fits where 2
-     * does not.
+     * The highest ZeRO stage proposed: 3, which plans a rank's share of the parameters and gradients plus one block
+     * whole (see {@link MemoryPlan}); the ordering prefers a lower stage where one fits, as 3 gathers every block
+     * twice a step.
      */
-    private static final int PROPOSED_ZERO_MAX = 2;
+    private static final int PROPOSED_ZERO_MAX = 3;
 
     private LayoutSearch() {}
 
@@ -116,8 +116,8 @@ public final class LayoutSearch {
 
     /**
      * Every layout of up to {@code maxDevices} devices that the validator accepts for this spec, normalized: t
-     * dividing what the model splits, p up to the block count, d any, ZeRO 0-2 (only 0 without data parallelism,
-     * where the others change nothing; 3 is not proposed, see {@link #PROPOSED_ZERO_MAX}).
+     * dividing what the model splits, p up to the block count, d any, ZeRO 0-3 (only 0 without data parallelism,
+     * where the others change nothing).
      */
     static List<JobSpec> candidates(JobSpec spec, int maxDevices) {
         List<JobSpec> out = new ArrayList<>();

@@ -8,10 +8,12 @@ import java.util.List;
  * figures of one device of a stage's group. With ZeRO over d data-parallel ranks, each rank holds 1/d of the
  * moments (stage 1 and up); ZeRO 2's gradient saving is not counted, because the engine accumulates the stage's whole
  * gradient over the micro-batches and releases it only after the reduce-scatter, so at the peak (the end of
- * backward) the whole gradient is there. ZeRO 3's parameter saving is not counted either: the engine gathers a
- * stage's whole parameters at the start of a step and keeps them until the update (its own slice is a view into
- * them), so at the peak they are whole too; the saving is between steps only. The engine checks its plan with these figures, the API's dry run and
- * submission check them against each runner's devices, and {@link LayoutSearch} proposes layouts with them.
+ * backward) the whole gradient is there. ZeRO 3 gathers parameters block by block (FSDP-style) and reduce-scatters
+ * each block's gradients right after its backward, so a rank holds its 1/d of the parameters and gradients plus one
+ * block's whole parameters and gradients at a time: the stage's largest block is counted whole (its parameters
+ * less the rank's own share of them, which the gathered block holds in place). The engine checks
+ * its plan with these figures, the API's dry run and submission check them against each runner's devices, and
+ * {@link LayoutSearch} proposes layouts with them.
  */
 public final class MemoryPlan {
     private static final int FLOAT_BYTES = 4;
@@ -50,7 +52,8 @@ public final class MemoryPlan {
      * The estimate for one stage of a step of {@code microBatches} micro-batches on a rank that shares its training
      * state with {@code ranks} data-parallel ranks at ZeRO stage {@code zero}: the moments it keeps (1 and up) are
      * its 1/ranks share, rounded up (the engine pads each bucket to a multiple of the ranks). Gradients count whole
-     * at every stage: see the class comment. Activations: what autograd saves for the micro-batches in flight (or,
+     * below stage 3, and at stage 3 as the parameters: this rank's share plus the largest block whole (see the class
+     * comment). Activations: what autograd saves for the micro-batches in flight (or,
      * recomputing, their stage inputs and one micro-batch's whole activations during its backward), plus the stage
      * boundaries the engine keeps until the step ends ({@link #boundaryFloatsPerSample}).
      */
@@ -82,11 +85,18 @@ public final class MemoryPlan {
         floats += boundaryFloatsPerSample(layout, range, inFlight, microBatches) * microBatchRows;
         long p = params * FLOAT_BYTES;
         long shard = ceilDiv(params, Math.max(1, ranks)) * FLOAT_BYTES;
-        // ZeRO 2 holds only its slice between steps, but the whole gradient during backward, which is the peak;
-        // likewise ZeRO 3's parameters: whole from the step's start to the update.
-        long gradients = p;
+        // ZeRO 2 holds only its slice between steps, but the whole gradient during backward, which is the peak.
         long moments = 2 * (zero >= 1 ? shard : p);
-        return new MemoryEstimate(p, gradients, moments, floats * FLOAT_BYTES);
+        if (zero >= 3 && ranks > 1) {
+            long largestBlock =
+                    blocks.stream().mapToLong(BlockLayout::parameters).max().orElse(0);
+            // the gathered block's own share is a view into it, not a second copy; gradients are reduced into
+            // share-sized accumulators of their own, so they count the block whole on top of the share
+            long gatheredParameters = (largestBlock - ceilDiv(largestBlock, ranks)) * FLOAT_BYTES;
+            long gradients = shard + largestBlock * FLOAT_BYTES;
+            return new MemoryEstimate(shard + gatheredParameters, gradients, moments, floats * FLOAT_BYTES);
+        }
+        return new MemoryEstimate(p, p, moments, floats * FLOAT_BYTES);
     }
 
     /**

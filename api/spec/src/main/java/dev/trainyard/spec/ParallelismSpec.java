@@ -56,10 +56,11 @@ public record ParallelismSpec(
                 description = "ZeRO stage: how data-parallel ranks share the training state. 0 (default): every rank"
                         + " holds all of it; 1: each of the d ranks keeps 1/d of the AdamW moments; 2: also 1/d of the"
                         + " averaged gradients. Gradients are reduce-scattered, each rank updates its slice of the"
-                        + " parameters and the slices are all-gathered; 3: also 1/d of the parameters between steps,"
-                        + " the stage's whole parameters being all-gathered at the start of each step and released"
-                        + " after the update (the peak, during backward, is that of 2). Without dataParallel > 1 there"
-                        + " is nothing to share and it has no effect",
+                        + " parameters and the slices are all-gathered; 3: also 1/d of the parameters, gathered"
+                        + " block by block (FSDP-style): a block's whole parameters exist only while it runs forward"
+                        + " and, recomputed, backward, and its gradients are reduce-scattered right after its backward,"
+                        + " so a device holds its 1/d plus one block whole. Without dataParallel > 1 there is nothing"
+                        + " to share and it has no effect",
                 minimum = "0",
                 maximum = "3")
         Integer zero) {

@@ -97,6 +97,48 @@ class LayoutSearchTest {
     }
 
     @Test
+    void zeroThreeCountsItsShareOfParametersAndGradientsPlusTheLargestBlockWhole() {
+        MemoryEstimate zeroTwo = MemoryPlan.perDevice(JobSpecValidator.normalize(layout(1, 1, 2, 2)))
+                .get(0);
+        MemoryEstimate zeroThree = MemoryPlan.perDevice(JobSpecValidator.normalize(layout(1, 1, 2, 3)))
+                .get(0);
+        ModelLayout model = ModelLayout.of(ONE_DEVICE.model());
+        long largestBlock =
+                model.blocks().stream().mapToLong(BlockLayout::parameters).max().orElseThrow();
+        long share = (model.parameters() + 1) / 2;
+
+        assertThat(largestBlock).isLessThan(model.parameters());
+        // the gathered block's own half is the share itself, not a copy of it
+        assertThat(zeroThree.parameterBytes()).isEqualTo(4 * (share + largestBlock - (largestBlock + 1) / 2));
+        assertThat(zeroThree.gradientBytes()).isEqualTo(4 * (share + largestBlock));
+        assertThat(zeroThree.optimizerBytes()).isEqualTo(zeroTwo.optimizerBytes());
+        assertThat(zeroThree.activationBytes()).isEqualTo(zeroTwo.activationBytes());
+        assertThat(zeroThree.totalBytes()).isLessThan(zeroTwo.totalBytes());
+    }
+
+    @Test
+    void zeroThreeIsProposedWhereOnlyItFitsAndALowerStageWhereThatFitsToo() {
+        long zeroTwo = need(layout(1, 1, 2, 2));
+        long zeroThree = need(layout(1, 1, 2, 3));
+        JobSpec multiNode = withMultiNode(ONE_DEVICE);
+        LayoutSearch.Pool tight =
+                pool("p", "1.00", runner("a", "cuda", 1, zeroThree), runner("b", "cuda", 1, zeroThree));
+
+        LayoutSearch.Proposal proposal =
+                LayoutSearch.smallest(multiNode, List.of(tight)).orElseThrow();
+        assertThat(proposal.dataParallel()).isEqualTo(2);
+        assertThat(proposal.zero()).isEqualTo(3);
+        assertThat(proposal.perDeviceBytes()).isEqualTo(zeroThree);
+
+        // ZeRO 3 gathers every block twice a step: where a lower stage fits, that one is proposed
+        LayoutSearch.Pool roomy = pool("p", "1.00", runner("a", "cuda", 1, zeroTwo), runner("b", "cuda", 1, zeroTwo));
+        assertThat(LayoutSearch.smallest(multiNode, List.of(roomy))
+                        .orElseThrow()
+                        .zero())
+                .isLessThan(3);
+    }
+
+    @Test
     void aMultiNodeJobMayBeProposedOneReplicaOnOneRunner() {
         // Two replicas spread over runners, each on one device: too big; one replica in two stages fits.
         JobSpec twoReplicas = JobSpecValidator.normalize(withMultiNode(layout(1, 1, 2, 0)));

@@ -49,6 +49,20 @@ class ProcessLayoutTest {
     }
 
     @Test
+    void atZeroThreeTheParametersAndGradientsAreSharedOverTheProcessesNotTheReplicas() {
+        JobSpec spec = JobSpecValidator.normalize(
+                SpecDocument.parse(THREE_REPLICAS.replace("MIN", "2").replace("\"zero\": 2", "\"zero\": 3")));
+        MemoryEstimate three = new ProcessLayout(3, 1).perStage(spec, 1).get(0);
+        MemoryEstimate two = new ProcessLayout(2, 2).perStage(spec, 1).get(0);
+        MemoryEstimate one = new ProcessLayout(1, 3).perStage(spec, 1).get(0);
+
+        assertThat(two.parameterBytes()).isGreaterThan(three.parameterBytes());
+        assertThat(two.gradientBytes()).isGreaterThan(three.gradientBytes());
+        // one process has nothing to share with: everything whole, as at ZeRO 0
+        assertThat(one.parameterBytes()).isEqualTo(one.gradientBytes()).isGreaterThan(two.parameterBytes());
+    }
+
+    @Test
     void replicasAreDealtToSlotsAsEvenlyAsIntegersAllow() {
         assertThat(ProcessLayout.firstReplica(0, 2, 3)).isZero();
         assertThat(ProcessLayout.firstReplica(1, 2, 3)).isEqualTo(1);

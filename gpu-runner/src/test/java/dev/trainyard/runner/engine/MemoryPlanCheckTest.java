@@ -18,7 +18,9 @@ import org.junit.jupiter.api.io.TempDir;
  * The memory plan against what training holds (issue 14): for each layout, one step of a tiny GPT on CPU devices,
  * and every device's weights, gradients and AdamW state, measured from its tensors at the end of backward, within
  * 15% of the plan's figure for them. Data parallelism at ZeRO 0, 1 and 2 is checked the same way in
- * {@link ZeroShardingTest#eachRankHoldsHalfOfTheAdamWStateAtZeroOneAndTwo}. Activations are checked per device
+ * {@link ZeroShardingTest#eachRankHoldsHalfOfTheAdamWStateAtZeroOneAndTwo}, and at ZeRO 3 (gathered block by block,
+ * its peak sampled after each block's backward) in {@link
+ * ZeroShardingTest#betweenStepsEachZeroThreeProcessHoldsHalfOfTheParameters}. Activations are checked per device
  * from resident memory in child JVMs ({@link #eachDevicesActivationsAreWithinFifteenPercentOfThePlan}).
  */
 class MemoryPlanCheckTest {

@@ -96,7 +96,7 @@ class ParallelEquivalenceTest {
         // two processes holding two replicas each: a process trains its replicas' rows as one tensor-parallel
         // pipeline and counts twice in the mean
         layouts.add(new Layout(2, 1, 4, 2, "1f1b", 2));
-        // ZeRO 3 (parameters sliced between steps, gathered per stage) with pipelines and tensor parallelism
+        // ZeRO 3 (parameters sliced, gathered block by block) with pipelines and tensor parallelism
         layouts.add(new Layout(1, 2, 2, 3, "1f1b"));
         layouts.add(new Layout(2, 2, 2, 3, "gpipe"));
         layouts.add(new Layout(2, 1, 4, 3, "1f1b", 2));

@@ -34,6 +34,12 @@ import org.junit.jupiter.api.io.TempDir;
  * such a difference on a near-zero gradient element into a visible one: those runs agree within 1e-5 (the
  * parameters are of order 0.1 to 1; DataParallelTest, which reorders the gradient sum itself, needs 1e-4).
  * Checkpoints stay unsharded, so one written at ZeRO 2 resumes at ZeRO 0 and on one process.
+ *
+ * <p>ZeRO 3 gathers the parameters block by block and reduce-scatters each block's gradients after each
+ * micro-batch's backward: with one micro-batch the arithmetic is ZeRO 2's (block recomputation repeats the same
+ * forward operations, dropout masks included), so bitwise ZeRO 0; with several, each micro-batch's gradient is
+ * averaged over the replicas before the micro-batches are summed, which rounds differently, and the runs agree
+ * within {@link #CLIPPED_TOLERANCE}.
  */
 class ZeroShardingTest {
 
@@ -41,6 +47,8 @@ class ZeroShardingTest {
     private static final double CLIPPED_TOLERANCE = 1e-5;
     private static final Pattern PARAMETERS_LINE =
             Pattern.compile("parameters on this process between steps: (\\d+) bytes \\(whole (\\d+) bytes\\)");
+    private static final Pattern WHOLE_DURING_STEP_LINE = Pattern.compile("whole parameters held at once during a step:"
+            + " (\\d+) bytes per stage at most \\(largest block (\\d+) bytes, largest stage (\\d+) bytes\\)");
     private static final Pattern STATE_LINE = Pattern.compile(
             "AdamW state on this process: (\\d+) bytes \\(ZeRO (\\d) over (\\d+) processes; unsharded (\\d+) bytes\\)");
 
@@ -60,10 +68,22 @@ class ZeroShardingTest {
     }
 
     private static JobSpec spec(int stages, int zero, int replicas, int microBatches, double gradClip, int evalEvery) {
-        JobSpec base = EngineRuns.tinyGpt(STEPS, 0.0);
+        return spec(stages, zero, replicas, microBatches, gradClip, evalEvery, "1f1b", 0.0);
+    }
+
+    private static JobSpec spec(
+            int stages,
+            int zero,
+            int replicas,
+            int microBatches,
+            double gradClip,
+            int evalEvery,
+            String schedule,
+            double dropout) {
+        JobSpec base = EngineRuns.tinyGpt(STEPS, dropout);
         TrainingSpec t = base.training();
         return base.withParallelism(
-                        new ParallelismSpec(stages, microBatches, "1f1b", false, replicas, "params", null, zero))
+                        new ParallelismSpec(stages, microBatches, schedule, false, replicas, "params", null, zero))
                 .withCheckpoint(new CheckpointPolicy(2, 10, false))
                 .withTraining(new TrainingSpec(
                         t.steps(),
@@ -206,14 +226,17 @@ class ZeroShardingTest {
     }
 
     /**
-     * ZeRO 3 gathers each stage's parameters from the slices at the start of a step (and of an evaluation, here
-     * every second step) and updates only the slices: the same arithmetic as ZeRO 2, so bitwise ZeRO 0.
+     * With one micro-batch, ZeRO 3 gathered block by block (with dropout, so the recomputed forward must draw the
+     * original masks, and an evaluation every second step, which gathers block by block too) is bitwise ZeRO 0.
      */
     @Test
-    void withoutClippingZeroThreeIsBitwiseZeroZeroWithOneAndTwoStages() throws Exception {
+    void withOneMicroBatchZeroThreeGatheredBlockByBlockIsBitwiseZeroZeroWithOneAndTwoStages() throws Exception {
         for (int stages = 1; stages <= 2; stages++) {
-            TwoRanks unsharded = trainOnTwoRanks(spec(stages, 0, 2, 2, 0.0, 2), "e" + stages + "z0", Optional.empty());
-            TwoRanks sharded = trainOnTwoRanks(spec(stages, 3, 2, 2, 0.0, 2), "e" + stages + "z3", Optional.empty());
+            TwoRanks unsharded = trainOnTwoRanks(
+                    spec(stages, 0, 2, 1, 0.0, 2, "1f1b", 0.1), "one" + stages + "z0", Optional.empty());
+            TwoRanks sharded = trainOnTwoRanks(
+                    spec(stages, 3, 2, 1, 0.0, 2, "1f1b", 0.1), "one" + stages + "z3", Optional.empty());
+            assertOneBlockWholeAtATime(sharded, stages + " stages");
             assertThat(sharded.rankZero().losses())
                     .as("%d stages", stages)
                     .hasSize(STEPS)
@@ -229,6 +252,76 @@ class ZeroShardingTest {
                                     unsharded.rankZero().parameters()))
                     .isTrue();
         }
+    }
+
+    /**
+     * With two micro-batches, under GPipe and 1F1B, with one and two stages, with clipping and evaluation steps,
+     * ZeRO 3 gathered block by block trains what ZeRO 0 trains, within the tolerance of a reordered sum.
+     */
+    @Test
+    void withMicroBatchesZeroThreeAgreesWithZeroZeroUnderBothSchedules() throws Exception {
+        for (int stages = 1; stages <= 2; stages++) {
+            for (String schedule : stages == 1 ? List.of("1f1b") : List.of("gpipe", "1f1b")) {
+                String layout = stages + " stages " + schedule;
+                TwoRanks unsharded = trainOnTwoRanks(
+                        spec(stages, 0, 2, 2, 1.0, 2, schedule, 0.0),
+                        "mb" + stages + schedule + "z0",
+                        Optional.empty());
+                TwoRanks sharded = trainOnTwoRanks(
+                        spec(stages, 3, 2, 2, 1.0, 2, schedule, 0.0),
+                        "mb" + stages + schedule + "z3",
+                        Optional.empty());
+                assertOneBlockWholeAtATime(sharded, layout);
+                assertThat(unsharded.gradNorms())
+                        .anySatisfy(norm -> assertThat(norm).isGreaterThan(1.0));
+                for (int i = 0; i < STEPS; i++) {
+                    assertThat(sharded.rankZero().losses().get(i))
+                            .as("%s, step %d", layout, i + 1)
+                            .isCloseTo(unsharded.rankZero().losses().get(i), within(CLIPPED_TOLERANCE));
+                }
+                double difference = EngineRuns.maxAbsDifference(
+                        sharded.rankZero().parameters(), unsharded.rankZero().parameters());
+                System.out.printf("zero 3 against zero 0, %s: max |param difference| %.3g%n", layout, difference);
+                assertThat(difference).as(layout).isLessThan(CLIPPED_TOLERANCE);
+            }
+        }
+    }
+
+    /**
+     * During a step a ZeRO 3 stage holds at most its largest block's parameters whole at once, measured from its
+     * parameter tensors at every gather, on both processes; ZeRO 2 holds the whole stage throughout.
+     */
+    @Test
+    void duringAStepZeroThreeHoldsOneBlocksParametersWholeAtATime() throws Exception {
+        TwoRanks zeroThree = trainOnTwoRanks(spec(2, 3, 2, 2, 0.0, 2, "gpipe", 0.0), "peak3", Optional.empty());
+        assertOneBlockWholeAtATime(zeroThree, "zero 3");
+        TwoRanks zeroTwo = trainOnTwoRanks(spec(2, 2, 2, 2, 0.0, 2, "gpipe", 0.0), "peak2", Optional.empty());
+        for (List<String> log : List.of(zeroTwo.rankZeroLog(), zeroTwo.rankOneLog())) {
+            Matcher line = wholeDuringStepLine(log);
+            assertThat(Long.parseLong(line.group(1))).as(line.group()).isEqualTo(Long.parseLong(line.group(3)));
+        }
+    }
+
+    /** Each process's stages held no more than their largest block whole at once, and less than a whole stage. */
+    private static void assertOneBlockWholeAtATime(TwoRanks run, String layout) {
+        for (List<String> log : List.of(run.rankZeroLog(), run.rankOneLog())) {
+            Matcher line = wholeDuringStepLine(log);
+            long peak = Long.parseLong(line.group(1));
+            long largestBlock = Long.parseLong(line.group(2));
+            long largestStage = Long.parseLong(line.group(3));
+            assertThat(peak).as("%s: %s", layout, line.group()).isPositive().isLessThanOrEqualTo(largestBlock);
+            assertThat(largestBlock).as("%s: %s", layout, line.group()).isLessThan(largestStage);
+        }
+    }
+
+    private static Matcher wholeDuringStepLine(List<String> log) {
+        for (String line : log) {
+            Matcher m = WHOLE_DURING_STEP_LINE.matcher(line);
+            if (m.find()) {
+                return m;
+            }
+        }
+        throw new AssertionError("no line on whole parameters during a step in " + log);
     }
 
     /**
@@ -259,21 +352,22 @@ class ZeroShardingTest {
     }
 
     /**
-     * A ZeRO 3 checkpoint holds whole parameters and moments: it resumes at ZeRO 0 on one process, and at ZeRO 3
-     * on two (which cuts the slices out of it again) bitwise as the uninterrupted ZeRO 0 run.
+     * A ZeRO 3 checkpoint holds whole parameters and moments: it resumes at ZeRO 3 on two processes (which cuts the
+     * slices out of it again) bitwise as the uninterrupted ZeRO 3 run, and at ZeRO 0 on one process as the
+     * uninterrupted ZeRO 0 run does within the tolerance of a reordered sum.
      */
     @Test
-    void aZeroThreeCheckpointResumesAtZeroZeroOnOneProcessAndAtZeroThree() throws Exception {
-        trainOnTwoRanks(spec(2, 3, 2, 2, 0.0), "zero3", Optional.empty());
+    void aZeroThreeCheckpointResumesAtZeroThreeAndAtZeroZeroOnOneProcess() throws Exception {
+        TwoRanks zeroThree = trainOnTwoRanks(spec(2, 3, 2, 2, 0.0), "zero3", Optional.empty());
         TwoRanks zeroZero = trainOnTwoRanks(spec(2, 0, 2, 2, 0.0), "zero0-for-3", Optional.empty());
         Path halfway = checkpointAtStep(tmp.resolve("zero3-rank0"), 2);
 
         TwoRanks resumedAtThree = trainOnTwoRanks(spec(2, 3, 2, 2, 0.0), "resumed-zero3", Optional.of(halfway));
         assertThat(resumedAtThree.rankZero().losses())
-                .isEqualTo(zeroZero.rankZero().losses().subList(2, STEPS));
+                .isEqualTo(zeroThree.rankZero().losses().subList(2, STEPS));
         assertThat(EngineRuns.bitwiseEqual(
                         resumedAtThree.rankZero().parameters(),
-                        zeroZero.rankZero().parameters()))
+                        zeroThree.rankZero().parameters()))
                 .isTrue();
 
         // one process, the same rows in 4 micro-batches of 2: the gradient summed in another order, as above

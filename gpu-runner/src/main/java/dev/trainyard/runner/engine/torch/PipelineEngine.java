@@ -185,12 +185,10 @@ final class PipelineEngine implements AutoCloseable {
             long cpuStart = CPU.getCurrentThreadCpuTime();
             long start = System.nanoTime();
             double loss = 0;
-            // 0. ZeRO 3: the stage's whole parameters, gathered from the processes' slices, until the update.
-            if (stage.shardsParameters()) {
-                stage.gatherParameters();
-                watch.endCommunication();
-            }
-            // 1. The schedule's forwards and backwards; waiting for a neighbour is the bubble.
+            // 0. ZeRO 3: the step's gradient slices; each block's parameters are gathered only while it runs.
+            stage.beginStep();
+            // 1. The schedule's forwards and backwards; waiting for a neighbour is the bubble. At ZeRO 3 the blocks'
+            // gathers and reduce-scatters inside them go to communication (CommunicationClock).
             for (PipelineOp op : schedule.stageOps(s, stageCount, microBatches)) {
                 int mb = op.microBatch();
                 ForwardPass pass = new ForwardPass(true, step.seed(), step.step(), mb);
@@ -223,7 +221,8 @@ final class PipelineEngine implements AutoCloseable {
             long end = System.nanoTime();
             long cpu = CPU.getCurrentThreadCpuTime() - cpuStart;
             long busy = end - start - watch.bubbleNanos();
-            // the state's peak: every gradient is whole now, before ZeRO 2's reduce-scatter releases it
+            // the state's peak: every gradient is whole now, before ZeRO 2's reduce-scatter releases it (ZeRO 3's
+            // peak was measured block by block)
             long stateBytes = stage.stateBytes();
             // 2. Data-parallel exchange: the same collectives in the same order on every replica, on this lane's own
             // group (the processes' same stage and tensor rank): its gradients, its buffers, the loss. A whole
@@ -266,7 +265,6 @@ final class PipelineEngine implements AutoCloseable {
             double[] loss = new double[1];
             long start = System.nanoTime();
             Exception[] failure = new Exception[1];
-            stage.gatherParameters(); // ZeRO 3; released again below
             Tensors.withoutGrad(() -> {
                 try {
                     for (int mb = 0; mb < microBatches; mb++) {
@@ -282,7 +280,6 @@ final class PipelineEngine implements AutoCloseable {
                     failure[0] = e;
                 }
             });
-            stage.releaseParameters();
             if (failure[0] != null) {
                 throw failure[0];
             }

@@ -18,8 +18,10 @@ import org.bytedeco.pytorch.TensorArrayRefOptional;
 
 /**
  * The blocks of one pipeline stage on one device, with their AdamW state (whole, or this data-parallel
- * process's ZeRO shard of it), and the forward and backward passes of single micro-batches. A stage keeps, per micro-batch in flight, its input (a detached leaf so
- * the gradient for the previous stage lands in {@code input.grad()}) and, unless recomputing, its output.
+ * process's ZeRO shard of it), and the forward and backward passes of single micro-batches. A stage keeps, per
+ * micro-batch in flight, its input (a detached leaf so the gradient for the previous stage lands in {@code
+ * input.grad()}) and, unless recomputing, its output. At ZeRO 3 the passes gather one block at a time instead
+ * (see {@link BlockGatheringPasses}).
  */
 final class PipelineStage {
 
@@ -42,6 +44,10 @@ final class PipelineStage {
     private final Map<Integer, InFlight> inFlight = new HashMap<>();
     /** Counted before ZeRO 3 releases the parameters, which then have zero elements between steps. */
     private final long parameterCount;
+    /** The largest of this stage's blocks' parameters, in bytes (counted before ZeRO 3 releases them). */
+    private final long largestBlockParameterBytes;
+    /** ZeRO 3 over several processes: the passes that gather one block at a time; else null. */
+    private final BlockGatheringPasses gathering;
 
     PipelineStage(StageRange range, List<ModelBlock> blocks, Device device, LossFunction lossFunction, int stageCount) {
         this(range, blocks, device, lossFunction, stageCount, 0, null);
@@ -75,10 +81,19 @@ final class PipelineStage {
                 blocks.isEmpty() ? TensorParallelRank.SINGLE : blocks.get(0).tensorParallel();
         this.parameterCount =
                 parameters.values().stream().mapToLong(Tensor::numel).sum();
+        this.largestBlockParameterBytes = this.blocks.stream()
+                .mapToLong(b -> b.parameters().values().stream()
+                        .mapToLong(Tensor::nbytes)
+                        .sum())
+                .max()
+                .orElse(0);
         boolean sharded = zeroStage > 0 && replicas != null && replicas.processes() > 1;
         this.optimizer = sharded ? null : new AdamW(parameters);
+        List<Map<String, Tensor>> blockParameters =
+                this.blocks.stream().map(ModelBlock::parameters).toList();
         this.shardedOptimizer =
-                sharded ? new ShardedAdamW(parameters, zeroStage, replicas, lane(), this::countsInNorm) : null;
+                sharded ? new ShardedAdamW(blockParameters, zeroStage, replicas, lane(), this::countsInNorm) : null;
+        this.gathering = shardsParameters() ? new BlockGatheringPasses(this.blocks.size(), shardedOptimizer) : null;
     }
 
     /** This stage's tensor rank's place among the replica group's lanes: stage s, rank r of t at s·t + r. */
@@ -100,13 +115,12 @@ final class PipelineStage {
     }
 
     /**
-     * ZeRO 3: gathers this stage's whole parameters from the data-parallel processes' slices (a collective on the
-     * stage thread, at the start of a step or an evaluation); they stay until the update or {@link
-     * #releaseParameters()}. Nothing below stage 3.
+     * ZeRO 3, at a step's start on the stage thread (in its step scope): the step's gradient slices, zeroed, for the
+     * blocks' backwards to reduce into. Nothing below stage 3.
      */
-    void gatherParameters() {
-        if (sharded()) {
-            shardedOptimizer.gatherParameters();
+    void beginStep() {
+        if (shardsParameters()) {
+            shardedOptimizer.beginStep();
         }
     }
 
@@ -122,7 +136,7 @@ final class PipelineStage {
         }
     }
 
-    /** ZeRO 3: drops the gathered parameters again, keeping this process's slice (after an evaluation). */
+    /** ZeRO 3: drops whole parameters again, keeping this process's slice (after {@link #restoreWholeParameters}). */
     void releaseParameters() {
         if (sharded()) {
             shardedOptimizer.releaseParameters();
@@ -159,10 +173,29 @@ final class PipelineStage {
     }
 
     /**
+     * The most bytes of full parameters this stage's tensors held at once during the last step: one block's at ZeRO
+     * 3, measured at each gather; below, the whole stage's, which exist throughout.
+     */
+    long peakWholeParameterBytes() {
+        return shardsParameters()
+                ? shardedOptimizer.peakWholeParameterBytes()
+                : parameters.values().stream().mapToLong(Tensor::nbytes).sum();
+    }
+
+    /** Bytes of the parameters of this stage's largest block, whole. */
+    long largestBlockParameterBytes() {
+        return largestBlockParameterBytes;
+    }
+
+    /**
      * Bytes of training state this device's tensors hold now: parameters, the gradients that exist and the AdamW
-     * moments (whole, or this process's ZeRO slice). Read at the end of a step's backward, when all of them exist.
+     * moments (whole, or this process's ZeRO slice). Read at the end of a step's backward, when all of them exist;
+     * at ZeRO 3, whose blocks are released by then, the peak measured during the step's backwards instead.
      */
     long stateBytes() {
+        if (shardsParameters()) {
+            return shardedOptimizer.peakStateBytes();
+        }
         long bytes = optimizerStateBytes();
         for (Tensor p : parameters.values()) {
             bytes += p.nbytes();
@@ -206,6 +239,10 @@ final class PipelineStage {
         // scope they all lived until the step ended, whatever the schedule (1F1B peaked as GPipe did).
         PointerScope step = PointerScope.getInnerScope();
         try (PointerScope scope = new PointerScope()) {
+            if (gathering != null) {
+                Tensor input = keep(step, first ? lossFunction.inputs(slice, device) : Tensors.on(received, device));
+                return gathering.forward(microBatch, input, blockRun(slice, pass, microBatches), step);
+            }
             Tensor input = first
                     ? lossFunction.inputs(slice, device)
                     : Tensors.on(received, device).detach().requires_grad_(true);
@@ -226,7 +263,7 @@ final class PipelineStage {
      * from after the micro-batch's scope closed. A copy of the handle, not the handle itself: a TorchScript
      * block's output is a view into an IValue owned by the micro-batch's scope.
      */
-    private static Tensor keep(PointerScope step, Tensor tensor) {
+    static Tensor keep(PointerScope step, Tensor tensor) {
         if (tensor == null) {
             return null;
         }
@@ -242,6 +279,16 @@ final class PipelineStage {
         // as in forward: a recomputed forward's intermediates and backward's own tensors die with the micro-batch
         PointerScope step = PointerScope.getInnerScope();
         try (PointerScope scope = new PointerScope()) {
+            if (gathering != null) {
+                BlockGatheringPasses.BlockRun run = blockRun(slice, pass, microBatches);
+                return gathering.backward(
+                        microBatch,
+                        last ? null : Tensors.on(gradOutput, device),
+                        (i, x) -> keepingBuffers(() -> run.run(i, x)),
+                        tensorParallel::rethrowHookFailure,
+                        !first,
+                        step);
+            }
             InFlight state = inFlight.remove(microBatch);
             Tensor output = state.output() != null
                     ? state.output()
@@ -275,12 +322,17 @@ final class PipelineStage {
      * model's buffers end each step as they would without it.
      */
     private Tensor recompute(Tensor input, Batch slice, ForwardPass pass, int microBatches) {
+        return keepingBuffers(() -> run(input, slice, pass, microBatches));
+    }
+
+    /** Runs a forward again with the buffers put back afterwards (see {@link #recompute}). */
+    private Tensor keepingBuffers(java.util.function.Supplier<Tensor> forward) {
         if (buffers.isEmpty()) {
-            return run(input, slice, pass, microBatches);
+            return forward.get();
         }
         List<Tensor> saved = new ArrayList<>(buffers.size());
         buffers.values().forEach(b -> saved.add(b.clone()));
-        Tensor output = run(input, slice, pass, microBatches);
+        Tensor output = forward.get();
         Tensors.withoutGrad(() -> {
             int i = 0;
             for (Tensor b : buffers.values()) {
@@ -293,6 +345,10 @@ final class PipelineStage {
     /** Forward without autograd for evaluation; returns the activation or, on the last stage, the loss. */
     Tensor evaluate(Tensor received, Batch slice, int microBatches) {
         Tensor input = first ? lossFunction.inputs(slice, device) : Tensors.on(received, device);
+        if (gathering != null) {
+            return gathering.evaluate(
+                    input, blockRun(slice, ForwardPass.evaluation(), microBatches), PointerScope.getInnerScope());
+        }
         return run(input, slice, ForwardPass.evaluation(), microBatches);
     }
 
@@ -301,13 +357,24 @@ final class PipelineStage {
         // not when the micro-batch does. Otherwise a forward peaked with every block's (under tensor parallelism,
         // each all-reduce's copies: measured at about a micro-batch's activations more per device).
         PointerScope outer = PointerScope.getInnerScope();
+        BlockGatheringPasses.BlockRun run = blockRun(slice, pass, microBatches);
         Tensor x = input;
-        for (ModelBlock block : blocks) {
+        for (int i = 0; i < blocks.size(); i++) {
             try (PointerScope scope = new PointerScope()) {
-                x = keep(outer, block.forward(x, pass));
+                x = keep(outer, run.run(i, x));
             }
         }
-        return last ? lossFunction.loss(x, slice, tensorParallel).div(new Scalar((double) microBatches)) : x;
+        return x;
+    }
+
+    /** Block i of this stage on x; the last stage's last block is followed by the loss over the micro-batch count. */
+    private BlockGatheringPasses.BlockRun blockRun(Batch slice, ForwardPass pass, int microBatches) {
+        return (i, x) -> {
+            Tensor y = blocks.get(i).forward(x, pass);
+            return last && i == blocks.size() - 1
+                    ? lossFunction.loss(y, slice, tensorParallel).div(new Scalar((double) microBatches))
+                    : y;
+        };
     }
 
     /**
@@ -339,11 +406,13 @@ final class PipelineStage {
     }
 
     /**
-     * ZeRO: reduce-scatters the gradients, so this process holds its slice of their mean over the replicas;
-     * returns the stage's squared gradient norm over all slices (the same on every process).
+     * ZeRO: reduce-scatters the gradients (at ZeRO 3 done block by block already), so this process holds its slice
+     * of their mean over the replicas; returns the stage's squared gradient norm over all slices (the same on every
+     * process).
      */
     double reduceScatterGradients() {
-        return shardedOptimizer.reduceGradients();
+        // at ZeRO 3 each block's backward reduced its gradients already
+        return shardsParameters() ? shardedOptimizer.gradientSquares() : shardedOptimizer.reduceGradients();
     }
 
     /**

@@ -23,10 +23,12 @@ import org.bytedeco.pytorch.global.torch;
  * does); stage 2 releases it after the reduce-scatter, so between steps a process holds only its slice of the
  * averaged gradients. Backward still accumulates a stage's full gradients before they are reduced.
  *
- * <p>Stage 3 also keeps only its slice of the parameters between steps: every parameter is resized to zero
- * elements, and {@link #gatherParameters()} all-gathers the stage's whole parameters at the start of a step (or an
- * evaluation); they stay gathered through the step's forwards and backwards (stage-level, not block by block) and
- * the update, which writes the slice, releases them again instead of all-gathering.
+ * <p>Stage 3 also keeps only its slice of the parameters between steps, and gathers them FSDP-style, one block
+ * at a time: no bucket spans two of the stage's blocks, every parameter is resized to zero elements, and {@link
+ * #gatherBlock} all-gathers one block's whole parameters just before that block runs; {@link #releaseBlock} drops
+ * them again right after. In backward {@link #reduceBlockGradients} reduce-scatters the block's gradients into the
+ * slices as soon as its backward is done, one micro-batch at a time, and drops the full gradients: the slices
+ * accumulate the micro-batches' sum. The update writes the slices only.
  *
  * <p>Each element is updated with the same operations as {@link AdamW} applies (the gradient slice is the
  * value an all-reduce would give, the update is element-wise); only the clipping norm is summed in another
@@ -43,6 +45,9 @@ final class ShardedAdamW {
     private record Segment(int parameter, long parameterOffset, long sliceOffset, long length) {}
 
     private static final class Bucket {
+        /** At stage 3, the stage's block whose parameters fill this bucket (0 below stage 3, where buckets span blocks). */
+        final int block;
+
         final List<Member> members = new ArrayList<>();
         final List<Segment> segments = new ArrayList<>();
         long elements;
@@ -57,6 +62,12 @@ final class ShardedAdamW {
          * parameters); released, a tensor of its own. Its Java handle is retained across the step scopes.
          */
         Tensor parameterSlice;
+        /** Stage 3: whether a micro-batch's gradients were reduced into {@link #gradientSlice} this step. */
+        boolean reduced;
+
+        Bucket(int block) {
+            this.block = block;
+        }
 
         long padded(int processes) {
             return sliceLength * processes;
@@ -75,26 +86,33 @@ final class ShardedAdamW {
 
     private final boolean countsAll;
 
-    /** Stage 3: parameters live as slices between steps (see {@link #gatherParameters()}). */
+    /** Stage 3: parameters live as slices between steps (see {@link #gatherBlock}). */
     private final boolean shardsParameters;
+    /** The index of the stage's block each parameter belongs to. */
+    private final List<Integer> blockOf = new ArrayList<>();
     /** Each parameter's shape and whether AdamW decays it, kept because a released parameter has neither. */
     private final List<long[]> shapes = new ArrayList<>();
 
     private final List<Boolean> decays = new ArrayList<>();
-    /** Whether the full parameters exist now (always below stage 3). */
-    private boolean gathered = true;
+    /** Per block: whether its full parameters exist now (always below stage 3). */
+    private final boolean[] gathered;
+    /** Stage 3, this step: the most bytes of full parameters that existed at once. */
+    private long peakWholeParameterBytes;
+    /** Stage 3, this step: the most bytes of training state held at once, sampled after each block's backward. */
+    private long peakStateBytes;
 
     ShardedAdamW(Map<String, Tensor> namedParameters, int zeroStage, ReplicaGroup replicas, int stageIndex) {
-        this(namedParameters, zeroStage, replicas, stageIndex, name -> true);
+        this(List.of(namedParameters), zeroStage, replicas, stageIndex, name -> true);
     }
 
     /**
+     * @param blocks each of the stage's blocks' parameters by name, in block order
      * @param stageIndex the replica group's lane this stage's collectives use
      * @param countsInNorm whether a parameter's gradient counts in the global clipping norm here: under tensor
      *     parallelism a replicated parameter counts on tensor rank 0 only
      */
     ShardedAdamW(
-            Map<String, Tensor> namedParameters,
+            List<Map<String, Tensor>> blocks,
             int zeroStage,
             ReplicaGroup replicas,
             int stageIndex,
@@ -102,16 +120,23 @@ final class ShardedAdamW {
         this.zeroStage = zeroStage;
         this.replicas = replicas;
         this.stageIndex = stageIndex;
-        namedParameters.forEach((name, p) -> {
-            if (!p.is_contiguous()) {
-                throw new IllegalStateException("parameter " + name + " is not contiguous; ZeRO packs parameters flat");
-            }
-            names.add(name);
-            parameters.add(p);
-            shapes.add(Tensors.shape(p));
-            decays.add(AdamW.decays(p));
-        });
+        for (int block = 0; block < blocks.size(); block++) {
+            int index = block;
+            blocks.get(block).forEach((name, p) -> {
+                if (!p.is_contiguous()) {
+                    throw new IllegalStateException(
+                            "parameter " + name + " is not contiguous; ZeRO packs parameters flat");
+                }
+                names.add(name);
+                parameters.add(p);
+                blockOf.add(index);
+                shapes.add(Tensors.shape(p));
+                decays.add(AdamW.decays(p));
+            });
+        }
         this.shardsParameters = zeroStage >= 3;
+        this.gathered = new boolean[blocks.size()];
+        java.util.Arrays.fill(gathered, true);
         this.hadGradient = new boolean[parameters.size()];
         this.countsInNorm = new boolean[parameters.size()];
         boolean all = true;
@@ -126,14 +151,21 @@ final class ShardedAdamW {
         }
     }
 
-    /** Cuts the parameters into buckets as {@link ReplicaGroup#averageAll} does and finds this process's slices. */
+    /**
+     * Cuts the parameters into buckets as {@link ReplicaGroup#averageAll} does, at stage 3 also at every block's
+     * start (so that a block is gathered without its neighbours), and finds this process's slices.
+     */
     private void layOut() {
-        Bucket bucket = new Bucket();
+        Bucket bucket = new Bucket(0);
         for (int i = 0; i < parameters.size(); i++) {
             long numel = parameters.get(i).numel();
-            if (!bucket.members.isEmpty() && bucket.elements + numel > ReplicaGroup.BUCKET_ELEMENTS) {
+            int block = shardsParameters ? blockOf.get(i) : 0;
+            if (!bucket.members.isEmpty()
+                    && (bucket.elements + numel > ReplicaGroup.BUCKET_ELEMENTS || block != bucket.block)) {
                 buckets.add(bucket);
-                bucket = new Bucket();
+                bucket = new Bucket(block);
+            } else if (bucket.members.isEmpty()) {
+                bucket = new Bucket(block);
             }
             bucket.members.add(new Member(i, bucket.elements, numel));
             bucket.elements += numel;
@@ -165,6 +197,7 @@ final class ShardedAdamW {
      * zeroed (stage 1) or released (stage 2).
      */
     double reduceGradients() {
+        java.util.Arrays.fill(hadGradient, false);
         double squares = 0;
         for (Bucket b : buckets) {
             Tensor packed = packGradients(b);
@@ -218,7 +251,7 @@ final class ShardedAdamW {
     /**
      * Applies update {@code t} to this process's slice of the parameters (those that had a gradient this step,
      * as {@link AdamW} skips the others), then all-gathers the slices into every process's parameters; at stage
-     * 3 releases the full parameters instead, keeping only the updated slices.
+     * 3 updates the kept slices only (each block was released after its backward; any still gathered is released).
      */
     void step(long t, double learningRate, double weightDecay) {
         Tensors.withoutGrad(() -> {
@@ -256,16 +289,30 @@ final class ShardedAdamW {
     }
 
     /**
-     * Stage 3: all-gathers every bucket's slices and points each parameter at its part of the gathered bucket (a
-     * collective: every process of the lane calls it, at the start of a step or an evaluation). Nothing to do
-     * when they are gathered already or below stage 3.
+     * Stage 3, at a step's start (in the stage thread's step scope): zeroed gradient slices for the micro-batches'
+     * gradients to be reduced into, and the step's peaks reset.
      */
-    void gatherParameters() {
-        if (!shardsParameters || gathered) {
+    void beginStep() {
+        java.util.Arrays.fill(hadGradient, false);
+        for (Bucket b : buckets) {
+            b.gradientSlice = b.parameterSlice.new_zeros(b.sliceLength);
+            b.reduced = false;
+        }
+        peakWholeParameterBytes = 0;
+        peakStateBytes = 0;
+    }
+
+    /**
+     * Stage 3: all-gathers block {@code block}'s slices and points each of its parameters at its part of the
+     * gathered buckets (a collective: every process of the lane calls it in the same order). The gathered buckets'
+     * Java handles belong to the caller's scope, which must close after {@link #releaseBlock} for the memory to go.
+     */
+    void gatherBlock(int block) {
+        if (!shardsParameters || gathered[block]) {
             return;
         }
         Tensors.withoutGrad(() -> {
-            for (Bucket b : buckets) {
+            for (Bucket b : blockBuckets(block)) {
                 Tensor full = b.parameterSlice.new_zeros(b.padded(replicas.processes()));
                 replicas.allGather(stageIndex, b.parameterSlice, full);
                 for (Member m : b.members) {
@@ -274,31 +321,113 @@ final class ShardedAdamW {
                             .__dispatch_set_data(
                                     full.narrow(0, m.offset(), m.numel()).view(shapes.get(m.parameter())));
                 }
+                // the slice becomes a view into the gathered bucket: a gathered block costs no more than whole
                 replaceSlice(b, full.narrow(0, b.sliceLength * replicas.rank(), b.sliceLength));
             }
         });
-        gathered = true;
+        gathered[block] = true;
+        peakWholeParameterBytes = Math.max(
+                peakWholeParameterBytes,
+                parameters.stream().mapToLong(Tensor::nbytes).sum());
     }
 
     /**
-     * Stage 3: keeps a copy of this process's slices and resizes every parameter to zero elements, so that the
-     * gathered buckets are freed (their storage is referenced by nothing else).
+     * Stage 3: keeps a copy of block {@code block}'s slices and resizes its parameters to zero elements, so that
+     * its gathered buckets are referenced by nothing but the caller's scope's handles.
      */
-    void releaseParameters() {
-        if (!shardsParameters || !gathered) {
-            return;
-        }
-        if (parameters.isEmpty()) {
+    void releaseBlock(int block) {
+        if (!shardsParameters || !gathered[block]) {
             return;
         }
         Tensors.withoutGrad(() -> {
-            for (Bucket b : buckets) {
+            for (Bucket b : blockBuckets(block)) {
                 replaceSlice(b, b.parameterSlice.clone());
             }
-            Tensor empty = parameters.get(0).new_empty(0L);
-            parameters.forEach(p -> p.__dispatch_set_data(empty));
+            for (int i = 0; i < parameters.size(); i++) {
+                if (blockOf.get(i) == block) {
+                    Tensor p = parameters.get(i);
+                    p.__dispatch_set_data(p.new_empty(0L));
+                }
+            }
         });
-        gathered = false;
+        gathered[block] = false;
+    }
+
+    /** Stage 3: releases every gathered block (after loading a checkpoint or saving a TorchScript module). */
+    void releaseParameters() {
+        for (int block = 0; block < gathered.length; block++) {
+            releaseBlock(block);
+        }
+    }
+
+    /**
+     * Stage 3, after one micro-batch's backward through block {@code block}: reduce-scatters the block's gradients
+     * (a collective), adds this process's slice of their mean over the replicas to the step's gradient slices and
+     * drops the full gradients. The first micro-batch's is received into the slice itself, so that with one
+     * micro-batch the slice is bitwise ZeRO 2's.
+     */
+    void reduceBlockGradients(int block) {
+        Tensors.withoutGrad(() -> {
+            for (Bucket b : blockBuckets(block)) {
+                Tensor packed = packGradients(b);
+                if (!b.reduced) {
+                    replicas.reduceScatterMean(stageIndex, packed, b.gradientSlice);
+                    b.reduced = true;
+                } else {
+                    Tensor part = packed.new_zeros(b.sliceLength);
+                    replicas.reduceScatterMean(stageIndex, packed, part);
+                    b.gradientSlice.add_(part);
+                }
+                for (Member m : b.members) {
+                    parameters.get(m.parameter()).mutable_grad().reset();
+                }
+            }
+        });
+    }
+
+    /**
+     * Stage 3, after the step's last backward: the squared L2 norm of the stage's averaged gradient over all the
+     * processes' slices (the same on every process; a collective).
+     */
+    double gradientSquares() {
+        double squares = 0;
+        for (Bucket b : buckets) {
+            squares += countedSquares(b);
+        }
+        return replicas.sumValue(stageIndex, squares);
+    }
+
+    /**
+     * Stage 3: notes the training state held now (called while a block's full parameters and gradients exist,
+     * before they are reduced), so that {@link #peakStateBytes()} is the step's peak, measured from the tensors.
+     */
+    void sampleHeldBytes() {
+        long bytes = stateBytes() + parameterSliceBytes();
+        for (Tensor p : parameters) {
+            bytes += p.nbytes();
+            Tensor g = p.grad();
+            if (g.defined()) {
+                bytes += g.nbytes();
+            }
+        }
+        for (Bucket b : buckets) {
+            bytes += b.gradientSlice == null ? 0 : b.gradientSlice.nbytes();
+        }
+        peakStateBytes = Math.max(peakStateBytes, bytes);
+    }
+
+    /** Stage 3: the most bytes of training state this stage's tensors held at once during the last step. */
+    long peakStateBytes() {
+        return peakStateBytes;
+    }
+
+    /** Stage 3: the most bytes of full parameters that existed at once during the last step (one block's). */
+    long peakWholeParameterBytes() {
+        return peakWholeParameterBytes;
+    }
+
+    private List<Bucket> blockBuckets(int block) {
+        return buckets.stream().filter(b -> b.block == block).toList();
     }
 
     /**
@@ -306,16 +435,18 @@ final class ShardedAdamW {
      * checkpoint to be loaded into; {@link #load} then takes the slices and releases them again. Not a collective.
      */
     void materializeParameters() {
-        if (!shardsParameters || gathered) {
+        if (!shardsParameters) {
             return;
         }
         Tensors.withoutGrad(() -> {
             for (int i = 0; i < parameters.size(); i++) {
                 Tensor p = parameters.get(i);
-                p.__dispatch_set_data(p.new_zeros(shapes.get(i)));
+                if (!gathered[blockOf.get(i)]) {
+                    p.__dispatch_set_data(p.new_zeros(shapes.get(i)));
+                }
             }
         });
-        gathered = true;
+        java.util.Arrays.fill(gathered, true);
     }
 
     /** Stage 3: copies this process's slices out of the full parameters, then releases them. */
@@ -349,19 +480,22 @@ final class ShardedAdamW {
 
     /** Bytes of parameter slices this process keeps apart from the full parameters (stage 3, released). */
     long parameterSliceBytes() {
-        if (!shardsParameters || gathered) {
+        if (!shardsParameters) {
             return 0;
         }
-        return buckets.stream().mapToLong(b -> b.parameterSlice.nbytes()).sum();
+        return buckets.stream()
+                .filter(b -> !gathered[b.block])
+                .mapToLong(b -> b.parameterSlice.nbytes())
+                .sum();
     }
 
     /**
-     * Every parameter's full value: at stage 3 (released) gathered from the slices (a collective every process
-     * calls), else read from the parameters themselves.
+     * Every parameter's full value: at stage 3 gathered from the slices (a collective every process calls; between
+     * steps every block is released), else read from the parameters themselves.
      */
     List<HostTensor> parametersToHost() {
         List<HostTensor> host = new ArrayList<>();
-        if (!shardsParameters || gathered) {
+        if (!shardsParameters) {
             for (int i = 0; i < parameters.size(); i++) {
                 host.add(Tensors.toHost(names.get(i), parameters.get(i)));
             }
@@ -391,7 +525,7 @@ final class ShardedAdamW {
         for (Member m : b.members) {
             Tensor p = parameters.get(m.parameter());
             Tensor g = p.grad();
-            hadGradient[m.parameter()] = g.defined();
+            hadGradient[m.parameter()] |= g.defined();
             pieces.push_back(g.defined() ? g.reshape(-1) : p.new_zeros(p.numel()));
         }
         long padding = b.padded(replicas.processes()) - b.elements;

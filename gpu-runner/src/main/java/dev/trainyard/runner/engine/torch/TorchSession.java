@@ -340,7 +340,8 @@ final class TorchSession implements EngineSession {
 
     /**
      * The parameter bytes this process's tensors hold after its first step (so between steps), beside the whole
-     * stages' size: at ZeRO 3 over n processes about 1/n of it.
+     * stages' size: at ZeRO 3 over n processes about 1/n of it. And the most full parameters one stage held at
+     * once during that step, beside its largest block and the largest stage: at ZeRO 3 one block's.
      */
     private void reportParametersHeld() {
         List<PipelineStage> stages = pipeline.stages();
@@ -349,6 +350,17 @@ final class TorchSession implements EngineSession {
                 "parameters on this process between steps: %d bytes (whole %d bytes)",
                 stages.stream().mapToLong(PipelineStage::heldParameterBytes).sum(),
                 stages.stream().mapToLong(PipelineStage::wholeParameterBytes).sum()));
+        listener.onLog(String.format(
+                java.util.Locale.ROOT,
+                "whole parameters held at once during a step: %d bytes per stage at most (largest block %d bytes,"
+                        + " largest stage %d bytes)",
+                maxOver(stages, PipelineStage::peakWholeParameterBytes),
+                maxOver(stages, PipelineStage::largestBlockParameterBytes),
+                maxOver(stages, PipelineStage::wholeParameterBytes)));
+    }
+
+    private static long maxOver(List<PipelineStage> stages, java.util.function.ToLongFunction<PipelineStage> bytes) {
+        return stages.stream().mapToLong(bytes).max().orElse(0);
     }
 
     @Override

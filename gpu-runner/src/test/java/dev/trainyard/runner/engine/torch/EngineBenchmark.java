@@ -417,17 +417,23 @@ public final class EngineBenchmark {
     /** Seconds until both ranks finished their part (rank 1's on another thread). */
     // 5. ZeRO: two data-parallel ranks in this JVM (Gloo over loopback, one thread each) train at zero 0, 1, 2 and
     // 3. Per rank: the AdamW bytes it holds, as the engine measures them from its moment tensors, the parameter
-    // bytes its tensors hold between steps, and the median step time after warm-up.
+    // bytes its tensors hold between steps, the most parameter bytes it held whole at once during a step (ZeRO 3
+    // gathers block by block: its largest block's), the peak of its training state in a step (parameters, gradients,
+    // moments; measured from the tensors) and the median step time after warm-up.
     private static final java.util.regex.Pattern STATE_LINE =
             java.util.regex.Pattern.compile("AdamW state on this process: (\\d+) bytes .*unsharded (\\d+) bytes");
 
     private static final java.util.regex.Pattern PARAMETERS_LINE = java.util.regex.Pattern.compile(
             "parameters on this process between steps: (\\d+) bytes \\(whole (\\d+) bytes\\)");
 
+    private static final java.util.regex.Pattern WHOLE_DURING_STEP_LINE = java.util.regex.Pattern.compile(
+            "whole parameters held at once during a step: (\\d+) bytes per stage at most");
+
     private static void zeroSharding(Path work) throws Exception {
         System.out.println("| model | params | zero | AdamW MiB per rank | of unsharded | parameter MiB per rank"
-                + " between steps | of whole | step s (median) |");
-        System.out.println("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+                + " between steps | of whole | whole parameter MiB at once in a step | state peak MiB per rank"
+                + " (plan) | step s (median) |");
+        System.out.println("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         for (String name : new String[] {"gpt-3M", "gpt-25M"}) {
             JobSpec base = name.equals("gpt-3M")
                     ? gpt(4, 256, 4, 128, 16, 4, 1, 1, "1f1b")
@@ -436,23 +442,19 @@ public final class EngineBenchmark {
             for (int zero = 0; zero <= 3; zero++) {
                 JobSpec spec = base.withParallelism(new ParallelismSpec(1, 1, "1f1b", false, 2, "params", null, zero));
                 List<String> log = new CopyOnWriteArrayList<>();
-                List<StepMetrics> steps = trainOnTwoRanks(work, spec, log);
-                java.util.regex.Matcher state = log.stream()
-                        .map(STATE_LINE::matcher)
-                        .filter(java.util.regex.Matcher::find)
-                        .findFirst()
-                        .orElseThrow();
+                List<DeviceMemory> memory = new CopyOnWriteArrayList<>();
+                List<StepMetrics> steps = trainOnTwoRanks(work, spec, log, memory);
+                java.util.regex.Matcher state = firstMatch(log, STATE_LINE);
                 long held = Long.parseLong(state.group(1));
                 long whole = Long.parseLong(state.group(2));
-                java.util.regex.Matcher parameters = log.stream()
-                        .map(PARAMETERS_LINE::matcher)
-                        .filter(java.util.regex.Matcher::find)
-                        .findFirst()
-                        .orElseThrow();
+                java.util.regex.Matcher parameters = firstMatch(log, PARAMETERS_LINE);
                 long heldParameters = Long.parseLong(parameters.group(1));
                 long wholeParameters = Long.parseLong(parameters.group(2));
+                long wholeAtOnce =
+                        Long.parseLong(firstMatch(log, WHOLE_DURING_STEP_LINE).group(1));
+                DeviceMemory last = memory.get(memory.size() - 1);
                 System.out.printf(
-                        "| %s | %.2fM | %d | %.1f | %.3f | %.1f | %.3f | %.3f |%n",
+                        "| %s | %.2fM | %d | %.1f | %.3f | %.1f | %.3f | %.1f | %.1f (%.1f) | %.3f |%n",
                         name,
                         params / 1e6,
                         zero,
@@ -460,6 +462,9 @@ public final class EngineBenchmark {
                         held / (double) whole,
                         heldParameters / (1024.0 * 1024.0),
                         heldParameters / (double) wholeParameters,
+                        wholeAtOnce / (1024.0 * 1024.0),
+                        last.measuredStateBytes() / (1024.0 * 1024.0),
+                        last.planStateBytes() / (1024.0 * 1024.0),
                         median(steps.stream().map(StepMetrics::stepSeconds).toList()));
             }
         }
@@ -628,8 +633,22 @@ public final class EngineBenchmark {
         return steps;
     }
 
-    /** Rank 0's steps after warm-up; both ranks' log lines go to {@code log} (rank 0's first). */
+    private static java.util.regex.Matcher firstMatch(List<String> log, java.util.regex.Pattern pattern) {
+        return log.stream()
+                .map(pattern::matcher)
+                .filter(java.util.regex.Matcher::find)
+                .findFirst()
+                .orElseThrow();
+    }
+
+    /** Rank 0's steps after warm-up; its log lines go to {@code log}. */
     private static List<StepMetrics> trainOnTwoRanks(Path work, JobSpec spec, List<String> log) throws Exception {
+        return trainOnTwoRanks(work, spec, log, new CopyOnWriteArrayList<>());
+    }
+
+    /** Rank 0's steps after warm-up and log lines; its devices' measured memory, step by step, to {@code memory}. */
+    private static List<StepMetrics> trainOnTwoRanks(
+            Path work, JobSpec spec, List<String> log, List<DeviceMemory> memory) throws Exception {
         int port = StorePorts.free();
         List<StepMetrics> steps = new CopyOnWriteArrayList<>();
         java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(2);
@@ -653,6 +672,13 @@ public final class EngineBenchmark {
                             public void onLog(String line) {
                                 if (r == 0) {
                                     log.add(line);
+                                }
+                            }
+
+                            @Override
+                            public void onMemory(long step, List<DeviceMemory> devices) {
+                                if (r == 0) {
+                                    memory.addAll(devices);
                                 }
                             }
                         });
