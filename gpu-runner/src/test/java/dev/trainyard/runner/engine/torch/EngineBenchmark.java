@@ -236,6 +236,7 @@ public final class EngineBenchmark {
          "model": {"type": "gpt", "layers": %d, "dModel": %d, "heads": 16, "seqLen": 64, "vocab": 256},
          "data": {"type": "arithmetic", "seed": 1},
          "training": {"steps": 3, "batchSize": 4, "learningRate": 0.001, "seed": 1, "evalEvery": 0},
+         "checkpoint": {"everySteps": 1000},
          "parallelism": {"stages": %d, "tensorParallel": %d, "dataParallel": %d, "zero": %d, "microBatches": 2,
                          "schedule": "1f1b", "balance": "params"}}
         """.formatted(SWEEP_LAYERS, SWEEP_WIDTH, p, t, d, zero));
