@@ -650,47 +650,30 @@ public final class EngineBenchmark {
     /** Rank 0's steps after warm-up and log lines; its devices' measured memory, step by step, to {@code memory}. */
     private static List<StepMetrics> trainOnTwoRanks(
             Path work, JobSpec spec, List<String> log, List<DeviceMemory> memory) throws Exception {
-        int port = StorePorts.free();
         List<StepMetrics> steps = new CopyOnWriteArrayList<>();
-        java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(2);
-        try {
-            List<CompletableFuture<?>> ranks = new ArrayList<>();
-            for (int rank = 0; rank < 2; rank++) {
-                int r = rank;
-                Path out = work.resolve("zero-" + System.nanoTime() + "-" + rank);
-                TrainingRun run = TrainingRun.of(spec, 1, out)
-                        .withThreadsPerStage(1)
-                        .asReplica(DataParallelGroup.evenly(rank, 2, "127.0.0.1", port))
-                        .reportingTo(new TrainingListener() {
-                            @Override
-                            public void onStep(StepMetrics metrics) {
-                                if (r == 0 && metrics.step() > WARMUP_STEPS) {
-                                    steps.add(metrics);
-                                }
-                            }
-
-                            @Override
-                            public void onLog(String line) {
-                                if (r == 0) {
-                                    log.add(line);
-                                }
-                            }
-
-                            @Override
-                            public void onMemory(long step, List<DeviceMemory> devices) {
-                                if (r == 0) {
-                                    memory.addAll(devices);
-                                }
-                            }
-                        });
-                ranks.add(CompletableFuture.runAsync(() -> Trainer.train(run, new TorchEngine()), threads));
+        IntFunction<TrainingListener> rankZeroRecorder = r -> new TrainingListener() {
+            @Override
+            public void onStep(StepMetrics metrics) {
+                if (r == 0 && metrics.step() > WARMUP_STEPS) {
+                    steps.add(metrics);
+                }
             }
-            for (CompletableFuture<?> rank : ranks) {
-                rank.get();
+
+            @Override
+            public void onLog(String line) {
+                if (r == 0) {
+                    log.add(line);
+                }
             }
-        } finally {
-            threads.shutdownNow();
-        }
+
+            @Override
+            public void onMemory(long step, List<DeviceMemory> devices) {
+                if (r == 0) {
+                    memory.addAll(devices);
+                }
+            }
+        };
+        trainReplicas(work.resolve("zero-" + System.nanoTime()), spec, 1, StopSignal.never(), rankZeroRecorder);
         return steps;
     }
 
