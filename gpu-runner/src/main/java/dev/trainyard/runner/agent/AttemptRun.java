@@ -8,6 +8,7 @@ import dev.trainyard.client.model.AttemptCall;
 import dev.trainyard.client.model.AttemptEnd;
 import dev.trainyard.client.model.CheckpointRef;
 import dev.trainyard.client.model.Divergence;
+import dev.trainyard.client.model.PipelineShare;
 import dev.trainyard.client.model.Rendezvous;
 import dev.trainyard.runner.engine.CheckpointStore;
 import dev.trainyard.runner.engine.CheckpointWritten;
@@ -16,6 +17,7 @@ import dev.trainyard.runner.engine.DataParallelGroup;
 import dev.trainyard.runner.engine.DeviceMemory;
 import dev.trainyard.runner.engine.EvalMetrics;
 import dev.trainyard.runner.engine.PeerLostException;
+import dev.trainyard.runner.engine.PipelineGroup;
 import dev.trainyard.runner.engine.StageTime;
 import dev.trainyard.runner.engine.StepMetrics;
 import dev.trainyard.runner.engine.StorePorts;
@@ -51,10 +53,11 @@ import java.util.logging.Logger;
  * Trains one assignment: fetches the checkpoint to resume from, runs the engine with a listener that reports
  * through an {@link AttemptReporter} and stops as its {@link AttemptControl} says, and reports how it ended.
  *
- * <p>An attempt over several runners is one data-parallel rank per runner. Rank 0 picks ports for the TCP
- * stores, publishes them through the API and is the only one to report the job's progress (start, metrics,
- * checkpoints, the end); the other ranks wait for that address in their assignment, send log lines, and report
- * only a failure of their own. The engine makes every rank stop at the same step.
+ * <p>An attempt over several runners is one rank per runner: a data-parallel rank holding whole replicas, or,
+ * when the scheduler cut one replica's pipeline between runners, a pipeline rank holding some of its stages. Rank 0
+ * picks a port for its control TCP store, publishes it through the API and is the only one to report the job's
+ * progress (start, metrics, checkpoints, the end); the other ranks wait for that address in their assignment, send
+ * log lines, and report only a failure of their own. The engine makes every rank stop at the same step.
  */
 final class AttemptRun implements Runnable {
     private static final Logger LOG = Logger.getLogger(AttemptRun.class.getName());
@@ -156,8 +159,10 @@ final class AttemptRun implements Runnable {
             if (resume.isPresent()) {
                 run = run.resumingFrom(resume.get());
             }
-            if (spansRunners()) {
-                run = run.asReplica(replicaGroup(spec, run));
+            if (spansRunners() && assignment.getPipeline() != null) {
+                run = run.asPipelineRank(pipelineRank(assignment.getPipeline()));
+            } else if (spansRunners()) {
+                run = run.asReplica(replicaGroup(spec));
             }
             if (isRankZero()) {
                 ApiSession.withRetries(
@@ -167,6 +172,7 @@ final class AttemptRun implements Runnable {
             reporter.log(prefix() + "attempt " + assignment.getAttemptNumber() + " starting on " + assignment.getGpus()
                     + " device(s)"
                     + replicaNote(spec, run.dataParallel())
+                    + stageNote(run.pipeline())
                     + resume.map(p -> ", resuming from " + p.getFileName()).orElse(""));
             TrainingResult result = Trainer.train(run, new TorchEngine());
             if (isRankZero() && result.outcome() == TrainingResult.Outcome.COMPLETED) {
@@ -192,7 +198,7 @@ final class AttemptRun implements Runnable {
                 // A peer rank is gone. If its runner died, the platform notices within the heartbeat timeout and ends
                 // the attempt (this run is then dropped); if its training failed, it reports why. Either way the
                 // platform learns more than this rank knows, so it reports a lost peer only if neither happens.
-                reporter.log(prefix() + "a data-parallel peer is gone: " + e.getMessage());
+                reporter.log(prefix() + "a peer rank is gone: " + e.getMessage());
                 awaitDrop(peerLossGrace);
                 finish("LOST", prefix() + e.getMessage(), null);
             } else {
@@ -206,12 +212,42 @@ final class AttemptRun implements Runnable {
         }
     }
 
+    /** This runner's place among the data-parallel ranks, which meet at rank 0's control store. */
+    private DataParallelGroup replicaGroup(JobSpec spec) throws IOException, InterruptedException {
+        String address = controlStore();
+        return new DataParallelGroup(
+                assignment.getRank(),
+                assignment.getWorldSize(),
+                assignment.getFirstReplica(),
+                assignment.getLocalReplicas(),
+                spec.parallelism().dataParallel(),
+                hostOf(address),
+                portOf(address),
+                settings.dataParallelTimeout());
+    }
+
     /**
-     * This runner's place among the data-parallel ranks. Rank 0 reserves a port for its control store (which
-     * announces the stage stores' ports) and publishes it; the others wait until their heartbeat carries the address.
+     * This runner's stages of a pipeline cut between runners: its neighbours are the ranks before and after it, and
+     * all meet at rank 0's control store, as data-parallel ranks do.
      */
-    private DataParallelGroup replicaGroup(JobSpec spec, TrainingRun run) throws IOException, InterruptedException {
-        String address;
+    private PipelineGroup pipelineRank(PipelineShare share) throws IOException, InterruptedException {
+        String address = controlStore();
+        return new PipelineGroup(
+                share.getRank(),
+                share.getProcesses(),
+                share.getFirstStage(),
+                share.getEndStage(),
+                share.getStages(),
+                hostOf(address),
+                portOf(address),
+                settings.dataParallelTimeout());
+    }
+
+    /**
+     * host:port of rank 0's control store (which announces the other stores' ports): rank 0 reserves a port and
+     * publishes it; the others wait until their heartbeat carries the address.
+     */
+    private String controlStore() throws IOException, InterruptedException {
         if (isRankZero()) {
             int port = StorePorts.free();
             ApiSession.withRetries(
@@ -223,20 +259,17 @@ final class AttemptRun implements Runnable {
                                             .host(settings.host())
                                             .port(port)),
                     Duration.ofMinutes(2));
-            address = settings.host() + ":" + port;
-        } else {
-            address = awaitRendezvous();
+            return settings.host() + ":" + port;
         }
-        int colon = address.lastIndexOf(':');
-        return new DataParallelGroup(
-                assignment.getRank(),
-                assignment.getWorldSize(),
-                assignment.getFirstReplica(),
-                assignment.getLocalReplicas(),
-                spec.parallelism().dataParallel(),
-                address.substring(0, colon),
-                Integer.parseInt(address.substring(colon + 1)),
-                settings.dataParallelTimeout());
+        return awaitRendezvous();
+    }
+
+    private static String hostOf(String address) {
+        return address.substring(0, address.lastIndexOf(':'));
+    }
+
+    private static int portOf(String address) {
+        return Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
     }
 
     /** Rank 0's store address from a heartbeat; gives up when the attempt is dropped or the wait times out. */
@@ -276,6 +309,15 @@ final class AttemptRun implements Runnable {
         return ", replicas " + group.firstReplica() + "-" + (group.firstReplica() + group.localReplicas() - 1) + " of "
                 + group.replicas() + " (" + batch / group.replicas() * group.localReplicas() + " of the batch's "
                 + batch + " rows)";
+    }
+
+    /** Which stages this process holds when the pipeline spans runners. */
+    private static String stageNote(PipelineGroup group) {
+        if (!group.isDistributed()) {
+            return "";
+        }
+        return ", pipeline stages " + group.firstStage() + "-" + (group.endStage() - 1) + " of " + group.stages()
+                + " (pipeline rank " + group.rank() + " of " + group.processes() + ")";
     }
 
     /** Log lines of the other ranks say whose they are. */

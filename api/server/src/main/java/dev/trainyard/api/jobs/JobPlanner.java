@@ -11,6 +11,7 @@ import dev.trainyard.spec.LayoutSearch;
 import dev.trainyard.spec.MemoryEstimate;
 import dev.trainyard.spec.MemoryPlan;
 import dev.trainyard.spec.ModelLayout;
+import dev.trainyard.spec.PipelineCut;
 import dev.trainyard.spec.ProcessLayout;
 import dev.trainyard.spec.WorstCaseCost;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -164,6 +165,9 @@ public class JobPlanner {
         if (!ModelLayout.known(spec.model())) {
             return Optional.empty();
         }
+        if (PipelineCut.allowed(spec)) {
+            return stageShortfall(pool, runners, spec);
+        }
         String first = null;
         for (PoolRepository.RunnerDevices runner : runners) {
             List<MemoryEstimate> perDevice =
@@ -179,6 +183,34 @@ public class JobPlanner {
         return first == null
                 ? Optional.empty()
                 : Optional.of("the memory plan fits no runner of pool '" + pool.name + "': " + first);
+    }
+
+    /**
+     * Why a pipeline the scheduler may cut between runners ({@link PipelineCut}) cannot run in {@code pool}: some
+     * stage fits no runner's device on its own, naming the first runner's numbers for the first such stage.
+     */
+    private static Optional<String> stageShortfall(
+            PoolEntity pool, List<PoolRepository.RunnerDevices> runners, JobSpec spec) {
+        List<MemoryEstimate> stages = PipelineCut.perStage(spec);
+        for (int stage = 0; stage < stages.size(); stage++) {
+            List<MemoryEstimate> alone = List.of(stages.get(stage));
+            Optional<String> first = Optional.empty();
+            for (PoolRepository.RunnerDevices runner : runners) {
+                Optional<String> shortfall = DeviceMemoryFit.shortfall(alone, runner.devices());
+                if (shortfall.isEmpty()) {
+                    first = Optional.empty();
+                    break;
+                }
+                if (first.isEmpty()) {
+                    first = Optional.of("on runner " + runner.runner() + " " + shortfall.get());
+                }
+            }
+            if (first.isPresent()) {
+                return Optional.of("the memory plan's pipeline stage " + stage + " fits no runner of pool '" + pool.name
+                        + "': " + first.get());
+            }
+        }
+        return Optional.empty();
     }
 
     private PlanView.PoolFit fit(PoolEntity pool, JobSpec spec) {
