@@ -64,6 +64,7 @@ class RendezvousTest {
                         b.getInt("rank"), b.getInt("worldSize"), b.getInt("firstReplica"), b.getInt("localReplicas")))
                 .containsExactly(1, 2, 1, 1);
         assertThat(b.getString("rendezvous")).isNull();
+        assertThat(a.getString("pipeline")).as("whole pipelines on each runner").isNull();
 
         publish(Map.of("leaseToken", lease, "host", "10.0.0.7", "port", 29500))
                 .statusCode(200)
