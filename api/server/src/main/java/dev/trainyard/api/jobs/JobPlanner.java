@@ -134,6 +134,34 @@ public class JobPlanner {
     }
 
     /**
+     * Why one data-parallel replica of a multi-node job cannot sit on any runner of the pools it may run in: a replica
+     * (tensorParallel x stages devices) is never cut between runners unless it is a lone pipeline of single-device
+     * stages ({@link PipelineCut}). Empty when it can, or when a pool has no active runner to judge by.
+     */
+    public Optional<ApiException.InvalidInput> replicaMisfit(JobSpec spec) {
+        int replica = ProcessLayout.replicaDevices(spec);
+        if (!Boolean.TRUE.equals(spec.resources().multiNode()) || PipelineCut.allowed(spec) || replica <= 1) {
+            return Optional.empty();
+        }
+        int largest = 0;
+        for (PoolEntity pool : candidates(spec)) {
+            PoolRepository.Capacity c = pools.capacity(pool.id);
+            if (c.runners() == 0) {
+                return Optional.empty();
+            }
+            largest = Math.max(largest, c.largestRunnerGpus());
+        }
+        if (largest == 0 || largest >= replica) {
+            return Optional.empty();
+        }
+        return Optional.of(ApiException.InvalidInput.of(
+                "parallelism",
+                "one data-parallel replica needs tensorParallel x stages = " + replica
+                        + " devices on one runner, and the largest active runner the job may use has " + largest
+                        + ": only a pipeline with dataParallel 1 and tensorParallel 1 is cut between runners"));
+    }
+
+    /**
      * What the fullest device needs where the job would have the most room, on the runner with the most devices:
      * as the runners are judged, for the most a process there may hold ({@link ProcessLayout#worstOn}).
      */

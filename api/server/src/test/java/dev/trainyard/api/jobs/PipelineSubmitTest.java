@@ -3,6 +3,7 @@ package dev.trainyard.api.jobs;
 import static dev.trainyard.api.testing.ApiRequests.asAdmin;
 import static dev.trainyard.api.testing.ApiRequests.problem;
 import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
 
 import dev.trainyard.api.testing.Db;
 import dev.trainyard.api.testing.Fixtures;
@@ -17,7 +18,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A pipeline that may be cut between runners is judged stage by stage at submission: accepted when every stage
- * fits some runner though no runner holds them all, refused naming the stage when one fits none.
+ * fits some runner though no runner holds them all, refused naming the stage when one fits none. Replicas of a
+ * data-parallel job are never cut: one that no runner holds is refused.
  */
 @QuarkusTest
 class PipelineSubmitTest {
@@ -69,6 +71,28 @@ class PipelineSubmitTest {
                 .body("errors[0].message", containsString("the plan's 2 devices need together"));
         asAdmin()
                 .body(spec.set("resources.multiNode", true).json())
+                .post("/api/v1/jobs")
+                .then()
+                .statusCode(201);
+    }
+
+    @Test
+    void replicasThatWouldNeedACutBetweenRunnersAreRefused() {
+        String project = Fixtures.project();
+        String pool = Fixtures.pool();
+        Db.insertRunner(pool, 2, "ACTIVE");
+        Spec replicas = Spec.gpt(project, pool)
+                .set("resources.gpus", 6)
+                .set("resources.multiNode", true)
+                .set("parallelism.dataParallel", 2)
+                .set("training.batchSize", 16)
+                .set("parallelism.microBatches", 2);
+
+        problem(asAdmin().body(replicas.json()).post("/api/v1/jobs").then(), 400)
+                .body("errors[0].field", equalTo("parallelism"))
+                .body("errors[0].message", containsString("needs tensorParallel x stages = 3 devices on one runner"));
+        asAdmin()
+                .body(replicas.set("resources.gpus", 4).json())
                 .post("/api/v1/jobs")
                 .then()
                 .statusCode(201);
