@@ -3,15 +3,12 @@ package dev.trainyard.api.protocol;
 import static dev.trainyard.api.testing.ApiRequests.as;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.trainyard.api.testing.Db;
 import dev.trainyard.api.testing.Fixtures;
-import dev.trainyard.api.testing.Names;
 import dev.trainyard.api.testing.Spec;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -21,39 +18,21 @@ import org.junit.jupiter.api.Test;
  */
 @QuarkusTest
 class PipelineAssignmentTest {
-    Fixtures.Token tokenA;
-    Fixtures.Token tokenB;
-    long runnerA;
-    long runnerB;
-    long attempt;
-    String lease;
+    String pool;
+    TwoRunnerAttempt gang;
 
     @BeforeEach
     void twoRunnersShareOnePipeline() {
-        String pool = Fixtures.pool();
+        pool = Fixtures.pool();
         long job = Fixtures.submit(
                 Spec.gpt(Fixtures.project(), pool).set("resources.gpus", 3).set("resources.multiNode", true));
-        tokenA = Fixtures.runner();
-        tokenB = Fixtures.runner();
-        runnerA = register(tokenA, pool);
-        runnerB = register(tokenB, pool);
-        lease = UUID.randomUUID().toString();
-        Db.update("update jobs set state = 'RUNNING', started_at = now(), pending_reason = null where id = ?", job);
-        attempt = Db.queryLong("""
-                insert into attempts (job_id, number, runner_id, gpus, lease_token, state, started_at)
-                values (?, 1, ?, 3, cast(? as uuid), 'RUNNING', now()) returning id""", job, runnerA, lease);
-        Db.update(
-                "insert into attempt_runners (attempt_id, rank, runner_id, gpus) values (?, 0, ?, 2), (?, 1, ?, 1)",
-                attempt,
-                runnerA,
-                attempt,
-                runnerB);
+        gang = new TwoRunnerAttempt(pool, job, 2, 1);
     }
 
     @Test
     void eachRunnerLearnsItsStagesInRankOrder() {
-        JsonPath a = assignment(tokenA, runnerA);
-        JsonPath b = assignment(tokenB, runnerB);
+        JsonPath a = gang.assignment(gang.tokenA, gang.runnerA);
+        JsonPath b = gang.assignment(gang.tokenB, gang.runnerB);
 
         assertThat(share(a)).containsExactly(0, 2, 0, 2, 3);
         assertThat(share(b)).containsExactly(1, 2, 2, 3, 3);
@@ -64,26 +43,25 @@ class PipelineAssignmentTest {
 
     @Test
     void rankOnesStoreAddressReachesTheNextStagesRunner() {
-        assertThat(assignment(tokenB, runnerB).getString("rendezvous")).isNull();
+        assertThat(gang.assignment(gang.tokenB, gang.runnerB).getString("rendezvous"))
+                .isNull();
 
-        as(tokenA.secret())
-                .body(Map.of("leaseToken", lease, "host", "10.0.0.9", "port", 29600))
-                .post("/api/v1/runner/attempts/" + attempt + ":rendezvous")
+        as(gang.tokenA.secret())
+                .body(Map.of("leaseToken", gang.lease, "host", "10.0.0.9", "port", 29600))
+                .post("/api/v1/runner/attempts/" + gang.attempt + ":rendezvous")
                 .then()
                 .statusCode(200);
 
-        assertThat(assignment(tokenB, runnerB).getString("rendezvous")).isEqualTo("10.0.0.9:29600");
+        assertThat(gang.assignment(gang.tokenB, gang.runnerB).getString("rendezvous"))
+                .isEqualTo("10.0.0.9:29600");
     }
 
     @Test
     void aRunnerOutsideTheAttemptSeesNoneOfIt() {
         Fixtures.Token other = Fixtures.runner();
-        long runnerC = register(
-                other,
-                Db.queryString(
-                        "select p.name from pools p join runners r on r.pool_id = p.id" + " where r.id = ?", runnerA));
+        long runnerC = TwoRunnerAttempt.register(other, pool);
 
-        assertThat(assignment(other, runnerC).getMap("")).isNull();
+        assertThat(gang.assignment(other, runnerC).getMap("")).isNull();
     }
 
     /** [rank, processes, firstStage, endStage, stages] of an assignment's pipeline share. */
@@ -94,37 +72,5 @@ class PipelineAssignmentTest {
                 assignment.getInt("pipeline.firstStage"),
                 assignment.getInt("pipeline.endStage"),
                 assignment.getInt("pipeline.stages"));
-    }
-
-    private long register(Fixtures.Token token, String pool) {
-        return as(token.secret())
-                .body(Map.of(
-                        "name",
-                        Names.unique("stage-node"),
-                        "host",
-                        "127.0.0.1",
-                        "pool",
-                        pool,
-                        "devices",
-                        List.of(
-                                Map.of("index", 0, "kind", "cpu", "name", "cpu:0"),
-                                Map.of("index", 1, "kind", "cpu", "name", "cpu:1"))))
-                .post("/api/v1/runner/register")
-                .then()
-                .statusCode(200)
-                .extract()
-                .jsonPath()
-                .getLong("runnerId");
-    }
-
-    private JsonPath assignment(Fixtures.Token token, long runner) {
-        JsonPath answer = as(token.secret())
-                .body(Map.of("runnerId", runner, "waitMs", 0))
-                .post("/api/v1/runner/heartbeat")
-                .then()
-                .statusCode(200)
-                .extract()
-                .jsonPath();
-        return new JsonPath(answer.prettify()).setRootPath("assignments.find { it.attemptId == " + attempt + " }");
     }
 }
