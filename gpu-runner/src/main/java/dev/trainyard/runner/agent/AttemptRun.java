@@ -8,8 +8,6 @@ import dev.trainyard.client.model.AttemptCall;
 import dev.trainyard.client.model.AttemptEnd;
 import dev.trainyard.client.model.CheckpointRef;
 import dev.trainyard.client.model.Divergence;
-import dev.trainyard.client.model.PipelineShare;
-import dev.trainyard.client.model.Rendezvous;
 import dev.trainyard.runner.engine.CheckpointStore;
 import dev.trainyard.runner.engine.CheckpointWritten;
 import dev.trainyard.runner.engine.DataFetcher;
@@ -20,7 +18,6 @@ import dev.trainyard.runner.engine.PeerLostException;
 import dev.trainyard.runner.engine.PipelineGroup;
 import dev.trainyard.runner.engine.StageTime;
 import dev.trainyard.runner.engine.StepMetrics;
-import dev.trainyard.runner.engine.StorePorts;
 import dev.trainyard.runner.engine.Trainer;
 import dev.trainyard.runner.engine.TrainingDivergedException;
 import dev.trainyard.runner.engine.TrainingListener;
@@ -42,10 +39,6 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -71,7 +64,7 @@ final class AttemptRun implements Runnable {
     private final AttemptControl control = new AttemptControl();
     private final AttemptReporter reporter;
     private final RunnerMetrics metrics;
-    private final CompletableFuture<String> rendezvous = new CompletableFuture<>();
+    private final RankRendezvous ranks;
     private volatile boolean ended;
 
     AttemptRun(
@@ -88,6 +81,7 @@ final class AttemptRun implements Runnable {
         this.workDir = workDir;
         this.settings = settings;
         this.reporter = new AttemptReporter(session, assignment.getAttemptId(), assignment.getLeaseToken(), control);
+        this.ranks = new RankRendezvous(session, assignment, settings, control);
         update(assignment);
     }
 
@@ -112,9 +106,7 @@ final class AttemptRun implements Runnable {
     /** The assignment as the latest heartbeat lists it: a stop to carry out, rank 0's address. */
     void update(Assignment latest) {
         control.requestStop(latest.getStop());
-        if (latest.getRendezvous() != null) {
-            rendezvous.complete(latest.getRendezvous());
-        }
+        ranks.offer(latest.getRendezvous());
     }
 
     /** The pool's policy the assignment carries; an API that sends none lets the attempt read nothing. */
@@ -159,10 +151,8 @@ final class AttemptRun implements Runnable {
             if (resume.isPresent()) {
                 run = run.resumingFrom(resume.get());
             }
-            if (spansRunners() && assignment.getPipeline() != null) {
-                run = run.asPipelineRank(pipelineRank(assignment.getPipeline()));
-            } else if (spansRunners()) {
-                run = run.asReplica(replicaGroup(spec));
+            if (spansRunners()) {
+                run = ranks.join(run);
             }
             if (isRankZero()) {
                 ApiSession.withRetries(
@@ -210,84 +200,6 @@ final class AttemptRun implements Runnable {
             metrics.ended(id);
             reporter.close();
         }
-    }
-
-    /** This runner's place among the data-parallel ranks, which meet at rank 0's control store. */
-    private DataParallelGroup replicaGroup(JobSpec spec) throws IOException, InterruptedException {
-        String address = controlStore();
-        return new DataParallelGroup(
-                assignment.getRank(),
-                assignment.getWorldSize(),
-                assignment.getFirstReplica(),
-                assignment.getLocalReplicas(),
-                spec.parallelism().dataParallel(),
-                hostOf(address),
-                portOf(address),
-                settings.dataParallelTimeout());
-    }
-
-    /**
-     * This runner's stages of a pipeline cut between runners: its neighbours are the ranks before and after it, and
-     * all meet at rank 0's control store, as data-parallel ranks do.
-     */
-    private PipelineGroup pipelineRank(PipelineShare share) throws IOException, InterruptedException {
-        String address = controlStore();
-        return new PipelineGroup(
-                share.getRank(),
-                share.getProcesses(),
-                share.getFirstStage(),
-                share.getEndStage(),
-                share.getStages(),
-                hostOf(address),
-                portOf(address),
-                settings.dataParallelTimeout());
-    }
-
-    /**
-     * host:port of rank 0's control store (which announces the other stores' ports): rank 0 reserves a port and
-     * publishes it; the others wait until their heartbeat carries the address.
-     */
-    private String controlStore() throws IOException, InterruptedException {
-        if (isRankZero()) {
-            int port = StorePorts.free();
-            ApiSession.withRetries(
-                    () -> session.api()
-                            .publishRendezvous(
-                                    assignment.getAttemptId(),
-                                    new Rendezvous()
-                                            .leaseToken(assignment.getLeaseToken())
-                                            .host(settings.host())
-                                            .port(port)),
-                    Duration.ofMinutes(2));
-            return settings.host() + ":" + port;
-        }
-        return awaitRendezvous();
-    }
-
-    private static String hostOf(String address) {
-        return address.substring(0, address.lastIndexOf(':'));
-    }
-
-    private static int portOf(String address) {
-        return Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
-    }
-
-    /** Rank 0's store address from a heartbeat; gives up when the attempt is dropped or the wait times out. */
-    private String awaitRendezvous() throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + settings.dataParallelTimeout().toNanos();
-        while (!control.abandoned() && System.nanoTime() < deadline) {
-            try {
-                return rendezvous.get(250, TimeUnit.MILLISECONDS);
-            } catch (TimeoutException e) {
-                // look again
-            } catch (ExecutionException e) {
-                throw new IOException("no rendezvous address", e);
-            }
-        }
-        throw new IOException(
-                control.abandoned()
-                        ? "dropped while waiting for rank 0's address"
-                        : "rank 0 did not publish its address within " + settings.dataParallelTimeout());
     }
 
     private void awaitDrop(Duration patience) {
