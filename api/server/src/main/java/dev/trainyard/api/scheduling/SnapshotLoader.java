@@ -77,11 +77,13 @@ public final class SnapshotLoader {
                        m.smallest, coalesce(m.shared, false)
                   from runners r
                   left join lateral (
-                       -- memory is known only when every device reports it (as the planner judges it)
+                       -- memory is known only when every device reports it (as the planner judges it); a row
+                       -- that is not a list of devices must not stop every cycle
                        select case when bool_and(jsonb_typeof(d -> 'memoryBytes') = 'number')
                                    then min((d ->> 'memoryBytes')::numeric)::bigint end smallest,
                               bool_and(d ->> 'kind' = 'cpu') shared
-                         from jsonb_array_elements(r.devices) d) m on true
+                         from jsonb_array_elements(case when jsonb_typeof(r.devices) = 'array' then r.devices
+                                                        else '[]' end) d) m on true
                   left join (select ar.runner_id, sum(ar.gpus) used from attempt_runners ar
                                join attempts a on a.id = ar.attempt_id and a.ended_at is null
                               group by ar.runner_id) u on u.runner_id = r.id
