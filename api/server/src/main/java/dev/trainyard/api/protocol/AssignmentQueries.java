@@ -71,6 +71,7 @@ final class AssignmentQueries {
                             rs.getInt(8),
                             share.first(),
                             share.count(),
+                            StageShare.of(spec, rs.getInt(8), rs.getInt(7), rs.getInt(16), rs.getInt(6)),
                             rendezvous,
                             rs.getString(9),
                             StopReason.protocolWordOf(rs.getString(10)),
