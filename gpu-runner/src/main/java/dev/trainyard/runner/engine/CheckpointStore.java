@@ -86,10 +86,79 @@ public final class CheckpointStore {
         return data;
     }
 
-    /** Loads a checkpoint file (or its manifest) after checking size and SHA-256 against the manifest. */
+    /**
+     * Stores one shard of a sharded checkpoint that comes from elsewhere (the platform's copy), as {@link #receive}
+     * does a whole one; the checkpoint loads once every shard of its step is here. Returns the shard's file.
+     */
+    public Path receiveShard(long step, int shard, int shards, String sha256, long bytes, InputStream content)
+            throws IOException {
+        Files.createDirectories(directory);
+        Path data = directory.resolve(ShardedCheckpoint.baseName(step, shard, shards) + DATA_SUFFIX);
+        Files.copy(content, data, StandardCopyOption.REPLACE_EXISTING);
+        ObjectNode manifest = JSON.createObjectNode()
+                .put("format", ShardedCheckpoint.FORMAT)
+                .put("file", data.getFileName().toString())
+                .put("step", step)
+                .put("shard", shard)
+                .put("shards", shards)
+                .put("sha256", sha256)
+                .put("bytes", bytes);
+        writeAtomically(manifestOf(data), out -> JSON.writeValue(out, manifest));
+        return data;
+    }
+
+    /**
+     * Writes this process's shard of a sharded checkpoint (its own pieces, no gathering) atomically, data before
+     * manifest, and returns where and what was written.
+     */
+    public CheckpointWritten writeShard(ShardedCheckpoint.Header header, ModelShard shard, double evalLoss) {
+        try {
+            Files.createDirectories(directory);
+            Path data = directory.resolve(
+                    ShardedCheckpoint.baseName(header.step(), header.shard(), header.shards()) + DATA_SUFFIX);
+            List<TensorPiece> pieces = shard.labelled();
+            String sha256 = writeAtomically(
+                    data,
+                    out -> SafetensorsFormat.write(
+                            out, ShardedCheckpoint.fileTensors(pieces), ShardedCheckpoint.metadata(header, pieces)));
+            long bytes = Files.size(data);
+            ObjectNode manifest = JSON.createObjectNode()
+                    .put("format", ShardedCheckpoint.FORMAT)
+                    .put("file", data.getFileName().toString())
+                    .put("step", header.step())
+                    .put("shard", header.shard())
+                    .put("shards", header.shards())
+                    .put("layout", header.layout())
+                    .put("sha256", sha256)
+                    .put("bytes", bytes)
+                    .put("evalLoss", evalLoss);
+            writeAtomically(manifestOf(data), out -> JSON.writeValue(out, manifest));
+            return new CheckpointWritten(data, header.step(), sha256, bytes, evalLoss, header.shard(), header.shards());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write checkpoint shard to " + directory, e);
+        }
+    }
+
+    /**
+     * Loads a checkpoint from its file or manifest after checking size and SHA-256 against the manifest: a whole
+     * checkpoint, or, given any shard of a sharded one, all of its shards (see {@link ShardedCheckpoint#load}).
+     */
     public static CheckpointState load(Path path) {
+        if (ShardedCheckpoint.isShard(path)) {
+            return ShardedCheckpoint.load(path);
+        }
         Path data = path.toString().endsWith(MANIFEST_SUFFIX) ? sibling(path, MANIFEST_SUFFIX, DATA_SUFFIX) : path;
-        Path manifestPath = sibling(data, DATA_SUFFIX, MANIFEST_SUFFIX);
+        return state(readVerified(data));
+    }
+
+    /** The manifest beside a checkpoint's data file. */
+    static Path manifestOf(Path data) {
+        return sibling(data, DATA_SUFFIX, MANIFEST_SUFFIX);
+    }
+
+    /** Reads a checkpoint file once its size and SHA-256 match its manifest; refuses it otherwise. */
+    static SafetensorsFormat.Contents readVerified(Path data) {
+        Path manifestPath = manifestOf(data);
         try {
             if (!Files.exists(manifestPath)) {
                 throw new CheckpointIntegrityException("checkpoint " + data + " has no manifest: incomplete write?");
@@ -102,7 +171,7 @@ public final class CheckpointStore {
                 throw new CheckpointIntegrityException("checkpoint " + data + " does not match its manifest (sha256 "
                         + sha256 + ", expected " + manifest.path("sha256").asText() + "): refusing to load it");
             }
-            return state(SafetensorsFormat.read(data));
+            return SafetensorsFormat.read(data);
         } catch (IOException e) {
             throw new CheckpointIntegrityException("cannot read checkpoint " + data + ": " + e.getMessage(), e);
         }
