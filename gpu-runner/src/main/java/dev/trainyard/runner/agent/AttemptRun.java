@@ -172,12 +172,14 @@ final class AttemptRun implements Runnable {
                     + replicaNote(spec, run.dataParallel())
                     + resume.map(p -> ", resuming from " + p.getFileName()).orElse(""));
             TrainingResult result = Trainer.train(run, new TorchEngine());
-            if (isRankZero() && result.outcome() == TrainingResult.Outcome.COMPLETED) {
-                finishCompleted(result);
-            } else if (isRankZero()) {
+            if (isRankZero()) {
                 result.lastCheckpoint()
                         .filter(CheckpointWritten::sharded)
                         .ifPresent(last -> awaitEveryShard(last.step()));
+            }
+            if (isRankZero() && result.outcome() == TrainingResult.Outcome.COMPLETED) {
+                finishCompleted(result);
+            } else if (isRankZero()) {
                 finish("STOPPED", null, result.finalStep());
             } else {
                 String line = prefix() + "training ended at step " + result.finalStep() + " (" + result.outcome() + ")";
@@ -429,9 +431,9 @@ final class AttemptRun implements Runnable {
     }
 
     /**
-     * Before a stopped data-parallel attempt ends: waits (bounded) until every rank's shard of the last checkpoint
-     * has reached the platform, since the others' uploads are refused once the attempt is over and the job would
-     * then resume from an older checkpoint. Rank 0's own shard is sent first.
+     * Before a data-parallel attempt ends: waits (bounded) until every rank's shard of the last checkpoint has
+     * reached the platform, since the others' uploads are refused once the attempt is over (a stopped job would
+     * then resume from an older checkpoint). Rank 0's own shard is sent first.
      */
     private void awaitEveryShard(long step) {
         reporter.drain(Duration.ofMinutes(5));
