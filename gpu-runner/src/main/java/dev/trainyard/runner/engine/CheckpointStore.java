@@ -52,14 +52,10 @@ public final class CheckpointStore {
             Path data = directory.resolve(base + DATA_SUFFIX);
             String sha256 = writeAtomically(data, out -> SafetensorsFormat.write(out, tensors(state), metadata(state)));
             long bytes = Files.size(data);
-            ObjectNode manifest = JSON.createObjectNode()
-                    .put("format", CheckpointState.FORMAT)
-                    .put("file", data.getFileName().toString())
-                    .put("step", state.step())
-                    .put("sha256", sha256)
-                    .put("bytes", bytes)
-                    .put("evalLoss", evalLoss);
-            writeAtomically(directory.resolve(base + MANIFEST_SUFFIX), out -> JSON.writeValue(out, manifest));
+            writeManifest(
+                    data,
+                    manifest(CheckpointState.FORMAT, data, state.step(), sha256, bytes)
+                            .put("evalLoss", evalLoss));
             return new CheckpointWritten(data, state.step(), sha256, bytes, evalLoss);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write checkpoint to " + directory, e);
@@ -76,13 +72,7 @@ public final class CheckpointStore {
         String base = baseName(step);
         Path data = directory.resolve(base + DATA_SUFFIX);
         Files.copy(content, data, StandardCopyOption.REPLACE_EXISTING);
-        ObjectNode manifest = JSON.createObjectNode()
-                .put("format", CheckpointState.FORMAT)
-                .put("file", data.getFileName().toString())
-                .put("step", step)
-                .put("sha256", sha256)
-                .put("bytes", bytes);
-        writeAtomically(directory.resolve(base + MANIFEST_SUFFIX), out -> JSON.writeValue(out, manifest));
+        writeManifest(data, manifest(CheckpointState.FORMAT, data, step, sha256, bytes));
         return data;
     }
 
@@ -95,15 +85,11 @@ public final class CheckpointStore {
         Files.createDirectories(directory);
         Path data = directory.resolve(ShardedCheckpoint.baseName(step, shard, shards) + DATA_SUFFIX);
         Files.copy(content, data, StandardCopyOption.REPLACE_EXISTING);
-        ObjectNode manifest = JSON.createObjectNode()
-                .put("format", ShardedCheckpoint.FORMAT)
-                .put("file", data.getFileName().toString())
-                .put("step", step)
-                .put("shard", shard)
-                .put("shards", shards)
-                .put("sha256", sha256)
-                .put("bytes", bytes);
-        writeAtomically(manifestOf(data), out -> JSON.writeValue(out, manifest));
+        writeManifest(
+                data,
+                manifest(ShardedCheckpoint.FORMAT, data, step, sha256, bytes)
+                        .put("shard", shard)
+                        .put("shards", shards));
         return data;
     }
 
@@ -122,17 +108,13 @@ public final class CheckpointStore {
                     out -> SafetensorsFormat.write(
                             out, ShardedCheckpoint.fileTensors(pieces), ShardedCheckpoint.metadata(header, pieces)));
             long bytes = Files.size(data);
-            ObjectNode manifest = JSON.createObjectNode()
-                    .put("format", ShardedCheckpoint.FORMAT)
-                    .put("file", data.getFileName().toString())
-                    .put("step", header.step())
-                    .put("shard", header.shard())
-                    .put("shards", header.shards())
-                    .put("layout", header.layout())
-                    .put("sha256", sha256)
-                    .put("bytes", bytes)
-                    .put("evalLoss", evalLoss);
-            writeAtomically(manifestOf(data), out -> JSON.writeValue(out, manifest));
+            writeManifest(
+                    data,
+                    manifest(ShardedCheckpoint.FORMAT, data, header.step(), sha256, bytes)
+                            .put("shard", header.shard())
+                            .put("shards", header.shards())
+                            .put("layout", header.layout())
+                            .put("evalLoss", evalLoss));
             return new CheckpointWritten(data, header.step(), sha256, bytes, evalLoss, header.shard(), header.shards());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write checkpoint shard to " + directory, e);
@@ -149,6 +131,21 @@ public final class CheckpointStore {
         }
         Path data = path.toString().endsWith(MANIFEST_SUFFIX) ? sibling(path, MANIFEST_SUFFIX, DATA_SUFFIX) : path;
         return state(readVerified(data));
+    }
+
+    /** What a reader checks a data file against: its format, name, step, SHA-256 and size. */
+    private static ObjectNode manifest(String format, Path data, long step, String sha256, long bytes) {
+        return JSON.createObjectNode()
+                .put("format", format)
+                .put("file", data.getFileName().toString())
+                .put("step", step)
+                .put("sha256", sha256)
+                .put("bytes", bytes);
+    }
+
+    /** Writes the manifest beside its data file, after the data (a reader finding it finds the data whole). */
+    private static void writeManifest(Path data, ObjectNode manifest) throws IOException {
+        writeAtomically(manifestOf(data), out -> JSON.writeValue(out, manifest));
     }
 
     /** The manifest beside a checkpoint's data file. */

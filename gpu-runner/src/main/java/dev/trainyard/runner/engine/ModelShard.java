@@ -41,11 +41,6 @@ public record ModelShard(
         return all;
     }
 
-    /** Bytes of values this shard holds. */
-    public long valueBytes() {
-        return labelled().stream().mapToLong(p -> 4L * p.data().length).sum();
-    }
-
     private static TensorPiece renamed(String prefix, TensorPiece p) {
         return new TensorPiece(prefix + p.name(), p.shape(), p.region(), p.data());
     }
