@@ -7,6 +7,7 @@ import dev.trainyard.client.model.Assignment;
 import dev.trainyard.client.model.AttemptCall;
 import dev.trainyard.client.model.AttemptEnd;
 import dev.trainyard.client.model.CheckpointRef;
+import dev.trainyard.client.model.CheckpointShard;
 import dev.trainyard.client.model.Divergence;
 import dev.trainyard.runner.engine.CheckpointStore;
 import dev.trainyard.runner.engine.CheckpointWritten;
@@ -55,6 +56,8 @@ import java.util.logging.Logger;
 final class AttemptRun implements Runnable {
     private static final Logger LOG = Logger.getLogger(AttemptRun.class.getName());
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** How long rank 0 waits for the other ranks' last shards before it ends a stopped attempt anyway. */
+    private static final Duration SHARD_PATIENCE = Duration.ofMinutes(2);
 
     private final ApiSession session;
     private final Assignment assignment;
@@ -165,6 +168,11 @@ final class AttemptRun implements Runnable {
                     + stageNote(run.pipeline())
                     + resume.map(p -> ", resuming from " + p.getFileName()).orElse(""));
             TrainingResult result = Trainer.train(run, new TorchEngine());
+            if (isRankZero()) {
+                result.lastCheckpoint()
+                        .filter(CheckpointWritten::sharded)
+                        .ifPresent(last -> awaitEveryShard(last.step()));
+            }
             if (isRankZero() && result.outcome() == TrainingResult.Outcome.COMPLETED) {
                 finishCompleted(result);
             } else if (isRankZero()) {
@@ -294,7 +302,9 @@ final class AttemptRun implements Runnable {
                         linkForUpload(c.path()),
                         c.step(),
                         c.sha256(),
-                        Double.isFinite(c.evalLoss()) ? c.evalLoss() : null));
+                        Double.isFinite(c.evalLoss()) ? c.evalLoss() : null,
+                        c.shard(),
+                        c.shards()));
             }
 
             @Override
@@ -323,14 +333,41 @@ final class AttemptRun implements Runnable {
         }
     }
 
-    /** Downloads the checkpoint to resume from into a store that verifies it against the platform's hash. */
+    /**
+     * Downloads the checkpoint to resume from into a store that verifies it against the platform's hash: its file,
+     * or every shard of a sharded one (each rank's; restoring needs them all, whatever the new layout). Returns the
+     * file, or shard 0, to resume from.
+     */
     private Optional<Path> fetchResumeCheckpoint() throws IOException, InterruptedException {
         CheckpointRef ref = assignment.getResumeFrom();
         if (ref == null) {
             return Optional.empty();
         }
+        CheckpointStore store = new CheckpointStore(workDir.resolve("resume"));
+        if (ref.getShardCount() == null || ref.getShardCount() <= 1) {
+            try (InputStream in = download(ref, "")) {
+                return Optional.of(store.receive(ref.getStep(), ref.getSha256(), ref.getSizeBytes(), in));
+            }
+        }
+        Path first = null;
+        for (CheckpointShard shard : ref.getShards()) {
+            try (InputStream in = download(ref, "?shard=" + shard.getShard())) {
+                Path file = store.receiveShard(
+                        ref.getStep(),
+                        shard.getShard(),
+                        ref.getShardCount(),
+                        shard.getSha256(),
+                        shard.getSizeBytes(),
+                        in);
+                first = shard.getShard() == 0 ? file : first;
+            }
+        }
+        return Optional.ofNullable(first);
+    }
+
+    private InputStream download(CheckpointRef ref, String query) throws IOException, InterruptedException {
         HttpRequest request = HttpRequest.newBuilder(URI.create(
-                        session.baseUri() + "/api/v1/runner/checkpoints/" + ref.getCheckpointId() + "/content"))
+                        session.baseUri() + "/api/v1/runner/checkpoints/" + ref.getCheckpointId() + "/content" + query))
                 .header("Authorization", "Bearer " + session.token())
                 // the platform hands out a checkpoint only to a runner holding a current attempt of its job
                 .header("X-Lease-Token", assignment.getLeaseToken())
@@ -340,13 +377,42 @@ final class AttemptRun implements Runnable {
         HttpResponse<InputStream> response =
                 HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofInputStream());
         if (response.statusCode() != 200) {
+            response.body().close();
             throw new IOException(
-                    "checkpoint " + ref.getCheckpointId() + " download answered " + response.statusCode());
+                    "checkpoint " + ref.getCheckpointId() + query + " download answered " + response.statusCode());
         }
-        try (InputStream in = response.body()) {
-            return Optional.of(new CheckpointStore(workDir.resolve("resume"))
-                    .receive(ref.getStep(), ref.getSha256(), ref.getSizeBytes(), in));
+        return response.body();
+    }
+
+    /**
+     * Before a data-parallel attempt ends: waits (bounded) until every rank's shard of the last checkpoint has
+     * reached the platform, since the others' uploads are refused once the attempt is over (a stopped job would
+     * then resume from an older checkpoint). Rank 0's own shard is sent first.
+     */
+    private void awaitEveryShard(long step) {
+        reporter.drain(Duration.ofMinutes(5));
+        long deadline = System.nanoTime() + SHARD_PATIENCE.toNanos();
+        while (System.nanoTime() < deadline && !control.abandoned()) {
+            try {
+                if (Boolean.TRUE.equals(session.api()
+                        .getAttemptCheckpoint(assignment.getAttemptId(), step, assignment.getLeaseToken())
+                        .getComplete())) {
+                    return;
+                }
+            } catch (ApiException e) {
+                if (e.getCode() != 404) {
+                    LOG.fine("asking for the checkpoint of step " + step + ": " + e.getCode());
+                }
+            }
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
+        reporter.log(prefix() + "not every shard of the checkpoint of step " + step + " arrived in time; the job"
+                + " resumes from its last complete checkpoint");
     }
 
     /** Stores the final export through the API, then reports success; a job never SUCCEEDS without its weights. */

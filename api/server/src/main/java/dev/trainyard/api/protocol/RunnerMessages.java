@@ -143,13 +143,22 @@ public final class RunnerMessages {
             @Schema(required = true, description = "Stages of the whole pipeline")
             int stages) {}
 
-    /** A complete checkpoint a runner can download. */
+    /**
+     * A complete checkpoint a runner can download: one file, or, sharded, every shard (each downloaded with its
+     * number and checked against its own digest).
+     */
     @Schema(name = "CheckpointRef")
     public record CheckpointRef(
             @Schema(required = true) long checkpointId,
             @Schema(required = true) long step,
             @Schema(required = true) String sha256,
-            @Schema(required = true) long sizeBytes) {}
+            @Schema(required = true) long sizeBytes,
+
+            @Schema(required = true, description = "1 for a whole checkpoint")
+            int shardCount,
+
+            @Schema(required = true, description = "A sharded checkpoint's shards; empty for a whole one")
+            List<dev.trainyard.api.checkpoints.CheckpointShardView> shards) {}
 
     /** Where rank 0 of a multi-runner attempt listens for the other ranks. */
     @Schema(name = "Rendezvous")
