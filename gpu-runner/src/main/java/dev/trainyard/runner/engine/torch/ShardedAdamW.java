@@ -586,7 +586,7 @@ final class ShardedAdamW {
         List<OwnedSlice> owned = new ArrayList<>();
         for (Bucket b : buckets) {
             for (Segment s : b.segments) {
-                Tensor values = shardsParameters && !gathered
+                Tensor values = shardsParameters && !gathered[b.block]
                         ? b.parameterSlice.narrow(0, s.sliceOffset(), s.length())
                         : parameters.get(s.parameter()).view(-1).narrow(0, s.parameterOffset(), s.length());
                 String name = names.get(s.parameter());
