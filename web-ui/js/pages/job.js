@@ -276,12 +276,26 @@ export function render(main, {id}) {
       replace(checkpoints, table(['Step', 'Size', 'Eval loss', 'SHA-256', 'Created', ''],
         list.map((c) => row([fmt.steps(c.step), fmt.bytes(c.sizeBytes), c.evalLoss !== null && c.evalLoss !== undefined ? fmt.number(c.evalLoss) + ' nats' : '—',
           h('code', {class: 'sha', title: c.sha256}, c.sha256.slice(0, 16) + '…'), fmt.when(c.createdAt),
-          h('button', {type: 'button', class: 'ghost download', dataset: {checkpointId: c.id, sha256: c.sha256},
-            onclick: (e) => download('/jobs/' + id + '/checkpoints/' + c.id + '/content', (job ? job.name : 'job-' + id) + '-step' + c.step + '.safetensors', e.currentTarget)}, 'Download')],
+          checkpointDownloads(c)],
         {dataset: {checkpointId: c.id}})), {empty: 'No complete checkpoint yet.'}));
     } catch (err) {
       replace(checkpoints, problemBox(err));
     }
+  }
+
+  // A whole checkpoint is one file; a sharded one (one file per data-parallel rank) downloads shard by shard.
+  function checkpointDownloads(c) {
+    const base = (job ? job.name : 'job-' + id) + '-step' + c.step;
+    const path = '/jobs/' + id + '/checkpoints/' + c.id + '/content';
+    if (!(c.shardCount > 1)) {
+      return h('button', {type: 'button', class: 'ghost download', dataset: {checkpointId: c.id, sha256: c.sha256},
+        onclick: (e) => download(path, base + '.safetensors', e.currentTarget)}, 'Download');
+    }
+    return h('span', {}, ...c.shards.map((s) => h('button', {type: 'button', class: 'ghost download',
+      title: 'Shard ' + s.shard + ' of ' + c.shardCount + ', SHA-256 ' + s.sha256,
+      dataset: {checkpointId: c.id, shard: s.shard, sha256: s.sha256},
+      onclick: (e) => download(path + '?shard=' + s.shard, base + '.shard-' + s.shard + '-of-' + c.shardCount + '.safetensors', e.currentTarget)},
+    'Shard ' + s.shard)));
   }
 
   // The final export (weights and the config that rebuilds the model) appears once the job SUCCEEDED.

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.trainyard.client.ApiException;
-import dev.trainyard.client.api.RunnersApi;
 import dev.trainyard.client.model.Attempt;
 import dev.trainyard.client.model.GptModel;
 import dev.trainyard.client.model.Job;
@@ -43,7 +42,7 @@ class BiggerThanOneRunnerTest {
         for (String name : List.of("big-a", "big-b", "big-c")) {
             runners.add(platform.startRunner(name, 1, platform.baseUrl(), List.of("--cpu-memory", OFFERED)));
         }
-        awaitActive(3);
+        platform.awaitActiveRunners(3);
     }
 
     @AfterAll
@@ -133,20 +132,5 @@ class BiggerThanOneRunnerTest {
                             .contains("its fullest device needs 2.8 MiB")
                             .contains("the host memory its cpu devices share is 2.4 MiB");
                 });
-    }
-
-    private static void awaitActive(int count) {
-        RunnersApi api = new RunnersApi(platform.client(Platform.ADMIN_TOKEN));
-        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-        while (System.nanoTime() < deadline) {
-            long active = api.listRunners(Platform.POOL).stream()
-                    .filter(r -> "ACTIVE".equals(r.getState()))
-                    .count();
-            if (active >= count) {
-                return;
-            }
-            Platform.sleep(500);
-        }
-        throw new AssertionError(count + " runners did not register within 90 s");
     }
 }

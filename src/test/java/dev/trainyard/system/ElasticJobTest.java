@@ -3,6 +3,7 @@ package dev.trainyard.system;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.trainyard.client.model.Attempt;
+import dev.trainyard.client.model.Checkpoint;
 import dev.trainyard.client.model.Job;
 import dev.trainyard.client.model.JobEvent;
 import dev.trainyard.client.model.JobLogLine;
@@ -24,9 +25,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * An elastic data-parallel job (two replicas of one device, at least one) starts on the only runner, grows onto a
- * second runner when it registers, and comes back on the first alone when the second is killed. Every phase
- * trains the same global batch: the ranks' replicas and rows always add up to the whole job's.
+ * An elastic data-parallel job (two replicas of one device, at least one, ZeRO 1) starts on the only runner, grows
+ * onto a second runner when it registers, and comes back on the first alone when the second is killed. Every phase
+ * trains the same global batch: the ranks' replicas and rows always add up to the whole job's. On two runners each
+ * rank writes and uploads its own shard of every checkpoint; after the kill -9 the runner left resumes from such a
+ * two-shard checkpoint, half of which the dead runner wrote.
  */
 class ElasticJobTest {
     /** "[rank 0] attempt 2 starting on 1 device(s), replicas 0-0 of 2 (8 of the batch's 16 rows)" */
@@ -52,6 +55,7 @@ class ElasticJobTest {
         spec.getResources().minGpus(1).multiNode(true);
         return spec.parallelism(new ParallelismSpec()
                 .dataParallel(2)
+                .zero(1)
                 .microBatches(2)
                 .schedule(ParallelismSpec.ScheduleEnum.fromValue("1f1b")));
     }
@@ -71,7 +75,8 @@ class ElasticJobTest {
                         a -> assertThat(a.getGpus()).as("one replica's device").isEqualTo(1));
 
         ManagedProcess second = platform.startRunner("el-b", 1);
-        platform.awaitJob(job.getId(), j -> grownAndTraining(j), Duration.ofMinutes(2));
+        platform.awaitJob(
+                job.getId(), j -> grownAndTraining(j) && hasCompleteShardedCheckpoint(j), Duration.ofMinutes(2));
         second.kill9();
         Job done = platform.awaitJob(job.getId(), j -> j.getFinishedAt() != null, Duration.ofMinutes(3));
 
@@ -86,6 +91,19 @@ class ElasticJobTest {
         assertThat(attempts.get(1).getEndReason()).as(history).startsWith("LOST");
         assertThat(attempts.get(1).getResumedFromCheckpoint()).isNotNull();
         assertThat(attempts.get(2).getResumedFromCheckpoint()).isNotNull();
+        Checkpoint resumedFrom = platform.jobs().listJobCheckpoints(job.getId()).stream()
+                .filter(c -> c.getId().equals(attempts.get(2).getResumedFromCheckpoint()))
+                .findFirst()
+                .orElse(null);
+        if (resumedFrom != null) { // retention may have removed it since; the log line below says it either way
+            assertThat(resumedFrom.getShardCount())
+                    .as("written by both runners")
+                    .isEqualTo(2);
+            assertThat(resumedFrom.getAttemptId()).isEqualTo(attempts.get(1).getId());
+        }
+        assertThat(logLines(platform, job.getId()))
+                .as("the runner left resumed from the two ranks' shards")
+                .anyMatch(line -> line.contains("attempt 3 starting") && line.contains(".shard-0-of-2.safetensors"));
         assertThat(done.getRestarts())
                 .as("the growth used no restart, the lost runner one")
                 .isEqualTo(1);
@@ -122,6 +140,14 @@ class ElasticJobTest {
         return grown.getRunners().size() == 2
                 && grown.getResumedFromCheckpoint() != null
                 && job.getProgress().getStep() >= stepOf(job.getId(), grown) + 10;
+    }
+
+    /** A checkpoint written by the grown attempt's two ranks, each shard uploaded by its own runner. */
+    private static boolean hasCompleteShardedCheckpoint(Job job) {
+        return platform.jobs().listJobCheckpoints(job.getId()).stream()
+                .anyMatch(c -> c.getShardCount() != null
+                        && c.getShardCount() == 2
+                        && c.getShards().size() == 2);
     }
 
     private static long stepOf(long jobId, Attempt attempt) {

@@ -139,8 +139,11 @@ class EveryClientOperationTest {
                         new Rendezvous().leaseToken("none").host("127.0.0.1").port(29500)));
         File upload = Files.writeString(Files.createTempFile("every-op", ".bin"), "not a checkpoint")
                 .toFile();
-        refused("uploadCheckpoint", () -> runner.uploadCheckpoint(noAttempt, 1L, upload, null, null, "none"));
-        refused("downloadCheckpointForResume", () -> runner.downloadCheckpointForResume(noAttempt, "none"));
+        refused(
+                "uploadCheckpoint",
+                () -> runner.uploadCheckpoint(noAttempt, 1L, upload, null, null, null, null, "none"));
+        refused("getAttemptCheckpoint", () -> runner.getAttemptCheckpoint(noAttempt, 1L, "none"));
+        refused("downloadCheckpointForResume", () -> runner.downloadCheckpointForResume(noAttempt, "none", null));
         refused(
                 "uploadExportFile",
                 () -> runner.uploadExportFile(noAttempt, "config.json", upload, "0".repeat(64), "none"));
@@ -162,7 +165,7 @@ class EveryClientOperationTest {
         ok("getJobLogs", () -> jobs.getJobLogs(job.getId(), null, null));
         ok("getJobMetrics", () -> jobs.getJobMetrics(job.getId(), null, null, null, null));
         ok("listJobCheckpoints", () -> jobs.listJobCheckpoints(job.getId()));
-        refused("downloadCheckpoint", () -> jobs.downloadCheckpoint(noAttempt, job.getId(), null));
+        refused("downloadCheckpoint", () -> jobs.downloadCheckpoint(noAttempt, job.getId(), null, null));
         // a job that has not succeeded has no export yet: an empty listing, and no file to download
         ok("getJobExport", () -> jobs.getJobExport(job.getId()));
         refused("downloadExportFile", () -> jobs.downloadExportFile(job.getId(), "model.safetensors"));

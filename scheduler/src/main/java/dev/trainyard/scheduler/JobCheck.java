@@ -38,6 +38,9 @@ final class JobCheck {
 
     static String tooBigMessage(QueuedJob job, List<PoolState> matching) {
         PoolState first = matching.get(0);
+        if (job.pipeline() != null) {
+            return PipelineAllocator.whyNot(first, job.pipeline());
+        }
         return job.multiNode()
                 ? "needs " + job.minGpus() + " GPUs; pool " + first.pool.name() + " has " + first.totalCapacity
                         + " on schedulable runners"
@@ -50,12 +53,18 @@ final class JobCheck {
         List<Option> options = new ArrayList<>();
         BigDecimal budgetLeft = accounts.budgetLeft(job.projectId());
         for (PoolState pool : matching) {
-            if (pool.couldEverHold(job.minGpus(), job.multiNode(), job.replicaGpus())) {
+            if (couldEverHold(pool, job)) {
                 int affordable = CostModel.maxAffordableGpus(job, pool.pool, budgetLeft);
                 options.add(new Option(pool, Math.min(affordable, job.gpus()), affordable >= job.minGpus()));
             }
         }
         return options;
+    }
+
+    private static boolean couldEverHold(PoolState pool, QueuedJob job) {
+        return job.pipeline() != null
+                ? PipelineAllocator.couldEverHold(pool, job.pipeline())
+                : pool.couldEverHold(job.minGpus(), job.multiNode(), job.replicaGpus());
     }
 
     static String budgetMessage(QueuedJob job, Option option, ProjectAccounts accounts) {

@@ -15,6 +15,9 @@ final class PoolState {
     final long[] runnerIds;
     final int[] capacity;
     final int[] free;
+    /** What each runner's devices hold, for a pipeline's stages. */
+    final RunnerMemory[] memory;
+
     final FreeGpuIndex index;
     final int largestRunner;
     final int totalCapacity;
@@ -37,6 +40,7 @@ final class PoolState {
         runnerIds = new long[n];
         capacity = new int[n];
         free = new int[n];
+        memory = new RunnerMemory[n];
         int largest = 0;
         int total = 0;
         for (int pos = 0; pos < n; pos++) {
@@ -45,6 +49,7 @@ final class PoolState {
             capacity[pos] = Math.max(0, Math.min(runner.totalGpus(), MAX_RUNNER_GPUS));
             // A row that claims more free GPUs than exist, or fewer than none, is clamped rather than trusted.
             free[pos] = Math.max(0, Math.min(runner.freeGpus(), capacity[pos]));
+            memory[pos] = runner.memory();
             positionById.put(runner.id(), pos);
             largest = Math.max(largest, capacity[pos]);
             total += capacity[pos];

@@ -105,9 +105,16 @@ final class QueuePass {
         if (pool.reservation != null && !index.policy.backfill()) {
             return null;
         }
-        Headroom room = new Headroom(pool, limitsFor(job, pool.reservation));
+        return placeNow(job, option, new Headroom(pool, limitsFor(job, pool.reservation)));
+    }
+
+    /** A pipeline cut between stages is laid out stage by stage; any other gang by GPU counts. */
+    private static Gang placeNow(QueuedJob job, JobCheck.Option option, Headroom room) {
+        if (job.pipeline() != null) {
+            return PipelineAllocator.place(option.pool(), room::at, job.pipeline());
+        }
         return GangAllocator.placeNow(
-                pool, room, option.upperGpus(), job.minGpus(), job.multiNode(), job.replicaGpus());
+                option.pool(), room, option.upperGpus(), job.minGpus(), job.multiNode(), job.replicaGpus());
     }
 
     /** Only a job still running when the reservation starts must keep off the GPUs held for it. */
@@ -120,10 +127,7 @@ final class QueuePass {
     }
 
     private boolean fitsIgnoringReservation(QueuedJob job, JobCheck.Option option) {
-        Headroom room = new Headroom(option.pool(), null);
-        return GangAllocator.placeNow(
-                        option.pool(), room, option.upperGpus(), job.minGpus(), job.multiNode(), job.replicaGpus())
-                != null;
+        return placeNow(job, option, new Headroom(option.pool(), null)) != null;
     }
 
     private void place(QueuedJob job, PoolState pool, Gang gang, Reservation limits) {

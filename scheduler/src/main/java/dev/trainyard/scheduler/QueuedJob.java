@@ -13,6 +13,9 @@ import java.util.Objects;
  *
  * <p>{@code replicaGpus} is the size of one data-parallel replica of a multi-node job: a pipeline runs within one
  * runner, so each runner of a multi-node gang gets a whole number of replicas. 1 puts no constraint on the split.
+ *
+ * <p>{@code pipeline} is set for a multi-node job whose one replica may be cut between its pipeline stages (then
+ * {@code gpus} is its stage count): the gang is laid out stage by stage, within the memory the runners report.
  */
 public record QueuedJob(
         long id,
@@ -28,7 +31,8 @@ public record QueuedJob(
         BigDecimal accruedCostUsd,
         Instant submittedAt,
         long version,
-        int replicaGpus) {
+        int replicaGpus,
+        PipelineStages pipeline) {
 
     /** Ten years: any longer runtime bound is treated as a mistake rather than a plan. */
     public static final long MAX_RUNTIME_SECONDS = 10L * 366 * 24 * 3600;
@@ -40,6 +44,40 @@ public record QueuedJob(
         if (replicaGpus < 1) {
             throw new IllegalArgumentException("replicaGpus must be at least 1, not " + replicaGpus);
         }
+    }
+
+    /** A job whose replicas are never cut between stages. */
+    public QueuedJob(
+            long id,
+            long projectId,
+            Long poolId,
+            String gpuType,
+            Priority priority,
+            int gpus,
+            int minGpus,
+            boolean multiNode,
+            long maxRuntimeSeconds,
+            BigDecimal maxCostUsd,
+            BigDecimal accruedCostUsd,
+            Instant submittedAt,
+            long version,
+            int replicaGpus) {
+        this(
+                id,
+                projectId,
+                poolId,
+                gpuType,
+                priority,
+                gpus,
+                minGpus,
+                multiNode,
+                maxRuntimeSeconds,
+                maxCostUsd,
+                accruedCostUsd,
+                submittedAt,
+                version,
+                replicaGpus,
+                null);
     }
 
     /** A job whose multi-node gangs may be split at any GPU (or that is never multi-node). */
@@ -71,7 +109,8 @@ public record QueuedJob(
                 accruedCostUsd,
                 submittedAt,
                 version,
-                1);
+                1,
+                null);
     }
 
     /** True when the job may start with fewer GPUs than it asked for. */

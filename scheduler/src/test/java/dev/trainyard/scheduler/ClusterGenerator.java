@@ -17,7 +17,12 @@ public final class ClusterGenerator {
     private static final String[] TYPES = {"h100", "a100"};
     private static final String[] PRICES = {"1.00", "2.50", "4.10"};
 
+    private static final long MIB = 1024 * 1024;
+
     private final Random random;
+    /** Draws runner memory and pipeline stages apart from {@code random}, so the other draws stay as they were. */
+    private final Random layouts;
+
     private final Shape shape;
     private long nextAttemptId = 1;
 
@@ -49,6 +54,7 @@ public final class ClusterGenerator {
 
     public ClusterGenerator(long seed, Shape shape) {
         this.random = new Random(seed);
+        this.layouts = new Random(~seed);
         this.shape = shape;
     }
 
@@ -61,7 +67,7 @@ public final class ClusterGenerator {
                 long runnerId = pool.id() * 100_000 + i + 1;
                 int total = shape.runnerSizes()[random.nextInt(shape.runnerSizes().length)];
                 int used = fill(pool, runnerId, total, running);
-                runners.add(new RunnerNode(runnerId, pool.id(), total, total - used, random.nextInt(10) > 0));
+                runners.add(new RunnerNode(runnerId, pool.id(), total, total - used, random.nextInt(10) > 0, memory()));
             }
         }
         List<Project> projects = projects();
@@ -70,6 +76,25 @@ public final class ClusterGenerator {
             queue.add(job(i + 1, pools));
         }
         return new ClusterSnapshot(NOW, pools, runners, projects, queue, running);
+    }
+
+    /** Unknown a quarter of the time, else 1 to 8 MiB per device, shared by the devices half of the time. */
+    private RunnerMemory memory() {
+        return layouts.nextInt(4) == 0
+                ? RunnerMemory.unknown()
+                : new RunnerMemory((1 + layouts.nextInt(8)) * MIB, layouts.nextBoolean());
+    }
+
+    /** Half of the fixed-size multi-node jobs of 2 GPUs or more are pipelines that may be cut between stages. */
+    private PipelineStages pipeline(boolean multiNode, int gpus, int minGpus, int replicaGpus) {
+        if (!multiNode || gpus < 2 || minGpus != gpus || replicaGpus != 1 || layouts.nextBoolean()) {
+            return null;
+        }
+        List<Long> stages = new ArrayList<>();
+        for (int s = 0; s < gpus; s++) {
+            stages.add((1 + layouts.nextInt(4)) * MIB);
+        }
+        return new PipelineStages(stages);
     }
 
     private List<Pool> pools() {
@@ -167,7 +192,8 @@ public final class ClusterGenerator {
                 accrued,
                 NOW.minusSeconds(random.nextInt(86_400)),
                 random.nextInt(5),
-                replicaGpus);
+                replicaGpus,
+                pipeline(multiNode, gpus, minGpus, replicaGpus));
     }
 
     private Priority priority() {

@@ -30,6 +30,31 @@ final class DecisionInvariants {
         noJobBehindLowerPriorityItCouldDisplace(snapshot, decision);
         everyJobPlacedOrExplained(snapshot, decision);
         preemptionsOnlyOfStrictlyLowerOldEnoughWork(snapshot, decision);
+        pipelinesInStageOrderWithinMemory(snapshot, decision);
+    }
+
+    /** A pipeline's ranks are distinct runners holding all its stages in order, each within its devices' memory. */
+    static void pipelinesInStageOrderWithinMemory(ClusterSnapshot snapshot, Decision decision) {
+        Map<Long, QueuedJob> jobs = byId(snapshot.queue(), QueuedJob::id);
+        Map<Long, RunnerNode> runners = byId(snapshot.runners(), RunnerNode::id);
+        for (Placement placement : decision.placements()) {
+            PipelineStages stages = jobs.get(placement.jobId()).pipeline();
+            if (stages == null) {
+                continue;
+            }
+            assertThat(placement.nodes()).extracting(NodeAssignment::runnerId).doesNotHaveDuplicates();
+            int first = 0;
+            for (NodeAssignment node : placement.nodes()) {
+                RunnerMemory memory = runners.get(node.runnerId()).memory();
+                assertThat(memory.stagesHeld(stages, first, node.gpus()))
+                        .as(
+                                "stages %d to %d on runner %d (%s)",
+                                first, first + node.gpus() - 1, node.runnerId(), memory)
+                        .isEqualTo(node.gpus());
+                first += node.gpus();
+            }
+            assertThat(first).isEqualTo(stages.count());
+        }
     }
 
     static void runnersNeverOverfilled(ClusterSnapshot snapshot, Decision decision) {

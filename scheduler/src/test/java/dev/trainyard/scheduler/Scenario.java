@@ -46,6 +46,12 @@ final class Scenario {
         return this;
     }
 
+    /** A schedulable runner, all its GPUs free, whose devices hold {@code deviceBytes} each (or share it). */
+    Scenario runnerWithMemory(long id, String pool, int gpus, long deviceBytes, boolean shared) {
+        runners.add(new RunnerNode(id, poolId(pool), gpus, gpus, true, new RunnerMemory(deviceBytes, shared)));
+        return this;
+    }
+
     Scenario drainingRunner(long id, String pool, int gpus) {
         runners.add(new RunnerNode(id, poolId(pool), gpus, gpus, false));
         return this;
@@ -112,6 +118,7 @@ final class Scenario {
         private Integer minGpus;
         private boolean multiNode;
         private int replicaGpus = 1;
+        private PipelineStages pipeline;
         private long maxRuntimeSeconds = 3600;
         private BigDecimal maxCostUsd;
         private BigDecimal accruedCostUsd = BigDecimal.ZERO;
@@ -168,6 +175,14 @@ final class Scenario {
             return this;
         }
 
+        /** One replica's pipeline that may be cut between stages, each needing the given device memory. */
+        JobBuilder pipelineOf(Long... stageBytes) {
+            multiNode = true;
+            gpus = stageBytes.length;
+            pipeline = new PipelineStages(List.of(stageBytes));
+            return this;
+        }
+
         /** On one runner, in whole data-parallel replicas of {@code gpus} GPUs each. */
         JobBuilder oneRunnerReplicasOf(int gpus) {
             replicaGpus = gpus;
@@ -210,7 +225,8 @@ final class Scenario {
                     accruedCostUsd,
                     submittedAt,
                     7,
-                    replicaGpus);
+                    replicaGpus,
+                    pipeline);
         }
     }
 

@@ -4,6 +4,7 @@ import dev.trainyard.client.ApiClient;
 import dev.trainyard.client.api.JobsApi;
 import dev.trainyard.client.api.PoolsApi;
 import dev.trainyard.client.api.ProjectsApi;
+import dev.trainyard.client.api.RunnersApi;
 import dev.trainyard.client.api.TokensApi;
 import dev.trainyard.client.model.CreatePool;
 import dev.trainyard.client.model.CreateProject;
@@ -157,6 +158,22 @@ public final class Platform implements AutoCloseable {
         return track(
                 new ManagedProcess("runner-" + runnerName, command, env, dir.resolve("runner-" + runnerName + ".log"))
                         .start());
+    }
+
+    /** Waits until the pool has at least {@code count} ACTIVE runners. */
+    public void awaitActiveRunners(int count) {
+        RunnersApi api = new RunnersApi(client(ADMIN_TOKEN));
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        while (System.nanoTime() < deadline) {
+            long active = api.listRunners(POOL).stream()
+                    .filter(r -> "ACTIVE".equals(r.getState()))
+                    .count();
+            if (active >= count) {
+                return;
+            }
+            sleep(500);
+        }
+        throw new AssertionError(count + " runners did not register within 90 s");
     }
 
     /** The runner's own Prometheus endpoint. */

@@ -46,6 +46,15 @@ public final class CheckpointDownload {
                 target);
     }
 
+    /** Downloads shard {@code shard} of a sharded checkpoint to {@code target}, verified against its own digest. */
+    public long downloadShard(long jobId, long checkpointId, int shard, String sha256, Path target) {
+        return download(
+                "/api/v1/jobs/" + jobId + "/checkpoints/" + checkpointId + "/content?shard=" + shard,
+                "shard " + shard + " of checkpoint " + checkpointId,
+                sha256,
+                target);
+    }
+
     /** Downloads one file of a job's final export to {@code target}, verified as a checkpoint is. */
     public long downloadExportFile(long jobId, String name, String sha256, Path target) {
         return download("/api/v1/jobs/" + jobId + "/export/" + name, "export file " + name, sha256, target);

@@ -194,6 +194,38 @@ class CommandsTest {
     }
 
     @Test
+    void downloadOfAShardedCheckpointSavesEveryShardVerifiedWithItsManifestIntoAFolder() throws Exception {
+        byte[] zero = "shard zero".getBytes(StandardCharsets.UTF_8);
+        byte[] one = "shard one".getBytes(StandardCharsets.UTF_8);
+        String shaZero =
+                HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(zero));
+        String shaOne =
+                HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(one));
+        api.json("GET /api/v1/jobs/3/checkpoints", 200, """
+                [{"id":12,"jobId":3,"attemptId":1,"step":20,"sizeBytes":19,"sha256":"%s","createdAt":"2026-01-01T00:00:00Z",
+                  "shardCount":2,"complete":true,"shards":[{"shard":0,"sizeBytes":10,"sha256":"%s"},
+                  {"shard":1,"sizeBytes":9,"sha256":"%s"}]}]""".formatted("ab".repeat(32), shaZero, shaOne));
+        api.answer(
+                "GET /api/v1/jobs/3/checkpoints/12/content?shard=0",
+                new FakeApi.Answer(200, "application/octet-stream", zero));
+        api.answer(
+                "GET /api/v1/jobs/3/checkpoints/12/content?shard=1",
+                new FakeApi.Answer(200, "application/octet-stream", one));
+
+        Path folder = dir.resolve("sharded");
+        assertThat(run("download", "3", "-o", folder.toString())).isZero();
+
+        assertThat(Files.readAllBytes(folder.resolve("step-00000020.shard-0-of-2.safetensors")))
+                .isEqualTo(zero);
+        assertThat(Files.readAllBytes(folder.resolve("step-00000020.shard-1-of-2.safetensors")))
+                .isEqualTo(one);
+        assertThat(Files.readString(folder.resolve("step-00000020.shard-1-of-2.manifest.json")))
+                .contains("\"sha256\":\"" + shaOne + "\"")
+                .contains("\"bytes\":9");
+        assertThat(out.toString()).contains("2 shards").contains("each shard's SHA-256 verified");
+    }
+
+    @Test
     void downloadExportSavesEveryExportFileVerifiedIntoAFolder() throws Exception {
         byte[] weights = "weights".getBytes(StandardCharsets.UTF_8);
         byte[] config = "{\"model\":{}}".getBytes(StandardCharsets.UTF_8);

@@ -334,10 +334,7 @@ public final class JobSpecValidator {
             v.add("resources.minGpus", "elastic placement (minGpus < gpus) is not supported with tensorParallel > 1");
         }
         if (Boolean.TRUE.equals(r.multiNode()) && dp == 1) {
-            v.add(
-                    "resources.multiNode",
-                    "needs parallelism.dataParallel > 1: each data-parallel replica's pipeline"
-                            + " runs within one runner, so only replicas can be spread over runners");
+            checkStagesAcrossRunners(tp, r, v);
         }
         if (dp > 1 && r.gpus() % dp == 0 && r.minGpus() % (r.gpus() / dp) != 0) {
             // An elastic job runs on fewer replicas' devices, each process holding more replicas; a replica's
@@ -351,6 +348,30 @@ public final class JobSpecValidator {
             v.add(
                     "parallelism.stages",
                     "tensorParallel x stages x dataParallel must equal resources.gpus (" + r.gpus() + ")");
+        }
+    }
+
+    /**
+     * multiNode with one replica spreads its pipeline's stages over runners ({@link PipelineCut}): the engine cuts a
+     * pipeline between processes only where each stage is one device and the job is not elastic.
+     */
+    private static void checkStagesAcrossRunners(int tp, Resources r, Violations v) {
+        if (tp > 1) {
+            v.add(
+                    "resources.multiNode",
+                    "with dataParallel 1 spreads one pipeline's stages over runners, which needs"
+                            + " parallelism.tensorParallel 1 (a tensor-parallel pipeline runs within one runner;"
+                            + " use dataParallel > 1 to spread whole replicas)");
+        } else if (r.gpus() < 2) {
+            v.add(
+                    "resources.multiNode",
+                    "needs at least 2 pipeline stages (resources.gpus >= 2) or parallelism.dataParallel > 1: only"
+                            + " stages or replicas can be spread over runners");
+        } else if (!r.minGpus().equals(r.gpus())) {
+            v.add(
+                    "resources.minGpus",
+                    "must equal resources.gpus when one pipeline's stages are spread over runners (multiNode with"
+                            + " dataParallel 1)");
         }
     }
 

@@ -30,5 +30,9 @@ public record Resources(
                 maximum = "" + JobSpecValidator.MAX_GPUS)
         Integer minGpus,
 
-        @Schema(description = "May be spread over several runners (data parallelism across nodes)")
+        @Schema(
+                description = "May be spread over several runners: whole data-parallel replicas, or, with"
+                        + " dataParallel 1 and tensorParallel 1 (not elastic), one pipeline's stages, cut between"
+                        + " stages where no single runner holds them all. A replica of tensorParallel > 1 or"
+                        + " dataParallel > 1 always sits within one runner")
         Boolean multiNode) {}

@@ -5,6 +5,7 @@ import dev.trainyard.client.ApiException;
 import dev.trainyard.client.api.RunnerProtocolApi;
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * The agent's connection to the API: the generated client with a bearer token, timeouts, and a retry policy
@@ -51,11 +52,19 @@ final class ApiSession {
      * as JSON instead of sending the file's bytes, so this one call goes through the JDK client directly, with
      * the same base URI, token and error semantics.
      */
-    void uploadCheckpoint(
-            long attemptId, long step, java.nio.file.Path file, String sha256, Double evalLoss, String leaseToken)
-            throws ApiException {
-        String query = evalLoss == null ? "" : "?evalLoss=" + evalLoss;
-        upload("/api/v1/runner/attempts/" + attemptId + "/checkpoints/" + step + query, file, sha256, leaseToken);
+    void uploadCheckpoint(long attemptId, AttemptReporter.PendingCheckpoint c, String leaseToken) throws ApiException {
+        List<String> query = new java.util.ArrayList<>();
+        if (c.evalLoss() != null) {
+            query.add("evalLoss=" + c.evalLoss());
+        }
+        if (c.shards() > 1) {
+            // this process's shard of a sharded checkpoint: the API completes it when every rank's has come
+            query.add("shard=" + c.shard());
+            query.add("shards=" + c.shards());
+        }
+        String path = "/api/v1/runner/attempts/" + attemptId + "/checkpoints/" + c.step()
+                + (query.isEmpty() ? "" : "?" + String.join("&", query));
+        upload(path, c.file(), c.sha256(), leaseToken);
     }
 
     /** Streams one file of the final export to the API, as {@link #uploadCheckpoint} does a checkpoint. */

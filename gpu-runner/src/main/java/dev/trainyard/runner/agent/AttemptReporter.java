@@ -32,8 +32,11 @@ final class AttemptReporter implements AutoCloseable {
     /** The longest log line the API stores; longer ones are cut here rather than refused there. */
     static final int MAX_LINE_CHARS = 65_536;
 
-    /** A checkpoint waiting to be uploaded; its file is a hard link the engine's pruning cannot remove. */
-    record PendingCheckpoint(Path file, long step, String sha256, Double evalLoss) {}
+    /**
+     * A checkpoint (or this process's shard of one: shard of shards) waiting to be uploaded; its file is a hard link
+     * the engine's pruning cannot remove.
+     */
+    record PendingCheckpoint(Path file, long step, String sha256, Double evalLoss, int shard, int shards) {}
 
     private final ApiSession session;
     private final long attemptId;
@@ -209,7 +212,7 @@ final class AttemptReporter implements AutoCloseable {
         if (next == null) {
             return false;
         }
-        session.uploadCheckpoint(attemptId, next.step(), next.file(), next.sha256(), next.evalLoss(), leaseToken);
+        session.uploadCheckpoint(attemptId, next, leaseToken);
         synchronized (this) {
             checkpoints.pollFirst();
         }

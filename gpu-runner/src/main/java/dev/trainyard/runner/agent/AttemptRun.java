@@ -7,8 +7,8 @@ import dev.trainyard.client.model.Assignment;
 import dev.trainyard.client.model.AttemptCall;
 import dev.trainyard.client.model.AttemptEnd;
 import dev.trainyard.client.model.CheckpointRef;
+import dev.trainyard.client.model.CheckpointShard;
 import dev.trainyard.client.model.Divergence;
-import dev.trainyard.client.model.Rendezvous;
 import dev.trainyard.runner.engine.CheckpointStore;
 import dev.trainyard.runner.engine.CheckpointWritten;
 import dev.trainyard.runner.engine.DataFetcher;
@@ -16,10 +16,10 @@ import dev.trainyard.runner.engine.DataParallelGroup;
 import dev.trainyard.runner.engine.DeviceMemory;
 import dev.trainyard.runner.engine.EvalMetrics;
 import dev.trainyard.runner.engine.PeerLostException;
+import dev.trainyard.runner.engine.PipelineGroup;
 import dev.trainyard.runner.engine.ProcessMemory;
 import dev.trainyard.runner.engine.StageTime;
 import dev.trainyard.runner.engine.StepMetrics;
-import dev.trainyard.runner.engine.StorePorts;
 import dev.trainyard.runner.engine.Trainer;
 import dev.trainyard.runner.engine.TrainingDivergedException;
 import dev.trainyard.runner.engine.TrainingListener;
@@ -41,10 +41,6 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -52,14 +48,17 @@ import java.util.logging.Logger;
  * Trains one assignment: fetches the checkpoint to resume from, runs the engine with a listener that reports
  * through an {@link AttemptReporter} and stops as its {@link AttemptControl} says, and reports how it ended.
  *
- * <p>An attempt over several runners is one data-parallel rank per runner. Rank 0 picks ports for the TCP
- * stores, publishes them through the API and is the only one to report the job's progress (start, metrics,
- * checkpoints, the end); the other ranks wait for that address in their assignment, send log lines, and report
- * only a failure of their own. The engine makes every rank stop at the same step.
+ * <p>An attempt over several runners is one rank per runner: a data-parallel rank holding whole replicas, or,
+ * when the scheduler cut one replica's pipeline between runners, a pipeline rank holding some of its stages. Rank 0
+ * picks a port for its control TCP store, publishes it through the API and is the only one to report the job's
+ * progress (start, metrics, checkpoints, the end); the other ranks wait for that address in their assignment, send
+ * log lines, and report only a failure of their own. The engine makes every rank stop at the same step.
  */
 final class AttemptRun implements Runnable {
     private static final Logger LOG = Logger.getLogger(AttemptRun.class.getName());
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** How long rank 0 waits for the other ranks' last shards before it ends a stopped attempt anyway. */
+    private static final Duration SHARD_PATIENCE = Duration.ofMinutes(2);
 
     private final ApiSession session;
     private final Assignment assignment;
@@ -69,7 +68,7 @@ final class AttemptRun implements Runnable {
     private final AttemptControl control = new AttemptControl();
     private final AttemptReporter reporter;
     private final RunnerMetrics metrics;
-    private final CompletableFuture<String> rendezvous = new CompletableFuture<>();
+    private final RankRendezvous ranks;
     private volatile boolean ended;
 
     AttemptRun(
@@ -86,6 +85,7 @@ final class AttemptRun implements Runnable {
         this.workDir = workDir;
         this.settings = settings;
         this.reporter = new AttemptReporter(session, assignment.getAttemptId(), assignment.getLeaseToken(), control);
+        this.ranks = new RankRendezvous(session, assignment, settings, control);
         update(assignment);
     }
 
@@ -110,9 +110,7 @@ final class AttemptRun implements Runnable {
     /** The assignment as the latest heartbeat lists it: a stop to carry out, rank 0's address. */
     void update(Assignment latest) {
         control.requestStop(latest.getStop());
-        if (latest.getRendezvous() != null) {
-            rendezvous.complete(latest.getRendezvous());
-        }
+        ranks.offer(latest.getRendezvous());
     }
 
     /** The pool's policy the assignment carries; an API that sends none lets the attempt read nothing. */
@@ -158,7 +156,7 @@ final class AttemptRun implements Runnable {
                 run = run.resumingFrom(resume.get());
             }
             if (spansRunners()) {
-                run = run.asReplica(replicaGroup(spec, run));
+                run = ranks.join(run);
             }
             if (isRankZero()) {
                 ApiSession.withRetries(
@@ -168,8 +166,14 @@ final class AttemptRun implements Runnable {
             reporter.log(prefix() + "attempt " + assignment.getAttemptNumber() + " starting on " + assignment.getGpus()
                     + " device(s)"
                     + replicaNote(spec, run.dataParallel())
+                    + stageNote(run.pipeline())
                     + resume.map(p -> ", resuming from " + p.getFileName()).orElse(""));
             TrainingResult result = Trainer.train(run, new TorchEngine());
+            if (isRankZero()) {
+                result.lastCheckpoint()
+                        .filter(CheckpointWritten::sharded)
+                        .ifPresent(last -> awaitEveryShard(last.step()));
+            }
             if (isRankZero() && result.outcome() == TrainingResult.Outcome.COMPLETED) {
                 finishCompleted(result);
             } else if (isRankZero()) {
@@ -193,7 +197,7 @@ final class AttemptRun implements Runnable {
                 // A peer rank is gone. If its runner died, the platform notices within the heartbeat timeout and ends
                 // the attempt (this run is then dropped); if its training failed, it reports why. Either way the
                 // platform learns more than this rank knows, so it reports a lost peer only if neither happens.
-                reporter.log(prefix() + "a data-parallel peer is gone: " + e.getMessage());
+                reporter.log(prefix() + "a peer rank is gone: " + e.getMessage());
                 awaitDrop(peerLossGrace);
                 finish("LOST", prefix() + e.getMessage(), null);
             } else {
@@ -205,57 +209,6 @@ final class AttemptRun implements Runnable {
             metrics.ended(id);
             reporter.close();
         }
-    }
-
-    /**
-     * This runner's place among the data-parallel ranks. Rank 0 reserves a port for its control store (which
-     * announces the stage stores' ports) and publishes it; the others wait until their heartbeat carries the address.
-     */
-    private DataParallelGroup replicaGroup(JobSpec spec, TrainingRun run) throws IOException, InterruptedException {
-        String address;
-        if (isRankZero()) {
-            int port = StorePorts.free();
-            ApiSession.withRetries(
-                    () -> session.api()
-                            .publishRendezvous(
-                                    assignment.getAttemptId(),
-                                    new Rendezvous()
-                                            .leaseToken(assignment.getLeaseToken())
-                                            .host(settings.host())
-                                            .port(port)),
-                    Duration.ofMinutes(2));
-            address = settings.host() + ":" + port;
-        } else {
-            address = awaitRendezvous();
-        }
-        int colon = address.lastIndexOf(':');
-        return new DataParallelGroup(
-                assignment.getRank(),
-                assignment.getWorldSize(),
-                assignment.getFirstReplica(),
-                assignment.getLocalReplicas(),
-                spec.parallelism().dataParallel(),
-                address.substring(0, colon),
-                Integer.parseInt(address.substring(colon + 1)),
-                settings.dataParallelTimeout());
-    }
-
-    /** Rank 0's store address from a heartbeat; gives up when the attempt is dropped or the wait times out. */
-    private String awaitRendezvous() throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + settings.dataParallelTimeout().toNanos();
-        while (!control.abandoned() && System.nanoTime() < deadline) {
-            try {
-                return rendezvous.get(250, TimeUnit.MILLISECONDS);
-            } catch (TimeoutException e) {
-                // look again
-            } catch (ExecutionException e) {
-                throw new IOException("no rendezvous address", e);
-            }
-        }
-        throw new IOException(
-                control.abandoned()
-                        ? "dropped while waiting for rank 0's address"
-                        : "rank 0 did not publish its address within " + settings.dataParallelTimeout());
     }
 
     private void awaitDrop(Duration patience) {
@@ -277,6 +230,15 @@ final class AttemptRun implements Runnable {
         return ", replicas " + group.firstReplica() + "-" + (group.firstReplica() + group.localReplicas() - 1) + " of "
                 + group.replicas() + " (" + batch / group.replicas() * group.localReplicas() + " of the batch's "
                 + batch + " rows)";
+    }
+
+    /** Which stages this process holds when the pipeline spans runners. */
+    private static String stageNote(PipelineGroup group) {
+        if (!group.isDistributed()) {
+            return "";
+        }
+        return ", pipeline stages " + group.firstStage() + "-" + (group.endStage() - 1) + " of " + group.stages()
+                + " (pipeline rank " + group.rank() + " of " + group.processes() + ")";
     }
 
     /** Log lines of the other ranks say whose they are. */
@@ -351,7 +313,9 @@ final class AttemptRun implements Runnable {
                         linkForUpload(c.path()),
                         c.step(),
                         c.sha256(),
-                        Double.isFinite(c.evalLoss()) ? c.evalLoss() : null));
+                        Double.isFinite(c.evalLoss()) ? c.evalLoss() : null,
+                        c.shard(),
+                        c.shards()));
             }
 
             @Override
@@ -380,14 +344,41 @@ final class AttemptRun implements Runnable {
         }
     }
 
-    /** Downloads the checkpoint to resume from into a store that verifies it against the platform's hash. */
+    /**
+     * Downloads the checkpoint to resume from into a store that verifies it against the platform's hash: its file,
+     * or every shard of a sharded one (each rank's; restoring needs them all, whatever the new layout). Returns the
+     * file, or shard 0, to resume from.
+     */
     private Optional<Path> fetchResumeCheckpoint() throws IOException, InterruptedException {
         CheckpointRef ref = assignment.getResumeFrom();
         if (ref == null) {
             return Optional.empty();
         }
+        CheckpointStore store = new CheckpointStore(workDir.resolve("resume"));
+        if (ref.getShardCount() == null || ref.getShardCount() <= 1) {
+            try (InputStream in = download(ref, "")) {
+                return Optional.of(store.receive(ref.getStep(), ref.getSha256(), ref.getSizeBytes(), in));
+            }
+        }
+        Path first = null;
+        for (CheckpointShard shard : ref.getShards()) {
+            try (InputStream in = download(ref, "?shard=" + shard.getShard())) {
+                Path file = store.receiveShard(
+                        ref.getStep(),
+                        shard.getShard(),
+                        ref.getShardCount(),
+                        shard.getSha256(),
+                        shard.getSizeBytes(),
+                        in);
+                first = shard.getShard() == 0 ? file : first;
+            }
+        }
+        return Optional.ofNullable(first);
+    }
+
+    private InputStream download(CheckpointRef ref, String query) throws IOException, InterruptedException {
         HttpRequest request = HttpRequest.newBuilder(URI.create(
-                        session.baseUri() + "/api/v1/runner/checkpoints/" + ref.getCheckpointId() + "/content"))
+                        session.baseUri() + "/api/v1/runner/checkpoints/" + ref.getCheckpointId() + "/content" + query))
                 .header("Authorization", "Bearer " + session.token())
                 // the platform hands out a checkpoint only to a runner holding a current attempt of its job
                 .header("X-Lease-Token", assignment.getLeaseToken())
@@ -397,13 +388,42 @@ final class AttemptRun implements Runnable {
         HttpResponse<InputStream> response =
                 HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofInputStream());
         if (response.statusCode() != 200) {
+            response.body().close();
             throw new IOException(
-                    "checkpoint " + ref.getCheckpointId() + " download answered " + response.statusCode());
+                    "checkpoint " + ref.getCheckpointId() + query + " download answered " + response.statusCode());
         }
-        try (InputStream in = response.body()) {
-            return Optional.of(new CheckpointStore(workDir.resolve("resume"))
-                    .receive(ref.getStep(), ref.getSha256(), ref.getSizeBytes(), in));
+        return response.body();
+    }
+
+    /**
+     * Before a data-parallel attempt ends: waits (bounded) until every rank's shard of the last checkpoint has
+     * reached the platform, since the others' uploads are refused once the attempt is over (a stopped job would
+     * then resume from an older checkpoint). Rank 0's own shard is sent first.
+     */
+    private void awaitEveryShard(long step) {
+        reporter.drain(Duration.ofMinutes(5));
+        long deadline = System.nanoTime() + SHARD_PATIENCE.toNanos();
+        while (System.nanoTime() < deadline && !control.abandoned()) {
+            try {
+                if (Boolean.TRUE.equals(session.api()
+                        .getAttemptCheckpoint(assignment.getAttemptId(), step, assignment.getLeaseToken())
+                        .getComplete())) {
+                    return;
+                }
+            } catch (ApiException e) {
+                if (e.getCode() != 404) {
+                    LOG.fine("asking for the checkpoint of step " + step + ": " + e.getCode());
+                }
+            }
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
+        reporter.log(prefix() + "not every shard of the checkpoint of step " + step + " arrived in time; the job"
+                + " resumes from its last complete checkpoint");
     }
 
     /** Stores the final export through the API, then reports success; a job never SUCCEEDS without its weights. */

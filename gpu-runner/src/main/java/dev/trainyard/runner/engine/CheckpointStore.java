@@ -52,14 +52,10 @@ public final class CheckpointStore {
             Path data = directory.resolve(base + DATA_SUFFIX);
             String sha256 = writeAtomically(data, out -> SafetensorsFormat.write(out, tensors(state), metadata(state)));
             long bytes = Files.size(data);
-            ObjectNode manifest = JSON.createObjectNode()
-                    .put("format", CheckpointState.FORMAT)
-                    .put("file", data.getFileName().toString())
-                    .put("step", state.step())
-                    .put("sha256", sha256)
-                    .put("bytes", bytes)
-                    .put("evalLoss", evalLoss);
-            writeAtomically(directory.resolve(base + MANIFEST_SUFFIX), out -> JSON.writeValue(out, manifest));
+            writeManifest(
+                    data,
+                    manifest(CheckpointState.FORMAT, data, state.step(), sha256, bytes)
+                            .put("evalLoss", evalLoss));
             return new CheckpointWritten(data, state.step(), sha256, bytes, evalLoss);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write checkpoint to " + directory, e);
@@ -76,20 +72,90 @@ public final class CheckpointStore {
         String base = baseName(step);
         Path data = directory.resolve(base + DATA_SUFFIX);
         Files.copy(content, data, StandardCopyOption.REPLACE_EXISTING);
-        ObjectNode manifest = JSON.createObjectNode()
-                .put("format", CheckpointState.FORMAT)
+        writeManifest(data, manifest(CheckpointState.FORMAT, data, step, sha256, bytes));
+        return data;
+    }
+
+    /**
+     * Stores one shard of a sharded checkpoint that comes from elsewhere (the platform's copy), as {@link #receive}
+     * does a whole one; the checkpoint loads once every shard of its step is here. Returns the shard's file.
+     */
+    public Path receiveShard(long step, int shard, int shards, String sha256, long bytes, InputStream content)
+            throws IOException {
+        Files.createDirectories(directory);
+        Path data = directory.resolve(ShardedCheckpoint.baseName(step, shard, shards) + DATA_SUFFIX);
+        Files.copy(content, data, StandardCopyOption.REPLACE_EXISTING);
+        writeManifest(
+                data,
+                manifest(ShardedCheckpoint.FORMAT, data, step, sha256, bytes)
+                        .put("shard", shard)
+                        .put("shards", shards));
+        return data;
+    }
+
+    /**
+     * Writes this process's shard of a sharded checkpoint (its own pieces, no gathering) atomically, data before
+     * manifest, and returns where and what was written.
+     */
+    public CheckpointWritten writeShard(ShardedCheckpoint.Header header, ModelShard shard, double evalLoss) {
+        try {
+            Files.createDirectories(directory);
+            Path data = directory.resolve(
+                    ShardedCheckpoint.baseName(header.step(), header.shard(), header.shards()) + DATA_SUFFIX);
+            List<TensorPiece> pieces = shard.labelled();
+            String sha256 = writeAtomically(
+                    data,
+                    out -> SafetensorsFormat.write(
+                            out, ShardedCheckpoint.fileTensors(pieces), ShardedCheckpoint.metadata(header, pieces)));
+            long bytes = Files.size(data);
+            writeManifest(
+                    data,
+                    manifest(ShardedCheckpoint.FORMAT, data, header.step(), sha256, bytes)
+                            .put("shard", header.shard())
+                            .put("shards", header.shards())
+                            .put("layout", header.layout())
+                            .put("evalLoss", evalLoss));
+            return new CheckpointWritten(data, header.step(), sha256, bytes, evalLoss, header.shard(), header.shards());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write checkpoint shard to " + directory, e);
+        }
+    }
+
+    /**
+     * Loads a checkpoint from its file or manifest after checking size and SHA-256 against the manifest: a whole
+     * checkpoint, or, given any shard of a sharded one, all of its shards (see {@link ShardedCheckpoint#load}).
+     */
+    public static CheckpointState load(Path path) {
+        if (ShardedCheckpoint.isShard(path)) {
+            return ShardedCheckpoint.load(path);
+        }
+        Path data = path.toString().endsWith(MANIFEST_SUFFIX) ? sibling(path, MANIFEST_SUFFIX, DATA_SUFFIX) : path;
+        return state(readVerified(data));
+    }
+
+    /** What a reader checks a data file against: its format, name, step, SHA-256 and size. */
+    private static ObjectNode manifest(String format, Path data, long step, String sha256, long bytes) {
+        return JSON.createObjectNode()
+                .put("format", format)
                 .put("file", data.getFileName().toString())
                 .put("step", step)
                 .put("sha256", sha256)
                 .put("bytes", bytes);
-        writeAtomically(directory.resolve(base + MANIFEST_SUFFIX), out -> JSON.writeValue(out, manifest));
-        return data;
     }
 
-    /** Loads a checkpoint file (or its manifest) after checking size and SHA-256 against the manifest. */
-    public static CheckpointState load(Path path) {
-        Path data = path.toString().endsWith(MANIFEST_SUFFIX) ? sibling(path, MANIFEST_SUFFIX, DATA_SUFFIX) : path;
-        Path manifestPath = sibling(data, DATA_SUFFIX, MANIFEST_SUFFIX);
+    /** Writes the manifest beside its data file, after the data (a reader finding it finds the data whole). */
+    private static void writeManifest(Path data, ObjectNode manifest) throws IOException {
+        writeAtomically(manifestOf(data), out -> JSON.writeValue(out, manifest));
+    }
+
+    /** The manifest beside a checkpoint's data file. */
+    static Path manifestOf(Path data) {
+        return sibling(data, DATA_SUFFIX, MANIFEST_SUFFIX);
+    }
+
+    /** Reads a checkpoint file once its size and SHA-256 match its manifest; refuses it otherwise. */
+    static SafetensorsFormat.Contents readVerified(Path data) {
+        Path manifestPath = manifestOf(data);
         try {
             if (!Files.exists(manifestPath)) {
                 throw new CheckpointIntegrityException("checkpoint " + data + " has no manifest: incomplete write?");
@@ -102,7 +168,7 @@ public final class CheckpointStore {
                 throw new CheckpointIntegrityException("checkpoint " + data + " does not match its manifest (sha256 "
                         + sha256 + ", expected " + manifest.path("sha256").asText() + "): refusing to load it");
             }
-            return state(SafetensorsFormat.read(data));
+            return SafetensorsFormat.read(data);
         } catch (IOException e) {
             throw new CheckpointIntegrityException("cannot read checkpoint " + data + ": " + e.getMessage(), e);
         }

@@ -36,6 +36,14 @@ public interface EngineSession extends AutoCloseable {
     ModelState capture();
 
     /**
+     * This process's own part of the state, for its shard of a sharded checkpoint: no collective, each of the
+     * {@code writers} data-parallel processes calls it for itself. By default an equal share of {@link #capture()}.
+     */
+    default ModelShard captureShard(int writer, int writers) {
+        return ModelShard.share(capture(), writer, writers);
+    }
+
+    /**
      * Whether {@link #capture()} is a collective of the data-parallel processes (their optimizer state is sharded
      * and gathered to be captured): then every process calls it for each checkpoint, not only the one that writes.
      */

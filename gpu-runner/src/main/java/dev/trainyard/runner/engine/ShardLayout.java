@@ -1,5 +1,6 @@
 package dev.trainyard.runner.engine;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -51,6 +52,34 @@ public record ShardLayout(int dim, int parts) {
     public HostTensor slice(HostTensor whole, int rank, int ranks) {
         return new HostTensor(
                 whole.name(), sliceShape(whole.shape(), ranks), slice(whole.data(), whole.shape(), rank, ranks));
+    }
+
+    /** The whole tensor's shape, given one rank's slice shape. */
+    public long[] wholeShape(long[] sliceShape, int ranks) {
+        long[] whole = sliceShape.clone();
+        whole[dim] = sliceShape[dim] * ranks;
+        return whole;
+    }
+
+    /**
+     * A piece of rank {@code rank}'s slice (in the slice's own coordinates) as pieces of the whole tensor: one per
+     * part it touches, since a rank's slice of a tensor in several parts is not one region of the whole.
+     */
+    public List<TensorPiece> toWhole(TensorPiece local, int rank, int ranks) {
+        long[] whole = wholeShape(local.shape(), ranks);
+        long sliceLength = local.shape()[dim] / parts;
+        long partLength = whole[dim] / parts;
+        List<TensorPiece> pieces = new ArrayList<>();
+        for (int p = 0; p < parts; p++) {
+            TensorPiece inPart =
+                    local.within(TensorRegion.whole(local.shape()).narrowed(dim, p * sliceLength, sliceLength));
+            if (inPart != null) {
+                TensorRegion moved =
+                        inPart.region().shifted(dim, p * partLength + rank * sliceLength - p * sliceLength);
+                pieces.add(new TensorPiece(local.name(), whole, moved, inPart.data()));
+            }
+        }
+        return pieces;
     }
 
     /** The whole tensor from every rank's slice, in rank order. */

@@ -13,6 +13,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Supplier;
 
 /**
  * The training loop, independent of any native library: resume, step, evaluate, checkpoint, agree on stops
@@ -214,6 +215,10 @@ final class TrainingLoop {
      * waits for the previous one, so checkpoints complete in step order and at most one copy is held.
      */
     private void checkpoint(EngineSession session) {
+        if (writesShards()) {
+            checkpointShard(session);
+            return;
+        }
         if (!run.writesOutputs()) {
             if (session.captureIsCollective()) {
                 session.capture(); // this process's part of gathering the sharded or split state; rank 0 writes it
@@ -234,6 +239,53 @@ final class TrainingLoop {
                 model.firstMoments(),
                 model.secondMoments());
         double evalLoss = lastEvalLoss;
+        submitWrite(() -> store.write(state, evalLoss), evalLoss);
+    }
+
+    /**
+     * Whether each data-parallel process writes its own shard of each checkpoint (in parallel, nothing gathered).
+     * A pipeline spread over processes still gathers its stages to rank 0, which writes a whole checkpoint.
+     */
+    private boolean writesShards() {
+        return replica.processes() > 1 && !run.pipeline().isDistributed();
+    }
+
+    /** Copies this process's own pieces between steps and writes them as its shard on the writer thread. */
+    private void checkpointShard(EngineSession session) {
+        awaitCheckpointWrite();
+        ModelShard shard = session.captureShard(replica.rank(), replica.processes());
+        ShardedCheckpoint.Header header = new ShardedCheckpoint.Header(
+                step,
+                dataPosition,
+                step,
+                training.seed(),
+                stageCount,
+                SpecDocument.toJson(spec),
+                layoutName(),
+                replica.rank(),
+                replica.processes());
+        double evalLoss = lastEvalLoss;
+        submitWrite(() -> store.writeShard(header, shard, evalLoss), evalLoss);
+    }
+
+    /** The layout a checkpoint was written at, for people reading its header: "t2 p1 d2 zero1 on 2 processes". */
+    private String layoutName() {
+        var p = spec.parallelism();
+        return String.format(
+                Locale.ROOT,
+                "t%d p%d d%d zero%d on %d processes",
+                p.tensorParallelOrDefault(),
+                stageCount,
+                p.dataParallel(),
+                p.zeroStage(),
+                replica.processes());
+    }
+
+    /**
+     * Runs {@code write} (write, hash, fsync), then the pruning and the listener, on the writer thread while the
+     * next steps run.
+     */
+    private void submitWrite(Supplier<CheckpointWritten> write, double evalLoss) {
         if (checkpointWriter == null) {
             checkpointWriter = Executors.newSingleThreadExecutor(task -> {
                 Thread thread = new Thread(task, "checkpoint-writer");
@@ -242,7 +294,7 @@ final class TrainingLoop {
             });
         }
         pendingWrite = checkpointWriter.submit(() -> {
-            CheckpointWritten written = store.write(state, evalLoss);
+            CheckpointWritten written = write.get();
             if (spec.checkpoint().keepBest() && evalLoss < bestEvalLoss) {
                 bestEvalLoss = evalLoss;
                 bestCheckpoint = Optional.of(written.path());

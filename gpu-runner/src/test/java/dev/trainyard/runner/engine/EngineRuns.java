@@ -184,22 +184,85 @@ final class EngineRuns {
             ranks.forEach(r -> anyFailure.add(r.thenCompose(done -> new CompletableFuture<>())));
             CompletableFuture.anyOf(anyFailure.toArray(CompletableFuture[]::new))
                     .get(3, TimeUnit.MINUTES);
-            TrainingResult result = ranks.get(0).get();
+            TrainingResult result = collectShards(ranks.get(0).get(), processes, out);
             Path weights = result.exportedModel()
                     .orElseGet(() -> result.lastCheckpoint().orElseThrow().path());
             return new Recorded(result, losses, List.of(), parametersIn(weights), plan[0]);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
-        } catch (ExecutionException | TimeoutException e) {
+        } catch (ExecutionException | TimeoutException | IOException e) {
             throw new IllegalStateException("data-parallel run failed: " + e.getMessage(), e);
         } finally {
             threads.shutdownNow();
         }
     }
 
+    /**
+     * Where the ranks wrote a sharded checkpoint, each into its own folder: gathers every rank's shard of rank 0's
+     * last checkpoint into {@code into} (see {@link #collectStep}) and returns rank 0's result pointing there.
+     */
+    static TrainingResult collectShards(TrainingResult rankZero, int processes, Path out) throws IOException {
+        Optional<CheckpointWritten> last = rankZero.lastCheckpoint();
+        if (last.isEmpty() || !last.get().sharded()) {
+            return rankZero;
+        }
+        List<Path> rankDirs = new ArrayList<>();
+        for (int rank = 0; rank < processes; rank++) {
+            rankDirs.add(out.resolve("rank" + rank));
+        }
+        CheckpointWritten w = last.get();
+        CheckpointWritten collected = new CheckpointWritten(
+                collectStep(rankDirs, w.step(), out.resolve("collected")),
+                w.step(),
+                w.sha256(),
+                w.bytes(),
+                w.evalLoss(),
+                w.shard(),
+                w.shards());
+        return new TrainingResult(
+                rankZero.outcome(),
+                rankZero.finalStep(),
+                rankZero.lastLoss(),
+                rankZero.lastEvalLoss(),
+                Optional.of(collected),
+                rankZero.exportedModel());
+    }
+
+    /**
+     * Copies the shards (data and manifest) of the checkpoint of {@code step} from each rank's output folder into
+     * {@code into}, as the platform hands them to a resuming run, and returns shard 0 there.
+     */
+    static Path collectStep(List<Path> rankOutputs, long step, Path into) throws IOException {
+        java.nio.file.Files.createDirectories(into);
+        String prefix = String.format("step-%08d.shard-", step);
+        Path first = null;
+        for (Path dir : rankOutputs) {
+            try (var files = java.nio.file.Files.list(dir.resolve("checkpoints"))) {
+                for (Path f : files.filter(f -> f.getFileName().toString().startsWith(prefix))
+                        .toList()) {
+                    Path copy = java.nio.file.Files.copy(
+                            f, into.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    if (f.getFileName().toString().startsWith(prefix + "0-")
+                            && f.toString().endsWith(".safetensors")) {
+                        first = copy;
+                    }
+                }
+            }
+        }
+        if (first == null) {
+            throw new AssertionError("no shard 0 of step " + step + " under " + rankOutputs);
+        }
+        return first;
+    }
+
     /** Parameters by name from an exported model or a checkpoint (whose names carry a "param/" prefix). */
     static Map<String, float[]> parametersIn(Path safetensors) {
+        if (ShardedCheckpoint.isShard(safetensors)) {
+            Map<String, float[]> params = new LinkedHashMap<>();
+            CheckpointStore.load(safetensors).parameters().forEach(t -> params.put(t.name(), t.data()));
+            return params;
+        }
         try {
             Map<String, float[]> params = new LinkedHashMap<>();
             for (HostTensor t : SafetensorsFormat.read(safetensors).tensors()) {

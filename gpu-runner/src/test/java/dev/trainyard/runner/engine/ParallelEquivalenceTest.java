@@ -142,12 +142,18 @@ class ParallelEquivalenceTest {
                 Arguments.of(new Layout(2, 2, 1, 0, "1f1b"), new Layout(1, 1, 2, 2, "1f1b")),
                 Arguments.of(new Layout(2, 1, 2, 2, "1f1b"), new Layout(1, 2, 1, 0, "gpipe")),
                 Arguments.of(new Layout(2, 2, 2, 2, "gpipe"), new Layout(1, 1, 2, 0, "1f1b")),
-                Arguments.of(new Layout(2, 2, 2, 3, "1f1b"), new Layout(1, 2, 2, 3, "gpipe")));
+                Arguments.of(new Layout(2, 2, 2, 3, "1f1b"), new Layout(1, 2, 2, 3, "gpipe")),
+                Arguments.of(new Layout(1, 2, 2, 2, "1f1b"), new Layout(2, 1, 1, 0, "1f1b")),
+                Arguments.of(new Layout(1, 1, 2, 3, "1f1b"), new Layout(1, 1, 1, 0, "1f1b")),
+                Arguments.of(new Layout(1, 1, 1, 0, "1f1b"), new Layout(1, 1, 2, 1, "1f1b")),
+                Arguments.of(new Layout(2, 1, 2, 0, "1f1b"), new Layout(2, 2, 2, 1, "gpipe")));
     }
 
     /**
-     * A checkpoint holds whole tensors (tensor slices joined, ZeRO moments gathered), so a run stopped under one
-     * layout continues under another as the uninterrupted single-device run does, within the same tolerance.
+     * Data-parallel processes each write their own shard (ZeRO slices, or an equal share of what they all hold),
+     * each piece labelled with its global name, shape and region; one process writes a whole checkpoint. Either
+     * way a run stopped under one layout continues under another as the uninterrupted single-device run does,
+     * within the same tolerance.
      */
     @ParameterizedTest(name = "{0} -> {1}")
     @MethodSource("reshardings")
@@ -162,7 +168,9 @@ class ParallelEquivalenceTest {
                 Optional.empty(),
                 done -> done == STEPS ? StopRequest.CHECKPOINT_AND_STOP : StopRequest.CONTINUE);
         assertThat(firstHalf.result().finalStep()).isEqualTo(STEPS);
-        Path checkpoint = firstHalf.result().lastCheckpoint().orElseThrow().path();
+        CheckpointWritten written = firstHalf.result().lastCheckpoint().orElseThrow();
+        assertThat(written.shards()).as("shards of the checkpoint").isEqualTo(before.processes());
+        Path checkpoint = written.path();
 
         Recorded secondHalf = EngineRuns.trainAsProcesses(
                 EngineRuns.withCheckpointEvery(after.spec(2 * STEPS), STEPS),

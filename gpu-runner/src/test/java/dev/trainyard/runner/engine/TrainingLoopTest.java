@@ -255,7 +255,7 @@ class TrainingLoopTest {
     }
 
     @Test
-    void aReplicaOtherThanRankZeroTrainsItsRowsButWritesNothing() {
+    void aReplicaOtherThanRankZeroTrainsItsRowsAndWritesOnlyItsShardOfEachCheckpoint() {
         JobSpec spec = spec(4, 0, 2, 3).withParallelism(new ParallelismSpec(null, 1, "1f1b", false, 2, "time"));
         FakeEngine engine = new FakeEngine();
         Heard heard = new Heard();
@@ -271,10 +271,14 @@ class TrainingLoopTest {
         assertThat(heard.stepMetrics)
                 .allSatisfy(m -> assertThat(m.tokensPerSecond() * m.stepSeconds())
                         .isCloseTo(8.0, org.assertj.core.data.Offset.offset(1e-6)));
-        assertThat(heard.checkpoints).isEmpty();
+        // its own shard of each checkpoint (every 2 steps), never the export
+        assertThat(heard.checkpoints).extracting(CheckpointWritten::step).containsExactly(2L, 4L);
+        assertThat(heard.checkpoints).allSatisfy(c -> {
+            assertThat(c.shard()).isEqualTo(1);
+            assertThat(c.shards()).isEqualTo(2);
+            assertThat(c.path().getFileName().toString()).contains(".shard-1-of-2.");
+        });
         assertThat(result.exportedModel()).isEmpty();
-        assertThat(new CheckpointStore(tmp.resolve("checkpoints")).completeCheckpoints())
-                .isEmpty();
     }
 
     @Test

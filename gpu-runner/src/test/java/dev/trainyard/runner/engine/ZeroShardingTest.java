@@ -1,6 +1,7 @@
 package dev.trainyard.runner.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.trainyard.runner.engine.EngineRuns.Recorded;
@@ -33,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
  * clipping factor may differ in its last bits, and AdamW, which divides by the root of the second moment, turns
  * such a difference on a near-zero gradient element into a visible one: those runs agree within 1e-5 (the
  * parameters are of order 0.1 to 1; DataParallelTest, which reorders the gradient sum itself, needs 1e-4).
- * Checkpoints stay unsharded, so one written at ZeRO 2 resumes at ZeRO 0 and on one process.
+ * Each process writes its own shard of a checkpoint (about half of the state each), and the shards put together
+ * resume at another ZeRO stage and on one process.
  *
  * <p>ZeRO 3 gathers the parameters block by block and reduce-scatters each block's gradients after each
  * micro-batch's backward: with one micro-batch the arithmetic is ZeRO 2's (block recomputation repeats the same
@@ -197,11 +199,34 @@ class ZeroShardingTest {
         }
     }
 
+    /**
+     * Each process writes its own shard of a checkpoint, nothing gathered: at ZeRO 1 and 2 over two processes each
+     * shard file holds about half of the bytes of a whole checkpoint of the same model.
+     */
+    @Test
+    void eachProcessWritesAboutHalfOfTheCheckpointAtZeroOneAndTwo() throws Exception {
+        Recorded whole = EngineRuns.train(spec(2, 0, 1, 4, 1.0), tmp.resolve("whole-bytes"));
+        long wholeBytes = whole.result().lastCheckpoint().orElseThrow().bytes();
+        for (int zero = 1; zero <= 2; zero++) {
+            trainOnTwoRanks(spec(2, zero, 2, 2, 1.0), "bytes" + zero, Optional.empty());
+            for (int rank = 0; rank < 2; rank++) {
+                Path shard = tmp.resolve("bytes" + zero + "-rank" + rank)
+                        .resolve("checkpoints")
+                        .resolve(String.format("step-%08d.shard-%d-of-2.safetensors", STEPS, rank));
+                double share = Files.size(shard) / (double) wholeBytes;
+                System.out.printf(
+                        "zero %d rank %d: shard %d bytes, whole checkpoint %d bytes: %.3f%n",
+                        zero, rank, Files.size(shard), wholeBytes, share);
+                assertThat(share).as("zero %d rank %d", zero, rank).isBetween(0.45, 0.55);
+            }
+        }
+    }
+
     @Test
     void aZeroTwoCheckpointResumesAtZeroZeroAndOnOneProcess() throws Exception {
         TwoRanks zeroTwo = trainOnTwoRanks(spec(2, 2, 2, 2, 0.0), "zero2", Optional.empty());
         TwoRanks zeroZero = trainOnTwoRanks(spec(2, 0, 2, 2, 0.0), "zero0", Optional.empty());
-        Path halfway = checkpointAtStep(tmp.resolve("zero2-rank0"), 2);
+        Path halfway = checkpointAtStep("zero2", 2);
 
         // The checkpoint holds the gathered moments: resumed at ZeRO 0 the run continues as both runs did.
         TwoRanks resumedOnTwo = trainOnTwoRanks(spec(2, 0, 2, 2, 0.0), "resumed-zero0", Optional.of(halfway));
@@ -223,6 +248,16 @@ class ZeroShardingTest {
         assertThat(EngineRuns.maxAbsDifference(
                         resumedOnOne.parameters(), zeroZero.rankZero().parameters()))
                 .isLessThan(1e-4);
+
+        // without rank 1's shard the checkpoint is refused before anything trains, naming the missing shard
+        Files.delete(halfway.resolveSibling("step-00000002.shard-1-of-2.safetensors"));
+        assertThatThrownBy(() -> EngineRuns.train(
+                        spec(2, 0, 1, 4, 0.0),
+                        tmp.resolve("resumed-partial"),
+                        Optional.of(halfway),
+                        StopSignal.never()))
+                .isInstanceOf(CheckpointIntegrityException.class)
+                .hasMessageContaining("lacks shard(s) [1] of 2");
     }
 
     /**
@@ -352,7 +387,7 @@ class ZeroShardingTest {
     }
 
     /**
-     * A ZeRO 3 checkpoint holds whole parameters and moments: it resumes at ZeRO 3 on two processes (which cuts the
+     * A ZeRO 3 checkpoint (a shard per process, put together on restore) resumes at ZeRO 3 on two processes (which cuts the
      * slices out of it again) bitwise as the uninterrupted ZeRO 3 run, and at ZeRO 0 on one process as the
      * uninterrupted ZeRO 0 run does within the tolerance of a reordered sum.
      */
@@ -360,7 +395,7 @@ class ZeroShardingTest {
     void aZeroThreeCheckpointResumesAtZeroThreeAndAtZeroZeroOnOneProcess() throws Exception {
         TwoRanks zeroThree = trainOnTwoRanks(spec(2, 3, 2, 2, 0.0), "zero3", Optional.empty());
         TwoRanks zeroZero = trainOnTwoRanks(spec(2, 0, 2, 2, 0.0), "zero0-for-3", Optional.empty());
-        Path halfway = checkpointAtStep(tmp.resolve("zero3-rank0"), 2);
+        Path halfway = checkpointAtStep("zero3", 2);
 
         TwoRanks resumedAtThree = trainOnTwoRanks(spec(2, 3, 2, 2, 0.0), "resumed-zero3", Optional.of(halfway));
         assertThat(resumedAtThree.rankZero().losses())
@@ -477,16 +512,11 @@ class ZeroShardingTest {
         throw new AssertionError("no AdamW state line in " + log);
     }
 
-    private static Path checkpointAtStep(Path out, long step) throws Exception {
-        try (var files = Files.walk(out)) {
-            for (Path p :
-                    files.filter(f -> f.toString().endsWith(".safetensors")).toList()) {
-                if (!p.startsWith(out.resolve("model"))
-                        && CheckpointStore.load(p).step() == step) {
-                    return p;
-                }
-            }
-        }
-        throw new AssertionError("no checkpoint of step " + step + " under " + out);
+    /** The sharded checkpoint of {@code step} that both ranks of run {@code name} wrote, put together. */
+    private Path checkpointAtStep(String name, long step) throws Exception {
+        return EngineRuns.collectStep(
+                List.of(tmp.resolve(name + "-rank0"), tmp.resolve(name + "-rank1")),
+                step,
+                tmp.resolve(name + "-collected-" + step));
     }
 }

@@ -16,11 +16,12 @@ public class CheckpointsCommand extends ApiCommand {
     @Override
     public Integer call() {
         List<Checkpoint> checkpoints = api().jobs().listJobCheckpoints(id);
-        Table t = new Table("ID", "STEP", "SIZE", "EVAL_LOSS", "SHA256", "CREATED");
+        Table t = new Table("ID", "STEP", "SHARDS", "SIZE", "EVAL_LOSS", "SHA256", "CREATED");
         for (Checkpoint c : checkpoints) {
             t.add(
                     c.getId(),
                     c.getStep(),
+                    c.getShardCount() == null ? 1 : c.getShardCount(),
                     Formats.bytes(c.getSizeBytes()),
                     Formats.number(c.getEvalLoss()),
                     c.getSha256(),

@@ -5,6 +5,7 @@ import dev.trainyard.cli.CliFailure;
 import dev.trainyard.cli.ExitCodes;
 import dev.trainyard.cli.Formats;
 import dev.trainyard.client.model.Checkpoint;
+import dev.trainyard.client.model.CheckpointShard;
 import dev.trainyard.client.model.ExportFile;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,7 +20,8 @@ import picocli.CommandLine.Parameters;
 @Command(
         name = "download",
         description = "Download a checkpoint of a job (the latest by default), or with --export its final export"
-                + " (model.safetensors and config.json), and verify each SHA-256.")
+                + " (model.safetensors and config.json), and verify each SHA-256. A sharded checkpoint (one file"
+                + " per data-parallel rank) is saved as a folder of its shards.")
 public class DownloadCommand extends ApiCommand {
     @Parameters(index = "0", paramLabel = "ID", description = "Job id.")
     private long id;
@@ -35,7 +37,8 @@ public class DownloadCommand extends ApiCommand {
             names = {"-o", "--output"},
             paramLabel = "FILE",
             description = "Where to write it (default: job-ID-step-STEP.safetensors in the current directory;"
-                    + " with --export a folder, default job-ID-export).")
+                    + " for a sharded checkpoint a folder, default job-ID-step-STEP; with --export a folder,"
+                    + " default job-ID-export).")
     private Path output;
 
     @Option(
@@ -50,6 +53,9 @@ public class DownloadCommand extends ApiCommand {
             return downloadExport();
         }
         Checkpoint c = choose(api().jobs().listJobCheckpoints(id));
+        if (c.getShardCount() != null && c.getShardCount() > 1) {
+            return downloadShards(c);
+        }
         Path target = output != null ? output : Path.of("job-" + id + "-step-" + c.getStep() + ".safetensors");
         long size = new CheckpointDownload(api()).download(id, c.getId(), c.getSha256(), target);
         if (json) {
@@ -73,6 +79,71 @@ public class DownloadCommand extends ApiCommand {
         }
         out().flush();
         return ExitCodes.OK;
+    }
+
+    /**
+     * A sharded checkpoint has no single file: every shard goes into a folder under the engine's names, each with
+     * the small manifest (size, SHA-256) the engine checks it against, so {@code train --resume} takes the folder's
+     * shard 0 as it is.
+     */
+    private Integer downloadShards(Checkpoint c) {
+        Path folder = output != null ? output : Path.of("job-" + id + "-step-" + c.getStep());
+        CheckpointDownload download = new CheckpointDownload(api());
+        long total = 0;
+        List<Map<String, Object>> saved = new ArrayList<>();
+        for (CheckpointShard shard : c.getShards()) {
+            String base = String.format("step-%08d.shard-%d-of-%d", c.getStep(), shard.getShard(), c.getShardCount());
+            Path target = folder.resolve(base + ".safetensors");
+            long size = download.downloadShard(id, c.getId(), shard.getShard(), shard.getSha256(), target);
+            writeShardManifest(folder.resolve(base + ".manifest.json"), c, shard, target);
+            total += size;
+            saved.add(Map.of(
+                    "shard",
+                    shard.getShard(),
+                    "file",
+                    target.toAbsolutePath().toString(),
+                    "sha256",
+                    shard.getSha256()));
+        }
+        if (json) {
+            printJson(Map.of(
+                    "jobId",
+                    id,
+                    "checkpointId",
+                    c.getId(),
+                    "step",
+                    c.getStep(),
+                    "folder",
+                    folder.toAbsolutePath().toString(),
+                    "sizeBytes",
+                    total,
+                    "shards",
+                    saved));
+        } else {
+            out().printf(
+                            "Saved checkpoint %d (step %d) of job %d, %d shards, to %s: %s, each shard's SHA-256"
+                                    + " verified%n",
+                            c.getId(), c.getStep(), id, c.getShardCount(), folder, Formats.bytes(total));
+        }
+        out().flush();
+        return ExitCodes.OK;
+    }
+
+    private static void writeShardManifest(Path manifest, Checkpoint c, CheckpointShard shard, Path file) {
+        Map<String, Object> fields = new java.util.LinkedHashMap<>();
+        fields.put("format", "trainyard-sharded-checkpoint-1");
+        fields.put("file", file.getFileName().toString());
+        fields.put("step", c.getStep());
+        fields.put("shard", shard.getShard());
+        fields.put("shards", c.getShardCount());
+        fields.put("sha256", shard.getSha256());
+        fields.put("bytes", shard.getSizeBytes());
+        try {
+            java.nio.file.Files.writeString(
+                    manifest, new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(fields));
+        } catch (java.io.IOException e) {
+            throw new CliFailure(ExitCodes.FAILURE, "cannot write " + manifest + ": " + e.getMessage());
+        }
     }
 
     private Integer downloadExport() {

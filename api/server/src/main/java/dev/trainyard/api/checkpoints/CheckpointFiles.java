@@ -73,6 +73,27 @@ public class CheckpointFiles {
         return relative;
     }
 
+    /** The folder, relative to the store's root, that holds the shards of a sharded checkpoint. */
+    public static String shardFolder(long jobId, long attemptId, long step) {
+        return "job-" + jobId + "/step-" + String.format("%010d", step) + "-attempt-" + attemptId + ".shards";
+    }
+
+    /**
+     * Moves a verified shard into its checkpoint's folder, under the name the engine gives it (so a downloaded set
+     * of shards loads as it is), and returns the path relative to the store's root.
+     */
+    public String keepShard(Received received, String folder, long step, int shard, int shards) {
+        String relative = folder + "/" + String.format("step-%08d.shard-%d-of-%d.safetensors", step, shard, shards);
+        try {
+            Path target = resolve(relative);
+            Files.createDirectories(target.getParent());
+            Files.move(received.temp(), target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot move checkpoint shard into place", e);
+        }
+        return relative;
+    }
+
     /**
      * Moves a verified export file to {@code job-<id>/export/<name>}, replacing the file of an earlier attempt
      * atomically, and returns the path relative to the store's root. {@code name} is one of
@@ -102,9 +123,22 @@ public class CheckpointFiles {
         return p;
     }
 
-    /** Deletes a stored file; a file that is already gone counts as deleted. */
+    /**
+     * Deletes a stored file, or a sharded checkpoint's folder with its shards; one that is already gone counts as
+     * deleted.
+     */
     public boolean delete(String relative) {
-        return delete(resolve(relative));
+        Path p = resolve(relative);
+        if (Files.isDirectory(p)) {
+            try (var files = Files.list(p)) {
+                if (!files.allMatch(CheckpointFiles::delete)) {
+                    return false;
+                }
+            } catch (IOException e) {
+                return false;
+            }
+        }
+        return delete(p);
     }
 
     private static boolean delete(Path p) {

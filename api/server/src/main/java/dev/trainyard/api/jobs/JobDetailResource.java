@@ -114,15 +114,22 @@ public class JobDetailResource {
     public RestResponse<Object> downloadCheckpoint(
             @PathParam("id") long id,
             @PathParam("checkpointId") long checkpointId,
+            @Parameter(
+                            description = "Of a sharded checkpoint (shardCount > 1): the shard to download, required;"
+                                    + " the answer's X-Checksum-Sha256 is that shard's")
+                    @QueryParam("shard")
+                    Integer shard,
             @HeaderParam("Range") String range) {
-        JobDetails.Download d = details.checkpointFile(caller.get(), id, checkpointId);
+        JobDetails.Download d = details.checkpointFile(caller.get(), id, checkpointId, shard);
         File file = d.file().toFile();
         long size = file.length();
-        String name = "job-" + id + "-step-" + d.checkpoint().step() + ".safetensors";
+        String name = d.checkpoint().sharded()
+                ? "job-" + id + "-" + d.file().getFileName()
+                : "job-" + id + "-step-" + d.checkpoint().step() + ".safetensors";
         if (range == null) {
             return RestResponse.ResponseBuilder.<Object>ok(file)
                     .header("Accept-Ranges", "bytes")
-                    .header("X-Checksum-Sha256", d.checkpoint().sha256())
+                    .header("X-Checksum-Sha256", d.sha256())
                     .header("Content-Disposition", "attachment; filename=\"" + name + "\"")
                     .build();
         }

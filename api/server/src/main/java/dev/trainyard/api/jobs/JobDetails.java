@@ -3,6 +3,7 @@ package dev.trainyard.api.jobs;
 import dev.trainyard.api.auth.Caller;
 import dev.trainyard.api.checkpoints.CheckpointFiles;
 import dev.trainyard.api.checkpoints.CheckpointIndex;
+import dev.trainyard.api.checkpoints.CheckpointShards;
 import dev.trainyard.api.checkpoints.CheckpointView;
 import dev.trainyard.api.checkpoints.ExportFileView;
 import dev.trainyard.api.checkpoints.ExportIndex;
@@ -178,15 +179,21 @@ public class JobDetails {
                         .toList());
     }
 
-    /** The file of a complete checkpoint, for download. */
-    public Download checkpointFile(Caller caller, long jobId, long checkpointId) {
-        CheckpointIndex.Row row = read(caller, jobId, c -> CheckpointIndex.find(c, jobId, checkpointId))
-                .orElseThrow(() -> new ApiException.NotFound("checkpoint", checkpointId));
-        return new Download(files.resolve(row.path()), row.view());
+    /**
+     * The file of a complete checkpoint, for download: a whole checkpoint's, or shard {@code shard} of a sharded
+     * one (which has no single file: asked without a shard, it is a 400 naming how many there are).
+     */
+    public Download checkpointFile(Caller caller, long jobId, long checkpointId, Integer shard) {
+        return read(caller, jobId, c -> {
+            CheckpointIndex.Row row = CheckpointIndex.find(c, jobId, checkpointId)
+                    .orElseThrow(() -> new ApiException.NotFound("checkpoint", checkpointId));
+            CheckpointShards.StoredFile file = CheckpointShards.fileOf(c, row, shard);
+            return new Download(files.resolve(file.path()), row.view(), file.sha256());
+        });
     }
 
-    /** A checkpoint file with its index entry. */
-    public record Download(Path file, CheckpointView checkpoint) {}
+    /** A checkpoint file (or shard) with its index entry and its own digest. */
+    public record Download(Path file, CheckpointView checkpoint, String sha256) {}
 
     /** The job's final export: the files its completing attempt uploaded (none before that). */
     public ExportView export(Caller caller, long jobId) {

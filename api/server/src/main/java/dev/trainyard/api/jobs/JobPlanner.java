@@ -11,6 +11,7 @@ import dev.trainyard.spec.LayoutSearch;
 import dev.trainyard.spec.MemoryEstimate;
 import dev.trainyard.spec.MemoryPlan;
 import dev.trainyard.spec.ModelLayout;
+import dev.trainyard.spec.PipelineCut;
 import dev.trainyard.spec.ProcessLayout;
 import dev.trainyard.spec.WorstCaseCost;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -133,6 +134,34 @@ public class JobPlanner {
     }
 
     /**
+     * Why one data-parallel replica of a multi-node job cannot sit on any runner of the pools it may run in: a replica
+     * (tensorParallel x stages devices) is never cut between runners unless it is a lone pipeline of single-device
+     * stages ({@link PipelineCut}). Empty when it can, or when a pool has no active runner to judge by.
+     */
+    public Optional<ApiException.InvalidInput> replicaMisfit(JobSpec spec) {
+        int replica = ProcessLayout.replicaDevices(spec);
+        if (!Boolean.TRUE.equals(spec.resources().multiNode()) || PipelineCut.allowed(spec) || replica <= 1) {
+            return Optional.empty();
+        }
+        int largest = 0;
+        for (PoolEntity pool : candidates(spec)) {
+            PoolRepository.Capacity c = pools.capacity(pool.id);
+            if (c.runners() == 0) {
+                return Optional.empty();
+            }
+            largest = Math.max(largest, c.largestRunnerGpus());
+        }
+        if (largest == 0 || largest >= replica) {
+            return Optional.empty();
+        }
+        return Optional.of(ApiException.InvalidInput.of(
+                "parallelism",
+                "one data-parallel replica needs tensorParallel x stages = " + replica
+                        + " devices on one runner, and the largest active runner the job may use has " + largest
+                        + ": only a pipeline with dataParallel 1 and tensorParallel 1 is cut between runners"));
+    }
+
+    /**
      * What the fullest device needs where the job would have the most room, on the runner with the most devices:
      * as the runners are judged, for the most a process there may hold ({@link ProcessLayout#worstOn}).
      */
@@ -164,6 +193,9 @@ public class JobPlanner {
         if (!ModelLayout.known(spec.model())) {
             return Optional.empty();
         }
+        if (PipelineCut.allowed(spec)) {
+            return stageShortfall(pool, runners, spec);
+        }
         String first = null;
         for (PoolRepository.RunnerDevices runner : runners) {
             List<MemoryEstimate> perDevice =
@@ -179,6 +211,34 @@ public class JobPlanner {
         return first == null
                 ? Optional.empty()
                 : Optional.of("the memory plan fits no runner of pool '" + pool.name + "': " + first);
+    }
+
+    /**
+     * Why a pipeline the scheduler may cut between runners ({@link PipelineCut}) cannot run in {@code pool}: some
+     * stage fits no runner's device on its own, naming the first runner's numbers for the first such stage.
+     */
+    private static Optional<String> stageShortfall(
+            PoolEntity pool, List<PoolRepository.RunnerDevices> runners, JobSpec spec) {
+        List<MemoryEstimate> stages = PipelineCut.perStage(spec);
+        for (int stage = 0; stage < stages.size(); stage++) {
+            List<MemoryEstimate> alone = List.of(stages.get(stage));
+            Optional<String> first = Optional.empty();
+            for (PoolRepository.RunnerDevices runner : runners) {
+                Optional<String> shortfall = DeviceMemoryFit.shortfall(alone, runner.devices());
+                if (shortfall.isEmpty()) {
+                    first = Optional.empty();
+                    break;
+                }
+                if (first.isEmpty()) {
+                    first = Optional.of("on runner " + runner.runner() + " " + shortfall.get());
+                }
+            }
+            if (first.isPresent()) {
+                return Optional.of("the memory plan's pipeline stage " + stage + " fits no runner of pool '" + pool.name
+                        + "': " + first.get());
+            }
+        }
+        return Optional.empty();
     }
 
     private PlanView.PoolFit fit(PoolEntity pool, JobSpec spec) {

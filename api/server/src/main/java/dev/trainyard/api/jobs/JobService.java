@@ -86,6 +86,9 @@ public class JobService {
         planner.memoryMisfit(spec).ifPresent(misfit -> {
             throw misfit.refusal();
         });
+        planner.replicaMisfit(spec).ifPresent(refusal -> {
+            throw refusal;
+        });
         JobEntity job = newJob(caller, spec, specJson, project, pool, idempotencyKey);
         lifecycle.submit(job, "Submitted by " + caller.tokenName());
         signals.jobsChanged();

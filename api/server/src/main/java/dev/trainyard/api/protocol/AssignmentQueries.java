@@ -1,6 +1,8 @@
 package dev.trainyard.api.protocol;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.trainyard.api.checkpoints.CheckpointIndex;
+import dev.trainyard.api.checkpoints.CheckpointView;
 import dev.trainyard.api.db.Jdbc;
 import dev.trainyard.api.lifecycle.StopReason;
 import dev.trainyard.spec.DataAccessPolicy;
@@ -52,10 +54,7 @@ final class AssignmentQueries {
                  where ar.runner_id = ? and a.ended_at is null order by a.id""",
                 rs -> {
                     long checkpoint = rs.getLong(11);
-                    RunnerMessages.CheckpointRef resume = rs.wasNull()
-                            ? null
-                            : new RunnerMessages.CheckpointRef(
-                                    checkpoint, rs.getLong(12), rs.getString(13), rs.getLong(14));
+                    RunnerMessages.CheckpointRef resume = rs.wasNull() ? null : resumeRef(c, checkpoint);
                     JobSpec spec = StoredSpecs.read(json, rs.getString(5));
                     ReplicaShare share = ReplicaShare.of(spec, rs.getInt(15), rs.getInt(16), rs.getInt(6));
                     String host = rs.getString(17);
@@ -71,6 +70,7 @@ final class AssignmentQueries {
                             rs.getInt(8),
                             share.first(),
                             share.count(),
+                            StageShare.of(spec, rs.getInt(8), rs.getInt(7), rs.getInt(16), rs.getInt(6)),
                             rendezvous,
                             rs.getString(9),
                             StopReason.protocolWordOf(rs.getString(10)),
@@ -83,6 +83,17 @@ final class AssignmentQueries {
                             rs.getObject(23, Double.class));
                 },
                 runnerId);
+    }
+
+    /**
+     * The checkpoint an attempt resumes from, with its shards: a query of its own inside the row loop (the driver
+     * has read the rows already), as only an attempt's first assignments resume.
+     */
+    private static RunnerMessages.CheckpointRef resumeRef(Connection c, long checkpointId) throws SQLException {
+        CheckpointView v =
+                CheckpointIndex.findAny(c, checkpointId).orElseThrow().view();
+        return new RunnerMessages.CheckpointRef(
+                v.id(), v.step(), v.sha256(), v.sizeBytes(), v.shardCount(), v.shards());
     }
 
     private static List<String> strings(ObjectMapper json, String array) throws SQLException {

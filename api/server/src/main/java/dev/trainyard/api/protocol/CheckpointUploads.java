@@ -3,6 +3,7 @@ package dev.trainyard.api.protocol;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.trainyard.api.checkpoints.CheckpointFiles;
 import dev.trainyard.api.checkpoints.CheckpointIndex;
+import dev.trainyard.api.checkpoints.CheckpointShards;
 import dev.trainyard.api.checkpoints.CheckpointView;
 import dev.trainyard.api.db.Jdbc;
 import dev.trainyard.api.db.Transactions;
@@ -39,12 +40,57 @@ public class CheckpointUploads {
         this.clock = clock;
     }
 
+    /** Which shard of how many an upload is: 0 of 1 for a whole checkpoint. */
+    public record ShardOf(int shard, int shards) {
+        public static final ShardOf WHOLE = new ShardOf(0, 1);
+
+        /** From the optional query parameters: both or neither. */
+        public static ShardOf of(Integer shard, Integer shards) {
+            if (shard == null && shards == null) {
+                return WHOLE;
+            }
+            if (shard == null || shards == null) {
+                throw ApiException.InvalidInput.of(shard == null ? "shard" : "shards", "is required with the other");
+            }
+            if (shards < 1 || shards > MAX_SHARDS) {
+                throw ApiException.InvalidInput.of("shards", "must be between 1 and " + MAX_SHARDS);
+            }
+            if (shard < 0 || shard >= shards) {
+                throw ApiException.InvalidInput.of("shard", "must be between 0 and shards - 1 (" + (shards - 1) + ")");
+            }
+            return new ShardOf(shard, shards);
+        }
+
+        boolean sharded() {
+            return shards > 1;
+        }
+    }
+
+    static final int MAX_SHARDS = 4096;
+
     /** Receives a checkpoint; it counts only if its SHA-256 matches the one the runner declared. */
     public CheckpointView checkpoint(
             long tokenId,
             long attemptId,
             String leaseToken,
             long step,
+            String declaredSha256,
+            Double evalLoss,
+            InputStream body) {
+        return checkpoint(tokenId, attemptId, leaseToken, step, ShardOf.WHOLE, declaredSha256, evalLoss, body);
+    }
+
+    /**
+     * Receives a whole checkpoint, or one shard of a sharded one (which only the runner holding that data-parallel
+     * rank of the attempt may send); it counts only if its SHA-256 matches the one the runner declared, and a
+     * sharded checkpoint is complete once all of its shards have.
+     */
+    public CheckpointView checkpoint(
+            long tokenId,
+            long attemptId,
+            String leaseToken,
+            long step,
+            ShardOf part,
             String declaredSha256,
             Double evalLoss,
             InputStream body) {
@@ -60,6 +106,9 @@ public class CheckpointUploads {
         FencedAttempt before = transactions.inNew(c -> {
             FencedAttempt fenced = FencedAttempt.check(c, tokenId, attemptId, leaseToken);
             ProtocolBodies.checkStep("step", step, AttemptQueries.totalSteps(c, fenced.jobId()));
+            if (part.sharded()) {
+                ShardSenders.runnerOf(c, tokenId, attemptId, part);
+            }
             return fenced;
         });
         CheckpointFiles.Received received = files.receive(before.jobId(), body, MAX_CHECKPOINT_BYTES);
@@ -78,18 +127,73 @@ public class CheckpointUploads {
         try {
             return transactions.inNew(c -> {
                 FencedAttempt a = FencedAttempt.check(c, tokenId, attemptId, leaseToken);
+                if (part.sharded()) {
+                    return keepShard(c, tokenId, a, step, part, received, evalLoss, now);
+                }
                 String path = files.keep(received, a.jobId(), attemptId, step);
                 long id = CheckpointIndex.insertComplete(
                         c, a.jobId(), attemptId, step, path, received.bytes(), received.sha256(), evalLoss, now);
                 AttemptQueries.touchCheckpoint(c, attemptId, now);
                 retain(c, a.jobId());
-                return new CheckpointView(
+                return CheckpointView.whole(
                         id, a.jobId(), attemptId, step, received.bytes(), received.sha256(), evalLoss, now);
             });
         } catch (RuntimeException e) {
             files.discard(received);
             throw e;
         }
+    }
+
+    /**
+     * Stores one verified shard under the attempt's checkpoint of that step; the last one makes it COMPLETE, and
+     * only then does retention count it. The same shard sent again (a retried upload) is accepted if it has the
+     * same digest and refused if not.
+     */
+    private CheckpointView keepShard(
+            Connection c,
+            long tokenId,
+            FencedAttempt a,
+            long step,
+            ShardOf part,
+            CheckpointFiles.Received received,
+            Double evalLoss,
+            Instant now)
+            throws SQLException {
+        long runnerId = ShardSenders.runnerOf(c, tokenId, a.attemptId(), part);
+        String folder = CheckpointFiles.shardFolder(a.jobId(), a.attemptId(), step);
+        long id = CheckpointShards.open(c, a.jobId(), a.attemptId(), step, part.shards(), folder, evalLoss, now);
+        java.util.Optional<String> stored = CheckpointShards.storedSha256(c, id, part.shard());
+        if (stored.isPresent()) {
+            files.discard(received);
+            if (!stored.get().equals(received.sha256())) {
+                throw new ApiException.Conflict(
+                        ProblemType.INVALID_STATE,
+                        "Shard " + part.shard() + " of the checkpoint of step " + step + " is stored already, with"
+                                + " SHA-256 " + stored.get() + "; it cannot be replaced");
+            }
+        } else {
+            String path = files.keepShard(received, folder, step, part.shard(), part.shards());
+            CheckpointShards.add(c, id, part.shard(), runnerId, path, received.bytes(), received.sha256(), now);
+        }
+        AttemptQueries.touchCheckpoint(c, a.attemptId(), now);
+        if (CheckpointShards.completeIfWhole(c, id, now)) {
+            retain(c, a.jobId());
+        }
+        return CheckpointIndex.findLive(c, id).orElseThrow().view();
+    }
+
+    /**
+     * The attempt's checkpoint of a step as the platform has it (a sharded one possibly still missing shards): rank
+     * 0 asks before it ends a stopped attempt, so that the others' last shards are in before the attempt is over.
+     */
+    public CheckpointView checkpointOfStep(long tokenId, long attemptId, String leaseToken, long step) {
+        return transactions.inNew(c -> {
+            FencedAttempt.checkForReport(c, tokenId, attemptId, leaseToken);
+            return CheckpointIndex.ofAttemptStep(c, attemptId, step)
+                    .map(CheckpointIndex.Row::view)
+                    .orElseThrow(
+                            () -> new ApiException.NotFound("checkpoint of step " + step + " of attempt", attemptId));
+        });
     }
 
     /**
@@ -109,6 +213,16 @@ public class CheckpointUploads {
         });
     }
 
+    /**
+     * The file a resuming runner downloads: a whole checkpoint's, or the named shard of a sharded one (see {@link
+     * #checkpointForResume} for who may). A sharded checkpoint without a shard number is a bad request.
+     */
+    public CheckpointShards.StoredFile fileForResume(
+            long tokenId, long checkpointId, String leaseToken, Integer shard) {
+        CheckpointIndex.Row row = checkpointForResume(tokenId, checkpointId, leaseToken);
+        return transactions.inNew(c -> CheckpointShards.fileOf(c, row, shard));
+    }
+
     /** Applies the job's keepLast / keepBest policy now that one more checkpoint is complete. */
     private void retain(Connection c, long jobId) throws SQLException {
         JobSpec spec = Jdbc.queryOne(
@@ -119,6 +233,7 @@ public class CheckpointUploads {
                 : spec.checkpoint().keepLast();
         boolean keepBest = spec.checkpoint() != null
                 && Boolean.TRUE.equals(spec.checkpoint().keepBest());
+        CheckpointIndex.abandonOvertaken(c, jobId);
         CheckpointIndex.retain(c, jobId, keepLast, keepBest);
     }
 }

@@ -91,6 +91,11 @@ public final class RunnerMessages {
             int localReplicas,
 
             @Schema(
+                    description = "The pipeline stages this runner holds when one replica's pipeline is cut between"
+                            + " runners; absent when each runner holds whole pipelines")
+            PipelineShare pipeline,
+
+            @Schema(
                     description = "host:port of rank 0's TCP stores, once rank 0 has published it (attempts over"
                             + " several runners only)")
             String rendezvous,
@@ -117,13 +122,43 @@ public final class RunnerMessages {
                             + " it; absent when not declared")
             Double peakFlopsPerDevice) {}
 
-    /** A complete checkpoint a runner can download. */
+    /**
+     * The stages of one replica's pipeline that a runner holds: runner rank r holds the stages right after rank
+     * r - 1's; rank 0 hosts the control store at the attempt's rendezvous and writes checkpoints.
+     */
+    @Schema(name = "PipelineShare")
+    public record PipelineShare(
+            @Schema(required = true, description = "This runner's pipeline rank (its rank in the attempt)")
+            int rank,
+
+            @Schema(required = true, description = "Runners sharing the pipeline's stages")
+            int processes,
+
+            @Schema(required = true, description = "First stage this runner holds")
+            int firstStage,
+
+            @Schema(required = true, description = "Stage after the last one this runner holds (exclusive)")
+            int endStage,
+
+            @Schema(required = true, description = "Stages of the whole pipeline")
+            int stages) {}
+
+    /**
+     * A complete checkpoint a runner can download: one file, or, sharded, every shard (each downloaded with its
+     * number and checked against its own digest).
+     */
     @Schema(name = "CheckpointRef")
     public record CheckpointRef(
             @Schema(required = true) long checkpointId,
             @Schema(required = true) long step,
             @Schema(required = true) String sha256,
-            @Schema(required = true) long sizeBytes) {}
+            @Schema(required = true) long sizeBytes,
+
+            @Schema(required = true, description = "1 for a whole checkpoint")
+            int shardCount,
+
+            @Schema(required = true, description = "A sharded checkpoint's shards; empty for a whole one")
+            List<dev.trainyard.api.checkpoints.CheckpointShardView> shards) {}
 
     /** Where rank 0 of a multi-runner attempt listens for the other ranks. */
     @Schema(name = "Rendezvous")

@@ -2,7 +2,7 @@ package dev.trainyard.api.protocol;
 
 import dev.trainyard.api.auth.CurrentCaller;
 import dev.trainyard.api.checkpoints.CheckpointFiles;
-import dev.trainyard.api.checkpoints.CheckpointIndex;
+import dev.trainyard.api.checkpoints.CheckpointShards;
 import dev.trainyard.api.checkpoints.CheckpointView;
 import dev.trainyard.api.checkpoints.ExportFileView;
 import dev.trainyard.api.checkpoints.ExportIndex;
@@ -123,7 +123,9 @@ public class RunnerProtocolResource {
     @Operation(
             operationId = "uploadCheckpoint",
             summary = "Upload a checkpoint file, streamed, with its SHA-256",
-            description = "The checkpoint counts only when the body's SHA-256 equals X-Checksum-Sha256.")
+            description = "The checkpoint counts only when the body's SHA-256 equals X-Checksum-Sha256. A sharded"
+                    + " checkpoint comes as one upload per data-parallel rank (shard and shards), each from the"
+                    + " runner holding that rank; it is complete, listed and resumable once every shard is stored.")
     @RequestBody(
             required = true,
             content =
@@ -143,9 +145,37 @@ public class RunnerProtocolResource {
             @HeaderParam("X-Lease-Token") String leaseToken,
             @HeaderParam("X-Checksum-Sha256") String sha256,
             @QueryParam("evalLoss") Double evalLoss,
+            @Parameter(description = "Of a sharded checkpoint: which shard this is (the sender's data-parallel rank)")
+                    @QueryParam("shard")
+                    Integer shard,
+            @Parameter(description = "Of a sharded checkpoint: how many shards make it whole (the attempt's ranks)")
+                    @QueryParam("shards")
+                    Integer shards,
             InputStream body) {
-        return RestResponse.ok(
-                checkpoints.checkpoint(caller.get().tokenId(), id, leaseToken, step, sha256, evalLoss, body));
+        return RestResponse.ok(checkpoints.checkpoint(
+                caller.get().tokenId(),
+                id,
+                leaseToken,
+                step,
+                CheckpointUploads.ShardOf.of(shard, shards),
+                sha256,
+                evalLoss,
+                body));
+    }
+
+    @GET
+    @Path("/attempts/{id: [0-9]+}/checkpoints/{step: [0-9]+}")
+    @Operation(
+            operationId = "getAttemptCheckpoint",
+            summary = "The attempt's checkpoint of a step, complete or still missing shards",
+            description = "For rank 0 of a data-parallel attempt, before it ends a stopped attempt: whether every"
+                    + " rank's shard of the last checkpoint has arrived.")
+    public RestResponse<CheckpointView> getAttemptCheckpoint(
+            @PathParam("id") long id,
+            @PathParam("step") long step,
+            @Parameter(required = true, description = "The attempt's lease token") @HeaderParam("X-Lease-Token")
+                    String leaseToken) {
+        return RestResponse.ok(checkpoints.checkpointOfStep(caller.get().tokenId(), id, leaseToken, step));
     }
 
     @PUT
@@ -213,10 +243,14 @@ public class RunnerProtocolResource {
             @PathParam("id") long id,
             @Parameter(required = true, description = "The lease token of the attempt that resumes")
                     @HeaderParam("X-Lease-Token")
-                    String leaseToken) {
-        CheckpointIndex.Row row = checkpoints.checkpointForResume(caller.get().tokenId(), id, leaseToken);
-        return RestResponse.ResponseBuilder.ok(files.resolve(row.path()).toFile())
-                .header("X-Checksum-Sha256", row.view().sha256())
+                    String leaseToken,
+            @Parameter(description = "Of a sharded checkpoint: the shard to download (required for one)")
+                    @QueryParam("shard")
+                    Integer shard) {
+        CheckpointShards.StoredFile file =
+                checkpoints.fileForResume(caller.get().tokenId(), id, leaseToken, shard);
+        return RestResponse.ResponseBuilder.ok(files.resolve(file.path()).toFile())
+                .header("X-Checksum-Sha256", file.sha256())
                 .build();
     }
 }

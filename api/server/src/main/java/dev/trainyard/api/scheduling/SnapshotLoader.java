@@ -5,13 +5,18 @@ import dev.trainyard.api.lifecycle.AttemptState;
 import dev.trainyard.api.lifecycle.JobState;
 import dev.trainyard.api.lifecycle.RunnerState;
 import dev.trainyard.scheduler.ClusterSnapshot;
+import dev.trainyard.scheduler.PipelineStages;
 import dev.trainyard.scheduler.Pool;
 import dev.trainyard.scheduler.Priority;
 import dev.trainyard.scheduler.Project;
 import dev.trainyard.scheduler.QueuedJob;
+import dev.trainyard.scheduler.RunnerMemory;
 import dev.trainyard.scheduler.RunnerNode;
 import dev.trainyard.scheduler.RunningAttempt;
 import dev.trainyard.scheduler.Share;
+import dev.trainyard.spec.JobSpec;
+import dev.trainyard.spec.PipelineCut;
+import dev.trainyard.spec.SpecDocument;
 import java.math.BigDecimal;
 import java.sql.Array;
 import java.sql.Connection;
@@ -68,14 +73,28 @@ public final class SnapshotLoader {
                 c,
                 """
                 select r.id, r.pool_id, r.total_gpus, r.total_gpus - coalesce(u.used, 0),
-                       r.state = ? and coalesce(r.last_heartbeat_at, r.registered_at) >= ?
+                       r.state = ? and coalesce(r.last_heartbeat_at, r.registered_at) >= ?,
+                       m.smallest, coalesce(m.shared, false)
                   from runners r
+                  left join lateral (
+                       -- memory is known only when every device reports it (as the planner judges it); a row
+                       -- that is not a list of devices must not stop every cycle
+                       select case when bool_and(jsonb_typeof(d -> 'memoryBytes') = 'number')
+                                   then min((d ->> 'memoryBytes')::numeric)::bigint end smallest,
+                              bool_and(d ->> 'kind' = 'cpu') shared
+                         from jsonb_array_elements(case when jsonb_typeof(r.devices) = 'array' then r.devices
+                                                        else '[]' end) d) m on true
                   left join (select ar.runner_id, sum(ar.gpus) used from attempt_runners ar
                                join attempts a on a.id = ar.attempt_id and a.ended_at is null
                               group by ar.runner_id) u on u.runner_id = r.id
                  where r.state = any(?)""",
                 rs -> new RunnerNode(
-                        rs.getLong(1), rs.getLong(2), rs.getInt(3), Math.max(0, rs.getInt(4)), rs.getBoolean(5)),
+                        rs.getLong(1),
+                        rs.getLong(2),
+                        rs.getInt(3),
+                        Math.max(0, rs.getInt(4)),
+                        rs.getBoolean(5),
+                        new RunnerMemory(rs.getObject(6, Long.class), rs.getBoolean(7))),
                 RunnerState.ACTIVE.word(),
                 heardSince,
                 c.createArrayOf("text", new String[] {RunnerState.ACTIVE.word(), RunnerState.DRAINING.word()}));
@@ -125,7 +144,7 @@ public final class SnapshotLoader {
                 select id, project_id, pool_id, gpu_type, priority, gpus, min_gpus, multi_node, max_runtime_seconds,
                        max_cost_usd, accrued_cost_usd, submitted_at, version,
                        pending_reason, pending_message, queue_position, estimated_start_at,
-                       %s
+                       %s, case when multi_node then spec::text end
                   from jobs j where state = ?""".formatted(replicaGpus("j"));
         try (PreparedStatement ps = c.prepareStatement(sql);
                 ResultSet rs = query(ps, JobState.QUEUED.word())) {
@@ -133,6 +152,7 @@ public final class SnapshotLoader {
                 long id = rs.getLong(1);
                 long pool = rs.getLong(3);
                 Long poolId = rs.wasNull() ? null : pool;
+                PipelineStages pipeline = pipelineOf(rs.getString(19));
                 out.add(new QueuedJob(
                         id,
                         rs.getLong(2),
@@ -147,7 +167,8 @@ public final class SnapshotLoader {
                         rs.getBigDecimal(11),
                         rs.getTimestamp(12).toInstant(),
                         rs.getLong(13),
-                        rs.getInt(18)));
+                        pipeline == null ? rs.getInt(18) : 1,
+                        pipeline));
                 int position = rs.getInt(16);
                 Integer positionOrNull = rs.wasNull() ? null : position;
                 Timestamp estimate = rs.getTimestamp(17);
@@ -161,6 +182,23 @@ public final class SnapshotLoader {
             }
         }
         return out;
+    }
+
+    /**
+     * The stages of a multi-node job whose one replica may be cut between runners, with the memory plan of each
+     * (the one the submission judged the runners by), or null for any other job.
+     */
+    private static PipelineStages pipelineOf(String storedSpec) {
+        if (storedSpec == null) {
+            return null;
+        }
+        try {
+            JobSpec spec = SpecDocument.parse(storedSpec);
+            return PipelineCut.allowed(spec) ? new PipelineStages(PipelineCut.stageBytes(spec)) : null;
+        } catch (IllegalArgumentException e) {
+            // a spec stored before its rules changed is scheduled as it always was, by whole replicas
+            return null;
+        }
     }
 
     private static List<RunningAttempt> running(Connection c) throws SQLException {

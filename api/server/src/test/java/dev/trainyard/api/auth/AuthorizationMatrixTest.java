@@ -302,6 +302,7 @@ class AuthorizationMatrixTest {
             runnerOnly(
                     "uploadCheckpoint", "PUT", "/api/v1/runner/attempts/987654321/checkpoints/10", new byte[] {1, 2, 3
                     }),
+            runnerOnly("getAttemptCheckpoint", "GET", "/api/v1/runner/attempts/987654321/checkpoints/10", null),
             runnerOnly(
                     "uploadExportFile",
                     "PUT",

@@ -6,7 +6,6 @@ import static org.hamcrest.Matchers.equalTo;
 
 import dev.trainyard.api.testing.Db;
 import dev.trainyard.api.testing.Fixtures;
-import dev.trainyard.api.testing.Names;
 import dev.trainyard.api.testing.Spec;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
@@ -22,6 +21,7 @@ import org.junit.jupiter.api.Test;
  */
 @QuarkusTest
 class RendezvousTest {
+    TwoRunnerAttempt gang;
     Fixtures.Token tokenA;
     Fixtures.Token tokenB;
     long runnerA;
@@ -36,21 +36,13 @@ class RendezvousTest {
                 .set("resources.gpus", 4)
                 .set("resources.multiNode", true)
                 .set("parallelism.dataParallel", 2));
-        tokenA = Fixtures.runner();
-        tokenB = Fixtures.runner();
-        runnerA = register(tokenA, pool);
-        runnerB = register(tokenB, pool);
-        lease = UUID.randomUUID().toString();
-        Db.update("update jobs set state = 'RUNNING', started_at = now(), pending_reason = null where id = ?", job);
-        attempt = Db.queryLong("""
-                insert into attempts (job_id, number, runner_id, gpus, lease_token, state, started_at)
-                values (?, 1, ?, 4, cast(? as uuid), 'RUNNING', now()) returning id""", job, runnerA, lease);
-        Db.update(
-                "insert into attempt_runners (attempt_id, rank, runner_id, gpus) values (?, 0, ?, 2), (?, 1, ?, 2)",
-                attempt,
-                runnerA,
-                attempt,
-                runnerB);
+        gang = new TwoRunnerAttempt(pool, job, 2, 2);
+        tokenA = gang.tokenA;
+        tokenB = gang.tokenB;
+        runnerA = gang.runnerA;
+        runnerB = gang.runnerB;
+        attempt = gang.attempt;
+        lease = gang.lease;
     }
 
     @Test
@@ -64,6 +56,7 @@ class RendezvousTest {
                         b.getInt("rank"), b.getInt("worldSize"), b.getInt("firstReplica"), b.getInt("localReplicas")))
                 .containsExactly(1, 2, 1, 1);
         assertThat(b.getString("rendezvous")).isNull();
+        assertThat(a.getString("pipeline")).as("whole pipelines on each runner").isNull();
 
         publish(Map.of("leaseToken", lease, "host", "10.0.0.7", "port", 29500))
                 .statusCode(200)
@@ -147,36 +140,8 @@ class RendezvousTest {
                 .isEqualTo(new ReplicaShare(0, 3));
     }
 
-    private long register(Fixtures.Token token, String pool) {
-        return as(token.secret())
-                .body(Map.of(
-                        "name",
-                        Names.unique("node"),
-                        "host",
-                        "127.0.0.1",
-                        "pool",
-                        pool,
-                        "devices",
-                        List.of(
-                                Map.of("index", 0, "kind", "cpu", "name", "cpu:0"),
-                                Map.of("index", 1, "kind", "cpu", "name", "cpu:1"))))
-                .post("/api/v1/runner/register")
-                .then()
-                .statusCode(200)
-                .extract()
-                .jsonPath()
-                .getLong("runnerId");
-    }
-
     private JsonPath assignment(Fixtures.Token token, long runner) {
-        JsonPath answer = as(token.secret())
-                .body(Map.of("runnerId", runner, "waitMs", 0))
-                .post("/api/v1/runner/heartbeat")
-                .then()
-                .statusCode(200)
-                .extract()
-                .jsonPath();
-        return new JsonPath(answer.prettify()).setRootPath("assignments.find { it.attemptId == " + attempt + " }");
+        return gang.assignment(token, runner);
     }
 
     private io.restassured.response.ValidatableResponse publish(Map<String, Object> body) {

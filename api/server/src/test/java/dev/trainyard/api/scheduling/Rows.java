@@ -75,6 +75,7 @@ final class Rows {
         private String state = "ACTIVE";
         private Instant registeredAt = T0.minusSeconds(3600);
         private Instant heartbeatAt = T0;
+        private String devices = "[]";
 
         RunnerBuilder(long poolId) {
             this.poolId = poolId;
@@ -100,11 +101,26 @@ final class Rows {
             return this;
         }
 
+        /** The devices as the runner registered them, a JSON array. */
+        RunnerBuilder devices(String json) {
+            devices = json;
+            return this;
+        }
+
         long insert() throws SQLException {
             return Jdbc.queryOne(
-                            c, """
-                    insert into runners (pool_id, name, host, state, total_gpus, registered_at, last_heartbeat_at)
-                    values (?, ?, 'host', ?, ?, ?, ?) returning id""", rs -> rs.getLong(1), poolId, name("runner"), state, gpus, registeredAt, heartbeatAt)
+                            c,
+                            """
+                    insert into runners (pool_id, name, host, state, total_gpus, registered_at, last_heartbeat_at, devices)
+                    values (?, ?, 'host', ?, ?, ?, ?, cast(? as jsonb)) returning id""",
+                            rs -> rs.getLong(1),
+                            poolId,
+                            name("runner"),
+                            state,
+                            gpus,
+                            registeredAt,
+                            heartbeatAt,
+                            devices)
                     .orElseThrow();
         }
     }
@@ -125,6 +141,7 @@ final class Rows {
         private String state = "QUEUED";
         private boolean cancelRequested;
         private Instant submittedAt = T0.minusSeconds(600);
+        private String spec;
 
         JobBuilder(long projectId) {
             this.projectId = projectId;
@@ -228,9 +245,18 @@ final class Rows {
 
         /** Multi-node jobs are data-parallel; one replica per GPU leaves their gangs free to split anywhere. */
         private String spec() {
+            if (spec != null) {
+                return spec;
+            }
             return multiNode
                     ? "{\"parallelism\": {\"dataParallel\": " + (replicas == null ? gpus : replicas) + "}}"
                     : "{}";
+        }
+
+        /** The stored spec, instead of the minimal one the other settings imply. */
+        JobBuilder spec(String json) {
+            spec = json;
+            return this;
         }
 
         JobBuilder replicas(int value) {

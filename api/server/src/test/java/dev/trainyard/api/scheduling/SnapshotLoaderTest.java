@@ -5,13 +5,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.trainyard.api.db.Jdbc;
 import dev.trainyard.scheduler.ClusterSnapshot;
+import dev.trainyard.scheduler.PipelineStages;
 import dev.trainyard.scheduler.Pool;
 import dev.trainyard.scheduler.Priority;
 import dev.trainyard.scheduler.Project;
 import dev.trainyard.scheduler.QueuedJob;
+import dev.trainyard.scheduler.RunnerMemory;
 import dev.trainyard.scheduler.RunnerNode;
 import dev.trainyard.scheduler.RunningAttempt;
 import dev.trainyard.scheduler.Share;
+import dev.trainyard.spec.JobSpec;
+import dev.trainyard.spec.JobSpecValidator;
+import dev.trainyard.spec.PipelineCut;
+import dev.trainyard.spec.SpecDocument;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.time.Duration;
@@ -73,6 +79,52 @@ class SnapshotLoaderTest {
         assertThat(runners.get(busy)).isEqualTo(new RunnerNode(busy, pool, 8, 3, true));
         assertThat(runners.get(partner)).isEqualTo(new RunnerNode(partner, pool, 8, 4, true));
         assertThat(runners.get(draining)).isEqualTo(new RunnerNode(draining, pool, 4, 4, false));
+    }
+
+    @Test
+    void aPipelineThatMayCrossRunnersCarriesEachStagesPlanAndRunnersTheirDeviceMemory() throws Exception {
+        long pool = rows.pool("cpu", "1");
+        long project = rows.project(null);
+        long cpu = rows.runner(pool)
+                .gpus(2)
+                .devices("[{\"name\": \"cpu:0\", \"kind\": \"cpu\", \"memoryBytes\": 3000000},"
+                        + " {\"name\": \"cpu:1\", \"kind\": \"cpu\", \"memoryBytes\": 3000000}]")
+                .insert();
+        long gpu = rows.runner(pool)
+                .gpus(2)
+                .devices("[{\"name\": \"cuda:0\", \"kind\": \"cuda\", \"memoryBytes\": 8000},"
+                        + " {\"name\": \"cuda:1\", \"kind\": \"cuda\", \"memoryBytes\": 6000}]")
+                .insert();
+        long silent = rows.runner(pool)
+                .gpus(1)
+                .devices("[{\"name\": \"cuda:0\", \"kind\": \"cuda\"}]")
+                .insert();
+        JobSpec pipeline = JobSpecValidator.normalize(SpecDocument.parse("""
+                {"name": "p", "resources": {"pool": "cpu", "gpus": 3, "multiNode": true},
+                 "model": {"type": "gpt", "layers": 1, "dModel": 16, "heads": 2, "seqLen": 8},
+                 "data": {"type": "arithmetic"}, "training": {"steps": 10}}"""));
+        long cut = rows.job(project)
+                .pool(pool)
+                .gpus(3)
+                .multiNode()
+                .spec(SpecDocument.toJson(pipeline))
+                .insert();
+        long replicas =
+                rows.job(project).pool(pool).gpus(4).multiNode().replicas(2).insert();
+
+        ClusterSnapshot snapshot = load();
+        Map<Long, RunnerNode> runners = byId(snapshot.runners(), RunnerNode::id);
+        Map<Long, QueuedJob> queue = byId(snapshot.queue(), QueuedJob::id);
+
+        assertThat(runners.get(cpu).memory()).isEqualTo(new RunnerMemory(3_000_000L, true));
+        assertThat(runners.get(gpu).memory()).as("the smallest device").isEqualTo(new RunnerMemory(6000L, false));
+        assertThat(runners.get(silent).memory()).isEqualTo(RunnerMemory.unknown());
+        assertThat(queue.get(cut).pipeline()).isEqualTo(new PipelineStages(PipelineCut.stageBytes(pipeline)));
+        assertThat(queue.get(cut).replicaGpus())
+                .as("cut anywhere between stages")
+                .isEqualTo(1);
+        assertThat(queue.get(replicas).pipeline()).isNull();
+        assertThat(queue.get(replicas).replicaGpus()).isEqualTo(2);
     }
 
     @Test

@@ -484,6 +484,11 @@ final class PipelineStage {
         return sharded() ? shardedOptimizer.secondMomentsToHost() : optimizer.secondMomentsToHost();
     }
 
+    /** The ZeRO slices of parameters and moments this process owns (see {@link ShardedAdamW#ownedSlices()}). */
+    List<ShardedAdamW.OwnedSlice> ownedSlices() {
+        return shardedOptimizer.ownedSlices();
+    }
+
     /**
      * Loads this stage's part of an unsharded checkpoint, by name: whole tensors, cut to this rank's slice where
      * the parameter is split. Buffers are restored where the checkpoint has them; one written before checkpoints

@@ -32,9 +32,9 @@ import org.bytedeco.pytorch.global.torch;
  *
  * <p>Each element is updated with the same operations as {@link AdamW} applies (the gradient slice is the
  * value an all-reduce would give, the update is element-wise); only the clipping norm is summed in another
- * order. Checkpoints stay unsharded: {@link #firstMomentsToHost()} gathers the slices on every process, and
- * {@link #load} takes this process's slice of the full moments, so a checkpoint moves between ZeRO stages and
- * process counts.
+ * order. A sharded checkpoint takes each process's own slices ({@link #ownedSlices()}, no collective); the
+ * export and whole checkpoints gather them ({@link #firstMomentsToHost()}); {@link #load} takes this process's
+ * slice of the full moments, so a checkpoint moves between ZeRO stages and process counts.
  */
 final class ShardedAdamW {
 
@@ -573,6 +573,35 @@ final class ShardedAdamW {
                     full.narrow(0, m.offset(), m.numel()).view(shapes.get(m.parameter()))));
         }
         return host;
+    }
+
+    /**
+     * A run of one parameter's flat elements that this process owns, from element {@code from} on, with the
+     * parameter's and both moments' values there: what it writes to a sharded checkpoint, with no collective.
+     */
+    record OwnedSlice(String name, long[] shape, long from, float[] parameter, float[] first, float[] second) {}
+
+    /** This process's slices of every bucket, parameter by parameter (padding left out). */
+    List<OwnedSlice> ownedSlices() {
+        List<OwnedSlice> owned = new ArrayList<>();
+        for (Bucket b : buckets) {
+            for (Segment s : b.segments) {
+                Tensor values = shardsParameters && !gathered[b.block]
+                        ? b.parameterSlice.narrow(0, s.sliceOffset(), s.length())
+                        : parameters.get(s.parameter()).view(-1).narrow(0, s.parameterOffset(), s.length());
+                String name = names.get(s.parameter());
+                owned.add(new OwnedSlice(
+                        name,
+                        shapes.get(s.parameter()),
+                        s.parameterOffset(),
+                        Tensors.toHost(name, values).data(),
+                        Tensors.toHost(name, b.first.narrow(0, s.sliceOffset(), s.length()))
+                                .data(),
+                        Tensors.toHost(name, b.second.narrow(0, s.sliceOffset(), s.length()))
+                                .data()));
+            }
+        }
+        return owned;
     }
 
     /**

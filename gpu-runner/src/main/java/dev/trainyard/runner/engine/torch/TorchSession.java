@@ -8,6 +8,7 @@ import dev.trainyard.runner.engine.EngineSession;
 import dev.trainyard.runner.engine.HostTensor;
 import dev.trainyard.runner.engine.MemoryPlanner;
 import dev.trainyard.runner.engine.ModelFile;
+import dev.trainyard.runner.engine.ModelShard;
 import dev.trainyard.runner.engine.ModelState;
 import dev.trainyard.runner.engine.PipelineGroup;
 import dev.trainyard.runner.engine.PipelineSchedule;
@@ -17,6 +18,7 @@ import dev.trainyard.runner.engine.StagePlan;
 import dev.trainyard.runner.engine.StepOutcome;
 import dev.trainyard.runner.engine.StepParameters;
 import dev.trainyard.runner.engine.StopRequest;
+import dev.trainyard.runner.engine.TensorPiece;
 import dev.trainyard.runner.engine.TrainingData;
 import dev.trainyard.runner.engine.TrainingListener;
 import dev.trainyard.runner.engine.TrainingPlan;
@@ -404,28 +406,111 @@ final class TorchSession implements EngineSession {
      * not depend on the group size, and a checkpoint written at one size resumes at any other.
      */
     private List<HostTensor> whole(Function<PipelineStage, List<HostTensor>> part) {
-        List<PipelineStage> all = pipeline.stages();
-        int ranks = pipeline.ranks();
         List<HostTensor> tensors = new ArrayList<>();
-        for (int first = 0; first < all.size(); first += ranks) {
-            List<List<HostTensor>> byRank = new ArrayList<>();
-            for (int r = 0; r < ranks; r++) {
-                byRank.add(part.apply(all.get(first + r)));
-            }
-            Map<String, ShardLayout> shards = all.get(first).shards();
-            for (int k = 0; k < byRank.get(0).size(); k++) {
-                HostTensor rankZero = byRank.get(0).get(k);
-                ShardLayout layout = shards.get(rankZero.name());
-                if (layout == null) {
-                    tensors.add(rankZero);
-                } else {
-                    int index = k;
-                    tensors.add(
-                            layout.gather(byRank.stream().map(l -> l.get(index)).toList()));
-                }
-            }
+        for (List<PipelineStage> group : tensorParallelGroups()) {
+            tensors.addAll(whole(group, part));
         }
         return tensors;
+    }
+
+    /** Each stage's tensor-parallel ranks, stage by stage (one rank each without tensor parallelism). */
+    private List<List<PipelineStage>> tensorParallelGroups() {
+        List<PipelineStage> all = pipeline.stages();
+        int ranks = pipeline.ranks();
+        List<List<PipelineStage>> groups = new ArrayList<>();
+        for (int first = 0; first < all.size(); first += ranks) {
+            groups.add(all.subList(first, first + ranks));
+        }
+        return groups;
+    }
+
+    /** One stage's state as whole tensors, its ranks' slices joined in this process. */
+    private static List<HostTensor> whole(List<PipelineStage> group, Function<PipelineStage, List<HostTensor>> part) {
+        List<List<HostTensor>> byRank = group.stream().map(part).toList();
+        Map<String, ShardLayout> shards = group.get(0).shards();
+        List<HostTensor> tensors = new ArrayList<>();
+        for (int k = 0; k < byRank.get(0).size(); k++) {
+            HostTensor rankZero = byRank.get(0).get(k);
+            ShardLayout layout = shards.get(rankZero.name());
+            int index = k;
+            tensors.add(
+                    layout == null
+                            ? rankZero
+                            : layout.gather(
+                                    byRank.stream().map(l -> l.get(index)).toList()));
+        }
+        return tensors;
+    }
+
+    /**
+     * This process's own pieces, without any collective: of a stage whose state ZeRO shards over the processes,
+     * the slices it owns (each tensor-parallel rank's, placed in the whole tensor); of any other stage, which
+     * every data-parallel process holds alike, its equal share. So each process writes about 1/n of the state.
+     */
+    @Override
+    public ModelShard captureShard(int writer, int writers) {
+        List<TensorPiece> params = new ArrayList<>();
+        List<TensorPiece> buffers = new ArrayList<>();
+        List<TensorPiece> first = new ArrayList<>();
+        List<TensorPiece> second = new ArrayList<>();
+        try (var scope = new PointerScope()) {
+            for (List<PipelineStage> group : tensorParallelGroups()) {
+                ModelShard shard = group.get(0).sharded()
+                        ? ownedPieces(group, writer, writers)
+                        : ModelShard.share(
+                                new ModelState(
+                                        whole(group, PipelineStage::parametersToHost),
+                                        whole(group, PipelineStage::buffersToHost),
+                                        whole(group, PipelineStage::firstMomentsToHost),
+                                        whole(group, PipelineStage::secondMomentsToHost)),
+                                writer,
+                                writers);
+                params.addAll(shard.parameters());
+                buffers.addAll(shard.buffers());
+                first.addAll(shard.firstMoments());
+                second.addAll(shard.secondMoments());
+            }
+        }
+        return new ModelShard(params, buffers, first, second);
+    }
+
+    /**
+     * A ZeRO-sharded stage's pieces: each rank's owned runs of its (possibly tensor-split) parameters and moments,
+     * as regions of the whole tensors. A parameter every tensor rank holds whole is written by rank 0's runs.
+     */
+    private static ModelShard ownedPieces(List<PipelineStage> group, int writer, int writers) {
+        List<TensorPiece> params = new ArrayList<>();
+        List<TensorPiece> first = new ArrayList<>();
+        List<TensorPiece> second = new ArrayList<>();
+        Map<String, ShardLayout> shards = group.get(0).shards();
+        for (int rank = 0; rank < group.size(); rank++) {
+            for (ShardedAdamW.OwnedSlice owned : group.get(rank).ownedSlices()) {
+                ShardLayout layout = shards.get(owned.name());
+                if (layout == null && rank > 0) {
+                    continue;
+                }
+                params.addAll(placed(owned, owned.parameter(), layout, rank, group.size()));
+                first.addAll(placed(owned, owned.first(), layout, rank, group.size()));
+                second.addAll(placed(owned, owned.second(), layout, rank, group.size()));
+            }
+        }
+        List<TensorPiece> buffers = new ArrayList<>();
+        if (writer == 0) {
+            whole(group, PipelineStage::buffersToHost).forEach(b -> buffers.add(TensorPiece.of(b)));
+        }
+        return new ModelShard(params, buffers, first, second);
+    }
+
+    /** A flat run of a rank's tensor as pieces of the whole tensor. */
+    private static List<TensorPiece> placed(
+            ShardedAdamW.OwnedSlice owned, float[] values, ShardLayout layout, int rank, int ranks) {
+        List<TensorPiece> local = TensorPiece.ofFlatRange(owned.name(), owned.shape(), owned.from(), values);
+        if (layout == null) {
+            return local;
+        }
+        List<TensorPiece> whole = new ArrayList<>();
+        local.forEach(piece -> whole.addAll(layout.toWhole(piece, rank, ranks)));
+        return whole;
     }
 
     @Override

@@ -1,0 +1,114 @@
+package dev.trainyard.api.jobs;
+
+import static dev.trainyard.api.testing.ApiRequests.asAdmin;
+import static dev.trainyard.api.testing.ApiRequests.problem;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+
+import dev.trainyard.api.testing.Db;
+import dev.trainyard.api.testing.Fixtures;
+import dev.trainyard.api.testing.Spec;
+import dev.trainyard.spec.JobSpecValidator;
+import dev.trainyard.spec.MemoryEstimate;
+import dev.trainyard.spec.PipelineCut;
+import dev.trainyard.spec.SpecDocument;
+import io.quarkus.test.junit.QuarkusTest;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A pipeline that may be cut between runners is judged stage by stage at submission: accepted when every stage
+ * fits some runner though no runner holds them all, refused naming the stage when one fits none. Replicas of a
+ * data-parallel job are never cut: one that no runner holds is refused.
+ */
+@QuarkusTest
+class PipelineSubmitTest {
+
+    /** Two stages of a GPT big enough that its stages' memory matters (some 6.3M parameters each). */
+    static Spec twoStages(String project, String pool) {
+        return Spec.gpt(project, pool)
+                .set("model.layers", 2)
+                .set("model.dModel", 512)
+                .set("model.heads", 8)
+                .set("resources.gpus", 2)
+                .set("resources.multiNode", true)
+                .set("parallelism.stages", 2);
+    }
+
+    static List<Long> stageBytes(Spec spec) {
+        return PipelineCut.perStage(JobSpecValidator.normalize(SpecDocument.parse(spec.json()))).stream()
+                .map(MemoryEstimate::totalBytes)
+                .toList();
+    }
+
+    /** A runner of two CPU devices sharing {@code memoryBytes} of host memory. */
+    static void runnerSharing(String pool, long memoryBytes) {
+        long runner = Db.insertRunner(pool, 2, "ACTIVE");
+        String device =
+                "{\"index\": %d, \"kind\": \"cpu\", \"name\": \"cpu:%d\", \"memoryBytes\": " + memoryBytes + "}";
+        Db.update(
+                "update runners set devices = cast(? as jsonb) where id = ?",
+                "[" + device.formatted(0, 0) + ", " + device.formatted(1, 1) + "]",
+                runner);
+    }
+
+    @Test
+    void stagesThatEachFitARunnerButNotTogetherAreAcceptedOnlyWhenTheyMayCrossRunners() {
+        String project = Fixtures.project();
+        String pool = Fixtures.pool();
+        Spec spec = twoStages(project, pool);
+        List<Long> stages = stageBytes(spec);
+        long largest = Math.max(stages.get(0), stages.get(1));
+        runnerSharing(pool, largest + Math.min(stages.get(0), stages.get(1)) / 2);
+        runnerSharing(pool, largest + Math.min(stages.get(0), stages.get(1)) / 2);
+
+        problem(
+                        asAdmin()
+                                .body(spec.set("resources.multiNode", false).json())
+                                .post("/api/v1/jobs")
+                                .then(),
+                        400)
+                .body("errors[0].message", containsString("the plan's 2 devices need together"));
+        asAdmin()
+                .body(spec.set("resources.multiNode", true).json())
+                .post("/api/v1/jobs")
+                .then()
+                .statusCode(201);
+    }
+
+    @Test
+    void replicasThatWouldNeedACutBetweenRunnersAreRefused() {
+        String project = Fixtures.project();
+        String pool = Fixtures.pool();
+        Db.insertRunner(pool, 2, "ACTIVE");
+        Spec replicas = Spec.gpt(project, pool)
+                .set("resources.gpus", 6)
+                .set("resources.multiNode", true)
+                .set("parallelism.dataParallel", 2)
+                .set("training.batchSize", 16)
+                .set("parallelism.microBatches", 2);
+
+        problem(asAdmin().body(replicas.json()).post("/api/v1/jobs").then(), 400)
+                .body("errors[0].field", equalTo("parallelism"))
+                .body("errors[0].message", containsString("needs tensorParallel x stages = 3 devices on one runner"));
+        asAdmin()
+                .body(replicas.set("resources.gpus", 4).json())
+                .post("/api/v1/jobs")
+                .then()
+                .statusCode(201);
+    }
+
+    @Test
+    void aStageThatFitsNoRunnerIsRefusedByName() {
+        String project = Fixtures.project();
+        String pool = Fixtures.pool();
+        Spec spec = twoStages(project, pool);
+        List<Long> stages = stageBytes(spec);
+        runnerSharing(pool, Math.min(stages.get(0), stages.get(1)) - 1);
+
+        problem(asAdmin().body(spec.json()).post("/api/v1/jobs").then(), 400)
+                .body(
+                        "errors[0].message",
+                        containsString("the memory plan's pipeline stage 0 fits no runner of pool '" + pool + "'"));
+    }
+}

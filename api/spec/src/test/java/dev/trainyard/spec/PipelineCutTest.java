@@ -1,0 +1,75 @@
+package dev.trainyard.spec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * multiNode with one replica spreads its pipeline's stages over runners, and only where the engine can cut it:
+ * single-device stages, not elastic; anything else is refused with the field to change.
+ */
+class PipelineCutTest {
+    /** A 3-stage pipeline (1 layer: embedding, block, head) on 3 devices that may cross runners. */
+    static final String THREE_STAGES =
+            JobSpecValidatorTest.MINIMAL.replace("\"gpus\": 1", "\"gpus\": 3, \"multiNode\": true");
+
+    @Test
+    void aSingleReplicaPipelineOfOneDeviceStagesMayBeCutBetweenRunners() {
+        JobSpec spec = JobSpecValidator.normalize(SpecDocument.parse(THREE_STAGES));
+
+        assertThat(PipelineCut.allowed(spec)).isTrue();
+        assertThat(PipelineCut.stageBytes(spec))
+                .hasSize(3)
+                .allSatisfy(bytes -> assertThat(bytes).isPositive())
+                .isEqualTo(new ProcessLayout(1, 1)
+                        .perStage(spec, 3).stream()
+                                .map(MemoryEstimate::totalBytes)
+                                .toList());
+    }
+
+    @Test
+    void withoutMultiNodeOrWithReplicasThePipelineStaysWhole() {
+        JobSpec oneRunner =
+                JobSpecValidator.normalize(SpecDocument.parse(THREE_STAGES.replace(", \"multiNode\": true", "")));
+        JobSpec replicas = JobSpecValidator.normalize(SpecDocument.parse(THREE_STAGES
+                .replace("\"gpus\": 3", "\"gpus\": 2")
+                .replace("\"training\"", "\"parallelism\": {\"dataParallel\": 2}, \"training\"")));
+
+        assertThat(PipelineCut.allowed(oneRunner)).isFalse();
+        assertThat(PipelineCut.allowed(replicas)).isFalse();
+    }
+
+    @Test
+    void aTensorParallelPipelineOverRunnersIsRefusedNamingTheLimit() {
+        String tensorParallel = THREE_STAGES
+                .replace("\"gpus\": 3", "\"gpus\": 4")
+                .replace("\"training\"", "\"parallelism\": {\"tensorParallel\": 2}, \"training\"");
+
+        assertThat(violations(tensorParallel))
+                .singleElement()
+                .asString()
+                .contains("resources.multiNode", "parallelism.tensorParallel 1");
+    }
+
+    @Test
+    void oneDeviceOrAnElasticMinimumCannotBeCut() {
+        assertThat(violations(THREE_STAGES.replace("\"gpus\": 3", "\"gpus\": 1")))
+                .singleElement()
+                .asString()
+                .contains("resources.multiNode", "at least 2 pipeline stages");
+        assertThat(violations(THREE_STAGES.replace("\"gpus\": 3", "\"gpus\": 3, \"minGpus\": 2")))
+                .singleElement()
+                .asString()
+                .contains("resources.minGpus", "must equal resources.gpus");
+    }
+
+    private static List<String> violations(String json) {
+        try {
+            JobSpecValidator.normalize(SpecDocument.parse(json));
+            return List.of();
+        } catch (InvalidFieldsException e) {
+            return e.violations().stream().map(FieldViolation::toString).toList();
+        }
+    }
+}

@@ -1,0 +1,128 @@
+package dev.trainyard.runner.agent;
+
+import dev.trainyard.client.model.Assignment;
+import dev.trainyard.client.model.PipelineShare;
+import dev.trainyard.client.model.Rendezvous;
+import dev.trainyard.runner.engine.DataParallelGroup;
+import dev.trainyard.runner.engine.PipelineGroup;
+import dev.trainyard.runner.engine.StorePorts;
+import dev.trainyard.runner.engine.TrainingRun;
+import dev.trainyard.spec.JobSpec;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * How this runner's rank of an attempt over several runners meets the others: rank 0 reserves a port for its
+ * control TCP store and publishes it through the API; the other ranks wait until a heartbeat carries that address.
+ * The assignment says whether the ranks hold whole replicas (a data-parallel group) or consecutive stages of one
+ * replica's pipeline (a pipeline group); both meet the same way.
+ */
+final class RankRendezvous {
+    private final ApiSession session;
+    private final Assignment assignment;
+    private final RunnerAgent.Settings settings;
+    private final AttemptControl control;
+    private final CompletableFuture<String> address = new CompletableFuture<>();
+
+    RankRendezvous(ApiSession session, Assignment assignment, RunnerAgent.Settings settings, AttemptControl control) {
+        this.session = session;
+        this.assignment = assignment;
+        this.settings = settings;
+        this.control = control;
+    }
+
+    /** Rank 0's address as a heartbeat lists it (null until published). */
+    void offer(String published) {
+        if (published != null) {
+            address.complete(published);
+        }
+    }
+
+    /** The run as this runner's rank: its stages of a pipeline cut between runners, or its replicas. */
+    TrainingRun join(TrainingRun run) throws IOException, InterruptedException {
+        PipelineShare share = assignment.getPipeline();
+        return share != null ? run.asPipelineRank(pipelineRank(share)) : run.asReplica(replicaGroup(run.spec()));
+    }
+
+    /** This runner's place among the data-parallel ranks, which meet at rank 0's control store. */
+    private DataParallelGroup replicaGroup(JobSpec spec) throws IOException, InterruptedException {
+        String address = controlStore();
+        return new DataParallelGroup(
+                assignment.getRank(),
+                assignment.getWorldSize(),
+                assignment.getFirstReplica(),
+                assignment.getLocalReplicas(),
+                spec.parallelism().dataParallel(),
+                hostOf(address),
+                portOf(address),
+                settings.dataParallelTimeout());
+    }
+
+    /**
+     * This runner's stages of a pipeline cut between runners: its neighbours are the ranks before and after it, and
+     * all meet at rank 0's control store, as data-parallel ranks do.
+     */
+    private PipelineGroup pipelineRank(PipelineShare share) throws IOException, InterruptedException {
+        String address = controlStore();
+        return new PipelineGroup(
+                share.getRank(),
+                share.getProcesses(),
+                share.getFirstStage(),
+                share.getEndStage(),
+                share.getStages(),
+                hostOf(address),
+                portOf(address),
+                settings.dataParallelTimeout());
+    }
+
+    /**
+     * host:port of rank 0's control store (which announces the other stores' ports): rank 0 reserves a port and
+     * publishes it; the others wait until their heartbeat carries the address.
+     */
+    private String controlStore() throws IOException, InterruptedException {
+        if (assignment.getRank() == 0) {
+            int port = StorePorts.free();
+            ApiSession.withRetries(
+                    () -> session.api()
+                            .publishRendezvous(
+                                    assignment.getAttemptId(),
+                                    new Rendezvous()
+                                            .leaseToken(assignment.getLeaseToken())
+                                            .host(settings.host())
+                                            .port(port)),
+                    Duration.ofMinutes(2));
+            return settings.host() + ":" + port;
+        }
+        return awaitRendezvous();
+    }
+
+    private static String hostOf(String address) {
+        return address.substring(0, address.lastIndexOf(':'));
+    }
+
+    private static int portOf(String address) {
+        return Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
+    }
+
+    /** Rank 0's store address from a heartbeat; gives up when the attempt is dropped or the wait times out. */
+    private String awaitRendezvous() throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + settings.dataParallelTimeout().toNanos();
+        while (!control.abandoned() && System.nanoTime() < deadline) {
+            try {
+                return address.get(250, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                // look again
+            } catch (ExecutionException e) {
+                throw new IOException("no rendezvous address", e);
+            }
+        }
+        throw new IOException(
+                control.abandoned()
+                        ? "dropped while waiting for rank 0's address"
+                        : "rank 0 did not publish its address within " + settings.dataParallelTimeout());
+    }
+}

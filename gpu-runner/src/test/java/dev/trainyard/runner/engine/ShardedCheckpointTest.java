@@ -1,0 +1,138 @@
+package dev.trainyard.runner.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The sharded checkpoint format on its own: pieces cut by flat runs and by tensor-parallel slices land in the right
+ * places of the whole tensors, and a checkpoint with a shard missing or altered is refused, never half-loaded.
+ */
+class ShardedCheckpointTest {
+
+    @TempDir
+    Path tmp;
+
+    private static HostTensor counting(String name, long... shape) {
+        long n = 1;
+        for (long d : shape) {
+            n *= d;
+        }
+        float[] data = new float[(int) n];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = i + 1;
+        }
+        return new HostTensor(name, shape, data);
+    }
+
+    @Test
+    void flatRunsBecomeRegionsInFlatOrder() {
+        long[] shape = {3, 4, 5};
+        for (long from = 0; from < 60; from += 7) {
+            for (long length = 1; from + length <= 60; length += 5) {
+                List<TensorRegion> regions = TensorRegion.ofFlatRange(shape, from, length);
+                // each region holds the next run of the range: fill a whole tensor from them and compare
+                float[] whole = new float[60];
+                long at = from;
+                for (TensorRegion r : regions) {
+                    float[] values = new float[(int) r.elements()];
+                    for (int i = 0; i < values.length; i++) {
+                        values[i] = at + i + 1;
+                    }
+                    TensorRegion.copyOverlap(r, values, TensorRegion.whole(shape), whole);
+                    at += values.length;
+                }
+                assertThat(at).isEqualTo(from + length);
+                for (int i = 0; i < 60; i++) {
+                    assertThat(whole[i]).isEqualTo(i >= from && i < from + length ? i + 1 : 0f);
+                }
+                assertThat(regions.size()).isLessThanOrEqualTo(5);
+            }
+        }
+    }
+
+    @Test
+    void anyOwnersShareOfATensorSplitIntoPartsReassemblesIt() {
+        // QKV-like: 3 parts along rows, each split over 2 tensor ranks; each rank's slice then cut in 3 flat runs
+        ShardLayout layout = new ShardLayout(0, 3);
+        HostTensor whole = counting("qkv", 12, 5);
+        List<TensorPiece> pieces = new ArrayList<>();
+        for (int rank = 0; rank < 2; rank++) {
+            HostTensor local = layout.slice(whole, rank, 2);
+            for (int writer = 0; writer < 3; writer++) {
+                for (TensorPiece p : TensorPiece.share(local, writer, 3)) {
+                    pieces.addAll(layout.toWhole(p, rank, 2));
+                }
+            }
+        }
+
+        HostTensor assembled = ShardedCheckpoint.assemble(pieces).get("qkv");
+
+        assertThat(assembled.shape()).containsExactly(12, 5);
+        assertThat(assembled.data()).containsExactly(whole.data());
+    }
+
+    private CheckpointWritten writeShard(CheckpointStore store, HostTensor param, int shard, int shards) {
+        ModelShard part = ModelShard.share(
+                new ModelState(List.of(param), List.of(), List.of(param), List.of(param)), shard, shards);
+        return store.writeShard(
+                new ShardedCheckpoint.Header(4, 5, 4, 9, 1, "{}", "t1 p1 d3 zero1", shard, shards), part, 2.5);
+    }
+
+    @Test
+    void everyShardWrittenAloneLoadsAsTheWholeState() throws Exception {
+        HostTensor param = counting("blocks.0.w", 7, 3);
+        CheckpointStore store = new CheckpointStore(tmp);
+        List<CheckpointWritten> written = IntStream.range(0, 3)
+                .mapToObj(s -> writeShard(store, param, s, 3))
+                .toList();
+
+        CheckpointState loaded = CheckpointStore.load(written.get(2).path());
+
+        assertThat(written).allSatisfy(w -> assertThat(w.shards()).isEqualTo(3));
+        assertThat(written.get(1).sha256())
+                .isEqualTo(CheckpointStore.sha256(written.get(1).path()));
+        assertThat(loaded.step()).isEqualTo(4);
+        assertThat(loaded.dataPosition()).isEqualTo(5);
+        assertThat(loaded.parameters().get(0).data()).containsExactly(param.data());
+        assertThat(loaded.secondMoments().get(0).shape()).containsExactly(7, 3);
+    }
+
+    @Test
+    void aMissingShardIsRefusedByNumber() {
+        HostTensor param = counting("blocks.0.w", 7, 3);
+        CheckpointStore store = new CheckpointStore(tmp);
+        CheckpointWritten zero = writeShard(store, param, 0, 3);
+        writeShard(store, param, 2, 3);
+
+        assertThatThrownBy(() -> CheckpointStore.load(zero.path()))
+                .isInstanceOf(CheckpointIntegrityException.class)
+                .hasMessageContaining("lacks shard(s) [1] of 3");
+    }
+
+    @Test
+    void anAlteredShardIsRefused() throws Exception {
+        HostTensor param = counting("blocks.0.w", 7, 3);
+        CheckpointStore store = new CheckpointStore(tmp);
+        CheckpointWritten zero = writeShard(store, param, 0, 2);
+        CheckpointWritten one = writeShard(store, param, 1, 2);
+        try (RandomAccessFile file = new RandomAccessFile(one.path().toFile(), "rw")) {
+            file.seek(file.length() - 2);
+            file.write(0x7f);
+        }
+
+        assertThatThrownBy(() -> CheckpointStore.load(zero.path()))
+                .isInstanceOf(CheckpointIntegrityException.class)
+                .hasMessageContaining(one.path().getFileName().toString())
+                .hasMessageContaining("does not match its manifest");
+        assertThat(Files.exists(zero.path())).isTrue();
+    }
+}
