@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A model whose memory plan does not fit one runner trains across three: each runner reports 2500 KiB of device
- * memory, the model (about 117k parameters) needs 2.9 MiB on one process at ZeRO 0 (16 bytes per parameter plus
+ * memory, the model (about 117k parameters) needs 2.8 MiB on one process at ZeRO 0 (16 bytes per parameter plus
  * activations), about 1.6 MiB per process with three data-parallel processes at ZeRO 2 (4 + 4 + 8/3 bytes per
  * parameter: the plan counts gradients whole, as backward holds them) and about 2.1 MiB on two processes holding
  * two replicas between them (4 + 4 + 4 bytes per parameter, two replicas' activations on one). When one of the three runners dies, the job resumes on the two left.
@@ -128,8 +128,8 @@ class BiggerThanOneRunnerTest {
                     assertThat(e.getCode()).isEqualTo(400);
                     assertThat(e.getResponseBody())
                             .contains("\"field\":\"" + field + "\"")
-                            .contains("the plan needs 2.9 MiB")
-                            .contains("its fullest device needs 2.9 MiB")
+                            .contains("the plan needs 2.8 MiB")
+                            .contains("its fullest device needs 2.8 MiB")
                             .contains("the host memory its cpu devices share is 2.4 MiB");
                 });
     }

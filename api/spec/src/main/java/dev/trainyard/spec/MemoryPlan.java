@@ -34,14 +34,34 @@ public final class MemoryPlan {
 
     /**
      * The estimate for one stage on a rank that shares its training state with {@code ranks} data-parallel ranks
-     * at ZeRO stage {@code zero}: the moments it keeps (1 and up) are its 1/ranks share, rounded up (the engine pads
-     * each bucket to a multiple of the ranks). Gradients count whole below stage 3, and at stage 3 as the
-     * parameters: this rank's share plus the largest block whole (see the class comment).
+     * at ZeRO stage {@code zero}, with no more than the in-flight micro-batches' stage boundaries counted (see the
+     * overload that takes the step's micro-batch count).
      */
     public static MemoryEstimate stage(
             ModelLayout layout,
             StageRange range,
             int inFlight,
+            int microBatchRows,
+            boolean recompute,
+            int zero,
+            int ranks) {
+        return stage(layout, range, inFlight, inFlight, microBatchRows, recompute, zero, ranks);
+    }
+
+    /**
+     * The estimate for one stage of a step of {@code microBatches} micro-batches on a rank that shares its training
+     * state with {@code ranks} data-parallel ranks at ZeRO stage {@code zero}: the moments it keeps (1 and up) are
+     * its 1/ranks share, rounded up (the engine pads each bucket to a multiple of the ranks). Gradients count whole
+     * below stage 3, and at stage 3 as the parameters: this rank's share plus the largest block whole (see the class
+     * comment). Activations: what autograd saves for the micro-batches in flight (or,
+     * recomputing, their stage inputs and one micro-batch's whole activations during its backward), plus the stage
+     * boundaries the engine keeps until the step ends ({@link #boundaryFloatsPerSample}).
+     */
+    public static MemoryEstimate stage(
+            ModelLayout layout,
+            StageRange range,
+            int inFlight,
+            int microBatches,
             int microBatchRows,
             boolean recompute,
             int zero,
@@ -54,10 +74,15 @@ public final class MemoryPlan {
         long inputPerSample = range.firstBlock() == 0
                 ? 1
                 : layout.blocks().get(range.firstBlock() - 1).outputFloatsPerSample();
-        // With recomputation only stage inputs stay alive, plus one micro-batch's activations during backward.
+        // With recomputation only stage inputs stay alive, plus one micro-batch's activations during backward and
+        // its output computed again (a second copy of the one sent on, which the step keeps).
+        long recomputedOutput = range.endBlock() == layout.blocks().size()
+                ? 0
+                : layout.blocks().get(range.endBlock() - 1).outputFloatsPerSample();
         long floats = recompute
-                ? inFlight * inputPerSample * microBatchRows + fullPerSample * microBatchRows
+                ? inFlight * inputPerSample * microBatchRows + (fullPerSample + recomputedOutput) * microBatchRows
                 : inFlight * (fullPerSample + inputPerSample) * microBatchRows;
+        floats += boundaryFloatsPerSample(layout, range, inFlight, microBatches) * microBatchRows;
         long p = params * FLOAT_BYTES;
         long shard = ceilDiv(params, Math.max(1, ranks)) * FLOAT_BYTES;
         // ZeRO 2 holds only its slice between steps, but the whole gradient during backward, which is the peak.
@@ -72,6 +97,22 @@ public final class MemoryPlan {
             return new MemoryEstimate(shard + gatheredParameters, gradients, moments, floats * FLOAT_BYTES);
         }
         return new MemoryEstimate(p, p, moments, floats * FLOAT_BYTES);
+    }
+
+    /**
+     * The floats per sample of the stage boundaries that stay alive until the step ends, beyond the in-flight
+     * micro-batches': the engine keeps what crosses a stage boundary in the step's memory scope, so a step's outputs
+     * sent and gradients received (towards the next stage) and inputs received and gradients sent (towards the
+     * previous one) all live until its last backward. Under GPipe the peak is the end of the forwards, where only
+     * the outputs sent exist beside the in-flight activations (which hold the inputs); under 1F1B it comes with the
+     * last micro-batches, when nearly all four kinds do.
+     */
+    static long boundaryFloatsPerSample(ModelLayout layout, StageRange range, int inFlight, int microBatches) {
+        boolean first = range.firstBlock() == 0;
+        boolean last = range.endBlock() == layout.blocks().size();
+        long out = last ? 0 : layout.blocks().get(range.endBlock() - 1).outputFloatsPerSample();
+        long in = first ? 0 : layout.blocks().get(range.firstBlock() - 1).outputFloatsPerSample();
+        return inFlight >= microBatches ? microBatches * out : microBatches * 2 * (out + in);
     }
 
     private static long ceilDiv(long a, long b) {

@@ -69,6 +69,7 @@ public record ProcessLayout(int processes, int localReplicas) {
                         layout,
                         range,
                         MemoryPlan.maxInFlight(p.schedule(), range.stage(), stages, p.microBatches()),
+                        p.microBatches(),
                         rows,
                         p.recompute(),
                         p.zeroStage(),

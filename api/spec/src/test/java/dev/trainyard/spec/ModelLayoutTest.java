@@ -66,12 +66,14 @@ class ModelLayoutTest {
         assertThat(stages).hasSize(2);
         assertThat(stages.get(0).parameterBytes()).isEqualTo(4 * firstParams);
         assertThat(stages.get(0).optimizerBytes()).isEqualTo(8 * firstParams);
-        // 1F1B with 4 micro-batches of 16 / 4 rows: stage 0 holds 2 in flight, the last stage 1
+        // 1F1B with 4 micro-batches of 16 / 4 rows: stage 0 holds 2 in flight, the last stage 1, and it keeps every
+        // micro-batch's input received and gradient sent back until the step ends
         long lastActivations = layout.blocks().subList(ranges.get(1).firstBlock(), 4).stream()
                 .mapToLong(BlockLayout::activationFloatsPerSample)
                 .sum();
         long lastInput = layout.blocks().get(ranges.get(1).firstBlock() - 1).outputFloatsPerSample();
-        assertThat(stages.get(1).activationBytes()).isEqualTo(4L * 1 * (lastActivations + lastInput) * 4);
+        assertThat(stages.get(1).activationBytes())
+                .isEqualTo(4L * (1 * (lastActivations + lastInput) + 4 * 2 * lastInput) * 4);
     }
 
     @Test

@@ -17,6 +17,7 @@ import dev.trainyard.runner.engine.DeviceMemory;
 import dev.trainyard.runner.engine.EvalMetrics;
 import dev.trainyard.runner.engine.PeerLostException;
 import dev.trainyard.runner.engine.PipelineGroup;
+import dev.trainyard.runner.engine.ProcessMemory;
 import dev.trainyard.runner.engine.StageTime;
 import dev.trainyard.runner.engine.StepMetrics;
 import dev.trainyard.runner.engine.Trainer;
@@ -286,6 +287,16 @@ final class AttemptRun implements Runnable {
                         reporter.metric(step, prefix + ".peak_bytes", d.measuredPeakBytes());
                     }
                 }
+            }
+
+            @Override
+            public void onProcessMemory(long step, ProcessMemory memory) {
+                if (!isRankZero() || !memory.measured()) {
+                    return;
+                }
+                // rank 0's process: its devices' activations, planned and measured from its resident memory
+                reporter.metric(step, "memory.process.plan_activation_bytes", memory.planActivationBytes());
+                reporter.metric(step, "memory.process.activation_bytes", memory.measuredActivationBytes());
             }
 
             @Override

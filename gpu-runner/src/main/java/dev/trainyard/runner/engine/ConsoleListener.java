@@ -70,6 +70,14 @@ public final class ConsoleListener implements TrainingListener {
     }
 
     @Override
+    public void onProcessMemory(long step, ProcessMemory m) {
+        // one line with whole numbers, for scripts and the memory plan's check
+        out.printf(
+                "activations: %d device(s), measured %d bytes, plan %d bytes%n",
+                m.devices(), m.measuredActivationBytes(), m.planActivationBytes());
+    }
+
+    @Override
     public void onLog(String line) {
         out.println(line);
     }

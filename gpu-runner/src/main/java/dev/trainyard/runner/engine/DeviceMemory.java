@@ -26,6 +26,11 @@ public record DeviceMemory(
         long measuredStateBytes,
         long measuredPeakBytes) {
 
+    /** The plan's activations (and their temporaries) for this device: its whole peak less the training state. */
+    public long planActivationBytes() {
+        return planBytes - planStateBytes;
+    }
+
     /** The measured state relative to the plan's: 1.0 when they agree. */
     public double measuredOverPlan() {
         return planStateBytes == 0 ? 0 : (double) measuredStateBytes / planStateBytes;

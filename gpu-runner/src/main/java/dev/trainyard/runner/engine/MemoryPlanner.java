@@ -40,7 +40,7 @@ public final class MemoryPlanner {
             int zero,
             int processes) {
         int inFlight = schedule.maxInFlight(range.stage(), stages, microBatches);
-        return MemoryPlan.stage(layout, range, inFlight, microBatchRows, recompute, zero, processes);
+        return MemoryPlan.stage(layout, range, inFlight, microBatches, microBatchRows, recompute, zero, processes);
     }
 
     /**

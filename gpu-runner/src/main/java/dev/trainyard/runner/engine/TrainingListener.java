@@ -23,6 +23,12 @@ public interface TrainingListener {
      */
     default void onMemory(long step, java.util.List<DeviceMemory> devices) {}
 
+    /**
+     * Once, after the second step (none in a run of one step): this process's activations, planned and measured
+     * ({@link ProcessMemory}).
+     */
+    default void onProcessMemory(long step, ProcessMemory memory) {}
+
     /** A listener that ignores everything. */
     static TrainingListener none() {
         return new TrainingListener() {};

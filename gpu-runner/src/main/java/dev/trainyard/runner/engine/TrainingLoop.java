@@ -29,7 +29,7 @@ final class TrainingLoop {
     private final DataParallelGroup replica;
     private final TrainingEngine engine;
     private final DivergenceWatch divergence;
-    private long baselineRssBytes;
+    private final ResidentMemory resident = new ResidentMemory();
     private long estimatedPeakBytes;
     private int stageCount;
     private ModelFlops modelFlops;
@@ -94,8 +94,7 @@ final class TrainingLoop {
             jobDevices = stageCount * spec.parallelism().tensorParallelOrDefault() * replica.processes();
             session.build();
             resume.ifPresent(state -> restore(session, state));
-            PeakMemory.resetPeak();
-            baselineRssBytes = PeakMemory.rssBytes();
+            resident.startTraining();
             estimatedPeakBytes = plan.estimatedPeakBytes();
             return loop(session, data);
         } finally {
@@ -114,10 +113,17 @@ final class TrainingLoop {
             Batch whole = data.trainBatch(dataPosition, training.batchSize());
             Batch batch = shard(whole);
             double rate = rates.rateAt(step);
+            boolean measured = step == 1;
+            if (measured) {
+                resident.startMeasuredStep();
+            }
             StepOutcome outcome = session.trainStep(
                     batch,
                     new StepParameters(
                             step, step + 1, training.seed(), rate, training.weightDecay(), training.gradClip()));
+            if (measured) {
+                resident.endMeasuredStep();
+            }
             step++;
             dataPosition++;
             Optional<TrainingDivergedException> diverged = divergence.observe(step, outcome.loss());
@@ -135,13 +141,16 @@ final class TrainingLoop {
                         seconds,
                         outcome.stageBusySeconds(),
                         outcome.bubbleFraction(),
-                        PeakMemory.peakRssBytes(),
+                        resident.peak(),
                         outcome.stageCpuSeconds(),
                         outcome.stageTimes(),
                         modelFlops.utilization(tokensPerSecond, jobDevices, run.peakFlopsPerDevice())));
             }
             if (step == 1) {
                 reportMemory(session);
+            }
+            if (step == 2) {
+                reportActivations(session);
             }
             // Before anything keeps this step: a diverged state is neither checkpointed nor exported.
             if (diverged.isPresent()) {
@@ -359,15 +368,33 @@ final class TrainingLoop {
         }
     }
 
+    /** The plan's activations of this process's devices beside the rise measured in the second step. */
+    private void reportActivations(EngineSession session) {
+        List<DeviceMemory> devices = session.measuredMemory();
+        if (devices.isEmpty()) {
+            return;
+        }
+        ProcessMemory process = ProcessMemory.of(devices, resident.stepRise());
+        listener.onProcessMemory(step, process);
+        listener.onLog(String.format(
+                Locale.ROOT,
+                "memory: this process's %d device(s) rose %.2f MiB above their state in step 2 (activations and"
+                        + " temporaries, resident); the plan's activations for them: %.2f MiB (%.0f%%)",
+                devices.size(),
+                process.measuredActivationBytes() / 1048576.0,
+                process.planActivationBytes() / 1048576.0,
+                100 * process.measuredOverPlan()));
+    }
+
     private TrainingResult result(TrainingResult.Outcome outcome, Optional<Path> exported) {
         awaitCheckpointWrite();
         listener.onLog(String.format(
                 "memory: plan estimate %.1f MiB; measured peak RSS %.1f MiB, %.1f MiB above the"
                         + " %.1f MiB the process held before the first step (JVM, libtorch, data)",
                 estimatedPeakBytes / 1048576.0,
-                PeakMemory.peakRssBytes() / 1048576.0,
-                (PeakMemory.peakRssBytes() - baselineRssBytes) / 1048576.0,
-                baselineRssBytes / 1048576.0));
+                resident.peak() / 1048576.0,
+                (resident.peak() - resident.beforeTraining()) / 1048576.0,
+                resident.beforeTraining() / 1048576.0));
         return new TrainingResult(outcome, step, lastLoss, lastEvalLoss, lastCheckpoint, exported);
     }
 }

@@ -34,7 +34,10 @@ class MemoryPlannerTest {
         long recompute = MemoryPlanner.estimate(layout, firstOfTwo, 2, PipelineSchedule.ONE_F_ONE_B, 8, 2, true)
                 .activationBytes();
 
-        assertThat(gpipe).isEqualTo(4 * oneFOneB);
+        // 8 micro-batches in flight against 2, beside the boundary tensors the step keeps: the outputs sent under
+        // GPipe, and under 1F1B those and the gradients received (bytes of one micro-batch's output: 2 rows)
+        long output = layout.blocks().get(2).outputFloatsPerSample() * 2 * 4;
+        assertThat(gpipe - 8 * output).isEqualTo(4 * (oneFOneB - 8 * 2 * output));
         assertThat(recompute).isLessThan(oneFOneB);
     }
 

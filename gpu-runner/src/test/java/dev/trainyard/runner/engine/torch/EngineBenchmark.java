@@ -5,8 +5,11 @@ import dev.trainyard.runner.engine.CheckpointWritten;
 import dev.trainyard.runner.engine.DataParallelGroup;
 import dev.trainyard.runner.engine.DeviceMemory;
 import dev.trainyard.runner.engine.PipelineGroup;
+import dev.trainyard.runner.engine.ProcessMemory;
 import dev.trainyard.runner.engine.StageTime;
 import dev.trainyard.runner.engine.StepMetrics;
+import dev.trainyard.runner.engine.StopRequest;
+import dev.trainyard.runner.engine.StopSignal;
 import dev.trainyard.runner.engine.StorePorts;
 import dev.trainyard.runner.engine.Trainer;
 import dev.trainyard.runner.engine.TrainingListener;
@@ -27,6 +30,9 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.IntFunction;
 import java.util.stream.Stream;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
@@ -77,6 +83,9 @@ public final class EngineBenchmark {
             }
             if (sections.contains("stagesplit")) {
                 stageSplit(work);
+            }
+            if (sections.contains("sweep")) {
+                sweep(work);
             }
             if (sections.contains("crossstage")) {
                 crossStage(work, sections.contains("crossstage-25m"));
@@ -190,6 +199,129 @@ public final class EngineBenchmark {
                         .withThreadsPerStage(1)
                         .reportingTo(printer),
                 new TorchEngine());
+    }
+
+    // 10. Memory per device and step time of the largest GPT that fits here (about 100M parameters: 8 layers of
+    // d 1024, context 64, batch 4, 1F1B over 2 micro-batches) over the layouts (t, p, d) in {1, 2}^3, ZeRO 0 to 3
+    // where d = 2, one thread per device (bench.sweep.layers and bench.sweep.dModel give a smaller model for a quick
+    // look). Two steps each (the first allocates gradients and moments; the second is
+    // timed and its activations measured), stopped without a checkpoint. Per layout, the fullest device: the plan's
+    // training state beside what its tensors held, and the plan's activations; then the activations of every device
+    // of this JVM (both replicas where d = 2, which run as two sessions here) beside the JVM's resident rise in the
+    // second step, which follows the live tensors only when MALLOC_MMAP_THRESHOLD_ is set (see ResidentMemory).
+    private static final int SWEEP_LAYERS = Integer.getInteger("bench.sweep.layers", 8);
+    private static final int SWEEP_WIDTH = Integer.getInteger("bench.sweep.dModel", 1024);
+
+    private static void sweep(Path work) throws Exception {
+        NativeRuntime.configureThread(1);
+        System.out.println("| t | p | d | zero | devices | plan state MiB (fullest device) | measured state MiB "
+                + "| plan activations MiB (that device) | plan activations MiB (this JVM) | measured rise MiB (this JVM) "
+                + "| step 2 s |");
+        System.out.println("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        for (int d = 1; d <= 2; d++) {
+            for (int t = 1; t <= 2; t++) {
+                for (int p = 1; p <= 2; p++) {
+                    for (int zero = 0; zero <= (d == 1 ? 0 : 3); zero++) {
+                        sweepLayout(work, t, p, d, zero);
+                    }
+                }
+            }
+        }
+        System.out.println();
+    }
+
+    private static void sweepLayout(Path work, int t, int p, int d, int zero) throws Exception {
+        JobSpec spec = SpecDocument.parseForTraining("""
+        {"name": "sweep",
+         "model": {"type": "gpt", "layers": %d, "dModel": %d, "heads": 16, "seqLen": 64, "vocab": 256},
+         "data": {"type": "arithmetic", "seed": 1},
+         "training": {"steps": 3, "batchSize": 4, "learningRate": 0.001, "seed": 1, "evalEvery": 0},
+         "checkpoint": {"everySteps": 1000},
+         "parallelism": {"stages": %d, "tensorParallel": %d, "dataParallel": %d, "zero": %d, "microBatches": 2,
+                         "schedule": "1f1b", "balance": "params"}}
+        """.formatted(SWEEP_LAYERS, SWEEP_WIDTH, p, t, d, zero));
+        List<DeviceMemory> devices = new CopyOnWriteArrayList<>();
+        List<ProcessMemory> processes = new CopyOnWriteArrayList<>();
+        List<Double> stepSeconds = new CopyOnWriteArrayList<>();
+        IntFunction<TrainingListener> recorder = rank -> new TrainingListener() {
+            @Override
+            public void onStep(StepMetrics metrics) {
+                if (rank == 0 && metrics.step() == 2) {
+                    stepSeconds.add(metrics.stepSeconds());
+                }
+            }
+
+            @Override
+            public void onMemory(long step, List<DeviceMemory> measured) {
+                devices.addAll(measured);
+            }
+
+            @Override
+            public void onProcessMemory(long step, ProcessMemory memory) {
+                processes.add(memory);
+            }
+        };
+        StopSignal afterTwoSteps = steps -> steps >= 2 ? StopRequest.STOP : StopRequest.CONTINUE;
+        int perReplica = t * p;
+        Path out = work.resolve("sweep");
+        if (d == 1) {
+            Trainer.train(
+                    TrainingRun.of(spec, perReplica, out)
+                            .withThreadsPerStage(1)
+                            .stoppingOn(afterTwoSteps)
+                            .reportingTo(recorder.apply(0)),
+                    new TorchEngine());
+        } else {
+            trainReplicas(out, spec, perReplica, afterTwoSteps, recorder);
+        }
+        deleteRecursively(out);
+        DeviceMemory fullest = devices.stream()
+                .max(Comparator.comparingLong(DeviceMemory::planBytes))
+                .orElseThrow();
+        long planActivations =
+                processes.stream().mapToLong(ProcessMemory::planActivationBytes).sum();
+        long rise = processes.stream()
+                .mapToLong(ProcessMemory::measuredActivationBytes)
+                .max()
+                .orElse(-1);
+        double mib = 1024.0 * 1024.0;
+        System.out.printf(
+                "| %d | %d | %d | %d | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.2f |%n",
+                t,
+                p,
+                d,
+                zero,
+                perReplica * d,
+                fullest.planStateBytes() / mib,
+                fullest.measuredStateBytes() / mib,
+                fullest.planActivationBytes() / mib,
+                planActivations / mib,
+                rise / mib,
+                stepSeconds.isEmpty() ? Double.NaN : stepSeconds.get(0));
+    }
+
+    /** Two data-parallel replicas as two sessions of this JVM joined through a TCP store, as the tests run them. */
+    private static void trainReplicas(
+            Path out, JobSpec spec, int devicesPerReplica, StopSignal stop, IntFunction<TrainingListener> listeners)
+            throws Exception {
+        int port = StorePorts.free();
+        ExecutorService threads = Executors.newFixedThreadPool(2);
+        try {
+            List<CompletableFuture<?>> ranks = new ArrayList<>();
+            for (int rank = 0; rank < 2; rank++) {
+                TrainingRun run = TrainingRun.of(spec, devicesPerReplica, out.resolve("rank" + rank))
+                        .withThreadsPerStage(1)
+                        .asReplica(DataParallelGroup.evenly(rank, 2, "127.0.0.1", port))
+                        .stoppingOn(stop)
+                        .reportingTo(listeners.apply(rank));
+                ranks.add(CompletableFuture.runAsync(() -> Trainer.train(run, new TorchEngine()), threads));
+            }
+            for (CompletableFuture<?> rank : ranks) {
+                rank.get();
+            }
+        } finally {
+            threads.shutdownNow();
+        }
     }
 
     private static double max(List<Double> values) {
@@ -518,47 +650,30 @@ public final class EngineBenchmark {
     /** Rank 0's steps after warm-up and log lines; its devices' measured memory, step by step, to {@code memory}. */
     private static List<StepMetrics> trainOnTwoRanks(
             Path work, JobSpec spec, List<String> log, List<DeviceMemory> memory) throws Exception {
-        int port = StorePorts.free();
         List<StepMetrics> steps = new CopyOnWriteArrayList<>();
-        java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(2);
-        try {
-            List<CompletableFuture<?>> ranks = new ArrayList<>();
-            for (int rank = 0; rank < 2; rank++) {
-                int r = rank;
-                Path out = work.resolve("zero-" + System.nanoTime() + "-" + rank);
-                TrainingRun run = TrainingRun.of(spec, 1, out)
-                        .withThreadsPerStage(1)
-                        .asReplica(DataParallelGroup.evenly(rank, 2, "127.0.0.1", port))
-                        .reportingTo(new TrainingListener() {
-                            @Override
-                            public void onStep(StepMetrics metrics) {
-                                if (r == 0 && metrics.step() > WARMUP_STEPS) {
-                                    steps.add(metrics);
-                                }
-                            }
-
-                            @Override
-                            public void onLog(String line) {
-                                if (r == 0) {
-                                    log.add(line);
-                                }
-                            }
-
-                            @Override
-                            public void onMemory(long step, List<DeviceMemory> devices) {
-                                if (r == 0) {
-                                    memory.addAll(devices);
-                                }
-                            }
-                        });
-                ranks.add(CompletableFuture.runAsync(() -> Trainer.train(run, new TorchEngine()), threads));
+        IntFunction<TrainingListener> rankZeroRecorder = r -> new TrainingListener() {
+            @Override
+            public void onStep(StepMetrics metrics) {
+                if (r == 0 && metrics.step() > WARMUP_STEPS) {
+                    steps.add(metrics);
+                }
             }
-            for (CompletableFuture<?> rank : ranks) {
-                rank.get();
+
+            @Override
+            public void onLog(String line) {
+                if (r == 0) {
+                    log.add(line);
+                }
             }
-        } finally {
-            threads.shutdownNow();
-        }
+
+            @Override
+            public void onMemory(long step, List<DeviceMemory> devices) {
+                if (r == 0) {
+                    memory.addAll(devices);
+                }
+            }
+        };
+        trainReplicas(work.resolve("zero-" + System.nanoTime()), spec, 1, StopSignal.never(), rankZeroRecorder);
         return steps;
     }
 
