@@ -305,32 +305,6 @@ public final class CheckpointStore {
         if (!CheckpointState.FORMAT.equals(meta.get("format"))) {
             throw new CheckpointIntegrityException("not a Trainyard checkpoint (format " + meta.get("format") + ")");
         }
-        List<HostTensor> params = new ArrayList<>();
-        List<HostTensor> buffers = new ArrayList<>();
-        List<HostTensor> first = new ArrayList<>();
-        List<HostTensor> second = new ArrayList<>();
-        for (HostTensor t : contents.tensors()) {
-            String name = t.name();
-            if (name.startsWith(CheckpointState.PARAM)) {
-                params.add(new HostTensor(name.substring(CheckpointState.PARAM.length()), t.shape(), t.data()));
-            } else if (name.startsWith(CheckpointState.BUFFER)) {
-                buffers.add(new HostTensor(name.substring(CheckpointState.BUFFER.length()), t.shape(), t.data()));
-            } else if (name.startsWith(CheckpointState.FIRST_MOMENT)) {
-                first.add(new HostTensor(name.substring(CheckpointState.FIRST_MOMENT.length()), t.shape(), t.data()));
-            } else if (name.startsWith(CheckpointState.SECOND_MOMENT)) {
-                second.add(new HostTensor(name.substring(CheckpointState.SECOND_MOMENT.length()), t.shape(), t.data()));
-            }
-        }
-        return new CheckpointState(
-                Long.parseLong(meta.get("step")),
-                Long.parseLong(meta.get("dataPosition")),
-                Long.parseLong(meta.get("optimizerStep")),
-                Long.parseLong(meta.get("seed")),
-                Integer.parseInt(meta.get("stages")),
-                meta.get("spec"),
-                params,
-                buffers,
-                first,
-                second);
+        return CheckpointState.of(meta, contents.tensors());
     }
 }

@@ -192,30 +192,7 @@ public final class ShardedCheckpoint {
     }
 
     private static CheckpointState state(Map<String, String> meta, Map<String, HostTensor> tensors) {
-        Map<String, List<HostTensor>> kinds = new LinkedHashMap<>();
-        for (String prefix : List.of(
-                CheckpointState.PARAM,
-                CheckpointState.BUFFER,
-                CheckpointState.FIRST_MOMENT,
-                CheckpointState.SECOND_MOMENT)) {
-            kinds.put(prefix, new ArrayList<>());
-        }
-        tensors.forEach((name, t) -> kinds.forEach((prefix, list) -> {
-            if (name.startsWith(prefix)) {
-                list.add(new HostTensor(name.substring(prefix.length()), t.shape(), t.data()));
-            }
-        }));
-        return new CheckpointState(
-                Long.parseLong(meta.get("step")),
-                Long.parseLong(meta.get("dataPosition")),
-                Long.parseLong(meta.get("optimizerStep")),
-                Long.parseLong(meta.get("seed")),
-                Integer.parseInt(meta.get("stages")),
-                meta.get("spec"),
-                kinds.get(CheckpointState.PARAM),
-                kinds.get(CheckpointState.BUFFER),
-                kinds.get(CheckpointState.FIRST_MOMENT),
-                kinds.get(CheckpointState.SECOND_MOMENT));
+        return CheckpointState.of(meta, tensors.values());
     }
 
     private static String pieceKey(int index) {
