@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
@@ -100,6 +101,13 @@ final class ShardedAdamW {
     private long peakWholeParameterBytes;
     /** Stage 3, this step: the most bytes of training state held at once, sampled after each block's backward. */
     private long peakStateBytes;
+    /**
+     * Stages 1 and 2, this step: the flat bucket buffers the collectives used whose Java handles are still open
+     * (a closed handle reads as null), to measure how many of them are alive at once.
+     */
+    private final List<Tensor> flatBuffers = new ArrayList<>();
+    /** Stages 1 and 2, this step: the most bytes of flat bucket buffers alive at once. */
+    private long peakFlatBufferBytes;
 
     ShardedAdamW(Map<String, Tensor> namedParameters, int zeroStage, ReplicaGroup replicas, int stageIndex) {
         this(List.of(namedParameters), zeroStage, replicas, stageIndex, name -> true);
@@ -198,27 +206,67 @@ final class ShardedAdamW {
      */
     double reduceGradients() {
         java.util.Arrays.fill(hadGradient, false);
+        flatBuffers.clear();
+        peakFlatBufferBytes = 0;
         double squares = 0;
         for (Bucket b : buckets) {
-            Tensor packed = packGradients(b);
-            b.gradientSlice = packed.new_zeros(b.sliceLength);
-            replicas.reduceScatterMean(stageIndex, packed, b.gradientSlice);
-            squares += countedSquares(b);
+            // the slice outlives the bucket's own scope: it lives in the step's until the update
+            b.gradientSlice = parameters.get(b.members.get(0).parameter()).new_zeros(b.sliceLength);
+            squares += reduceBucket(b);
         }
-        Tensors.withoutGrad(() -> {
-            for (Tensor p : parameters) {
-                Tensor g = p.grad();
-                if (!g.defined()) {
-                    continue;
+        // in a scope of its own: the gradients' Java handles would keep a released (stage 2) gradient alive
+        try (PointerScope scope = new PointerScope()) {
+            Tensors.withoutGrad(() -> {
+                for (Tensor p : parameters) {
+                    Tensor g = p.grad();
+                    if (!g.defined()) {
+                        continue;
+                    }
+                    if (zeroStage >= 2) {
+                        p.mutable_grad().reset();
+                    } else {
+                        g.zero_();
+                    }
                 }
-                if (zeroStage >= 2) {
-                    p.mutable_grad().reset();
-                } else {
-                    g.zero_();
-                }
-            }
-        });
+            });
+        }
         return replicas.sumValue(stageIndex, squares);
+    }
+
+    /**
+     * Reduce-scatters one bucket's packed gradients into its slice and returns the slice's counted squares. The
+     * packed copy (and the gradient handles that packing took) die with the bucket's scope, before the next bucket
+     * is packed: kept to the step's end, the copies of every bucket added a whole gradient to the step's peak.
+     */
+    private double reduceBucket(Bucket b) {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor packed = flatBuffer(packGradients(b));
+            replicas.reduceScatterMean(stageIndex, packed, b.gradientSlice);
+            sampleFlatBuffers();
+            return countedSquares(b);
+        }
+    }
+
+    /** Notes a flat bucket buffer of this step, for {@link #peakFlatBufferBytes()}. */
+    private Tensor flatBuffer(Tensor buffer) {
+        flatBuffers.add(buffer);
+        return buffer;
+    }
+
+    /** Notes the bytes of the flat bucket buffers whose handles are still open (called while a bucket's are). */
+    private void sampleFlatBuffers() {
+        flatBuffers.removeIf(buffer -> buffer.isNull());
+        peakFlatBufferBytes = Math.max(
+                peakFlatBufferBytes,
+                flatBuffers.stream().mapToLong(Tensor::nbytes).sum());
+    }
+
+    /**
+     * Stages 1 and 2: the most bytes of flat bucket buffers (packed gradients, gathered parameters) alive at once
+     * during the last step, measured from their tensors.
+     */
+    long peakFlatBufferBytes() {
+        return peakFlatBufferBytes;
     }
 
     /**
@@ -256,30 +304,37 @@ final class ShardedAdamW {
     void step(long t, double learningRate, double weightDecay) {
         Tensors.withoutGrad(() -> {
             for (Bucket b : buckets) {
-                for (Segment s : b.segments) {
-                    if (!hadGradient[s.parameter()]) {
-                        continue;
+                // the update's temporaries and the gathered bucket die before the next bucket's are made
+                try (PointerScope scope = new PointerScope()) {
+                    updateSlice(b, t, learningRate, weightDecay);
+                    if (!shardsParameters) {
+                        gatherParameters(b);
                     }
-                    Tensor target = shardsParameters
-                            ? b.parameterSlice.narrow(0, s.sliceOffset(), s.length())
-                            : parameters.get(s.parameter()).view(-1).narrow(0, s.parameterOffset(), s.length());
-                    AdamW.update(
-                            target,
-                            b.gradientSlice.narrow(0, s.sliceOffset(), s.length()),
-                            b.first.narrow(0, s.sliceOffset(), s.length()),
-                            b.second.narrow(0, s.sliceOffset(), s.length()),
-                            t,
-                            learningRate,
-                            decays.get(s.parameter()) ? weightDecay : 0);
                 }
                 b.gradientSlice = null;
-                if (!shardsParameters) {
-                    gatherParameters(b);
-                }
             }
         });
         if (shardsParameters) {
             releaseParameters();
+        }
+    }
+
+    private void updateSlice(Bucket b, long t, double learningRate, double weightDecay) {
+        for (Segment s : b.segments) {
+            if (!hadGradient[s.parameter()]) {
+                continue;
+            }
+            Tensor target = shardsParameters
+                    ? b.parameterSlice.narrow(0, s.sliceOffset(), s.length())
+                    : parameters.get(s.parameter()).view(-1).narrow(0, s.parameterOffset(), s.length());
+            AdamW.update(
+                    target,
+                    b.gradientSlice.narrow(0, s.sliceOffset(), s.length()),
+                    b.first.narrow(0, s.sliceOffset(), s.length()),
+                    b.second.narrow(0, s.sliceOffset(), s.length()),
+                    t,
+                    learningRate,
+                    decays.get(s.parameter()) ? weightDecay : 0);
         }
     }
 
@@ -507,10 +562,12 @@ final class ShardedAdamW {
         return host;
     }
 
+    /** All-gathers the bucket's updated slices into the full parameters (in the caller's per-bucket scope). */
     private void gatherParameters(Bucket b) {
-        Tensor slice = packSlice(b);
-        Tensor full = slice.new_zeros(b.padded(replicas.processes()));
+        Tensor slice = flatBuffer(packSlice(b));
+        Tensor full = flatBuffer(slice.new_zeros(b.padded(replicas.processes())));
         replicas.allGather(stageIndex, slice, full);
+        sampleFlatBuffers();
         for (Member m : b.members) {
             parameters.get(m.parameter()).view(-1).copy_(full.narrow(0, m.offset(), m.numel()));
         }
@@ -565,12 +622,15 @@ final class ShardedAdamW {
     /** The bucket's slices of some per-element state, all-gathered and cut into whole tensors by parameter. */
     private List<HostTensor> gatheredToHost(Bucket b, Tensor slice) {
         List<HostTensor> host = new ArrayList<>();
-        Tensor full = slice.new_zeros(b.padded(replicas.processes()));
-        replicas.allGather(stageIndex, slice, full);
-        for (Member m : b.members) {
-            host.add(Tensors.toHost(
-                    names.get(m.parameter()),
-                    full.narrow(0, m.offset(), m.numel()).view(shapes.get(m.parameter()))));
+        // the gathered bucket is copied to the heap, so it need not outlive this bucket
+        try (PointerScope scope = new PointerScope()) {
+            Tensor full = slice.new_zeros(b.padded(replicas.processes()));
+            replicas.allGather(stageIndex, slice, full);
+            for (Member m : b.members) {
+                host.add(Tensors.toHost(
+                        names.get(m.parameter()),
+                        full.narrow(0, m.offset(), m.numel()).view(shapes.get(m.parameter()))));
+            }
         }
         return host;
     }
