@@ -200,9 +200,9 @@ final class ShardedAdamW {
     }
 
     /**
-     * Reduce-scatters the stage's gradients (in the stage thread's step scope) and returns the squared L2 norm of
-     * the whole stage's averaged gradient, the same on every process. Afterwards the full gradient tensors are
-     * zeroed (stage 1) or released (stage 2).
+     * Reduce-scatters the stage's gradients bucket by bucket (the slices in the stage thread's step scope) and
+     * returns the squared L2 norm of the whole stage's averaged gradient, the same on every process. Afterwards the
+     * full gradient tensors are zeroed (stage 1) or released (stage 2).
      */
     double reduceGradients() {
         java.util.Arrays.fill(hadGradient, false);
@@ -214,36 +214,35 @@ final class ShardedAdamW {
             b.gradientSlice = parameters.get(b.members.get(0).parameter()).new_zeros(b.sliceLength);
             squares += reduceBucket(b);
         }
-        // in a scope of its own: the gradients' Java handles would keep a released (stage 2) gradient alive
-        try (PointerScope scope = new PointerScope()) {
-            Tensors.withoutGrad(() -> {
-                for (Tensor p : parameters) {
-                    Tensor g = p.grad();
-                    if (!g.defined()) {
-                        continue;
-                    }
-                    if (zeroStage >= 2) {
-                        p.mutable_grad().reset();
-                    } else {
-                        g.zero_();
-                    }
-                }
-            });
-        }
         return replicas.sumValue(stageIndex, squares);
     }
 
     /**
-     * Reduce-scatters one bucket's packed gradients into its slice and returns the slice's counted squares. The
-     * packed copy (and the gradient handles that packing took) die with the bucket's scope, before the next bucket
-     * is packed: kept to the step's end, the copies of every bucket added a whole gradient to the step's peak.
+     * Reduce-scatters one bucket's packed gradients into its slice, zeroes (stage 1) or releases (stage 2) the
+     * bucket's full gradients and returns the slice's counted squares. The packed copy and the gradient handles
+     * taken here die with the bucket's scope, before the next bucket is packed: kept to the step's end, the copies
+     * of every bucket added a whole gradient to the step's peak, and the handles kept stage 2's released gradients
+     * alive. Releasing bucket by bucket, stage 2 never holds more than the whole gradient plus one bucket's slice.
      */
     private double reduceBucket(Bucket b) {
         try (PointerScope scope = new PointerScope()) {
             Tensor packed = flatBuffer(packGradients(b));
             replicas.reduceScatterMean(stageIndex, packed, b.gradientSlice);
             sampleFlatBuffers();
+            Tensors.withoutGrad(() -> b.members.forEach(m -> clearGradient(parameters.get(m.parameter()))));
             return countedSquares(b);
+        }
+    }
+
+    private void clearGradient(Tensor p) {
+        Tensor g = p.grad();
+        if (!g.defined()) {
+            return;
+        }
+        if (zeroStage >= 2) {
+            p.mutable_grad().reset();
+        } else {
+            g.zero_();
         }
     }
 
