@@ -108,6 +108,8 @@ final class ShardedAdamW {
     private final List<Tensor> flatBuffers = new ArrayList<>();
     /** Stages 1 and 2, this step: the most bytes of flat bucket buffers alive at once. */
     private long peakFlatBufferBytes;
+    /** Stages 1 and 2, this step: the most bytes of full gradients and gradient slices held at once. */
+    private long peakGradientBytes;
 
     ShardedAdamW(Map<String, Tensor> namedParameters, int zeroStage, ReplicaGroup replicas, int stageIndex) {
         this(List.of(namedParameters), zeroStage, replicas, stageIndex, name -> true);
@@ -208,6 +210,7 @@ final class ShardedAdamW {
         java.util.Arrays.fill(hadGradient, false);
         flatBuffers.clear();
         peakFlatBufferBytes = 0;
+        peakGradientBytes = 0;
         double squares = 0;
         for (Bucket b : buckets) {
             // the slice outlives the bucket's own scope: it lives in the step's until the update
@@ -229,6 +232,7 @@ final class ShardedAdamW {
             Tensor packed = flatBuffer(packGradients(b));
             replicas.reduceScatterMean(stageIndex, packed, b.gradientSlice);
             sampleFlatBuffers();
+            peakGradientBytes = Math.max(peakGradientBytes, gradientBytes());
             Tensors.withoutGrad(() -> b.members.forEach(m -> clearGradient(parameters.get(m.parameter()))));
             return countedSquares(b);
         }
@@ -266,6 +270,14 @@ final class ShardedAdamW {
      */
     long peakFlatBufferBytes() {
         return peakFlatBufferBytes;
+    }
+
+    /**
+     * Stages 1 and 2: the most bytes of full gradients and gradient slices held at once while the last step's
+     * gradients were reduced, sampled after each bucket's reduce-scatter.
+     */
+    long peakGradientBytes() {
+        return peakGradientBytes;
     }
 
     /**
@@ -456,9 +468,17 @@ final class ShardedAdamW {
      * before they are reduced), so that {@link #peakStateBytes()} is the step's peak, measured from the tensors.
      */
     void sampleHeldBytes() {
-        long bytes = stateBytes() + parameterSliceBytes();
+        long bytes = stateBytes() + parameterSliceBytes() + gradientBytes();
         for (Tensor p : parameters) {
             bytes += p.nbytes();
+        }
+        peakStateBytes = Math.max(peakStateBytes, bytes);
+    }
+
+    /** Bytes of the full gradients that exist now and of this step's gradient slices. */
+    private long gradientBytes() {
+        long bytes = 0;
+        for (Tensor p : parameters) {
             Tensor g = p.grad();
             if (g.defined()) {
                 bytes += g.nbytes();
@@ -467,7 +487,7 @@ final class ShardedAdamW {
         for (Bucket b : buckets) {
             bytes += b.gradientSlice == null ? 0 : b.gradientSlice.nbytes();
         }
-        peakStateBytes = Math.max(peakStateBytes, bytes);
+        return bytes;
     }
 
     /** Stage 3: the most bytes of training state this stage's tensors held at once during the last step. */

@@ -48,7 +48,8 @@ class ShardedAdamWTest {
     /**
      * The reduce-scatter's packed gradients and the all-gather's buffers are made bucket by bucket and released
      * before the next bucket's: a step at ZeRO 1 or 2 never holds more than one bucket's flat buffers (the packed
-     * bucket, or the gathered bucket and its slice), not a flat copy of the whole stage on top of it.
+     * bucket, or the gathered bucket and its slice), not a flat copy of the whole stage on top of it; and ZeRO 2
+     * holds no more than the whole gradient and one bucket's gradient slice while reducing.
      */
     @Test
     void aStepHoldsTheFlatBuffersOfOneBucketAtATime() throws Exception {
@@ -68,11 +69,18 @@ class ShardedAdamWTest {
                     sharded[rank].step(1, 0.01, 0.1);
                     return null;
                 });
+                long wholeGradient = 4 * 4 * HALF_BUCKET;
+                // ZeRO 2 releases each bucket's gradients once reduced, so beside the whole gradient there is one
+                // bucket's slice at most; ZeRO 1 keeps them (zeroed) beside every slice
+                long gradients = wholeGradient + (stage == 2 ? 1 : 4) * (bucketBytes / 2);
                 for (int rank = 0; rank < 2; rank++) {
                     // the gathered bucket and this rank's half of it: one and a half buckets
                     assertThat(sharded[rank].peakFlatBufferBytes())
                             .as("zero %d rank %d", stage, rank)
                             .isEqualTo(bucketBytes + bucketBytes / 2);
+                    assertThat(sharded[rank].peakGradientBytes())
+                            .as("zero %d rank %d", stage, rank)
+                            .isEqualTo(gradients);
                 }
             });
         }
