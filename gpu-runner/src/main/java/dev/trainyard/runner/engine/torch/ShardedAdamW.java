@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
@@ -100,6 +101,15 @@ final class ShardedAdamW {
     private long peakWholeParameterBytes;
     /** Stage 3, this step: the most bytes of training state held at once, sampled after each block's backward. */
     private long peakStateBytes;
+    /**
+     * Stages 1 and 2, this step: the flat bucket buffers the collectives used whose Java handles are still open
+     * (a closed handle reads as null), to measure how many of them are alive at once.
+     */
+    private final List<Tensor> flatBuffers = new ArrayList<>();
+    /** Stages 1 and 2, this step: the most bytes of flat bucket buffers alive at once. */
+    private long peakFlatBufferBytes;
+    /** Stages 1 and 2, this step: the most bytes of full gradients and gradient slices held at once. */
+    private long peakGradientBytes;
 
     ShardedAdamW(Map<String, Tensor> namedParameters, int zeroStage, ReplicaGroup replicas, int stageIndex) {
         this(List.of(namedParameters), zeroStage, replicas, stageIndex, name -> true);
@@ -192,33 +202,82 @@ final class ShardedAdamW {
     }
 
     /**
-     * Reduce-scatters the stage's gradients (in the stage thread's step scope) and returns the squared L2 norm of
-     * the whole stage's averaged gradient, the same on every process. Afterwards the full gradient tensors are
-     * zeroed (stage 1) or released (stage 2).
+     * Reduce-scatters the stage's gradients bucket by bucket (the slices in the stage thread's step scope) and
+     * returns the squared L2 norm of the whole stage's averaged gradient, the same on every process. Afterwards the
+     * full gradient tensors are zeroed (stage 1) or released (stage 2).
      */
     double reduceGradients() {
         java.util.Arrays.fill(hadGradient, false);
+        flatBuffers.clear();
+        peakFlatBufferBytes = 0;
+        peakGradientBytes = 0;
         double squares = 0;
         for (Bucket b : buckets) {
-            Tensor packed = packGradients(b);
-            b.gradientSlice = packed.new_zeros(b.sliceLength);
-            replicas.reduceScatterMean(stageIndex, packed, b.gradientSlice);
-            squares += countedSquares(b);
+            // the slice outlives the bucket's own scope: it lives in the step's until the update
+            b.gradientSlice = parameters.get(b.members.get(0).parameter()).new_zeros(b.sliceLength);
+            squares += reduceBucket(b);
         }
-        Tensors.withoutGrad(() -> {
-            for (Tensor p : parameters) {
-                Tensor g = p.grad();
-                if (!g.defined()) {
-                    continue;
-                }
-                if (zeroStage >= 2) {
-                    p.mutable_grad().reset();
-                } else {
-                    g.zero_();
-                }
-            }
-        });
         return replicas.sumValue(stageIndex, squares);
+    }
+
+    /**
+     * Reduce-scatters one bucket's packed gradients into its slice, zeroes (stage 1) or releases (stage 2) the
+     * bucket's full gradients and returns the slice's counted squares. The packed copy and the gradient handles
+     * taken here die with the bucket's scope, before the next bucket is packed: kept to the step's end, the copies
+     * of every bucket added a whole gradient to the step's peak, and the handles kept stage 2's released gradients
+     * alive. Releasing bucket by bucket, stage 2 never holds more than the whole gradient plus one bucket's slice.
+     */
+    private double reduceBucket(Bucket b) {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor packed = flatBuffer(packGradients(b));
+            replicas.reduceScatterMean(stageIndex, packed, b.gradientSlice);
+            sampleFlatBuffers();
+            peakGradientBytes = Math.max(peakGradientBytes, gradientBytes());
+            Tensors.withoutGrad(() -> b.members.forEach(m -> clearGradient(parameters.get(m.parameter()))));
+            return countedSquares(b);
+        }
+    }
+
+    private void clearGradient(Tensor p) {
+        Tensor g = p.grad();
+        if (!g.defined()) {
+            return;
+        }
+        if (zeroStage >= 2) {
+            p.mutable_grad().reset();
+        } else {
+            g.zero_();
+        }
+    }
+
+    /** Notes a flat bucket buffer of this step, for {@link #peakFlatBufferBytes()}. */
+    private Tensor flatBuffer(Tensor buffer) {
+        flatBuffers.add(buffer);
+        return buffer;
+    }
+
+    /** Notes the bytes of the flat bucket buffers whose handles are still open (called while a bucket's are). */
+    private void sampleFlatBuffers() {
+        flatBuffers.removeIf(buffer -> buffer.isNull());
+        peakFlatBufferBytes = Math.max(
+                peakFlatBufferBytes,
+                flatBuffers.stream().mapToLong(Tensor::nbytes).sum());
+    }
+
+    /**
+     * Stages 1 and 2: the most bytes of flat bucket buffers (packed gradients, gathered parameters) alive at once
+     * during the last step, measured from their tensors.
+     */
+    long peakFlatBufferBytes() {
+        return peakFlatBufferBytes;
+    }
+
+    /**
+     * Stages 1 and 2: the most bytes of full gradients and gradient slices held at once while the last step's
+     * gradients were reduced, sampled after each bucket's reduce-scatter.
+     */
+    long peakGradientBytes() {
+        return peakGradientBytes;
     }
 
     /**
@@ -256,30 +315,37 @@ final class ShardedAdamW {
     void step(long t, double learningRate, double weightDecay) {
         Tensors.withoutGrad(() -> {
             for (Bucket b : buckets) {
-                for (Segment s : b.segments) {
-                    if (!hadGradient[s.parameter()]) {
-                        continue;
+                // the update's temporaries and the gathered bucket die before the next bucket's are made
+                try (PointerScope scope = new PointerScope()) {
+                    updateSlice(b, t, learningRate, weightDecay);
+                    if (!shardsParameters) {
+                        gatherParameters(b);
                     }
-                    Tensor target = shardsParameters
-                            ? b.parameterSlice.narrow(0, s.sliceOffset(), s.length())
-                            : parameters.get(s.parameter()).view(-1).narrow(0, s.parameterOffset(), s.length());
-                    AdamW.update(
-                            target,
-                            b.gradientSlice.narrow(0, s.sliceOffset(), s.length()),
-                            b.first.narrow(0, s.sliceOffset(), s.length()),
-                            b.second.narrow(0, s.sliceOffset(), s.length()),
-                            t,
-                            learningRate,
-                            decays.get(s.parameter()) ? weightDecay : 0);
                 }
                 b.gradientSlice = null;
-                if (!shardsParameters) {
-                    gatherParameters(b);
-                }
             }
         });
         if (shardsParameters) {
             releaseParameters();
+        }
+    }
+
+    private void updateSlice(Bucket b, long t, double learningRate, double weightDecay) {
+        for (Segment s : b.segments) {
+            if (!hadGradient[s.parameter()]) {
+                continue;
+            }
+            Tensor target = shardsParameters
+                    ? b.parameterSlice.narrow(0, s.sliceOffset(), s.length())
+                    : parameters.get(s.parameter()).view(-1).narrow(0, s.parameterOffset(), s.length());
+            AdamW.update(
+                    target,
+                    b.gradientSlice.narrow(0, s.sliceOffset(), s.length()),
+                    b.first.narrow(0, s.sliceOffset(), s.length()),
+                    b.second.narrow(0, s.sliceOffset(), s.length()),
+                    t,
+                    learningRate,
+                    decays.get(s.parameter()) ? weightDecay : 0);
         }
     }
 
@@ -402,9 +468,17 @@ final class ShardedAdamW {
      * before they are reduced), so that {@link #peakStateBytes()} is the step's peak, measured from the tensors.
      */
     void sampleHeldBytes() {
-        long bytes = stateBytes() + parameterSliceBytes();
+        long bytes = stateBytes() + parameterSliceBytes() + gradientBytes();
         for (Tensor p : parameters) {
             bytes += p.nbytes();
+        }
+        peakStateBytes = Math.max(peakStateBytes, bytes);
+    }
+
+    /** Bytes of the full gradients that exist now and of this step's gradient slices. */
+    private long gradientBytes() {
+        long bytes = 0;
+        for (Tensor p : parameters) {
             Tensor g = p.grad();
             if (g.defined()) {
                 bytes += g.nbytes();
@@ -413,7 +487,7 @@ final class ShardedAdamW {
         for (Bucket b : buckets) {
             bytes += b.gradientSlice == null ? 0 : b.gradientSlice.nbytes();
         }
-        peakStateBytes = Math.max(peakStateBytes, bytes);
+        return bytes;
     }
 
     /** Stage 3: the most bytes of training state this stage's tensors held at once during the last step. */
@@ -507,10 +581,12 @@ final class ShardedAdamW {
         return host;
     }
 
+    /** All-gathers the bucket's updated slices into the full parameters (in the caller's per-bucket scope). */
     private void gatherParameters(Bucket b) {
-        Tensor slice = packSlice(b);
-        Tensor full = slice.new_zeros(b.padded(replicas.processes()));
+        Tensor slice = flatBuffer(packSlice(b));
+        Tensor full = flatBuffer(slice.new_zeros(b.padded(replicas.processes())));
         replicas.allGather(stageIndex, slice, full);
+        sampleFlatBuffers();
         for (Member m : b.members) {
             parameters.get(m.parameter()).view(-1).copy_(full.narrow(0, m.offset(), m.numel()));
         }
@@ -565,12 +641,15 @@ final class ShardedAdamW {
     /** The bucket's slices of some per-element state, all-gathered and cut into whole tensors by parameter. */
     private List<HostTensor> gatheredToHost(Bucket b, Tensor slice) {
         List<HostTensor> host = new ArrayList<>();
-        Tensor full = slice.new_zeros(b.padded(replicas.processes()));
-        replicas.allGather(stageIndex, slice, full);
-        for (Member m : b.members) {
-            host.add(Tensors.toHost(
-                    names.get(m.parameter()),
-                    full.narrow(0, m.offset(), m.numel()).view(shapes.get(m.parameter()))));
+        // the gathered bucket is copied to the heap, so it need not outlive this bucket
+        try (PointerScope scope = new PointerScope()) {
+            Tensor full = slice.new_zeros(b.padded(replicas.processes()));
+            replicas.allGather(stageIndex, slice, full);
+            for (Member m : b.members) {
+                host.add(Tensors.toHost(
+                        names.get(m.parameter()),
+                        full.narrow(0, m.offset(), m.numel()).view(shapes.get(m.parameter()))));
+            }
         }
         return host;
     }

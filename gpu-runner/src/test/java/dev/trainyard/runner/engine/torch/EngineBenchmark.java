@@ -204,13 +204,15 @@ public final class EngineBenchmark {
     // 10. Memory per device and step time of the largest GPT that fits here (about 100M parameters: 8 layers of
     // d 1024, context 64, batch 4, 1F1B over 2 micro-batches) over the layouts (t, p, d) in {1, 2}^3, ZeRO 0 to 3
     // where d = 2, one thread per device (bench.sweep.layers and bench.sweep.dModel give a smaller model for a quick
-    // look). Two steps each (the first allocates gradients and moments; the second is
+    // look; bench.sweep.layouts, e.g. "*.*.2.0,*.*.2.1", runs only the layouts t.p.d.zero it lists, * for any
+    // value). Two steps each (the first allocates gradients and moments; the second is
     // timed and its activations measured), stopped without a checkpoint. Per layout, the fullest device: the plan's
     // training state beside what its tensors held, and the plan's activations; then the activations of every device
     // of this JVM (both replicas where d = 2, which run as two sessions here) beside the JVM's resident rise in the
     // second step, which follows the live tensors only when MALLOC_MMAP_THRESHOLD_ is set (see ResidentMemory).
     private static final int SWEEP_LAYERS = Integer.getInteger("bench.sweep.layers", 8);
     private static final int SWEEP_WIDTH = Integer.getInteger("bench.sweep.dModel", 1024);
+    private static final String SWEEP_LAYOUTS = System.getProperty("bench.sweep.layouts", "*.*.*.*");
 
     private static void sweep(Path work) throws Exception {
         NativeRuntime.configureThread(1);
@@ -222,12 +224,30 @@ public final class EngineBenchmark {
             for (int t = 1; t <= 2; t++) {
                 for (int p = 1; p <= 2; p++) {
                     for (int zero = 0; zero <= (d == 1 ? 0 : 3); zero++) {
-                        sweepLayout(work, t, p, d, zero);
+                        if (sweepSelects(t, p, d, zero)) {
+                            sweepLayout(work, t, p, d, zero);
+                        }
                     }
                 }
             }
         }
         System.out.println();
+    }
+
+    /** Whether one of {@link #SWEEP_LAYOUTS}' patterns (t.p.d.zero, each a number or *) matches the layout. */
+    private static boolean sweepSelects(int t, int p, int d, int zero) {
+        int[] layout = {t, p, d, zero};
+        for (String pattern : SWEEP_LAYOUTS.split(",")) {
+            String[] fields = pattern.trim().split("\\.");
+            boolean matches = fields.length == layout.length;
+            for (int i = 0; matches && i < layout.length; i++) {
+                matches = fields[i].equals("*") || fields[i].equals(Integer.toString(layout[i]));
+            }
+            if (matches) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void sweepLayout(Path work, int t, int p, int d, int zero) throws Exception {

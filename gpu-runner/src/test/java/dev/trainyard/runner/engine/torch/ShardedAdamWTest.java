@@ -32,6 +32,11 @@ class ShardedAdamWTest {
 
     private static final long[][] SHAPES = {{64, 32}, {32}, {1}, {ReplicaGroup.BUCKET_ELEMENTS + 5}, {7, 3, 2}, {3}};
 
+    /** Four parameters just over half a bucket each: no two share a bucket, so the stage has four full buckets. */
+    private static final long HALF_BUCKET = ReplicaGroup.BUCKET_ELEMENTS / 2 + 1;
+
+    private static final long[][] FOUR_BUCKETS = {{HALF_BUCKET}, {HALF_BUCKET}, {HALF_BUCKET}, {HALF_BUCKET}};
+
     @Test
     void oneStepOnTwoRanksUpdatesEveryParameterAsUnshardedAdamWAndTheGatheredMomentsAreWhole() throws Exception {
         NativeRuntime.load();
@@ -40,7 +45,53 @@ class ShardedAdamWTest {
         }
     }
 
-    private static void stepOnTwoRanks(int zero) throws Exception {
+    /**
+     * The reduce-scatter's packed gradients and the all-gather's buffers are made bucket by bucket and released
+     * before the next bucket's: a step at ZeRO 1 or 2 never holds more than one bucket's flat buffers (the packed
+     * bucket, or the gathered bucket and its slice), not a flat copy of the whole stage on top of it; and ZeRO 2
+     * holds no more than the whole gradient and one bucket's gradient slice while reducing.
+     */
+    @Test
+    void aStepHoldsTheFlatBuffersOfOneBucketAtATime() throws Exception {
+        NativeRuntime.load();
+        long bucketBytes = 4 * (HALF_BUCKET + 1); // padded to an even length for two ranks
+        for (int zero = 1; zero <= 2; zero++) {
+            int stage = zero;
+            onTwoRanks((threads, groups) -> {
+                List<Map<String, Tensor>> parameters = List.of(parameters(FOUR_BUCKETS), parameters(FOUR_BUCKETS));
+                ShardedAdamW[] sharded = new ShardedAdamW[2];
+                for (int rank = 0; rank < 2; rank++) {
+                    sharded[rank] = new ShardedAdamW(parameters.get(rank), stage, groups[rank], 0);
+                    setGradients(parameters.get(rank), gradients(FOUR_BUCKETS, 100 + rank));
+                }
+                onBothRanks(threads, rank -> {
+                    sharded[rank].reduceGradients();
+                    sharded[rank].step(1, 0.01, 0.1);
+                    return null;
+                });
+                long wholeGradient = 4 * 4 * HALF_BUCKET;
+                // ZeRO 2 releases each bucket's gradients once reduced, so beside the whole gradient there is one
+                // bucket's slice at most; ZeRO 1 keeps them (zeroed) beside every slice
+                long gradients = wholeGradient + (stage == 2 ? 1 : 4) * (bucketBytes / 2);
+                for (int rank = 0; rank < 2; rank++) {
+                    // the gathered bucket and this rank's half of it: one and a half buckets
+                    assertThat(sharded[rank].peakFlatBufferBytes())
+                            .as("zero %d rank %d", stage, rank)
+                            .isEqualTo(bucketBytes + bucketBytes / 2);
+                    assertThat(sharded[rank].peakGradientBytes())
+                            .as("zero %d rank %d", stage, rank)
+                            .isEqualTo(gradients);
+                }
+            });
+        }
+    }
+
+    private interface TwoRankTest {
+        void run(ExecutorService threads, ReplicaGroup[] groups) throws Exception;
+    }
+
+    /** Runs {@code test} with a replica group of two ranks in this JVM and a thread for each rank. */
+    private static void onTwoRanks(TwoRankTest test) throws Exception {
         ExecutorService threads = Executors.newFixedThreadPool(2);
         int port = StorePorts.free();
         Future<ReplicaGroup> other = threads.submit(
@@ -48,10 +99,17 @@ class ShardedAdamWTest {
         try (ReplicaGroup rankZero =
                         new ReplicaGroup(DataParallelGroup.evenly(0, 2, "127.0.0.1", port), 1, () -> false);
                 ReplicaGroup rankOne = other.get(60, TimeUnit.SECONDS)) {
-            ReplicaGroup[] groups = {rankZero, rankOne};
+            test.run(threads, new ReplicaGroup[] {rankZero, rankOne});
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
+    private static void stepOnTwoRanks(int zero) throws Exception {
+        onTwoRanks((threads, groups) -> {
             List<Map<String, Tensor>> parameters = List.of(parameters(), parameters());
             Map<String, Tensor> reference = parameters();
-            List<List<Tensor>> gradients = List.of(gradients(200), gradients(300));
+            List<List<Tensor>> gradients = List.of(gradients(SHAPES, 200), gradients(SHAPES, 300));
             ShardedAdamW[] sharded = new ShardedAdamW[2];
             for (int rank = 0; rank < 2; rank++) {
                 sharded[rank] = new ShardedAdamW(parameters.get(rank), zero, groups[rank], 0);
@@ -91,9 +149,7 @@ class ShardedAdamWTest {
             }
             List<List<HostTensor>> second = onBothRanks(threads, rank -> reloaded[rank].secondMomentsToHost());
             assertSameTensors(second.get(1), unsharded.secondMomentsToHost());
-        } finally {
-            threads.shutdownNow();
-        }
+        });
     }
 
     private interface RankTask<T> {
@@ -109,18 +165,22 @@ class ShardedAdamWTest {
 
     /** The same values on every call (seeded), as replicas start from the same weights. */
     private static Map<String, Tensor> parameters() {
+        return parameters(SHAPES);
+    }
+
+    private static Map<String, Tensor> parameters(long[][] shapes) {
         Generator generator = torch.make_generator_cpu(7);
         Map<String, Tensor> parameters = new LinkedHashMap<>();
-        for (int i = 0; i < SHAPES.length; i++) {
-            Tensor p = torch.randn(SHAPES[i], new GeneratorOptional(generator), new TensorOptions());
+        for (int i = 0; i < shapes.length; i++) {
+            Tensor p = torch.randn(shapes[i], new GeneratorOptional(generator), new TensorOptions());
             parameters.put("p" + i, p.requires_grad_(true));
         }
         return parameters;
     }
 
-    private static List<Tensor> gradients(long seed) {
+    private static List<Tensor> gradients(long[][] shapes, long seed) {
         Generator generator = torch.make_generator_cpu(seed);
-        return java.util.Arrays.stream(SHAPES)
+        return java.util.Arrays.stream(shapes)
                 .map(shape -> torch.randn(shape, new GeneratorOptional(generator), new TensorOptions()))
                 .toList();
     }
