@@ -50,7 +50,7 @@ final class HeadOfLine {
         PoolState bestPool = null;
         ReleaseTimeline.Projection best = null;
         for (PoolState pool : open) {
-            ReleaseTimeline.Projection projection = index.timeline(pool).earliestFit(job.minGpus(), job.multiNode());
+            ReleaseTimeline.Projection projection = index.timeline(pool).earliestFit(job);
             if (projection != null && (best == null || projection.at().isBefore(best.at()))) {
                 best = projection;
                 bestPool = pool;
@@ -78,7 +78,7 @@ final class HeadOfLine {
     private Pending preemptFor(
             QueuedJob job, List<PoolState> matching, List<PoolState> feasible, PoolState pool, Instant graceEnd) {
         int[] baseline = index.timeline(pool).projectedAt(graceEnd);
-        List<RunningAttempt> chosen = victims.choose(pool, job, job.minGpus(), baseline, index.stopping);
+        List<RunningAttempt> chosen = victims.choose(pool, job, baseline, index.stopping);
         if (chosen.isEmpty()) {
             return null;
         }
@@ -88,7 +88,7 @@ final class HeadOfLine {
             index.stopping.add(victim.attemptId());
         }
         index.invalidate(pool);
-        ReleaseTimeline.Projection projection = index.timeline(pool).earliestFit(job.minGpus(), job.multiNode());
+        ReleaseTimeline.Projection projection = index.timeline(pool).earliestFit(job);
         if (projection == null) {
             // Only an inconsistent snapshot (more GPUs in use than exist) gets here; wait without a reservation.
             return new Pending(
@@ -110,13 +110,11 @@ final class HeadOfLine {
             PoolState pool,
             ReleaseTimeline.Projection projection,
             boolean preempted) {
-        Gang gang = GangAllocator.placeOn(projection.free(), job.minGpus(), job.multiNode(), job.replicaGpus());
+        Gang gang = projection.gang();
+        pool.reservation = new Reservation(job.id(), job.priority(), projection.at(), gang, projection.free());
         boolean waitsOnStops = preempted;
-        if (gang != null) {
-            pool.reservation = new Reservation(job.id(), job.priority(), projection.at(), gang, projection.free());
-            for (int pos : gang.positions()) {
-                waitsOnStops |= projection.stoppingReleased()[pos];
-            }
+        for (int pos : gang.positions()) {
+            waitsOnStops |= projection.stoppingReleased()[pos];
         }
         if (waitsOnStops) {
             String message = (preempted ? "preempting lower-priority work" : "waiting for attempts that are stopping")

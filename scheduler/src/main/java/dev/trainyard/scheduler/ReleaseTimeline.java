@@ -43,8 +43,13 @@ final class ReleaseTimeline {
         return stopping && graceEnd.isBefore(deadline) ? graceEnd : deadline;
     }
 
-    /** The first moment {@code need} GPUs fit (on one runner unless multi-node), with the free GPUs then. */
-    Projection earliestFit(int need, boolean multiNode) {
+    /**
+     * The first moment the job fits as {@link GangFit} judges it, with the free GPUs then and its gang; null when it
+     * never does. Its GPU count (on one runner unless multi-node) is checked first, as the cheap necessary part.
+     */
+    Projection earliestFit(QueuedJob job) {
+        int need = job.minGpus();
+        boolean multiNode = job.multiNode();
         int[] projected = pool.free.clone();
         boolean[] stoppingReleased = new boolean[projected.length];
         int total = pool.index.totalFree();
@@ -55,7 +60,10 @@ final class ReleaseTimeline {
             total += projected[pos] - before;
             stoppingReleased[pos] |= event.stopping();
             if (multiNode ? total >= need : projected[pos] >= need) {
-                return new Projection(event.at(), projected, stoppingReleased);
+                Gang gang = GangFit.on(pool, job, projected);
+                if (gang != null) {
+                    return new Projection(event.at(), projected, stoppingReleased, gang);
+                }
             }
         }
         return null;
@@ -115,6 +123,9 @@ final class ReleaseTimeline {
         }
     }
 
-    /** Free GPUs per runner at a future moment, and which runners got GPUs back from stopping attempts. */
-    record Projection(Instant at, int[] free, boolean[] stoppingReleased) {}
+    /**
+     * Free GPUs per runner at a future moment, which runners got GPUs back from stopping attempts, and where the job
+     * fits then.
+     */
+    record Projection(Instant at, int[] free, boolean[] stoppingReleased, Gang gang) {}
 }

@@ -21,24 +21,24 @@ final class VictimPlanner {
     }
 
     /**
-     * Victims that, with the GPUs expected back by the end of the grace period ({@code baseline}), let {@code need}
-     * GPUs fit; empty when no such set exists.
+     * Victims that, with the GPUs expected back by the end of the grace period ({@code baseline}), let the job fit
+     * as {@link GangFit} judges it (for a cut pipeline: within its runners' memory); empty when no such set exists.
      */
-    List<RunningAttempt> choose(PoolState pool, QueuedJob job, int need, int[] baseline, Set<Long> stopping) {
+    List<RunningAttempt> choose(PoolState pool, QueuedJob job, int[] baseline, Set<Long> stopping) {
         List<RunningAttempt> eligible = eligible(pool, job, stopping);
         int[] available = baseline.clone();
         List<RunningAttempt> chosen = new ArrayList<>();
         for (RunningAttempt victim : eligible) {
-            if (fits(available, need, job.multiNode())) {
+            if (fits(pool, job, available)) {
                 break;
             }
             apply(pool, available, victim, +1);
             chosen.add(victim);
         }
-        if (!fits(available, need, job.multiNode())) {
+        if (!fits(pool, job, available)) {
             return List.of();
         }
-        pruneUnneeded(pool, available, chosen, need, job.multiNode());
+        pruneUnneeded(pool, job, available, chosen);
         return chosen;
     }
 
@@ -68,12 +68,11 @@ final class VictimPlanner {
     }
 
     /** Drops victims, the costliest first, whose GPUs turn out not to be needed for the fit. */
-    private static void pruneUnneeded(
-            PoolState pool, int[] available, List<RunningAttempt> chosen, int need, boolean multiNode) {
+    private static void pruneUnneeded(PoolState pool, QueuedJob job, int[] available, List<RunningAttempt> chosen) {
         for (int i = chosen.size() - 1; i >= 0; i--) {
             RunningAttempt victim = chosen.get(i);
             apply(pool, available, victim, -1);
-            if (fits(available, need, multiNode)) {
+            if (fits(pool, job, available)) {
                 chosen.remove(i);
             } else {
                 apply(pool, available, victim, +1);
@@ -90,14 +89,7 @@ final class VictimPlanner {
         }
     }
 
-    private static boolean fits(int[] available, int need, boolean multiNode) {
-        int total = 0;
-        for (int gpus : available) {
-            if (gpus >= need) {
-                return true;
-            }
-            total += Math.max(0, gpus);
-        }
-        return multiNode && total >= need;
+    private static boolean fits(PoolState pool, QueuedJob job, int[] available) {
+        return GangFit.on(pool, job, available) != null;
     }
 }

@@ -155,4 +155,31 @@ class BackfillTest {
         assertThat(assertWaits(decision, 3, PendingReason.WAITING_FOR_GPUS).estimatedStart())
                 .isEqualTo(NOW.plus(Duration.ofHours(3)));
     }
+
+    @Test
+    void aPipelineHoldsRunnersWhoseDevicesHoldItsStagesAndLongJobsGoElsewhere() {
+        // Two 4 MiB stages fit only runners 3 and 4 (8 MiB). Runner 2 (1 MiB) frees first, at one hour: enough GPUs
+        // by count, but the pipeline starts only when runner 3 frees, at two hours, on runners 3 and 4.
+        long mib = 1024 * 1024;
+        Decision decision = snapshot()
+                .pool("a", "cpu", 1)
+                .runnerWithMemory(1, "a", 1, 1, mib, false)
+                .runnerWithMemory(2, "a", 1, 0, mib, false)
+                .runnerWithMemory(3, "a", 1, 0, 8 * mib, false)
+                .runnerWithMemory(4, "a", 1, 1, 8 * mib, false)
+                .running(
+                        attempt(10).pool("a").on(2, 1).priority(Priority.URGENT).endsIn(Duration.ofHours(1)))
+                .running(
+                        attempt(11).pool("a").on(3, 1).priority(Priority.URGENT).endsIn(HEAD_START))
+                .job(job(1).pool("a").pipelineOf(4 * mib, 4 * mib).submittedAgo(Duration.ofHours(1)))
+                .job(job(2).pool("a").gpus(1).runtime(Duration.ofHours(3)))
+                .decide();
+
+        assertThat(assertWaits(decision, 1, PendingReason.WAITING_FOR_GPUS).estimatedStart())
+                .isEqualTo(NOW.plus(HEAD_START));
+        // the long job runs past the head's start, so it may not take runner 4's GPU the head needs
+        assertThat(assertPlaced(decision, 2).nodes())
+                .extracting(NodeAssignment::runnerId)
+                .containsExactly(1L);
+    }
 }

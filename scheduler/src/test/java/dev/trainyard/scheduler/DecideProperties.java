@@ -99,6 +99,13 @@ class DecideProperties {
         DecisionInvariants.preemptionsOnlyOfStrictlyLowerOldEnoughWork(snapshot, decide(snapshot));
     }
 
+    @ParameterizedTest(name = "seed {0}, {1} jobs")
+    @MethodSource("seedsAndSizes")
+    void aPreemptionAlwaysMakesItsJobPlaceable(long seed, int jobs) {
+        ClusterSnapshot snapshot = cluster(seed, jobs);
+        DecisionInvariants.preemptionsMakeTheirJobPlaceable(snapshot, decide(snapshot));
+    }
+
     static <T> List<T> shuffle(List<T> items, Random random) {
         List<T> copy = new ArrayList<>(items);
         Collections.shuffle(copy, random);

@@ -6,6 +6,7 @@ import java.math.BigDecimal;
 import java.math.MathContext;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -31,6 +32,33 @@ final class DecisionInvariants {
         everyJobPlacedOrExplained(snapshot, decision);
         preemptionsOnlyOfStrictlyLowerOldEnoughWork(snapshot, decision);
         pipelinesInStageOrderWithinMemory(snapshot, decision);
+        preemptionsMakeTheirJobPlaceable(snapshot, decision);
+    }
+
+    /**
+     * Every job that preempts fits its pool once its victims, every other stopping attempt and every attempt due by
+     * the end of the grace period have given their GPUs back (beside what this decision placed): judged by GPU
+     * counts, whole replicas and, for a pipeline cut between runners, each stage within its runner's memory.
+     */
+    static void preemptionsMakeTheirJobPlaceable(ClusterSnapshot snapshot, Decision decision) {
+        Map<Long, QueuedJob> queue = byId(snapshot.queue(), QueuedJob::id);
+        Map<Long, RunningAttempt> running = byId(snapshot.running(), RunningAttempt::attemptId);
+        Map<Long, Integer> free = freeAfterGrace(snapshot, decision);
+        Set<Long> checked = new HashSet<>();
+        for (Preemption preemption : decision.preemptions()) {
+            if (!checked.add(preemption.forJobId())) {
+                continue;
+            }
+            QueuedJob job = queue.get(preemption.forJobId());
+            long poolId = running.get(preemption.attemptId()).poolId();
+            List<RunnerNode> runners = snapshot.runners().stream()
+                    .filter(r -> r.poolId() == poolId && r.schedulable())
+                    .toList();
+            int[] available = runners.stream().mapToInt(r -> free.get(r.id())).toArray();
+            assertThat(placeable(job, runners, available))
+                    .as("job %d preempted %s in pool %d but does not fit %s", job.id(), preemption, poolId, free)
+                    .isTrue();
+        }
     }
 
     /** A pipeline's ranks are distinct runners holding all its stages in order, each within its devices' memory. */
@@ -185,6 +213,70 @@ final class DecisionInvariants {
                             free.merge(s.runnerId(), before.getOrDefault(s.runnerId(), 0) - s.gpus(), Integer::sum));
         }
         return free;
+    }
+
+    /** Free GPUs per runner once stopping attempts (this decision's victims too) and those due by grace end are back. */
+    private static Map<Long, Integer> freeAfterGrace(ClusterSnapshot snapshot, Decision decision) {
+        Map<Long, Integer> free = finalFree(snapshot, decision);
+        Set<Long> stopping = new HashSet<>();
+        decision.preemptions().forEach(p -> stopping.add(p.attemptId()));
+        decision.budgetStops().forEach(s -> stopping.add(s.attemptId()));
+        var graceEnd = snapshot.now().plus(POLICY.preemptionGrace());
+        for (RunningAttempt attempt : snapshot.running()) {
+            if (attempt.preempting()
+                    || stopping.contains(attempt.attemptId())
+                    || !attempt.deadline().isAfter(graceEnd)) {
+                attempt.runners().forEach(s -> free.merge(s.runnerId(), s.gpus(), Integer::sum));
+            }
+        }
+        Map<Long, RunnerNode> runners = byId(snapshot.runners(), RunnerNode::id);
+        free.replaceAll((id, gpus) -> Math.min(gpus, runners.get(id).totalGpus()));
+        return free;
+    }
+
+    private static boolean placeable(QueuedJob job, List<RunnerNode> runners, int[] available) {
+        if (job.pipeline() != null) {
+            return stagesFit(job.pipeline().stageBytes(), 0, runners, available, new boolean[runners.size()]);
+        }
+        if (!job.multiNode()) {
+            return Arrays.stream(available).anyMatch(gpus -> gpus >= job.minGpus());
+        }
+        int whole = Arrays.stream(available)
+                .map(gpus -> gpus - gpus % job.replicaGpus())
+                .sum();
+        return whole >= job.minGpus();
+    }
+
+    /** Exhaustive: stages from {@code first} on go, in order, to unused runners, each within its free GPUs and memory. */
+    private static boolean stagesFit(
+            List<Long> stages, int first, List<RunnerNode> runners, int[] available, boolean[] used) {
+        if (first == stages.size()) {
+            return true;
+        }
+        for (int r = 0; r < runners.size(); r++) {
+            if (used[r]) {
+                continue;
+            }
+            used[r] = true;
+            for (int k = 1; k <= Math.min(available[r], stages.size() - first); k++) {
+                if (holds(runners.get(r).memory(), stages.subList(first, first + k))
+                        && stagesFit(stages, first + k, runners, available, used)) {
+                    return true;
+                }
+            }
+            used[r] = false;
+        }
+        return false;
+    }
+
+    private static boolean holds(RunnerMemory memory, List<Long> stages) {
+        if (memory.deviceBytes() == null) {
+            return true;
+        }
+        long limit = memory.deviceBytes();
+        return memory.shared()
+                ? stages.stream().mapToLong(Long::longValue).sum() <= limit
+                : stages.stream().allMatch(bytes -> bytes <= limit);
     }
 
     private static boolean waitsForGpusInOnePool(ClusterSnapshot snapshot, QueuedJob job, WaitingJob waiting) {

@@ -18,6 +18,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** Policy 6: strictly lower-priority work is preempted, least work lost first, only when it makes the job fit. */
 class PreemptionTest {
+    static final long MIB = 1024 * 1024;
 
     /** Two full 8-GPU runners, each with one 8-GPU attempt (10 on runner 1, 11 on runner 2). */
     static Scenario fullPool(Priority victims) {
@@ -202,5 +203,46 @@ class PreemptionTest {
         assertThat(decision.preemptions()).isEmpty();
         WaitingJob entry = assertWaits(decision, 1, PendingReason.WAITING_FOR_GPUS);
         assertThat(entry.estimatedStart()).isEqualTo(NOW.plus(Duration.ofMinutes(2)));
+    }
+
+    /**
+     * A HIGH pipeline of two 4 MiB stages with one GPU free on runner 3 (8 MiB): runner 1 (8 MiB) and runner 2 (1
+     * MiB, too small for either stage) each run a one-GPU LOW attempt; runner 2's loses less work if stopped.
+     */
+    static Scenario pipelineBesideASmallRunner(Priority onTheLargeRunner) {
+        return snapshot()
+                .pool("a", "cpu", 1)
+                .runnerWithMemory(1, "a", 1, 0, 8 * MIB, false)
+                .runnerWithMemory(2, "a", 1, 0, MIB, false)
+                .runnerWithMemory(3, "a", 1, 1, 8 * MIB, false)
+                .running(attempt(10)
+                        .pool("a")
+                        .on(1, 1)
+                        .priority(onTheLargeRunner)
+                        .checkpointedAgo(Duration.ofMinutes(50))
+                        .endsIn(Duration.ofHours(2)))
+                .running(attempt(11).pool("a").on(2, 1).priority(Priority.LOW).checkpointedAgo(Duration.ofMinutes(5)))
+                .job(job(1).pool("a").pipelineOf(4 * MIB, 4 * MIB).priority(Priority.HIGH));
+    }
+
+    @Test
+    void aPipelinePreemptsWorkOnARunnerWhoseDevicesHoldItsStageNotTheCheapestVictim() {
+        Decision decision = pipelineBesideASmallRunner(Priority.LOW).decide();
+
+        // stopping 11 would free a GPU whose 1 MiB holds no stage: the job could still not be placed
+        assertThat(preemptedAttemptIds(decision)).containsExactly(10L);
+        assertThat(assertWaits(decision, 1, PendingReason.WAITING_FOR_PREEMPTION)
+                        .estimatedStart())
+                .isEqualTo(NOW.plus(SchedulerPolicy.defaults().preemptionGrace()));
+    }
+
+    @Test
+    void aPipelinePreemptsNothingWhenOnlyRunnersTooSmallForItsStagesHoldLowerWork() {
+        Decision decision = pipelineBesideASmallRunner(Priority.URGENT).decide();
+
+        assertThat(decision.preemptions()).isEmpty();
+        // it waits for the urgent attempt on the 8 MiB runner instead
+        assertThat(assertWaits(decision, 1, PendingReason.WAITING_FOR_GPUS).estimatedStart())
+                .isEqualTo(NOW.plus(Duration.ofHours(2)));
     }
 }

@@ -48,7 +48,12 @@ final class Scenario {
 
     /** A schedulable runner, all its GPUs free, whose devices hold {@code deviceBytes} each (or share it). */
     Scenario runnerWithMemory(long id, String pool, int gpus, long deviceBytes, boolean shared) {
-        runners.add(new RunnerNode(id, poolId(pool), gpus, gpus, true, new RunnerMemory(deviceBytes, shared)));
+        return runnerWithMemory(id, pool, gpus, gpus, deviceBytes, shared);
+    }
+
+    /** A schedulable runner with {@code freeGpus} of its GPUs free, whose devices hold {@code deviceBytes} each. */
+    Scenario runnerWithMemory(long id, String pool, int totalGpus, int freeGpus, long deviceBytes, boolean shared) {
+        runners.add(new RunnerNode(id, poolId(pool), totalGpus, freeGpus, true, new RunnerMemory(deviceBytes, shared)));
         return this;
     }
 

@@ -38,6 +38,9 @@ public class LeaderCycle {
     private final CheckpointFiles files;
     private final JobSignals signals;
     private final Scheduler scheduler = new Scheduler();
+    /** Queued jobs' parsed stage plans, kept between cycles so an unchanged job's spec is parsed once. */
+    private final StagePlanCache stagePlans = new StagePlanCache();
+
     private volatile Instant servingSince;
 
     public LeaderCycle(
@@ -192,7 +195,7 @@ public class LeaderCycle {
                 s.execute("set transaction isolation level repeatable read, read only");
             }
             return SnapshotLoader.load(
-                    c, now, config.runners().heartbeatTimeout().dividedBy(2));
+                    c, now, config.runners().heartbeatTimeout().dividedBy(2), stagePlans);
         }
     }
 

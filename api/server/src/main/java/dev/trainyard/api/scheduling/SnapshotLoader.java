@@ -28,8 +28,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** Reads everything one scheduling cycle needs from PostgreSQL, in one repeatable-read transaction. */
 public final class SnapshotLoader {
@@ -48,11 +50,20 @@ public final class SnapshotLoader {
      *     would only be lost again; its running attempts are left alone until the rescuer decides
      */
     public static Loaded load(Connection c, Instant now, Duration heardWithin) throws SQLException {
+        return load(c, now, heardWithin, new StagePlanCache());
+    }
+
+    /**
+     * As {@link #load(Connection, Instant, Duration)}, taking the stage plans of queued jobs whose row did not change
+     * from {@code plans} (the scheduling loop keeps one between cycles) instead of parsing their specs again.
+     */
+    public static Loaded load(Connection c, Instant now, Duration heardWithin, StagePlanCache plans)
+            throws SQLException {
         List<Pool> pools = pools(c);
         List<RunnerNode> runners = runners(c, now.minus(heardWithin));
         List<Project> projects = projects(c, now);
         Map<Long, StoredPending> stored = new HashMap<>();
-        List<QueuedJob> queue = queue(c, stored);
+        List<QueuedJob> queue = withStagePlans(c, queue(c, stored), plans);
         List<RunningAttempt> running = running(c);
         return new Loaded(new ClusterSnapshot(now, pools, runners, projects, queue, running), stored);
     }
@@ -144,7 +155,7 @@ public final class SnapshotLoader {
                 select id, project_id, pool_id, gpu_type, priority, gpus, min_gpus, multi_node, max_runtime_seconds,
                        max_cost_usd, accrued_cost_usd, submitted_at, version,
                        pending_reason, pending_message, queue_position, estimated_start_at,
-                       %s, case when multi_node then spec::text end
+                       %s
                   from jobs j where state = ?""".formatted(replicaGpus("j"));
         try (PreparedStatement ps = c.prepareStatement(sql);
                 ResultSet rs = query(ps, JobState.QUEUED.word())) {
@@ -152,7 +163,6 @@ public final class SnapshotLoader {
                 long id = rs.getLong(1);
                 long pool = rs.getLong(3);
                 Long poolId = rs.wasNull() ? null : pool;
-                PipelineStages pipeline = pipelineOf(rs.getString(19));
                 out.add(new QueuedJob(
                         id,
                         rs.getLong(2),
@@ -167,8 +177,7 @@ public final class SnapshotLoader {
                         rs.getBigDecimal(11),
                         rs.getTimestamp(12).toInstant(),
                         rs.getLong(13),
-                        pipeline == null ? rs.getInt(18) : 1,
-                        pipeline));
+                        rs.getInt(18)));
                 int position = rs.getInt(16);
                 Integer positionOrNull = rs.wasNull() ? null : position;
                 Timestamp estimate = rs.getTimestamp(17);
@@ -182,6 +191,65 @@ public final class SnapshotLoader {
             }
         }
         return out;
+    }
+
+    /**
+     * The queue with each multi-node job's stage plan: from {@code plans} when its row is at the version they were
+     * parsed at, else from its spec, read (only for those jobs) and parsed once here.
+     */
+    private static List<QueuedJob> withStagePlans(Connection c, List<QueuedJob> queue, StagePlanCache plans)
+            throws SQLException {
+        List<Long> unknown = new ArrayList<>();
+        Set<Long> multiNode = new HashSet<>();
+        for (QueuedJob job : queue) {
+            if (job.multiNode()) {
+                multiNode.add(job.id());
+                if (!plans.holds(job.id(), job.version())) {
+                    unknown.add(job.id());
+                }
+            }
+        }
+        Map<Long, String> specs = unknown.isEmpty() ? Map.of() : specs(c, unknown);
+        List<QueuedJob> out = new ArrayList<>(queue.size());
+        for (QueuedJob job : queue) {
+            PipelineStages stages =
+                    job.multiNode() ? plans.plan(job.id(), job.version(), () -> pipelineOf(specs.get(job.id()))) : null;
+            out.add(stages == null ? job : cutBetweenStages(job, stages));
+        }
+        plans.keepOnly(multiNode);
+        return out;
+    }
+
+    /** The stored specs of these jobs, as text. */
+    private static Map<Long, String> specs(Connection c, List<Long> jobIds) throws SQLException {
+        Map<Long, String> out = new HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("select id, spec::text from jobs where id = any(?)");
+                ResultSet rs = query(ps, c.createArrayOf("bigint", jobIds.toArray()))) {
+            while (rs.next()) {
+                out.put(rs.getLong(1), rs.getString(2));
+            }
+        }
+        return out;
+    }
+
+    /** The job with its one replica cut anywhere between these stages. */
+    private static QueuedJob cutBetweenStages(QueuedJob job, PipelineStages stages) {
+        return new QueuedJob(
+                job.id(),
+                job.projectId(),
+                job.poolId(),
+                job.gpuType(),
+                job.priority(),
+                job.gpus(),
+                job.minGpus(),
+                job.multiNode(),
+                job.maxRuntimeSeconds(),
+                job.maxCostUsd(),
+                job.accruedCostUsd(),
+                job.submittedAt(),
+                job.version(),
+                1,
+                stages);
     }
 
     /**
