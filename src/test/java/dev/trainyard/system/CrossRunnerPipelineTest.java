@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 /**
  * A 2-stage pipeline whose replica fits no single runner (each has one device) waits while the pool has one such
  * runner, saying why, then trains with its stages on two runner processes; when one of them is killed, the job
- * resumes from its last checkpoint on a runner that holds both stages, and finishes. That runner starts only after
+ * resumes from its last checkpoint (a shard from each rank) on a runner that holds both stages, and finishes. That runner starts only after
  * the kill: had it been there before, the job would have gone to it whole.
  */
 class CrossRunnerPipelineTest {
@@ -90,6 +90,9 @@ class CrossRunnerPipelineTest {
         Attempt second = attempts.get(1);
         assertThat(second.getRunners()).as(history).containsExactly("pp-big");
         assertThat(second.getResumedFromCheckpoint()).isNotNull();
+        assertThat(ElasticJobTest.logLines(platform, job.getId()))
+                .as("each pipeline rank wrote and uploaded its stage's shard; the runner left resumed from both")
+                .anyMatch(line -> line.contains("attempt 2 starting") && line.contains(".shard-0-of-2.safetensors"));
         List<SeriesPoint> loss = platform.points(job.getId(), "loss");
         assertThat(loss.get(0).getStep())
                 .as("rank 0 reports from the first step")

@@ -9,7 +9,9 @@ import java.time.Duration;
  * only. The processes find each other through TCP stores hosted by rank 0 at {@code storeHost}: the control
  * store at {@code storePort}, which announces the ports of the stores of the boundaries between neighbours.
  *
- * <p>Pipeline rank 0 writes checkpoints and the export: the others send it their stages' state.
+ * <p>Every rank writes its own checkpoint shard (its stages' tensors); pipeline rank 0 writes the export, the others
+ * send it their stages' parameters. With data-parallel replicas each replica has a pipeline of its own (see
+ * {@link ProcessGrid} for how the processes are numbered).
  *
  * @param timeout how long a process waits for a neighbour (to join, or for an activation, a gradient or a
  *     collective) before it fails with a {@link PeerLostException}
@@ -57,7 +59,7 @@ public record PipelineGroup(
         return endStage - firstStage;
     }
 
-    /** Rank 0 writes checkpoints and the exported model, gathered from the other ranks. */
+    /** Rank 0 writes the exported model, gathered from the other ranks (each rank writes its checkpoint shard). */
     public boolean writesOutputs() {
         return rank == 0;
     }

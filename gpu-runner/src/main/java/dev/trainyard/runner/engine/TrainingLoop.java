@@ -243,14 +243,18 @@ final class TrainingLoop {
     }
 
     /**
-     * Whether each data-parallel process writes its own shard of each checkpoint (in parallel, nothing gathered).
-     * A pipeline spread over processes still gathers its stages to rank 0, which writes a whole checkpoint.
+     * Whether each process writes its own shard of each checkpoint (in parallel, nothing gathered): every
+     * data-parallel process, and every rank of a pipeline spread over processes (its stages' tensors).
      */
     private boolean writesShards() {
-        return replica.processes() > 1 && !run.pipeline().isDistributed();
+        return replica.processes() > 1 || run.pipeline().isDistributed();
     }
 
-    /** Copies this process's own pieces between steps and writes them as its shard on the writer thread. */
+    /**
+     * Copies this process's own pieces between steps and writes them as its shard on the writer thread: shard
+     * {@link TrainingRun#process()} of {@link TrainingRun#processes()}. The pieces are shared out among the
+     * data-parallel processes holding the same stages.
+     */
     private void checkpointShard(EngineSession session) {
         awaitCheckpointWrite();
         ModelShard shard = session.captureShard(replica.rank(), replica.processes());
@@ -262,8 +266,8 @@ final class TrainingLoop {
                 stageCount,
                 SpecDocument.toJson(spec),
                 layoutName(),
-                replica.rank(),
-                replica.processes());
+                run.process(),
+                run.processes());
         double evalLoss = lastEvalLoss;
         submitWrite(() -> store.writeShard(header, shard, evalLoss), evalLoss);
     }
@@ -278,7 +282,7 @@ final class TrainingLoop {
                 stageCount,
                 p.dataParallel(),
                 p.zeroStage(),
-                replica.processes());
+                run.processes());
     }
 
     /**

@@ -200,6 +200,19 @@ public record TrainingRun(
                 group);
     }
 
+    /**
+     * This process among all of the job's: {@code replicaProcess · pipelineRanks + pipelineRank}, the data-parallel
+     * rank outermost (see {@link ProcessGrid}). It numbers the process's checkpoint shard.
+     */
+    public int process() {
+        return dataParallel.rank() * pipeline.processes() + pipeline.rank();
+    }
+
+    /** The job's processes: data-parallel processes x pipeline ranks. */
+    public int processes() {
+        return dataParallel.processes() * pipeline.processes();
+    }
+
     /** Whether this process writes checkpoints and the export: data-parallel rank 0 and pipeline rank 0. */
     public boolean writesOutputs() {
         return dataParallel.writesOutputs() && pipeline.writesOutputs();

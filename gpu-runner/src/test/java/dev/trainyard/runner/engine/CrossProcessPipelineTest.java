@@ -123,9 +123,12 @@ class CrossProcessPipelineTest {
     void aCheckpointWrittenAcrossProcessesResumesInOneProcess() throws Exception {
         JobSpec spec = spec(2, 4, "1f1b", false);
         Ranks split = trainSplit(spec, new int[] {1, 1}, "split", Optional.empty(), Duration.ofSeconds(60));
-        Path halfway = checkpointAtStep(tmp.resolve("split-rank0"), 2);
+        Path halfway = EngineRuns.collectStep(
+                List.of(tmp.resolve("split-rank0"), tmp.resolve("split-rank1")), 2, tmp.resolve("split-collected"));
+        assertThat(halfway.getFileName().toString()).contains(".shard-0-of-2.");
 
-        // the checkpoint holds both ranks' stages: one process with both stages goes on as the split run did
+        // each rank wrote its stage's shard; together they resume in one process with both stages, as the split
+        // run went on
         Recorded resumed = EngineRuns.train(spec, tmp.resolve("resumed-p2"), Optional.of(halfway), StopSignal.never());
         assertThat(resumed.losses()).isEqualTo(split.rankZero().losses().subList(2, STEPS));
         assertThat(EngineRuns.bitwiseEqual(
@@ -153,6 +156,9 @@ class CrossProcessPipelineTest {
         assertThat(split.losses().get(1)).hasSize(3);
         assertThat(split.rankZero().result().lastCheckpoint().orElseThrow().step())
                 .isEqualTo(3);
+        assertThat(split.rankZero().result().lastCheckpoint().orElseThrow().shards())
+                .as("each rank writes its own shard")
+                .isEqualTo(2);
     }
 
     @Test
@@ -264,22 +270,16 @@ class CrossProcessPipelineTest {
         for (int rank = 1; rank < processes; rank++) {
             assertThat(ranks.get(rank).get().exportedModel()).isEmpty();
         }
-        Path weights = rankZero.exportedModel()
-                .orElseGet(() -> rankZero.lastCheckpoint().orElseThrow().path());
+        // a stopped run exports nothing: the ranks' shards of its last checkpoint hold the state
+        List<Path> rankDirs = new ArrayList<>();
+        for (int rank = 0; rank < processes; rank++) {
+            rankDirs.add(tmp.resolve(name + "-rank" + rank));
+        }
+        Path weights = rankZero.exportedModel().isPresent()
+                ? rankZero.exportedModel().get()
+                : EngineRuns.collectStep(
+                        rankDirs, rankZero.lastCheckpoint().orElseThrow().step(), tmp.resolve(name + "-collected"));
         Recorded recorded = new Recorded(rankZero, losses.get(0), evalLosses, EngineRuns.parametersIn(weights), null);
         return new Ranks(recorded, losses, gradNorms);
-    }
-
-    private static Path checkpointAtStep(Path out, long step) throws Exception {
-        try (var files = Files.walk(out)) {
-            for (Path p :
-                    files.filter(f -> f.toString().endsWith(".safetensors")).toList()) {
-                if (!p.startsWith(out.resolve("model"))
-                        && CheckpointStore.load(p).step() == step) {
-                    return p;
-                }
-            }
-        }
-        throw new AssertionError("no checkpoint of step " + step + " under " + out);
     }
 }

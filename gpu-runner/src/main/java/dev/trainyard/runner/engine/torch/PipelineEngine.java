@@ -91,9 +91,9 @@ final class PipelineEngine implements AutoCloseable {
         this.ranks = ranks;
         this.links = links;
         this.stageCount = links == null ? stages.size() / ranks : links.stages();
-        if (links != null && (ranks > 1 || replicas != null)) {
+        if (links != null && ranks > 1) {
             throw new IllegalArgumentException(
-                    "a pipeline across processes with tensor parallelism or data-parallel replicas is not supported yet");
+                    "a pipeline across processes with tensor parallelism is not supported yet");
         }
         boolean firstHere = stages.get(0).range().stage() == 0;
         boolean lastHere = stages.get(stages.size() - 1).isLast();

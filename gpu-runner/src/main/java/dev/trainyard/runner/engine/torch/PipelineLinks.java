@@ -36,7 +36,9 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * The links of a pipeline spread over processes (see {@link PipelineGroup}): for each boundary between
  * neighbouring pipeline ranks a process group of the two (Gloo, NCCL where the boundary's stages are on CUDA)
  * carrying activations forward and gradients backward point to point, and a control group of all ranks (Gloo)
- * for what they must agree on: the global gradient norm, the loss, when to stop, and the state rank 0 writes.
+ * for what they must agree on: the global gradient norm, the loss, when to stop, and the model rank 0 exports.
+ * With data-parallel replicas each replica's pipeline has links of its own (see
+ * {@link dev.trainyard.runner.engine.ProcessGrid}).
  *
  * <p>Each group has its own store on its own port (one JavaCPP-owned store must not back two groups: see
  * {@link ReplicaGroup}); rank 0 opens them all on ports its system picks and announces them in the control store.
@@ -54,7 +56,7 @@ final class PipelineLinks implements AutoCloseable {
     private static final int HEADER = 2 + 6;
 
     private final PipelineGroup group;
-    private final int[] parametersPerStage;
+    private final int[] squaresPerStage;
     private final BooleanSupplier abandoned;
     private final BooleanSupplier stageFailed;
     private final StoreRendezvous rendezvous;
@@ -74,20 +76,21 @@ final class PipelineLinks implements AutoCloseable {
     private volatile boolean closed;
 
     /**
-     * @param parametersPerStage how many parameter tensors each of the pipeline's stages has (all ranks agree)
+     * @param squaresPerStage how many squared norms each of the pipeline's stages hands in for the global gradient
+     *     norm (all ranks agree): one per parameter tensor, or one per stage where ZeRO shards the stages
      * @param lowerDevice the device of this process's first stage; {@code upperDevice} of its last
      * @param abandoned polled while waiting: once true, waits end with a {@link PeerLostException}
      * @param stageFailed polled while waiting: once true (another stage of this process failed), waits end
      */
     PipelineLinks(
             PipelineGroup group,
-            int[] parametersPerStage,
+            int[] squaresPerStage,
             Device lowerDevice,
             Device upperDevice,
             BooleanSupplier abandoned,
             BooleanSupplier stageFailed) {
         this.group = group;
-        this.parametersPerStage = parametersPerStage.clone();
+        this.squaresPerStage = squaresPerStage.clone();
         this.abandoned = abandoned;
         this.stageFailed = stageFailed;
         this.rendezvous =
@@ -171,21 +174,21 @@ final class PipelineLinks implements AutoCloseable {
      * the same order as a pipeline in one process does.
      */
     double[][] allSquares(double[][] local) {
-        int[] offsets = new int[parametersPerStage.length + 1];
-        for (int s = 0; s < parametersPerStage.length; s++) {
-            offsets[s + 1] = offsets[s] + parametersPerStage[s];
+        int[] offsets = new int[squaresPerStage.length + 1];
+        for (int s = 0; s < squaresPerStage.length; s++) {
+            offsets[s + 1] = offsets[s] + squaresPerStage[s];
         }
-        double[] everyStage = new double[offsets[parametersPerStage.length]];
+        double[] everyStage = new double[offsets[squaresPerStage.length]];
         for (int i = 0; i < local.length; i++) {
             int stage = group.firstStage() + i;
-            if (local[i].length != parametersPerStage[stage]) {
+            if (local[i].length != squaresPerStage[stage]) {
                 throw new IllegalStateException("stage " + stage + " has " + local[i].length
-                        + " parameters, the pipeline expected " + parametersPerStage[stage]);
+                        + " squared norms, the pipeline expected " + squaresPerStage[stage]);
             }
             System.arraycopy(local[i], 0, everyStage, offsets[stage], local[i].length);
         }
         double[] summed = sum(everyStage);
-        double[][] all = new double[parametersPerStage.length][];
+        double[][] all = new double[squaresPerStage.length][];
         for (int s = 0; s < all.length; s++) {
             all[s] = Arrays.copyOfRange(summed, offsets[s], offsets[s + 1]);
         }

@@ -41,6 +41,9 @@ final class PipelineStage {
     private final AdamW optimizer;
 
     private final ShardedAdamW shardedOptimizer;
+    /** The first stage this process holds: lanes are counted from it. */
+    private final int firstStageHere;
+
     private final Map<Integer, InFlight> inFlight = new HashMap<>();
     /** Counted before ZeRO 3 releases the parameters, which then have zero elements between steps. */
     private final long parameterCount;
@@ -65,7 +68,24 @@ final class PipelineStage {
             int stageCount,
             int zeroStage,
             ReplicaGroup replicas) {
+        this(range, blocks, device, lossFunction, stageCount, zeroStage, replicas, 0);
+    }
+
+    /**
+     * @param firstStageHere the first stage this process holds (0 unless the pipeline spans processes): the
+     *     replica group's lanes count this process's stages from it
+     */
+    PipelineStage(
+            StageRange range,
+            List<ModelBlock> blocks,
+            Device device,
+            LossFunction lossFunction,
+            int stageCount,
+            int zeroStage,
+            ReplicaGroup replicas,
+            int firstStageHere) {
         this.range = range;
+        this.firstStageHere = firstStageHere;
         this.blocks = List.copyOf(blocks);
         this.device = device;
         this.lossFunction = lossFunction;
@@ -96,9 +116,12 @@ final class PipelineStage {
         this.gathering = shardsParameters() ? new BlockGatheringPasses(this.blocks.size(), shardedOptimizer) : null;
     }
 
-    /** This stage's tensor rank's place among the replica group's lanes: stage s, rank r of t at s·t + r. */
+    /**
+     * This stage's tensor rank's place among the replica group's lanes: stage s, rank r of t at s·t + r, s counted
+     * from this process's first stage.
+     */
     int lane() {
-        return range.stage() * tensorParallel.size() + tensorParallel.rank();
+        return (range.stage() - firstStageHere) * tensorParallel.size() + tensorParallel.rank();
     }
 
     /**

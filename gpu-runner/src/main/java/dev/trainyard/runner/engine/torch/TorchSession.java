@@ -90,10 +90,10 @@ final class TorchSession implements EngineSession {
         this.pipelineRank = run.pipeline();
         if (pipelineRank.isDistributed()) {
             requireCrossProcessPipelineSupported();
-            this.replicas = null;
             this.blocks = buildModel(data);
             rankBlocks.add(blocks);
             this.plan = planPipelineRank();
+            this.replicas = joinReplicasOfStages();
             return;
         }
         if (tensorParallel > 1) {
@@ -133,9 +133,17 @@ final class TorchSession implements EngineSession {
     }
 
     private void requireCrossProcessPipelineSupported() {
-        if (tensorParallel > 1 || replica.isDistributed()) {
-            throw new SpecException("a pipeline spread over processes with parallelism.tensorParallel > 1 or"
-                    + " dataParallel > 1 is not supported yet");
+        if (tensorParallel > 1) {
+            throw new SpecException(
+                    "a pipeline spread over processes with parallelism.tensorParallel > 1 is not supported yet");
+        }
+        if (replica.localReplicas() != 1) {
+            throw new SpecException("a pipeline spread over processes needs one replica per process; this process"
+                    + " was given " + replica.localReplicas());
+        }
+        if (replica.isDistributed() && spec.parallelism().zeroStage() >= 3) {
+            throw new SpecException("parallelism.zeroStage 3 is not supported with a pipeline spread over processes"
+                    + " (its block-by-block gathering runs inside one process's pipeline): use ZeRO 0, 1 or 2");
         }
         Integer stages = spec.parallelism().stages();
         if (stages == null || stages != pipelineRank.stages()) {
@@ -160,22 +168,44 @@ final class TorchSession implements EngineSession {
                     + " every process must cut it identically");
         }
         List<StageRange> ranges = StagePartitioner.byParameters(layout, totalStages);
-        int[] parametersPerStage = new int[totalStages];
+        // the squares each stage hands in for the global norm: one per parameter, or, where ZeRO shards the
+        // stage over its replicas, the stage's whole sum (see PipelineStage#reduceScatterGradients)
+        boolean zeroSharded = spec.parallelism().zeroStage() > 0 && replica.processes() > 1;
+        int[] squaresPerStage = new int[totalStages];
         for (StageRange range : ranges) {
             for (ModelBlock block : blocks.subList(range.firstBlock(), range.endBlock())) {
-                parametersPerStage[range.stage()] += block.parameters().size();
+                squaresPerStage[range.stage()] = zeroSharded
+                        ? 1
+                        : squaresPerStage[range.stage()] + block.parameters().size();
             }
         }
         List<StageRange> mine = ranges.subList(pipelineRank.firstStage(), pipelineRank.endStage());
         links = new PipelineLinks(
                 pipelineRank,
-                parametersPerStage,
+                squaresPerStage,
                 NativeRuntime.device(NativeRuntime.deviceName(0)),
                 NativeRuntime.device(NativeRuntime.deviceName(mine.size() - 1)),
                 run.stopSignal()::abandoned,
                 () -> pipeline != null && pipeline.aborted());
         try {
             return plan(mine);
+        } catch (RuntimeException e) {
+            links.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The processes holding this process's stages in the other replicas (see {@link
+     * dev.trainyard.runner.engine.ProcessGrid}): one lane group per local stage, for the gradient average or the
+     * ZeRO shards. Joined after the pipeline's links: each replica's pipeline forms first, whatever the others do.
+     */
+    private ReplicaGroup joinReplicasOfStages() {
+        if (!replica.isDistributed()) {
+            return null;
+        }
+        try {
+            return new ReplicaGroup(replica, plan.stages().size(), run.stopSignal()::abandoned);
         } catch (RuntimeException e) {
             links.close();
             throw e;
@@ -277,7 +307,8 @@ final class TorchSession implements EngineSession {
                         lossFunction,
                         totalStages,
                         spec.parallelism().zeroStage(),
-                        replicas));
+                        replicas,
+                        plan.stages().get(0).range().stage()));
             }
         }
         pipeline = new PipelineEngine(
@@ -513,10 +544,16 @@ final class TorchSession implements EngineSession {
         return whole;
     }
 
+    /**
+     * Across a pipeline spread over processes, first within this replica's pipeline, then among the replicas of
+     * this process's stages: after the first every rank of a pipeline holds its pipeline's maximum, so the second
+     * gives every process the job's.
+     */
     @Override
     public StopRequest agree(StopRequest local) {
         if (links != null) {
-            return StopRequest.values()[links.agreeOnMaximum(local.ordinal())];
+            int pipelineMaximum = links.agreeOnMaximum(local.ordinal());
+            return StopRequest.values()[replicas == null ? pipelineMaximum : replicas.agreeOnMaximum(pipelineMaximum)];
         }
         return replicas == null ? local : StopRequest.values()[replicas.agreeOnMaximum(local.ordinal())];
     }
