@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -64,27 +65,38 @@ class ShardedCheckpointTest {
         // QKV-like: 3 parts along rows, each split over 2 tensor ranks; each rank's slice then cut in 3 flat runs
         ShardLayout layout = new ShardLayout(0, 3);
         HostTensor whole = counting("qkv", 12, 5);
-        List<TensorPiece> pieces = new ArrayList<>();
-        for (int rank = 0; rank < 2; rank++) {
-            HostTensor local = layout.slice(whole, rank, 2);
-            for (int writer = 0; writer < 3; writer++) {
-                for (TensorPiece p : TensorPiece.share(local, writer, 3)) {
+        CheckpointStore store = new CheckpointStore(tmp);
+        CheckpointWritten last = null;
+        for (int writer = 0; writer < 3; writer++) {
+            List<TensorPiece> pieces = new ArrayList<>();
+            for (int rank = 0; rank < 2; rank++) {
+                for (TensorPiece p : TensorPiece.share(layout.slice(whole, rank, 2), writer, 3)) {
                     pieces.addAll(layout.toWhole(p, rank, 2));
                 }
             }
+            last = store.writeShard(header(writer, 3), new ModelShard(pieces, List.of(), List.of(), List.of()), 1.0);
         }
 
-        HostTensor assembled = ShardedCheckpoint.assemble(pieces).get("qkv");
+        try (CheckpointReader reader = CheckpointStore.open(last.path())) {
+            HostTensor assembled = reader.parameters().require("qkv");
+            HostTensor rankOne =
+                    reader.parameters().sliced(Map.of("qkv", layout), 1, 2).require("qkv");
 
-        assertThat(assembled.shape()).containsExactly(12, 5);
-        assertThat(assembled.data()).containsExactly(whole.data());
+            assertThat(assembled.shape()).containsExactly(12, 5);
+            assertThat(assembled.data()).containsExactly(whole.data());
+            assertThat(rankOne.shape()).containsExactly(6, 5);
+            assertThat(rankOne.data()).containsExactly(layout.slice(whole, 1, 2).data());
+        }
+    }
+
+    private static ShardedCheckpoint.Header header(int shard, int shards) {
+        return new ShardedCheckpoint.Header(4, 5, 4, 9, 1, "{}", "t1 p1 d3 zero1", shard, shards);
     }
 
     private CheckpointWritten writeShard(CheckpointStore store, HostTensor param, int shard, int shards) {
         ModelShard part = ModelShard.share(
                 new ModelState(List.of(param), List.of(), List.of(param), List.of(param)), shard, shards);
-        return store.writeShard(
-                new ShardedCheckpoint.Header(4, 5, 4, 9, 1, "{}", "t1 p1 d3 zero1", shard, shards), part, 2.5);
+        return store.writeShard(header(shard, shards), part, 2.5);
     }
 
     @Test

@@ -1,6 +1,8 @@
 package dev.trainyard.runner.engine.torch;
 
 import dev.trainyard.runner.engine.HostTensor;
+import dev.trainyard.runner.engine.TensorRegion;
+import dev.trainyard.runner.engine.TensorSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -687,12 +689,12 @@ final class ShardedAdamW {
      * Takes this process's slice of unsharded moments (looked up by parameter name); at stage 3 also of the
      * parameters, which the caller loaded whole after {@link #materializeParameters()}, and releases them.
      */
-    void load(Map<String, HostTensor> first, Map<String, HostTensor> second) {
+    void load(TensorSource first, TensorSource second) {
         for (Bucket b : buckets) {
             for (Segment s : b.segments) {
                 String name = names.get(s.parameter());
-                copySlice(b.first, s, AdamW.require(first, name));
-                copySlice(b.second, s, AdamW.require(second, name));
+                copySlice(b.first, s, name, first);
+                copySlice(b.second, s, name, second);
             }
         }
         if (shardsParameters) {
@@ -700,17 +702,21 @@ final class ShardedAdamW {
         }
     }
 
-    private void copySlice(Tensor moments, Segment s, HostTensor full) {
+    /** Reads only this process's run of the moment's elements into its slice. */
+    private void copySlice(Tensor moments, Segment s, String name, TensorSource source) {
         long numel = 1;
         for (long d : shapes.get(s.parameter())) {
             numel *= d;
         }
-        if (full.data().length != numel) {
-            throw new IllegalArgumentException(full.name() + ": checkpoint has " + full.data().length
-                    + " moment elements, the model's parameter " + numel);
+        long[] saved = source.shape(name);
+        if (saved == null) {
+            throw new IllegalArgumentException("checkpoint has no tensor for parameter " + name);
         }
-        float[] piece = java.util.Arrays.copyOfRange(
-                full.data(), (int) s.parameterOffset(), (int) (s.parameterOffset() + s.length()));
+        if (TensorRegion.whole(saved).elements() != numel) {
+            throw new IllegalArgumentException(name + ": checkpoint has "
+                    + TensorRegion.whole(saved).elements() + " moment elements, the model's parameter " + numel);
+        }
+        float[] piece = source.readFlat(name, s.parameterOffset(), (int) s.length());
         Tensors.withoutGrad(
                 () -> moments.narrow(0, s.sliceOffset(), s.length()).copy_(Tensors.floats(piece, s.length())));
     }
