@@ -81,10 +81,13 @@ public final class CheckpointReader implements AutoCloseable {
     /** Every tensor read whole: the state as one process that holds all of it (an export, a whole-model restore). */
     public CheckpointState whole() {
         List<HostTensor> tensors = new ArrayList<>();
-        pieces.forEach((name, located) -> {
-            long[] shape = located.get(0).shape();
-            tensors.add(new HostTensor(name, shape, read(name, TensorRegion.whole(shape))));
-        });
+        long held = 0;
+        for (Map.Entry<String, List<Located>> e : pieces.entrySet()) {
+            long[] shape = e.getValue().get(0).shape();
+            tensors.add(new HostTensor(e.getKey(), shape, read(e.getKey(), TensorRegion.whole(shape))));
+            held += 4 * TensorRegion.whole(shape).elements();
+        }
+        largestRead = Math.max(largestRead, held); // handed out at once
         return CheckpointState.of(metadata, tensors);
     }
 
@@ -93,7 +96,10 @@ public final class CheckpointReader implements AutoCloseable {
         return bytesRead;
     }
 
-    /** The most bytes one read returned: what a restore that loads each region as it is read holds at once. */
+    /**
+     * The most bytes of values one call handed out at once: a region for a restore that loads each region into its
+     * tensors as it is read, everything for {@link #whole()}.
+     */
     public long largestRead() {
         return largestRead;
     }

@@ -147,4 +147,60 @@ class ShardedCheckpointTest {
                 .hasMessageContaining("does not match its manifest");
         assertThat(Files.exists(zero.path())).isTrue();
     }
+
+    @Test
+    void aRestoreReadsOnlyTheBytesOfTheRegionsItAsksFor() {
+        HostTensor param = counting("blocks.0.w", 7, 3);
+        CheckpointStore store = new CheckpointStore(tmp);
+        List<CheckpointWritten> written = IntStream.range(0, 3)
+                .mapToObj(s -> writeShard(store, param, s, 3))
+                .toList();
+
+        try (CheckpointReader reader = CheckpointStore.open(written.get(0).path())) {
+            // a ZeRO-like run of flat elements that crosses two writers' shares, and a tensor-parallel-like column
+            float[] run = reader.firstMoments().readFlat("blocks.0.w", 5, 9);
+            float[] column =
+                    reader.secondMoments().read("blocks.0.w", new TensorRegion(new long[] {0, 2}, new long[] {7, 1}));
+
+            assertThat(run).containsExactly(6, 7, 8, 9, 10, 11, 12, 13, 14);
+            assertThat(column).containsExactly(3, 6, 9, 12, 15, 18, 21);
+            assertThat(reader.bytesRead()).isEqualTo(4 * (9 + 7));
+            assertThat(reader.checkpointBytes()).isEqualTo(4 * 3 * 21);
+            assertThat(reader.largestRead()).isEqualTo(4 * 7);
+        }
+    }
+
+    @Test
+    void aWholeCheckpointFileIsReadByRegionToo() {
+        HostTensor param = counting("blocks.0.w", 4, 5);
+        CheckpointWritten written = new CheckpointStore(tmp)
+                .write(
+                        new CheckpointState(
+                                3, 3, 3, 9, 1, "{}", List.of(param), List.of(), List.of(param), List.of(param)),
+                        1.0);
+
+        try (CheckpointReader reader = CheckpointStore.open(written.path())) {
+            float[] rows =
+                    reader.parameters().read("blocks.0.w", new TensorRegion(new long[] {2, 0}, new long[] {2, 5}));
+
+            assertThat(rows).containsExactly(11, 12, 13, 14, 15, 16, 17, 18, 19, 20);
+            assertThat(reader.bytesRead()).isEqualTo(4 * 10);
+            assertThat(reader.step()).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void piecesThatCoverATensorTwiceAreRefused() {
+        HostTensor param = counting("blocks.0.w", 7, 3);
+        CheckpointStore store = new CheckpointStore(tmp);
+        // both shards claim the whole tensor: coverage is not exact
+        ModelShard whole =
+                ModelShard.share(new ModelState(List.of(param), List.of(), List.of(param), List.of(param)), 0, 1);
+        store.writeShard(header(1, 2), whole, 2.5);
+        store.writeShard(header(0, 2), whole, 2.5);
+
+        assertThatThrownBy(() -> CheckpointStore.open(tmp.resolve("step-00000004.shard-0-of-2.safetensors")))
+                .isInstanceOf(CheckpointIntegrityException.class)
+                .hasMessageContaining("hold 42 of the 21 elements of param/blocks.0.w");
+    }
 }

@@ -51,6 +51,8 @@ class ZeroShardingTest {
             Pattern.compile("parameters on this process between steps: (\\d+) bytes \\(whole (\\d+) bytes\\)");
     private static final Pattern WHOLE_DURING_STEP_LINE = Pattern.compile("whole parameters held at once during a step:"
             + " (\\d+) bytes per stage at most \\(largest block (\\d+) bytes, largest stage (\\d+) bytes\\)");
+    private static final Pattern RESTORE_LINE = Pattern.compile(
+            "restore read (\\d+) of the checkpoint's (\\d+) bytes of tensors, at most (\\d+) bytes at once");
     private static final Pattern STATE_LINE = Pattern.compile(
             "AdamW state on this process: (\\d+) bytes \\(ZeRO (\\d) over (\\d+) processes; unsharded (\\d+) bytes\\)");
 
@@ -219,6 +221,41 @@ class ZeroShardingTest {
                         zero, rank, Files.size(shard), wholeBytes, share);
                 assertThat(share).as("zero %d rank %d", zero, rank).isBetween(0.45, 0.55);
             }
+        }
+    }
+
+    /**
+     * A rank resuming at ZeRO 1 from a ZeRO 1 checkpoint of two shards reads the whole parameters (ZeRO 1 keeps
+     * them on every rank) and only its own slices of the two moments: about two thirds of the checkpoint, the state
+     * it holds, never the whole of it; and it reads one tensor's region at a time.
+     */
+    @Test
+    void eachRankResumingFromShardsReadsOnlyItsOwnShareOfTheState() throws Exception {
+        TwoRanks uninterrupted = trainOnTwoRanks(spec(2, 1, 2, 2, 0.0), "share-zero1", Optional.empty());
+        Path halfway = checkpointAtStep("share-zero1", 2);
+
+        TwoRanks resumed = trainOnTwoRanks(spec(2, 1, 2, 2, 0.0), "share-resumed", Optional.of(halfway));
+
+        assertThat(resumed.rankZero().losses())
+                .isEqualTo(uninterrupted.rankZero().losses().subList(2, STEPS));
+        assertThat(EngineRuns.bitwiseEqual(
+                        resumed.rankZero().parameters(),
+                        uninterrupted.rankZero().parameters()))
+                .isTrue();
+        for (List<String> log : List.of(resumed.rankZeroLog(), resumed.rankOneLog())) {
+            Matcher restore = firstMatch(log, RESTORE_LINE);
+            long read = Long.parseLong(restore.group(1));
+            long checkpoint = Long.parseLong(restore.group(2));
+            long atOnce = Long.parseLong(restore.group(3));
+            long parameters = Long.parseLong(firstMatch(log, PARAMETERS_LINE).group(1));
+            long momentSlices = Long.parseLong(firstMatch(log, STATE_LINE).group(1));
+            System.out.printf(
+                    "restore read %d of %d bytes (own: %d parameters + %d moment slices), %d at once%n",
+                    read, checkpoint, parameters, momentSlices, atOnce);
+            // the moment slices held may carry a few padding elements that no checkpoint holds
+            assertThat(read).isBetween(parameters + momentSlices - 64, parameters + momentSlices);
+            assertThat(read).isLessThan(checkpoint * 3 / 4);
+            assertThat(atOnce).isLessThan(checkpoint / 10);
         }
     }
 
@@ -412,6 +449,16 @@ class ZeroShardingTest {
         assertThat(EngineRuns.maxAbsDifference(
                         resumedOnOne.parameters(), zeroZero.rankZero().parameters()))
                 .isLessThan(1e-4);
+    }
+
+    private static Matcher firstMatch(List<String> log, Pattern pattern) {
+        for (String line : log) {
+            Matcher m = pattern.matcher(line);
+            if (m.find()) {
+                return m;
+            }
+        }
+        throw new AssertionError("no line like " + pattern + " in " + log);
     }
 
     private static Matcher parametersLine(List<String> log) {
