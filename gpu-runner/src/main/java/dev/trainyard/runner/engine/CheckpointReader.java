@@ -1,6 +1,7 @@
 package dev.trainyard.runner.engine;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,6 +17,7 @@ import java.util.Map;
  * its own share of the state, never the whole model.
  */
 public final class CheckpointReader implements AutoCloseable {
+    // One reader serves one restore, on one thread: its reads share one scratch buffer.
 
     /**
      * Where a piece of a global tensor lies: the tensor's kind-prefixed name and shape, the piece's region of it,
@@ -26,6 +28,7 @@ public final class CheckpointReader implements AutoCloseable {
     private final Map<String, String> metadata;
     private final Map<String, List<Located>> pieces;
     private final List<FileChannel> channels;
+    private final ByteBuffer scratch = SafetensorsFormat.scratch();
     private long bytesRead;
     private long largestRead;
 
@@ -56,6 +59,17 @@ public final class CheckpointReader implements AutoCloseable {
 
     public String specJson() {
         return metadata.get("spec");
+    }
+
+    /** The global names of the parameters, in the order the checkpoint lists them. */
+    public List<String> parameterNames() {
+        List<String> names = new ArrayList<>();
+        for (String name : pieces.keySet()) {
+            if (name.startsWith(CheckpointState.PARAM)) {
+                names.add(name.substring(CheckpointState.PARAM.length()));
+            }
+        }
+        return names;
     }
 
     /** The parameters by global name. */
@@ -153,12 +167,12 @@ public final class CheckpointReader implements AutoCloseable {
         return values;
     }
 
-    private static long readOverlap(Located piece, TensorRegion region, float[] values) {
+    private long readOverlap(Located piece, TensorRegion region, float[] values) {
         try {
             return TensorRegion.forEachRun(piece.region(), region, (from, to, length) -> {
                 try {
                     SafetensorsFormat.readFloats(
-                            piece.channel(), piece.position() + 4 * from, values, (int) to, length);
+                            piece.channel(), piece.position() + 4 * from, values, (int) to, length, scratch);
                 } catch (IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }

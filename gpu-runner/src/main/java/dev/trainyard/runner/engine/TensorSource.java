@@ -2,6 +2,7 @@ package dev.trainyard.runner.engine;
 
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -37,9 +38,13 @@ public interface TensorSource {
         if (shape == null) {
             throw new IllegalArgumentException("checkpoint has no tensor for parameter " + name);
         }
+        List<TensorRegion> regions = TensorRegion.ofFlatRange(shape, from, length);
+        if (regions.size() == 1) {
+            return read(name, regions.get(0));
+        }
         float[] values = new float[length];
         int at = 0;
-        for (TensorRegion region : TensorRegion.ofFlatRange(shape, from, length)) {
+        for (TensorRegion region : regions) {
             float[] part = read(name, region);
             System.arraycopy(part, 0, values, at, part.length);
             at += part.length;
