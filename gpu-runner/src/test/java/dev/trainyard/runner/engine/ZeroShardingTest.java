@@ -225,37 +225,43 @@ class ZeroShardingTest {
     }
 
     /**
-     * A rank resuming at ZeRO 1 from a ZeRO 1 checkpoint of two shards reads the whole parameters (ZeRO 1 keeps
-     * them on every rank) and only its own slices of the two moments: about two thirds of the checkpoint, the state
-     * it holds, never the whole of it; and it reads one tensor's region at a time.
+     * A rank resuming from a checkpoint of two shards reads only the state it holds, never the whole of it: at ZeRO 1
+     * the whole parameters (every rank keeps them) and its own slices of the two moments, about two thirds of the
+     * checkpoint; at ZeRO 3 its slices of all three, about half. It reads one tensor's region at a time.
      */
     @Test
     void eachRankResumingFromShardsReadsOnlyItsOwnShareOfTheState() throws Exception {
-        TwoRanks uninterrupted = trainOnTwoRanks(spec(2, 1, 2, 2, 0.0), "share-zero1", Optional.empty());
-        Path halfway = checkpointAtStep("share-zero1", 2);
+        for (int zero : new int[] {1, 3}) {
+            String name = "share-zero" + zero;
+            TwoRanks uninterrupted = trainOnTwoRanks(spec(2, zero, 2, 2, 0.0), name, Optional.empty());
+            Path halfway = checkpointAtStep(name, 2);
 
-        TwoRanks resumed = trainOnTwoRanks(spec(2, 1, 2, 2, 0.0), "share-resumed", Optional.of(halfway));
+            TwoRanks resumed = trainOnTwoRanks(spec(2, zero, 2, 2, 0.0), name + "-resumed", Optional.of(halfway));
 
-        assertThat(resumed.rankZero().losses())
-                .isEqualTo(uninterrupted.rankZero().losses().subList(2, STEPS));
-        assertThat(EngineRuns.bitwiseEqual(
-                        resumed.rankZero().parameters(),
-                        uninterrupted.rankZero().parameters()))
-                .isTrue();
-        for (List<String> log : List.of(resumed.rankZeroLog(), resumed.rankOneLog())) {
-            Matcher restore = firstMatch(log, RESTORE_LINE);
-            long read = Long.parseLong(restore.group(1));
-            long checkpoint = Long.parseLong(restore.group(2));
-            long atOnce = Long.parseLong(restore.group(3));
-            long parameters = Long.parseLong(firstMatch(log, PARAMETERS_LINE).group(1));
-            long momentSlices = Long.parseLong(firstMatch(log, STATE_LINE).group(1));
-            System.out.printf(
-                    "restore read %d of %d bytes (own: %d parameters + %d moment slices), %d at once%n",
-                    read, checkpoint, parameters, momentSlices, atOnce);
-            // the moment slices held may carry a few padding elements that no checkpoint holds
-            assertThat(read).isBetween(parameters + momentSlices - 64, parameters + momentSlices);
-            assertThat(read).isLessThan(checkpoint * 3 / 4);
-            assertThat(atOnce).isLessThan(checkpoint / 10);
+            assertThat(resumed.rankZero().losses())
+                    .as("zero %d", zero)
+                    .isEqualTo(uninterrupted.rankZero().losses().subList(2, STEPS));
+            assertThat(EngineRuns.bitwiseEqual(
+                            resumed.rankZero().parameters(),
+                            uninterrupted.rankZero().parameters()))
+                    .as("zero %d", zero)
+                    .isTrue();
+            for (List<String> log : List.of(resumed.rankZeroLog(), resumed.rankOneLog())) {
+                Matcher restore = firstMatch(log, RESTORE_LINE);
+                long read = Long.parseLong(restore.group(1));
+                long checkpoint = Long.parseLong(restore.group(2));
+                long atOnce = Long.parseLong(restore.group(3));
+                // what the rank holds between steps: parameters (or their slices) and moment slices, which may
+                // carry a few padding elements that no checkpoint holds
+                long own = Long.parseLong(firstMatch(log, PARAMETERS_LINE).group(1))
+                        + Long.parseLong(firstMatch(log, STATE_LINE).group(1));
+                System.out.printf(
+                        "zero %d: restore read %d of %d bytes (holds %d), %d at once%n",
+                        zero, read, checkpoint, own, atOnce);
+                assertThat(read).as("zero %d", zero).isBetween(own - 128, own);
+                assertThat(read).as("zero %d", zero).isLessThan(checkpoint * (zero == 3 ? 55 : 70) / 100);
+                assertThat(atOnce).as("zero %d", zero).isLessThan(checkpoint / 10);
+            }
         }
     }
 

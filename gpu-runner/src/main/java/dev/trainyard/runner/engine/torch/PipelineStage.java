@@ -492,7 +492,7 @@ final class PipelineStage {
 
     /**
      * Loads this stage's part of a checkpoint, by name, tensor by tensor: of a split parameter (and its moments)
-     * only this rank's slice is read. Buffers are restored where the checkpoint has them; one written before
+     * only this rank's slice is read, and of ZeRO-sharded state only this process's slices. Buffers are restored where the checkpoint has them; one written before
      * checkpoints carried buffers leaves the module's own values.
      */
     void load(TensorSource params, TensorSource buffersByName, TensorSource first, TensorSource second) {
@@ -502,10 +502,11 @@ final class PipelineStage {
             second = second.sliced(shards, tensorParallel.rank(), tensorParallel.size());
         }
         TensorSource whole = params;
-        if (sharded()) {
-            shardedOptimizer.materializeParameters(); // ZeRO 3: whole storage to load into, sliced again below
+        if (shardsParameters()) {
+            shardedOptimizer.loadParameterSlices(whole); // ZeRO 3: only this process's slices are read
+        } else {
+            parameters.forEach((name, p) -> Tensors.copyInto(p, whole.require(name)));
         }
-        parameters.forEach((name, p) -> Tensors.copyInto(p, whole.require(name)));
         buffers.forEach((name, b) -> {
             HostTensor saved = buffersByName.find(name);
             if (saved != null) {
