@@ -17,7 +17,6 @@ import java.util.Map;
  * its own share of the state, never the whole model.
  */
 public final class CheckpointReader implements AutoCloseable {
-    // One reader serves one restore, on one thread: its reads share one scratch buffer.
 
     /**
      * Where a piece of a global tensor lies: the tensor's kind-prefixed name and shape, the piece's region of it,
@@ -28,6 +27,7 @@ public final class CheckpointReader implements AutoCloseable {
     private final Map<String, String> metadata;
     private final Map<String, List<Located>> pieces;
     private final List<FileChannel> channels;
+    // one reader serves one restore, on one thread: its reads share one buffer
     private final ByteBuffer scratch = SafetensorsFormat.scratch();
     private long bytesRead;
     private long largestRead;
