@@ -100,6 +100,9 @@ public interface TensorSource {
             @Override
             public float[] read(String name, TensorRegion region) {
                 HostTensor t = byName.get(name);
+                if (t == null || !region.fits(t.shape())) {
+                    throw new IllegalArgumentException("checkpoint has no region " + region + " of " + name);
+                }
                 float[] values = new float[(int) region.elements()];
                 TensorRegion.copyOverlap(TensorRegion.whole(t.shape()), t.data(), region, values);
                 return values;
