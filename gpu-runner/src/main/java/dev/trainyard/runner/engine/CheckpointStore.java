@@ -123,14 +123,42 @@ public final class CheckpointStore {
 
     /**
      * Loads a checkpoint from its file or manifest after checking size and SHA-256 against the manifest: a whole
-     * checkpoint, or, given any shard of a sharded one, all of its shards (see {@link ShardedCheckpoint#load}).
+     * checkpoint, or, given any shard of a sharded one, all of its shards put together. Holds the whole state: a
+     * restore that needs only its own part of it {@link #open}s the checkpoint instead.
      */
     public static CheckpointState load(Path path) {
+        try (CheckpointReader reader = open(path)) {
+            return reader.whole();
+        }
+    }
+
+    /**
+     * Opens a checkpoint from its file or manifest, a whole one or, given any shard, a sharded one (see {@link
+     * ShardedCheckpoint#open}): each file checked against its manifest and its header read, no values yet.
+     */
+    public static CheckpointReader open(Path path) {
         if (ShardedCheckpoint.isShard(path)) {
-            return ShardedCheckpoint.load(path);
+            return ShardedCheckpoint.open(path);
         }
         Path data = path.toString().endsWith(MANIFEST_SUFFIX) ? sibling(path, MANIFEST_SUFFIX, DATA_SUFFIX) : path;
-        return state(readVerified(data));
+        FileChannel channel = openVerified(data);
+        try {
+            SafetensorsFormat.Header header = SafetensorsFormat.readHeader(channel, data);
+            Map<String, String> meta = header.metadata();
+            if (!CheckpointState.FORMAT.equals(meta.get("format"))) {
+                throw new CheckpointIntegrityException(
+                        "not a Trainyard checkpoint (format " + meta.get("format") + ")");
+            }
+            List<CheckpointReader.Located> pieces = new ArrayList<>();
+            for (SafetensorsFormat.Entry e : header.entries()) {
+                pieces.add(new CheckpointReader.Located(
+                        e.name(), e.shape(), TensorRegion.whole(e.shape()), data, channel, e.position()));
+            }
+            return new CheckpointReader(meta, pieces, List.of(channel));
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(channel);
+            throw failedRead(data, e);
+        }
     }
 
     /** What a reader checks a data file against: its format, name, step, SHA-256 and size. */
@@ -153,8 +181,11 @@ public final class CheckpointStore {
         return sibling(data, DATA_SUFFIX, MANIFEST_SUFFIX);
     }
 
-    /** Reads a checkpoint file once its size and SHA-256 match its manifest; refuses it otherwise. */
-    static SafetensorsFormat.Contents readVerified(Path data) {
+    /**
+     * Opens a checkpoint file for reading once its size and SHA-256 (hashed as a stream, nothing held) match its
+     * manifest; refuses it otherwise.
+     */
+    static FileChannel openVerified(Path data) {
         Path manifestPath = manifestOf(data);
         try {
             if (!Files.exists(manifestPath)) {
@@ -168,9 +199,24 @@ public final class CheckpointStore {
                 throw new CheckpointIntegrityException("checkpoint " + data + " does not match its manifest (sha256 "
                         + sha256 + ", expected " + manifest.path("sha256").asText() + "): refusing to load it");
             }
-            return SafetensorsFormat.read(data);
+            return FileChannel.open(data, StandardOpenOption.READ);
         } catch (IOException e) {
             throw new CheckpointIntegrityException("cannot read checkpoint " + data + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A failure while reading an opened checkpoint file, as the integrity error a restore reports. */
+    static CheckpointIntegrityException failedRead(Path data, Exception e) {
+        return e instanceof CheckpointIntegrityException c
+                ? c
+                : new CheckpointIntegrityException("cannot read checkpoint " + data + ": " + e.getMessage(), e);
+    }
+
+    static void closeQuietly(FileChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // read-only: nothing is lost when closing fails
         }
     }
 
@@ -298,13 +344,5 @@ public final class CheckpointStore {
         meta.put("stages", Integer.toString(state.stagesWrittenWith()));
         meta.put("spec", state.specJson());
         return meta;
-    }
-
-    private static CheckpointState state(SafetensorsFormat.Contents contents) {
-        Map<String, String> meta = contents.metadata();
-        if (!CheckpointState.FORMAT.equals(meta.get("format"))) {
-            throw new CheckpointIntegrityException("not a Trainyard checkpoint (format " + meta.get("format") + ")");
-        }
-        return CheckpointState.of(meta, contents.tensors());
     }
 }

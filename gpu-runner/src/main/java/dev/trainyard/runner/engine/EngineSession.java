@@ -18,6 +18,14 @@ public interface EngineSession extends AutoCloseable {
     /** Loads parameters, buffers and optimizer moments from a checkpoint written with any stage count. */
     void restore(CheckpointState state);
 
+    /**
+     * Loads this process's part of the state from an open checkpoint, reading only the regions it holds where the
+     * engine can (its tensor-parallel slices, its ZeRO slices); by default the whole state, as {@link #restore}.
+     */
+    default void restore(CheckpointReader checkpoint) {
+        restore(checkpoint.whole());
+    }
+
     /** Forward, backward, clipping and the optimizer update of one global batch (this process's rows). */
     StepOutcome trainStep(Batch batch, StepParameters parameters);
 

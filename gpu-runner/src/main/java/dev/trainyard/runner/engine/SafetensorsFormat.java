@@ -52,34 +52,84 @@ public final class SafetensorsFormat {
         }
     }
 
+    /** One tensor of a file, as its header describes it: where its F32 values lie in the file. */
+    public record Entry(String name, long[] shape, long position, long bytes) {
+
+        /** How many floats the tensor holds. */
+        public long elements() {
+            return bytes / 4;
+        }
+    }
+
+    /** A file's header: its tensors in order, without their values, and its string metadata. */
+    public record Header(List<Entry> entries, Map<String, String> metadata) {}
+
     /** Reads a whole file; refuses dtypes other than F32 and byte ranges outside the file. */
     public static Contents read(Path file) throws IOException {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-            ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            readFully(channel, length, 0);
-            long headerLength = length.flip().getLong();
-            if (headerLength <= 0 || headerLength > Math.min(channel.size() - 8, 100_000_000L)) {
-                throw new IOException(file + ": not a safetensors file (header length " + headerLength + ")");
-            }
-            ByteBuffer headerBytes = ByteBuffer.allocate((int) headerLength);
-            readFully(channel, headerBytes, 8);
-            JsonNode header = JSON.readTree(new String(headerBytes.array(), StandardCharsets.UTF_8));
-            long dataStart = 8 + headerLength;
+            Header header = readHeader(channel, file);
             List<HostTensor> tensors = new ArrayList<>();
-            Map<String, String> metadata = new LinkedHashMap<>();
-            for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> entry = it.next();
-                if (entry.getKey().equals(METADATA)) {
-                    entry.getValue()
-                            .fields()
-                            .forEachRemaining(
-                                    m -> metadata.put(m.getKey(), m.getValue().asText()));
-                } else {
-                    tensors.add(readTensor(channel, entry.getKey(), entry.getValue(), dataStart));
-                }
+            ByteBuffer scratch = scratch();
+            for (Entry e : header.entries()) {
+                float[] data = new float[(int) e.elements()];
+                readFloats(channel, e.position(), data, 0, data.length, scratch);
+                tensors.add(new HostTensor(e.name(), e.shape(), data));
             }
-            return new Contents(tensors, metadata);
+            return new Contents(tensors, header.metadata());
         }
+    }
+
+    /**
+     * Reads only the header of an open file (its length, JSON and each tensor's byte range), so that a reader can
+     * then read the parts of tensors it needs; refuses dtypes other than F32 and byte ranges outside the file.
+     */
+    public static Header readHeader(FileChannel channel, Path file) throws IOException {
+        ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        readFully(channel, length, 0);
+        long headerLength = length.flip().getLong();
+        if (headerLength <= 0 || headerLength > Math.min(channel.size() - 8, 100_000_000L)) {
+            throw new IOException(file + ": not a safetensors file (header length " + headerLength + ")");
+        }
+        ByteBuffer headerBytes = ByteBuffer.allocate((int) headerLength);
+        readFully(channel, headerBytes, 8);
+        JsonNode header = JSON.readTree(new String(headerBytes.array(), StandardCharsets.UTF_8));
+        long dataStart = 8 + headerLength;
+        List<Entry> entries = new ArrayList<>();
+        Map<String, String> metadata = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> field = it.next();
+            if (field.getKey().equals(METADATA)) {
+                field.getValue()
+                        .fields()
+                        .forEachRemaining(
+                                m -> metadata.put(m.getKey(), m.getValue().asText()));
+            } else {
+                entries.add(entry(channel, field.getKey(), field.getValue(), dataStart));
+            }
+        }
+        return new Header(entries, metadata);
+    }
+
+    /**
+     * Reads {@code count} little-endian floats at byte {@code position} of the file into {@code into[at...]},
+     * through {@code scratch} (little-endian, a multiple of 4 bytes long) so that many reads allocate nothing.
+     */
+    public static void readFloats(
+            FileChannel channel, long position, float[] into, int at, int count, ByteBuffer scratch)
+            throws IOException {
+        int chunkFloats = scratch.capacity() / 4;
+        for (int done = 0; done < count; ) {
+            int n = Math.min(chunkFloats, count - done);
+            scratch.clear().limit(n * 4);
+            readFully(channel, scratch, position + 4L * done);
+            scratch.flip().asFloatBuffer().get(into, at + done, n);
+            done += n;
+        }
+    }
+
+    /** A buffer for {@link #readFloats}. */
+    public static ByteBuffer scratch() {
+        return ByteBuffer.allocate(CHUNK_FLOATS * 4).order(ByteOrder.LITTLE_ENDIAN);
     }
 
     private static byte[] header(List<HostTensor> tensors, Map<String, String> metadata) {
@@ -107,25 +157,23 @@ public final class SafetensorsFormat {
         return header;
     }
 
-    private static HostTensor readTensor(FileChannel channel, String name, JsonNode node, long dataStart)
-            throws IOException {
+    private static Entry entry(FileChannel channel, String name, JsonNode node, long dataStart) throws IOException {
         if (!"F32".equals(node.path("dtype").asText())) {
             throw new IOException(name + ": dtype " + node.path("dtype").asText() + " is not supported (F32 only)");
         }
         long[] shape = new long[node.path("shape").size()];
+        long elements = 1;
         for (int i = 0; i < shape.length; i++) {
             shape[i] = node.path("shape").get(i).asLong();
+            elements *= shape[i];
         }
         long begin = node.path("data_offsets").get(0).asLong();
         long end = node.path("data_offsets").get(1).asLong();
-        if (begin < 0 || end < begin || dataStart + end > channel.size() || (end - begin) % 4 != 0) {
-            throw new IOException(name + ": byte range [" + begin + ", " + end + ") is outside the file");
+        if (begin < 0 || end < begin || dataStart + end > channel.size() || end - begin != 4 * elements) {
+            throw new IOException(name + ": byte range [" + begin + ", " + end + ") is outside the file"
+                    + " or does not hold its shape " + java.util.Arrays.toString(shape));
         }
-        ByteBuffer bytes = ByteBuffer.allocate((int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN);
-        readFully(channel, bytes, dataStart + begin);
-        float[] data = new float[(int) ((end - begin) / 4)];
-        bytes.flip().asFloatBuffer().get(data);
-        return new HostTensor(name, shape, data);
+        return new Entry(name, shape, dataStart + begin, end - begin);
     }
 
     private static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {

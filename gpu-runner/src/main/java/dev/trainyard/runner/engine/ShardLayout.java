@@ -67,19 +67,33 @@ public record ShardLayout(int dim, int parts) {
      */
     public List<TensorPiece> toWhole(TensorPiece local, int rank, int ranks) {
         long[] whole = wholeShape(local.shape(), ranks);
-        long sliceLength = local.shape()[dim] / parts;
-        long partLength = whole[dim] / parts;
         List<TensorPiece> pieces = new ArrayList<>();
-        for (int p = 0; p < parts; p++) {
-            TensorPiece inPart =
-                    local.within(TensorRegion.whole(local.shape()).narrowed(dim, p * sliceLength, sliceLength));
-            if (inPart != null) {
-                TensorRegion moved =
-                        inPart.region().shifted(dim, p * partLength + rank * sliceLength - p * sliceLength);
-                pieces.add(new TensorPiece(local.name(), whole, moved, inPart.data()));
-            }
+        for (Placement p : placements(local.region(), local.shape(), rank, ranks)) {
+            pieces.add(new TensorPiece(
+                    local.name(), whole, p.whole(), local.within(p.local()).data()));
         }
         return pieces;
+    }
+
+    /** Part of a region of a rank's slice ({@code local}, slice coordinates) and where it lies in the whole tensor. */
+    public record Placement(TensorRegion local, TensorRegion whole) {}
+
+    /**
+     * Where {@code region} of rank {@code rank}'s slice (of shape {@code sliceShape}) lies in the whole tensor: one
+     * placement per part it touches, each a box in both, so a reader can fetch a slice's region from the whole.
+     */
+    public List<Placement> placements(TensorRegion region, long[] sliceShape, int rank, int ranks) {
+        long sliceLength = sliceShape[dim] / parts;
+        long partLength = sliceLength * ranks;
+        List<Placement> placements = new ArrayList<>();
+        for (int p = 0; p < parts; p++) {
+            TensorRegion inPart =
+                    region.overlap(TensorRegion.whole(sliceShape).narrowed(dim, p * sliceLength, sliceLength));
+            if (inPart != null) {
+                placements.add(new Placement(inPart, inPart.shifted(dim, p * partLength + (rank - p) * sliceLength)));
+            }
+        }
+        return placements;
     }
 
     /** The whole tensor from every rank's slice, in rank order. */

@@ -5,13 +5,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
  * each beside its own manifest (SHA-256, size, shard number and count). A shard holds the pieces its process owns,
  * each labelled in the header with its global tensor name, global shape and region, plus the run's position (step,
  * data position, seed, the layout it was written at). Reading needs every shard of the step, each matching its
- * manifest; the pieces are then put together into whole tensors, which any layout slices as it needs.
+ * manifest; a process restoring under any layout then reads, from the pieces, only the regions it holds.
  */
 public final class ShardedCheckpoint {
 
@@ -93,17 +93,40 @@ public final class ShardedCheckpoint {
     }
 
     /**
-     * Loads the checkpoint that {@code anyShard} (a shard's data file or manifest) belongs to: every shard of its
-     * step must lie beside it and match its manifest; a missing or altered shard is refused, never half-loaded.
+     * Opens the checkpoint that {@code anyShard} (a shard's data file or manifest) belongs to: every shard of its
+     * step must lie beside it and match its manifest, and their pieces must tile every tensor; a missing or altered
+     * shard is refused, never half-loaded. Only the headers are read: a restore then reads the pieces it needs.
      */
-    static CheckpointState load(Path anyShard) {
+    static CheckpointReader open(Path anyShard) {
         Matcher m = SHARD_FILE.matcher(anyShard.getFileName().toString());
         if (!m.matches()) {
             throw new CheckpointIntegrityException(anyShard + " is not a shard of a sharded checkpoint");
         }
         long step = Long.parseLong(m.group(1));
         int shards = Integer.parseInt(m.group(3));
-        Path directory = anyShard.toAbsolutePath().getParent();
+        List<Path> files = shardFiles(anyShard.toAbsolutePath().getParent(), step, shards);
+        List<FileChannel> channels = new ArrayList<>();
+        try {
+            Map<String, String> first = null;
+            List<CheckpointReader.Located> pieces = new ArrayList<>();
+            for (Path data : files) {
+                FileChannel channel = CheckpointStore.openVerified(data);
+                channels.add(channel);
+                SafetensorsFormat.Header header = SafetensorsFormat.readHeader(channel, data);
+                Map<String, String> meta = header.metadata();
+                requireSameRun(data, first == null ? meta : first, meta);
+                first = first == null ? meta : first;
+                pieces.addAll(pieces(header, data, channel));
+            }
+            return new CheckpointReader(first, pieces, channels);
+        } catch (IOException | RuntimeException e) {
+            channels.forEach(CheckpointStore::closeQuietly);
+            throw CheckpointStore.failedRead(anyShard, e);
+        }
+    }
+
+    /** Every shard's data file of the checkpoint of {@code step}; refused, naming them, when some are missing. */
+    private static List<Path> shardFiles(Path directory, long step, int shards) {
         List<Integer> missing = new ArrayList<>();
         List<Path> files = new ArrayList<>();
         for (int shard = 0; shard < shards; shard++) {
@@ -117,41 +140,42 @@ public final class ShardedCheckpoint {
             throw new CheckpointIntegrityException("sharded checkpoint of step " + step + " in " + directory
                     + " lacks shard(s) " + missing + " of " + shards + ": refusing a partial restore");
         }
-        Map<String, String> first = null;
-        List<TensorPiece> pieces = new ArrayList<>();
-        for (Path data : files) {
-            SafetensorsFormat.Contents contents = CheckpointStore.readVerified(data);
-            Map<String, String> meta = contents.metadata();
-            if (!FORMAT.equals(meta.get("format"))) {
-                throw new CheckpointIntegrityException(
-                        data + " is not a shard of a Trainyard checkpoint (format " + meta.get("format") + ")");
-            }
-            if (first == null) {
-                first = meta;
-            } else if (!first.get("step").equals(meta.get("step"))
-                    || !first.get("dataPosition").equals(meta.get("dataPosition"))) {
-                throw new CheckpointIntegrityException(data + " belongs to another run position than shard 0");
-            }
-            pieces.addAll(pieces(contents, data));
-        }
-        return state(first, assemble(pieces));
+        return files;
     }
 
-    private static List<TensorPiece> pieces(SafetensorsFormat.Contents contents, Path file) {
+    private static void requireSameRun(Path data, Map<String, String> first, Map<String, String> meta) {
+        if (!FORMAT.equals(meta.get("format"))) {
+            throw new CheckpointIntegrityException(
+                    data + " is not a shard of a Trainyard checkpoint (format " + meta.get("format") + ")");
+        }
+        if (!first.get("step").equals(meta.get("step"))
+                || !first.get("dataPosition").equals(meta.get("dataPosition"))) {
+            throw new CheckpointIntegrityException(data + " belongs to another run position than shard 0");
+        }
+    }
+
+    /** The shard's pieces as its header labels them: global name, shape and region, and where their values lie. */
+    private static List<CheckpointReader.Located> pieces(
+            SafetensorsFormat.Header header, Path file, FileChannel channel) {
         try {
-            JsonNode labels = JSON.readTree(contents.metadata().get("pieces"));
-            Map<String, HostTensor> byKey = new LinkedHashMap<>();
-            contents.tensors().forEach(t -> byKey.put(t.name(), t));
-            List<TensorPiece> pieces = new ArrayList<>();
+            JsonNode labels = JSON.readTree(header.metadata().get("pieces"));
+            Map<String, SafetensorsFormat.Entry> byKey = new LinkedHashMap<>();
+            header.entries().forEach(e -> byKey.put(e.name(), e));
+            List<CheckpointReader.Located> pieces = new ArrayList<>();
             for (int i = 0; i < labels.size(); i++) {
                 JsonNode label = labels.get(i);
-                HostTensor values = byKey.get(pieceKey(i));
+                SafetensorsFormat.Entry values = byKey.get(pieceKey(i));
                 if (values == null) {
                     throw new CheckpointIntegrityException(file + " lists piece " + i + " but does not hold it");
                 }
                 long[] shape = longs(label.get("shape"));
                 TensorRegion region = new TensorRegion(longs(label.get("offsets")), values.shape());
-                pieces.add(new TensorPiece(label.get("name").asText(), shape, region, values.data()));
+                if (!region.fits(shape)) {
+                    throw new CheckpointIntegrityException(
+                            file + ": piece " + i + " (" + region + ") lies outside its tensor's shape");
+                }
+                pieces.add(new CheckpointReader.Located(
+                        label.get("name").asText(), shape, region, file, channel, values.position()));
             }
             return pieces;
         } catch (IOException | RuntimeException e) {
@@ -160,39 +184,6 @@ public final class ShardedCheckpoint {
             }
             throw new CheckpointIntegrityException("cannot read the pieces of " + file + ": " + e.getMessage(), e);
         }
-    }
-
-    /**
-     * Whole tensors from pieces, by global name: each piece copied into its region. Every element must be covered
-     * exactly once (the pieces of all shards tile each tensor), or the checkpoint is refused.
-     */
-    static Map<String, HostTensor> assemble(List<TensorPiece> pieces) {
-        Map<String, HostTensor> whole = new TreeMap<>();
-        Map<String, Long> covered = new LinkedHashMap<>();
-        for (TensorPiece p : pieces) {
-            HostTensor target = whole.computeIfAbsent(
-                    p.name(),
-                    n -> new HostTensor(
-                            n,
-                            p.shape(),
-                            new float[(int) TensorRegion.whole(p.shape()).elements()]));
-            if (!java.util.Arrays.equals(target.shape(), p.shape())) {
-                throw new CheckpointIntegrityException("pieces of " + p.name() + " disagree on its shape");
-            }
-            TensorRegion.copyOverlap(p.region(), p.data(), TensorRegion.whole(p.shape()), target.data());
-            covered.merge(p.name(), p.region().elements(), Long::sum);
-        }
-        whole.forEach((name, t) -> {
-            if (covered.get(name) != t.data().length) {
-                throw new CheckpointIntegrityException("the shards hold " + covered.get(name) + " of the "
-                        + t.data().length + " elements of " + name + ": refusing a partial restore");
-            }
-        });
-        return whole;
-    }
-
-    private static CheckpointState state(Map<String, String> meta, Map<String, HostTensor> tensors) {
-        return CheckpointState.of(meta, tensors.values());
     }
 
     private static String pieceKey(int index) {

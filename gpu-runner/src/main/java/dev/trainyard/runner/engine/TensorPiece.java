@@ -54,18 +54,10 @@ public record TensorPiece(String name, long[] shape, TensorRegion region, float[
 
     /** The part of this piece inside {@code part} (a region of the same tensor), or null when they do not meet. */
     public TensorPiece within(TensorRegion part) {
-        long[] offsets = new long[shape.length];
-        long[] lengths = new long[shape.length];
-        for (int d = 0; d < shape.length; d++) {
-            long low = Math.max(region.offsets()[d], part.offsets()[d]);
-            long high = Math.min(region.offsets()[d] + region.lengths()[d], part.offsets()[d] + part.lengths()[d]);
-            if (high <= low) {
-                return null;
-            }
-            offsets[d] = low;
-            lengths[d] = high - low;
+        TensorRegion overlap = region.overlap(part);
+        if (overlap == null) {
+            return null;
         }
-        TensorRegion overlap = new TensorRegion(offsets, lengths);
         float[] values = new float[(int) overlap.elements()];
         TensorRegion.copyOverlap(region, data, overlap, values);
         return new TensorPiece(name, shape, overlap, values);

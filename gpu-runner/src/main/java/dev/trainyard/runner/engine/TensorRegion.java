@@ -47,6 +47,22 @@ public record TensorRegion(long[] offsets, long[] lengths) {
         return true;
     }
 
+    /** Where this region and {@code other} (of the same tensor) overlap, or null when they do not meet. */
+    public TensorRegion overlap(TensorRegion other) {
+        long[] o = new long[offsets.length];
+        long[] l = new long[offsets.length];
+        for (int d = 0; d < offsets.length; d++) {
+            long low = Math.max(offsets[d], other.offsets[d]);
+            long high = Math.min(offsets[d] + lengths[d], other.offsets[d] + other.lengths[d]);
+            if (high <= low) {
+                return null;
+            }
+            o[d] = low;
+            l[d] = high - low;
+        }
+        return new TensorRegion(o, l);
+    }
+
     /** This region moved by {@code delta} along dimension {@code dim}. */
     public TensorRegion shifted(int dim, long delta) {
         long[] moved = offsets.clone();
@@ -127,9 +143,30 @@ public record TensorRegion(long[] offsets, long[] lengths) {
      */
     public static long copyOverlap(
             TensorRegion source, float[] sourceValues, TensorRegion target, float[] targetValues) {
+        return forEachRun(
+                source,
+                target,
+                (from, to, length) -> System.arraycopy(sourceValues, (int) from, targetValues, (int) to, length));
+    }
+
+    /** One contiguous run of an overlap: where it starts in the source's and the target's row-major values. */
+    @FunctionalInterface
+    public interface Run {
+        void copy(long sourceIndex, long targetIndex, int length);
+    }
+
+    /**
+     * The overlap of {@code source} and {@code target} as runs contiguous in both (consecutive rows merged where
+     * they follow each other in both, so a block of whole rows is one run), in row-major order; returns how many
+     * elements the runs cover. A reader copies each run with one copy, or one read from a file.
+     */
+    public static long forEachRun(TensorRegion source, TensorRegion target, Run run) {
         int rank = source.offsets.length;
+        if (rank != target.offsets.length) {
+            throw new IllegalArgumentException("regions " + source + " and " + target + " differ in rank");
+        }
         if (rank == 0) {
-            targetValues[0] = sourceValues[0];
+            run.copy(0, 0, 1);
             return 1;
         }
         long[] low = new long[rank];
@@ -142,19 +179,36 @@ public record TensorRegion(long[] offsets, long[] lengths) {
             }
         }
         long[] index = low.clone();
-        int run = (int) (high[rank - 1] - low[rank - 1]);
-        long copied = 0;
+        int row = (int) (high[rank - 1] - low[rank - 1]);
+        long pendingFrom = -1;
+        long pendingTo = -1;
+        long pendingLength = 0;
+        long covered = 0;
         while (true) {
-            System.arraycopy(
-                    sourceValues, (int) source.flatIndex(index), targetValues, (int) target.flatIndex(index), run);
-            copied += run;
+            long from = source.flatIndex(index);
+            long to = target.flatIndex(index);
+            if (pendingLength > 0
+                    && from == pendingFrom + pendingLength
+                    && to == pendingTo + pendingLength
+                    && pendingLength + row <= Integer.MAX_VALUE) {
+                pendingLength += row;
+            } else {
+                if (pendingLength > 0) {
+                    run.copy(pendingFrom, pendingTo, (int) pendingLength);
+                }
+                pendingFrom = from;
+                pendingTo = to;
+                pendingLength = row;
+            }
+            covered += row;
             int d = rank - 2;
             while (d >= 0 && ++index[d] == high[d]) {
                 index[d] = low[d];
                 d--;
             }
             if (d < 0) {
-                return copied;
+                run.copy(pendingFrom, pendingTo, (int) pendingLength);
+                return covered;
             }
         }
     }

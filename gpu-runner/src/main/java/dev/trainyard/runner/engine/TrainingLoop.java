@@ -79,8 +79,8 @@ final class TrainingLoop {
                                 / spec.parallelism().tensorParallelOrDefault());
         MemoryPlanner.requireModelStateFits(
                 spec, run.memoryLimitBytes() > 0 ? run.memoryLimitBytes() : MemoryPlanner.hostAvailableBytes());
-        Optional<CheckpointState> resume = run.resumeFrom().map(this::loadCompatible);
         TrainingData data = TrainingData.open(spec, run.dataFetcher());
+        Optional<CheckpointReader> resume = run.resumeFrom().map(this::openCompatible);
         try (EngineSession session = engine.open(run, data, threads)) {
             TrainingPlan plan = session.plan();
             MemoryPlanner.requireFits(
@@ -93,11 +93,12 @@ final class TrainingLoop {
             modelFlops = ModelFlops.of(spec, plan.totalParameters());
             jobDevices = stageCount * spec.parallelism().tensorParallelOrDefault() * replica.processes();
             session.build();
-            resume.ifPresent(state -> restore(session, state));
+            resume.ifPresent(checkpoint -> restore(session, checkpoint));
             resident.startTraining();
             estimatedPeakBytes = plan.estimatedPeakBytes();
             return loop(session, data);
         } finally {
+            resume.ifPresent(CheckpointReader::close);
             if (checkpointWriter != null) {
                 checkpointWriter.shutdown();
             }
@@ -329,21 +330,30 @@ final class TrainingLoop {
         }
     }
 
-    private CheckpointState loadCompatible(Path path) {
-        CheckpointState state = CheckpointStore.load(path);
-        ModelSpec written = SpecDocument.modelOf(state.specJson());
+    /** Opens the checkpoint to resume from (each file verified, no values read), if it holds this model. */
+    private CheckpointReader openCompatible(Path path) {
+        CheckpointReader checkpoint = CheckpointStore.open(path);
+        ModelSpec written = SpecDocument.modelOf(checkpoint.specJson());
         if (!written.equals(spec.model())) {
+            checkpoint.close();
             throw new SpecException("checkpoint " + path + " holds model " + written + ", not " + spec.model());
         }
-        return state;
+        return checkpoint;
     }
 
-    private void restore(EngineSession session, CheckpointState state) {
-        session.restore(state);
-        step = state.step();
-        dataPosition = state.dataPosition();
-        listener.onLog("resumed at step " + step + " from a checkpoint written with " + state.stagesWrittenWith()
+    /** Loads this process's part of the checkpoint: the session reads the regions it holds, and says how much. */
+    private void restore(EngineSession session, CheckpointReader checkpoint) {
+        session.restore(checkpoint);
+        step = checkpoint.step();
+        dataPosition = checkpoint.dataPosition();
+        listener.onLog("resumed at step " + step + " from a checkpoint written with " + checkpoint.stagesWrittenWith()
                 + " stage(s), now on " + stageCount);
+        listener.onLog(String.format(
+                Locale.ROOT,
+                "restore read %d of the checkpoint's %d bytes of tensors, at most %d bytes at once",
+                checkpoint.bytesRead(),
+                checkpoint.checkpointBytes(),
+                checkpoint.largestRead()));
     }
 
     /** The plan beside what the first step's tensors held, per device: the plan's check in every run. */

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -64,27 +65,38 @@ class ShardedCheckpointTest {
         // QKV-like: 3 parts along rows, each split over 2 tensor ranks; each rank's slice then cut in 3 flat runs
         ShardLayout layout = new ShardLayout(0, 3);
         HostTensor whole = counting("qkv", 12, 5);
-        List<TensorPiece> pieces = new ArrayList<>();
-        for (int rank = 0; rank < 2; rank++) {
-            HostTensor local = layout.slice(whole, rank, 2);
-            for (int writer = 0; writer < 3; writer++) {
-                for (TensorPiece p : TensorPiece.share(local, writer, 3)) {
+        CheckpointStore store = new CheckpointStore(tmp);
+        CheckpointWritten last = null;
+        for (int writer = 0; writer < 3; writer++) {
+            List<TensorPiece> pieces = new ArrayList<>();
+            for (int rank = 0; rank < 2; rank++) {
+                for (TensorPiece p : TensorPiece.share(layout.slice(whole, rank, 2), writer, 3)) {
                     pieces.addAll(layout.toWhole(p, rank, 2));
                 }
             }
+            last = store.writeShard(header(writer, 3), new ModelShard(pieces, List.of(), List.of(), List.of()), 1.0);
         }
 
-        HostTensor assembled = ShardedCheckpoint.assemble(pieces).get("qkv");
+        try (CheckpointReader reader = CheckpointStore.open(last.path())) {
+            HostTensor assembled = reader.parameters().require("qkv");
+            HostTensor rankOne =
+                    reader.parameters().sliced(Map.of("qkv", layout), 1, 2).require("qkv");
 
-        assertThat(assembled.shape()).containsExactly(12, 5);
-        assertThat(assembled.data()).containsExactly(whole.data());
+            assertThat(assembled.shape()).containsExactly(12, 5);
+            assertThat(assembled.data()).containsExactly(whole.data());
+            assertThat(rankOne.shape()).containsExactly(6, 5);
+            assertThat(rankOne.data()).containsExactly(layout.slice(whole, 1, 2).data());
+        }
+    }
+
+    private static ShardedCheckpoint.Header header(int shard, int shards) {
+        return new ShardedCheckpoint.Header(4, 5, 4, 9, 1, "{}", "t1 p1 d3 zero1", shard, shards);
     }
 
     private CheckpointWritten writeShard(CheckpointStore store, HostTensor param, int shard, int shards) {
         ModelShard part = ModelShard.share(
                 new ModelState(List.of(param), List.of(), List.of(param), List.of(param)), shard, shards);
-        return store.writeShard(
-                new ShardedCheckpoint.Header(4, 5, 4, 9, 1, "{}", "t1 p1 d3 zero1", shard, shards), part, 2.5);
+        return store.writeShard(header(shard, shards), part, 2.5);
     }
 
     @Test
@@ -134,5 +146,61 @@ class ShardedCheckpointTest {
                 .hasMessageContaining(one.path().getFileName().toString())
                 .hasMessageContaining("does not match its manifest");
         assertThat(Files.exists(zero.path())).isTrue();
+    }
+
+    @Test
+    void aRestoreReadsOnlyTheBytesOfTheRegionsItAsksFor() {
+        HostTensor param = counting("blocks.0.w", 7, 3);
+        CheckpointStore store = new CheckpointStore(tmp);
+        List<CheckpointWritten> written = IntStream.range(0, 3)
+                .mapToObj(s -> writeShard(store, param, s, 3))
+                .toList();
+
+        try (CheckpointReader reader = CheckpointStore.open(written.get(0).path())) {
+            // a ZeRO-like run of flat elements that crosses two writers' shares, and a tensor-parallel-like column
+            float[] run = reader.firstMoments().readFlat("blocks.0.w", 5, 9);
+            float[] column =
+                    reader.secondMoments().read("blocks.0.w", new TensorRegion(new long[] {0, 2}, new long[] {7, 1}));
+
+            assertThat(run).containsExactly(6, 7, 8, 9, 10, 11, 12, 13, 14);
+            assertThat(column).containsExactly(3, 6, 9, 12, 15, 18, 21);
+            assertThat(reader.bytesRead()).isEqualTo(4 * (9 + 7));
+            assertThat(reader.checkpointBytes()).isEqualTo(4 * 3 * 21);
+            assertThat(reader.largestRead()).isEqualTo(4 * 7);
+        }
+    }
+
+    @Test
+    void aWholeCheckpointFileIsReadByRegionToo() {
+        HostTensor param = counting("blocks.0.w", 4, 5);
+        CheckpointWritten written = new CheckpointStore(tmp)
+                .write(
+                        new CheckpointState(
+                                3, 3, 3, 9, 1, "{}", List.of(param), List.of(), List.of(param), List.of(param)),
+                        1.0);
+
+        try (CheckpointReader reader = CheckpointStore.open(written.path())) {
+            float[] rows =
+                    reader.parameters().read("blocks.0.w", new TensorRegion(new long[] {2, 0}, new long[] {2, 5}));
+
+            assertThat(rows).containsExactly(11, 12, 13, 14, 15, 16, 17, 18, 19, 20);
+            assertThat(reader.bytesRead()).isEqualTo(4 * 10);
+            assertThat(reader.step()).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void piecesThatCoverATensorTwiceAreRefused() {
+        HostTensor param = counting("blocks.0.w", 7, 3);
+        CheckpointStore store = new CheckpointStore(tmp);
+        // both shards claim the whole tensor: coverage is not exact
+        ModelShard whole =
+                ModelShard.share(new ModelState(List.of(param), List.of(), List.of(param), List.of(param)), 0, 1);
+        store.writeShard(header(1, 2), whole, 2.5);
+        store.writeShard(header(0, 2), whole, 2.5);
+
+        assertThatThrownBy(() -> CheckpointStore.open(tmp.resolve("step-00000004.shard-0-of-2.safetensors")))
+                .isInstanceOf(CheckpointIntegrityException.class)
+                .hasMessageContaining("hold 42 of the 21 elements of param/blocks.0.w");
     }
 }

@@ -51,6 +51,8 @@ class ZeroShardingTest {
             Pattern.compile("parameters on this process between steps: (\\d+) bytes \\(whole (\\d+) bytes\\)");
     private static final Pattern WHOLE_DURING_STEP_LINE = Pattern.compile("whole parameters held at once during a step:"
             + " (\\d+) bytes per stage at most \\(largest block (\\d+) bytes, largest stage (\\d+) bytes\\)");
+    private static final Pattern RESTORE_LINE = Pattern.compile(
+            "restore read (\\d+) of the checkpoint's (\\d+) bytes of tensors, at most (\\d+) bytes at once");
     private static final Pattern STATE_LINE = Pattern.compile(
             "AdamW state on this process: (\\d+) bytes \\(ZeRO (\\d) over (\\d+) processes; unsharded (\\d+) bytes\\)");
 
@@ -218,6 +220,47 @@ class ZeroShardingTest {
                         "zero %d rank %d: shard %d bytes, whole checkpoint %d bytes: %.3f%n",
                         zero, rank, Files.size(shard), wholeBytes, share);
                 assertThat(share).as("zero %d rank %d", zero, rank).isBetween(0.45, 0.55);
+            }
+        }
+    }
+
+    /**
+     * A rank resuming from a checkpoint of two shards reads only the state it holds, never the whole of it: at ZeRO 1
+     * the whole parameters (every rank keeps them) and its own slices of the two moments, about two thirds of the
+     * checkpoint; at ZeRO 3 its slices of all three, about half. It reads one tensor's region at a time.
+     */
+    @Test
+    void eachRankResumingFromShardsReadsOnlyItsOwnShareOfTheState() throws Exception {
+        for (int zero : new int[] {1, 3}) {
+            String name = "share-zero" + zero;
+            TwoRanks uninterrupted = trainOnTwoRanks(spec(2, zero, 2, 2, 0.0), name, Optional.empty());
+            Path halfway = checkpointAtStep(name, 2);
+
+            TwoRanks resumed = trainOnTwoRanks(spec(2, zero, 2, 2, 0.0), name + "-resumed", Optional.of(halfway));
+
+            assertThat(resumed.rankZero().losses())
+                    .as("zero %d", zero)
+                    .isEqualTo(uninterrupted.rankZero().losses().subList(2, STEPS));
+            assertThat(EngineRuns.bitwiseEqual(
+                            resumed.rankZero().parameters(),
+                            uninterrupted.rankZero().parameters()))
+                    .as("zero %d", zero)
+                    .isTrue();
+            for (List<String> log : List.of(resumed.rankZeroLog(), resumed.rankOneLog())) {
+                Matcher restore = firstMatch(log, RESTORE_LINE);
+                long read = Long.parseLong(restore.group(1));
+                long checkpoint = Long.parseLong(restore.group(2));
+                long atOnce = Long.parseLong(restore.group(3));
+                // what the rank holds between steps: parameters (or their slices) and moment slices, which may
+                // carry a few padding elements that no checkpoint holds
+                long own = Long.parseLong(firstMatch(log, PARAMETERS_LINE).group(1))
+                        + Long.parseLong(firstMatch(log, STATE_LINE).group(1));
+                System.out.printf(
+                        "zero %d: restore read %d of %d bytes (holds %d), %d at once%n",
+                        zero, read, checkpoint, own, atOnce);
+                assertThat(read).as("zero %d", zero).isBetween(own - 128, own);
+                assertThat(read).as("zero %d", zero).isLessThan(checkpoint * (zero == 3 ? 55 : 70) / 100);
+                assertThat(atOnce).as("zero %d", zero).isLessThan(checkpoint / 10);
             }
         }
     }
@@ -412,6 +455,16 @@ class ZeroShardingTest {
         assertThat(EngineRuns.maxAbsDifference(
                         resumedOnOne.parameters(), zeroZero.rankZero().parameters()))
                 .isLessThan(1e-4);
+    }
+
+    private static Matcher firstMatch(List<String> log, Pattern pattern) {
+        for (String line : log) {
+            Matcher m = pattern.matcher(line);
+            if (m.find()) {
+                return m;
+            }
+        }
+        throw new AssertionError("no line like " + pattern + " in " + log);
     }
 
     private static Matcher parametersLine(List<String> log) {

@@ -1,6 +1,7 @@
 package dev.trainyard.runner.engine.torch;
 
 import dev.trainyard.runner.engine.HostTensor;
+import dev.trainyard.runner.engine.TensorSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -87,10 +88,10 @@ final class AdamW {
     }
 
     /** Restores both moments from a checkpoint's tensors (looked up by parameter name). */
-    void load(Map<String, HostTensor> first, Map<String, HostTensor> second) {
+    void load(TensorSource first, TensorSource second) {
         for (int i = 0; i < names.size(); i++) {
-            Tensors.copyInto(firstMoments.get(i), require(first, names.get(i)));
-            Tensors.copyInto(secondMoments.get(i), require(second, names.get(i)));
+            Tensors.copyInto(firstMoments.get(i), first.require(names.get(i)));
+            Tensors.copyInto(secondMoments.get(i), second.require(names.get(i)));
         }
     }
 

@@ -3,6 +3,7 @@ package dev.trainyard.runner.engine.torch;
 import dev.trainyard.runner.engine.Batch;
 import dev.trainyard.runner.engine.HostTensor;
 import dev.trainyard.runner.engine.ShardLayout;
+import dev.trainyard.runner.engine.TensorSource;
 import dev.trainyard.spec.StageRange;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -513,27 +514,24 @@ final class PipelineStage {
     }
 
     /**
-     * Loads this stage's part of an unsharded checkpoint, by name: whole tensors, cut to this rank's slice where
-     * the parameter is split. Buffers are restored where the checkpoint has them; one written before checkpoints
-     * carried buffers leaves the module's own values.
+     * Loads this stage's part of a checkpoint, by name, tensor by tensor: of a split parameter (and its moments)
+     * only this rank's slice is read, and of ZeRO-sharded state only this process's slices. Buffers are restored where the checkpoint has them; one written before
+     * checkpoints carried buffers leaves the module's own values.
      */
-    void load(
-            Map<String, HostTensor> params,
-            Map<String, HostTensor> buffersByName,
-            Map<String, HostTensor> first,
-            Map<String, HostTensor> second) {
+    void load(TensorSource params, TensorSource buffersByName, TensorSource first, TensorSource second) {
         if (!shards.isEmpty()) {
-            params = sliced(params);
-            first = sliced(first);
-            second = sliced(second);
+            params = params.sliced(shards, tensorParallel.rank(), tensorParallel.size());
+            first = first.sliced(shards, tensorParallel.rank(), tensorParallel.size());
+            second = second.sliced(shards, tensorParallel.rank(), tensorParallel.size());
         }
-        Map<String, HostTensor> whole = params;
-        if (sharded()) {
-            shardedOptimizer.materializeParameters(); // ZeRO 3: whole storage to load into, sliced again below
+        TensorSource whole = params;
+        if (shardsParameters()) {
+            shardedOptimizer.loadParameterSlices(whole); // ZeRO 3: only this process's slices are read
+        } else {
+            parameters.forEach((name, p) -> Tensors.copyInto(p, whole.require(name)));
         }
-        parameters.forEach((name, p) -> Tensors.copyInto(p, AdamW.require(whole, name)));
         buffers.forEach((name, b) -> {
-            HostTensor saved = buffersByName.get(name);
+            HostTensor saved = buffersByName.find(name);
             if (saved != null) {
                 Tensors.copyInto(b, saved);
             }

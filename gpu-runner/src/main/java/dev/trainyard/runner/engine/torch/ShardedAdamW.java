@@ -1,6 +1,8 @@
 package dev.trainyard.runner.engine.torch;
 
 import dev.trainyard.runner.engine.HostTensor;
+import dev.trainyard.runner.engine.TensorRegion;
+import dev.trainyard.runner.engine.TensorSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -684,34 +686,55 @@ final class ShardedAdamW {
     }
 
     /**
-     * Takes this process's slice of unsharded moments (looked up by parameter name); at stage 3 also of the
-     * parameters, which the caller loaded whole after {@link #materializeParameters()}, and releases them.
+     * Takes this process's slice of the moments from a checkpoint (looked up by parameter name), reading only its
+     * runs of their elements.
      */
-    void load(Map<String, HostTensor> first, Map<String, HostTensor> second) {
+    void load(TensorSource first, TensorSource second) {
         for (Bucket b : buckets) {
             for (Segment s : b.segments) {
                 String name = names.get(s.parameter());
-                copySlice(b.first, s, AdamW.require(first, name));
-                copySlice(b.second, s, AdamW.require(second, name));
+                Tensor firstRun = Tensors.floats(readRun(first, s, name), s.length());
+                Tensor secondRun = Tensors.floats(readRun(second, s, name), s.length());
+                Tensors.withoutGrad(() -> {
+                    b.first.narrow(0, s.sliceOffset(), s.length()).copy_(firstRun);
+                    b.second.narrow(0, s.sliceOffset(), s.length()).copy_(secondRun);
+                });
             }
-        }
-        if (shardsParameters) {
-            keepSlicesAndRelease();
         }
     }
 
-    private void copySlice(Tensor moments, Segment s, HostTensor full) {
+    /**
+     * Stage 3: reads this process's slices of the parameters from a checkpoint (only their elements) as its kept
+     * slices, and releases any whole parameters: restoring never holds a whole parameter.
+     */
+    void loadParameterSlices(TensorSource params) {
+        Tensors.withoutGrad(() -> {
+            for (Bucket b : buckets) {
+                Tensor slice = parameters.get(b.members.get(0).parameter()).new_zeros(b.sliceLength);
+                for (Segment s : b.segments) {
+                    Tensor run = Tensors.floats(readRun(params, s, names.get(s.parameter())), s.length());
+                    slice.narrow(0, s.sliceOffset(), s.length()).copy_(run);
+                }
+                replaceSlice(b, slice);
+            }
+        });
+        releaseParameters();
+    }
+
+    /** This process's run of a checkpoint tensor's elements for segment {@code s}; refused if the sizes differ. */
+    private float[] readRun(TensorSource source, Segment s, String name) {
         long numel = 1;
         for (long d : shapes.get(s.parameter())) {
             numel *= d;
         }
-        if (full.data().length != numel) {
-            throw new IllegalArgumentException(full.name() + ": checkpoint has " + full.data().length
-                    + " moment elements, the model's parameter " + numel);
+        long[] saved = source.shape(name);
+        if (saved == null) {
+            throw new IllegalArgumentException("checkpoint has no tensor for parameter " + name);
         }
-        float[] piece = java.util.Arrays.copyOfRange(
-                full.data(), (int) s.parameterOffset(), (int) (s.parameterOffset() + s.length()));
-        Tensors.withoutGrad(
-                () -> moments.narrow(0, s.sliceOffset(), s.length()).copy_(Tensors.floats(piece, s.length())));
+        if (TensorRegion.whole(saved).elements() != numel) {
+            throw new IllegalArgumentException(name + ": checkpoint has "
+                    + TensorRegion.whole(saved).elements() + " elements, the model's parameter " + numel);
+        }
+        return source.readFlat(name, s.parameterOffset(), (int) s.length());
     }
 }

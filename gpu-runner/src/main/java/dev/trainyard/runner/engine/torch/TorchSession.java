@@ -1,6 +1,7 @@
 package dev.trainyard.runner.engine.torch;
 
 import dev.trainyard.runner.engine.Batch;
+import dev.trainyard.runner.engine.CheckpointReader;
 import dev.trainyard.runner.engine.CheckpointState;
 import dev.trainyard.runner.engine.DataParallelGroup;
 import dev.trainyard.runner.engine.DeviceMemory;
@@ -19,6 +20,7 @@ import dev.trainyard.runner.engine.StepOutcome;
 import dev.trainyard.runner.engine.StepParameters;
 import dev.trainyard.runner.engine.StopRequest;
 import dev.trainyard.runner.engine.TensorPiece;
+import dev.trainyard.runner.engine.TensorSource;
 import dev.trainyard.runner.engine.TrainingData;
 import dev.trainyard.runner.engine.TrainingListener;
 import dev.trainyard.runner.engine.TrainingPlan;
@@ -352,10 +354,20 @@ final class TorchSession implements EngineSession {
 
     @Override
     public void restore(CheckpointState state) {
-        Map<String, HostTensor> params = byName(state.parameters());
-        Map<String, HostTensor> buffers = byName(state.buffers());
-        Map<String, HostTensor> first = byName(state.firstMoments());
-        Map<String, HostTensor> second = byName(state.secondMoments());
+        restore(
+                TensorSource.of(state.parameters()),
+                TensorSource.of(state.buffers()),
+                TensorSource.of(state.firstMoments()),
+                TensorSource.of(state.secondMoments()));
+    }
+
+    /** Each stage reads its own slices' regions, tensor by tensor, straight into its tensors. */
+    @Override
+    public void restore(CheckpointReader checkpoint) {
+        restore(checkpoint.parameters(), checkpoint.buffers(), checkpoint.firstMoments(), checkpoint.secondMoments());
+    }
+
+    private void restore(TensorSource params, TensorSource buffers, TensorSource first, TensorSource second) {
         try (var scope = new PointerScope()) {
             pipeline.stages().forEach(stage -> stage.load(params, buffers, first, second));
         }

@@ -1,16 +1,22 @@
 package dev.trainyard.runner.engine.torch;
 
+import dev.trainyard.runner.engine.CheckpointReader;
+import dev.trainyard.runner.engine.CheckpointState;
 import dev.trainyard.runner.engine.CheckpointStore;
 import dev.trainyard.runner.engine.CheckpointWritten;
 import dev.trainyard.runner.engine.DataParallelGroup;
 import dev.trainyard.runner.engine.DeviceMemory;
+import dev.trainyard.runner.engine.ModelShard;
+import dev.trainyard.runner.engine.ModelState;
 import dev.trainyard.runner.engine.PipelineGroup;
 import dev.trainyard.runner.engine.ProcessMemory;
+import dev.trainyard.runner.engine.ShardedCheckpoint;
 import dev.trainyard.runner.engine.StageTime;
 import dev.trainyard.runner.engine.StepMetrics;
 import dev.trainyard.runner.engine.StopRequest;
 import dev.trainyard.runner.engine.StopSignal;
 import dev.trainyard.runner.engine.StorePorts;
+import dev.trainyard.runner.engine.TensorRegion;
 import dev.trainyard.runner.engine.Trainer;
 import dev.trainyard.runner.engine.TrainingListener;
 import dev.trainyard.runner.engine.TrainingRun;
@@ -89,6 +95,9 @@ public final class EngineBenchmark {
             }
             if (sections.contains("crossstage")) {
                 crossStage(work, sections.contains("crossstage-25m"));
+            }
+            if (sections.contains("shardio")) {
+                shardedCheckpointIo(work);
             }
         } finally {
             deleteRecursively(work);
@@ -695,6 +704,164 @@ public final class EngineBenchmark {
         };
         trainReplicas(work.resolve("zero-" + System.nanoTime()), spec, 1, StopSignal.never(), rankZeroRecorder);
         return steps;
+    }
+
+    // 9. Sharded checkpoint write and restore against one whole file, for a real GPT's state (trained 2 steps on
+    // one process, so the moments are not zero) of about 25M and 100M parameters, cut as 2 data-parallel processes
+    // at ZeRO 1 cut it: each writer an equal flat share of every tensor. Writing: each shard on its own thread at
+    // once (write, SHA-256 while writing, fsync), then the manifest; the whole file by one writer. Restoring: what
+    // rank 0 of d2 ZeRO 1 holds (the whole parameters, the first half of each moment), in a fresh JVM each, its
+    // peak resident rise over its size before the restore (VmHWM after a reset): reading only the regions it
+    // needs, from the shards and from the whole file; and loading everything, then slicing, as every restore did
+    // before readers read by region.
+    private static final String[] SHARD_IO_MODELS =
+            System.getProperty("bench.shardio.models", "25M,100M").split(",");
+
+    private static void shardedCheckpointIo(Path work) throws Exception {
+        System.out.println("| model | state MB | write: whole file s | write: 2 shards at once s (each) | restore"
+                + " | from | read MB | s (verify + read) | peak resident rise MB |");
+        System.out.println("| --- | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: |");
+        for (String model : SHARD_IO_MODELS) {
+            int width = model.equals("100M") ? 1024 : 512;
+            JobSpec spec = gpt(8, width, 8, 64, 2, 0, 1, 1, "1f1b").withCheckpoint(new CheckpointPolicy(2, 1, false));
+            Path out = work.resolve("shardio-" + model);
+            Trainer.train(TrainingRun.of(spec, 1, out).withThreadsPerStage(2), new TorchEngine());
+            Path trained =
+                    new CheckpointStore(out.resolve("checkpoints")).latest().orElseThrow();
+            CheckpointState state = CheckpointStore.load(trained);
+            long stateBytes = Files.size(trained);
+
+            Path whole = work.resolve("shardio-" + model + "-whole");
+            long start = System.nanoTime();
+            Path wholeFile = new CheckpointStore(whole).write(state, 0.0).path();
+            double wholeWrite = (System.nanoTime() - start) / 1e9;
+
+            ModelState model0 =
+                    new ModelState(state.parameters(), state.buffers(), state.firstMoments(), state.secondMoments());
+            Path shards = work.resolve("shardio-" + model + "-shards");
+            CheckpointStore shardStore = new CheckpointStore(shards);
+            double[] each = new double[2];
+            start = System.nanoTime();
+            CompletableFuture<?>[] writers = new CompletableFuture<?>[2];
+            for (int rank = 0; rank < 2; rank++) {
+                int r = rank;
+                ModelShard shard = ModelShard.share(model0, r, 2);
+                ShardedCheckpoint.Header header = new ShardedCheckpoint.Header(
+                        state.step(),
+                        state.dataPosition(),
+                        state.optimizerStep(),
+                        state.seed(),
+                        1,
+                        state.specJson(),
+                        "t1 p1 d2 zero1 on 2 processes",
+                        r,
+                        2);
+                writers[r] = CompletableFuture.runAsync(() -> {
+                    long began = System.nanoTime();
+                    shardStore.writeShard(header, shard, 0.0);
+                    each[r] = (System.nanoTime() - began) / 1e9;
+                });
+            }
+            CompletableFuture.allOf(writers).get();
+            double shardWrite = (System.nanoTime() - start) / 1e9;
+            state = null;
+            model0 = null;
+            Path shardZero = shards.resolve("step-00000002.shard-0-of-2.safetensors");
+
+            String writes = String.format("%.2f | %.2f (%.2f, %.2f)", wholeWrite, shardWrite, each[0], each[1]);
+            String[][] restores = {
+                {"own regions", "2 shards", shardZero.toString()},
+                {"own regions", "whole file", wholeFile.toString()},
+                {"load all, then slice", "2 shards", shardZero.toString()},
+                {"load all, then slice", "whole file", wholeFile.toString()}
+            };
+            for (String[] restore : restores) {
+                String[] probe = probeRestore(work, restore[0].startsWith("own") ? "regions" : "all", restore[2]);
+                System.out.printf(
+                        "| gpt-%s | %.0f | %s | %s | %s | %s | %s | %s |%n",
+                        model, stateBytes / 1e6, writes, restore[0], restore[1], probe[0], probe[1], probe[2]);
+                writes = " | ";
+            }
+            deleteRecursively(out);
+            deleteRecursively(whole);
+            deleteRecursively(shards);
+        }
+        System.out.println();
+    }
+
+    /** Runs {@link RestoreProbe} in a fresh JVM; returns its read MB, seconds and peak resident rise MB. */
+    private static String[] probeRestore(Path work, String mode, String checkpoint) throws Exception {
+        Path log = work.resolve("probe-" + System.nanoTime() + ".log");
+        Process p = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-Xmx4g",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        RestoreProbe.class.getName(),
+                        mode,
+                        checkpoint)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException("restore probe failed: " + Files.readString(log));
+        }
+        String line = Files.readAllLines(log).stream()
+                .filter(l -> l.startsWith("probe "))
+                .findFirst()
+                .orElseThrow();
+        String[] f = line.substring("probe ".length()).split(" ");
+        return new String[] {
+            String.format("%.0f", Long.parseLong(f[0]) / 1e6),
+            String.format("%.2f", Double.parseDouble(f[1])),
+            String.format("%.0f", Long.parseLong(f[2]) / 1e6)
+        };
+    }
+
+    /**
+     * Restores what rank 0 of d2 ZeRO 1 holds (whole parameters, the first half of each moment's elements) from a
+     * checkpoint, keeping it as an engine keeps its tensors, and prints "probe READ_BYTES SECONDS PEAK_RISE_BYTES".
+     * Mode {@code regions} reads only those regions; {@code all} loads the whole state, then copies the slices.
+     */
+    public static final class RestoreProbe {
+
+        public static void main(String[] args) {
+            Path checkpoint = Path.of(args[1]);
+            List<float[]> held = new ArrayList<>();
+            System.gc();
+            long before = dev.trainyard.runner.engine.PeakMemory.rssBytes();
+            dev.trainyard.runner.engine.PeakMemory.resetPeak();
+            long start = System.nanoTime();
+            long read;
+            if (args[0].equals("regions")) {
+                try (CheckpointReader reader = CheckpointStore.open(checkpoint)) {
+                    for (String name : reader.parameterNames()) {
+                        held.add(reader.parameters().require(name).data());
+                        int half = (int) (TensorRegion.whole(reader.parameters().shape(name))
+                                        .elements()
+                                / 2);
+                        held.add(reader.firstMoments().readFlat(name, 0, half));
+                        held.add(reader.secondMoments().readFlat(name, 0, half));
+                    }
+                    read = reader.bytesRead();
+                }
+            } else {
+                try (CheckpointReader reader = CheckpointStore.open(checkpoint)) {
+                    CheckpointState state = reader.whole();
+                    read = reader.bytesRead();
+                    for (int i = 0; i < state.parameters().size(); i++) {
+                        held.add(state.parameters().get(i).data());
+                        float[] first = state.firstMoments().get(i).data();
+                        float[] second = state.secondMoments().get(i).data();
+                        held.add(java.util.Arrays.copyOf(first, first.length / 2));
+                        held.add(java.util.Arrays.copyOf(second, second.length / 2));
+                    }
+                }
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            long rise = dev.trainyard.runner.engine.PeakMemory.peakRssBytes() - before;
+            System.out.printf(java.util.Locale.ROOT, "probe %d %.3f %d %d%n", read, seconds, rise, held.size());
+        }
     }
 
     private static double bothRanks(Runnable rankZero, Runnable rankOne) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.trainyard.runner.engine.DataParallelGroup;
 import dev.trainyard.runner.engine.HostTensor;
 import dev.trainyard.runner.engine.StorePorts;
+import dev.trainyard.runner.engine.TensorSource;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,8 +14,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
-import java.util.stream.Collectors;
 import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.Scalar;
@@ -145,7 +144,9 @@ class ShardedAdamWTest {
             ShardedAdamW[] reloaded = new ShardedAdamW[2];
             for (int rank = 0; rank < 2; rank++) {
                 reloaded[rank] = new ShardedAdamW(parameters(), zero, groups[rank], 0);
-                reloaded[rank].load(byName(unsharded.firstMomentsToHost()), byName(unsharded.secondMomentsToHost()));
+                reloaded[rank].load(
+                        TensorSource.of(unsharded.firstMomentsToHost()),
+                        TensorSource.of(unsharded.secondMomentsToHost()));
             }
             List<List<HostTensor>> second = onBothRanks(threads, rank -> reloaded[rank].secondMomentsToHost());
             assertSameTensors(second.get(1), unsharded.secondMomentsToHost());
@@ -196,10 +197,6 @@ class ShardedAdamWTest {
         for (Tensor p : parameters.values()) {
             p.mutable_grad().put(gradients.get(i++).clone());
         }
-    }
-
-    private static Map<String, HostTensor> byName(List<HostTensor> tensors) {
-        return tensors.stream().collect(Collectors.toMap(HostTensor::name, Function.identity()));
     }
 
     private static void assertSameTensors(List<HostTensor> actual, List<HostTensor> expected) {
