@@ -25,7 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
  * {@link ZeroShardingTest#eachRankHoldsHalfOfTheAdamWStateAtZeroOneAndTwo}, and at ZeRO 3 (gathered block by block,
  * its peak sampled after each block's backward) in {@link
  * ZeroShardingTest#betweenStepsEachZeroThreeProcessHoldsHalfOfTheParameters}. Activations are checked per device
- * from resident memory in child JVMs ({@link #eachDevicesActivationsAreWithinFifteenPercentOfThePlan}).
+ * from resident memory in child JVMs ({@link #eachDevicesActivationsAreWithinFifteenPercentOfThePlan}), and so is
+ * the optimizer phase after backward, where it outweighs the activations, at ZeRO 0, 1 and 2 over two processes
+ * ({@link #theWholeStepPeakIsWithinFifteenPercentOfThePlanWhereTheOptimizerPhaseDominates}).
  */
 class MemoryPlanCheckTest {
 
@@ -162,11 +164,14 @@ class MemoryPlanCheckTest {
 
     /**
      * A GPT wide enough and fed few enough rows that the optimizer phase, not the activations, sets the step's peak
-     * (issue 14): 3.6M parameters, one gradient bucket, 2 rows of 32 positions per replica.
+     * (issue 14): 9.6M parameters in three gradient buckets (4.0M, 3.4M and 2.2M elements), 2 rows of 32 positions
+     * per replica. At ZeRO 0 and 1 the rise also holds a few MB that the plan does not count (1.3 to 4.4 MB measured,
+     * left behind by backward, which adds into the kept gradients); the update's 38 MB of AdamW temporaries at ZeRO 0
+     * keep that inside the tolerance. (A wider model's export overflows the child JVM's fixed 256 MiB heap.)
      */
     private static final String OPTIMIZER_PHASE_SPEC = """
             {"name": "optimizer-phase",
-             "model": {"type": "gpt", "layers": 3, "dModel": 384, "heads": 4, "seqLen": 32, "vocab": 128},
+             "model": {"type": "gpt", "layers": 3, "dModel": 512, "heads": 4, "seqLen": 32, "vocab": 128},
              "data": {"type": "arithmetic", "seed": 3, "evalFraction": 0.1},
              "training": {"steps": 2, "batchSize": 4, "seed": 11, "evalEvery": 0},
              "parallelism": {"microBatches": 1, "dataParallel": 2, "zero": %d, "balance": "params"}}
