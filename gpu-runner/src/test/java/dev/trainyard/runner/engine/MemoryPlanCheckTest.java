@@ -199,8 +199,13 @@ class MemoryPlanCheckTest {
                 ranks.add(startReplica(layout, rank, port, OPTIMIZER_PHASE_SPEC.formatted(zero)));
             }
             for (int rank = 0; rank < 2; rank++) {
-                long measured = awaitRise(layout, rank, ranks.get(rank));
+                long[] rise = awaitRise(layout, rank, ranks.get(rank));
+                long measured = rise[0];
                 long expected = plan.totalBytes() - plan.stateBytes() + released;
+                // the engine's own plan for the process, as it reports it, is the one checked here
+                softly.assertThat(rise[1])
+                        .as("%s rank %d: the engine's plan", layout, rank)
+                        .isEqualTo(expected - released);
                 System.out.printf(
                         "optimizer phase check %s rank %d: step rise %d bytes, plan %d (activations %d, step extras"
                                 + " %d, released gradients %d) (%.3f)%n",
@@ -220,15 +225,15 @@ class MemoryPlanCheckTest {
         softly.assertAll();
     }
 
-    /** Waits for one process and reads the resident rise of its second step from its log. */
-    private long awaitRise(String layout, int rank, Process process) throws Exception {
+    /** Waits for one process and reads its second step's resident rise and its plan above the state from its log. */
+    private long[] awaitRise(String layout, int rank, Process process) throws Exception {
         Path log = tmp.resolve(layout + "-" + rank + ".log");
         assertThat(ChildJvm.await(process, log)).as(layout).isZero();
         Matcher m = ACTIVATIONS.matcher(Files.readString(log));
         assertThat(m.find())
                 .as("%s rank %d reports its step's rise", layout, rank)
                 .isTrue();
-        return Long.parseLong(m.group(2));
+        return new long[] {Long.parseLong(m.group(2)), Long.parseLong(m.group(3))};
     }
 
     /** Data-parallel rank {@code rank} of two, one device, measuring its resident memory. */
