@@ -4,7 +4,8 @@ import java.util.List;
 
 /**
  * Each stage's peak memory for a layout: fp32 parameters, gradients and two AdamW moments (16 bytes per
- * parameter), plus the activations the pipeline schedule keeps alive for backward; with tensor parallelism, the
+ * parameter), plus the larger of the activations the pipeline schedule keeps alive for backward and what the
+ * optimizer phase after backward holds beyond that state ({@link #optimizerStepFloats}); with tensor parallelism, the
  * figures of one device of a stage's group. With ZeRO over d data-parallel ranks, each rank holds 1/d of the
  * moments (stage 1 and up); ZeRO 2's gradient saving is not counted, because the engine accumulates the stage's whole
  * gradient over the micro-batches and releases it only after the reduce-scatter, so at the peak (the end of
@@ -17,6 +18,12 @@ import java.util.List;
  */
 public final class MemoryPlan {
     private static final int FLOAT_BYTES = 4;
+
+    /**
+     * Most elements the data-parallel exchange packs into one bucket (16 MiB of float32), the engine's bucket size:
+     * a collective per bucket instead of per parameter, with one bucket's flat buffers alive at a time.
+     */
+    public static final long GRADIENT_BUCKET_ELEMENTS = 4L << 20;
 
     private MemoryPlan() {}
 
@@ -87,6 +94,8 @@ public final class MemoryPlan {
         long shard = ceilDiv(params, Math.max(1, ranks)) * FLOAT_BYTES;
         // ZeRO 2 holds only its slice between steps, but the whole gradient during backward, which is the peak.
         long moments = 2 * (zero >= 1 ? shard : p);
+        long stepFloats = optimizerStepFloats(blocks, zero, ranks)
+                + stepEndBoundaryFloatsPerSample(layout, range, microBatches) * microBatchRows;
         if (zero >= 3 && ranks > 1) {
             long largestBlock =
                     blocks.stream().mapToLong(BlockLayout::parameters).max().orElse(0);
@@ -94,9 +103,81 @@ public final class MemoryPlan {
             // share-sized accumulators of their own, so they count the block whole on top of the share
             long gatheredParameters = (largestBlock - ceilDiv(largestBlock, ranks)) * FLOAT_BYTES;
             long gradients = shard + largestBlock * FLOAT_BYTES;
-            return new MemoryEstimate(shard + gatheredParameters, gradients, moments, floats * FLOAT_BYTES);
+            return new MemoryEstimate(
+                    shard + gatheredParameters, gradients, moments, floats * FLOAT_BYTES, stepFloats * FLOAT_BYTES);
         }
-        return new MemoryEstimate(p, p, moments, floats * FLOAT_BYTES);
+        return new MemoryEstimate(p, p, moments, floats * FLOAT_BYTES, stepFloats * FLOAT_BYTES);
+    }
+
+    /**
+     * The floats the optimizer phase of a stage with these blocks holds beyond its training state, from the end of
+     * its last backward to the end of the step (the engine's {@code AdamW}, {@code ReplicaGroup} and {@code
+     * ShardedAdamW}); the activations are gone by then, so the peak is the state plus the larger of the two.
+     * <ul>
+     *   <li>Unsharded AdamW (ZeRO 0, or a single process): each parameter's update makes one temporary of its size
+     *       (the root of its second moment), and the step's memory scope keeps them all to the step's end: one
+     *       whole copy of the parameters. Before it, with d > 1, the all-reduce packs one bucket flat and Gloo's
+     *       ring keeps scratch of about a quarter bucket beside it (measured at d = 2).
+     *   <li>ZeRO 1 keeps this step's gradient slices (1/d of the gradient) beside the whole gradient until the step
+     *       ends; each bucket's update (in a scope of its own) adds the temporaries and the packed copy of its
+     *       parameter slice (1/d bucket each), the gathered bucket and Gloo's copy of it (a bucket each; Gloo's
+     *       reduce-scatter likewise copies the packed gradients, which is the smaller peak).
+     *   <li>ZeRO 2 releases each bucket's gradients after its reduce-scatter, so its peak is either the first
+     *       bucket's reduce-scatter (the whole gradient still there, plus the packed bucket, Gloo's copy of it and
+     *       the slice) or ZeRO 1's update less the released gradient.
+     *   <li>ZeRO 3 reduced its gradients block by block during backward and updates only its slices: a bucket's
+     *       slice of temporaries (the gathered block the state counts is released by then).
+     * </ul>
+     * Gradient clipping scales the gradients in place and computes one number per tensor: nothing to count.
+     * NCCL on GPUs reduces in place, without Gloo's copies, so there the figures are high by about a bucket.
+     */
+    static long optimizerStepFloats(List<BlockLayout> blocks, int zero, int ranks) {
+        long params = blocks.stream().mapToLong(BlockLayout::parameters).sum();
+        if (zero == 0 || ranks <= 1) {
+            long update = params;
+            if (ranks <= 1) {
+                return update;
+            }
+            long bucket = largestBucket(blocks, false);
+            return Math.max(update, bucket + bucket / 4);
+        }
+        long bucketSlice = ceilDiv(largestBucket(blocks, zero >= 3), ranks);
+        if (zero >= 3) {
+            return bucketSlice;
+        }
+        long bucket = bucketSlice * ranks;
+        long update = ceilDiv(params, ranks) + 2 * bucketSlice + 2 * bucket;
+        return zero == 1 ? update : Math.max(bucketSlice + 2 * bucket, update - params);
+    }
+
+    /**
+     * The elements of the largest gradient bucket of a stage: buckets are filled in parameter order up to {@link
+     * #GRADIENT_BUCKET_ELEMENTS}, and a tensor larger than that is a bucket of its own; at ZeRO 3 ({@code perBlock})
+     * no bucket spans two blocks. An upper bound: where a bucket closes early because the next tensor does not fit,
+     * it is smaller by at most that tensor.
+     */
+    static long largestBucket(List<BlockLayout> blocks, boolean perBlock) {
+        long largestTensor =
+                blocks.stream().mapToLong(BlockLayout::largestTensor).max().orElse(0);
+        if (largestTensor >= GRADIENT_BUCKET_ELEMENTS) {
+            return largestTensor;
+        }
+        long span = perBlock
+                ? blocks.stream().mapToLong(BlockLayout::parameters).max().orElse(0)
+                : blocks.stream().mapToLong(BlockLayout::parameters).sum();
+        return Math.min(span, GRADIENT_BUCKET_ELEMENTS);
+    }
+
+    /**
+     * The floats per sample of the stage boundaries alive when the step's last backward is done: all four kinds of
+     * {@link #boundaryFloatsPerSample} for every micro-batch, kept in the step's memory scope through the update.
+     */
+    static long stepEndBoundaryFloatsPerSample(ModelLayout layout, StageRange range, int microBatches) {
+        boolean first = range.firstBlock() == 0;
+        boolean last = range.endBlock() == layout.blocks().size();
+        long out = last ? 0 : layout.blocks().get(range.endBlock() - 1).outputFloatsPerSample();
+        long in = first ? 0 : layout.blocks().get(range.firstBlock() - 1).outputFloatsPerSample();
+        return microBatches * 2 * (out + in);
     }
 
     /**

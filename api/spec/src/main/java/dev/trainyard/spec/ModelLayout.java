@@ -51,7 +51,7 @@ public record ModelLayout(List<BlockLayout> blocks) {
         long t = s.seqLen();
         long v = s.vocab();
         List<BlockLayout> blocks = new ArrayList<>();
-        blocks.add(new BlockLayout(0, "embedding", v * d / tp + t * d, 2 * t * d, t * d));
+        blocks.add(new BlockLayout(0, "embedding", v * d / tp + t * d, 2 * t * d, t * d, Math.max(v * d / tp, t * d)));
         long replicated = 2 * d + d + 2 * d + d; // two norms, the two biases added after their all-reduce
         long split = (3 * d * d + 3 * d) + d * d + (4 * d * d + 4 * d) + 4 * d * d;
         long perLayer = replicated + split / tp;
@@ -62,9 +62,11 @@ public record ModelLayout(List<BlockLayout> blocks) {
         // flight) and 17.3 with one in flight under 1F1B.
         long layerActivations = 5 * t * d + (12 * t * d + (long) s.heads() * t) / tp;
         for (int i = 0; i < s.layers(); i++) {
-            blocks.add(new BlockLayout(i + 1, "transformer", perLayer, layerActivations, t * d));
+            // the largest tensors are the MLP's two 4d x d matrices (the fused QKV weight is 3d x d)
+            blocks.add(new BlockLayout(i + 1, "transformer", perLayer, layerActivations, t * d, 4 * d * d / tp));
         }
-        blocks.add(new BlockLayout(s.layers() + 1, "head", 2 * d + d * v / tp, 2 * t * d + 2 * t * v / tp, t * v / tp));
+        blocks.add(new BlockLayout(
+                s.layers() + 1, "head", 2 * d + d * v / tp, 2 * t * d + 2 * t * v / tp, t * v / tp, d * v / tp));
         return new ModelLayout(blocks);
     }
 
@@ -72,11 +74,16 @@ public record ModelLayout(List<BlockLayout> blocks) {
         List<BlockLayout> blocks = new ArrayList<>();
         long in = s.inputs();
         for (int width : s.hidden()) {
-            blocks.add(new BlockLayout(blocks.size(), "dense", in * width + width, in + 2L * width, width));
+            blocks.add(new BlockLayout(blocks.size(), "dense", in * width + width, in + 2L * width, width, in * width));
             in = width;
         }
         blocks.add(new BlockLayout(
-                blocks.size(), "output", in * s.outputs() + s.outputs(), in + s.outputs(), s.outputs()));
+                blocks.size(),
+                "output",
+                in * s.outputs() + s.outputs(),
+                in + s.outputs(),
+                s.outputs(),
+                in * s.outputs()));
         return new ModelLayout(blocks);
     }
 }

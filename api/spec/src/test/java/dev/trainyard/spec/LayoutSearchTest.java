@@ -15,8 +15,20 @@ class LayoutSearchTest {
             JobSpecValidator.normalize(SpecDocument.parse(JobSpecValidatorTest.MINIMAL.replace(
                     "\"layers\": 1, \"dModel\": 16, \"heads\": 2", "\"layers\": 4, \"dModel\": 64, \"heads\": 4")));
 
+    /**
+     * A 25M-parameter GPT: six gradient buckets a stage, so that sharding the state over two processes saves more
+     * than ZeRO's exchange and update hold for one bucket at a time (with a model of one bucket it does not).
+     */
+    private static final JobSpec WIDE =
+            JobSpecValidator.normalize(SpecDocument.parse(JobSpecValidatorTest.MINIMAL.replace(
+                    "\"layers\": 1, \"dModel\": 16, \"heads\": 2", "\"layers\": 8, \"dModel\": 512, \"heads\": 4")));
+
     private static JobSpec layout(int t, int p, int d, int zero) {
-        return new LayoutSearch.Proposal("any", t, p, d, zero, t * p * d, 0).applyTo(ONE_DEVICE);
+        return layout(ONE_DEVICE, t, p, d, zero);
+    }
+
+    private static JobSpec layout(JobSpec spec, int t, int p, int d, int zero) {
+        return new LayoutSearch.Proposal("any", t, p, d, zero, t * p * d, 0).applyTo(spec);
     }
 
     private static long need(JobSpec spec) {
@@ -82,12 +94,12 @@ class LayoutSearchTest {
     @Test
     void zeroShardsAcrossRunnersOnlyWithMultiNode() {
         // One device per runner: only data parallelism spreads the job, and only ZeRO makes a replica smaller.
-        long zeroOne = need(layout(1, 1, 2, 1));
-        assertThat(zeroOne).isLessThan(need(layout(1, 1, 1, 0)));
+        long zeroOne = need(layout(WIDE, 1, 1, 2, 1));
+        assertThat(zeroOne).isLessThan(need(layout(WIDE, 1, 1, 1, 0)));
         LayoutSearch.Pool pool = pool("p", "1.00", runner("a", "cuda", 1, zeroOne), runner("b", "cuda", 1, zeroOne));
 
-        assertThat(LayoutSearch.smallest(ONE_DEVICE, List.of(pool))).isEmpty();
-        JobSpec multiNode = withMultiNode(ONE_DEVICE);
+        assertThat(LayoutSearch.smallest(WIDE, List.of(pool))).isEmpty();
+        JobSpec multiNode = withMultiNode(WIDE);
         LayoutSearch.Proposal proposal =
                 LayoutSearch.smallest(multiNode, List.of(pool)).orElseThrow();
         assertThat(proposal.dataParallel()).isEqualTo(2);

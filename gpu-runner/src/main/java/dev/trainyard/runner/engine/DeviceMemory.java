@@ -13,7 +13,8 @@ package dev.trainyard.runner.engine;
  * @param stage the pipeline stage
  * @param rank the tensor-parallel rank within the stage (0 without tensor parallelism)
  * @param planStateBytes the plan's weights, gradients and AdamW state for this device
- * @param planBytes the plan's whole peak for this device, activations included
+ * @param planBytes the plan's whole peak for this device: the state plus the larger of the activations and the
+ *     optimizer step's buffers
  * @param measuredStateBytes what the device's tensors held, as above
  * @param measuredPeakBytes the device's peak of allocated bytes in the step; 0 where not measured (CPU devices)
  */
@@ -26,7 +27,10 @@ public record DeviceMemory(
         long measuredStateBytes,
         long measuredPeakBytes) {
 
-    /** The plan's activations (and their temporaries) for this device: its whole peak less the training state. */
+    /**
+     * The plan's peak above the training state for this device: its whole peak less the state, the larger of the
+     * activations (and their temporaries) and the optimizer step's buffers.
+     */
     public long planActivationBytes() {
         return planBytes - planStateBytes;
     }

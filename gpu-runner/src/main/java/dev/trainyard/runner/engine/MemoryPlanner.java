@@ -57,14 +57,14 @@ public final class MemoryPlanner {
         ModelLayout layout = ModelLayout.of(spec.model());
         MemoryEstimate state =
                 MemoryPlan.stage(layout, new StageRange(0, 0, layout.blocks().size()), 0, 0, false);
-        if (state.totalBytes() > limitBytes) {
+        if (state.stateBytes() > limitBytes) {
             throw new MemoryPlanException(String.format(
                     Locale.ROOT,
                     "the model's %,d parameters need %.1f MiB for weights, gradients and AdamW state alone, but only"
                             + " %.1f MiB are available; nothing was allocated. Choose a smaller model or more"
                             + " memory.",
                     layout.parameters(),
-                    MemoryEstimate.mib(state.totalBytes()),
+                    MemoryEstimate.mib(state.stateBytes()),
                     MemoryEstimate.mib(limitBytes)));
         }
     }

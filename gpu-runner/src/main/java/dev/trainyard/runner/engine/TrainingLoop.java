@@ -393,7 +393,8 @@ final class TrainingLoop {
         listener.onLog(String.format(
                 Locale.ROOT,
                 "memory: this process's %d device(s) rose %.2f MiB above their state in step 2 (activations and"
-                        + " temporaries, resident); the plan's activations for them: %.2f MiB (%.0f%%)",
+                        + " temporaries, resident); the plan's activations or optimizer step for them, whichever is"
+                        + " larger: %.2f MiB (%.0f%%)",
                 devices.size(),
                 process.measuredActivationBytes() / 1048576.0,
                 process.planActivationBytes() / 1048576.0,

@@ -29,7 +29,8 @@ public record PlanView(
 
         @Schema(
                 required = true,
-                description = "Estimated peak bytes per stage: weights, gradients, AdamW state, activations")
+                description = "Estimated peak bytes per stage: weights, gradients, AdamW state, and the larger of the"
+                        + " activations and the optimizer step's buffers")
         List<Long> memoryPerStageBytes,
 
         @Schema(

@@ -3,6 +3,7 @@ package dev.trainyard.runner.engine.torch;
 import dev.trainyard.runner.engine.DataParallelGroup;
 import dev.trainyard.runner.engine.PeerLostException;
 import dev.trainyard.runner.engine.SpecException;
+import dev.trainyard.spec.MemoryPlan;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
@@ -47,7 +48,7 @@ final class ReplicaGroup implements AutoCloseable {
      * float32), so a stage costs a few collectives per step instead of one per parameter, with little memory
      * beyond the gradients themselves.
      */
-    static final long BUCKET_ELEMENTS = 4L << 20;
+    static final long BUCKET_ELEMENTS = MemoryPlan.GRADIENT_BUCKET_ELEMENTS;
 
     /** Counts the processes that reached the control store; no key of libtorch's own starts this way. */
     private static final String CHECK_IN_KEY = "trainyard/checked-in";
