@@ -115,8 +115,7 @@ public final class MemoryPlan {
      * ShardedAdamW}); the activations are gone by then, so the peak is the state plus the larger of the two.
      * <ul>
      *   <li>Unsharded AdamW (ZeRO 0, or a single process): each parameter's update makes one temporary of its size
-     *       (the root of its second moment), and the step's memory scope keeps them all to the step's end: one
-     *       whole copy of the parameters. Before it, with d > 1, the all-reduce packs one bucket flat and Gloo's
+     *       (the root of its second moment) in a scope of its own, so the largest tensor's. Before it, with d > 1, the all-reduce packs one bucket flat and Gloo's
      *       ring keeps scratch of about a quarter bucket beside it (measured at d = 2).
      *   <li>ZeRO 1 keeps this step's gradient slices (1/d of the gradient) beside the whole gradient until the step
      *       ends; each bucket's update (in a scope of its own) adds the temporaries and the packed copy of its
@@ -134,7 +133,8 @@ public final class MemoryPlan {
     static long optimizerStepFloats(List<BlockLayout> blocks, int zero, int ranks) {
         long params = blocks.stream().mapToLong(BlockLayout::parameters).sum();
         if (zero == 0 || ranks <= 1) {
-            long update = params;
+            long update =
+                    blocks.stream().mapToLong(BlockLayout::largestTensor).max().orElse(0);
             if (ranks <= 1) {
                 return update;
             }

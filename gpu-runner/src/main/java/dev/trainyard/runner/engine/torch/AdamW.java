@@ -5,6 +5,7 @@ import dev.trainyard.runner.engine.TensorSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 
@@ -61,13 +62,18 @@ final class AdamW {
             Tensor p, Tensor g, Tensor first, Tensor second, long t, double learningRate, double weightDecay) {
         double stepSize = learningRate / (1 - Math.pow(BETA1, t));
         double secondCorrection = Math.sqrt(1 - Math.pow(BETA2, t));
-        if (weightDecay > 0) {
-            p.mul_(new Scalar(1 - learningRate * weightDecay));
+        // The denominator is a temporary the size of p: in a scope of its own it is freed before the next
+        // parameter's, so the step holds one parameter's temporary at a time instead of a whole copy of the model.
+        try (PointerScope scope = new PointerScope()) {
+            if (weightDecay > 0) {
+                p.mul_(new Scalar(1 - learningRate * weightDecay));
+            }
+            first.mul_(new Scalar(BETA1)).add_(g, new Scalar(1 - BETA1));
+            second.mul_(new Scalar(BETA2)).addcmul_(g, g, new Scalar(1 - BETA2));
+            Tensor denominator =
+                    second.sqrt().div_(new Scalar(secondCorrection)).add_(new Scalar(EPS));
+            p.addcdiv_(first, denominator, new Scalar(-stepSize));
         }
-        first.mul_(new Scalar(BETA1)).add_(g, new Scalar(1 - BETA1));
-        second.mul_(new Scalar(BETA2)).addcmul_(g, g, new Scalar(1 - BETA2));
-        Tensor denominator = second.sqrt().div_(new Scalar(secondCorrection)).add_(new Scalar(EPS));
-        p.addcdiv_(first, denominator, new Scalar(-stepSize));
     }
 
     /** Bytes of the moment tensors this optimizer holds. */
