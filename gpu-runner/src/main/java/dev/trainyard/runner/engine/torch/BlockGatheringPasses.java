@@ -29,7 +29,8 @@ import org.bytedeco.pytorch.TensorArrayRefOptional;
  * inputs (dropout masks are seeded per micro-batch and block), and a block's backward is the part of the stage's
  * that runs through it. What does change it with several micro-batches is that each micro-batch's gradient is
  * reduced over the replicas before the micro-batches are summed, where ZeRO 0-2 sum first: the result agrees with
- * theirs within rounding, and is bitwise with one micro-batch.
+ * theirs within rounding, and is bitwise with one micro-batch (over two processes: on CPU the reduce-scatter sums
+ * the processes' pieces in rank order, see {@link ReplicaGroup#startReduceScatterMean}).
  *
  * <p>Scopes: each block runs in a scope of its own, closed after the release, so that no Java handle (of a
  * gathered bucket, a transposed weight) keeps the gathered storage alive; block inputs live in the step's scope.
