@@ -11,8 +11,8 @@ import java.util.List;
  * gradient over the micro-batches and releases it only after the reduce-scatter, so at the peak (the end of
  * backward) the whole gradient is there. ZeRO 3 gathers parameters block by block (FSDP-style) and reduce-scatters
  * each block's gradients right after its backward, so a rank holds its 1/d of the parameters and gradients plus one
- * block's whole parameters and gradients at a time: the stage's largest block is counted whole (its parameters
- * less the rank's own share of them, which the gathered block holds in place). The engine checks
+ * block's whole parameters and gradients at a time, and the next block's parameters being gathered: the blocks
+ * counted whole are those of the stage's fullest moment (see {@code zeroThreeBlockPeak}). The engine checks
  * its plan with these figures, the API's dry run and submission check them against each runner's devices, and
  * {@link LayoutSearch} proposes layouts with them.
  */
@@ -97,14 +97,10 @@ public final class MemoryPlan {
         long stepFloats = optimizerStepFloats(blocks, zero, ranks)
                 + stepEndBoundaryFloatsPerSample(layout, range, microBatches) * microBatchRows;
         if (zero >= 3 && ranks > 1) {
-            long largestBlock =
-                    blocks.stream().mapToLong(BlockLayout::parameters).max().orElse(0);
-            // the gathered block's own share is a view into it, not a second copy; gradients are reduced into
-            // share-sized accumulators of their own, so they count the block whole on top of the share
-            long gatheredParameters = (largestBlock - ceilDiv(largestBlock, ranks)) * FLOAT_BYTES;
-            long gradients = shard + largestBlock * FLOAT_BYTES;
+            long[] peak = zeroThreeBlockPeak(blocks, ranks);
+            long gradients = shard + peak[1] * FLOAT_BYTES;
             return new MemoryEstimate(
-                    shard + gatheredParameters, gradients, moments, floats * FLOAT_BYTES, stepFloats * FLOAT_BYTES);
+                    shard + peak[0] * FLOAT_BYTES, gradients, moments, floats * FLOAT_BYTES, stepFloats * FLOAT_BYTES);
         }
         return new MemoryEstimate(p, p, moments, floats * FLOAT_BYTES, stepFloats * FLOAT_BYTES);
     }
@@ -194,6 +190,27 @@ public final class MemoryPlan {
         long out = last ? 0 : layout.blocks().get(range.endBlock() - 1).outputFloatsPerSample();
         long in = first ? 0 : layout.blocks().get(range.firstBlock() - 1).outputFloatsPerSample();
         return inFlight >= microBatches ? microBatches * out : microBatches * 2 * (out + in);
+    }
+
+    /**
+     * ZeRO 3: the parameters whole beyond the rank's share and the gradients whole, in floats, at the stage's peak,
+     * which comes at the end of some block's backward: that block's parameters (less the rank's own share of them,
+     * a view into the gathered block, not a second copy) and gradients (reduced into share-sized accumulators of
+     * their own, so counted whole on top of the share), and the all-gather of the block before it, prefetched while
+     * it runs, filling a whole buffer. Forward holds two neighbours' parameters and no whole gradients: less.
+     */
+    private static long[] zeroThreeBlockPeak(List<BlockLayout> blocks, int ranks) {
+        long[] peak = {0, 0};
+        for (int i = 0; i < blocks.size(); i++) {
+            long block = blocks.get(i).parameters();
+            long prefetched = i > 0 ? blocks.get(i - 1).parameters() : 0;
+            long parameters = block - ceilDiv(block, ranks) + prefetched;
+            if (parameters + block > peak[0] + peak[1]) {
+                peak[0] = parameters;
+                peak[1] = block;
+            }
+        }
+        return peak;
     }
 
     private static long ceilDiv(long a, long b) {

@@ -314,7 +314,7 @@ class ZeroShardingTest {
                     spec(stages, 0, 2, 1, 0.0, 2, "1f1b", 0.1), "one" + stages + "z0", Optional.empty());
             TwoRanks sharded = trainOnTwoRanks(
                     spec(stages, 3, 2, 1, 0.0, 2, "1f1b", 0.1), "one" + stages + "z3", Optional.empty());
-            assertOneBlockWholeAtATime(sharded, stages + " stages");
+            assertAtMostTwoBlocksWholeAtATime(sharded, stages + " stages");
             assertThat(sharded.rankZero().losses())
                     .as("%d stages", stages)
                     .hasSize(STEPS)
@@ -349,7 +349,7 @@ class ZeroShardingTest {
                         spec(stages, 3, 2, 2, 1.0, 2, schedule, 0.0),
                         "mb" + stages + schedule + "z3",
                         Optional.empty());
-                assertOneBlockWholeAtATime(sharded, layout);
+                assertAtMostTwoBlocksWholeAtATime(sharded, layout);
                 assertThat(unsharded.gradNorms())
                         .anySatisfy(norm -> assertThat(norm).isGreaterThan(1.0));
                 for (int i = 0; i < STEPS; i++) {
@@ -366,13 +366,14 @@ class ZeroShardingTest {
     }
 
     /**
-     * During a step a ZeRO 3 stage holds at most its largest block's parameters whole at once, measured from its
-     * parameter tensors at every gather, on both processes; ZeRO 2 holds the whole stage throughout.
+     * During a step a ZeRO 3 stage holds at most two of its largest block's parameters whole at once (the running
+     * block and the next one's all-gather in flight), measured from its parameter tensors and gather buffers at every
+     * gather, on both processes; ZeRO 2 holds the whole stage throughout.
      */
     @Test
-    void duringAStepZeroThreeHoldsOneBlocksParametersWholeAtATime() throws Exception {
+    void duringAStepZeroThreeHoldsAtMostTwoBlocksParametersWholeAtATime() throws Exception {
         TwoRanks zeroThree = trainOnTwoRanks(spec(2, 3, 2, 2, 0.0, 2, "gpipe", 0.0), "peak3", Optional.empty());
-        assertOneBlockWholeAtATime(zeroThree, "zero 3");
+        assertAtMostTwoBlocksWholeAtATime(zeroThree, "zero 3");
         TwoRanks zeroTwo = trainOnTwoRanks(spec(2, 2, 2, 2, 0.0, 2, "gpipe", 0.0), "peak2", Optional.empty());
         for (List<String> log : List.of(zeroTwo.rankZeroLog(), zeroTwo.rankOneLog())) {
             Matcher line = wholeDuringStepLine(log);
@@ -380,14 +381,21 @@ class ZeroShardingTest {
         }
     }
 
-    /** Each process's stages held no more than their largest block whole at once, and less than a whole stage. */
-    private static void assertOneBlockWholeAtATime(TwoRanks run, String layout) {
+    /**
+     * Each process's stages held more than one block whole at once (the next block's all-gather runs while a block
+     * computes) but no more than two of their largest (a prefetch buffer is padded to a multiple of the two
+     * processes: at most one float more), where a block is less than a whole stage.
+     */
+    private static void assertAtMostTwoBlocksWholeAtATime(TwoRanks run, String layout) {
         for (List<String> log : List.of(run.rankZeroLog(), run.rankOneLog())) {
             Matcher line = wholeDuringStepLine(log);
             long peak = Long.parseLong(line.group(1));
             long largestBlock = Long.parseLong(line.group(2));
             long largestStage = Long.parseLong(line.group(3));
-            assertThat(peak).as("%s: %s", layout, line.group()).isPositive().isLessThanOrEqualTo(largestBlock);
+            assertThat(peak)
+                    .as("%s: %s", layout, line.group())
+                    .isGreaterThan(largestBlock)
+                    .isLessThanOrEqualTo(2 * largestBlock + Float.BYTES);
             assertThat(largestBlock).as("%s: %s", layout, line.group()).isLessThan(largestStage);
         }
     }

@@ -197,8 +197,9 @@ final class PipelineStage {
     }
 
     /**
-     * The most bytes of full parameters this stage's tensors held at once during the last step: one block's at ZeRO
-     * 3, measured at each gather; below, the whole stage's, which exist throughout.
+     * The most bytes of full parameters this stage's tensors held at once during the last step: at ZeRO 3 two
+     * neighbouring blocks' at most (one running, the next being gathered), measured at each gather; below, the whole
+     * stage's, which exist throughout.
      */
     long peakWholeParameterBytes() {
         return shardsParameters()

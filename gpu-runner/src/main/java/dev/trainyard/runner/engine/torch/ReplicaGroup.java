@@ -14,6 +14,7 @@ import org.bytedeco.pytorch.AllreduceOptions;
 import org.bytedeco.pytorch.Backend;
 import org.bytedeco.pytorch.BroadcastOptions;
 import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.LongVector;
 import org.bytedeco.pytorch.ReduceOp;
 import org.bytedeco.pytorch.ReduceScatterOptions;
 import org.bytedeco.pytorch.Scalar;
@@ -71,6 +72,9 @@ final class ReplicaGroup implements AutoCloseable {
 
     /** Collectives whose wait was given up while they still ran (a lost peer); guarded by {@code this}. */
     private final List<Work> unfinished = new ArrayList<>();
+
+    /** Collectives started ahead ({@link #startAllGather}) and not yet awaited; guarded by {@code this}. */
+    private final List<Work> started = new ArrayList<>();
 
     /** Guarded by {@code this}. */
     private boolean closed;
@@ -262,9 +266,60 @@ final class ReplicaGroup implements AutoCloseable {
 
     /** Concatenates every process's {@code shard} in rank order into {@code full} (n times its length). */
     void allGather(int stage, Tensor shard, Tensor full) {
-        waitFor(
+        await(startAllGather(stage, shard, full));
+    }
+
+    /**
+     * Starts {@link #allGather} and returns without waiting: the collective runs (in Gloo's worker thread, or on
+     * NCCL's stream) while the caller computes, and {@code full} is filled only once {@link #await} returned. Every
+     * process must start the same collectives in the same order on a lane, as with the blocking calls.
+     */
+    Pending startAllGather(int stage, Tensor shard, Tensor full) {
+        return start(
                 () -> stageGroups.get(stage)._allgather_base(full, shard, new AllgatherOptions()),
-                stageDevices.get(stage).is_cuda());
+                stageDevices.get(stage).is_cuda(),
+                () -> {});
+    }
+
+    /**
+     * Starts {@link #reduceScatterMean} and returns without waiting; {@code shard} holds the mean once {@link #await}
+     * returned. On CPU devices the sum is formed from an all-to-all, not Gloo's reduce-scatter, which all-reduces
+     * the whole buffer (twice the bytes) and copies the slice out: each process receives every process's piece of
+     * its slice and adds them in rank order. With two processes that is the same sum, bitwise, as the all-reduce's;
+     * with more, the same within rounding. {@code packed} is scaled in place and must not change until then.
+     */
+    Pending startReduceScatterMean(int stage, Tensor packed, Tensor shard) {
+        if (group.localReplicas() != 1) {
+            Tensors.withoutGrad(() -> packed.mul_(new Scalar((double) group.localReplicas())));
+        }
+        Scalar replicas = new Scalar((double) group.replicas());
+        replicas.retainReference(); // used when the collective is awaited, after this call's scope
+        if (stageDevices.get(stage).is_cuda()) {
+            ReduceScatterOptions options = new ReduceScatterOptions();
+            options.reduceOp(new ReduceOp(ReduceOp.RedOpType.SUM));
+            return start(() -> stageGroups.get(stage)._reduce_scatter_base(shard, packed, options), true, () -> {
+                Tensors.withoutGrad(() -> shard.div_(replicas));
+                replicas.releaseReference();
+            });
+        }
+        // every process's piece of this slice, by rank: the buffer is the size of the packed input
+        Tensor pieces = packed.new_empty(packed.numel());
+        pieces.retainReference();
+        return start(
+                () -> stageGroups.get(stage).alltoall_base(pieces, packed, new LongVector(), new LongVector()),
+                false,
+                () -> {
+                    Tensors.withoutGrad(() -> {
+                        long length = shard.numel();
+                        shard.copy_(pieces.narrow(0, 0, length));
+                        for (int r = 1; r < group.processes(); r++) {
+                            shard.add_(pieces.narrow(0, r * length, length));
+                        }
+                        shard.div_(replicas);
+                    });
+                    pieces.releaseReference();
+                    replicas.releaseReference();
+                });
     }
 
     /** The sum of a number over the processes (identical on each), through stage {@code stage}'s group. */
@@ -325,6 +380,109 @@ final class ReplicaGroup implements AutoCloseable {
         AllreduceOptions options = new AllreduceOptions();
         options.reduceOp(new ReduceOp(ReduceOp.RedOpType.SUM));
         waitFor(() -> processGroup.allreduce(new TensorVector(tensor), options), nccl);
+    }
+
+    /** A collective started and not yet waited for; {@link #await} it exactly once, on the thread that started it. */
+    static final class Pending {
+        private final Work work;
+        private final boolean nccl;
+        private final Runnable completion;
+
+        private Pending(Work work, boolean nccl, Runnable completion) {
+            this.work = work;
+            this.nccl = nccl;
+            this.completion = completion;
+        }
+    }
+
+    /**
+     * Starts a collective. The work is kept (its Java handle retained, and listed so that {@link #close()} waits for
+     * it before deleting the groups) until {@link #await} takes it back; {@code completion} runs after the wait.
+     */
+    private Pending start(Supplier<Work> collective, boolean nccl, Runnable completion) {
+        synchronized (this) {
+            if (closed) {
+                throw new PeerLostException("data-parallel rank " + group.rank() + ": its replica group is closed");
+            }
+            collectivesRunning++;
+        }
+        // the collective's arguments die with this scope: the work holds what it needs
+        try (PointerScope scope = new PointerScope()) {
+            Work[] work = new Work[1];
+            CommunicationClock.time(() -> {
+                try {
+                    work[0] = collective.get();
+                } catch (RuntimeException e) {
+                    throw collectiveFailed(e);
+                }
+            });
+            work[0].retainReference();
+            synchronized (this) {
+                started.add(work[0]);
+            }
+            return new Pending(work[0], nccl, completion);
+        } finally {
+            synchronized (this) {
+                collectivesRunning--;
+                notifyAll();
+            }
+        }
+    }
+
+    /**
+     * Waits for a started collective as the blocking calls wait (in slices, giving up once the run is abandoned), then
+     * completes it. The wait is communication time on the calling thread's {@link CommunicationClock}.
+     */
+    void await(Pending pending) {
+        synchronized (this) {
+            if (!started.remove(pending.work)) {
+                throw new PeerLostException("data-parallel rank " + group.rank() + ": its replica group is closed");
+            }
+            collectivesRunning++;
+        }
+        boolean[] completed = {true};
+        try (PointerScope scope = new PointerScope()) {
+            CommunicationClock.time(() -> completed[0] = awaitStarted(pending.work, pending.nccl));
+            if (!completed[0]) {
+                throw abandoned();
+            }
+            pending.completion.run();
+        } finally {
+            if (completed[0]) {
+                pending.work.releaseReference();
+            }
+            synchronized (this) {
+                collectivesRunning--;
+                notifyAll();
+            }
+        }
+    }
+
+    /**
+     * Waits for a started collective; false when the run was abandoned while it still ran in Gloo's worker thread,
+     * and then the work is listed as unfinished (its group and store must live until it ends).
+     */
+    private boolean awaitStarted(Work work, boolean nccl) {
+        if (nccl) {
+            try {
+                work._wait();
+                return true;
+            } catch (RuntimeException e) {
+                throw collectiveFailed(e);
+            }
+        }
+        if (SlicedWait.completed(work, abandoned, ReplicaGroup::collectiveFailed)) {
+            return true;
+        }
+        synchronized (this) {
+            unfinished.add(work);
+        }
+        return false;
+    }
+
+    private PeerLostException abandoned() {
+        return new PeerLostException(
+                "data-parallel rank " + group.rank() + " stopped waiting for its peers: the run was abandoned");
     }
 
     /**
@@ -392,6 +550,9 @@ final class ReplicaGroup implements AutoCloseable {
                 return;
             }
             closed = true;
+            // a collective started ahead and never awaited (its step failed) is waited for like an unfinished one
+            unfinished.addAll(started);
+            started.clear();
             if (collectivesRunning == 0 && unfinished.isEmpty()) {
                 release();
                 return;

@@ -47,6 +47,15 @@ final class ShardedAdamW {
     /** The part of a parameter inside this process's slice: elements from {@code parameterOffset} on. */
     private record Segment(int parameter, long parameterOffset, long sliceOffset, long length) {}
 
+    /** Stage 3: a bucket's all-gather in flight into {@code full}, whose Java handle is retained until it is awaited. */
+    private record BucketGather(Bucket bucket, Tensor full, ReplicaGroup.Pending gather) {}
+
+    /**
+     * Stage 3: a bucket's gradients, packed (their own tensors already dropped), being reduce-scattered into {@code
+     * part} (the slice itself for the step's first micro-batch, else a slice-sized tensor added in once done).
+     */
+    private record BucketReduction(Bucket bucket, Tensor packed, Tensor part, ReplicaGroup.Pending reduction) {}
+
     private static final class Bucket {
         /** At stage 3, the stage's block whose parameters fill this bucket (0 below stage 3, where buckets span blocks). */
         final int block;
@@ -99,6 +108,10 @@ final class ShardedAdamW {
     private final List<Boolean> decays = new ArrayList<>();
     /** Per block: whether its full parameters exist now (always below stage 3). */
     private final boolean[] gathered;
+    /** Stage 3: the all-gathers started ahead for a block ({@link #prefetchBlock}) and not yet awaited, by block. */
+    private final Map<Integer, List<BucketGather>> prefetched = new java.util.HashMap<>();
+    /** Stage 3: the reduce-scatters of a block's gradients started and not yet awaited (one block's at most). */
+    private final List<BucketReduction> reducing = new ArrayList<>();
     /** Stage 3, this step: the most bytes of full parameters that existed at once. */
     private long peakWholeParameterBytes;
     /** Stage 3, this step: the most bytes of training state held at once, sampled after each block's backward. */
@@ -371,32 +384,75 @@ final class ShardedAdamW {
     }
 
     /**
-     * Stage 3: all-gathers block {@code block}'s slices and points each of its parameters at its part of the
-     * gathered buckets (a collective: every process of the lane calls it in the same order). The gathered buckets'
-     * Java handles belong to the caller's scope, which must close after {@link #releaseBlock} for the memory to go.
+     * Stage 3: all-gathers block {@code block}'s slices (or waits for the all-gathers {@link #prefetchBlock} started)
+     * and points each of its parameters at its part of the gathered buckets (a collective: every process of the lane
+     * calls it in the same order). Java handles on the gathered buckets belong to the caller's scope, which must
+     * close after {@link #releaseBlock} for the memory to go.
      */
     void gatherBlock(int block) {
         if (!shardsParameters || gathered[block]) {
             return;
         }
+        List<BucketGather> gathers = prefetched.remove(block);
+        List<BucketGather> inFlight = gathers != null ? gathers : startGathers(block);
         Tensors.withoutGrad(() -> {
-            for (Bucket b : blockBuckets(block)) {
-                Tensor full = b.parameterSlice.new_zeros(b.padded(replicas.processes()));
-                replicas.allGather(stageIndex, b.parameterSlice, full);
+            for (BucketGather g : inFlight) {
+                replicas.await(g.gather());
+                Bucket b = g.bucket();
                 for (Member m : b.members) {
                     parameters
                             .get(m.parameter())
                             .__dispatch_set_data(
-                                    full.narrow(0, m.offset(), m.numel()).view(shapes.get(m.parameter())));
+                                    g.full().narrow(0, m.offset(), m.numel()).view(shapes.get(m.parameter())));
                 }
                 // the slice becomes a view into the gathered bucket: a gathered block costs no more than whole
-                replaceSlice(b, full.narrow(0, b.sliceLength * replicas.rank(), b.sliceLength));
+                replaceSlice(b, g.full().narrow(0, b.sliceLength * replicas.rank(), b.sliceLength));
+                g.full().releaseReference(); // the parameters' and the slice's views hold the storage now
             }
         });
         gathered[block] = true;
-        peakWholeParameterBytes = Math.max(
-                peakWholeParameterBytes,
-                parameters.stream().mapToLong(Tensor::nbytes).sum());
+        notePeakWholeParameters();
+    }
+
+    /**
+     * Stage 3: starts all-gathering block {@code block}'s slices without waiting, for {@link #gatherBlock} to take
+     * up later, so that the transfer runs while the caller computes another block; nothing when the block is
+     * gathered or being gathered already, or out of range. Its buffers count as whole parameters from now on.
+     */
+    void prefetchBlock(int block) {
+        if (!shardsParameters
+                || block < 0
+                || block >= gathered.length
+                || gathered[block]
+                || prefetched.containsKey(block)) {
+            return;
+        }
+        prefetched.put(block, startGathers(block));
+        notePeakWholeParameters();
+    }
+
+    private List<BucketGather> startGathers(int block) {
+        List<BucketGather> gathers = new ArrayList<>();
+        for (Bucket b : blockBuckets(block)) {
+            // every element is written by the all-gather; the handle outlives the caller's scope until awaited
+            Tensor full = b.parameterSlice.new_empty(b.padded(replicas.processes()));
+            full.retainReference();
+            gathers.add(new BucketGather(b, full, replicas.startAllGather(stageIndex, b.parameterSlice, full)));
+        }
+        return gathers;
+    }
+
+    /** Bytes of full parameters now: the gathered blocks' and the buffers of all-gathers in flight. */
+    private long wholeParameterBytesNow() {
+        long bytes = parameters.stream().mapToLong(Tensor::nbytes).sum();
+        for (List<BucketGather> gathers : prefetched.values()) {
+            bytes += gathers.stream().mapToLong(g -> g.full().nbytes()).sum();
+        }
+        return bytes;
+    }
+
+    private void notePeakWholeParameters() {
+        peakWholeParameterBytes = Math.max(peakWholeParameterBytes, wholeParameterBytesNow());
     }
 
     /**
@@ -429,28 +485,55 @@ final class ShardedAdamW {
     }
 
     /**
-     * Stage 3, after one micro-batch's backward through block {@code block}: reduce-scatters the block's gradients
-     * (a collective), adds this process's slice of their mean over the replicas to the step's gradient slices and
-     * drops the full gradients. The first micro-batch's is received into the slice itself, so that with one
-     * micro-batch the slice is bitwise ZeRO 2's.
+     * Stage 3, after one micro-batch's backward through block {@code block}: packs the block's gradients, drops
+     * them and starts reduce-scattering the packed copy (a collective), without waiting: the reduction runs while
+     * the caller gathers and recomputes the next block, and {@link #awaitGradientReductions} adds this process's
+     * slice of their mean over the replicas to the step's gradient slices. The first micro-batch's is received into the slice
+     * itself, so that with one micro-batch the slice is bitwise ZeRO 2's (with two processes).
      */
     void reduceBlockGradients(int block) {
+        awaitGradientReductions();
         Tensors.withoutGrad(() -> {
             for (Bucket b : blockBuckets(block)) {
                 Tensor packed = packGradients(b);
-                if (!b.reduced) {
-                    replicas.reduceScatterMean(stageIndex, packed, b.gradientSlice);
-                    b.reduced = true;
-                } else {
-                    Tensor part = packed.new_zeros(b.sliceLength);
-                    replicas.reduceScatterMean(stageIndex, packed, part);
-                    b.gradientSlice.add_(part);
-                }
                 for (Member m : b.members) {
                     parameters.get(m.parameter()).mutable_grad().reset();
                 }
+                Tensor part = b.reduced ? packed.new_empty(b.sliceLength) : b.gradientSlice;
+                // both outlive the caller's scope until awaited
+                packed.retainReference();
+                part.retainReference();
+                reducing.add(new BucketReduction(
+                        b, packed, part, replicas.startReduceScatterMean(stageIndex, packed, part)));
             }
         });
+    }
+
+    /**
+     * Stage 3: waits for the reduce-scatters {@link #reduceBlockGradients} started and adds them into the step's
+     * gradient slices. Called before the next block's backward makes its gradients, so that a packed copy in flight
+     * and a block's whole gradients never exist at once (the memory plan counts one block's gradients whole), and
+     * after the step's last backward.
+     */
+    void awaitGradientReductions() {
+        Tensors.withoutGrad(() -> {
+            for (BucketReduction r : reducing) {
+                replicas.await(r.reduction());
+                Bucket b = r.bucket();
+                if (b.reduced) {
+                    b.gradientSlice.add_(r.part());
+                }
+                b.reduced = true;
+                r.packed().releaseReference();
+                r.part().releaseReference();
+            }
+        });
+        reducing.clear();
+    }
+
+    /** Bytes of packed gradients whose reduce-scatter is in flight. */
+    private long reducingBytes() {
+        return reducing.stream().mapToLong(r -> r.packed().nbytes()).sum();
     }
 
     /**
@@ -458,6 +541,7 @@ final class ShardedAdamW {
      * processes' slices (the same on every process; a collective).
      */
     double gradientSquares() {
+        awaitGradientReductions();
         double squares = 0;
         for (Bucket b : buckets) {
             squares += countedSquares(b);
@@ -470,10 +554,8 @@ final class ShardedAdamW {
      * before they are reduced), so that {@link #peakStateBytes()} is the step's peak, measured from the tensors.
      */
     void sampleHeldBytes() {
-        long bytes = stateBytes() + parameterSliceBytes() + gradientBytes();
-        for (Tensor p : parameters) {
-            bytes += p.nbytes();
-        }
+        long bytes =
+                stateBytes() + parameterSliceBytes() + gradientBytes() + wholeParameterBytesNow() + reducingBytes();
         peakStateBytes = Math.max(peakStateBytes, bytes);
     }
 

@@ -386,7 +386,8 @@ final class TorchSession implements EngineSession {
     /**
      * The parameter bytes this process's tensors hold after its first step (so between steps), beside the whole
      * stages' size: at ZeRO 3 over n processes about 1/n of it. And the most full parameters one stage held at
-     * once during that step, beside its largest block and the largest stage: at ZeRO 3 one block's.
+     * once during that step, beside its largest block and the largest stage: at ZeRO 3 two neighbouring blocks' at
+     * most (one running, the next one's all-gather in flight).
      */
     private void reportParametersHeld() {
         List<PipelineStage> stages = pipeline.stages();

@@ -449,7 +449,14 @@ public final class EngineBenchmark {
     // 3. Per rank: the AdamW bytes it holds, as the engine measures them from its moment tensors, the parameter
     // bytes its tensors hold between steps, the most parameter bytes it held whole at once during a step (ZeRO 3
     // gathers block by block: its largest block's), the peak of its training state in a step (parameters, gradients,
-    // moments; measured from the tensors) and the median step time after warm-up.
+    // moments; measured from the tensors), the median step time after warm-up and how much of it rank 0's stage spent
+    // in collectives (started and waited for; at ZeRO 3 the gathers and reduce-scatters not hidden behind compute).
+    // bench.zero.models (gpt-3M,gpt-25M) and bench.zero.levels (0,1,2,3) select rows.
+    private static final List<String> ZERO_MODELS =
+            List.of(System.getProperty("bench.zero.models", "gpt-3M,gpt-25M").split(","));
+
+    private static final List<String> ZERO_LEVELS =
+            List.of(System.getProperty("bench.zero.levels", "0,1,2,3").split(","));
     private static final java.util.regex.Pattern STATE_LINE =
             java.util.regex.Pattern.compile("AdamW state on this process: (\\d+) bytes .*unsharded (\\d+) bytes");
 
@@ -462,14 +469,17 @@ public final class EngineBenchmark {
     private static void zeroSharding(Path work) throws Exception {
         System.out.println("| model | params | zero | AdamW MiB per rank | of unsharded | parameter MiB per rank"
                 + " between steps | of whole | whole parameter MiB at once in a step | state peak MiB per rank"
-                + " (plan) | step s (median) |");
-        System.out.println("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-        for (String name : new String[] {"gpt-3M", "gpt-25M"}) {
+                + " (plan) | step s (median) | comm s (median) |");
+        System.out.println("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        for (String name : ZERO_MODELS) {
             JobSpec base = name.equals("gpt-3M")
                     ? gpt(4, 256, 4, 128, 16, 4, 1, 1, "1f1b")
                     : gpt(8, 512, 8, 128, 8, 3, 1, 1, "1f1b");
             long params = ModelLayout.of(base.model()).parameters();
             for (int zero = 0; zero <= 3; zero++) {
+                if (!ZERO_LEVELS.contains(Integer.toString(zero))) {
+                    continue;
+                }
                 JobSpec spec = base.withParallelism(new ParallelismSpec(1, 1, "1f1b", false, 2, "params", null, zero));
                 List<String> log = new CopyOnWriteArrayList<>();
                 List<DeviceMemory> memory = new CopyOnWriteArrayList<>();
@@ -484,7 +494,7 @@ public final class EngineBenchmark {
                         Long.parseLong(firstMatch(log, WHOLE_DURING_STEP_LINE).group(1));
                 DeviceMemory last = memory.get(memory.size() - 1);
                 System.out.printf(
-                        "| %s | %.2fM | %d | %.1f | %.3f | %.1f | %.3f | %.1f | %.1f (%.1f) | %.3f |%n",
+                        "| %s | %.2fM | %d | %.1f | %.3f | %.1f | %.3f | %.1f | %.1f (%.1f) | %.3f | %.3f |%n",
                         name,
                         params / 1e6,
                         zero,
@@ -495,7 +505,10 @@ public final class EngineBenchmark {
                         wholeAtOnce / (1024.0 * 1024.0),
                         last.measuredStateBytes() / (1024.0 * 1024.0),
                         last.planStateBytes() / (1024.0 * 1024.0),
-                        median(steps.stream().map(StepMetrics::stepSeconds).toList()));
+                        median(steps.stream().map(StepMetrics::stepSeconds).toList()),
+                        median(steps.stream()
+                                .map(m -> m.stageTimes().get(0).communicationSeconds())
+                                .toList()));
             }
         }
         System.out.println();
