@@ -5,8 +5,8 @@ import java.util.Locale;
 import java.util.function.IntUnaryOperator;
 
 /**
- * All-or-nothing placement of one replica's pipeline cut between stages: stage by stage, each next runner is the
- * one that holds the most of the stages still unplaced (by its GPUs and by the memory its devices report), ties to
+ * All-or-nothing placement of a pipeline cut between stages, in one or more data-parallel replicas. One replica's
+ * cut goes stage by stage: each next runner is the one that holds the most of the stages still unplaced (by its GPUs and by the memory its devices report), ties to
  * the tightest fit, then the lowest position. Neighbouring stages so stay together and the gang uses few runners;
  * a runner that holds every stage takes the whole pipeline, as the best fit of a job on one runner would. Node
  * rank r of the gang holds the stages right after rank r - 1's, one per GPU.
@@ -14,10 +14,68 @@ import java.util.function.IntUnaryOperator;
 final class PipelineAllocator {
     private PipelineAllocator() {}
 
-    /** The gang, in stage order, over the GPUs {@code room} counts per runner position; null when none fits. */
+    /**
+     * The gang over the GPUs {@code room} counts per runner position, or null when none fits. A job of several
+     * replicas first goes on runners holding whole replicas, as it would uncut; only when none hold them all is
+     * every replica cut, each over its own runners and all the same way, ranks ordered replica by replica
+     * ({@code q = replica · P + pipelineRank}, the engine's process numbering).
+     */
     static Gang place(PoolState pool, IntUnaryOperator room, PipelineStages stages) {
+        if (stages.replicas() > 1) {
+            Gang whole = wholeReplicas(pool, room, stages);
+            if (whole != null) {
+                return whole;
+            }
+        }
+        boolean[] used = new boolean[pool.free.length];
+        Gang first = cutOne(pool, room, stages, used);
+        if (first == null) {
+            return null;
+        }
+        int ranks = first.positions().length;
+        int[] positions = Arrays.copyOf(first.positions(), ranks * stages.replicas());
+        int[] gpus = Arrays.copyOf(first.gpus(), ranks * stages.replicas());
+        for (int replica = 1; replica < stages.replicas(); replica++) {
+            for (int rank = 0, firstStage = 0; rank < ranks; firstStage += gpus[rank++]) {
+                int pos = tightestHolding(pool, room, stages, firstStage, gpus[rank], used);
+                if (pos < 0) {
+                    return null;
+                }
+                used[pos] = true;
+                positions[replica * ranks + rank] = pos;
+                gpus[replica * ranks + rank] = gpus[rank];
+            }
+        }
+        return new Gang(positions, gpus, stages.gpus());
+    }
+
+    /** The unused runner of tightest room that holds exactly stages [first, first + count), or -1. */
+    private static int tightestHolding(
+            PoolState pool, IntUnaryOperator room, PipelineStages stages, int first, int count, boolean[] used) {
+        int best = -1;
+        for (int pos = 0; pos < pool.free.length; pos++) {
+            int gpusThere = room.applyAsInt(pos);
+            if (!used[pos]
+                    && pool.memory[pos].stagesHeld(stages, first, Math.min(count, gpusThere)) == count
+                    && (best < 0 || gpusThere < room.applyAsInt(best))) {
+                best = pos;
+            }
+        }
+        return best;
+    }
+
+    /** Whole replicas per runner, within its GPUs and the memory its devices report; null when they do not fit. */
+    private static Gang wholeReplicas(PoolState pool, IntUnaryOperator room, PipelineStages stages) {
+        int[] available = new int[pool.free.length];
+        for (int pos = 0; pos < available.length; pos++) {
+            available[pos] = pool.memory[pos].replicasHeld(stages, room.applyAsInt(pos)) * stages.count();
+        }
+        return GangAllocator.placeOn(available, stages.gpus(), true, stages.count());
+    }
+
+    /** One replica's cut, in stage order, over runners not yet {@code used} (marked used now); null when none fits. */
+    private static Gang cutOne(PoolState pool, IntUnaryOperator room, PipelineStages stages, boolean[] used) {
         int runners = pool.free.length;
-        boolean[] used = new boolean[runners];
         int[] positions = new int[stages.count()];
         int[] gpus = new int[stages.count()];
         int ranks = 0;
@@ -50,8 +108,10 @@ final class PipelineAllocator {
 
     /** Why an empty pool cannot hold the pipeline: too few GPUs, or a stage no runner's devices hold. */
     static String whyNot(PoolState pool, PipelineStages stages) {
-        if (pool.totalCapacity < stages.count()) {
-            return "its " + stages.count() + " pipeline stages need " + stages.count() + " GPUs, one each; pool "
+        if (pool.totalCapacity < stages.gpus()) {
+            String layout = stages.replicas() == 1 ? "" : " x " + stages.replicas() + " replicas";
+            return "its " + stages.count() + " pipeline stages" + layout + " need " + stages.gpus()
+                    + " GPUs, one each; pool "
                     + pool.pool.name() + " has " + pool.totalCapacity + " on schedulable runners";
         }
         for (int stage = 0; stage < stages.count(); stage++) {
@@ -61,8 +121,12 @@ final class PipelineAllocator {
                         + " that holds it (the largest has " + mib(largestDevice(pool)) + ")";
             }
         }
-        return "the " + stages.count() + " pipeline stages fit no set of schedulable runners of pool "
-                + pool.pool.name() + " together: runners whose devices share memory hold fewer stages than GPUs";
+        return stages.replicas() == 1
+                ? "the " + stages.count() + " pipeline stages fit no set of schedulable runners of pool "
+                        + pool.pool.name() + " together: runners whose devices share memory hold fewer stages than GPUs"
+                : "the " + stages.replicas() + " replicas of " + stages.count() + " pipeline stages fit no set of"
+                        + " schedulable runners of pool " + pool.pool.name() + ": each replica's cut needs runners of"
+                        + " its own, all cut the same way, within their devices' memory";
     }
 
     private static boolean anyRunnerHolds(PoolState pool, PipelineStages stages, int stage) {

@@ -30,4 +30,20 @@ public record RunnerMemory(Long deviceBytes, boolean shared) {
         }
         return held;
     }
+
+    /**
+     * How many whole replicas of {@code stages}, at most {@code gpus / stages}, these devices hold: separate devices
+     * hold every replica that fits one stage per device, shared memory only as many as it holds together.
+     */
+    int replicasHeld(PipelineStages stages, int gpus) {
+        int byGpus = gpus / stages.count();
+        if (byGpus == 0 || stagesHeld(stages, 0, stages.count()) < stages.count()) {
+            return 0;
+        }
+        if (deviceBytes == null || !shared) {
+            return byGpus;
+        }
+        long replica = stages.stageBytes().stream().mapToLong(Long::longValue).sum();
+        return replica == 0 ? byGpus : (int) Math.min(byGpus, deviceBytes / replica);
+    }
 }

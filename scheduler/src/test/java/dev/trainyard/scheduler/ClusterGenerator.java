@@ -85,16 +85,21 @@ public final class ClusterGenerator {
                 : new RunnerMemory((1 + layouts.nextInt(8)) * MIB, layouts.nextBoolean());
     }
 
-    /** Half of the fixed-size multi-node jobs of 2 GPUs or more are pipelines that may be cut between stages. */
+    /**
+     * Half of the fixed-size multi-node jobs of 2 GPUs or more are pipelines that may be cut between stages, some in
+     * two replicas.
+     */
     private PipelineStages pipeline(boolean multiNode, int gpus, int minGpus, int replicaGpus) {
         if (!multiNode || gpus < 2 || minGpus != gpus || replicaGpus != 1 || layouts.nextBoolean()) {
             return null;
         }
+        // a third of those of an even 4 GPUs or more are two replicas, each cut the same way
+        int replicas = gpus >= 4 && gpus % 2 == 0 && layouts.nextInt(3) == 0 ? 2 : 1;
         List<Long> stages = new ArrayList<>();
-        for (int s = 0; s < gpus; s++) {
+        for (int s = 0; s < gpus / replicas; s++) {
             stages.add((1 + layouts.nextInt(4)) * MIB);
         }
-        return new PipelineStages(stages);
+        return new PipelineStages(stages, replicas);
     }
 
     private List<Pool> pools() {

@@ -61,7 +61,10 @@ final class DecisionInvariants {
         }
     }
 
-    /** A pipeline's ranks are distinct runners holding all its stages in order, each within its devices' memory. */
+    /**
+     * A pipeline's ranks are distinct runners; each replica's ranks hold all its stages in order, each within its
+     * devices' memory, every cut replica cut the same way; or a rank holds whole replicas within its memory.
+     */
     static void pipelinesInStageOrderWithinMemory(ClusterSnapshot snapshot, Decision decision) {
         Map<Long, QueuedJob> jobs = byId(snapshot.queue(), QueuedJob::id);
         Map<Long, RunnerNode> runners = byId(snapshot.runners(), RunnerNode::id);
@@ -72,16 +75,35 @@ final class DecisionInvariants {
             }
             assertThat(placement.nodes()).extracting(NodeAssignment::runnerId).doesNotHaveDuplicates();
             int first = 0;
+            int replicas = 0;
+            List<Integer> cut = new ArrayList<>();
+            Set<List<Integer>> cuts = new HashSet<>();
             for (NodeAssignment node : placement.nodes()) {
                 RunnerMemory memory = runners.get(node.runnerId()).memory();
+                if (first == 0 && node.gpus() >= stages.count()) {
+                    assertThat(memory.replicasHeld(stages, node.gpus()) * stages.count())
+                            .as("whole replicas on runner %d (%s)", node.runnerId(), memory)
+                            .isEqualTo(node.gpus());
+                    replicas += node.gpus() / stages.count();
+                    continue;
+                }
                 assertThat(memory.stagesHeld(stages, first, node.gpus()))
                         .as(
                                 "stages %d to %d on runner %d (%s)",
                                 first, first + node.gpus() - 1, node.runnerId(), memory)
                         .isEqualTo(node.gpus());
                 first += node.gpus();
+                cut.add(node.gpus());
+                if (first == stages.count()) {
+                    replicas++;
+                    cuts.add(List.copyOf(cut));
+                    cut.clear();
+                    first = 0;
+                }
             }
-            assertThat(first).isEqualTo(stages.count());
+            assertThat(first).as("the last replica's stages all placed").isZero();
+            assertThat(replicas).isEqualTo(stages.replicas());
+            assertThat(cuts).as("every cut replica cut the same way").hasSizeLessThanOrEqualTo(1);
         }
     }
 
@@ -235,6 +257,10 @@ final class DecisionInvariants {
     }
 
     private static boolean placeable(QueuedJob job, List<RunnerNode> runners, int[] available) {
+        if (job.pipeline() != null && job.pipeline().replicas() > 1) {
+            // an exhaustive search over every replica's cut is too slow for a sweep; the GPU count still must hold
+            return Arrays.stream(available).sum() >= job.pipeline().gpus();
+        }
         if (job.pipeline() != null) {
             return stagesFit(job.pipeline().stageBytes(), 0, runners, available, new boolean[runners.size()]);
         }

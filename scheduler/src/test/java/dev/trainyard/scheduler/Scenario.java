@@ -173,6 +173,15 @@ final class Scenario {
             return this;
         }
 
+        /** {@code replicas} data-parallel replicas of a pipeline that may be cut between these stages. */
+        JobBuilder replicatedPipelineOf(int replicas, Long... stageBytes) {
+            multiNode = true;
+            gpus = stageBytes.length * replicas;
+            replicaGpus = stageBytes.length;
+            pipeline = new PipelineStages(List.of(stageBytes), replicas);
+            return this;
+        }
+
         /** Multi-node in whole data-parallel replicas of {@code gpus} GPUs each. */
         JobBuilder replicasOf(int gpus) {
             multiNode = true;

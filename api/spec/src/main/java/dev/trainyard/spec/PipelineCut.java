@@ -4,10 +4,11 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * When one replica's pipeline may be cut between stages over several runners: a multi-node job with one
- * data-parallel replica of single-device stages (tensorParallel 1), at least two of them, not elastic. The engine
- * does not yet cut a pipeline of tensor-parallel stages, or of several replicas, between processes; such jobs
- * spread only whole replicas over runners.
+ * When a job's pipeline may be cut between stages over several runners: a multi-node job of single-device stages
+ * (tensorParallel 1), at least two of them, in one or more data-parallel replicas (gpus = stages x dataParallel), not
+ * elastic, at ZeRO 0-2 when replicated. The engine does not yet cut a pipeline of tensor-parallel stages between
+ * processes, nor
+ * gathers ZeRO 3 parameters over a cut pipeline's replicas; such jobs spread only whole replicas over runners.
  */
 public final class PipelineCut {
     private PipelineCut() {}
@@ -20,12 +21,18 @@ public final class PipelineCut {
                 && r != null
                 && Boolean.TRUE.equals(r.multiNode())
                 && p.dataParallel() != null
-                && p.dataParallel() == 1
+                && p.dataParallel() >= 1
                 && p.tensorParallelOrDefault() == 1
+                && (p.dataParallel() == 1 || p.zeroStage() <= 2)
                 && r.gpus() != null
-                && r.gpus() >= 2
                 && r.gpus().equals(r.minGpus())
-                && MemoryPlan.stages(spec) == r.gpus();
+                && MemoryPlan.stages(spec) >= 2
+                && MemoryPlan.stages(spec) * p.dataParallel() == r.gpus();
+    }
+
+    /** The job's data-parallel replicas, each cut the same way. */
+    public static int replicas(JobSpec spec) {
+        return spec.parallelism().dataParallel();
     }
 
     /**

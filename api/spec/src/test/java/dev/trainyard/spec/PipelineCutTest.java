@@ -41,6 +41,23 @@ class PipelineCutTest {
     }
 
     @Test
+    void replicasOfAPipelineOfOneDeviceStagesMayBeCutBetweenRunnersBelowZeroThree() {
+        String twoReplicas = THREE_STAGES
+                .replace("\"gpus\": 3", "\"gpus\": 6")
+                .replace("\"training\"", "\"parallelism\": {\"dataParallel\": 2, \"zero\": 2}, \"training\"");
+        JobSpec spec = JobSpecValidator.normalize(SpecDocument.parse(twoReplicas));
+        JobSpec zeroThree =
+                JobSpecValidator.normalize(SpecDocument.parse(twoReplicas.replace("\"zero\": 2", "\"zero\": 3")));
+
+        assertThat(PipelineCut.allowed(spec)).isTrue();
+        assertThat(PipelineCut.replicas(spec)).isEqualTo(2);
+        assertThat(PipelineCut.stageBytes(spec)).hasSize(3);
+        assertThat(PipelineCut.allowed(zeroThree))
+                .as("ZeRO 3 replicas are spread whole: the engine gathers no parameters over a cut pipeline")
+                .isFalse();
+    }
+
+    @Test
     void aTensorParallelPipelineOverRunnersIsRefusedNamingTheLimit() {
         String tensorParallel = THREE_STAGES
                 .replace("\"gpus\": 3", "\"gpus\": 4")

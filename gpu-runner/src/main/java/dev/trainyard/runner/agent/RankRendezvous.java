@@ -7,6 +7,7 @@ import dev.trainyard.runner.engine.DataParallelGroup;
 import dev.trainyard.runner.engine.PipelineGroup;
 import dev.trainyard.runner.engine.StorePorts;
 import dev.trainyard.runner.engine.TrainingRun;
+import dev.trainyard.runner.engine.torch.StoreDirectory;
 import dev.trainyard.spec.JobSpec;
 import java.io.IOException;
 import java.time.Duration;
@@ -19,7 +20,10 @@ import java.util.concurrent.TimeoutException;
  * How this runner's rank of an attempt over several runners meets the others: rank 0 reserves a port for its
  * control TCP store and publishes it through the API; the other ranks wait until a heartbeat carries that address.
  * The assignment says whether the ranks hold whole replicas (a data-parallel group) or consecutive stages of one
- * replica's pipeline (a pipeline group); both meet the same way.
+ * replica's pipeline (a pipeline group); both meet the same way. Replicas each cut between runners form one
+ * pipeline group per replica and one data-parallel group per pipeline rank ({@link
+ * dev.trainyard.runner.engine.ProcessGrid}); each group's rank 0 serves its stores on its own host, as one group's
+ * rank 0 does, and announces where in a {@link StoreDirectory} that process 0 serves at the published address.
  */
 final class RankRendezvous {
     private final ApiSession session;
@@ -45,7 +49,64 @@ final class RankRendezvous {
     /** The run as this runner's rank: its stages of a pipeline cut between runners, or its replicas. */
     TrainingRun join(TrainingRun run) throws IOException, InterruptedException {
         PipelineShare share = assignment.getPipeline();
-        return share != null ? run.asPipelineRank(pipelineRank(share)) : run.asReplica(replicaGroup(run.spec()));
+        if (share == null) {
+            return run.asReplica(replicaGroup(run.spec()));
+        }
+        return replicasOf(share) > 1 ? asGridProcess(run, share) : run.asPipelineRank(pipelineRank(share));
+    }
+
+    private static int replicasOf(PipelineShare share) {
+        return share.getReplicas() == null ? 1 : share.getReplicas();
+    }
+
+    /**
+     * This runner as pipeline rank {@code share.rank} of replica {@code share.replica}: its pipeline group meets at
+     * the store of that replica's pipeline rank 0, its data-parallel group (the same stages in every replica) at
+     * the store of replica 0's process holding them.
+     */
+    private TrainingRun asGridProcess(TrainingRun run, PipelineShare share) throws IOException, InterruptedException {
+        int replica = share.getReplica();
+        int replicas = share.getReplicas();
+        int rank = share.getRank();
+        String pipelineKey = "pipeline/" + replica;
+        String replicasKey = "replicas/" + rank;
+        boolean processZero = assignment.getRank() == 0;
+        String directory = controlStore();
+        try (StoreDirectory stores = processZero
+                ? StoreDirectory.serve(hostOf(directory), portOf(directory), timeout(), control::abandoned)
+                : StoreDirectory.join(hostOf(directory), portOf(directory), timeout(), control::abandoned)) {
+            if (rank == 0) {
+                stores.announce(pipelineKey, settings.host() + ":" + StorePorts.free());
+            }
+            if (replica == 0) {
+                stores.announce(replicasKey, settings.host() + ":" + StorePorts.free());
+            }
+            String pipelineStore = stores.lookUp(pipelineKey);
+            String replicasStore = stores.lookUp(replicasKey);
+            stores.finishLookUps(share.getProcesses() * replicas, processZero);
+            return run.asReplica(new DataParallelGroup(
+                            replica,
+                            replicas,
+                            replica,
+                            1,
+                            replicas,
+                            hostOf(replicasStore),
+                            portOf(replicasStore),
+                            timeout()))
+                    .asPipelineRank(new PipelineGroup(
+                            rank,
+                            share.getProcesses(),
+                            share.getFirstStage(),
+                            share.getEndStage(),
+                            share.getStages(),
+                            hostOf(pipelineStore),
+                            portOf(pipelineStore),
+                            timeout()));
+        }
+    }
+
+    private Duration timeout() {
+        return settings.dataParallelTimeout();
     }
 
     /** This runner's place among the data-parallel ranks, which meet at rank 0's control store. */

@@ -123,15 +123,18 @@ public final class RunnerMessages {
             Double peakFlopsPerDevice) {}
 
     /**
-     * The stages of one replica's pipeline that a runner holds: runner rank r holds the stages right after rank
-     * r - 1's; rank 0 hosts the control store at the attempt's rendezvous and writes checkpoints.
+     * The stages of one replica's pipeline that a runner holds: attempt rank q is pipeline rank q mod processes of
+     * replica q div processes, and pipeline rank r holds the stages right after rank r - 1's; rank 0 hosts the control store at the attempt's rendezvous and writes checkpoints.
      */
     @Schema(name = "PipelineShare")
     public record PipelineShare(
-            @Schema(required = true, description = "This runner's pipeline rank (its rank in the attempt)")
+            @Schema(
+                    required = true,
+                    description = "This runner's pipeline rank within its replica (its rank in the attempt is"
+                            + " replica x processes + rank)")
             int rank,
 
-            @Schema(required = true, description = "Runners sharing the pipeline's stages")
+            @Schema(required = true, description = "Runners sharing one replica's pipeline stages")
             int processes,
 
             @Schema(required = true, description = "First stage this runner holds")
@@ -141,7 +144,13 @@ public final class RunnerMessages {
             int endStage,
 
             @Schema(required = true, description = "Stages of the whole pipeline")
-            int stages) {}
+            int stages,
+
+            @Schema(required = true, description = "The data-parallel replica whose pipeline this runner helps hold")
+            int replica,
+
+            @Schema(required = true, description = "Data-parallel replicas, each cut between runners the same way")
+            int replicas) {}
 
     /**
      * A complete checkpoint a runner can download: one file, or, sharded, every shard (each downloaded with its

@@ -232,7 +232,7 @@ public final class SnapshotLoader {
         return out;
     }
 
-    /** The job with its one replica cut anywhere between these stages. */
+    /** The job with each replica cut anywhere between these stages (all replicas the same way). */
     private static QueuedJob cutBetweenStages(QueuedJob job, PipelineStages stages) {
         return new QueuedJob(
                 job.id(),
@@ -248,12 +248,12 @@ public final class SnapshotLoader {
                 job.accruedCostUsd(),
                 job.submittedAt(),
                 job.version(),
-                1,
+                stages.replicas() == 1 ? 1 : job.replicaGpus(),
                 stages);
     }
 
     /**
-     * The stages of a multi-node job whose one replica may be cut between runners, with the memory plan of each
+     * The stages of a multi-node job whose replicas may be cut between runners, with the memory plan of each
      * (the one the submission judged the runners by), or null for any other job.
      */
     private static PipelineStages pipelineOf(String storedSpec) {
@@ -262,7 +262,9 @@ public final class SnapshotLoader {
         }
         try {
             JobSpec spec = SpecDocument.parse(storedSpec);
-            return PipelineCut.allowed(spec) ? new PipelineStages(PipelineCut.stageBytes(spec)) : null;
+            return PipelineCut.allowed(spec)
+                    ? new PipelineStages(PipelineCut.stageBytes(spec), PipelineCut.replicas(spec))
+                    : null;
         } catch (IllegalArgumentException e) {
             // a spec stored before its rules changed is scheduled as it always was, by whole replicas
             return null;

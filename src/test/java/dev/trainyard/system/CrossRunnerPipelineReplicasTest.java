@@ -1,0 +1,69 @@
+package dev.trainyard.system;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.trainyard.client.model.Attempt;
+import dev.trainyard.client.model.Job;
+import dev.trainyard.client.model.JobSpec;
+import dev.trainyard.client.model.ParallelismSpec;
+import dev.trainyard.client.model.SeriesPoint;
+import dev.trainyard.system.support.Platform;
+import dev.trainyard.system.support.Specs;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Two data-parallel replicas of a 2-stage pipeline, on four runners of one device each: no runner holds a replica,
+ * so each replica is cut over two runners of its own, and the four processes (q = replica x 2 + pipeline rank) train
+ * it to the end with the loss falling.
+ */
+class CrossRunnerPipelineReplicasTest {
+    static final long STEPS = 60;
+    static Platform platform;
+
+    @BeforeAll
+    static void start() {
+        platform = Platform.start("xreplicas");
+    }
+
+    @AfterAll
+    static void stop() {
+        platform.close();
+    }
+
+    @Test
+    void twoReplicasOfTwoStagesTrainOnFourOneDeviceRunners() {
+        for (String name : List.of("pd-a", "pd-b", "pd-c", "pd-d")) {
+            platform.startRunner(name, 1);
+        }
+        platform.awaitActiveRunners(4);
+        JobSpec spec = Specs.tinyGpt("cross-runner-replicas", 4, STEPS, 20);
+        spec.getResources().multiNode(true);
+        spec.parallelism(new ParallelismSpec()
+                .stages(2)
+                .dataParallel(2)
+                .microBatches(2)
+                .schedule(ParallelismSpec.ScheduleEnum.fromValue("1f1b")));
+        Job job = platform.jobs().submitJob(spec, null);
+
+        Job done = platform.awaitJob(job.getId(), j -> j.getFinishedAt() != null, Duration.ofMinutes(3));
+
+        List<Attempt> attempts = platform.jobs().listJobAttempts(job.getId());
+        String history = DataParallelJobTest.history(attempts);
+        assertThat(done.getState()).as(history).isEqualTo("SUCCEEDED");
+        assertThat(attempts).as(history).hasSize(1);
+        assertThat(attempts.get(0).getRunners()).containsExactlyInAnyOrder("pd-a", "pd-b", "pd-c", "pd-d");
+        assertThat(ElasticJobTest.logLines(platform, job.getId()))
+                .as("each process holds one stage of one replica")
+                .anyMatch(l -> l.startsWith("[rank 0] attempt 1 starting on 1 device(s), replicas 0-0 of 2")
+                        && l.contains("pipeline stages 0-0 of 2 (pipeline rank 0 of 2)"))
+                .anyMatch(l -> l.startsWith("[rank 3] attempt 1 starting on 1 device(s), replicas 1-1 of 2")
+                        && l.contains("pipeline stages 1-1 of 2 (pipeline rank 1 of 2)"));
+        List<SeriesPoint> loss = platform.points(job.getId(), "loss");
+        assertThat(loss.get(loss.size() - 1).getStep()).isEqualTo(STEPS);
+        assertThat(loss.get(loss.size() - 1).getValue()).isLessThan(loss.get(0).getValue());
+    }
+}
