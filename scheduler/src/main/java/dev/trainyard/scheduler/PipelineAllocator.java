@@ -32,18 +32,48 @@ final class PipelineAllocator {
         if (first == null) {
             return null;
         }
-        int ranks = first.positions().length;
-        int[] positions = Arrays.copyOf(first.positions(), ranks * stages.replicas());
-        int[] gpus = Arrays.copyOf(first.gpus(), ranks * stages.replicas());
-        for (int replica = 1; replica < stages.replicas(); replica++) {
-            for (int rank = 0, firstStage = 0; rank < ranks; firstStage += gpus[rank++]) {
-                int pos = tightestHolding(pool, room, stages, firstStage, gpus[rank], used);
+        Gang all = cutEveryReplica(pool, room, stages, first.gpus(), first.positions(), used);
+        if (all != null || stages.replicas() == 1) {
+            return all;
+        }
+        // The greedy cut of replica 0 may have taken the one runner a later replica needed (a two-device runner
+        // holding replica 0 whole while the others hold one stage each): then try one stage per rank, which any
+        // runner with a free device and the memory for that stage can take.
+        int[] oneStageEach = new int[stages.count()];
+        Arrays.fill(oneStageEach, 1);
+        return cutEveryReplica(pool, room, stages, oneStageEach, null, new boolean[pool.free.length]);
+    }
+
+    /**
+     * Every replica cut as {@code shape} says (stages per rank), each rank on an unused runner of tightest room that
+     * holds its stages; replica 0 already placed at {@code firstPositions} when that is not null. Null when a rank
+     * finds no runner.
+     */
+    private static Gang cutEveryReplica(
+            PoolState pool,
+            IntUnaryOperator room,
+            PipelineStages stages,
+            int[] shape,
+            int[] firstPositions,
+            boolean[] used) {
+        int ranks = shape.length;
+        int[] positions = new int[ranks * stages.replicas()];
+        int[] gpus = new int[ranks * stages.replicas()];
+        int from = 0;
+        if (firstPositions != null) {
+            System.arraycopy(firstPositions, 0, positions, 0, ranks);
+            System.arraycopy(shape, 0, gpus, 0, ranks);
+            from = 1;
+        }
+        for (int replica = from; replica < stages.replicas(); replica++) {
+            for (int rank = 0, firstStage = 0; rank < ranks; firstStage += shape[rank++]) {
+                int pos = tightestHolding(pool, room, stages, firstStage, shape[rank], used);
                 if (pos < 0) {
                     return null;
                 }
                 used[pos] = true;
                 positions[replica * ranks + rank] = pos;
-                gpus[replica * ranks + rank] = gpus[rank];
+                gpus[replica * ranks + rank] = shape[rank];
             }
         }
         return new Gang(positions, gpus, stages.gpus());

@@ -49,6 +49,22 @@ class PipelineReplicasPlacementTest {
     }
 
     @Test
+    void whenTheGreedyCutLeavesALaterReplicaNowhereEachRankTakesOneStage() {
+        // the two-device runner holds replica 0 whole, and then no runner is left holding replica 1 whole; cut one
+        // stage per rank, all four runners take a rank (the two-device runner one of its devices)
+        Scenario scenario = snapshot()
+                .pool("a", "cpu", 1)
+                .runner(1, "a", 1)
+                .runner(2, "a", 1)
+                .runner(3, "a", 1)
+                .runner(4, "a", 2)
+                .job(job(1).pool("a").replicatedPipelineOf(2, MIB, MIB));
+
+        assertThat(nodes(scenario, 1))
+                .containsExactly(List.of(1L, 1L, 0L), List.of(2L, 1L, 1L), List.of(3L, 1L, 2L), List.of(4L, 1L, 3L));
+    }
+
+    @Test
     void runnersHoldingWholeReplicasTakeThemUncut() {
         Scenario scenario = snapshot()
                 .pool("a", "cpu", 1)
