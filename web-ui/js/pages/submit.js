@@ -273,7 +273,8 @@ function planView(p) {
       p.proposal ? h('dt', {}, 'Layout that fits') : null,
       p.proposal ? h('dd', {id: 'plan-proposal'}, 'pool ' + p.proposal.pool + ': tensorParallel ' + p.proposal.tensorParallel
         + ', stages ' + p.proposal.stages + ', dataParallel ' + p.proposal.dataParallel + ', zero ' + p.proposal.zero
-        + ', gpus ' + p.proposal.gpus + ' (' + fmt.mib(p.proposal.perDeviceBytes) + ' per device)') : null),
+        + ', gpus ' + p.proposal.gpus + (p.proposal.multiNode ? ', multiNode' : '')
+        + ' (' + fmt.mib(p.proposal.perDeviceBytes) + ' per device)') : null),
     warnings.length ? h('ul', {class: 'warnings'}, warnings.map((w) => h('li', {}, w))) : null,
     table(['Pool', 'Price', 'Free / total', 'Fits'], (p.pools || []).map((f) => row([
       f.pool + ' (' + f.gpuType + ')',

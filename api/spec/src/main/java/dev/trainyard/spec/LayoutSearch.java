@@ -68,11 +68,23 @@ public final class LayoutSearch {
                     required = true,
                     description = "The plan's peak bytes on the fullest device of a replica: weights, gradients,"
                             + " AdamW state and in-flight activations")
-            long perDeviceBytes) {
+            long perDeviceBytes,
+
+            @Schema(
+                    required = true,
+                    description = "resources.multiNode: true where the layout spreads replicas over runners or cuts"
+                            + " each replica's pipeline between runners, its stages held by no single runner")
+            boolean multiNode) {
 
         /** The spec with this layout, every device granted from the start. */
         public JobSpec applyTo(JobSpec spec) {
-            return withLayout(spec, tensorParallel, stages, dataParallel, zero);
+            JobSpec layout = withLayout(spec, tensorParallel, stages, dataParallel, zero);
+            return multiNode ? acrossRunners(layout) : layout;
+        }
+
+        /** Whether the layout cuts a pipeline between runners rather than keeping each replica on one. */
+        boolean cut() {
+            return multiNode && tensorParallel == 1 && stages > 1;
         }
     }
 
@@ -99,13 +111,23 @@ public final class LayoutSearch {
         for (Pool pool : pools) {
             int devices = Math.min(pool.devicesForOneJob(multiNode), JobSpecValidator.MAX_GPUS);
             for (JobSpec candidate : candidates(spec, devices)) {
-                if (!sameLayout(candidate, spec) && fits(candidate, pool)) {
+                if (sameLayout(candidate, spec)) {
+                    continue;
+                }
+                if (fits(candidate, pool)) {
                     fitting.add(proposal(pool, candidate));
+                } else if (multiNode) {
+                    cutAcrossRunners(candidate)
+                            .filter(cut -> !sameLayout(cut, spec) && fits(cut, pool))
+                            .ifPresent(cut -> fitting.add(proposal(pool, cut)));
                 }
             }
         }
+        // a pipeline cut between runners sends every micro-batch's activations over the network: where a layout of
+        // as many devices keeps each replica on one runner, that one is proposed
         Comparator<Proposal> order = Comparator.comparingInt(Proposal::gpus)
                 .thenComparing(p -> price(p, pools))
+                .thenComparing(Proposal::cut)
                 .thenComparingInt(Proposal::tensorParallel)
                 .thenComparingInt(Proposal::zero)
                 .thenComparingLong(Proposal::perDeviceBytes)
@@ -162,6 +184,9 @@ public final class LayoutSearch {
      * never judged too small, as at submission.
      */
     public static boolean fits(JobSpec layout, Pool pool) {
+        if (PipelineCut.allowed(layout) && stagesFitAcross(layout, pool)) {
+            return true;
+        }
         List<MemoryEstimate> replica = MemoryPlan.perDevice(layout);
         int needed = layout.parallelism().dataParallel();
         int held = 0;
@@ -170,6 +195,58 @@ public final class LayoutSearch {
             held = layout.resources().multiNode() ? held + here : Math.max(held, here);
         }
         return held >= needed;
+    }
+
+    /**
+     * Whether a pipeline the scheduler may cut between runners ({@link PipelineCut}) fits the pool as the submission
+     * judges it: the pool has its devices, and each stage fits some runner's device on its own. The scheduler places
+     * it stage by stage within the runners' memory, and says in {@code pending} when it cannot.
+     */
+    private static boolean stagesFitAcross(JobSpec layout, Pool pool) {
+        if (pool.devicesForOneJob(true) < layout.resources().gpus()) {
+            return false;
+        }
+        for (MemoryEstimate stage : PipelineCut.perStage(layout)) {
+            List<MemoryEstimate> alone = List.of(stage);
+            if (pool.runners().stream()
+                    .noneMatch(
+                            r -> DeviceMemoryFit.shortfall(alone, r.devices()).isEmpty())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The candidate with its single replica's pipeline cut between runners, where the validator and {@link
+     * PipelineCut} allow it (a multi-node job of one replica, single-device stages); empty otherwise.
+     */
+    private static Optional<JobSpec> cutAcrossRunners(JobSpec candidate) {
+        ParallelismSpec p = candidate.parallelism();
+        if (p.dataParallel() != 1 || p.tensorParallelOrDefault() != 1 || p.stages() < 2) {
+            return Optional.empty();
+        }
+        try {
+            JobSpec cut = JobSpecValidator.normalize(acrossRunners(candidate));
+            return PipelineCut.allowed(cut) ? Optional.of(cut) : Optional.empty();
+        } catch (InvalidFieldsException refused) {
+            return Optional.empty();
+        }
+    }
+
+    private static JobSpec acrossRunners(JobSpec spec) {
+        Resources r = spec.resources();
+        return new JobSpec(
+                spec.name(),
+                spec.project(),
+                spec.priority(),
+                new Resources(r.pool(), r.gpuType(), r.gpus(), r.minGpus(), true),
+                spec.limits(),
+                spec.model(),
+                spec.data(),
+                spec.training(),
+                spec.parallelism(),
+                spec.checkpoint());
     }
 
     /** How many replicas of {@code replica} (one estimate per device) fit on {@code devices} side by side. */
@@ -218,7 +295,8 @@ public final class LayoutSearch {
                 p.dataParallel(),
                 p.zeroStage(),
                 layout.resources().gpus(),
-                perDeviceBytes(layout));
+                perDeviceBytes(layout),
+                Boolean.TRUE.equals(layout.resources().multiNode()));
     }
 
     private static BigDecimal price(Proposal proposal, List<Pool> pools) {
@@ -236,7 +314,9 @@ public final class LayoutSearch {
                 && c.stages() == MemoryPlan.stages(requested)
                 && c.dataParallel().equals(r.dataParallel())
                 && c.zeroStage() == r.zeroStage()
-                && candidate.resources().gpus().equals(requested.resources().gpus());
+                && candidate.resources().gpus().equals(requested.resources().gpus())
+                && Boolean.TRUE.equals(candidate.resources().multiNode())
+                        == Boolean.TRUE.equals(requested.resources().multiNode());
     }
 
     private static JobSpec withLayout(JobSpec spec, int t, int p, int d, int zero) {

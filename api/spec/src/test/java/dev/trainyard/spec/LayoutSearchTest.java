@@ -28,7 +28,7 @@ class LayoutSearchTest {
     }
 
     private static JobSpec layout(JobSpec spec, int t, int p, int d, int zero) {
-        return new LayoutSearch.Proposal("any", t, p, d, zero, t * p * d, 0).applyTo(spec);
+        return new LayoutSearch.Proposal("any", t, p, d, zero, t * p * d, 0, false).applyTo(spec);
     }
 
     private static long need(JobSpec spec) {
@@ -68,7 +68,7 @@ class LayoutSearchTest {
 
         assertThat(LayoutSearch.fits(ONE_DEVICE, gpus)).isFalse();
         assertThat(LayoutSearch.smallest(ONE_DEVICE, List.of(gpus)))
-                .contains(new LayoutSearch.Proposal("gpus", 1, 2, 1, 0, 2, need(layout(1, 2, 1, 0))));
+                .contains(new LayoutSearch.Proposal("gpus", 1, 2, 1, 0, 2, need(layout(1, 2, 1, 0)), false));
     }
 
     @Test
@@ -170,6 +170,42 @@ class LayoutSearchTest {
                         .resources()
                         .multiNode())
                 .isFalse();
+    }
+
+    @Test
+    void aMultiNodeJobIsProposedItsPipelineCutBetweenRunnersWhereNoRunnerHoldsAReplica() {
+        JobSpec multiNode = withMultiNode(ONE_DEVICE);
+        long cutStage = need(withMultiNode(layout(1, 2, 1, 0)));
+        // two runners of one device each, each holding one of two stages but neither a whole replica, at any ZeRO
+        LayoutSearch.Pool pool = pool("p", "1.00", runner("a", "cuda", 1, cutStage), runner("b", "cuda", 1, cutStage));
+        assertThat(need(layout(1, 1, 1, 0))).isGreaterThan(cutStage);
+        for (int zero = 0; zero <= 3; zero++) {
+            assertThat(need(layout(1, 1, 2, zero))).as("ZeRO %d", zero).isGreaterThan(cutStage);
+        }
+
+        assertThat(LayoutSearch.smallest(ONE_DEVICE, List.of(pool))).isEmpty();
+        LayoutSearch.Proposal proposal =
+                LayoutSearch.smallest(multiNode, List.of(pool)).orElseThrow();
+
+        assertThat(proposal).isEqualTo(new LayoutSearch.Proposal("p", 1, 2, 1, 0, 2, cutStage, true));
+        JobSpec applied = JobSpecValidator.normalize(proposal.applyTo(multiNode));
+        assertThat(applied.resources().multiNode()).isTrue();
+        assertThat(PipelineCut.allowed(applied)).isTrue();
+        assertThat(LayoutSearch.fits(applied, pool)).isTrue();
+    }
+
+    @Test
+    void aLayoutOfAsManyDevicesThatKeepsEachReplicaOnOneRunnerComesBeforeACut() {
+        // a two-device runner holds the two-stage replica whole: no cut is proposed, and multiNode is dropped
+        JobSpec multiNode = withMultiNode(ONE_DEVICE);
+        long stage = need(layout(1, 2, 1, 0));
+        LayoutSearch.Pool pool = pool("p", "1.00", runner("a", "cuda", 2, stage), runner("b", "cuda", 1, stage));
+
+        LayoutSearch.Proposal proposal =
+                LayoutSearch.smallest(multiNode, List.of(pool)).orElseThrow();
+
+        assertThat(proposal.gpus()).isEqualTo(2);
+        assertThat(proposal.multiNode()).isFalse();
     }
 
     @Test

@@ -41,13 +41,14 @@ public class PlanCommand extends ApiCommand {
             summary.add(
                     "layout that fits",
                     String.format(
-                            "pool %s: tensorParallel %d, stages %d, dataParallel %d, zero %d, gpus %d (%s per device)",
+                            "pool %s: tensorParallel %d, stages %d, dataParallel %d, zero %d, gpus %d%s (%s per device)",
                             proposal.getPool(),
                             proposal.getTensorParallel(),
                             proposal.getStages(),
                             proposal.getDataParallel(),
                             proposal.getZero(),
                             proposal.getGpus(),
+                            Boolean.TRUE.equals(proposal.getMultiNode()) ? ", multiNode" : "",
                             Formats.bytes(proposal.getPerDeviceBytes())));
         }
         out().print(summary.renderRows());

@@ -122,13 +122,14 @@ public class JobPlanner {
                 : String.format(
                         Locale.ROOT,
                         ". This layout fits pool '%s': parallelism.tensorParallel %d, stages %d, dataParallel %d,"
-                                + " zero %d, resources.gpus %d (%s on its fullest device)",
+                                + " zero %d, resources.gpus %d%s (%s on its fullest device)",
                         proposal.pool(),
                         proposal.tensorParallel(),
                         proposal.stages(),
                         proposal.dataParallel(),
                         proposal.zero(),
                         proposal.gpus(),
+                        proposal.multiNode() ? ", multiNode true" : "",
                         DeviceMemoryFit.gib(proposal.perDeviceBytes()));
         return Optional.of(new MemoryMisfit(String.join("; ", misfits) + figures + advice, proposal));
     }
