@@ -26,14 +26,25 @@ final class WaitingReport {
         return waiting;
     }
 
-    /** The recorded estimate, else the earliest moment running attempts' deadlines free enough GPUs. */
+    /**
+     * The recorded estimate, else the earliest moment running attempts' deadlines free enough GPUs: for a pipeline
+     * that may be cut between runners, enough GPUs on runners whose devices hold its stages ({@link GangFit}, as
+     * placement lays it out), since free GPUs on runners too small for a stage never start it.
+     */
     private Instant estimate(Pending entry) {
         if (entry.estimate != null || !entry.wantsGpus() || entry.reason == PendingReason.WAITING_FOR_PREEMPTION) {
             return entry.estimate;
         }
         Instant earliest = null;
         for (PoolState pool : entry.feasible) {
-            Instant start = index.timeline(pool).earliestStart(entry.job.minGpus(), entry.job.multiNode());
+            ReleaseTimeline timeline = index.timeline(pool);
+            Instant start;
+            if (entry.job.pipeline() != null) {
+                ReleaseTimeline.Projection fit = timeline.earliestFit(entry.job);
+                start = fit == null ? null : fit.at();
+            } else {
+                start = timeline.earliestStart(entry.job.minGpus(), entry.job.multiNode());
+            }
             if (start != null && (earliest == null || start.isBefore(earliest))) {
                 earliest = start;
             }

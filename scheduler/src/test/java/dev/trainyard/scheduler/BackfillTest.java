@@ -182,4 +182,31 @@ class BackfillTest {
                 .extracting(NodeAssignment::runnerId)
                 .containsExactly(1L);
     }
+
+    @Test
+    void aPipelineBehindTheHeadIsEstimatedByRunnersWhoseDevicesHoldItsStages() {
+        // The head (one GPU) waits for runner 1 at half an hour. The pipeline's two 4 MiB stages fit only runners 2
+        // and 3 (8 MiB), free at one and two hours: by GPU count it could start at one hour (runners 1 and 2), but
+        // runner 1's device is too small for either stage, so it starts at two hours.
+        long mib = 1024 * 1024;
+        Decision decision = snapshot()
+                .pool("a", "cpu", 1)
+                .runnerWithMemory(1, "a", 1, 0, mib, false)
+                .runnerWithMemory(2, "a", 1, 0, 8 * mib, false)
+                .runnerWithMemory(3, "a", 1, 0, 8 * mib, false)
+                .running(
+                        attempt(10).pool("a").on(1, 1).priority(Priority.URGENT).endsIn(Duration.ofMinutes(30)))
+                .running(
+                        attempt(11).pool("a").on(2, 1).priority(Priority.URGENT).endsIn(Duration.ofHours(1)))
+                .running(
+                        attempt(12).pool("a").on(3, 1).priority(Priority.URGENT).endsIn(Duration.ofHours(2)))
+                .job(job(1).pool("a").gpus(1).priority(Priority.HIGH).submittedAgo(Duration.ofHours(2)))
+                .job(job(2).pool("a").pipelineOf(4 * mib, 4 * mib).submittedAgo(Duration.ofHours(1)))
+                .decide();
+
+        assertThat(assertWaits(decision, 1, PendingReason.WAITING_FOR_GPUS).estimatedStart())
+                .isEqualTo(NOW.plus(Duration.ofMinutes(30)));
+        assertThat(assertWaits(decision, 2, PendingReason.WAITING_FOR_GPUS).estimatedStart())
+                .isEqualTo(NOW.plus(Duration.ofHours(2)));
+    }
 }
