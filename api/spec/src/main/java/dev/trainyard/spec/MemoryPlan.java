@@ -115,11 +115,11 @@ public final class MemoryPlan {
      *       ring keeps scratch of about a quarter bucket beside it (measured at d = 2).
      *   <li>ZeRO 1 keeps this step's gradient slices (1/d of the gradient) beside the whole gradient until the step
      *       ends; each bucket's update (in a scope of its own) adds the temporaries and the packed copy of its
-     *       parameter slice (1/d bucket each), the gathered bucket and Gloo's copy of it (a bucket each; Gloo's
-     *       reduce-scatter likewise copies the packed gradients, which is the smaller peak).
+     *       parameter slice (1/d bucket each), the gathered bucket and Gloo's copy of it (a bucket each; the
+     *       reduce-scatter before it, the packed gradients and the all-to-all's receive buffer, is the smaller peak).
      *   <li>ZeRO 2 releases each bucket's gradients after its reduce-scatter, so its peak is either the first
-     *       bucket's reduce-scatter (the whole gradient still there, plus the packed bucket, Gloo's copy of it and
-     *       the slice) or ZeRO 1's update less the released gradient.
+     *       bucket's reduce-scatter (the whole gradient still there, plus the packed bucket, the all-to-all's
+     *       receive buffer of the same size, and the slice) or ZeRO 1's update less the released gradient.
      *   <li>ZeRO 3 reduced its gradients block by block during backward and updates only its slices: a bucket's
      *       slice of temporaries (the gathered block the state counts is released by then).
      * </ul>

@@ -72,7 +72,8 @@ class MemoryPlanTest {
         long slice = (oneBucket.parameters() + 1) / 2;
         long bucket = 2 * slice;
 
-        // one bucket: the reduce-scatter's slice, packed bucket and Gloo's copy, beside the whole gradient
+        // one bucket: the reduce-scatter's slice, packed bucket and the all-to-all's receive buffer (a bucket, as
+        // Gloo's copy was before), beside the whole gradient
         assertThat(plan(oneBucket, 1, 2, 2).optimizerStepBytes()).isEqualTo(4 * (slice + 2 * bucket));
 
         // many buckets: the same, with a bucket of 4M elements rather than the whole stage

@@ -250,18 +250,11 @@ final class ReplicaGroup implements AutoCloseable {
      * Writes into {@code shard} this process's slice (rank r of n: elements {@code [r·len, (r+1)·len)}, len =
      * {@code shard.numel()}) of the replicas' mean of {@code packed}, whose length must be n·len. The mean is
      * formed as {@link #average} forms it (local replicas counted, summed, divided), so each element is the value
-     * an all-reduce would give. {@code packed} is scaled in place.
+     * an all-reduce would give (bitwise with two processes). {@code packed} is scaled in place. The blocking form of
+     * {@link #startReduceScatterMean}: one path for ZeRO 1 and 2 (here) and ZeRO 3 (in the background).
      */
     void reduceScatterMean(int stage, Tensor packed, Tensor shard) {
-        if (group.localReplicas() != 1) {
-            Tensors.withoutGrad(() -> packed.mul_(new Scalar((double) group.localReplicas())));
-        }
-        ReduceScatterOptions options = new ReduceScatterOptions();
-        options.reduceOp(new ReduceOp(ReduceOp.RedOpType.SUM));
-        waitFor(
-                () -> stageGroups.get(stage)._reduce_scatter_base(shard, packed, options),
-                stageDevices.get(stage).is_cuda());
-        Tensors.withoutGrad(() -> shard.div_(new Scalar((double) group.replicas())));
+        await(startReduceScatterMean(stage, packed, shard));
     }
 
     /** Concatenates every process's {@code shard} in rank order into {@code full} (n times its length). */

@@ -178,6 +178,62 @@ class ReplicaGroupTest {
         assertThatThrownBy(() -> one.get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(SpecException.class);
     }
 
+    /**
+     * ZeRO 1 and 2 reduce their buckets with the call ZeRO 3 uses, which on CPU sums each slice's pieces in rank
+     * order: so ZeRO 2 and ZeRO 3 give the same gradient slices, bitwise, on any number of processes. Gloo's own
+     * reduce-scatter all-reduces around a ring, where each chunk's sum starts at another rank. Three ranks hold
+     * 1e8, -1e8 and 1 in every element: only rank order, (1e8 - 1e8) + 1, keeps the 1 (float32's spacing at 1e8 is
+     * 8, so any order that adds the 1 to one of the large values first loses it).
+     */
+    @Test
+    void reduceScatterSumsEverySliceInRankOrder() throws Exception {
+        NativeRuntime.load();
+        int port = StorePorts.free();
+        int processes = 3;
+        int sliceLength = 1000;
+        float[] held = {1e8f, -1e8f, 1f};
+        List<CompletableFuture<ReplicaGroup>> joining = new ArrayList<>();
+        for (int rank = 0; rank < processes; rank++) {
+            int r = rank;
+            joining.add(CompletableFuture.supplyAsync(() -> new ReplicaGroup(
+                    DataParallelGroup.evenly(r, processes, "127.0.0.1", port).withTimeout(Duration.ofSeconds(60)),
+                    1,
+                    () -> false)));
+        }
+        List<ReplicaGroup> ranks = new ArrayList<>();
+        try {
+            for (CompletableFuture<ReplicaGroup> rank : joining) {
+                ranks.add(rank.get(30, TimeUnit.SECONDS));
+            }
+            Tensor[] shards = new Tensor[processes];
+            List<CompletableFuture<Void>> reducing = new ArrayList<>();
+            for (int rank = 0; rank < processes; rank++) {
+                float[] values = new float[processes * sliceLength];
+                java.util.Arrays.fill(values, held[rank]);
+                Tensor packed = Tensors.floats(values, values.length);
+                shards[rank] = packed.new_zeros(sliceLength);
+                ReplicaGroup group = ranks.get(rank);
+                Tensor shard = shards[rank];
+                reducing.add(CompletableFuture.runAsync(() -> group.reduceScatterMean(0, packed, shard)));
+            }
+            for (CompletableFuture<Void> r : reducing) {
+                r.get(30, TimeUnit.SECONDS);
+            }
+            float rankOrder = ((held[0] + held[1]) + held[2]) / processes;
+            for (int rank = 0; rank < processes; rank++) {
+                float[] got = new float[sliceLength];
+                shards[rank].data_ptr_float().get(got);
+                float[] expected = new float[sliceLength];
+                java.util.Arrays.fill(expected, rankOrder);
+                assertThat(got).as("rank %d's slice", rank).containsExactly(expected);
+            }
+        } finally {
+            for (ReplicaGroup rank : ranks) {
+                rank.close();
+            }
+        }
+    }
+
     /** Both ranks of a 2-process group with one stage, built concurrently (each waits for the other). */
     private static ReplicaGroup[] join(int port, Duration timeout, BooleanSupplier rankZeroAbandoned) throws Exception {
         return join(port, 1, timeout, rankZeroAbandoned);
