@@ -234,7 +234,8 @@ public final class LayoutSearch {
         }
     }
 
-    private static JobSpec acrossRunners(JobSpec spec) {
+    /** The spec with {@code resources.multiNode} set, nothing else changed. */
+    static JobSpec acrossRunners(JobSpec spec) {
         Resources r = spec.resources();
         return new JobSpec(
                 spec.name(),

@@ -252,17 +252,6 @@ class LayoutSearchTest {
     }
 
     private static JobSpec withMultiNode(JobSpec spec) {
-        Resources r = spec.resources();
-        return new JobSpec(
-                spec.name(),
-                spec.project(),
-                spec.priority(),
-                new Resources(r.pool(), r.gpuType(), r.gpus(), r.minGpus(), true),
-                spec.limits(),
-                spec.model(),
-                spec.data(),
-                spec.training(),
-                spec.parallelism(),
-                spec.checkpoint());
+        return LayoutSearch.acrossRunners(spec);
     }
 }
