@@ -145,11 +145,6 @@ final class TorchSession implements EngineSession {
     private void requireCrossProcessPipelineSupported() {
         if (tensorParallel > 1) {
             requireTensorParallelSupported();
-            if (replica.isDistributed()) {
-                // each replica group would need a lane per (stage, tensor rank): written for one process's pipeline
-                throw new SpecException("a pipeline spread over processes with parallelism.tensorParallel > 1 runs"
-                        + " one replica (parallelism.dataParallel 1) for now");
-            }
         }
         if (replica.localReplicas() != 1) {
             throw new SpecException("a pipeline spread over processes needs one replica per process; this process"
@@ -224,14 +219,15 @@ final class TorchSession implements EngineSession {
     /**
      * The processes holding this process's stages in the other replicas (see {@link
      * dev.trainyard.runner.engine.ProcessGrid}): one lane group per local stage, for the gradient average or the
-     * ZeRO shards. Joined after the pipeline's links: each replica's pipeline forms first, whatever the others do.
+     * ZeRO shards; with tensor parallelism one per (local stage, tensor rank), lane s x t + r. Joined after the
+     * pipeline's links: each replica's pipeline forms first, whatever the others do.
      */
     private ReplicaGroup joinReplicasOfStages() {
         if (!replica.isDistributed()) {
             return null;
         }
         try {
-            return new ReplicaGroup(replica, plan.stages().size(), run.stopSignal()::abandoned);
+            return new ReplicaGroup(replica, plan.stages().size(), tensorParallel, run.stopSignal()::abandoned);
         } catch (RuntimeException e) {
             links.close();
             stageGroups.forEach(DeviceGroup::closeAll);
