@@ -144,6 +144,68 @@ class CrossProcessPipelineTest {
                 .isLessThan(1e-5);
     }
 
+    /**
+     * Two stages of two tensor-parallel ranks each, one stage per process: one copy of each activation and input
+     * gradient crosses (the stage's ranks hold the same one), so every rank does the arithmetic it does in one
+     * process and the run is bitwise the same.
+     */
+    @Test
+    void tensorParallelStagesOverTwoProcessesTrainBitwiseLikeOneProcessWithGpipeAndOneFOneB() throws Exception {
+        for (String schedule : List.of("gpipe", "1f1b")) {
+            JobSpec spec = tensorParallelSpec(schedule);
+            String name = "t2p2-" + schedule;
+            Recorded together = EngineRuns.train(spec, tmp.resolve(name + "-together"));
+            Ranks split = trainSplit(spec, new int[] {1, 1}, name, Optional.empty(), Duration.ofSeconds(60));
+
+            assertThat(split.rankZero().losses()).as(name).hasSize(STEPS).isEqualTo(together.losses());
+            assertThat(split.losses().get(1))
+                    .as(name + ": rank 1 reports the same loss")
+                    .isEqualTo(together.losses());
+            assertThat(split.gradNorms().get(0))
+                    .anySatisfy(norm -> assertThat(norm).isGreaterThan(1.0));
+            assertThat(split.gradNorms().get(0)).isEqualTo(split.gradNorms().get(1));
+            assertThat(EngineRuns.bitwiseEqual(split.rankZero().parameters(), together.parameters()))
+                    .as(
+                            name + ": max difference %s",
+                            EngineRuns.maxAbsDifference(split.rankZero().parameters(), together.parameters()))
+                    .isTrue();
+        }
+    }
+
+    /**
+     * The two processes' shards of a tensor-parallel run (each rank's slices joined into whole tensors) resume on
+     * one device in one process. The split matmuls add in another order there, so the figures agree to rounding.
+     */
+    @Test
+    void aTensorParallelCheckpointWrittenAcrossProcessesResumesOnOneDevice() throws Exception {
+        JobSpec spec = tensorParallelSpec("1f1b");
+        Ranks split = trainSplit(spec, new int[] {1, 1}, "t2p2", Optional.empty(), Duration.ofSeconds(60));
+        Path halfway = EngineRuns.collectStep(
+                List.of(tmp.resolve("t2p2-rank0"), tmp.resolve("t2p2-rank1")), 2, tmp.resolve("t2p2-collected"));
+        assertThat(halfway.getFileName().toString()).contains(".shard-0-of-2.");
+
+        Recorded onOneDevice = EngineRuns.train(
+                EngineRuns.withCheckpointEvery(
+                        EngineRuns.withTensorParallel(EngineRuns.tinyGpt(STEPS, 0.1), 1, 1, 4, "1f1b"), 2),
+                tmp.resolve("t2p2-resumed-t1p1"),
+                Optional.of(halfway),
+                StopSignal.never());
+        List<Double> expected = split.rankZero().losses().subList(2, STEPS);
+        assertThat(onOneDevice.losses()).hasSize(STEPS - 2);
+        for (int i = 0; i < expected.size(); i++) {
+            assertThat(onOneDevice.losses().get(i))
+                    .isCloseTo(expected.get(i), org.assertj.core.data.Offset.offset(1e-5));
+        }
+        assertThat(EngineRuns.maxAbsDifference(
+                        onOneDevice.parameters(), split.rankZero().parameters()))
+                .isLessThan(1e-5);
+    }
+
+    private static JobSpec tensorParallelSpec(String schedule) {
+        return EngineRuns.withCheckpointEvery(
+                EngineRuns.withTensorParallel(EngineRuns.tinyGpt(STEPS, 0.1), 2, 2, 4, schedule), 2);
+    }
+
     @Test
     void aStopAskedOfOneRankStopsEveryRankAfterTheSameStep() throws Exception {
         JobSpec spec = spec(2, 4, "1f1b", false);
@@ -249,7 +311,10 @@ class CrossProcessPipelineTest {
             PipelineGroup group = new PipelineGroup(
                     rank, processes, first, first + stagesPerRank[rank], stages, "127.0.0.1", port, timeout);
             first += stagesPerRank[rank];
-            TrainingRun run = TrainingRun.of(spec, stagesPerRank[rank], tmp.resolve(name + "-rank" + rank))
+            TrainingRun run = TrainingRun.of(
+                            spec,
+                            stagesPerRank[rank] * spec.parallelism().tensorParallelOrDefault(),
+                            tmp.resolve(name + "-rank" + rank))
                     .withThreadsPerStage(1)
                     .reportingTo(recorder)
                     .stoppingOn(rank == processes - 1 ? lastRankStop : StopSignal.never())

@@ -174,6 +174,32 @@ class PipelineReplicasTest {
     }
 
     /** One session per process of a p2 x d2 grid, each on its own thread. */
+    /**
+     * Each stage on two tensor-parallel ranks too (t2 x p2 x d2, 8 devices over 4 processes): the replicas of a
+     * stage meet rank by rank, and the job trains bitwise like each replica's pipeline in one process.
+     */
+    @ParameterizedTest(name = "t2 zero{0}")
+    @CsvSource({"0", "1"})
+    void tensorParallelStagesTimesTwoReplicasOverFourProcessesTrainLikeEachReplicaInOneProcess(int zero)
+            throws Exception {
+        JobSpec spec = EngineRuns.withLayout(EngineRuns.tinyGpt(STEPS, 0.0), 2, 2, 2, zero, MICRO_BATCHES, "1f1b");
+        String name = "t2-zero" + zero;
+        Recorded inProcess = EngineRuns.trainAsProcesses(
+                spec, 2, tmp.resolve(name + "-in-process"), Optional.empty(), StopSignal.never());
+        Grid grid = trainOnGrid(spec, tmp.resolve(name + "-grid"), Optional.empty(), StopSignal.never());
+
+        assertThat(grid.processZero().losses()).as(name).hasSize(STEPS).isEqualTo(inProcess.losses());
+        assertThat(bitwiseEqual(grid.processZero().parameters(), inProcess.parameters()))
+                .as(
+                        "%s: max difference %s",
+                        name, maxAbsDifference(grid.processZero().parameters(), inProcess.parameters()))
+                .isTrue();
+        for (int process = 1; process < 4; process++) {
+            assertThat(grid.losses().get(process)).isEqualTo(grid.losses().get(0));
+            assertThat(grid.gradNorms().get(process)).isEqualTo(grid.gradNorms().get(0));
+        }
+    }
+
     private static Grid trainOnGrid(JobSpec spec, Path out, Optional<Path> resume, StopSignal stop) throws Exception {
         int stages = spec.parallelism().stages();
         ProcessGrid grid = new ProcessGrid(
@@ -207,7 +233,8 @@ class PipelineReplicasTest {
                     logs.add(line);
                 }
             };
-            TrainingRun run = TrainingRun.of(spec, 1, out.resolve("process" + process))
+            TrainingRun run = TrainingRun.of(
+                            spec, spec.parallelism().tensorParallelOrDefault(), out.resolve("process" + process))
                     .withThreadsPerStage(1)
                     .reportingTo(recorder)
                     .stoppingOn(process == grid.processes() - 1 ? stop : StopSignal.never())

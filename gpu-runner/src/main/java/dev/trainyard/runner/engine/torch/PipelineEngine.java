@@ -50,10 +50,17 @@ final class PipelineEngine implements AutoCloseable {
     /** Null when every stage runs in this process; else the links to the neighbouring pipeline ranks. */
     private final PipelineLinks links;
 
-    private final StageLink remoteActivationsIn;
-    private final StageLink remoteGradientsOut;
-    private final StageLink remoteActivationsOut;
-    private final StageLink remoteGradientsIn;
+    /**
+     * Per tensor-parallel rank of this process's first stage, from the previous process (null where stage 0 is
+     * here): one copy crosses, see {@link TensorParallelBoundary}.
+     */
+    private final List<StageLink> remoteActivationsIn;
+
+    private final List<StageLink> remoteGradientsOut;
+    /** Per rank of this process's last stage, to the next process (null where the last stage is here). */
+    private final List<StageLink> remoteActivationsOut;
+
+    private final List<StageLink> remoteGradientsIn;
     private volatile boolean aborted;
     /** Per lane (stage s, rank r at s·ranks + r): the training state its tensors held at the last step's backward. */
     private long[] lastStateBytes = new long[0];
@@ -75,7 +82,8 @@ final class PipelineEngine implements AutoCloseable {
     /**
      * {@code stages} holds each stage's {@code ranks} tensor-parallel ranks, stage by stage. Rank r of a stage
      * exchanges activations and gradients with rank r of its neighbours (every rank has the whole activation after
-     * each block's all-reduce); the ranks of a stage meet in their group's collectives.
+     * each block's all-reduce); the ranks of a stage meet in their group's collectives. At a boundary with another
+     * process, rank 0 alone sends, and receives for its stage's other ranks (see {@link TensorParallelBoundary}).
      */
     PipelineEngine(
             List<PipelineStage> stages,
@@ -91,16 +99,14 @@ final class PipelineEngine implements AutoCloseable {
         this.ranks = ranks;
         this.links = links;
         this.stageCount = links == null ? stages.size() / ranks : links.stages();
-        if (links != null && ranks > 1) {
-            throw new IllegalArgumentException(
-                    "a pipeline across processes with tensor parallelism is not supported yet");
-        }
         boolean firstHere = stages.get(0).range().stage() == 0;
         boolean lastHere = stages.get(stages.size() - 1).isLast();
-        this.remoteActivationsIn = firstHere ? null : links.activationsIn();
-        this.remoteGradientsOut = firstHere ? null : links.gradientsOut();
-        this.remoteActivationsOut = lastHere ? null : links.activationsOut();
-        this.remoteGradientsIn = lastHere ? null : links.gradientsIn();
+        this.remoteActivationsIn =
+                firstHere ? null : TensorParallelBoundary.receiving(links.activationsIn(), ranks, () -> aborted);
+        this.remoteGradientsOut = firstHere ? null : TensorParallelBoundary.sending(links.gradientsOut(), ranks);
+        this.remoteActivationsOut = lastHere ? null : TensorParallelBoundary.sending(links.activationsOut(), ranks);
+        this.remoteGradientsIn =
+                lastHere ? null : TensorParallelBoundary.receiving(links.gradientsIn(), ranks, () -> aborted);
         this.replicas = replicas;
         this.schedule = schedule;
         this.microBatches = microBatches;
@@ -156,19 +162,24 @@ final class PipelineEngine implements AutoCloseable {
 
     /** Where lane {@code lane} receives its activations from: the previous stage here, or the previous rank. */
     private StageLink activationsInto(int lane) {
-        return lane >= ranks ? activations.get(lane - ranks) : remoteActivationsIn;
+        return lane >= ranks ? activations.get(lane - ranks) : remoteActivationsIn.get(lane);
     }
 
     private StageLink activationsOutOf(int lane) {
-        return lane + ranks < stages.size() ? activations.get(lane) : remoteActivationsOut;
+        return lane + ranks < stages.size() ? activations.get(lane) : remoteActivationsOut.get(lastStageRank(lane));
     }
 
     private StageLink gradientsInto(int lane) {
-        return lane + ranks < stages.size() ? gradients.get(lane) : remoteGradientsIn;
+        return lane + ranks < stages.size() ? gradients.get(lane) : remoteGradientsIn.get(lastStageRank(lane));
     }
 
     private StageLink gradientsOutOf(int lane) {
-        return lane >= ranks ? gradients.get(lane - ranks) : remoteGradientsOut;
+        return lane >= ranks ? gradients.get(lane - ranks) : remoteGradientsOut.get(lane);
+    }
+
+    /** The tensor-parallel rank of a lane of this process's last stage. */
+    private int lastStageRank(int lane) {
+        return lane - (stages.size() - ranks);
     }
 
     private StageReport trainOnStage(int lane, List<Batch> slices, StepParameters step, GradientClipper clipper)

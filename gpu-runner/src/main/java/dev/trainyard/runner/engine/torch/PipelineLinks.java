@@ -56,7 +56,11 @@ final class PipelineLinks implements AutoCloseable {
     private static final int HEADER = 2 + 6;
 
     private final PipelineGroup group;
-    private final int[] squaresPerStage;
+    /** Per lane of the whole pipeline (stage s, tensor-parallel rank r at s x ranks + r). */
+    private final int[] squaresPerLane;
+    /** Tensor-parallel ranks per stage. */
+    private final int ranks;
+
     private final BooleanSupplier abandoned;
     private final BooleanSupplier stageFailed;
     private final StoreRendezvous rendezvous;
@@ -68,6 +72,10 @@ final class PipelineLinks implements AutoCloseable {
 
     private final boolean lowerCuda;
     private final boolean upperCuda;
+    /** Where tensors received over each boundary are placed: the device of the stage rank that receives them. */
+    private final Device lowerDevice;
+
+    private final Device upperDevice;
     private final Set<Work> waiting = new HashSet<>();
     private final Thread watcher;
     /** A collective given up while still running: its group must outlive it, so nothing is released. */
@@ -89,8 +97,30 @@ final class PipelineLinks implements AutoCloseable {
             Device upperDevice,
             BooleanSupplier abandoned,
             BooleanSupplier stageFailed) {
+        this(group, squaresPerStage, 1, lowerDevice, upperDevice, abandoned, stageFailed);
+    }
+
+    /**
+     * With {@code ranks} tensor-parallel ranks per stage: {@code squaresPerLane} holds each rank's count, lane
+     * s x ranks + r, and the devices are those of rank 0 of the first and last stage (it alone crosses).
+     */
+    PipelineLinks(
+            PipelineGroup group,
+            int[] squaresPerLane,
+            int ranks,
+            Device lowerDevice,
+            Device upperDevice,
+            BooleanSupplier abandoned,
+            BooleanSupplier stageFailed) {
         this.group = group;
-        this.squaresPerStage = squaresPerStage.clone();
+        this.squaresPerLane = squaresPerLane.clone();
+        this.ranks = ranks;
+        if (squaresPerLane.length != group.stages() * ranks) {
+            throw new IllegalArgumentException(
+                    squaresPerLane.length + " lanes' squares for " + group.stages() + " stages of " + ranks + " ranks");
+        }
+        this.lowerDevice = lowerDevice;
+        this.upperDevice = upperDevice;
         this.abandoned = abandoned;
         this.stageFailed = stageFailed;
         this.rendezvous =
@@ -149,48 +179,49 @@ final class PipelineLinks implements AutoCloseable {
 
     /** Activations from the previous rank's last stage, into this process's first. */
     StageLink activationsIn() {
-        return new RemoteLink(lower, 0, 0, lowerCuda);
+        return new RemoteLink(lower, 0, 0, lowerDevice);
     }
 
     /** Gradients from this process's first stage back to the previous rank's last. */
     StageLink gradientsOut() {
-        return new RemoteLink(lower, 0, 1, lowerCuda);
+        return new RemoteLink(lower, 0, 1, lowerDevice);
     }
 
     /** Activations from this process's last stage to the next rank's first. */
     StageLink activationsOut() {
-        return new RemoteLink(upper, 1, 0, upperCuda);
+        return new RemoteLink(upper, 1, 0, upperDevice);
     }
 
     /** Gradients from the next rank's first stage, into this process's last. */
     StageLink gradientsIn() {
-        return new RemoteLink(upper, 1, 1, upperCuda);
+        return new RemoteLink(upper, 1, 1, upperDevice);
     }
 
     /**
-     * Every stage's per-parameter squared gradient norms, given this process's stages' (in stage order). Each
-     * rank places its squares at their global positions in a vector of zeros and the vector is summed over the
-     * ranks: every element has one non-zero term, so the sum is exact and the caller adds up the same numbers in
-     * the same order as a pipeline in one process does.
+     * Every lane's per-parameter squared gradient norms (stage by stage, each stage's tensor-parallel ranks in rank
+     * order), given this process's lanes'. Each rank places its squares at their global positions in a vector of
+     * zeros and the vector is summed over the ranks: every element has one non-zero term, so the sum is exact and
+     * the caller adds up the same numbers in the same order as a pipeline in one process does.
      */
     double[][] allSquares(double[][] local) {
-        int[] offsets = new int[squaresPerStage.length + 1];
-        for (int s = 0; s < squaresPerStage.length; s++) {
-            offsets[s + 1] = offsets[s] + squaresPerStage[s];
+        int lanes = squaresPerLane.length;
+        int[] offsets = new int[lanes + 1];
+        for (int l = 0; l < lanes; l++) {
+            offsets[l + 1] = offsets[l] + squaresPerLane[l];
         }
-        double[] everyStage = new double[offsets[squaresPerStage.length]];
+        double[] everyLane = new double[offsets[lanes]];
         for (int i = 0; i < local.length; i++) {
-            int stage = group.firstStage() + i;
-            if (local[i].length != squaresPerStage[stage]) {
-                throw new IllegalStateException("stage " + stage + " has " + local[i].length
-                        + " squared norms, the pipeline expected " + squaresPerStage[stage]);
+            int lane = group.firstStage() * ranks + i;
+            if (local[i].length != squaresPerLane[lane]) {
+                throw new IllegalStateException("stage " + lane / ranks + " rank " + lane % ranks + " has "
+                        + local[i].length + " squared norms, the pipeline expected " + squaresPerLane[lane]);
             }
-            System.arraycopy(local[i], 0, everyStage, offsets[stage], local[i].length);
+            System.arraycopy(local[i], 0, everyLane, offsets[lane], local[i].length);
         }
-        double[] summed = sum(everyStage);
-        double[][] all = new double[squaresPerStage.length][];
-        for (int s = 0; s < all.length; s++) {
-            all[s] = Arrays.copyOfRange(summed, offsets[s], offsets[s + 1]);
+        double[] summed = sum(everyLane);
+        double[][] all = new double[lanes][];
+        for (int l = 0; l < lanes; l++) {
+            all[l] = Arrays.copyOfRange(summed, offsets[l], offsets[l + 1]);
         }
         return all;
     }
@@ -338,16 +369,18 @@ final class PipelineLinks implements AutoCloseable {
         private final int peer;
         private final int direction;
         private final boolean cuda;
+        private final Device device;
         private final List<Work> sent = new ArrayList<>();
 
-        RemoteLink(Backend boundary, int peer, int direction, boolean cuda) {
+        RemoteLink(Backend boundary, int peer, int direction, Device device) {
             if (boundary == null) {
                 throw new IllegalStateException("pipeline rank " + group.rank() + " has no neighbour there");
             }
             this.boundary = boundary;
             this.peer = peer;
             this.direction = direction;
-            this.cuda = cuda;
+            this.device = device;
+            this.cuda = device.is_cuda();
         }
 
         private int tag(int microBatch, int part) {
@@ -373,7 +406,6 @@ final class PipelineLinks implements AutoCloseable {
 
         @Override
         public Tensor receive(int microBatch) {
-            Device device = NativeRuntime.device(cuda ? "cuda:0" : "cpu");
             Tensor head = Tensors.on(Tensors.longs(new long[HEADER], HEADER), device);
             awaitPointToPoint(start(() -> boundary.recv(new TensorVector(head), peer, tag(microBatch, 0))), cuda);
             long[] header = new long[HEADER];

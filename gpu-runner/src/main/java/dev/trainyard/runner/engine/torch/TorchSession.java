@@ -92,9 +92,17 @@ final class TorchSession implements EngineSession {
         this.pipelineRank = run.pipeline();
         if (pipelineRank.isDistributed()) {
             requireCrossProcessPipelineSupported();
-            this.blocks = buildModel(data);
-            rankBlocks.add(blocks);
-            this.plan = planPipelineRank();
+            List<StageRange> ranges;
+            if (tensorParallel > 1) {
+                // cut as one process cuts the same tensor-parallel pipeline; only this process's stages get groups
+                ranges = partitionByParameters(pipelineRank.stages());
+                this.blocks = buildSplitModel(ranges);
+            } else {
+                this.blocks = buildModel(data);
+                rankBlocks.add(blocks);
+                ranges = partitionWholeByParameters();
+            }
+            this.plan = planPipelineRank(ranges);
             this.replicas = joinReplicasOfStages();
             return;
         }
@@ -136,8 +144,7 @@ final class TorchSession implements EngineSession {
 
     private void requireCrossProcessPipelineSupported() {
         if (tensorParallel > 1) {
-            throw new SpecException(
-                    "a pipeline spread over processes with parallelism.tensorParallel > 1 is not supported yet");
+            requireTensorParallelSupported();
         }
         if (replica.localReplicas() != 1) {
             throw new SpecException("a pipeline spread over processes needs one replica per process; this process"
@@ -156,43 +163,55 @@ final class TorchSession implements EngineSession {
 
     /**
      * Cuts the model into the whole pipeline's stages by parameter counts (every rank must cut identically, and
-     * profiled times differ between processes), joins the other ranks, and plans this process's stages. Every
-     * block is built, so each rank initialises its blocks exactly as a single process would from the seed; the
-     * blocks of other ranks' stages are left to the garbage collector.
+     * profiled times differ between processes). Every block is built, so each rank initialises its blocks exactly as
+     * a single process would from the seed; the blocks of other ranks' stages are left to the garbage collector.
      */
-    private TrainingPlan planPipelineRank() {
-        totalStages = pipelineRank.stages();
-        if (totalStages > blocks.size()) {
-            throw new SpecException(totalStages + " stages asked for a model of only " + blocks.size() + " blocks");
+    private List<StageRange> partitionWholeByParameters() {
+        if (pipelineRank.stages() > blocks.size()) {
+            throw new SpecException(
+                    pipelineRank.stages() + " stages asked for a model of only " + blocks.size() + " blocks");
         }
         if (!spec.parallelism().balance().equals("params")) {
             listener.onLog("a pipeline spread over processes is cut by parameter counts (balance \"params\"):"
                     + " every process must cut it identically");
         }
-        List<StageRange> ranges = StagePartitioner.byParameters(layout, totalStages);
-        // the squares each stage hands in for the global norm: one per parameter, or, where ZeRO shards the
-        // stage over its replicas, the stage's whole sum (see PipelineStage#reduceScatterGradients)
+        return StagePartitioner.byParameters(layout, pipelineRank.stages());
+    }
+
+    /** Joins the other ranks and plans this process's stages of the whole pipeline's {@code ranges}. */
+    private TrainingPlan planPipelineRank(List<StageRange> ranges) {
+        totalStages = pipelineRank.stages();
+        int ranks = rankBlocks.size();
+        // the squares each stage's each tensor rank hands in for the global norm: one per parameter, or, where ZeRO
+        // shards the stage over its replicas, the lane's whole sum (see PipelineStage#reduceScatterGradients)
         boolean zeroSharded = spec.parallelism().zeroStage() > 0 && replica.processes() > 1;
-        int[] squaresPerStage = new int[totalStages];
+        int[] squaresPerLane = new int[totalStages * ranks];
         for (StageRange range : ranges) {
-            for (ModelBlock block : blocks.subList(range.firstBlock(), range.endBlock())) {
-                squaresPerStage[range.stage()] = zeroSharded
-                        ? 1
-                        : squaresPerStage[range.stage()] + block.parameters().size();
+            for (int r = 0; r < ranks; r++) {
+                int lane = range.stage() * ranks + r;
+                for (ModelBlock block : rankBlocks.get(r).subList(range.firstBlock(), range.endBlock())) {
+                    squaresPerLane[lane] = zeroSharded
+                            ? 1
+                            : squaresPerLane[lane] + block.parameters().size();
+                }
             }
         }
         List<StageRange> mine = ranges.subList(pipelineRank.firstStage(), pipelineRank.endStage());
-        links = new PipelineLinks(
-                pipelineRank,
-                squaresPerStage,
-                NativeRuntime.device(NativeRuntime.deviceName(0)),
-                NativeRuntime.device(NativeRuntime.deviceName(mine.size() - 1)),
-                run.stopSignal()::abandoned,
-                () -> pipeline != null && pipeline.aborted());
         try {
+            links = new PipelineLinks(
+                    pipelineRank,
+                    squaresPerLane,
+                    ranks,
+                    NativeRuntime.device(NativeRuntime.deviceName(0)),
+                    NativeRuntime.device(NativeRuntime.deviceName((mine.size() - 1) * ranks)),
+                    run.stopSignal()::abandoned,
+                    () -> pipeline != null && pipeline.aborted());
             return plan(mine);
         } catch (RuntimeException e) {
-            links.close();
+            if (links != null) {
+                links.close();
+            }
+            stageGroups.forEach(DeviceGroup::closeAll);
             throw e;
         }
     }
@@ -200,16 +219,18 @@ final class TorchSession implements EngineSession {
     /**
      * The processes holding this process's stages in the other replicas (see {@link
      * dev.trainyard.runner.engine.ProcessGrid}): one lane group per local stage, for the gradient average or the
-     * ZeRO shards. Joined after the pipeline's links: each replica's pipeline forms first, whatever the others do.
+     * ZeRO shards; with tensor parallelism one per (local stage, tensor rank), lane s x t + r. Joined after the
+     * pipeline's links: each replica's pipeline forms first, whatever the others do.
      */
     private ReplicaGroup joinReplicasOfStages() {
         if (!replica.isDistributed()) {
             return null;
         }
         try {
-            return new ReplicaGroup(replica, plan.stages().size(), run.stopSignal()::abandoned);
+            return new ReplicaGroup(replica, plan.stages().size(), tensorParallel, run.stopSignal()::abandoned);
         } catch (RuntimeException e) {
             links.close();
+            stageGroups.forEach(DeviceGroup::closeAll);
             throw e;
         }
     }
@@ -237,15 +258,23 @@ final class TorchSession implements EngineSession {
 
     /**
      * Joins each stage's tensor-parallel group (one device per rank) and builds every rank's blocks, each block
-     * holding its rank's slices and the group of the stage it belongs to. Returns rank 0's blocks.
+     * holding its rank's slices and the group of the stage it belongs to. Returns rank 0's blocks. Where the
+     * pipeline spans processes, only this process's stages get groups and devices: the others' blocks are built
+     * (so every block is initialised as in one process) with a group-less place, never run, and dropped.
      */
     private List<ModelBlock> buildSplitModel(List<StageRange> ranges) {
         TensorParallelRank[][] places = new TensorParallelRank[ranges.size()][tensorParallel];
         try {
             for (StageRange range : ranges) {
+                if (!isLocal(range)) {
+                    for (int r = 0; r < tensorParallel; r++) {
+                        places[range.stage()][r] = new TensorParallelRank(r, tensorParallel, null);
+                    }
+                    continue;
+                }
                 List<Device> devices = new ArrayList<>();
                 for (int r = 0; r < tensorParallel; r++) {
-                    devices.add(NativeRuntime.device(NativeRuntime.deviceName(range.stage() * tensorParallel + r)));
+                    devices.add(NativeRuntime.device(NativeRuntime.deviceName(deviceIndex(range, r))));
                 }
                 List<DeviceGroup> group = DeviceGroup.open(
                         devices, DataParallelGroup.DEFAULT_TIMEOUT, () -> pipeline != null && pipeline.aborted());
@@ -266,6 +295,17 @@ final class TorchSession implements EngineSession {
                     ModelFactory.build(spec.model(), training.seed(), block -> places[stageOfBlock[block]][rank]));
         }
         return rankBlocks.get(0);
+    }
+
+    private boolean isLocal(StageRange range) {
+        return !pipelineRank.isDistributed()
+                || range.stage() >= pipelineRank.firstStage() && range.stage() < pipelineRank.endStage();
+    }
+
+    /** This process's device for tensor rank {@code rank} of {@code range}'s stage: its stages count from 0. */
+    private int deviceIndex(StageRange range, int rank) {
+        int firstHere = pipelineRank.isDistributed() ? pipelineRank.firstStage() : 0;
+        return (range.stage() - firstHere) * tensorParallel + rank;
     }
 
     @Override
@@ -299,9 +339,8 @@ final class TorchSession implements EngineSession {
         for (StagePlan stagePlan : plan.stages()) {
             StageRange range = stagePlan.range();
             for (int r = 0; r < tensorParallel; r++) {
-                String device = tensorParallel == 1
-                        ? stagePlan.device()
-                        : NativeRuntime.deviceName(range.stage() * tensorParallel + r);
+                String device =
+                        tensorParallel == 1 ? stagePlan.device() : NativeRuntime.deviceName(deviceIndex(range, r));
                 stages.add(new PipelineStage(
                         range,
                         rankBlocks.get(r).subList(range.firstBlock(), range.endBlock()),
