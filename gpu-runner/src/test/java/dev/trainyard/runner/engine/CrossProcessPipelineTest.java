@@ -47,26 +47,33 @@ class CrossProcessPipelineTest {
     void twoStagesOverTwoProcessesTrainBitwiseLikeOneProcessWithGpipeOneFOneBAndRecomputation() throws Exception {
         for (String schedule : List.of("gpipe", "1f1b")) {
             for (boolean recompute : schedule.equals("1f1b") ? List.of(false, true) : List.of(false)) {
-                JobSpec spec = spec(2, 4, schedule, recompute);
-                String name = schedule + (recompute ? "-recompute" : "");
-                Recorded together = EngineRuns.train(spec, tmp.resolve(name + "-together"));
-                Ranks split = trainSplit(spec, new int[] {1, 1}, name, Optional.empty(), Duration.ofSeconds(60));
-
-                assertThat(split.rankZero().losses()).as(name).hasSize(STEPS).isEqualTo(together.losses());
-                assertThat(split.losses().get(1))
-                        .as(name + ": rank 1 reports the same loss")
-                        .isEqualTo(together.losses());
-                // clipping must act for the global norm to be tested (either rank's own share would be smaller)
-                assertThat(split.gradNorms().get(0))
-                        .anySatisfy(norm -> assertThat(norm).isGreaterThan(1.0));
-                assertThat(split.gradNorms().get(0)).isEqualTo(split.gradNorms().get(1));
-                assertThat(EngineRuns.bitwiseEqual(split.rankZero().parameters(), together.parameters()))
-                        .as(
-                                name + ": max difference %s",
-                                EngineRuns.maxAbsDifference(split.rankZero().parameters(), together.parameters()))
-                        .isTrue();
+                assertTwoProcessesTrainLikeOne(
+                        spec(2, 4, schedule, recompute), schedule + (recompute ? "-recompute" : ""));
             }
         }
+    }
+
+    /**
+     * Trains {@code spec} in one process and split over two, one process per stage group: both ranks report the
+     * losses of the one process, the global gradient norm (with clipping acting), and rank 0 ends with the same
+     * parameters bit for bit.
+     */
+    private void assertTwoProcessesTrainLikeOne(JobSpec spec, String name) throws Exception {
+        Recorded together = EngineRuns.train(spec, tmp.resolve(name + "-together"));
+        Ranks split = trainSplit(spec, new int[] {1, 1}, name, Optional.empty(), Duration.ofSeconds(60));
+
+        assertThat(split.rankZero().losses()).as(name).hasSize(STEPS).isEqualTo(together.losses());
+        assertThat(split.losses().get(1))
+                .as(name + ": rank 1 reports the same loss")
+                .isEqualTo(together.losses());
+        // clipping must act for the global norm to be tested (either rank's own share would be smaller)
+        assertThat(split.gradNorms().get(0)).anySatisfy(norm -> assertThat(norm).isGreaterThan(1.0));
+        assertThat(split.gradNorms().get(0)).isEqualTo(split.gradNorms().get(1));
+        assertThat(EngineRuns.bitwiseEqual(split.rankZero().parameters(), together.parameters()))
+                .as(
+                        name + ": max difference %s",
+                        EngineRuns.maxAbsDifference(split.rankZero().parameters(), together.parameters()))
+                .isTrue();
     }
 
     /** The same through the command line, in two JVMs, as two runners would start it. */
@@ -152,23 +159,7 @@ class CrossProcessPipelineTest {
     @Test
     void tensorParallelStagesOverTwoProcessesTrainBitwiseLikeOneProcessWithGpipeAndOneFOneB() throws Exception {
         for (String schedule : List.of("gpipe", "1f1b")) {
-            JobSpec spec = tensorParallelSpec(schedule);
-            String name = "t2p2-" + schedule;
-            Recorded together = EngineRuns.train(spec, tmp.resolve(name + "-together"));
-            Ranks split = trainSplit(spec, new int[] {1, 1}, name, Optional.empty(), Duration.ofSeconds(60));
-
-            assertThat(split.rankZero().losses()).as(name).hasSize(STEPS).isEqualTo(together.losses());
-            assertThat(split.losses().get(1))
-                    .as(name + ": rank 1 reports the same loss")
-                    .isEqualTo(together.losses());
-            assertThat(split.gradNorms().get(0))
-                    .anySatisfy(norm -> assertThat(norm).isGreaterThan(1.0));
-            assertThat(split.gradNorms().get(0)).isEqualTo(split.gradNorms().get(1));
-            assertThat(EngineRuns.bitwiseEqual(split.rankZero().parameters(), together.parameters()))
-                    .as(
-                            name + ": max difference %s",
-                            EngineRuns.maxAbsDifference(split.rankZero().parameters(), together.parameters()))
-                    .isTrue();
+            assertTwoProcessesTrainLikeOne(tensorParallelSpec(schedule), "t2p2-" + schedule);
         }
     }
 
