@@ -58,7 +58,11 @@ class PipelineReplicasTest {
 
     /** What process 0 recorded, and every process's losses and gradient norms. */
     private record Grid(
-            Recorded processZero, List<List<Double>> losses, List<List<Double>> gradNorms, List<String> logs) {}
+            Recorded processZero,
+            List<List<Double>> losses,
+            List<List<Double>> gradNorms,
+            List<String> logs,
+            List<DeviceMemory> memory) {}
 
     @BeforeAll
     static void trainOnOneDevice() {
@@ -100,6 +104,22 @@ class PipelineReplicasTest {
                 .allSatisfy(line -> assertThat(line).contains("(ZeRO " + zero + " over 2 processes"));
         if (zero == 3) {
             assertHoldsHalfOfItsStageBetweenSteps(grid.logs());
+        }
+        // each process's stage state at its peak (at ZeRO 3 sampled after each block's backward) within 15% of its
+        // plan, as MemoryPlanCheckTest checks it in one process
+        assertThat(grid.memory())
+                .as("one report per process, after its first step")
+                .hasSize(4);
+        for (DeviceMemory device : grid.memory()) {
+            // the figures, for the record (docs/design/engine.md quotes them)
+            System.out.printf(
+                    "grid memory %s: stage %d measured %d bytes, plan %d (%.3f)%n",
+                    name,
+                    device.stage(),
+                    device.measuredStateBytes(),
+                    device.planStateBytes(),
+                    device.measuredOverPlan());
+            assertThat(device.measuredOverPlan()).as("%s: %s", name, device).isBetween(0.85, 1.15);
         }
         // clipping at 1.0 must act for the global norm to be tested (one stage's or one replica's share differs)
         assertThat(grid.gradNorms().get(0)).anySatisfy(norm -> assertThat(norm).isGreaterThan(1.0));
@@ -252,6 +272,7 @@ class PipelineReplicasTest {
         List<List<Double>> losses = new ArrayList<>();
         List<List<Double>> gradNorms = new ArrayList<>();
         List<String> logs = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<DeviceMemory> memory = java.util.Collections.synchronizedList(new ArrayList<>());
         ExecutorService threads = Executors.newFixedThreadPool(grid.processes());
         List<CompletableFuture<TrainingResult>> processes = new ArrayList<>();
         for (int process = 0; process < grid.processes(); process++) {
@@ -269,6 +290,11 @@ class PipelineReplicasTest {
                 @Override
                 public void onLog(String line) {
                     logs.add(line);
+                }
+
+                @Override
+                public void onMemory(long step, List<DeviceMemory> devices) {
+                    memory.addAll(devices);
                 }
             };
             TrainingRun run = TrainingRun.of(
@@ -295,6 +321,6 @@ class PipelineReplicasTest {
         java.util.Map<String, float[]> parameters =
                 zero.exportedModel().map(EngineRuns::parametersIn).orElse(java.util.Map.of());
         Recorded recorded = new Recorded(zero, losses.get(0), List.of(), parameters, null);
-        return new Grid(recorded, losses, gradNorms, logs);
+        return new Grid(recorded, losses, gradNorms, logs, List.copyOf(memory));
     }
 }
