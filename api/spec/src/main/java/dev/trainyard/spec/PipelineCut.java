@@ -6,9 +6,9 @@ import java.util.List;
 /**
  * When a job's pipeline may be cut between stages over several runners: a multi-node job of single-device stages
  * (tensorParallel 1), at least two of them, in one or more data-parallel replicas (gpus = stages x dataParallel), not
- * elastic, at ZeRO 0-2 when replicated. The engine does not yet cut a pipeline of tensor-parallel stages between
- * processes, nor
- * gathers ZeRO 3 parameters over a cut pipeline's replicas; such jobs spread only whole replicas over runners.
+ * elastic, at any ZeRO stage (at ZeRO 3 each stage's runners gather its parameters block by block among themselves).
+ * The engine does not yet cut a pipeline of tensor-parallel stages between
+ * processes; such jobs spread only whole replicas over runners.
  */
 public final class PipelineCut {
     private PipelineCut() {}
@@ -23,7 +23,6 @@ public final class PipelineCut {
                 && p.dataParallel() != null
                 && p.dataParallel() >= 1
                 && p.tensorParallelOrDefault() == 1
-                && (p.dataParallel() == 1 || p.zeroStage() <= 2)
                 && r.gpus() != null
                 && r.gpus().equals(r.minGpus())
                 && MemoryPlan.stages(spec) >= 2
@@ -36,11 +35,13 @@ public final class PipelineCut {
     }
 
     /**
-     * Each stage's device memory by the plan a lone process of the job would have ({@link ProcessLayout#perStage}),
-     * in stage order; zeros when only the model file knows the layout.
+     * Each stage's device memory in stage order ({@link ProcessLayout#perStage}), for a process holding one replica's
+     * share of it: cut, each stage's d replicas are d processes sharing its ZeRO state (at ZeRO 3 each holds 1/d of
+     * its parameters plus the blocks it has gathered); placed whole, k replicas in one process share it over d/k
+     * processes, which k of these replicas' figures cover. Empty when only the model file knows the layout.
      */
     public static List<MemoryEstimate> perStage(JobSpec spec) {
-        return new ProcessLayout(1, 1).perStage(spec, MemoryPlan.stages(spec));
+        return new ProcessLayout(Math.max(1, replicas(spec)), 1).perStage(spec, MemoryPlan.stages(spec));
     }
 
     /** {@link #perStage} as bytes, one per stage, 0 where unknown. */

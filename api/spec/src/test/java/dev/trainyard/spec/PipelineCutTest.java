@@ -41,20 +41,57 @@ class PipelineCutTest {
     }
 
     @Test
-    void replicasOfAPipelineOfOneDeviceStagesMayBeCutBetweenRunnersBelowZeroThree() {
+    void replicasOfAPipelineOfOneDeviceStagesMayBeCutBetweenRunnersAtEveryZeroStage() {
         String twoReplicas = THREE_STAGES
                 .replace("\"gpus\": 3", "\"gpus\": 6")
                 .replace("\"training\"", "\"parallelism\": {\"dataParallel\": 2, \"zero\": 2}, \"training\"");
         JobSpec spec = JobSpecValidator.normalize(SpecDocument.parse(twoReplicas));
-        JobSpec zeroThree =
-                JobSpecValidator.normalize(SpecDocument.parse(twoReplicas.replace("\"zero\": 2", "\"zero\": 3")));
 
         assertThat(PipelineCut.allowed(spec)).isTrue();
         assertThat(PipelineCut.replicas(spec)).isEqualTo(2);
         assertThat(PipelineCut.stageBytes(spec)).hasSize(3);
-        assertThat(PipelineCut.allowed(zeroThree))
-                .as("ZeRO 3 replicas are spread whole: the engine gathers no parameters over a cut pipeline")
-                .isFalse();
+        for (int zero = 0; zero <= 3; zero++) {
+            JobSpec atZero = JobSpecValidator.normalize(
+                    SpecDocument.parse(twoReplicas.replace("\"zero\": 2", "\"zero\": " + zero)));
+            assertThat(PipelineCut.allowed(atZero)).as("ZeRO %d", zero).isTrue();
+        }
+    }
+
+    /**
+     * Cut, a stage's two replicas are two processes sharing its state: at ZeRO 3 each holds half of the stage's
+     * parameters and gradients plus the blocks it gathers (the running one and the next, and the running one's
+     * gradients), as a whole replica's stage over two processes does; a lone process's plan would count them whole.
+     * So a stage of several blocks needs less at ZeRO 3 than at ZeRO 2.
+     */
+    @Test
+    void aCutZeroThreeStageCountsItsShareOfTheParametersPlusTheGatheredBlocks() {
+        // 12 blocks (embedding, 10 layers, head) in 3 stages of 4 or so, 2 replicas
+        String twoReplicas = THREE_STAGES
+                .replace("\"layers\": 1, \"dModel\": 16", "\"layers\": 10, \"dModel\": 64")
+                .replace("\"gpus\": 3", "\"gpus\": 6")
+                .replace("\"training\"", "\"parallelism\": {\"dataParallel\": 2, \"zero\": 3}, \"training\"");
+        JobSpec zeroThree = JobSpecValidator.normalize(SpecDocument.parse(twoReplicas));
+        JobSpec zeroTwo =
+                JobSpecValidator.normalize(SpecDocument.parse(twoReplicas.replace("\"zero\": 3", "\"zero\": 2")));
+
+        List<MemoryEstimate> cut = PipelineCut.perStage(zeroThree);
+        assertThat(cut).hasSize(3).isEqualTo(MemoryPlan.perStage(zeroThree, 3));
+        List<MemoryEstimate> lone = new ProcessLayout(1, 1).perStage(zeroThree, 3);
+        List<MemoryEstimate> cutZeroTwo = PipelineCut.perStage(zeroTwo);
+        for (int stage = 0; stage < 3; stage++) {
+            MemoryEstimate mine = cut.get(stage);
+            long whole = lone.get(stage).parameterBytes();
+            assertThat(mine.parameterBytes()).as("stage %d", stage).isLessThan(whole);
+            assertThat(mine.gradientBytes()).as("stage %d", stage).isLessThan(whole);
+            assertThat(mine.optimizerBytes())
+                    .as("stage %d: half of the moments", stage)
+                    .isLessThanOrEqualTo(lone.get(stage).optimizerBytes() / 2 + 8);
+            assertThat(mine.totalBytes())
+                    .as("stage %d", stage)
+                    .isLessThan(cutZeroTwo.get(stage).totalBytes());
+        }
+        assertThat(PipelineCut.stageBytes(zeroThree))
+                .isEqualTo(cut.stream().map(MemoryEstimate::totalBytes).toList());
     }
 
     @Test

@@ -137,7 +137,7 @@ public class JobPlanner {
     /**
      * Why one data-parallel replica of a multi-node job cannot sit on any runner of the pools it may run in: a replica
      * (tensorParallel x stages devices) is never cut between runners unless it is a pipeline of single-device stages,
-     * at ZeRO 0-2 when replicated ({@link PipelineCut}). Empty when it can, or when a pool has no active runner to judge by.
+     * at any ZeRO stage ({@link PipelineCut}). Empty when it can, or when a pool has no active runner to judge by.
      */
     public Optional<ApiException.InvalidInput> replicaMisfit(JobSpec spec) {
         int replica = ProcessLayout.replicaDevices(spec);

@@ -150,10 +150,6 @@ final class TorchSession implements EngineSession {
             throw new SpecException("a pipeline spread over processes needs one replica per process; this process"
                     + " was given " + replica.localReplicas());
         }
-        if (replica.isDistributed() && spec.parallelism().zeroStage() >= 3) {
-            throw new SpecException("parallelism.zeroStage 3 is not supported with a pipeline spread over processes"
-                    + " (its block-by-block gathering runs inside one process's pipeline): use ZeRO 0, 1 or 2");
-        }
         Integer stages = spec.parallelism().stages();
         if (stages == null || stages != pipelineRank.stages()) {
             throw new SpecException("parallelism.stages is " + stages + " but this process was given stages of a"
