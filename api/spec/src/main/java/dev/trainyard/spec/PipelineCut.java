@@ -4,11 +4,11 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * When a job's pipeline may be cut between stages over several runners: a multi-node job of single-device stages
- * (tensorParallel 1), at least two of them, in one or more data-parallel replicas (gpus = stages x dataParallel), not
- * elastic, at ZeRO 0-2 when replicated. The engine does not yet cut a pipeline of tensor-parallel stages between
- * processes, nor
- * gathers ZeRO 3 parameters over a cut pipeline's replicas; such jobs spread only whole replicas over runners.
+ * When a job's pipeline may be cut between stages over several runners: a multi-node job of at least two stages, each
+ * stage a tensor-parallel group of t devices (tensorParallel, 1 for single-device stages) that always sits inside one
+ * runner, in one or more data-parallel replicas (gpus = t x stages x dataParallel), not elastic, at ZeRO 0-2 when
+ * replicated. The engine does not yet gather ZeRO 3 parameters over a cut pipeline's replicas; such jobs spread only
+ * whole replicas over runners.
  */
 public final class PipelineCut {
     private PipelineCut() {}
@@ -22,12 +22,11 @@ public final class PipelineCut {
                 && Boolean.TRUE.equals(r.multiNode())
                 && p.dataParallel() != null
                 && p.dataParallel() >= 1
-                && p.tensorParallelOrDefault() == 1
                 && (p.dataParallel() == 1 || p.zeroStage() <= 2)
                 && r.gpus() != null
                 && r.gpus().equals(r.minGpus())
                 && MemoryPlan.stages(spec) >= 2
-                && MemoryPlan.stages(spec) * p.dataParallel() == r.gpus();
+                && MemoryPlan.stages(spec) * p.tensorParallelOrDefault() * p.dataParallel() == r.gpus();
     }
 
     /** The job's data-parallel replicas, each cut the same way. */
@@ -35,8 +34,14 @@ public final class PipelineCut {
         return spec.parallelism().dataParallel();
     }
 
+    /** Devices of one stage, its tensor-parallel group: they are never split between runners. */
+    public static int tensorParallel(JobSpec spec) {
+        return spec.parallelism().tensorParallelOrDefault();
+    }
+
     /**
-     * Each stage's device memory by the plan a lone process of the job would have ({@link ProcessLayout#perStage}),
+     * Each stage's device memory, per device of its tensor-parallel group (each holds its 1/t of the split tensors
+     * and the whole replicated ones), by the plan a lone process of the job would have ({@link ProcessLayout#perStage}),
      * in stage order; zeros when only the model file knows the layout.
      */
     public static List<MemoryEstimate> perStage(JobSpec spec) {
