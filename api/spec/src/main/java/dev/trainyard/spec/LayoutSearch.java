@@ -208,9 +208,10 @@ public final class LayoutSearch {
         }
         for (MemoryEstimate stage : PipelineCut.perStage(layout)) {
             List<MemoryEstimate> alone = Collections.nCopies(PipelineCut.tensorParallel(layout), stage);
-            // a runner of fewer devices than the group can never hold it (the fit check alone would not say so)
+            // a runner that reported fewer devices than the group never holds it (the fit check alone would not say
+            // so); one that reported none is never judged too small
             if (pool.runners().stream()
-                    .noneMatch(r -> r.devices().size() >= alone.size()
+                    .noneMatch(r -> (r.devices().isEmpty() || r.devices().size() >= alone.size())
                             && DeviceMemoryFit.shortfall(alone, r.devices()).isEmpty())) {
                 return false;
             }
