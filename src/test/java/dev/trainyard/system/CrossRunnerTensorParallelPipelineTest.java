@@ -76,9 +76,9 @@ class CrossRunnerTensorParallelPipelineTest {
         assertThat(ElasticJobTest.logLines(platform, job.getId()))
                 .as("each runner holds one stage on its two devices")
                 .anyMatch(l -> l.startsWith("[rank 0] attempt 1 starting on 2 device(s), pipeline stages 0-0 of 2"
-                        + " (pipeline rank 0 of 2)"))
+                        + " (pipeline rank 0 of 2), each stage tensor-parallel over 2 devices"))
                 .anyMatch(l -> l.startsWith("[rank 1] attempt 1 starting on 2 device(s), pipeline stages 1-1 of 2"
-                        + " (pipeline rank 1 of 2)"));
+                        + " (pipeline rank 1 of 2), each stage tensor-parallel over 2 devices"));
 
         Job done = platform.awaitJob(job.getId(), j -> j.getFinishedAt() != null, Duration.ofMinutes(3));
 

@@ -3,10 +3,13 @@ package dev.trainyard.scheduler;
 import static dev.trainyard.scheduler.Outcomes.assertWaits;
 import static dev.trainyard.scheduler.PipelinePlacementTest.MIB;
 import static dev.trainyard.scheduler.PipelinePlacementTest.nodes;
+import static dev.trainyard.scheduler.Scenario.NOW;
+import static dev.trainyard.scheduler.Scenario.attempt;
 import static dev.trainyard.scheduler.Scenario.job;
 import static dev.trainyard.scheduler.Scenario.snapshot;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -165,5 +168,27 @@ class TensorParallelPipelinePlacementTest {
                 .job(job(1).pool("a").tensorParallelPipelineOf(2, 1, MIB, MIB));
 
         assertWaits(scenario.decide(), 1, PendingReason.WAITING_FOR_GPUS);
+    }
+
+    @Test
+    void theStartEstimateWaitsForWholeStageGroupsNotGpuCounts() {
+        // by GPU count 4 are free at one hour (runner 1's first, runner 2's two, runner 3's one), but then only runner
+        // 2 holds a 2-GPU stage; runner 1 holds the second when its other GPU frees at two hours
+        Decision decision = snapshot()
+                .pool("a", "cpu", 1)
+                .runner(1, "a", 2, 0)
+                .runner(2, "a", 2, 0)
+                .runner(3, "a", 1)
+                .running(
+                        attempt(10).pool("a").on(1, 1).priority(Priority.URGENT).endsIn(Duration.ofMinutes(30)))
+                .running(
+                        attempt(11).pool("a").on(1, 1).priority(Priority.URGENT).endsIn(Duration.ofHours(2)))
+                .running(
+                        attempt(12).pool("a").on(2, 2).priority(Priority.URGENT).endsIn(Duration.ofHours(1)))
+                .job(job(1).pool("a").tensorParallelPipelineOf(2, 1, MIB, MIB))
+                .decide();
+
+        assertThat(assertWaits(decision, 1, PendingReason.WAITING_FOR_GPUS).estimatedStart())
+                .isEqualTo(NOW.plus(Duration.ofHours(2)));
     }
 }
