@@ -220,6 +220,20 @@ class LayoutSearchTest {
     }
 
     @Test
+    void aMultiNodeJobIsProposedATensorParallelCutWhereOnlyHalfStagesFitADevice() {
+        JobSpec multiNode = withMultiNode(ONE_DEVICE);
+        long stage = need(JobSpecValidator.normalize(withMultiNode(layout(2, 2, 1, 0))));
+        LayoutSearch.Pool pool = pool("p", "1.00", runner("a", "cuda", 2, stage), runner("b", "cuda", 2, stage));
+
+        LayoutSearch.Proposal proposal =
+                LayoutSearch.smallest(multiNode, List.of(pool)).orElseThrow();
+
+        assertThat(proposal).isEqualTo(new LayoutSearch.Proposal("p", 2, 2, 1, 0, 4, stage, true));
+        assertThat(PipelineCut.allowed(JobSpecValidator.normalize(proposal.applyTo(multiNode))))
+                .isTrue();
+    }
+
+    @Test
     void aLayoutOfAsManyDevicesThatKeepsEachReplicaOnOneRunnerComesBeforeACut() {
         // a two-device runner holds the two-stage replica whole: no cut is proposed, and multiNode is dropped
         JobSpec multiNode = withMultiNode(ONE_DEVICE);
