@@ -6,10 +6,12 @@ import java.util.function.IntUnaryOperator;
 
 /**
  * All-or-nothing placement of a pipeline cut between stages, in one or more data-parallel replicas. One replica's
- * cut goes stage by stage: each next runner is the one that holds the most of the stages still unplaced (by its GPUs and by the memory its devices report), ties to
- * the tightest fit, then the lowest position. Neighbouring stages so stay together and the gang uses few runners;
- * a runner that holds every stage takes the whole pipeline, as the best fit of a job on one runner would. Node
- * rank r of the gang holds the stages right after rank r - 1's, one per GPU.
+ * cut goes stage by stage: each next runner is the one that holds the most of the stages still unplaced (by its GPUs
+ * and by the memory its devices report), ties to the tightest fit, then the lowest position. Neighbouring stages so
+ * stay together and the gang uses few runners; a runner that holds every stage takes the whole pipeline, as the best
+ * fit of a job on one runner would. A stage is a tensor-parallel group of t GPUs that is never split between runners:
+ * node rank r of the gang holds the stages right after rank r - 1's, t GPUs each, and a runner's GPUs beyond a
+ * multiple of t stay free.
  */
 final class PipelineAllocator {
     private PipelineAllocator() {}
@@ -32,7 +34,10 @@ final class PipelineAllocator {
         if (first == null) {
             return null;
         }
-        Gang all = cutEveryReplica(pool, room, stages, first.gpus(), first.positions(), used);
+        int[] firstShape = Arrays.stream(first.gpus())
+                .map(g -> g / stages.tensorParallel())
+                .toArray();
+        Gang all = cutEveryReplica(pool, room, stages, firstShape, first.positions(), used);
         if (all != null || stages.replicas() == 1) {
             return all;
         }
@@ -62,7 +67,9 @@ final class PipelineAllocator {
         int from = 0;
         if (firstPositions != null) {
             System.arraycopy(firstPositions, 0, positions, 0, ranks);
-            System.arraycopy(shape, 0, gpus, 0, ranks);
+            for (int rank = 0; rank < ranks; rank++) {
+                gpus[rank] = shape[rank] * stages.tensorParallel();
+            }
             from = 1;
         }
         for (int replica = from; replica < stages.replicas(); replica++) {
@@ -73,7 +80,7 @@ final class PipelineAllocator {
                 }
                 used[pos] = true;
                 positions[replica * ranks + rank] = pos;
-                gpus[replica * ranks + rank] = shape[rank];
+                gpus[replica * ranks + rank] = shape[rank] * stages.tensorParallel();
             }
         }
         return new Gang(positions, gpus, stages.gpus());
@@ -86,7 +93,7 @@ final class PipelineAllocator {
         for (int pos = 0; pos < pool.free.length; pos++) {
             int gpusThere = room.applyAsInt(pos);
             if (!used[pos]
-                    && pool.memory[pos].stagesHeld(stages, first, Math.min(count, gpusThere)) == count
+                    && pool.memory[pos].stagesHeld(stages, first, Math.min(count, stages.stagesOn(gpusThere))) == count
                     && (best < 0 || gpusThere < room.applyAsInt(best))) {
                 best = pos;
             }
@@ -98,9 +105,9 @@ final class PipelineAllocator {
     private static Gang wholeReplicas(PoolState pool, IntUnaryOperator room, PipelineStages stages) {
         int[] available = new int[pool.free.length];
         for (int pos = 0; pos < available.length; pos++) {
-            available[pos] = pool.memory[pos].replicasHeld(stages, room.applyAsInt(pos)) * stages.count();
+            available[pos] = pool.memory[pos].replicasHeld(stages, room.applyAsInt(pos)) * stages.replicaGpus();
         }
-        return GangAllocator.placeOn(available, stages.gpus(), true, stages.count());
+        return GangAllocator.placeOn(available, stages.gpus(), true, stages.replicaGpus());
     }
 
     /** One replica's cut, in stage order, over runners not yet {@code used} (marked used now); null when none fits. */
@@ -114,7 +121,7 @@ final class PipelineAllocator {
             int bestHeld = 0;
             for (int pos = 0; pos < runners; pos++) {
                 int gpusThere = room.applyAsInt(pos);
-                int held = used[pos] ? 0 : pool.memory[pos].stagesHeld(stages, first, gpusThere);
+                int held = used[pos] ? 0 : pool.memory[pos].stagesHeld(stages, first, stages.stagesOn(gpusThere));
                 if (held > bestHeld || (held == bestHeld && held > 0 && gpusThere < room.applyAsInt(best))) {
                     best = pos;
                     bestHeld = held;
@@ -125,10 +132,10 @@ final class PipelineAllocator {
             }
             used[best] = true;
             positions[ranks] = best;
-            gpus[ranks++] = bestHeld;
+            gpus[ranks++] = bestHeld * stages.tensorParallel();
             first += bestHeld;
         }
-        return new Gang(Arrays.copyOf(positions, ranks), Arrays.copyOf(gpus, ranks), stages.count());
+        return new Gang(Arrays.copyOf(positions, ranks), Arrays.copyOf(gpus, ranks), stages.replicaGpus());
     }
 
     /** Whether an empty pool, all its GPUs free, could hold the pipeline. */
@@ -136,32 +143,49 @@ final class PipelineAllocator {
         return place(pool, pos -> pool.capacity[pos], stages) != null;
     }
 
-    /** Why an empty pool cannot hold the pipeline: too few GPUs, or a stage no runner's devices hold. */
+    /**
+     * Why an empty pool cannot hold the pipeline: too few GPUs, no runner with a stage's t GPUs, a stage no runner's
+     * devices hold, or runners that together hold too few whole stages.
+     */
     static String whyNot(PoolState pool, PipelineStages stages) {
+        int t = stages.tensorParallel();
+        String each = t == 1 ? "one each" : "a tensor-parallel group of " + t + " GPUs each, each group on one runner";
         if (pool.totalCapacity < stages.gpus()) {
             String layout = stages.replicas() == 1 ? "" : " x " + stages.replicas() + " replicas";
-            return "its " + stages.count() + " pipeline stages" + layout + " need " + stages.gpus()
-                    + " GPUs, one each; pool "
-                    + pool.pool.name() + " has " + pool.totalCapacity + " on schedulable runners";
+            return "its " + stages.count() + " pipeline stages" + layout + " need " + stages.gpus() + " GPUs, " + each
+                    + "; pool " + pool.pool.name() + " has " + pool.totalCapacity + " on schedulable runners";
+        }
+        if (pool.largestRunner < t) {
+            return "its pipeline stages are tensor-parallel groups of " + t + " GPUs, each on one runner; the largest"
+                    + " schedulable runner in pool " + pool.pool.name() + " has " + pool.largestRunner;
         }
         for (int stage = 0; stage < stages.count(); stage++) {
             if (!anyRunnerHolds(pool, stages, stage)) {
-                return "pipeline stage " + stage + " needs " + mib(stages.bytes(stage))
-                        + " of device memory; no schedulable runner of pool " + pool.pool.name() + " has a device"
-                        + " that holds it (the largest has " + mib(largestDevice(pool)) + ")";
+                String need = t == 1
+                        ? " of device memory; no schedulable runner of pool " + pool.pool.name() + " has a device"
+                                + " that holds it (the largest has "
+                        : " on each of the " + t + " GPUs of its tensor-parallel group; no schedulable runner of pool "
+                                + pool.pool.name() + " has " + t + " devices that hold it (the largest device has ";
+                return "pipeline stage " + stage + " needs " + mib(stages.bytes(stage)) + need
+                        + mib(largestDevice(pool)) + ")";
             }
         }
+        String whole = t == 1
+                ? "runners whose devices share memory hold fewer stages than GPUs"
+                : "a runner holds only whole " + t + "-GPU stage groups (GPUs beyond a multiple of " + t
+                        + " stay unused), and runners whose devices share memory hold fewer";
         return stages.replicas() == 1
                 ? "the " + stages.count() + " pipeline stages fit no set of schedulable runners of pool "
-                        + pool.pool.name() + " together: runners whose devices share memory hold fewer stages than GPUs"
+                        + pool.pool.name() + " together: " + whole
                 : "the " + stages.replicas() + " replicas of " + stages.count() + " pipeline stages fit no set of"
                         + " schedulable runners of pool " + pool.pool.name() + ": each replica's cut needs runners of"
-                        + " its own, all cut the same way, within their devices' memory";
+                        + " its own, all cut the same way, within their devices' memory"
+                        + (t == 1 ? "" : "; " + whole);
     }
 
     private static boolean anyRunnerHolds(PoolState pool, PipelineStages stages, int stage) {
         for (int pos = 0; pos < pool.capacity.length; pos++) {
-            if (pool.memory[pos].stagesHeld(stages, stage, Math.min(1, pool.capacity[pos])) == 1) {
+            if (pool.memory[pos].stagesHeld(stages, stage, Math.min(1, stages.stagesOn(pool.capacity[pos]))) == 1) {
                 return true;
             }
         }

@@ -4,12 +4,13 @@ import java.util.List;
 
 /**
  * A pipeline that may be cut between stages over several runners, in {@code replicas} data-parallel replicas: stage
- * s takes one GPU (tensorParallel 1) and needs {@code stageBytes[s]} bytes of device memory by the job's memory plan
- * (0 where the plan is unknown). Stages keep their order: runner rank r of a replica holds the stages right after
- * rank r - 1's, and every replica is cut the same way (the engine's process grid gives each pipeline rank the same
- * stages in every replica).
+ * s is a tensor-parallel group of {@code tensorParallel} GPUs, which always sit on one runner, and each of them needs
+ * {@code stageBytes[s]} bytes of device memory by the job's memory plan for that group width (0 where the plan is
+ * unknown). Stages keep their order: runner rank r of a replica holds the stages right after rank r - 1's, k stages
+ * on k x tensorParallel GPUs, and every replica is cut the same way (the engine's process grid gives each pipeline
+ * rank the same stages in every replica).
  */
-public record PipelineStages(List<Long> stageBytes, int replicas) {
+public record PipelineStages(List<Long> stageBytes, int replicas, int tensorParallel) {
 
     public PipelineStages {
         stageBytes = List.copyOf(stageBytes);
@@ -19,22 +20,41 @@ public record PipelineStages(List<Long> stageBytes, int replicas) {
         if (replicas < 1) {
             throw new IllegalArgumentException("a pipeline needs at least 1 replica, not " + replicas);
         }
+        if (tensorParallel < 1) {
+            throw new IllegalArgumentException("a stage needs at least 1 GPU, not " + tensorParallel);
+        }
     }
 
-    /** One replica's pipeline. */
+    /** Replicas of a pipeline of single-GPU stages. */
+    public PipelineStages(List<Long> stageBytes, int replicas) {
+        this(stageBytes, replicas, 1);
+    }
+
+    /** One replica's pipeline of single-GPU stages. */
     public PipelineStages(List<Long> stageBytes) {
-        this(stageBytes, 1);
+        this(stageBytes, 1, 1);
     }
 
     int count() {
         return stageBytes.size();
     }
 
-    /** GPUs of the whole job: every replica's stages. */
+    /** GPUs of the whole job: every replica's stages, each of tensorParallel GPUs. */
     int gpus() {
-        return count() * replicas;
+        return replicaGpus() * replicas;
     }
 
+    /** GPUs of one replica's pipeline. */
+    int replicaGpus() {
+        return count() * tensorParallel;
+    }
+
+    /** Whole stages that {@code gpus} GPUs of one runner hold: a stage's group is never split. */
+    int stagesOn(int gpus) {
+        return gpus / tensorParallel;
+    }
+
+    /** Bytes each GPU of stage {@code stage}'s group needs. */
     long bytes(int stage) {
         return stageBytes.get(stage);
     }

@@ -14,36 +14,39 @@ public record RunnerMemory(Long deviceBytes, boolean shared) {
     }
 
     /**
-     * How many of {@code stages} from {@code first} on, at most {@code gpus}, these devices hold: shared memory
-     * must hold the stages together, separate devices one stage each.
+     * How many of {@code stages} from {@code first} on, at most {@code slots} of them (whole stages its GPUs hold,
+     * {@link PipelineStages#stagesOn}), these devices hold: shared memory must hold the stages together, each stage
+     * as many times as it has GPUs; separate devices hold a stage where one device holds one GPU's share of it.
      */
-    int stagesHeld(PipelineStages stages, int first, int gpus) {
+    int stagesHeld(PipelineStages stages, int first, int slots) {
         long together = 0;
         int held = 0;
-        while (held < gpus && first + held < stages.count()) {
+        while (held < slots && first + held < stages.count()) {
             long need = stages.bytes(first + held);
-            if (deviceBytes != null && (shared ? together + need : need) > deviceBytes) {
+            long stageTogether = need * stages.tensorParallel();
+            if (deviceBytes != null && (shared ? together + stageTogether : need) > deviceBytes) {
                 break;
             }
-            together += need;
+            together += stageTogether;
             held++;
         }
         return held;
     }
 
     /**
-     * How many whole replicas of {@code stages}, at most {@code gpus / stages}, these devices hold: separate devices
-     * hold every replica that fits one stage per device, shared memory only as many as it holds together.
+     * How many whole replicas of {@code stages}, at most {@code gpus} / a replica's GPUs, these devices hold: separate
+     * devices hold every replica whose stages each fit a device per GPU, shared memory only as many as it holds
+     * together.
      */
     int replicasHeld(PipelineStages stages, int gpus) {
-        int byGpus = gpus / stages.count();
+        int byGpus = gpus / stages.replicaGpus();
         if (byGpus == 0 || stagesHeld(stages, 0, stages.count()) < stages.count()) {
             return 0;
         }
         if (deviceBytes == null || !shared) {
             return byGpus;
         }
-        long replica = stages.stageBytes().stream().mapToLong(Long::longValue).sum();
+        long replica = stages.stageBytes().stream().mapToLong(Long::longValue).sum() * stages.tensorParallel();
         return replica == 0 ? byGpus : (int) Math.min(byGpus, deviceBytes / replica);
     }
 }

@@ -95,11 +95,14 @@ public final class ClusterGenerator {
         }
         // a third of those of an even 4 GPUs or more are two replicas, each cut the same way
         int replicas = gpus >= 4 && gpus % 2 == 0 && layouts.nextInt(3) == 0 ? 2 : 1;
+        // and a third of those whose replica has 4 GPUs or an even number above are of two-GPU tensor-parallel stages
+        int perReplica = gpus / replicas;
+        int t = perReplica >= 4 && perReplica % 2 == 0 && layouts.nextInt(3) == 0 ? 2 : 1;
         List<Long> stages = new ArrayList<>();
-        for (int s = 0; s < gpus / replicas; s++) {
+        for (int s = 0; s < perReplica / t; s++) {
             stages.add((1 + layouts.nextInt(4)) * MIB);
         }
-        return new PipelineStages(stages, replicas);
+        return new PipelineStages(stages, replicas, t);
     }
 
     private List<Pool> pools() {

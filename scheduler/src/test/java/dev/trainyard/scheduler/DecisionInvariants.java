@@ -78,22 +78,25 @@ final class DecisionInvariants {
             int replicas = 0;
             List<Integer> cut = new ArrayList<>();
             Set<List<Integer>> cuts = new HashSet<>();
+            int t = stages.tensorParallel();
             for (NodeAssignment node : placement.nodes()) {
                 RunnerMemory memory = runners.get(node.runnerId()).memory();
-                if (first == 0 && node.gpus() >= stages.count()) {
-                    assertThat(memory.replicasHeld(stages, node.gpus()) * stages.count())
+                assertThat(node.gpus() % t)
+                        .as("runner %d holds whole %d-GPU stage groups", node.runnerId(), t)
+                        .isZero();
+                int held = node.gpus() / t;
+                if (first == 0 && held >= stages.count()) {
+                    assertThat(memory.replicasHeld(stages, node.gpus()) * stages.replicaGpus())
                             .as("whole replicas on runner %d (%s)", node.runnerId(), memory)
                             .isEqualTo(node.gpus());
-                    replicas += node.gpus() / stages.count();
+                    replicas += held / stages.count();
                     continue;
                 }
-                assertThat(memory.stagesHeld(stages, first, node.gpus()))
-                        .as(
-                                "stages %d to %d on runner %d (%s)",
-                                first, first + node.gpus() - 1, node.runnerId(), memory)
-                        .isEqualTo(node.gpus());
-                first += node.gpus();
-                cut.add(node.gpus());
+                assertThat(memory.stagesHeld(stages, first, held))
+                        .as("stages %d to %d on runner %d (%s)", first, first + held - 1, node.runnerId(), memory)
+                        .isEqualTo(held);
+                first += held;
+                cut.add(held);
                 if (first == stages.count()) {
                     replicas++;
                     cuts.add(List.copyOf(cut));

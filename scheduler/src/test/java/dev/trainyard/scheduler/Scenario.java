@@ -197,6 +197,18 @@ final class Scenario {
             return this;
         }
 
+        /**
+         * {@code replicas} replicas of a pipeline whose stages are tensor-parallel groups of {@code t} GPUs, each GPU
+         * of stage s needing {@code stageBytes[s]}.
+         */
+        JobBuilder tensorParallelPipelineOf(int t, int replicas, Long... stageBytes) {
+            multiNode = true;
+            gpus = stageBytes.length * t * replicas;
+            replicaGpus = replicas == 1 ? 1 : stageBytes.length * t;
+            pipeline = new PipelineStages(List.of(stageBytes), replicas, t);
+            return this;
+        }
+
         /** On one runner, in whole data-parallel replicas of {@code gpus} GPUs each. */
         JobBuilder oneRunnerReplicasOf(int gpus) {
             replicaGpus = gpus;

@@ -352,22 +352,18 @@ public final class JobSpecValidator {
     }
 
     /**
-     * multiNode with one replica spreads its pipeline's stages over runners ({@link PipelineCut}): the engine cuts a
-     * pipeline between processes only where each stage is one device and the job is not elastic.
+     * multiNode with one replica spreads its pipeline's stages over runners ({@link PipelineCut}), each stage's
+     * tensor-parallel group within one runner: it needs at least two stages and a job that is not elastic.
      */
     private static void checkStagesAcrossRunners(int tp, Resources r, Violations v) {
-        if (tp > 1) {
+        if (r.gpus() / tp < 2) {
             v.add(
                     "resources.multiNode",
-                    "with dataParallel 1 spreads one pipeline's stages over runners, which needs"
-                            + " parallelism.tensorParallel 1 (a tensor-parallel pipeline runs within one runner;"
-                            + " use dataParallel > 1 to spread whole replicas)");
-        } else if (r.gpus() < 2) {
-            v.add(
-                    "resources.multiNode",
-                    "needs at least 2 pipeline stages (resources.gpus >= 2) or parallelism.dataParallel > 1: only"
-                            + " stages or replicas can be spread over runners");
-        } else if (!r.minGpus().equals(r.gpus())) {
+                    "needs at least 2 pipeline stages (resources.gpus >= 2 x parallelism.tensorParallel) or"
+                            + " parallelism.dataParallel > 1: only stages or replicas can be spread over runners (a"
+                            + " tensor-parallel group stays within one runner)");
+        } else if (!r.minGpus().equals(r.gpus()) && tp == 1) {
+            // with tensorParallel > 1 an elastic minimum is refused once, by checkDeviceSplit
             v.add(
                     "resources.minGpus",
                     "must equal resources.gpus when one pipeline's stages are spread over runners (multiNode with"

@@ -84,7 +84,7 @@ public final class LayoutSearch {
 
         /** Whether the layout cuts a pipeline between runners rather than keeping each replica on one. */
         boolean cut() {
-            return multiNode && tensorParallel == 1 && stages > 1;
+            return multiNode && stages > 1;
         }
     }
 
@@ -199,7 +199,7 @@ public final class LayoutSearch {
 
     /**
      * Whether a pipeline the scheduler may cut between runners ({@link PipelineCut}) fits the pool as the submission
-     * judges it: the pool has its devices, and each stage fits some runner's device on its own. The scheduler places
+     * judges it: the pool has its devices, and each stage's t devices (its tensor-parallel group) fit some runner. The scheduler places
      * it stage by stage within the runners' memory, and says in {@code pending} when it cannot.
      */
     private static boolean stagesFitAcross(JobSpec layout, Pool pool) {
@@ -207,10 +207,12 @@ public final class LayoutSearch {
             return false;
         }
         for (MemoryEstimate stage : PipelineCut.perStage(layout)) {
-            List<MemoryEstimate> alone = List.of(stage);
+            List<MemoryEstimate> alone = Collections.nCopies(PipelineCut.tensorParallel(layout), stage);
+            // a runner that reported fewer devices than the group never holds it (the fit check alone would not say
+            // so); one that reported none is never judged too small
             if (pool.runners().stream()
-                    .noneMatch(
-                            r -> DeviceMemoryFit.shortfall(alone, r.devices()).isEmpty())) {
+                    .noneMatch(r -> (r.devices().isEmpty() || r.devices().size() >= alone.size())
+                            && DeviceMemoryFit.shortfall(alone, r.devices()).isEmpty())) {
                 return false;
             }
         }
@@ -219,11 +221,12 @@ public final class LayoutSearch {
 
     /**
      * The candidate with its single replica's pipeline cut between runners, where the validator and {@link
-     * PipelineCut} allow it (a multi-node job of one replica, single-device stages); empty otherwise.
+     * PipelineCut} allow it (a multi-node job of one replica, each stage's tensor-parallel group on one runner); empty
+     * otherwise.
      */
     private static Optional<JobSpec> cutAcrossRunners(JobSpec candidate) {
         ParallelismSpec p = candidate.parallelism();
-        if (p.dataParallel() != 1 || p.tensorParallelOrDefault() != 1 || p.stages() < 2) {
+        if (p.dataParallel() != 1 || p.stages() < 2) {
             return Optional.empty();
         }
         try {

@@ -4,11 +4,10 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * When a job's pipeline may be cut between stages over several runners: a multi-node job of single-device stages
- * (tensorParallel 1), at least two of them, in one or more data-parallel replicas (gpus = stages x dataParallel), not
- * elastic, at any ZeRO stage (at ZeRO 3 each stage's runners gather its parameters block by block among themselves).
- * The engine does not yet cut a pipeline of tensor-parallel stages between
- * processes; such jobs spread only whole replicas over runners.
+ * When a job's pipeline may be cut between stages over several runners: a multi-node job of at least two stages, each
+ * stage a tensor-parallel group of t devices (tensorParallel, 1 for single-device stages) that always sits inside one
+ * runner, in one or more data-parallel replicas (gpus = t x stages x dataParallel), not elastic, at any ZeRO stage
+ * (at ZeRO 3 each stage's runners gather its parameters block by block among themselves).
  */
 public final class PipelineCut {
     private PipelineCut() {}
@@ -22,11 +21,10 @@ public final class PipelineCut {
                 && Boolean.TRUE.equals(r.multiNode())
                 && p.dataParallel() != null
                 && p.dataParallel() >= 1
-                && p.tensorParallelOrDefault() == 1
                 && r.gpus() != null
                 && r.gpus().equals(r.minGpus())
                 && MemoryPlan.stages(spec) >= 2
-                && MemoryPlan.stages(spec) * p.dataParallel() == r.gpus();
+                && MemoryPlan.stages(spec) * p.tensorParallelOrDefault() * p.dataParallel() == r.gpus();
     }
 
     /** The job's data-parallel replicas, each cut the same way. */
@@ -34,11 +32,17 @@ public final class PipelineCut {
         return spec.parallelism().dataParallel();
     }
 
+    /** Devices of one stage, its tensor-parallel group: they are never split between runners. */
+    public static int tensorParallel(JobSpec spec) {
+        return spec.parallelism().tensorParallelOrDefault();
+    }
+
     /**
-     * Each stage's device memory in stage order ({@link ProcessLayout#perStage}), for a process holding one replica's
-     * share of it: cut, each stage's d replicas are d processes sharing its ZeRO state (at ZeRO 3 each holds 1/d of
-     * its parameters plus the blocks it has gathered); placed whole, k replicas in one process share it over d/k
-     * processes, which k of these replicas' figures cover. Empty when only the model file knows the layout.
+     * Each stage's device memory in stage order ({@link ProcessLayout#perStage}), per device of its tensor-parallel
+     * group (each holds its 1/t of the split tensors and the whole replicated ones), for a process holding one
+     * replica's share of it: cut, each stage's d replicas are d processes sharing its ZeRO state (at ZeRO 3 each holds
+     * 1/d of its parameters plus the blocks it has gathered); placed whole, k replicas in one process share it over
+     * d/k processes, which k of these replicas' figures cover. Empty when only the model file knows the layout.
      */
     public static List<MemoryEstimate> perStage(JobSpec spec) {
         return new ProcessLayout(Math.max(1, replicas(spec)), 1).perStage(spec, MemoryPlan.stages(spec));

@@ -31,8 +31,7 @@ public record Resources(
         Integer minGpus,
 
         @Schema(
-                description = "May be spread over several runners: whole data-parallel replicas, or, with"
-                        + " dataParallel 1 and tensorParallel 1 (not elastic), one pipeline's stages, cut between"
-                        + " stages where no single runner holds them all. A replica of tensorParallel > 1 or"
-                        + " dataParallel > 1 always sits within one runner")
+                description = "May be spread over several runners: whole data-parallel replicas, or (not elastic)"
+                        + " each replica's pipeline cut between stages where no single"
+                        + " runner holds a replica. A stage's tensorParallel devices always sit within one runner")
         Boolean multiNode) {}

@@ -195,6 +195,45 @@ class LayoutSearchTest {
     }
 
     @Test
+    void aPipelineOfTensorParallelStagesFitsRunnersThatEachHoldAWholeStageGroup() {
+        JobSpec cut = JobSpecValidator.normalize(withMultiNode(layout(2, 2, 1, 0)));
+        long stage = need(cut);
+        assertThat(PipelineCut.allowed(cut)).isTrue();
+        assertThat(need(layout(2, 1, 1, 0)))
+                .as("one runner's two devices hold no whole replica")
+                .isGreaterThan(stage);
+
+        assertThat(LayoutSearch.fits(
+                        cut, pool("p", "1.00", runner("a", "cuda", 2, stage), runner("b", "cuda", 2, stage))))
+                .isTrue();
+        assertThat(LayoutSearch.fits(
+                        cut,
+                        pool(
+                                "q",
+                                "1.00",
+                                runner("a", "cuda", 1, 4 * stage),
+                                runner("b", "cuda", 1, 4 * stage),
+                                runner("c", "cuda", 1, 4 * stage),
+                                runner("d", "cuda", 1, 4 * stage))))
+                .as("a stage's tensor-parallel group is never split between one-device runners")
+                .isFalse();
+    }
+
+    @Test
+    void aMultiNodeJobIsProposedATensorParallelCutWhereOnlyHalfStagesFitADevice() {
+        JobSpec multiNode = withMultiNode(ONE_DEVICE);
+        long stage = need(JobSpecValidator.normalize(withMultiNode(layout(2, 2, 1, 0))));
+        LayoutSearch.Pool pool = pool("p", "1.00", runner("a", "cuda", 2, stage), runner("b", "cuda", 2, stage));
+
+        LayoutSearch.Proposal proposal =
+                LayoutSearch.smallest(multiNode, List.of(pool)).orElseThrow();
+
+        assertThat(proposal).isEqualTo(new LayoutSearch.Proposal("p", 2, 2, 1, 0, 4, stage, true));
+        assertThat(PipelineCut.allowed(JobSpecValidator.normalize(proposal.applyTo(multiNode))))
+                .isTrue();
+    }
+
+    @Test
     void aLayoutOfAsManyDevicesThatKeepsEachReplicaOnOneRunnerComesBeforeACut() {
         // a two-device runner holds the two-stage replica whole: no cut is proposed, and multiNode is dropped
         JobSpec multiNode = withMultiNode(ONE_DEVICE);

@@ -6,8 +6,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * multiNode with one replica spreads its pipeline's stages over runners, and only where the engine can cut it:
- * single-device stages, not elastic; anything else is refused with the field to change.
+ * multiNode spreads a pipeline's stages over runners where the engine can cut it: two stages or more, each a
+ * tensor-parallel group kept on one runner, not elastic; anything else is refused with the field to change.
  */
 class PipelineCutTest {
     /** A 3-stage pipeline (1 layer: embedding, block, head) on 3 devices that may cross runners. */
@@ -95,15 +95,46 @@ class PipelineCutTest {
     }
 
     @Test
-    void aTensorParallelPipelineOverRunnersIsRefusedNamingTheLimit() {
+    void aPipelineOfTensorParallelStagesMayBeCutBetweenRunnersEachStageOnOneRunner() {
+        // 1 layer, dModel 16, heads 2, vocab 256: t = 2 splits it; 3 stages x 2 devices
         String tensorParallel = THREE_STAGES
-                .replace("\"gpus\": 3", "\"gpus\": 4")
+                .replace("\"gpus\": 3", "\"gpus\": 6")
                 .replace("\"training\"", "\"parallelism\": {\"tensorParallel\": 2}, \"training\"");
+        JobSpec spec = JobSpecValidator.normalize(SpecDocument.parse(tensorParallel));
+        JobSpec oneDevicePerStage = JobSpecValidator.normalize(SpecDocument.parse(THREE_STAGES));
 
-        assertThat(violations(tensorParallel))
+        assertThat(violations(tensorParallel)).isEmpty();
+        assertThat(PipelineCut.allowed(spec)).isTrue();
+        assertThat(PipelineCut.tensorParallel(spec)).isEqualTo(2);
+        assertThat(PipelineCut.stageBytes(spec))
+                .as("each stage's bytes are one device's of its tensor-parallel group")
+                .hasSize(3)
+                .isEqualTo(new ProcessLayout(1, 1)
+                        .perStage(spec, 3).stream()
+                                .map(MemoryEstimate::totalBytes)
+                                .toList());
+        assertThat(PipelineCut.stageBytes(spec).get(1))
+                .as("a device of a 2-way stage holds less than a single-device stage")
+                .isLessThan(PipelineCut.stageBytes(oneDevicePerStage).get(1));
+    }
+
+    @Test
+    void replicasOfTensorParallelPipelinesMayBeCutAndOneTensorParallelStageCannot() {
+        String replicated = THREE_STAGES
+                .replace("\"gpus\": 3", "\"gpus\": 12")
+                .replace(
+                        "\"training\"",
+                        "\"parallelism\": {\"tensorParallel\": 2, \"dataParallel\": 2, \"zero\": 1}, \"training\"");
+
+        assertThat(PipelineCut.allowed(JobSpecValidator.normalize(SpecDocument.parse(replicated))))
+                .isTrue();
+        assertThat(violations(THREE_STAGES
+                        .replace("\"gpus\": 3", "\"gpus\": 2")
+                        .replace("\"training\"", "\"parallelism\": {\"tensorParallel\": 2}, \"training\"")))
+                .as("one stage of 2 devices has nothing to cut: its group stays on one runner")
                 .singleElement()
                 .asString()
-                .contains("resources.multiNode", "parallelism.tensorParallel 1");
+                .contains("resources.multiNode", "at least 2 pipeline stages", "tensorParallel");
     }
 
     @Test

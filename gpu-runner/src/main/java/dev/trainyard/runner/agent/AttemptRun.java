@@ -166,7 +166,7 @@ final class AttemptRun implements Runnable {
             reporter.log(prefix() + "attempt " + assignment.getAttemptNumber() + " starting on " + assignment.getGpus()
                     + " device(s)"
                     + replicaNote(spec, run.dataParallel())
-                    + stageNote(run.pipeline())
+                    + stageNote(run.pipeline(), spec.parallelism().tensorParallelOrDefault())
                     + resume.map(p -> ", resuming from " + p.getFileName()).orElse(""));
             TrainingResult result = Trainer.train(run, new TorchEngine());
             if (isRankZero()) {
@@ -232,13 +232,14 @@ final class AttemptRun implements Runnable {
                 + batch + " rows)";
     }
 
-    /** Which stages this process holds when the pipeline spans runners. */
-    private static String stageNote(PipelineGroup group) {
+    /** Which stages this process holds when the pipeline spans runners, and on how many devices each. */
+    private static String stageNote(PipelineGroup group, int tensorParallel) {
         if (!group.isDistributed()) {
             return "";
         }
         return ", pipeline stages " + group.firstStage() + "-" + (group.endStage() - 1) + " of " + group.stages()
-                + " (pipeline rank " + group.rank() + " of " + group.processes() + ")";
+                + " (pipeline rank " + group.rank() + " of " + group.processes() + ")"
+                + (tensorParallel == 1 ? "" : ", each stage tensor-parallel over " + tensorParallel + " devices");
     }
 
     /** Log lines of the other ranks say whose they are. */

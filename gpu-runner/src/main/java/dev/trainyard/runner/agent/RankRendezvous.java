@@ -23,7 +23,9 @@ import java.util.concurrent.TimeoutException;
  * replica's pipeline (a pipeline group); both meet the same way. Replicas each cut between runners form one
  * pipeline group per replica and one data-parallel group per pipeline rank ({@link
  * dev.trainyard.runner.engine.ProcessGrid}); each group's rank 0 serves its stores on its own host, as one group's
- * rank 0 does, and announces where in a {@link StoreDirectory} that process 0 serves at the published address.
+ * rank 0 does, and announces where in a {@link StoreDirectory} that process 0 serves at the published address. A
+ * share of stages of tensorParallel t comes with (end - first) x t of the runner's GPUs: the engine runs each stage's
+ * t-way group within this process, so only the stage boundaries cross runners.
  */
 final class RankRendezvous {
     private final ApiSession session;

@@ -18,6 +18,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -136,8 +137,9 @@ public class JobPlanner {
 
     /**
      * Why one data-parallel replica of a multi-node job cannot sit on any runner of the pools it may run in: a replica
-     * (tensorParallel x stages devices) is never cut between runners unless it is a pipeline of single-device stages,
-     * at any ZeRO stage ({@link PipelineCut}). Empty when it can, or when a pool has no active runner to judge by.
+     * (tensorParallel x stages devices) is never cut between runners unless its pipeline may be cut between stages,
+     * each stage's tensor-parallel group on one runner, not elastic, at any ZeRO stage ({@link PipelineCut}). Empty
+     * when it can, or when a pool has no active runner to judge by.
      */
     public Optional<ApiException.InvalidInput> replicaMisfit(JobSpec spec) {
         int replica = ProcessLayout.replicaDevices(spec);
@@ -159,7 +161,8 @@ public class JobPlanner {
                 "parallelism",
                 "one data-parallel replica needs tensorParallel x stages = " + replica
                         + " devices on one runner, and the largest active runner the job may use has " + largest
-                        + ": only a pipeline with dataParallel 1 and tensorParallel 1 is cut between runners"));
+                        + ": a replica is cut between runners only between pipeline stages (at least 2) of a job that"
+                        + " is not elastic"));
     }
 
     /**
@@ -216,16 +219,22 @@ public class JobPlanner {
 
     /**
      * Why a pipeline the scheduler may cut between runners ({@link PipelineCut}) cannot run in {@code pool}: some
-     * stage fits no runner's device on its own, naming the first runner's numbers for the first such stage.
+     * stage's tensor-parallel group (t devices, each holding its share) fits no runner on its own, naming the first
+     * runner's numbers for the first such stage.
      */
     private static Optional<String> stageShortfall(
             PoolEntity pool, List<PoolRepository.RunnerDevices> runners, JobSpec spec) {
         List<MemoryEstimate> stages = PipelineCut.perStage(spec);
         for (int stage = 0; stage < stages.size(); stage++) {
-            List<MemoryEstimate> alone = List.of(stages.get(stage));
+            List<MemoryEstimate> alone = Collections.nCopies(PipelineCut.tensorParallel(spec), stages.get(stage));
             Optional<String> first = Optional.empty();
             for (PoolRepository.RunnerDevices runner : runners) {
-                Optional<String> shortfall = DeviceMemoryFit.shortfall(alone, runner.devices());
+                // a runner that reported no devices is never judged too small
+                boolean tooFew = !runner.devices().isEmpty() && runner.devices().size() < alone.size();
+                Optional<String> shortfall = tooFew
+                        ? Optional.of(
+                                "has " + runner.devices().size() + " devices, fewer than the stage's " + alone.size())
+                        : DeviceMemoryFit.shortfall(alone, runner.devices());
                 if (shortfall.isEmpty()) {
                     first = Optional.empty();
                     break;

@@ -253,8 +253,9 @@ public final class SnapshotLoader {
     }
 
     /**
-     * The stages of a multi-node job whose replicas may be cut between runners, with the memory plan of each
-     * (the one the submission judged the runners by), or null for any other job.
+     * The stages of a multi-node job whose replicas may be cut between runners, each a tensor-parallel group of t
+     * GPUs with the memory plan of each GPU of it (the one the submission judged the runners by), or null for any
+     * other job.
      */
     private static PipelineStages pipelineOf(String storedSpec) {
         if (storedSpec == null) {
@@ -263,7 +264,8 @@ public final class SnapshotLoader {
         try {
             JobSpec spec = SpecDocument.parse(storedSpec);
             return PipelineCut.allowed(spec)
-                    ? new PipelineStages(PipelineCut.stageBytes(spec), PipelineCut.replicas(spec))
+                    ? new PipelineStages(
+                            PipelineCut.stageBytes(spec), PipelineCut.replicas(spec), PipelineCut.tensorParallel(spec))
                     : null;
         } catch (IllegalArgumentException e) {
             // a spec stored before its rules changed is scheduled as it always was, by whole replicas

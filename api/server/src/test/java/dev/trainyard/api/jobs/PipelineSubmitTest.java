@@ -17,8 +17,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A pipeline that may be cut between runners is judged stage by stage at submission: accepted when every stage
- * fits some runner though no runner holds them all, refused naming the stage when one fits none. Replicas of a
- * data-parallel job are never cut: one that no runner holds is refused.
+ * (its tensor-parallel group on one runner) fits some runner though no runner holds them all, refused naming the
+ * stage when one fits none. Replicas of a data-parallel job at ZeRO 3 are never cut: one that no runner holds is
+ * refused.
  */
 @QuarkusTest
 class PipelineSubmitTest {
@@ -95,6 +96,36 @@ class PipelineSubmitTest {
                     .then()
                     .statusCode(201);
         }
+    }
+
+    @Test
+    void tensorParallelStagesAreCutBetweenRunnersEachGroupJudgedOnOneRunner() {
+        String project = Fixtures.project();
+        String pool = Fixtures.pool();
+        Spec spec = twoStages(project, pool).set("resources.gpus", 4).set("parallelism.tensorParallel", 2);
+        List<Long> stages = stageBytes(spec);
+        long largest = Math.max(stages.get(0), stages.get(1));
+        // each runner's two CPU devices share room for one stage's two shares, not for the whole replica
+        runnerSharing(pool, 2 * largest + 1);
+        runnerSharing(pool, 2 * largest + 1);
+
+        asAdmin().body(spec.json()).post("/api/v1/jobs").then().statusCode(201);
+    }
+
+    @Test
+    void aTensorParallelStageGroupThatNoRunnerHoldsIsRefusedByName() {
+        String project = Fixtures.project();
+        String pool = Fixtures.pool();
+        Spec spec = twoStages(project, pool).set("resources.gpus", 4).set("parallelism.tensorParallel", 2);
+        List<Long> stages = stageBytes(spec);
+        // room for one device's share of any stage, not for the two shares of its group together
+        runnerSharing(pool, 2 * Math.min(stages.get(0), stages.get(1)) - 1);
+        runnerSharing(pool, 2 * Math.min(stages.get(0), stages.get(1)) - 1);
+
+        problem(asAdmin().body(spec.json()).post("/api/v1/jobs").then(), 400)
+                .body(
+                        "errors[0].message",
+                        containsString("the memory plan's pipeline stage 0 fits no runner of pool '" + pool + "'"));
     }
 
     @Test

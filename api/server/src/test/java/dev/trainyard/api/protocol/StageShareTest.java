@@ -32,6 +32,21 @@ class StageShareTest {
     }
 
     @Test
+    void aRankOfTwoWayStagesHoldsItsGpusOverTwoStages() {
+        JobSpec tensorParallel = JobSpecValidator.normalize(SpecDocument.parse(TWO_REPLICAS_OF_THREE_STAGES.replace(
+                "\"dataParallel\": 2", "\"tensorParallel\": 2, \"dataParallel\": 1")));
+
+        // 3 stages of 2 GPUs: stage 0 on 2 GPUs, stages 1-2 on the next runner's 4
+        assertThat(StageShare.of(tensorParallel, 2, 0, 0, 2))
+                .isEqualTo(new RunnerMessages.PipelineShare(0, 2, 0, 1, 3, 0, 1));
+        assertThat(StageShare.of(tensorParallel, 2, 1, 2, 4))
+                .isEqualTo(new RunnerMessages.PipelineShare(1, 2, 1, 3, 3, 0, 1));
+        assertThat(StageShare.of(tensorParallel, 1, 0, 0, 6))
+                .as("one runner holds the whole pipeline")
+                .isNull();
+    }
+
+    @Test
     void runnersHoldingWholeReplicasGetNoShare() {
         assertThat(StageShare.of(spec, 2, 0, 0, 3)).isNull();
         assertThat(StageShare.of(spec, 2, 1, 3, 3)).isNull();

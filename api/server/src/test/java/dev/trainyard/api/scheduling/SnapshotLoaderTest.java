@@ -111,6 +111,17 @@ class SnapshotLoaderTest {
                 .insert();
         long replicas =
                 rows.job(project).pool(pool).gpus(4).multiNode().replicas(2).insert();
+        JobSpec tensorParallel = JobSpecValidator.normalize(SpecDocument.parse("""
+                {"name": "t", "resources": {"pool": "cpu", "gpus": 6, "multiNode": true},
+                 "model": {"type": "gpt", "layers": 1, "dModel": 16, "heads": 2, "seqLen": 8},
+                 "parallelism": {"tensorParallel": 2},
+                 "data": {"type": "arithmetic"}, "training": {"steps": 10}}"""));
+        long cutGroups = rows.job(project)
+                .pool(pool)
+                .gpus(6)
+                .multiNode()
+                .spec(SpecDocument.toJson(tensorParallel))
+                .insert();
 
         ClusterSnapshot snapshot = load();
         Map<Long, RunnerNode> runners = byId(snapshot.runners(), RunnerNode::id);
@@ -123,6 +134,9 @@ class SnapshotLoaderTest {
         assertThat(queue.get(cut).replicaGpus())
                 .as("cut anywhere between stages")
                 .isEqualTo(1);
+        assertThat(queue.get(cutGroups).pipeline())
+                .as("3 stages of 2-GPU groups, each GPU's bytes of a 2-way stage")
+                .isEqualTo(new PipelineStages(PipelineCut.stageBytes(tensorParallel), 1, 2));
         assertThat(queue.get(replicas).pipeline()).isNull();
         assertThat(queue.get(replicas).replicaGpus()).isEqualTo(2);
     }
