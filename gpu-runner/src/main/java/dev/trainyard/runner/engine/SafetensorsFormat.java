@@ -29,6 +29,30 @@ public final class SafetensorsFormat {
 
     private SafetensorsFormat() {}
 
+    /** Where a file's bytes come from: positioned reads of a file of known size. */
+    public interface ByteSource {
+
+        long size() throws IOException;
+
+        /** Fills {@code into} (from its position to its limit) with the bytes from {@code position} on. */
+        void readFully(ByteBuffer into, long position) throws IOException;
+
+        /** An open channel's bytes, read as they are. */
+        static ByteSource of(FileChannel channel) {
+            return new ByteSource() {
+                @Override
+                public long size() throws IOException {
+                    return channel.size();
+                }
+
+                @Override
+                public void readFully(ByteBuffer into, long position) throws IOException {
+                    SafetensorsFormat.readFully(channel, into, position);
+                }
+            };
+        }
+    }
+
     /** The tensors and string metadata of one file. */
     public record Contents(List<HostTensor> tensors, Map<String, String> metadata) {}
 
@@ -66,7 +90,8 @@ public final class SafetensorsFormat {
 
     /** Reads a whole file; refuses dtypes other than F32 and byte ranges outside the file. */
     public static Contents read(Path file) throws IOException {
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+        try (FileChannel open = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteSource channel = ByteSource.of(open);
             Header header = readHeader(channel, file);
             List<HostTensor> tensors = new ArrayList<>();
             ByteBuffer scratch = scratch();
@@ -83,15 +108,15 @@ public final class SafetensorsFormat {
      * Reads only the header of an open file (its length, JSON and each tensor's byte range), so that a reader can
      * then read the parts of tensors it needs; refuses dtypes other than F32 and byte ranges outside the file.
      */
-    public static Header readHeader(FileChannel channel, Path file) throws IOException {
+    public static Header readHeader(ByteSource channel, Path file) throws IOException {
         ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-        readFully(channel, length, 0);
+        channel.readFully(length, 0);
         long headerLength = length.flip().getLong();
         if (headerLength <= 0 || headerLength > Math.min(channel.size() - 8, 100_000_000L)) {
             throw new IOException(file + ": not a safetensors file (header length " + headerLength + ")");
         }
         ByteBuffer headerBytes = ByteBuffer.allocate((int) headerLength);
-        readFully(channel, headerBytes, 8);
+        channel.readFully(headerBytes, 8);
         JsonNode header = JSON.readTree(new String(headerBytes.array(), StandardCharsets.UTF_8));
         long dataStart = 8 + headerLength;
         List<Entry> entries = new ArrayList<>();
@@ -115,13 +140,12 @@ public final class SafetensorsFormat {
      * through {@code scratch} (little-endian, a multiple of 4 bytes long) so that many reads allocate nothing.
      */
     public static void readFloats(
-            FileChannel channel, long position, float[] into, int at, int count, ByteBuffer scratch)
-            throws IOException {
+            ByteSource channel, long position, float[] into, int at, int count, ByteBuffer scratch) throws IOException {
         int chunkFloats = scratch.capacity() / 4;
         for (int done = 0; done < count; ) {
             int n = Math.min(chunkFloats, count - done);
             scratch.clear().limit(n * 4);
-            readFully(channel, scratch, position + 4L * done);
+            channel.readFully(scratch, position + 4L * done);
             scratch.flip().asFloatBuffer().get(into, at + done, n);
             done += n;
         }
@@ -157,7 +181,7 @@ public final class SafetensorsFormat {
         return header;
     }
 
-    private static Entry entry(FileChannel channel, String name, JsonNode node, long dataStart) throws IOException {
+    private static Entry entry(ByteSource channel, String name, JsonNode node, long dataStart) throws IOException {
         if (!"F32".equals(node.path("dtype").asText())) {
             throw new IOException(name + ": dtype " + node.path("dtype").asText() + " is not supported (F32 only)");
         }

@@ -330,20 +330,29 @@ final class TrainingLoop {
         }
     }
 
-    /** Opens the checkpoint to resume from (each file verified, no values read), if it holds this model. */
+    /** Opens the checkpoint to resume from (headers read, no values), if it holds this model. */
     private CheckpointReader openCompatible(Path path) {
         CheckpointReader checkpoint = CheckpointStore.open(path);
         ModelSpec written = SpecDocument.modelOf(checkpoint.specJson());
         if (!written.equals(spec.model())) {
-            checkpoint.close();
+            try {
+                checkpoint.verify(); // an altered header is reported as such, not as another model
+            } finally {
+                checkpoint.close();
+            }
             throw new SpecException("checkpoint " + path + " holds model " + written + ", not " + spec.model());
         }
         return checkpoint;
     }
 
-    /** Loads this process's part of the checkpoint: the session reads the regions it holds, and says how much. */
+    /**
+     * Loads this process's part of the checkpoint: the session reads the regions it holds, and says how much. The
+     * checkpoint is verified after the reads, before anything of it is used beyond the session's tensors (which a
+     * refusal throws away with the session): so the bytes used are the bytes verified.
+     */
     private void restore(EngineSession session, CheckpointReader checkpoint) {
         session.restore(checkpoint);
+        checkpoint.verify();
         step = checkpoint.step();
         dataPosition = checkpoint.dataPosition();
         listener.onLog("resumed at step " + step + " from a checkpoint written with " + checkpoint.stagesWrittenWith()
