@@ -46,17 +46,31 @@ public final class CheckpointStore {
 
     /** Writes {@code state} atomically and returns where and what was written. */
     public CheckpointWritten write(CheckpointState state, double evalLoss) {
+        return write(
+                state,
+                CapturedModel.of(new ModelState(
+                        state.parameters(), state.buffers(), state.firstMoments(), state.secondMoments())),
+                evalLoss);
+    }
+
+    /**
+     * Writes {@code model} atomically, each tensor straight from where the capture left its values, with the run's
+     * position and spec from {@code position} (whose own tensors are not written), and returns where and what was
+     * written. Does not release {@code model}.
+     */
+    public CheckpointWritten write(CheckpointState position, CapturedModel model, double evalLoss) {
         try {
             Files.createDirectories(directory);
-            String base = baseName(state.step());
+            String base = baseName(position.step());
             Path data = directory.resolve(base + DATA_SUFFIX);
-            String sha256 = writeAtomically(data, out -> SafetensorsFormat.write(out, tensors(state), metadata(state)));
+            String sha256 = writeAtomically(
+                    data, out -> SafetensorsFormat.writeCaptured(out, tensors(model), metadata(position)));
             long bytes = Files.size(data);
             writeManifest(
                     data,
-                    manifest(CheckpointState.FORMAT, data, state.step(), sha256, bytes)
+                    manifest(CheckpointState.FORMAT, data, position.step(), sha256, bytes)
                             .put("evalLoss", evalLoss));
-            return new CheckpointWritten(data, state.step(), sha256, bytes, evalLoss);
+            return new CheckpointWritten(data, position.step(), sha256, bytes, evalLoss);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write checkpoint to " + directory, e);
         }
@@ -313,17 +327,17 @@ public final class CheckpointStore {
         return path.resolveSibling(name.substring(0, name.length() - suffix.length()) + replacement);
     }
 
-    private static List<HostTensor> tensors(CheckpointState state) {
-        List<HostTensor> all = new ArrayList<>();
-        state.parameters().forEach(t -> all.add(renamed(CheckpointState.PARAM, t)));
-        state.buffers().forEach(t -> all.add(renamed(CheckpointState.BUFFER, t)));
-        state.firstMoments().forEach(t -> all.add(renamed(CheckpointState.FIRST_MOMENT, t)));
-        state.secondMoments().forEach(t -> all.add(renamed(CheckpointState.SECOND_MOMENT, t)));
+    private static List<CapturedTensor> tensors(CapturedModel model) {
+        List<CapturedTensor> all = new ArrayList<>();
+        model.parameters().forEach(t -> all.add(renamed(CheckpointState.PARAM, t)));
+        model.buffers().forEach(t -> all.add(renamed(CheckpointState.BUFFER, t)));
+        model.firstMoments().forEach(t -> all.add(renamed(CheckpointState.FIRST_MOMENT, t)));
+        model.secondMoments().forEach(t -> all.add(renamed(CheckpointState.SECOND_MOMENT, t)));
         return all;
     }
 
-    private static HostTensor renamed(String prefix, HostTensor t) {
-        return new HostTensor(prefix + t.name(), t.shape(), t.data());
+    private static CapturedTensor renamed(String prefix, CapturedTensor t) {
+        return new CapturedTensor(prefix + t.name(), t.shape(), t.values());
     }
 
     private static Map<String, String> metadata(CheckpointState state) {

@@ -59,20 +59,25 @@ public final class SafetensorsFormat {
     /** Writes {@code tensors} in order, with {@code metadata} in the header. */
     public static void write(OutputStream out, List<HostTensor> tensors, Map<String, String> metadata)
             throws IOException {
+        List<CapturedTensor> captured = new ArrayList<>();
+        tensors.forEach(t -> captured.add(CapturedTensor.of(t)));
+        writeCaptured(out, captured, metadata);
+    }
+
+    /**
+     * Writes {@code tensors} in order, with {@code metadata} in the header, each straight from where its values are
+     * held (see {@link TensorValues}) through one chunk buffer.
+     */
+    public static void writeCaptured(OutputStream out, List<CapturedTensor> tensors, Map<String, String> metadata)
+            throws IOException {
         byte[] header = header(tensors, metadata);
         ByteBuffer length =
                 ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length);
         out.write(length.array());
         out.write(header);
         ByteBuffer chunk = ByteBuffer.allocate(CHUNK_FLOATS * 4).order(ByteOrder.LITTLE_ENDIAN);
-        for (HostTensor tensor : tensors) {
-            float[] data = tensor.data();
-            for (int from = 0; from < data.length; from += CHUNK_FLOATS) {
-                int count = Math.min(CHUNK_FLOATS, data.length - from);
-                chunk.clear();
-                chunk.asFloatBuffer().put(data, from, count);
-                out.write(chunk.array(), 0, count * 4);
-            }
+        for (CapturedTensor tensor : tensors) {
+            tensor.values().writeTo(out, chunk);
         }
     }
 
@@ -156,19 +161,19 @@ public final class SafetensorsFormat {
         return ByteBuffer.allocate(CHUNK_FLOATS * 4).order(ByteOrder.LITTLE_ENDIAN);
     }
 
-    private static byte[] header(List<HostTensor> tensors, Map<String, String> metadata) {
+    private static byte[] header(List<CapturedTensor> tensors, Map<String, String> metadata) {
         ObjectNode root = JSON.createObjectNode();
         ObjectNode meta = root.putObject(METADATA);
         metadata.forEach(meta::put);
         long offset = 0;
-        for (HostTensor tensor : tensors) {
+        for (CapturedTensor tensor : tensors) {
             ObjectNode node = root.putObject(tensor.name());
             node.put("dtype", "F32");
             var shape = node.putArray("shape");
             for (long dim : tensor.shape()) {
                 shape.add(dim);
             }
-            long end = offset + 4L * tensor.data().length;
+            long end = offset + 4L * tensor.values().elements();
             node.putArray("data_offsets").add(offset).add(end);
             offset = end;
         }

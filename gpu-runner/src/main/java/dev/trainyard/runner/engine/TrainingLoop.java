@@ -211,7 +211,8 @@ final class TrainingLoop {
     }
 
     /**
-     * Copies the state into Java memory between steps (the only part training waits for), then writes, hashes,
+     * Copies the state between steps (the only part training waits for; off the Java heap where the engine can),
+     * then writes, hashes,
      * fsyncs and prunes on a writer thread while the next steps run. One write at a time: a new checkpoint first
      * waits for the previous one, so checkpoints complete in step order and at most one copy is held.
      */
@@ -227,20 +228,28 @@ final class TrainingLoop {
             return;
         }
         awaitCheckpointWrite();
-        ModelState model = session.capture();
-        CheckpointState state = new CheckpointState(
+        CapturedModel model = session.captureForCheckpoint();
+        CheckpointState position = new CheckpointState(
                 step,
                 dataPosition,
                 step,
                 training.seed(),
                 stageCount,
                 SpecDocument.toJson(spec),
-                model.parameters(),
-                model.buffers(),
-                model.firstMoments(),
-                model.secondMoments());
+                List.of(),
+                List.of(),
+                List.of(),
+                List.of());
         double evalLoss = lastEvalLoss;
-        submitWrite(() -> store.write(state, evalLoss), evalLoss);
+        submitWrite(
+                () -> {
+                    try {
+                        return store.write(position, model, evalLoss);
+                    } finally {
+                        model.release(); // native copies go as soon as they are on disk
+                    }
+                },
+                evalLoss);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.trainyard.runner.engine.torch;
 
+import dev.trainyard.runner.engine.CapturedTensor;
 import dev.trainyard.runner.engine.HostTensor;
 import dev.trainyard.runner.engine.TensorSource;
 import java.util.ArrayList;
@@ -83,6 +84,16 @@ final class AdamW {
             bytes += firstMoments.get(i).nbytes() + secondMoments.get(i).nbytes();
         }
         return bytes;
+    }
+
+    /** Native copies of the first moments by parameter name (see {@link NativeTensorValues}). */
+    List<CapturedTensor> capturedFirstMoments() {
+        return NativeTensorValues.capture(names, firstMoments);
+    }
+
+    /** Native copies of the second moments by parameter name. */
+    List<CapturedTensor> capturedSecondMoments() {
+        return NativeTensorValues.capture(names, secondMoments);
     }
 
     List<HostTensor> firstMomentsToHost() {

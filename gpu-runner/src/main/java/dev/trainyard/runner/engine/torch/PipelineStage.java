@@ -1,6 +1,7 @@
 package dev.trainyard.runner.engine.torch;
 
 import dev.trainyard.runner.engine.Batch;
+import dev.trainyard.runner.engine.CapturedTensor;
 import dev.trainyard.runner.engine.HostTensor;
 import dev.trainyard.runner.engine.ShardLayout;
 import dev.trainyard.runner.engine.TensorSource;
@@ -507,6 +508,22 @@ final class PipelineStage {
     /** The full second moments; when sharded, a collective every data-parallel process must join. */
     List<HostTensor> secondMomentsToHost() {
         return sharded() ? shardedOptimizer.secondMomentsToHost() : optimizer.secondMomentsToHost();
+    }
+
+    /**
+     * This stage's parameters, buffers and AdamW moments as native CPU copies by name, in the order of {@link
+     * #parametersToHost()} and the others: a whole-file checkpoint's capture off the Java heap. Unsharded stages
+     * only (a ZeRO-sharded one gathers its state to capture it).
+     */
+    List<List<CapturedTensor>> capturedState() {
+        if (sharded()) {
+            throw new IllegalStateException("a ZeRO-sharded stage is captured by gathering");
+        }
+        return List.of(
+                NativeTensorValues.capture(List.copyOf(parameters.keySet()), List.copyOf(parameters.values())),
+                NativeTensorValues.capture(List.copyOf(buffers.keySet()), List.copyOf(buffers.values())),
+                optimizer.capturedFirstMoments(),
+                optimizer.capturedSecondMoments());
     }
 
     /** The ZeRO slices of parameters and moments this process owns (see {@link ShardedAdamW#ownedSlices()}). */

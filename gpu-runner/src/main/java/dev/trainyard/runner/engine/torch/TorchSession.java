@@ -1,6 +1,8 @@
 package dev.trainyard.runner.engine.torch;
 
 import dev.trainyard.runner.engine.Batch;
+import dev.trainyard.runner.engine.CapturedModel;
+import dev.trainyard.runner.engine.CapturedTensor;
 import dev.trainyard.runner.engine.CheckpointReader;
 import dev.trainyard.runner.engine.CheckpointState;
 import dev.trainyard.runner.engine.DataParallelGroup;
@@ -463,6 +465,32 @@ final class TorchSession implements EngineSession {
                     whole(PipelineStage::secondMomentsToHost)));
             return new ModelState(parts.get(0), parts.get(1), parts.get(2), parts.get(3));
         }
+    }
+
+    /**
+     * Native CPU copies of every stage's state, written from there (no Java heap of the state's size), where this
+     * process holds its whole pipeline untouched by other processes and each stage has one tensor rank; otherwise
+     * (state gathered from other processes or joined from tensor ranks) {@link #capture()}'s Java copy.
+     */
+    @Override
+    public CapturedModel captureForCheckpoint() {
+        if (links != null || captureIsCollective() || pipeline.ranks() > 1) {
+            return CapturedModel.of(capture());
+        }
+        List<List<CapturedTensor>> kinds =
+                List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+        try (var scope = new PointerScope()) {
+            for (PipelineStage stage : pipeline.stages()) {
+                List<List<CapturedTensor>> state = stage.capturedState();
+                for (int k = 0; k < kinds.size(); k++) {
+                    kinds.get(k).addAll(state.get(k));
+                }
+            }
+        } catch (RuntimeException e) {
+            new CapturedModel(kinds.get(0), kinds.get(1), kinds.get(2), kinds.get(3)).release();
+            throw e;
+        }
+        return new CapturedModel(kinds.get(0), kinds.get(1), kinds.get(2), kinds.get(3));
     }
 
     /**

@@ -1,0 +1,81 @@
+package dev.trainyard.runner.engine.torch;
+
+import dev.trainyard.runner.engine.CapturedTensor;
+import dev.trainyard.runner.engine.TensorValues;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * A float32 copy of a tensor in native CPU memory, kept past the capturing step's scope until the checkpoint writer
+ * has written it and {@link #release()}d it: a checkpoint's capture then needs no Java heap of the state's size,
+ * only the writer's one chunk buffer.
+ */
+final class NativeTensorValues implements TensorValues {
+
+    private final Tensor copy;
+    private final long elements;
+    private boolean released;
+
+    private NativeTensorValues(Tensor copy) {
+        this.copy = copy;
+        this.elements = copy.numel();
+    }
+
+    /**
+     * A contiguous float32 CPU copy of {@code tensor} (any device or type, converted as {@link Tensors#toHost}
+     * converts), which outlives the current scope.
+     */
+    static NativeTensorValues copyOf(Tensor tensor) {
+        Tensor detached = tensor.detach();
+        Tensor copy = detached.is_cuda() || detached.scalar_type() != ScalarType.Float
+                ? detached.to(new Device("cpu"), ScalarType.Float).contiguous()
+                : detached.clone().contiguous();
+        copy.retainReference(); // the scope that created it lets go; this copy lives until released
+        return new NativeTensorValues(copy);
+    }
+
+    /** Copies of {@code tensors} (by name, in order) as a checkpoint's tensors, their shapes as the originals'. */
+    static List<CapturedTensor> capture(List<String> names, List<Tensor> tensors) {
+        List<CapturedTensor> captured = new ArrayList<>();
+        for (int i = 0; i < names.size(); i++) {
+            captured.add(new CapturedTensor(names.get(i), Tensors.shape(tensors.get(i)), copyOf(tensors.get(i))));
+        }
+        return captured;
+    }
+
+    @Override
+    public long elements() {
+        return elements;
+    }
+
+    @Override
+    public void writeTo(OutputStream out, ByteBuffer chunk) throws IOException {
+        if (released) {
+            throw new IllegalStateException("tensor values written after their release");
+        }
+        FloatPointer values = copy.data_ptr_float();
+        int chunkFloats = chunk.capacity() / 4;
+        for (long from = 0; from < elements; from += chunkFloats) {
+            int count = (int) Math.min(chunkFloats, elements - from);
+            chunk.clear();
+            // a view of native memory (native byte order) put into the little-endian chunk: no Java copy of the whole
+            chunk.asFloatBuffer().put(values.position(from).limit(from + count).asBuffer());
+            out.write(chunk.array(), 0, count * 4);
+        }
+    }
+
+    @Override
+    public void release() {
+        if (!released) {
+            released = true;
+            copy.releaseReference();
+        }
+    }
+}
