@@ -112,14 +112,22 @@ public final class CheckpointStore {
      * manifest, and returns where and what was written.
      */
     public CheckpointWritten writeShard(ShardedCheckpoint.Header header, ModelShard shard, double evalLoss) {
+        return writeShard(header, CapturedShard.of(shard), evalLoss);
+    }
+
+    /**
+     * Writes this process's shard as {@link #writeShard(ShardedCheckpoint.Header, ModelShard, double)} does, each
+     * piece straight from where the capture left its values. Does not release {@code shard}.
+     */
+    public CheckpointWritten writeShard(ShardedCheckpoint.Header header, CapturedShard shard, double evalLoss) {
         try {
             Files.createDirectories(directory);
             Path data = directory.resolve(
                     ShardedCheckpoint.baseName(header.step(), header.shard(), header.shards()) + DATA_SUFFIX);
-            List<TensorPiece> pieces = shard.labelled();
+            List<CapturedPiece> pieces = shard.labelled();
             String sha256 = writeAtomically(
                     data,
-                    out -> SafetensorsFormat.write(
+                    out -> SafetensorsFormat.writeCaptured(
                             out, ShardedCheckpoint.fileTensors(pieces), ShardedCheckpoint.metadata(header, pieces)));
             long bytes = Files.size(data);
             writeManifest(

@@ -61,6 +61,15 @@ public interface EngineSession extends AutoCloseable {
     }
 
     /**
+     * This process's own part of the state for its shard, as {@link #captureShard} but held where the engine can keep
+     * it off the Java heap until written; the writer {@link CapturedShard#release() releases} it. By default {@link
+     * #captureShard} in Java memory.
+     */
+    default CapturedShard captureShardForCheckpoint(int writer, int writers) {
+        return CapturedShard.of(captureShard(writer, writers));
+    }
+
+    /**
      * Whether {@link #capture()} is a collective of the data-parallel processes (their optimizer state is sharded
      * and gathered to be captured): then every process calls it for each checkpoint, not only the one that writes.
      */

@@ -53,18 +53,18 @@ public final class ShardedCheckpoint {
     }
 
     /** The pieces as the tensors of the shard's safetensors file, in order; their labels go in {@link #metadata}. */
-    static List<HostTensor> fileTensors(List<TensorPiece> pieces) {
-        List<HostTensor> tensors = new ArrayList<>();
+    static List<CapturedTensor> fileTensors(List<CapturedPiece> pieces) {
+        List<CapturedTensor> tensors = new ArrayList<>();
         for (int i = 0; i < pieces.size(); i++) {
-            TensorPiece p = pieces.get(i);
-            tensors.add(new HostTensor(pieceKey(i), p.region().lengths(), p.data()));
+            CapturedPiece p = pieces.get(i);
+            tensors.add(new CapturedTensor(pieceKey(i), p.region().lengths(), p.values()));
         }
         return tensors;
     }
 
-    static Map<String, String> metadata(Header header, List<TensorPiece> pieces) {
+    static Map<String, String> metadata(Header header, List<CapturedPiece> pieces) {
         ArrayNode labels = JSON.createArrayNode();
-        for (TensorPiece p : pieces) {
+        for (CapturedPiece p : pieces) {
             ObjectNode label = labels.addObject().put("name", p.name());
             long[] shape = p.shape();
             ArrayNode s = label.putArray("shape");

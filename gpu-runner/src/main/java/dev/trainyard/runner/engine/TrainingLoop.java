@@ -267,7 +267,7 @@ final class TrainingLoop {
      */
     private void checkpointShard(EngineSession session) {
         awaitCheckpointWrite();
-        ModelShard shard = session.captureShard(replica.rank(), replica.processes());
+        CapturedShard shard = session.captureShardForCheckpoint(replica.rank(), replica.processes());
         ShardedCheckpoint.Header header = new ShardedCheckpoint.Header(
                 step,
                 dataPosition,
@@ -279,7 +279,15 @@ final class TrainingLoop {
                 run.process(),
                 run.processes());
         double evalLoss = lastEvalLoss;
-        submitWrite(() -> store.writeShard(header, shard, evalLoss), evalLoss);
+        submitWrite(
+                () -> {
+                    try {
+                        return store.writeShard(header, shard, evalLoss);
+                    } finally {
+                        shard.release();
+                    }
+                },
+                evalLoss);
     }
 
     /** The layout a checkpoint was written at, for people reading its header: "t2 p1 d2 zero1 on 2 processes". */

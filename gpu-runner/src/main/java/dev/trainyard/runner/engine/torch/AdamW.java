@@ -1,6 +1,5 @@
 package dev.trainyard.runner.engine.torch;
 
-import dev.trainyard.runner.engine.CapturedTensor;
 import dev.trainyard.runner.engine.HostTensor;
 import dev.trainyard.runner.engine.TensorSource;
 import java.util.ArrayList;
@@ -86,14 +85,13 @@ final class AdamW {
         return bytes;
     }
 
-    /** Native copies of the first moments by parameter name (see {@link NativeTensorValues}). */
-    List<CapturedTensor> capturedFirstMoments() {
-        return NativeTensorValues.capture(names, firstMoments);
-    }
-
-    /** Native copies of the second moments by parameter name. */
-    List<CapturedTensor> capturedSecondMoments() {
-        return NativeTensorValues.capture(names, secondMoments);
+    /** The first moments (or the second) by parameter name, in parameter order: the tensors themselves. */
+    Map<String, Tensor> moments(boolean first) {
+        Map<String, Tensor> byName = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < names.size(); i++) {
+            byName.put(names.get(i), (first ? firstMoments : secondMoments).get(i));
+        }
+        return byName;
     }
 
     List<HostTensor> firstMomentsToHost() {

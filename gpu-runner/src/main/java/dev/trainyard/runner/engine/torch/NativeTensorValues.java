@@ -1,14 +1,18 @@
 package dev.trainyard.runner.engine.torch;
 
+import dev.trainyard.runner.engine.CapturedPiece;
 import dev.trainyard.runner.engine.CapturedTensor;
+import dev.trainyard.runner.engine.TensorRegion;
 import dev.trainyard.runner.engine.TensorValues;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -33,21 +37,42 @@ final class NativeTensorValues implements TensorValues {
      * converts), which outlives the current scope.
      */
     static NativeTensorValues copyOf(Tensor tensor) {
-        Tensor detached = tensor.detach();
-        Tensor copy = detached.is_cuda() || detached.scalar_type() != ScalarType.Float
-                ? detached.to(new Device("cpu"), ScalarType.Float).contiguous()
-                : detached.clone().contiguous();
+        // copy = true: a CPU float32 tensor would otherwise come back as itself, and training would change it
+        Tensor copy = tensor.detach()
+                .to(new Device("cpu"), ScalarType.Float, false, true, new MemoryFormatOptional())
+                .contiguous();
         copy.retainReference(); // the scope that created it lets go; this copy lives until released
         return new NativeTensorValues(copy);
     }
 
     /** Copies of {@code tensors} (by name, in order) as a checkpoint's tensors, their shapes as the originals'. */
-    static List<CapturedTensor> capture(List<String> names, List<Tensor> tensors) {
+    static List<CapturedTensor> capture(Map<String, Tensor> tensors) {
         List<CapturedTensor> captured = new ArrayList<>();
-        for (int i = 0; i < names.size(); i++) {
-            captured.add(new CapturedTensor(names.get(i), Tensors.shape(tensors.get(i)), copyOf(tensors.get(i))));
-        }
+        tensors.forEach((name, t) -> captured.add(new CapturedTensor(name, Tensors.shape(t), copyOf(t))));
         return captured;
+    }
+
+    /**
+     * Writer {@code writer}'s share of each of {@code tensors}, which every one of {@code writers} processes holds
+     * alike: the same equal run of flat elements as {@link dev.trainyard.runner.engine.TensorPiece#share} cuts, cut
+     * into the same regions, but only that run copied, and into native memory.
+     */
+    static List<CapturedPiece> share(Map<String, Tensor> tensors, int writer, int writers) {
+        List<CapturedPiece> pieces = new ArrayList<>();
+        tensors.forEach((name, t) -> {
+            long[] shape = Tensors.shape(t);
+            long n = t.numel();
+            long from = n * writer / writers;
+            long to = n * (writer + 1) / writers;
+            Tensor flat = t.detach().reshape(-1);
+            long at = from;
+            for (TensorRegion region : TensorRegion.ofFlatRange(shape, from, to - from)) {
+                long length = region.elements();
+                pieces.add(new CapturedPiece(name, shape, region, copyOf(flat.narrow(0, at, length))));
+                at += length;
+            }
+        });
+        return pieces;
     }
 
     @Override

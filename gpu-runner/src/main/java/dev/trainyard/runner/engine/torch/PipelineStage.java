@@ -1,7 +1,6 @@
 package dev.trainyard.runner.engine.torch;
 
 import dev.trainyard.runner.engine.Batch;
-import dev.trainyard.runner.engine.CapturedTensor;
 import dev.trainyard.runner.engine.HostTensor;
 import dev.trainyard.runner.engine.ShardLayout;
 import dev.trainyard.runner.engine.TensorSource;
@@ -511,19 +510,15 @@ final class PipelineStage {
     }
 
     /**
-     * This stage's parameters, buffers and AdamW moments as native CPU copies by name, in the order of {@link
-     * #parametersToHost()} and the others: a whole-file checkpoint's capture off the Java heap. Unsharded stages
-     * only (a ZeRO-sharded one gathers its state to capture it).
+     * This stage's parameters, buffers, first and second AdamW moments, each by name in the order of {@link
+     * #parametersToHost()} and the others: the tensors themselves, for a checkpoint's capture to copy off the Java
+     * heap. Unsharded stages only (a ZeRO-sharded one gathers its state to capture it).
      */
-    List<List<CapturedTensor>> capturedState() {
+    List<Map<String, Tensor>> stateTensors() {
         if (sharded()) {
             throw new IllegalStateException("a ZeRO-sharded stage is captured by gathering");
         }
-        return List.of(
-                NativeTensorValues.capture(List.copyOf(parameters.keySet()), List.copyOf(parameters.values())),
-                NativeTensorValues.capture(List.copyOf(buffers.keySet()), List.copyOf(buffers.values())),
-                optimizer.capturedFirstMoments(),
-                optimizer.capturedSecondMoments());
+        return List.of(parameters, buffers, optimizer.moments(true), optimizer.moments(false));
     }
 
     /** The ZeRO slices of parameters and moments this process owns (see {@link ShardedAdamW#ownedSlices()}). */

@@ -2,6 +2,8 @@ package dev.trainyard.runner.engine.torch;
 
 import dev.trainyard.runner.engine.Batch;
 import dev.trainyard.runner.engine.CapturedModel;
+import dev.trainyard.runner.engine.CapturedPiece;
+import dev.trainyard.runner.engine.CapturedShard;
 import dev.trainyard.runner.engine.CapturedTensor;
 import dev.trainyard.runner.engine.CheckpointReader;
 import dev.trainyard.runner.engine.CheckpointState;
@@ -43,6 +45,7 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.Tensor;
 
 /**
  * One run's model on libtorch: its blocks (built, or loaded from TorchScript), the stages they are cut into,
@@ -477,20 +480,61 @@ final class TorchSession implements EngineSession {
         if (links != null || captureIsCollective() || pipeline.ranks() > 1) {
             return CapturedModel.of(capture());
         }
-        List<List<CapturedTensor>> kinds =
-                List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+        List<List<CapturedTensor>> kinds = capturedKinds(NativeTensorValues::capture);
+        return new CapturedModel(kinds.get(0), kinds.get(1), kinds.get(2), kinds.get(3));
+    }
+
+    /**
+     * This process's equal share of each tensor as native copies of just that share, where no stage is ZeRO-sharded
+     * and each has one tensor rank (pieces and regions as {@link #captureShard} cuts them: the same file); otherwise
+     * {@link #captureShard}'s Java copy.
+     */
+    @Override
+    public CapturedShard captureShardForCheckpoint(int writer, int writers) {
+        if (pipeline.ranks() > 1 || pipeline.stages().stream().anyMatch(PipelineStage::sharded)) {
+            return CapturedShard.of(captureShard(writer, writers));
+        }
+        List<List<CapturedPiece>> kinds = new ArrayList<>();
         try (var scope = new PointerScope()) {
+            for (int k = 0; k < 4; k++) {
+                kinds.add(new ArrayList<>());
+            }
             for (PipelineStage stage : pipeline.stages()) {
-                List<List<CapturedTensor>> state = stage.capturedState();
-                for (int k = 0; k < kinds.size(); k++) {
-                    kinds.get(k).addAll(state.get(k));
+                List<Map<String, Tensor>> state = stage.stateTensors();
+                for (int k = 0; k < 4; k++) {
+                    // buffers, small, are written by writer 0 alone (as ModelShard.share)
+                    kinds.get(k)
+                            .addAll(
+                                    k == 1
+                                            ? (writer == 0 ? NativeTensorValues.share(state.get(k), 0, 1) : List.of())
+                                            : NativeTensorValues.share(state.get(k), writer, writers));
                 }
             }
         } catch (RuntimeException e) {
-            new CapturedModel(kinds.get(0), kinds.get(1), kinds.get(2), kinds.get(3)).release();
+            kinds.forEach(kind -> kind.forEach(p -> p.values().release()));
             throw e;
         }
-        return new CapturedModel(kinds.get(0), kinds.get(1), kinds.get(2), kinds.get(3));
+        return new CapturedShard(kinds.get(0), kinds.get(1), kinds.get(2), kinds.get(3));
+    }
+
+    /** Every stage's parameters, buffers, first and second moments, each kind captured by {@code copy}. */
+    private List<List<CapturedTensor>> capturedKinds(Function<Map<String, Tensor>, List<CapturedTensor>> copy) {
+        List<List<CapturedTensor>> kinds = new ArrayList<>();
+        for (int k = 0; k < 4; k++) {
+            kinds.add(new ArrayList<>());
+        }
+        try (var scope = new PointerScope()) {
+            for (PipelineStage stage : pipeline.stages()) {
+                List<Map<String, Tensor>> state = stage.stateTensors();
+                for (int k = 0; k < 4; k++) {
+                    kinds.get(k).addAll(copy.apply(state.get(k)));
+                }
+            }
+        } catch (RuntimeException e) {
+            kinds.forEach(kind -> kind.forEach(t -> t.values().release()));
+            throw e;
+        }
+        return kinds;
     }
 
     /**
