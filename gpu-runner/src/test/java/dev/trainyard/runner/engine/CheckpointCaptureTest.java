@@ -22,32 +22,70 @@ class CheckpointCaptureTest {
     @TempDir
     Path tmp;
 
-    /** A gpt of about 12.7M parameters: its state (parameters and two AdamW moments) is about 150 MB. */
-    static JobSpec largerThanTheHeap() {
+    /**
+     * A gpt of about 12.7M parameters by default (its state, parameters and two AdamW moments, about 150 MB); {@code
+     * layers} and {@code dModel} scale it (8 and 1024: about 101M parameters, 1.2 GB of state).
+     */
+    static JobSpec largerThanTheHeap(int layers, int dModel) {
         return SpecDocument.parseForTraining("""
         {"name": "heap-probe",
-         "model": {"type": "gpt", "layers": 4, "dModel": 512, "heads": 8, "seqLen": 16, "vocab": 128,
+         "model": {"type": "gpt", "layers": %d, "dModel": %d, "heads": 8, "seqLen": 16, "vocab": 128,
                    "dropout": 0.0},
          "data": {"type": "arithmetic", "seed": 3, "evalFraction": 0.1},
          "training": {"steps": 3, "batchSize": 2, "learningRate": 0.003, "warmupSteps": 1,
                       "weightDecay": 0.01, "gradClip": 1.0, "seed": 11, "evalEvery": 0},
          "checkpoint": {"everySteps": 1, "keepLast": 2},
          "parallelism": {"microBatches": 1}}
-        """);
+        """.formatted(layers, dModel));
     }
 
-    /** Trains one step, checkpoints and stops in this JVM, and prints the checkpoint's size and the heap's. */
+    /**
+     * Trains one step, checkpoints and stops in this JVM, and prints the checkpoint's size, the heap's, the
+     * seconds and the peak resident memory. Arguments: the output directory, then optionally {@code arrays} to
+     * capture into Java arrays as before (the session's other calls unchanged; for the benchmark's "before"), and
+     * the layers and width.
+     */
     public static final class WriteOneCheckpoint {
 
         public static void main(String[] args) {
-            TrainingRun run = TrainingRun.of(largerThanTheHeap(), 1, Path.of(args[0]))
+            boolean arrays = args.length > 1 && args[1].equals("arrays");
+            JobSpec spec = args.length > 3
+                    ? largerThanTheHeap(Integer.parseInt(args[2]), Integer.parseInt(args[3]))
+                    : largerThanTheHeap(4, 512);
+            TrainingRun run = TrainingRun.of(spec, 1, Path.of(args[0]))
                     .withThreadsPerStage(1)
                     .stoppingOn(done -> done == 1 ? StopRequest.CHECKPOINT_AND_STOP : StopRequest.CONTINUE);
-            TrainingResult result = Trainer.train(run, new TorchEngine());
+            TrainingEngine torch = new TorchEngine();
+            TrainingEngine engine =
+                    arrays ? (r, data, threads) -> capturingIntoArrays(torch.open(r, data, threads)) : torch;
+            long start = System.nanoTime();
+            TrainingResult result = Trainer.train(run, engine);
             CheckpointWritten written = result.lastCheckpoint().orElseThrow();
             System.out.printf(
-                    "written %d bytes under a heap of %d bytes%n",
-                    written.bytes(), Runtime.getRuntime().maxMemory());
+                    "written %d bytes under a heap of %d bytes (%s capture, %.1f s, peak RSS %d MB)%n",
+                    written.bytes(),
+                    Runtime.getRuntime().maxMemory(),
+                    arrays ? "Java-array" : "native",
+                    (System.nanoTime() - start) / 1e9,
+                    PeakMemory.peakRssBytes() / 1_000_000);
+        }
+
+        /** {@code session} with the checkpoint captures of before: {@link EngineSession#capture()}'s Java arrays. */
+        private static EngineSession capturingIntoArrays(EngineSession session) {
+            return (EngineSession) java.lang.reflect.Proxy.newProxyInstance(
+                    EngineSession.class.getClassLoader(), new Class<?>[] {EngineSession.class}, (proxy, method, a) -> {
+                        if (method.getName().equals("captureForCheckpoint")) {
+                            return CapturedModel.of(session.capture());
+                        }
+                        if (method.getName().equals("captureShardForCheckpoint")) {
+                            return CapturedShard.of(session.captureShard((int) a[0], (int) a[1]));
+                        }
+                        try {
+                            return method.invoke(session, a);
+                        } catch (java.lang.reflect.InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    });
         }
     }
 
