@@ -212,9 +212,9 @@ final class TrainingLoop {
 
     /**
      * Copies the state between steps (the only part training waits for; off the Java heap where the engine can),
-     * then writes, hashes,
-     * fsyncs and prunes on a writer thread while the next steps run. One write at a time: a new checkpoint first
-     * waits for the previous one, so checkpoints complete in step order and at most one copy is held.
+     * then writes, hashes, fsyncs, frees the copy and prunes on a writer thread while the next steps run. One write
+     * at a time: a new checkpoint first waits for the previous one, so checkpoints complete in step order and at
+     * most one copy is held.
      */
     private void checkpoint(EngineSession session) {
         if (writesShards()) {

@@ -480,7 +480,8 @@ final class TorchSession implements EngineSession {
         if (links != null || captureIsCollective() || pipeline.ranks() > 1) {
             return CapturedModel.of(capture());
         }
-        List<List<CapturedTensor>> kinds = capturedKinds(NativeTensorValues::capture);
+        List<List<CapturedTensor>> kinds =
+                capturedKinds((kind, tensors) -> NativeTensorValues.capture(tensors), CapturedTensor::values);
         return new CapturedModel(kinds.get(0), kinds.get(1), kinds.get(2), kinds.get(3));
     }
 
@@ -494,44 +495,34 @@ final class TorchSession implements EngineSession {
         if (pipeline.ranks() > 1 || pipeline.stages().stream().anyMatch(PipelineStage::sharded)) {
             return CapturedShard.of(captureShard(writer, writers));
         }
-        List<List<CapturedPiece>> kinds = new ArrayList<>();
-        try (var scope = new PointerScope()) {
-            for (int k = 0; k < 4; k++) {
-                kinds.add(new ArrayList<>());
-            }
-            for (PipelineStage stage : pipeline.stages()) {
-                List<Map<String, Tensor>> state = stage.stateTensors();
-                for (int k = 0; k < 4; k++) {
-                    // buffers, small, are written by writer 0 alone (as ModelShard.share)
-                    kinds.get(k)
-                            .addAll(
-                                    k == 1
-                                            ? (writer == 0 ? NativeTensorValues.share(state.get(k), 0, 1) : List.of())
-                                            : NativeTensorValues.share(state.get(k), writer, writers));
-                }
-            }
-        } catch (RuntimeException e) {
-            kinds.forEach(kind -> kind.forEach(p -> p.values().release()));
-            throw e;
-        }
+        List<List<CapturedPiece>> kinds = capturedKinds(
+                (kind, tensors) -> kind != BUFFERS
+                        ? NativeTensorValues.share(tensors, writer, writers)
+                        // buffers, small, are written by writer 0 alone (as ModelShard.share)
+                        : writer == 0 ? NativeTensorValues.share(tensors, 0, 1) : List.of(),
+                CapturedPiece::values);
         return new CapturedShard(kinds.get(0), kinds.get(1), kinds.get(2), kinds.get(3));
     }
 
-    /** Every stage's parameters, buffers, first and second moments, each kind captured by {@code copy}. */
-    private List<List<CapturedTensor>> capturedKinds(Function<Map<String, Tensor>, List<CapturedTensor>> copy) {
-        List<List<CapturedTensor>> kinds = new ArrayList<>();
-        for (int k = 0; k < 4; k++) {
-            kinds.add(new ArrayList<>());
-        }
+    private static final int BUFFERS = 1;
+
+    /**
+     * Every stage's parameters, buffers, first and second moments (kinds 0 to 3), each kind's tensors by name
+     * captured by {@code copy}; what was copied is released again when a copy fails.
+     */
+    private <T> List<List<T>> capturedKinds(
+            java.util.function.BiFunction<Integer, Map<String, Tensor>, List<T>> copy,
+            Function<T, dev.trainyard.runner.engine.TensorValues> values) {
+        List<List<T>> kinds = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
         try (var scope = new PointerScope()) {
             for (PipelineStage stage : pipeline.stages()) {
                 List<Map<String, Tensor>> state = stage.stateTensors();
-                for (int k = 0; k < 4; k++) {
-                    kinds.get(k).addAll(copy.apply(state.get(k)));
+                for (int k = 0; k < kinds.size(); k++) {
+                    kinds.get(k).addAll(copy.apply(k, state.get(k)));
                 }
             }
         } catch (RuntimeException e) {
-            kinds.forEach(kind -> kind.forEach(t -> t.values().release()));
+            kinds.forEach(kind -> kind.forEach(t -> values.apply(t).release()));
             throw e;
         }
         return kinds;
