@@ -2,8 +2,6 @@ package dev.trainyard.runner.engine;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -11,10 +9,15 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * An open checkpoint, whole or sharded, whose files were each checked against their manifest (a streaming SHA-256)
- * and whose headers were read, but none of whose values: a restore asks for the regions of the tensors its process
- * holds, and only the bytes of the pieces that overlap them are read. So a process resuming under any layout holds
- * its own share of the state, never the whole model.
+ * An open checkpoint, whole or sharded, whose files each have their manifest and its size and whose headers were
+ * read, but none of whose values: a restore asks for the regions of the tensors its process holds, and only the
+ * bytes of the pieces that overlap them are read. So a process resuming under any layout holds its own share of the
+ * state, never the whole model.
+ *
+ * <p>The values are verified after they are read, not before: {@link #verify()} hashes every file against its
+ * manifest and proves that each byte read (headers included) is the verified file's byte at that place (see {@link
+ * CheckedFile} for why checking first and reading later is unsound). A restore reads, then verifies, and refuses the
+ * checkpoint before it counts as restored (before the run takes a step, reports its position or writes anything).
  */
 public final class CheckpointReader implements AutoCloseable {
 
@@ -22,23 +25,23 @@ public final class CheckpointReader implements AutoCloseable {
      * Where a piece of a global tensor lies: the tensor's kind-prefixed name and shape, the piece's region of it,
      * and the byte of the file where the region's row-major values start.
      */
-    record Located(String name, long[] shape, TensorRegion region, Path file, FileChannel channel, long position) {}
+    record Located(String name, long[] shape, TensorRegion region, CheckedFile file, long position) {}
 
     private final Map<String, String> metadata;
     private final Map<String, List<Located>> pieces;
-    private final List<FileChannel> channels;
+    private final List<CheckedFile> files;
     // one reader serves one restore, on one thread: its reads share one buffer
     private final ByteBuffer scratch = SafetensorsFormat.scratch();
     private long bytesRead;
     private long largestRead;
 
     /**
-     * A reader over {@code pieces} (by global, kind-prefixed name) in the open {@code channels}, which it closes.
+     * A reader over {@code pieces} (by global, kind-prefixed name) in the open {@code files}, which it closes.
      * Refuses pieces that disagree on their tensor's shape or do not add up to every element of it.
      */
-    CheckpointReader(Map<String, String> metadata, List<Located> pieces, List<FileChannel> channels) {
+    CheckpointReader(Map<String, String> metadata, List<Located> pieces, List<CheckedFile> files) {
         this.metadata = metadata;
-        this.channels = channels;
+        this.files = files;
         this.pieces = new LinkedHashMap<>();
         pieces.forEach(p ->
                 this.pieces.computeIfAbsent(p.name(), n -> new ArrayList<>()).add(p));
@@ -172,14 +175,14 @@ public final class CheckpointReader implements AutoCloseable {
             return TensorRegion.forEachRun(piece.region(), region, (from, to, length) -> {
                 try {
                     SafetensorsFormat.readFloats(
-                            piece.channel(), piece.position() + 4 * from, values, (int) to, length, scratch);
+                            piece.file(), piece.position() + 4 * from, values, (int) to, length, scratch);
                 } catch (IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }
             });
         } catch (java.io.UncheckedIOException e) {
             throw new CheckpointIntegrityException(
-                    "cannot read checkpoint " + piece.file() + ": "
+                    "cannot read checkpoint " + piece.file().path() + ": "
                             + e.getCause().getMessage(),
                     e);
         }
@@ -204,8 +207,18 @@ public final class CheckpointReader implements AutoCloseable {
         });
     }
 
+    /**
+     * Refuses the checkpoint unless every file matches its manifest's size and SHA-256 now and every byte read from
+     * it so far (its header included) is that file's: one sequential hash of each file (see {@link CheckedFile}).
+     * Call it after reading what a restore needs and before using any of it beyond tensors that are thrown away
+     * when it refuses.
+     */
+    public void verify() {
+        files.forEach(CheckedFile::verify);
+    }
+
     @Override
     public void close() {
-        channels.forEach(CheckpointStore::closeQuietly);
+        files.forEach(CheckedFile::close);
     }
 }

@@ -46,17 +46,31 @@ public final class CheckpointStore {
 
     /** Writes {@code state} atomically and returns where and what was written. */
     public CheckpointWritten write(CheckpointState state, double evalLoss) {
+        return write(
+                state,
+                CapturedModel.of(new ModelState(
+                        state.parameters(), state.buffers(), state.firstMoments(), state.secondMoments())),
+                evalLoss);
+    }
+
+    /**
+     * Writes {@code model} atomically, each tensor straight from where the capture left its values, with the run's
+     * position and spec from {@code position} (whose own tensors are not written), and returns where and what was
+     * written. Does not release {@code model}.
+     */
+    public CheckpointWritten write(CheckpointState position, CapturedModel model, double evalLoss) {
         try {
             Files.createDirectories(directory);
-            String base = baseName(state.step());
+            String base = baseName(position.step());
             Path data = directory.resolve(base + DATA_SUFFIX);
-            String sha256 = writeAtomically(data, out -> SafetensorsFormat.write(out, tensors(state), metadata(state)));
+            String sha256 = writeAtomically(
+                    data, out -> SafetensorsFormat.writeCaptured(out, tensors(model), metadata(position)));
             long bytes = Files.size(data);
             writeManifest(
                     data,
-                    manifest(CheckpointState.FORMAT, data, state.step(), sha256, bytes)
+                    manifest(CheckpointState.FORMAT, data, position.step(), sha256, bytes)
                             .put("evalLoss", evalLoss));
-            return new CheckpointWritten(data, state.step(), sha256, bytes, evalLoss);
+            return new CheckpointWritten(data, position.step(), sha256, bytes, evalLoss);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write checkpoint to " + directory, e);
         }
@@ -98,14 +112,22 @@ public final class CheckpointStore {
      * manifest, and returns where and what was written.
      */
     public CheckpointWritten writeShard(ShardedCheckpoint.Header header, ModelShard shard, double evalLoss) {
+        return writeShard(header, CapturedShard.of(shard), evalLoss);
+    }
+
+    /**
+     * Writes this process's shard as {@link #writeShard(ShardedCheckpoint.Header, ModelShard, double)} does, each
+     * piece straight from where the capture left its values. Does not release {@code shard}.
+     */
+    public CheckpointWritten writeShard(ShardedCheckpoint.Header header, CapturedShard shard, double evalLoss) {
         try {
             Files.createDirectories(directory);
             Path data = directory.resolve(
                     ShardedCheckpoint.baseName(header.step(), header.shard(), header.shards()) + DATA_SUFFIX);
-            List<TensorPiece> pieces = shard.labelled();
+            List<CapturedPiece> pieces = shard.labelled();
             String sha256 = writeAtomically(
                     data,
-                    out -> SafetensorsFormat.write(
+                    out -> SafetensorsFormat.writeCaptured(
                             out, ShardedCheckpoint.fileTensors(pieces), ShardedCheckpoint.metadata(header, pieces)));
             long bytes = Files.size(data);
             writeManifest(
@@ -122,26 +144,30 @@ public final class CheckpointStore {
     }
 
     /**
-     * Loads a checkpoint from its file or manifest after checking size and SHA-256 against the manifest: a whole
-     * checkpoint, or, given any shard of a sharded one, all of its shards put together. Holds the whole state: a
-     * restore that needs only its own part of it {@link #open}s the checkpoint instead.
+     * Loads a checkpoint from its file or manifest, a whole checkpoint or, given any shard of a sharded one, all of
+     * its shards put together, and returns it once every file's size and SHA-256 matched its manifest with the
+     * bytes read (see {@link CheckpointReader#verify}). Holds the whole state: a restore that needs only its own
+     * part of it {@link #open}s the checkpoint instead.
      */
     public static CheckpointState load(Path path) {
         try (CheckpointReader reader = open(path)) {
-            return reader.whole();
+            CheckpointState state = reader.whole();
+            reader.verify();
+            return state;
         }
     }
 
     /**
      * Opens a checkpoint from its file or manifest, a whole one or, given any shard, a sharded one (see {@link
-     * ShardedCheckpoint#open}): each file checked against its manifest and its header read, no values yet.
+     * ShardedCheckpoint#open}): each file's manifest found and its size checked, its header read, no values yet.
+     * Nothing read from it may be kept before {@link CheckpointReader#verify} accepted it.
      */
     public static CheckpointReader open(Path path) {
         if (ShardedCheckpoint.isShard(path)) {
             return ShardedCheckpoint.open(path);
         }
         Path data = path.toString().endsWith(MANIFEST_SUFFIX) ? sibling(path, MANIFEST_SUFFIX, DATA_SUFFIX) : path;
-        FileChannel channel = openVerified(data);
+        CheckedFile channel = openChecked(data);
         try {
             SafetensorsFormat.Header header = SafetensorsFormat.readHeader(channel, data);
             Map<String, String> meta = header.metadata();
@@ -152,11 +178,11 @@ public final class CheckpointStore {
             List<CheckpointReader.Located> pieces = new ArrayList<>();
             for (SafetensorsFormat.Entry e : header.entries()) {
                 pieces.add(new CheckpointReader.Located(
-                        e.name(), e.shape(), TensorRegion.whole(e.shape()), data, channel, e.position()));
+                        e.name(), e.shape(), TensorRegion.whole(e.shape()), channel, e.position()));
             }
             return new CheckpointReader(meta, pieces, List.of(channel));
         } catch (IOException | RuntimeException e) {
-            closeQuietly(channel);
+            channel.close();
             throw failedRead(data, e);
         }
     }
@@ -182,24 +208,20 @@ public final class CheckpointStore {
     }
 
     /**
-     * Opens a checkpoint file for reading once its size and SHA-256 (hashed as a stream, nothing held) match its
-     * manifest; refuses it otherwise.
+     * Opens a checkpoint file for reading, to be verified against its manifest's size and SHA-256 once read (see
+     * {@link CheckedFile}); refuses at once a file without manifest or of another size than the manifest's.
      */
-    static FileChannel openVerified(Path data) {
+    static CheckedFile openChecked(Path data) {
         Path manifestPath = manifestOf(data);
         try {
             if (!Files.exists(manifestPath)) {
                 throw new CheckpointIntegrityException("checkpoint " + data + " has no manifest: incomplete write?");
             }
             var manifest = JSON.readTree(manifestPath.toFile());
-            long bytes = Files.size(data);
-            String sha256 = sha256(data);
-            if (bytes != manifest.path("bytes").asLong()
-                    || !sha256.equals(manifest.path("sha256").asText())) {
-                throw new CheckpointIntegrityException("checkpoint " + data + " does not match its manifest (sha256 "
-                        + sha256 + ", expected " + manifest.path("sha256").asText() + "): refusing to load it");
-            }
-            return FileChannel.open(data, StandardOpenOption.READ);
+            return CheckedFile.open(
+                    data,
+                    manifest.path("sha256").asText(),
+                    manifest.path("bytes").asLong());
         } catch (IOException e) {
             throw new CheckpointIntegrityException("cannot read checkpoint " + data + ": " + e.getMessage(), e);
         }
@@ -210,14 +232,6 @@ public final class CheckpointStore {
         return e instanceof CheckpointIntegrityException c
                 ? c
                 : new CheckpointIntegrityException("cannot read checkpoint " + data + ": " + e.getMessage(), e);
-    }
-
-    static void closeQuietly(FileChannel channel) {
-        try {
-            channel.close();
-        } catch (IOException e) {
-            // read-only: nothing is lost when closing fails
-        }
     }
 
     /** The newest complete checkpoint in the directory, if any. */
@@ -321,17 +335,17 @@ public final class CheckpointStore {
         return path.resolveSibling(name.substring(0, name.length() - suffix.length()) + replacement);
     }
 
-    private static List<HostTensor> tensors(CheckpointState state) {
-        List<HostTensor> all = new ArrayList<>();
-        state.parameters().forEach(t -> all.add(renamed(CheckpointState.PARAM, t)));
-        state.buffers().forEach(t -> all.add(renamed(CheckpointState.BUFFER, t)));
-        state.firstMoments().forEach(t -> all.add(renamed(CheckpointState.FIRST_MOMENT, t)));
-        state.secondMoments().forEach(t -> all.add(renamed(CheckpointState.SECOND_MOMENT, t)));
+    private static List<CapturedTensor> tensors(CapturedModel model) {
+        List<CapturedTensor> all = new ArrayList<>();
+        model.parameters().forEach(t -> all.add(renamed(CheckpointState.PARAM, t)));
+        model.buffers().forEach(t -> all.add(renamed(CheckpointState.BUFFER, t)));
+        model.firstMoments().forEach(t -> all.add(renamed(CheckpointState.FIRST_MOMENT, t)));
+        model.secondMoments().forEach(t -> all.add(renamed(CheckpointState.SECOND_MOMENT, t)));
         return all;
     }
 
-    private static HostTensor renamed(String prefix, HostTensor t) {
-        return new HostTensor(prefix + t.name(), t.shape(), t.data());
+    private static CapturedTensor renamed(String prefix, CapturedTensor t) {
+        return new CapturedTensor(prefix + t.name(), t.shape(), t.values());
     }
 
     private static Map<String, String> metadata(CheckpointState state) {

@@ -44,11 +44,29 @@ public interface EngineSession extends AutoCloseable {
     ModelState capture();
 
     /**
+     * The state for a whole-file checkpoint, as {@link #capture()} but held where the engine can keep it off the
+     * Java heap (native memory) until written; the writer {@link CapturedModel#release() releases} it. By default
+     * {@link #capture()} in Java memory.
+     */
+    default CapturedModel captureForCheckpoint() {
+        return CapturedModel.of(capture());
+    }
+
+    /**
      * This process's own part of the state, for its shard of a sharded checkpoint: no collective, each of the
      * {@code writers} data-parallel processes calls it for itself. By default an equal share of {@link #capture()}.
      */
     default ModelShard captureShard(int writer, int writers) {
         return ModelShard.share(capture(), writer, writers);
+    }
+
+    /**
+     * This process's own part of the state for its shard, as {@link #captureShard} but held where the engine can keep
+     * it off the Java heap until written; the writer {@link CapturedShard#release() releases} it. By default {@link
+     * #captureShard} in Java memory.
+     */
+    default CapturedShard captureShardForCheckpoint(int writer, int writers) {
+        return CapturedShard.of(captureShard(writer, writers));
     }
 
     /**

@@ -29,11 +29,46 @@ public final class SafetensorsFormat {
 
     private SafetensorsFormat() {}
 
+    /** Where a file's bytes come from: positioned reads of a file of known size. */
+    public interface ByteSource {
+
+        long size() throws IOException;
+
+        /** Fills {@code into} (from its position to its limit) with the bytes from {@code position} on. */
+        void readFully(ByteBuffer into, long position) throws IOException;
+
+        /** An open channel's bytes, read as they are. */
+        static ByteSource of(FileChannel channel) {
+            return new ByteSource() {
+                @Override
+                public long size() throws IOException {
+                    return channel.size();
+                }
+
+                @Override
+                public void readFully(ByteBuffer into, long position) throws IOException {
+                    SafetensorsFormat.readFully(channel, into, position);
+                }
+            };
+        }
+    }
+
     /** The tensors and string metadata of one file. */
     public record Contents(List<HostTensor> tensors, Map<String, String> metadata) {}
 
     /** Writes {@code tensors} in order, with {@code metadata} in the header. */
     public static void write(OutputStream out, List<HostTensor> tensors, Map<String, String> metadata)
+            throws IOException {
+        List<CapturedTensor> captured = new ArrayList<>();
+        tensors.forEach(t -> captured.add(CapturedTensor.of(t)));
+        writeCaptured(out, captured, metadata);
+    }
+
+    /**
+     * Writes {@code tensors} in order, with {@code metadata} in the header, each straight from where its values are
+     * held (see {@link TensorValues}) through one chunk buffer.
+     */
+    public static void writeCaptured(OutputStream out, List<CapturedTensor> tensors, Map<String, String> metadata)
             throws IOException {
         byte[] header = header(tensors, metadata);
         ByteBuffer length =
@@ -41,14 +76,8 @@ public final class SafetensorsFormat {
         out.write(length.array());
         out.write(header);
         ByteBuffer chunk = ByteBuffer.allocate(CHUNK_FLOATS * 4).order(ByteOrder.LITTLE_ENDIAN);
-        for (HostTensor tensor : tensors) {
-            float[] data = tensor.data();
-            for (int from = 0; from < data.length; from += CHUNK_FLOATS) {
-                int count = Math.min(CHUNK_FLOATS, data.length - from);
-                chunk.clear();
-                chunk.asFloatBuffer().put(data, from, count);
-                out.write(chunk.array(), 0, count * 4);
-            }
+        for (CapturedTensor tensor : tensors) {
+            tensor.values().writeTo(out, chunk);
         }
     }
 
@@ -66,7 +95,8 @@ public final class SafetensorsFormat {
 
     /** Reads a whole file; refuses dtypes other than F32 and byte ranges outside the file. */
     public static Contents read(Path file) throws IOException {
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+        try (FileChannel open = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteSource channel = ByteSource.of(open);
             Header header = readHeader(channel, file);
             List<HostTensor> tensors = new ArrayList<>();
             ByteBuffer scratch = scratch();
@@ -83,15 +113,15 @@ public final class SafetensorsFormat {
      * Reads only the header of an open file (its length, JSON and each tensor's byte range), so that a reader can
      * then read the parts of tensors it needs; refuses dtypes other than F32 and byte ranges outside the file.
      */
-    public static Header readHeader(FileChannel channel, Path file) throws IOException {
+    public static Header readHeader(ByteSource channel, Path file) throws IOException {
         ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-        readFully(channel, length, 0);
+        channel.readFully(length, 0);
         long headerLength = length.flip().getLong();
         if (headerLength <= 0 || headerLength > Math.min(channel.size() - 8, 100_000_000L)) {
             throw new IOException(file + ": not a safetensors file (header length " + headerLength + ")");
         }
         ByteBuffer headerBytes = ByteBuffer.allocate((int) headerLength);
-        readFully(channel, headerBytes, 8);
+        channel.readFully(headerBytes, 8);
         JsonNode header = JSON.readTree(new String(headerBytes.array(), StandardCharsets.UTF_8));
         long dataStart = 8 + headerLength;
         List<Entry> entries = new ArrayList<>();
@@ -115,13 +145,12 @@ public final class SafetensorsFormat {
      * through {@code scratch} (little-endian, a multiple of 4 bytes long) so that many reads allocate nothing.
      */
     public static void readFloats(
-            FileChannel channel, long position, float[] into, int at, int count, ByteBuffer scratch)
-            throws IOException {
+            ByteSource channel, long position, float[] into, int at, int count, ByteBuffer scratch) throws IOException {
         int chunkFloats = scratch.capacity() / 4;
         for (int done = 0; done < count; ) {
             int n = Math.min(chunkFloats, count - done);
             scratch.clear().limit(n * 4);
-            readFully(channel, scratch, position + 4L * done);
+            channel.readFully(scratch, position + 4L * done);
             scratch.flip().asFloatBuffer().get(into, at + done, n);
             done += n;
         }
@@ -132,19 +161,19 @@ public final class SafetensorsFormat {
         return ByteBuffer.allocate(CHUNK_FLOATS * 4).order(ByteOrder.LITTLE_ENDIAN);
     }
 
-    private static byte[] header(List<HostTensor> tensors, Map<String, String> metadata) {
+    private static byte[] header(List<CapturedTensor> tensors, Map<String, String> metadata) {
         ObjectNode root = JSON.createObjectNode();
         ObjectNode meta = root.putObject(METADATA);
         metadata.forEach(meta::put);
         long offset = 0;
-        for (HostTensor tensor : tensors) {
+        for (CapturedTensor tensor : tensors) {
             ObjectNode node = root.putObject(tensor.name());
             node.put("dtype", "F32");
             var shape = node.putArray("shape");
             for (long dim : tensor.shape()) {
                 shape.add(dim);
             }
-            long end = offset + 4L * tensor.data().length;
+            long end = offset + 4L * tensor.values().elements();
             node.putArray("data_offsets").add(offset).add(end);
             offset = end;
         }
@@ -157,7 +186,7 @@ public final class SafetensorsFormat {
         return header;
     }
 
-    private static Entry entry(FileChannel channel, String name, JsonNode node, long dataStart) throws IOException {
+    private static Entry entry(ByteSource channel, String name, JsonNode node, long dataStart) throws IOException {
         if (!"F32".equals(node.path("dtype").asText())) {
             throw new IOException(name + ": dtype " + node.path("dtype").asText() + " is not supported (F32 only)");
         }

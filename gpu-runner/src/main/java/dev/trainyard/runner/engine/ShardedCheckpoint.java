@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -54,18 +53,18 @@ public final class ShardedCheckpoint {
     }
 
     /** The pieces as the tensors of the shard's safetensors file, in order; their labels go in {@link #metadata}. */
-    static List<HostTensor> fileTensors(List<TensorPiece> pieces) {
-        List<HostTensor> tensors = new ArrayList<>();
+    static List<CapturedTensor> fileTensors(List<CapturedPiece> pieces) {
+        List<CapturedTensor> tensors = new ArrayList<>();
         for (int i = 0; i < pieces.size(); i++) {
-            TensorPiece p = pieces.get(i);
-            tensors.add(new HostTensor(pieceKey(i), p.region().lengths(), p.data()));
+            CapturedPiece p = pieces.get(i);
+            tensors.add(new CapturedTensor(pieceKey(i), p.region().lengths(), p.values()));
         }
         return tensors;
     }
 
-    static Map<String, String> metadata(Header header, List<TensorPiece> pieces) {
+    static Map<String, String> metadata(Header header, List<CapturedPiece> pieces) {
         ArrayNode labels = JSON.createArrayNode();
-        for (TensorPiece p : pieces) {
+        for (CapturedPiece p : pieces) {
             ObjectNode label = labels.addObject().put("name", p.name());
             long[] shape = p.shape();
             ArrayNode s = label.putArray("shape");
@@ -94,7 +93,8 @@ public final class ShardedCheckpoint {
 
     /**
      * Opens the checkpoint that {@code anyShard} (a shard's data file or manifest) belongs to: every shard of its
-     * step must lie beside it and match its manifest, and their pieces must tile every tensor; a missing or altered
+     * step must lie beside it with its manifest and the manifest's size (its SHA-256 is checked by {@link
+     * CheckpointReader#verify} with the bytes read), and their pieces must tile every tensor; a missing or altered
      * shard is refused, never half-loaded. Only the headers are read: a restore then reads the pieces it needs.
      */
     static CheckpointReader open(Path anyShard) {
@@ -105,12 +105,12 @@ public final class ShardedCheckpoint {
         long step = Long.parseLong(m.group(1));
         int shards = Integer.parseInt(m.group(3));
         List<Path> files = shardFiles(anyShard.toAbsolutePath().getParent(), step, shards);
-        List<FileChannel> channels = new ArrayList<>();
+        List<CheckedFile> channels = new ArrayList<>();
         try {
             Map<String, String> first = null;
             List<CheckpointReader.Located> pieces = new ArrayList<>();
             for (Path data : files) {
-                FileChannel channel = CheckpointStore.openVerified(data);
+                CheckedFile channel = CheckpointStore.openChecked(data);
                 channels.add(channel);
                 SafetensorsFormat.Header header = SafetensorsFormat.readHeader(channel, data);
                 Map<String, String> meta = header.metadata();
@@ -120,7 +120,7 @@ public final class ShardedCheckpoint {
             }
             return new CheckpointReader(first, pieces, channels);
         } catch (IOException | RuntimeException e) {
-            channels.forEach(CheckpointStore::closeQuietly);
+            channels.forEach(CheckedFile::close);
             throw CheckpointStore.failedRead(anyShard, e);
         }
     }
@@ -156,7 +156,7 @@ public final class ShardedCheckpoint {
 
     /** The shard's pieces as its header labels them: global name, shape and region, and where their values lie. */
     private static List<CheckpointReader.Located> pieces(
-            SafetensorsFormat.Header header, Path file, FileChannel channel) {
+            SafetensorsFormat.Header header, Path file, CheckedFile channel) {
         try {
             JsonNode labels = JSON.readTree(header.metadata().get("pieces"));
             Map<String, SafetensorsFormat.Entry> byKey = new LinkedHashMap<>();
@@ -175,7 +175,7 @@ public final class ShardedCheckpoint {
                             file + ": piece " + i + " (" + region + ") lies outside its tensor's shape");
                 }
                 pieces.add(new CheckpointReader.Located(
-                        label.get("name").asText(), shape, region, file, channel, values.position()));
+                        label.get("name").asText(), shape, region, channel, values.position()));
             }
             return pieces;
         } catch (IOException | RuntimeException e) {

@@ -211,9 +211,10 @@ final class TrainingLoop {
     }
 
     /**
-     * Copies the state into Java memory between steps (the only part training waits for), then writes, hashes,
-     * fsyncs and prunes on a writer thread while the next steps run. One write at a time: a new checkpoint first
-     * waits for the previous one, so checkpoints complete in step order and at most one copy is held.
+     * Copies the state between steps (the only part training waits for; off the Java heap where the engine can),
+     * then writes, hashes, fsyncs, frees the copy and prunes on a writer thread while the next steps run. One write
+     * at a time: a new checkpoint first waits for the previous one, so checkpoints complete in step order and at
+     * most one copy is held.
      */
     private void checkpoint(EngineSession session) {
         if (writesShards()) {
@@ -227,20 +228,28 @@ final class TrainingLoop {
             return;
         }
         awaitCheckpointWrite();
-        ModelState model = session.capture();
-        CheckpointState state = new CheckpointState(
+        CapturedModel model = session.captureForCheckpoint();
+        CheckpointState position = new CheckpointState(
                 step,
                 dataPosition,
                 step,
                 training.seed(),
                 stageCount,
                 SpecDocument.toJson(spec),
-                model.parameters(),
-                model.buffers(),
-                model.firstMoments(),
-                model.secondMoments());
+                List.of(),
+                List.of(),
+                List.of(),
+                List.of());
         double evalLoss = lastEvalLoss;
-        submitWrite(() -> store.write(state, evalLoss), evalLoss);
+        submitWrite(
+                () -> {
+                    try {
+                        return store.write(position, model, evalLoss);
+                    } finally {
+                        model.release(); // native copies go as soon as they are on disk
+                    }
+                },
+                evalLoss);
     }
 
     /**
@@ -258,7 +267,7 @@ final class TrainingLoop {
      */
     private void checkpointShard(EngineSession session) {
         awaitCheckpointWrite();
-        ModelShard shard = session.captureShard(replica.rank(), replica.processes());
+        CapturedShard shard = session.captureShardForCheckpoint(replica.rank(), replica.processes());
         ShardedCheckpoint.Header header = new ShardedCheckpoint.Header(
                 step,
                 dataPosition,
@@ -270,7 +279,15 @@ final class TrainingLoop {
                 run.process(),
                 run.processes());
         double evalLoss = lastEvalLoss;
-        submitWrite(() -> store.writeShard(header, shard, evalLoss), evalLoss);
+        submitWrite(
+                () -> {
+                    try {
+                        return store.writeShard(header, shard, evalLoss);
+                    } finally {
+                        shard.release();
+                    }
+                },
+                evalLoss);
     }
 
     /** The layout a checkpoint was written at, for people reading its header: "t2 p1 d2 zero1 on 2 processes". */
@@ -330,20 +347,29 @@ final class TrainingLoop {
         }
     }
 
-    /** Opens the checkpoint to resume from (each file verified, no values read), if it holds this model. */
+    /** Opens the checkpoint to resume from (headers read, no values), if it holds this model. */
     private CheckpointReader openCompatible(Path path) {
         CheckpointReader checkpoint = CheckpointStore.open(path);
         ModelSpec written = SpecDocument.modelOf(checkpoint.specJson());
         if (!written.equals(spec.model())) {
-            checkpoint.close();
+            try {
+                checkpoint.verify(); // an altered header is reported as such, not as another model
+            } finally {
+                checkpoint.close();
+            }
             throw new SpecException("checkpoint " + path + " holds model " + written + ", not " + spec.model());
         }
         return checkpoint;
     }
 
-    /** Loads this process's part of the checkpoint: the session reads the regions it holds, and says how much. */
+    /**
+     * Loads this process's part of the checkpoint: the session reads the regions it holds, and says how much. The
+     * checkpoint is verified after the reads, before anything of it is used beyond the session's tensors (which a
+     * refusal throws away with the session): so the bytes used are the bytes verified.
+     */
     private void restore(EngineSession session, CheckpointReader checkpoint) {
         session.restore(checkpoint);
+        checkpoint.verify();
         step = checkpoint.step();
         dataPosition = checkpoint.dataPosition();
         listener.onLog("resumed at step " + step + " from a checkpoint written with " + checkpoint.stagesWrittenWith()

@@ -74,6 +74,76 @@ class CheckpointIntegrityTest {
                 .hasMessageContaining("sha256");
     }
 
+    /** Where the values of the checkpoint tensor {@code name} start in {@code file}. */
+    private static long valuesAt(Path file, String name) throws Exception {
+        try (var channel = java.nio.channels.FileChannel.open(file)) {
+            return SafetensorsFormat.readHeader(SafetensorsFormat.ByteSource.of(channel), file).entries().stream()
+                    .filter(e -> e.name().equals(name))
+                    .findFirst()
+                    .orElseThrow()
+                    .position();
+        }
+    }
+
+    private static void overwriteFloat(Path file, long position, float value) throws Exception {
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+            raf.seek(position);
+            raf.writeInt(Integer.reverseBytes(Float.floatToIntBits(value))); // safetensors is little-endian
+        }
+    }
+
+    @Test
+    void aFileAlteredAfterOpenIsRefusedWithTheValuesReadFromIt() throws Exception {
+        Path file = new CheckpointStore(tmp).write(state(5), 1.5).path();
+        long at = valuesAt(file, CheckpointState.PARAM + "blocks.0.w");
+
+        try (CheckpointReader reader = CheckpointStore.open(file)) {
+            overwriteFloat(file, at, 99f); // between open and read: another process writes the file
+            float[] used = reader.parameters().require("blocks.0.w").data();
+
+            assertThat(used[0]).isEqualTo(99f); // the altered byte was read...
+            assertThatThrownBy(reader::verify) // ...and the restore that read it is refused
+                    .isInstanceOf(CheckpointIntegrityException.class)
+                    .hasMessageContaining("does not match its manifest");
+        }
+    }
+
+    @Test
+    void aFileAlteredWhileReadAndPutBackIsRefusedThoughItMatchesItsManifestAgain() throws Exception {
+        Path file = new CheckpointStore(tmp).write(state(5), 1.5).path();
+        long at = valuesAt(file, CheckpointState.PARAM + "blocks.0.w");
+
+        try (CheckpointReader reader = CheckpointStore.open(file)) {
+            overwriteFloat(file, at + 4, -7f);
+            float[] used = reader.parameters().require("blocks.0.w").data();
+            overwriteFloat(file, at + 4, 2f); // the original value: the whole file hashes as its manifest says
+
+            assertThat(used).containsExactly(1, -7, 3, 4, 5, 6);
+            assertThat(CheckpointStore.sha256(file))
+                    .isEqualTo(new CheckpointStore(tmp.resolve("again"))
+                            .write(state(5), 1.5)
+                            .sha256());
+            assertThatThrownBy(reader::verify)
+                    .isInstanceOf(CheckpointIntegrityException.class)
+                    .hasMessageContaining("changed while it was being read");
+        }
+    }
+
+    @Test
+    void aRegionReadFromAnUnalteredFileVerifies() throws Exception {
+        Path file = new CheckpointStore(tmp).write(state(5), 1.5).path();
+
+        try (CheckpointReader reader = CheckpointStore.open(file)) {
+            float[] column =
+                    reader.parameters().read("blocks.0.w", new TensorRegion(new long[] {0, 1}, new long[] {2, 1}));
+            reader.firstMoments().require("blocks.0.w");
+            reader.parameters().require("blocks.0.w"); // read twice: overlapping ranges
+
+            assertThat(column).containsExactly(2, 5);
+            reader.verify();
+        }
+    }
+
     @Test
     void aFileWithoutManifestIsTreatedAsIncomplete() throws Exception {
         CheckpointWritten written = new CheckpointStore(tmp).write(state(5), 1.5);

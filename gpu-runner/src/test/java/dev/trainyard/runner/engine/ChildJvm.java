@@ -31,7 +31,18 @@ final class ChildJvm {
                 args);
     }
 
+    /** Starts {@code main} (a class on this JVM's classpath) with {@code jvmOptions}, such as a small heap. */
+    static Process startMain(Path log, List<String> jvmOptions, Class<?> main, String... args) throws IOException {
+        return start(log, jvmOptions, Map.of(), main.getName(), args);
+    }
+
     private static Process start(Path log, List<String> jvmOptions, Map<String, String> env, String... args)
+            throws IOException {
+        return start(log, jvmOptions, env, "dev.trainyard.runner.RunnerMain", args);
+    }
+
+    private static Process start(
+            Path log, List<String> jvmOptions, Map<String, String> env, String mainClass, String... args)
             throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -39,7 +50,7 @@ final class ChildJvm {
         command.add("-Dorg.bytedeco.javacpp.maxPhysicalBytes=0");
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
-        command.add("dev.trainyard.runner.RunnerMain");
+        command.add(mainClass);
         command.addAll(List.of(args));
         ProcessBuilder builder =
                 new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());

@@ -149,6 +149,30 @@ class ShardedCheckpointTest {
     }
 
     @Test
+    void aShardAlteredWhileReadAndPutBackIsRefusedByName() throws Exception {
+        HostTensor param = counting("blocks.0.w", 7, 3);
+        CheckpointStore store = new CheckpointStore(tmp);
+        CheckpointWritten zero = writeShard(store, param, 0, 2);
+        CheckpointWritten one = writeShard(store, param, 1, 2);
+        byte[] original = Files.readAllBytes(one.path());
+
+        try (CheckpointReader reader = CheckpointStore.open(zero.path())) {
+            try (RandomAccessFile file = new RandomAccessFile(one.path().toFile(), "rw")) {
+                file.seek(file.length() - 2); // a value of shard 1's last piece (second moments)
+                file.write(0x7f);
+            }
+            float[] used = reader.secondMoments().require("blocks.0.w").data();
+            Files.write(one.path(), original); // the shard matches its manifest again
+
+            assertThat(used).doesNotContain(param.data()[20]); // the altered value was read
+            assertThatThrownBy(reader::verify)
+                    .isInstanceOf(CheckpointIntegrityException.class)
+                    .hasMessageContaining(one.path().getFileName().toString())
+                    .hasMessageContaining("changed while it was being read");
+        }
+    }
+
+    @Test
     void aRestoreReadsOnlyTheBytesOfTheRegionsItAsksFor() {
         HostTensor param = counting("blocks.0.w", 7, 3);
         CheckpointStore store = new CheckpointStore(tmp);

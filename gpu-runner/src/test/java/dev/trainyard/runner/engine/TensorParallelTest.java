@@ -5,8 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.trainyard.runner.engine.EngineRuns.Recorded;
+import dev.trainyard.runner.engine.torch.TorchEngine;
 import dev.trainyard.spec.JobSpec;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
@@ -112,6 +115,58 @@ class TensorParallelTest {
         }
         assertThat(maxAbsDifference(secondHalf.parameters(), uninterrupted.parameters()))
                 .isLessThan(1e-4);
+    }
+
+    /**
+     * Two tensor-parallel ranks in one process restore from a checkpoint by reading only their own slices of each
+     * split tensor (columns, rows, vocabulary, QKV's parts): between them each split tensor's bytes once, and each
+     * rank reads whole only what every rank holds whole (position embedding, layer norms, row-parallel biases).
+     */
+    @Test
+    void twoTensorRanksInOneProcessReadEachSplitTensorOnceOnRestore() {
+        JobSpec atTwo = EngineRuns.withCheckpointEvery(
+                EngineRuns.withTensorParallel(EngineRuns.tinyGpt(STEPS, 0.1), 2, 1, MICRO_BATCHES, "1f1b"), 2);
+        Path checkpoint = EngineRuns.train(
+                        atTwo,
+                        tmp.resolve("tp-restore-written"),
+                        Optional.empty(),
+                        done -> done == 2 ? StopRequest.CHECKPOINT_AND_STOP : StopRequest.CONTINUE)
+                .result()
+                .lastCheckpoint()
+                .orElseThrow()
+                .path();
+        List<String> logs = new ArrayList<>();
+        TrainingRun resumed = TrainingRun.of(atTwo, 2, tmp.resolve("tp-restore-resumed"))
+                .withThreadsPerStage(1)
+                .resumingFrom(checkpoint)
+                .reportingTo(new TrainingListener() {
+                    @Override
+                    public void onLog(String line) {
+                        logs.add(line);
+                    }
+                });
+
+        Trainer.train(resumed, new TorchEngine());
+
+        long checkpointBytes;
+        long replicatedBytes = 0;
+        try (CheckpointReader reader = CheckpointStore.open(checkpoint)) {
+            checkpointBytes = reader.checkpointBytes();
+            for (String name : reader.parameterNames()) {
+                if (name.contains("pos_emb") || name.contains(".ln") || name.endsWith("proj.bias")) {
+                    // the parameter and its two AdamW moments
+                    replicatedBytes += 3
+                            * 4
+                            * TensorRegion.whole(reader.parameters().shape(name))
+                                    .elements();
+                }
+            }
+        }
+        assertThat(replicatedBytes).isPositive();
+        String read = String.format(
+                "restore read %d of the checkpoint's %d bytes of tensors,",
+                checkpointBytes + replicatedBytes, checkpointBytes);
+        assertThat(logs).anySatisfy(line -> assertThat(line).startsWith(read));
     }
 
     private static Map<String, Integer> shapes(Recorded run) {

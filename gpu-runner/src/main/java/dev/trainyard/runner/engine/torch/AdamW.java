@@ -85,6 +85,15 @@ final class AdamW {
         return bytes;
     }
 
+    /** The first moments (or the second) by parameter name, in parameter order: the tensors themselves. */
+    Map<String, Tensor> moments(boolean first) {
+        Map<String, Tensor> byName = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < names.size(); i++) {
+            byName.put(names.get(i), (first ? firstMoments : secondMoments).get(i));
+        }
+        return byName;
+    }
+
     List<HostTensor> firstMomentsToHost() {
         return toHost(firstMoments);
     }

@@ -509,6 +509,18 @@ final class PipelineStage {
         return sharded() ? shardedOptimizer.secondMomentsToHost() : optimizer.secondMomentsToHost();
     }
 
+    /**
+     * This stage's parameters, buffers, first and second AdamW moments, each by name in the order of {@link
+     * #parametersToHost()} and the others: the tensors themselves, for a checkpoint's capture to copy off the Java
+     * heap. Unsharded stages only (a ZeRO-sharded one gathers its state to capture it).
+     */
+    List<Map<String, Tensor>> stateTensors() {
+        if (sharded()) {
+            throw new IllegalStateException("a ZeRO-sharded stage is captured by gathering");
+        }
+        return List.of(parameters, buffers, optimizer.moments(true), optimizer.moments(false));
+    }
+
     /** The ZeRO slices of parameters and moments this process owns (see {@link ShardedAdamW#ownedSlices()}). */
     List<ShardedAdamW.OwnedSlice> ownedSlices() {
         return shardedOptimizer.ownedSlices();

@@ -1,6 +1,10 @@
 package dev.trainyard.runner.engine.torch;
 
 import dev.trainyard.runner.engine.Batch;
+import dev.trainyard.runner.engine.CapturedModel;
+import dev.trainyard.runner.engine.CapturedPiece;
+import dev.trainyard.runner.engine.CapturedShard;
+import dev.trainyard.runner.engine.CapturedTensor;
 import dev.trainyard.runner.engine.CheckpointReader;
 import dev.trainyard.runner.engine.CheckpointState;
 import dev.trainyard.runner.engine.DataParallelGroup;
@@ -41,6 +45,7 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.Tensor;
 
 /**
  * One run's model on libtorch: its blocks (built, or loaded from TorchScript), the stages they are cut into,
@@ -459,6 +464,64 @@ final class TorchSession implements EngineSession {
                     whole(PipelineStage::secondMomentsToHost)));
             return new ModelState(parts.get(0), parts.get(1), parts.get(2), parts.get(3));
         }
+    }
+
+    /**
+     * Native CPU copies of every stage's state, written from there (no Java heap of the state's size), where this
+     * process holds its whole pipeline untouched by other processes and each stage has one tensor rank; otherwise
+     * (state gathered from other processes or joined from tensor ranks) {@link #capture()}'s Java copy.
+     */
+    @Override
+    public CapturedModel captureForCheckpoint() {
+        if (links != null || captureIsCollective() || pipeline.ranks() > 1) {
+            return CapturedModel.of(capture());
+        }
+        List<List<CapturedTensor>> kinds =
+                capturedKinds((kind, tensors) -> NativeTensorValues.capture(tensors), CapturedTensor::values);
+        return new CapturedModel(kinds.get(0), kinds.get(1), kinds.get(2), kinds.get(3));
+    }
+
+    /**
+     * This process's equal share of each tensor as native copies of just that share, where no stage is ZeRO-sharded
+     * and each has one tensor rank (pieces and regions as {@link #captureShard} cuts them: the same file); otherwise
+     * {@link #captureShard}'s Java copy.
+     */
+    @Override
+    public CapturedShard captureShardForCheckpoint(int writer, int writers) {
+        if (pipeline.ranks() > 1 || pipeline.stages().stream().anyMatch(PipelineStage::sharded)) {
+            return CapturedShard.of(captureShard(writer, writers));
+        }
+        List<List<CapturedPiece>> kinds = capturedKinds(
+                (kind, tensors) -> kind != BUFFERS
+                        ? NativeTensorValues.share(tensors, writer, writers)
+                        // buffers, small, are written by writer 0 alone (as ModelShard.share)
+                        : writer == 0 ? NativeTensorValues.share(tensors, 0, 1) : List.of(),
+                CapturedPiece::values);
+        return new CapturedShard(kinds.get(0), kinds.get(1), kinds.get(2), kinds.get(3));
+    }
+
+    private static final int BUFFERS = 1;
+
+    /**
+     * Every stage's parameters, buffers, first and second moments (kinds 0 to 3), each kind's tensors by name
+     * captured by {@code copy}; what was copied is released again when a copy fails.
+     */
+    private <T> List<List<T>> capturedKinds(
+            java.util.function.BiFunction<Integer, Map<String, Tensor>, List<T>> copy,
+            Function<T, dev.trainyard.runner.engine.TensorValues> values) {
+        List<List<T>> kinds = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+        try (var scope = new PointerScope()) {
+            for (PipelineStage stage : pipeline.stages()) {
+                List<Map<String, Tensor>> state = stage.stateTensors();
+                for (int k = 0; k < kinds.size(); k++) {
+                    kinds.get(k).addAll(copy.apply(k, state.get(k)));
+                }
+            }
+        } catch (RuntimeException e) {
+            kinds.forEach(kind -> kind.forEach(t -> values.apply(t).release()));
+            throw e;
+        }
+        return kinds;
     }
 
     /**

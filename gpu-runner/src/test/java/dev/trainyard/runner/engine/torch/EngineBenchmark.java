@@ -856,11 +856,13 @@ public final class EngineBenchmark {
                         held.add(reader.firstMoments().readFlat(name, 0, half));
                         held.add(reader.secondMoments().readFlat(name, 0, half));
                     }
+                    reader.verify();
                     read = reader.bytesRead();
                 }
             } else {
                 try (CheckpointReader reader = CheckpointStore.open(checkpoint)) {
                     CheckpointState state = reader.whole();
+                    reader.verify();
                     read = reader.bytesRead();
                     for (int i = 0; i < state.parameters().size(); i++) {
                         held.add(state.parameters().get(i).data());
