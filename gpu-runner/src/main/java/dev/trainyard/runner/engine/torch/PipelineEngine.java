@@ -196,7 +196,9 @@ final class PipelineEngine implements AutoCloseable {
             long cpuStart = CPU.getCurrentThreadCpuTime();
             long start = System.nanoTime();
             double loss = 0;
-            // 0. ZeRO 3: the step's gradient slices; each block's parameters are gathered only while it runs.
+            // 0. Links from other processes start receiving the step's tensors. ZeRO 3: the step's gradient slices;
+            // each block's parameters are gathered only while it runs.
+            beginReceiving(lane, s, stage);
             stage.beginStep();
             // 1. The schedule's forwards and backwards; waiting for a neighbour is the bubble. At ZeRO 3 the blocks'
             // gathers and reduce-scatters inside them go to communication (CommunicationClock).
@@ -276,6 +278,9 @@ final class PipelineEngine implements AutoCloseable {
             double[] loss = new double[1];
             long start = System.nanoTime();
             Exception[] failure = new Exception[1];
+            if (s > 0) {
+                activationsInto(lane).beginStep(microBatches);
+            }
             Tensors.withoutGrad(() -> {
                 try {
                     for (int mb = 0; mb < microBatches; mb++) {
@@ -342,6 +347,16 @@ final class PipelineEngine implements AutoCloseable {
             throw failure;
         }
         return reports;
+    }
+
+    /** Tells this lane's incoming links that a training step begins (one from another process receives ahead). */
+    private void beginReceiving(int lane, int s, PipelineStage stage) {
+        if (s > 0) {
+            activationsInto(lane).beginStep(microBatches);
+        }
+        if (!stage.isLast()) {
+            gradientsInto(lane).beginStep(microBatches);
+        }
     }
 
     /** Waits until this lane's tensors sent this step left (a link to another process sends in the background). */

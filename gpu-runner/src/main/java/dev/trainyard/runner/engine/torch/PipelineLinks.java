@@ -77,6 +77,9 @@ final class PipelineLinks implements AutoCloseable {
 
     private final Device upperDevice;
     private final Set<Work> waiting = new HashSet<>();
+    /** The receiving ends with threads of their own, stopped before the groups are deleted. */
+    private final List<ReceiveAheadLink> receivers = new ArrayList<>();
+
     private final Thread watcher;
     /** A collective given up while still running: its group must outlive it, so nothing is released. */
     private volatile boolean keepNatives;
@@ -179,7 +182,7 @@ final class PipelineLinks implements AutoCloseable {
 
     /** Activations from the previous rank's last stage, into this process's first. */
     StageLink activationsIn() {
-        return new RemoteLink(lower, 0, 0, lowerDevice);
+        return receivingAhead(new RemoteLink(lower, 0, 0, lowerDevice), "activations");
     }
 
     /** Gradients from this process's first stage back to the previous rank's last. */
@@ -194,7 +197,23 @@ final class PipelineLinks implements AutoCloseable {
 
     /** Gradients from the next rank's first stage, into this process's last. */
     StageLink gradientsIn() {
-        return new RemoteLink(upper, 1, 1, upperDevice);
+        return receivingAhead(new RemoteLink(upper, 1, 1, upperDevice), "gradients");
+    }
+
+    /**
+     * Over Gloo, a receiving end whose own thread receives ahead of the stage (see {@link ReceiveAheadLink}); over
+     * NCCL the link itself, whose receives are already asynchronous to the host.
+     */
+    private StageLink receivingAhead(RemoteLink link, String what) {
+        if (link.cuda) {
+            return link;
+        }
+        ReceiveAheadLink ahead = new ReceiveAheadLink(
+                link::receive, "pipeline-rank-" + group.rank() + "-receiving-" + what, this::stopped);
+        synchronized (receivers) {
+            receivers.add(ahead);
+        }
+        return ahead;
     }
 
     /**
@@ -555,6 +574,13 @@ final class PipelineLinks implements AutoCloseable {
         }
         closed = true;
         watcher.interrupt();
+        // a receiving thread still waiting (a step that failed) must end before its group is deleted
+        synchronized (waiting) {
+            waiting.forEach(Work::abort);
+        }
+        synchronized (receivers) {
+            receivers.forEach(ReceiveAheadLink::close);
+        }
         if (keepNatives) {
             return;
         }

@@ -9,6 +9,12 @@ import org.bytedeco.pytorch.Tensor;
  */
 interface StageLink {
 
+    /**
+     * Called by the receiving stage before its step's first {@link #receive}: the step receives micro-batches 0 to
+     * {@code microBatches - 1}. A link that can start receiving before the stage asks does so from here.
+     */
+    default void beginStep(int microBatches) {}
+
     /** Hands micro-batch {@code microBatch}'s tensor to the neighbour; may return before it arrived. */
     void send(int microBatch, Tensor tensor);
 

@@ -70,6 +70,11 @@ final class TensorParallelBoundary {
         }
 
         @Override
+        public void beginStep(int microBatches) {
+            remote.beginStep(microBatches);
+        }
+
+        @Override
         public Tensor receive(int microBatch) throws InterruptedException {
             Tensor tensor = remote.receive(microBatch);
             others.forEach(other -> other.send(microBatch, tensor));

@@ -74,15 +74,19 @@ final class TensorParallelRank {
         return x;
     }
 
-    /** Ends a split region: the sum over the ranks of their partial {@code x}; its gradient passes unchanged. */
+    /**
+     * Ends a split region: the sum over the ranks of their partial {@code x}; its gradient passes unchanged. As in
+     * Megatron, the all-reduce writes the sum into {@code x}'s own storage and {@code x} itself is returned, keeping
+     * its place in the graph: backward hands its gradient on as it is. This needs {@code x} to be a fresh result
+     * whose producer saved no output for backward (a matrix product, a sum, a masked fill; not an exp), which is what
+     * every caller passes. (A copy for the all-reduce, then {@code reduced + (x - x)} to route the gradient, cost
+     * three element-wise passes per region and per micro-batch.)
+     */
     Tensor leave(Tensor x) {
-        if (!split()) {
-            return x;
+        if (split()) {
+            group.allReduce(x.detach(), Reduction.SUM);
         }
-        Tensor reduced = x.detach().clone();
-        group.allReduce(reduced, Reduction.SUM);
-        // reduced + (x - x): exactly the reduced value (x - x is 0), with x's gradient passing through unchanged
-        return x.requires_grad() ? reduced.add(x.sub(x.detach())) : reduced;
+        return x;
     }
 
     /** The element-wise maximum over the ranks, in place, outside autograd. */

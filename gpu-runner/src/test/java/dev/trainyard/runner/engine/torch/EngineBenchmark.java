@@ -604,11 +604,15 @@ public final class EngineBenchmark {
             List<Double> split = new ArrayList<>();
             List<Double> togetherCpu = new ArrayList<>();
             List<Double> splitCpu = new ArrayList<>();
+            // stage 0's split of its step (compute, bubble, communication, and the step outside the stage thread)
+            List<StepMetrics> togetherSteps = new ArrayList<>();
+            List<StepMetrics> splitSteps = new ArrayList<>();
             for (int round = 0; round < ROUNDS; round++) {
                 // A B B A ...: a trend in the machine's load favours neither layout
                 for (int layout : round % 2 == 0 ? new int[] {0, 1} : new int[] {1, 0}) {
                     if (layout == 0) {
                         for (StepMetrics m : train(work, spec, 2, 1)) {
+                            togetherSteps.add(m);
                             together.add(m.stepSeconds());
                             togetherCpu.add(m.stageCpuSeconds().stream()
                                     .mapToDouble(Double::doubleValue)
@@ -616,7 +620,10 @@ public final class EngineBenchmark {
                         }
                     } else {
                         List<Double> cpu = new CopyOnWriteArrayList<>();
-                        trainOnTwoPipelineRanks(work, spec, cpu).forEach(m -> split.add(m.stepSeconds()));
+                        for (StepMetrics m : trainOnTwoPipelineRanks(work, spec, cpu)) {
+                            splitSteps.add(m);
+                            split.add(m.stepSeconds());
+                        }
                         splitCpu.addAll(cpu);
                     }
                 }
@@ -628,8 +635,22 @@ public final class EngineBenchmark {
             System.out.printf(
                     "| %s | %.2fM | 4 | %.3f | %.3f | %+.1f%% | %.3f | %.3f | %+.1f%% |%n",
                     name, params / 1e6, one, two, 100 * (two / one - 1), oneCpu, twoCpu, 100 * (twoCpu / oneCpu - 1));
+            System.out.println("  stage 0, one process: " + stageZeroSplit(togetherSteps));
+            System.out.println("  stage 0, two processes: " + stageZeroSplit(splitSteps));
         }
         System.out.println();
+    }
+
+    /** Medians of stage 0's compute, bubble and communication, and of the step's time outside the stage thread. */
+    private static String stageZeroSplit(List<StepMetrics> steps) {
+        java.util.function.ToDoubleFunction<java.util.function.ToDoubleFunction<StepMetrics>> med =
+                f -> median(steps.stream().map(m -> f.applyAsDouble(m)).toList());
+        return String.format(
+                "compute %.3f s, bubble %.3f s, communication %.3f s, outside the stage thread %.3f s",
+                med.applyAsDouble(m -> m.stageTimes().get(0).computeSeconds()),
+                med.applyAsDouble(m -> m.stageTimes().get(0).bubbleSeconds()),
+                med.applyAsDouble(m -> m.stageTimes().get(0).communicationSeconds()),
+                med.applyAsDouble(m -> m.stepSeconds() - m.stageTimes().get(0).wallSeconds()));
     }
 
     /**

@@ -50,6 +50,36 @@ class PipelineLinksTest {
         }
     }
 
+    /**
+     * A stage that began its step receives ahead: its neighbour's sends complete while it is still busy (here: has
+     * not asked yet), so the bytes cross during its compute instead of when it asks. Receiving only on demand, Gloo
+     * holds a send until the receive is posted: the sender's wait then ran into the group's timeout.
+     */
+    @Test
+    void sendsToAStageThatBeganItsStepCompleteBeforeItAsksAndArriveInOrder() throws Exception {
+        PipelineLinks[] ranks = join(Duration.ofSeconds(5), () -> false);
+        try (PipelineLinks zero = ranks[0];
+                PipelineLinks one = ranks[1];
+                PointerScope scope = new PointerScope()) {
+            StageLink in = one.activationsIn();
+            in.beginStep(3);
+            StageLink out = zero.activationsOut();
+            for (int mb = 0; mb < 3; mb++) {
+                out.send(mb, Tensors.floats(new float[] {mb, -mb, 0.5f * mb}, 1, 3));
+            }
+            long start = System.nanoTime();
+            out.finishStep();
+            assertThat((System.nanoTime() - start) / 1e9)
+                    .as("seconds until the sends left")
+                    .isLessThan(4.0);
+            for (int mb = 0; mb < 3; mb++) {
+                Tensor received = in.receive(mb);
+                assertThat(Tensors.shape(received)).containsExactly(1, 3);
+                assertThat(Tensors.toHost("x", received).data()).containsExactly(mb, -mb, 0.5f * mb);
+            }
+        }
+    }
+
     @Test
     void aNeighbourThatNeverSendsEndsTheWaitWithAPeerLostExceptionAfterTheTimeout() throws Exception {
         PipelineLinks[] ranks = join(Duration.ofSeconds(2), () -> false);
