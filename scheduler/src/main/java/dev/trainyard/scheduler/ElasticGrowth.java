@@ -8,7 +8,8 @@ import java.util.List;
 /**
  * Grows running elastic attempts that started short, with GPUs that no queued job of the pool is waiting for and
  * that the project can afford: on the runners they already use, and for multi-node jobs on other runners of the
- * pool, always by whole data-parallel replicas.
+ * pool, always by whole data-parallel replicas; a job whose replicas are cut between runners by whole cut replicas
+ * on runners it does not use yet.
  */
 final class ElasticGrowth {
     private final ClusterIndex index;
@@ -47,6 +48,9 @@ final class ElasticGrowth {
      * job, on other runners of the pool with the most free GPUs first (ties by position, that is runner id).
      */
     private Resize grow(RunningAttempt attempt, PoolState pool) {
+        if (attempt.pipeline() != null) {
+            return growCut(attempt, pool);
+        }
         int unit = attempt.replicaGpus();
         int missing = attempt.requestedGpus() - attempt.gpus();
         List<Share> layout = new ArrayList<>();
@@ -80,6 +84,36 @@ final class ElasticGrowth {
             }
         }
         return new Resize(attempt.attemptId(), attempt.jobId(), attempt.gpus(), attempt.gpus() + added, layout);
+    }
+
+    /**
+     * The attempt grown by the most whole cut replicas that the pool's other runners hold now, within their free GPUs
+     * and device memory, each cut as {@link PipelineAllocator} would cut it; the new replicas' ranks follow the
+     * attempt's own. The job is placed again from its checkpoint, so the layout only has to prove that they fit.
+     */
+    private Resize growCut(RunningAttempt attempt, PoolState pool) {
+        PipelineStages stages = attempt.pipeline();
+        int missing = (attempt.requestedGpus() - attempt.gpus()) / stages.replicaGpus();
+        boolean[] mine = new boolean[pool.free.length];
+        for (Share share : attempt.runners()) {
+            int pos = pool.positionOf(share.runnerId());
+            if (pos >= 0) {
+                mine[pos] = true;
+            }
+        }
+        for (int more = missing; more >= 1; more--) {
+            Gang gang = PipelineAllocator.place(pool, pos -> mine[pos] ? 0 : pool.free[pos], stages.withReplicas(more));
+            if (gang != null && affordable(attempt, pool, gang.total())) {
+                List<Share> layout = new ArrayList<>(attempt.runners());
+                for (int rank = 0; rank < gang.positions().length; rank++) {
+                    pool.take(gang.positions()[rank], gang.gpus()[rank]);
+                    layout.add(new Share(pool.runnerIds[gang.positions()[rank]], gang.gpus()[rank]));
+                }
+                return new Resize(
+                        attempt.attemptId(), attempt.jobId(), attempt.gpus(), attempt.gpus() + gang.total(), layout);
+            }
+        }
+        return null;
     }
 
     /** Positions of the pool's runners the attempt does not use yet that have a free GPU, most free first. */

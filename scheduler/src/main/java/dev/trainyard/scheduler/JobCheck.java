@@ -39,7 +39,7 @@ final class JobCheck {
     static String tooBigMessage(QueuedJob job, List<PoolState> matching) {
         PoolState first = matching.get(0);
         if (job.pipeline() != null) {
-            return PipelineAllocator.whyNot(first, job.pipeline());
+            return PipelineAllocator.whyNot(first, job.fewestPipeline());
         }
         return job.multiNode()
                 ? "needs " + job.minGpus() + " GPUs; pool " + first.pool.name() + " has " + first.totalCapacity
@@ -63,7 +63,7 @@ final class JobCheck {
 
     private static boolean couldEverHold(PoolState pool, QueuedJob job) {
         return job.pipeline() != null
-                ? PipelineAllocator.couldEverHold(pool, job.pipeline())
+                ? PipelineAllocator.couldEverHold(pool, job.fewestPipeline())
                 : pool.couldEverHold(job.minGpus(), job.multiNode(), job.replicaGpus());
     }
 

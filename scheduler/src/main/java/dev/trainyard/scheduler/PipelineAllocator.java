@@ -50,6 +50,20 @@ final class PipelineAllocator {
     }
 
     /**
+     * The gang of the most replicas, from {@code most} down to {@code fewest.replicas()}, that fits: an elastic cut
+     * job starts on as many whole cut replicas as the runners hold now. Null when not even the fewest fit.
+     */
+    static Gang placeMost(PoolState pool, IntUnaryOperator room, PipelineStages fewest, int most) {
+        for (int replicas = most; replicas >= fewest.replicas(); replicas--) {
+            Gang gang = place(pool, room, fewest.withReplicas(replicas));
+            if (gang != null) {
+                return gang;
+            }
+        }
+        return null;
+    }
+
+    /**
      * Every replica cut as {@code shape} says (stages per rank), each rank on an unused runner of tightest room that
      * holds its stages; replica 0 already placed at {@code firstPositions} when that is not null. Null when a rank
      * finds no runner.

@@ -8,7 +8,8 @@ import java.util.List;
  * {@code stageBytes[s]} bytes of device memory by the job's memory plan for that group width (0 where the plan is
  * unknown). Stages keep their order: runner rank r of a replica holds the stages right after rank r - 1's, k stages
  * on k x tensorParallel GPUs, and every replica is cut the same way (the engine's process grid gives each pipeline
- * rank the same stages in every replica).
+ * rank the same stages in every replica). An elastic job asks for {@code replicas} and may run on fewer of them
+ * ({@link #withReplicas}), each cut the same way; the engine then trains several replicas' rows per process.
  */
 public record PipelineStages(List<Long> stageBytes, int replicas, int tensorParallel) {
 
@@ -33,6 +34,11 @@ public record PipelineStages(List<Long> stageBytes, int replicas, int tensorPara
     /** One replica's pipeline of single-GPU stages. */
     public PipelineStages(List<Long> stageBytes) {
         this(stageBytes, 1, 1);
+    }
+
+    /** The same pipeline in {@code other} replicas: an elastic job placed short, or grown. */
+    PipelineStages withReplicas(int other) {
+        return other == replicas ? this : new PipelineStages(stageBytes, other, tensorParallel);
     }
 
     int count() {

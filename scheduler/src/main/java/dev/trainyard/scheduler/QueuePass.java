@@ -111,7 +111,10 @@ final class QueuePass {
     /** A pipeline cut between stages is laid out stage by stage; any other gang by GPU counts. */
     private static Gang placeNow(QueuedJob job, JobCheck.Option option, Headroom room) {
         if (job.pipeline() != null) {
-            return PipelineAllocator.place(option.pool(), room::at, job.pipeline());
+            int most = Math.min(
+                    job.pipeline().replicas(),
+                    option.upperGpus() / job.pipeline().replicaGpus());
+            return PipelineAllocator.placeMost(option.pool(), room::at, job.fewestPipeline(), most);
         }
         return GangAllocator.placeNow(
                 option.pool(), room, option.upperGpus(), job.minGpus(), job.multiNode(), job.replicaGpus());

@@ -14,8 +14,9 @@ import java.util.Objects;
  * <p>{@code replicaGpus} is the size of one data-parallel replica of a multi-node job: a pipeline runs within one
  * runner, so each runner of a multi-node gang gets a whole number of replicas. 1 puts no constraint on the split.
  *
- * <p>{@code pipeline} is set for a multi-node job whose one replica may be cut between its pipeline stages (then
- * {@code gpus} is its stage count): the gang is laid out stage by stage, within the memory the runners report.
+ * <p>{@code pipeline} is set for a multi-node job whose replicas may be cut between their pipeline stages (then
+ * {@code gpus} is all replicas' GPUs): the gang is laid out stage by stage, within the memory the runners report,
+ * in as many replicas as fit between {@code minGpus}' worth and {@code gpus}' worth.
  */
 public record QueuedJob(
         long id,
@@ -33,6 +34,14 @@ public record QueuedJob(
         long version,
         int replicaGpus,
         PipelineStages pipeline) {
+
+    /**
+     * The cut pipeline at the job's elastic minimum: its minGpus in whole cut replicas (all of them when not
+     * elastic); null when the job is not cut.
+     */
+    public PipelineStages fewestPipeline() {
+        return pipeline == null ? null : pipeline.withReplicas(Math.max(1, minGpus / pipeline.replicaGpus()));
+    }
 
     /** Ten years: any longer runtime bound is treated as a mistake rather than a plan. */
     public static final long MAX_RUNTIME_SECONDS = 10L * 366 * 24 * 3600;

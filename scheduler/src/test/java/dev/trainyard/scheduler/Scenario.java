@@ -273,6 +273,7 @@ final class Scenario {
         private boolean preempting;
         private boolean multiNode;
         private int replicaGpus = 1;
+        private PipelineStages pipeline;
 
         AttemptBuilder(long attemptId) {
             this.attemptId = attemptId;
@@ -347,6 +348,14 @@ final class Scenario {
             return this;
         }
 
+        /** Of a multi-node job of {@code replicas} replicas, each a pipeline cut between these stages. */
+        AttemptBuilder cutReplicasOf(int replicas, Long... stageBytes) {
+            multiNode = true;
+            replicaGpus = stageBytes.length;
+            pipeline = new PipelineStages(List.of(stageBytes), replicas);
+            return this;
+        }
+
         RunningAttempt build(Scenario scenario) {
             int gpus = shares.stream().mapToInt(Share::gpus).sum();
             return new RunningAttempt(
@@ -365,7 +374,8 @@ final class Scenario {
                     accruedCostUsd,
                     preempting,
                     multiNode,
-                    replicaGpus);
+                    replicaGpus,
+                    pipeline);
         }
     }
 }

@@ -353,7 +353,8 @@ public final class JobSpecValidator {
 
     /**
      * multiNode with one replica spreads its pipeline's stages over runners ({@link PipelineCut}), each stage's
-     * tensor-parallel group within one runner: it needs at least two stages and a job that is not elastic.
+     * tensor-parallel group within one runner: it needs at least two stages, and minGpus equal to gpus (its one replica
+     * is the least it can run on; with replicas, minGpus counts whole replicas, checked by checkDeviceSplit).
      */
     private static void checkStagesAcrossRunners(int tp, Resources r, Violations v) {
         if (r.gpus() / tp < 2) {

@@ -199,11 +199,12 @@ public final class LayoutSearch {
 
     /**
      * Whether a pipeline the scheduler may cut between runners ({@link PipelineCut}) fits the pool as the submission
-     * judges it: the pool has its devices, and each stage's t devices (its tensor-parallel group) fit some runner. The scheduler places
+     * judges it: the pool has the devices of its minimum (an elastic job runs on as few as minGpus' whole cut
+     * replicas), and each stage's t devices (its tensor-parallel group) fit some runner. The scheduler places
      * it stage by stage within the runners' memory, and says in {@code pending} when it cannot.
      */
     private static boolean stagesFitAcross(JobSpec layout, Pool pool) {
-        if (pool.devicesForOneJob(true) < layout.resources().gpus()) {
+        if (pool.devicesForOneJob(true) < layout.resources().minGpus()) {
             return false;
         }
         for (MemoryEstimate stage : PipelineCut.perStage(layout)) {

@@ -31,7 +31,8 @@ public record Resources(
         Integer minGpus,
 
         @Schema(
-                description = "May be spread over several runners: whole data-parallel replicas, or (not elastic)"
-                        + " each replica's pipeline cut between stages where no single"
-                        + " runner holds a replica. A stage's tensorParallel devices always sit within one runner")
+                description = "May be spread over several runners: whole data-parallel replicas, or each replica's"
+                        + " pipeline cut between stages where no single runner holds a replica (elastic: on as many"
+                        + " cut replicas as fit, at least minGpus' worth). A stage's tensorParallel devices always"
+                        + " sit within one runner")
         Boolean multiNode) {}

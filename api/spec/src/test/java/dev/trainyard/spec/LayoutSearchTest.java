@@ -195,6 +195,38 @@ class LayoutSearchTest {
     }
 
     @Test
+    void anElasticCutJobFitsAPoolWithTheDevicesOfItsMinimum() {
+        JobSpec full = JobSpecValidator.normalize(withMultiNode(layout(1, 2, 2, 0)));
+        JobSpec asked = withMultiNode(layout(1, 2, 2, 0));
+        Resources r = asked.resources();
+        JobSpec elastic = JobSpecValidator.normalize(new JobSpec(
+                asked.name(),
+                asked.project(),
+                asked.priority(),
+                new Resources(r.pool(), r.gpuType(), r.gpus(), 2, true),
+                asked.limits(),
+                asked.model(),
+                asked.data(),
+                asked.training(),
+                asked.parallelism(),
+                asked.checkpoint()));
+        long stage = PipelineCut.stageBytes(elastic).stream()
+                .mapToLong(Long::longValue)
+                .max()
+                .orElseThrow();
+        LayoutSearch.Pool twoRunners =
+                pool("p", "1.00", runner("a", "cuda", 1, 2 * stage), runner("b", "cuda", 1, 2 * stage));
+
+        assertThat(PipelineCut.allowed(elastic)).isTrue();
+        assertThat(LayoutSearch.fits(elastic, twoRunners))
+                .as("one cut replica on the two runners")
+                .isTrue();
+        assertThat(LayoutSearch.fits(full, twoRunners))
+                .as("both replicas need four devices")
+                .isFalse();
+    }
+
+    @Test
     void aPipelineOfTensorParallelStagesFitsRunnersThatEachHoldAWholeStageGroup() {
         JobSpec cut = JobSpecValidator.normalize(withMultiNode(layout(2, 2, 1, 0)));
         long stage = need(cut);

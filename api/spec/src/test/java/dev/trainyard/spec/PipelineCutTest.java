@@ -7,7 +7,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * multiNode spreads a pipeline's stages over runners where the engine can cut it: two stages or more, each a
- * tensor-parallel group kept on one runner, not elastic; anything else is refused with the field to change.
+ * tensor-parallel group kept on one runner, elastic by whole replicas; anything else is refused with the field to
+ * change.
  */
 class PipelineCutTest {
     /** A 3-stage pipeline (1 layer: embedding, block, head) on 3 devices that may cross runners. */
@@ -147,6 +148,33 @@ class PipelineCutTest {
                 .singleElement()
                 .asString()
                 .contains("resources.minGpus", "must equal resources.gpus");
+    }
+
+    /**
+     * Elastic replicas of a cut pipeline: minGpus counts whole cut replicas (stages x t devices each), the job may
+     * start on fewer of them, and its memory is judged at that minimum, where each process trains more rows.
+     */
+    @Test
+    void anElasticMinimumOfWholeReplicasMayBeCutAndAPartialReplicaIsRefused() {
+        String elastic = THREE_STAGES
+                .replace("\"gpus\": 3", "\"gpus\": 6, \"minGpus\": 3")
+                .replace("\"training\"", "\"parallelism\": {\"dataParallel\": 2, \"zero\": 1}, \"training\"");
+        JobSpec spec = JobSpecValidator.normalize(SpecDocument.parse(elastic));
+        JobSpec full = JobSpecValidator.normalize(SpecDocument.parse(elastic.replace(", \"minGpus\": 3", "")));
+
+        assertThat(violations(elastic)).isEmpty();
+        assertThat(PipelineCut.allowed(spec)).isTrue();
+        assertThat(PipelineCut.replicas(spec)).isEqualTo(2);
+        assertThat(PipelineCut.minReplicas(spec)).isEqualTo(1);
+        assertThat(PipelineCut.minReplicas(full)).isEqualTo(2);
+        assertThat(PipelineCut.perStage(spec))
+                .as("one process per stage training both replicas' rows")
+                .isEqualTo(new ProcessLayout(1, 2).perStage(spec, 3));
+        assertThat(PipelineCut.perStage(full)).isEqualTo(new ProcessLayout(2, 1).perStage(full, 3));
+        assertThat(violations(elastic.replace("\"minGpus\": 3", "\"minGpus\": 4")))
+                .singleElement()
+                .asString()
+                .contains("resources.minGpus", "must be a multiple of one data-parallel replica's devices");
     }
 
     private static List<String> violations(String json) {

@@ -86,12 +86,11 @@ final class RankRendezvous {
             String pipelineStore = stores.lookUp(pipelineKey);
             String replicasStore = stores.lookUp(replicasKey);
             stores.finishLookUps(share.getProcesses() * replicas, processZero);
-            return run.asReplica(new DataParallelGroup(
+            // an elastic job running short has fewer replicas than its spec: each process trains several's rows
+            return run.asReplica(DataParallelGroup.ofGrid(
                             replica,
                             replicas,
-                            replica,
-                            1,
-                            replicas,
+                            run.spec().parallelism().dataParallel(),
                             hostOf(replicasStore),
                             portOf(replicasStore),
                             timeout()))

@@ -52,6 +52,20 @@ public record DataParallelGroup(
         return new DataParallelGroup(rank, replicas, rank, 1, replicas, storeHost, storePort, null);
     }
 
+    /**
+     * Process {@code rank} of {@code processes} holding the same pipeline stages in a grid of cut replicas (see
+     * {@link ProcessGrid}), for a job of {@code replicas} replicas: one each when every replica runs, and when an
+     * elastic job runs on fewer, the replicas dealt out as evenly as integers allow (rank r holds
+     * [r·replicas/processes, (r+1)·replicas/processes)), so that the processes together still train the whole global
+     * batch and the gradient is the same mean.
+     */
+    public static DataParallelGroup ofGrid(
+            int rank, int processes, int replicas, String storeHost, int storePort, Duration timeout) {
+        int first = (int) ((long) rank * replicas / processes);
+        int end = (int) ((long) (rank + 1) * replicas / processes);
+        return new DataParallelGroup(rank, processes, first, end - first, replicas, storeHost, storePort, timeout);
+    }
+
     public DataParallelGroup withTimeout(Duration other) {
         return new DataParallelGroup(
                 rank, processes, firstReplica, localReplicas, replicas, storeHost, storePort, other);

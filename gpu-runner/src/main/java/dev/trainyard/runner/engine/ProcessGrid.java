@@ -78,8 +78,15 @@ public record ProcessGrid(
 
     /** Process {@code process}'s place among the replicas of its stages. */
     public DataParallelGroup replicasOf(int process) {
-        int replica = replicaOf(process);
-        return new DataParallelGroup(
-                replica, replicas, replica, 1, replicas, storeHost, replicaPorts[pipelineRankOf(process)], timeout);
+        return replicasOf(process, replicas);
+    }
+
+    /**
+     * Process {@code process}'s place among the replicas of its stages when the job asked for {@code jobReplicas}
+     * replicas and runs on this grid's fewer (elastic): each replica's processes train several replicas' rows.
+     */
+    public DataParallelGroup replicasOf(int process, int jobReplicas) {
+        return DataParallelGroup.ofGrid(
+                replicaOf(process), replicas, jobReplicas, storeHost, replicaPorts[pipelineRankOf(process)], timeout);
     }
 }

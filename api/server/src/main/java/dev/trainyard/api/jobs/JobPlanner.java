@@ -138,7 +138,8 @@ public class JobPlanner {
     /**
      * Why one data-parallel replica of a multi-node job cannot sit on any runner of the pools it may run in: a replica
      * (tensorParallel x stages devices) is never cut between runners unless its pipeline may be cut between stages,
-     * each stage's tensor-parallel group on one runner, not elastic, at any ZeRO stage ({@link PipelineCut}). Empty
+     * each stage's tensor-parallel group on one runner, elastic only by whole replicas, at any ZeRO stage ({@link
+     * PipelineCut}). Empty
      * when it can, or when a pool has no active runner to judge by.
      */
     public Optional<ApiException.InvalidInput> replicaMisfit(JobSpec spec) {
@@ -161,8 +162,8 @@ public class JobPlanner {
                 "parallelism",
                 "one data-parallel replica needs tensorParallel x stages = " + replica
                         + " devices on one runner, and the largest active runner the job may use has " + largest
-                        + ": a replica is cut between runners only between pipeline stages (at least 2) of a job that"
-                        + " is not elastic"));
+                        + ": a replica is cut between runners only between pipeline stages (at least 2), with"
+                        + " resources.minGpus a whole number of replicas' devices"));
     }
 
     /**

@@ -70,7 +70,7 @@ final class AssignmentQueries {
                             rs.getInt(8),
                             share.first(),
                             share.count(),
-                            StageShare.of(spec, rs.getInt(8), rs.getInt(7), rs.getInt(16), rs.getInt(6)),
+                            StageShare.of(spec, rs.getInt(8), rs.getInt(7), rs.getInt(16), rs.getInt(6), rs.getInt(15)),
                             rendezvous,
                             rs.getString(9),
                             StopReason.protocolWordOf(rs.getString(10)),

@@ -149,7 +149,11 @@ public final class RunnerMessages {
             @Schema(required = true, description = "The data-parallel replica whose pipeline this runner helps hold")
             int replica,
 
-            @Schema(required = true, description = "Data-parallel replicas, each cut between runners the same way")
+            @Schema(
+                    required = true,
+                    description = "The attempt's data-parallel replicas, each cut between runners the same way: fewer"
+                            + " than the spec's dataParallel when an elastic job runs short, each then training"
+                            + " several replicas' rows so that the global batch stays the spec's")
             int replicas) {}
 
     /**

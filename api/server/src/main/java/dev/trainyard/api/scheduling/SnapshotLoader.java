@@ -289,7 +289,8 @@ public final class SnapshotLoader {
         String sql = """
                 select a.id, a.job_id, j.project_id, r.pool_id, j.priority, a.gpus, j.gpus, a.started_at,
                        a.last_checkpoint_at, j.max_runtime_seconds, j.max_cost_usd, j.accrued_cost_usd,
-                       a.state = any(?), j.multi_node, %s
+                       a.state = any(?), j.multi_node, %s,
+                       case when j.multi_node and a.gpus < j.gpus then j.spec::text end
                   from attempts a join jobs j on j.id = a.job_id join runners r on r.id = a.runner_id
                  where a.ended_at is null""".formatted(replicaGpus("j"));
         Array askedToStop = c.createArrayOf(
@@ -317,7 +318,9 @@ public final class SnapshotLoader {
                         rs.getBigDecimal(12),
                         rs.getBoolean(13),
                         rs.getBoolean(14),
-                        rs.getInt(15)));
+                        rs.getInt(15),
+                        // only a short multi-node attempt can grow, and only growth reads its cut
+                        pipelineOf(rs.getString(16))));
             }
         }
         return out;

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A pipeline that may be cut between runners is judged stage by stage at submission: accepted when every stage
  * (its tensor-parallel group on one runner) fits some runner though no runner holds them all, refused naming the
- * stage when one fits none. Replicas of a data-parallel job at ZeRO 3 are never cut: one that no runner holds is
- * refused.
+ * stage when one fits none. Replicated cuts are accepted at every ZeRO stage, elastic ones with a minimum of whole
+ * replicas.
  */
 @QuarkusTest
 class PipelineSubmitTest {
@@ -96,6 +96,32 @@ class PipelineSubmitTest {
                     .then()
                     .statusCode(201);
         }
+    }
+
+    @Test
+    void anElasticCutJobIsAcceptedWithAMinimumOfWholeReplicasAndRefusedWithPartOfOne() {
+        String project = Fixtures.project();
+        String pool = Fixtures.pool();
+        Db.insertRunner(pool, 1, "ACTIVE");
+        Db.insertRunner(pool, 1, "ACTIVE");
+        // 2 stages x 2 replicas, at least one cut replica: two one-device runners hold it
+        Spec elastic = twoStages(project, pool)
+                .set("resources.gpus", 4)
+                .set("resources.minGpus", 2)
+                .set("parallelism.dataParallel", 2)
+                .set("parallelism.zero", 1)
+                .set("training.batchSize", 16)
+                .set("parallelism.microBatches", 2);
+
+        asAdmin().body(elastic.json()).post("/api/v1/jobs").then().statusCode(201);
+        problem(
+                        asAdmin()
+                                .body(elastic.set("resources.minGpus", 3).json())
+                                .post("/api/v1/jobs")
+                                .then(),
+                        400)
+                .body("errors[0].field", containsString("resources.minGpus"))
+                .body("errors[0].message", containsString("multiple of one data-parallel replica's devices"));
     }
 
     @Test

@@ -141,6 +141,47 @@ class SnapshotLoaderTest {
         assertThat(queue.get(replicas).replicaGpus()).isEqualTo(2);
     }
 
+    /** A short attempt of an elastic cut job carries its pipeline, so that growth adds whole cut replicas. */
+    @Test
+    void aShortAttemptOfAnElasticCutJobCarriesItsPipeline() throws Exception {
+        long pool = rows.pool("cpu", "1");
+        long project = rows.project(null);
+        long r1 = rows.runner(pool).insert();
+        long r2 = rows.runner(pool).insert();
+        JobSpec elastic = JobSpecValidator.normalize(SpecDocument.parse("""
+                {"name": "e", "resources": {"pool": "cpu", "gpus": 6, "minGpus": 3, "multiNode": true},
+                 "model": {"type": "gpt", "layers": 1, "dModel": 16, "heads": 2, "seqLen": 8},
+                 "parallelism": {"dataParallel": 2},
+                 "data": {"type": "arithmetic"}, "training": {"steps": 10}}"""));
+        long shortJob = rows.job(project)
+                .pool(pool)
+                .gpus(6)
+                .minGpus(3)
+                .multiNode()
+                .replicas(2)
+                .spec(SpecDocument.toJson(elastic))
+                .state("RUNNING")
+                .insert();
+        long shortAttempt = rows.attempt(shortJob).on(r1, 2).on(r2, 1).insert();
+        long fullJob = rows.job(project)
+                .pool(pool)
+                .gpus(6)
+                .minGpus(3)
+                .multiNode()
+                .replicas(2)
+                .spec(SpecDocument.toJson(elastic))
+                .state("RUNNING")
+                .insert();
+        long fullAttempt = rows.attempt(fullJob).on(r1, 3).on(r2, 3).insert();
+
+        Map<Long, RunningAttempt> live = byId(load().running(), RunningAttempt::attemptId);
+
+        assertThat(live.get(shortAttempt).pipeline()).isEqualTo(new PipelineStages(PipelineCut.stageBytes(elastic), 2));
+        assertThat(live.get(fullAttempt).pipeline())
+                .as("a full attempt has nothing to grow")
+                .isNull();
+    }
+
     @Test
     void aRunnerThatFellSilentTakesNoNewWorkButKeepsItsAttempts() throws Exception {
         long pool = rows.pool("a100", "2.5");

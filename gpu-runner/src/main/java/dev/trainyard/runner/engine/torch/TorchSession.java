@@ -151,10 +151,8 @@ final class TorchSession implements EngineSession {
         if (tensorParallel > 1) {
             requireTensorParallelSupported();
         }
-        if (replica.localReplicas() != 1) {
-            throw new SpecException("a pipeline spread over processes needs one replica per process; this process"
-                    + " was given " + replica.localReplicas());
-        }
+        // a process may hold several replicas (an elastic job running on fewer cut replicas): it trains their rows
+        // together, every pipeline rank of its replica with the same micro-batch rows, as a whole replica does
         Integer stages = spec.parallelism().stages();
         if (stages == null || stages != pipelineRank.stages()) {
             throw new SpecException("parallelism.stages is " + stages + " but this process was given stages of a"
