@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
  * back to both cut replicas, and it finishes with the loss falling.
  */
 class CrossRunnerElasticPipelineTest {
-    static final long STEPS = 250;
+    static final long STEPS = 400;
     static final int BATCH = 16;
     static Platform platform;
 
