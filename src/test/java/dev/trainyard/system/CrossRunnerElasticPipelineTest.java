@@ -12,9 +12,11 @@ import dev.trainyard.system.support.ManagedProcess;
 import dev.trainyard.system.support.Platform;
 import dev.trainyard.system.support.Specs;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -101,10 +103,10 @@ class CrossRunnerElasticPipelineTest {
         Map<Integer, List<int[]>> all = ElasticJobTest.replicasByAttempt(platform, job.getId(), BATCH);
         for (String line : lines) {
             if (line.contains("pipeline rank 0 of 2")) {
-                java.util.regex.Matcher m = ElasticJobTest.STARTING.matcher(line);
+                Matcher m = ElasticJobTest.STARTING.matcher(line);
                 if (m.find()) {
                     byAttempt
-                            .computeIfAbsent(Integer.parseInt(m.group(1)), k -> new java.util.ArrayList<>())
+                            .computeIfAbsent(Integer.parseInt(m.group(1)), k -> new ArrayList<>())
                             .add(new int[] {Integer.parseInt(m.group(5))});
                 }
             }

@@ -7,7 +7,9 @@ import dev.trainyard.spec.JobSpec;
 import dev.trainyard.spec.SpecDocument;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -108,7 +110,7 @@ class CheckpointCaptureTest {
 
     /** {@code state} with every value one more. */
     private static CheckpointState shifted(CheckpointState state) {
-        java.util.function.UnaryOperator<List<HostTensor>> plusOne = tensors -> tensors.stream()
+        UnaryOperator<List<HostTensor>> plusOne = tensors -> tensors.stream()
                 .map(t -> {
                     float[] data = t.data().clone();
                     for (int i = 0; i < data.length; i++) {
@@ -149,12 +151,12 @@ class CheckpointCaptureTest {
             session.restore(restored);
 
             CapturedModel nativeCopies = session.captureForCheckpoint();
-            List<CapturedShard> shardsNative = new java.util.ArrayList<>();
+            List<CapturedShard> shardsNative = new ArrayList<>();
             for (int shard = 0; shard < 3; shard++) {
                 shardsNative.add(session.captureShardForCheckpoint(shard, 3));
             }
             CapturedModel arrays = CapturedModel.of(session.capture());
-            List<ModelShard> shardsArrays = new java.util.ArrayList<>();
+            List<ModelShard> shardsArrays = new ArrayList<>();
             for (int shard = 0; shard < 3; shard++) {
                 shardsArrays.add(session.captureShard(shard, 3));
             }

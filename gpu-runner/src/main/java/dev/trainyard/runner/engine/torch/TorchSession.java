@@ -25,6 +25,7 @@ import dev.trainyard.runner.engine.StepParameters;
 import dev.trainyard.runner.engine.StopRequest;
 import dev.trainyard.runner.engine.TensorPiece;
 import dev.trainyard.runner.engine.TensorSource;
+import dev.trainyard.runner.engine.TensorValues;
 import dev.trainyard.runner.engine.TrainingData;
 import dev.trainyard.runner.engine.TrainingListener;
 import dev.trainyard.runner.engine.TrainingPlan;
@@ -41,6 +42,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.bytedeco.javacpp.PointerScope;
@@ -505,8 +507,7 @@ final class TorchSession implements EngineSession {
      * captured by {@code copy}; what was copied is released again when a copy fails.
      */
     private <T> List<List<T>> capturedKinds(
-            java.util.function.BiFunction<Integer, Map<String, Tensor>, List<T>> copy,
-            Function<T, dev.trainyard.runner.engine.TensorValues> values) {
+            BiFunction<Integer, Map<String, Tensor>, List<T>> copy, Function<T, TensorValues> values) {
         List<List<T>> kinds = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
         try (var scope = new PointerScope()) {
             for (PipelineStage stage : pipeline.stages()) {
