@@ -80,17 +80,11 @@ class CrossRunnerTensorParallelPipelineTest {
                 .anyMatch(l -> l.startsWith("[rank 1] attempt 1 starting on 2 device(s), pipeline stages 1-1 of 2"
                         + " (pipeline rank 1 of 2), each stage tensor-parallel over 2 devices"));
 
-        Job done = platform.awaitJob(job.getId(), j -> j.getFinishedAt() != null, Duration.ofMinutes(3));
-
-        List<Attempt> attempts = platform.jobs().listJobAttempts(job.getId());
+        List<Attempt> attempts = DataParallelJobTest.finishedAfterOneLoss(platform, job.getId());
         String history = DataParallelJobTest.history(attempts);
-        assertThat(done.getState()).as(history).isEqualTo("SUCCEEDED");
-        assertThat(attempts).as(history).hasSize(2);
-        assertThat(attempts.get(0).getEndReason()).as(history).startsWith("LOST");
         Attempt second = attempts.get(1);
         assertThat(second.getRunners()).as(history).containsExactly("tp-big");
         assertThat(second.getGpus()).isEqualTo(4);
-        assertThat(second.getResumedFromCheckpoint()).isNotNull();
         assertThat(ElasticJobTest.logLines(platform, job.getId()))
                 .as("each pipeline rank wrote and uploaded its stage's shard; the 4-device runner resumed from both")
                 .anyMatch(line -> line.contains("attempt 2 starting") && line.contains(".shard-0-of-2.safetensors"));

@@ -265,6 +265,21 @@ class DataParallelJobTest {
         assertThat(started).as("the new attempt started after that").isGreaterThan(givenUp);
     }
 
+    /**
+     * The job's attempts once it finished, after asserting a failover's history: it SUCCEEDED in two attempts, the
+     * first LOST with a runner, the second resumed from a checkpoint.
+     */
+    static List<Attempt> finishedAfterOneLoss(Platform platform, long jobId) {
+        Job done = platform.awaitJob(jobId, j -> j.getFinishedAt() != null, Duration.ofMinutes(3));
+        List<Attempt> attempts = platform.jobs().listJobAttempts(jobId);
+        String history = history(attempts);
+        assertThat(done.getState()).as(history).isEqualTo("SUCCEEDED");
+        assertThat(attempts).as(history).hasSize(2);
+        assertThat(attempts.get(0).getEndReason()).as(history).startsWith("LOST");
+        assertThat(attempts.get(1).getResumedFromCheckpoint()).as(history).isNotNull();
+        return attempts;
+    }
+
     /** Each attempt's runners and how it ended, so that a failed assertion says what happened. */
     static String history(List<Attempt> attempts) {
         StringBuilder b = new StringBuilder();
