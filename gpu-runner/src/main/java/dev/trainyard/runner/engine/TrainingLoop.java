@@ -116,6 +116,9 @@ final class TrainingLoop {
             double rate = rates.rateAt(step);
             boolean measured = step == 1;
             if (measured) {
+                // A checkpoint written after step 1 holds a native copy of the state until its writer is done; freed
+                // during the measured step, it would hide that much of the step's rise. So it is written first.
+                awaitCheckpointWrite();
                 resident.startMeasuredStep();
             }
             StepOutcome outcome = session.trainStep(
