@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.trainyard.client.model.Attempt;
 import dev.trainyard.client.model.Job;
 import dev.trainyard.client.model.JobSpec;
-import dev.trainyard.client.model.ParallelismSpec;
 import dev.trainyard.client.model.SeriesPoint;
 import dev.trainyard.system.support.ManagedProcess;
 import dev.trainyard.system.support.Platform;
@@ -46,13 +45,7 @@ class CrossRunnerPipelineReplicasTest {
             runners.put(name, platform.startRunner(name, 1));
         }
         platform.awaitActiveRunners(4);
-        JobSpec spec = Specs.tinyGpt("cross-runner-replicas", 4, STEPS, 20);
-        spec.getResources().multiNode(true);
-        spec.parallelism(new ParallelismSpec()
-                .stages(2)
-                .dataParallel(2)
-                .microBatches(2)
-                .schedule(ParallelismSpec.ScheduleEnum.fromValue("1f1b")));
+        JobSpec spec = Specs.cutReplicas("cross-runner-replicas", 1, 0, STEPS, 20);
         Job job = platform.jobs().submitJob(spec, null);
         platform.awaitJob(
                 job.getId(),

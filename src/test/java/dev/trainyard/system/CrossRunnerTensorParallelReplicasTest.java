@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.trainyard.client.model.Attempt;
 import dev.trainyard.client.model.Job;
 import dev.trainyard.client.model.JobSpec;
-import dev.trainyard.client.model.ParallelismSpec;
 import dev.trainyard.client.model.SeriesPoint;
 import dev.trainyard.system.support.Platform;
 import dev.trainyard.system.support.Specs;
@@ -41,15 +40,7 @@ class CrossRunnerTensorParallelReplicasTest {
             platform.startRunner(name, 2);
         }
         platform.awaitActiveRunners(4);
-        JobSpec spec = Specs.tinyGpt("cross-runner-tensor-parallel-replicas", 8, STEPS, 20);
-        spec.getResources().multiNode(true);
-        spec.parallelism(new ParallelismSpec()
-                .tensorParallel(2)
-                .stages(2)
-                .dataParallel(2)
-                .zero(1)
-                .microBatches(2)
-                .schedule(ParallelismSpec.ScheduleEnum.fromValue("1f1b")));
+        JobSpec spec = Specs.cutReplicas("cross-runner-tensor-parallel-replicas", 2, 1, STEPS, 20);
         Job job = platform.jobs().submitJob(spec, null);
 
         Job done = platform.awaitJob(job.getId(), j -> j.getFinishedAt() != null, Duration.ofMinutes(3));

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.trainyard.client.model.Attempt;
 import dev.trainyard.client.model.Job;
 import dev.trainyard.client.model.JobSpec;
-import dev.trainyard.client.model.ParallelismSpec;
 import dev.trainyard.client.model.SeriesPoint;
 import dev.trainyard.system.support.ManagedProcess;
 import dev.trainyard.system.support.Platform;
@@ -45,14 +44,7 @@ class CrossRunnerZeroThreeResumeTest {
             runners.put(name, platform.startRunner(name, 1));
         }
         platform.awaitActiveRunners(4);
-        JobSpec spec = Specs.tinyGpt("cross-runner-zero3-resume", 4, STEPS, 10);
-        spec.getResources().multiNode(true);
-        spec.parallelism(new ParallelismSpec()
-                .stages(2)
-                .dataParallel(2)
-                .zero(3)
-                .microBatches(2)
-                .schedule(ParallelismSpec.ScheduleEnum.fromValue("1f1b")));
+        JobSpec spec = Specs.cutReplicas("cross-runner-zero3-resume", 1, 3, STEPS, 10);
         Job job = platform.jobs().submitJob(spec, null);
         platform.awaitJob(
                 job.getId(),

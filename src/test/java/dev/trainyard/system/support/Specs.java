@@ -43,4 +43,21 @@ public final class Specs {
                         new ParallelismSpec().microBatches(4).schedule(ParallelismSpec.ScheduleEnum.fromValue("1f1b")))
                 .checkpoint(new CheckpointPolicy().everySteps(checkpointEvery).keepLast(3));
     }
+
+    /**
+     * {@link #tinyGpt} as 2 data-parallel replicas of a 2-stage pipeline (1F1B, 2 micro-batches), each stage a group of
+     * {@code tensorParallel} devices, that may be spread over runners: on runners too small for a replica, every
+     * replica is cut between its stages.
+     */
+    public static JobSpec cutReplicas(String name, int tensorParallel, int zero, long steps, int checkpointEvery) {
+        JobSpec spec = tinyGpt(name, 4 * tensorParallel, steps, checkpointEvery);
+        spec.getResources().multiNode(true);
+        return spec.parallelism(new ParallelismSpec()
+                .tensorParallel(tensorParallel)
+                .stages(2)
+                .dataParallel(2)
+                .zero(zero)
+                .microBatches(2)
+                .schedule(ParallelismSpec.ScheduleEnum.fromValue("1f1b")));
+    }
 }
